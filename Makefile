@@ -1,0 +1,124 @@
+# hostfit: build, test, install.  `make V=1` shows the commands.
+# Dependencies come from pkg-config; `make deps` installs them on Debian.
+
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+DESTDIR     ?=
+BUILD       ?= build
+VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS        := mount blkid libsystemd
+DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev \
+               libcmocka-dev util-linux e2fsprogs tmux valgrind
+
+CC          ?= cc
+CFLAGS      ?= -O2 -g
+WARN        := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
+               -Wmissing-prototypes -Wstrict-prototypes -Wvla
+SAN         ?=
+ifeq ($(SAN),1)
+CFLAGS      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS     += -fsanitize=address,undefined
+BUILD       := build-san
+endif
+CPPFLAGS    += -D_GNU_SOURCE -DHOSTFIT_VERSION='"$(VERSION)"' -I. -Ilib -Ichecks -Ifixes -I$(BUILD)
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+ALL_CFLAGS   = $(CPPFLAGS) $(PKG_CFLAGS) -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC     := $(sort $(wildcard lib/*.c checks/*.c fixes/*.c))
+CMD_SRC     := $(sort $(wildcard cmd/*.c))
+TEMPLATES   := $(sort $(wildcard templates/*))
+LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/templates.o
+CMD_OBJ     := $(CMD_SRC:%.c=$(BUILD)/%.o)
+CMD_LIBOBJ  := $(filter-out $(BUILD)/cmd/main.o,$(CMD_OBJ))
+TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
+TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELPER := $(BUILD)/tests/fixture.o
+
+.PHONY: all deps run test test-unit test-cli test-live test-system test-san bench install uninstall clean
+all: $(BUILD)/hostfit
+
+$(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/templates.c: tools/embed-templates.sh $(TEMPLATES)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sh tools/embed-templates.sh $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/templates.o: $(BUILD)/templates.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/fixture.o: tests/unit/fixture.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+run: deps
+	$(MAKE) all
+	./$(BUILD)/hostfit check; st=$$?; [ $$st -le 2 ]
+
+# Unit tests (cmocka, fixture roots), then CLI tests, then live tests (root only; they skip otherwise).
+test: deps
+	$(MAKE) test-unit test-cli
+	$(MAKE) test-live
+	$(MAKE) test-san
+
+test-unit: $(TEST_BIN)
+	@sh tests/run-unit.sh $(TEST_BIN)
+
+test-cli: $(BUILD)/hostfit
+	@HOSTFIT=$(BUILD)/hostfit sh tests/cli/run.sh
+
+test-live: $(BUILD)/hostfit
+	@HOSTFIT=$(BUILD)/hostfit sh tests/live/run.sh
+
+# The same unit and CLI tests under AddressSanitizer and UBSan.
+test-san:
+	$(MAKE) SAN=1 test-unit test-cli
+
+test-system: $(BUILD)/hostfit
+	@HOSTFIT=$(BUILD)/hostfit sh tests/system/run.sh
+
+bench: $(BUILD)/hostfit
+	@HOSTFIT=$(BUILD)/hostfit sh tests/bench/run.sh
+
+install: $(BUILD)/hostfit
+	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hostfit
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

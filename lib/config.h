@@ -1,0 +1,47 @@
+/* hostfit.conf: ROOT/etc/hostfit/hostfit.conf, an INI file of known keys.
+ *
+ *   [hostfit]              profile = production|development, skip = ID ...
+ *   [swap]                 size = auto|SIZE, path = /swapfile
+ *   [zram]                 size = auto|SIZE
+ *
+ * Every key is declared in the table in config.c with its type; values are
+ * validated at load, so a getter never fails. A malformed line is an error
+ * that names the file and the line.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct host;
+
+#define CONFIG_PATH "/etc/hostfit/hostfit.conf"
+
+int config_new_empty(struct config **ret);
+struct config *config_free(struct config *c);
+
+/* Load CONFIG_PATH under the host's root (missing = empty). On -EINVAL,
+ * *ret_error is "PATH:LINE: what is wrong" (owned by the caller). */
+int config_load(const struct host *h, struct config **ret, char **ret_error);
+int config_parse(const char *text, const char *filename, struct config **ret, char **ret_error);
+
+/* Set a value as if read from the file (command-line overrides); -EINVAL if invalid. */
+int config_set(struct config *c, const char *section, const char *key, const char *value);
+
+/* The raw value, or NULL when unset. */
+const char *config_get(const struct config *c, const char *section, const char *key);
+/* Typed values; DFLT when unset. A size "auto" reads as DFLT. */
+uint64_t config_get_size(const struct config *c, const char *section, const char *key, uint64_t dflt);
+long long config_get_int(const struct config *c, const char *section, const char *key, long long dflt);
+bool config_get_bool(const struct config *c, const char *section, const char *key, bool dflt);
+
+const char *config_profile(const struct config *c);   /* "production" unless set */
+bool config_skips(const struct config *c, const char *check_id);
+
+/* "4096", "512K", "2G", "1T" (powers of 1024, optional "iB"/"B"). */
+int parse_size(const char *s, uint64_t *ret);
+/* "30", "30s", "5min", "2h", "1d" to seconds. */
+int parse_duration(const char *s, uint64_t *ret);
+/* "yes/no/true/false/1/0/on/off". */
+int parse_bool(const char *s, bool *ret);

@@ -1,0 +1,93 @@
+/* The host view: everything hostfit reads, resolved under one root directory.
+ *
+ * Nothing else in hostfit opens a host path. Paths are absolute within the
+ * root ("/etc/fstab"); they are resolved with openat2(RESOLVE_IN_ROOT), so a
+ * symlink in a mounted image cannot lead outside it. Each table is loaded
+ * lazily, once per run, and shared by all checks.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+
+struct host;
+struct config;
+struct libmnt_table;
+
+/* Opens ROOT (O_PATH|O_DIRECTORY). -errno when it is not a readable directory. */
+int host_open(const char *root, struct host **ret);
+struct host *host_free(struct host *h);
+
+const char *host_root(const struct host *h);    /* as given, e.g. "/" or "/mnt/image" */
+int host_root_fd(const struct host *h);          /* borrowed O_PATH fd */
+/* True when the root is this running system ("/"): runtime actions may run. */
+bool host_is_live(const struct host *h);
+
+/* The configuration; the host takes ownership. Never NULL after host_open(). */
+void host_set_config(struct host *h, struct config *c);
+const struct config *host_config(const struct host *h);
+
+/* Open PATH under the root. Returns an fd or -errno (-ENOENT when missing). */
+int host_open_file(const struct host *h, const char *path, int flags);
+/* Read a whole file of at most MAX bytes; -EFBIG when larger. *ret is NUL-terminated. */
+int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len);
+int host_fopen(const struct host *h, const char *path, FILE **ret);
+/* fstatat(AT_SYMLINK_NOFOLLOW) of PATH under the root. */
+int host_stat(const struct host *h, const char *path, struct stat *ret);
+/* statfs of the filesystem holding PATH, or of its nearest existing ancestor. */
+int host_statfs(const struct host *h, const char *path, struct statfs *ret);
+
+struct host_meminfo {
+        uint64_t mem_total;     /* bytes */
+        uint64_t mem_available;
+        uint64_t swap_total;
+        uint64_t swap_free;
+};
+/* ROOT/proc/meminfo, read once. -ENODATA when MemTotal is missing or malformed. */
+int host_meminfo(struct host *h, const struct host_meminfo **ret);
+
+/* ROOT/proc/swaps and ROOT/etc/fstab parsed by libmount, read once; borrowed.
+ * A missing fstab is an empty table; a missing proc/swaps is -ENOENT. */
+int host_swaps(struct host *h, struct libmnt_table **ret);
+int host_fstab(struct host *h, struct libmnt_table **ret);
+
+/* One process as read from ROOT/proc/PID/{stat,cmdline,cgroup,oom_score_adj}. */
+struct proc {
+        pid_t pid;
+        pid_t ppid;
+        char comm[16];           /* the kernel's 15-byte name, as in stat */
+        char state;
+        bool kthread;            /* PF_KTHREAD set: a kernel thread */
+        uid_t uid;               /* owner of /proc/PID (the effective uid) */
+        uint64_t start_ticks;    /* stat field 22, clock ticks after boot */
+        uint64_t rss_bytes;      /* stat field 24 times the page size */
+        int oom_score_adj;
+        bool oom_known;          /* oom_score_adj could be read */
+        char *argv;              /* cmdline, NUL-separated, at most PROC_ARGV_MAX bytes; may be empty */
+        size_t argv_len;
+        char *cgroup;            /* the unified ("0::") path, else the name=systemd one; NULL if unknown */
+};
+#define PROC_ARGV_MAX 4096
+
+struct proc_table {
+        struct proc *procs;      /* sorted by pid */
+        size_t n;
+};
+
+/* All processes, read once. A process that exits mid-scan is left out. */
+int host_procs(struct host *h, const struct proc_table **ret);
+const struct proc *proc_table_find(const struct proc_table *t, pid_t pid);
+/* argv[i] of P, or NULL past the end. */
+const char *proc_arg(const struct proc *p, size_t i);
+size_t proc_argc(const struct proc *p);
+
+/* Open ROOT/proc/PID/NAME (e.g. "environ", "fd") with FLAGS; fd or -errno. */
+int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags);
+/* Seconds since boot, from ROOT/proc/uptime. */
+int host_uptime(struct host *h, double *ret);
+/* Age of P in seconds (uptime minus its start), 0 if unknown. */
+double host_proc_age(struct host *h, const struct proc *p);

@@ -1,0 +1,127 @@
+/* The plan: an ordered list of actions that fixes compute and apply runs.
+ *
+ * A fix adds only what differs from the host, so on a fixed host the plan is
+ * empty. plan_add_write() reads the old content at plan time (and the content
+ * an earlier action in this plan will write), and adds nothing when the new
+ * content is the same. Under a root that is not the running system, runtime
+ * actions (swapon, systemd, oom-score-adj) are kept but marked deferred.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct host;
+
+enum action_kind {
+        ACTION_WRITE_FILE,
+        ACTION_SWAPFILE,
+        ACTION_SWAPON,
+        ACTION_SYSTEMD,
+        ACTION_OOM_SCORE_ADJ,
+        ACTION_MANUAL,
+        _ACTION_MAX,
+};
+
+enum systemd_op {
+        SYSTEMD_DAEMON_RELOAD,
+        SYSTEMD_ENABLE,         /* unit file enable: the [Install] links, over sd-bus */
+        SYSTEMD_START,
+        SYSTEMD_RESTART,
+        SYSTEMD_SET_PROPERTY,   /* runtime SetUnitProperties */
+        _SYSTEMD_OP_MAX,
+};
+
+struct action {
+        enum action_kind kind;
+        const char *check;      /* check id (static string) */
+        char *path;             /* write-file, swapfile, swapon: absolute within the root */
+
+        /* write-file */
+        char *content;
+        size_t content_len;
+        char *old;              /* content at plan time, NULL when the file did not exist */
+        size_t old_len;
+        mode_t mode;            /* the old file's mode when it existed, else the one asked for */
+        uid_t uid;
+        gid_t gid;
+
+        /* swapfile */
+        uint64_t size;
+
+        /* swapon */
+        int priority;           /* -1: the kernel's default */
+
+        /* systemd */
+        enum systemd_op op;
+        char *unit;
+        char **properties;      /* set-property: NULL-terminated "Name=value" */
+
+        /* oom-score-adj */
+        pid_t pid;
+        char comm[16];
+        int from, to;
+
+        /* manual: the steps; for other kinds an optional note */
+        char *text;
+
+        bool deferred;          /* not run now: --root, or systemd not running; text says what boot does instead */
+};
+
+struct plan;
+
+int plan_new(struct host *h, struct plan **ret);
+struct plan *plan_free(struct plan *p);
+
+size_t plan_size(const struct plan *p);
+const struct action *plan_action(const struct plan *p, size_t i);
+/* Actions that would change the host (everything but manual and deferred ones). */
+size_t plan_count_changes(const struct plan *p);
+
+/* The content PATH will have when the actions so far are applied: the planned
+ * content, else the host's. *ret is NULL (and 0 returned) when it does not exist.
+ * -ELOOP when PATH is a symlink, -EFBIG beyond 4 MiB. ret is borrowed until the plan changes. */
+int plan_get_file(struct plan *p, const char *path, const char **ret, size_t *ret_len);
+
+/* Plan PATH to hold CONTENT. Mode and owner: the existing file's, else MODE and root.
+ * 0 when nothing changes (nothing added), 1 when an action was added or updated. */
+int plan_add_write(struct plan *p, const char *check, const char *path,
+                   const char *content, size_t len, mode_t mode);
+/* The same with the owner of a new file given (a user's own dotfile). */
+int plan_add_write_owned(struct plan *p, const char *check, const char *path,
+                         const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid);
+int plan_add_swapfile(struct plan *p, const char *check, const char *path, uint64_t size);
+int plan_add_swapon(struct plan *p, const char *check, const char *path, int priority);
+/* PROPS: NULL-terminated "Name=value" list for set-property, else NULL. */
+int plan_add_systemd(struct plan *p, const char *check, enum systemd_op op, const char *unit,
+                     const char *const *props);
+int plan_add_oom_score_adj(struct plan *p, const char *check, pid_t pid, const char *comm, int from, int to);
+int plan_add_manual(struct plan *p, const char *check, const char *text);
+/* Attach a note to the last action added (e.g. what boot does instead of a deferred step). */
+int plan_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+const char *action_kind_to_string(enum action_kind k);   /* "write-file", "swapfile", ... */
+const char *systemd_op_to_string(enum systemd_op op);     /* "daemon-reload", "enable", ... */
+
+/* ---- rendering (lib/plan-render.c) ---- */
+
+/* Every write-file as a unified diff ("--- a/etc/fstab", "+++ b/etc/fstab",
+ * 3 lines of context, "--- /dev/null" for a new file), every other action as
+ * one line. Host bytes are escaped for a terminal. */
+int plan_render_text(const struct plan *p, FILE *out, bool color);
+/* {"version":1,"actions":[{"check":…,"kind":…,"path":…,"diff":…}, …]} */
+int plan_render_json(const struct plan *p, FILE *out);
+/* One line describing a non-file action, e.g. "swapon /swapfile" (raw, unescaped). */
+int action_describe(const struct action *a, char **ret);
+
+/* ---- apply (lib/apply.c): the only code that writes ---- */
+
+/* Called after each action: R is 0 on success, else -errno and MSG says why. */
+typedef void (*plan_log_fn)(void *userdata, const struct action *a, int r, const char *msg);
+
+/* Run P's actions in order, stopping at the first failure (returned as -errno;
+ * -ESTALE when a file changed since it was planned). Deferred and manual actions
+ * are logged, not run. */
+int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *userdata);

@@ -1,0 +1,61 @@
+/* Findings and the report that collects them, one result per check run. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct check;
+struct host;
+
+/* Ordered by how bad: the worst status of a check's findings is the check's status. */
+enum status { STATUS_PASS, STATUS_SKIP, STATUS_WARN, STATUS_ERROR, STATUS_FAIL, _STATUS_MAX };
+enum severity { SEVERITY_LOW, SEVERITY_MEDIUM, SEVERITY_HIGH, _SEVERITY_MAX };
+
+const char *status_to_string(enum status s);       /* "pass", "skip", "warn", "error", "fail" */
+const char *severity_to_string(enum severity s);   /* "low", "medium", "high" */
+
+struct finding {
+        const struct check *check;
+        enum status status;
+        char *subject;          /* a path, a unit, "pid 902": may hold raw host bytes; escape to print */
+        char *message;          /* one line a person can act on; may hold host bytes */
+        char *fix;              /* what fixes it ("hostfit fix swap-missing", or manual steps); NULL when nothing to do */
+        char **details;         /* evidence lines for --verbose, NULL-terminated, may be NULL */
+        void *data;             /* typed facts for the check's fix; owned */
+        void (*data_free)(void *data);
+};
+
+struct check_result {
+        const struct check *check;
+        enum status status;
+        struct finding **findings;
+        size_t n_findings;
+};
+
+struct report;
+
+int report_new(struct report **ret);
+struct report *report_free(struct report *r);
+
+/* Start the result of check C; findings added next belong to it. */
+int report_begin(struct report *r, const struct check *c);
+/* Add a finding to the current check. Takes DATA (freed with DATA_FREE even on failure).
+ * The fix line defaults to "hostfit fix ID" for warn and fail when the check has a fix. */
+int report_add(struct report *r, enum status st, const char *subject,
+               void *data, void (*data_free)(void *), const char *fmt, ...)
+        __attribute__((format(printf, 6, 7)));
+/* The finding added last, to set its fix or details; NULL when none. */
+struct finding *report_last(struct report *r);
+int finding_set_fix(struct finding *f, const char *fix);
+int finding_add_detail(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+size_t report_n_checks(const struct report *r);
+const struct check_result *report_check(const struct report *r, size_t i);
+/* How many checks ended in each status. */
+void report_counts(const struct report *r, unsigned counts[_STATUS_MAX]);
+/* 0 all pass/skip, 1 worst warn, 2 any fail, 3 an error (no fail). */
+int report_exit_status(const struct report *r);
+
+/* Run the checks named in IDS (NULL or empty: all, in table order) against H.
+ * A check skipped by the configuration reports "skip". -ENOENT on an unknown id. */
+int report_run_checks(struct report *r, struct host *h, char *const *ids, size_t n_ids);
