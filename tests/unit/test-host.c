@@ -1,0 +1,221 @@
+/* The host view: root-relative reads, meminfo, libmount tables, escapes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "fixture.h"
+#include "host.h"
+
+static struct host *open_fixture(const char *root) {
+        struct host *h = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        return h;
+}
+
+static void test_meminfo_parsed_in_bytes(void **state) {
+        char *root = fixture_copy("host-basic");
+        struct host *h = open_fixture(root);
+        const struct host_meminfo *m;
+        assert_int_equal(host_meminfo(h, &m), 0);
+        assert_int_equal(m->mem_total, 8136892ULL * 1024);
+        assert_int_equal(m->mem_available, 5120340ULL * 1024);
+        assert_int_equal(m->swap_total, 2097148ULL * 1024);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_meminfo_without_memtotal_is_malformed(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "proc/meminfo", "MemFree:         3911208 kB\nSwapTotal:             0 kB\n");
+        struct host *h = open_fixture(root);
+        const struct host_meminfo *m;
+        assert_int_equal(host_meminfo(h, &m), -ENODATA);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_meminfo_garbage_value_is_malformed(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "proc/meminfo", "MemTotal:        lots kB\n");
+        struct host *h = open_fixture(root);
+        const struct host_meminfo *m;
+        assert_int_equal(host_meminfo(h, &m), -ENODATA);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_meminfo_missing_is_enoent(void **state) {
+        char *root = fixture_new();
+        struct host *h = open_fixture(root);
+        const struct host_meminfo *m;
+        assert_int_equal(host_meminfo(h, &m), -ENOENT);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_swaps_unmangles_names(void **state) {
+        char *root = fixture_copy("host-basic");
+        struct host *h = open_fixture(root);
+        struct libmnt_table *tb;
+        assert_int_equal(host_swaps(h, &tb), 0);
+        assert_int_equal(mnt_table_get_nents(tb), 1);
+        struct libmnt_fs *fs;
+        assert_int_equal(mnt_table_first_fs(tb, &fs), 0);
+        assert_string_equal(mnt_fs_get_source(fs), "/swap file");
+        assert_string_equal(mnt_fs_get_swaptype(fs), "file");
+        assert_int_equal(mnt_fs_get_size(fs), 2097148);
+        assert_int_equal(mnt_fs_get_priority(fs), -2);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_swaps_header_only_is_empty(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        struct host *h = open_fixture(root);
+        struct libmnt_table *tb;
+        assert_int_equal(host_swaps(h, &tb), 0);
+        assert_int_equal(mnt_table_get_nents(tb), 0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_fstab_keeps_entries_and_missing_is_empty(void **state) {
+        char *root = fixture_copy("host-basic");
+        struct host *h = open_fixture(root);
+        struct libmnt_table *tb;
+        assert_int_equal(host_fstab(h, &tb), 0);
+        assert_int_equal(mnt_table_get_nents(tb), 2);
+        struct libmnt_fs *fs = mnt_table_find_target(tb, "/", MNT_ITER_FORWARD);
+        assert_non_null(fs);
+        assert_string_equal(mnt_fs_get_fstype(fs), "ext4");
+        host_free(h);
+        fixture_remove(root);
+
+        root = fixture_new();
+        h = open_fixture(root);
+        assert_int_equal(host_fstab(h, &tb), 0);
+        assert_int_equal(mnt_table_get_nents(tb), 0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_unreadable_swaps_is_an_error_not_a_crash(void **state) {
+        char *root = fixture_new();
+        fixture_mkdir(root, "proc/swaps");
+        struct host *h = open_fixture(root);
+        struct libmnt_table *tb;
+        assert_true(host_swaps(h, &tb) < 0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_symlink_cannot_leave_the_root(void **state) {
+        char *root = fixture_new();
+        char *outside = fixture_new();
+        fixture_write(outside, "secret", "outside\n");
+        char *target;
+        assert_true(asprintf(&target, "%s/secret", outside) > 0);
+        fixture_symlink(root, target, "etc/abs-link");
+        fixture_symlink(root, "../../../../../../secret", "etc/rel-link");
+        fixture_write(root, "secret", "inside\n");
+        struct host *h = open_fixture(root);
+        char *text = NULL;
+        size_t len;
+        /* Resolved inside the root: an absolute link points at ROOT/... */
+        int r = host_read_file(h, "/etc/abs-link", 1024, &text, &len);
+        assert_int_equal(r, -ENOENT);
+        assert_int_equal(host_read_file(h, "/etc/rel-link", 1024, &text, &len), 0);
+        assert_string_equal(text, "inside\n");
+        free(text);
+        free(target);
+        host_free(h);
+        fixture_remove(root);
+        fixture_remove(outside);
+}
+
+static void test_read_file_bounds_size(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "etc/big", "0123456789abcdef");
+        struct host *h = open_fixture(root);
+        char *text = NULL;
+        size_t len;
+        assert_int_equal(host_read_file(h, "/etc/big", 8, &text, &len), -EFBIG);
+        assert_int_equal(host_read_file(h, "/etc/big", 16, &text, &len), 0);
+        assert_int_equal(len, 16);
+        free(text);
+        assert_int_equal(host_read_file(h, "/etc", 16, &text, &len), -EISDIR);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_statfs_walks_up_to_existing_parent(void **state) {
+        char *root = fixture_new();
+        struct host *h = open_fixture(root);
+        struct statfs a, b;
+        assert_int_equal(host_statfs(h, "/no/such/dir/swapfile", &a), 0);
+        assert_int_equal(statfs(root, &b), 0);
+        assert_int_equal(a.f_type, b.f_type);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_open_missing_root_fails(void **state) {
+        struct host *h = NULL;
+        assert_int_equal(host_open("/nonexistent-hostfit-root", &h), -ENOENT);
+        assert_null(h);
+        assert_int_equal(host_open("/etc/hostname", &h), -ENOTDIR);
+}
+
+static void test_live_root_is_detected(void **state) {
+        struct host *h = open_fixture("/");
+        assert_true(host_is_live(h));
+        host_free(h);
+        char *root = fixture_new();
+        h = open_fixture(root);
+        assert_false(host_is_live(h));
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_uptime_and_process_age(void **state) {
+        char *root = fixture_copy("host-basic");
+        struct host *h = open_fixture(root);
+        double up;
+        assert_int_equal(host_uptime(h, &up), 0);
+        assert_true(up > 12345.6 && up < 12345.7);
+        long hz = sysconf(_SC_CLK_TCK);
+        struct proc p = { .start_ticks = (uint64_t) (345 * hz) };
+        double age = host_proc_age(h, &p);
+        assert_true(age > 11999 && age < 12001);
+        host_free(h);
+        fixture_remove(root);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_meminfo_parsed_in_bytes),
+                cmocka_unit_test(test_meminfo_without_memtotal_is_malformed),
+                cmocka_unit_test(test_meminfo_garbage_value_is_malformed),
+                cmocka_unit_test(test_meminfo_missing_is_enoent),
+                cmocka_unit_test(test_swaps_unmangles_names),
+                cmocka_unit_test(test_swaps_header_only_is_empty),
+                cmocka_unit_test(test_fstab_keeps_entries_and_missing_is_empty),
+                cmocka_unit_test(test_unreadable_swaps_is_an_error_not_a_crash),
+                cmocka_unit_test(test_symlink_cannot_leave_the_root),
+                cmocka_unit_test(test_read_file_bounds_size),
+                cmocka_unit_test(test_statfs_walks_up_to_existing_parent),
+                cmocka_unit_test(test_open_missing_root_fails),
+                cmocka_unit_test(test_live_root_is_detected),
+                cmocka_unit_test(test_uptime_and_process_age),
+        };
+        return cmocka_run_group_tests_name("host", tests, NULL, NULL);
+}
