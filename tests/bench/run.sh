@@ -1,0 +1,9 @@
+#!/bin/sh
+# make bench: build the baseline and the runner, then measure with 2000 extra processes.
+set -eu
+b=${BUILD:-build}/bench
+mkdir -p "$b"
+cc -O2 -D_GNU_SOURCE -Wall -Werror -o "$b/bareloop" tests/bench/bareloop.c
+cc -O2 -D_GNU_SOURCE -Wall -Werror -o "$b/bench" tests/bench/bench.c
+# The runner kills its own process group at the end: give it one.
+exec setsid "$b/bench" "${BENCH_PROCS:-2000}" "${BENCH_RUNS:-21}" "$b/bareloop" "$HOSTFIT"
