@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
@@ -523,6 +525,151 @@ static void test_systemd_without_bus_fails_cleanly(void **state) {
         strbuf_release(&msg);
 }
 
+/* ---- the live system: only what the test can undo ---- */
+
+struct live {
+        struct host *host;
+        struct plan *plan;
+        pid_t child;
+        char *dir;
+        char *swapfile;
+        char last_msg[1024];
+};
+
+static void live_log(void *userdata, const struct action *a, int r, const char *msg) {
+        struct live *l = userdata;
+        snprintf(l->last_msg, sizeof(l->last_msg), "%s", msg);
+}
+
+/* A child named "hfsleeper" that waits to be killed. */
+static int live_setup(void **state) {
+        struct live *l = calloc(1, sizeof(*l));
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        l->child = fork();
+        assert_true(l->child >= 0);
+        if (l->child == 0) {
+                prctl(PR_SET_NAME, "hfsleeper");
+                (void) write(fds[1], "x", 1);
+                for (;;)
+                        pause();
+        }
+        char c;
+        assert_int_equal(read(fds[0], &c, 1), 1);
+        close(fds[0]);
+        close(fds[1]);
+        assert_int_equal(host_open("/", &l->host), 0);
+        assert_true(host_is_live(l->host));
+        assert_int_equal(plan_new(l->host, &l->plan), 0);
+        *state = l;
+        return 0;
+}
+
+static int live_teardown(void **state) {
+        struct live *l = *state;
+        if (l->swapfile)
+                (void) swapoff(l->swapfile);
+        if (l->dir)
+                fixture_remove(l->dir);
+        free(l->swapfile);
+        kill(l->child, SIGKILL);
+        waitpid(l->child, NULL, 0);
+        plan_free(l->plan);
+        host_free(l->host);
+        free(l);
+        return 0;
+}
+
+static int child_adj(pid_t pid) {
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int) pid);
+        FILE *f = fopen(p, "re");
+        int v = 12345;
+        assert_int_equal(fscanf(f, "%d", &v), 1);
+        fclose(f);
+        return v;
+}
+
+static void test_oom_score_adj_raised_live(void **state) {
+        struct live *l = *state;
+        int now = child_adj(l->child);
+        int to = now + 100 > 1000 ? 1000 : now + 100;
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "hfsleeper", now, to), 1);
+        assert_false(plan_action(l->plan, 0)->deferred);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), 0);
+        assert_int_equal(child_adj(l->child), to);
+}
+
+static void test_oom_score_adj_stale_value(void **state) {
+        struct live *l = *state;
+        int now = child_adj(l->child);
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "hfsleeper", now + 1, now + 200), 1);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), -ESTALE);
+        assert_int_equal(child_adj(l->child), now);
+        assert_non_null(strstr(l->last_msg, "changed since the plan was made"));
+}
+
+static void test_oom_score_adj_stale_comm(void **state) {
+        struct live *l = *state;
+        int now = child_adj(l->child);
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "node", now, now + 200), 1);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), -ESTALE);
+        assert_int_equal(child_adj(l->child), now);
+}
+
+static bool have_cap_sys_resource(void) {
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        unsigned long long caps = 0;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "CapEff: %llx", &caps) == 1)
+                        break;
+        fclose(f);
+        return caps & (1ULL << 24);
+}
+
+static void test_oom_score_adj_lowering_needs_cap(void **state) {
+        struct live *l = *state;
+        if (have_cap_sys_resource())
+                skip();
+        int now = child_adj(l->child);
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "hfsleeper", now, -500), 1);
+        int r = plan_apply(l->plan, l->host, live_log, l);
+        assert_true(r == -EACCES || r == -EPERM);
+        assert_non_null(strstr(l->last_msg, "needs CAP_SYS_RESOURCE"));
+        assert_int_equal(child_adj(l->child), now);
+}
+
+static void test_swapfile_and_swapon_live(void **state) {
+        struct live *l = *state;
+        if (geteuid() != 0)
+                skip();
+        l->dir = strdup("/tmp/hostfit-swap.XXXXXX");
+        assert_non_null(mkdtemp(l->dir));
+        struct statfs sfs;
+        assert_int_equal(statfs(l->dir, &sfs), 0);
+        if (swapfile_fs_refusal((long) sfs.f_type))
+                skip();
+        assert_true(asprintf(&l->swapfile, "%s/swapfile", l->dir) > 0);
+        assert_int_equal(plan_add_swapfile(l->plan, "swap-missing", l->swapfile, 4 << 20), 1);
+        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
+        int r = plan_apply(l->plan, l->host, live_log, l);
+        if (r == -EPERM)
+                skip();
+        assert_int_equal(r, 0);
+        assert_string_equal(l->last_msg + strlen(l->last_msg) - strlen("/swapfile"), "/swapfile");
+        char *swaps = fixture_read("/", "/proc/swaps");
+        assert_non_null(strstr(swaps, l->swapfile));
+        free(swaps);
+        /* Already active counts as done. */
+        plan_free(l->plan);
+        assert_int_equal(plan_new(l->host, &l->plan), 0);
+        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), 0);
+        assert_non_null(strstr(l->last_msg, "already active"));
+        assert_int_equal(swapoff(l->swapfile), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_new_file_creates_missing_parent_dirs, setup, teardown),
@@ -551,6 +698,11 @@ int main(void) {
                 cmocka_unit_test(test_property_unknown_or_bad_value_rejected),
                 cmocka_unit_test(test_set_property_oomscoreadjust_refused_before_bus),
                 cmocka_unit_test(test_systemd_without_bus_fails_cleanly),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_raised_live, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_value, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_comm, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_lowering_needs_cap, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_swapfile_and_swapon_live, live_setup, live_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
