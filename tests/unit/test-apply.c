@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
+#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include "apply-internal.h"
@@ -504,6 +506,67 @@ static void test_property_unknown_or_bad_value_rejected(void **state) {
         assert_null(name);
 }
 
+/* A bus object that never reaches a daemon: enough to build and read back messages. */
+static sd_bus *offline_bus(int sv[2]) {
+        sd_bus *bus = NULL;
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
+        assert_int_equal(sd_bus_new(&bus), 0);
+        assert_int_equal(sd_bus_set_fd(bus, sv[0], sv[0]), 0);
+        assert_true(sd_bus_start(bus) >= 0);
+        return bus;
+}
+
+static void test_set_property_marshals_typed_sizes(void **state) {
+        int sv[2];
+        sd_bus *bus = offline_bus(sv);
+        sd_bus_message *m = NULL;
+        assert_int_equal(sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                                        "org.freedesktop.systemd1.Manager", "SetUnitProperties"), 0);
+        assert_true(sd_bus_message_append(m, "sb", "a.service", true) >= 0);
+        char *props[] = { (char *) "MemoryHigh=1536M", (char *) "MemoryMax=2G", (char *) "MemorySwapMax=infinity", NULL };
+        struct strbuf msg = STRBUF_INIT;
+        assert_int_equal(systemd_append_properties(m, props, &msg), 0);
+        assert_int_equal(sd_bus_message_seal(m, 1, 0), 0);
+        assert_true(sd_bus_message_rewind(m, true) >= 0);
+        assert_string_equal(sd_bus_message_get_signature(m, true), "sba(sv)");
+        const char *unit, *name;
+        int runtime;
+        uint64_t v[3];
+        assert_true(sd_bus_message_read(m, "sb", &unit, &runtime) > 0);
+        assert_string_equal(unit, "a.service");
+        assert_true(runtime);
+        assert_true(sd_bus_message_enter_container(m, 'a', "(sv)") > 0);
+        const char *expected[] = { "MemoryHigh", "MemoryMax", "MemorySwapMax" };
+        for (int i = 0; i < 3; i++) {
+                assert_true(sd_bus_message_read(m, "(sv)", &name, "t", &v[i]) > 0);
+                assert_string_equal(name, expected[i]);
+        }
+        assert_true(v[0] == 1536ULL << 20);
+        assert_true(v[1] == 2ULL << 30);
+        assert_true(v[2] == UINT64_MAX);
+        assert_int_equal(sd_bus_message_exit_container(m), 1);
+        sd_bus_message_unref(m);
+        sd_bus_flush_close_unref(bus);
+        close(sv[1]);
+        strbuf_release(&msg);
+}
+
+static void test_set_property_marshalling_refuses_oomscoreadjust(void **state) {
+        int sv[2];
+        sd_bus *bus = offline_bus(sv);
+        sd_bus_message *m = NULL;
+        assert_int_equal(sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                                        "org.freedesktop.systemd1.Manager", "SetUnitProperties"), 0);
+        char *props[] = { (char *) "OOMScoreAdjust=-100", NULL };
+        struct strbuf msg = STRBUF_INIT;
+        assert_int_equal(systemd_append_properties(m, props, &msg), -EOPNOTSUPP);
+        assert_non_null(strstr(strbuf_str(&msg), "cannot be set at runtime"));
+        sd_bus_message_unref(m);
+        sd_bus_flush_close_unref(bus);
+        close(sv[1]);
+        strbuf_release(&msg);
+}
+
 static void test_set_property_oomscoreadjust_refused_before_bus(void **state) {
         char *props[] = { (char *) "MemoryMax=1G", (char *) "OOMScoreAdjust=-500", NULL };
         struct action a = { .kind = ACTION_SYSTEMD, .op = SYSTEMD_SET_PROPERTY, .unit = (char *) "a.service",
@@ -696,6 +759,8 @@ int main(void) {
                 cmocka_unit_test(test_property_sizes_parse_to_bytes),
                 cmocka_unit_test(test_property_oomscoreadjust_not_runtime),
                 cmocka_unit_test(test_property_unknown_or_bad_value_rejected),
+                cmocka_unit_test(test_set_property_marshals_typed_sizes),
+                cmocka_unit_test(test_set_property_marshalling_refuses_oomscoreadjust),
                 cmocka_unit_test(test_set_property_oomscoreadjust_refused_before_bus),
                 cmocka_unit_test(test_systemd_without_bus_fails_cleanly),
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_raised_live, live_setup, live_teardown),
