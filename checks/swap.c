@@ -348,7 +348,13 @@ static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t 
                          swap_format_size(mem, a), swap_format_size(swap_bytes, b));
 }
 
-static int report_error(struct report *r, const char *path, int err) {
+int swap_report_read_error(struct host *h, struct report *r, const char *path, int err) {
+        struct stat st;
+        if (err == -ENOMEM)
+                return err;
+        /* libmount reads a directory as a stream that fails with EINVAL: name the real cause. */
+        if (host_stat(h, path, &st) == 0 && S_ISDIR(st.st_mode))
+                err = -EISDIR;
         const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : strerror(-err);
         return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s", path, why);
 }
@@ -426,11 +432,11 @@ static int swap_missing_run(struct host *h, struct report *r) {
         int k;
 
         if ((k = host_meminfo(h, &m)) < 0)
-                return k == -ENOMEM ? k : report_error(r, "/proc/meminfo", k);
+                return swap_report_read_error(h, r, "/proc/meminfo", k);
         if ((k = host_swaps(h, &swaps)) < 0)
-                return k == -ENOMEM ? k : report_error(r, "/proc/swaps", k);
+                return swap_report_read_error(h, r, "/proc/swaps", k);
         if ((k = host_fstab(h, &fstab)) < 0)
-                return k == -ENOMEM ? k : report_error(r, "/etc/fstab", k);
+                return swap_report_read_error(h, r, "/etc/fstab", k);
 
         struct areas active = { 0 }, conf = { 0 };
         blkid_cache cache = NULL;

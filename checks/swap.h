@@ -43,6 +43,11 @@ uint64_t swapfile_size_auto(uint64_t mem_total, uint64_t fs_free);
 uint64_t zram_size_auto(uint64_t mem_total);
 
 struct host;
+struct report;
+
+/* Report "cannot read PATH: why" as an error finding; -ENOMEM passes through. */
+int swap_report_read_error(struct host *h, struct report *r, const char *path, int err);
+
 /* The zram compression for this kernel: zstd when ROOT/sys/block/zram0/comp_algorithm
  * lists it or cannot be read, else lzo-rle (lzo on kernels before 5.1). */
 const char *zram_pick_algorithm(struct host *h);

@@ -11,10 +11,6 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 
-static int report_error(struct report *r, const char *path, int err) {
-        const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : strerror(-err);
-        return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s", path, why);
-}
 
 static int zram_missing_run(struct host *h, struct report *r) {
         const struct host_meminfo *m;
@@ -24,9 +20,9 @@ static int zram_missing_run(struct host *h, struct report *r) {
         int k;
 
         if ((k = host_meminfo(h, &m)) < 0)
-                return k == -ENOMEM ? k : report_error(r, "/proc/meminfo", k);
+                return swap_report_read_error(h, r, "/proc/meminfo", k);
         if ((k = host_swaps(h, &swaps)) < 0)
-                return k == -ENOMEM ? k : report_error(r, "/proc/swaps", k);
+                return swap_report_read_error(h, r, "/proc/swaps", k);
 
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
         if (!it)

@@ -227,6 +227,8 @@ static int fix_swapfile_plan(struct host *h, const struct finding *f, struct pla
 
         if (!facts || !facts->path)
                 return 0;
+        if (facts->target == SWAP_TARGET_DEVICE && facts->problem == SWAP_INACTIVE && !host_is_live(h))
+                return 0;       /* fstab has it: boot activates it, or says why not */
         if (facts->path[0] != '/')
                 return plan_refuse(p, check, "%s matches no device; check the line in %s", facts->path, FSTAB);
         if (facts->target == SWAP_TARGET_MISSING) {
