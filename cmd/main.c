@@ -48,6 +48,14 @@ static int help_run(int argc, char **argv) {
                 usage_full();
                 return EXIT_OK;
         }
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+                command_help(&cmd_help);
+                return EXIT_OK;
+        }
+        if (argv[1][0] == '-') {
+                log_error("help: unknown option '%s'", argv[1]);
+                return usage_error();
+        }
         if (argc > 2) {
                 log_error("help: expected at most one command");
                 return usage_error();
@@ -67,7 +75,9 @@ static int help_run(int argc, char **argv) {
 static const struct command cmd_help = {
         .name = "help",
         .summary = "show the usage of hostfit or of a command",
-        .usage = "help [COMMAND]\n",
+        .usage = "help [COMMAND]\n"
+                 "\n"
+                 "Show the commands of hostfit, or the usage and options of COMMAND.\n",
         .run = help_run,
 };
 
