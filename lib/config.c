@@ -24,6 +24,7 @@ static const struct key {
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "zram",    "size",    KEY_SIZE },
+        { "zram",    "priority", KEY_INT },
 };
 
 struct entry {
