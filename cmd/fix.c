@@ -138,11 +138,9 @@ static void apply_log(void *userdata, const struct action *a, int r, const char 
                 log_error("failed: %s: %s", desc ? desc : "?", why);
                 return;
         }
+        /* action_describe() already says why a deferred action waits. */
         _cleanup_free_ char *esc = escape_terminal_str(desc ? desc : "?");
-        _cleanup_free_ char *note = a->deferred && a->kind != ACTION_MANUAL && a->text
-                                    ? escape_terminal_str(a->text) : NULL;
-        printf("%s: %s%s%s%s\n", result, esc ? esc : "?",
-               note ? " (" : "", note ? note : "", note ? ")" : "");
+        printf("%s: %s\n", result, esc ? esc : "?");
 }
 
 static int fix_apply(const struct plan *p, struct host *h, enum format format) {
