@@ -96,7 +96,7 @@ static char *fix_describe(const struct action *a) {
 
 struct apply_state {
         struct json *json;      /* NULL: text */
-        unsigned done, failed;
+        unsigned applied, deferred, manual, failed;
 };
 
 static const char *apply_result(const struct action *a, int r) {
@@ -115,8 +115,12 @@ static void apply_log(void *userdata, const struct action *a, int r, const char 
 
         if (r < 0)
                 st->failed++;
+        else if (a->kind == ACTION_MANUAL)
+                st->manual++;
+        else if (a->deferred)
+                st->deferred++;
         else
-                st->done++;
+                st->applied++;
         if (st->json) {
                 json_object_begin(st->json);
                 json_key(st->json, "check");
@@ -162,7 +166,7 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
                 if (json_end(&j) < 0 && r >= 0)
                         r = -EIO;
         } else if (r >= 0)
-                printf("%u action%s done\n", st.done, st.done == 1 ? "" : "s");
+                printf("%u applied, %u deferred, %u manual\n", st.applied, st.deferred, st.manual);
         if (r < 0) {
                 /* The log line already said which action and why, unless it never ran. */
                 if (st.failed == 0)

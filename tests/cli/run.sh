@@ -255,6 +255,35 @@ if [ "$n_ids" -gt 0 ]; then
         check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
 fi
 
+# ---- on a terminal: color, NO_COLOR, and the question before fix applies ----
+# script(1) gives hostfit a pseudo-terminal; the answer comes on its stdin.
+if [ "$n_ids" -gt 0 ] && command -v script >/dev/null; then
+        on_tty() {
+                answer=$1
+                shift
+                printf '%s\n' "$answer" | script -qec "$*" /dev/null >"$T/out" 2>&1
+                rc=$?
+        }
+        on_tty "" "'$HOSTFIT' check --root '$FIXTURES/cli-warn'"
+        check_that "check on a terminal is colored" grep -q "$ESC\[33mwarn" "$T/out"
+        on_tty "" "NO_COLOR=1 '$HOSTFIT' check --root '$FIXTURES/cli-warn'"
+        check_that "NO_COLOR turns color off on a terminal" sh -c "! grep -q '$ESC' '$T/out'"
+        R=$(copy_root cli-fail)
+        mkdir -p "$R/etc/hostfit"
+        printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+        before=$(tree_hash "$R")
+        on_tty n "'$HOSTFIT' fix --root '$R'"
+        check_that "fix on a terminal asks before it applies" grep -q 'Apply [0-9]* changes\{0,1\}? \[y/N\]' "$T/out"
+        check_that "fix on a terminal answered no exits 3" test "$rc" -eq 3
+        check_that "fix on a terminal answered no changed no byte" test "$(tree_hash "$R")" = "$before"
+        on_tty y "'$HOSTFIT' fix --root '$R'"
+        check_that "fix on a terminal answered yes exits 0" test "$rc" -eq 0
+        check_that "fix on a terminal answered yes applied the plan" grep -q '^applied: ' "$T/out"
+        check_that "fix on a terminal answered yes changed the copy" test "$(tree_hash "$R")" != "$before"
+else
+        echo "skip terminal tests (script(1) not installed)"
+fi
+
 # ---- completions ----
 if command -v bash >/dev/null; then
         cat >"$T/comp.bash" <<'EOS'
