@@ -87,12 +87,16 @@ int action_describe(const struct action *a, char **ret) {
         return 0;
 }
 
+static char *concat(const char *a, const char *b) {
+        char *s;
+        return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
+}
+
 /* "a/etc/fstab" for "/etc/fstab". */
 static char *diff_label(const char *prefix, const char *path) {
-        char *s;
         while (*path == '/')
                 path++;
-        return asprintf(&s, "%s%s", prefix, path) < 0 ? NULL : s;
+        return concat(prefix, path);
 }
 
 struct text_out {
@@ -121,7 +125,16 @@ static int render_write_text(struct text_out *o, const struct action *a) {
         _cleanup_free_ char *la = diff_label("a/", a->path), *lb = diff_label("b/", a->path);
         if (!la || !lb)
                 return -ENOMEM;
-        return diff_emit(la, a->old, a->old_len, lb, a->content, a->content_len, emit_text, o);
+        size_t before = o->sb.len;
+        int r = diff_emit(la, a->old, a->old_len, lb, a->content, a->content_len, emit_text, o);
+        if (r < 0 || o->sb.len > before)
+                return r;
+        /* A new empty file has no lines to show, but is still a change. */
+        _cleanup_free_ char *h1 = concat("--- ", a->old ? la : "/dev/null"), *h2 = concat("+++ ", lb);
+        if (!h1 || !h2)
+                return -ENOMEM;
+        r = emit_text(o, DIFF_HEADER_OLD, h1, strlen(h1));
+        return r < 0 ? r : emit_text(o, DIFF_HEADER_NEW, h2, strlen(h2));
 }
 
 int plan_render_text(const struct plan *p, FILE *out, bool color) {
