@@ -123,11 +123,10 @@ static int plan_new_swapfile(struct host *h, struct plan *p, const char *check, 
         if (k < 0)
                 return k;
         if (fixed)
-                k = plan_note(p, "%s, as [swap] size in %s says", swap_format_size(size, a), CONFIG_PATH);
+                k = plan_note(p, "size from [swap] size in %s", CONFIG_PATH);
         else
-                k = plan_note(p, "%s for %s RAM and %s free (set [swap] size in %s to choose)",
-                              swap_format_size(size, a), swap_format_size(mem, m),
-                              swap_format_size(fs_free, b), CONFIG_PATH);
+                k = plan_note(p, "size for %s RAM and %s free; [swap] size in %s overrides it",
+                              swap_format_size(mem, m), swap_format_size(fs_free, b), CONFIG_PATH);
         return k < 0 ? k : 1;
 }
 

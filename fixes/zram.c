@@ -138,8 +138,11 @@ static int plan_own_unit(struct host *h, struct plan *p, const char *check, cons
         if (!host_exists(h, OWN_UNIT_LINK)) {
                 if ((k = plan_add_systemd(p, check, SYSTEMD_ENABLE, OWN_UNIT, NULL)) < 0)
                         return k;
-                k = note_deferred(h, p, "enable it with systemctl --root=ROOT enable " OWN_UNIT
-                                  ", or at first boot");
+                _cleanup_free_ char *what = NULL;
+                if (asprintf(&what, "enable it with systemctl --root=%s enable %s",
+                             host_root(h), OWN_UNIT) < 0)
+                        return -ENOMEM;
+                k = note_deferred(h, p, what);
                 if (k < 0)
                         return k;
         }

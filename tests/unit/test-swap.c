@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <cmocka.h>
 
 #include "check.h"
+#include "cleanup.h"
 #include "config.h"
 #include "fixture.h"
 #include "fixes.h"
@@ -396,6 +398,59 @@ static void test_fix_reuses_an_existing_swap_area(void **state) {
         ctx_free(c);
 }
 
+static char *render_plan(struct plan *p) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        assert_int_equal(plan_render_text(p, f, false), 0);
+        assert_int_equal(fclose(f), 0);
+        return buf;
+}
+
+static void test_fix_dry_run_changes_no_byte(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-none"), "[swap]\nsize = 16M\n");
+        char *before = fixture_tree_hash(c->root);
+        char *text = render_plan(ctx_plan(c));
+        assert_non_null(strstr(text, "+/swapfile none swap sw 0 0\n"));
+        char *after = fixture_tree_hash(c->root);
+        assert_string_equal(before, after);
+        free(text);
+        free(before);
+        free(after);
+        ctx_free(c);
+}
+
+/* Apply on a copy, then check and plan again from a fresh view: nothing left to do. */
+static void test_fix_applied_then_second_plan_is_empty(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-none"), "[swap]\nsize = 16M\n");
+        struct plan *p = ctx_plan(c);
+        assert_int_equal(plan_apply(p, c->h, NULL, NULL), 0);
+        char *fstab = fixture_read(c->root, "/etc/fstab");
+        char *want;
+        assert_true(asprintf(&want, "%s/swapfile none swap sw 0 0\n", FSTAB) > 0);
+        assert_string_equal(fstab, want);
+        free(fstab);
+        free(want);
+        struct stat st;
+        char *path;
+        assert_true(asprintf(&path, "%s/swapfile", c->root) > 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_size, 16 * MiB);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        free(path);
+
+        plan_free(TAKE_PTR(c->p));
+        report_free(c->r);
+        host_free(c->h);
+        ctx_open(c, "[swap]\nsize = 16M\n");
+        const struct finding *f = only_finding(c);
+        assert_int_equal(f->status, STATUS_WARN);       /* in fstab, not active: this root is not running */
+        assert_int_equal(((const struct swap_facts *) f->data)->target, SWAP_TARGET_SWAP);
+        assert_int_equal(plan_size(ctx_plan(c)), 0);
+        ctx_free(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_active_swap_in_fstab_passes),
@@ -419,6 +474,8 @@ int main(void) {
                 cmocka_unit_test(test_fix_unpersisted_adds_only_the_fstab_line),
                 cmocka_unit_test(test_fix_inactive_off_the_running_system_is_left_to_boot),
                 cmocka_unit_test(test_fix_reuses_an_existing_swap_area),
+                cmocka_unit_test(test_fix_dry_run_changes_no_byte),
+                cmocka_unit_test(test_fix_applied_then_second_plan_is_empty),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

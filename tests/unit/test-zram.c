@@ -229,6 +229,44 @@ static void test_size_rule_is_half_the_ram_up_to_4_gib(void **state) {
         assert_int_equal(zram_size_auto(UINT64_C(8148484) * 1024), UINT64_C(3978) << 20);
 }
 
+static void test_fix_dry_run_changes_no_byte(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-none"), NULL);
+        char *before = fixture_tree_hash(c->root);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(plan_render_text(ctx_plan(c), f, false), 0);
+        fclose(f);
+        assert_non_null(strstr(buf, "+ExecStart=/sbin/mkswap /dev/zram0\n"));
+        char *after = fixture_tree_hash(c->root);
+        assert_string_equal(before, after);
+        free(buf);
+        free(before);
+        free(after);
+        ctx_free(c);
+}
+
+/* Off the running system, enabling is left to systemctl --root: the only thing a second plan keeps. */
+static void test_fix_own_unit_applied_then_second_plan_changes_nothing(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-none"), NULL);
+        assert_int_equal(plan_apply(ctx_plan(c), c->h, NULL, NULL), 0);
+        char *unit = fixture_read(c->root, OWN_UNIT_PATH);
+        assert_non_null(unit);
+        assert_non_null(strstr(unit, "ExecStart=/sbin/swapon --priority 100 /dev/zram0\n"));
+        free(unit);
+
+        struct plan *p = ctx_plan(c);
+        assert_int_equal(plan_count_changes(p), 0);
+        assert_int_equal(plan_size(p), 1);
+        assert_int_equal(plan_action(p, 0)->op, SYSTEMD_ENABLE);
+        assert_true(plan_action(p, 0)->deferred);
+
+        fixture_symlink(c->root, "../hostfit-zram.service",
+                        "/etc/systemd/system/swap.target.wants/hostfit-zram.service");
+        assert_int_equal(plan_size(ctx_plan(c)), 0);
+        ctx_free(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_zram_swap_active_passes),
@@ -243,6 +281,8 @@ int main(void) {
                 cmocka_unit_test(test_fix_rejects_a_priority_out_of_range),
                 cmocka_unit_test(test_fix_second_plan_is_empty_once_written),
                 cmocka_unit_test(test_size_rule_is_half_the_ram_up_to_4_gib),
+                cmocka_unit_test(test_fix_dry_run_changes_no_byte),
+                cmocka_unit_test(test_fix_own_unit_applied_then_second_plan_changes_nothing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
