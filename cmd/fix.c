@@ -29,7 +29,8 @@ const struct command cmd_fix = {
                  "                   [--profile production|development]\n"
                  "\n"
                  "Run the checks (or the ones named) and plan a fix for each warning and failure.\n"
-                 "On a terminal the plan is shown and confirmed; from a script pass --yes or --dry-run.\n"
+                 "On a terminal the plan is shown and confirmed; from a script (or with --format json)\n"
+                 "pass --yes or --dry-run.\n"
                  "A second run on a fixed host plans nothing.\n"
                  "\n"
                  "  -n, --dry-run        show every change (files as diffs) and write nothing\n"
@@ -96,7 +97,7 @@ static char *fix_describe(const struct action *a) {
 
 struct apply_state {
         struct json *json;      /* NULL: text */
-        unsigned done, failed;
+        unsigned applied, deferred, manual, failed;
 };
 
 static const char *apply_result(const struct action *a, int r) {
@@ -115,8 +116,12 @@ static void apply_log(void *userdata, const struct action *a, int r, const char 
 
         if (r < 0)
                 st->failed++;
+        else if (a->kind == ACTION_MANUAL)
+                st->manual++;
+        else if (a->deferred)
+                st->deferred++;
         else
-                st->done++;
+                st->applied++;
         if (st->json) {
                 json_object_begin(st->json);
                 json_key(st->json, "check");
@@ -138,11 +143,9 @@ static void apply_log(void *userdata, const struct action *a, int r, const char 
                 log_error("failed: %s: %s", desc ? desc : "?", why);
                 return;
         }
+        /* action_describe() already says why a deferred action waits. */
         _cleanup_free_ char *esc = escape_terminal_str(desc ? desc : "?");
-        _cleanup_free_ char *note = a->deferred && a->kind != ACTION_MANUAL && a->text
-                                    ? escape_terminal_str(a->text) : NULL;
-        printf("%s: %s%s%s%s\n", result, esc ? esc : "?",
-               note ? " (" : "", note ? note : "", note ? ")" : "");
+        printf("%s: %s\n", result, esc ? esc : "?");
 }
 
 static int fix_apply(const struct plan *p, struct host *h, enum format format) {
@@ -164,7 +167,7 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
                 if (json_end(&j) < 0 && r >= 0)
                         r = -EIO;
         } else if (r >= 0)
-                printf("%u action%s done\n", st.done, st.done == 1 ? "" : "s");
+                printf("%u applied, %u deferred, %u manual\n", st.applied, st.deferred, st.manual);
         if (r < 0) {
                 /* The log line already said which action and why, unless it never ran. */
                 if (st.failed == 0)

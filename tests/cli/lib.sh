@@ -36,9 +36,9 @@ expect() {
 
 # check_that NAME COMMAND...: the command succeeds.
 check_that() {
-        name=$1
+        _ct_name=$1
         shift
-        if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+        if "$@"; then ok "$_ct_name"; else not_ok "$_ct_name" "failed: $*"; fi
 }
 
 # A digest of every path, type, mode, owner, link target and content under DIR.

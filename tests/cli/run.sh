@@ -18,17 +18,17 @@ command -v jq >/dev/null || { echo "cli: jq is needed (apt-get install jq)" >&2;
 
 # ---- usage ----
 usage_ok() {
-        name=$1
+        _uo_name=$1
         shift
         hf "$@"
         if [ "$rc" -ne 0 ]; then
-                not_ok "$name" "exit $rc"
+                not_ok "$_uo_name" "exit $rc"
         elif [ -s "$T/err" ]; then
-                not_ok "$name" "stderr not empty: $(head -c 200 "$T/err")"
+                not_ok "$_uo_name" "stderr not empty: $(head -c 200 "$T/err")"
         elif ! head -n1 "$T/out" | grep -q '^usage: hostfit'; then
-                not_ok "$name" "no usage line: $(head -n1 "$T/out")"
+                not_ok "$_uo_name" "no usage line: $(head -n1 "$T/out")"
         else
-                ok "$name"
+                ok "$_uo_name"
         fi
 }
 usage_ok "hostfit -h prints usage" -h
@@ -51,13 +51,13 @@ check_that "--version prints the version" test "$(cat "$T/out")" = "hostfit $(ca
 
 # ---- bad usage: exit 3, usage on stderr, nothing on stdout ----
 bad_usage() {
-        name=$1 want=$2
+        _bu_name=$1 want=$2
         shift 2
         hf "$@"
         if [ -s "$T/out" ]; then
-                not_ok "$name" "stdout not empty: $(head -c 200 "$T/out")"
+                not_ok "$_bu_name" "stdout not empty: $(head -c 200 "$T/out")"
         else
-                expect "$name" 3 "$want"
+                expect "$_bu_name" 3 "$want"
         fi
 }
 bad_usage "unknown command exits 3" "unknown command 'frobnicate'" frobnicate
@@ -149,29 +149,29 @@ JQ_EXIT='if .summary.fail > 0 then 2 elif .summary.error > 0 then 3 elif .summar
 
 for dir in "$FIXTURES"/*/; do
         root=${dir%/}
-        name=$(basename "$root")
+        fx=$(basename "$root")
         [ -d "$root/proc" ] || [ -d "$root/etc" ] || continue
         hf check --format json --root "$root"
         if [ "$rc" -eq 3 ] && [ ! -s "$T/out" ]; then
-                expect "check --format json on $name: could not run, said why" 3 "hostfit: "
+                expect "check --format json on $fx: could not run, said why" 3 "hostfit: "
                 continue
         fi
         if ! jq -e "$JQ_SHAPE" "$T/out" >/dev/null 2>&1; then
-                not_ok "check --format json on $name has the exact shape" "$(head -c 400 "$T/out")"
+                not_ok "check --format json on $fx has the exact shape" "$(head -c 400 "$T/out")"
                 continue
         fi
-        ok "check --format json on $name has the exact shape"
+        ok "check --format json on $fx has the exact shape"
         want=$(jq "$JQ_EXIT" "$T/out")
-        check_that "check on $name exits as its summary says ($want)" test "$rc" -eq "$want"
+        check_that "check on $fx exits as its summary says ($want)" test "$rc" -eq "$want"
         jq -e --arg r "$root" '.root == $r' "$T/out" >/dev/null
-        check_that "check --format json on $name names its root" test $? -eq 0
+        check_that "check --format json on $fx names its root" test $? -eq 0
         cp "$T/out" "$T/json"
         hf check --root "$root"
         summary=$(jq -r '"\(.checks | length) check\(if (.checks | length) == 1 then "" else "s" end): \(.summary.pass) pass, \(.summary.warn) warn, \(.summary.fail) fail, \(.summary.skip) skip, \(.summary.error) error"' "$T/json")
-        check_that "check text on $name ends with its summary" test "$(tail -n1 "$T/out")" = "$summary"
-        check_that "check text on $name has no raw ESC on a pipe" sh -c "! grep -q '$ESC' '$T/out'"
+        check_that "check text on $fx ends with its summary" test "$(tail -n1 "$T/out")" = "$summary"
+        check_that "check text on $fx has no raw ESC on a pipe" sh -c "! grep -q '$ESC' '$T/out'"
         hf check --verbose --root "$root"
-        check_that "check --verbose on $name has no raw ESC" sh -c "! grep -q '$ESC' '$T/out'"
+        check_that "check --verbose on $fx has no raw ESC" sh -c "! grep -q '$ESC' '$T/out'"
 done
 
 hf check --format json --profile development --root "$FIXTURES/cli-pass"
@@ -213,6 +213,9 @@ fi
 # ---- fix never writes without --yes, never with --dry-run ----
 if [ "$n_ids" -gt 0 ]; then
         R=$(copy_root cli-fail)
+        # Small sizes: the swapfile is really allocated in the copy.
+        mkdir -p "$R/etc/hostfit"
+        printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
         before=$(tree_hash "$R")
         hf fix --root "$R"
         expect "fix without --yes off a terminal exits 3" 3 \
@@ -236,8 +239,12 @@ if [ "$n_ids" -gt 0 ]; then
         check_that "fix --yes changed the copy" test "$(tree_hash "$R")" != "$before"
         after=$(tree_hash "$R")
         hf fix --dry-run --format json --root "$R"
-        jq -e '(.actions | map(select(.kind != "manual" and .kind != "swapon" and .kind != "systemd" and .kind != "oom-score-adj")) | length) == 0' "$T/out" >/dev/null
-        check_that "after fix --yes, a second plan writes no file" test $? -eq 0
+        # Under --root, runtime steps (swapon, systemctl) wait for boot: only those may remain.
+        jq -e '.actions | all(.[]; .deferred == true and .kind != "write-file" and .kind != "swapfile")' \
+                "$T/out" >/dev/null
+        check_that "after fix --yes, a second plan changes nothing" test $? -eq 0
+        hf fix --dry-run --root "$R"
+        check_that "after fix --yes, a second plan shows no diff" sh -c "! grep -q '^+++ ' '$T/out'"
         hf fix --yes --root "$R"
         expect "fix --yes a second time exits 0" 0
         check_that "fix --yes a second time changed no byte" test "$(tree_hash "$R")" = "$after"
@@ -246,6 +253,35 @@ if [ "$n_ids" -gt 0 ]; then
         hf fix --yes --root "$R"
         expect "fix --yes on a passing root exits 0" 0
         check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
+fi
+
+# ---- on a terminal: color, NO_COLOR, and the question before fix applies ----
+# script(1) gives hostfit a pseudo-terminal; the answer comes on its stdin.
+if [ "$n_ids" -gt 0 ] && command -v script >/dev/null; then
+        on_tty() {
+                answer=$1
+                shift
+                printf '%s\n' "$answer" | script -qec "$*" /dev/null >"$T/out" 2>&1
+                rc=$?
+        }
+        on_tty "" "'$HOSTFIT' check --root '$FIXTURES/cli-warn'"
+        check_that "check on a terminal is colored" grep -q "$ESC\[33mwarn" "$T/out"
+        on_tty "" "NO_COLOR=1 '$HOSTFIT' check --root '$FIXTURES/cli-warn'"
+        check_that "NO_COLOR turns color off on a terminal" sh -c "! grep -q '$ESC' '$T/out'"
+        R=$(copy_root cli-fail)
+        mkdir -p "$R/etc/hostfit"
+        printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+        before=$(tree_hash "$R")
+        on_tty n "'$HOSTFIT' fix --root '$R'"
+        check_that "fix on a terminal asks before it applies" grep -q 'Apply [0-9]* changes\{0,1\}? \[y/N\]' "$T/out"
+        check_that "fix on a terminal answered no exits 3" test "$rc" -eq 3
+        check_that "fix on a terminal answered no changed no byte" test "$(tree_hash "$R")" = "$before"
+        on_tty y "'$HOSTFIT' fix --root '$R'"
+        check_that "fix on a terminal answered yes exits 0" test "$rc" -eq 0
+        check_that "fix on a terminal answered yes applied the plan" grep -q '^applied: ' "$T/out"
+        check_that "fix on a terminal answered yes changed the copy" test "$(tree_hash "$R")" != "$before"
+else
+        echo "skip terminal tests (script(1) not installed)"
 fi
 
 # ---- completions ----
@@ -284,6 +320,14 @@ else
 fi
 if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
+        fish_complete() {
+                PATH=$(dirname "$HOSTFIT"):$PATH fish -c "source completions/hostfit.fish; complete -C '$1'" |
+                        cut -f1 | sort | tr '\n' ' '
+        }
+        check_that "fish completion: commands" test "$(fish_complete 'hostfit ')" = "check explain fix help list "
+        check_that "fish completion: explain offers the ids from hostfit list" \
+                test "$(fish_complete 'hostfit explain ')" = "$(sort "$T/ids" | tr '\n' ' ')"
+        check_that "fish completion: --format values" test "$(fish_complete 'hostfit check --format ')" = "json text "
 else
         echo "skip fish completion (fish not installed)"
 fi
