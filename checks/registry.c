@@ -4,8 +4,15 @@
 #include "check.h"
 #include "registry.h"
 
+extern const struct check check_healthcheck_missing;
+extern const struct check check_unit_memorymax;
+extern const struct check check_unmanaged_service;
+
 
 const struct check *const checks[] = {
+        &check_healthcheck_missing,
+        &check_unit_memorymax,
+        &check_unmanaged_service,
         NULL,
 };
 

@@ -108,6 +108,12 @@ int unit_quote_exec_path(struct strbuf *out, const char *path, char *const *argv
         return quote_exec(out, path, argv, argc);
 }
 
+int unit_quote_exec_word(struct strbuf *out, const char *s) {
+        if (!s)
+                return -EINVAL;
+        return quote_word(out, s, true);
+}
+
 int unit_quote_value(struct strbuf *out, const char *s) {
         if (!s)
                 return -EINVAL;

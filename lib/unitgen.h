@@ -21,6 +21,8 @@ struct host;
 int unit_quote_exec_argv(struct strbuf *out, char *const *argv, size_t argc);
 /* The same as "@PATH ARGV0 ARGV1 …": PATH (absolute) is run, ARGV[0] may be any text. */
 int unit_quote_exec_path(struct strbuf *out, const char *path, char *const *argv, size_t argc);
+/* Append S as one quoted ExecStart= argument after the program ("%" and "$" doubled). */
+int unit_quote_exec_word(struct strbuf *out, const char *s);
 /* Append S as one quoted value for a setting that systemd unquotes, such as Environment= ("%" doubled).
  * (WorkingDirectory=, User= are taken literally: unitgen_service() writes those.) */
 int unit_quote_value(struct strbuf *out, const char *s);

@@ -35,10 +35,6 @@ void strv_free(char **v) {
         free(v);
 }
 
-static void strv_freep(char ***v) {
-        strv_free(*v);
-}
-
 static int strv_push(char ***v, size_t *n, char *s) {
         if (!s)
                 return -ENOMEM;
@@ -519,7 +515,6 @@ struct unit *unit_free(struct unit *u) {
         return NULL;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit *, unit_free);
 
 static int unit_names(const struct unit *u, char ***ret) {
         char **v = NULL;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cleanup.h"
+
 struct host;
 
 /* Where the unit files live, highest priority first. */
@@ -51,6 +53,7 @@ struct unit {
  * Unreadable or malformed files are issues, not failures. */
 int unit_load(struct host *h, const char *name, struct unit **ret);
 struct unit *unit_free(struct unit *u);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit *, unit_free);
 
 /* The value in effect: the last assignment of SECTION/KEY; NULL when unset or reset by "". */
 const char *unit_get(const struct unit *u, const char *section, const char *key);
@@ -78,3 +81,4 @@ int unit_instance_escape(const char *s, char **ret);
  * search path): NULL-terminated, sorted; templates and links left out. */
 int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret);
 void strv_free(char **v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
