@@ -11,6 +11,7 @@ struct memorymax_data {
         char *dropin;           /* where the limit goes: /etc/systemd/system/UNIT.d/50-hostfit-memory.conf */
         uint64_t rss;           /* what its processes use now, bytes */
         uint64_t max;           /* from [unit-memorymax] max = UNIT:SIZE; 0: the default rule */
+        bool overridden;        /* a drop-in sorting after any name hostfit would use sets the limit */
 };
 void memorymax_data_free(void *p);
 /* The default MemoryMax= for a unit using RSS bytes on a host with RAM bytes (0: unknown). */

@@ -147,6 +147,25 @@ static const char *limit_problem(const struct unit *u, char *buf, size_t size) {
         return "no MemoryMax=";
 }
 
+/* Our drop-in must sort after every drop-in that sets a memory limit, or it changes nothing.
+ * NULL when even the last name we would use loses (then only a manual edit helps). */
+static const char *dropin_name(const struct unit *u) {
+        static const char *const names[] = { "50-hostfit-memory.conf", "90-hostfit-memory.conf", "zz-hostfit-memory.conf" };
+        const char *last = "";
+        for (size_t i = 0; i < u->n_a; i++) {
+                const struct unit_assignment *a = &u->a[i];
+                const char *base = strrchr(a->file, '/') + 1;
+                if ((!u->fragment || strcmp(a->file, u->fragment) != 0) && strcmp(a->section, "Service") == 0 &&
+                    (strcmp(a->key, "MemoryMax") == 0 || strcmp(a->key, "MemoryHigh") == 0) && strcmp(base, last) > 0 &&
+                    !strstr(base, "hostfit-memory.conf"))
+                        last = base;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strcmp(names[i], last) > 0)
+                        return names[i];
+        return NULL;
+}
+
 static int judge(struct host *h, struct report *r, const struct candidate *c, unsigned *n_ok) {
         _cleanup_(unit_freep) struct unit *u = NULL;
         char buf[1024];
@@ -164,11 +183,13 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                 return 0;
         }
         struct memorymax_data *d = calloc(1, sizeof(*d));
+        const char *base = dropin_name(u);
         if (!d || !(d->unit = strdup(u->id)) ||
-            asprintf(&d->dropin, "/etc/systemd/system/%s.d/50-hostfit-memory.conf", u->id) < 0) {
+            asprintf(&d->dropin, "/etc/systemd/system/%s.d/%s", u->id, base ? base : "50-hostfit-memory.conf") < 0) {
                 memorymax_data_free(d);
                 return -ENOMEM;
         }
+        d->overridden = !base;
         d->rss = c->rss;
         d->max = memorymax_config_max(config_get(host_config(h), SECTION, "max"), u->id);
         const char *where = d->dropin;

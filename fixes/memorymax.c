@@ -47,6 +47,9 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
         char smax[32], shigh[32];
         if (!d)
                 return 0;
+        if (d->overridden)
+                return plan_add_manual(p, f->check->id, "a drop-in that sorts last sets the memory limit of this unit: "
+                                       "edit it to set MemoryMax=") < 0 ? -ENOMEM : 0;
         uint64_t max = d->max;
         if (!max)
                 max = memorymax_default(d->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
