@@ -54,7 +54,7 @@ static bool known_server(const struct proc *p) {
         };
         static const char *const interpreters[] = { "node", "nodejs", "java", "ruby", "php", NULL };
         const char *n = proc_name(p);
-        if (name_in(n, servers) || strncmp(n, "php-fpm", 7) == 0)
+        if (name_in(n, servers) || name_in(p->comm, servers) || strncmp(n, "php-fpm", 7) == 0)
                 return true;
         bool interp = name_in(n, interpreters) || strncmp(n, "python", 6) == 0;
         return interp && proc_argc(p) > 1;
@@ -68,7 +68,9 @@ static bool system_daemon(const struct proc *p) {
                 "containerd", "dockerd", "udevd", "systemd-udevd", "init", NULL,
         };
         const char *n = proc_name(p);
-        return name_in(n, daemons) || strncmp(n, "systemd", 7) == 0 || strncmp(p->comm, "systemd", 7) == 0;
+        /* sshd and others rewrite their argv: the comm still names them. */
+        return name_in(n, daemons) || name_in(p->comm, daemons) || strncmp(n, "systemd", 7) == 0 ||
+               strncmp(p->comm, "systemd", 7) == 0;
 }
 
 static bool is_candidate(const struct socket_table *st, const struct proc *p) {

@@ -53,7 +53,7 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return plan_add_manual(p, f->check->id, err ? err : "the command cannot be written as a unit");
+                return plan_add_manual(p, f->check->id, err ? err : "the command cannot be written as a unit") < 0 ? -ENOMEM : 0;
         if (asprintf(&path, "/etc/systemd/system/%s", d->name) < 0)
                 return -ENOMEM;
         r = plan_add_write(p, f->check->id, path, text, len, 0644);
