@@ -1,8 +1,10 @@
-/* The fixes, one a file in fixes/; checks point at them. */
+/* The fixes, one a check that has one (see checks/check.h). */
 #pragma once
 
 #include "check.h"
 
 extern const struct fix fix_healthcheck;
 extern const struct fix fix_memorymax;
+extern const struct fix fix_swapfile;
 extern const struct fix fix_unit;
+extern const struct fix fix_zram;
