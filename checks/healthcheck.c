@@ -24,7 +24,8 @@ void healthcheck_data_free(void *p) {
 
 int healthcheck_instance(const char *unit, uint16_t port, char **ret) {
         _cleanup_free_ char *raw = NULL, *esc = NULL;
-        if (asprintf(&raw, "%s:%u", unit, (unsigned) port) < 0)
+        /* "_" and not ":" between unit and port: systemd-analyze (252) cannot load a name with ":". */
+        if (asprintf(&raw, "%s_%u", unit, (unsigned) port) < 0)
                 return -ENOMEM;
         int r = unit_instance_escape(raw, &esc);
         if (r < 0)

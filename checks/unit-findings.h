@@ -39,8 +39,8 @@ void unmanaged_data_free(void *p);
 struct healthcheck_data {
         char *unit;
         uint16_t port;
-        char *instance;         /* "hostfit-health@nginx.service:8080" without the suffix, escaped */
+        char *instance;         /* "hostfit-health@nginx.service_8080" without the suffix, escaped */
 };
 void healthcheck_data_free(void *p);
-/* "hostfit-health@UNIT:PORT" with the instance escaped as systemd-escape does. */
+/* "hostfit-health@UNIT_PORT" with the instance escaped as systemd-escape does. */
 int healthcheck_instance(const char *unit, uint16_t port, char **ret);

@@ -154,9 +154,11 @@ static int restart_unit(const char *unit) {
         return r;
 }
 
-/* "nginx.service:8080" (a timer instance) as UNIT and PORT. */
+/* "nginx.service_8080" (a timer instance; also "UNIT:PORT") as UNIT and PORT. */
 static int split_instance(char *arg, struct probe_opts *o) {
-        char *colon = strrchr(arg, ':');
+        char *colon = strrchr(arg, '_');
+        if (!colon || strchr(colon, '.'))
+                colon = strrchr(arg, ':');
         o->unit = arg;
         if (!colon || o->port)
                 return 0;
@@ -241,7 +243,7 @@ const struct command cmd_probe = {
                  "Probe UNIT's port once: a TCP connect, or with --http an HTTP GET of PATH expecting\n"
                  "2xx or 3xx, within the timeout. Failures in a row are counted in the state directory\n"
                  "and logged to the journal; after N of them UNIT is restarted over D-Bus and the count\n"
-                 "starts again. UNIT may be given as UNIT:PORT (the hostfit-health@ instance name).\n"
+                 "starts again. UNIT may be given as UNIT_PORT (the hostfit-health@ instance name).\n"
                  "\n"
                  "  --port N            the TCP port to probe\n"
                  "  --host ADDR         the numeric address to probe (default 127.0.0.1)\n"

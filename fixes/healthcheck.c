@@ -1,5 +1,5 @@
 /* Fix for healthcheck-missing: the hostfit-health@.service/.timer templates and an
- * enabled timer instance "UNIT:PORT" that runs `hostfit probe`. */
+ * enabled timer instance "UNIT_PORT" that runs `hostfit probe`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +85,7 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
 
 const struct fix fix_healthcheck = {
         .name = "health-timer",
-        .summary = "hostfit-health@.service and .timer, and an enabled instance UNIT:PORT that probes "
+        .summary = "hostfit-health@.service and .timer, and an enabled instance UNIT_PORT that probes "
                    "the port and restarts the unit after repeated failures",
         .plan = healthcheck_plan,
 };

@@ -130,7 +130,7 @@ static void test_command_exit_status_and_instance_form(void **state) {
         int fd = listen_any(&port);
         char *dir = fixture_new();
         char inst[64], sd[512], portstr[16];
-        snprintf(inst, sizeof(inst), "web.service:%u", (unsigned) port);
+        snprintf(inst, sizeof(inst), "web.service_%u", (unsigned) port);
         snprintf(sd, sizeof(sd), "%s/h", dir);
         snprintf(portstr, sizeof(portstr), "%u", (unsigned) port);
         char *ok[] = { "probe", inst, "--state-dir", sd, "--timeout", "2s", NULL };

@@ -235,7 +235,7 @@ static void test_instance_escape(void **state) {
         assert_int_equal(unit_instance_escape(".a/b c", &e), 0);
         assert_string_equal(e, "\\x2ea-b\\x20c");
         free(e);
-        assert_true(unit_name_is_valid("hostfit-health@my\\x2dapp.service:8080.timer"));
+        assert_true(unit_name_is_valid("hostfit-health@my\\x2dapp.service_8080.timer"));
         assert_true(unit_name_is_template("foo@.service"));
         assert_false(unit_name_is_valid("foo.bar"));
         assert_false(unit_name_is_valid("a@b@c.service"));
