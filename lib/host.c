@@ -537,7 +537,8 @@ static int load_procs(struct host *h) {
                 }
                 t->n++;
         }
-        qsort(t->procs, t->n, sizeof(*t->procs), proc_cmp);
+        if (t->n)
+                qsort(t->procs, t->n, sizeof(*t->procs), proc_cmp);
         return 0;
 }
 
