@@ -175,7 +175,9 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
         if (k < 0)
                 return c->named ? report_add(r, STATUS_WARN, c->name, NULL, NULL,
                                              "%s is named in [unit-memorymax] units= but no unit file defines it", c->name) : 0;
-        if (u->masked)
+        /* A oneshot unit has no long-running process to grow, unless one was seen using memory. */
+        const char *type = unit_get(u, "Service", "Type");
+        if (u->masked || (type && strcmp(type, "oneshot") == 0 && !c->rss && !c->named))
                 return 0;
         const char *why = limit_problem(u, buf, sizeof(buf));
         if (!why) {

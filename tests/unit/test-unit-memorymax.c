@@ -21,6 +21,7 @@ static char *failing_root(void) {
         fixture_write(root, "/usr/local/lib/systemd/system/inf.service", "[Service]\nExecStart=/bin/x\nMemoryMax=2G\n");
         fixture_write(root, "/etc/systemd/system/inf.service.d/override.conf", "[Service]\nMemoryMax=infinity\n");
         fixture_write(root, "/etc/systemd/system/masked-local.service", "");
+        fixture_write(root, "/etc/systemd/system/setup.service", "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
         fixture_write(root, "/lib/systemd/system/vendor.service", "[Service]\nExecStart=/usr/sbin/vendord\n");
         fixture_write(root, "/lib/systemd/system/big.service", "[Service]\nExecStart=/usr/bin/java -jar big.jar\n");
         fixture_write(root, "/lib/systemd/system/named.service", "[Service]\nExecStart=/usr/sbin/named\n");
@@ -57,6 +58,7 @@ static void test_scope_and_reasons(void **state) {
         assert_null(run_find(&x, "limited.service"));
         assert_null(run_find(&x, "pct.service"));
         assert_null(run_find(&x, "masked-local"));
+        assert_null(run_find(&x, "setup.service"));    /* oneshot: no process to limit */
         run_free(&x);
         fixture_remove(root);
 }
