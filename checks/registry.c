@@ -4,11 +4,17 @@
 #include "check.h"
 #include "registry.h"
 
+extern const struct check check_healthcheck_missing;
 extern const struct check check_swap_missing;
+extern const struct check check_unit_memorymax;
+extern const struct check check_unmanaged_service;
 extern const struct check check_zram_missing;
 
 const struct check *const checks[] = {
+        &check_healthcheck_missing,
         &check_swap_missing,
+        &check_unit_memorymax,
+        &check_unmanaged_service,
         &check_zram_missing,
         NULL,
 };

@@ -6,7 +6,7 @@
 #include "command.h"
 #include "common.h"
 
-extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_list;
+extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_list, cmd_probe;
 static const struct command cmd_help;
 
 static const struct command *const commands[] = {
@@ -14,6 +14,7 @@ static const struct command *const commands[] = {
         &cmd_fix,
         &cmd_list,
         &cmd_explain,
+        &cmd_probe,
         &cmd_help,
 };
 

@@ -3,5 +3,8 @@
 
 #include "check.h"
 
+extern const struct fix fix_healthcheck;
+extern const struct fix fix_memorymax;
 extern const struct fix fix_swapfile;
+extern const struct fix fix_unit;
 extern const struct fix fix_zram;

@@ -19,10 +19,19 @@ static const struct key {
         const char *key;
         enum key_type type;
 } known_keys[] = {
+        { "healthcheck", "failures",     KEY_INT },
+        { "healthcheck", "hostfit-path", KEY_PATH },
+        { "healthcheck", "http-path",    KEY_STRING },
+        { "healthcheck", "interval",     KEY_DURATION },
+        { "healthcheck", "timeout",      KEY_DURATION },
         { "hostfit", "profile", KEY_PROFILE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
+        { "unit-memorymax", "max",           KEY_STRING },
+        { "unit-memorymax", "rss-threshold", KEY_SIZE },
+        { "unit-memorymax", "units",         KEY_STRING },
+        { "unmanaged-service", "min-age", KEY_DURATION },
         { "zram",    "size",    KEY_SIZE },
         { "zram",    "priority", KEY_INT },
 };

@@ -42,6 +42,13 @@ struct host {
         double uptime;
         int uptime_error;
         bool uptime_loaded;
+
+        struct host_cache_entry {
+                const char *key;
+                void *value;
+                void (*free_fn)(void *);
+        } cache[8];
+        size_t n_cache;
 };
 
 int host_open(const char *root, struct host **ret) {
@@ -83,8 +90,28 @@ struct host *host_free(struct host *h) {
                 free(h->procs.procs[i].cgroup);
         }
         free(h->procs.procs);
+        for (size_t i = 0; i < h->n_cache; i++)
+                if (h->cache[i].free_fn)
+                        h->cache[i].free_fn(h->cache[i].value);
         free(h);
         return NULL;
+}
+
+void *host_cache_get(const struct host *h, const char *key) {
+        for (size_t i = 0; i < h->n_cache; i++)
+                if (strcmp(h->cache[i].key, key) == 0)
+                        return h->cache[i].value;
+        return NULL;
+}
+
+int host_cache_put(struct host *h, const char *key, void *value, void (*free_fn)(void *)) {
+        if (h->n_cache >= ELEMENTSOF(h->cache) || host_cache_get(h, key)) {
+                if (free_fn)
+                        free_fn(value);
+                return -ENOSPC;
+        }
+        h->cache[h->n_cache++] = (struct host_cache_entry) { key, value, free_fn };
+        return 0;
 }
 
 const char *host_root(const struct host *h) { return h->root; }
@@ -510,7 +537,8 @@ static int load_procs(struct host *h) {
                 }
                 t->n++;
         }
-        qsort(t->procs, t->n, sizeof(*t->procs), proc_cmp);
+        if (t->n)
+                qsort(t->procs, t->n, sizeof(*t->procs), proc_cmp);
         return 0;
 }
 

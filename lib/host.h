@@ -91,3 +91,9 @@ int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags)
 int host_uptime(struct host *h, double *ret);
 /* Age of P in seconds (uptime minus its start), 0 if unknown. */
 double host_proc_age(struct host *h, const struct proc *p);
+
+/* Tables other modules build once a run from the host (listening sockets, unit
+ * index), kept with the host and freed by host_free(). KEY is a static string.
+ * host_cache_put() takes VALUE even on failure (-ENOSPC: full or KEY taken). */
+void *host_cache_get(const struct host *h, const char *key);
+int host_cache_put(struct host *h, const char *key, void *value, void (*free_fn)(void *));

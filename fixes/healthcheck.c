@@ -1,0 +1,91 @@
+/* Fix for healthcheck-missing: the hostfit-health@.service/.timer templates and an
+ * enabled timer instance "UNIT_PORT" that runs `hostfit probe`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "config.h"
+#include "fixes.h"
+#include "template.h"
+#include "unit-findings.h"
+#include "unitgen.h"
+
+#define SECTION "healthcheck"
+#define HOSTFIT_SBIN "/usr/local/sbin/hostfit"
+
+static int probe_args(const struct config *c, struct strbuf *out) {
+        char buf[64];
+        long long failures = config_get_int(c, SECTION, "failures", 3);
+        const char *timeout = config_get(c, SECTION, "timeout");
+        const char *http = config_get(c, SECTION, "http-path");
+        snprintf(buf, sizeof(buf), "%lld", failures > 0 ? failures : 3);
+        const char *words[] = { "--timeout", timeout ? timeout : "5s", "--failures", buf,
+                                http ? "--http" : NULL, http, NULL };
+        int r = 0;
+        for (size_t i = 0; words[i] && r == 0; i++) {
+                r = strbuf_addch(out, ' ');
+                if (r == 0)
+                        r = unit_quote_exec_word(out, words[i]);
+        }
+        return r;
+}
+
+static int write_template(struct host *h, struct plan *p, const char *check, const char *name,
+                          const char *const *vars) {
+        _cleanup_free_ char *text = NULL, *err = NULL, *path = NULL;
+        size_t len = 0;
+        int r = template_render(h, name, vars, &text, &len, &err);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "/etc/systemd/system/%s", name) < 0)
+                return -ENOMEM;
+        return plan_add_write(p, check, path, text, len, 0644);
+}
+
+static int healthcheck_plan(struct host *h, const struct finding *f, struct plan *p) {
+        const struct healthcheck_data *d = f->data;
+        const struct config *c = host_config(h);
+        _cleanup_strbuf_ struct strbuf exec = STRBUF_INIT, args = STRBUF_INIT;
+        _cleanup_free_ char *timer = NULL;
+        char interval[32];
+        if (!d)
+                return 0;
+        const char *hostfit = config_get(c, SECTION, "hostfit-path");
+        char *const argv[] = { (char *) (hostfit ? hostfit : HOSTFIT_SBIN), "probe" };
+        int r = unit_quote_exec_argv(&exec, argv, 2);
+        if (r == 0)
+                r = probe_args(c, &args);
+        if (r < 0)
+                return r;
+        const char *iv = config_get(c, SECTION, "interval");
+        snprintf(interval, sizeof(interval), "%s", iv ? iv : "30s");
+        const char *svc_vars[] = { "exec_start", strbuf_str(&exec), "probe_args", strbuf_str(&args), NULL };
+        const char *timer_vars[] = { "interval", interval, NULL };
+        int w1 = write_template(h, p, f->check->id, "hostfit-health@.service", svc_vars);
+        if (w1 < 0)
+                return w1;
+        int w2 = write_template(h, p, f->check->id, "hostfit-health@.timer", timer_vars);
+        if (w2 < 0)
+                return w2;
+        if (asprintf(&timer, "%s.timer", d->instance) < 0)
+                return -ENOMEM;
+        if (w1 > 0 || w2 > 0)
+                r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
+        if (r >= 0)
+                r = plan_add_systemd(p, f->check->id, SYSTEMD_ENABLE, timer, NULL);
+        if (r >= 0 && !host_is_live(h))
+                r = plan_note(p, "enable links timers.target.wants/%s at boot", timer);
+        if (r >= 0)
+                r = plan_add_systemd(p, f->check->id, SYSTEMD_START, timer, NULL);
+        return r < 0 ? r : 0;
+}
+
+const struct fix fix_healthcheck = {
+        .name = "health-timer",
+        .summary = "hostfit-health@.service and .timer, and an enabled instance UNIT_PORT that probes "
+                   "the port and restarts the unit after repeated failures",
+        .plan = healthcheck_plan,
+};

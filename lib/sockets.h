@@ -1,0 +1,45 @@
+/* Listening sockets: ROOT/proc/net/{tcp,tcp6,udp,udp6} and their owners through
+ * the "socket:[INODE]" links in ROOT/proc/PID/fd. Read once a run, kept with the host. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "strbuf.h"
+
+struct host;
+
+struct listen_socket {
+        bool udp;               /* false: tcp in LISTEN (0A); true: udp bound and unconnected (07) */
+        int family;             /* AF_INET or AF_INET6 */
+        unsigned char addr[16]; /* network byte order; the first 4 bytes for AF_INET */
+        uint16_t port;
+        uid_t uid;
+        uint64_t inode;
+};
+
+struct socket_owner {
+        pid_t pid;
+        size_t socket;          /* index into the table's sockets */
+};
+
+struct socket_table {
+        struct listen_socket *sockets;
+        size_t n;
+        struct socket_owner *owners;    /* sorted by pid */
+        size_t n_owners;
+        int error;              /* not 0 when a proc/net file could not be read (-errno): the table may be short */
+};
+
+/* The table; a missing proc/net file is an empty list, a process that exits mid-scan is left out. */
+int host_sockets(struct host *h, const struct socket_table **ret);
+/* The sockets PID listens on, at most MAX into OUT; returns how many there are. */
+size_t sockets_of_pid(const struct socket_table *t, pid_t pid, const struct listen_socket **out, size_t max);
+/* The first TCP port PID listens on, 0 when none. */
+uint16_t sockets_tcp_port(const struct socket_table *t, pid_t pid);
+/* "tcp 127.0.0.1:8080", "udp [::1]:53". */
+int socket_format(const struct listen_socket *s, struct strbuf *out);
+/* Parse one proc/net file's text (for tests and host_sockets); appends to T. */
+int sockets_parse(struct socket_table *t, const char *text, bool udp, bool v6);

@@ -1,0 +1,154 @@
+/* healthcheck-missing on fixture roots: listening services without watchdog or timer; its fix. */
+#include <errno.h>
+
+#include "cleanup.h"
+#include "fixture-check.h"
+#include "fixture-proc.h"
+#include "unit-findings.h"
+
+#define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
+
+static const char tcp[] = NET_TCP_HEADER
+        "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000    33        0 7001 1 00000000242928c5 100 0 0 10 0                    \n"
+        "   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 7002 1 00000000da6c36fb 100 0 0 10 0                      \n"
+        "   2: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 7003 1 00000000da6c36fc 100 0 0 10 0                      \n"
+        "   3: 00000000:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 7004 1 00000000da6c36fd 100 0 0 10 0                      \n";
+
+static char *make_root(void) {
+        char *root = fixture_new();
+        fake_uptime(root, "90000.00 170000.00\n");
+        fixture_write(root, "/proc/net/tcp", tcp);
+        fixture_write(root, "/etc/systemd/system/my-app.service", "[Service]\nExecStart=/usr/bin/node /srv/app.js\n");
+        fixture_write(root, "/lib/systemd/system/nginx.service", "[Service]\nExecStart=/usr/sbin/nginx\n");
+        fixture_write(root, "/lib/systemd/system/pg.service", "[Service]\nExecStart=/usr/bin/postgres\nWatchdogSec=30s\n");
+        const struct fake_proc procs[] = {
+                { 1, 0, "systemd", "/sbin/init", "/init.scope", T(1), 2000, 0 },
+                { 500, 1, "node", "/usr/bin/node|/srv/app.js", "/system.slice/my-app.service", T(10), 9000, 0 },
+                { 501, 500, "node", "/usr/bin/node|/srv/worker.js", "/system.slice/my-app.service", T(10), 9000, 0 },
+                { 600, 1, "nginx", "nginx: master process /usr/sbin/nginx", "/system.slice/nginx.service", T(5), 2000, 0 },
+                { 700, 1, "postgres", "/usr/bin/postgres", "/system.slice/pg.service", T(5), 2000, 0 },
+                { 800, 1, "node", "node|dev.js", "/user.slice/user-1000.slice/session-2.scope", T(5), 2000, 1000 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(procs); i++)
+                fake_proc_write(root, &procs[i]);
+        fake_proc_socket(root, 500, 10, 7001);
+        fake_proc_socket(root, 501, 10, 7001);
+        fake_proc_socket(root, 600, 6, 7002);
+        fake_proc_socket(root, 700, 5, 7003);
+        fake_proc_socket(root, 800, 5, 7004);
+        return root;
+}
+
+static void test_listening_services_without_probe_warned(void **state) {
+        char *root = make_root();
+        struct run x = { 0 };
+        run_check(&x, root, "healthcheck-missing");
+        assert_int_equal(x.cr->status, STATUS_WARN);
+        assert_int_equal(run_count(&x, STATUS_WARN), 2);
+        const struct finding *f = run_find(&x, "my-app.service listens on port 8080");
+        assert_non_null(f);
+        assert_non_null(strstr(f->message, "hostfit-health@my\\x2dapp.service_8080.timer"));
+        assert_string_equal(((const struct healthcheck_data *) f->data)->instance, "hostfit-health@my\\x2dapp.service_8080");
+        assert_non_null(run_find(&x, "nginx.service listens on port 80"));
+        assert_null(run_find(&x, "pg.service"));       /* WatchdogSec= */
+        assert_null(run_find(&x, "session"));          /* not a service: unmanaged-service's business */
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_enabled_timer_passes(void **state) {
+        char *root = make_root();
+        fixture_write(root, "/etc/systemd/system/hostfit-health@.timer", "[Timer]\nOnUnitActiveSec=30s\n");
+        fixture_symlink(root, "/etc/systemd/system/hostfit-health@.timer",
+                        "/etc/systemd/system/timers.target.wants/hostfit-health@my\\x2dapp.service_8080.timer");
+        fixture_symlink(root, "/etc/systemd/system/hostfit-health@.timer",
+                        "/etc/systemd/system/timers.target.wants/hostfit-health@nginx.service_80.timer");
+        struct run x = { 0 };
+        run_check(&x, root, "healthcheck-missing");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        assert_non_null(run_find(&x, "3 listening services watched"));
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_unreadable_sockets_reported(void **state) {
+        char *root = make_root();
+        char *cmd;
+        assert_true(asprintf(&cmd, "rm '%s/proc/net/tcp' && mkdir '%s/proc/net/tcp'", root, root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        struct run x = { 0 };
+        run_check(&x, root, "healthcheck-missing");
+        assert_int_equal(x.cr->status, STATUS_ERROR);
+        assert_non_null(run_find(&x, "cannot read the socket tables"));
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static bool have_analyze(void) {
+        return access("/usr/bin/systemd-analyze", X_OK) == 0;
+}
+
+static void verify(const char *dir, const char *unit) {
+        char *cmd;
+        assert_true(asprintf(&cmd, "cd '%s' && systemd-analyze verify --man=no './%s' >out 2>&1", dir, unit) > 0);
+        int st = system(cmd);
+        char *out = fixture_read(dir, "out");
+        if (st != 0 || (out && *out))
+                fail_msg("systemd-analyze %s: %s", unit, out ? out : "");
+        free(out);
+        free(cmd);
+}
+
+static void test_fix_installs_timer_instance(void **state) {
+        char *root = make_root();
+        fixture_write(root, "/etc/hostfit/hostfit.conf",
+                      "[healthcheck]\ninterval = 1min\nfailures = 4\nhttp-path = /health?x=1%\nhostfit-path = /bin/true\n");
+        struct run x = { 0 };
+        run_check(&x, root, "healthcheck-missing");
+        struct plan *p = run_plan(&x);
+        const struct action *svc = plan_find_path(p, "/etc/systemd/system/hostfit-health@.service");
+        const struct action *tmr = plan_find_path(p, "/etc/systemd/system/hostfit-health@.timer");
+        assert_non_null(svc);
+        assert_non_null(tmr);
+        assert_non_null(strstr(svc->content, "\nExecStart=\"/bin/true\" \"probe\" \"%I\" \"--timeout\" \"5s\" "
+                                             "\"--failures\" \"4\" \"--http\" \"/health?x=1%%\"\n"));
+        assert_non_null(strstr(tmr->content, "\nOnUnitActiveSec=1min\n"));
+        size_t enables = 0;
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_ENABLE) {
+                        enables++;
+                        assert_true(a->deferred);
+                }
+        }
+        assert_int_equal(enables, 2);
+        if (have_analyze()) {
+                char *dir = fixture_new();
+                fixture_write(dir, "hostfit-health@.service", svc->content);
+                fixture_write(dir, "hostfit-health@.timer", tmr->content);
+                /* An instance file of the template's content: systemd expands %I from the file name. */
+                fixture_write(dir, "hostfit-health@my\\x2dapp.service_8080.service", svc->content);
+                fixture_write(dir, "hostfit-health@my\\x2dapp.service_8080.timer", tmr->content);
+                verify(dir, "hostfit-health@my\\x2dapp.service_8080.service");
+                verify(dir, "hostfit-health@my\\x2dapp.service_8080.timer");
+                fixture_remove(dir);
+        }
+        plan_free(p);
+        run_free(&x);
+        size_t changes = 0;
+        char *copy = plan_apply_replan(root, "healthcheck-missing", &changes);
+        assert_int_equal(changes, 2);  /* the two template files; enabling waits for boot under --root */
+        fixture_remove(copy);
+        fixture_remove(root);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_listening_services_without_probe_warned),
+                cmocka_unit_test(test_enabled_timer_passes),
+                cmocka_unit_test(test_unreadable_sockets_reported),
+                cmocka_unit_test(test_fix_installs_timer_instance),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

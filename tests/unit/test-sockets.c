@@ -1,0 +1,144 @@
+/* Listening sockets from a fixture proc tree in the kernel's exact format. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "fixture-proc.h"
+#include "host.h"
+#include "sockets.h"
+
+/* As this machine printed them while python3 -m http.server and test sockets ran. */
+static const char tcp[] = NET_TCP_HEADER
+        "   0: 0100007F:223D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 241043 1 00000000242928c5 100 0 0 10 0                    \n"
+        "   1: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1088 1 00000000da6c36fb 100 0 0 10 0                      \n"
+        "   2: 020200C0:94AC 507100CB:0050 06 00000000:00000000 03:0000060C 00000000     0        0 0 3 00000000f793d044                                      \n"
+        "   3: 0100007F:223D 0100007F:C03A 01 00000000:00000000 00:00000000 00000000  1000        0 241099 1 000000000c697f96 20 4 30 10 -1                   \n";
+static const char tcp6[] = NET_TCP6_HEADER
+        "   0: 00000000000000000000000000000000:223E 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 241040 1 000000008ee3725f 100 0 0 10 0\n";
+static const char udp[] = NET_UDP_HEADER
+        "15468: 00000000:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 241041 2 00000000343659ed 0        \n"
+        "15470: 0100007F:A1B2 0100007F:0035 01 00000000:00000000 00:00000000 00000000     0        0 241077 2 00000000343659ee 0        \n";
+static const char udp6[] = NET_UDP6_HEADER
+        "15469: 00000000000000000000000001000000:14EA 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 241042 2 00000000937a1be2 0\n";
+
+static char *make_root(void) {
+        char *root = fixture_new();
+        fixture_write(root, "/proc/net/tcp", tcp);
+        fixture_write(root, "/proc/net/tcp6", tcp6);
+        fixture_write(root, "/proc/net/udp", udp);
+        fixture_write(root, "/proc/net/udp6", udp6);
+        fake_uptime(root, "5000.00 9000.00\n");
+        struct fake_proc a = { 1, 0, "init", "/sbin/init", "/init.scope", 1, 100, 0 };
+        struct fake_proc b = { 4242, 1, "python3", "python3|-m|http.server|8765", "/user.slice/session-3.scope", 100, 5000, 0 };
+        struct fake_proc c = { 4300, 1, "node", "node|server.js", "/user.slice/session-3.scope", 100, 5000, 1000 };
+        fake_proc_write(root, &a);
+        fake_proc_write(root, &b);
+        fake_proc_write(root, &c);
+        fake_proc_socket(root, 1, 3, 1088);
+        fake_proc_socket(root, 4242, 3, 241043);
+        fake_proc_socket(root, 4242, 4, 241043);       /* a dup()ed fd: one socket */
+        fake_proc_socket(root, 4242, 5, 241041);
+        fixture_symlink(root, "pipe:[77]", "/proc/4242/fd/6");
+        fixture_symlink(root, "/dev/null", "/proc/4242/fd/0");
+        fake_proc_socket(root, 4300, 7, 241040);
+        fake_proc_socket(root, 4300, 8, 241042);
+        fake_proc_socket(root, 4300, 9, 241099);       /* a connection, not a listener */
+        return root;
+}
+
+static void test_listeners_parsed_and_owned(void **state) {
+        char *root = make_root();
+        struct host *h = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        const struct socket_table *t;
+        assert_int_equal(host_sockets(h, &t), 0);
+        assert_int_equal(t->error, 0);
+        assert_int_equal(t->n, 5);      /* 2 tcp, 1 tcp6, 1 udp, 1 udp6 */
+        const struct listen_socket *s[8];
+        assert_int_equal(sockets_of_pid(t, 4242, s, 8), 2);
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < 2; i++) {
+                assert_int_equal(socket_format(s[i], &sb), 0);
+                strbuf_addch(&sb, ',');
+        }
+        assert_true(strcmp(strbuf_str(&sb), "udp 0.0.0.0:5353,tcp 127.0.0.1:8765,") == 0 ||
+                    strcmp(strbuf_str(&sb), "tcp 127.0.0.1:8765,udp 0.0.0.0:5353,") == 0);
+        strbuf_reset(&sb);
+        assert_int_equal(sockets_tcp_port(t, 4242), 8765);
+        assert_int_equal(sockets_of_pid(t, 4300, s, 8), 2);
+        assert_int_equal(sockets_tcp_port(t, 4300), 8766);
+        for (size_t i = 0; i < 2; i++) {
+                socket_format(s[i], &sb);
+                strbuf_addch(&sb, ',');
+        }
+        assert_non_null(strstr(strbuf_str(&sb), "tcp [::]:8766"));
+        assert_non_null(strstr(strbuf_str(&sb), "udp [::1]:5354"));
+        assert_int_equal(sockets_tcp_port(t, 1), 2024);
+        assert_int_equal(sockets_of_pid(t, 99, s, 8), 0);
+        /* Read once: the same table again. */
+        const struct socket_table *t2;
+        assert_int_equal(host_sockets(h, &t2), 0);
+        assert_ptr_equal(t, t2);
+        strbuf_release(&sb);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_process_gone_mid_scan_is_skipped(void **state) {
+        char *root = make_root();
+        /* The process table names 4300, but its fd directory is gone (it exited). */
+        char *cmd;
+        assert_true(asprintf(&cmd, "rm -rf '%s/proc/4300/fd'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        struct host *h = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        const struct socket_table *t;
+        assert_int_equal(host_sockets(h, &t), 0);
+        assert_int_equal(sockets_tcp_port(t, 4300), 0);
+        assert_int_equal(sockets_tcp_port(t, 4242), 8765);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_malformed_rows_flagged_not_fatal(void **state) {
+        struct socket_table t = { 0 };
+        const char text[] = NET_TCP_HEADER
+                "   0: garbage\n"
+                "   1: 0100007F:ZZZZ 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5 1 0 100 0 0 10 0\n"
+                "   2: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 6 1 0 100 0 0 10 0\n";
+        assert_int_equal(sockets_parse(&t, text, false, false), -EINVAL);
+        assert_int_equal(t.n, 1);
+        assert_int_equal(t.sockets[0].port, 80);
+        assert_int_equal(t.sockets[0].family, AF_INET);
+        free(t.sockets);
+}
+
+static void test_no_proc_net_is_empty(void **state) {
+        char *root = fixture_new();
+        fixture_mkdir(root, "/proc/net/tcp");  /* a directory where the file is expected */
+        struct host *h = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        const struct socket_table *t;
+        assert_int_equal(host_sockets(h, &t), 0);
+        assert_int_equal(t->n, 0);
+        assert_int_not_equal(t->error, 0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_listeners_parsed_and_owned),
+                cmocka_unit_test(test_process_gone_mid_scan_is_skipped),
+                cmocka_unit_test(test_malformed_rows_flagged_not_fatal),
+                cmocka_unit_test(test_no_proc_net_is_empty),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

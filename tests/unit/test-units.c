@@ -1,0 +1,263 @@
+/* The unit model on fixture unit trees: precedence, masks, aliases, templates, drop-ins. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "host.h"
+#include "units.h"
+
+struct ctx {
+        char *root;
+        struct host *h;
+};
+
+static int setup(void **state) {
+        struct ctx *c = calloc(1, sizeof(*c));
+        c->root = fixture_new();
+        *state = c;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct ctx *c = *state;
+        host_free(c->h);
+        fixture_remove(c->root);
+        free(c);
+        return 0;
+}
+
+static struct unit *load(struct ctx *c, const char *name) {
+        if (!c->h)
+                assert_int_equal(host_open(c->root, &c->h), 0);
+        struct unit *u = NULL;
+        assert_int_equal(unit_load(c->h, name, &u), 0);
+        return u;
+}
+
+static void test_etc_overrides_vendor_unit(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/lib/systemd/system/a.service", "[Service]\nExecStart=/bin/vendor\n");
+        fixture_write(c->root, "/etc/systemd/system/a.service", "[Service]\nExecStart=/bin/admin\n");
+        struct unit *u = load(c, "a.service");
+        assert_string_equal(u->fragment, "/etc/systemd/system/a.service");
+        assert_string_equal(unit_get(u, "Service", "ExecStart"), "/bin/admin");
+        assert_false(u->masked);
+        unit_free(u);
+}
+
+static void test_merged_usr_file_read_once(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/usr/lib/systemd/system/b.service", "[Service]\nExecStart=/bin/b\n");
+        fixture_write(c->root, "/usr/lib/systemd/system/b.service.d/10-x.conf", "[Service]\nMemoryMax=1G\n");
+        fixture_symlink(c->root, "usr/lib", "/lib");
+        struct unit *u = load(c, "b.service");
+        assert_string_equal(u->fragment, "/usr/lib/systemd/system/b.service");
+        assert_int_equal(u->n_dropins, 1);
+        assert_int_equal(u->n_a, 2);
+        unit_free(u);
+}
+
+static void test_mask_symlink_to_dev_null(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/lib/systemd/system/m.service", "[Service]\nExecStart=/bin/m\n");
+        fixture_symlink(c->root, "/dev/null", "/etc/systemd/system/m.service");
+        struct unit *u = load(c, "m.service");
+        assert_true(u->masked);
+        assert_int_equal(u->n_a, 0);
+        unit_free(u);
+}
+
+static void test_alias_resolves_to_target_and_enablement(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/lib/systemd/system/ssh.service", "[Service]\nExecStart=/usr/sbin/sshd -D\n");
+        fixture_symlink(c->root, "/lib/systemd/system/ssh.service", "/etc/systemd/system/sshd.service");
+        fixture_symlink(c->root, "/lib/systemd/system/ssh.service",
+                        "/etc/systemd/system/multi-user.target.wants/ssh.service");
+        struct unit *u = load(c, "sshd.service");
+        assert_string_equal(u->id, "ssh.service");
+        assert_string_equal(u->fragment, "/lib/systemd/system/ssh.service");
+        assert_true(u->enabled);
+        assert_string_equal(unit_get(u, "Service", "ExecStart"), "/usr/sbin/sshd -D");
+        unit_free(u);
+        u = load(c, "ssh.service");
+        assert_true(u->enabled);
+        unit_free(u);
+}
+
+static void test_template_instance_uses_template_and_dropins(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/lib/systemd/system/getty@.service", "[Service]\nExecStart=/sbin/agetty %I\n");
+        fixture_write(c->root, "/etc/systemd/system/getty@.service.d/a.conf", "[Service]\nMemoryMax=64M\n");
+        fixture_write(c->root, "/etc/systemd/system/getty@tty1.service.d/b.conf", "[Service]\nMemoryMax=32M\n");
+        struct unit *u = load(c, "getty@tty1.service");
+        assert_string_equal(u->id, "getty@tty1.service");
+        assert_string_equal(u->fragment, "/lib/systemd/system/getty@.service");
+        uint64_t v = 0;
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", &v), UNIT_LIMIT_BYTES);
+        assert_int_equal(v, 32ULL << 20);
+        unit_free(u);
+}
+
+static void test_dropins_lexical_order_across_dirs(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/lib/systemd/system/d.service", "[Service]\nMemoryMax=1G\n");
+        fixture_write(c->root, "/lib/systemd/system/d.service.d/20-b.conf", "[Service]\nMemoryMax=2G\n");
+        fixture_write(c->root, "/etc/systemd/system/d.service.d/10-a.conf", "[Service]\nMemoryMax=3G\n");
+        /* Same name in /etc shadows the vendor one. */
+        fixture_write(c->root, "/lib/systemd/system/d.service.d/30-c.conf", "[Service]\nMemoryMax=4G\n");
+        fixture_write(c->root, "/etc/systemd/system/d.service.d/30-c.conf", "[Service]\nMemoryMax=5G\n");
+        fixture_write(c->root, "/etc/systemd/system/d-.service.d/05-prefix.conf", "[Service]\nMemoryHigh=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/service.d/01-type.conf", "[Service]\nMemoryHigh=2G\n");
+        struct unit *u = load(c, "d-web.service");
+        unit_free(u);
+        u = load(c, "d.service");
+        assert_int_equal(u->n_dropins, 4);
+        assert_string_equal(u->dropins[0], "/etc/systemd/system/service.d/01-type.conf");
+        assert_string_equal(u->dropins[1], "/etc/systemd/system/d.service.d/10-a.conf");
+        assert_string_equal(u->dropins[2], "/lib/systemd/system/d.service.d/20-b.conf");
+        assert_string_equal(u->dropins[3], "/etc/systemd/system/d.service.d/30-c.conf");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "5G");
+        const struct unit_assignment *a = unit_get_assignment(u, "Service", "MemoryMax");
+        assert_string_equal(a->file, "/etc/systemd/system/d.service.d/30-c.conf");
+        assert_int_equal(a->line, 2);
+        unit_free(u);
+}
+
+static void test_prefix_dropin_applies(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/lib/systemd/system/app-web-1.service", "[Service]\nExecStart=/bin/x\n");
+        fixture_write(c->root, "/etc/systemd/system/app-.service.d/50.conf", "[Service]\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/app-web-.service.d/60.conf", "[Service]\nMemoryHigh=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/other-.service.d/70.conf", "[Service]\nMemoryMax=9G\n");
+        struct unit *u = load(c, "app-web-1.service");
+        assert_int_equal(u->n_dropins, 2);
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1G");
+        assert_string_equal(unit_get(u, "Service", "MemoryHigh"), "1G");
+        unit_free(u);
+}
+
+static void test_dropin_infinity_clears_limit(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/i.service", "[Service]\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/i.service.d/z.conf", "[Service]\nMemoryMax=infinity\n");
+        struct unit *u = load(c, "i.service");
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", NULL), UNIT_LIMIT_INFINITY);
+        unit_free(u);
+}
+
+static void test_empty_assignment_resets(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/r.service", "[Service]\nMemoryMax=1G\nMemoryLimit=2G\n");
+        fixture_write(c->root, "/etc/systemd/system/r.service.d/z.conf", "[Service]\nMemoryMax=\n");
+        struct unit *u = load(c, "r.service");
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", NULL), UNIT_LIMIT_UNSET);
+        assert_int_equal(unit_memory_setting(u, "MemoryLimit", NULL), UNIT_LIMIT_BYTES);
+        unit_free(u);
+}
+
+static void test_continuations_comments_and_percent(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/k.service",
+                      "# comment\n; other\n[Unit]\nDescription=a \\\n# dropped comment\n  b \\\n c\n"
+                      "[Service]\n  MemoryMax = 50%  \nExecStart=/bin/x \"a b\" \\\n  c\n");
+        struct unit *u = load(c, "k.service");
+        assert_string_equal(unit_get(u, "Unit", "Description"), "a    b   c");
+        uint64_t v = 0;
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", &v), UNIT_LIMIT_PERCENT);
+        assert_int_equal(v, 500);
+        assert_string_equal(unit_get(u, "Service", "ExecStart"), "/bin/x \"a b\"    c");
+        assert_int_equal(unit_get_assignment(u, "Service", "ExecStart")->line, 10);
+        assert_int_equal(u->n_issues, 0);
+        unit_free(u);
+}
+
+static void test_malformed_lines_reported_with_file_and_line(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/bad.service",
+                      "Orphan=1\n[Service\nMemoryMax=1G\n[Service]\nno equals here\n=value\nMemoryMax=lots\n"
+                      "MemoryHigh=1G\\");
+        struct unit *u = load(c, "bad.service");
+        assert_int_equal(u->n_issues, 5);
+        assert_string_equal(u->issues[0].file, "/etc/systemd/system/bad.service");
+        assert_int_equal(u->issues[0].line, 1);
+        assert_int_equal(u->issues[1].line, 2);
+        assert_int_equal(u->issues[2].line, 3);     /* MemoryMax under a broken header: no section */
+        assert_int_equal(u->issues[3].line, 5);
+        assert_int_equal(u->issues[4].line, 6);     /* "=value": no key */
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", NULL), UNIT_LIMIT_INVALID);
+        assert_string_equal(unit_get(u, "Service", "MemoryHigh"), "1G");
+        unit_free(u);
+}
+
+static void test_missing_and_unreadable(void **state) {
+        struct ctx *c = *state;
+        fixture_mkdir(c->root, "/etc/systemd/system/dir.service");     /* a directory where a file is expected */
+        assert_int_equal(host_open(c->root, &c->h), 0);
+        struct unit *u = NULL;
+        assert_int_equal(unit_load(c->h, "nothing.service", &u), -ENOENT);
+        assert_int_equal(unit_load(c->h, "bad name.service", &u), -EINVAL);
+        assert_int_equal(unit_load(c->h, "dir.service", &u), 0);
+        assert_int_equal(u->n_issues, 1);
+        assert_int_equal(u->n_a, 0);
+        unit_free(u);
+}
+
+static void test_list_dir_skips_links_and_templates(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/z.service", "[Service]\n");
+        fixture_write(c->root, "/etc/systemd/system/a.service", "[Service]\n");
+        fixture_write(c->root, "/etc/systemd/system/t@.service", "[Service]\n");
+        fixture_write(c->root, "/etc/systemd/system/x.timer", "[Timer]\n");
+        fixture_symlink(c->root, "/lib/systemd/system/ssh.service", "/etc/systemd/system/sshd.service");
+        assert_int_equal(host_open(c->root, &c->h), 0);
+        char **v = NULL;
+        assert_int_equal(units_list_dir(c->h, "/etc/systemd/system", ".service", &v), 0);
+        assert_string_equal(v[0], "a.service");
+        assert_string_equal(v[1], "z.service");
+        assert_null(v[2]);
+        strv_free(v);
+        assert_int_equal(units_list_dir(c->h, "/usr/local/lib/systemd/system", ".service", &v), 0);
+        assert_null(v[0]);
+        strv_free(v);
+}
+
+static void test_instance_escape(void **state) {
+        char *e = NULL;
+        assert_int_equal(unit_instance_escape("my-app.service:8080", &e), 0);
+        assert_string_equal(e, "my\\x2dapp.service:8080");
+        free(e);
+        assert_int_equal(unit_instance_escape(".a/b c", &e), 0);
+        assert_string_equal(e, "\\x2ea-b\\x20c");
+        free(e);
+        assert_true(unit_name_is_valid("hostfit-health@my\\x2dapp.service_8080.timer"));
+        assert_true(unit_name_is_template("foo@.service"));
+        assert_false(unit_name_is_valid("foo.bar"));
+        assert_false(unit_name_is_valid("a@b@c.service"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+                T(test_etc_overrides_vendor_unit),
+                T(test_merged_usr_file_read_once),
+                T(test_mask_symlink_to_dev_null),
+                T(test_alias_resolves_to_target_and_enablement),
+                T(test_template_instance_uses_template_and_dropins),
+                T(test_dropins_lexical_order_across_dirs),
+                T(test_prefix_dropin_applies),
+                T(test_dropin_infinity_clears_limit),
+                T(test_empty_assignment_resets),
+                T(test_continuations_comments_and_percent),
+                T(test_malformed_lines_reported_with_file_and_line),
+                T(test_missing_and_unreadable),
+                T(test_list_dir_skips_links_and_templates),
+                T(test_instance_escape),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

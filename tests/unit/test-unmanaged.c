@@ -1,0 +1,194 @@
+/* unmanaged-service on fixture proc trees: tmux, keepalive loops, scopes, workers; and its fix. */
+#include <errno.h>
+#include <sys/wait.h>
+
+#include "cleanup.h"
+
+#include "fixture-check.h"
+#include "fixture-proc.h"
+#include "unit-findings.h"
+#include "unitgen.h"
+
+#define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
+#define SESSION "/user.slice/user-1000.slice/session-3.scope"
+
+static const char tcp[] = NET_TCP_HEADER
+        "   0: 00000000:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5001 1 00000000242928c5 100 0 0 10 0                    \n"
+        "   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5002 1 00000000da6c36fb 100 0 0 10 0                      \n"
+        "   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5003 1 00000000da6c36fc 100 0 0 10 0                      \n"
+        "   3: 0100007F:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5004 1 00000000da6c36fd 100 0 0 10 0                      \n"
+        "   4: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5005 1 00000000da6c36fe 100 0 0 10 0                      \n"
+        "   5: 00000000:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5006 1 00000000da6c36ff 100 0 0 10 0                      \n";
+
+static char *make_root(void) {
+        char *root = fixture_new();
+        fake_uptime(root, "90000.00 170000.00\n");
+        fixture_write(root, "/proc/net/tcp", tcp);
+        fixture_write(root, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000:Dev:/home/dev:/bin/zsh\n");
+        fixture_write(root, "/etc/group", "root:x:0:\ndev:x:1000:\n");
+        const struct fake_proc procs[] = {
+                { 1, 0, "systemd", "/sbin/init", "/init.scope", T(1), 2000, 0 },
+                { 100, 1, "tmux: server", "tmux", SESSION, T(100), 900, 1000 },
+                { 101, 100, "zsh", "-zsh", SESSION, T(100), 900, 1000 },
+                { 102, 101, "bash", "bash|-c|while true; do node server.js; sleep 1; done", SESSION, T(200), 900, 1000 },
+                { 103, 102, "node", "node|server.js", SESSION, T(80000), 40000, 1000 },
+                { 110, 1, "nginx", "nginx: master process /usr/sbin/nginx", "/system.slice/nginx.service", T(5), 2000, 0 },
+                { 120, 1, "sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", "/", T(5), 2000, 0 },
+                { 130, 101, "python3", "python3|-m|http.server|8000|--bind|127.0.0.1", SESSION, T(89900), 4000, 1000 },
+                { 140, 101, "python3", "python3", SESSION, T(300), 4000, 1000 },
+                { 200, 1, "gunicorn", "/usr/bin/python3|/usr/local/bin/gunicorn|app:app|-b|0.0.0.0:8080", "/", T(1000), 9000, 0 },
+                { 201, 200, "gunicorn", "/usr/bin/python3|/usr/local/bin/gunicorn|app:app|-b|0.0.0.0:8080", "/", T(1001), 9000, 0 },
+                { 300, 1, "sleep", "/bin/sleep|1000000", "/", T(1000), 100, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(procs); i++)
+                fake_proc_write(root, &procs[i]);
+        fake_proc_socket(root, 103, 20, 5001);
+        fake_proc_socket(root, 110, 6, 5002);
+        fake_proc_socket(root, 120, 3, 5003);
+        fake_proc_socket(root, 130, 3, 5004);
+        fake_proc_socket(root, 200, 5, 5005);
+        fake_proc_socket(root, 201, 5, 5005);
+        fake_proc_socket(root, 300, 3, 5006);
+        fixture_symlink(root, "/srv/app", "/proc/103/cwd");
+        fixture_symlink(root, "/usr/bin/node", "/proc/103/exe");
+        fixture_write_len(root, "/proc/103/environ", "NODE_ENV=production\0API_TOKEN=s3cret\0PORT=3000\0HOME=/home/dev\0", 61);
+        fixture_symlink(root, "/tmp", "/proc/300/cwd");
+        fixture_symlink(root, "/bin/sleep", "/proc/300/exe");
+        return root;
+}
+
+static void test_flags_only_unmanaged_servers(void **state) {
+        char *root = make_root();
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        assert_int_equal(x.cr->status, STATUS_FAIL);
+        assert_int_equal(run_count(&x, STATUS_FAIL), 3);       /* node, gunicorn master, the listening sleep */
+        const struct finding *f = run_find(&x, "node (pid 103) has served on port 3000");
+        assert_non_null(f);
+        assert_non_null(strstr(f->message, "session-3.scope"));
+        assert_non_null(strstr(f->message, "its parent is a shell loop that restarts it"));
+        bool chain = false, sock = false, loop = false;
+        for (size_t i = 0; f->details[i]; i++) {
+                chain = chain || strstr(f->details[i], "tmux: server → -zsh → bash → node");
+                sock = sock || strstr(f->details[i], "listens on tcp 0.0.0.0:3000");
+                loop = loop || strstr(f->details[i], "keepalive loop: pid 102 (bash)");
+        }
+        assert_true(chain && sock && loop);
+        const struct unmanaged_data *d = f->data;
+        assert_string_equal(d->user, "dev");
+        assert_string_equal(d->group, "dev");
+        assert_string_equal(d->cwd, "/srv/app");
+        assert_string_equal(d->name, "hostfit-node-3000.service");
+        assert_string_equal(d->env[0], "NODE_ENV=production");
+        assert_string_equal(d->env[1], "PORT=3000");
+        assert_null(d->env[2]);
+        assert_non_null(run_find(&x, "(pid 200) has served on port 8080"));
+        assert_null(run_find(&x, "pid 201"));          /* a worker of the master */
+        assert_null(run_find(&x, "nginx"));            /* in a .service */
+        assert_null(run_find(&x, "sshd"));
+        assert_null(run_find(&x, "pid 130"));          /* younger than min-age */
+        assert_null(run_find(&x, "pid 140"));          /* a bare interpreter */
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_min_age_from_config_and_pass(void **state) {
+        char *root = make_root();
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[unmanaged-service]\nmin-age = 2d\n");
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_unreadable_proc_is_an_error_not_a_crash(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "/proc", "");
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        assert_int_equal(x.cr->status, STATUS_ERROR);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_process_gone_mid_scan(void **state) {
+        char *root = make_root();
+        /* Its stat is there, but fd/, environ and cwd vanished with it. */
+        assert_int_equal(system("true"), 0);
+        char *cmd;
+        assert_true(asprintf(&cmd, "rm -rf '%s/proc/103/fd' '%s/proc/103/environ' '%s/proc/103/cwd' '%s/proc/103/exe'",
+                             root, root, root, root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        const struct finding *f = run_find(&x, "node (pid 103)");
+        assert_non_null(f);            /* still a known server, without its facts */
+        assert_null(((const struct unmanaged_data *) f->data)->cwd);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static bool have_analyze(void) {
+        return access("/usr/bin/systemd-analyze", X_OK) == 0;
+}
+
+static void test_fix_writes_unit_systemd_accepts(void **state) {
+        char *root = make_root();
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        struct plan *p = run_plan(&x);
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/hostfit-node-3000.service");
+        assert_non_null(a);
+        assert_non_null(strstr(a->content, "\nExecStart=\"@/usr/bin/node\" \"node\" \"server.js\"\n"));
+        assert_non_null(strstr(a->content, "\nWorkingDirectory=/srv/app\nUser=dev\nGroup=dev\n"
+                                           "Environment=\"NODE_ENV=production\"\nEnvironment=\"PORT=3000\"\n"));
+        assert_null(strstr(a->content, "TOKEN"));
+        assert_non_null(strstr(a->content, "\nMemoryMax="));
+        assert_non_null(strstr(a->content, "\nOOMScoreAdjust=0\n"));
+        bool manual = false;
+        for (size_t i = 0; i < plan_size(p); i++)
+                manual = manual || (plan_action(p, i)->kind == ACTION_MANUAL &&
+                                    strstr(plan_action(p, i)->text, "kill 103 && systemctl start hostfit-node-3000.service"));
+        assert_true(manual);
+        a = plan_find_path(p, "/etc/systemd/system/hostfit-sleep-8000.service");
+        if (!a)
+                a = plan_find_path(p, "/etc/systemd/system/hostfit-sleep-9000.service");
+        assert_non_null(a);
+        assert_non_null(strstr(a->content, "\nExecStart=\"/bin/sleep\" \"1000000\"\n"));
+        if (have_analyze()) {
+                char *dir = fixture_new();
+                fixture_write(dir, "hostfit-sleep-9000.service", a->content);
+                char *cmd;
+                assert_true(asprintf(&cmd, "cd '%s' && systemd-analyze verify --man=no ./hostfit-sleep-9000.service >out 2>&1", dir) > 0);
+                int st = system(cmd);
+                char *out = fixture_read(dir, "out");
+                if (st != 0 || (out && *out))
+                        fail_msg("systemd-analyze: %s", out ? out : "");
+                free(out), free(cmd);
+                fixture_remove(dir);
+        }
+        plan_free(p);
+        run_free(&x);
+
+        size_t changes = 0;
+        char *copy = plan_apply_replan(root, "unmanaged-service", &changes);
+        assert_int_equal(changes, 3);
+        char *unit = fixture_read(copy, "/etc/systemd/system/hostfit-node-3000.service");
+        assert_non_null(unit);
+        free(unit);
+        fixture_remove(copy);
+        fixture_remove(root);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_flags_only_unmanaged_servers),
+                cmocka_unit_test(test_min_age_from_config_and_pass),
+                cmocka_unit_test(test_unreadable_proc_is_an_error_not_a_crash),
+                cmocka_unit_test(test_process_gone_mid_scan),
+                cmocka_unit_test(test_fix_writes_unit_systemd_accepts),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
