@@ -4,8 +4,10 @@
 #include "check.h"
 #include "registry.h"
 
+extern const struct check check_dev_server;
 
 const struct check *const checks[] = {
+        &check_dev_server,
         NULL,
 };
 

@@ -1,0 +1,23 @@
+/* The fixes, one file each in fixes/; checks point at them from their table entry. */
+#pragma once
+
+#include "check.h"
+
+extern const struct fix fix_devserver;
+extern const struct fix fix_tmux_resurrect;
+extern const struct fix fix_wrapper_oom;
+
+/* A service unit for a process found running by hand: written, never started. */
+struct fix_unit_request {
+        const char *check;                      /* check id (static) */
+        const char *prefix;                     /* unit name prefix: "next" gives hostfit-next-DIR.service */
+        const struct proc *proc;                /* whose cwd and user the unit takes */
+        char *const *argv;                      /* the exact command */
+        size_t argc;
+        const char *description;
+        const char *const *environment;         /* NULL-terminated "NAME=value", or NULL */
+        bool has_oom_score_adjust;
+        int oom_score_adjust;
+};
+/* Plan /etc/systemd/system/NAME (and a daemon-reload when it changes); *ret_unit is the name. */
+int fix_plan_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_unit);
