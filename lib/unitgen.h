@@ -15,9 +15,14 @@
 
 struct host;
 
-/* Append ARGV (ARGC words) to OUT as an ExecStart= value that systemd parses back to exactly ARGV. */
+/* Append ARGV (ARGC words) to OUT as an ExecStart= value that systemd parses back to exactly ARGV.
+ * -EINVAL when argv[0] cannot be the program as written (not an absolute normalized path or a
+ * file name, begins with one of systemd's "-@:+!" flags, holds "$"): use unit_quote_exec_path(). */
 int unit_quote_exec_argv(struct strbuf *out, char *const *argv, size_t argc);
-/* Append S as one quoted value for a setting such as WorkingDirectory= or Environment= ("%" doubled). */
+/* The same as "@PATH ARGV0 ARGV1 …": PATH (absolute) is run, ARGV[0] may be any text. */
+int unit_quote_exec_path(struct strbuf *out, const char *path, char *const *argv, size_t argc);
+/* Append S as one quoted value for a setting that systemd unquotes, such as Environment= ("%" doubled).
+ * (WorkingDirectory=, User= are taken literally: unitgen_service() writes those.) */
 int unit_quote_value(struct strbuf *out, const char *s);
 /* Parse an ExecStart= value back into words (systemd's rules), for tests and for reading units. */
 int unit_split_exec(const char *value, char ***ret_argv, size_t *ret_argc);
@@ -28,6 +33,7 @@ struct unit_spec {
         const char *name;               /* "hostfit-node-3000.service" */
         const char *description;        /* free text; newlines refused */
         char *const *argv;              /* exact argv of the service */
+        const char *exec_path;          /* NULL: argv[0] is the program; else the absolute path run with argv */
         size_t argc;
         const char *working_directory;  /* NULL: none */
         const char *user;               /* NULL: root */
