@@ -17,11 +17,14 @@ static const char *base_name(const char *s) {
 }
 
 int fix_plan_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_unit) {
-        _cleanup_free_ char *cwd = NULL, *name = NULL, *text = NULL, *error = NULL, *path = NULL;
+        _cleanup_free_ char *cwd = NULL, *name = NULL, *text = NULL, *error = NULL, *path = NULL, *prefix = NULL;
         struct passwd_table pw = {};
         size_t len;
         (void) devserver_read_cwd(h, req->proc->pid, &cwd);
-        int r = unit_name_make(req->prefix, cwd && strcmp(cwd, "/") ? base_name(cwd) : req->prefix, &name);
+        /* Named for the tool and the project directory, never the pid: a rerun finds the same unit. */
+        if (cwd && strcmp(cwd, "/") != 0 && asprintf(&prefix, "%s-%s", req->prefix, base_name(cwd)) < 0)
+                return -ENOMEM;
+        int r = unit_name_make(prefix ? prefix : req->prefix, "service", &name);
         if (r < 0)
                 return r;
         const struct passwd_entry *user = NULL;
