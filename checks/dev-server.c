@@ -88,7 +88,8 @@ struct group {
         struct strbuf pids;
 };
 
-/* The outermost ancestor-or-self that is a dev server itself: the group a process belongs to. */
+/* The outermost ancestor-or-self that is a dev server itself: the group a process (a compiler
+ * child, a worker) belongs to and adds its memory to. */
 static size_t group_root(const struct proc_table *t, const enum devserver_verdict *v, size_t i) {
         const struct proc *chain[64];
         size_t n = proc_ancestors(t, &t->procs[i], chain, ELEMENTSOF(chain));
@@ -174,8 +175,6 @@ static int dev_server_run(struct host *h, struct report *r) {
                 return -ENOMEM;
         collect(h, t, v, pts);
         for (size_t i = 0; i < t->n && k == 0; i++) {
-                if (v[i] == DEVSERVER_NONE)
-                        continue;
                 size_t root = group_root(t, v, i);
                 if (root == SIZE_MAX)
                         continue;

@@ -133,7 +133,8 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
                      "then stop the dev server (pid %d) and run `systemctl enable --now %s`",
                      unit, pt->prereq, cwd ? cwd : "the project directory", (int) d->pid, unit) < 0)
                 return -ENOMEM;
-        return plan_add_manual(p, "dev-server", steps);
+        r = plan_add_manual(p, "dev-server", steps);
+        return r < 0 ? r : 0;
 }
 
 static int devserver_plan(struct host *h, const struct finding *f, struct plan *p) {
@@ -155,7 +156,8 @@ static int devserver_plan(struct host *h, const struct finding *f, struct plan *
                      "Instead: %s; run that under a systemd unit, then stop pid %d",
                      (int) d->pid, d->pattern->framework, d->pattern->steps, (int) d->pid) < 0)
                 return -ENOMEM;
-        return plan_add_manual(p, "dev-server", text);
+        r = plan_add_manual(p, "dev-server", text);
+        return r < 0 ? r : 0;
 }
 
 const struct fix fix_devserver = {

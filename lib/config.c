@@ -21,6 +21,7 @@ static const struct key {
 } known_keys[] = {
         { "hostfit", "profile", KEY_PROFILE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
+        { "dev-server", "allow", KEY_STRING },
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "zram",    "size",    KEY_SIZE },

@@ -126,6 +126,17 @@ static char *tool_name(const char *word) {
         return strndup(b, n);
 }
 
+/* "/usr/lib/node_modules/ts-node/dist/bin.js" is ts-node's: the package under the last node_modules/. */
+static char *package_name(const char *word) {
+        const char *nm = NULL;
+        for (const char *s = word; (s = strstr(s, "node_modules/")); s++)
+                nm = s + strlen("node_modules/");
+        if (!nm || *nm == '.' || *nm == '@')
+                return NULL;
+        size_t len = strcspn(nm, "/");
+        return nm[len] == '/' ? strndup(nm, len) : NULL;
+}
+
 static bool is_interpreter(const char *name) {
         /* python3.11 is python3 */
         if (strncmp(name, "python", 6) == 0 && name[6] && strspn(name + 6, "0123456789.") == strlen(name + 6))
@@ -139,6 +150,7 @@ void devserver_cmd_done(struct devserver_cmd *c) {
         free(c->words);
         free(c->interp);
         free(c->tool_name);
+        free(c->package);
         memset(c, 0, sizeof(*c));
 }
 
@@ -203,6 +215,7 @@ int devserver_cmd_parse(const struct proc *p, struct devserver_cmd *ret) {
                 c.tool = i < c.n ? i : 0;
         }
         c.tool_name = tool_name(c.words[c.tool]);
+        c.package = package_name(c.words[c.tool]);
         if (!c.tool_name) {
                 devserver_cmd_done(&c);
                 return -ENOMEM;
@@ -270,7 +283,8 @@ static bool argv_fits(const struct devserver_pattern *pt, const struct devserver
         if (pt->interp) {
                 if (!c->interp || !devserver_word_in(c->interp, pt->interp))
                         return false;
-        } else if (!devserver_word_in(c->tool_name, pt->tools) || (c->interp && c->tool == 0)) {
+        } else if ((!devserver_word_in(c->tool_name, pt->tools) &&
+                    !(c->package && devserver_word_in(c->package, pt->tools))) || (c->interp && c->tool == 0)) {
                 return false;
         }
         const char *p0 = positional(c, 0);

@@ -62,6 +62,7 @@ struct devserver_cmd {
         size_t tool;             /* index of the tool's word */
         char *interp;            /* the interpreter's name, or NULL */
         char *tool_name;         /* basename of the tool, extension stripped */
+        char *package;           /* the npm package the tool's script is in, or NULL */
         bool title;              /* argv was a rewritten process title */
 };
 int devserver_cmd_parse(const struct proc *p, struct devserver_cmd *ret);
