@@ -116,7 +116,7 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
                 return r;
         _cleanup_free_ char *unit = NULL, *desc = NULL, *steps = NULL, *cwd = NULL;
         static const char *const env[] = { "NODE_ENV=production", NULL };
-        if (asprintf(&desc, "%s, production server (from hostfit)", pt->framework) < 0) {
+        if (asprintf(&desc, "Production server (%s %s), replacing a dev server", pt->tools, pt->prod_sub) < 0) {
                 strv_free_n(argv, argc);
                 return -ENOMEM;
         }

@@ -12,6 +12,7 @@
 #include "fixture-proc.h"
 #include "plan.h"
 #include "report.h"
+#include "unitgen.h"
 
 /* ---- the matcher, on argv alone ---- */
 
@@ -342,7 +343,20 @@ static void test_fix_next_dev_writes_next_start_unit_and_manual_steps(void **sta
         assert_int_equal(w->kind, ACTION_WRITE_FILE);
         assert_string_equal(w->path, "/etc/systemd/system/hostfit-next-shop.service");
         assert_null(w->old);
-        assert_non_null(strstr(w->content, "ExecStart=/usr/bin/node /srv/shop/node_modules/.bin/next start -p 3000\n"));
+        char *exec = strstr(w->content, "\nExecStart=");
+        assert_non_null(exec);
+        exec = strndup(exec + 11, strcspn(exec + 11, "\n"));
+        char **argv;
+        size_t argc;
+        assert_int_equal(unit_split_exec(exec, &argv, &argc), 0);
+        const char *want[] = { "/usr/bin/node", "/srv/shop/node_modules/.bin/next", "start", "-p", "3000" };
+        assert_int_equal(argc, ELEMENTSOF(want));
+        for (size_t i = 0; i < argc; i++) {
+                assert_string_equal(argv[i], want[i]);
+                free(argv[i]);
+        }
+        free(argv);
+        free(exec);
         assert_null(strstr(w->content, "--turbo"));
         assert_non_null(strstr(w->content, "WorkingDirectory=/srv/shop\n"));
         assert_non_null(strstr(w->content, "User=dev\n"));
