@@ -5,9 +5,11 @@
 #include "registry.h"
 
 extern const struct check check_dev_server;
+extern const struct check check_wrapper_oom;
 
 const struct check *const checks[] = {
         &check_dev_server,
+        &check_wrapper_oom,
         NULL,
 };
 

@@ -25,6 +25,7 @@ static const struct key {
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "zram",    "size",    KEY_SIZE },
+        { "wrapper-oom", "shielded-below", KEY_INT },
 };
 
 struct entry {
