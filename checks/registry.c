@@ -5,10 +5,12 @@
 #include "registry.h"
 
 extern const struct check check_dev_server;
+extern const struct check check_tmux_resurrect;
 extern const struct check check_wrapper_oom;
 
 const struct check *const checks[] = {
         &check_dev_server,
+        &check_tmux_resurrect,
         &check_wrapper_oom,
         NULL,
 };

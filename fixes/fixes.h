@@ -1,6 +1,9 @@
 /* The fixes, one file each in fixes/; checks point at them from their table entry. */
 #pragma once
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include "check.h"
 
 extern const struct fix fix_devserver;
@@ -21,3 +24,13 @@ struct fix_unit_request {
 };
 /* Plan /etc/systemd/system/NAME (and a daemon-reload when it changes); *ret_unit is the name. */
 int fix_plan_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_unit);
+
+/* The facts a tmux-resurrect finding hands to its fix. */
+struct tmux_finding {
+        uid_t uid;              /* the user whose tmux.conf it is */
+        gid_t gid;
+        char *conf_path;        /* the user's last-loaded tmux.conf, else ~/.tmux.conf (to be made, the user's own) */
+        pid_t pid;              /* the service inside tmux, 0 when none runs */
+        bool set_processes;     /* @resurrect-processes is not 'false' yet */
+        bool set_restore;       /* @continuum-restore is on */
+};
