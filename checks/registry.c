@@ -5,13 +5,17 @@
 #include "registry.h"
 
 extern const struct check check_dev_server;
+extern const struct check check_swap_missing;
 extern const struct check check_tmux_resurrect;
 extern const struct check check_wrapper_oom;
+extern const struct check check_zram_missing;
 
 const struct check *const checks[] = {
         &check_dev_server,
+        &check_swap_missing,
         &check_tmux_resurrect,
         &check_wrapper_oom,
+        &check_zram_missing,
         NULL,
 };
 

@@ -1,4 +1,4 @@
-/* The fixes, one file each in fixes/; checks point at them from their table entry. */
+/* The fixes, one a check that has one (see checks/check.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -7,8 +7,10 @@
 #include "check.h"
 
 extern const struct fix fix_devserver;
+extern const struct fix fix_swapfile;
 extern const struct fix fix_tmux_resurrect;
 extern const struct fix fix_wrapper_oom;
+extern const struct fix fix_zram;
 
 /* A service unit for a process found running by hand: written, never started. */
 struct fix_unit_request {

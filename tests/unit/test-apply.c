@@ -1,0 +1,708 @@
+/* Apply on temporary roots: atomic writes, backups, refusals, staleness, swap
+ * files; on the live system only what can be undone (a child's oom_score_adj,
+ * a swap file on /tmp that is swapped off again). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apply-internal.h"
+#include "fixture.h"
+#include "host.h"
+#include "plan.h"
+#include "swapdev.h"
+
+struct env {
+        char *root;
+        struct host *host;
+        struct plan *plan;
+        int last_r;
+        char last_msg[1024];
+        size_t n_logged;
+};
+
+static void log_cb(void *userdata, const struct action *a, int r, const char *msg) {
+        struct env *e = userdata;
+        e->last_r = r;
+        snprintf(e->last_msg, sizeof(e->last_msg), "%s", msg);
+        e->n_logged++;
+}
+
+static void env_open(struct env *e) {
+        assert_int_equal(host_open(e->root, &e->host), 0);
+        assert_int_equal(plan_new(e->host, &e->plan), 0);
+}
+
+static int setup(void **state) {
+        struct env *e = calloc(1, sizeof(*e));
+        e->root = fixture_new();
+        fixture_write(e->root, "/etc/fstab", "# static file system information\nUUID=1 /  ext4 defaults 0 1\n");
+        env_open(e);
+        *state = e;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct env *e = *state;
+        plan_free(e->plan);
+        host_free(e->host);
+        if (e->root)
+                fixture_remove(e->root);
+        free(e);
+        return 0;
+}
+
+static int apply(struct env *e) {
+        return plan_apply(e->plan, e->host, log_cb, e);
+}
+
+static void replan(struct env *e) {
+        plan_free(e->plan);
+        assert_int_equal(plan_new(e->host, &e->plan), 0);
+}
+
+static char *path_in(const char *root, const char *path) {
+        char *p;
+        assert_true(asprintf(&p, "%s%s", root, path) > 0);
+        return p;
+}
+
+static mode_t mode_of(const char *root, const char *path) {
+        char *p = path_in(root, path);
+        struct stat st;
+        assert_int_equal(lstat(p, &st), 0);
+        free(p);
+        return st.st_mode & 07777;
+}
+
+/* Files whose name starts with ".#" anywhere under ROOT. */
+static int count_temps(const char *root) {
+        char *cmd;
+        assert_true(asprintf(&cmd, "find '%s' -name '.#*' | wc -l", root) > 0);
+        FILE *f = popen(cmd, "r");
+        int n = -1;
+        assert_int_equal(fscanf(f, "%d", &n), 1);
+        pclose(f);
+        free(cmd);
+        return n;
+}
+
+static void test_new_file_creates_missing_parent_dirs(void **state) {
+        struct env *e = *state;
+        const char *c = "[Service]\nMemoryMax=2G\n";
+        const char *path = "/etc/systemd/system/app.service.d/50-hostfit.conf";
+        assert_int_equal(plan_add_write(e->plan, "unit-memorymax", path, c, strlen(c), 0644), 1);
+        assert_int_equal(apply(e), 0);
+        char *got = fixture_read(e->root, path);
+        assert_string_equal(got, c);
+        free(got);
+        assert_int_equal(mode_of(e->root, path), 0644);
+        assert_int_equal(mode_of(e->root, "/etc/systemd/system/app.service.d"), 0755);
+        assert_int_equal(mode_of(e->root, "/etc/systemd"), 0755);
+        assert_string_equal(e->last_msg, "created /etc/systemd/system/app.service.d/50-hostfit.conf");
+        assert_false(fixture_exists(e->root, "/var/backups/hostfit"));
+}
+
+static void test_replace_keeps_mode_and_owner(void **state) {
+        struct env *e = *state;
+        char *p = path_in(e->root, "/etc/fstab");
+        assert_int_equal(chown(p, 1000, 1000), 0);
+        assert_int_equal(chmod(p, 0640), 0);
+        replan(e);
+        const char *c = "UUID=1 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n";
+        assert_int_equal(plan_add_write(e->plan, "swap-missing", "/etc/fstab", c, strlen(c), 0644), 1);
+        assert_int_equal(apply(e), 0);
+        struct stat st;
+        assert_int_equal(lstat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(st.st_uid, 1000);
+        assert_int_equal(st.st_gid, 1000);
+        char *got = fixture_read(e->root, "/etc/fstab");
+        assert_string_equal(got, c);
+        free(got);
+        free(p);
+}
+
+static void test_replace_makes_backup_with_old_content(void **state) {
+        struct env *e = *state;
+        char *old = fixture_read(e->root, "/etc/fstab");
+        char *p = path_in(e->root, "/etc/fstab");
+        assert_int_equal(chown(p, 1000, 1000), 0);
+        assert_int_equal(chmod(p, 0640), 0);
+        replan(e);
+        const char *c = "new\n";
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", c, strlen(c), 0644), 1);
+        assert_int_equal(apply(e), 0);
+
+        char *pattern = path_in(e->root, "/var/backups/hostfit/*T*Z/etc/fstab");
+        glob_t g;
+        assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+        assert_int_equal(g.gl_pathc, 1);
+        struct stat st;
+        assert_int_equal(lstat(g.gl_pathv[0], &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(st.st_uid, 1000);
+        char *saved = fixture_read("/", g.gl_pathv[0]);
+        assert_string_equal(saved, old);
+        /* The log names the backup as a path within the root. */
+        const char *rel = g.gl_pathv[0] + strlen(e->root);
+        assert_non_null(strstr(e->last_msg, rel));
+        assert_int_equal(mode_of(e->root, "/var/backups/hostfit"), 0700);
+        globfree(&g);
+        free(saved);
+        free(pattern);
+        free(old);
+        free(p);
+}
+
+static void test_two_files_in_one_run_share_a_backup_dir(void **state) {
+        struct env *e = *state;
+        fixture_write(e->root, "/etc/other", "x\n");
+        replan(e);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", "a\n", 2, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/other", "b\n", 2, 0644), 1);
+        assert_int_equal(apply(e), 0);
+        char *pattern = path_in(e->root, "/var/backups/hostfit/*");
+        glob_t g;
+        assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+        assert_int_equal(g.gl_pathc, 1);
+        globfree(&g);
+        free(pattern);
+}
+
+static void test_symlink_as_target_refused(void **state) {
+        struct env *e = *state;
+        char *outside = fixture_new();
+        fixture_write(outside, "/secret", "untouched\n");
+        char *target = path_in(outside, "/secret");
+        const char *c = "new\n";
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", c, strlen(c), 0644), 1);
+        /* Swapped for a symlink between plan and apply. */
+        char *p = path_in(e->root, "/etc/fstab");
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(symlink(target, p), 0);
+        assert_int_equal(apply(e), -ELOOP);
+        assert_non_null(strstr(e->last_msg, "symlink"));
+        char *got = fixture_read(outside, "/secret");
+        assert_string_equal(got, "untouched\n");
+        assert_int_equal(count_temps(e->root), 0);
+        free(got);
+        free(p);
+        free(target);
+        fixture_remove(outside);
+}
+
+static void test_symlink_as_parent_component_refused(void **state) {
+        struct env *e = *state;
+        char *outside = fixture_new();
+        const char *c = "[Service]\n";
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/systemd/system/a.service.d/x.conf", c, strlen(c), 0644), 1);
+        fixture_mkdir(e->root, "/etc/systemd");
+        fixture_symlink(e->root, outside, "/etc/systemd/system");
+        assert_int_equal(apply(e), -ELOOP);
+        assert_non_null(strstr(e->last_msg, "symlink"));
+        DIR *d = opendir(outside);
+        int n = 0;
+        for (struct dirent *de; (de = readdir(d)); )
+                n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+        closedir(d);
+        assert_int_equal(n, 0);
+        fixture_remove(outside);
+}
+
+static void test_stale_when_file_changed_after_planning(void **state) {
+        struct env *e = *state;
+        const char *c = "planned\n";
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", c, strlen(c), 0644), 1);
+        fixture_write(e->root, "/etc/fstab", "edited by someone\n");
+        assert_int_equal(apply(e), -ESTALE);
+        assert_int_equal(e->last_r, -ESTALE);
+        assert_non_null(strstr(e->last_msg, "changed since the plan was made"));
+        char *got = fixture_read(e->root, "/etc/fstab");
+        assert_string_equal(got, "edited by someone\n");
+        free(got);
+        assert_false(fixture_exists(e->root, "/var/backups"));
+}
+
+static void test_stale_when_new_file_appeared_after_planning(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/new.conf", "a\n", 2, 0644), 1);
+        fixture_write(e->root, "/etc/new.conf", "someone else's\n");
+        assert_int_equal(apply(e), -ESTALE);
+        char *got = fixture_read(e->root, "/etc/new.conf");
+        assert_string_equal(got, "someone else's\n");
+        free(got);
+}
+
+static void test_failure_stops_plan_and_rerun_completes(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/a.conf", "a\n", 2, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", "f\n", 2, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/b.conf", "b\n", 2, 0644), 1);
+        fixture_write(e->root, "/etc/fstab", "edited\n");
+        assert_int_equal(apply(e), -ESTALE);
+        assert_true(fixture_exists(e->root, "/etc/a.conf"));
+        assert_false(fixture_exists(e->root, "/etc/b.conf"));
+        /* A new plan sees the edit and the file already written. */
+        host_free(e->host);
+        plan_free(e->plan);
+        env_open(e);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/a.conf", "a\n", 2, 0644), 0);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", "f\n", 2, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/b.conf", "b\n", 2, 0644), 1);
+        assert_int_equal(apply(e), 0);
+        char *got = fixture_read(e->root, "/etc/fstab");
+        assert_string_equal(got, "f\n");
+        free(got);
+}
+
+static void test_no_temp_left_after_write_failure(void **state) {
+        struct env *e = *state;
+        size_t len = 64 * 1024;
+        char *big = malloc(len);
+        memset(big, 'x', len);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", big, len, 0644), 1);
+        char *before = fixture_read(e->root, "/etc/fstab");
+        /* The file size limit makes write() fail half way, after the temp file exists. */
+        struct rlimit old, lim = { .rlim_cur = 16 * 1024, .rlim_max = RLIM_INFINITY };
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        int r = apply(e);
+        setrlimit(RLIMIT_FSIZE, &old);
+        signal(SIGXFSZ, SIG_DFL);
+        assert_int_equal(r, -EFBIG);
+        assert_int_equal(count_temps(e->root), 0);
+        char *after = fixture_read(e->root, "/etc/fstab");
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+        free(big);
+}
+
+static void test_second_plan_after_apply_is_empty(void **state) {
+        struct env *e = *state;
+        const char *fstab = "UUID=1 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n";
+        const char *unit = "[Service]\nMemoryMax=1G\n";
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", fstab, strlen(fstab), 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/systemd/system/a.service.d/h.conf", unit, strlen(unit), 0644), 1);
+        assert_int_equal(apply(e), 0);
+        host_free(e->host);
+        plan_free(e->plan);
+        env_open(e);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", fstab, strlen(fstab), 0644), 0);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/systemd/system/a.service.d/h.conf", unit, strlen(unit), 0644), 0);
+        assert_int_equal(plan_size(e->plan), 0);
+}
+
+static void test_render_then_nothing_applied_writes_nothing(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/fstab", "n\n", 2, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/new/d/f", "n\n", 2, 0644), 1);
+        assert_int_equal(plan_add_swapfile(e->plan, "x", "/swapfile", 1 << 20), 1);
+        char *before = fixture_tree_hash(e->root);
+        FILE *devnull = fopen("/dev/null", "w");
+        assert_int_equal(plan_render_text(e->plan, devnull, true), 0);
+        assert_int_equal(plan_render_json(e->plan, devnull), 0);
+        fclose(devnull);
+        char *after = fixture_tree_hash(e->root);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+}
+
+static void test_deferred_and_manual_are_logged_not_run(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_swapon(e->plan, "x", "/swapfile", -1), 1);
+        assert_int_equal(plan_add_systemd(e->plan, "x", SYSTEMD_DAEMON_RELOAD, NULL, NULL), 1);
+        assert_int_equal(plan_add_oom_score_adj(e->plan, "x", 1, "init", 0, 100), 1);
+        assert_int_equal(plan_add_manual(e->plan, "x", "reboot when convenient"), 1);
+        char *before = fixture_tree_hash(e->root);
+        assert_int_equal(apply(e), 0);
+        assert_int_equal(e->n_logged, 4);
+        assert_string_equal(e->last_msg, "manual: reboot when convenient");
+        char *after = fixture_tree_hash(e->root);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+}
+
+/* ---- swap files ---- */
+
+static void test_swapfile_created_with_signature(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_swapfile(e->plan, "swap-missing", "/var/swap/swapfile", 1 << 20), 1);
+        assert_int_equal(apply(e), 0);
+        assert_int_equal(mode_of(e->root, "/var/swap/swapfile"), 0600);
+        char *p = path_in(e->root, "/var/swap/swapfile");
+        struct stat st;
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_size, 1 << 20);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        bool is_swap = false;
+        assert_int_equal(swap_probe_fd(fd, &is_swap), 0);
+        assert_true(is_swap);
+        close(fd);
+        char *cmd;
+        assert_true(asprintf(&cmd, "blkid -p -o value -s TYPE '%s'", p) > 0);
+        FILE *f = popen(cmd, "r");
+        char type[32] = "";
+        assert_non_null(fgets(type, sizeof(type), f));
+        pclose(f);
+        assert_string_equal(type, "swap\n");
+        assert_int_equal(count_temps(e->root), 0);
+        free(cmd);
+        free(p);
+}
+
+static void test_swap_signature_layout_matches_mkswap(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_swapfile(e->plan, "x", "/swapfile", 1 << 20), 1);
+        assert_int_equal(apply(e), 0);
+        char *p = path_in(e->root, "/swapfile");
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        long ps = sysconf(_SC_PAGESIZE);
+        unsigned char *page = malloc((size_t) ps);
+        assert_int_equal(pread(fd, page, (size_t) ps, 0), ps);
+        uint32_t version, last_page, nr_bad;
+        memcpy(&version, page + 1024, 4);
+        memcpy(&last_page, page + 1028, 4);
+        memcpy(&nr_bad, page + 1032, 4);
+        assert_int_equal(version, 1);
+        assert_int_equal(last_page, (1 << 20) / ps - 1);
+        assert_int_equal(nr_bad, 0);
+        assert_int_equal(page[1036 + 6] >> 4, 4);               /* UUID version 4 */
+        assert_int_equal(page[1036 + 8] & 0xc0, 0x80);          /* RFC 4122 variant */
+        assert_memory_equal(page + ps - 10, "SWAPSPACE2", 10);
+        close(fd);
+        free(page);
+        free(p);
+}
+
+static void test_swap_probe_rejects_plain_file(void **state) {
+        struct env *e = *state;
+        char *p = path_in(e->root, "/etc/fstab");
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        bool is_swap = true;
+        assert_int_equal(swap_probe_fd(fd, &is_swap), 0);
+        assert_false(is_swap);
+        close(fd);
+        free(p);
+}
+
+static void test_swapfile_refused_on_tmpfs(void **state) {
+        struct env *e = *state;
+        struct stat st;
+        if (stat("/dev/shm", &st) < 0)
+                skip();
+        plan_free(e->plan);
+        host_free(e->host);
+        fixture_remove(e->root);
+        e->root = strdup("/dev/shm/hostfit-root.XXXXXX");
+        assert_non_null(mkdtemp(e->root));
+        env_open(e);
+        assert_int_equal(plan_add_swapfile(e->plan, "swap-missing", "/swapfile", 1 << 20), 1);
+        assert_int_equal(apply(e), -EOPNOTSUPP);
+        assert_non_null(strstr(e->last_msg, "zram"));
+        assert_false(fixture_exists(e->root, "/swapfile"));
+        assert_int_equal(count_temps(e->root), 0);
+}
+
+static void test_swapfile_existing_target_refused(void **state) {
+        struct env *e = *state;
+        fixture_write(e->root, "/swapfile", "precious data\n");
+        assert_int_equal(plan_add_swapfile(e->plan, "swap-missing", "/swapfile", 1 << 20), 1);
+        assert_int_equal(apply(e), -EEXIST);
+        char *got = fixture_read(e->root, "/swapfile");
+        assert_string_equal(got, "precious data\n");
+        free(got);
+        assert_int_equal(count_temps(e->root), 0);
+}
+
+static void test_swapfile_too_small_refused(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_swapfile(e->plan, "x", "/swapfile", 4096), 1);
+        assert_int_equal(apply(e), -EINVAL);
+        assert_false(fixture_exists(e->root, "/swapfile"));
+}
+
+static void test_swapfile_no_temp_left_when_allocation_fails(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_swapfile(e->plan, "x", "/swapfile", 8 << 20), 1);
+        struct rlimit old, lim = { .rlim_cur = 1 << 20, .rlim_max = RLIM_INFINITY };
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        int r = apply(e);
+        setrlimit(RLIMIT_FSIZE, &old);
+        signal(SIGXFSZ, SIG_DFL);
+        assert_int_equal(r, -EFBIG);
+        assert_false(fixture_exists(e->root, "/swapfile"));
+        assert_int_equal(count_temps(e->root), 0);
+}
+
+static void test_fs_refusal_names_each_filesystem(void **state) {
+        assert_non_null(swapfile_fs_refusal(0x01021994));       /* tmpfs */
+        assert_non_null(swapfile_fs_refusal(0x858458f6));       /* ramfs */
+        assert_non_null(swapfile_fs_refusal(0x794c7630));       /* overlayfs */
+        assert_non_null(swapfile_fs_refusal(0x2fc12fc1));       /* zfs */
+        assert_non_null(swapfile_fs_refusal(0x6969));           /* nfs */
+        assert_non_null(swapfile_fs_refusal(0xff534d42));       /* cifs */
+        assert_non_null(swapfile_fs_refusal(0x73717368));       /* squashfs */
+        assert_null(swapfile_fs_refusal(0xef53));               /* ext4 */
+        assert_null(swapfile_fs_refusal(0x58465342));           /* xfs */
+        assert_null(swapfile_fs_refusal(0x9123683e));           /* btrfs */
+}
+
+/* ---- systemd ---- */
+
+static void test_property_sizes_parse_to_bytes(void **state) {
+        char *name;
+        uint64_t v;
+        assert_int_equal(systemd_property_parse("MemoryMax=2G", &name, &v), 0);
+        assert_string_equal(name, "MemoryMax");
+        assert_int_equal(v, 2ULL << 30);
+        free(name);
+        assert_int_equal(systemd_property_parse("MemorySwapMax=infinity", &name, &v), 0);
+        assert_true(v == UINT64_MAX);
+        free(name);
+        assert_int_equal(systemd_property_parse("MemoryHigh=512M", &name, &v), 0);
+        assert_int_equal(v, 512ULL << 20);
+        free(name);
+}
+
+static void test_property_oomscoreadjust_not_runtime(void **state) {
+        char *name = NULL;
+        uint64_t v;
+        assert_int_equal(systemd_property_parse("OOMScoreAdjust=-500", &name, &v), -EOPNOTSUPP);
+        assert_null(name);
+}
+
+static void test_property_unknown_or_bad_value_rejected(void **state) {
+        char *name = NULL;
+        uint64_t v;
+        assert_int_equal(systemd_property_parse("ExecStart=/bin/sh", &name, &v), -EINVAL);
+        assert_int_equal(systemd_property_parse("MemoryMax=lots", &name, &v), -EINVAL);
+        assert_int_equal(systemd_property_parse("MemoryMax", &name, &v), -EINVAL);
+        assert_int_equal(systemd_property_parse("=1G", &name, &v), -EINVAL);
+        assert_null(name);
+}
+
+static void test_set_property_oomscoreadjust_refused_before_bus(void **state) {
+        char *props[] = { (char *) "MemoryMax=1G", (char *) "OOMScoreAdjust=-500", NULL };
+        struct action a = { .kind = ACTION_SYSTEMD, .op = SYSTEMD_SET_PROPERTY, .unit = (char *) "a.service",
+                            .properties = props };
+        struct strbuf msg = STRBUF_INIT;
+        assert_int_equal(systemd_apply(&a, &msg), -EOPNOTSUPP);
+        assert_non_null(strstr(strbuf_str(&msg), "OOMScoreAdjust=-500 cannot be set at runtime"));
+        strbuf_release(&msg);
+}
+
+static void test_systemd_without_bus_fails_cleanly(void **state) {
+        if (access("/run/dbus/system_bus_socket", F_OK) == 0)
+                skip();
+        struct action a = { .kind = ACTION_SYSTEMD, .op = SYSTEMD_DAEMON_RELOAD };
+        struct strbuf msg = STRBUF_INIT;
+        int r = systemd_apply(&a, &msg);
+        assert_true(r < 0);
+        assert_true(strstr(strbuf_str(&msg), "system bus") || strstr(strbuf_str(&msg), "daemon-reload failed"));
+        strbuf_release(&msg);
+}
+
+/* ---- the live system: only what the test can undo ---- */
+
+struct live {
+        struct host *host;
+        struct plan *plan;
+        pid_t child;
+        char *dir;
+        char *swapfile;
+        char last_msg[1024];
+};
+
+static void live_log(void *userdata, const struct action *a, int r, const char *msg) {
+        struct live *l = userdata;
+        snprintf(l->last_msg, sizeof(l->last_msg), "%s", msg);
+}
+
+/* A child named "hfsleeper" that waits to be killed. */
+static int live_setup(void **state) {
+        struct live *l = calloc(1, sizeof(*l));
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        l->child = fork();
+        assert_true(l->child >= 0);
+        if (l->child == 0) {
+                prctl(PR_SET_NAME, "hfsleeper");
+                (void) write(fds[1], "x", 1);
+                for (;;)
+                        pause();
+        }
+        char c;
+        assert_int_equal(read(fds[0], &c, 1), 1);
+        close(fds[0]);
+        close(fds[1]);
+        assert_int_equal(host_open("/", &l->host), 0);
+        assert_true(host_is_live(l->host));
+        assert_int_equal(plan_new(l->host, &l->plan), 0);
+        *state = l;
+        return 0;
+}
+
+static int live_teardown(void **state) {
+        struct live *l = *state;
+        if (l->swapfile)
+                (void) swapoff(l->swapfile);
+        if (l->dir)
+                fixture_remove(l->dir);
+        free(l->swapfile);
+        kill(l->child, SIGKILL);
+        waitpid(l->child, NULL, 0);
+        plan_free(l->plan);
+        host_free(l->host);
+        free(l);
+        return 0;
+}
+
+static int child_adj(pid_t pid) {
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int) pid);
+        FILE *f = fopen(p, "re");
+        int v = 12345;
+        assert_int_equal(fscanf(f, "%d", &v), 1);
+        fclose(f);
+        return v;
+}
+
+static void test_oom_score_adj_raised_live(void **state) {
+        struct live *l = *state;
+        int now = child_adj(l->child);
+        int to = now + 100 > 1000 ? 1000 : now + 100;
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "hfsleeper", now, to), 1);
+        assert_false(plan_action(l->plan, 0)->deferred);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), 0);
+        assert_int_equal(child_adj(l->child), to);
+}
+
+static void test_oom_score_adj_stale_value(void **state) {
+        struct live *l = *state;
+        int now = child_adj(l->child);
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "hfsleeper", now + 1, now + 200), 1);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), -ESTALE);
+        assert_int_equal(child_adj(l->child), now);
+        assert_non_null(strstr(l->last_msg, "changed since the plan was made"));
+}
+
+static void test_oom_score_adj_stale_comm(void **state) {
+        struct live *l = *state;
+        int now = child_adj(l->child);
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "node", now, now + 200), 1);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), -ESTALE);
+        assert_int_equal(child_adj(l->child), now);
+}
+
+static bool have_cap_sys_resource(void) {
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        unsigned long long caps = 0;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "CapEff: %llx", &caps) == 1)
+                        break;
+        fclose(f);
+        return caps & (1ULL << 24);
+}
+
+static void test_oom_score_adj_lowering_needs_cap(void **state) {
+        struct live *l = *state;
+        if (have_cap_sys_resource())
+                skip();
+        int now = child_adj(l->child);
+        assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "hfsleeper", now, -500), 1);
+        int r = plan_apply(l->plan, l->host, live_log, l);
+        assert_true(r == -EACCES || r == -EPERM);
+        assert_non_null(strstr(l->last_msg, "needs CAP_SYS_RESOURCE"));
+        assert_int_equal(child_adj(l->child), now);
+}
+
+static void test_swapfile_and_swapon_live(void **state) {
+        struct live *l = *state;
+        if (geteuid() != 0)
+                skip();
+        l->dir = strdup("/tmp/hostfit-swap.XXXXXX");
+        assert_non_null(mkdtemp(l->dir));
+        struct statfs sfs;
+        assert_int_equal(statfs(l->dir, &sfs), 0);
+        if (swapfile_fs_refusal((long) sfs.f_type))
+                skip();
+        assert_true(asprintf(&l->swapfile, "%s/swapfile", l->dir) > 0);
+        assert_int_equal(plan_add_swapfile(l->plan, "swap-missing", l->swapfile, 4 << 20), 1);
+        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
+        int r = plan_apply(l->plan, l->host, live_log, l);
+        if (r == -EPERM)
+                skip();
+        assert_int_equal(r, 0);
+        assert_string_equal(l->last_msg + strlen(l->last_msg) - strlen("/swapfile"), "/swapfile");
+        char *swaps = fixture_read("/", "/proc/swaps");
+        assert_non_null(strstr(swaps, l->swapfile));
+        free(swaps);
+        /* Already active counts as done. */
+        plan_free(l->plan);
+        assert_int_equal(plan_new(l->host, &l->plan), 0);
+        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
+        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), 0);
+        assert_non_null(strstr(l->last_msg, "already active"));
+        assert_int_equal(swapoff(l->swapfile), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_new_file_creates_missing_parent_dirs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_replace_keeps_mode_and_owner, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_replace_makes_backup_with_old_content, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_two_files_in_one_run_share_a_backup_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_symlink_as_target_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_symlink_as_parent_component_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stale_when_file_changed_after_planning, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stale_when_new_file_appeared_after_planning, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failure_stops_plan_and_rerun_completes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_temp_left_after_write_failure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_second_plan_after_apply_is_empty, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_render_then_nothing_applied_writes_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_deferred_and_manual_are_logged_not_run, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swapfile_created_with_signature, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swap_signature_layout_matches_mkswap, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swap_probe_rejects_plain_file, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swapfile_refused_on_tmpfs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swapfile_existing_target_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swapfile_too_small_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_swapfile_no_temp_left_when_allocation_fails, setup, teardown),
+                cmocka_unit_test(test_fs_refusal_names_each_filesystem),
+                cmocka_unit_test(test_property_sizes_parse_to_bytes),
+                cmocka_unit_test(test_property_oomscoreadjust_not_runtime),
+                cmocka_unit_test(test_property_unknown_or_bad_value_rejected),
+                cmocka_unit_test(test_set_property_oomscoreadjust_refused_before_bus),
+                cmocka_unit_test(test_systemd_without_bus_fails_cleanly),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_raised_live, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_value, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_comm, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_oom_score_adj_lowering_needs_cap, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_swapfile_and_swapon_live, live_setup, live_teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
