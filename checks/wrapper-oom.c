@@ -77,14 +77,15 @@ static int check_shield(struct report *r, const struct proc_table *t, const stru
         d->adj = p->oom_score_adj;
         snprintf(d->comm, sizeof(d->comm), "%s", p->comm);
         for (size_t i = 0; i < n; i++) {
-                /* A shielded ancestor reports the wrappers above it, once. */
+                /* An ancestor as shielded as P reports the wrappers above it itself; P reports
+                 * those between them (none: P is covered by it). */
                 if (chain[i]->oom_known && chain[i]->oom_score_adj < below && chain[i]->oom_score_adj <= p->oom_score_adj)
-                        n = 0;
-                else if (is_wrapper(chain[i]) && chain[i]->oom_known && chain[i]->oom_score_adj > p->oom_score_adj &&
-                         d->n < WRAPPER_MAX)
+                        break;
+                if (is_wrapper(chain[i]) && chain[i]->oom_known && chain[i]->oom_score_adj > p->oom_score_adj &&
+                    d->n < WRAPPER_MAX)
                         set_proc(&d->wrappers[d->n++], chain[i]);
         }
-        if (n == 0 || d->n == 0) {
+        if (d->n == 0) {
                 free(d);
                 return 0;
         }
