@@ -214,18 +214,8 @@ static struct plan *plan_for(const char *root, struct host **ret_h, struct repor
         return p;
 }
 
-static void apply_files(const char *root, const struct plan *p) {
-        for (size_t i = 0; i < plan_size(p); i++) {
-                const struct action *a = plan_action(p, i);
-                if (a->kind != ACTION_WRITE_FILE)
-                        continue;
-                fixture_write_len(root, a->path, a->content, a->content_len);
-                char *path;
-                assert_true(asprintf(&path, "%s%s", root, a->path) > 0);
-                assert_int_equal(chown(path, a->uid, a->gid), 0);
-                assert_int_equal(chmod(path, a->mode), 0);
-                free(path);
-        }
+static void apply(struct host *h, const struct plan *p) {
+        assert_int_equal(plan_apply(p, h, NULL, NULL), 0);
 }
 
 static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
@@ -250,10 +240,22 @@ static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
         char *after = fixture_tree_hash(root);
         assert_string_equal(before, after);
 
-        apply_files(root, p);
         plan_free(p);
         report_free(r);
         host_free(h);
+        /* apply on a copy: a new plan there, run by apply */
+        char *copy = fixture_new();
+        char *cmd;
+        assert_true(asprintf(&cmd, "cp -a '%s/.' '%s/'", root, copy) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        p = plan_for(copy, &h, &r);
+        apply(h, p);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+        root = copy;
         p = plan_for(root, &h, &r);
         assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
         assert_int_equal(plan_size(p), 0);

@@ -250,12 +250,8 @@ static struct plan *plan_for(const char *root, struct host **ret_h, struct repor
         return p;
 }
 
-static void apply_files(const char *root, const struct plan *p) {
-        for (size_t i = 0; i < plan_size(p); i++) {
-                const struct action *a = plan_action(p, i);
-                if (a->kind == ACTION_WRITE_FILE)
-                        fixture_write_len(root, a->path, a->content, a->content_len);
-        }
+static void apply(struct host *h, const struct plan *p) {
+        assert_int_equal(plan_apply(p, h, NULL, NULL), 0);
 }
 
 static void test_fix_raises_wrappers_writes_unit_and_earlyoom_diff(void **state) {
@@ -295,10 +291,22 @@ static void test_fix_raises_wrappers_writes_unit_and_earlyoom_diff(void **state)
         char *after = fixture_tree_hash(root);
         assert_string_equal(before, after);             /* planning wrote nothing */
 
-        apply_files(root, p);
         plan_free(p);
         report_free(r);
         host_free(h);
+        /* apply on a copy: a new plan there, run by apply */
+        char *copy = fixture_new();
+        char *cmd;
+        assert_true(asprintf(&cmd, "cp -a '%s/.' '%s/'", root, copy) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        p = plan_for(copy, &h, &r);
+        apply(h, p);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+        root = copy;
         p = plan_for(root, &h, &r);
         assert_int_equal(plan_count_changes(p), 0);
         for (size_t i = 0; i < plan_size(p); i++)
