@@ -4,17 +4,23 @@
 #include "check.h"
 #include "registry.h"
 
+extern const struct check check_dev_server;
 extern const struct check check_healthcheck_missing;
 extern const struct check check_swap_missing;
+extern const struct check check_tmux_resurrect;
 extern const struct check check_unit_memorymax;
 extern const struct check check_unmanaged_service;
+extern const struct check check_wrapper_oom;
 extern const struct check check_zram_missing;
 
 const struct check *const checks[] = {
+        &check_dev_server,
         &check_healthcheck_missing,
         &check_swap_missing,
+        &check_tmux_resurrect,
         &check_unit_memorymax,
         &check_unmanaged_service,
+        &check_wrapper_oom,
         &check_zram_missing,
         NULL,
 };

@@ -1,10 +1,41 @@
 /* The fixes, one a check that has one (see checks/check.h). */
 #pragma once
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include "check.h"
 
+extern const struct fix fix_devserver;
 extern const struct fix fix_healthcheck;
 extern const struct fix fix_memorymax;
 extern const struct fix fix_swapfile;
+extern const struct fix fix_tmux_resurrect;
 extern const struct fix fix_unit;
+extern const struct fix fix_wrapper_oom;
 extern const struct fix fix_zram;
+
+/* A service unit for a process found running by hand: written, never started. */
+struct fix_unit_request {
+        const char *check;                      /* check id (static) */
+        const char *prefix;                     /* unit name prefix: "next" gives hostfit-next-DIR.service */
+        const struct proc *proc;                /* whose cwd and user the unit takes */
+        char *const *argv;                      /* the exact command */
+        size_t argc;
+        const char *description;
+        const char *const *environment;         /* NULL-terminated "NAME=value", or NULL */
+        bool has_oom_score_adjust;
+        int oom_score_adjust;
+};
+/* Plan /etc/systemd/system/NAME (and a daemon-reload when it changes); *ret_unit is the name. */
+int fix_plan_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_unit);
+
+/* The facts a tmux-resurrect finding hands to its fix. */
+struct tmux_finding {
+        uid_t uid;              /* the user whose tmux.conf it is */
+        gid_t gid;
+        char *conf_path;        /* the user's last-loaded tmux.conf, else ~/.tmux.conf (to be made, the user's own) */
+        pid_t pid;              /* the service inside tmux, 0 when none runs */
+        bool set_processes;     /* @resurrect-processes is not 'false' yet */
+        bool set_restore;       /* @continuum-restore is on */
+};

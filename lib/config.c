@@ -26,6 +26,7 @@ static const struct key {
         { "healthcheck", "timeout",      KEY_DURATION },
         { "hostfit", "profile", KEY_PROFILE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
+        { "dev-server", "allow", KEY_STRING },
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "unit-memorymax", "max",           KEY_STRING },
@@ -34,6 +35,7 @@ static const struct key {
         { "unmanaged-service", "min-age", KEY_DURATION },
         { "zram",    "size",    KEY_SIZE },
         { "zram",    "priority", KEY_INT },
+        { "wrapper-oom", "shielded-below", KEY_INT },
 };
 
 struct entry {

@@ -449,7 +449,7 @@ static int proc_cmp(const void *a, const void *b) {
 static int proc_read(int proc_fd, const char *name, struct proc *p) {
         _cleanup_close_ int dfd = openat(proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (dfd < 0)
-                return errno == ENOENT ? 0 : -errno;
+                return errno == ENOENT || errno == ENOTDIR || errno == ESRCH ? 0 : -errno;
         struct stat st;
         if (fstat(dfd, &st) < 0)
                 return 0;

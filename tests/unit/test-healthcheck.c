@@ -3,7 +3,7 @@
 
 #include "cleanup.h"
 #include "fixture-check.h"
-#include "fixture-proc.h"
+#include "fixture-fakeproc.h"
 #include "unit-findings.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "fixture-proc.h"
+#include "fixture-fakeproc.h"
 #include "host.h"
 #include "sockets.h"
 

@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "fixture-check.h"
-#include "fixture-proc.h"
+#include "fixture-fakeproc.h"
 #include "unit-findings.h"
 
 #define MEMINFO "MemTotal:        2014580 kB\nMemFree:          101232 kB\nMemAvailable:     812340 kB\n" \

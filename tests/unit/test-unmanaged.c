@@ -5,7 +5,7 @@
 #include "cleanup.h"
 
 #include "fixture-check.h"
-#include "fixture-proc.h"
+#include "fixture-fakeproc.h"
 #include "unit-findings.h"
 #include "unitgen.h"
 

@@ -1,0 +1,156 @@
+/* tmux-resurrect: services inside tmux while tmux-resurrect/continuum may save, kill or restore them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "devserver.h"
+#include "fixes.h"
+#include "passwd.h"
+#include "proctree.h"
+#include "tmuxconf.h"
+
+#define SERVICE_MIN_AGE 60.0    /* seconds: a shorter-lived process is a command, not a service */
+
+static const char *const interactive = "vi vim nvim emacs nano less more man top htop btop tail watch ssh mosh "
+                                       "git tig mc ranger journalctl sleep";
+
+/* The tmux server P runs under, or NULL; ret_below: the ancestor just below it is a service already. */
+static const struct proc *tmux_of(const struct proc_table *t, const struct proc *p, bool *ret_nested) {
+        const struct proc *chain[64];
+        size_t n = proc_ancestors(t, p, chain, ELEMENTSOF(chain));
+        bool nested = false;
+        for (size_t i = 0; i < n; i++) {
+                enum proc_kind k = proc_classify(chain[i]);
+                if (k == PROC_TMUX_SERVER) {
+                        *ret_nested = nested;
+                        return chain[i];
+                }
+                nested = nested || k == PROC_OTHER;
+        }
+        return NULL;
+}
+
+static bool is_service(struct host *h, const struct proc *p) {
+        if (p->kthread || proc_classify(p) != PROC_OTHER || host_proc_age(h, p) < SERVICE_MIN_AGE)
+                return false;
+        struct devserver_cmd c;
+        if (devserver_cmd_parse(p, &c) < 0)
+                return false;
+        bool repl = c.interp && c.tool == 0;
+        bool ok = !repl && !devserver_word_in(c.tool_name, interactive);
+        devserver_cmd_done(&c);
+        return ok;
+}
+
+static void finding_data_free(void *data) {
+        struct tmux_finding *d = data;
+        if (d)
+                free(d->conf_path);
+        free(d);
+}
+
+static int describe_conf(const struct tmux_conf *c, struct strbuf *sb) {
+        int r = strbuf_adds(sb, c->resurrect && c->continuum ? "tmux-resurrect and tmux-continuum" :
+                                c->resurrect ? "tmux-resurrect" : "tmux-continuum");
+        if (r == 0)
+                r = strbuf_addf(sb, " (@resurrect-processes %s, @continuum-restore %s%s%s)",
+                                c->processes ? c->processes : "default", c->continuum_restore ? "on" : "off",
+                                c->continuum_boot ? ", @continuum-boot on" : "",
+                                c->save_interval ? ", @continuum-save-interval set" : "");
+        return r;
+}
+
+static int add_finding(struct report *r, const struct passwd_entry *u, const struct tmux_conf *c,
+                       const struct proc_table *t, const struct proc *p, const struct proc *tmux) {
+        struct tmux_finding *d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        /* Settings from /etc/tmux.conf alone are overridden in a ~/.tmux.conf of the user's own. */
+        if (c->main_path ? !(d->conf_path = strdup(c->main_path))
+                         : asprintf(&d->conf_path, "%s/.tmux.conf", strcmp(u->home, "/") ? u->home : "") < 0) {
+                free(d);
+                return -ENOMEM;
+        }
+        d->uid = u->uid;
+        d->gid = u->gid;
+        d->pid = p ? p->pid : 0;
+        d->set_processes = !c->processes || strcmp(c->processes, "false") != 0;
+        d->set_restore = c->continuum_restore;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT, place = STRBUF_INIT;
+        char subject[64];
+        int k = describe_conf(c, &sb);
+        if (k == 0 && p)
+                k = devserver_describe_place(t, p, &place);
+        if (k < 0) {
+                finding_data_free(d);
+                return k;
+        }
+        if (!p) {
+                snprintf(subject, sizeof(subject), "user %s", u->name);
+                return report_add(r, STATUS_WARN, subject, d, finding_data_free,
+                                  "%s's tmux configuration loads %s: a restore would start server processes again",
+                                  u->name, strbuf_str(&sb));
+        }
+        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
+        return report_add(r, STATUS_FAIL, subject, d, finding_data_free,
+                          "pid %d (%s) is a service inside %s's tmux (pid %d), whose configuration loads %s: "
+                          "a save, kill or restore of the session can stop or restart it; it runs %s",
+                          (int) p->pid, proc_name(p), u->name, (int) tmux->pid, strbuf_str(&sb), strbuf_str(&place));
+}
+
+static int check_user(struct host *h, struct report *r, const struct proc_table *t, const struct passwd_entry *u) {
+        struct tmux_conf c;
+        int k = tmuxconf_load(h, u->home, &c);
+        if (k < 0)
+                return k;
+        bool running = false;
+        for (size_t i = 0; i < t->n && k == 0 && tmuxconf_touches_processes(&c); i++) {
+                const struct proc *p = &t->procs[i];
+                bool nested;
+                const struct proc *tmux = tmux_of(t, p, &nested);
+                if (!tmux || tmux->uid != u->uid || nested || !is_service(h, p))
+                        continue;
+                running = true;
+                k = add_finding(r, u, &c, t, p, tmux);
+        }
+        if (k == 0 && !running && (c.main_path || u->uid == 0) && tmuxconf_restores_servers(&c))
+                k = add_finding(r, u, &c, t, NULL, NULL);
+        tmuxconf_done(&c);
+        return k;
+}
+
+static int tmux_resurrect_run(struct host *h, struct report *r) {
+        const struct proc_table *t;
+        struct passwd_table pw = {};
+        int k = passwd_load(h, &pw);
+        if (k == -ENOENT)
+                return 0;
+        if (k < 0)
+                return report_add(r, STATUS_ERROR, "/etc/passwd", NULL, NULL, "cannot read /etc/passwd: %s", strerror(-k));
+        static const struct proc_table empty = {};
+        if (host_procs(h, &t) < 0)
+                t = &empty;
+        for (size_t i = 0; i < pw.n && k >= 0; i++) {
+                /* Homes shared by system users ("/", "/nonexistent") hold no tmux.conf of theirs. */
+                bool dup = false;
+                for (size_t j = 0; j < i && !dup; j++)
+                        dup = strcmp(pw.e[j].home, pw.e[i].home) == 0;
+                if (!dup)
+                        k = check_user(h, r, t, &pw.e[i]);
+        }
+        passwd_done(&pw);
+        return k;
+}
+
+const struct check check_tmux_resurrect = {
+        .id = "tmux-resurrect",
+        .title = "No service runs in a tmux session that tmux-resurrect/continuum may save, kill or restore",
+        .why = "tmux-resurrect and tmux-continuum save and restore whole sessions; a service in one of them "
+               "can be killed with its session or started twice on restore, and nothing logs why.",
+        .severity = SEVERITY_MEDIUM,
+        .run = tmux_resurrect_run,
+        .fix = &fix_tmux_resurrect,
+};

@@ -1,0 +1,71 @@
+/* What the OOM daemons spare and prefer: earlyoom's --avoid/--prefer regexes
+ * (ROOT/etc/default/earlyoom), nohang's @BADNESS_ADJ_RE_NAME lines, and the
+ * units that hand their cgroups to systemd-oomd (ManagedOOM*=kill). */
+#pragma once
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct host;
+
+#define EARLYOOM_DEFAULTS "/etc/default/earlyoom"
+#define NOHANG_CONF "/etc/nohang/nohang.conf"
+
+/* One name regex of a daemon; matched, as the daemons do, against the 15-byte comm. */
+struct oomd_regex {
+        const char *daemon;      /* "earlyoom", "nohang" (static) */
+        const char *option;      /* "--avoid", "--prefer", "@BADNESS_ADJ_RE_NAME" (static) */
+        bool avoid;              /* true: spares what it matches */
+        char *pattern;
+        regex_t re;
+};
+
+struct oomd_config {
+        struct oomd_regex *re;
+        size_t n;
+        char **problems;         /* "PATH: what is wrong" for regexes that do not compile; NULL-terminated or NULL */
+        char **oomd_kill_units;  /* units with ManagedOOMSwap= or ManagedOOMMemoryPressure=kill; NULL-terminated or NULL */
+};
+
+/* Read every daemon's configuration that exists; a missing file is not an error. */
+int oomd_load(const struct host *h, struct oomd_config *ret);
+void oomd_done(struct oomd_config *c);
+
+/* POSIX extended regex on NAME, as earlyoom does (REG_EXTENDED|REG_NOSUB). */
+bool oomd_regex_matches(const struct oomd_regex *r, const char *name);
+
+/* The words of an EARLYOOM_ARGS value, quotes removed, with each word's raw span in VALUE. */
+struct shell_word {
+        char *word;
+        size_t start, end;
+};
+int shell_split(const char *value, size_t len, struct shell_word **ret, size_t *ret_n);
+void shell_words_free(struct shell_word *w, size_t n);
+
+/* Locate the EARLYOOM_ARGS value in TEXT (the last assignment): its offset and length, quotes excluded. */
+int earlyoom_args_find(const char *text, size_t len, size_t *ret_start, size_t *ret_len);
+/* TEXT with EARLYOOM_ARGS's --avoid regex extended so that it also matches each of NAMES
+ * exactly (names it already matches are left out; TEXT unchanged when none is left); every
+ * other byte kept. -ENOENT when there is no --avoid, -EINVAL when a name cannot be written safely. */
+int earlyoom_edit_avoid(const char *text, size_t len, char *const *names, size_t n_names,
+                        char **ret, size_t *ret_len);
+
+/* The facts a wrapper-oom-unprotected finding hands to its fix. */
+#define WRAPPER_MAX 16
+struct wrapper_oom_finding {
+        bool daemon;                    /* a daemon's regex, not oom_score_adj */
+        pid_t pid;                      /* the shielded (or spared) process */
+        char comm[16];
+        int adj;
+        size_t n;                       /* exposed wrappers, parent first */
+        struct wrapper_oom_proc {
+                pid_t pid;
+                char comm[16];
+                int adj;
+        } wrappers[WRAPPER_MAX];
+        bool earlyoom;                  /* daemon: the regex is earlyoom's --avoid */
+        size_t n_names;                 /* daemon: process names the regex must also match */
+        char names[WRAPPER_MAX + 1][16];
+};

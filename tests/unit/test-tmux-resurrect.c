@@ -1,0 +1,301 @@
+/* tmux-resurrect: tmux.conf reading, services inside tmux, and the fix. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "fixture-proc.h"
+#include "plan.h"
+#include "report.h"
+#include "tmuxconf.h"
+
+#define PASSWD "root:x:0:0:root:/root:/bin/bash\n" \
+               "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n" \
+               "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" \
+               "dev:x:1000:1000:Dev,,,:/home/dev:/bin/zsh\n" \
+               "broken line without fields\n"
+
+#define TPM_CONF "# plugins\n" \
+                 "set -g @plugin 'tmux-plugins/tpm'\n" \
+                 "set -g @plugin 'tmux-plugins/tmux-resurrect'\n" \
+                 "set -g @plugin \"tmux-plugins/tmux-continuum\"\n" \
+                 "set -g @continuum-restore 'on'  # restore on start\n" \
+                 "set -g status-bg '#303030'\n" \
+                 "source-file -q ~/.tmux/extra.conf\n" \
+                 "run '~/.tmux/plugins/tpm/tpm'\n"
+
+static const struct fproc tree[] = {
+        FPROC_INIT, FPROC_KTHREADD,
+        { .pid = 800, .ppid = 1, .comm = "tmux: server", .argv = { "tmux", NULL }, .uid = 1000, .start = 1000 },
+        { .pid = 801, .ppid = 800, .comm = "zsh", .argv = { "-zsh", NULL }, .uid = 1000, .start = 1000 },
+        { .pid = 802, .ppid = 801, .comm = "node", .argv = { "node", "/app/node_modules/.bin/vite", "--host", NULL },
+          .uid = 1000, .start = 2000, .cwd = "/app", .rss_pages = 100000 },
+        { .pid = 803, .ppid = 802, .comm = "esbuild", .argv = { "/app/node_modules/esbuild/bin/esbuild", "--service", NULL },
+          .uid = 1000, .start = 2000 },
+        { .pid = 810, .ppid = 800, .comm = "zsh", .argv = { "-zsh", NULL }, .uid = 1000, .start = 1000 },
+        { .pid = 811, .ppid = 810, .comm = "vim", .argv = { "vim", "notes.md", NULL }, .uid = 1000, .start = 1000 },
+};
+
+static char *make_root(const char *conf, const char *extra) {
+        char *root = fproc_root(tree, ELEMENTSOF(tree));
+        fixture_write(root, "etc/passwd", PASSWD);
+        fixture_mkdir(root, "home/dev");
+        if (conf)
+                fixture_write(root, "home/dev/.tmux.conf", conf);
+        if (extra)
+                fixture_write(root, "home/dev/.tmux/extra.conf", extra);
+        char *cmd;
+        assert_true(asprintf(&cmd, "chown -R 1000:1000 '%s/home/dev'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        return root;
+}
+
+static struct report *run(const char *root, struct host **ret_h) {
+        struct host *h;
+        struct report *r;
+        assert_int_equal(host_open(root, &h), 0);
+        char *ids[] = { (char *) "tmux-resurrect" };
+        assert_int_equal(report_new(&r), 0);
+        assert_int_equal(report_run_checks(r, h, ids, 1), 0);
+        *ret_h = h;
+        return r;
+}
+
+static void test_conf_follows_source_file_and_reads_settings(void **state) {
+        struct host *h;
+        struct tmux_conf c;
+        char *root = make_root(TPM_CONF, "set -g @resurrect-processes ':all:'\nset -g @resurrect-strategy-nvim 'session'\n"
+                                         "set-option -g @continuum-save-interval '5'\nsource ~/.tmux/extra.conf\n");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
+        assert_true(c.resurrect);
+        assert_true(c.continuum);
+        assert_true(c.continuum_restore);
+        assert_true(c.strategy);
+        assert_string_equal(c.processes, ":all:");
+        assert_string_equal(c.save_interval, "5");
+        assert_string_equal(c.main_path, "/home/dev/.tmux.conf");
+        assert_int_equal(c.n_files, 1 + TMUXCONF_DEPTH_MAX);   /* the self-sourcing file stops at the bound */
+        assert_true(tmuxconf_touches_processes(&c));
+        assert_true(tmuxconf_restores_servers(&c));
+        tmuxconf_done(&c);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_conf_run_shell_and_process_lists(void **state) {
+        struct tmux_conf c = {};
+        assert_int_equal(tmuxconf_parse(NULL, "/home/x", "/home/x/.tmux.conf",
+                                        "run-shell -b ~/clone/tmux-resurrect/resurrect.tmux\n"
+                                        "set -g @resurrect-processes 'vim \"~rails s\" \"~node->node server.js\"'\n"
+                                        "set -g @plugin 'broken\n", 0, &c), 0);
+        assert_true(c.resurrect);
+        assert_false(c.continuum);
+        assert_true(tmuxconf_restores_servers(&c));
+        free(c.processes);
+        c.processes = strdup("vim htop 'less'");
+        assert_false(tmuxconf_restores_servers(&c));
+        free(c.processes);
+        c.processes = strdup("false");
+        assert_false(tmuxconf_touches_processes(&c));
+        c.continuum_restore = true;
+        assert_true(tmuxconf_touches_processes(&c));
+        tmuxconf_done(&c);
+}
+
+static void test_symlink_out_of_root_is_not_followed(void **state) {
+        struct host *h;
+        struct tmux_conf c;
+        char *outside = fixture_new();
+        fixture_write(outside, "evil.conf", "set -g @plugin 'tmux-plugins/tmux-resurrect'\n");
+        char *target;
+        assert_true(asprintf(&target, "%s/evil.conf", outside) > 0);
+        char *root = make_root("source-file ~/.tmux/link.conf\nsource-file ../../../../../../evil.conf\n", NULL);
+        fixture_symlink(root, target, "home/dev/.tmux/link.conf");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
+        assert_false(c.resurrect);
+        tmuxconf_done(&c);
+        host_free(h);
+        free(target);
+        fixture_remove(root);
+        fixture_remove(outside);
+}
+
+static void test_service_in_tmux_with_resurrect_fails(void **state) {
+        struct host *h;
+        char *root = make_root(TPM_CONF, NULL);
+        struct report *r = run(root, &h);
+        const struct check_result *cr = report_check(r, 0);
+        assert_int_equal(cr->status, STATUS_FAIL);
+        assert_int_equal(cr->n_findings, 1);    /* vite; not esbuild (its child), not vim */
+        const char *m = cr->findings[0]->message;
+        assert_string_equal(cr->findings[0]->subject, "pid 802");
+        assert_non_null(strstr(m, "pid 802 (node) is a service inside dev's tmux (pid 800)"));
+        assert_non_null(strstr(m, "tmux-resurrect and tmux-continuum (@resurrect-processes default, @continuum-restore on)"));
+        assert_non_null(strstr(m, "in tmux (tmux: server → -zsh → node)"));
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_passes_without_plugin_or_with_restore_off(void **state) {
+        struct host *h;
+        const char *confs[] = {
+                "set -g mouse on\n",
+                TPM_CONF "set -g @resurrect-processes 'false'\nset -g @continuum-restore 'off'\n",
+                NULL,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(confs); i++) {
+                char *root = make_root(confs[i], NULL);
+                struct report *r = run(root, &h);
+                assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
+                report_free(r);
+                host_free(h);
+                fixture_remove(root);
+        }
+}
+
+static void test_restore_list_naming_a_server_warns_with_none_running(void **state) {
+        struct host *h;
+        struct fproc none[] = { FPROC_INIT };
+        char *root = fproc_root(none, 1);
+        fixture_write(root, "etc/passwd", PASSWD);
+        fixture_write(root, "home/dev/.tmux.conf", "set -g @plugin 'tmux-plugins/tmux-resurrect'\n"
+                                                   "set -g @resurrect-processes 'vim \"~npm run dev\"'\n");
+        struct report *r = run(root, &h);
+        const struct check_result *cr = report_check(r, 0);
+        assert_int_equal(cr->status, STATUS_WARN);
+        assert_int_equal(cr->n_findings, 1);
+        assert_string_equal(cr->findings[0]->subject, "user dev");
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_unreadable_and_malformed(void **state) {
+        struct host *h;
+        char *root = make_root(NULL, NULL);
+        fixture_mkdir(root, "home/dev/.tmux.conf");             /* a directory where the file is expected */
+        fixture_write(root, "home/dev/.config/tmux/tmux.conf",
+                      "set -g @plugin 'tmux-plugins/tmux-resurrect\n"      /* unbalanced: tmux refuses it too */
+                      "\x1b[31m garbage \xff\n");
+        struct report *r = run(root, &h);
+        assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+
+        root = make_root(TPM_CONF, NULL);
+        char *p;
+        assert_true(asprintf(&p, "%s/etc/passwd", root) > 0);
+        assert_int_equal(unlink(p), 0);
+        free(p);
+        fixture_mkdir(root, "etc/passwd");
+        r = run(root, &h);
+        assert_int_equal(report_check(r, 0)->status, STATUS_ERROR);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static struct plan *plan_for(const char *root, struct host **ret_h, struct report **ret_r) {
+        struct plan *p;
+        *ret_r = run(root, ret_h);
+        const struct check_result *cr = report_check(*ret_r, 0);
+        assert_int_equal(plan_new(*ret_h, &p), 0);
+        for (size_t i = 0; i < cr->n_findings; i++)
+                assert_int_equal(cr->check->fix->plan(*ret_h, cr->findings[i], p), 0);
+        return p;
+}
+
+static void apply(struct host *h, const struct plan *p) {
+        assert_int_equal(plan_apply(p, h, NULL, NULL), 0);
+}
+
+static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
+        struct host *h;
+        struct report *r;
+        char *root = make_root(TPM_CONF, NULL);
+        fixture_chmod(root, "home/dev/.tmux.conf", 0600);
+        char *before = fixture_tree_hash(root);
+        struct plan *p = plan_for(root, &h, &r);
+        assert_int_equal(plan_size(p), 4);
+        const struct action *a = plan_action(p, 0);
+        assert_int_equal(a->kind, ACTION_WRITE_FILE);
+        assert_string_equal(a->path, "/home/dev/.tmux.conf");
+        assert_string_equal(a->old, TPM_CONF);
+        assert_string_equal(a->content, TPM_CONF "\n# hostfit: servers run as systemd units; tmux-resurrect must not "
+                            "restart or kill them\nset -g @resurrect-processes 'false'\nset -g @continuum-restore 'off'\n");
+        assert_int_equal(a->uid, 1000);
+        assert_int_equal(a->mode, 0600);
+        assert_string_equal(plan_action(p, 1)->path, "/etc/systemd/system/hostfit-vite-app.service");
+        assert_int_equal(plan_action(p, 2)->kind, ACTION_SYSTEMD);
+        assert_int_equal(plan_action(p, 3)->kind, ACTION_MANUAL);
+        char *after = fixture_tree_hash(root);
+        assert_string_equal(before, after);
+
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        /* apply on a copy: a new plan there, run by apply */
+        char *copy = fixture_new();
+        char *cmd;
+        assert_true(asprintf(&cmd, "cp -a '%s/.' '%s/'", root, copy) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        p = plan_for(copy, &h, &r);
+        apply(h, p);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+        root = copy;
+        p = plan_for(root, &h, &r);
+        assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
+        assert_int_equal(plan_size(p), 0);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        free(before);
+        free(after);
+        fixture_remove(root);
+}
+
+static void test_fix_refuses_symlinked_conf(void **state) {
+        struct host *h;
+        struct report *r;
+        char *root = make_root(NULL, TPM_CONF);
+        fixture_symlink(root, "/home/dev/.tmux/extra.conf", "home/dev/.tmux.conf");
+        struct plan *p = plan_for(root, &h, &r);
+        assert_int_equal(report_check(r, 0)->status, STATUS_FAIL);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_non_null(strstr(plan_action(p, 0)->text, "symlink"));
+        for (size_t i = 0; i < plan_size(p); i++)
+                if (plan_action(p, i)->kind == ACTION_WRITE_FILE)
+                        assert_null(strstr(plan_action(p, i)->path, "tmux"));
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_conf_follows_source_file_and_reads_settings),
+                cmocka_unit_test(test_conf_run_shell_and_process_lists),
+                cmocka_unit_test(test_symlink_out_of_root_is_not_followed),
+                cmocka_unit_test(test_service_in_tmux_with_resurrect_fails),
+                cmocka_unit_test(test_passes_without_plugin_or_with_restore_off),
+                cmocka_unit_test(test_restore_list_naming_a_server_warns_with_none_running),
+                cmocka_unit_test(test_unreadable_and_malformed),
+                cmocka_unit_test(test_fix_appends_lines_keeps_owner_and_writes_unit),
+                cmocka_unit_test(test_fix_refuses_symlinked_conf),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
