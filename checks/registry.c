@@ -4,8 +4,12 @@
 #include "check.h"
 #include "registry.h"
 
+extern const struct check check_swap_missing;
+extern const struct check check_zram_missing;
 
 const struct check *const checks[] = {
+        &check_swap_missing,
+        &check_zram_missing,
         NULL,
 };
 

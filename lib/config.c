@@ -24,6 +24,7 @@ static const struct key {
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "zram",    "size",    KEY_SIZE },
+        { "zram",    "priority", KEY_INT },
 };
 
 struct entry {
@@ -289,7 +290,8 @@ int config_parse(const char *text, const char *filename, struct config **ret, ch
 
 int config_load(const struct host *h, struct config **ret, char **ret_error) {
         _cleanup_free_ char *text = NULL;
-        int r = host_read_file(h, CONFIG_PATH, 1 << 20, &text, NULL);
+        size_t len = 0;
+        int r = host_read_file(h, CONFIG_PATH, 1 << 20, &text, &len);
         if (r == -ENOENT)
                 return config_new_empty(ret);
         if (r < 0) {
@@ -297,7 +299,7 @@ int config_load(const struct host *h, struct config **ret, char **ret_error) {
                         return -ENOMEM;
                 return r;
         }
-        if (memchr(text, '\0', strlen(text) + 1) != text + strlen(text))
+        if (strlen(text) != len)
                 return fail(ret_error, CONFIG_PATH, 0, "contains a NUL byte", NULL);
         return config_parse(text, CONFIG_PATH, ret, ret_error);
 }

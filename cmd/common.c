@@ -1,0 +1,114 @@
+/* What the subcommands share: option errors, usage, color, opening the host. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "command.h"
+#include "common.h"
+#include "config.h"
+#include "host.h"
+#include "registry.h"
+#include "report.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);
+
+bool use_color(FILE *f) {
+        const char *nc = getenv("NO_COLOR");
+        if (nc && *nc)
+                return false;
+        return isatty(fileno(f)) == 1;
+}
+
+int parse_format(const char *s, enum format *ret) {
+        if (strcmp(s, "text") == 0)
+                *ret = FORMAT_TEXT;
+        else if (strcmp(s, "json") == 0)
+                *ret = FORMAT_JSON;
+        else {
+                log_error("unknown format '%s' (expected text or json)", s);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int check_profile(const char *s) {
+        if (strcmp(s, "production") == 0 || strcmp(s, "development") == 0)
+                return 0;
+        log_error("unknown profile '%s' (expected production or development)", s);
+        return -EINVAL;
+}
+
+void command_help(const struct command *c) {
+        size_t n = strlen(c->usage);
+        printf("usage: hostfit %s%s", c->usage, n && c->usage[n - 1] == '\n' ? "" : "\n");
+}
+
+int command_usage_error(const struct command *c) {
+        size_t n = strcspn(c->usage, "\n");
+        fprintf(stderr, "usage: hostfit %.*s\n", (int) n, c->usage);
+        fprintf(stderr, "Try 'hostfit %s --help' for more.\n", c->name);
+        return EXIT_TROUBLE;
+}
+
+int command_bad_option(const struct command *c, char **argv, int opt) {
+        const char *arg = argv[optind - 1];
+        if (opt == ':')
+                log_error("%s: option '%s' needs a value", c->name, arg);
+        else if (optopt && strncmp(arg, "--", 2) != 0)
+                log_error("%s: unknown option '-%c'", c->name, optopt);
+        else
+                log_error("%s: unknown option '%s'", c->name, arg);
+        return command_usage_error(c);
+}
+
+int command_open_host(const char *root, const char *profile, struct host **ret) {
+        _cleanup_(host_freep) struct host *h = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r = host_open(root, &h);
+        if (r < 0) {
+                log_error("cannot open root %s: %s", root, strerror(-r));
+                return r;
+        }
+        r = config_load(h, &c, &error);
+        if (r < 0) {
+                if (error)
+                        log_error("%s", error);
+                else
+                        log_error("cannot load %s: %s", CONFIG_PATH, strerror(-r));
+                return r;
+        }
+        if (profile) {
+                r = config_set(c, "hostfit", "profile", profile);
+                if (r < 0) {
+                        log_error("cannot set profile '%s': %s", profile, strerror(-r));
+                        return r;
+                }
+        }
+        host_set_config(h, TAKE_PTR(c));
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret) {
+        _cleanup_(report_freep) struct report *r = NULL;
+        for (size_t i = 0; i < n_ids; i++)
+                if (!check_find(ids[i])) {
+                        log_error("unknown check '%s' (see hostfit list)", ids[i]);
+                        return -ENOENT;
+                }
+        int k = report_new(&r);
+        if (k >= 0)
+                k = report_run_checks(r, h, ids, n_ids);
+        if (k < 0) {
+                log_error("cannot run the checks: %s", strerror(-k));
+                return k;
+        }
+        *ret = TAKE_PTR(r);
+        return 0;
+}

@@ -1,0 +1,34 @@
+/* What the subcommands share: option errors, usage, color, opening the host. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct command;
+struct host;
+struct report;
+
+enum format { FORMAT_TEXT, FORMAT_JSON };
+
+/* Color on F: a terminal, and NO_COLOR unset or empty. Never on a pipe. */
+bool use_color(FILE *f);
+
+/* "text" or "json"; logs and returns -EINVAL otherwise. */
+int parse_format(const char *s, enum format *ret);
+/* "production" or "development"; logs and returns -EINVAL otherwise. */
+int check_profile(const char *s);
+
+/* The full usage of C on stdout (for -h/--help). */
+void command_help(const struct command *c);
+/* The synopsis of C on stderr, after a usage error; returns EXIT_TROUBLE. */
+int command_usage_error(const struct command *c);
+/* Say what getopt found wrong at ARGV[OPTIND - 1] and print the synopsis; returns EXIT_TROUBLE. */
+int command_bad_option(const struct command *c, char **argv, int opt);
+
+/* host_open(ROOT), load its hostfit.conf, apply PROFILE (may be NULL).
+ * Logs why on failure and returns -errno. */
+int command_open_host(const char *root, const char *profile, struct host **ret);
+/* Run the checks named in IDS (all when none) on H. An unknown id is logged
+ * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
+int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);

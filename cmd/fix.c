@@ -1,0 +1,279 @@
+/* hostfit fix: plan the fixes for what check finds, preview them, or apply them. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "command.h"
+#include "common.h"
+#include "escape.h"
+#include "host.h"
+#include "plan.h"
+#include "report.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free);
+
+static int fix_run(int argc, char **argv);
+
+const struct command cmd_fix = {
+        .name = "fix",
+        .summary = "plan the fixes, show them as diffs, or apply them",
+        .usage = "fix [ID...] [--dry-run] [--yes] [--root DIR] [--format text|json]\n"
+                 "                   [--profile production|development]\n"
+                 "\n"
+                 "Run the checks (or the ones named) and plan a fix for each warning and failure.\n"
+                 "On a terminal the plan is shown and confirmed; from a script pass --yes or --dry-run.\n"
+                 "A second run on a fixed host plans nothing.\n"
+                 "\n"
+                 "  -n, --dry-run        show every change (files as diffs) and write nothing\n"
+                 "  -y, --yes            apply without asking\n"
+                 "  -r, --root DIR       fix the host under DIR (an image); runtime steps are deferred\n"
+                 "  -f, --format FORMAT  text (default) or json\n"
+                 "  -p, --profile NAME   production or development (overrides hostfit.conf)\n"
+                 "  -h, --help           show this help\n"
+                 "\n"
+                 "Exit status: 0 the plan was shown or applied (or there was nothing to do),\n"
+                 "3 hostfit refused (no --yes off a terminal, the answer was no), could not plan,\n"
+                 "or an action failed (the host is left in a state a rerun completes).\n",
+        .run = fix_run,
+};
+
+struct fix_options {
+        const char *root, *profile;
+        enum format format;
+        bool dry_run, yes;
+};
+
+/* Plan the fix of every warn or fail finding whose check has one. */
+static int fix_build_plan(struct host *h, const struct report *r, struct plan **ret) {
+        _cleanup_(plan_freep) struct plan *p = NULL;
+        int k = plan_new(h, &p);
+        if (k < 0) {
+                log_error("cannot make a plan: %s", strerror(-k));
+                return k;
+        }
+        for (size_t i = 0; i < report_n_checks(r); i++) {
+                const struct check_result *cr = report_check(r, i);
+                if (cr->status == STATUS_ERROR && cr->check->fix)
+                        log_warning("%s: the check could not read the host; its fix is left out", cr->check->id);
+                for (size_t j = 0; j < cr->n_findings && cr->check->fix; j++) {
+                        const struct finding *f = cr->findings[j];
+                        if (f->status != STATUS_WARN && f->status != STATUS_FAIL)
+                                continue;
+                        k = cr->check->fix->plan(h, f, p);
+                        if (k < 0) {
+                                log_error("%s: cannot plan the fix for %s: %s",
+                                          cr->check->id, f->subject, strerror(-k));
+                                return k;
+                        }
+                }
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* One line for an action, raw: the caller escapes it. */
+static char *fix_describe(const struct action *a) {
+        char *s = NULL;
+        if (a->kind == ACTION_WRITE_FILE) {
+                if (asprintf(&s, "write %s", a->path) < 0)
+                        return NULL;
+                return s;
+        }
+        if (a->kind == ACTION_MANUAL)
+                return strdup(a->text ? a->text : "");
+        if (action_describe(a, &s) < 0)
+                return NULL;
+        return s;
+}
+
+struct apply_state {
+        struct json *json;      /* NULL: text */
+        unsigned done, failed;
+};
+
+static const char *apply_result(const struct action *a, int r) {
+        if (r < 0)
+                return "failed";
+        if (a->kind == ACTION_MANUAL)
+                return "manual";
+        return a->deferred ? "deferred" : "applied";
+}
+
+static void apply_log(void *userdata, const struct action *a, int r, const char *msg) {
+        struct apply_state *st = userdata;
+        _cleanup_free_ char *desc = fix_describe(a);
+        const char *result = apply_result(a, r);
+        const char *why = r < 0 ? (msg ? msg : strerror(-r)) : NULL;
+
+        if (r < 0)
+                st->failed++;
+        else
+                st->done++;
+        if (st->json) {
+                json_object_begin(st->json);
+                json_key(st->json, "check");
+                json_string(st->json, a->check);
+                json_key(st->json, "kind");
+                json_string(st->json, action_kind_to_string(a->kind));
+                json_key(st->json, "path");
+                json_string(st->json, a->path);
+                json_key(st->json, "action");
+                json_string(st->json, desc ? desc : "");
+                json_key(st->json, "result");
+                json_string(st->json, result);
+                json_key(st->json, "error");
+                json_string(st->json, why);
+                json_object_end(st->json);
+                return;
+        }
+        if (r < 0) {
+                log_error("failed: %s: %s", desc ? desc : "?", why);
+                return;
+        }
+        /* action_describe() already says why a deferred action waits. */
+        _cleanup_free_ char *esc = escape_terminal_str(desc ? desc : "?");
+        printf("%s: %s\n", result, esc ? esc : "?");
+}
+
+static int fix_apply(const struct plan *p, struct host *h, enum format format) {
+        struct json j;
+        struct apply_state st = {};
+        if (format == FORMAT_JSON) {
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_key(&j, "version");
+                json_int(&j, 1);
+                json_key(&j, "results");
+                json_array_begin(&j);
+                st.json = &j;
+        }
+        int r = plan_apply(p, h, apply_log, &st);
+        if (format == FORMAT_JSON) {
+                json_array_end(&j);
+                json_object_end(&j);
+                if (json_end(&j) < 0 && r >= 0)
+                        r = -EIO;
+        } else if (r >= 0)
+                printf("%u action%s done\n", st.done, st.done == 1 ? "" : "s");
+        if (r < 0) {
+                /* The log line already said which action and why, unless it never ran. */
+                if (st.failed == 0)
+                        log_error("cannot apply the plan: %s", strerror(-r));
+                log_error("stopped; run hostfit fix again once the cause is gone");
+                return EXIT_TROUBLE;
+        }
+        return EXIT_OK;
+}
+
+static bool ask_yes(size_t n) {
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        printf("Apply %zu change%s? [y/N] ", n, n == 1 ? "" : "s");
+        fflush(stdout);
+        if (getline(&line, &len, stdin) < 0)
+                return false;
+        line[strcspn(line, "\n")] = '\0';
+        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+static int fix_execute(struct host *h, const struct plan *p, const struct fix_options *o) {
+        bool color = use_color(stdout);
+        int k;
+        if (o->dry_run) {
+                if (o->format == FORMAT_JSON)
+                        k = plan_render_json(p, stdout);
+                else if (plan_size(p) == 0)
+                        k = puts("nothing to do") < 0 ? -EIO : 0;
+                else
+                        k = plan_render_text(p, stdout, color);
+                if (k < 0) {
+                        log_error("cannot show the plan: %s", strerror(-k));
+                        return EXIT_TROUBLE;
+                }
+                return EXIT_OK;
+        }
+        if (plan_size(p) == 0) {
+                if (o->format == FORMAT_JSON)
+                        return fix_apply(p, h, o->format);
+                puts("nothing to do");
+                return EXIT_OK;
+        }
+        if (!o->yes) {
+                k = plan_render_text(p, stdout, color);
+                if (k < 0) {
+                        log_error("cannot show the plan: %s", strerror(-k));
+                        return EXIT_TROUBLE;
+                }
+                if (!ask_yes(plan_count_changes(p))) {
+                        log_error("nothing changed");
+                        return EXIT_TROUBLE;
+                }
+        }
+        return fix_apply(p, h, o->format);
+}
+
+static int fix_parse(int argc, char **argv, struct fix_options *o) {
+        static const struct option options[] = {
+                { "dry-run", no_argument,       NULL, 'n' },
+                { "yes",     no_argument,       NULL, 'y' },
+                { "root",    required_argument, NULL, 'r' },
+                { "format",  required_argument, NULL, 'f' },
+                { "profile", required_argument, NULL, 'p' },
+                { "help",    no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":nyr:f:p:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'n': o->dry_run = true; break;
+                case 'y': o->yes = true; break;
+                case 'r': o->root = optarg; break;
+                case 'f':
+                        if (parse_format(optarg, &o->format) < 0)
+                                return command_usage_error(&cmd_fix);
+                        break;
+                case 'p':
+                        if (check_profile(optarg) < 0)
+                                return command_usage_error(&cmd_fix);
+                        o->profile = optarg;
+                        break;
+                case 'h':
+                        command_help(&cmd_fix);
+                        return EXIT_OK;
+                default:
+                        return command_bad_option(&cmd_fix, argv, c);
+                }
+        return -1;
+}
+
+static int fix_run(int argc, char **argv) {
+        struct fix_options o = { .root = "/", .format = FORMAT_TEXT };
+        int st = fix_parse(argc, argv, &o);
+        if (st >= 0)
+                return st;
+        /* Refuse before reading anything: a script must say --yes or --dry-run. */
+        if (!o.dry_run && !o.yes &&
+            (o.format == FORMAT_JSON || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+                log_error("refusing to change the host without --yes; preview with --dry-run");
+                return EXIT_TROUBLE;
+        }
+
+        _cleanup_(host_freep) struct host *h = NULL;
+        _cleanup_(report_freep) struct report *r = NULL;
+        _cleanup_(plan_freep) struct plan *p = NULL;
+        if (command_open_host(o.root, o.profile, &h) < 0 ||
+            command_run_checks(h, argv + optind, (size_t) (argc - optind), &r) < 0 ||
+            fix_build_plan(h, r, &p) < 0)
+                return EXIT_TROUBLE;
+        return fix_execute(h, p, &o);
+}

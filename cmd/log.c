@@ -1,0 +1,34 @@
+/* Diagnostics: "hostfit: MESSAGE" on stderr, the one place they are written. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
+#include "command.h"
+#include "escape.h"
+
+/* Messages may quote host bytes (a config value, a path in an image): escape
+ * the whole line so nothing in it can drive the terminal. */
+static void log_line(const char *prefix, const char *fmt, va_list ap) {
+        _cleanup_free_ char *msg = NULL, *esc = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0) {
+                fputs("hostfit: out of memory\n", stderr);
+                return;
+        }
+        esc = escape_terminal_str(msg);
+        fprintf(stderr, "hostfit: %s%s\n", prefix, esc ? esc : "out of memory");
+}
+
+void log_error(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        log_line("", fmt, ap);
+        va_end(ap);
+}
+
+void log_warning(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        log_line("warning: ", fmt, ap);
+        va_end(ap);
+}

@@ -1,0 +1,174 @@
+/* Rendering a report: aligned text with escaped host bytes, or JSON. */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "escape.h"
+#include "output.h"
+#include "report.h"
+#include "strbuf.h"
+
+#define SGR_RESET "\033[0m"
+#define INDENT "      "
+
+const char *color_on(bool color, const char *sgr) { return color ? sgr : ""; }
+const char *color_off(bool color) { return color ? SGR_RESET : ""; }
+
+const char *status_color(int status) {
+        switch (status) {
+        case STATUS_PASS:  return "\033[32m";
+        case STATUS_SKIP:  return "\033[2m";
+        case STATUS_WARN:  return "\033[33m";
+        case STATUS_ERROR: return "\033[35m";
+        case STATUS_FAIL:  return "\033[1;31m";
+        }
+        return "";
+}
+
+static int add_escaped(struct strbuf *sb, const char *s) {
+        return s ? escape_terminal(sb, s, strlen(s)) : 0;
+}
+
+static int write_buf(FILE *f, const struct strbuf *sb) {
+        return fwrite(strbuf_str(sb), 1, sb->len, f) == sb->len ? 0 : -EIO;
+}
+
+/* A finding under its check: "subject: message", its fix, and with --verbose its details. */
+static int output_finding(const struct finding *f, const struct output_options *o, FILE *out) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int r = strbuf_adds(&sb, INDENT);
+        if (r == 0 && f->subject && *f->subject) {
+                r = add_escaped(&sb, f->subject);
+                if (r == 0)
+                        r = strbuf_adds(&sb, ": ");
+        }
+        if (r == 0)
+                r = add_escaped(&sb, f->message);
+        if (r == 0)
+                r = strbuf_addch(&sb, '\n');
+        if (r == 0 && f->fix) {
+                r = strbuf_addf(&sb, "%s%sfix:%s ", INDENT, color_on(o->color, "\033[1m"), color_off(o->color));
+                if (r == 0)
+                        r = add_escaped(&sb, f->fix);
+                if (r == 0)
+                        r = strbuf_addch(&sb, '\n');
+        }
+        for (char **d = f->details; o->verbose && d && *d && r == 0; d++) {
+                r = strbuf_adds(&sb, INDENT "  ");
+                if (r == 0)
+                        r = add_escaped(&sb, *d);
+                if (r == 0)
+                        r = strbuf_addch(&sb, '\n');
+        }
+        if (r < 0)
+                return r;
+        return write_buf(out, &sb);
+}
+
+static int output_result(const struct check_result *cr, int id_width, const struct output_options *o, FILE *out) {
+        fprintf(out, "%s%-5s%s %-*s %s\n",
+                color_on(o->color, status_color(cr->status)), status_to_string(cr->status),
+                color_off(o->color), id_width, cr->check->id, cr->check->title);
+        for (size_t j = 0; j < cr->n_findings; j++) {
+                const struct finding *f = cr->findings[j];
+                if (f->status == STATUS_PASS && !o->verbose)
+                        continue;
+                int r = output_finding(f, o, out);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int output_text(const struct report *r, const struct output_options *o, FILE *out) {
+        size_t n = report_n_checks(r);
+        int id_width = 0;
+        for (size_t i = 0; i < n; i++) {
+                int w = (int) strlen(report_check(r, i)->check->id);
+                if (w > id_width)
+                        id_width = w;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct check_result *cr = report_check(r, i);
+                if (o->quiet && cr->status == STATUS_PASS)
+                        continue;
+                int k = output_result(cr, id_width, o, out);
+                if (k < 0)
+                        return k;
+        }
+        if (!o->quiet) {
+                unsigned c[_STATUS_MAX];
+                report_counts(r, c);
+                fprintf(out, "%zu check%s: %u pass, %u warn, %u fail, %u skip, %u error\n",
+                        n, n == 1 ? "" : "s", c[STATUS_PASS], c[STATUS_WARN], c[STATUS_FAIL],
+                        c[STATUS_SKIP], c[STATUS_ERROR]);
+        }
+        return fflush(out) == 0 ? 0 : -errno;
+}
+
+static void json_finding(struct json *j, const struct finding *f) {
+        json_object_begin(j);
+        json_key(j, "subject");
+        json_string(j, f->subject ? f->subject : "");
+        json_key(j, "status");
+        json_string(j, status_to_string(f->status));
+        json_key(j, "message");
+        json_string(j, f->message ? f->message : "");
+        json_key(j, "fix");
+        json_string(j, f->fix);
+        json_key(j, "details");
+        json_array_begin(j);
+        for (char **d = f->details; d && *d; d++)
+                json_string(j, *d);
+        json_array_end(j);
+        json_object_end(j);
+}
+
+static void json_result(struct json *j, const struct check_result *cr) {
+        json_object_begin(j);
+        json_key(j, "id");
+        json_string(j, cr->check->id);
+        json_key(j, "status");
+        json_string(j, status_to_string(cr->status));
+        json_key(j, "severity");
+        json_string(j, severity_to_string(cr->check->severity));
+        json_key(j, "title");
+        json_string(j, cr->check->title);
+        json_key(j, "findings");
+        json_array_begin(j);
+        for (size_t k = 0; k < cr->n_findings; k++)
+                json_finding(j, cr->findings[k]);
+        json_array_end(j);
+        json_object_end(j);
+}
+
+int output_json(const struct report *r, const char *root, const char *profile, FILE *out) {
+        static const enum status order[] = { STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_SKIP, STATUS_ERROR };
+        unsigned c[_STATUS_MAX];
+        struct json j;
+
+        report_counts(r, c);
+        json_init(&j, out);
+        json_object_begin(&j);
+        json_key(&j, "version");
+        json_int(&j, 1);
+        json_key(&j, "root");
+        json_string(&j, root);
+        json_key(&j, "profile");
+        json_string(&j, profile);
+        json_key(&j, "summary");
+        json_object_begin(&j);
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                json_key(&j, status_to_string(order[i]));
+                json_int(&j, c[order[i]]);
+        }
+        json_object_end(&j);
+        json_key(&j, "checks");
+        json_array_begin(&j);
+        for (size_t i = 0; i < report_n_checks(r); i++)
+                json_result(&j, report_check(r, i));
+        json_array_end(&j);
+        json_object_end(&j);
+        return json_end(&j);
+}

@@ -1,0 +1,172 @@
+/* zram: the fix for zram-missing: zram-generator's config when it is installed,
+ * else a oneshot unit of our own that sets up /dev/zram0 as swap. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "config.h"
+#include "fixes.h"
+#include "swap.h"
+#include "template.h"
+
+#define GENERATOR_CONF "/etc/systemd/zram-generator.conf"
+#define GENERATOR_UNIT "systemd-zram-setup@zram0.service"
+#define OWN_UNIT "hostfit-zram.service"
+#define OWN_UNIT_PATH "/etc/systemd/system/" OWN_UNIT
+#define OWN_UNIT_LINK "/etc/systemd/system/swap.target.wants/" OWN_UNIT
+#define MiB (UINT64_C(1) << 20)
+
+static const char *const generator_paths[] = {
+        "/usr/lib/systemd/system-generators/zram-generator",
+        "/lib/systemd/system-generators/zram-generator",
+};
+
+static bool host_exists(struct host *h, const char *path) {
+        struct stat st;
+        return host_stat(h, path, &st) == 0;
+}
+
+static bool has_word(const char *list, const char *word) {
+        size_t n = strlen(word);
+        for (const char *s = list; *s; ) {
+                s += strspn(s, " \t\n[");
+                size_t len = strcspn(s, " \t\n[]");
+                if (len == n && strncmp(s, word, n) == 0)
+                        return true;
+                s += len;
+                s += strspn(s, "]");
+        }
+        return false;
+}
+
+/* zstd where the kernel offers it. The kernel lists what it has in
+ * comp_algorithm ("lzo lzo-rle lz4 [zstd]"); not readable (module not
+ * loaded, another root): zstd, which every current kernel builds. */
+const char *zram_pick_algorithm(struct host *h) {
+        _cleanup_free_ char *list = NULL;
+        if (host_read_file(h, "/sys/block/zram0/comp_algorithm", 4096, &list, NULL) < 0)
+                return "zstd";
+        if (has_word(list, "zstd"))
+                return "zstd";
+        if (has_word(list, "lzo-rle"))
+                return "lzo-rle";
+        return "lzo";
+}
+
+struct zram_params {
+        uint64_t size;          /* bytes, whole MiB */
+        long long priority;
+        const char *algorithm;  /* one of our own names, never host bytes */
+        char size_mib[24];
+        char size_arg[24];
+        char prio[24];
+};
+
+/* 1 with *z filled, 0 after a manual action that says what is wrong. */
+static int zram_params(struct host *h, const struct zram_facts *facts, struct plan *p, const char *check,
+                       struct zram_params *z) {
+        const struct config *c = host_config(h);
+        z->size = config_get_size(c, "zram", "size", 0) / MiB * MiB;
+        if (z->size == 0)
+                z->size = zram_size_auto(facts->mem_total);
+        z->priority = config_get_int(c, "zram", "priority", ZRAM_DEFAULT_PRIORITY);
+        if (z->size < MiB || z->priority < 0 || z->priority > 32767) {
+                _cleanup_free_ char *text = NULL;
+                if (asprintf(&text, "no zram: [zram] size must be at least 1M and [zram] priority "
+                             "0 to 32767 (see %s)", CONFIG_PATH) < 0)
+                        return -ENOMEM;
+                int k = plan_add_manual(p, check, text);
+                return k < 0 ? k : 0;
+        }
+        z->algorithm = zram_pick_algorithm(h);
+        snprintf(z->size_mib, sizeof(z->size_mib), "%llu", (unsigned long long) (z->size / MiB));
+        snprintf(z->size_arg, sizeof(z->size_arg), "%lluM", (unsigned long long) (z->size / MiB));
+        snprintf(z->prio, sizeof(z->prio), "%lld", z->priority);
+        return 1;
+}
+
+static int render(struct host *h, const char *name, const char *const *vars, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *err = NULL;
+        return template_render(h, name, vars, ret, ret_len, &err);
+}
+
+/* Note on the last action when it does not run now. */
+static int note_deferred(struct host *h, struct plan *p, const char *what) {
+        const struct action *a = plan_action(p, plan_size(p) - 1);
+        if (!a || !a->deferred)
+                return 0;
+        if (!host_is_live(h))
+                return plan_note(p, "not the running system: %s", what);
+        return plan_note(p, "systemd is not running: %s", what);
+}
+
+static int plan_generator(struct host *h, struct plan *p, const char *check, const struct zram_params *z) {
+        const char *vars[] = { "size_mib", z->size_mib, "algorithm", z->algorithm, "priority", z->prio, NULL };
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int k = render(h, "zram-generator.conf", vars, &text, &len);
+        if (k < 0)
+                return k;
+        int written = plan_add_write(p, check, GENERATOR_CONF, text, len, 0644);
+        if (written < 0)
+                return written;
+        if (!written && !host_is_live(h))
+                return 0;       /* boot runs the generator on the config already there */
+        if ((k = plan_add_systemd(p, check, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
+                return k;
+        if ((k = plan_add_systemd(p, check, SYSTEMD_START, GENERATOR_UNIT, NULL)) < 0)
+                return k;
+        return note_deferred(h, p, "at boot, zram-generator sets up /dev/zram0 from " GENERATOR_CONF);
+}
+
+static int plan_own_unit(struct host *h, struct plan *p, const char *check, const struct zram_params *z) {
+        const char *vars[] = { "size", z->size_arg, "algorithm", z->algorithm, "priority", z->prio, NULL };
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int k = render(h, OWN_UNIT, vars, &text, &len);
+        if (k < 0)
+                return k;
+        int written = plan_add_write(p, check, OWN_UNIT_PATH, text, len, 0644);
+        if (written < 0)
+                return written;
+        if (written || host_is_live(h))
+                if ((k = plan_add_systemd(p, check, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
+                        return k;
+        if (!host_exists(h, OWN_UNIT_LINK)) {
+                if ((k = plan_add_systemd(p, check, SYSTEMD_ENABLE, OWN_UNIT, NULL)) < 0)
+                        return k;
+                k = note_deferred(h, p, "enable it with systemctl --root=ROOT enable " OWN_UNIT
+                                  ", or at first boot");
+                if (k < 0)
+                        return k;
+        }
+        if (!written && !host_is_live(h))
+                return 0;
+        if ((k = plan_add_systemd(p, check, SYSTEMD_START, OWN_UNIT, NULL)) < 0)
+                return k;
+        return note_deferred(h, p, "once enabled, swap.target starts it at boot");
+}
+
+static int fix_zram_plan(struct host *h, const struct finding *f, struct plan *p) {
+        const struct zram_facts *facts = f->data;
+        struct zram_params z = { 0 };
+        if (!facts)
+                return 0;
+        int k = zram_params(h, facts, p, f->check->id, &z);
+        if (k <= 0)
+                return k;
+        for (size_t i = 0; i < ELEMENTSOF(generator_paths); i++)
+                if (host_exists(h, generator_paths[i]))
+                        return plan_generator(h, p, f->check->id, &z);
+        return plan_own_unit(h, p, f->check->id, &z);
+}
+
+const struct fix fix_zram = {
+        .name = "zram",
+        .summary = "compressed swap in RAM on /dev/zram0 (min(RAM/2, 4 GiB), zstd, priority 100): "
+                   "zram-generator's config when it is installed, else a hostfit-zram.service unit",
+        .plan = fix_zram_plan,
+};

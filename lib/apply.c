@@ -1,0 +1,508 @@
+/* Apply: the only code that writes to the host. Files are replaced atomically
+ * under the root with no symlink followed, after a backup and a check that
+ * they still hold what the plan saw; each step checks its own precondition so
+ * that a rerun of plan + apply completes what a failure left. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply-internal.h"
+#include "cleanup.h"
+#include "host.h"
+#include "plan.h"
+#include "swapdev.h"
+
+#define APPLY_FILE_MAX (4u << 20)
+#define BACKUP_DIR "/var/backups/hostfit"
+
+/* ---- temp files, removed on SIGINT/SIGTERM ---- */
+
+static volatile sig_atomic_t tmp_armed;
+static int tmp_dirfd = -1;
+static char tmp_name[NAME_MAX + 1];
+static struct sigaction old_int, old_term;
+
+static void on_signal(int sig) {
+        if (tmp_armed)
+                unlinkat(tmp_dirfd, tmp_name, 0);
+        sigaction(sig, sig == SIGINT ? &old_int : &old_term, NULL);
+        raise(sig);
+}
+
+static void signals_install(void) {
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+}
+
+static void signals_restore(void) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+}
+
+int apply_tmpfile(int dirfd, const char *base, char *name, size_t name_size) {
+        static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        for (int attempt = 0; attempt < 100; attempt++) {
+                unsigned char rnd[6];
+                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                        return -EIO;
+                char suffix[7];
+                for (size_t i = 0; i < 6; i++)
+                        suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+                suffix[6] = '\0';
+                int n = snprintf(name, name_size, ".#%s.%s", base, suffix);
+                if (n < 0 || (size_t) n >= name_size || (size_t) n > NAME_MAX)
+                        return -ENAMETOOLONG;
+                int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && errno == EEXIST)
+                        continue;
+                if (fd < 0)
+                        return -errno;
+                tmp_armed = 0;
+                tmp_dirfd = dirfd;
+                memcpy(tmp_name, name, (size_t) n + 1);
+                tmp_armed = 1;
+                return fd;
+        }
+        return -EEXIST;
+}
+
+void apply_tmpfile_done(int dirfd, const char *name, bool unlink) {
+        tmp_armed = 0;
+        if (unlink)
+                (void) unlinkat(dirfd, name, 0);
+}
+
+/* ---- directories under the root ---- */
+
+static long openat2_dir(int dirfd, const char *path, uint64_t resolve) {
+        struct open_how how = {
+                .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                .resolve = resolve | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+/* Walk DIR one component at a time, creating what is missing. */
+static int make_dirs(int base_fd, const char *dir, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(dir);
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int cur = (int) openat2_dir(base_fd, ".", RESOLVE_IN_ROOT);
+        if (cur < 0)
+                return cur;
+        for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (strcmp(c, ".") == 0)
+                        continue;
+                if (strcmp(c, "..") == 0)
+                        return -EINVAL;
+                long fd = openat2_dir(cur, c, RESOLVE_BENEATH);
+                if (fd == -ENOENT) {
+                        if (mkdirat(cur, c, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        fd = openat2_dir(cur, c, RESOLVE_BENEATH);
+                        /* Exactly MODE, whatever the umask. */
+                        if (fd >= 0 && fchmod((int) fd, mode) < 0) {
+                                int r = -errno;
+                                close((int) fd);
+                                return r;
+                        }
+                }
+                if (fd < 0)
+                        return (int) fd;
+                close(cur);
+                cur = (int) fd;
+        }
+        return TAKE_FD(cur);
+}
+
+int apply_open_dir(int base_fd, const char *dir, bool create, mode_t mode, struct strbuf *msg) {
+        const char *rel = dir;
+        while (*rel == '/')
+                rel++;
+        long fd = openat2_dir(base_fd, *rel ? rel : ".", RESOLVE_IN_ROOT);
+        if (fd == -ENOENT && create)
+                fd = make_dirs(base_fd, rel, mode);
+        if (fd == -ELOOP || fd == -EXDEV)
+                strbuf_addf(msg, "refusing %s: a component of the path is a symlink", dir);
+        else if (fd < 0)
+                strbuf_addf(msg, "cannot open directory %s: %s", dir, strerror((int) -fd));
+        return fd == -EXDEV ? -ELOOP : (int) fd;
+}
+
+/* ---- files ---- */
+
+struct apply {
+        struct host *host;
+        int root_fd;
+        plan_log_fn log;
+        void *userdata;
+        struct strbuf msg;
+        char stamp[32];         /* backup directory of this run, made on first use */
+};
+
+static int split_path(const char *path, char **ret_dir, const char **ret_base) {
+        const char *slash = strrchr(path, '/');
+        if (!slash || !slash[1] || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0)
+                return -EINVAL;
+        char *dir = strndup(path, (size_t) (slash - path));
+        if (!dir)
+                return -ENOMEM;
+        *ret_dir = dir;
+        *ret_base = slash + 1;
+        return 0;
+}
+
+/* The file NAME in DFD as it is now: *ret NULL when it does not exist. */
+static int read_current(int dfd, const char *name, char **ret, size_t *ret_len, struct stat *ret_st) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+                *ret = NULL;
+                *ret_len = 0;
+                return 0;
+        }
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, ret_st) < 0)
+                return -errno;
+        if (!S_ISREG(ret_st->st_mode))
+                return -EEXIST;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        for (;;) {
+                int r = strbuf_grow(&sb, 65536);
+                if (r < 0)
+                        return r;
+                ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                sb.len += (size_t) n;
+                sb.buf[sb.len] = '\0';
+                if (sb.len > APPLY_FILE_MAX)
+                        return -EFBIG;
+        }
+        char *s = strbuf_detach(&sb, ret_len);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static int write_all(int fd, const char *p, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* Temp file, write, owner, mode, fsync, rename over NAME, fsync the directory. */
+static int write_atomic(int dfd, const char *name, const char *data, size_t len,
+                        mode_t mode, uid_t uid, gid_t gid, unsigned rename_flags) {
+        char tmp[NAME_MAX + 1];
+        _cleanup_close_ int fd = apply_tmpfile(dfd, name, tmp, sizeof(tmp));
+        if (fd < 0)
+                return fd;
+        int r = write_all(fd, data, len);
+        /* chown first: it clears set-id bits that fchmod then sets. */
+        if (r == 0 && (fchown(fd, uid, gid) < 0 || fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0))
+                r = -errno;
+        if (r == 0 && renameat2(dfd, tmp, dfd, name, rename_flags) < 0)
+                r = -errno;
+        apply_tmpfile_done(dfd, tmp, r < 0);
+        if (r == 0 && fsync(dfd) < 0)
+                r = -errno;
+        return r;
+}
+
+/* The backup directory of this run: BACKUP_DIR/YYYYmmddTHHMMSSZ, a suffix if taken. */
+static int backup_dir(struct apply *ap, int *ret) {
+        _cleanup_close_ int base = apply_open_dir(ap->root_fd, BACKUP_DIR, true, 0700, &ap->msg);
+        if (base < 0)
+                return base;
+        if (!ap->stamp[0]) {
+                time_t now = time(NULL);
+                struct tm tm;
+                char t[20];
+                if (!gmtime_r(&now, &tm) || strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm) == 0)
+                        return -EINVAL;
+                for (int i = 0; !ap->stamp[0]; i++) {
+                        char s[32];
+                        snprintf(s, sizeof(s), i ? "%s.%d" : "%s", t, i);
+                        if (mkdirat(base, s, 0700) == 0)
+                                memcpy(ap->stamp, s, sizeof(s));
+                        else if (errno != EEXIST || i > 1000)
+                                return -errno;
+                }
+        }
+        int fd = (int) openat2_dir(base, ap->stamp, RESOLVE_BENEATH);
+        if (fd < 0)
+                return fd;
+        *ret = fd;
+        return 0;
+}
+
+static int backup(struct apply *ap, const char *dir, const char *name,
+                  const char *data, size_t len, const struct stat *st, char **ret_path) {
+        _cleanup_close_ int sfd = -1;
+        int r = backup_dir(ap, &sfd);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int dfd = apply_open_dir(sfd, *dir ? dir : "/", true, 0700, &ap->msg);
+        if (dfd < 0)
+                return dfd;
+        r = write_atomic(dfd, name, data, len, st->st_mode, st->st_uid, st->st_gid, RENAME_NOREPLACE);
+        if (r < 0)
+                return r;
+        return asprintf(ret_path, BACKUP_DIR "/%s%s/%s", ap->stamp, dir, name) < 0 ? -ENOMEM : 0;
+}
+
+static bool same_content(const char *a, size_t alen, const char *b, size_t blen) {
+        if (!a || !b)
+                return !a && !b;
+        return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+static int apply_write(struct apply *ap, const struct action *a) {
+        _cleanup_free_ char *dir = NULL, *cur = NULL, *saved = NULL;
+        const char *name;
+        size_t cur_len;
+        struct stat st;
+        int r = split_path(a->path, &dir, &name);
+        if (r < 0)
+                return strbuf_addf(&ap->msg, "invalid path %s", a->path), r;
+        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
+        if (dfd < 0)
+                return dfd;
+        r = read_current(dfd, name, &cur, &cur_len, &st);
+        if (r == -ELOOP || r == -EEXIST) {
+                strbuf_addf(&ap->msg, "refusing %s: %s", a->path, r == -ELOOP ? "it is a symlink" : "not a regular file");
+                return r;
+        }
+        if (r < 0)
+                return strbuf_addf(&ap->msg, "cannot read %s: %s", a->path, strerror(-r)), r;
+        if (!same_content(cur, cur_len, a->old, a->old_len)) {
+                strbuf_addf(&ap->msg, "%s changed since the plan was made; run hostfit fix again", a->path);
+                return -ESTALE;
+        }
+        if (cur) {
+                r = backup(ap, dir, name, cur, cur_len, &st, &saved);
+                if (r < 0) {
+                        if (ap->msg.len == 0)
+                                strbuf_addf(&ap->msg, "cannot back up %s: %s", a->path, strerror(-r));
+                        return r;
+                }
+        }
+        r = write_atomic(dfd, name, a->content, a->content_len, a->mode, a->uid, a->gid, 0);
+        if (r < 0)
+                return strbuf_addf(&ap->msg, "cannot write %s: %s", a->path, strerror(-r)), r;
+        if (saved)
+                strbuf_addf(&ap->msg, "wrote %s (backup: %s)", a->path, saved);
+        else
+                strbuf_addf(&ap->msg, "created %s", a->path);
+        return 0;
+}
+
+static int apply_swapfile(struct apply *ap, const struct action *a) {
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        int r = split_path(a->path, &dir, &name);
+        if (r < 0)
+                return strbuf_addf(&ap->msg, "invalid path %s", a->path), r;
+        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
+        if (dfd < 0)
+                return dfd;
+        r = swapfile_create(dfd, a->path, name, a->size, &ap->msg);
+        if (r == 0)
+                strbuf_addf(&ap->msg, "created swap file %s (%llu bytes)", a->path, (unsigned long long) a->size);
+        return r;
+}
+
+static int swapon_fd(int fd, int priority) {
+        char p[64];
+        int flags = 0;
+        if (priority >= 0)
+                flags = SWAP_FLAG_PREFER | ((priority << SWAP_FLAG_PRIO_SHIFT) & SWAP_FLAG_PRIO_MASK);
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        return swapon(p, flags) < 0 ? -errno : 0;
+}
+
+/* Some filesystems reject fallocated extents: write the file out and try again, once. */
+static int swapon_rewrite(struct apply *ap, const struct action *a, const struct stat *st) {
+        _cleanup_close_ int fd = host_open_file(ap->host, a->path, O_RDWR | O_NOFOLLOW);
+        if (fd < 0)
+                return fd;
+        bool is_swap = false;
+        int r = swap_probe_fd(fd, &is_swap);
+        if (r < 0 || !is_swap)
+                return -EINVAL;        /* not ours to overwrite */
+        r = swapfile_rewrite(fd, (uint64_t) st->st_size);
+        return r < 0 ? r : swapon_fd(fd, a->priority);
+}
+
+static int apply_swapon(struct apply *ap, const struct action *a) {
+        _cleanup_close_ int fd = host_open_file(ap->host, a->path, O_PATH | O_NOFOLLOW);
+        struct stat st;
+        if (fd < 0)
+                return strbuf_addf(&ap->msg, "cannot open %s: %s", a->path, strerror(-fd)), fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode))
+                return strbuf_addf(&ap->msg, "refusing %s: it is a symlink", a->path), -ELOOP;
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                return strbuf_addf(&ap->msg, "refusing %s: not a file or block device", a->path), -EINVAL;
+        int r = swapon_fd(fd, a->priority);
+        if (r == -EINVAL && S_ISREG(st.st_mode))
+                r = swapon_rewrite(ap, a, &st);
+        if (r == -EBUSY)
+                return strbuf_addf(&ap->msg, "%s is already active swap", a->path), 0;
+        if (r < 0)
+                return strbuf_addf(&ap->msg, "swapon %s: %s", a->path, strerror(-r)), r;
+        return strbuf_addf(&ap->msg, "swapon %s", a->path), 0;
+}
+
+/* comm and oom_score_adj of PID now, from ROOT/proc. */
+static int read_oom(struct apply *ap, pid_t pid, char comm[16], int *ret_adj) {
+        char buf[1024], *e;
+        _cleanup_close_ int sfd = host_proc_open(ap->host, pid, "stat", O_RDONLY);
+        if (sfd < 0)
+                return sfd;
+        ssize_t n = read(sfd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        char *open = strchr(buf, '('), *close_ = strrchr(buf, ')');
+        if (!open || !close_ || close_ < open || close_ - open - 1 > 15)
+                return -EBADMSG;
+        memcpy(comm, open + 1, (size_t) (close_ - open - 1));
+        comm[close_ - open - 1] = '\0';
+        _cleanup_close_ int ofd = host_proc_open(ap->host, pid, "oom_score_adj", O_RDONLY);
+        if (ofd < 0)
+                return ofd;
+        n = read(ofd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        errno = 0;
+        long v = strtol(buf, &e, 10);
+        if (errno || e == buf || (*e && *e != '\n'))
+                return -EBADMSG;
+        *ret_adj = (int) v;
+        return 0;
+}
+
+static int apply_oom(struct apply *ap, const struct action *a) {
+        char comm[16];
+        int now;
+        int r = read_oom(ap, a->pid, comm, &now);
+        if (r == -ENOENT || r == -ESRCH)
+                return strbuf_addf(&ap->msg, "pid %d exited since the plan was made", (int) a->pid), -ESTALE;
+        if (r < 0)
+                return strbuf_addf(&ap->msg, "cannot read pid %d: %s", (int) a->pid, strerror(-r)), r;
+        if (strcmp(comm, a->comm) != 0 || now != a->from) {
+                strbuf_addf(&ap->msg, "pid %d changed since the plan was made (now %s, oom_score_adj %d)",
+                            (int) a->pid, comm, now);
+                return -ESTALE;
+        }
+        _cleanup_close_ int fd = host_proc_open(ap->host, a->pid, "oom_score_adj", O_WRONLY);
+        char v[16];
+        int len = snprintf(v, sizeof(v), "%d\n", a->to);
+        r = fd < 0 ? fd : write_all(fd, v, (size_t) len);
+        if ((r == -EACCES || r == -EPERM) && a->to < a->from)
+                return strbuf_adds(&ap->msg, "lowering oom_score_adj needs CAP_SYS_RESOURCE "
+                                   "(run as root on the host, not in a restricted container)"), r;
+        if (r < 0)
+                return strbuf_addf(&ap->msg, "cannot set oom_score_adj of pid %d: %s", (int) a->pid, strerror(-r)), r;
+        return strbuf_addf(&ap->msg, "pid %d (%s) oom_score_adj %d -> %d", (int) a->pid, comm, a->from, a->to), 0;
+}
+
+static bool runs_now(const struct apply *ap, const struct action *a) {
+        if (a->kind == ACTION_MANUAL || a->deferred)
+                return false;
+        /* Runtime actions touch this running system: never under another root. */
+        return a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SWAPFILE || host_is_live(ap->host);
+}
+
+static int apply_one(struct apply *ap, const struct action *a) {
+        switch (a->kind) {
+        case ACTION_WRITE_FILE:
+                return apply_write(ap, a);
+        case ACTION_SWAPFILE:
+                return apply_swapfile(ap, a);
+        case ACTION_SWAPON:
+                return apply_swapon(ap, a);
+        case ACTION_SYSTEMD: {
+                int r = systemd_apply(a, &ap->msg);
+                if (r == 0) {
+                        _cleanup_free_ char *d = NULL;
+                        if (action_describe(a, &d) == 0)
+                                strbuf_adds(&ap->msg, d);
+                }
+                return r;
+        }
+        case ACTION_OOM_SCORE_ADJ:
+                return apply_oom(ap, a);
+        default:
+                strbuf_addf(&ap->msg, "unknown action kind %d", (int) a->kind);
+                return -EINVAL;
+        }
+}
+
+static void journal_log(const struct apply *ap, const struct action *a) {
+        (void) sd_journal_send("MESSAGE=hostfit: %s", strbuf_str(&ap->msg),
+                               "HOSTFIT_CHECK=%s", a->check ? a->check : "",
+                               "HOSTFIT_ACTION=%s", action_kind_to_string(a->kind),
+                               "HOSTFIT_PATH=%s", a->path ? a->path : "",
+                               NULL);
+}
+
+int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *userdata) {
+        struct apply ap = { .host = h, .root_fd = host_root_fd(h), .log = log, .userdata = userdata,
+                            .msg = STRBUF_INIT };
+        int r = 0;
+        signals_install();
+        for (size_t i = 0; r == 0 && i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                strbuf_reset(&ap.msg);
+                if (!runs_now(&ap, a)) {
+                        _cleanup_free_ char *d = NULL;
+                        if (action_describe(a, &d) < 0)
+                                r = -ENOMEM;
+                        else if (log)
+                                log(userdata, a, 0, d);
+                        continue;
+                }
+                r = apply_one(&ap, a);
+                if (r < 0 && ap.msg.len == 0)
+                        strbuf_addf(&ap.msg, "%s failed: %s", action_kind_to_string(a->kind), strerror(-r));
+                if (log)
+                        log(userdata, a, r, strbuf_str(&ap.msg));
+                if (r == 0 && host_is_live(h))
+                        journal_log(&ap, a);
+        }
+        signals_restore();
+        strbuf_release(&ap.msg);
+        return r;
+}

@@ -1,0 +1,67 @@
+# Helpers for tests/cli/run.sh: run hostfit, compare, hash fixture trees, count results.
+
+pass=0
+fail=0
+
+ok() {
+        pass=$((pass + 1))
+        echo "ok   $1"
+}
+
+not_ok() {
+        fail=$((fail + 1))
+        echo "FAIL $1"
+        shift
+        for line in "$@"; do
+                echo "     $line"
+        done
+}
+
+# hf ARGS...: run hostfit; stdout in $T/out, stderr in $T/err, status in $rc.
+hf() {
+        "$HOSTFIT" "$@" >"$T/out" 2>"$T/err" </dev/null
+        rc=$?
+}
+
+# expect NAME RC [STDERR-SUBSTRING]: the last hf ended with RC (and said STDERR-SUBSTRING).
+expect() {
+        if [ "$rc" -ne "$2" ]; then
+                not_ok "$1" "exit $rc, expected $2" "stderr: $(head -c 300 "$T/err")"
+        elif [ -n "${3:-}" ] && ! grep -qF -- "$3" "$T/err"; then
+                not_ok "$1" "stderr lacks: $3" "stderr: $(head -c 300 "$T/err")"
+        else
+                ok "$1"
+        fi
+}
+
+# check_that NAME COMMAND...: the command succeeds.
+check_that() {
+        name=$1
+        shift
+        if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+
+# A digest of every path, type, mode, owner, link target and content under DIR.
+tree_hash() {
+        (
+                cd "$1" || exit 1
+                find . -printf '%p %y %m %U %G %l\n' | LC_ALL=C sort
+                find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+        ) | sha256sum | cut -d' ' -f1
+}
+
+# copy_root NAME: a fresh copy of tests/fixtures/NAME; prints its path.
+copy_root() {
+        d=$(mktemp -d "$T/root.XXXXXX")
+        cp -a "$FIXTURES/$1/." "$d/"
+        echo "$d"
+}
+
+has_fixture() {
+        [ -d "$FIXTURES/$1" ]
+}
+
+finish() {
+        echo "cli: $pass passed, $fail failed"
+        [ "$fail" -eq 0 ]
+}

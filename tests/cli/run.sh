@@ -1,0 +1,298 @@
+#!/bin/sh
+# hostfit's command line end to end: usage, exit statuses, JSON, fix safety,
+# escaping of host bytes, and the shell completions. Run from the source tree:
+#   HOSTFIT=build/hostfit sh tests/cli/run.sh
+set -u
+HOSTFIT=${HOSTFIT:-build/hostfit}
+case $HOSTFIT in /*) ;; *) HOSTFIT=$PWD/$HOSTFIT ;; esac
+FIXTURES=$PWD/tests/fixtures
+HERE=$(dirname "$0")
+T=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+ESC=$(printf '\033')
+unset NO_COLOR
+. "$HERE/lib.sh"
+
+[ -x "$HOSTFIT" ] || { echo "cli: no $HOSTFIT (run make first)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "cli: jq is needed (apt-get install jq)" >&2; exit 1; }
+
+# ---- usage ----
+usage_ok() {
+        name=$1
+        shift
+        hf "$@"
+        if [ "$rc" -ne 0 ]; then
+                not_ok "$name" "exit $rc"
+        elif [ -s "$T/err" ]; then
+                not_ok "$name" "stderr not empty: $(head -c 200 "$T/err")"
+        elif ! head -n1 "$T/out" | grep -q '^usage: hostfit'; then
+                not_ok "$name" "no usage line: $(head -n1 "$T/out")"
+        else
+                ok "$name"
+        fi
+}
+usage_ok "hostfit -h prints usage" -h
+usage_ok "hostfit --help prints usage" --help
+usage_ok "hostfit help prints usage" help
+for c in check fix list explain help; do
+        usage_ok "hostfit $c -h prints usage" $c -h
+        usage_ok "hostfit $c --help prints usage" $c --help
+        usage_ok "hostfit help $c prints usage" help $c
+done
+hf --help
+check_that "--help lists every command" sh -c "for c in check fix list explain help; do grep -q \"^  \$c \" '$T/out' || exit 1; done"
+hf fix --help
+check_that "fix --help documents the exit statuses" grep -q '^Exit status' "$T/out"
+hf check --help
+check_that "check --help documents the exit statuses" grep -q '^Exit status' "$T/out"
+
+hf --version
+check_that "--version prints the version" test "$(cat "$T/out")" = "hostfit $(cat VERSION)"
+
+# ---- bad usage: exit 3, usage on stderr, nothing on stdout ----
+bad_usage() {
+        name=$1 want=$2
+        shift 2
+        hf "$@"
+        if [ -s "$T/out" ]; then
+                not_ok "$name" "stdout not empty: $(head -c 200 "$T/out")"
+        else
+                expect "$name" 3 "$want"
+        fi
+}
+bad_usage "unknown command exits 3" "unknown command 'frobnicate'" frobnicate
+bad_usage "unknown global option exits 3" "unknown option '--frobnicate'" --frobnicate
+bad_usage "no command exits 3" "usage: hostfit" ""
+bad_usage "check: unknown option exits 3" "unknown option '--frobnicate'" check --frobnicate
+bad_usage "check: unknown short option exits 3" "unknown option '-x'" check -x
+bad_usage "check: --root without a value exits 3" "needs a value" check --root
+bad_usage "check: unknown format exits 3" "unknown format 'yaml'" check --format yaml
+bad_usage "check: unknown profile exits 3" "unknown profile 'staging'" check --profile staging
+bad_usage "fix: unknown option exits 3" "unknown option '--force'" fix --force
+bad_usage "list: unknown option exits 3" "unknown option '--all'" list --all
+bad_usage "explain: no id exits 3" "expected one check id" explain
+bad_usage "help: unknown command exits 3" "unknown command 'nope'" help nope
+
+# ---- roots and configuration ----
+hf check --root /nonexistent
+expect "check --root /nonexistent exits 3" 3 "hostfit: cannot open root /nonexistent: No such file or directory"
+hf check --root "$FIXTURES/cli-pass/etc/fstab"
+expect "check --root FILE exits 3" 3 "cannot open root"
+hf check --root "$FIXTURES/cli-bad-conf"
+expect "malformed hostfit.conf exits 3 and names file:line" 3 \
+        "hostfit: /etc/hostfit/hostfit.conf:7: expected KEY = VALUE"
+check_that "malformed hostfit.conf prints no report" test ! -s "$T/out"
+hf fix --dry-run --root "$FIXTURES/cli-bad-conf"
+expect "fix with a malformed hostfit.conf exits 3" 3 "/etc/hostfit/hostfit.conf:7:"
+
+R=$(copy_root cli-pass)
+printf '[hostfit]\nprofile = \033[31mred\n' >"$R/etc/hostfit.conf.tmp"
+mkdir -p "$R/etc/hostfit" && mv "$R/etc/hostfit.conf.tmp" "$R/etc/hostfit/hostfit.conf"
+hf check --root "$R"
+expect "a config error quoting host bytes exits 3" 3 "hostfit: /etc/hostfit/hostfit.conf:2:"
+check_that "a config error is escaped on stderr" sh -c "! grep -q '$ESC' '$T/err' && grep -qF '\\x1b[31mred' '$T/err'"
+
+# ---- check ids ----
+hf check no-such-check --root "$FIXTURES/cli-pass"
+expect "check with an unknown id exits 3" 3 "hostfit: unknown check 'no-such-check' (see hostfit list)"
+hf explain no-such-check
+expect "explain with an unknown id exits 3" 3 "unknown check 'no-such-check' (see hostfit list)"
+
+hf list --ids
+cp "$T/out" "$T/ids"
+n_ids=$(wc -l <"$T/ids")
+hf list
+check_that "list prints one row a check" test "$(wc -l <"$T/out")" -eq "$n_ids"
+check_that "list --ids is the first column of list" sh -c "awk '{print \$1}' '$T/out' | cmp -s - '$T/ids'"
+hf list --format json
+check_that "list --format json holds every check" \
+        sh -c "jq -e --slurpfile n /dev/null '.version == 1 and (.checks | length) == $n_ids and
+                (.checks | all(has(\"id\") and has(\"severity\") and has(\"title\") and has(\"fix\")))' '$T/out' >/dev/null"
+for id in $(cat "$T/ids"); do
+        hf explain "$id"
+        if [ "$rc" -eq 0 ] && head -n1 "$T/out" | grep -q "^$id: " && grep -q '^severity: ' "$T/out" &&
+           grep -q '^why: ' "$T/out" && grep -q '^fix: ' "$T/out" && [ ! -s "$T/err" ]; then
+                ok "explain $id"
+        else
+                not_ok "explain $id" "exit $rc: $(cat "$T/out" "$T/err")"
+        fi
+        prefix=${id%?}
+        hf explain "$prefix"
+        expect "explain matches ids exactly ($prefix)" 3 "unknown check '$prefix'"
+        hf check "$prefix" --root "$FIXTURES/cli-pass"
+        expect "check matches ids exactly ($prefix)" 3 "unknown check '$prefix'"
+done
+
+# ---- JSON: the exact shape, on every fixture root ----
+JQ_SHAPE='
+def str: type == "string";
+def st: IN("pass", "warn", "fail", "skip", "error");
+(keys == ["checks", "profile", "root", "summary", "version"])
+and .version == 1 and (.root | str) and (.profile | IN("production", "development"))
+and (.summary | keys == ["error", "fail", "pass", "skip", "warn"])
+and (.summary | all(.[]; type == "number"))
+and (.checks | type == "array")
+and (.checks | all(.[];
+        keys == ["findings", "id", "severity", "status", "title"]
+        and (.id | str) and (.title | str) and (.status | st)
+        and (.severity | IN("low", "medium", "high"))
+        and (.findings | type == "array")
+        and (.findings | all(.[];
+                keys == ["details", "fix", "message", "status", "subject"]
+                and (.subject | str) and (.message | str) and (.status | st)
+                and (.fix == null or (.fix | str))
+                and (.details | type == "array" and all(.[]; str))))))
+and ([.summary[]] | add // 0) == (.checks | length)
+and (. as $r | all(("pass", "warn", "fail", "skip", "error");
+        . as $s | $r.summary[$s] == ([$r.checks[] | select(.status == $s)] | length)))'
+JQ_EXIT='if .summary.fail > 0 then 2 elif .summary.error > 0 then 3 elif .summary.warn > 0 then 1 else 0 end'
+
+for dir in "$FIXTURES"/*/; do
+        root=${dir%/}
+        name=$(basename "$root")
+        [ -d "$root/proc" ] || [ -d "$root/etc" ] || continue
+        hf check --format json --root "$root"
+        if [ "$rc" -eq 3 ] && [ ! -s "$T/out" ]; then
+                expect "check --format json on $name: could not run, said why" 3 "hostfit: "
+                continue
+        fi
+        if ! jq -e "$JQ_SHAPE" "$T/out" >/dev/null 2>&1; then
+                not_ok "check --format json on $name has the exact shape" "$(head -c 400 "$T/out")"
+                continue
+        fi
+        ok "check --format json on $name has the exact shape"
+        want=$(jq "$JQ_EXIT" "$T/out")
+        check_that "check on $name exits as its summary says ($want)" test "$rc" -eq "$want"
+        jq -e --arg r "$root" '.root == $r' "$T/out" >/dev/null
+        check_that "check --format json on $name names its root" test $? -eq 0
+        cp "$T/out" "$T/json"
+        hf check --root "$root"
+        summary=$(jq -r '"\(.checks | length) check\(if (.checks | length) == 1 then "" else "s" end): \(.summary.pass) pass, \(.summary.warn) warn, \(.summary.fail) fail, \(.summary.skip) skip, \(.summary.error) error"' "$T/json")
+        check_that "check text on $name ends with its summary" test "$(tail -n1 "$T/out")" = "$summary"
+        check_that "check text on $name has no raw ESC on a pipe" sh -c "! grep -q '$ESC' '$T/out'"
+        hf check --verbose --root "$root"
+        check_that "check --verbose on $name has no raw ESC" sh -c "! grep -q '$ESC' '$T/out'"
+done
+
+hf check --format json --profile development --root "$FIXTURES/cli-pass"
+jq -e '.profile == "development"' "$T/out" >/dev/null
+check_that "--profile overrides the profile" test $? -eq 0
+
+# ---- exit statuses on roots made to pass, warn, fail ----
+if [ "$n_ids" -gt 0 ]; then
+        hf check --root "$FIXTURES/cli-pass"
+        expect "check on a passing root exits 0" 0
+        hf check --root "$FIXTURES/cli-warn"
+        expect "check on a root with a warning exits 1" 1
+        hf check --root "$FIXTURES/cli-fail"
+        expect "check on a failing root exits 2" 2
+        check_that "a failure names its fix" grep -q '^      fix: hostfit fix ' "$T/out"
+        hf check --quiet --root "$FIXTURES/cli-warn"
+        check_that "check --quiet prints no passing check" sh -c "! grep -q '^pass ' '$T/out' && grep -q '^warn ' '$T/out'"
+        hf check --root "$FIXTURES/cli-warn"
+        check_that "check prints passing checks" grep -q '^pass ' "$T/out"
+        # Skipping every check by configuration: all skip, exit 0.
+        R=$(copy_root cli-fail)
+        mkdir -p "$R/etc/hostfit"
+        printf '[hostfit]\nskip = %s\n' "$(tr '\n' ' ' <"$T/ids")" >"$R/etc/hostfit/hostfit.conf"
+        hf check --format json --root "$R"
+        expect "check with every check skipped exits 0" 0
+        jq -e ".summary.skip == $n_ids" "$T/out" >/dev/null
+        check_that "skipped checks report skip" test $? -eq 0
+fi
+
+# ---- host bytes are escaped ----
+if [ "$n_ids" -gt 0 ]; then
+        hf check --verbose --root "$FIXTURES/cli-escape"
+        check_that "an ESC in host data is not printed raw" sh -c "! grep -q '$ESC' '$T/out' && ! grep -q '$ESC' '$T/err'"
+        check_that "an ESC in host data is shown as \\x1b" grep -qF '/swap\x1b[2J\x1b]0;owned\x07file' "$T/out"
+        hf check --format json --root "$FIXTURES/cli-escape"
+        check_that "an ESC in host data is \\u001b in JSON" sh -c "! grep -q '$ESC' '$T/out' && grep -qF '\\u001b' '$T/out'"
+fi
+
+# ---- fix never writes without --yes, never with --dry-run ----
+if [ "$n_ids" -gt 0 ]; then
+        R=$(copy_root cli-fail)
+        # Small sizes: the swapfile is really allocated in the copy.
+        mkdir -p "$R/etc/hostfit"
+        printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+        before=$(tree_hash "$R")
+        hf fix --root "$R"
+        expect "fix without --yes off a terminal exits 3" 3 \
+                "hostfit: refusing to change the host without --yes; preview with --dry-run"
+        check_that "fix without --yes changed no byte" test "$(tree_hash "$R")" = "$before"
+        hf fix --dry-run --root "$R"
+        expect "fix --dry-run exits 0" 0
+        check_that "fix --dry-run shows changes" test -s "$T/out"
+        check_that "fix --dry-run changed no byte" test "$(tree_hash "$R")" = "$before"
+        hf fix --dry-run --format json --root "$R"
+        expect "fix --dry-run --format json exits 0" 0
+        jq -e '(keys == ["actions", "version"]) and .version == 1 and (.actions | length) > 0 and
+               (.actions | all(.[]; (.check | type == "string") and (.kind | type == "string")))' \
+                "$T/out" >/dev/null
+        check_that "fix --dry-run --format json lists the actions" test $? -eq 0
+        check_that "fix --dry-run --format json changed no byte" test "$(tree_hash "$R")" = "$before"
+
+        hf fix --yes --root "$R"
+        expect "fix --yes on a copy exits 0" 0
+        check_that "fix --yes logs each action" grep -qE '^(applied|deferred|manual): ' "$T/out"
+        check_that "fix --yes changed the copy" test "$(tree_hash "$R")" != "$before"
+        after=$(tree_hash "$R")
+        hf fix --dry-run --format json --root "$R"
+        # Under --root, runtime steps (swapon, systemctl) wait for boot: only those may remain.
+        jq -e '.actions | all(.[]; .deferred == true and .kind != "write-file" and .kind != "swapfile")' \
+                "$T/out" >/dev/null
+        check_that "after fix --yes, a second plan changes nothing" test $? -eq 0
+        hf fix --dry-run --root "$R"
+        check_that "after fix --yes, a second plan shows no diff" sh -c "! grep -q '^+++ ' '$T/out'"
+        hf fix --yes --root "$R"
+        expect "fix --yes a second time exits 0" 0
+        check_that "fix --yes a second time changed no byte" test "$(tree_hash "$R")" = "$after"
+
+        R=$(copy_root cli-pass)
+        hf fix --yes --root "$R"
+        expect "fix --yes on a passing root exits 0" 0
+        check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
+fi
+
+# ---- completions ----
+if command -v bash >/dev/null; then
+        cat >"$T/comp.bash" <<'EOS'
+. "$1"
+complete_words() {
+        COMP_WORDS=("$@")
+        COMP_CWORD=$(($# - 1))
+        COMPREPLY=()
+        _hostfit
+        [ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
+}
+case $3 in
+commands) complete_words "$2" "" ;;
+format)   complete_words "$2" check --format "" ;;
+profile)  complete_words "$2" fix --profile "" ;;
+fixopts)  complete_words "$2" fix --d ;;
+ids)      complete_words "$2" explain "" ;;
+checkids) complete_words "$2" check --root / "" ;;
+esac
+EOS
+        comp() { bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" "$1"; }
+        check_that "bash completion: commands" test "$(comp commands)" = "check explain fix help list "
+        check_that "bash completion: --format values" test "$(comp format)" = "json text "
+        check_that "bash completion: --profile values" test "$(comp profile)" = "development production "
+        check_that "bash completion: fix options" test "$(comp fixopts)" = "--dry-run "
+        want_ids=$(sort "$T/ids" | tr '\n' ' ')
+        check_that "bash completion: explain offers the ids from hostfit list" test "$(comp ids)" = "$want_ids"
+        check_that "bash completion: check after --root DIR offers the ids" test "$(comp checkids)" = "$want_ids"
+fi
+if command -v zsh >/dev/null; then
+        check_that "zsh completion parses" zsh -n completions/_hostfit
+else
+        echo "skip zsh completion (zsh not installed)"
+fi
+if command -v fish >/dev/null; then
+        check_that "fish completion parses" fish -n completions/hostfit.fish
+else
+        echo "skip fish completion (fish not installed)"
+fi
+
+finish

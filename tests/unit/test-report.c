@@ -1,0 +1,254 @@
+/* The report: worst status, counts, the exit status, fix lines, and running checks by id. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "check.h"
+#include "config.h"
+#include "fixture.h"
+#include "host.h"
+#include "registry.h"
+#include "report.h"
+
+static int plan_nothing(struct host *h, const struct finding *f, struct plan *p) { return 0; }
+static const struct fix fix_nothing = { .name = "nothing", .summary = "does nothing", .plan = plan_nothing };
+
+static const struct check check_fixable = { .id = "fixable", .title = "Fixable", .fix = &fix_nothing };
+static const struct check check_manual = { .id = "manual", .title = "Manual only" };
+
+static struct report *new_report(void) {
+        struct report *r = NULL;
+        assert_int_equal(report_new(&r), 0);
+        return r;
+}
+
+/* One check with findings of the given statuses (ended by -1). */
+static void add_check(struct report *r, const struct check *c, ...) {
+        va_list ap;
+        assert_int_equal(report_begin(r, c), 0);
+        va_start(ap, c);
+        for (int st; (st = va_arg(ap, int)) >= 0; )
+                assert_int_equal(report_add(r, st, "subject", NULL, NULL, "status %d", st), 0);
+        va_end(ap);
+}
+
+static void test_check_without_findings_passes(void **state) {
+        struct report *r = new_report();
+        add_check(r, &check_fixable, -1);
+        assert_int_equal(report_n_checks(r), 1);
+        assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
+        assert_int_equal(report_check(r, 0)->n_findings, 0);
+        assert_null(report_check(r, 1));
+        assert_int_equal(report_exit_status(r), 0);
+        report_free(r);
+}
+
+static void test_worst_finding_is_the_check_status(void **state) {
+        struct report *r = new_report();
+        add_check(r, &check_fixable, STATUS_PASS, STATUS_FAIL, STATUS_WARN, -1);
+        add_check(r, &check_manual, STATUS_SKIP, STATUS_WARN, STATUS_PASS, -1);
+        add_check(r, &check_manual, STATUS_ERROR, STATUS_WARN, -1);
+        assert_int_equal(report_check(r, 0)->status, STATUS_FAIL);
+        assert_int_equal(report_check(r, 1)->status, STATUS_WARN);
+        assert_int_equal(report_check(r, 2)->status, STATUS_ERROR);
+        unsigned c[_STATUS_MAX];
+        report_counts(r, c);
+        assert_int_equal(c[STATUS_FAIL], 1);
+        assert_int_equal(c[STATUS_WARN], 1);
+        assert_int_equal(c[STATUS_ERROR], 1);
+        assert_int_equal(c[STATUS_PASS], 0);
+        assert_int_equal(c[STATUS_SKIP], 0);
+        report_free(r);
+}
+
+static int exit_status_of(int a, int b) {
+        struct report *r = new_report();
+        add_check(r, &check_manual, a, -1);
+        add_check(r, &check_fixable, b, -1);
+        int st = report_exit_status(r);
+        report_free(r);
+        return st;
+}
+
+static void test_exit_status_mapping(void **state) {
+        assert_int_equal(exit_status_of(STATUS_PASS, STATUS_PASS), 0);
+        assert_int_equal(exit_status_of(STATUS_PASS, STATUS_SKIP), 0);
+        assert_int_equal(exit_status_of(STATUS_SKIP, STATUS_WARN), 1);
+        assert_int_equal(exit_status_of(STATUS_WARN, STATUS_FAIL), 2);
+        assert_int_equal(exit_status_of(STATUS_PASS, STATUS_FAIL), 2);
+        /* A check that could not read the host: hostfit could not tell, unless something failed. */
+        assert_int_equal(exit_status_of(STATUS_ERROR, STATUS_PASS), 3);
+        assert_int_equal(exit_status_of(STATUS_WARN, STATUS_ERROR), 3);
+        assert_int_equal(exit_status_of(STATUS_ERROR, STATUS_FAIL), 2);
+}
+
+static void test_fix_line_defaults_for_warn_and_fail(void **state) {
+        struct report *r = new_report();
+        add_check(r, &check_fixable, STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_SKIP, STATUS_ERROR, -1);
+        const struct check_result *cr = report_check(r, 0);
+        assert_null(cr->findings[0]->fix);
+        assert_string_equal(cr->findings[1]->fix, "hostfit fix fixable");
+        assert_string_equal(cr->findings[2]->fix, "hostfit fix fixable");
+        assert_null(cr->findings[3]->fix);
+        assert_null(cr->findings[4]->fix);
+        assert_ptr_equal(cr->findings[2]->check, &check_fixable);
+        report_free(r);
+}
+
+static void test_no_fix_line_without_a_fix(void **state) {
+        struct report *r = new_report();
+        add_check(r, &check_manual, STATUS_FAIL, -1);
+        struct finding *f = report_last(r);
+        assert_null(f->fix);
+        assert_int_equal(finding_set_fix(f, "raise vm.min_free_kbytes by hand"), 0);
+        assert_string_equal(report_check(r, 0)->findings[0]->fix, "raise vm.min_free_kbytes by hand");
+        report_free(r);
+}
+
+static void test_details_and_message(void **state) {
+        struct report *r = new_report();
+        assert_int_equal(report_begin(r, &check_manual), 0);
+        assert_null(report_last(r));
+        assert_int_equal(report_add(r, STATUS_WARN, NULL, NULL, NULL, "pid %d has %s", 42, "no unit"), 0);
+        struct finding *f = report_last(r);
+        assert_string_equal(f->subject, "");
+        assert_string_equal(f->message, "pid 42 has no unit");
+        assert_null(f->details);
+        assert_int_equal(finding_add_detail(f, "cmdline: %s", "vite"), 0);
+        assert_int_equal(finding_add_detail(f, "cgroup: %s", "/user.slice"), 0);
+        assert_string_equal(f->details[0], "cmdline: vite");
+        assert_string_equal(f->details[1], "cgroup: /user.slice");
+        assert_null(f->details[2]);
+        report_free(r);
+}
+
+static int freed;
+static void count_free(void *p) { freed++; free(p); }
+
+static void test_add_before_begin_frees_data(void **state) {
+        struct report *r = new_report();
+        freed = 0;
+        assert_int_equal(report_add(r, STATUS_FAIL, "x", malloc(8), count_free, "m"), -EINVAL);
+        assert_int_equal(freed, 1);
+        add_check(r, &check_manual, -1);
+        assert_int_equal(report_add(r, STATUS_FAIL, "x", malloc(8), count_free, "m"), 0);
+        assert_int_equal(freed, 1);
+        report_free(r);
+        assert_int_equal(freed, 2);
+}
+
+static struct host *open_root(const char *root, const char *conf) {
+        struct host *h = NULL;
+        struct config *c = NULL;
+        char *error = NULL;
+        if (conf)
+                fixture_write(root, CONFIG_PATH, conf);
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(config_load(h, &c, &error), 0);
+        host_set_config(h, c);
+        return h;
+}
+
+static void test_unknown_id_runs_nothing(void **state) {
+        char *root = fixture_new();
+        struct host *h = open_root(root, NULL);
+        struct report *r = new_report();
+        char *ids[] = { (char *) "no-such-check" };
+        assert_int_equal(report_run_checks(r, h, ids, 1), -ENOENT);
+        assert_int_equal(report_n_checks(r), 0);
+        if (checks[0]) {
+                /* A valid id next to an unknown one: still nothing runs. */
+                char *both[] = { (char *) checks[0]->id, (char *) "no-such-check" };
+                assert_int_equal(report_run_checks(r, h, both, 2), -ENOENT);
+                assert_int_equal(report_n_checks(r), 0);
+                /* Ids are matched exactly. */
+                char upper[64];
+                snprintf(upper, sizeof(upper), "%s ", checks[0]->id);
+                char *near[] = { upper };
+                assert_int_equal(report_run_checks(r, h, near, 1), -ENOENT);
+        }
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_skip_via_config(void **state) {
+        if (!checks[0])
+                skip();
+        char *root = fixture_new();
+        char conf[256];
+        snprintf(conf, sizeof(conf), "[hostfit]\nskip = %s\n", checks[0]->id);
+        struct host *h = open_root(root, conf);
+        struct report *r = new_report();
+        char *ids[] = { (char *) checks[0]->id };
+        assert_int_equal(report_run_checks(r, h, ids, 1), 0);
+        assert_int_equal(report_n_checks(r), 1);
+        const struct check_result *cr = report_check(r, 0);
+        assert_ptr_equal(cr->check, checks[0]);
+        assert_int_equal(cr->status, STATUS_SKIP);
+        assert_string_equal(cr->findings[0]->message, "skipped by " CONFIG_PATH);
+        assert_null(cr->findings[0]->fix);
+        assert_int_equal(report_exit_status(r), 0);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_all_checks_run_in_table_order(void **state) {
+        size_t n = 0;
+        while (checks[n])
+                n++;
+        if (n == 0)
+                skip();
+        char *root = fixture_new();
+        /* Skip them all: the order is the table's, whatever the host holds. */
+        char conf[1024] = "[hostfit]\nskip =";
+        for (size_t i = 0; i < n; i++)
+                snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf), " %s", checks[i]->id);
+        strcat(conf, "\n");
+        struct host *h = open_root(root, conf);
+        struct report *r = new_report();
+        assert_int_equal(report_run_checks(r, h, NULL, 0), 0);
+        assert_int_equal(report_n_checks(r), n);
+        for (size_t i = 0; i < n; i++) {
+                assert_ptr_equal(report_check(r, i)->check, checks[i]);
+                assert_int_equal(report_check(r, i)->status, STATUS_SKIP);
+        }
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_status_and_severity_names(void **state) {
+        assert_string_equal(status_to_string(STATUS_PASS), "pass");
+        assert_string_equal(status_to_string(STATUS_SKIP), "skip");
+        assert_string_equal(status_to_string(STATUS_WARN), "warn");
+        assert_string_equal(status_to_string(STATUS_ERROR), "error");
+        assert_string_equal(status_to_string(STATUS_FAIL), "fail");
+        assert_string_equal(severity_to_string(SEVERITY_LOW), "low");
+        assert_string_equal(severity_to_string(SEVERITY_MEDIUM), "medium");
+        assert_string_equal(severity_to_string(SEVERITY_HIGH), "high");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_check_without_findings_passes),
+                cmocka_unit_test(test_worst_finding_is_the_check_status),
+                cmocka_unit_test(test_exit_status_mapping),
+                cmocka_unit_test(test_fix_line_defaults_for_warn_and_fail),
+                cmocka_unit_test(test_no_fix_line_without_a_fix),
+                cmocka_unit_test(test_details_and_message),
+                cmocka_unit_test(test_add_before_begin_frees_data),
+                cmocka_unit_test(test_unknown_id_runs_nothing),
+                cmocka_unit_test(test_skip_via_config),
+                cmocka_unit_test(test_all_checks_run_in_table_order),
+                cmocka_unit_test(test_status_and_severity_names),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

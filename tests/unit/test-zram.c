@@ -1,0 +1,248 @@
+/* zram-missing and its zram fix, on fixture roots in the kernel's formats. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "check.h"
+#include "config.h"
+#include "fixture.h"
+#include "fixes.h"
+#include "registry.h"
+#include "report.h"
+#include "swap.h"
+
+#define GENERATOR_CONF "/etc/systemd/zram-generator.conf"
+#define OWN_UNIT_PATH "/etc/systemd/system/hostfit-zram.service"
+
+struct ctx {
+        char *root;
+        struct host *h;
+        struct report *r;
+        struct plan *p;
+};
+
+static struct ctx *ctx_run(char *root, const char *conf) {
+        struct ctx *c = calloc(1, sizeof(*c));
+        assert_non_null(c);
+        c->root = root;
+        assert_int_equal(host_open(c->root, &c->h), 0);
+        if (conf) {
+                struct config *cf;
+                char *err = NULL;
+                assert_int_equal(config_parse(conf, CONFIG_PATH, &cf, &err), 0);
+                host_set_config(c->h, cf);
+        }
+        assert_int_equal(report_new(&c->r), 0);
+        char *ids[] = { (char *) "zram-missing" };
+        assert_int_equal(report_run_checks(c->r, c->h, ids, 1), 0);
+        return c;
+}
+
+static void ctx_free(struct ctx *c) {
+        plan_free(c->p);
+        report_free(c->r);
+        host_free(c->h);
+        fixture_remove(c->root);
+        free(c);
+}
+
+static const struct finding *only_finding(struct ctx *c) {
+        const struct check_result *cr = report_check(c->r, 0);
+        assert_non_null(cr);
+        assert_string_equal(cr->check->id, "zram-missing");
+        assert_int_equal(cr->n_findings, 1);
+        return cr->findings[0];
+}
+
+static struct plan *ctx_plan(struct ctx *c) {
+        const struct finding *f = only_finding(c);
+        c->p = plan_free(c->p);
+        assert_int_equal(plan_new(c->h, &c->p), 0);
+        if (f->status == STATUS_FAIL)
+                assert_int_equal(fix_zram.plan(c->h, f, c->p), 0);
+        return c->p;
+}
+
+static void remove_path(const char *root, const char *path) {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "rm -f '%s%s'", root, path);
+        assert_int_equal(system(cmd), 0);
+}
+
+/* ---- the check ---- */
+
+static void test_zram_swap_active_passes(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-zram-only"), NULL);
+        const struct finding *f = only_finding(c);
+        assert_int_equal(f->status, STATUS_PASS);
+        assert_string_equal(f->message, "/dev/zram0 is active: 3.9 GiB of compressed swap, priority 100");
+        ctx_free(c);
+}
+
+static void test_disk_swap_alone_fails(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-ok"), NULL);
+        const struct finding *f = only_finding(c);
+        assert_int_equal(f->status, STATUS_FAIL);
+        assert_string_equal(f->message, "no zram swap; 7.8 GiB RAM would gain up to 3.9 GiB of compressed swap");
+        assert_string_equal(f->fix, "hostfit fix zram-missing");
+        assert_int_equal(((const struct zram_facts *) f->data)->mem_total, UINT64_C(8148484) * 1024);
+        ctx_free(c);
+}
+
+static void test_zram_name_must_be_whole(void **state) {
+        char *root = fixture_copy("swap-none");
+        fixture_write(root, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                      "/dev/zram0x                             file\t\t1048572\t\t0\t\t-2\n");
+        struct ctx *c = ctx_run(root, NULL);
+        assert_int_equal(only_finding(c)->status, STATUS_FAIL);
+        ctx_free(c);
+}
+
+static void test_proc_swaps_directory_is_error(void **state) {
+        char *root = fixture_copy("swap-zram-only");
+        remove_path(root, "/proc/swaps");
+        fixture_mkdir(root, "/proc/swaps");
+        struct ctx *c = ctx_run(root, NULL);
+        const struct finding *f = only_finding(c);
+        assert_int_equal(f->status, STATUS_ERROR);
+        assert_string_equal(f->message, "cannot read /proc/swaps: Is a directory");
+        ctx_free(c);
+}
+
+static void test_meminfo_without_memtotal_is_error(void **state) {
+        char *root = fixture_copy("swap-none");
+        fixture_write(root, "/proc/meminfo", "MemFree:        7333635 kB\nSwapTotal:             0 kB\n");
+        struct ctx *c = ctx_run(root, NULL);
+        const struct finding *f = only_finding(c);
+        assert_int_equal(f->status, STATUS_ERROR);
+        assert_string_equal(f->message, "cannot read /proc/meminfo: MemTotal is missing or malformed");
+        ctx_free(c);
+}
+
+/* ---- the fix ---- */
+
+static void test_fix_writes_own_unit_without_zram_generator(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-none"), NULL);
+        struct plan *p = ctx_plan(c);
+        assert_int_equal(plan_size(p), 4);
+        const struct action *a = plan_action(p, 0);
+        assert_int_equal(a->kind, ACTION_WRITE_FILE);
+        assert_string_equal(a->path, OWN_UNIT_PATH);
+        assert_null(a->old);
+        assert_int_equal(a->mode, 0644);
+        assert_non_null(strstr(a->content, "\nType=oneshot\nRemainAfterExit=yes\n"));
+        assert_non_null(strstr(a->content, "\nExecStart=/sbin/zramctl --size 3978M --algorithm zstd /dev/zram0\n"));
+        assert_non_null(strstr(a->content, "\nExecStart=/sbin/swapon --priority 100 /dev/zram0\n"));
+        assert_non_null(strstr(a->content, "\nExecStop=/sbin/zramctl --reset /dev/zram0\n"));
+        assert_non_null(strstr(a->content, "\nWantedBy=swap.target\n"));
+        static const enum systemd_op ops[] = { SYSTEMD_DAEMON_RELOAD, SYSTEMD_ENABLE, SYSTEMD_START };
+        for (size_t i = 0; i < 3; i++) {
+                a = plan_action(p, i + 1);
+                assert_int_equal(a->kind, ACTION_SYSTEMD);
+                assert_int_equal(a->op, ops[i]);
+                assert_true(a->deferred);
+        }
+        assert_string_equal(plan_action(p, 3)->unit, "hostfit-zram.service");
+        assert_int_equal(plan_count_changes(p), 1);
+        ctx_free(c);
+}
+
+static void test_fix_configures_zram_generator_when_installed(void **state) {
+        char *root = fixture_copy("swap-none");
+        fixture_write(root, "/usr/lib/systemd/system-generators/zram-generator", "\x7f" "ELF");
+        struct ctx *c = ctx_run(root, NULL);
+        struct plan *p = ctx_plan(c);
+        assert_int_equal(plan_size(p), 3);
+        const struct action *a = plan_action(p, 0);
+        assert_string_equal(a->path, GENERATOR_CONF);
+        assert_non_null(strstr(a->content, "\n[zram0]\nzram-size = 3978\ncompression-algorithm = zstd\n"
+                                           "swap-priority = 100\n"));
+        assert_int_equal(plan_action(p, 1)->op, SYSTEMD_DAEMON_RELOAD);
+        assert_int_equal(plan_action(p, 2)->op, SYSTEMD_START);
+        assert_string_equal(plan_action(p, 2)->unit, "systemd-zram-setup@zram0.service");
+        assert_non_null(strstr(plan_action(p, 2)->text, "at boot, zram-generator sets up /dev/zram0"));
+        ctx_free(c);
+}
+
+static void test_fix_shows_a_changed_generator_config_as_a_change(void **state) {
+        char *root = fixture_copy("swap-none");
+        fixture_write(root, "/lib/systemd/system-generators/zram-generator", "\x7f" "ELF");
+        fixture_write(root, GENERATOR_CONF, "[zram0]\nzram-size = ram / 4\n");
+        struct ctx *c = ctx_run(root, "[zram]\nsize = 1G\npriority = 5\n");
+        struct plan *p = ctx_plan(c);
+        const struct action *a = plan_action(p, 0);
+        assert_string_equal(a->old, "[zram0]\nzram-size = ram / 4\n");
+        assert_non_null(strstr(a->content, "zram-size = 1024\n"));
+        assert_non_null(strstr(a->content, "swap-priority = 5\n"));
+        ctx_free(c);
+}
+
+static void test_fix_picks_the_algorithm_the_kernel_offers(void **state) {
+        static const struct {
+                const char *list;
+                const char *want;
+        } table[] = {
+                { "lzo lzo-rle lz4 lz4hc 842 [zstd]\n", "zstd" },
+                { "lzo [lzo-rle] lz4 lz4hc 842\n", "lzo-rle" },
+                { "[lzo] lz4\n", "lzo" },
+                { NULL, "zstd" },
+        };
+        for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+                char *root = fixture_copy("swap-none");
+                if (table[i].list)
+                        fixture_write(root, "/sys/block/zram0/comp_algorithm", table[i].list);
+                struct host *h;
+                assert_int_equal(host_open(root, &h), 0);
+                assert_string_equal(zram_pick_algorithm(h), table[i].want);
+                host_free(h);
+                fixture_remove(root);
+        }
+}
+
+static void test_fix_rejects_a_priority_out_of_range(void **state) {
+        struct ctx *c = ctx_run(fixture_copy("swap-none"), "[zram]\npriority = 40000\n");
+        struct plan *p = ctx_plan(c);
+        assert_int_equal(plan_size(p), 1);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_int_equal(plan_count_changes(p), 0);
+        ctx_free(c);
+}
+
+static void test_fix_second_plan_is_empty_once_written(void **state) {
+        char *root = fixture_copy("swap-none");
+        fixture_write(root, "/usr/lib/systemd/system-generators/zram-generator", "\x7f" "ELF");
+        struct ctx *c = ctx_run(root, NULL);
+        const struct action *a = plan_action(ctx_plan(c), 0);
+        fixture_write_len(c->root, a->path, a->content, a->content_len);
+        assert_int_equal(plan_size(ctx_plan(c)), 0);
+        ctx_free(c);
+}
+
+static void test_size_rule_is_half_the_ram_up_to_4_gib(void **state) {
+        assert_int_equal(zram_size_auto(UINT64_C(2) << 30), UINT64_C(1) << 30);
+        assert_int_equal(zram_size_auto(UINT64_C(64) << 30), UINT64_C(4) << 30);
+        assert_int_equal(zram_size_auto(UINT64_C(8148484) * 1024), UINT64_C(3978) << 20);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_zram_swap_active_passes),
+                cmocka_unit_test(test_disk_swap_alone_fails),
+                cmocka_unit_test(test_zram_name_must_be_whole),
+                cmocka_unit_test(test_proc_swaps_directory_is_error),
+                cmocka_unit_test(test_meminfo_without_memtotal_is_error),
+                cmocka_unit_test(test_fix_writes_own_unit_without_zram_generator),
+                cmocka_unit_test(test_fix_configures_zram_generator_when_installed),
+                cmocka_unit_test(test_fix_shows_a_changed_generator_config_as_a_change),
+                cmocka_unit_test(test_fix_picks_the_algorithm_the_kernel_offers),
+                cmocka_unit_test(test_fix_rejects_a_priority_out_of_range),
+                cmocka_unit_test(test_fix_second_plan_is_empty_once_written),
+                cmocka_unit_test(test_size_rule_is_half_the_ram_up_to_4_gib),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
