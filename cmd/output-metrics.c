@@ -143,6 +143,23 @@ int report_render_nagios(const struct report *r, FILE *out) {
         return 0;
 }
 
+int report_render_nagios_unknown(FILE *out, const char *reason) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int k = strbuf_adds(&sb, "hostfit UNKNOWN - ");
+        if (k == 0)
+                k = escape_terminal(&sb, reason, strlen(reason));
+        if (k == 0)
+                k = strbuf_addch(&sb, '\n');
+        if (k < 0)
+                return k;
+        /* What follows '|' would be read as performance data. */
+        for (char *s = sb.buf; (s = strchr(s, '|')); s++)
+                *s = '/';
+        if (fwrite(strbuf_str(&sb), 1, sb.len, out) != sb.len || fflush(out) == EOF)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
 static int fsync_dir(const char *dir) {
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 || fsync(fd) < 0)

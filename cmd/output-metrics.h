@@ -16,6 +16,11 @@ int report_render_prometheus(const struct report *r, FILE *out, time_t now);
  * the state word follows report_exit_status(). 0 or -errno. */
 int report_render_nagios(const struct report *r, FILE *out);
 
+/* The plugin line when there is no report (bad usage, unreadable root or
+ * configuration): "hostfit UNKNOWN - REASON", REASON escaped for a terminal
+ * and without the perfdata separator '|'. Exit 3 goes with it. 0 or -errno. */
+int report_render_nagios_unknown(FILE *out, const char *reason);
+
 /* Write PATH as a whole or not at all: RENDER fills a temporary file in the
  * same directory (a dot name without the .prom suffix, so a collector never
  * reads it half written), which is flushed, fsynced, made 0644 and renamed

@@ -14,7 +14,7 @@ check "ansible-playbook --syntax-check $PB" \
 need_hostfit
 inv=$PKG_TMP/inventory
 printf '[local]\nlocalhost ansible_connection=local\n' > "$inv"
-root=$PKG_TMP/root; cp -a "$(fixture_roots | head -n1)" "$root"
+root=$PKG_TMP/root; cp -a "$(report_root)" "$root"
 "$HOSTFIT" check --format json --root "$root" > "$PKG_TMP/want.json"
 summary=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print("%d pass, %d warn, %d fail, %d error" % (s["pass"], s["warn"], s["fail"], s["error"]))' "$PKG_TMP/want.json")
 

@@ -23,6 +23,14 @@ finish() {
 }
 # The fixture roots a check can run against (every tests/fixtures/* directory).
 fixture_roots() { for d in tests/fixtures/*/; do [ -d "$d" ] && echo "${d%/}"; done; }
+# The first fixture root hostfit can report on (check exits 0-2), for tests that need one.
+report_root() {
+        for r in $(fixture_roots); do
+                "$HOSTFIT" check --root "$r" > /dev/null 2>&1
+                [ $? -le 2 ] && { echo "$r"; return 0; }
+        done
+        skip "no fixture root under tests/fixtures that hostfit check can report on"
+}
 # A checksum of every path, mode and content under a root (dry runs write nothing).
 tree_sum() { (cd "$1" && find . -printf '%p %m %l\n' | sort && find . -type f -print0 | sort -z | xargs -0r sha256sum) | sha256sum; }
 check_ids() { "$HOSTFIT" list --ids; }

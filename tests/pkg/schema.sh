@@ -26,13 +26,18 @@ PY
 n=0
 for root in $(fixture_roots) /; do
         n=$((n + 1)); f=$PKG_TMP/check-$n.json
-        "$HOSTFIT" check --format json --root "$root" > "$f"; st=$?
+        "$HOSTFIT" check --format json --root "$root" > "$f" 2> "$PKG_TMP/err"; st=$?
         check "check --root $root --format json exits 0-3 ($st)" [ "$st" -le 3 ]
+        if [ "$st" -eq 3 ] && [ ! -s "$f" ]; then
+                # hostfit could not run (a bad config on purpose): no half document, and a reason.
+                check "check --root $root could not run, and says why" [ -s "$PKG_TMP/err" ]
+                continue
+        fi
         check "check --root $root --format json matches the schema" $V "$CS" "$f"
         check "check --root $root: summary and exit status agree with the checks" consistent "$f" "$st"
 done
 # Each check alone, on the first fixture root: the schema holds for every id.
-first=$(fixture_roots | head -n1)
+first=$(report_root)
 for id in $(check_ids); do
         f=$PKG_TMP/id-$id.json
         "$HOSTFIT" check "$id" --format json --root "$first" > "$f"

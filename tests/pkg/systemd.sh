@@ -30,7 +30,7 @@ check "systemd-analyze verify reports a broken copy" [ -n "$out" ]
 
 # The ExecStart line itself, under a fixture root, into a textfile directory.
 if "$HOSTFIT" check --help 2>&1 | grep -q prometheus; then
-        root=$(fixture_roots | head -n1)
+        root=$(report_root)
         mkdir -p "$PKG_TMP/textfile"
         set -- $(printf '%s\n' "$exec_start" | sed "s|^/usr/sbin/hostfit ||; s|$PROM|$PKG_TMP/textfile/hostfit.prom|")
         "$HOSTFIT" "$@" --root "$root"; st=$?

@@ -168,6 +168,17 @@ static void test_nagios_error_without_fail_is_unknown(void **state) {
         report_free(r);
 }
 
+static void test_nagios_unknown_escapes_reason_and_pipe(void **state) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        assert_int_equal(report_render_nagios_unknown(f, "bad | conf\nline\x1b[31m"), 0);
+        fclose(f);
+        assert_string_equal(buf, "hostfit UNKNOWN - bad / conf\\x0aline\\x1b[31m\n");
+        free(buf);
+}
+
 static int write_text(void *userdata, FILE *f) {
         return fputs(userdata, f) == EOF ? -EIO : 0;
 }
@@ -278,6 +289,7 @@ int main(void) {
                 cmocka_unit_test(test_nagios_warn_is_warning_and_names_check),
                 cmocka_unit_test(test_nagios_fail_is_critical_and_lists_fail_first),
                 cmocka_unit_test(test_nagios_error_without_fail_is_unknown),
+                cmocka_unit_test(test_nagios_unknown_escapes_reason_and_pipe),
                 cmocka_unit_test(test_atomic_write_replaces_file_0644_no_temp_left),
                 cmocka_unit_test(test_atomic_write_failure_keeps_old_file),
                 cmocka_unit_test(test_atomic_write_missing_directory_is_enoent),
