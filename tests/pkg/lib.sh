@@ -11,9 +11,9 @@ trap 'rm -rf "$PKG_TMP"' EXIT INT TERM
 ok()   { PKG_PASS=$((PKG_PASS + 1)); echo "ok: $*"; }
 bad()  { PKG_FAIL=$((PKG_FAIL + 1)); echo "FAIL: $*"; }
 # check DESCRIPTION COMMAND...: one assertion on a command's exit status.
-check() { d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+check() { _desc=$1; shift; if "$@"; then ok "$_desc"; else bad "$_desc"; fi; }
 skip() { echo "skip: $PKG_NAME: $*"; echo "$PKG_NAME: 0 passed, 0 failed"; exit 0; }
-need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip "$t not installed (see tests/pkg/packages)"; done; }
+need() { for _t in "$@"; do command -v "$_t" >/dev/null 2>&1 || skip "$_t not installed (see tests/pkg/packages)"; done; }
 need_hostfit() { [ -x "$HOSTFIT" ] || skip "no hostfit binary at $HOSTFIT (run make)"; }
 # Skip when `hostfit check` does not offer FORMAT yet.
 need_format() { "$HOSTFIT" check --help 2>&1 | grep -q "$1" || skip "hostfit check has no --format $1"; }
