@@ -16,7 +16,7 @@ inv=$PKG_TMP/inventory
 printf '[local]\nlocalhost ansible_connection=local\n' > "$inv"
 root=$PKG_TMP/root; cp -a "$(report_root)" "$root"
 "$HOSTFIT" check --format json --root "$root" > "$PKG_TMP/want.json"
-summary=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print("%d pass, %d warn, %d fail, %d error" % (s["pass"], s["warn"], s["fail"], s["error"]))' "$PKG_TMP/want.json")
+summary=$($PYTHON -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print("%d pass, %d warn, %d fail, %d error" % (s["pass"], s["warn"], s["fail"], s["error"]))' "$PKG_TMP/want.json")
 
 vars=$PKG_TMP/vars.json
 printf '{"hostfit_bin": "%s", "hostfit_root": "%s", "hostfit_become": false}\n' "$HOSTFIT" "$root" > "$vars"
@@ -44,7 +44,7 @@ else
 fi
 
 # A real fix of what fails, on a copy of the root: changed once, then nothing to change.
-fixable=$(python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["checks"] if c["status"] in ("warn","fail") and any(f["fix"] and f["fix"].startswith("hostfit fix") for f in c["findings"])))' "$PKG_TMP/want.json")
+fixable=$($PYTHON -c 'import json,sys; print(" ".join(c["id"] for c in json.load(open(sys.argv[1]))["checks"] if c["status"] in ("warn","fail") and any(f["fix"] and f["fix"].startswith("hostfit fix") for f in c["findings"])))' "$PKG_TMP/want.json")
 if [ -n "$fixable" ]; then
         # A small swap file, should the fix make one (unless the root sets its own size).
         [ -e "$root/etc/hostfit/hostfit.conf" ] || { mkdir -p "$root/etc/hostfit"; printf '[swap]\nsize = 16M\n' > "$root/etc/hostfit/hostfit.conf"; }

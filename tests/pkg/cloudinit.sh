@@ -2,7 +2,7 @@
 # docs/cloud-init.yaml: cloud-init's own schema accepts it, and its first-boot
 # commands are hostfit's real ones, logged to /var/log/hostfit-firstboot.log.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
-need cloud-init python3
+need cloud-init "$PYTHON"
 CI=docs/cloud-init.yaml
 
 out=$(cloud-init schema --config-file "$CI" 2>&1); st=$?
@@ -11,7 +11,7 @@ check "cloud-init schema accepts $CI" [ "$st" -eq 0 ]
 check "$CI starts with #cloud-config" [ "$(head -n1 "$CI")" = "#cloud-config" ]
 
 # The runcmd lines, as the shell commands cloud-init will run.
-python3 - "$CI" > "$PKG_TMP/runcmd" <<'PY' || bad "runcmd is readable"
+$PYTHON - "$CI" > "$PKG_TMP/runcmd" <<'PY' || bad "runcmd is readable"
 import sys, yaml
 for c in yaml.safe_load(open(sys.argv[1]))["runcmd"]:
         print(c[2] if isinstance(c, list) and c[:2] == ["sh", "-c"] else c if isinstance(c, str) else " ".join(c))
@@ -28,7 +28,7 @@ done
 # The hostfit.conf it writes is one hostfit accepts, and the ids it fixes exist.
 if [ -x "$HOSTFIT" ]; then
         root=$PKG_TMP/root; cp -a "$(report_root)" "$root"
-        python3 - "$CI" "$root" <<'PY'
+        $PYTHON - "$CI" "$root" <<'PY'
 import os, sys, yaml
 for f in yaml.safe_load(open(sys.argv[1])).get("write_files", []):
         p = os.path.join(sys.argv[2], f["path"].lstrip("/"))

@@ -5,6 +5,9 @@ PKG_PASS=0 PKG_FAIL=0
 PKG_NAME=$(basename "$0" .sh)
 HOSTFIT=${HOSTFIT:-build/hostfit}
 case $HOSTFIT in /*) ;; *) HOSTFIT=$PWD/$HOSTFIT ;; esac
+# Debian's python3 first: python3-jsonschema and python3-yaml install their modules for it.
+PYTHON=python3
+[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
 PKG_TMP=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-pkg.XXXXXX")
 trap 'rm -rf "$PKG_TMP"' EXIT INT TERM
 

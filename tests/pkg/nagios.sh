@@ -2,12 +2,12 @@
 # hostfit check --format nagios: one monitoring-plugin line whose state, counts,
 # perfdata and exit status agree with the real JSON report.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
-need python3
+need "$PYTHON"
 need_hostfit
 need_format nagios
 
 agree() {
-        python3 - "$1" "$2" "$3" <<'PY'
+        $PYTHON - "$1" "$2" "$3" <<'PY'
 import json, re, sys
 line, js, st = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), int(sys.argv[3])
 m = re.fullmatch(r'hostfit (OK|WARNING|CRITICAL|UNKNOWN) - (\d+) pass, (\d+) warn, (\d+) fail'

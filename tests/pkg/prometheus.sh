@@ -2,13 +2,13 @@
 # hostfit check --format prometheus: promtool accepts the real output, --output
 # writes it atomically, and the series agree with the JSON report.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
-need promtool python3
+need promtool "$PYTHON"
 need_hostfit
 need_format prometheus
 
 # Each check has exactly one status at 1, the summary counts them, and both agree with JSON.
 agree() {
-        python3 - "$1" "$2" <<'PY'
+        $PYTHON - "$1" "$2" <<'PY'
 import json, re, sys
 prom, js = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
 series = re.findall(r'^hostfit_check_status\{check="([^"\\]*)",status="(\w+)"\} ([01])$', prom, re.M)

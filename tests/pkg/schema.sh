@@ -1,10 +1,10 @@
 #!/bin/sh
 # hostfit's real JSON output (check, fix --dry-run) validates against docs/*.schema.json.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
-need python3
-python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed (see tests/pkg/packages)"
+need "$PYTHON"
+$PYTHON -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed (see tests/pkg/packages)"
 need_hostfit
-V="python3 tests/pkg/validate-json.py"
+V="$PYTHON tests/pkg/validate-json.py"
 CS=docs/hostfit-check.schema.json FS=docs/hostfit-fix.schema.json
 
 check "$CS is a valid draft 2020-12 schema" $V "$CS"
@@ -12,7 +12,7 @@ check "$FS is a valid draft 2020-12 schema" $V "$FS"
 
 # A summary must count the checks' statuses, and the exit status must follow it.
 consistent() {
-        python3 - "$1" "$2" <<'PY'
+        $PYTHON - "$1" "$2" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); st = int(sys.argv[2])
 counts = {s: 0 for s in ("pass", "warn", "fail", "skip", "error")}
@@ -63,10 +63,12 @@ done
 check "fix --dry-run planned on at least one fixture root" [ "$planned" -gt 0 ]
 
 # The schemas reject what they must: the validator is not a no-op.
-f=$PKG_TMP/check-1.json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["version"]=2; print(json.dumps(d))' "$f" > "$PKG_TMP/v2.json"
+f=$PKG_TMP/first.json
+"$HOSTFIT" check --format json --root "$first" > "$f"
+check "a real report to mutate validates" $V "$CS" "$f"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["version"]=2; print(json.dumps(d))' "$f" > "$PKG_TMP/v2.json"
 check "check schema rejects version 2" sh -c "! $V $CS $PKG_TMP/v2.json >/dev/null"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["summary"]["error"]; print(json.dumps(d))' "$f" > "$PKG_TMP/nosum.json"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["summary"]["error"]; print(json.dumps(d))' "$f" > "$PKG_TMP/nosum.json"
 check "check schema rejects a summary without error" sh -c "! $V $CS $PKG_TMP/nosum.json >/dev/null"
 printf '%s\n' '{"version":1,"checks":[{"id":"swap-missing","status":"broken","severity":"high","title":"t","findings":[]}],"root":"/","profile":"production","summary":{"pass":0,"warn":0,"fail":0,"skip":0,"error":0}}' > "$PKG_TMP/badstatus.json"
 check "check schema rejects an unknown status" sh -c "! $V $CS $PKG_TMP/badstatus.json >/dev/null"
