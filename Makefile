@@ -3,6 +3,13 @@
 
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/hostfit
+# bash-completion's directory under PREFIX (its .pc file says where), else the usual one.
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=datadir=$(DATADIR) --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 DESTDIR     ?=
 BUILD       ?= build
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -112,11 +119,34 @@ test-system: $(BUILD)/hostfit
 bench: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/bench/run.sh
 
+# Documentation and examples: never installed into /etc (hostfit fix and the
+# admin own that); hostfit.conf.example is to copy from.
+DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
+               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json
+EXAMPLES    := docs/cloud-init.yaml templates/hostfit-check.service templates/hostfit-check.timer
+ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
+
 install: $(BUILD)/hostfit
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
+	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	install -D -m 0644 completions/hostfit.bash $(DESTDIR)$(BASHCOMPDIR)/hostfit
+	install -D -m 0644 completions/_hostfit $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
+	install -D -m 0644 completions/hostfit.fish $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)/examples/ansible
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(ANSIBLE) $(DESTDIR)$(DOCDIR)/examples/ansible/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostfit
+	rm -f $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/hostfit
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
+	rm -f $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/ansible/,$(notdir $(ANSIBLE)))
+	rmdir $(DESTDIR)$(DOCDIR)/examples/ansible $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build build-san

@@ -1,0 +1,79 @@
+#!/bin/sh
+# hostfit's real JSON output (check, fix --dry-run) validates against docs/*.schema.json.
+cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
+need "$PYTHON"
+$PYTHON -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed (see tests/pkg/packages)"
+need_hostfit
+V="$PYTHON tests/pkg/validate-json.py"
+CS=docs/hostfit-check.schema.json FS=docs/hostfit-fix.schema.json
+
+check "$CS is a valid draft 2020-12 schema" $V "$CS"
+check "$FS is a valid draft 2020-12 schema" $V "$FS"
+
+# A summary must count the checks' statuses, and the exit status must follow it.
+consistent() {
+        $PYTHON - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); st = int(sys.argv[2])
+counts = {s: 0 for s in ("pass", "warn", "fail", "skip", "error")}
+for c in d["checks"]:
+        counts[c["status"]] += 1
+want = 2 if counts["fail"] else 3 if counts["error"] else 1 if counts["warn"] else 0
+sys.exit(0 if counts == d["summary"] and st == want else 1)
+PY
+}
+
+n=0
+for root in $(fixture_roots) /; do
+        n=$((n + 1)); f=$PKG_TMP/check-$n.json
+        "$HOSTFIT" check --format json --root "$root" > "$f" 2> "$PKG_TMP/err"; st=$?
+        check "check --root $root --format json exits 0-3 ($st)" [ "$st" -le 3 ]
+        if [ "$st" -eq 3 ] && [ ! -s "$f" ]; then
+                # hostfit could not run (a bad config on purpose): no half document, and a reason.
+                check "check --root $root could not run, and says why" [ -s "$PKG_TMP/err" ]
+                continue
+        fi
+        check "check --root $root --format json matches the schema" $V "$CS" "$f"
+        check "check --root $root: summary and exit status agree with the checks" consistent "$f" "$st"
+done
+# Each check alone, on the first fixture root: the schema holds for every id.
+first=$(report_root)
+for id in $(check_ids); do
+        f=$PKG_TMP/id-$id.json
+        "$HOSTFIT" check "$id" --format json --root "$first" > "$f"
+        check "check $id --format json matches the schema" $V "$CS" "$f"
+done
+
+planned=0
+for root in $(fixture_roots); do
+        copy=$PKG_TMP/root; rm -rf "$copy"; cp -a "$root" "$copy"
+        before=$(tree_sum "$copy")
+        f=$PKG_TMP/fix.json
+        "$HOSTFIT" fix --dry-run --format json --root "$copy" > "$f" 2> "$PKG_TMP/fix.err"; st=$?
+        check "fix --dry-run --root $root wrote nothing" [ "$before" = "$(tree_sum "$copy")" ]
+        if [ "$st" -eq 3 ]; then
+                # A root hostfit cannot plan for (unreadable on purpose): it must say why.
+                check "fix --dry-run --root $root exits 3 with a reason" [ -s "$PKG_TMP/fix.err" ]
+                continue
+        fi
+        planned=$((planned + 1))
+        check "fix --dry-run --root $root --format json exits 0 ($st)" [ "$st" -eq 0 ]
+        check "fix --dry-run --root $root --format json matches the schema" $V "$FS" "$f"
+done
+check "fix --dry-run planned on at least one fixture root" [ "$planned" -gt 0 ]
+
+# The schemas reject what they must: the validator is not a no-op.
+f=$PKG_TMP/first.json
+"$HOSTFIT" check --format json --root "$first" > "$f"
+check "a real report to mutate validates" $V "$CS" "$f"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["version"]=2; print(json.dumps(d))' "$f" > "$PKG_TMP/v2.json"
+check "check schema rejects version 2" sh -c "! $V $CS $PKG_TMP/v2.json >/dev/null"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["summary"]["error"]; print(json.dumps(d))' "$f" > "$PKG_TMP/nosum.json"
+check "check schema rejects a summary without error" sh -c "! $V $CS $PKG_TMP/nosum.json >/dev/null"
+printf '%s\n' '{"version":1,"checks":[{"id":"swap-missing","status":"broken","severity":"high","title":"t","findings":[]}],"root":"/","profile":"production","summary":{"pass":0,"warn":0,"fail":0,"skip":0,"error":0}}' > "$PKG_TMP/badstatus.json"
+check "check schema rejects an unknown status" sh -c "! $V $CS $PKG_TMP/badstatus.json >/dev/null"
+printf '%s\n' '{"version":1,"actions":[{"check":"swap-missing","kind":"write-file","path":null,"diff":null}]}' > "$PKG_TMP/badfix.json"
+check "fix schema rejects a write-file without path and diff" sh -c "! $V $FS $PKG_TMP/badfix.json >/dev/null"
+printf '%s\n' '{"version":1,"actions":[{"check":"swap-missing","kind":"write-file","path":"/etc/fstab","diff":"--- a/etc/fstab\n+++ b/etc/fstab\n"},{"check":"swap-missing","kind":"swapon","path":"/swapfile","diff":null,"deferred":true}]}' > "$PKG_TMP/goodfix.json"
+check "fix schema accepts a write-file and a deferred swapon" $V "$FS" "$PKG_TMP/goodfix.json"
+finish
