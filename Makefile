@@ -50,7 +50,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: all deps run test test-unit test-cli test-live test-system test-san bench install uninstall clean
+.PHONY: all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -81,8 +81,13 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOB
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+# The Debian packages every test layer needs: the build's, then each layer's list.
+TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
+
+deps: PKGS_WANTED = $(DEB_PKGS)
+test-deps: PKGS_WANTED = $(TEST_PKGS)
+deps test-deps:
+	@missing=$$(for p in $(PKGS_WANTED); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
@@ -94,11 +99,15 @@ run: deps
 	$(MAKE) all
 	./$(BUILD)/hostfit check; st=$$?; [ $$st -le 2 ]
 
-# Unit tests (cmocka, fixture roots), then CLI tests, then live tests (root only; they skip otherwise).
-test: deps
+# Every layer: unit (cmocka, fixture roots), CLI, live (root; skips otherwise),
+# the same unit and CLI tests under ASan+UBSan, the packaging and consumer tests,
+# and the system tests on a real systemd. Each prints "N passed, N failed".
+test: test-deps
 	$(MAKE) test-unit test-cli
 	$(MAKE) test-live
 	$(MAKE) test-san
+	$(MAKE) test-pkg
+	$(MAKE) test-system
 
 test-unit: $(TEST_BIN)
 	@sh tests/run-unit.sh $(TEST_BIN)
@@ -112,6 +121,9 @@ test-live: $(BUILD)/hostfit
 # The same unit and CLI tests under AddressSanitizer and UBSan.
 test-san:
 	$(MAKE) SAN=1 test-unit test-cli
+
+test-pkg: $(BUILD)/hostfit
+	@HOSTFIT=$(BUILD)/hostfit sh tests/pkg/run.sh
 
 test-system: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/system/run.sh

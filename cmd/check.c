@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "cleanup.h"
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "host.h"
 #include "output.h"
+#include "output-metrics.h"
 #include "report.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
@@ -21,13 +23,15 @@ static int check_run(int argc, char **argv);
 const struct command cmd_check = {
         .name = "check",
         .summary = "find the settings that let the OOM killer take a service silently",
-        .usage = "check [ID...] [--root DIR] [--format text|json] [--profile production|development]\n"
-                 "                     [--quiet] [--verbose]\n"
+        .usage = "check [ID...] [--root DIR] [--format text|json|prometheus|nagios] [--output FILE]\n"
+                 "                     [--profile production|development] [--quiet] [--verbose]\n"
                  "\n"
                  "Run every check (or the ones named) and report what is wrong and how to fix it.\n"
                  "\n"
                  "  -r, --root DIR       read the host under DIR instead of / (a mounted image)\n"
-                 "  -f, --format FORMAT  text (default) or json\n"
+                 "  -f, --format FORMAT  text (default), json, prometheus (node_exporter textfile)\n"
+                 "                       or nagios (one status line with perfdata)\n"
+                 "  -o, --output FILE    write the report to FILE atomically (temp file + rename)\n"
                  "  -p, --profile NAME   production or development (overrides hostfit.conf)\n"
                  "  -q, --quiet          print only the checks that did not pass\n"
                  "  -v, --verbose        print the evidence behind each finding\n"
@@ -39,6 +43,34 @@ const struct command cmd_check = {
         .run = check_run,
 };
 
+struct check_output {
+        const struct report *r;
+        struct host *h;
+        const struct output_options *o;
+        enum format format;
+};
+
+static int check_render(void *userdata, FILE *f) {
+        const struct check_output *c = userdata;
+        switch (c->format) {
+        case FORMAT_JSON:
+                return output_json(c->r, host_root(c->h), config_profile(host_config(c->h)), f);
+        case FORMAT_PROMETHEUS:
+                return report_render_prometheus(c->r, f, time(NULL));
+        case FORMAT_NAGIOS:
+                return report_render_nagios(c->r, f);
+        default:
+                return output_text(c->r, c->o, f);
+        }
+}
+
+/* Monitoring reads one line even when hostfit could not run. */
+static int check_trouble(enum format format) {
+        if (format == FORMAT_NAGIOS)
+                (void) report_render_nagios_unknown(stdout, "hostfit could not run; see its error output");
+        return EXIT_TROUBLE;
+}
+
 static int check_run(int argc, char **argv) {
         static const struct option options[] = {
                 { "root",    required_argument, NULL, 'r' },
@@ -46,17 +78,18 @@ static int check_run(int argc, char **argv) {
                 { "profile", required_argument, NULL, 'p' },
                 { "quiet",   no_argument,       NULL, 'q' },
                 { "verbose", no_argument,       NULL, 'v' },
+                { "output",  required_argument, NULL, 'o' },
                 { "help",    no_argument,       NULL, 'h' },
                 {}
         };
-        const char *root = "/", *profile = NULL;
+        const char *root = "/", *profile = NULL, *output = NULL;
         enum format format = FORMAT_TEXT;
         struct output_options o = { .color = use_color(stdout) };
         int c;
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":r:f:p:qvh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":r:f:p:qvo:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'r': root = optarg; break;
                 case 'f':
@@ -70,6 +103,10 @@ static int check_run(int argc, char **argv) {
                         break;
                 case 'q': o.quiet = true; break;
                 case 'v': o.verbose = true; break;
+                case 'o':
+                        output = optarg;
+                        o.color = false;
+                        break;
                 case 'h':
                         command_help(&cmd_check);
                         return EXIT_OK;
@@ -80,15 +117,14 @@ static int check_run(int argc, char **argv) {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(report_freep) struct report *r = NULL;
         if (command_open_host(root, profile, &h) < 0)
-                return EXIT_TROUBLE;
+                return check_trouble(format);
         if (command_run_checks(h, argv + optind, (size_t) (argc - optind), &r) < 0)
-                return EXIT_TROUBLE;
+                return check_trouble(format);
 
-        int k = format == FORMAT_JSON
-                ? output_json(r, host_root(h), config_profile(host_config(h)), stdout)
-                : output_text(r, &o, stdout);
+        struct check_output out = { .r = r, .h = h, .o = &o, .format = format };
+        int k = output ? output_write_atomic(output, check_render, &out) : check_render(&out, stdout);
         if (k < 0) {
-                log_error("cannot write the report: %s", strerror(-k));
+                log_error("cannot write the report%s%s: %s", output ? " to " : "", output ? output : "", strerror(-k));
                 return EXIT_TROUBLE;
         }
         return report_exit_status(r);

@@ -29,8 +29,12 @@ int parse_format(const char *s, enum format *ret) {
                 *ret = FORMAT_TEXT;
         else if (strcmp(s, "json") == 0)
                 *ret = FORMAT_JSON;
+        else if (strcmp(s, "prometheus") == 0)
+                *ret = FORMAT_PROMETHEUS;
+        else if (strcmp(s, "nagios") == 0)
+                *ret = FORMAT_NAGIOS;
         else {
-                log_error("unknown format '%s' (expected text or json)", s);
+                log_error("unknown format '%s' (expected text, json, prometheus or nagios)", s);
                 return -EINVAL;
         }
         return 0;

@@ -9,12 +9,12 @@ struct command;
 struct host;
 struct report;
 
-enum format { FORMAT_TEXT, FORMAT_JSON };
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_NAGIOS };
 
 /* Color on F: a terminal, and NO_COLOR unset or empty. Never on a pipe. */
 bool use_color(FILE *f);
 
-/* "text" or "json"; logs and returns -EINVAL otherwise. */
+/* "text", "json", "prometheus" or "nagios"; logs and returns -EINVAL otherwise. */
 int parse_format(const char *s, enum format *ret);
 /* "production" or "development"; logs and returns -EINVAL otherwise. */
 int check_profile(const char *s);

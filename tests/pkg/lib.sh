@@ -19,7 +19,6 @@ skip() { echo "skip: $PKG_NAME: $*"; echo "$PKG_NAME: 0 passed, 0 failed"; exit 
 need() { for _t in "$@"; do command -v "$_t" >/dev/null 2>&1 || skip "$_t not installed (see tests/pkg/packages)"; done; }
 need_hostfit() { [ -x "$HOSTFIT" ] || skip "no hostfit binary at $HOSTFIT (run make)"; }
 # Skip when `hostfit check` does not offer FORMAT yet.
-need_format() { "$HOSTFIT" check --help 2>&1 | grep -q "$1" || skip "hostfit check has no --format $1"; }
 finish() {
         echo "$PKG_NAME: $PKG_PASS passed, $PKG_FAIL failed"
         [ "$PKG_FAIL" -eq 0 ]

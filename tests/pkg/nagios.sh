@@ -4,7 +4,6 @@
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need "$PYTHON"
 need_hostfit
-need_format nagios
 
 agree() {
         $PYTHON - "$1" "$2" "$3" <<'PY'

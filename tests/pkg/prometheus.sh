@@ -4,7 +4,6 @@
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need promtool "$PYTHON"
 need_hostfit
-need_format prometheus
 
 # Each check has exactly one status at 1, the summary counts them, and both agree with JSON.
 agree() {
