@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,8 @@ int apply_tmpfile(int dirfd, const char *base, char *name, size_t name_size) {
                 tmp_armed = 0;
                 tmp_dirfd = dirfd;
                 memcpy(tmp_name, name, (size_t) n + 1);
+                /* The handler must see the name complete before the flag. */
+                __atomic_signal_fence(__ATOMIC_SEQ_CST);
                 tmp_armed = 1;
                 return fd;
         }
@@ -145,6 +148,21 @@ int apply_open_dir(int base_fd, const char *dir, bool create, mode_t mode, struc
 }
 
 /* ---- files ---- */
+
+/* Say why in MSG and return R (0 for a success message). */
+static int msgf(struct strbuf *msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int msgf(struct strbuf *msg, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        (void) strbuf_vaddf(msg, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+static int msgs(struct strbuf *msg, int r, const char *s) {
+        (void) strbuf_adds(msg, s);
+        return r;
+}
 
 struct apply {
         struct host *host;
@@ -292,7 +310,7 @@ static int apply_write(struct apply *ap, const struct action *a) {
         struct stat st;
         int r = split_path(a->path, &dir, &name);
         if (r < 0)
-                return strbuf_addf(&ap->msg, "invalid path %s", a->path), r;
+                return msgf(&ap->msg, r, "invalid path %s", a->path);
         _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
         if (dfd < 0)
                 return dfd;
@@ -302,7 +320,7 @@ static int apply_write(struct apply *ap, const struct action *a) {
                 return r;
         }
         if (r < 0)
-                return strbuf_addf(&ap->msg, "cannot read %s: %s", a->path, strerror(-r)), r;
+                return msgf(&ap->msg, r, "cannot read %s: %s", a->path, strerror(-r));
         if (!same_content(cur, cur_len, a->old, a->old_len)) {
                 strbuf_addf(&ap->msg, "%s changed since the plan was made; run hostfit fix again", a->path);
                 return -ESTALE;
@@ -317,7 +335,7 @@ static int apply_write(struct apply *ap, const struct action *a) {
         }
         r = write_atomic(dfd, name, a->content, a->content_len, a->mode, a->uid, a->gid, 0);
         if (r < 0)
-                return strbuf_addf(&ap->msg, "cannot write %s: %s", a->path, strerror(-r)), r;
+                return msgf(&ap->msg, r, "cannot write %s: %s", a->path, strerror(-r));
         if (saved)
                 strbuf_addf(&ap->msg, "wrote %s (backup: %s)", a->path, saved);
         else
@@ -330,7 +348,7 @@ static int apply_swapfile(struct apply *ap, const struct action *a) {
         const char *name;
         int r = split_path(a->path, &dir, &name);
         if (r < 0)
-                return strbuf_addf(&ap->msg, "invalid path %s", a->path), r;
+                return msgf(&ap->msg, r, "invalid path %s", a->path);
         _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
         if (dfd < 0)
                 return dfd;
@@ -366,21 +384,21 @@ static int apply_swapon(struct apply *ap, const struct action *a) {
         _cleanup_close_ int fd = host_open_file(ap->host, a->path, O_PATH | O_NOFOLLOW);
         struct stat st;
         if (fd < 0)
-                return strbuf_addf(&ap->msg, "cannot open %s: %s", a->path, strerror(-fd)), fd;
+                return msgf(&ap->msg, fd, "cannot open %s: %s", a->path, strerror(-fd));
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISLNK(st.st_mode))
-                return strbuf_addf(&ap->msg, "refusing %s: it is a symlink", a->path), -ELOOP;
+                return msgf(&ap->msg, -ELOOP, "refusing %s: it is a symlink", a->path);
         if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-                return strbuf_addf(&ap->msg, "refusing %s: not a file or block device", a->path), -EINVAL;
+                return msgf(&ap->msg, -EINVAL, "refusing %s: not a file or block device", a->path);
         int r = swapon_fd(fd, a->priority);
         if (r == -EINVAL && S_ISREG(st.st_mode))
                 r = swapon_rewrite(ap, a, &st);
         if (r == -EBUSY)
-                return strbuf_addf(&ap->msg, "%s is already active swap", a->path), 0;
+                return msgf(&ap->msg, 0, "%s is already active swap", a->path);
         if (r < 0)
-                return strbuf_addf(&ap->msg, "swapon %s: %s", a->path, strerror(-r)), r;
-        return strbuf_addf(&ap->msg, "swapon %s", a->path), 0;
+                return msgf(&ap->msg, r, "swapon %s: %s", a->path, strerror(-r));
+        return msgf(&ap->msg, 0, "swapon %s", a->path);
 }
 
 /* comm and oom_score_adj of PID now, from ROOT/proc. */
@@ -418,9 +436,9 @@ static int apply_oom(struct apply *ap, const struct action *a) {
         int now;
         int r = read_oom(ap, a->pid, comm, &now);
         if (r == -ENOENT || r == -ESRCH)
-                return strbuf_addf(&ap->msg, "pid %d exited since the plan was made", (int) a->pid), -ESTALE;
+                return msgf(&ap->msg, -ESTALE, "pid %d exited since the plan was made", (int) a->pid);
         if (r < 0)
-                return strbuf_addf(&ap->msg, "cannot read pid %d: %s", (int) a->pid, strerror(-r)), r;
+                return msgf(&ap->msg, r, "cannot read pid %d: %s", (int) a->pid, strerror(-r));
         if (strcmp(comm, a->comm) != 0 || now != a->from) {
                 strbuf_addf(&ap->msg, "pid %d changed since the plan was made (now %s, oom_score_adj %d)",
                             (int) a->pid, comm, now);
@@ -431,11 +449,11 @@ static int apply_oom(struct apply *ap, const struct action *a) {
         int len = snprintf(v, sizeof(v), "%d\n", a->to);
         r = fd < 0 ? fd : write_all(fd, v, (size_t) len);
         if ((r == -EACCES || r == -EPERM) && a->to < a->from)
-                return strbuf_adds(&ap->msg, "lowering oom_score_adj needs CAP_SYS_RESOURCE "
-                                   "(run as root on the host, not in a restricted container)"), r;
+                return msgs(&ap->msg, r, "lowering oom_score_adj needs CAP_SYS_RESOURCE "
+                            "(run as root on the host, not in a restricted container)");
         if (r < 0)
-                return strbuf_addf(&ap->msg, "cannot set oom_score_adj of pid %d: %s", (int) a->pid, strerror(-r)), r;
-        return strbuf_addf(&ap->msg, "pid %d (%s) oom_score_adj %d -> %d", (int) a->pid, comm, a->from, a->to), 0;
+                return msgf(&ap->msg, r, "cannot set oom_score_adj of pid %d: %s", (int) a->pid, strerror(-r));
+        return msgf(&ap->msg, 0, "pid %d (%s) oom_score_adj %d -> %d", (int) a->pid, comm, a->from, a->to);
 }
 
 static bool runs_now(const struct apply *ap, const struct action *a) {
