@@ -613,7 +613,8 @@ static int live_setup(void **state) {
         assert_true(l->child >= 0);
         if (l->child == 0) {
                 prctl(PR_SET_NAME, "hfsleeper");
-                (void) write(fds[1], "x", 1);
+                if (write(fds[1], "x", 1) != 1)
+                        _exit(1);
                 for (;;)
                         pause();
         }
