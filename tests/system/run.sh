@@ -44,6 +44,8 @@ VM_MISSING=$(missing_tools debootstrap systemd-nspawn qemu-system-x86_64 qemu-im
 
 SYS_WORK=$(mktemp -d /tmp/hostfit-system.XXXXXX)
 cleanup() {
+        # A reader gone (| head) or a second ^C must not cut teardown short.
+        trap '' PIPE INT TERM HUP
         ct_teardown
         sys_cgroup_destroy
         sys_swap_restore
