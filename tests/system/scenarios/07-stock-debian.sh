@@ -3,7 +3,7 @@
 # The container shows the check (its fix would turn swap on machine-wide);
 # the VM runs the whole cycle.
 # bed: both
-# needs: swap-missing zram-missing unit-memorymax
+# needs: swap-missing zram-missing
 
 need_checks swap-missing zram-missing
 
