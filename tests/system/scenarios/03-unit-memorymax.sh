@@ -8,16 +8,20 @@
 need_checks unit-memorymax
 DIAG_UNITS=hog.service
 
-# Grows by 8 MiB a tenth of a second while /run/hog/grow exists: before the
-# fix it idles with 100 MiB, so the unlimited host is not taken down.
+# Grows by 64 MiB a second while /run/hog/grow exists: before the fix it
+# idles with 100 MiB, so the unlimited host is not taken down.  The kernel
+# fills each block in one read() of /dev/zero: MemoryHigh's throttling, paid
+# on each return to user space, would make page-by-page growth crawl for
+# hours on a host without swap instead of reaching MemoryMax.
 put /usr/local/bin/hog 0755 <<'PY'
 #!/usr/bin/python3
 import os, time
-held = [b"\x01" * (100 << 20)]
+zero = os.open("/dev/zero", os.O_RDONLY)
+held = [os.read(zero, 100 << 20)]
 while True:
     if os.path.exists("/run/hog/grow"):
-        held.append(b"\x01" * (8 << 20))
-    time.sleep(0.1)
+        held.append(os.read(zero, 64 << 20))
+    time.sleep(1)
 PY
 put /etc/systemd/system/hog.service <<'UNIT'
 [Unit]
