@@ -1,0 +1,170 @@
+# hostfit system tests: what a scenario calls, on either bed. Sourced after
+# BED is set: "container" (lib.sh's ct_run runs commands inside) or "vm" (this
+# shell already runs inside the guest). A scenario ends with pass, fail or skip.
+
+SCEN_LOG_PREFIX="  |"
+HF_OUT=
+HF_RC=0
+
+say() {
+        printf '%s %s\n' "$SCEN_LOG_PREFIX" "$*"
+}
+
+# Runs a command on the bed, stdin and stdout passed through.
+inside() {
+        if [ "$BED" = container ]; then
+                ct_run "$@"
+        else
+                "$@"
+        fi
+}
+
+inside_sh() {
+        inside /bin/sh -c "$1"
+}
+
+# Writes stdin to PATH on the bed.
+put() {
+        inside_sh "mkdir -p \"\$(dirname '$1')\" && cat > '$1' && chmod ${2:-0644} '$1'"
+}
+
+# Starts a command the way a person does from a login shell: in a session
+# scope under user.slice, its own session, outside any service.
+hand() {
+        local name=$1
+        shift
+        inside systemd-run --quiet --scope --slice=user.slice --unit="$name" \
+                setsid -f "$@" < /dev/null > /dev/null 2>&1
+}
+
+# hostfit on the bed; output in HF_OUT, exit status in HF_RC.
+hf() {
+        HF_OUT=$(inside hostfit "$@" 2>&1)
+        HF_RC=$?
+        return 0
+}
+
+show_hf() {
+        say "\$ hostfit $* (exit $HF_RC)"
+        printf '%s\n' "$HF_OUT" | sed "s/^/$SCEN_LOG_PREFIX   /" | head -n 80
+}
+
+# A JSON query on text from stdin, run on the bed (its tree has python3).
+json() {
+        inside python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except Exception as e:
+    print("invalid-json: %s" % e)
+    sys.exit(1)
+print(eval(sys.argv[1], {"d": d}))
+' "$1"
+}
+
+# Status of check ID in a `check --format json` output.
+check_status() {
+        printf '%s' "$HF_OUT" | json "[c['status'] for c in d['checks'] if c['id'] == '$1'] or ['absent']" |
+                tr -d "[]' "
+}
+
+# Check IDs whose status is fail or warn.
+failing_checks() {
+        printf '%s' "$HF_OUT" | json "' '.join(c['id'] for c in d['checks'] if c['status'] in ('fail', 'warn'))"
+}
+
+# Skips the scenario when this hostfit has no such check: `explain` knows
+# every check in the table.
+need_checks() {
+        local id
+        for id in "$@"; do
+                if ! inside hostfit explain "$id" > /dev/null 2>&1; then
+                        skip "$id not available in this build"
+                fi
+        done
+}
+
+pass() {
+        say "PASS${1:+: $1}"
+        exit 0
+}
+
+# Prints hostfit's last output and the bed's unit state before failing.
+fail() {
+        say "FAIL: $*"
+        [ -n "$HF_OUT" ] && show_hf "(last run)"
+        if [ -n "${DIAG_UNITS:-}" ]; then
+                inside systemctl status --no-pager --lines=15 $DIAG_UNITS 2>&1 |
+                        sed "s/^/$SCEN_LOG_PREFIX   /"
+                inside journalctl --no-pager -n 30 -o short-monotonic $(printf -- '-u %s ' $DIAG_UNITS) 2>&1 |
+                        sed "s/^/$SCEN_LOG_PREFIX   /"
+        fi
+        exit 1
+}
+
+skip() {
+        say "SKIP: $*"
+        exit 77
+}
+
+# The check fails (or warns) on the host as it was set up.
+expect_finding() {
+        local id=$1 st
+        hf check "$id" --format json
+        st=$(check_status "$id")
+        case "$st" in
+        fail|warn) say "check $id: $st (exit $HF_RC), as set up" ;;
+        *) fail "check $id: expected a finding, got '$st'" ;;
+        esac
+}
+
+expect_pass() {
+        local id=$1 st
+        hf check "$id" --format json
+        st=$(check_status "$id")
+        [ "$st" = pass ] || fail "check $id after the fix: expected pass, got '$st'"
+        say "check $id: pass"
+}
+
+# fix --yes, then the check passes, then a second dry run plans nothing.
+fix_and_verify() {
+        local id n
+        hf fix --yes "$@"
+        [ "$HF_RC" -eq 0 ] || fail "fix --yes $* exited $HF_RC"
+        show_hf fix --yes "$@"
+        for id in "$@"; do
+                expect_pass "$id"
+        done
+        expect_no_plan "$@"
+}
+
+expect_no_plan() {
+        local n
+        hf fix --dry-run --format json "$@"
+        n=$(printf '%s' "$HF_OUT" | json "len(d['actions'])")
+        [ "$n" = 0 ] || fail "second fix --dry-run $* plans $n action(s)"
+        say "second dry run of $*: nothing to do"
+}
+
+# Polls a shell condition on the bed for up to $1 seconds.
+wait_for() {
+        local secs=$1 cond=$2 i=0
+        while [ "$i" -lt "$secs" ]; do
+                inside_sh "$cond" > /dev/null 2>&1 && return 0
+                sleep 1
+                i=$((i + 1))
+        done
+        return 1
+}
+
+unit_prop() {
+        inside systemctl show -P "$2" "$1" 2>/dev/null
+}
+
+# Reboots the VM: the guest driver runs the scenario again with PHASE one
+# higher, on the same disk.
+reboot_bed() {
+        [ "$BED" = vm ] || fail "a reboot needs the VM bed"
+        say "rebooting after phase $PHASE"
+        exit 100
+}

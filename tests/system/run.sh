@@ -1,0 +1,192 @@
+#!/bin/sh
+# hostfit system tests: `make test-system`.  Boots real systemd (a container,
+# then a VM), runs each scenario in tests/system/scenarios on the bed that can
+# show it, prints one line a scenario and "N passed, N failed, N skipped".
+#
+# HOSTFIT=path to the binary (copied into the beds at test time).
+# HOSTFIT_SYSTEM_BEDS="container vm"   beds to run (default both)
+# HOSTFIT_SYSTEM_ONLY="01 07"          scenario number prefixes to run
+# HOSTFIT_SYSTEM_CACHE=/var/cache/hostfit-system   cached tree and image
+# HOSTFIT_SYSTEM_KEEP=1                keep the work directory (logs)
+
+set -u
+SYS_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$SYS_DIR/lib.sh"
+. "$SYS_DIR/vm.sh"
+
+PASSED=0 FAILED=0 SKIPPED=0
+BEDS=${HOSTFIT_SYSTEM_BEDS:-container vm}
+
+finish() {
+        echo "system: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+        [ "$FAILED" -eq 0 ]
+        exit $?
+}
+
+skip_all() {
+        echo "system: skipped: $*"
+        finish
+}
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (nspawn, cgroups, swap)"
+HOSTFIT=${HOSTFIT:-build/hostfit}
+[ -x "$HOSTFIT" ] || skip_all "no hostfit binary at $HOSTFIT (run make)"
+HOSTFIT=$(cd "$(dirname "$HOSTFIT")" && pwd)/$(basename "$HOSTFIT")
+
+missing_tools() {
+        local t
+        for t in "$@"; do
+                command -v "$t" > /dev/null 2>&1 || printf ' %s' "$t"
+        done
+}
+CT_MISSING=$(missing_tools debootstrap systemd-nspawn nsenter systemd-run)
+VM_MISSING=$(missing_tools debootstrap systemd-nspawn qemu-system-x86_64 qemu-img mkfs.ext4)
+
+SYS_WORK=$(mktemp -d /tmp/hostfit-system.XXXXXX)
+cleanup() {
+        # A reader gone (| head) or a second ^C must not cut teardown short.
+        trap '' PIPE INT TERM HUP
+        ct_teardown
+        sys_cgroup_destroy
+        sys_swap_restore
+        if [ "${HOSTFIT_SYSTEM_KEEP:-0}" = 1 ]; then
+                sys_log "logs kept in $SYS_WORK"
+        else
+                rm -rf "$SYS_WORK"
+        fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+sys_swap_snapshot
+
+# "# bed: container|vm|both" and "# needs: ID..." in a scenario's header.
+scen_field() {
+        sed -n "s/^# $2: *//p" "$1" | head -n 1
+}
+
+wanted() {
+        local n
+        [ -z "${HOSTFIT_SYSTEM_ONLY:-}" ] && return 0
+        for n in $HOSTFIT_SYSTEM_ONLY; do
+                case "$(basename "$1")" in "$n"*) return 0 ;; esac
+        done
+        return 1
+}
+
+report() {
+        local name=$1 bed=$2 rc=$3 log=$4 secs=$5 why
+        case "$rc" in
+        0) PASSED=$((PASSED + 1))
+           echo "system: $name [$bed] pass (${secs}s)" ;;
+        77) SKIPPED=$((SKIPPED + 1))
+            why=$(sed -n 's/.*SKIP: //p' "$log" | tail -n 1)
+            echo "system: $name [$bed] skip: ${why:-no reason given}" ;;
+        *) FAILED=$((FAILED + 1))
+           echo "system: $name [$bed] FAIL (${secs}s)"
+           sed 's/^/    /' "$log" ;;
+        esac
+}
+
+# A check this hostfit does not know skips the scenario before any bed
+# boots for it; the scenario checks again on the bed.
+unavailable() {
+        local id
+        for id in $(scen_field "$1" needs); do
+                "$HOSTFIT" explain "$id" > /dev/null 2>&1 || { echo "$id"; return 0; }
+        done
+        return 1
+}
+
+run_container() {
+        local scen=$1 name=$2 log="$SYS_WORK/$2.ct.log" t0 rc
+        t0=$(sys_now)
+        if ! ct_boot "$name" > "$log" 2>&1; then
+                cat "$SYS_WORK/$name.console" >> "$log" 2>/dev/null
+                ct_teardown
+                report "$name" container 1 "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
+                return
+        fi
+        ( BED=container PHASE=1; . "$SYS_DIR/common.sh"; . "$scen" ) >> "$log" 2>&1 < /dev/null
+        rc=$?
+        ct_teardown >> "$log" 2>&1
+        report "$name" container "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
+}
+
+run_vm() {
+        local scen=$1 name=$2 log="$SYS_WORK/$2.vm.log" t0 rc
+        t0=$(sys_now)
+        vm_run "$name" "$scen" > "$log" 2>&1
+        grep -v '^HOSTFIT-SYSTEM-' "$SYS_WORK/$name.results" >> "$log"
+        vm_result "$name"
+        rc=$?
+        if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+                echo "  | console (last lines):" >> "$log"
+                tail -n 25 "$SYS_WORK/$name.console" 2>/dev/null | sed 's/^/  |   /' >> "$log"
+        fi
+        report "$name" vm "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
+}
+
+run_bed() {
+        local bed=$1 scen name bedsof id
+        for scen in "$SYS_DIR"/scenarios/[0-9]*.sh; do
+                wanted "$scen" || continue
+                name=$(basename "$scen" .sh)
+                bedsof=$(scen_field "$scen" bed)
+                [ "$bedsof" = "$bed" ] || [ "$bedsof" = both ] || continue
+                if id=$(unavailable "$scen"); then
+                        SKIPPED=$((SKIPPED + 1))
+                        echo "system: $name [$bed] skip: $id not available in this build"
+                        continue
+                fi
+                if [ "$bed" = container ]; then
+                        run_container "$scen" "$name"
+                else
+                        run_vm "$scen" "$name"
+                fi
+        done
+}
+
+# Scenarios of a bed that cannot run are counted as skipped, with the reason.
+skip_bed() {
+        local bed=$1 why=$2 scen bedsof
+        for scen in "$SYS_DIR"/scenarios/[0-9]*.sh; do
+                wanted "$scen" || continue
+                bedsof=$(scen_field "$scen" bed)
+                [ "$bedsof" = "$bed" ] || [ "$bedsof" = both ] || continue
+                SKIPPED=$((SKIPPED + 1))
+                echo "system: $(basename "$scen" .sh) [$bed] skip: $why"
+        done
+}
+
+need_tree() {
+        [ -n "${SYS_TREE:-}" ] && return 0
+        sys_tree
+}
+
+for bed in $BEDS; do
+        case "$bed" in
+        container)
+                if [ -n "$CT_MISSING" ]; then
+                        skip_bed container "missing tools:$CT_MISSING"
+                elif ! need_tree; then
+                        FAILED=$((FAILED + 1)); echo "system: building the tree failed"
+                else
+                        run_bed container
+                fi ;;
+        vm)
+                if [ -n "$VM_MISSING" ]; then
+                        skip_bed vm "missing tools:$VM_MISSING"
+                elif ! need_tree || ! sys_vm_image; then
+                        FAILED=$((FAILED + 1)); echo "system: building the VM image failed"
+                else
+                        run_bed vm
+                fi ;;
+        *) echo "system: unknown bed '$bed'" ;;
+        esac
+done
+
+if [ -f "$SYS_WORK/measurements" ]; then
+        echo "system: measurements:"
+        sed 's/^/system:   /' "$SYS_WORK/measurements"
+fi
+finish

@@ -1,0 +1,40 @@
+# Scenario 7: a stock booted Debian, nothing wrong but no swap.  hostfit
+# reports only what is really missing: no false alarm on vendor units.
+# The container shows the check (its fix would turn swap on machine-wide);
+# the VM runs the whole cycle.
+# bed: both
+# needs: swap-missing zram-missing
+
+need_checks swap-missing zram-missing
+
+hf check --format json
+show_hf check
+[ "$HF_RC" -le 2 ] || fail "check could not run (exit $HF_RC)"
+found=$(failing_checks) || fail "check --format json printed no valid JSON"
+say "findings: ${found:-none}"
+for id in $found; do
+        case "$id" in
+        swap-missing|zram-missing) ;;
+        *) fail "false alarm on a stock host: $id" ;;
+        esac
+done
+if [ -z "$(inside_sh 'tail -n +2 /proc/swaps')" ]; then
+        case " $found " in
+        *" swap-missing "*) ;;
+        *) fail "no swap is active, yet swap-missing did not fire" ;;
+        esac
+fi
+
+[ "$BED" = vm ] || pass "only real findings (${found:-none})"
+
+hf fix --yes
+show_hf fix --yes
+[ "$HF_RC" -eq 0 ] || fail "fix --yes exited $HF_RC"
+hf check --format json
+found=$(failing_checks)
+[ -z "$found" ] || fail "after the fix, still failing: $found"
+[ "$HF_RC" -eq 0 ] || fail "check after the fix exited $HF_RC"
+hf fix --dry-run --format json
+n=$(printf '%s' "$HF_OUT" | json "len(d['actions'])")
+[ "$n" = 0 ] || fail "second fix --dry-run plans $n action(s)"
+pass "fixed what was missing; second dry run empty"
