@@ -117,8 +117,19 @@ int probe_state_update(const struct probe_opts *o, bool ok, unsigned *ret_count)
         char path[4096], tmp[4096], buf[32] = "";
         if (strchr(o->unit, '/'))
                 return -EINVAL;
-        if (mkdir(o->state_dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
+        /* mkdir -p: /run/hostfit may not exist outside the health unit's RuntimeDirectory=. */
+        snprintf(path, sizeof(path), "%s", o->state_dir);
+        for (char *s = path + 1;; s++) {
+                bool last = *s == '\0';
+                if (*s != '/' && !last)
+                        continue;
+                *s = '\0';
+                if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (last)
+                        break;
+                *s = '/';
+        }
         snprintf(path, sizeof(path), "%s/%s.failures", o->state_dir, o->unit);
         snprintf(tmp, sizeof(tmp), "%s/.#%s.failures", o->state_dir, o->unit);
         unsigned count = 0;

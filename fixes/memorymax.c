@@ -62,12 +62,15 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
         int r = template_render(h, "memory-dropin.conf", vars, &text, &len, &err);
         if (r < 0)
                 return r;
-        r = plan_add_write(p, f->check->id, d->dropin, text, len, 0644);
-        if (r <= 0)
-                return r;
-        r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
+        const char *cur;
+        size_t cur_len;
+        r = plan_get_file(p, d->dropin, &cur, &cur_len);
         if (r < 0)
                 return r;
+        if (cur && cur_len == len && memcmp(cur, text, len) == 0)
+                return 0;
+        /* Live limits first, then the file and the reload: a reload after
+         * SetUnitProperties leaves systemd with no "changed on disk" warning. */
         _cleanup_free_ char *ph = NULL, *pm = NULL;
         if (asprintf(&ph, "MemoryHigh=%s", shigh) < 0 || asprintf(&pm, "MemoryMax=%s", smax) < 0)
                 return -ENOMEM;
@@ -75,6 +78,10 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
         r = plan_add_systemd(p, f->check->id, SYSTEMD_SET_PROPERTY, d->unit, props);
         if (r >= 0 && !host_is_live(h))
                 r = plan_note(p, "the drop-in applies when %s next starts", d->unit);
+        if (r >= 0)
+                r = plan_add_write(p, f->check->id, d->dropin, text, len, 0644);
+        if (r >= 0)
+                r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
         return r < 0 ? r : 0;
 }
 

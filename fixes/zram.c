@@ -13,7 +13,8 @@
 #include "template.h"
 
 #define GENERATOR_CONF "/etc/systemd/zram-generator.conf"
-#define GENERATOR_UNIT "systemd-zram-setup@zram0.service"
+/* The swap unit turns zram0 on and pulls in systemd-zram-setup@zram0.service. */
+#define GENERATOR_UNIT "dev-zram0.swap"
 #define OWN_UNIT "hostfit-zram.service"
 #define OWN_UNIT_PATH "/etc/systemd/system/" OWN_UNIT
 #define OWN_UNIT_LINK "/etc/systemd/system/swap.target.wants/" OWN_UNIT

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 
 #include "apply-internal.h"
@@ -66,6 +67,14 @@ int systemd_append_properties(sd_bus_message *m, char *const *props, struct strb
         return r < 0 ? r : 0;
 }
 
+#define JOB_TIMEOUT_USEC (UINT64_C(120) * 1000000)
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 static int new_call(sd_bus *bus, const char *method, sd_bus_message **ret) {
         return sd_bus_message_new_method_call(bus, ret, SD_DEST, SD_PATH, SD_IFACE, method);
 }
@@ -111,6 +120,53 @@ static int build_call(sd_bus *bus, const struct action *a, sd_bus_message **ret,
         return 0;
 }
 
+struct job_wait {
+        const char *path;       /* the job to wait for */
+        char *result;           /* its result once removed: "done", "failed", … */
+};
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct job_wait *w = userdata;
+        uint32_t id;
+        const char *path, *unit, *result;
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        if (w->path && strcmp(path, w->path) == 0 && !w->result)
+                w->result = strdup(result);
+        return 0;
+}
+
+/* Like systemctl start: the unit is up (or failed) when the job is gone. */
+static int wait_for_job(sd_bus *bus, sd_bus_message *reply, struct job_wait *w, const struct action *a,
+                        struct strbuf *msg) {
+        int r = sd_bus_message_read(reply, "o", &w->path);
+        if (r < 0)
+                return r;
+        uint64_t deadline = now_usec() + JOB_TIMEOUT_USEC;
+        while (!w->result) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                uint64_t t = now_usec();
+                if (t >= deadline) {
+                        strbuf_addf(msg, "systemd %s %s: still running after %u s, not waiting longer",
+                                    systemd_op_to_string(a->op), a->unit, (unsigned) (JOB_TIMEOUT_USEC / 1000000));
+                        return -ETIME;
+                }
+                r = sd_bus_wait(bus, deadline - t);
+                if (r < 0)
+                        return r;
+        }
+        if (strcmp(w->result, "done") != 0) {
+                strbuf_addf(msg, "systemd %s %s: job %s (see systemctl status %s)",
+                            systemd_op_to_string(a->op), a->unit, w->result, a->unit);
+                return -EIO;
+        }
+        return 0;
+}
+
 int systemd_apply(const struct action *a, struct strbuf *msg) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -135,6 +191,19 @@ int systemd_apply(const struct action *a, struct strbuf *msg) {
                 strbuf_addf(msg, "cannot connect to the system bus: %s", strerror(-r));
                 return r;
         }
+        bool wait = a->op == SYSTEMD_START || a->op == SYSTEMD_RESTART;
+        _cleanup_free_ char *result = NULL;
+        struct job_wait w = { 0 };
+        if (wait) {
+                /* Match before the call, so the job cannot finish unseen. */
+                r = sd_bus_match_signal(bus, NULL, SD_DEST, SD_PATH, SD_IFACE, "JobRemoved", on_job_removed, &w);
+                if (r >= 0)
+                        r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_IFACE, "Subscribe", &error, NULL, NULL);
+                if (r < 0) {
+                        strbuf_addf(msg, "cannot follow systemd's jobs: %s", error.message ? error.message : strerror(-r));
+                        return r;
+                }
+        }
         r = build_call(bus, a, &m, msg);
         if (r < 0)
                 return r;
@@ -143,6 +212,13 @@ int systemd_apply(const struct action *a, struct strbuf *msg) {
                 strbuf_addf(msg, "systemd %s%s%s failed: %s", systemd_op_to_string(a->op),
                             a->unit ? " " : "", a->unit ? a->unit : "",
                             error.message ? error.message : strerror(-r));
+                return r;
+        }
+        if (wait) {
+                r = wait_for_job(bus, reply, &w, a, msg);
+                result = w.result;
+                if (r < 0 && msg->len == 0)
+                        strbuf_addf(msg, "systemd %s %s: %s", systemd_op_to_string(a->op), a->unit, strerror(-r));
                 return r;
         }
         return 0;

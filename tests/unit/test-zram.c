@@ -164,7 +164,7 @@ static void test_fix_configures_zram_generator_when_installed(void **state) {
                                            "swap-priority = 100\n"));
         assert_int_equal(plan_action(p, 1)->op, SYSTEMD_DAEMON_RELOAD);
         assert_int_equal(plan_action(p, 2)->op, SYSTEMD_START);
-        assert_string_equal(plan_action(p, 2)->unit, "systemd-zram-setup@zram0.service");
+        assert_string_equal(plan_action(p, 2)->unit, "dev-zram0.swap");
         assert_non_null(strstr(plan_action(p, 2)->text, "at boot, zram-generator sets up /dev/zram0"));
         ctx_free(c);
 }

@@ -14,6 +14,8 @@ put /etc/hostfit/hostfit.conf <<CONF
 interval = ${INTERVAL}s
 failures = $FAILURES
 timeout = 1s
+# A hung server still completes the TCP handshake: ask it for a page.
+http-path = /
 CONF
 # Answers until /run/api/hang exists; then it accepts and never replies,
 # the way a deadlocked server does.
