@@ -1,5 +1,5 @@
 /* The unit model: find a unit's file along systemd's search path under the root,
- * follow masks and aliases, collect drop-ins, and parse them all as systemd does. */
+ * follow masks and aliases, and collect drop-ins; unit-file.c parses them. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include "host.h"
 #include "strbuf.h"
 #include "units.h"
+#include "units-internal.h"
 
 const char *const unit_search_path[] = {
         "/etc/systemd/system.control",
@@ -27,7 +28,6 @@ const char *const unit_search_path[] = {
         NULL,
 };
 #define N_SEARCH 8
-#define UNIT_FILE_MAX (1U << 20)
 
 void strv_free(char **v) {
         for (size_t i = 0; v && v[i]; i++)
@@ -35,7 +35,7 @@ void strv_free(char **v) {
         free(v);
 }
 
-static int strv_push(char ***v, size_t *n, char *s) {
+int unit_strv_push(char ***v, size_t *n, char *s) {
         if (!s)
                 return -ENOMEM;
         char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -143,7 +143,7 @@ static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
         int r = 0;
         for (struct dirent *e; r == 0 && (e = readdir(d)); )
                 if (unit_name_is_valid(e->d_name))
-                        r = strv_push(&x->enabled, &x->n_enabled, strdup(e->d_name));
+                        r = unit_strv_push(&x->enabled, &x->n_enabled, strdup(e->d_name));
         closedir(d);
         return r;
 }
@@ -199,133 +199,6 @@ static int unit_index_get(struct host *h, const struct unit_index **ret) {
 
 static bool index_enabled(const struct unit_index *x, const char *name) {
         return x->n_enabled && bsearch(&name, x->enabled, x->n_enabled, sizeof(char *), cmp_str);
-}
-
-/* ---- parsing ---- */
-
-static const char *keep_file(struct unit *u, const char *path) {
-        for (size_t i = 0; i < u->n_files; i++)
-                if (strcmp(u->files[i], path) == 0)
-                        return u->files[i];
-        return strv_push(&u->files, &u->n_files, strdup(path)) < 0 ? NULL : u->files[u->n_files - 1];
-}
-
-static int add_issue(struct unit *u, const char *file, unsigned line, const char *msg) {
-        struct unit_issue *n = realloc(u->issues, (u->n_issues + 1) * sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        u->issues = n;
-        n[u->n_issues] = (struct unit_issue) { file, line, strdup(msg) };
-        if (!n[u->n_issues].message)
-                return -ENOMEM;
-        u->n_issues++;
-        return 0;
-}
-
-static char *strip(char *s) {
-        while (*s && isspace((unsigned char) *s))
-                s++;
-        size_t l = strlen(s);
-        while (l > 0 && isspace((unsigned char) s[l - 1]))
-                s[--l] = 0;
-        return s;
-}
-
-static int add_assignment(struct unit *u, const char *section, char *line, const char *file, unsigned n) {
-        char *eq = strchr(line, '=');
-        if (!eq)
-                return add_issue(u, file, n, "missing '=', ignoring");
-        *eq = 0;
-        char *key = strip(line), *value = strip(eq + 1);
-        if (!*key)
-                return add_issue(u, file, n, "missing key name, ignoring");
-        if (!section)
-                return add_issue(u, file, n, "assignment outside of a section, ignoring");
-        struct unit_assignment *a = realloc(u->a, (u->n_a + 1) * sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        u->a = a;
-        a[u->n_a] = (struct unit_assignment) { strdup(section), strdup(key), strdup(value), file, n };
-        if (!a[u->n_a].section || !a[u->n_a].key || !a[u->n_a].value) {
-                free(a[u->n_a].section), free(a[u->n_a].key), free(a[u->n_a].value);
-                return -ENOMEM;
-        }
-        u->n_a++;
-        return 0;
-}
-
-/* One logical line (continuations joined): a comment, a section, or an assignment. */
-static int parse_line(struct unit *u, char **section, char *raw, const char *file, unsigned n) {
-        char *l = strip(raw);
-        if (!*l || *l == '#' || *l == ';')
-                return 0;
-        if (*l == '[') {
-                size_t len = strlen(l);
-                if (len < 3 || l[len - 1] != ']' || memchr(l + 1, '[', len - 2) || memchr(l + 1, ']', len - 2)) {
-                        free(*section);
-                        *section = NULL;
-                        return add_issue(u, file, n, "invalid section header, ignoring the section");
-                }
-                free(*section);
-                *section = strndup(l + 1, len - 2);
-                return *section ? 0 : -ENOMEM;
-        }
-        return add_assignment(u, *section, l, file, n);
-}
-
-static int parse_text(struct unit *u, const char *file, char *text) {
-        _cleanup_strbuf_ struct strbuf joined = STRBUF_INIT;
-        _cleanup_free_ char *section = NULL;
-        unsigned n = 0, start = 0;
-        bool cont = false;
-        int r = 0;
-        for (char *save = NULL, *p = text; r >= 0 && p; p = save) {
-                save = strchr(p, '\n');
-                if (save)
-                        *save++ = 0;
-                n++;
-                char *l = p + strspn(p, " \t\r");
-                if (cont && (*l == '#' || *l == ';'))
-                        continue;       /* comments inside a continuation are dropped, as systemd does */
-                if (!cont) {
-                        strbuf_reset(&joined);
-                        start = n;
-                }
-                /* The raw line is joined; the backslash becomes a space. */
-                size_t len = strlen(p);
-                while (len > 0 && strchr(" \t\r", p[len - 1]))
-                        len--;
-                cont = len > 0 && p[len - 1] == '\\';
-                if (cont)
-                        p[len - 1] = ' ';
-                l = p;
-                r = strbuf_adds(&joined, l);
-                if (r < 0 || cont)
-                        continue;
-                r = parse_line(u, &section, joined.buf ? joined.buf : (char *) "", file, start);
-        }
-        if (r >= 0 && cont)
-                r = parse_line(u, &section, joined.buf, file, start);
-        return r;
-}
-
-static int parse_file(struct host *h, struct unit *u, const char *path) {
-        const char *file = keep_file(u, path);
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        if (!file)
-                return -ENOMEM;
-        int r = host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                char msg[128];
-                snprintf(msg, sizeof(msg), "cannot read: %s", strerror(-r));
-                return add_issue(u, file, 0, msg);
-        }
-        if (memchr(text, 0, len))
-                return add_issue(u, file, 0, "holds a NUL byte, ignoring");
-        return parse_text(u, file, text);
 }
 
 /* ---- finding the files ---- */
@@ -452,11 +325,11 @@ static char *concat(const char *a, const char *b) {
 static int dropin_dirnames(char *const *names, char ***ret, size_t *ret_n) {
         int r = 0;
         for (size_t i = 0; names[i] && r == 0; i++)
-                r = strv_push(ret, ret_n, concat(names[i], ".d"));
+                r = unit_strv_push(ret, ret_n, concat(names[i], ".d"));
         const char *type = unit_type_of(names[0]);
         for (const char *dash = names[0]; r == 0 && (dash = strchr(dash, '-')); dash++)
                 if (dash + 1 < type)
-                        r = strv_push(ret, ret_n, strndup(names[0], (size_t) (dash + 1 - names[0])));
+                        r = unit_strv_push(ret, ret_n, strndup(names[0], (size_t) (dash + 1 - names[0])));
         for (size_t i = 0; r == 0 && i < *ret_n; i++) {
                 size_t l = strlen((*ret)[i]);
                 if ((*ret)[i][l - 1] == '-') {
@@ -468,7 +341,7 @@ static int dropin_dirnames(char *const *names, char ***ret, size_t *ret_n) {
                         (*ret)[i] = full;
                 }
         }
-        return r < 0 ? r : strv_push(ret, ret_n, concat(type + 1, ".d"));
+        return r < 0 ? r : unit_strv_push(ret, ret_n, concat(type + 1, ".d"));
 }
 
 static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u, char *const *names) {
@@ -486,9 +359,9 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
         for (size_t i = 0; r == 0 && i < n; i++) {
                 if (!*v[i].path)
                         continue;
-                r = strv_push(&u->dropins, &u->n_dropins, strdup(v[i].path));
+                r = unit_strv_push(&u->dropins, &u->n_dropins, strdup(v[i].path));
                 if (r == 0)
-                        r = parse_file(h, u, v[i].path);
+                        r = unit_parse_file(h, u, v[i].path);
         }
         for (size_t i = 0; i < n; i++)
                 free(v[i].base), free(v[i].path);
@@ -526,7 +399,7 @@ static int unit_names(const struct unit *u, char ***ret) {
                 bool dup = !cand[i];
                 for (size_t j = 0; j < n && !dup; j++)
                         dup = strcmp(v[j], cand[i]) == 0;
-                if (!dup && strv_push(&v, &n, strdup(cand[i])) < 0) {
+                if (!dup && unit_strv_push(&v, &n, strdup(cand[i])) < 0) {
                         strv_free(v);
                         return -ENOMEM;
                 }
@@ -558,7 +431,7 @@ int unit_load(struct host *h, const char *name, struct unit **ret) {
                 return 0;
         }
         if (u->fragment) {
-                r = parse_file(h, u, u->fragment);
+                r = unit_parse_file(h, u, u->fragment);
                 if (r < 0)
                         return r;
         }
@@ -572,67 +445,6 @@ int unit_load(struct host *h, const char *name, struct unit **ret) {
                 return -ENOENT;
         *ret = TAKE_PTR(u);
         return 0;
-}
-
-const struct unit_assignment *unit_get_assignment(const struct unit *u, const char *section, const char *key) {
-        for (size_t i = u->n_a; i > 0; i--) {
-                const struct unit_assignment *a = &u->a[i - 1];
-                if (strcmp(a->key, key) == 0 && strcmp(a->section, section) == 0)
-                        return *a->value ? a : NULL;
-        }
-        return NULL;
-}
-
-const char *unit_get(const struct unit *u, const char *section, const char *key) {
-        const struct unit_assignment *a = unit_get_assignment(u, section, key);
-        return a ? a->value : NULL;
-}
-
-/* systemd's parse_size() with base 1024: "512M", "1.5G", "4096", "1 G". */
-static int parse_bytes(const char *s, uint64_t *ret) {
-        static const char suffixes[] = "BKMGTPE";
-        char *end;
-        if (!isdigit((unsigned char) *s))
-                return -EINVAL;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno || v < 0)
-                return -EINVAL;
-        while (*end == ' ')
-                end++;
-        const char *sfx = *end ? strchr(suffixes, *end) : NULL;
-        if (*end && (!sfx || end[1]))
-                return -EINVAL;
-        for (const char *c = suffixes; sfx && c < sfx; c++)
-                v *= 1024;
-        if (v >= 18446744073709551615.0)
-                return -ERANGE;
-        *ret = (uint64_t) v;
-        return 0;
-}
-
-enum unit_limit unit_memory_setting(const struct unit *u, const char *key, uint64_t *ret_value) {
-        const char *v = unit_get(u, "Service", key);
-        if (!v)
-                return UNIT_LIMIT_UNSET;
-        if (strcmp(v, "infinity") == 0)
-                return UNIT_LIMIT_INFINITY;
-        size_t l = strlen(v);
-        uint64_t b;
-        if (l > 1 && v[l - 1] == '%') {
-                char *end;
-                double pct = strtod(v, &end);
-                if (end != v + l - 1 || pct < 0 || pct > 100)
-                        return UNIT_LIMIT_INVALID;
-                if (ret_value)
-                        *ret_value = (uint64_t) (pct * 10);
-                return UNIT_LIMIT_PERCENT;
-        }
-        if (parse_bytes(v, &b) < 0)
-                return UNIT_LIMIT_INVALID;
-        if (ret_value)
-                *ret_value = b;
-        return UNIT_LIMIT_BYTES;
 }
 
 int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret) {
@@ -656,7 +468,7 @@ int units_list_dir(struct host *h, const char *dir, const char *type, char ***re
                         continue;
                 if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
-                r = strv_push(&v, &n, strdup(e->d_name));
+                r = unit_strv_push(&v, &n, strdup(e->d_name));
         }
         closedir(d);
         if (r == 0 && !v)

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "config.h"
 #include "fixture.h"
+#include "fixture-plan.h"
 #include "host.h"
 #include "plan.h"
 #include "registry.h"

@@ -93,6 +93,20 @@ static inline void fproc_write(const char *root, const struct fproc *p) {
                 abort();
 }
 
+/* fd FD of PID as a socket link, as the kernel shows it: "socket:[INODE]". */
+static inline void fproc_socket(const char *root, int pid, int fd, unsigned long inode) {
+        char path[64], target[64];
+        snprintf(path, sizeof(path), "proc/%d/fd/%d", pid, fd);
+        snprintf(target, sizeof(target), "socket:[%lu]", inode);
+        fixture_symlink(root, target, path);
+}
+
+/* The header lines of proc/net/{tcp,tcp6,udp,udp6}, trailing blanks as the kernel pads them. */
+#define NET_TCP_HEADER "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode                                                     \n"
+#define NET_TCP6_HEADER "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+#define NET_UDP_HEADER "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            \n"
+#define NET_UDP6_HEADER "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+
 /* A root with proc/uptime, proc/meminfo and the processes P[0..N). */
 static inline char *fproc_root(const struct fproc *p, size_t n) {
         char *root = fixture_new();

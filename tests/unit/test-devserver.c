@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "devserver.h"
+#include "fixture-plan.h"
 #include "fixture-proc.h"
 #include "plan.h"
 #include "report.h"
@@ -310,17 +311,8 @@ static const struct fproc next_tree[] = {
 };
 
 static struct plan *plan_for(const char *root, struct host **ret_h, struct report **ret_r) {
-        struct plan *p;
         *ret_r = run_check(root, NULL, ret_h);
-        const struct check_result *cr = report_check(*ret_r, 0);
-        assert_int_equal(plan_new(*ret_h, &p), 0);
-        for (size_t i = 0; i < cr->n_findings; i++)
-                assert_int_equal(cr->check->fix->plan(*ret_h, cr->findings[i], p), 0);
-        return p;
-}
-
-static void apply(struct host *h, const struct plan *p) {
-        assert_int_equal(plan_apply(p, h, NULL, NULL), 0);
+        return report_plan_all(*ret_h, *ret_r);
 }
 
 static void test_fix_next_dev_writes_next_start_unit_and_manual_steps(void **state) {
@@ -379,7 +371,7 @@ static void test_fix_next_dev_writes_next_start_unit_and_manual_steps(void **sta
         host_free(h);
         /* apply on the copy */
         p = plan_for(copy, &h, &r);
-        apply(h, p);
+        plan_apply_ok(h, p);
         assert_true(fixture_exists(copy, "etc/systemd/system/hostfit-next-shop.service"));
         plan_free(p);
         report_free(r);

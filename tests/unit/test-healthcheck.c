@@ -3,7 +3,7 @@
 
 #include "cleanup.h"
 #include "fixture-check.h"
-#include "fixture-fakeproc.h"
+#include "fixture-proc.h"
 #include "unit-findings.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
@@ -16,26 +16,26 @@ static const char tcp[] = NET_TCP_HEADER
 
 static char *make_root(void) {
         char *root = fixture_new();
-        fake_uptime(root, "90000.00 170000.00\n");
+        fixture_write(root, "/proc/uptime", "90000.00 170000.00\n");
         fixture_write(root, "/proc/net/tcp", tcp);
         fixture_write(root, "/etc/systemd/system/my-app.service", "[Service]\nExecStart=/usr/bin/node /srv/app.js\n");
         fixture_write(root, "/lib/systemd/system/nginx.service", "[Service]\nExecStart=/usr/sbin/nginx\n");
         fixture_write(root, "/lib/systemd/system/pg.service", "[Service]\nExecStart=/usr/bin/postgres\nWatchdogSec=30s\n");
-        const struct fake_proc procs[] = {
-                { 1, 0, "systemd", "/sbin/init", "/init.scope", T(1), 2000, 0 },
-                { 500, 1, "node", "/usr/bin/node|/srv/app.js", "/system.slice/my-app.service", T(10), 9000, 0 },
-                { 501, 500, "node", "/usr/bin/node|/srv/worker.js", "/system.slice/my-app.service", T(10), 9000, 0 },
-                { 600, 1, "nginx", "nginx: master process /usr/sbin/nginx", "/system.slice/nginx.service", T(5), 2000, 0 },
-                { 700, 1, "postgres", "/usr/bin/postgres", "/system.slice/pg.service", T(5), 2000, 0 },
-                { 800, 1, "node", "node|dev.js", "/user.slice/user-1000.slice/session-2.scope", T(5), 2000, 1000 },
+        const struct fproc procs[] = {
+                { .pid = 1, .ppid = 0, .comm = "systemd", .argv = { "/sbin/init", NULL }, .cgroup = "/init.scope", .start = T(1), .rss_pages = 2000 },
+                { .pid = 500, .ppid = 1, .comm = "node", .argv = { "/usr/bin/node", "/srv/app.js", NULL }, .cgroup = "/system.slice/my-app.service", .start = T(10), .rss_pages = 9000 },
+                { .pid = 501, .ppid = 500, .comm = "node", .argv = { "/usr/bin/node", "/srv/worker.js", NULL }, .cgroup = "/system.slice/my-app.service", .start = T(10), .rss_pages = 9000 },
+                { .pid = 600, .ppid = 1, .comm = "nginx", .argv = { "nginx: master process /usr/sbin/nginx", NULL }, .cgroup = "/system.slice/nginx.service", .start = T(5), .rss_pages = 2000 },
+                { .pid = 700, .ppid = 1, .comm = "postgres", .argv = { "/usr/bin/postgres", NULL }, .cgroup = "/system.slice/pg.service", .start = T(5), .rss_pages = 2000 },
+                { .pid = 800, .ppid = 1, .comm = "node", .argv = { "node", "dev.js", NULL }, .cgroup = "/user.slice/user-1000.slice/session-2.scope", .start = T(5), .rss_pages = 2000, .uid = 1000 },
         };
         for (size_t i = 0; i < ELEMENTSOF(procs); i++)
-                fake_proc_write(root, &procs[i]);
-        fake_proc_socket(root, 500, 10, 7001);
-        fake_proc_socket(root, 501, 10, 7001);
-        fake_proc_socket(root, 600, 6, 7002);
-        fake_proc_socket(root, 700, 5, 7003);
-        fake_proc_socket(root, 800, 5, 7004);
+                fproc_write(root, &procs[i]);
+        fproc_socket(root, 500, 10, 7001);
+        fproc_socket(root, 501, 10, 7001);
+        fproc_socket(root, 600, 6, 7002);
+        fproc_socket(root, 700, 5, 7003);
+        fproc_socket(root, 800, 5, 7004);
         return root;
 }
 

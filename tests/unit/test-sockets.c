@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "fixture-fakeproc.h"
+#include "fixture-proc.h"
 #include "host.h"
 #include "sockets.h"
 
@@ -33,22 +33,22 @@ static char *make_root(void) {
         fixture_write(root, "/proc/net/tcp6", tcp6);
         fixture_write(root, "/proc/net/udp", udp);
         fixture_write(root, "/proc/net/udp6", udp6);
-        fake_uptime(root, "5000.00 9000.00\n");
-        struct fake_proc a = { 1, 0, "init", "/sbin/init", "/init.scope", 1, 100, 0 };
-        struct fake_proc b = { 4242, 1, "python3", "python3|-m|http.server|8765", "/user.slice/session-3.scope", 100, 5000, 0 };
-        struct fake_proc c = { 4300, 1, "node", "node|server.js", "/user.slice/session-3.scope", 100, 5000, 1000 };
-        fake_proc_write(root, &a);
-        fake_proc_write(root, &b);
-        fake_proc_write(root, &c);
-        fake_proc_socket(root, 1, 3, 1088);
-        fake_proc_socket(root, 4242, 3, 241043);
-        fake_proc_socket(root, 4242, 4, 241043);       /* a dup()ed fd: one socket */
-        fake_proc_socket(root, 4242, 5, 241041);
+        fixture_write(root, "/proc/uptime", "5000.00 9000.00\n");
+        struct fproc a = { .pid = 1, .ppid = 0, .comm = "init", .argv = { "/sbin/init", NULL }, .cgroup = "/init.scope", .start = 1, .rss_pages = 100 };
+        struct fproc b = { .pid = 4242, .ppid = 1, .comm = "python3", .argv = { "python3", "-m", "http.server", "8765", NULL }, .cgroup = "/user.slice/session-3.scope", .start = 100, .rss_pages = 5000 };
+        struct fproc c = { .pid = 4300, .ppid = 1, .comm = "node", .argv = { "node", "server.js", NULL }, .cgroup = "/user.slice/session-3.scope", .start = 100, .rss_pages = 5000, .uid = 1000 };
+        fproc_write(root, &a);
+        fproc_write(root, &b);
+        fproc_write(root, &c);
+        fproc_socket(root, 1, 3, 1088);
+        fproc_socket(root, 4242, 3, 241043);
+        fproc_socket(root, 4242, 4, 241043);       /* a dup()ed fd: one socket */
+        fproc_socket(root, 4242, 5, 241041);
         fixture_symlink(root, "pipe:[77]", "/proc/4242/fd/6");
         fixture_symlink(root, "/dev/null", "/proc/4242/fd/0");
-        fake_proc_socket(root, 4300, 7, 241040);
-        fake_proc_socket(root, 4300, 8, 241042);
-        fake_proc_socket(root, 4300, 9, 241099);       /* a connection, not a listener */
+        fproc_socket(root, 4300, 7, 241040);
+        fproc_socket(root, 4300, 8, 241042);
+        fproc_socket(root, 4300, 9, 241099);       /* a connection, not a listener */
         return root;
 }
 

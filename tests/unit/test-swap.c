@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "fixture.h"
+#include "fixture-ctx.h"
 #include "fixes.h"
 #include "registry.h"
 #include "report.h"
@@ -37,65 +38,12 @@ static const char FSTAB[] =
         "UUID=8a2e-41F7  /boot/efi       vfat    umask=0077      0       1\n"
         "tmpfs\t/tmp\ttmpfs\tdefaults,nosuid,nodev   0 0\n";
 
-struct ctx {
-        char *root;
-        struct host *h;
-        struct report *r;
-        struct plan *p;
-};
-
-static void ctx_open(struct ctx *c, const char *conf) {
-        assert_int_equal(host_open(c->root, &c->h), 0);
-        if (conf) {
-                struct config *cf;
-                char *err = NULL;
-                assert_int_equal(config_parse(conf, CONFIG_PATH, &cf, &err), 0);
-                host_set_config(c->h, cf);
-        }
-        assert_int_equal(report_new(&c->r), 0);
-        char *ids[] = { (char *) "swap-missing" };
-        assert_int_equal(report_run_checks(c->r, c->h, ids, 1), 0);
-}
-
-/* Run swap-missing on ROOT (owned by the context from now on). */
 static struct ctx *ctx_run(char *root, const char *conf) {
-        struct ctx *c = calloc(1, sizeof(*c));
-        assert_non_null(c);
-        c->root = root;
-        ctx_open(c, conf);
-        return c;
+        return ctx_run_check(root, "swap-missing", conf);
 }
 
-static void ctx_free(struct ctx *c) {
-        plan_free(c->p);
-        report_free(c->r);
-        host_free(c->h);
-        fixture_remove(c->root);
-        free(c);
-}
-
-static const struct check_result *result(struct ctx *c) {
-        const struct check_result *cr = report_check(c->r, 0);
-        assert_non_null(cr);
-        assert_string_equal(cr->check->id, "swap-missing");
-        return cr;
-}
-
-static const struct finding *only_finding(struct ctx *c) {
-        const struct check_result *cr = result(c);
-        assert_int_equal(cr->n_findings, 1);
-        return cr->findings[0];
-}
-
-/* Plan the fix for every finding, as `hostfit fix` does. */
 static struct plan *ctx_plan(struct ctx *c) {
-        const struct check_result *cr = result(c);
-        c->p = plan_free(c->p);
-        assert_int_equal(plan_new(c->h, &c->p), 0);
-        for (size_t i = 0; i < cr->n_findings; i++)
-                if (cr->findings[i]->status == STATUS_WARN || cr->findings[i]->status == STATUS_FAIL)
-                        assert_int_equal(fix_swapfile.plan(c->h, cr->findings[i], c->p), 0);
-        return c->p;
+        return ctx_plan_fix(c, &fix_swapfile);
 }
 
 static uint64_t free_at(const char *root) {
@@ -108,7 +56,7 @@ static uint64_t free_at(const char *root) {
 
 static void test_active_swap_in_fstab_passes(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-ok"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_PASS);
         assert_string_equal(f->message, "7.8 GiB RAM, 2.0 GiB swap (1 area, all configured)");
         assert_null(f->fix);
@@ -117,7 +65,7 @@ static void test_active_swap_in_fstab_passes(void **state) {
 
 static void test_no_swap_fails_naming_ram_and_swap(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-none"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_FAIL);
         assert_string_equal(f->message, "no swap; 7.8 GiB RAM, 0 B swap");
         assert_string_equal(f->fix, "hostfit fix swap-missing");
@@ -132,7 +80,7 @@ static void test_no_swap_fails_naming_ram_and_swap(void **state) {
 
 static void test_fstab_swap_not_active_warns(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-inactive"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_WARN);
         assert_string_equal(f->message, "/dev/vdb2 is configured in /etc/fstab but not active");
         const struct swap_facts *d = f->data;
@@ -144,7 +92,7 @@ static void test_fstab_swap_not_active_warns(void **state) {
 
 static void test_active_swap_not_persistent_warns(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-unpersisted"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_WARN);
         assert_non_null(strstr(f->message, "lost at reboot"));
         assert_string_equal(f->subject, "/swapfile");
@@ -156,7 +104,7 @@ static void test_active_swap_not_persistent_warns(void **state) {
 
 static void test_zram_only_is_not_disk_backed(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-zram-only"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_WARN);
         assert_string_equal(f->message, "only zram swap is active (compressed RAM, not disk-backed); "
                                         "7.8 GiB RAM, 3.9 GiB swap");
@@ -167,7 +115,7 @@ static void test_zram_only_is_not_disk_backed(void **state) {
 static void test_swap_unit_makes_active_swap_persistent(void **state) {
         /* The path holds a space: proc/swaps writes it as \040, the unit plainly. */
         struct ctx *c = ctx_run(fixture_copy("swap-unit"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_PASS);
         assert_string_equal(f->message, "7.8 GiB RAM, 1024.0 MiB swap (1 area, all configured)");
         ctx_free(c);
@@ -175,7 +123,7 @@ static void test_swap_unit_makes_active_swap_persistent(void **state) {
 
 static void test_fstab_malformed_lines_are_skipped(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-fstab-malformed"), NULL);
-        assert_int_equal(result(c)->status, STATUS_PASS);
+        assert_int_equal(ctx_result(c)->status, STATUS_PASS);
         ctx_free(c);
 }
 
@@ -185,7 +133,7 @@ static void test_fstab_tag_not_probed_off_the_running_system(void **state) {
         fixture_write(root, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
                       "/dev/vdb2                               partition\t2097148\t\t0\t\t-2\n");
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_PASS);
         assert_non_null(f->details);
         assert_non_null(strstr(f->details[0], "not the running system"));
@@ -199,7 +147,7 @@ static void test_proc_swaps_unreadable_is_error(void **state) {
         assert_int_equal(system(cmd), 0);
         fixture_mkdir(root, "/proc/swaps");
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_ERROR);
         assert_string_equal(f->subject, "/proc/swaps");
         assert_string_equal(f->message, "cannot read /proc/swaps: Is a directory");
@@ -213,7 +161,7 @@ static void test_proc_swaps_missing_is_error(void **state) {
         snprintf(cmd, sizeof(cmd), "rm -f '%s/proc/swaps'", root);
         assert_int_equal(system(cmd), 0);
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_ERROR);
         assert_string_equal(f->message, "cannot read /proc/swaps: No such file or directory");
         ctx_free(c);
@@ -223,7 +171,7 @@ static void test_meminfo_malformed_is_error(void **state) {
         char *root = fixture_copy("swap-none");
         fixture_write(root, "/proc/meminfo", "MemTotal:       lots kB\nMemFree:        7333635 kB\n");
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_ERROR);
         assert_string_equal(f->message, "cannot read /proc/meminfo: MemTotal is missing or malformed");
         ctx_free(c);
@@ -234,7 +182,7 @@ static void test_existing_file_not_swap_is_refused(void **state) {
         fixture_write(root, "/swapfile", "precious data, not a swap area\n");
         char *before = fixture_read(root, "/swapfile");
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_ERROR);
         assert_non_null(strstr(f->message, "/swapfile exists and is not a swap area"));
         assert_null(f->data);
@@ -299,7 +247,7 @@ static void test_fix_creates_missing_fstab(void **state) {
         snprintf(cmd, sizeof(cmd), "rm -f '%s/etc/fstab'", root);
         assert_int_equal(system(cmd), 0);
         struct ctx *c = ctx_run(root, NULL);
-        assert_int_equal(result(c)->status, STATUS_FAIL);
+        assert_int_equal(ctx_result(c)->status, STATUS_FAIL);
         struct plan *p = ctx_plan(c);
         const struct action *a = plan_action(p, 1);
         assert_int_equal(a->kind, ACTION_WRITE_FILE);
@@ -388,7 +336,7 @@ static void test_fix_reuses_an_existing_swap_area(void **state) {
                  root, root);
         assert_int_equal(system(cmd), 0);
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_FAIL);
         assert_int_equal(((const struct swap_facts *) f->data)->target, SWAP_TARGET_SWAP);
         struct plan *p = ctx_plan(c);
@@ -444,7 +392,7 @@ static void test_fix_applied_then_second_plan_is_empty(void **state) {
         report_free(c->r);
         host_free(c->h);
         ctx_open(c, "[swap]\nsize = 16M\n");
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_WARN);       /* in fstab, not active: this root is not running */
         assert_int_equal(((const struct swap_facts *) f->data)->target, SWAP_TARGET_SWAP);
         assert_int_equal(plan_size(ctx_plan(c)), 0);

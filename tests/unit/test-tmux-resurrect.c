@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "cleanup.h"
+#include "fixture-plan.h"
 #include "fixture-proc.h"
 #include "plan.h"
 #include "report.h"
@@ -205,17 +206,8 @@ static void test_unreadable_and_malformed(void **state) {
 }
 
 static struct plan *plan_for(const char *root, struct host **ret_h, struct report **ret_r) {
-        struct plan *p;
         *ret_r = run(root, ret_h);
-        const struct check_result *cr = report_check(*ret_r, 0);
-        assert_int_equal(plan_new(*ret_h, &p), 0);
-        for (size_t i = 0; i < cr->n_findings; i++)
-                assert_int_equal(cr->check->fix->plan(*ret_h, cr->findings[i], p), 0);
-        return p;
-}
-
-static void apply(struct host *h, const struct plan *p) {
-        assert_int_equal(plan_apply(p, h, NULL, NULL), 0);
+        return report_plan_all(*ret_h, *ret_r);
 }
 
 static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
@@ -250,7 +242,7 @@ static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
         assert_int_equal(system(cmd), 0);
         free(cmd);
         p = plan_for(copy, &h, &r);
-        apply(h, p);
+        plan_apply_ok(h, p);
         plan_free(p);
         report_free(r);
         host_free(h);

@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "fixture-check.h"
-#include "fixture-fakeproc.h"
+#include "fixture-proc.h"
 #include "unit-findings.h"
 
 #define MEMINFO "MemTotal:        2014580 kB\nMemFree:          101232 kB\nMemAvailable:     812340 kB\n" \
@@ -13,7 +13,7 @@
 static char *failing_root(void) {
         char *root = fixture_new();
         fixture_write(root, "/proc/meminfo", MEMINFO);
-        fake_uptime(root, "90000.00 170000.00\n");
+        fixture_write(root, "/proc/uptime", "90000.00 170000.00\n");
         fixture_write(root, "/etc/systemd/system/app.service", "[Unit]\nDescription=app\n[Service]\nExecStart=/usr/bin/node /srv/app.js\n");
         fixture_write(root, "/etc/systemd/system/limited.service", "[Service]\nExecStart=/bin/x\nMemoryMax=1G\n");
         fixture_write(root, "/etc/systemd/system/pct.service", "[Service]\nExecStart=/bin/x\nMemoryMax=40%\n");
@@ -26,14 +26,14 @@ static char *failing_root(void) {
         fixture_write(root, "/lib/systemd/system/big.service", "[Service]\nExecStart=/usr/bin/java -jar big.jar\n");
         fixture_write(root, "/lib/systemd/system/named.service", "[Service]\nExecStart=/usr/sbin/named\n");
         fixture_write(root, "/etc/hostfit/hostfit.conf", "[unit-memorymax]\nunits = named.service\nmax = named.service:768M\n");
-        struct fake_proc init = { 1, 0, "systemd", "/sbin/init", "/init.scope", 1, 2000, 0 };
-        struct fake_proc big = { 700, 1, "java", "/usr/bin/java|-jar|big.jar", "/system.slice/big.service", 500, 90000, 0 };
-        struct fake_proc small = { 710, 1, "vendord", "/usr/sbin/vendord", "/system.slice/vendor.service", 500, 3000, 0 };
-        struct fake_proc app = { 720, 1, "node", "/usr/bin/node|/srv/app.js", "/system.slice/app.service", 500, 25600, 0 };
-        fake_proc_write(root, &init);
-        fake_proc_write(root, &big);
-        fake_proc_write(root, &small);
-        fake_proc_write(root, &app);
+        struct fproc init = { .pid = 1, .ppid = 0, .comm = "systemd", .argv = { "/sbin/init", NULL }, .cgroup = "/init.scope", .start = 1, .rss_pages = 2000 };
+        struct fproc big = { .pid = 700, .ppid = 1, .comm = "java", .argv = { "/usr/bin/java", "-jar", "big.jar", NULL }, .cgroup = "/system.slice/big.service", .start = 500, .rss_pages = 90000 };
+        struct fproc small = { .pid = 710, .ppid = 1, .comm = "vendord", .argv = { "/usr/sbin/vendord", NULL }, .cgroup = "/system.slice/vendor.service", .start = 500, .rss_pages = 3000 };
+        struct fproc app = { .pid = 720, .ppid = 1, .comm = "node", .argv = { "/usr/bin/node", "/srv/app.js", NULL }, .cgroup = "/system.slice/app.service", .start = 500, .rss_pages = 25600 };
+        fproc_write(root, &init);
+        fproc_write(root, &big);
+        fproc_write(root, &small);
+        fproc_write(root, &app);
         return root;
 }
 

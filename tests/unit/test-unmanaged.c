@@ -5,7 +5,7 @@
 #include "cleanup.h"
 
 #include "fixture-check.h"
-#include "fixture-fakeproc.h"
+#include "fixture-proc.h"
 #include "unit-findings.h"
 #include "unitgen.h"
 
@@ -22,33 +22,33 @@ static const char tcp[] = NET_TCP_HEADER
 
 static char *make_root(void) {
         char *root = fixture_new();
-        fake_uptime(root, "90000.00 170000.00\n");
+        fixture_write(root, "/proc/uptime", "90000.00 170000.00\n");
         fixture_write(root, "/proc/net/tcp", tcp);
         fixture_write(root, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000:Dev:/home/dev:/bin/zsh\n");
         fixture_write(root, "/etc/group", "root:x:0:\ndev:x:1000:\n");
-        const struct fake_proc procs[] = {
-                { 1, 0, "systemd", "/sbin/init", "/init.scope", T(1), 2000, 0 },
-                { 100, 1, "tmux: server", "tmux", SESSION, T(100), 900, 1000 },
-                { 101, 100, "zsh", "-zsh", SESSION, T(100), 900, 1000 },
-                { 102, 101, "bash", "bash|-c|while true; do node server.js; sleep 1; done", SESSION, T(200), 900, 1000 },
-                { 103, 102, "node", "node|server.js", SESSION, T(80000), 40000, 1000 },
-                { 110, 1, "nginx", "nginx: master process /usr/sbin/nginx", "/system.slice/nginx.service", T(5), 2000, 0 },
-                { 120, 1, "sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", "/", T(5), 2000, 0 },
-                { 130, 101, "python3", "python3|-m|http.server|8000|--bind|127.0.0.1", SESSION, T(89900), 4000, 1000 },
-                { 140, 101, "python3", "python3", SESSION, T(300), 4000, 1000 },
-                { 200, 1, "gunicorn", "/usr/bin/python3|/usr/local/bin/gunicorn|app:app|-b|0.0.0.0:8080", "/", T(1000), 9000, 0 },
-                { 201, 200, "gunicorn", "/usr/bin/python3|/usr/local/bin/gunicorn|app:app|-b|0.0.0.0:8080", "/", T(1001), 9000, 0 },
-                { 300, 1, "sleep", "/bin/sleep|1000000", "/", T(1000), 100, 0 },
+        const struct fproc procs[] = {
+                { .pid = 1, .ppid = 0, .comm = "systemd", .argv = { "/sbin/init", NULL }, .cgroup = "/init.scope", .start = T(1), .rss_pages = 2000 },
+                { .pid = 100, .ppid = 1, .comm = "tmux: server", .argv = { "tmux", NULL }, .cgroup = SESSION, .start = T(100), .rss_pages = 900, .uid = 1000 },
+                { .pid = 101, .ppid = 100, .comm = "zsh", .argv = { "-zsh", NULL }, .cgroup = SESSION, .start = T(100), .rss_pages = 900, .uid = 1000 },
+                { .pid = 102, .ppid = 101, .comm = "bash", .argv = { "bash", "-c", "while true; do node server.js; sleep 1; done", NULL }, .cgroup = SESSION, .start = T(200), .rss_pages = 900, .uid = 1000 },
+                { .pid = 103, .ppid = 102, .comm = "node", .argv = { "node", "server.js", NULL }, .cgroup = SESSION, .start = T(80000), .rss_pages = 40000, .uid = 1000 },
+                { .pid = 110, .ppid = 1, .comm = "nginx", .argv = { "nginx: master process /usr/sbin/nginx", NULL }, .cgroup = "/system.slice/nginx.service", .start = T(5), .rss_pages = 2000 },
+                { .pid = 120, .ppid = 1, .comm = "sshd", .argv = { "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", NULL }, .cgroup = "/", .start = T(5), .rss_pages = 2000 },
+                { .pid = 130, .ppid = 101, .comm = "python3", .argv = { "python3", "-m", "http.server", "8000", "--bind", "127.0.0.1", NULL }, .cgroup = SESSION, .start = T(89900), .rss_pages = 4000, .uid = 1000 },
+                { .pid = 140, .ppid = 101, .comm = "python3", .argv = { "python3", NULL }, .cgroup = SESSION, .start = T(300), .rss_pages = 4000, .uid = 1000 },
+                { .pid = 200, .ppid = 1, .comm = "gunicorn", .argv = { "/usr/bin/python3", "/usr/local/bin/gunicorn", "app:app", "-b", "0.0.0.0:8080", NULL }, .cgroup = "/", .start = T(1000), .rss_pages = 9000 },
+                { .pid = 201, .ppid = 200, .comm = "gunicorn", .argv = { "/usr/bin/python3", "/usr/local/bin/gunicorn", "app:app", "-b", "0.0.0.0:8080", NULL }, .cgroup = "/", .start = T(1001), .rss_pages = 9000 },
+                { .pid = 300, .ppid = 1, .comm = "sleep", .argv = { "/bin/sleep", "1000000", NULL }, .cgroup = "/", .start = T(1000), .rss_pages = 100 },
         };
         for (size_t i = 0; i < ELEMENTSOF(procs); i++)
-                fake_proc_write(root, &procs[i]);
-        fake_proc_socket(root, 103, 20, 5001);
-        fake_proc_socket(root, 110, 6, 5002);
-        fake_proc_socket(root, 120, 3, 5003);
-        fake_proc_socket(root, 130, 3, 5004);
-        fake_proc_socket(root, 200, 5, 5005);
-        fake_proc_socket(root, 201, 5, 5005);
-        fake_proc_socket(root, 300, 3, 5006);
+                fproc_write(root, &procs[i]);
+        fproc_socket(root, 103, 20, 5001);
+        fproc_socket(root, 110, 6, 5002);
+        fproc_socket(root, 120, 3, 5003);
+        fproc_socket(root, 130, 3, 5004);
+        fproc_socket(root, 200, 5, 5005);
+        fproc_socket(root, 201, 5, 5005);
+        fproc_socket(root, 300, 3, 5006);
         fixture_symlink(root, "/srv/app", "/proc/103/cwd");
         fixture_symlink(root, "/usr/bin/node", "/proc/103/exe");
         fixture_write_len(root, "/proc/103/environ", "NODE_ENV=production\0API_TOKEN=s3cret\0PORT=3000\0HOME=/home/dev\0", 61);

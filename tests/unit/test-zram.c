@@ -11,6 +11,7 @@
 #include "check.h"
 #include "config.h"
 #include "fixture.h"
+#include "fixture-ctx.h"
 #include "fixes.h"
 #include "registry.h"
 #include "report.h"
@@ -19,53 +20,13 @@
 #define GENERATOR_CONF "/etc/systemd/zram-generator.conf"
 #define OWN_UNIT_PATH "/etc/systemd/system/hostfit-zram.service"
 
-struct ctx {
-        char *root;
-        struct host *h;
-        struct report *r;
-        struct plan *p;
-};
-
 static struct ctx *ctx_run(char *root, const char *conf) {
-        struct ctx *c = calloc(1, sizeof(*c));
-        assert_non_null(c);
-        c->root = root;
-        assert_int_equal(host_open(c->root, &c->h), 0);
-        if (conf) {
-                struct config *cf;
-                char *err = NULL;
-                assert_int_equal(config_parse(conf, CONFIG_PATH, &cf, &err), 0);
-                host_set_config(c->h, cf);
-        }
-        assert_int_equal(report_new(&c->r), 0);
-        char *ids[] = { (char *) "zram-missing" };
-        assert_int_equal(report_run_checks(c->r, c->h, ids, 1), 0);
-        return c;
-}
-
-static void ctx_free(struct ctx *c) {
-        plan_free(c->p);
-        report_free(c->r);
-        host_free(c->h);
-        fixture_remove(c->root);
-        free(c);
-}
-
-static const struct finding *only_finding(struct ctx *c) {
-        const struct check_result *cr = report_check(c->r, 0);
-        assert_non_null(cr);
-        assert_string_equal(cr->check->id, "zram-missing");
-        assert_int_equal(cr->n_findings, 1);
-        return cr->findings[0];
+        return ctx_run_check(root, "zram-missing", conf);
 }
 
 static struct plan *ctx_plan(struct ctx *c) {
-        const struct finding *f = only_finding(c);
-        c->p = plan_free(c->p);
-        assert_int_equal(plan_new(c->h, &c->p), 0);
-        if (f->status == STATUS_FAIL)
-                assert_int_equal(fix_zram.plan(c->h, f, c->p), 0);
-        return c->p;
+        (void) ctx_only_finding(c);
+        return ctx_plan_fix(c, &fix_zram);
 }
 
 static void remove_path(const char *root, const char *path) {
@@ -78,7 +39,7 @@ static void remove_path(const char *root, const char *path) {
 
 static void test_zram_swap_active_passes(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-zram-only"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_PASS);
         assert_string_equal(f->message, "/dev/zram0 is active: 3.9 GiB of compressed swap, priority 100");
         ctx_free(c);
@@ -86,7 +47,7 @@ static void test_zram_swap_active_passes(void **state) {
 
 static void test_disk_swap_alone_fails(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-ok"), NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_FAIL);
         assert_string_equal(f->message, "no zram swap; 7.8 GiB RAM would gain up to 3.9 GiB of compressed swap");
         assert_string_equal(f->fix, "hostfit fix zram-missing");
@@ -99,7 +60,7 @@ static void test_zram_name_must_be_whole(void **state) {
         fixture_write(root, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
                       "/dev/zram0x                             file\t\t1048572\t\t0\t\t-2\n");
         struct ctx *c = ctx_run(root, NULL);
-        assert_int_equal(only_finding(c)->status, STATUS_FAIL);
+        assert_int_equal(ctx_only_finding(c)->status, STATUS_FAIL);
         ctx_free(c);
 }
 
@@ -108,7 +69,7 @@ static void test_proc_swaps_directory_is_error(void **state) {
         remove_path(root, "/proc/swaps");
         fixture_mkdir(root, "/proc/swaps");
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_ERROR);
         assert_string_equal(f->message, "cannot read /proc/swaps: Is a directory");
         ctx_free(c);
@@ -118,7 +79,7 @@ static void test_meminfo_without_memtotal_is_error(void **state) {
         char *root = fixture_copy("swap-none");
         fixture_write(root, "/proc/meminfo", "MemFree:        7333635 kB\nSwapTotal:             0 kB\n");
         struct ctx *c = ctx_run(root, NULL);
-        const struct finding *f = only_finding(c);
+        const struct finding *f = ctx_only_finding(c);
         assert_int_equal(f->status, STATUS_ERROR);
         assert_string_equal(f->message, "cannot read /proc/meminfo: MemTotal is missing or malformed");
         ctx_free(c);
