@@ -29,6 +29,13 @@ static int unit_current(struct host *h, struct report *r, const char *name, stru
         }
         if (asprintf(&path, METRICS_UNIT_DIR "%s", name) < 0)
                 return -ENOMEM;
+        /* A link (an alias, a mask to /dev/null) is the admin's: the fix would not write through it. */
+        struct stat st;
+        if (host_stat(h, path, &st) == 0 && S_ISLNK(st.st_mode)) {
+                k = report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: it is a symlink, "
+                               "which hostfit neither follows nor replaces", path);
+                return k < 0 ? k : -ELOOP;
+        }
         k = host_read_file(h, path, UNIT_MAX, &have, &have_len);
         if (k == -ENOMEM)
                 return k;
