@@ -135,10 +135,19 @@ bench: $(BUILD)/hostfit
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
                docs/hostfit-check.schema.json docs/hostfit-fix.schema.json
-EXAMPLES    := docs/cloud-init.yaml templates/hostfit-check.service templates/hostfit-check.timer
+EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
+# The example service: its template with the default [metrics] path, quoted as
+# hostfit fix metrics-timer writes it (the same bytes, so the check passes on a copy).
+METRICS_PROM := /var/lib/prometheus/node-exporter/hostfit.prom
 
-install: $(BUILD)/hostfit
+$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+		$< > $@.tmp && mv $@.tmp $@
+
+install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
 	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
 	install -D -m 0644 completions/hostfit.bash $(DESTDIR)$(BASHCOMPDIR)/hostfit

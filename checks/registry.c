@@ -6,6 +6,7 @@
 
 extern const struct check check_dev_server;
 extern const struct check check_healthcheck_missing;
+extern const struct check check_metrics_timer;
 extern const struct check check_swap_missing;
 extern const struct check check_tmux_resurrect;
 extern const struct check check_unit_memorymax;
@@ -16,6 +17,7 @@ extern const struct check check_zram_missing;
 const struct check *const checks[] = {
         &check_dev_server,
         &check_healthcheck_missing,
+        &check_metrics_timer,
         &check_swap_missing,
         &check_tmux_resurrect,
         &check_unit_memorymax,

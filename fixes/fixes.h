@@ -9,6 +9,7 @@
 extern const struct fix fix_devserver;
 extern const struct fix fix_healthcheck;
 extern const struct fix fix_memorymax;
+extern const struct fix fix_metrics_timer;
 extern const struct fix fix_swapfile;
 extern const struct fix fix_tmux_resurrect;
 extern const struct fix fix_unit;
@@ -39,3 +40,23 @@ struct tmux_finding {
         bool set_processes;     /* @resurrect-processes is not 'false' yet */
         bool set_restore;       /* @continuum-restore is on */
 };
+
+/* metrics-timer: hostfit-check.service and .timer in /etc/systemd/system, refreshing [metrics] path. */
+#define METRICS_SERVICE "hostfit-check.service"
+#define METRICS_TIMER "hostfit-check.timer"
+#define METRICS_UNIT_DIR "/etc/systemd/system/"
+#define METRICS_TIMER_LINK METRICS_UNIT_DIR "timers.target.wants/" METRICS_TIMER
+#define METRICS_PATH_DEFAULT "/var/lib/prometheus/node-exporter/hostfit.prom"
+
+/* The facts a metrics-timer finding about the units hands to its fix. */
+struct metrics_timer_facts {
+        bool enabled;           /* METRICS_TIMER_LINK exists */
+};
+/* [metrics] path, or the default. */
+const char *metrics_path(const struct host *h);
+/* The directory of PATH (the textfile collector's); -EINVAL when PATH names no file ("/", "/dir/"). */
+int metrics_path_dir(const char *path, char **ret);
+/* The content hostfit writes to METRICS_UNIT_DIR NAME (METRICS_SERVICE or METRICS_TIMER):
+ * the template, overridable, with [metrics] path quoted for systemd. On -EINVAL
+ * *ret_error (the caller's) may say which template or value is wrong. */
+int metrics_timer_render(const struct host *h, const char *name, char **ret, size_t *ret_len, char **ret_error);

@@ -27,6 +27,8 @@ static const struct key {
         { "hostfit", "profile", KEY_PROFILE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "dev-server", "allow", KEY_STRING },
+        { "metrics", "path",  KEY_PATH },
+        { "metrics", "timer", KEY_BOOL },
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "unit-memorymax", "max",           KEY_STRING },

@@ -38,6 +38,8 @@ LIST
         check "PREFIX=$prefix: data files are 0644" \
                 sh -c "! find '$d$prefix/share' -type f ! -perm 0644 | grep -q ."
         check "PREFIX=$prefix: the man page is docs/hostfit.8" cmp -s docs/hostfit.8 "$d$prefix/share/man/man8/hostfit.8"
+        check "PREFIX=$prefix: the example service is a unit, its placeholders filled" \
+                sh -c "! grep -q '{{' '$d$prefix/share/doc/hostfit/examples/hostfit-check.service'"
         check "PREFIX=$prefix: the bash completion is completions/hostfit.bash" \
                 cmp -s completions/hostfit.bash "$d$prefix/share/bash-completion/completions/hostfit"
 

@@ -18,7 +18,6 @@ check() { _desc=$1; shift; if "$@"; then ok "$_desc"; else bad "$_desc"; fi; }
 skip() { echo "skip: $PKG_NAME: $*"; echo "$PKG_NAME: 0 passed, 0 failed"; exit 0; }
 need() { for _t in "$@"; do command -v "$_t" >/dev/null 2>&1 || skip "$_t not installed (see tests/pkg/packages)"; done; }
 need_hostfit() { [ -x "$HOSTFIT" ] || skip "no hostfit binary at $HOSTFIT (run make)"; }
-# Skip when `hostfit check` does not offer FORMAT yet.
 finish() {
         echo "$PKG_NAME: $PKG_PASS passed, $PKG_FAIL failed"
         [ "$PKG_FAIL" -eq 0 ]

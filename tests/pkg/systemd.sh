@@ -1,16 +1,35 @@
 #!/bin/sh
-# templates/hostfit-check.{service,timer}: systemd-analyze verify accepts them,
-# and the service's own command line produces a metrics file promtool accepts.
+# hostfit-check.{service,timer} as hostfit fix metrics-timer writes them: systemd-analyze
+# verify accepts them, the example make install ships is the same bytes, and the
+# service's own command line produces a metrics file promtool accepts.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
-need systemd-analyze
+need systemd-analyze make
 need_hostfit
-SVC=templates/hostfit-check.service TMR=templates/hostfit-check.timer
 PROM=/var/lib/prometheus/node-exporter/hostfit.prom
+
+# The units, written by the fix under a root that opted in.
+fixroot=$PKG_TMP/fixroot; mkdir -p "$fixroot/etc/hostfit" "$fixroot$(dirname "$PROM")"
+printf '[metrics]\ntimer = yes\n' > "$fixroot/etc/hostfit/hostfit.conf"
+"$HOSTFIT" fix --yes metrics-timer --root "$fixroot" > "$PKG_TMP/fix.log" 2>&1; st=$?
+[ "$st" -eq 0 ] || cat "$PKG_TMP/fix.log"
+check "hostfit fix metrics-timer --root writes the units ($st)" [ "$st" -eq 0 ]
+SVC=$fixroot/etc/systemd/system/hostfit-check.service TMR=$fixroot/etc/systemd/system/hostfit-check.timer
 
 exec_start=$(sed -n 's/^ExecStart=//p' "$SVC")
 check "service runs hostfit check --format prometheus --output $PROM" \
-        [ "$exec_start" = "/usr/sbin/hostfit check --quiet --format prometheus --output $PROM" ]
+        [ "$exec_start" = "/usr/sbin/hostfit check --quiet --format prometheus --output \"$PROM\"" ]
+check "service may write the textfile directory" grep -qx "ReadWritePaths=-\"$(dirname "$PROM")\"" "$SVC"
 check "timer starts the service (same name) and is wanted by timers.target" grep -qx 'WantedBy=timers.target' "$TMR"
+build=$(dirname "${HOSTFIT#"$PWD"/}")
+make -s BUILD="$build" "$build/examples/hostfit-check.service" > /dev/null 2>&1
+check "the example service make install ships is what the fix writes" cmp -s "$build/examples/hostfit-check.service" "$SVC"
+check "the example timer is what the fix writes" cmp -s templates/hostfit-check.timer "$TMR"
+# Off the running system the fix defers the enable: make the link systemctl enable makes.
+mkdir -p "$fixroot/etc/systemd/system/timers.target.wants"
+ln -s ../hostfit-check.timer "$fixroot/etc/systemd/system/timers.target.wants/hostfit-check.timer"
+"$HOSTFIT" check metrics-timer --root "$fixroot" > "$PKG_TMP/check.log" 2>&1; st=$?
+[ "$st" -eq 0 ] || cat "$PKG_TMP/check.log"
+check "hostfit check metrics-timer passes once the timer is enabled ($st)" [ "$st" -eq 0 ]
 
 # verify needs the ExecStart binary and the Documentation= man page to exist:
 # point the one at the binary under test, the other at docs/hostfit.8.
@@ -32,7 +51,7 @@ check "systemd-analyze verify reports a broken copy" [ -n "$out" ]
 if "$HOSTFIT" check --help 2>&1 | grep -q prometheus; then
         root=$(report_root)
         mkdir -p "$PKG_TMP/textfile"
-        set -- $(printf '%s\n' "$exec_start" | sed "s|^/usr/sbin/hostfit ||; s|$PROM|$PKG_TMP/textfile/hostfit.prom|")
+        set -- $(printf '%s\n' "$exec_start" | sed "s|^/usr/sbin/hostfit ||; s|\"$PROM\"|$PKG_TMP/textfile/hostfit.prom|")
         "$HOSTFIT" "$@" --root "$root"; st=$?
         check "the ExecStart command exits within SuccessExitStatus ($st)" [ "$st" -le 2 ]
         check "the ExecStart command wrote the metrics file" [ -s "$PKG_TMP/textfile/hostfit.prom" ]
