@@ -102,12 +102,11 @@ run: deps
 # Every layer: unit (cmocka, fixture roots), CLI, live (root; skips otherwise),
 # the same unit and CLI tests under ASan+UBSan, the packaging and consumer tests,
 # and the system tests on a real systemd. Each prints "N passed, N failed".
+# Every layer runs even when one before it failed; the status says if any did.
 test: test-deps
-	$(MAKE) test-unit test-cli
-	$(MAKE) test-live
-	$(MAKE) test-san
-	$(MAKE) test-pkg
-	$(MAKE) test-system
+	@st=0; for t in test-unit test-cli test-live test-san test-pkg test-system; do \
+		$(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; st=1; }; \
+	done; exit $$st
 
 test-unit: $(TEST_BIN)
 	@sh tests/run-unit.sh $(TEST_BIN)
