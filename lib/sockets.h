@@ -1,5 +1,5 @@
-/* Listening sockets: ROOT/proc/net/{tcp,tcp6,udp,udp6} and their owners through
- * the "socket:[INODE]" links in ROOT/proc/PID/fd. Read once a run, kept with the host. */
+/* Listening sockets: ROOT/proc/net/{tcp,tcp6,udp,udp6} (sock_diag on the running system)
+ * and their owners through the "socket:[INODE]" links in ROOT/proc/PID/fd. Read once a run, kept with the host. */
 #pragma once
 
 #include <stdbool.h>
@@ -41,3 +41,6 @@ uint16_t sockets_tcp_port(const struct socket_table *t, pid_t pid);
 int socket_format(const struct listen_socket *s, struct strbuf *out);
 /* Parse one proc/net file's text (for tests and host_sockets); appends to T. */
 int sockets_parse(struct socket_table *t, const char *text, bool udp, bool v6);
+/* The same rows from the running system's NETLINK_SOCK_DIAG (host_sockets uses it when the
+ * root is "/"); appends to T, or nothing and -errno when netlink is refused. */
+int sockets_read_diag(struct socket_table *t, bool udp, bool v6);
