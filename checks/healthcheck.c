@@ -83,14 +83,15 @@ static int healthcheck_run(struct host *h, struct report *r) {
         for (size_t i = 0; i < t->n; i++) {
                 const struct proc *p = &t->procs[i];
                 _cleanup_free_ char *unit = NULL;
-                uint16_t port = sockets_tcp_port(st, p->pid);
-                if (!port || !proc_in_service(p) || (p->cgroup && strstr(p->cgroup, "/user@")) ||
+                if (!proc_in_service(p) || (p->cgroup && strstr(p->cgroup, "/user@")) ||
                     proc_cgroup_unit(p, &unit) < 0 || strncmp(unit, "hostfit-health@", 15) == 0)
                         continue;
                 bool dup = false;
                 for (size_t j = 0; j < n_seen && !dup; j++)
                         dup = strcmp(seen[j], unit) == 0;
-                if (dup)
+                /* The port last: it reads the process's fds, and a judged unit needs no more. */
+                uint16_t port = dup ? 0 : sockets_tcp_port(st, p->pid);
+                if (!port)
                         continue;
                 char **nv = realloc(seen, (n_seen + 2) * sizeof(char *));
                 if (!nv)

@@ -73,6 +73,7 @@ static bool system_daemon(const struct proc *p) {
                strncmp(p->comm, "systemd", 7) == 0;
 }
 
+/* The sockets last: asking reads the process's fds. */
 static bool is_candidate(const struct socket_table *st, const struct proc *p) {
         if (p->kthread || p->pid <= 1 || p->ppid == 2 || proc_in_service(p) || system_daemon(p))
                 return false;
@@ -288,14 +289,13 @@ static int unmanaged_service_run(struct host *h, struct report *r) {
         unsigned found = 0;
         for (size_t i = 0; i < t->n; i++) {
                 const struct proc *p = &t->procs[i];
-                if (!is_candidate(st, p) || is_self(h, t, p))
+                /* Young processes first: the candidate tests may read fds. */
+                double age = host_proc_age(h, p);
+                if (age < (double) min_age || !is_candidate(st, p) || is_self(h, t, p))
                         continue;
                 const struct proc *parent = proc_table_find(t, p->ppid);
                 if (parent && is_candidate(st, parent))
                         continue;       /* a worker of a server already reported */
-                double age = host_proc_age(h, p);
-                if (age < (double) min_age)
-                        continue;
                 k = report_one(h, r, t, st, p, age);
                 if (k < 0)
                         return k;

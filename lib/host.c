@@ -347,25 +347,22 @@ int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags)
         return host_open_file(h, path, flags);
 }
 
+/* One read: the per-process files are single records (stat, cgroup, oom_score_adj are
+ * one seq_file show, cmdline one copy of the argument area), which the kernel returns
+ * whole when they fit, and cut at SIZE - 1 bytes when they don't, as a loop would. */
 static int read_small(int dirfd, const char *name, char *buf, size_t size, size_t *ret_len) {
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        size_t len = 0;
-        while (len < size - 1) {
-                ssize_t n = read(fd, buf + len, size - 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
+        ssize_t n;
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
         if (ret_len)
-                *ret_len = len;
+                *ret_len = (size_t) n;
         return 0;
 }
 

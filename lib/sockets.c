@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -16,12 +18,33 @@
 
 #define NET_FILE_MAX (16U << 20)
 
+/* Who holds which listening socket, found per process on the first question about it:
+ * a process's answer depends on its own fds alone, so the checks pay only for the
+ * processes they ask about (they ask last, after their cheap filters). */
+struct socket_owners {
+        struct host *host;
+        const struct proc_table *procs;
+        int proc_fd;                    /* ROOT/proc, or -errno */
+        struct pid_owners {
+                uint32_t first, count;  /* its range of socket[] */
+                bool scanned;
+        } *of;                          /* parallel to procs->procs */
+        size_t *socket;                 /* indexes into the table's sockets */
+        size_t n, alloc;
+};
+
 static void socket_table_free(void *p) {
         struct socket_table *t = p;
         if (!t)
                 return;
         free(t->sockets);
-        free(t->owners);
+        if (t->owners) {
+                if (t->owners->proc_fd >= 0)
+                        close(t->owners->proc_fd);
+                free(t->owners->of);
+                free(t->owners->socket);
+                free(t->owners);
+        }
         free(t);
 }
 
@@ -101,46 +124,81 @@ static int cmp_inode(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static int add_owner(struct socket_table *t, pid_t pid, size_t idx) {
-        for (size_t i = t->n_owners; i > 0 && t->owners[i - 1].pid == pid; i--)
-                if (t->owners[i - 1].socket == idx)
+static int add_owner(struct socket_owners *o, const struct pid_owners *po, size_t idx) {
+        for (size_t i = po->first; i < o->n; i++)
+                if (o->socket[i] == idx)
                         return 0;       /* the same socket through two fds */
-        struct socket_owner *n = realloc(t->owners, (t->n_owners + 1) * sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        t->owners = n;
-        n[t->n_owners++] = (struct socket_owner) { pid, idx };
+        if (o->n == o->alloc) {
+                size_t na = o->alloc ? o->alloc * 2 : 16;
+                size_t *n = na <= UINT32_MAX ? reallocarray(o->socket, na, sizeof(*n)) : NULL;
+                if (!n)
+                        return -ENOMEM;
+                o->socket = n;
+                o->alloc = na;
+        }
+        o->socket[o->n++] = idx;
         return 0;
 }
 
-/* The fds of PID that are listening sockets. A process gone, or fds we may not read, add nothing. */
-static int scan_fds(struct host *h, struct socket_table *t, pid_t pid) {
-        int fd = host_proc_open(h, pid, "fd", O_RDONLY | O_DIRECTORY);
+/* "socket:[INODE]" → INODE; 0 for any other link. */
+static uint64_t socket_inode(const char *link, size_t len) {
+        static const char prefix[] = "socket:[";
+        uint64_t inode = 0;
+        if (len < sizeof(prefix) + 1 || memcmp(link, prefix, sizeof(prefix) - 1) != 0 || link[len - 1] != ']')
+                return 0;
+        for (size_t i = sizeof(prefix) - 1; i < len - 1; i++) {
+                if (link[i] < '0' || link[i] > '9' || inode > (UINT64_MAX - 9) / 10)
+                        return 0;
+                inode = inode * 10 + (uint64_t) (link[i] - '0');
+        }
+        return inode;
+}
+
+/* PID's fd directory, relative to ROOT/proc; no symlink on the way (a /proc in an image may hold one). */
+static int open_fd_dir(struct host *h, int proc_fd, pid_t pid) {
+        char rel[32];
+        snprintf(rel, sizeof(rel), "%d/fd", (int) pid);
+        struct open_how how = {
+                .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = proc_fd >= 0 ? syscall(SYS_openat2, proc_fd, rel, &how, sizeof(how)) : -1;
+        if (fd >= 0)
+                return (int) fd;
+        if (proc_fd >= 0 && errno != ENOSYS)
+                return -errno;
+        return host_proc_open(h, pid, "fd", O_RDONLY | O_DIRECTORY);
+}
+
+/* The fds of PID that are listening sockets. A process gone, or fds we may not read, add nothing.
+ * getdents64 straight into a buffer (no DIR, no fstat) and readlinkat only for fd entries. */
+static int scan_fds(const struct socket_table *t, struct pid_owners *po, pid_t pid) {
+        struct socket_owners *o = t->owners;
+        _cleanup_close_ int fd = open_fd_dir(o->host, o->proc_fd, pid);
         if (fd < 0)
                 return 0;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return 0;
+        for (;;) {
+                char buf[16384] __attribute__((aligned(8)));
+                long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+                if (n <= 0)
+                        return 0;
+                for (long off = 0; off < n; ) {
+                        const struct dirent64 *e = (const struct dirent64 *) (buf + off);
+                        char link[64];
+                        off += e->d_reclen;
+                        if (e->d_name[0] == '.')
+                                continue;
+                        ssize_t l = readlinkat(fd, e->d_name, link, sizeof(link));
+                        uint64_t inode = l > 0 ? socket_inode(link, (size_t) l) : 0;
+                        if (!inode)
+                                continue;
+                        struct listen_socket key = { .inode = inode };
+                        const struct listen_socket *s = bsearch(&key, t->sockets, t->n, sizeof(key), cmp_inode);
+                        int r = s ? add_owner(o, po, (size_t) (s - t->sockets)) : 0;
+                        if (r < 0)
+                                return r;
+                }
         }
-        int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d)); ) {
-                char buf[64];
-                ssize_t n = readlinkat(dirfd(d), e->d_name, buf, sizeof(buf) - 1);
-                if (n < 9)
-                        continue;
-                buf[n] = 0;
-                uint64_t inode;
-                char close_br;
-                if (sscanf(buf, "socket:[%" SCNu64 "%c", &inode, &close_br) != 2 || close_br != ']')
-                        continue;
-                struct listen_socket key = { .inode = inode };
-                const struct listen_socket *s = bsearch(&key, t->sockets, t->n, sizeof(key), cmp_inode);
-                if (s)
-                        r = add_owner(t, pid, (size_t) (s - t->sockets));
-        }
-        closedir(d);
-        return r;
 }
 
 static int read_net(struct host *h, struct socket_table *t) {
@@ -150,7 +208,14 @@ static int read_net(struct host *h, struct socket_table *t) {
         };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *text = NULL;
-                int r = host_read_file(h, files[i].path, NET_FILE_MAX, &text, NULL);
+                /* The running system: the same rows from sock_diag, without the walk of
+                 * every connection; the file when netlink is refused (no sock_diag). */
+                int r = host_is_live(h) ? sockets_read_diag(t, files[i].udp, files[i].v6) : -ENOTSUP;
+                if (r == -ENOMEM)
+                        return r;
+                if (r == 0)
+                        continue;
+                r = host_read_file(h, files[i].path, NET_FILE_MAX, &text, NULL);
                 if (r == -ENOENT)
                         continue;       /* no IPv6, or a root without proc/net */
                 if (r == -ENOMEM)
@@ -176,10 +241,13 @@ static int sockets_build(struct host *h, struct socket_table *t) {
                 t->error = r;
                 return 0;
         }
-        for (size_t i = 0; i < pt->n && r == 0; i++)
-                if (!pt->procs[i].kthread)
-                        r = scan_fds(h, t, pt->procs[i].pid);
-        return r;
+        t->owners = calloc(1, sizeof(*t->owners));
+        if (!t->owners)
+                return -ENOMEM;
+        *t->owners = (struct socket_owners) { .host = h, .procs = pt };
+        t->owners->of = calloc(pt->n ? pt->n : 1, sizeof(*t->owners->of));
+        t->owners->proc_fd = host_open_file(h, "/proc", O_PATH | O_DIRECTORY);
+        return t->owners->of ? 0 : -ENOMEM;
 }
 
 int host_sockets(struct host *h, const struct socket_table **ret) {
@@ -201,21 +269,40 @@ int host_sockets(struct host *h, const struct socket_table **ret) {
         return 0;
 }
 
+/* The owners entry of PID, its fds scanned on the first question; NULL for a pid not in
+ * the process table, or when the scan ran out of memory (then: no sockets). */
+static const struct pid_owners *owners_of(const struct socket_table *t, pid_t pid) {
+        struct socket_owners *o = t->owners;
+        const struct proc *p = o ? proc_table_find(o->procs, pid) : NULL;
+        if (!p)
+                return NULL;
+        struct pid_owners *po = &o->of[p - o->procs->procs];
+        if (po->scanned)
+                return po;
+        po->scanned = true;
+        po->first = (uint32_t) o->n;
+        /* Kernel threads hold no files; a zombie's fd directory is empty. */
+        if (!p->kthread && p->state != 'Z' && scan_fds(t, po, pid) < 0)
+                o->n = po->first;
+        po->count = (uint32_t) (o->n - po->first);
+        return po;
+}
+
 size_t sockets_of_pid(const struct socket_table *t, pid_t pid, const struct listen_socket **out, size_t max) {
-        size_t n = 0;
-        for (size_t i = 0; i < t->n_owners; i++)
-                if (t->owners[i].pid == pid) {
-                        if (n < max)
-                                out[n] = &t->sockets[t->owners[i].socket];
-                        n++;
-                }
+        const struct pid_owners *po = owners_of(t, pid);
+        size_t n = po ? po->count : 0;
+        for (size_t i = 0; i < n && i < max; i++)
+                out[i] = &t->sockets[t->owners->socket[po->first + i]];
         return n;
 }
 
 uint16_t sockets_tcp_port(const struct socket_table *t, pid_t pid) {
-        for (size_t i = 0; i < t->n_owners; i++)
-                if (t->owners[i].pid == pid && !t->sockets[t->owners[i].socket].udp)
-                        return t->sockets[t->owners[i].socket].port;
+        const struct pid_owners *po = owners_of(t, pid);
+        for (size_t i = 0; po && i < po->count; i++) {
+                const struct listen_socket *s = &t->sockets[t->owners->socket[po->first + i]];
+                if (!s->udp)
+                        return s->port;
+        }
         return 0;
 }
 

@@ -1,5 +1,5 @@
-/* `make bench`: hostfit check against the bare /proc loop, with N extra processes.
- * Prints median wall times, their ratio, and hostfit's peak RSS, all from one run. */
+/* `make bench`: hostfit check, and each check alone, against the bare /proc loop,
+ * with N extra processes. Prints median wall times, ratios and peak RSS, all from one run. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,14 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define MAX_CMDS 32
+
+struct cmd {
+        char *argv[4];
+        double *t;
+        long maxrss;    /* KiB */
+};
 
 static double now(void) {
         struct timespec ts;
@@ -34,7 +42,8 @@ static double run(char *const argv[], long *ret_maxrss) {
         }
         double t = now() - t0;
         if (!WIFEXITED(st) || WEXITSTATUS(st) > 2) {
-                fprintf(stderr, "bench: %s exited with %d\n", argv[0], WEXITSTATUS(st));
+                fprintf(stderr, "bench: %s %s exited with %d\n", argv[0], argv[1] ? argv[1] : "",
+                        WEXITSTATUS(st));
                 exit(1);
         }
         if (ret_maxrss)
@@ -47,12 +56,25 @@ static int cmp(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-int main(int argc, char **argv) {
-        if (argc != 5) {
-                fprintf(stderr, "usage: bench N-PROCS RUNS BARELOOP HOSTFIT\n");
-                return 2;
+/* The check IDs, from the first column of `hostfit list`. */
+static size_t list_checks(const char *hostfit, char ids[][64], size_t max) {
+        char line[512], *cmdline;
+        size_t n = 0;
+        if (asprintf(&cmdline, "'%s' list", hostfit) < 0)
+                return 0;
+        FILE *f = popen(cmdline, "r");
+        free(cmdline);
+        while (f && n < max && fgets(line, sizeof(line), f))
+                if (sscanf(line, "%63s", ids[n]) == 1)
+                        n++;
+        if (!f || pclose(f) != 0) {
+                fprintf(stderr, "bench: %s list failed\n", hostfit);
+                exit(1);
         }
-        int nprocs = atoi(argv[1]), runs = atoi(argv[2]);
+        return n;
+}
+
+static void spawn(int nprocs) {
         for (int i = 0; i < nprocs; i++) {
                 pid_t pid = fork();
                 if (pid == 0) {
@@ -62,27 +84,59 @@ int main(int argc, char **argv) {
                 }
                 if (pid < 0) {
                         perror("fork");
-                        return 1;
+                        exit(1);
                 }
         }
-        char *bare[] = { argv[3], NULL };
-        char *check[] = { argv[4], "check", NULL };
-        double *tb = calloc((size_t) runs, sizeof(double)), *th = calloc((size_t) runs, sizeof(double));
-        long rss = 0, maxrss = 0, bare_rss = 0;
-        run(bare, NULL), run(check, NULL);      /* warm the caches */
-        for (int i = 0; i < runs; i++) {
-                tb[i] = run(bare, &bare_rss);
-                th[i] = run(check, &rss);
-                if (rss > maxrss)
-                        maxrss = rss;
+}
+
+static double median(struct cmd *c, int runs) {
+        qsort(c->t, (size_t) runs, sizeof(double), cmp);
+        return c->t[runs / 2];
+}
+
+int main(int argc, char **argv) {
+        static char ids[MAX_CMDS][64];
+        static struct cmd cmds[MAX_CMDS + 2];
+        if (argc != 5) {
+                fprintf(stderr, "usage: bench N-PROCS RUNS BARELOOP HOSTFIT\n");
+                return 2;
         }
-        qsort(tb, (size_t) runs, sizeof(double), cmp);
-        qsort(th, (size_t) runs, sizeof(double), cmp);
-        double mb = tb[runs / 2], mh = th[runs / 2];
-        printf("processes: %d extra, runs: %d\n", nprocs, runs);
-        printf("bare /proc loop:  median %.1f ms, peak RSS %ld KiB\n", mb * 1e3, bare_rss);
-        printf("hostfit check:    median %.1f ms, peak RSS %ld KiB\n", mh * 1e3, maxrss);
-        printf("ratio: %.2f (target <= 1.30)\n", mh / mb);
+        int nprocs = atoi(argv[1]), runs = atoi(argv[2]);
+        if (runs < 1)
+                runs = 1;
+        size_t n_ids = list_checks(argv[4], ids, MAX_CMDS), n = 0;
+        cmds[n++] = (struct cmd) { .argv = { argv[3], NULL } };
+        cmds[n++] = (struct cmd) { .argv = { argv[4], "check", NULL } };
+        for (size_t i = 0; i < n_ids; i++)
+                cmds[n++] = (struct cmd) { .argv = { argv[4], "check", ids[i], NULL } };
+        for (size_t i = 0; i < n; i++)
+                if (!(cmds[i].t = calloc((size_t) runs, sizeof(double))))
+                        return 1;
+        spawn(nprocs);
+        for (size_t i = 0; i < n; i++)
+                run(cmds[i].argv, NULL);        /* warm the caches */
+        /* Interleaved, so a slow spell of the machine hits every command alike. */
+        for (int r = 0; r < runs; r++)
+                for (size_t i = 0; i < n; i++) {
+                        long rss = 0;
+                        cmds[i].t[r] = run(cmds[i].argv, &rss);
+                        if (rss > cmds[i].maxrss)
+                                cmds[i].maxrss = rss;
+                }
+        double bare = median(&cmds[0], runs);
+        printf("processes: %d extra, runs: %d (median wall time, ratio to the bare loop, peak RSS)\n",
+               nprocs, runs);
+        for (size_t i = 0; i < n; i++) {
+                double m = i ? median(&cmds[i], runs) : bare;
+                char name[96];
+                if (i == 0)
+                        snprintf(name, sizeof(name), "bare /proc loop");
+                else
+                        snprintf(name, sizeof(name), "check%s%s", cmds[i].argv[2] ? " " : "",
+                                 cmds[i].argv[2] ? cmds[i].argv[2] : "");
+                printf("  %-34s %7.1f ms  %5.2fx  %6ld KiB\n", name, m * 1e3, m / bare, cmds[i].maxrss);
+        }
+        printf("ratio of a full check: %.2f (target <= 1.30)\n", median(&cmds[1], runs) / bare);
         signal(SIGTERM, SIG_IGN);
         kill(0, SIGTERM);
         while (wait(NULL) > 0)

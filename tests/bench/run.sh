@@ -1,5 +1,6 @@
 #!/bin/sh
-# make bench: build the baseline and the runner, then measure with 2000 extra processes.
+# make bench: build the baseline and the runner, then measure hostfit check and each
+# check alone with BENCH_PROCS (2000) extra processes, BENCH_RUNS (21) runs each.
 set -eu
 b=${BUILD:-build}/bench
 mkdir -p "$b"

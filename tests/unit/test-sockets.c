@@ -6,9 +6,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "fixture-proc.h"
 #include "host.h"
 #include "sockets.h"
@@ -133,12 +138,174 @@ static void test_no_proc_net_is_empty(void **state) {
         fixture_remove(root);
 }
 
+static void test_fd_dir_unreadable_or_a_symlink_gives_no_owner(void **state) {
+        char *root = make_root();
+        char *cmd;
+        /* 4242's fd is a file where the directory is expected; 4300's is a link to 4242's,
+         * which /proc never shows: neither is followed nor fatal. */
+        assert_true(asprintf(&cmd, "rm -rf '%s/proc/4242/fd' '%s/proc/4300/fd' && : > '%s/proc/4242/fd' && "
+                             "ln -s ../1/fd '%s/proc/4300/fd'", root, root, root, root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        struct host *h = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        const struct socket_table *t;
+        assert_int_equal(host_sockets(h, &t), 0);
+        assert_int_equal(t->error, 0);
+        assert_int_equal(sockets_of_pid(t, 4242, NULL, 0), 0);
+        assert_int_equal(sockets_of_pid(t, 4300, NULL, 0), 0);
+        assert_int_equal(sockets_tcp_port(t, 1), 2024);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_zombie_fds_not_read(void **state) {
+        char *root = make_root();
+        /* A zombie's stat says Z; its fd directory is empty in the kernel, here it is not. */
+        struct fproc z = { .pid = 4400, .ppid = 1, .comm = "defunct", .argv = { NULL },
+                           .cgroup = "/user.slice/session-3.scope", .start = 100, .state = 'Z' };
+        fproc_write(root, &z);
+        fproc_socket(root, 4400, 3, 241043);
+        struct host *h = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        const struct socket_table *t;
+        assert_int_equal(host_sockets(h, &t), 0);
+        assert_int_equal(sockets_of_pid(t, 4400, NULL, 0), 0);
+        assert_int_equal(sockets_tcp_port(t, 4242), 8765);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static int listener(int family, int type, const char *addr, uint16_t *ret_port, uint64_t *ret_inode) {
+        struct sockaddr_storage ss = { 0 };
+        socklen_t len;
+        if (family == AF_INET) {
+                struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+                a->sin_family = AF_INET;
+                inet_pton(AF_INET, addr, &a->sin_addr);
+                len = sizeof(*a);
+        } else {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+                a->sin6_family = AF_INET6;
+                inet_pton(AF_INET6, addr, &a->sin6_addr);
+                len = sizeof(*a);
+        }
+        int fd = socket(family, type | SOCK_CLOEXEC, 0);
+        struct stat st;
+        if (fd < 0 || bind(fd, (struct sockaddr *) &ss, len) < 0 || (type == SOCK_STREAM && listen(fd, 4) < 0) ||
+            getsockname(fd, (struct sockaddr *) &ss, &len) < 0 || fstat(fd, &st) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        *ret_port = ntohs(family == AF_INET ? ((struct sockaddr_in *) &ss)->sin_port :
+                                              ((struct sockaddr_in6 *) &ss)->sin6_port);
+        *ret_inode = st.st_ino;
+        return fd;
+}
+
+static const struct listen_socket *by_inode(const struct socket_table *t, uint64_t inode) {
+        for (size_t i = 0; i < t->n; i++)
+                if (t->sockets[i].inode == inode)
+                        return &t->sockets[i];
+        return NULL;
+}
+
+/* sock_diag and /proc/net agree on this machine, field by field, for our own sockets and
+ * for every socket both saw. */
+static void test_live_sock_diag_matches_proc_net(void **state) {
+        static const struct { const char *path; int family, type; const char *addr; bool udp, v6; } c[] = {
+                { "/proc/net/tcp", AF_INET, SOCK_STREAM, "127.0.0.1", false, false },
+                { "/proc/net/tcp6", AF_INET6, SOCK_STREAM, "::1", false, true },
+                { "/proc/net/udp", AF_INET, SOCK_DGRAM, "127.0.0.1", true, false },
+                { "/proc/net/udp6", AF_INET6, SOCK_DGRAM, "::1", true, true },
+        };
+        struct host *h = NULL;
+        assert_int_equal(host_open("/", &h), 0);
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                uint16_t port;
+                uint64_t inode;
+                int fd = listener(c[i].family, c[i].type, c[i].addr, &port, &inode);
+                if (fd < 0 && c[i].v6)
+                        continue;       /* no IPv6 here */
+                assert_true(fd >= 0);
+                struct socket_table nl = { 0 }, file = { 0 };
+                char *text = NULL;
+                assert_int_equal(sockets_read_diag(&nl, c[i].udp, c[i].v6), 0);
+                assert_int_equal(host_read_file(h, c[i].path, 16 << 20, &text, NULL), 0);
+                assert_int_equal(sockets_parse(&file, text, c[i].udp, c[i].v6), 0);
+                const struct listen_socket *a = by_inode(&nl, inode), *b = by_inode(&file, inode);
+                assert_non_null(a);
+                assert_non_null(b);
+                assert_int_equal(a->port, port);
+                assert_int_equal(a->uid, geteuid());
+                for (size_t j = 0; j < nl.n; j++) {
+                        const struct listen_socket *f = by_inode(&file, nl.sockets[j].inode);
+                        if (!f)
+                                continue;
+                        assert_int_equal(f->udp, nl.sockets[j].udp);
+                        assert_int_equal(f->family, nl.sockets[j].family);
+                        assert_memory_equal(f->addr, nl.sockets[j].addr, sizeof(f->addr));
+                        assert_int_equal(f->port, nl.sockets[j].port);
+                        assert_int_equal(f->uid, nl.sockets[j].uid);
+                }
+                free(text);
+                free(nl.sockets);
+                free(file.sockets);
+                close(fd);
+        }
+        host_free(h);
+}
+
+/* A connected udp socket is a client: neither source lists it. */
+static void test_live_connected_udp_not_listed(void **state) {
+        uint16_t port, port2;
+        uint64_t inode, inode2;
+        int srv = listener(AF_INET, SOCK_DGRAM, "127.0.0.1", &port, &inode);
+        int cli = listener(AF_INET, SOCK_DGRAM, "127.0.0.1", &port2, &inode2);
+        assert_true(srv >= 0 && cli >= 0);
+        struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+        assert_int_equal(connect(cli, (struct sockaddr *) &to, sizeof(to)), 0);
+        struct socket_table nl = { 0 };
+        assert_int_equal(sockets_read_diag(&nl, true, false), 0);
+        assert_non_null(by_inode(&nl, inode));
+        assert_null(by_inode(&nl, inode2));
+        free(nl.sockets);
+        close(srv);
+        close(cli);
+}
+
+/* The running system end to end: this process is found as the owner of its listener. */
+static void test_live_own_listener_owned_by_this_process(void **state) {
+        uint16_t port;
+        uint64_t inode;
+        int fd = listener(AF_INET, SOCK_STREAM, "127.0.0.1", &port, &inode);
+        assert_true(fd >= 0);
+        struct host *h = NULL;
+        assert_int_equal(host_open("/", &h), 0);
+        const struct socket_table *t;
+        assert_int_equal(host_sockets(h, &t), 0);
+        const struct listen_socket *s[16];
+        size_t n = sockets_of_pid(t, getpid(), s, 16);
+        assert_int_equal(n, 1);
+        assert_int_equal(s[0]->inode, inode);
+        assert_int_equal(sockets_tcp_port(t, getpid()), port);
+        host_free(h);
+        close(fd);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_listeners_parsed_and_owned),
                 cmocka_unit_test(test_process_gone_mid_scan_is_skipped),
                 cmocka_unit_test(test_malformed_rows_flagged_not_fatal),
                 cmocka_unit_test(test_no_proc_net_is_empty),
+                cmocka_unit_test(test_fd_dir_unreadable_or_a_symlink_gives_no_owner),
+                cmocka_unit_test(test_zombie_fds_not_read),
+                cmocka_unit_test(test_live_sock_diag_matches_proc_net),
+                cmocka_unit_test(test_live_connected_udp_not_listed),
+                cmocka_unit_test(test_live_own_listener_owned_by_this_process),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
