@@ -64,7 +64,14 @@ static int teardown(void **state) {
         struct env *e = *state;
         plan_free(e->plan);
         host_free(e->host);
-        if (e->root)
+        /* fixture_remove() only removes roots under /tmp; the tmpfs one is ours to remove. */
+        if (e->root && strncmp(e->root, "/dev/shm/hostfit-root.", 22) == 0) {
+                char *cmd;
+                assert_true(asprintf(&cmd, "rm -rf '%s'", e->root) > 0);
+                assert_int_equal(system(cmd), 0);
+                free(cmd);
+                free(e->root);
+        } else if (e->root)
                 fixture_remove(e->root);
         free(e);
         return 0;
@@ -296,6 +303,55 @@ static void test_no_temp_left_after_write_failure(void **state) {
         free(before);
         free(after);
         free(big);
+}
+
+/* The name of a ".#" file in ROOT/etc, or NULL. */
+static char *find_temp(const char *root) {
+        char *dir = path_in(root, "/etc");
+        DIR *d = opendir(dir);
+        char *found = NULL;
+        for (struct dirent *de; d && (de = readdir(d)); )
+                if (strncmp(de->d_name, ".#", 2) == 0)
+                        found = strdup(de->d_name);
+        if (d)
+                closedir(d);
+        free(dir);
+        return found;
+}
+
+static void test_sigterm_removes_temp_in_flight(void **state) {
+        struct env *e = *state;
+        size_t len = 256u << 20;
+        char *big = malloc(len);
+        assert_non_null(big);
+        memset(big, 'x', len);
+        assert_int_equal(plan_add_write(e->plan, "x", "/etc/big.conf", big, len, 0644), 1);
+        free(big);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(plan_apply(e->plan, e->host, NULL, NULL) == 0 ? 0 : 1);
+        char *tmp = NULL;
+        int st;
+        /* Wait for the temp file to appear, then interrupt the write. */
+        while (!(tmp = find_temp(e->root)) && waitpid(pid, &st, WNOHANG) == 0)
+                usleep(1000);
+        if (!tmp) {
+                waitpid(pid, &st, 0);
+                skip();         /* the write finished before it could be caught */
+        }
+        kill(pid, SIGTERM);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (WIFEXITED(st)) {
+                free(tmp);
+                skip();         /* it had already renamed the file */
+        }
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGTERM);
+        char *left = find_temp(e->root);
+        assert_null(left);
+        assert_false(fixture_exists(e->root, "/etc/big.conf"));
+        free(tmp);
 }
 
 static void test_second_plan_after_apply_is_empty(void **state) {
@@ -746,6 +802,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stale_when_new_file_appeared_after_planning, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_stops_plan_and_rerun_completes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_temp_left_after_write_failure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sigterm_removes_temp_in_flight, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_second_plan_after_apply_is_empty, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_render_then_nothing_applied_writes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_deferred_and_manual_are_logged_not_run, setup, teardown),
