@@ -369,7 +369,7 @@ static bool path_is_normal(const char *path) {
 }
 
 /* The target of the symlink PATH under the root: -EINVAL when it is not a symlink. */
-static int host_readlink(struct host *h, const char *path, char **ret) {
+static int read_link_in_root(struct host *h, const char *path, char **ret) {
         const char *slash = strrchr(path, '/');
         _cleanup_free_ char *dir = strndup(path, (size_t) (slash - path));
         char buf[PATH_MAX];
@@ -405,7 +405,7 @@ static int symlink_state(struct plan *p, const char *path, const char *target) {
         if (!S_ISLNK(st.st_mode))
                 return -EEXIST;
         _cleanup_free_ char *now = NULL;
-        r = host_readlink(p->host, path, &now);
+        r = read_link_in_root(p->host, path, &now);
         if (r < 0)
                 return r;
         return strcmp(now, target) == 0 ? 1 : -EEXIST;
