@@ -31,6 +31,12 @@ struct fix_unit_request {
 /* Plan /etc/systemd/system/NAME (and a daemon-reload when it changes); *ret_unit is the name. */
 int fix_plan_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_unit);
 
+/* Enable UNIT (its file at UNIT_PATH, whose content is TEXT) in the targets of
+ * TEXT's [Install] WantedBy=: see plan_add_enable(). A WantedBy= hostfit cannot
+ * read as plain unit names becomes a manual step. Returns how many actions were added. */
+int fix_plan_enable(struct plan *p, const char *check, const char *unit, const char *unit_path,
+                    const char *text, size_t len);
+
 /* The facts a tmux-resurrect finding hands to its fix. */
 struct tmux_finding {
         uid_t uid;              /* the user whose tmux.conf it is */

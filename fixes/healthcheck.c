@@ -15,6 +15,7 @@
 
 #define SECTION "healthcheck"
 #define HOSTFIT_SBIN "/usr/local/sbin/hostfit"
+#define TIMER "hostfit-health@.timer"
 
 static int probe_args(const struct config *c, struct strbuf *out) {
         char buf[64];
@@ -33,8 +34,9 @@ static int probe_args(const struct config *c, struct strbuf *out) {
         return r;
 }
 
+/* Plan /etc/systemd/system/NAME from its template; *ret_text is what it will hold. */
 static int write_template(struct host *h, struct plan *p, const char *check, const char *name,
-                          const char *const *vars) {
+                          const char *const *vars, char **ret_text, size_t *ret_len) {
         _cleanup_free_ char *text = NULL, *err = NULL, *path = NULL;
         size_t len = 0;
         int r = template_render(h, name, vars, &text, &len, &err);
@@ -42,14 +44,19 @@ static int write_template(struct host *h, struct plan *p, const char *check, con
                 return r;
         if (asprintf(&path, "/etc/systemd/system/%s", name) < 0)
                 return -ENOMEM;
-        return plan_add_write(p, check, path, text, len, 0644);
+        r = plan_add_write(p, check, path, text, len, 0644);
+        if (r >= 0 && ret_text) {
+                *ret_text = TAKE_PTR(text);
+                *ret_len = len;
+        }
+        return r;
 }
 
 static int healthcheck_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct healthcheck_data *d = f->data;
         const struct config *c = host_config(h);
         _cleanup_strbuf_ struct strbuf exec = STRBUF_INIT, args = STRBUF_INIT;
-        _cleanup_free_ char *timer = NULL;
+        _cleanup_free_ char *timer = NULL, *text = NULL;
         char interval[32];
         if (!d)
                 return 0;
@@ -64,22 +71,26 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
         snprintf(interval, sizeof(interval), "%s", iv ? iv : "30s");
         const char *svc_vars[] = { "exec_start", strbuf_str(&exec), "probe_args", strbuf_str(&args), NULL };
         const char *timer_vars[] = { "interval", interval, NULL };
-        int w1 = write_template(h, p, f->check->id, "hostfit-health@.service", svc_vars);
+        int w1 = write_template(h, p, f->check->id, "hostfit-health@.service", svc_vars, NULL, NULL);
         if (w1 < 0)
                 return w1;
-        int w2 = write_template(h, p, f->check->id, "hostfit-health@.timer", timer_vars);
+        size_t len = 0;
+        int w2 = write_template(h, p, f->check->id, TIMER, timer_vars, &text, &len);
         if (w2 < 0)
                 return w2;
         if (asprintf(&timer, "%s.timer", d->instance) < 0)
                 return -ENOMEM;
         if (w1 > 0 || w2 > 0)
                 r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
-        if (r >= 0)
-                r = plan_add_systemd(p, f->check->id, SYSTEMD_ENABLE, timer, NULL);
-        if (r >= 0 && !host_is_live(h))
-                r = plan_note(p, "enable links timers.target.wants/%s at boot", timer);
-        if (r >= 0)
+        int linked = r < 0 ? r : fix_plan_enable(p, f->check->id, timer, "/etc/systemd/system/" TIMER, text, len);
+        if (linked < 0)
+                return linked;
+        /* Off the running system, the links are what boot needs: nothing to start twice. */
+        if (w1 > 0 || w2 > 0 || linked > 0 || host_is_live(h)) {
                 r = plan_add_systemd(p, f->check->id, SYSTEMD_START, timer, NULL);
+                if (r >= 0 && !host_is_live(h))
+                        r = plan_note(p, "not the running system: timers.target starts it at boot");
+        }
         return r < 0 ? r : 0;
 }
 

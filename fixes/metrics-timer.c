@@ -67,15 +67,14 @@ static int note_deferred(struct host *h, struct plan *p, const char *what) {
         return plan_note(p, "systemd is not running: %s", what);
 }
 
-/* The one place the timer is enabled: the [Install] link timers.target.wants/METRICS_TIMER. */
+/* The one place the timer is enabled: its [Install] links, or systemctl enable on a running systemd. */
 static int plan_enable_timer(struct host *h, struct plan *p, const char *check) {
-        int r = plan_add_systemd(p, check, SYSTEMD_ENABLE, METRICS_TIMER, NULL);
+        _cleanup_free_ char *text = NULL, *err = NULL;
+        size_t len = 0;
+        int r = metrics_timer_render(h, METRICS_TIMER, &text, &len, &err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *what = NULL;
-        if (asprintf(&what, "enable it with systemctl --root=%s enable " METRICS_TIMER, host_root(h)) < 0)
-                return -ENOMEM;
-        return note_deferred(h, p, what);
+        return fix_plan_enable(p, check, METRICS_TIMER, METRICS_UNIT_DIR METRICS_TIMER, text, len);
 }
 
 static int plan_unit(struct host *h, struct plan *p, const char *check, const char *name) {
@@ -100,15 +99,17 @@ static int fix_metrics_timer_plan(struct host *h, const struct finding *f, struc
         int w2 = plan_unit(h, p, check, METRICS_TIMER);
         if (w2 < 0)
                 return w2;
-        int r = 0;
+        int r = 0, enabled = 0;
         if (w1 > 0 || w2 > 0)
                 r = plan_add_systemd(p, check, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
         if (r >= 0 && !facts->enabled)
-                r = plan_enable_timer(h, p, check);
-        if (r >= 0)
+                r = enabled = plan_enable_timer(h, p, check);
+        /* Started once, when something changed: a second run plans nothing. */
+        if (r >= 0 && (w1 > 0 || w2 > 0 || enabled > 0)) {
                 r = plan_add_systemd(p, check, SYSTEMD_START, METRICS_TIMER, NULL);
-        if (r >= 0)
-                r = note_deferred(h, p, "once enabled, timers.target starts it at boot");
+                if (r >= 0)
+                        r = note_deferred(h, p, "once enabled, timers.target starts it at boot");
+        }
         return r < 0 ? r : 0;
 }
 

@@ -59,15 +59,11 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         r = plan_add_write(p, f->check->id, path, text, len, 0644);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
-                if (r >= 0)
-                        r = plan_add_systemd(p, f->check->id, SYSTEMD_ENABLE, d->name, NULL);
-                if (r >= 0 && !host_is_live(h))
-                        r = plan_note(p, "enable links multi-user.target.wants/%s at boot", d->name);
-                if (r < 0)
-                        return r;
-        }
+        if (r > 0 && (r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
+                return r;
+        r = fix_plan_enable(p, f->check->id, d->name, path, text, len);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *step = NULL;
         if (asprintf(&step, "hand over to systemd when convenient: kill %d && systemctl start %s",
                      (int) d->pid, d->name) < 0)

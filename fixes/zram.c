@@ -17,7 +17,6 @@
 #define GENERATOR_UNIT "dev-zram0.swap"
 #define OWN_UNIT "hostfit-zram.service"
 #define OWN_UNIT_PATH "/etc/systemd/system/" OWN_UNIT
-#define OWN_UNIT_LINK "/etc/systemd/system/swap.target.wants/" OWN_UNIT
 #define MiB (UINT64_C(1) << 20)
 
 static const char *const generator_paths[] = {
@@ -136,22 +135,14 @@ static int plan_own_unit(struct host *h, struct plan *p, const char *check, cons
         if (written || host_is_live(h))
                 if ((k = plan_add_systemd(p, check, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
                         return k;
-        if (!host_exists(h, OWN_UNIT_LINK)) {
-                if ((k = plan_add_systemd(p, check, SYSTEMD_ENABLE, OWN_UNIT, NULL)) < 0)
-                        return k;
-                _cleanup_free_ char *what = NULL;
-                if (asprintf(&what, "enable it with systemctl --root=%s enable %s",
-                             host_root(h), OWN_UNIT) < 0)
-                        return -ENOMEM;
-                k = note_deferred(h, p, what);
-                if (k < 0)
-                        return k;
-        }
-        if (!written && !host_is_live(h))
+        int linked = fix_plan_enable(p, check, OWN_UNIT, OWN_UNIT_PATH, text, len);
+        if (linked < 0)
+                return linked;
+        if (!written && !linked && !host_is_live(h))
                 return 0;
         if ((k = plan_add_systemd(p, check, SYSTEMD_START, OWN_UNIT, NULL)) < 0)
                 return k;
-        return note_deferred(h, p, "once enabled, swap.target starts it at boot");
+        return note_deferred(h, p, "swap.target starts it at boot");
 }
 
 static int fix_zram_plan(struct host *h, const struct finding *f, struct plan *p) {

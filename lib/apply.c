@@ -54,31 +54,61 @@ static void signals_restore(void) {
         sigaction(SIGTERM, &old_term, NULL);
 }
 
-int apply_tmpfile(int dirfd, const char *base, char *name, size_t name_size) {
+/* A fresh ".#BASE.XXXXXX" in NAME. */
+static int tmp_name_make(const char *base, char *name, size_t name_size) {
         static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        unsigned char rnd[6];
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                return -EIO;
+        char suffix[7];
+        for (size_t i = 0; i < 6; i++)
+                suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+        suffix[6] = '\0';
+        int n = snprintf(name, name_size, ".#%s.%s", base, suffix);
+        if (n < 0 || (size_t) n >= name_size || (size_t) n > NAME_MAX)
+                return -ENAMETOOLONG;
+        return n;
+}
+
+/* From here until apply_tmpfile_done(), SIGINT/SIGTERM unlink NAME in DIRFD. */
+static void tmp_arm(int dirfd, const char *name, size_t len) {
+        tmp_armed = 0;
+        tmp_dirfd = dirfd;
+        memcpy(tmp_name, name, len + 1);
+        /* The handler must see the name complete before the flag. */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        tmp_armed = 1;
+}
+
+int apply_tmpfile(int dirfd, const char *base, char *name, size_t name_size) {
         for (int attempt = 0; attempt < 100; attempt++) {
-                unsigned char rnd[6];
-                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
-                        return -EIO;
-                char suffix[7];
-                for (size_t i = 0; i < 6; i++)
-                        suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
-                suffix[6] = '\0';
-                int n = snprintf(name, name_size, ".#%s.%s", base, suffix);
-                if (n < 0 || (size_t) n >= name_size || (size_t) n > NAME_MAX)
-                        return -ENAMETOOLONG;
+                int n = tmp_name_make(base, name, name_size);
+                if (n < 0)
+                        return n;
                 int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0 && errno == EEXIST)
                         continue;
                 if (fd < 0)
                         return -errno;
-                tmp_armed = 0;
-                tmp_dirfd = dirfd;
-                memcpy(tmp_name, name, (size_t) n + 1);
-                /* The handler must see the name complete before the flag. */
-                __atomic_signal_fence(__ATOMIC_SEQ_CST);
-                tmp_armed = 1;
+                tmp_arm(dirfd, name, (size_t) n);
                 return fd;
+        }
+        return -EEXIST;
+}
+
+/* The same for a symlink to TARGET. */
+static int apply_tmplink(int dirfd, const char *base, const char *target, char *name, size_t name_size) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+                int n = tmp_name_make(base, name, name_size);
+                if (n < 0)
+                        return n;
+                if (symlinkat(target, dirfd, name) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return -errno;
+                }
+                tmp_arm(dirfd, name, (size_t) n);
+                return 0;
         }
         return -EEXIST;
 }
@@ -343,6 +373,41 @@ static int apply_write(struct apply *ap, const struct action *a) {
         return 0;
 }
 
+/* Link NAME to TARGET: a temp link renamed into place, never over anything. */
+static int apply_symlink(struct apply *ap, const struct action *a) {
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        struct stat st;
+        char tmp[NAME_MAX + 1];
+        int r = split_path(a->path, &dir, &name);
+        if (r < 0)
+                return msgf(&ap->msg, r, "invalid path %s", a->path);
+        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
+        if (dfd < 0)
+                return dfd;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                r = -ESTALE;
+        else if (errno != ENOENT)
+                return msgf(&ap->msg, -errno, "cannot check %s: %s", a->path, strerror(errno));
+        else
+                r = apply_tmplink(dfd, name, a->target, tmp, sizeof(tmp));
+        if (r < 0 && r != -ESTALE)
+                return msgf(&ap->msg, r, "cannot create a link in %s: %s", *dir ? dir : "/", strerror(-r));
+        if (r == 0) {
+                /* NOREPLACE: whatever took the name since the check above is kept. */
+                if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) < 0)
+                        r = errno == EEXIST ? -ESTALE : -errno;
+                apply_tmpfile_done(dfd, tmp, r < 0);
+        }
+        if (r == -ESTALE)
+                return msgf(&ap->msg, r, "%s appeared since the plan was made; run hostfit fix again", a->path);
+        if (r == 0 && fsync(dfd) < 0)
+                r = -errno;
+        if (r < 0)
+                return msgf(&ap->msg, r, "cannot link %s: %s", a->path, strerror(-r));
+        return msgf(&ap->msg, 0, "linked %s -> %s", a->path, a->target);
+}
+
 static int apply_swapfile(struct apply *ap, const struct action *a) {
         _cleanup_free_ char *dir = NULL;
         const char *name;
@@ -460,7 +525,8 @@ static bool runs_now(const struct apply *ap, const struct action *a) {
         if (a->kind == ACTION_MANUAL || a->deferred)
                 return false;
         /* Runtime actions touch this running system: never under another root. */
-        return a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SWAPFILE || host_is_live(ap->host);
+        return a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SWAPFILE || a->kind == ACTION_SYMLINK ||
+               host_is_live(ap->host);
 }
 
 static int apply_one(struct apply *ap, const struct action *a) {
@@ -469,6 +535,8 @@ static int apply_one(struct apply *ap, const struct action *a) {
                 return apply_write(ap, a);
         case ACTION_SWAPFILE:
                 return apply_swapfile(ap, a);
+        case ACTION_SYMLINK:
+                return apply_symlink(ap, a);
         case ACTION_SWAPON:
                 return apply_swapon(ap, a);
         case ACTION_SYSTEMD: {

@@ -59,6 +59,8 @@ static int describe_body(struct strbuf *sb, const struct action *a) {
                 return strbuf_addf(sb, "pid %d (%s) oom_score_adj %d -> %d", (int) a->pid, a->comm, a->from, a->to);
         case ACTION_MANUAL:
                 return strbuf_addf(sb, "manual: %s", a->text ? a->text : "");
+        case ACTION_SYMLINK:
+                return strbuf_addf(sb, "symlink %s -> %s", a->path, a->target);
         default:
                 return -EINVAL;
         }
@@ -170,6 +172,10 @@ static void json_write_fields(struct json *j, const struct action *a) {
                 json_int(j, a->uid);
                 json_key(j, "gid");
                 json_int(j, a->gid);
+                break;
+        case ACTION_SYMLINK:
+                json_key(j, "target");
+                json_string(j, a->target);
                 break;
         case ACTION_SWAPFILE:
                 json_key(j, "size");

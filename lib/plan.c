@@ -1,13 +1,17 @@
 /* The plan: building it. Rendering is in plan-render.c, applying in apply.c. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "host.h"
 #include "plan.h"
+#include "units.h"
 
 #define PLAN_FILE_MAX (4u << 20)
 
@@ -39,6 +43,7 @@ int plan_new(struct host *h, struct plan **ret) {
 static void action_clear(struct action *a) {
         free(a->path);
         free(a->content);
+        free(a->target);
         free(a->old);
         free(a->unit);
         for (char **s = a->properties; s && *s; s++)
@@ -77,6 +82,7 @@ const char *action_kind_to_string(enum action_kind k) {
                 [ACTION_WRITE_FILE] = "write-file", [ACTION_SWAPFILE] = "swapfile",
                 [ACTION_SWAPON] = "swapon", [ACTION_SYSTEMD] = "systemd",
                 [ACTION_OOM_SCORE_ADJ] = "oom-score-adj", [ACTION_MANUAL] = "manual",
+                [ACTION_SYMLINK] = "symlink",
         };
         return k < _ACTION_MAX ? names[k] : "?";
 }
@@ -344,4 +350,148 @@ int plan_note(struct plan *p, const char *fmt, ...) {
         free(a->text);
         a->text = s;
         return 0;
+}
+
+/* An absolute path with no empty, "." or ".." component: what apply walks. */
+static bool path_is_normal(const char *path) {
+        if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
+                return false;
+        for (const char *c = path; *c; ) {
+                c += strspn(c, "/");
+                size_t n = strcspn(c, "/");
+                if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                if (c[n] == '/' && c[n + 1] == '\0')
+                        return false;
+                c += n;
+        }
+        return strcmp(path, "/") != 0;
+}
+
+/* The target of the symlink PATH under the root: -EINVAL when it is not a symlink. */
+static int read_link_in_root(struct host *h, const char *path, char **ret) {
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *dir = strndup(path, (size_t) (slash - path));
+        char buf[PATH_MAX];
+        if (!dir)
+                return -ENOMEM;
+        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        ssize_t n = readlinkat(dfd, slash + 1, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        char *s = strdup(buf);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* 1 when PATH is a symlink to TARGET, 0 when it does not exist, -EEXIST when it is anything else. */
+static int symlink_state(struct plan *p, const char *path, const char *target) {
+        for (size_t i = p->n; i > 0; i--) {
+                const struct action *a = &p->a[i - 1];
+                if ((a->kind == ACTION_SYMLINK || a->kind == ACTION_WRITE_FILE) && strcmp(a->path, path) == 0)
+                        return a->kind == ACTION_SYMLINK && strcmp(a->target, target) == 0 ? 1 : -EEXIST;
+        }
+        struct stat st;
+        int r = host_stat(p->host, path, &st);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!S_ISLNK(st.st_mode))
+                return -EEXIST;
+        _cleanup_free_ char *now = NULL;
+        r = read_link_in_root(p->host, path, &now);
+        if (r < 0)
+                return r;
+        return strcmp(now, target) == 0 ? 1 : -EEXIST;
+}
+
+int plan_add_symlink(struct plan *p, const char *check, const char *path, const char *target) {
+        struct action *a;
+        if (!path_is_normal(path) || !target || !*target || strlen(target) >= PATH_MAX)
+                return -EINVAL;
+        int r = symlink_state(p, path, target);
+        if (r != 0)
+                return r > 0 ? 0 : r;
+        r = push_path(p, ACTION_SYMLINK, check, path, &a);
+        if (r < 0)
+                return r;
+        if (!(a->target = strdup(target))) {
+                plan_pop(p);
+                return -ENOMEM;
+        }
+        return 1;
+}
+
+/* UNIT_PATH names UNIT's file: UNIT itself, or for an instance its template "foo@.timer". */
+static bool unit_path_matches(const char *unit, const char *unit_path) {
+        const char *base = strrchr(unit_path, '/') + 1;
+        const char *at = strchr(unit, '@'), *dot = strrchr(unit, '.');
+        if (strcmp(base, unit) == 0)
+                return true;
+        if (!at || !dot || at > dot || at + 1 == dot)
+                return false;
+        size_t n = (size_t) (at + 1 - unit);
+        return strncmp(base, unit, n) == 0 && strcmp(base + n, dot) == 0;
+}
+
+static char *wants_link(const char *target, const char *unit) {
+        char *s;
+        return asprintf(&s, "/etc/systemd/system/%s.wants/%s", target, unit) < 0 ? NULL : s;
+}
+
+/* Every link exists (or is planned): any symlink of UNIT's name, as systemd counts it. */
+static int enable_links_exist(struct plan *p, const char *unit, const char *const *wanted_by) {
+        for (size_t i = 0; wanted_by[i]; i++) {
+                _cleanup_free_ char *link = wants_link(wanted_by[i], unit);
+                struct stat st;
+                if (!link)
+                        return -ENOMEM;
+                int r = host_stat(p->host, link, &st);
+                if (r == -ENOENT || r == -ENOTDIR)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (!S_ISLNK(st.st_mode))
+                        return 0;
+        }
+        return 1;
+}
+
+int plan_add_enable(struct plan *p, const char *check, const char *unit, const char *unit_path,
+                    const char *const *wanted_by) {
+        if (!unit_name_is_valid(unit) || unit_name_is_template(unit) || !path_is_normal(unit_path) ||
+            !unit_path_matches(unit, unit_path))
+                return -EINVAL;
+        for (size_t i = 0; wanted_by && wanted_by[i]; i++)
+                if (!unit_name_is_valid(wanted_by[i]) || unit_name_is_template(wanted_by[i]))
+                        return -EINVAL;
+        if (!wanted_by || !wanted_by[0])
+                return 0;       /* no [Install] WantedBy=: nothing to link */
+        if (systemd_running(p->host)) {
+                int r = enable_links_exist(p, unit, wanted_by);
+                if (r != 0)
+                        return r > 0 ? 0 : r;
+                return plan_add_systemd(p, check, SYSTEMD_ENABLE, unit, NULL);
+        }
+        int added = 0;
+        for (size_t i = 0; wanted_by[i]; i++) {
+                _cleanup_free_ char *link = wants_link(wanted_by[i], unit);
+                struct stat st;
+                if (!link)
+                        return -ENOMEM;
+                /* A link of the unit's name already enables it, whatever path it names. */
+                if (host_stat(p->host, link, &st) == 0 && S_ISLNK(st.st_mode))
+                        continue;
+                int r = plan_add_symlink(p, check, link, unit_path);
+                if (r < 0)
+                        return r;
+                added += r;
+        }
+        return added;
 }

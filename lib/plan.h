@@ -4,7 +4,8 @@
  * empty. plan_add_write() reads the old content at plan time (and the content
  * an earlier action in this plan will write), and adds nothing when the new
  * content is the same. Under a root that is not the running system, runtime
- * actions (swapon, systemd, oom-score-adj) are kept but marked deferred.
+ * actions (swapon, systemd, oom-score-adj) are kept but marked deferred, and
+ * what boot does instead is planned as files (enabling a unit: its symlinks).
  */
 #pragma once
 
@@ -22,6 +23,7 @@ enum action_kind {
         ACTION_SYSTEMD,
         ACTION_OOM_SCORE_ADJ,
         ACTION_MANUAL,
+        ACTION_SYMLINK,
         _ACTION_MAX,
 };
 
@@ -37,7 +39,7 @@ enum systemd_op {
 struct action {
         enum action_kind kind;
         const char *check;      /* check id (static string) */
-        char *path;             /* write-file, swapfile, swapon: absolute within the root */
+        char *path;             /* write-file, swapfile, swapon, symlink: absolute within the root */
 
         /* write-file */
         char *content;
@@ -47,6 +49,9 @@ struct action {
         mode_t mode;            /* the old file's mode when it existed, else the one asked for */
         uid_t uid;
         gid_t gid;
+
+        /* symlink: what PATH will point to (as stored in the link, not resolved) */
+        char *target;
 
         /* swapfile */
         uint64_t size;
@@ -92,11 +97,22 @@ int plan_add_write(struct plan *p, const char *check, const char *path,
 /* The same with the owner of a new file given (a user's own dotfile). */
 int plan_add_write_owned(struct plan *p, const char *check, const char *path,
                          const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid);
+/* Plan PATH to be a symlink to TARGET. 0 when it already is one (nothing added),
+ * 1 when added, -EEXIST when PATH exists as anything else. */
+int plan_add_symlink(struct plan *p, const char *check, const char *path, const char *target);
 int plan_add_swapfile(struct plan *p, const char *check, const char *path, uint64_t size);
 int plan_add_swapon(struct plan *p, const char *check, const char *path, int priority);
 /* PROPS: NULL-terminated "Name=value" list for set-property, else NULL. */
 int plan_add_systemd(struct plan *p, const char *check, enum systemd_op op, const char *unit,
                      const char *const *props);
+/* Enable UNIT (its file at UNIT_PATH; for an instance "foo@bar.timer", the
+ * template's) in each of WANTED_BY (NULL-terminated target names, from its
+ * [Install] WantedBy=). With systemd running on this host: one systemd enable,
+ * unless every link already exists. Else (another root, no systemd): the links
+ * systemctl enable makes, /etc/systemd/system/TARGET.wants/UNIT -> UNIT_PATH,
+ * as symlink actions. Returns how many actions were added. */
+int plan_add_enable(struct plan *p, const char *check, const char *unit, const char *unit_path,
+                    const char *const *wanted_by);
 int plan_add_oom_score_adj(struct plan *p, const char *check, pid_t pid, const char *comm, int from, int to);
 int plan_add_manual(struct plan *p, const char *check, const char *text);
 /* Attach a note to the last action added (e.g. what boot does instead of a deferred step). */

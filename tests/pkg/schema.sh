@@ -76,4 +76,15 @@ printf '%s\n' '{"version":1,"actions":[{"check":"swap-missing","kind":"write-fil
 check "fix schema rejects a write-file without path and diff" sh -c "! $V $FS $PKG_TMP/badfix.json >/dev/null"
 printf '%s\n' '{"version":1,"actions":[{"check":"swap-missing","kind":"write-file","path":"/etc/fstab","diff":"--- a/etc/fstab\n+++ b/etc/fstab\n"},{"check":"swap-missing","kind":"swapon","path":"/swapfile","diff":null,"deferred":true}]}' > "$PKG_TMP/goodfix.json"
 check "fix schema accepts a write-file and a deferred swapon" $V "$FS" "$PKG_TMP/goodfix.json"
+L=/etc/systemd/system/swap.target.wants/hostfit-zram.service
+printf '%s\n' '{"version":1,"actions":[{"check":"zram-missing","kind":"symlink","path":"'$L'","diff":null,"target":"/etc/systemd/system/hostfit-zram.service","deferred":false}]}' > "$PKG_TMP/link.json"
+check "fix schema accepts a symlink with its target" $V "$FS" "$PKG_TMP/link.json"
+printf '%s\n' '{"version":1,"actions":[{"check":"zram-missing","kind":"symlink","path":"'$L'","diff":null}]}' > "$PKG_TMP/badlink.json"
+check "fix schema rejects a symlink without a target" sh -c "! $V $FS $PKG_TMP/badlink.json >/dev/null"
+# A real plan that enables a unit off the running system: its links validate.
+copy=$PKG_TMP/root; rm -rf "$copy"; cp -a tests/fixtures/cli-fail "$copy"
+"$HOSTFIT" fix --dry-run --format json --root "$copy" > "$PKG_TMP/enable.json"
+check "fix --dry-run on cli-fail plans an enable link" \
+        $PYTHON -c 'import json,sys; sys.exit(not any(a["kind"] == "symlink" for a in json.load(open(sys.argv[1]))["actions"]))' "$PKG_TMP/enable.json"
+check "fix --dry-run on cli-fail with its links matches the schema" $V "$FS" "$PKG_TMP/enable.json"
 finish

@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "check.h"
@@ -104,7 +106,26 @@ static inline char *plan_apply_replan(const char *root, const char *id, size_t *
         run_check(&x, copy, id);
         p = run_plan(&x);
         assert_int_equal(plan_count_changes(p), 0);
+        /* Not even a deferred step: what boot needs is on disk. */
+        for (size_t i = 0; i < plan_size(p); i++)
+                assert_int_equal(plan_action(p, i)->kind, ACTION_MANUAL);
         plan_free(p);
         run_free(&x);
         return copy;
+}
+
+/* systemctl --root=ROOT is-enabled UNIT says "enabled" (when systemctl is installed:
+ * it reads the links offline, as boot will). */
+static inline void assert_systemctl_enabled(const char *root, const char *unit) {
+        if (access("/usr/bin/systemctl", X_OK) != 0 && access("/bin/systemctl", X_OK) != 0)
+                return;
+        char *out_dir = fixture_new(), *cmd = NULL;
+        assert_true(asprintf(&cmd, "systemctl --root='%s' is-enabled '%s' >'%s/out' 2>&1", root, unit, out_dir) > 0);
+        int st = system(cmd);
+        char *out = fixture_read(out_dir, "/out");
+        if (st != 0 || !out || strcmp(out, "enabled\n") != 0)
+                fail_msg("systemctl --root is-enabled %s: %s", unit, out ? out : "");
+        free(out);
+        free(cmd);
+        fixture_remove(out_dir);
 }

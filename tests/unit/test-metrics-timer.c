@@ -100,15 +100,10 @@ static const struct finding *find(const struct ctx *c, enum status st) {
         return NULL;
 }
 
-static void enable_link(const char *root) {
-        fixture_symlink(root, "../hostfit-check.timer", "/etc/systemd/system/timers.target.wants/hostfit-check.timer");
-}
-
 /* A root where hostfit fix has run (the units written, the timer enabled). */
 static struct ctx *installed(const char *conf) {
         struct ctx *c = ctx_run(make_root(conf, true));
         assert_int_equal(plan_apply(ctx_plan(c), c->h, NULL, NULL), 0);
-        enable_link(c->root);
         ctx_check(c);
         return c;
 }
@@ -293,11 +288,18 @@ static void test_fix_plans_both_units_reload_enable_start(void **state) {
         struct ctx *c = ctx_run(make_root(OPT_IN, true));
         struct plan *p = ctx_plan(c);
         assert_int_equal(plan_size(p), 5);
-        const enum action_kind kinds[] = { ACTION_WRITE_FILE, ACTION_WRITE_FILE, ACTION_SYSTEMD, ACTION_SYSTEMD, ACTION_SYSTEMD };
-        const enum systemd_op ops[] = { 0, 0, SYSTEMD_DAEMON_RELOAD, SYSTEMD_ENABLE, SYSTEMD_START };
+        /* Not the running system: the enable is the [Install] link itself, written now. */
+        const enum action_kind kinds[] = { ACTION_WRITE_FILE, ACTION_WRITE_FILE, ACTION_SYSTEMD, ACTION_SYMLINK, ACTION_SYSTEMD };
+        const enum systemd_op ops[] = { 0, 0, SYSTEMD_DAEMON_RELOAD, 0, SYSTEMD_START };
         for (size_t i = 0; i < 5; i++) {
                 const struct action *a = plan_action(p, i);
                 assert_int_equal(a->kind, kinds[i]);
+                if (a->kind == ACTION_SYMLINK) {
+                        assert_string_equal(a->path, "/etc/systemd/system/timers.target.wants/hostfit-check.timer");
+                        assert_string_equal(a->target, TIMER_PATH);
+                        assert_false(a->deferred);
+                        continue;
+                }
                 if (a->kind == ACTION_WRITE_FILE) {
                         assert_int_equal(a->mode, 0644);
                         assert_null(a->old);
@@ -310,7 +312,6 @@ static void test_fix_plans_both_units_reload_enable_start(void **state) {
         }
         assert_string_equal(plan_action(p, 0)->path, SERVICE_PATH);
         assert_string_equal(plan_action(p, 1)->path, TIMER_PATH);
-        assert_non_null(strstr(plan_action(p, 3)->text, "systemctl --root="));
         assert_non_null(strstr(plan_action(p, 1)->content, "\nWantedBy=timers.target\n"));
 
         char **argv = NULL;
@@ -417,13 +418,6 @@ static void test_fix_applied_on_copy_then_second_plan_changes_nothing(void **sta
         free(unit);
 
         ctx_check(c);
-        struct plan *p = ctx_plan(c);
-        assert_int_equal(plan_count_changes(p), 0);
-        assert_null(find_action(p, ACTION_WRITE_FILE, NULL, 0));
-        assert_non_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_ENABLE));
-
-        enable_link(c->root);
-        ctx_check(c);
         assert_int_equal(c->cr->status, STATUS_PASS);
         assert_int_equal(plan_size(ctx_plan(c)), 0);
         ctx_free(c);
@@ -437,7 +431,6 @@ static void test_template_override_is_written_and_then_passes(void **state) {
         struct ctx *c = ctx_run(root);
         assert_string_equal(find_action(ctx_plan(c), ACTION_WRITE_FILE, TIMER_PATH, 0)->content, tmr);
         assert_int_equal(plan_apply(c->p, c->h, NULL, NULL), 0);
-        enable_link(c->root);
         ctx_check(c);
         assert_int_equal(c->cr->status, STATUS_PASS);
         ctx_free(c);

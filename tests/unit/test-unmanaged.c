@@ -174,10 +174,11 @@ static void test_fix_writes_unit_systemd_accepts(void **state) {
 
         size_t changes = 0;
         char *copy = plan_apply_replan(root, "unmanaged-service", &changes);
-        assert_int_equal(changes, 3);
+        assert_int_equal(changes, 6);  /* three units, and the link that enables each */
         char *unit = fixture_read(copy, "/etc/systemd/system/hostfit-node-3000.service");
         assert_non_null(unit);
         free(unit);
+        assert_systemctl_enabled(copy, "hostfit-node-3000.service");
         fixture_remove(copy);
         fixture_remove(root);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "check.h"
@@ -19,6 +20,7 @@
 
 #define GENERATOR_CONF "/etc/systemd/zram-generator.conf"
 #define OWN_UNIT_PATH "/etc/systemd/system/hostfit-zram.service"
+#define OWN_UNIT_LINK "/etc/systemd/system/swap.target.wants/hostfit-zram.service"
 
 static struct ctx *ctx_run(char *root, const char *conf) {
         return ctx_run_check(root, "zram-missing", conf);
@@ -101,15 +103,22 @@ static void test_fix_writes_own_unit_without_zram_generator(void **state) {
         assert_non_null(strstr(a->content, "\nExecStart=/sbin/swapon --priority 100 /dev/zram0\n"));
         assert_non_null(strstr(a->content, "\nExecStop=/sbin/zramctl --reset /dev/zram0\n"));
         assert_non_null(strstr(a->content, "\nWantedBy=swap.target\n"));
-        static const enum systemd_op ops[] = { SYSTEMD_DAEMON_RELOAD, SYSTEMD_ENABLE, SYSTEMD_START };
-        for (size_t i = 0; i < 3; i++) {
-                a = plan_action(p, i + 1);
-                assert_int_equal(a->kind, ACTION_SYSTEMD);
-                assert_int_equal(a->op, ops[i]);
-                assert_true(a->deferred);
-        }
-        assert_string_equal(plan_action(p, 3)->unit, "hostfit-zram.service");
-        assert_int_equal(plan_count_changes(p), 1);
+        a = plan_action(p, 1);
+        assert_int_equal(a->kind, ACTION_SYSTEMD);
+        assert_int_equal(a->op, SYSTEMD_DAEMON_RELOAD);
+        assert_true(a->deferred);
+        /* Not the running system: enabling is the link systemctl enable makes, from WantedBy=. */
+        a = plan_action(p, 2);
+        assert_int_equal(a->kind, ACTION_SYMLINK);
+        assert_string_equal(a->path, OWN_UNIT_LINK);
+        assert_string_equal(a->target, OWN_UNIT_PATH);
+        assert_false(a->deferred);
+        a = plan_action(p, 3);
+        assert_int_equal(a->kind, ACTION_SYSTEMD);
+        assert_int_equal(a->op, SYSTEMD_START);
+        assert_true(a->deferred);
+        assert_string_equal(a->unit, "hostfit-zram.service");
+        assert_int_equal(plan_count_changes(p), 2);
         ctx_free(c);
 }
 
@@ -207,24 +216,48 @@ static void test_fix_dry_run_changes_no_byte(void **state) {
         ctx_free(c);
 }
 
-/* Off the running system, enabling is left to systemctl --root: the only thing a second plan keeps. */
-static void test_fix_own_unit_applied_then_second_plan_changes_nothing(void **state) {
+static bool have_systemctl(void) {
+        return access("/usr/bin/systemctl", X_OK) == 0 || access("/bin/systemctl", X_OK) == 0;
+}
+
+/* Off the running system, the unit is enabled by its link: a second plan has nothing left. */
+static void test_fix_own_unit_applied_then_second_plan_is_empty(void **state) {
         struct ctx *c = ctx_run(fixture_copy("swap-none"), NULL);
         assert_int_equal(plan_apply(ctx_plan(c), c->h, NULL, NULL), 0);
         char *unit = fixture_read(c->root, OWN_UNIT_PATH);
         assert_non_null(unit);
         assert_non_null(strstr(unit, "ExecStart=/sbin/swapon --priority 100 /dev/zram0\n"));
         free(unit);
-
-        struct plan *p = ctx_plan(c);
-        assert_int_equal(plan_count_changes(p), 0);
-        assert_int_equal(plan_size(p), 1);
-        assert_int_equal(plan_action(p, 0)->op, SYSTEMD_ENABLE);
-        assert_true(plan_action(p, 0)->deferred);
-
-        fixture_symlink(c->root, "../hostfit-zram.service",
-                        "/etc/systemd/system/swap.target.wants/hostfit-zram.service");
+        char *abs = NULL;
+        assert_true(asprintf(&abs, "%s%s", c->root, OWN_UNIT_LINK) > 0);
+        char target[256];
+        ssize_t n = readlink(abs, target, sizeof(target) - 1);
+        assert_true(n > 0);
+        target[n] = '\0';
+        assert_string_equal(target, OWN_UNIT_PATH);
+        free(abs);
         assert_int_equal(plan_size(ctx_plan(c)), 0);
+        if (have_systemctl()) {
+                char *cmd;
+                assert_true(asprintf(&cmd, "systemctl --root='%s' is-enabled hostfit-zram.service >'%s/is-enabled' 2>&1",
+                                     c->root, c->root) > 0);
+                int st = system(cmd);
+                char *out = fixture_read(c->root, "/is-enabled");
+                if (st != 0 || !out || strcmp(out, "enabled\n") != 0)
+                        fail_msg("systemctl is-enabled: %s", out ? out : "");
+                free(out), free(cmd);
+        }
+        ctx_free(c);
+}
+
+/* A link systemctl made (relative or not) already enables it: nothing to add. */
+static void test_fix_own_unit_counts_an_existing_link_as_enabled(void **state) {
+        char *root = fixture_copy("swap-none");
+        fixture_symlink(root, "../hostfit-zram.service", OWN_UNIT_LINK);
+        struct ctx *c = ctx_run(root, NULL);
+        struct plan *p = ctx_plan(c);
+        for (size_t i = 0; i < plan_size(p); i++)
+                assert_int_not_equal(plan_action(p, i)->kind, ACTION_SYMLINK);
         ctx_free(c);
 }
 
@@ -243,7 +276,8 @@ int main(void) {
                 cmocka_unit_test(test_fix_second_plan_is_empty_once_written),
                 cmocka_unit_test(test_size_rule_is_half_the_ram_up_to_4_gib),
                 cmocka_unit_test(test_fix_dry_run_changes_no_byte),
-                cmocka_unit_test(test_fix_own_unit_applied_then_second_plan_changes_nothing),
+                cmocka_unit_test(test_fix_own_unit_applied_then_second_plan_is_empty),
+                cmocka_unit_test(test_fix_own_unit_counts_an_existing_link_as_enabled),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
