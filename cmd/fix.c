@@ -148,6 +148,15 @@ static void apply_log(void *userdata, const struct action *a, int r, const char 
         printf("%s: %s\n", result, esc ? esc : "?");
 }
 
+/* One line on the terminal, rewritten in place, while a swap file is zero-filled. */
+static void apply_progress(void *userdata, const char *path, uint64_t done, uint64_t total) {
+        _cleanup_free_ char *esc = escape_terminal_str(path);
+        fprintf(stderr, "\rhostfit: writing %s: %3u%% (%llu of %llu MiB)%s", esc ? esc : "?",
+                (unsigned) (total ? done * 100 / total : 100), (unsigned long long) (done >> 20),
+                (unsigned long long) (total >> 20), done >= total ? "\n" : "");
+        fflush(stderr);
+}
+
 static int fix_apply(const struct plan *p, struct host *h, enum format format) {
         struct json j;
         struct apply_state st = {};
@@ -160,7 +169,9 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
                 json_array_begin(&j);
                 st.json = &j;
         }
+        plan_apply_progress(isatty(STDERR_FILENO) ? apply_progress : NULL, NULL);
         int r = plan_apply(p, h, apply_log, &st);
+        plan_apply_progress(NULL, NULL);
         if (format == FORMAT_JSON) {
                 json_array_end(&j);
                 json_object_end(&j);

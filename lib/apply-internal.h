@@ -26,7 +26,7 @@ void apply_tmpfile_done(int dirfd, const char *name, bool unlink);
  * messages): refused on filesystems that cannot swap, -EEXIST when it exists. */
 int swapfile_create(int dirfd, const char *path, const char *name, uint64_t size, struct strbuf *msg);
 /* Zeros over the whole of FD's SIZE bytes, then a new signature. */
-int swapfile_rewrite(int fd, uint64_t size);
+int swapfile_rewrite(int fd, uint64_t size, const char *path);
 /* Why the filesystem of type MAGIC cannot hold swap, or NULL when it can. */
 const char *swapfile_fs_refusal(long magic);
 

@@ -441,7 +441,7 @@ static int swapon_rewrite(struct apply *ap, const struct action *a, const struct
         int r = swap_probe_fd(fd, &is_swap);
         if (r < 0 || !is_swap)
                 return -EINVAL;        /* not ours to overwrite */
-        r = swapfile_rewrite(fd, (uint64_t) st->st_size);
+        r = swapfile_rewrite(fd, (uint64_t) st->st_size, a->path);
         return r < 0 ? r : swapon_fd(fd, a->priority);
 }
 

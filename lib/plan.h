@@ -137,6 +137,12 @@ int action_describe(const struct action *a, char **ret);
 /* Called after each action: R is 0 on success, else -errno and MSG says why. */
 typedef void (*plan_log_fn)(void *userdata, const struct action *a, int r, const char *msg);
 
+/* Progress of a long step (zero-filling a swap file where the filesystem cannot
+ * preallocate): DONE of TOTAL bytes of PATH. Called every 64 MiB and at the end. */
+typedef void (*plan_progress_fn)(void *userdata, const char *path, uint64_t done, uint64_t total);
+/* Set (or clear, with NULL) the progress callback of later plan_apply() calls. */
+void plan_apply_progress(plan_progress_fn fn, void *userdata);
+
 /* Run P's actions in order, stopping at the first failure (returned as -errno;
  * -ESTALE when a file changed since it was planned). Deferred and manual actions
  * are logged, not run. */

@@ -119,7 +119,16 @@ const char *swapfile_fs_refusal(long magic) {
         }
 }
 
-static int write_zeros(int fd, uint64_t size) {
+static plan_progress_fn progress_fn;
+static void *progress_userdata;
+
+void plan_apply_progress(plan_progress_fn fn, void *userdata) {
+        progress_fn = fn;
+        progress_userdata = userdata;
+}
+
+/* Zero-filling gigabytes takes a while: say how far it got. */
+static int write_zeros(int fd, uint64_t size, const char *path) {
         const size_t chunk = 1u << 20;
         _cleanup_free_ char *zero = calloc(1, chunk);
         if (!zero)
@@ -129,11 +138,13 @@ static int write_zeros(int fd, uint64_t size) {
                 int r = pwrite_all(fd, zero, n, (off_t) off);
                 if (r < 0)
                         return r;
+                if (progress_fn && ((off + n) % (64u << 20) == 0 || off + n == size))
+                        progress_fn(progress_userdata, path, off + n, size);
         }
         return 0;
 }
 
-static int allocate(int fd, long magic, uint64_t size, struct strbuf *msg) {
+static int allocate(int fd, long magic, uint64_t size, const char *path, struct strbuf *msg) {
         if ((unsigned long) magic == BTRFS_SUPER_MAGIC) {
                 /* Copy-on-write would move the extents under the swap code; set nocow while empty. */
                 int flags = 0;
@@ -151,7 +162,7 @@ static int allocate(int fd, long magic, uint64_t size, struct strbuf *msg) {
                 strbuf_addf(msg, "cannot allocate %llu bytes: %s", (unsigned long long) size, strerror(-r));
                 return r;
         }
-        int r = write_zeros(fd, size);
+        int r = write_zeros(fd, size, path);
         if (r < 0)
                 strbuf_addf(msg, "cannot write %llu bytes: %s", (unsigned long long) size, strerror(-r));
         return r;
@@ -185,7 +196,7 @@ static int create_in(int dirfd, const char *path, const char *name, long magic, 
                 strbuf_addf(msg, "cannot create a temporary file next to %s: %s", path, strerror(-fd));
                 return fd;
         }
-        int r = allocate(fd, magic, size, msg);
+        int r = allocate(fd, magic, size, path, msg);
         if (r == 0)
                 r = finish(fd, size, msg);
         if (r == 0 && renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) < 0) {
@@ -231,8 +242,8 @@ int swapfile_create(int dirfd, const char *path, const char *name, uint64_t size
         return create_in(dirfd, path, name, (long) sfs.f_type, size, msg);
 }
 
-int swapfile_rewrite(int fd, uint64_t size) {
-        int r = write_zeros(fd, size);
+int swapfile_rewrite(int fd, uint64_t size, const char *path) {
+        int r = write_zeros(fd, size, path);
         if (r < 0)
                 return r;
         r = swap_write_signature(fd, size);

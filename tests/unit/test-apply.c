@@ -790,8 +790,51 @@ static void test_swapfile_and_swapon_live(void **state) {
         assert_int_equal(swapoff(l->swapfile), 0);
 }
 
+struct progress_seen {
+        unsigned calls;
+        uint64_t last, total;
+        bool monotonic;
+};
+
+static void record_progress(void *userdata, const char *path, uint64_t done, uint64_t total) {
+        struct progress_seen *s = userdata;
+        assert_string_equal(path, "/swapfile");
+        s->monotonic = s->monotonic && done > s->last && done <= total;
+        s->calls++;
+        s->last = done;
+        s->total = total;
+}
+
+/* Zero-filling reports its progress every 64 MiB and once at the end, then stops when cleared. */
+static void test_swapfile_zero_fill_reports_progress(void **state) {
+        char *root = fixture_new();
+        char *path;
+        assert_true(asprintf(&path, "%s/swapfile", root) > 0);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        struct progress_seen seen = { .monotonic = true };
+        const uint64_t size = (UINT64_C(130) << 20);
+        plan_apply_progress(record_progress, &seen);
+        assert_int_equal(swapfile_rewrite(fd, size, "/swapfile"), 0);
+        plan_apply_progress(NULL, NULL);
+        assert_int_equal(seen.calls, 3);        /* 64 MiB, 128 MiB, 130 MiB */
+        assert_true(seen.monotonic);
+        assert_int_equal(seen.last, size);
+        assert_int_equal(seen.total, size);
+        bool is_swap = false;
+        assert_int_equal(swap_probe_fd(fd, &is_swap), 0);
+        assert_true(is_swap);
+        unsigned before = seen.calls;
+        assert_int_equal(swapfile_rewrite(fd, UINT64_C(1) << 20, "/swapfile"), 0);
+        assert_int_equal(seen.calls, before);
+        close(fd);
+        free(path);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_swapfile_zero_fill_reports_progress),
                 cmocka_unit_test_setup_teardown(test_new_file_creates_missing_parent_dirs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_replace_keeps_mode_and_owner, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_replace_makes_backup_with_old_content, setup, teardown),
