@@ -8,9 +8,29 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "config.h"
 #include "host.h"
 #include "plan.h"
 #include "report.h"
+
+/* Open ROOT (with CONF as its hostfit.conf text, when given) and run check ID alone. */
+static inline struct report *fixture_run_check(const char *root, const char *conf, const char *id,
+                                               struct host **ret_h) {
+        struct host *h;
+        struct report *r;
+        assert_int_equal(host_open(root, &h), 0);
+        if (conf) {
+                struct config *c;
+                char *err = NULL;
+                assert_int_equal(config_parse(conf, "test.conf", &c, &err), 0);
+                host_set_config(h, c);
+        }
+        char *ids[] = { (char *) id };
+        assert_int_equal(report_new(&r), 0);
+        assert_int_equal(report_run_checks(r, h, ids, 1), 0);
+        *ret_h = h;
+        return r;
+}
 
 /* The plan of every finding of the first check in R, whatever its status, as the
  * fix tests want it; then plan_apply_ok() applies it and must succeed. */

@@ -52,6 +52,15 @@ char *fixture_copy(const char *name) {
         return root;
 }
 
+char *fixture_clone(const char *root) {
+        char *copy = fixture_new();
+        if (run("cp -a '%s/.' '%s/'", root, copy) != 0) {
+                fprintf(stderr, "fixture: cannot copy %s\n", root);
+                abort();
+        }
+        return copy;
+}
+
 static char *join(const char *root, const char *path) {
         char *p;
         while (*path == '/')

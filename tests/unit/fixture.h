@@ -12,6 +12,8 @@ const char *fixture_dir(void);
 char *fixture_new(void);
 /* A temporary copy of tests/fixtures/NAME (cp -a). */
 char *fixture_copy(const char *name);
+/* A temporary copy of the root ROOT (cp -a), to apply a plan on. */
+char *fixture_clone(const char *root);
 /* Write ROOT/PATH with TEXT (parents made), mode 0644 unless changed after. */
 void fixture_write(const char *root, const char *path, const char *text);
 void fixture_write_len(const char *root, const char *path, const char *text, size_t len);

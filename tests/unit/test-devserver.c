@@ -148,20 +148,7 @@ static void test_pattern_ids_unique_and_described(void **state) {
 /* ---- the check on fixture roots ---- */
 
 static struct report *run_check(const char *root, const char *conf, struct host **ret_h) {
-        struct host *h;
-        struct report *r;
-        assert_int_equal(host_open(root, &h), 0);
-        if (conf) {
-                struct config *c;
-                char *err = NULL;
-                assert_int_equal(config_parse(conf, "test.conf", &c, &err), 0);
-                host_set_config(h, c);
-        }
-        char *ids[] = { (char *) "dev-server" };
-        assert_int_equal(report_new(&r), 0);
-        assert_int_equal(report_run_checks(r, h, ids, 1), 0);
-        *ret_h = h;
-        return r;
+        return fixture_run_check(root, conf, "dev-server", ret_h);
 }
 
 #define TMUX_USER(pid_) \
@@ -359,11 +346,7 @@ static void test_fix_next_dev_writes_next_start_unit_and_manual_steps(void **sta
 
         /* dry-run writes nothing: the plan alone leaves the tree as it was */
         char *before = fixture_tree_hash(root);
-        char *copy = fixture_new();
-        char *cmd;
-        assert_true(asprintf(&cmd, "cp -a '%s/.' '%s/'", root, copy) > 0);
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
+        char *copy = fixture_clone(root);
         char *after = fixture_tree_hash(root);
         assert_string_equal(before, after);
         plan_free(p);

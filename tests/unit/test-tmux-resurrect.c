@@ -57,14 +57,7 @@ static char *make_root(const char *conf, const char *extra) {
 }
 
 static struct report *run(const char *root, struct host **ret_h) {
-        struct host *h;
-        struct report *r;
-        assert_int_equal(host_open(root, &h), 0);
-        char *ids[] = { (char *) "tmux-resurrect" };
-        assert_int_equal(report_new(&r), 0);
-        assert_int_equal(report_run_checks(r, h, ids, 1), 0);
-        *ret_h = h;
-        return r;
+        return fixture_run_check(root, NULL, "tmux-resurrect", ret_h);
 }
 
 static void test_conf_follows_source_file_and_reads_settings(void **state) {
@@ -236,11 +229,7 @@ static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
         report_free(r);
         host_free(h);
         /* apply on a copy: a new plan there, run by apply */
-        char *copy = fixture_new();
-        char *cmd;
-        assert_true(asprintf(&cmd, "cp -a '%s/.' '%s/'", root, copy) > 0);
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
+        char *copy = fixture_clone(root);
         p = plan_for(copy, &h, &r);
         plan_apply_ok(h, p);
         plan_free(p);

@@ -31,20 +31,7 @@ static const struct fproc incident[] = {
 };
 
 static struct report *run(const char *root, const char *conf, struct host **ret_h) {
-        struct host *h;
-        struct report *r;
-        assert_int_equal(host_open(root, &h), 0);
-        if (conf) {
-                struct config *c;
-                char *err = NULL;
-                assert_int_equal(config_parse(conf, "test.conf", &c, &err), 0);
-                host_set_config(h, c);
-        }
-        char *ids[] = { (char *) "wrapper-oom-unprotected" };
-        assert_int_equal(report_new(&r), 0);
-        assert_int_equal(report_run_checks(r, h, ids, 1), 0);
-        *ret_h = h;
-        return r;
+        return fixture_run_check(root, conf, "wrapper-oom-unprotected", ret_h);
 }
 
 static void test_shielded_vite_under_exposed_wrappers_fails(void **state) {
@@ -287,11 +274,7 @@ static void test_fix_raises_wrappers_writes_unit_and_earlyoom_diff(void **state)
         report_free(r);
         host_free(h);
         /* apply on a copy: a new plan there, run by apply */
-        char *copy = fixture_new();
-        char *cmd;
-        assert_true(asprintf(&cmd, "cp -a '%s/.' '%s/'", root, copy) > 0);
-        assert_int_equal(system(cmd), 0);
-        free(cmd);
+        char *copy = fixture_clone(root);
         p = plan_for(copy, &h, &r);
         plan_apply_ok(h, p);
         plan_free(p);
