@@ -43,15 +43,6 @@ static int run(const char *fmt, ...) {
         return r;
 }
 
-char *fixture_copy(const char *name) {
-        char *root = fixture_new();
-        if (run("cp -a '%s/%s/.' '%s/'", fixture_dir(), name, root) != 0) {
-                fprintf(stderr, "fixture: cannot copy %s/%s\n", fixture_dir(), name);
-                abort();
-        }
-        return root;
-}
-
 char *fixture_clone(const char *root) {
         char *copy = fixture_new();
         if (run("cp -a '%s/.' '%s/'", root, copy) != 0) {
@@ -59,6 +50,15 @@ char *fixture_clone(const char *root) {
                 abort();
         }
         return copy;
+}
+
+char *fixture_copy(const char *name) {
+        char *src;
+        if (asprintf(&src, "%s/%s", fixture_dir(), name) < 0)
+                abort();
+        char *root = fixture_clone(src);
+        free(src);
+        return root;
 }
 
 static char *join(const char *root, const char *path) {
