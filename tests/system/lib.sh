@@ -9,8 +9,21 @@ SYS_SUITE=bookworm
 # What every bed has: systemd as PID 1 and the libraries hostfit links
 # against (libmount1, libblkid1, libsystemd0), plus what the scenarios run.
 SYS_TREE_PKGS=systemd,systemd-sysv,dbus,util-linux,procps,iproute2,python3,tmux
+# What the scenarios of a real server need, installed after debootstrap with
+# apt (which resolves what debootstrap --include cannot): the stock server's
+# vendor daemons, an OOM daemon, Node, a monitoring engine and exporter,
+# etckeeper, cloud-init.  Their services are disabled in the tree (and
+# cloud-init masked): a scenario starts the ones it needs.
+SYS_TREE_EXTRA="openssh-server nginx-light postgresql redis-server cron earlyoom nodejs
+        prometheus-node-exporter nagios4-core monitoring-plugins-basic etckeeper git cloud-init
+        python3-yaml systemd-journal-remote"
+SYS_TREE_SERVICES="ssh.service nginx.service postgresql.service redis-server.service cron.service
+        earlyoom.service prometheus-node-exporter.service nagios4.service
+        systemd-journal-remote.socket etckeeper.timer"
+SYS_TREE_MASKED="cloud-init.service cloud-init-local.service cloud-config.service cloud-final.service
+        cloud-init-hotplugd.socket"
 # Bump when the recipe below changes: a cached tree with another stamp is rebuilt.
-SYS_TREE_RECIPE="tree-4 $SYS_SUITE $SYS_TREE_PKGS"
+SYS_TREE_RECIPE="tree-5 $SYS_SUITE $SYS_TREE_PKGS $(echo $SYS_TREE_EXTRA)"
 
 sys_log() {
         printf '%s\n' "system: $*" >&2
@@ -59,6 +72,18 @@ sys_tree_build() {
         fi
         t1=$(sys_now)
         sys_measure "debootstrap" "$(sys_elapsed "$t0" "$t1") s"
+        if ! sys_nspawn_chroot "$new" /bin/sh -c "
+                export DEBIAN_FRONTEND=noninteractive
+                printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d &&
+                apt-get update -qq &&
+                apt-get install -y -qq --no-install-recommends $(echo $SYS_TREE_EXTRA) > /dev/null &&
+                systemctl disable $(echo $SYS_TREE_SERVICES) > /dev/null 2>&1;
+                systemctl mask $(echo $SYS_TREE_MASKED) > /dev/null 2>&1;
+                rm -f /usr/sbin/policy-rc.d; apt-get clean" > "$new.log" 2>&1; then
+                tail -n 20 "$new.log" >&2
+                rm -rf "$new"
+                return 1
+        fi
         sys_tree_mask "$new"
         echo hostfit-test > "$new/etc/hostname"
         : > "$new/etc/machine-id"

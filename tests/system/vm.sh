@@ -3,8 +3,8 @@
 # runs on a qcow2 overlay, gets a payload disk (hostfit, the scenario, the
 # guest driver) and reports through its second serial port.  Sourced by run.sh.
 
-SYS_VM_PKGS="linux-image-amd64 initramfs-tools systemd-zram-generator"
-SYS_VM_RECIPE="vm-3 $SYS_VM_PKGS"
+SYS_VM_PKGS="linux-image-amd64 initramfs-tools systemd-zram-generator lvm2 cryptsetup-bin"
+SYS_VM_RECIPE="vm-4 $SYS_VM_PKGS"
 SYS_VM_SIZE=${HOSTFIT_SYSTEM_VM_SIZE:-6G}
 SYS_VM_MEM=${HOSTFIT_SYSTEM_VM_MEM:-1024}
 SYS_VM_TIMEOUT=${HOSTFIT_SYSTEM_VM_TIMEOUT:-600}
