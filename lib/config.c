@@ -24,6 +24,7 @@ static const struct key {
         { "healthcheck", "http-path",    KEY_STRING },
         { "healthcheck", "interval",     KEY_DURATION },
         { "healthcheck", "timeout",      KEY_DURATION },
+        { "healthcheck", "units",        KEY_STRING },
         { "hostfit", "profile", KEY_PROFILE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "dev-server", "allow", KEY_STRING },

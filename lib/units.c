@@ -112,16 +112,33 @@ static char *template_of(const char *name) {
 
 /* ---- the search path, once a run ---- */
 
+/* A search-path directory listed once: every entry's name and type, sorted, so finding
+ * a unit's file or its drop-in directories is a binary search, not a probe per name. */
+struct dent {
+        const char *name;       /* in the directory's arena */
+        unsigned char type;     /* DT_* from readdir */
+};
+
+struct search_dir {
+        bool ok;                /* exists, and is not the same directory as an earlier one (/lib -> usr/lib) */
+        char *arena;
+        struct dent *v;
+        size_t n;
+};
+
 struct unit_index {
-        bool dir_ok[N_SEARCH];  /* exists, and is not the same directory as an earlier one (/lib -> usr/lib) */
+        struct search_dir dirs[N_SEARCH];
         char **enabled;         /* names linked from .wants/ .requires/ .upholds/, sorted */
         size_t n_enabled;
 };
 
 static void unit_index_free(void *p) {
         struct unit_index *x = p;
-        if (x)
-                strv_free(x->enabled);
+        if (!x)
+                return;
+        for (size_t i = 0; i < N_SEARCH; i++)
+                free(x->dirs[i].arena), free(x->dirs[i].v);
+        strv_free(x->enabled);
         free(x);
 }
 
@@ -148,6 +165,56 @@ static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
         return r;
 }
 
+static int cmp_dent(const void *a, const void *b) {
+        return strcmp(((const struct dent *) a)->name, ((const struct dent *) b)->name);
+}
+
+/* Read the directory D into S (names sorted), and the enablement links below it into X. */
+static int index_dir(DIR *d, struct search_dir *s, struct unit_index *x) {
+        _cleanup_strbuf_ struct strbuf names = STRBUF_INIT;
+        size_t *off = NULL, n = 0, alloc = 0;
+        unsigned char *types = NULL;
+        int r = 0;
+        for (struct dirent *e; r == 0 && (e = readdir(d)); ) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (n == alloc) {
+                        alloc = alloc ? alloc * 2 : 64;
+                        size_t *no = realloc(off, alloc * sizeof(*no));
+                        unsigned char *nt = no ? realloc(types, alloc) : NULL;
+                        if (no)
+                                off = no;
+                        if (nt)
+                                types = nt;
+                        if (!no || !nt) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                }
+                off[n] = names.len;
+                types[n++] = e->d_type;
+                r = strbuf_add(&names, e->d_name, strlen(e->d_name) + 1);
+                if (r == 0 && is_dep_dir(e->d_name))
+                        r = index_dep_dir(dirfd(d), e->d_name, x);
+        }
+        if (r == 0 && n) {
+                s->v = calloc(n, sizeof(*s->v));
+                if (!s->v)
+                        r = -ENOMEM;
+        }
+        if (r == 0) {
+                s->arena = strbuf_detach(&names, NULL);
+                for (size_t i = 0; i < n; i++)
+                        s->v[i] = (struct dent) { s->arena + off[i], types[i] };
+                s->n = n;
+                if (n)
+                        qsort(s->v, n, sizeof(*s->v), cmp_dent);
+        }
+        free(off);
+        free(types);
+        return r;
+}
+
 static int unit_index_build(struct host *h, struct unit_index **ret) {
         struct unit_index *x = calloc(1, sizeof(*x));
         struct stat seen[N_SEARCH];
@@ -155,22 +222,22 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
         if (!x)
                 return -ENOMEM;
         for (size_t i = 0; i < N_SEARCH && r == 0; i++) {
+                struct search_dir *s = &x->dirs[i];
                 _cleanup_close_ int fd = host_open_file(h, unit_search_path[i], O_RDONLY | O_DIRECTORY);
                 if (fd < 0 || fstat(fd, &seen[i]) < 0)
                         continue;
-                x->dir_ok[i] = true;
+                s->ok = true;
                 for (size_t j = 0; j < i; j++)
-                        if (x->dir_ok[j] && seen[j].st_dev == seen[i].st_dev && seen[j].st_ino == seen[i].st_ino)
-                                x->dir_ok[i] = false;
-                if (!x->dir_ok[i])
+                        if (x->dirs[j].ok && seen[j].st_dev == seen[i].st_dev && seen[j].st_ino == seen[i].st_ino)
+                                s->ok = false;
+                if (!s->ok)
                         continue;
                 DIR *d = fdopendir(TAKE_FD(fd));
-                if (!d)
+                if (!d) {
+                        s->ok = false;
                         continue;
-                int dfd = dirfd(d);
-                for (struct dirent *e; r == 0 && (e = readdir(d)); )
-                        if (is_dep_dir(e->d_name))
-                                r = index_dep_dir(dfd, e->d_name, x);
+                }
+                r = index_dir(d, s, x);
                 closedir(d);
         }
         if (r < 0) {
@@ -195,6 +262,11 @@ static int unit_index_get(struct host *h, const struct unit_index **ret) {
         }
         *ret = x;
         return 0;
+}
+
+static const struct dent *dir_find(const struct search_dir *s, const char *name) {
+        struct dent key = { name, 0 };
+        return s->ok && s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_dent) : NULL;
 }
 
 static bool index_enabled(const struct unit_index *x, const char *name) {
@@ -230,7 +302,7 @@ static bool is_dev_null(const char *p) {
 static int find_fragment(struct host *h, const struct unit_index *x, const char *name, struct unit *u) {
         for (size_t i = 0; i < N_SEARCH; i++) {
                 struct stat st;
-                if (!x->dir_ok[i])
+                if (!dir_find(&x->dirs[i], name))
                         continue;
                 _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
                 if (!path)
@@ -267,14 +339,28 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
         return 0;
 }
 
-struct dropin { char *base, *path; };
+struct dropin {
+        char *base, *path;      /* path "" for a drop-in masked by a link to /dev/null */
+        size_t order;           /* position of its directory: the first one of a name wins */
+};
 
 static int cmp_dropin(const void *a, const void *b) {
-        return strcmp(((const struct dropin *) a)->base, ((const struct dropin *) b)->base);
+        const struct dropin *x = a, *y = b;
+        int c = strcmp(x->base, y->base);
+        return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
-static int collect_dir(struct host *h, const char *dir, struct dropin **v, size_t *n) {
+struct dropins {
+        struct dropin *v;
+        size_t n, alloc;
+        size_t n_dirs;          /* directories looked at so far */
+};
+
+/* The *.conf files of the drop-in directory DIR, as systemd's conf_files_list() takes
+ * them: hidden files left out, the first directory of a name winning (sorted out later). */
+static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
         _cleanup_close_ int fd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
+        size_t order = ds->n_dirs++;
         if (fd < 0)
                 return 0;
         DIR *d = fdopendir(TAKE_FD(fd));
@@ -283,90 +369,112 @@ static int collect_dir(struct host *h, const char *dir, struct dropin **v, size_
         int r = 0;
         for (struct dirent *e; r == 0 && (e = readdir(d)); ) {
                 size_t l = strlen(e->d_name);
-                bool seen = false;
                 if (l <= 5 || strcmp(e->d_name + l - 5, ".conf") != 0 || e->d_name[0] == '.')
                         continue;
-                for (size_t i = 0; i < *n && !seen; i++)
-                        seen = strcmp((*v)[i].base, e->d_name) == 0;
-                if (seen)
-                        continue;       /* a higher-priority directory has this name */
-                struct dropin *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-                if (!nv) {
-                        r = -ENOMEM;
-                        break;
+                if (ds->n == ds->alloc) {
+                        size_t na = ds->alloc ? ds->alloc * 2 : 8;
+                        struct dropin *nv = realloc(ds->v, na * sizeof(*nv));
+                        if (!nv) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        ds->v = nv, ds->alloc = na;
                 }
-                *v = nv;
                 _cleanup_free_ char *target = NULL;
                 char *path = path_join(dir, e->d_name);
-                struct stat st;
-                if (path && host_stat(h, path, &st) == 0 && S_ISLNK(st.st_mode) &&
+                if (path && (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) &&
                     read_link(h, dir, e->d_name, &target) == 0 && is_dev_null(target)) {
                         free(path);
                         path = strdup("");      /* masked drop-in: takes the name, adds nothing */
                 }
-                nv[*n] = (struct dropin) { strdup(e->d_name), path };
-                if (!nv[*n].base || !nv[*n].path) {
-                        free(nv[*n].base), free(nv[*n].path);
+                ds->v[ds->n] = (struct dropin) { strdup(e->d_name), path, order };
+                if (!ds->v[ds->n].base || !ds->v[ds->n].path) {
+                        free(ds->v[ds->n].base), free(ds->v[ds->n].path);
                         r = -ENOMEM;
                         break;
                 }
-                (*n)++;
+                ds->n++;
         }
         closedir(d);
         return r;
 }
 
-static char *concat(const char *a, const char *b) {
-        char *p;
-        return asprintf(&p, "%s%s", a, b) < 0 ? NULL : p;
+static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t i, const char *name, struct dropins *ds) {
+        _cleanup_free_ char *dname = NULL, *path = NULL;
+        if (asprintf(&dname, "%s.d", name) < 0)
+                return -ENOMEM;
+        const struct dent *e = dir_find(&x->dirs[i], dname);
+        if (!e || (e->type != DT_DIR && e->type != DT_LNK && e->type != DT_UNKNOWN))
+                return 0;
+        path = path_join(unit_search_path[i], dname);
+        return path ? collect_dir(h, path, ds) : -ENOMEM;
 }
 
-/* "NAME.d" for each name, then prefix drop-ins ("a-.service.d", "a-b-.service.d"), then "service.d". */
-static int dropin_dirnames(char *const *names, char ***ret, size_t *ret_n) {
+/* systemd's unit_file_find_dirs(): in search directory I, NAME.d, then for an instance
+ * the template's, then one level up the dashes ("a-b-c.service" -> "a-b-.service" ->
+ * "a-.service"), each with its own template and prefixes in turn. */
+static int find_dirs(struct host *h, const struct unit_index *x, size_t i, const char *name, struct dropins *ds,
+                     unsigned depth) {
+        const char *type = unit_type_of(name), *at = strchr(name, '@');
+        bool instance = at && at + 1 != type;
+        int r = add_dir_if_present(h, x, i, name, ds);
+        if (r < 0 || depth > 64)
+                return r;
+        if (instance) {
+                _cleanup_free_ char *t = template_of(name);
+                r = t ? find_dirs(h, x, i, t, ds, depth + 1) : -ENOMEM;
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_free_ char *prefix = strndup(name, (size_t) ((at ? at : type) - name)), *built = NULL;
+        bool chopped = false;
+        if (!prefix)
+                return -ENOMEM;
+        for (;;) {
+                char *dash = strrchr(prefix, '-');
+                if (!dash || dash == prefix)
+                        return 0;
+                if (dash[1] || chopped) {
+                        dash[1] = 0;
+                        break;
+                }
+                *dash = 0;
+                chopped = true;
+        }
+        if (instance)
+                r = asprintf(&built, "%s@%.*s%s", prefix, (int) (type - at - 1), at + 1, type);
+        else
+                r = asprintf(&built, "%s%s", prefix, type);
+        if (r < 0)
+                return -ENOMEM;
+        return find_dirs(h, x, i, built, ds, depth + 1);
+}
+
+/* systemd's unit_file_find_dropin_paths(): the unit's own name along the whole search
+ * path, then its other names, then the type ("service.d"), which is the most generic and
+ * comes last; the files of one name shadow each other by that order, and all apply
+ * sorted by file name. */
+static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u) {
+        struct dropins ds = { 0 };
+        const char *names[] = { u->id, strcmp(u->name, u->id) ? u->name : NULL };
         int r = 0;
-        for (size_t i = 0; names[i] && r == 0; i++)
-                r = unit_strv_push(ret, ret_n, concat(names[i], ".d"));
-        const char *type = unit_type_of(names[0]);
-        for (const char *dash = names[0]; r == 0 && (dash = strchr(dash, '-')); dash++)
-                if (dash + 1 < type)
-                        r = unit_strv_push(ret, ret_n, strndup(names[0], (size_t) (dash + 1 - names[0])));
-        for (size_t i = 0; r == 0 && i < *ret_n; i++) {
-                size_t l = strlen((*ret)[i]);
-                if ((*ret)[i][l - 1] == '-') {
-                        _cleanup_free_ char *t = concat(type, ".d");
-                        char *full = t ? concat((*ret)[i], t) : NULL;
-                        if (!full)
-                                return -ENOMEM;
-                        free((*ret)[i]);
-                        (*ret)[i] = full;
-                }
-        }
-        return r < 0 ? r : unit_strv_push(ret, ret_n, concat(type + 1, ".d"));
-}
-
-static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u, char *const *names) {
-        char **dirs = NULL;
-        size_t n_dirs = 0, n = 0;
-        struct dropin *v = NULL;
-        int r = dropin_dirnames(names, &dirs, &n_dirs);
-        for (size_t i = 0; r == 0 && i < N_SEARCH; i++)
-                for (size_t j = 0; r == 0 && x->dir_ok[i] && j < n_dirs; j++) {
-                        _cleanup_free_ char *dir = path_join(unit_search_path[i], dirs[j]);
-                        r = dir ? collect_dir(h, dir, &v, &n) : -ENOMEM;
-                }
-        if (r == 0 && n)
-                qsort(v, n, sizeof(*v), cmp_dropin);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                if (!*v[i].path)
-                        continue;
-                r = unit_strv_push(&u->dropins, &u->n_dropins, strdup(v[i].path));
+        for (size_t k = 0; k < ELEMENTSOF(names) && r == 0; k++)
+                for (size_t i = 0; names[k] && i < N_SEARCH && r == 0; i++)
+                        r = find_dirs(h, x, i, names[k], &ds, 0);
+        for (size_t i = 0; i < N_SEARCH && r == 0; i++)
+                r = add_dir_if_present(h, x, i, unit_type_of(u->id) + 1, &ds);
+        if (r == 0 && ds.n)
+                qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
+        for (size_t i = 0; r == 0 && i < ds.n; i++) {
+                if (!*ds.v[i].path || (i > 0 && strcmp(ds.v[i].base, ds.v[i - 1].base) == 0))
+                        continue;       /* masked, or shadowed by the same name earlier on the path */
+                r = unit_strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
                 if (r == 0)
-                        r = unit_parse_file(h, u, v[i].path);
+                        r = unit_parse_file(h, u, ds.v[i].path);
         }
-        for (size_t i = 0; i < n; i++)
-                free(v[i].base), free(v[i].path);
-        free(v);
-        strv_free(dirs);
+        for (size_t i = 0; i < ds.n; i++)
+                free(ds.v[i].base), free(ds.v[i].path);
+        free(ds.v);
         return r;
 }
 
@@ -388,25 +496,6 @@ struct unit *unit_free(struct unit *u) {
         return NULL;
 }
 
-
-static int unit_names(const struct unit *u, char ***ret) {
-        char **v = NULL;
-        size_t n = 0;
-        const char *cand[] = { u->name, u->id, NULL, NULL, NULL };
-        _cleanup_free_ char *t1 = template_of(u->name), *t2 = template_of(u->id);
-        cand[2] = t1, cand[3] = t2;
-        for (size_t i = 0; i < 4; i++) {
-                bool dup = !cand[i];
-                for (size_t j = 0; j < n && !dup; j++)
-                        dup = strcmp(v[j], cand[i]) == 0;
-                if (!dup && unit_strv_push(&v, &n, strdup(cand[i])) < 0) {
-                        strv_free(v);
-                        return -ENOMEM;
-                }
-        }
-        *ret = v;
-        return 0;
-}
 
 int unit_load(struct host *h, const char *name, struct unit **ret) {
         _cleanup_(unit_freep) struct unit *u = NULL;
@@ -435,10 +524,7 @@ int unit_load(struct host *h, const char *name, struct unit **ret) {
                 if (r < 0)
                         return r;
         }
-        _cleanup_(strv_freep) char **names = NULL;
-        r = unit_names(u, &names);
-        if (r == 0)
-                r = load_dropins(h, x, u, names);
+        r = load_dropins(h, x, u);
         if (r < 0)
                 return r;
         if (!u->fragment && u->n_dropins == 0)
@@ -466,7 +552,8 @@ int units_list_dir(struct host *h, const char *dir, const char *type, char ***re
                 const char *t = unit_type_of(e->d_name);
                 if (!t || strcmp(t, type) != 0 || !unit_name_is_valid(e->d_name) || unit_name_is_template(e->d_name))
                         continue;
-                if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                if (e->d_type != DT_UNKNOWN ? e->d_type != DT_REG
+                                            : fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
                 r = unit_strv_push(&v, &n, strdup(e->d_name));
         }

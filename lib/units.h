@@ -61,14 +61,31 @@ const char *unit_get(const struct unit *u, const char *section, const char *key)
 const struct unit_assignment *unit_get_assignment(const struct unit *u, const char *section, const char *key);
 
 enum unit_limit {
-        UNIT_LIMIT_UNSET,       /* no MemoryMax=, or reset */
+        UNIT_LIMIT_UNSET,       /* no MemoryMax=, or reset by an empty one */
         UNIT_LIMIT_INFINITY,    /* MemoryMax=infinity */
         UNIT_LIMIT_BYTES,
-        UNIT_LIMIT_PERCENT,     /* of physical memory; *ret_value is per mille */
-        UNIT_LIMIT_INVALID,     /* a value systemd would refuse (then it is unset) */
+        UNIT_LIMIT_PERCENT,     /* of physical memory; the value is in parts per 10000 */
 };
-/* The effective value of a memory setting such as "MemoryMax". */
+
+/* A memory setting (MemoryMax, MemoryHigh, MemoryLimit, …) as systemd 252 reads it from
+ * the unit's section ([Service] of a .service): assignments in order, an invalid value
+ * (systemd logs "ignoring") leaves the one before in effect, an empty one resets. */
+struct unit_memory {
+        enum unit_limit kind;
+        uint64_t value;                         /* bytes, or parts per 10000 for PERCENT */
+        const struct unit_assignment *set;      /* the assignment in effect; NULL when UNSET */
+        const struct unit_assignment *ignored;  /* the last assignment systemd ignored, or NULL */
+};
+void unit_memory_get(const struct unit *u, const char *key, struct unit_memory *ret);
+/* The kind of unit_memory_get(), and its value in *ret_value when not NULL. */
 enum unit_limit unit_memory_setting(const struct unit *u, const char *key, uint64_t *ret_value);
+/* A PERCENT value in bytes as systemd computes it: whole pages of PHYSICAL memory. */
+uint64_t unit_memory_scale(uint64_t permyriad, uint64_t physical, uint64_t page_size);
+
+/* systemd's parse_size(S, 1024): 0 and the bytes in *ret, or -EINVAL/-ERANGE. */
+int unit_parse_size(const char *s, uint64_t *ret);
+/* systemd's parse_permyriad(): 0..10000, or -EINVAL/-ERANGE. */
+int unit_parse_permyriad(const char *s);
 
 /* A valid unit name of a known type ("foo.service", "foo@bar.service", "foo@.service"). */
 bool unit_name_is_valid(const char *name);
