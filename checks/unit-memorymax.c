@@ -235,7 +235,8 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                                              "named in [unit-memorymax] units= but no unit file defines it") : 0;
         /* A oneshot unit has no long-running process to grow, unless one was seen using memory. */
         const char *type = unit_get(u, "Service", "Type");
-        if (u->masked || (type && strcmp(type, "oneshot") == 0 && !c->running && !c->named))
+        /* A unit systemd refuses to load never runs: its limit is not the problem. */
+        if (u->masked || u->bad || (type && strcmp(type, "oneshot") == 0 && !c->running && !c->named))
                 return 0;
         const char *why = limit_problem(u, buf, sizeof(buf));
         if (!why) {

@@ -76,11 +76,22 @@ static int parse_line(struct unit *u, char **section, char *raw, const char *fil
                 return 0;
         if (*l == '[') {
                 size_t len = strlen(l);
-                if (len < 3 || l[len - 1] != ']' || memchr(l + 1, '[', len - 2) || memchr(l + 1, ']', len - 2)) {
+                if (l[len - 1] != ']') {
+                        /* systemd stops reading the file there; in the unit file itself it
+                         * refuses the whole unit ("Bad message"), in a drop-in only the rest. */
+                        bool fragment = u->fragment && strcmp(file, u->fragment) == 0;
+                        if (fragment && !u->bad) {
+                                u->bad = true;
+                                u->bad_file = file;
+                                u->bad_line = n;
+                        }
                         free(*section);
                         *section = NULL;
-                        return add_issue(u, file, n, "invalid section header, ignoring the section");
+                        int r = add_issue(u, file, n, fragment ? "invalid section header: systemd refuses to load the unit"
+                                                               : "invalid section header: systemd ignores the rest of the file");
+                        return r < 0 ? r : 1;
                 }
+                /* "[]" or "[a]b]" name sections systemd does not know: their lines are ignored. */
                 free(*section);
                 *section = strndup(l + 1, len - 2);
                 return *section ? 0 : -ENOMEM;
@@ -88,40 +99,53 @@ static int parse_line(struct unit *u, char **section, char *raw, const char *fil
         return add_assignment(u, *section, l, file, n);
 }
 
+/* The next line of *P, as systemd's read_line() ends one ("\n", "\r\n" or "\r"); NULL at the end. */
+static char *next_line(char **p) {
+        char *l = *p, *e;
+        if (!l || !*l)
+                return NULL;
+        e = l + strcspn(l, "\r\n");
+        if (*e == '\r' && e[1] == '\n')
+                *e++ = 0;
+        *p = *e ? e + 1 : NULL;
+        *e = 0;
+        return l;
+}
+
+/* systemd's config_parse(): comment lines are dropped (inside a continuation too), a line
+ * whose trailing run of backslashes is odd continues on the next with that backslash
+ * turned into a space; "\\" at the end is an escaped backslash, and "\ " is no continuation. */
 static int parse_text(struct unit *u, const char *file, char *text) {
         _cleanup_strbuf_ struct strbuf joined = STRBUF_INIT;
         _cleanup_free_ char *section = NULL;
         unsigned n = 0, start = 0;
         bool cont = false;
         int r = 0;
-        for (char *save = NULL, *p = text; r >= 0 && p; p = save) {
-                save = strchr(p, '\n');
-                if (save)
-                        *save++ = 0;
+        if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+                text += 3;      /* a UTF-8 byte order mark */
+        for (char *p = text, *l; r == 0 && (l = next_line(&p)); ) {
                 n++;
-                char *l = p + strspn(p, " \t\r");
-                if (cont && (*l == '#' || *l == ';'))
-                        continue;       /* comments inside a continuation are dropped, as systemd does */
+                const char *t = l + strspn(l, WS);
+                if (*t == '#' || *t == ';')
+                        continue;
                 if (!cont) {
                         strbuf_reset(&joined);
                         start = n;
                 }
-                /* The raw line is joined; the backslash becomes a space. */
-                size_t len = strlen(p);
-                while (len > 0 && strchr(" \t\r", p[len - 1]))
-                        len--;
-                cont = len > 0 && p[len - 1] == '\\';
+                size_t len = strlen(l), run = 0;
+                while (run < len && l[len - 1 - run] == '\\')
+                        run++;
+                cont = run % 2 == 1;
                 if (cont)
-                        p[len - 1] = ' ';
-                l = p;
+                        l[len - 1] = ' ';
                 r = strbuf_adds(&joined, l);
                 if (r < 0 || cont)
                         continue;
                 r = parse_line(u, &section, joined.buf ? joined.buf : (char *) "", file, start);
         }
-        if (r >= 0 && cont)
+        if (r == 0 && cont)
                 r = parse_line(u, &section, joined.buf, file, start);
-        return r;
+        return r < 0 ? r : 0;   /* 1: the file stopped at a fatal line */
 }
 
 int unit_parse_file(struct host *h, struct unit *u, const char *path) {

@@ -16,18 +16,25 @@
 #include "units.h"
 #include "units-internal.h"
 
+/* systemd 252's system search path (lookup_paths_init), generators included: their
+ * units and drop-ins are as real to systemd as the admin's. */
 const char *const unit_search_path[] = {
         "/etc/systemd/system.control",
         "/run/systemd/system.control",
         "/run/systemd/transient",
+        "/run/systemd/generator.early",
         "/etc/systemd/system",
+        "/etc/systemd/system.attached",
         "/run/systemd/system",
+        "/run/systemd/system.attached",
+        "/run/systemd/generator",
         "/usr/local/lib/systemd/system",
         "/usr/lib/systemd/system",
         "/lib/systemd/system",
+        "/run/systemd/generator.late",
         NULL,
 };
-#define N_SEARCH 8
+#define N_SEARCH 13
 
 void strv_free(char **v) {
         for (size_t i = 0; v && v[i]; i++)

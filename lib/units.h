@@ -45,6 +45,9 @@ struct unit {
         size_t n_a;
         struct unit_issue *issues;
         size_t n_issues;
+        bool bad;               /* a file has a line systemd refuses the unit for (a section header without "]") */
+        const char *bad_file;   /* where, borrowed like the other paths */
+        unsigned bad_line;
         char **files;           /* owner of the path strings above */
         size_t n_files;
 };

@@ -182,17 +182,16 @@ static void test_continuations_comments_and_percent(void **state) {
 static void test_malformed_lines_reported_with_file_and_line(void **state) {
         struct ctx *c = *state;
         fixture_write(c->root, "/etc/systemd/system/bad.service",
-                      "Orphan=1\n[Service\nMemoryMax=1G\n[Service]\nno equals here\n=value\nMemoryMax=lots\n"
+                      "Orphan=1\n[Se]rv]\nMemoryMax=1G\n[Service]\nno equals here\n=value\nMemoryMax=lots\n"
                       "MemoryHigh=1G\\");
         struct unit *u = load(c, "bad.service");
-        assert_int_equal(u->n_issues, 5);
+        assert_int_equal(u->n_issues, 3);
         assert_string_equal(u->issues[0].file, "/etc/systemd/system/bad.service");
-        assert_int_equal(u->issues[0].line, 1);
-        assert_int_equal(u->issues[1].line, 2);
-        assert_int_equal(u->issues[2].line, 3);     /* MemoryMax under a broken header: no section */
-        assert_int_equal(u->issues[3].line, 5);
-        assert_int_equal(u->issues[4].line, 6);     /* "=value": no key */
-        /* "lots" is ignored and the 1G before it sits under a broken header: no limit at all. */
+        assert_int_equal(u->issues[0].line, 1);     /* before any section */
+        assert_int_equal(u->issues[1].line, 5);
+        assert_int_equal(u->issues[2].line, 6);     /* "=value": no key */
+        assert_false(u->bad);
+        /* "lots" is ignored and the 1G before it is in a section systemd does not know. */
         struct unit_memory m;
         unit_memory_get(u, "MemoryMax", &m);
         assert_int_equal(m.kind, UNIT_LIMIT_UNSET);
@@ -398,6 +397,57 @@ static void test_loading_is_linear_in_units(void **state) {
                 fail_msg("2000 units: %.3f s, 8000 units: %.3f s", t1, t2);
 }
 
+/* config_parse()'s continuations: an odd run of trailing backslashes continues the line,
+ * "\\" is an escaped backslash, "\ " is no continuation; CRLF ends a line; a BOM is skipped. */
+static void test_continuation_rules_as_systemd(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/c.service",
+                      "\xef\xbb\xbf[Service]\r\nMemoryMax=100K\\\\\r\nMemoryMax=1.5G\r\n"
+                      "MemoryHigh=1G\nMemoryHigh=+5K \\ \nMemoryLow=1\\\n# dropped\n  G\n"
+                      "MemorySwapMax=2\\\n\nMemoryMin=3M\\");
+        struct unit *u = load(c, "c.service");
+        uint64_t v = 0;
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", &v), UNIT_LIMIT_BYTES);
+        assert_int_equal(v, 3ULL << 29);
+        assert_int_equal(unit_memory_setting(u, "MemoryHigh", &v), UNIT_LIMIT_BYTES);
+        assert_int_equal(v, 1ULL << 30);        /* "+5K \" is not a size: the 1G stays */
+        assert_string_equal(unit_get(u, "Service", "MemoryLow"), "1   G");
+        assert_string_equal(unit_get(u, "Service", "MemorySwapMax"), "2");
+        assert_string_equal(unit_get(u, "Service", "MemoryMin"), "3M");
+        unit_free(u);
+}
+
+/* A section header without "]" in the unit file: systemd refuses the unit ("Bad message").
+ * In a drop-in it only stops reading that drop-in. */
+static void test_broken_section_header(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/b1.service", "[Service]\nExecStart=/bin/x\n[Service\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/b2.service", "[Service]\nExecStart=/bin/x\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/b2.service.d/a.conf", "[Service]\nMemoryMax=2G\n[Service\nMemoryMax=3G\n");
+        fixture_write(c->root, "/etc/systemd/system/b2.service.d/b.conf", "[]\nMemoryMax=4G\n[Se]rv]\nMemoryMax=5G\n");
+        struct unit *u = load(c, "b1.service");
+        assert_true(u->bad);
+        assert_string_equal(u->bad_file, "/etc/systemd/system/b1.service");
+        assert_int_equal(u->bad_line, 3);
+        unit_free(u);
+        u = load(c, "b2.service");
+        assert_false(u->bad);
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "2G");
+        unit_free(u);
+}
+
+/* Generator output is on systemd's path: /run/systemd/generator between /run and /usr/local. */
+static void test_generator_dirs_on_the_path(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/usr/lib/systemd/system/g.service", "[Service]\nExecStart=/bin/vendor\n");
+        fixture_write(c->root, "/run/systemd/generator/g.service", "[Service]\nExecStart=/bin/generated\n");
+        fixture_write(c->root, "/run/systemd/generator.late/g.service.d/x.conf", "[Service]\nMemoryMax=1G\n");
+        struct unit *u = load(c, "g.service");
+        assert_string_equal(u->fragment, "/run/systemd/generator/g.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1G");
+        unit_free(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -423,6 +473,9 @@ int main(void) {
                 T(test_prefix_dropins_shadow_in_systemd_order),
                 T(test_instance_prefix_dropins),
                 T(test_loading_is_linear_in_units),
+                T(test_continuation_rules_as_systemd),
+                T(test_broken_section_header),
+                T(test_generator_dirs_on_the_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
