@@ -290,7 +290,7 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
         const struct config *cfg = host_config(h);
         uint64_t threshold = config_get_size(cfg, SECTION, "rss-threshold", DEFAULT_RSS_THRESHOLD);
         unsigned n_ok = 0;
-        unsigned n_scope = 0;
+        unsigned n_scope = 0, n_vendor = 0;
         int k = add_local_units(h, &c);
         if (k == 0)
                 k = add_named_units(cfg, &c);
@@ -299,12 +299,18 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
         if (k == 0)
                 cands_merge(&c);
         for (size_t i = 0; k == 0 && i < c.n; i++) {
-                if (!c.v[i].local && !c.v[i].named && cand_usage(h, &c.v[i]) <= threshold)
+                if (!c.v[i].local && !c.v[i].named && cand_usage(h, &c.v[i]) <= threshold) {
+                        n_vendor++;
                         continue;       /* a vendor's unit, and small */
+                }
                 n_scope++;
                 k = judge(h, r, &c.v[i], &n_ok);
         }
-        if (k == 0 && n_ok == n_scope)
+        if (k == 0 && n_scope == 0)
+                k = report_add(r, STATUS_PASS, "", NULL, NULL, "no admin unit, none named; %u vendor service%s "
+                               "running, each using %llu MiB or less", n_vendor, n_vendor == 1 ? "" : "s",
+                               (unsigned long long) (threshold >> 20));
+        else if (k == 0 && n_ok == n_scope)
                 k = report_add(r, STATUS_PASS, "", NULL, NULL, "%u service unit%s in scope, each with MemoryMax=",
                                n_ok, n_ok == 1 ? "" : "s");
         cands_free(&c);
