@@ -2,12 +2,15 @@
  * ignored lines kept as issues), and the values in effect read back. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "host.h"
@@ -148,23 +151,72 @@ static int parse_text(struct unit *u, const char *file, char *text) {
         return r < 0 ? r : 0;   /* 1: the file stopped at a fatal line */
 }
 
-int unit_parse_file(struct host *h, struct unit *u, const char *path) {
+/* NAME in the directory DFD, a regular file (never a FIFO a user left there: opened
+ * non-blocking, checked with fstat), at most UNIT_FILE_MAX bytes. */
+static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        for (;;) {
+                int r = strbuf_grow(&sb, 4096);
+                if (r < 0)
+                        return r;
+                ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                sb.len += (size_t) n;
+                if (sb.len > UNIT_FILE_MAX)
+                        return -EFBIG;
+        }
+        if (sb.buf)
+                sb.buf[sb.len] = 0;
+        *ret_len = sb.len;
+        *ret = strbuf_detach(&sb, NULL);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name) {
         const char *file = keep_file(u, path);
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
+        int r;
         if (!file)
                 return -ENOMEM;
-        int r = host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
+        r = dfd >= 0 && name ? read_at(dfd, name, &text, &len) : host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
+        if (r == -ELOOP && dfd >= 0)    /* a link: followed within the root */
+                r = host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 char msg[128];
                 snprintf(msg, sizeof(msg), "cannot read: %s", strerror(-r));
-                return add_issue(u, file, 0, msg);
+                r = add_issue(u, file, 0, msg);
+                return r < 0 ? r : 1;
         }
-        if (memchr(text, 0, len))
-                return add_issue(u, file, 0, "holds a NUL byte, ignoring");
-        return parse_text(u, file, text);
+        if (len == 0)
+                return 0;
+        if (memchr(text, 0, len)) {
+                r = add_issue(u, file, 0, "holds a NUL byte, ignoring");
+                return r < 0 ? r : 1;
+        }
+        r = parse_text(u, file, text);
+        return r < 0 ? r : 1;
+}
+
+int unit_parse_file(struct host *h, struct unit *u, const char *path) {
+        return unit_parse_file_at(h, u, path, -1, NULL);
 }
 
 const struct unit_assignment *unit_get_assignment(const struct unit *u, const char *section, const char *key) {

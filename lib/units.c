@@ -128,6 +128,7 @@ struct dent {
 
 struct search_dir {
         bool ok;                /* exists, and is not the same directory as an earlier one (/lib -> usr/lib) */
+        int fd;                 /* the directory, open: unit files are opened relative to it */
         char *arena;
         struct dent *v;
         size_t n;
@@ -143,8 +144,11 @@ static void unit_index_free(void *p) {
         struct unit_index *x = p;
         if (!x)
                 return;
-        for (size_t i = 0; i < N_SEARCH; i++)
+        for (size_t i = 0; i < N_SEARCH; i++) {
                 free(x->dirs[i].arena), free(x->dirs[i].v);
+                if (x->dirs[i].fd >= 0)
+                        close(x->dirs[i].fd);
+        }
         strv_free(x->enabled);
         free(x);
 }
@@ -228,6 +232,8 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
         int r = 0;
         if (!x)
                 return -ENOMEM;
+        for (size_t i = 0; i < N_SEARCH; i++)
+                x->dirs[i].fd = -1;
         for (size_t i = 0; i < N_SEARCH && r == 0; i++) {
                 struct search_dir *s = &x->dirs[i];
                 _cleanup_close_ int fd = host_open_file(h, unit_search_path[i], O_RDONLY | O_DIRECTORY);
@@ -239,13 +245,17 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
                                 s->ok = false;
                 if (!s->ok)
                         continue;
-                DIR *d = fdopendir(TAKE_FD(fd));
+                int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
                 if (!d) {
+                        if (dfd >= 0)
+                                close(dfd);
                         s->ok = false;
                         continue;
                 }
                 r = index_dir(d, s, x);
                 closedir(d);
+                s->fd = TAKE_FD(fd);
         }
         if (r < 0) {
                 unit_index_free(x);
@@ -306,14 +316,22 @@ static bool is_dev_null(const char *p) {
 }
 
 /* The first file named NAME along the search path; 1 when found, 0 when not. */
-static int find_fragment(struct host *h, const struct unit_index *x, const char *name, struct unit *u) {
+static int find_fragment(struct host *h, const struct unit_index *x, const char *name, struct unit *u, int *ret_dir) {
         for (size_t i = 0; i < N_SEARCH; i++) {
                 struct stat st;
-                if (!dir_find(&x->dirs[i], name))
+                const struct dent *e = dir_find(&x->dirs[i], name);
+                if (!e)
                         continue;
                 _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
                 if (!path)
                         return -ENOMEM;
+                if (e->type == DT_REG) {
+                        /* The common case: read relative to the listed directory, no lookup
+                         * from the root; an empty file masks, as unit_load() sees. */
+                        u->fragment = TAKE_PTR(path);
+                        *ret_dir = (int) i;
+                        return 1;
+                }
                 if (host_stat(h, path, &st) < 0)
                         continue;
                 if (S_ISLNK(st.st_mode)) {
@@ -365,14 +383,13 @@ struct dropins {
 
 /* The *.conf files of the drop-in directory DIR, as systemd's conf_files_list() takes
  * them: hidden files left out, the first directory of a name winning (sorted out later). */
-static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
-        _cleanup_close_ int fd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
+static int collect_dir_fd(struct host *h, int fd, const char *dir, struct dropins *ds) {
         size_t order = ds->n_dirs++;
-        if (fd < 0)
-                return 0;
-        DIR *d = fdopendir(TAKE_FD(fd));
-        if (!d)
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
                 return -errno;
+        }
         int r = 0;
         for (struct dirent *e; r == 0 && (e = readdir(d)); ) {
                 size_t l = strlen(e->d_name);
@@ -406,30 +423,48 @@ static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
         return r;
 }
 
-static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t i, const char *name, struct dropins *ds) {
-        _cleanup_free_ char *dname = NULL, *path = NULL;
-        if (asprintf(&dname, "%s.d", name) < 0)
-                return -ENOMEM;
+static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
+        int fd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
+        if (fd < 0) {
+                ds->n_dirs++;
+                return 0;
+        }
+        return collect_dir_fd(h, fd, dir, ds);
+}
+
+static char *concat(const char *a, const char *b) {
+        char *p;
+        return asprintf(&p, "%s%s", a, b) < 0 ? NULL : p;
+}
+
+/* The drop-in directory DNAME ("NAME.d") in search directory I, when listed there. */
+static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t i, const char *dname, struct dropins *ds) {
         const struct dent *e = dir_find(&x->dirs[i], dname);
         if (!e || (e->type != DT_DIR && e->type != DT_LNK && e->type != DT_UNKNOWN))
                 return 0;
-        path = path_join(unit_search_path[i], dname);
-        return path ? collect_dir(h, path, ds) : -ENOMEM;
+        _cleanup_free_ char *path = path_join(unit_search_path[i], dname);
+        if (!path)
+                return -ENOMEM;
+        if (e->type == DT_DIR) {
+                int fd = openat(x->dirs[i].fd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                return fd < 0 ? 0 : collect_dir_fd(h, fd, path, ds);
+        }
+        return collect_dir(h, path, ds);
 }
 
-/* systemd's unit_file_find_dirs(): in search directory I, NAME.d, then for an instance
- * the template's, then one level up the dashes ("a-b-c.service" -> "a-b-.service" ->
- * "a-.service"), each with its own template and prefixes in turn. */
-static int find_dirs(struct host *h, const struct unit_index *x, size_t i, const char *name, struct dropins *ds,
-                     unsigned depth) {
+/* systemd's unit_file_find_dirs(), the names only (the same in every search directory):
+ * NAME.d, then for an instance the template's, then one level up the dashes
+ * ("a-b-c.service" -> "a-b-.service" -> "a-.service"), each with its own template and
+ * prefixes in turn. */
+static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
         const char *type = unit_type_of(name), *at = strchr(name, '@');
         bool instance = at && at + 1 != type;
-        int r = add_dir_if_present(h, x, i, name, ds);
+        int r = unit_strv_push(v, n, concat(name, ".d"));
         if (r < 0 || depth > 64)
                 return r;
         if (instance) {
                 _cleanup_free_ char *t = template_of(name);
-                r = t ? find_dirs(h, x, i, t, ds, depth + 1) : -ENOMEM;
+                r = t ? dir_names(t, v, n, depth + 1) : -ENOMEM;
                 if (r < 0)
                         return r;
         }
@@ -454,7 +489,7 @@ static int find_dirs(struct host *h, const struct unit_index *x, size_t i, const
                 r = asprintf(&built, "%s%s", prefix, type);
         if (r < 0)
                 return -ENOMEM;
-        return find_dirs(h, x, i, built, ds, depth + 1);
+        return dir_names(built, v, n, depth + 1);
 }
 
 /* systemd's unit_file_find_dropin_paths(): the unit's own name along the whole search
@@ -464,12 +499,18 @@ static int find_dirs(struct host *h, const struct unit_index *x, size_t i, const
 static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u) {
         struct dropins ds = { 0 };
         const char *names[] = { u->id, strcmp(u->name, u->id) ? u->name : NULL };
-        int r = 0;
-        for (size_t k = 0; k < ELEMENTSOF(names) && r == 0; k++)
-                for (size_t i = 0; names[k] && i < N_SEARCH && r == 0; i++)
-                        r = find_dirs(h, x, i, names[k], &ds, 0);
+        _cleanup_free_ char *type_dir = concat(unit_type_of(u->id) + 1, ".d");
+        int r = type_dir ? 0 : -ENOMEM;
+        for (size_t k = 0; k < ELEMENTSOF(names) && names[k] && r == 0; k++) {
+                _cleanup_(strv_freep) char **dirs = NULL;
+                size_t n_dirs = 0;
+                r = dir_names(names[k], &dirs, &n_dirs, 0);
+                for (size_t i = 0; i < N_SEARCH && r == 0; i++)
+                        for (size_t j = 0; j < n_dirs && r == 0 && x->dirs[i].n; j++)
+                                r = add_dir_if_present(h, x, i, dirs[j], &ds);
+        }
         for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                r = add_dir_if_present(h, x, i, unit_type_of(u->id) + 1, &ds);
+                r = add_dir_if_present(h, x, i, type_dir, &ds);
         if (r == 0 && ds.n)
                 qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
@@ -478,6 +519,8 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
                 r = unit_strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
                 if (r == 0)
                         r = unit_parse_file(h, u, ds.v[i].path);
+                if (r > 0)
+                        r = 0;
         }
         for (size_t i = 0; i < ds.n; i++)
                 free(ds.v[i].base), free(ds.v[i].path);
@@ -515,10 +558,11 @@ int unit_load(struct host *h, const char *name, struct unit **ret) {
         u = calloc(1, sizeof(*u));
         if (!u || !(u->name = strdup(name)) || !(u->id = strdup(name)))
                 return -ENOMEM;
-        r = find_fragment(h, x, name, u);
+        int fdir = -1;
+        r = find_fragment(h, x, name, u, &fdir);
         _cleanup_free_ char *tmpl = r == 0 ? template_of(name) : NULL;
         if (r == 0 && tmpl)
-                r = find_fragment(h, x, tmpl, u);
+                r = find_fragment(h, x, tmpl, u, &fdir);
         if (r < 0)
                 return r;
         u->enabled = index_enabled(x, name) || (strcmp(u->id, name) != 0 && index_enabled(x, u->id));
@@ -527,9 +571,15 @@ int unit_load(struct host *h, const char *name, struct unit **ret) {
                 return 0;
         }
         if (u->fragment) {
-                r = unit_parse_file(h, u, u->fragment);
+                r = fdir >= 0 ? unit_parse_file_at(h, u, u->fragment, x->dirs[fdir].fd, strrchr(u->fragment, '/') + 1)
+                              : unit_parse_file(h, u, u->fragment);
                 if (r < 0)
                         return r;
+                if (r == 0 && fdir >= 0) {
+                        u->masked = true;       /* an empty unit file masks */
+                        *ret = TAKE_PTR(u);
+                        return 0;
+                }
         }
         r = load_dropins(h, x, u);
         if (r < 0)
