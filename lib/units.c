@@ -134,8 +134,16 @@ struct search_dir {
         size_t n;
 };
 
+/* A link in the search path to a unit file of another name in the search path. */
+struct alias {
+        char *alias;            /* the link's name */
+        char *target;           /* the name it aliases */
+};
+
 struct unit_index {
         struct search_dir dirs[N_SEARCH];
+        struct alias *aliases;  /* sorted by target */
+        size_t n_aliases;
         char **enabled;         /* names linked from .wants/ .requires/ .upholds/, sorted */
         size_t n_enabled;
 };
@@ -150,6 +158,9 @@ static void unit_index_free(void *p) {
                         close(x->dirs[i].fd);
         }
         strv_free(x->enabled);
+        for (size_t i = 0; i < x->n_aliases; i++)
+                free(x->aliases[i].alias), free(x->aliases[i].target);
+        free(x->aliases);
         free(x);
 }
 
@@ -176,12 +187,63 @@ static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
         return r;
 }
 
+/* True when PATH lies in a directory of the search path: a link there is an alias. */
+static bool in_search_path(const char *path) {
+        for (size_t i = 0; i < N_SEARCH; i++) {
+                size_t l = strlen(unit_search_path[i]);
+                if (strncmp(path, unit_search_path[i], l) == 0 && path[l] == '/')
+                        return true;
+        }
+        return false;
+}
+
+static const char *unit_type_of(const char *name);
+static char *template_of(const char *name);
+
+/* NAME, a link in the search directory DIRPATH (open as DFD): record it when it aliases
+ * a unit of another name, as systemd's unit name map does. */
+static int index_alias(int dfd, const char *dirpath, const char *name, struct unit_index *x) {
+        char buf[4096];
+        ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        _cleanup_free_ char *abs = NULL, *tmpl = template_of(name);
+        if (buf[0] != '/' && asprintf(&abs, "%s/%s", dirpath, buf) < 0)
+                return -ENOMEM;
+        const char *target = abs ? abs : buf, *base = strrchr(target, '/') + 1;
+        if (!in_search_path(target) || !unit_name_is_valid(base) || strcmp(base, name) == 0 ||
+            (tmpl && strcmp(base, tmpl) == 0) || strcmp(unit_type_of(base), unit_type_of(name)) != 0)
+                return 0;
+        struct alias *nv = realloc(x->aliases, (x->n_aliases + 1) * sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        x->aliases = nv;
+        nv[x->n_aliases] = (struct alias) { strdup(name), strdup(base) };
+        if (!nv[x->n_aliases].alias || !nv[x->n_aliases].target) {
+                free(nv[x->n_aliases].alias), free(nv[x->n_aliases].target);
+                return -ENOMEM;
+        }
+        x->n_aliases++;
+        return 0;
+}
+
+static int cmp_alias(const void *a, const void *b) {
+        const struct alias *p = a, *q = b;
+        int c = strcmp(p->target, q->target);
+        return c ? c : strcmp(p->alias, q->alias);
+}
+
+static int cmp_target(const void *a, const void *b) {
+        return strcmp(((const struct alias *) a)->target, ((const struct alias *) b)->target);
+}
+
 static int cmp_dent(const void *a, const void *b) {
         return strcmp(((const struct dent *) a)->name, ((const struct dent *) b)->name);
 }
 
 /* Read the directory D into S (names sorted), and the enablement links below it into X. */
-static int index_dir(DIR *d, struct search_dir *s, struct unit_index *x) {
+static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct unit_index *x) {
         _cleanup_strbuf_ struct strbuf names = STRBUF_INIT;
         size_t *off = NULL, n = 0, alloc = 0;
         unsigned char *types = NULL;
@@ -207,6 +269,8 @@ static int index_dir(DIR *d, struct search_dir *s, struct unit_index *x) {
                 r = strbuf_add(&names, e->d_name, strlen(e->d_name) + 1);
                 if (r == 0 && is_dep_dir(e->d_name))
                         r = index_dep_dir(dirfd(d), e->d_name, x);
+                if (r == 0 && e->d_type == DT_LNK && unit_name_is_valid(e->d_name))
+                        r = index_alias(dirfd(d), dirpath, e->d_name, x);
         }
         if (r == 0 && n) {
                 s->v = calloc(n, sizeof(*s->v));
@@ -253,7 +317,7 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
                         s->ok = false;
                         continue;
                 }
-                r = index_dir(d, s, x);
+                r = index_dir(d, unit_search_path[i], s, x);
                 closedir(d);
                 s->fd = TAKE_FD(fd);
         }
@@ -263,6 +327,8 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
         }
         if (x->n_enabled)
                 qsort(x->enabled, x->n_enabled, sizeof(char *), cmp_str);
+        if (x->n_aliases)
+                qsort(x->aliases, x->n_aliases, sizeof(*x->aliases), cmp_alias);
         *ret = x;
         return 0;
 }
@@ -316,7 +382,8 @@ static bool is_dev_null(const char *p) {
 }
 
 /* The first file named NAME along the search path; 1 when found, 0 when not. */
-static int find_fragment(struct host *h, const struct unit_index *x, const char *name, struct unit *u, int *ret_dir) {
+static int find_fragment(struct host *h, const struct unit_index *x, const char *name, struct unit *u, int *ret_dir,
+                         unsigned depth) {
         for (size_t i = 0; i < N_SEARCH; i++) {
                 struct stat st;
                 const struct dent *e = dir_find(&x->dirs[i], name);
@@ -351,6 +418,10 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
                                 u->id = strdup(base);           /* an alias */
                                 if (!u->id)
                                         return -ENOMEM;
+                                /* Within the search path the link names a unit, which is found by
+                                 * name (the first file of it on the path), not by the link's target. */
+                                if (in_search_path(target) && depth < 8)
+                                        return find_fragment(h, x, base, u, ret_dir, depth + 1);
                         }
                         u->fragment = TAKE_PTR(target);
                         if (host_stat(h, u->fragment, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
@@ -498,10 +569,25 @@ static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
  * sorted by file name. */
 static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u) {
         struct dropins ds = { 0 };
-        const char *names[] = { u->id, strcmp(u->name, u->id) ? u->name : NULL };
         _cleanup_free_ char *type_dir = concat(unit_type_of(u->id) + 1, ".d");
+        _cleanup_free_ const char **names = NULL;
+        size_t n_names = 0;
         int r = type_dir ? 0 : -ENOMEM;
-        for (size_t k = 0; k < ELEMENTSOF(names) && names[k] && r == 0; k++) {
+        /* Its own name, then the other names it has: the one asked for and every alias
+         * of it in the search path. */
+        struct alias key = { NULL, u->id }, *lo = x->n_aliases ? bsearch(&key, x->aliases, x->n_aliases, sizeof(key), cmp_target) : NULL;
+        while (lo && lo > x->aliases && strcmp(lo[-1].target, u->id) == 0)
+                lo--;
+        names = calloc(x->n_aliases + 2, sizeof(*names));
+        if (!names)
+                return -ENOMEM;
+        names[n_names++] = u->id;
+        if (strcmp(u->name, u->id) != 0)
+                names[n_names++] = u->name;
+        for (struct alias *a = lo; a && a < x->aliases + x->n_aliases && strcmp(a->target, u->id) == 0; a++)
+                if (strcmp(a->alias, u->name) != 0)
+                        names[n_names++] = a->alias;
+        for (size_t k = 0; k < n_names && r == 0; k++) {
                 _cleanup_(strv_freep) char **dirs = NULL;
                 size_t n_dirs = 0;
                 r = dir_names(names[k], &dirs, &n_dirs, 0);
@@ -559,10 +645,10 @@ int unit_load(struct host *h, const char *name, struct unit **ret) {
         if (!u || !(u->name = strdup(name)) || !(u->id = strdup(name)))
                 return -ENOMEM;
         int fdir = -1;
-        r = find_fragment(h, x, name, u, &fdir);
+        r = find_fragment(h, x, name, u, &fdir, 0);
         _cleanup_free_ char *tmpl = r == 0 ? template_of(name) : NULL;
         if (r == 0 && tmpl)
-                r = find_fragment(h, x, tmpl, u, &fdir);
+                r = find_fragment(h, x, tmpl, u, &fdir, 0);
         if (r < 0)
                 return r;
         u->enabled = index_enabled(x, name) || (strcmp(u->id, name) != 0 && index_enabled(x, u->id));

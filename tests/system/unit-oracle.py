@@ -121,6 +121,21 @@ def generate(out, seed, n):
             body = "[Unit]\nDescription=oracle %d\n\n[Service]\nExecStart=/bin/true\n" % i
             body += section_text(rnd, rnd.randint(0, 3))
             write(root, FRAG_DIRS[d] + "/" + loaded, body)
+        shape = rnd.random()
+        if shape < 0.04 and loaded == name:
+            # masked in /etc
+            link(root, FRAG_DIRS[0] + "/" + name, "/dev/null")
+        elif shape < 0.08 and loaded == name:
+            # an alias in /etc, asked for by either name, with drop-ins of its own
+            alias = "hfo%d-alias.service" % i
+            link(root, FRAG_DIRS[0] + "/" + alias, "/" + FRAG_DIRS[fdirs[-1]] + "/" + name)
+            write(root, "%s/%s.d/%s" % (rnd.choice(DIRS), alias, rnd.choice(DROPIN_NAMES)),
+                  section_text(rnd, rnd.randint(1, 2)))
+            names.append(alias)
+        elif shape < 0.12 and loaded == name:
+            # a linked unit: the file lives outside the search path
+            write(root, "opt/hfo/" + name, "[Service]\nExecStart=/bin/true\n" + section_text(rnd, 2))
+            link(root, FRAG_DIRS[0] + "/" + name, "/opt/hfo/" + name)
         # drop-ins
         for _ in range(rnd.randint(0, 5)):
             d = rnd.choice(DIRS)
@@ -142,29 +157,34 @@ def generate(out, seed, n):
         f.write(" ".join(names) + "\n")
 
 
-def parse_show(path):
-    units, cur = {}, {}
+def parse_show(path, names):
+    """systemctl show prints one block a name, in the order asked (an alias shows its unit's Id)."""
+    blocks, cur = [], {}
     for line in open(path, encoding="utf-8", errors="replace"):
         line = line.rstrip("\n")
         if not line:
-            if "Id" in cur:
-                units[cur["Id"]] = cur
+            if cur:
+                blocks.append(cur)
             cur = {}
             continue
         k, _, v = line.partition("=")
         cur[k] = v
-    if "Id" in cur:
-        units[cur["Id"]] = cur
-    return units
+    if cur:
+        blocks.append(cur)
+    if len(blocks) != len(names):
+        sys.exit("oracle: %d names asked, %d blocks shown" % (len(names), len(blocks)))
+    return dict(zip(names, blocks))
 
 
 def compare(out):
-    sd = parse_show(os.path.join(out, "systemd.txt"))
+    names = open(os.path.join(out, "names")).read().split()
+    sd = parse_show(os.path.join(out, "systemd.txt"), names)
     phys = int(sd["hfo-calib.service"]["MemoryMax"])
     page = os.sysconf("SC_PAGE_SIZE")
     bad = 0
     n = 0
     nbad = 0
+    nmasked = 0
     for line in open(os.path.join(out, "hostfit.txt"), encoding="utf-8"):
         words = line.split()
         name, fields = words[0], dict(w.split("=", 1) for w in words[1:] if "=" in w)
@@ -174,6 +194,13 @@ def compare(out):
         if name not in sd:
             print("%s: systemd shows nothing" % name)
             bad += 1
+            continue
+        if (words[1:] == ["masked"]) != (sd[name].get("LoadState") == "masked"):
+            print("%s: systemd LoadState=%s, hostfit %s" % (name, sd[name].get("LoadState"), " ".join(words[1:])))
+            bad += 1
+            continue
+        if words[1:] == ["masked"]:
+            nmasked += 1
             continue
         refused = any(w.startswith("bad:") for w in words[1:])
         if refused != (sd[name].get("LoadState") != "loaded"):
@@ -194,7 +221,7 @@ def compare(out):
             if v != sd[name].get(key):
                 print("%s: %s systemd=%s hostfit=%s" % (name, key, sd[name].get(key), fields[key]))
                 bad += 1
-    print("oracle: %d units (%d refused by systemd), %d disagreements" % (n, nbad, bad))
+    print("oracle: %d units (%d masked, %d refused by systemd), %d disagreements" % (n, nmasked, nbad, bad))
     return 1 if bad else 0
 
 

@@ -5,7 +5,7 @@
  *
  * V is a byte count, "infinity", "pct:N" (parts per 10000 of physical memory, which
  * systemd turns into bytes when it loads the unit) or "error:ERRNO" when the unit
- * could not be loaded; "bad:FILE:LINE" alone when systemd refuses to load it. */
+ * could not be loaded; "masked", or "bad:FILE:LINE" when systemd refuses to load it. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +46,8 @@ int main(int argc, char **argv) {
                 printf("%s", argv[i]);
                 if (r < 0)
                         printf(" error:%d\n", -r);
+                else if (u->masked)
+                        printf(" masked\n");
                 else if (u->bad)
                         printf(" bad:%s:%u\n", u->bad_file, u->bad_line);
                 else {

@@ -448,6 +448,37 @@ static void test_generator_dirs_on_the_path(void **state) {
         unit_free(u);
 }
 
+/* An alias in the search path names a unit: its file is the first of that name on the
+ * path (not the link's target), and the alias's drop-ins apply to the unit by either name. */
+static void test_alias_by_name_and_alias_dropins(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/real.service", "[Service]\nExecStart=/bin/etc\n");
+        fixture_write(c->root, "/usr/lib/systemd/system/real.service", "[Service]\nExecStart=/bin/vendor\n");
+        fixture_symlink(c->root, "/usr/lib/systemd/system/real.service", "/etc/systemd/system/other.service");
+        fixture_write(c->root, "/run/systemd/system/other.service.d/10.conf", "[Service]\nMemoryMax=1K\n");
+        struct unit *u = load(c, "other.service");
+        assert_string_equal(u->id, "real.service");
+        assert_string_equal(u->fragment, "/etc/systemd/system/real.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1K");
+        unit_free(u);
+        u = load(c, "real.service");
+        assert_string_equal(unit_get(u, "Service", "ExecStart"), "/bin/etc");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1K");
+        unit_free(u);
+}
+
+/* A link to a file outside the search path is a linked unit, not an alias. */
+static void test_linked_unit_file(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/opt/app/app.service", "[Service]\nExecStart=/opt/app/run\nMemoryMax=2G\n");
+        fixture_symlink(c->root, "/opt/app/app.service", "/etc/systemd/system/app.service");
+        struct unit *u = load(c, "app.service");
+        assert_string_equal(u->id, "app.service");
+        assert_string_equal(u->fragment, "/opt/app/app.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "2G");
+        unit_free(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -476,6 +507,8 @@ int main(void) {
                 T(test_continuation_rules_as_systemd),
                 T(test_broken_section_header),
                 T(test_generator_dirs_on_the_path),
+                T(test_alias_by_name_and_alias_dropins),
+                T(test_linked_unit_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
