@@ -2,6 +2,7 @@
 # hostfit check --format prometheus: promtool accepts the real output, --output
 # writes it atomically, and the series agree with the JSON report.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
+use_unpacked prometheus
 need promtool "$PYTHON"
 need_hostfit
 
