@@ -11,8 +11,14 @@ struct report;
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_NAGIOS };
 
-/* Color on F: a terminal, and NO_COLOR unset or empty. Never on a pipe. */
+/* Color on F. --color=auto (the default): a terminal, NO_COLOR unset or
+ * empty and TERM not "dumb"; never on a pipe. --color=always|never force it. */
 bool use_color(FILE *f);
+/* "auto", "always" or "never"; logs and returns -EINVAL otherwise. */
+int set_color_mode(const char *s);
+/* --config FILE: a configuration file read as given (not under the root)
+ * instead of /etc/hostfit/hostfit.conf under the root; NULL when not given. */
+extern const char *command_config_path;
 
 /* "text", "json", "prometheus" or "nagios"; logs and returns -EINVAL otherwise. */
 int parse_format(const char *s, enum format *ret);
