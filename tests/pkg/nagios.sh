@@ -6,7 +6,7 @@ need "$PYTHON"
 need_hostfit
 
 agree() {
-        $PYTHON - "$1" "$2" "$3" <<'PY'
+        $PYTHON - "$@" <<'PY'
 import json, re, sys
 line, js, st = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), int(sys.argv[3])
 n = len(js["checks"])
