@@ -19,7 +19,7 @@ static const struct command *const commands[] = {
 };
 
 static const char usage_synopsis[] =
-        "usage: hostfit [-h|--help] [-V|--version] [--config FILE] [--color WHEN] COMMAND [ARGS...]\n";
+        "usage: hostfit [-h|--help] [-V|--version] [--config FILE] [--color auto|always|never] COMMAND [ARGS...]\n";
 
 static void usage_full(void) {
         fputs(usage_synopsis, stdout);

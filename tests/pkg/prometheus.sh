@@ -63,4 +63,17 @@ check "--output holds what stdout gets, but for the timestamp and duration" cmp 
 "$HOSTFIT" check --format prometheus --root "$root" --output "$PKG_TMP/no/such/dir/hostfit.prom" 2> "$PKG_TMP/err"; st=$?
 check "--output into a missing directory exits 3 ($st)" [ "$st" -eq 3 ]
 check "--output into a missing directory says why" grep -q "no/such/dir" "$PKG_TMP/err"
+
+# The alerting rules shipped in docs/: valid, and their unit tests pass.
+out=$(promtool check rules docs/prometheus/hostfit.rules.yml 2>&1); st=$?
+check "promtool check rules accepts docs/prometheus/hostfit.rules.yml" [ "$st" -eq 0 ]
+[ "$st" -eq 0 ] || printf '%s\n' "$out"
+out=$(cd docs/prometheus && promtool test rules hostfit.rules.test.yml 2>&1); st=$?
+check "promtool test rules: the alerts fire when they should" [ "$st" -eq 0 ]
+[ "$st" -eq 0 ] || printf '%s\n' "$out"
+# The rules use the series hostfit writes, with the labels it writes.
+"$HOSTFIT" check --format prometheus --root "$root" > "$PKG_TMP/series.prom"
+for m in $(grep -o 'hostfit_[a-z_]*' docs/prometheus/hostfit.rules.yml | sort -u); do
+        check "the rules' series $m is one hostfit writes" grep -q "^$m[{ ]" "$PKG_TMP/series.prom"
+done
 finish
