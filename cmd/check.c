@@ -62,7 +62,9 @@ static int check_render(void *userdata, FILE *f) {
         const struct check_output *c = userdata;
         switch (c->format) {
         case FORMAT_JSON:
-                return output_json(c->r, host_root(c->h), config_profile(host_config(c->h)), f);
+                return output_json(c->r, &(struct output_meta) {
+                                .root = host_root(c->h), .profile = config_profile(host_config(c->h)),
+                                .hostname = command_hostname(c->h), .time = time(NULL) }, f);
         case FORMAT_PROMETHEUS:
                 return report_render_prometheus(c->r, f, time(NULL), c->duration);
         case FORMAT_NAGIOS:

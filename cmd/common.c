@@ -142,6 +142,21 @@ int command_open_host(const char *root, const char *profile, struct host **ret) 
         return 0;
 }
 
+const char *command_hostname(struct host *h) {
+        static char name[256];
+        if (host_is_live(h))
+                return gethostname(name, sizeof(name) - 1) == 0 && name[0] ? name : NULL;
+        _cleanup_free_ char *text = NULL;
+        if (host_read_file(h, "/etc/hostname", 4096, &text, NULL) < 0)
+                return NULL;
+        size_t n = strcspn(text, "\n");
+        if (n == 0 || n >= sizeof(name) || memchr(text, '\0', n))
+                return NULL;
+        memcpy(name, text, n);
+        name[n] = '\0';
+        return name;
+}
+
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret) {
         _cleanup_(report_freep) struct report *r = NULL;
         for (size_t i = 0; i < n_ids; i++)

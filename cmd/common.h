@@ -35,6 +35,9 @@ int command_bad_option(const struct command *c, char **argv, int opt);
 /* host_open(ROOT), load its hostfit.conf, apply PROFILE (may be NULL).
  * Logs why on failure and returns -errno. */
 int command_open_host(const char *root, const char *profile, struct host **ret);
+/* The host's name: this system's for the live root, else the first line of
+ * ROOT/etc/hostname; NULL when there is none. Valid until the next call. */
+const char *command_hostname(struct host *h);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged
  * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);
