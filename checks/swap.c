@@ -587,7 +587,11 @@ const struct check check_swap_missing = {
         .id = "swap-missing",
         .title = "Disk-backed swap is active and comes back at boot",
         .why = "Without swap the first memory spike goes straight to the OOM killer, "
-               "which kills a service without a word in its own log.",
+               "which kills a service without a word in its own log. Swap areas are matched by "
+               "device (/dev/dm-1 is /dev/mapper/vg-swap is its UUID=); an fstab tag that matches "
+               "no device and a noauto line bring nothing back at boot. Skipped inside a container "
+               "(swap belongs to the host); on an offline image (--root without /proc), what boot "
+               "brings up is checked, sized from [swap] size or [image] memory.",
         .severity = SEVERITY_HIGH,
         .run = swap_missing_run,
         .fix = &fix_swapfile,

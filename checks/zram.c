@@ -104,7 +104,10 @@ const struct check check_zram_missing = {
         .id = "zram-missing",
         .title = "Compressed swap in RAM (zram) is active",
         .why = "zram turns a memory spike into compression work instead of an OOM kill, "
-               "and is much faster than swapping to disk.",
+               "and is much faster than swapping to disk. It adds to disk swap, so a missing zram "
+               "is a warning, never a failure. Skipped inside a container (swap and zram belong to "
+               "the host) and on a kernel without zram; on an offline image (--root without /proc), "
+               "what boot sets up is checked, sized from [zram] size or [image] memory.",
         .severity = SEVERITY_MEDIUM,
         .run = zram_missing_run,
         .fix = &fix_zram,
