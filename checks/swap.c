@@ -437,19 +437,13 @@ static int report_not_persistent(struct host *h, struct report *r, const struct 
                 swap_facts_free(f);
                 return k;
         }
-        const char *subject = a->dev ? f->fstab_source : a->path;
-        _cleanup_free_ char *subj = strdup(a->dev && strcmp(subject, a->path) != 0 ? a->path : subject);
-        if (!subj) {
-                swap_facts_free(f);
-                return -ENOMEM;
-        }
         if (a->matched_noauto)
-                return add_facts(r, STATUS_WARN, subj, f,
+                return add_facts(r, STATUS_WARN, a->path, f,
                                  "active, but its line in /etc/fstab has noauto: it is lost at reboot");
-        if (a->dev && strcmp(f->fstab_source, a->path) != 0)
-                return add_facts(r, STATUS_WARN, subj, f, "active but not in /etc/fstab or a .swap unit "
+        if (f->fstab_source && strcmp(f->fstab_source, a->path) != 0)
+                return add_facts(r, STATUS_WARN, a->path, f, "active but not in /etc/fstab or a .swap unit "
                                  "(as %s or otherwise): it is lost at reboot", f->fstab_source);
-        return add_facts(r, STATUS_WARN, subj, f,
+        return add_facts(r, STATUS_WARN, a->path, f,
                          "active but not in /etc/fstab or a .swap unit: it is lost at reboot");
 }
 
