@@ -11,6 +11,7 @@
 #include "proctree.h"
 #include "unit-findings.h"
 #include "units.h"
+#include "virt.h"
 
 #define SECTION "unit-memorymax"
 #define DEFAULT_RSS_THRESHOLD (256ULL << 20)
@@ -286,6 +287,9 @@ static uint64_t cand_usage(struct host *h, const struct candidate *c) {
 }
 
 static int unit_memorymax_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_systemd(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         struct candidates c = { 0 };
         const struct config *cfg = host_config(h);
         uint64_t threshold = config_get_size(cfg, SECTION, "rss-threshold", DEFAULT_RSS_THRESHOLD);

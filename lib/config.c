@@ -26,6 +26,7 @@ static const struct key {
         { "healthcheck", "timeout",      KEY_DURATION },
         { "healthcheck", "units",        KEY_STRING },
         { "hostfit", "profile", KEY_PROFILE },
+        { "image",   "memory",  KEY_SIZE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "dev-server", "allow", KEY_STRING },
         { "metrics", "path",  KEY_PATH },
