@@ -446,3 +446,116 @@ uint64_t unit_memory_scale(uint64_t permyriad, uint64_t physical, uint64_t page_
                 return UINT64_MAX;
         return m;
 }
+
+/* ---- service settings other checks read ---- */
+
+static const char *const restart_values[] = {
+        "no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always", NULL,
+};
+
+const char *unit_service_restart(const struct unit *u) {
+        const char *v = "no";
+        for (size_t i = 0; i < u->n_a; i++) {
+                const struct unit_assignment *a = &u->a[i];
+                if (strcmp(a->key, "Restart") != 0 || strcmp(a->section, "Service") != 0)
+                        continue;
+                for (size_t k = 0; restart_values[k]; k++)
+                        if (strcmp(a->value, restart_values[k]) == 0)
+                                v = restart_values[k];  /* anything else, "" too, is ignored */
+        }
+        return v;
+}
+
+/* systemd's extract_multiplier(): the first suffix of the table that P starts with. */
+static const char *time_multiplier(const char *p, uint64_t *ret) {
+        static const struct { const char *suffix; uint64_t usec; } table[] = {
+                { "seconds", 1000000ULL }, { "second", 1000000ULL }, { "sec", 1000000ULL }, { "s", 1000000ULL },
+                { "minutes", 60000000ULL }, { "minute", 60000000ULL }, { "min", 60000000ULL },
+                { "months", 2629800000000ULL }, { "month", 2629800000000ULL }, { "M", 2629800000000ULL },
+                { "msec", 1000ULL }, { "ms", 1000ULL }, { "m", 60000000ULL },
+                { "hours", 3600000000ULL }, { "hour", 3600000000ULL }, { "hr", 3600000000ULL }, { "h", 3600000000ULL },
+                { "days", 86400000000ULL }, { "day", 86400000000ULL }, { "d", 86400000000ULL },
+                { "weeks", 604800000000ULL }, { "week", 604800000000ULL }, { "w", 604800000000ULL },
+                { "years", 31557600000000ULL }, { "year", 31557600000000ULL }, { "y", 31557600000000ULL },
+                { "usec", 1 }, { "us", 1 }, { "\u03bcs", 1 }, { "\u00b5s", 1 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (strncmp(p, table[i].suffix, strlen(table[i].suffix)) == 0) {
+                        *ret = table[i].usec;
+                        return p + strlen(table[i].suffix);
+                }
+        return p;
+}
+
+int unit_parse_sec(const char *t, uint64_t *ret) {
+        const char *p = t + strspn(t, WS);
+        uint64_t usec = 0;
+        bool something = false;
+        if (strncmp(p, "infinity", 8) == 0) {
+                if (p[8 + strspn(p + 8, WS)])
+                        return -EINVAL;
+                *ret = UNIT_USEC_INFINITY;
+                return 0;
+        }
+        for (;;) {
+                uint64_t multiplier = 1000000ULL, k;
+                char *e;
+                p += strspn(p, WS);
+                if (!*p) {
+                        if (!something)
+                                return -EINVAL;
+                        break;
+                }
+                if (*p == '-')
+                        return -ERANGE;
+                errno = 0;
+                long long l = strtoll(p, &e, 10);
+                if (errno > 0)
+                        return -errno;
+                if (l < 0)
+                        return -ERANGE;
+                if (*e == '.')
+                        p = e + 1 + strspn(e + 1, "0123456789");
+                else if (e == p)
+                        return -EINVAL;
+                else
+                        p = e;
+                const char *s = time_multiplier(p + strspn(p, WS), &multiplier);
+                if (s == p && *s)
+                        return -EINVAL;
+                p = s;
+                if ((uint64_t) l >= UNIT_USEC_INFINITY / multiplier)
+                        return -ERANGE;
+                k = (uint64_t) l * multiplier;
+                if (k >= UNIT_USEC_INFINITY - usec)
+                        return -ERANGE;
+                usec += k;
+                something = true;
+                if (*e == '.') {
+                        uint64_t m = multiplier / 10;
+                        const char *b;
+                        for (b = e + 1; *b >= '0' && *b <= '9'; b++, m /= 10) {
+                                k = (uint64_t) (*b - '0') * m;
+                                if (k >= UNIT_USEC_INFINITY - usec)
+                                        return -ERANGE;
+                                usec += k;
+                        }
+                        if (b == e + 1)
+                                return -EINVAL;
+                }
+        }
+        *ret = usec;
+        return 0;
+}
+
+uint64_t unit_service_restart_usec(const struct unit *u) {
+        uint64_t v = 100000;    /* systemd's default RestartSec=, 100ms */
+        for (size_t i = 0; i < u->n_a; i++) {
+                const struct unit_assignment *a = &u->a[i];
+                uint64_t t;
+                if (strcmp(a->key, "RestartSec") == 0 && strcmp(a->section, "Service") == 0 &&
+                    unit_parse_sec(a->value, &t) == 0)
+                        v = t;          /* an invalid value, "" too, is ignored */
+        }
+        return v;
+}

@@ -90,6 +90,17 @@ int unit_parse_size(const char *s, uint64_t *ret);
 /* systemd's parse_permyriad(): 0..10000, or -EINVAL/-ERANGE. */
 int unit_parse_permyriad(const char *s);
 
+/* Service settings as systemd 252 reads them from [Service]: an invalid value, the
+ * empty one included, is ignored and leaves the one before in effect. */
+#define UNIT_USEC_INFINITY UINT64_MAX
+/* Restart=: "no" (the default), "on-success", "on-failure", "on-abnormal",
+ * "on-watchdog", "on-abort" or "always"; a static string. */
+const char *unit_service_restart(const struct unit *u);
+/* RestartSec= in microseconds (default 100ms), UNIT_USEC_INFINITY for "infinity". */
+uint64_t unit_service_restart_usec(const struct unit *u);
+/* systemd's parse_sec(): "1min 30s", "1.5", "100ms", "infinity"; -EINVAL/-ERANGE. */
+int unit_parse_sec(const char *s, uint64_t *ret);
+
 /* A valid unit name of a known type ("foo.service", "foo@bar.service", "foo@.service"). */
 bool unit_name_is_valid(const char *name);
 /* True for "foo@.service". */

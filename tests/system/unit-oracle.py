@@ -16,7 +16,13 @@ import sys
 DIRS = ["etc/systemd/system", "run/systemd/system", "usr/local/lib/systemd/system",
         "usr/lib/systemd/system", "etc/systemd/system.control", "run/systemd/system.control"]
 FRAG_DIRS = DIRS[:4]
-KEYS = ["MemoryMax"] * 6 + ["MemoryHigh"] * 2 + ["MemoryLimit"]
+KEYS = ["MemoryMax"] * 6 + ["MemoryHigh"] * 2 + ["MemoryLimit"] + ["Restart"] * 2 + ["RestartSec"] * 2
+RESTART = ["no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always",
+           "", "yes", "On-failure", "always;", "on_failure", "1"]
+RESTART_SEC = ["100ms", "5", "5s", "1min 30s", "1.5", "1.5s", "0", "", "infinity", "infinity s", "-1", "-0",
+               "1e3", "1h", "2 min", "1min30s", "3.", "3.sec", ".5", "1y", "1M", "1m", "5us", "5\u00b5s",
+               "10msec", "1.2.3", "1 2", "abc", "18446744073709551615", "5 s", "0.000001s", "1.0000001",
+               "1w 2d", "100 ms", "1s 1s", "2hours", "3 weeks", "1.5min"]
 VALUES = [
     "1G", "512M", "1.5G", "256M", "1073741824", "4096", "7B", "1 G", "1G 512M", "1G512M", "10.M", "1.",
     "+5K", "0.5K", "1E", "8E", "1T", "1P", "2K", "100K", "123456789", "1.0000000000000000000001K",
@@ -31,7 +37,7 @@ DROPIN_NAMES = ["10-a.conf", "20-b.conf", "49-hostfit-memory.conf", "50-MemoryMa
 
 
 def value_line(rnd, key):
-    v = rnd.choice(VALUES)
+    v = rnd.choice(RESTART if key == "Restart" else RESTART_SEC if key == "RestartSec" else VALUES)
     form = rnd.random()
     if form < 0.70:
         return "%s=%s\n" % (key, v)
@@ -176,6 +182,23 @@ def parse_show(path, names):
     return dict(zip(names, blocks))
 
 
+TIME_UNITS = {"y": 31557600000000, "month": 2629800000000, "w": 604800000000, "d": 86400000000,
+              "h": 3600000000, "min": 60000000, "s": 1000000, "ms": 1000, "us": 1}
+
+
+def timespan_usec(text):
+    """systemd's format_timespan() read back: "1min 30s", "1.500000s", "infinity", "0"."""
+    if text in ("infinity", "0"):
+        return text
+    total = 0
+    for word in text.split():
+        num = word.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = TIME_UNITS[word[len(num):]]
+        whole, _, frac = num.partition(".")
+        total += int(whole) * unit + (int(frac) * unit // 10 ** len(frac) if frac else 0)
+    return str(total)
+
+
 def compare(out):
     names = open(os.path.join(out, "names")).read().split()
     sd = parse_show(os.path.join(out, "systemd.txt"), names)
@@ -214,11 +237,14 @@ def compare(out):
             print("%s: hostfit could not load it (%s)" % (name, words[1]))
             bad += 1
             continue
-        for key in ("MemoryMax", "MemoryHigh", "MemoryLimit"):
+        for key in ("MemoryMax", "MemoryHigh", "MemoryLimit", "Restart", "RestartUSec"):
             v = fields[key]
             if v.startswith("pct:"):
                 v = str(phys // page * int(v[4:]) // 10000 * page)
-            if v != sd[name].get(key):
+            theirs = sd[name].get(key)
+            if key == "RestartUSec":
+                theirs = timespan_usec(theirs)
+            if v != theirs:
                 print("%s: %s systemd=%s hostfit=%s" % (name, key, sd[name].get(key), fields[key]))
                 bad += 1
     print("oracle: %d units (%d masked, %d refused by systemd), %d disagreements" % (n, nmasked, nbad, bad))

@@ -1,7 +1,7 @@
 /* unitdump: hostfit's reading of units, one line each, for the differential system test
  * against systemd (tests/system/scenarios/21-unit-oracle.sh). Internal: not installed.
  *
- *   unitdump ROOT UNIT...   prints "UNIT MemoryMax=V MemoryHigh=V MemoryLimit=V"
+ *   unitdump ROOT UNIT...   prints "UNIT MemoryMax=V MemoryHigh=V MemoryLimit=V Restart=R RestartUSec=USEC"
  *
  * V is a byte count, "infinity", "pct:N" (parts per 10000 of physical memory, which
  * systemd turns into bytes when it loads the unit) or "error:ERRNO" when the unit
@@ -54,7 +54,12 @@ int main(int argc, char **argv) {
                         show(u, "MemoryMax");
                         show(u, "MemoryHigh");
                         show(u, "MemoryLimit");
-                        printf("\n");
+                        uint64_t us = unit_service_restart_usec(u);
+                        printf(" Restart=%s", unit_service_restart(u));
+                        if (us == UNIT_USEC_INFINITY)
+                                printf(" RestartUSec=infinity\n");
+                        else
+                                printf(" RestartUSec=%llu\n", (unsigned long long) us);
                 }
                 unit_free(u);
         }

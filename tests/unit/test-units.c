@@ -479,6 +479,42 @@ static void test_linked_unit_file(void **state) {
         unit_free(u);
 }
 
+static void test_parse_sec_as_systemd(void **state) {
+        (void) state;
+        static const struct { const char *s; int ok; uint64_t v; } cases[] = {
+                { "5", 1, 5000000 }, { "5s", 1, 5000000 }, { "100ms", 1, 100000 }, { "1min 30s", 1, 90000000 },
+                { "1min30s", 1, 90000000 }, { "1.5", 1, 1500000 }, { "1.5min", 1, 90000000 }, { "2 min", 1, 120000000 },
+                { "0", 1, 0 }, { "5us", 1, 5 }, { "5\u00b5s", 1, 5 }, { "1M", 1, 2629800000000ULL }, { "1m", 1, 60000000 },
+                { "1w 2d", 1, 777600000000ULL }, { "infinity", 1, UNIT_USEC_INFINITY },
+                { "", 0, 0 }, { "-1", 0, 0 }, { "-0", 0, 0 }, { "1e3", 0, 0 }, { "abc", 0, 0 }, { "1.2.3", 0, 0 },
+                { "3.", 0, 0 }, { "3.sec", 0, 0 }, { ".5", 1, 500000 }, { "infinity s", 0, 0 }, { "18446744073709551615", 0, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t v = 0;
+                int r = unit_parse_sec(cases[i].s, &v);
+                if ((r == 0) != cases[i].ok || (r == 0 && v != cases[i].v))
+                        fail_msg("parse_sec(\"%s\") = %d, %llu", cases[i].s, r, (unsigned long long) v);
+        }
+}
+
+/* Restart= and RestartSec= as systemd keeps them: an invalid or empty value is ignored. */
+static void test_restart_settings(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/r.service",
+                      "[Service]\nExecStart=/bin/x\nRestart=on-failure\nRestartSec=5s\n");
+        fixture_write(c->root, "/etc/systemd/system/r.service.d/z.conf",
+                      "[Service]\nRestart=\nRestart=On-failure\nRestartSec=\nRestartSec=1e3\n");
+        fixture_write(c->root, "/etc/systemd/system/d.service", "[Service]\nExecStart=/bin/x\n");
+        struct unit *u = load(c, "r.service");
+        assert_string_equal(unit_service_restart(u), "on-failure");
+        assert_int_equal(unit_service_restart_usec(u), 5000000);
+        unit_free(u);
+        u = load(c, "d.service");
+        assert_string_equal(unit_service_restart(u), "no");
+        assert_int_equal(unit_service_restart_usec(u), 100000);
+        unit_free(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -509,6 +545,8 @@ int main(void) {
                 T(test_generator_dirs_on_the_path),
                 T(test_alias_by_name_and_alias_dropins),
                 T(test_linked_unit_file),
+                T(test_parse_sec_as_systemd),
+                T(test_restart_settings),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

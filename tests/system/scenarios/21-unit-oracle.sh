@@ -19,7 +19,7 @@ python3 "$SYS_DIR/unit-oracle.py" generate "$work" "$seed" "$n" || fail "generat
 t0=$(date +%s.%N)
 inside systemctl daemon-reload || fail "daemon-reload failed"
 # shellcheck disable=SC2046
-inside systemctl show -p Id -p LoadState -p MemoryMax -p MemoryHigh -p MemoryLimit $(cat "$work/names") > "$work/systemd.txt" ||
+inside systemctl show -p Id -p LoadState -p MemoryMax -p MemoryHigh -p MemoryLimit -p Restart -p RestartUSec $(cat "$work/names") > "$work/systemd.txt" ||
         fail "systemctl show failed"
 t1=$(date +%s.%N)
 # hostfit reads the container's own tree, as systemd does.
