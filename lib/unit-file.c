@@ -219,6 +219,19 @@ int unit_parse_file(struct host *h, struct unit *u, const char *path) {
         return unit_parse_file_at(h, u, path, -1, NULL);
 }
 
+int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t len) {
+        const char *f = keep_file(u, file);
+        _cleanup_free_ char *copy = NULL;
+        if (!f)
+                return -ENOMEM;
+        if (memchr(text, 0, len))
+                return add_issue(u, f, 0, "holds a NUL byte, ignoring");
+        copy = strndup(text, len);
+        if (!copy)
+                return -ENOMEM;
+        return parse_text(u, f, copy);
+}
+
 const struct unit_assignment *unit_get_assignment(const struct unit *u, const char *section, const char *key) {
         for (size_t i = u->n_a; i > 0; i--) {
                 const struct unit_assignment *a = &u->a[i - 1];

@@ -16,3 +16,6 @@ int unit_strv_push(char ***v, size_t *n, char *s);
 int unit_parse_file(struct host *h, struct unit *u, const char *path);
 /* The same, opening NAME relative to the directory DFD (PATH's directory) when DFD >= 0. */
 int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name);
+/* Parse LEN bytes of unit-file TEXT as if read from FILE into U (a unit from calloc with
+ * name and id set, or one loaded): the parser alone, no host, for tests and fuzzing. */
+int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t len);

@@ -13,6 +13,7 @@
 #include "fixture.h"
 #include "host.h"
 #include "units.h"
+#include "units-internal.h"
 
 struct ctx {
         char *root;
@@ -515,6 +516,27 @@ static void test_restart_settings(void **state) {
         unit_free(u);
 }
 
+/* The parser alone, on hostile bytes: NULs, a lone CR, a header without "]", huge sizes. */
+static void test_parse_buffer_hostile(void **state) {
+        (void) state;
+        static const char nul[] = "[Service]\nMemoryMax=1G\0\nMemoryMax=2G\n";
+        struct unit *u = calloc(1, sizeof(*u));
+        u->name = strdup("h.service"), u->id = strdup("h.service");
+        assert_int_equal(unit_parse_buffer(u, "/x/nul.conf", nul, sizeof(nul) - 1), 0);
+        assert_int_equal(u->n_a, 0);
+        assert_int_equal(u->n_issues, 1);
+        const char *t = "[Service]\rMemoryMax=nan%\r\nMemoryMax=1e400%\nMemoryMax=99999999999999999999%\n"
+                        "MemoryHigh=18446744073709551615\nMemoryLow=16E\n[Service\nMemoryMax=1G\n";
+        assert_int_equal(unit_parse_buffer(u, "/x/h.service", t, strlen(t)), 0);
+        struct unit_memory m;
+        unit_memory_get(u, "MemoryMax", &m);
+        assert_int_equal(m.kind, UNIT_LIMIT_UNSET);     /* nan%, 1e400% and the rest: all refused */
+        assert_non_null(m.ignored);
+        assert_int_equal(unit_memory_setting(u, "MemoryHigh", NULL), UNIT_LIMIT_UNSET);
+        assert_int_equal(unit_memory_setting(u, "MemoryLow", NULL), UNIT_LIMIT_UNSET);
+        unit_free(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -547,6 +569,7 @@ int main(void) {
                 T(test_linked_unit_file),
                 T(test_parse_sec_as_systemd),
                 T(test_restart_settings),
+                T(test_parse_buffer_hostile),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
