@@ -84,8 +84,8 @@ static int judge(struct host *h, struct report *r, const char *unit, uint16_t po
         d->port = port;
         d->instance = TAKE_PTR(inst);
         k = report_add(r, STATUS_WARN, u->id, d, healthcheck_data_free,
-                       "%s listens on port %u but has no WatchdogSec= and no health timer (%s)",
-                       u->id, (unsigned) port, tname);
+                       "listens on port %u but has no WatchdogSec= and no health timer (%s)",
+                       (unsigned) port, tname);
         return k < 0 ? k : 0;
 }
 
