@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `make bench`, the units axis: hostfit check unit-memorymax on roots of 1,000, 10,000
  * and 20,000 admin units with the same 2,000 processes, against a C floor that reads the
  * same files (each process's stat, cmdline, cgroup, oom_score_adj; each search-path

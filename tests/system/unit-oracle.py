@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Unit trees for the differential test of hostfit's unit model against systemd.
 
   unit-oracle.py generate DIR SEED N   writes DIR/root (a tree to unpack at /) and DIR/names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unitdump: hostfit's reading of units, one line each, for the differential system test
  * against systemd (tests/system/scenarios/21-unit-oracle.sh). Internal: not installed.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 20: a stock Debian 12 server, booted with systemd: openssh-server,
 # nginx, postgresql, redis-server and cron enabled and started as their
 # packages ship them.  hostfit reports exactly the true findings: none from

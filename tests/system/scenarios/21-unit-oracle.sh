@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 21: systemd is the oracle of hostfit's unit model.  Hundreds of
 # generated units (unit files and drop-ins across the search path, shadowed
 # names, resets, invalid and odd values, the wrong section, continuations,

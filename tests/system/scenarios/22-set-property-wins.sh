@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 22: an admin's later `systemctl set-property UNIT MemoryMax=…`
 # wins over hostfit's drop-in.  set-property writes
 # /etc/systemd/system.control/UNIT.d/50-MemoryMax.conf; drop-ins apply in
