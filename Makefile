@@ -140,10 +140,10 @@ ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
 # hostfit fix metrics-timer writes it (the same bytes, so the check passes on a copy).
 METRICS_PROM := /var/lib/prometheus/node-exporter/hostfit.prom
 
-$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service
+$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefile
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sed -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
 		$< > $@.tmp && mv $@.tmp $@
 
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
