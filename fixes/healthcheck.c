@@ -99,6 +99,6 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
 const struct fix fix_healthcheck = {
         .name = "health-timer",
         .summary = "hostfit-health@.service and .timer, and an enabled instance UNIT_PORT that probes "
-                   "the port and restarts the unit after repeated failures",
+                   "the address the unit listens on and try-restarts the unit after repeated failures",
         .plan = healthcheck_plan,
 };
