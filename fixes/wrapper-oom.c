@@ -87,7 +87,7 @@ static int plan_shield_wrappers(struct host *h, struct plan *p, const struct wra
                                            d->wrappers[i].adj, d->adj);
                 if (r > 0 && !host_is_live(h))
                         r = plan_note(p, "does not apply offline: pid %d exists only on the running system; "
-                                      "at boot the unit's OOMScoreAdjust= protects the server", (int) d->wrappers[i].pid);
+                                      "the unit's OOMScoreAdjust= is what protects the server there", (int) d->wrappers[i].pid);
                 if (r < 0)
                         return r;
         }

@@ -208,7 +208,7 @@ static void test_text_one_line_per_runtime_action(void **state) {
                     "systemctl daemon-reload (deferred: runs at next boot / when systemd runs)\n"
                     "systemctl enable foo.service (deferred: runs at next boot / when systemd runs)\n"
                     "set-property foo.service MemoryHigh=1.5G MemoryMax=2G (runtime) (deferred: runs at next boot / when systemd runs)\n"
-                    "pid 902 (bash) oom_score_adj 200 -> -500 (deferred: runs at next boot / when systemd runs)\n"
+                    "pid 902 (bash) oom_score_adj 200 -> -500 (not applied: does not apply offline: the pid exists only on the running system)\n"
                     "manual: replace vite with a production build\n");
 }
 
