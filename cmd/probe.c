@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-journal.h>
 
 #include "cleanup.h"
 #include "command.h"
@@ -296,19 +295,22 @@ static int try_restart_unit(sd_bus *bus, const char *unit, char *why, size_t siz
         return r;
 }
 
-/* One line: to the journal when stderr is the journal's (the timer's service), else to stderr. */
-static void say(int priority, const char *unit, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(int priority, const char *unit, const char *fmt, ...) {
+/* One line on stderr. Under the timer's service stderr is a journal stream: a "<N>"
+ * prefix gives the priority, and the stream, opened by systemd for the unit, keeps
+ * _SYSTEMD_UNIT on the line even when the probe exits at once (a datagram sent just
+ * before exiting may lose it, and then `journalctl -u` misses the line). */
+static void say(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int priority, const char *fmt, ...) {
         char msg[1024];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        if (getenv("JOURNAL_STREAM") &&
-            sd_journal_send("MESSAGE=hostfit probe: %s", msg, "PRIORITY=%d", priority, "SYSLOG_IDENTIFIER=hostfit",
-                            "HOSTFIT_PROBE_UNIT=%s", unit, NULL) >= 0)
-                return;
-        fprintf(stderr, "hostfit probe: %s\n", msg);
+        if (getenv("JOURNAL_STREAM"))
+                fprintf(stderr, "<%d>hostfit probe: %s\n", priority, msg);
+        else
+                fprintf(stderr, "hostfit probe: %s\n", msg);
+        fflush(stderr);
 }
 
 /* "nginx.service_8080" (a timer instance; also "UNIT:PORT") as UNIT and PORT. */
@@ -405,22 +407,22 @@ static int probe_run(int argc, char **argv) {
         enum probe_event ev = probe_step(&old, running, bad == 0, o.failures, &now);
         switch (ev) {
         case PROBE_EVENT_UP:
-                say(5, o.unit, "%s answers on %s port %u", o.unit, o.host, (unsigned) o.port);
+                say(5, "%s answers on %s port %u", o.unit, o.host, (unsigned) o.port);
                 break;
         case PROBE_EVENT_DOWN:
-                say(4, o.unit, "%s: %s (failure 1 of %u; quiet until it answers or is restarted)", o.unit, why, o.failures);
+                say(4, "%s: %s (failure 1 of %u; quiet until it answers or is restarted)", o.unit, why, o.failures);
                 break;
         case PROBE_EVENT_STOPPED:
-                say(5, o.unit, "%s is %s: not probed, and not started (probing resumes when it runs)", o.unit, active);
+                say(5, "%s is %s: not probed, and not started (probing resumes when it runs)", o.unit, active);
                 break;
         case PROBE_EVENT_RESTART: {
                 char err[256] = "";
                 if (!bus)
-                        say(3, o.unit, "%s: %s (%u failures in a row); no system bus: not restarted", o.unit, why, o.failures);
+                        say(3, "%s: %s (%u failures in a row); no system bus: not restarted", o.unit, why, o.failures);
                 else if (try_restart_unit(bus, o.unit, err, sizeof(err)) < 0)
-                        say(3, o.unit, "%s: %s (%u failures in a row); try-restart failed: %s", o.unit, why, o.failures, err);
+                        say(3, "%s: %s (%u failures in a row); try-restart failed: %s", o.unit, why, o.failures, err);
                 else
-                        say(3, o.unit, "try-restarted %s after %u failed probes: %s", o.unit, o.failures, why);
+                        say(3, "try-restarted %s after %u failed probes: %s", o.unit, o.failures, why);
                 break;
         }
         case PROBE_EVENT_NONE:
