@@ -22,6 +22,7 @@
 #include "common.h"
 #include "config.h"
 #include "host.h"
+#include "proctree.h"
 #include "sockets.h"
 #include "cmd/probe.h"
 
@@ -151,10 +152,10 @@ static int rank(const struct listen_socket *s) {
         return r + (s->family == AF_INET6);
 }
 
-int probe_pick_host(const struct socket_table *t, uint16_t port, char *buf, size_t size) {
+static int pick(const struct listen_socket *const *v, size_t n, uint16_t port, char *buf, size_t size) {
         const struct listen_socket *best = NULL;
-        for (size_t i = 0; i < t->n; i++) {
-                const struct listen_socket *s = &t->sockets[i];
+        for (size_t i = 0; i < n; i++) {
+                const struct listen_socket *s = v[i];
                 if (s->udp || s->port != port || (s->family != AF_INET && s->family != AF_INET6))
                         continue;
                 if (!best || rank(s) < rank(best))
@@ -167,6 +168,42 @@ int probe_pick_host(const struct socket_table *t, uint16_t port, char *buf, size
         if (!inet_ntop(best->family, best->addr, buf, (socklen_t) size))
                 return -errno;
         return 0;
+}
+
+int probe_pick_host(const struct socket_table *t, uint16_t port, char *buf, size_t size) {
+        const struct listen_socket *best = NULL;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct listen_socket *s = &t->sockets[i];
+                if (s->udp || s->port != port || (s->family != AF_INET && s->family != AF_INET6))
+                        continue;
+                if (!best || rank(s) < rank(best))
+                        best = s;
+        }
+        return pick(&best, best ? 1 : 0, port, buf, size);
+}
+
+int probe_pick_host_of_unit(struct host *h, const char *unit, uint16_t port, char *buf, size_t size) {
+        const struct socket_table *t;
+        const struct proc_table *pt;
+        const struct listen_socket *v[64];
+        size_t n = 0;
+        int r = host_sockets(h, &t);
+        if (r < 0)
+                return r;
+        if (host_procs(h, &pt) >= 0)
+                for (size_t i = 0; i < pt->n && n < ELEMENTSOF(v); i++) {
+                        _cleanup_free_ char *u = NULL;
+                        const struct listen_socket *mine[16];
+                        if (pt->procs[i].kthread || proc_cgroup_unit(&pt->procs[i], &u) < 0 || strcmp(u, unit) != 0)
+                                continue;
+                        size_t k = sockets_of_pid(t, pt->procs[i].pid, mine, ELEMENTSOF(mine));
+                        for (size_t j = 0; j < k && j < ELEMENTSOF(mine) && n < ELEMENTSOF(v); j++)
+                                v[n++] = mine[j];
+                }
+        /* The unit's own sockets on the port; when none is seen (its processes are not
+         * readable), whatever listens on the port. */
+        r = pick(v, n, port, buf, size);
+        return r == -ENOENT ? probe_pick_host(t, port, buf, size) : r;
 }
 
 enum probe_event probe_step(const struct probe_state *old, bool running, bool ok, unsigned failures,
@@ -366,12 +403,9 @@ static int parse_args(int argc, char **argv, struct probe_opts *o) {
 /* Where UNIT listens on its port, from the running system's socket table. */
 static void resolve_host(struct probe_opts *o, char *buf, size_t size) {
         struct host *h = NULL;
-        const struct socket_table *t;
         int r = host_open("/", &h);
         if (r >= 0)
-                r = host_sockets(h, &t);
-        if (r >= 0)
-                r = probe_pick_host(t, o->port, buf, size);
+                r = probe_pick_host_of_unit(h, o->unit, o->port, buf, size);
         /* Nothing listens (or the table is unreadable): the connect to the loopback says so. */
         if (r < 0)
                 snprintf(buf, size, "127.0.0.1");

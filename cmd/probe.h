@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct host;
 struct socket_table;
 
 struct probe_opts {
@@ -25,6 +26,11 @@ int probe_once(const struct probe_opts *o, char *why, size_t why_size);
  * wildcard wins over a specific address, IPv4 over IPv6, loopback over another address.
  * -ENOENT when nothing listens on PORT. */
 int probe_pick_host(const struct socket_table *t, uint16_t port, char *buf, size_t size);
+
+/* The same among the sockets UNIT's processes hold (a unit's cgroup under H's /proc), so
+ * another service on the same port is never probed instead; by the port alone when none of
+ * them is seen. */
+int probe_pick_host_of_unit(struct host *h, const char *unit, uint16_t port, char *buf, size_t size);
 
 /* What the last probes found, kept in STATE_DIR/UNIT.failures as "COUNT STATE\n". */
 enum probe_health {

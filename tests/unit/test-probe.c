@@ -17,7 +17,9 @@
 #include "cmd/command.h"
 #include "fixture.h"
 #include "cmd/probe.h"
+#include "cleanup.h"
 #include "fixture-proc.h"
+#include "host.h"
 #include "sockets.h"
 
 extern const struct command cmd_probe;
@@ -217,6 +219,34 @@ static void test_pick_the_address_the_service_listens_on(void **state) {
         assert_pick(NULL, NULL, 8080, NULL);
 }
 
+/* Two services on port 8080, one on 10.0.0.5 and one on 127.0.0.1: each probe goes to its own. */
+static void test_pick_the_units_own_socket(void **state) {
+        struct fproc procs[] = {
+                FPROC_INIT,
+                { .pid = 50, .ppid = 1, .comm = "python3", .argv = { "python3", "a.py", NULL }, .cgroup = "/system.slice/a.service" },
+                { .pid = 60, .ppid = 1, .comm = "python3", .argv = { "python3", "b.py", NULL }, .cgroup = "/system.slice/b.service" },
+        };
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        fixture_write(root, "proc/net/tcp", NET_TCP_HEADER
+                      "   0: 0500000A:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0000000000000000 100 0 0 10 0\n"
+                      "   1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 222 1 0000000000000000 100 0 0 10 0\n");
+        fproc_socket(root, 50, 3, 111);
+        fproc_socket(root, 60, 3, 222);
+        struct host *h;
+        char buf[64];
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(probe_pick_host_of_unit(h, "a.service", 8080, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "10.0.0.5");
+        assert_int_equal(probe_pick_host_of_unit(h, "b.service", 8080, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "127.0.0.1");
+        /* no process of c.service is seen: whatever listens on the port */
+        assert_int_equal(probe_pick_host_of_unit(h, "c.service", 8080, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "127.0.0.1");
+        assert_int_equal(probe_pick_host_of_unit(h, "a.service", 9090, buf, sizeof(buf)), -ENOENT);
+        host_free(h);
+        fixture_remove(root);
+}
+
 static int listen_on(int family, const char *addr, uint16_t *ret_port) {
         struct sockaddr_storage ss = { 0 };
         socklen_t len;
@@ -328,6 +358,7 @@ int main(void) {
                 cmocka_unit_test(test_state_kept_between_runs),
                 cmocka_unit_test(test_one_event_per_state_change),
                 cmocka_unit_test(test_pick_the_address_the_service_listens_on),
+                cmocka_unit_test(test_pick_the_units_own_socket),
                 cmocka_unit_test(test_probe_ipv6_loopback),
                 cmocka_unit_test(test_command_probes_the_bound_address),
                 cmocka_unit_test(test_command_exit_status_and_instance_form),
