@@ -343,6 +343,36 @@ static void test_fix_never_shields_tmux_or_interactive_shell(void **state) {
         fixture_remove(root);
 }
 
+/* After the fix on the running system the script's bash carries -500 while zsh and tmux do
+ * not: the server still reports them, the bash is no subject of its own (no unit for it),
+ * and the plan changes nothing more. */
+static void test_after_the_safe_shield_the_plan_converges(void **state) {
+        struct fproc procs[ELEMENTSOF(incident)];
+        memcpy(procs, incident, sizeof(incident));
+        procs[4].oom = -500;            /* pid 802, bash ./run-dev.sh, as the fix left it */
+        struct host *h;
+        struct report *r;
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        fixture_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000::/home/dev:/bin/zsh\n");
+        struct plan *p = plan_for(root, &h, &r);
+        const struct check_result *cr = report_check(r, 0);
+        assert_int_equal(cr->status, STATUS_FAIL);
+        assert_int_equal(cr->n_findings, 1);
+        assert_string_equal(cr->findings[0]->subject, "pid 803");
+        assert_string_equal(cr->findings[0]->message, "pid 803 (node) has oom_score_adj -500, but the wrappers whose death "
+                            "ends it do not: pid 801 (zsh) 200, pid 800 (tmux: server) 200");
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                assert_int_not_equal(a->kind, ACTION_OOM_SCORE_ADJ);
+                if (a->kind == ACTION_WRITE_FILE)
+                        assert_string_equal(a->path, "/etc/systemd/system/hostfit-vite-app.service");
+        }
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
 static void test_avoid_names_are_exact_never_generic(void **state) {
         assert_true(oomd_avoid_name_ok("node"));
         assert_true(oomd_avoid_name_ok("python3.11"));
@@ -544,6 +574,7 @@ int main(void) {
                 cmocka_unit_test(test_earlyoom_edit_keeps_every_other_byte),
                 cmocka_unit_test(test_fix_raises_wrappers_writes_unit_and_earlyoom_diff),
                 cmocka_unit_test(test_fix_never_shields_tmux_or_interactive_shell),
+                cmocka_unit_test(test_after_the_safe_shield_the_plan_converges),
                 cmocka_unit_test(test_avoid_names_are_exact_never_generic),
                 cmocka_unit_test(test_earlyoom_single_quoted_value_converges),
                 cmocka_unit_test(test_earlyoom_nul_in_value_is_refused),
