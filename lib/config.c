@@ -26,6 +26,7 @@ static const struct key {
         { "healthcheck", "timeout",      KEY_DURATION },
         { "hostfit", "hostfit-path", KEY_PATH },
         { "hostfit", "profile", KEY_PROFILE },
+        { "image",   "memory",  KEY_SIZE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "dev-server", "allow", KEY_STRING },
         { "metrics", "path",  KEY_PATH },
