@@ -6,12 +6,13 @@
 #include "command.h"
 #include "common.h"
 
-extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_list, cmd_probe;
+extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_incidents, cmd_list, cmd_probe;
 static const struct command cmd_help;
 
 static const struct command *const commands[] = {
         &cmd_check,
         &cmd_fix,
+        &cmd_incidents,
         &cmd_list,
         &cmd_explain,
         &cmd_probe,
