@@ -100,6 +100,7 @@ static int oom_kills_run(struct host *h, struct report *r) {
                 return report_add(r, STATUS_SKIP, err.path, NULL, NULL, "cannot read the journal: %s",
                                   err.reason ? err.reason : strerror(-k));
         if (l.n == 0) {
+                incident_list_release(&l);
                 char days[32];
                 snprintf(days, sizeof days, "%llu", (unsigned long long) (window / 86400));
                 return report_add(r, STATUS_PASS, err.path, NULL, NULL,
