@@ -19,6 +19,7 @@
 struct item {
         struct incident inc;
         bool failed;            /* UNIT_RESULT seen */
+        bool restart_pending;   /* a restart was scheduled and no process of it ended yet */
         bool swap_known;
         uint64_t swap_total;
 };
@@ -28,6 +29,7 @@ struct loop {
         uint64_t first, last;
         long long count;
         bool start_limit;
+        bool restart_pending;
 };
 
 struct incident_builder {
@@ -275,6 +277,7 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
         if (it && it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT) {
                 it->inc.outcome = OUTCOME_RESTARTED;
                 it->inc.restarts = ev->n_restarts;
+                it->restart_pending = true;
                 return 0;
         }
         struct loop *l = find_loop(b, ev->unit);
@@ -295,23 +298,42 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
         }
         l->last = ev->time_usec;
         l->count++;
+        l->restart_pending = true;
         return 0;
 }
 
+/* A failure result right after a scheduled restart, with no process run in
+ * between, is the restart refused: systemd 252 logs "Start request repeated
+ * too quickly" (no catalogue id) and keeps the first failure's UNIT_RESULT;
+ * UNIT_RESULT=start-limit-hit comes only when the limit is the first failure. */
 static void add_result(struct incident_builder *b, const struct event *ev) {
         bool limit = strcmp(ev->result, "start-limit-hit") == 0;
         struct loop *l = find_loop(b, ev->unit);
-        if (limit && l && l->last + LOOP_GAP_USEC >= ev->time_usec) {
-                l->start_limit = true;
+        if (l && l->last + LOOP_GAP_USEC >= ev->time_usec) {
+                if (limit || l->restart_pending)
+                        l->start_limit = true;
                 return;
         }
         struct item *it = find_kill(b, ev->time_usec, OUTCOME_USEC, match_unit, ev);
         if (!it)
                 return;
-        if (limit)
+        if (limit || it->restart_pending)
                 it->inc.outcome = OUTCOME_START_LIMIT;
         else if (it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT)
                 it->failed = true;
+}
+
+static int add_exit(struct incident_builder *b, const struct event *ev) {
+        struct loop *l = find_loop(b, ev->unit);
+        if (l)
+                l->restart_pending = false;
+        struct item *it = find_kill(b, ev->time_usec, OUTCOME_USEC, match_unit, ev);
+        if (it)
+                it->restart_pending = false;
+        if (strcmp(ev->result, "killed") != 0)
+                return 0;
+        it = find_kill(b, ev->time_usec, UNIT_FOLLOWS_USEC, match_daemon_victim, ev);
+        return it ? fill(&it->inc.unit, ev->unit) : 0;
 }
 
 int incident_builder_add(struct incident_builder *b, const struct event *ev) {
@@ -337,10 +359,8 @@ int incident_builder_add(struct incident_builder *b, const struct event *ev) {
                 return 0;
         case EVENT_UNIT_RESTART:
                 return add_restart(b, ev);
-        case EVENT_UNIT_EXIT: {
-                struct item *it = find_kill(b, ev->time_usec, UNIT_FOLLOWS_USEC, match_daemon_victim, ev);
-                return it ? fill(&it->inc.unit, ev->unit) : 0;
-        }
+        case EVENT_UNIT_EXIT:
+                return add_exit(b, ev);
         default:
                 return 0;
         }

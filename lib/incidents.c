@@ -316,9 +316,11 @@ static int parse_unit_message(const struct journal_entry *e, struct event *ev) {
                 if (e->n_restarts && scan_u64(e->n_restarts, e->n_restarts + strlen(e->n_restarts), &n, NULL) &&
                     n <= INT32_MAX)
                         ev->n_restarts = (long long) n;
-        } else if (streq_ptr(id, SD_MESSAGE_UNIT_PROCESS_EXIT_STR) && streq_ptr(e->exit_code, "killed"))
+        } else if (streq_ptr(id, SD_MESSAGE_UNIT_PROCESS_EXIT_STR)) {
                 ev->kind = EVENT_UNIT_EXIT;
-        else
+                if (e->exit_code)
+                        copy_text(ev->result, sizeof ev->result, e->exit_code, strlen(e->exit_code));
+        } else
                 return 0;
         copy_text(ev->unit, sizeof ev->unit, e->unit, strlen(e->unit));
         return 1;

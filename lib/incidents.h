@@ -57,7 +57,7 @@ enum event_kind {
         EVENT_UNIT_OOM,         /* UNIT_OUT_OF_MEMORY / UNIT_OOMD_KILL with UNIT= */
         EVENT_UNIT_RESULT,      /* UNIT_FAILURE_RESULT with UNIT_RESULT= */
         EVENT_UNIT_RESTART,     /* UNIT_RESTART_SCHEDULED with N_RESTARTS= */
-        EVENT_UNIT_EXIT,        /* UNIT_PROCESS_EXIT with EXIT_CODE=killed: a daemon's victim's unit */
+        EVENT_UNIT_EXIT,        /* UNIT_PROCESS_EXIT, EXIT_CODE= in result: a process of the unit ran and ended */
 };
 
 #define INCIDENT_TEXT_MAX 256   /* bound of each text field; longer values are cut */
@@ -77,7 +77,7 @@ struct event {
         char cgroup[INCIDENT_TEXT_MAX];   /* task_memcg, or the cgroup a daemon killed */
         char limit[INCIDENT_TEXT_MAX];    /* oom_memcg, or what oomd names */
         char unit[INCIDENT_TEXT_MAX];     /* UNIT= */
-        char result[64];                  /* UNIT_RESULT= */
+        char result[64];                  /* UNIT_RESULT=, or EXIT_CODE= of a process exit */
 };
 
 /* Parse one entry into *ret. Returns 1 when it is an event, 0 when not, never

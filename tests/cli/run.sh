@@ -354,16 +354,16 @@ JK=$(journal_root kills)
 hf incidents --root "$JK"
 expect "incidents on a journal with kills exits 1" 1
 check_that "incidents: a heading, then one line per incident, oldest first" \
-        sh -c "head -n1 '$T/out' | grep -q '^8 incidents' && [ \$(grep -c '^2026-11-20T' '$T/out') -eq 8 ] && sort -c -k1,1 <<EOF
+        sh -c "head -n1 '$T/out' | grep -q '^10 incidents' && [ \$(grep -c '^2026-11-20T' '$T/out') -eq 10 ] && sort -c -k1,1 <<EOF
 \$(grep '^2026' '$T/out')
 EOF"
 check_that "incidents: the memcg kill says memory-limit, restarted, unit-memorymax" \
         grep -q 'memory-limit  hog.service  pid 5001 (python3).*restarted (counter 1)  prevent: hostfit fix unit-memorymax' "$T/out"
 hf incidents --root "$JK" --format json
-check_that "incidents --format json: version 1, 8 incidents with every field" jqt \
-        '.version == 1 and (.incidents | length) == 8 and all(.incidents[]; has("time") and has("killer") and has("pid") and has("comm") and has("uid") and has("unit") and has("cgroup") and has("rss_bytes") and has("limit_bytes") and has("restarts") and has("outcome") and has("prevent"))' "$T/out"
+check_that "incidents --format json: version 1, 10 incidents with every field" jqt \
+        '.version == 1 and (.incidents | length) == 10 and all(.incidents[]; has("time") and has("killer") and has("pid") and has("comm") and has("uid") and has("unit") and has("cgroup") and has("rss_bytes") and has("limit_bytes") and has("restarts") and has("outcome") and has("prevent"))' "$T/out"
 check_that "incidents --format json: killers and outcomes" jqt \
-        '[.incidents[] | "\(.killer)/\(.outcome)"] == ["kernel/gone","memory-limit/restarted","earlyoom/stopped","earlyoom/gone","systemd-oomd/restarted","systemd-oomd/gone","nohang/gone","null/start-limit-hit"]' "$T/out"
+        '[.incidents[] | "\(.killer)/\(.outcome)"] == ["kernel/gone","memory-limit/restarted","earlyoom/stopped","earlyoom/gone","systemd-oomd/restarted","systemd-oomd/gone","nohang/gone","null/start-limit-hit","memory-limit/restarted","memory-limit/start-limit-hit"]' "$T/out"
 hf incidents --root "$JK" --format json --unit bad.service
 check_that "incidents --unit: only that unit's crash loop" jqt \
         '(.incidents | length) == 1 and .incidents[0].kind == "crash-loop" and .incidents[0].restarts == 5 and .incidents[0].killer == null' "$T/out"

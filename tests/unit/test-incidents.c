@@ -177,7 +177,7 @@ static void test_load_every_format(void **state) {
         struct journal_error err;
         struct incident_options o = {};
         assert_int_equal(load(root, &o, &l, &err), 0);
-        assert_int_equal(l.n, 8);
+        assert_int_equal(l.n, 10);
         for (size_t i = 1; i < l.n; i++)
                 assert_true(l.items[i - 1].time_usec <= l.items[i].time_usec);
 
@@ -227,14 +227,24 @@ static void test_load_every_format(void **state) {
         assert_int_equal(l.items[6].killer, KILLER_NOHANG);
         assert_string_equal(l.items[6].comm, "worker");
 
-        /* flaky.service restarted twice: not a loop. bad.service: five, then the start limit. */
+        /* flaky.service restarted twice: not a loop. bad.service: five, then the
+         * restart refused (systemd 252 keeps UNIT_RESULT=exit-code). */
         assert_null(find_unit(&l, "flaky.service"));
         const struct incident *loop = find_unit(&l, "bad.service");
         assert_non_null(loop);
         assert_int_equal(loop->killer, KILLER_NONE);
         assert_int_equal(loop->restarts, 5);
         assert_int_equal(loop->outcome, OUTCOME_START_LIMIT);
+        assert_string_equal(loop->prevent, "restart-storm");
         assert_true(loop->last_usec > loop->time_usec);
+
+        /* cache.service: killed, restarted at counter 1; killed again, the restart refused. */
+        assert_int_equal(l.items[8].pid, 7001);
+        assert_int_equal(l.items[8].outcome, OUTCOME_RESTARTED);
+        assert_int_equal(l.items[8].restarts, 1);
+        assert_int_equal(l.items[9].pid, 7002);
+        assert_string_equal(l.items[9].unit, "cache.service");
+        assert_int_equal(l.items[9].outcome, OUTCOME_START_LIMIT);
         incident_list_release(&l);
         fixture_remove(root);
 }
@@ -266,8 +276,9 @@ static void test_load_this_boot(void **state) {
         assert_int_equal(load(root, &o, &l, &err), -ENODATA);     /* no boot id under the root */
         fixture_write(root, "/proc/sys/kernel/random/boot_id", BOOT2 "\n");
         assert_int_equal(load(root, &o, &l, &err), 0);
-        assert_int_equal(l.n, 1);
+        assert_int_equal(l.n, 3);
         assert_string_equal(l.items[0].unit, "bad.service");
+        assert_string_equal(l.items[2].unit, "cache.service");
         incident_list_release(&l);
         fixture_remove(root);
 }
@@ -347,7 +358,7 @@ static void test_check_names_incidents_and_prevent(void **state) {
         struct run x;
         run_check(&x, root, "oom-kills");
         assert_int_equal(x.cr->status, STATUS_WARN);
-        assert_int_equal(run_count(&x, STATUS_WARN), 8);
+        assert_int_equal(run_count(&x, STATUS_WARN), 10);
         const struct finding *f = run_find(&x, "cgroup memory limit");
         assert_non_null(f);
         assert_string_equal(f->subject, "hog.service");
