@@ -26,7 +26,7 @@ static void usage_full(void) {
         puts("\nFind the host settings that let the kernel or an OOM daemon kill a service\n"
              "silently, and fix them.\n\nCommands:");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
+                printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
         puts("\nExit status: 0 all checks pass, 1 a warning, 2 a failure, 3 hostfit could not run\n"
              "(bad usage, unreadable root or config). fix: 0 done, 3 refused or failed.\n"
              "\nSee 'hostfit help COMMAND' for the options of a command.");
