@@ -18,7 +18,7 @@
 
 struct item {
         struct incident inc;
-        bool failed;            /* UNIT_RESULT seen */
+        bool failed;            /* the unit ended: UNIT_RESULT, or deactivated successfully */
         bool restart_pending;   /* a restart was scheduled and no process of it ended yet */
         bool swap_known;
         uint64_t swap_total;

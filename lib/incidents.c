@@ -316,6 +316,10 @@ static int parse_unit_message(const struct journal_entry *e, struct event *ev) {
                 if (e->n_restarts && scan_u64(e->n_restarts, e->n_restarts + strlen(e->n_restarts), &n, NULL) &&
                     n <= INT32_MAX)
                         ev->n_restarts = (long long) n;
+        } else if (streq_ptr(id, SD_MESSAGE_UNIT_SUCCESS_STR)) {
+                /* "Deactivated successfully": a SIGTERM is a clean exit for a service. */
+                ev->kind = EVENT_UNIT_RESULT;
+                copy_text(ev->result, sizeof ev->result, "success", 7);
         } else if (streq_ptr(id, SD_MESSAGE_UNIT_PROCESS_EXIT_STR)) {
                 ev->kind = EVENT_UNIT_EXIT;
                 if (e->exit_code)

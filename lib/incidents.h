@@ -55,7 +55,7 @@ enum event_kind {
         EVENT_KERNEL_SWAP,      /* Total swap = NkB */
         EVENT_DAEMON_KILL,      /* earlyoom, systemd-oomd, nohang */
         EVENT_UNIT_OOM,         /* UNIT_OUT_OF_MEMORY / UNIT_OOMD_KILL with UNIT= */
-        EVENT_UNIT_RESULT,      /* UNIT_FAILURE_RESULT with UNIT_RESULT= */
+        EVENT_UNIT_RESULT,      /* UNIT_FAILURE_RESULT with UNIT_RESULT=, or UNIT_SUCCESS ("success") */
         EVENT_UNIT_RESTART,     /* UNIT_RESTART_SCHEDULED with N_RESTARTS= */
         EVENT_UNIT_EXIT,        /* UNIT_PROCESS_EXIT, EXIT_CODE= in result: a process of the unit ran and ended */
 };

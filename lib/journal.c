@@ -28,6 +28,7 @@ static const char *const message_ids[] = {
         SD_MESSAGE_UNIT_FAILURE_RESULT_STR,
         SD_MESSAGE_UNIT_RESTART_SCHEDULED_STR,
         SD_MESSAGE_UNIT_PROCESS_EXIT_STR,
+        SD_MESSAGE_UNIT_SUCCESS_STR,
 };
 static const char *const daemons[] = { "earlyoom", "systemd-oomd", "nohang" };
 
