@@ -6,8 +6,9 @@
 #     ends at the start limit;
 #   - eathog.service grows while earlyoom watches with low thresholds:
 #     earlyoom, stopped (Restart=no);
-#   - with no swap, a process in a session scope allocates past RAM: kernel,
-#     gone.  Its oom_score_adj is 1000, so it is the obvious victim.
+#   - with no swap, a process in a session scope fills RAM and the kernel's
+#     OOM killer takes it: kernel, gone.  Its oom_score_adj is 1000, so it
+#     is the obvious victim.
 # The VM: cgroup v2 enforces MemoryMax there, and the guest has 1 GiB, no swap.
 # bed: vm
 # needs: oom-kills
@@ -17,15 +18,22 @@ DIAG_UNITS="memlimit.service crashy.service eathog.service earlyoom.service"
 
 # A hog: names itself ($1, for earlyoom's comm), sets its oom_score_adj ($2),
 # then reads /dev/zero in 32 MiB blocks every $3 seconds (one read() fills a
-# block, fast even under memory pressure).  $4: a marker file; when it exists
-# the hog only idles (a restarted service stays up).
+# block, fast even under memory pressure) until MemAvailable falls below $5
+# MiB (0: no floor).  $4: a marker file; when it exists the hog only idles (a
+# restarted service stays up).
 put /usr/local/bin/hog 0755 <<'PY'
 #!/usr/bin/python3
 import ctypes, os, sys, time
 name, adj, pause, marker = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+floor = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)
 with open("/proc/self/oom_score_adj", "w") as f:
     f.write(adj)
+def available_mib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
 if os.path.exists(marker):
     while True:
         time.sleep(60)
@@ -33,7 +41,8 @@ open(marker, "w").close()
 zero = os.open("/dev/zero", os.O_RDONLY)
 held = []
 while True:
-    held.append(os.read(zero, 32 << 20))
+    if available_mib() > floor:
+        held.append(os.read(zero, 32 << 20))
     time.sleep(pause)
 PY
 inside_sh 'swapoff -a; [ "$(grep -c . /proc/swaps)" -le 1 ]' || fail "the VM has swap"
@@ -83,10 +92,20 @@ inside systemctl stop earlyoom.service
 say "eathog.service: Result=$(unit_prop eathog.service Result)"
 inside journalctl -b -u earlyoom.service -o cat --no-pager | grep sending | head -n 2 | sed "s/^/$SCEN_LOG_PREFIX   /"
 
-# 4. The kernel, with no swap and no earlyoom: the hog in a session scope.
-hand kernhog /usr/local/bin/hog kernhog 1000 0.05 /run/kernhog.once
-wait_for 240 'journalctl -k -b -o cat --no-pager | grep -q "Killed process .* (kernhog)"' ||
+# 4. The kernel, with no swap and no earlyoom: the hog in a session scope
+# fills RAM down to 150 MiB available.  Past that, a guest without swap under
+# TCG spends minutes reclaiming page cache (RCU stalls) before the OOM killer
+# runs, so the kernel's OOM killer is invoked now (sysrq f: out_of_memory()
+# with CONSTRAINT_NONE, the same kill and the same report).
+hand kernhog /usr/local/bin/hog kernhog 1000 0.2 /run/kernhog.once 150
+wait_for 240 '[ "$(awk "/^MemAvailable:/ { print int(\$2 / 1024) }" /proc/meminfo)" -lt 200 ]' ||
+        fail "the hog did not fill RAM"
+say "kernhog holds $(inside_sh 'ps -o rss= -C kernhog') KiB; MemAvailable $(inside_sh 'awk "/^MemAvailable:/ { print \$2 }" /proc/meminfo') KiB"
+inside_sh 'echo f > /proc/sysrq-trigger'
+wait_for 120 'journalctl -k -b -o cat --no-pager | grep -q "Killed process .* (kernhog)"' ||
         fail "the kernel did not kill the hog in its scope"
+inside journalctl -k -b -o cat --no-pager | grep -E "oom-kill:|Killed process .* \(kernhog\)" | tail -n 2 |
+        sed "s/^/$SCEN_LOG_PREFIX   /"
 sleep 2
 
 hf incidents --format json
