@@ -65,7 +65,9 @@ static int report_incident(struct report *r, const struct incident *i) {
                 if ((k = finding_set_fix(f, fix)) < 0)
                         return k;
         }
-        if (i->pid && (k = finding_add_detail(f, "pid %d, uid %lld", (int) i->pid, i->uid)) < 0)
+        if (i->pid && (k = finding_add_detail(f, "pid %d", (int) i->pid)) < 0)
+                return k;
+        if (i->uid >= 0 && (k = finding_add_detail(f, "uid %lld", i->uid)) < 0)
                 return k;
         if (i->cgroup && (k = finding_add_detail(f, "cgroup %s", i->cgroup)) < 0)
                 return k;
