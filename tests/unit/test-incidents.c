@@ -371,7 +371,7 @@ static void test_check_names_incidents_and_prevent(void **state) {
         char *prom = NULL;
         size_t plen = 0;
         FILE *p = open_memstream(&prom, &plen);
-        assert_int_equal(report_render_prometheus(x.r, p, 0), 0);
+        assert_int_equal(report_render_prometheus(x.r, p, 0, -1), 0);
         fclose(p);
         assert_non_null(strstr(prom, "hostfit_oom_kills{unit=\"hog.service\",killer=\"memory-limit\"} 1\n"));
         assert_non_null(strstr(prom, "hostfit_oom_kills{unit=\"session-3.scope\",killer=\"kernel\"} 1\n"));
