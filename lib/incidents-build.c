@@ -12,6 +12,7 @@
 #define SAME_KILL_USEC (5 * USEC_PER_SEC)          /* the kernel's lines of one kill */
 #define DAEMON_RESEND_USEC (60 * USEC_PER_SEC)     /* earlyoom's SIGKILL after its SIGTERM */
 #define UNIT_FOLLOWS_USEC (60 * USEC_PER_SEC)      /* systemd's messages after a kill */
+#define DAEMON_VICTIM_USEC (10 * USEC_PER_SEC)     /* a unit ending after a daemon's kill */
 #define OUTCOME_USEC (3600 * USEC_PER_SEC)         /* restarts and the start limit after a kill */
 #define LOOP_GAP_USEC (3600 * USEC_PER_SEC)        /* a quiet hour ends a crash loop */
 #define LOOP_MIN_RESTARTS 3
@@ -124,6 +125,11 @@ static int fill(char **dst, const char *s) {
         return *dst ? 0 : -ENOMEM;
 }
 
+static bool ends_with(const char *s, const char *suffix) {
+        size_t n = s ? strlen(s) : 0, k = strlen(suffix);
+        return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 static bool unit_eq(const char *a, const char *b) {
         return a && b && strcmp(a, b) == 0;
 }
@@ -153,10 +159,20 @@ static bool match_daemon(const struct item *it, const struct event *ev) {
         return *ev->cgroup ? unit_eq(it->inc.cgroup, ev->cgroup) : unit_eq(it->inc.comm, ev->comm);
 }
 
+/* Whether UNIT names a component of the cgroup path CG ("/user.slice/x.scope" holds user.slice). */
+static bool cgroup_has_unit(const char *cg, const char *unit) {
+        size_t n = strlen(unit);
+        for (const char *p = cg; p && (p = strstr(p, unit)); p += n)
+                if (p > cg && p[-1] == '/' && (p[n] == '/' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
 static bool match_unit_oom(const struct item *it, const struct event *ev) {
         if (ev->killer == KILLER_OOMD && it->inc.killer != KILLER_OOMD)
                 return false;
-        return unit_eq(it->inc.unit, ev->unit) ||
+        /* A slice (or user@.service) reports the kills in its subtree too. */
+        return unit_eq(it->inc.unit, ev->unit) || cgroup_has_unit(it->inc.cgroup, ev->unit) ||
                (!it->inc.unit && (it->inc.killer == KILLER_KERNEL || it->inc.killer == KILLER_MEMORY_LIMIT));
 }
 
@@ -234,6 +250,8 @@ static int add_unit_oom(struct incident_builder *b, const struct event *ev) {
         int r;
         /* systemd saw the cgroup's oom_kill counter move, but no kill line was
          * read (rate-limited kmsg, a journal that lost it): still a kill. */
+        if (!it && ends_with(ev->unit, ".slice"))
+                return 0;
         if (!it) {
                 struct event e = *ev;
                 if (e.killer == KILLER_NONE)
@@ -315,8 +333,14 @@ static void add_result(struct incident_builder *b, const struct event *ev) {
                 return;
         }
         struct item *it = find_kill(b, ev->time_usec, OUTCOME_USEC, match_unit, ev);
-        if (!it)
-                return;
+        if (!it) {
+                /* A daemon's SIGTERM is a clean exit: systemd logs no process
+                 * exit, only "Deactivated successfully". The unit that ends
+                 * right after the kill is the victim's. */
+                it = find_kill(b, ev->time_usec, DAEMON_VICTIM_USEC, match_daemon_victim, ev);
+                if (!it || fill(&it->inc.unit, ev->unit) < 0)
+                        return;
+        }
         if (limit || it->restart_pending)
                 it->inc.outcome = OUTCOME_START_LIMIT;
         else if (it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT)
@@ -364,11 +388,6 @@ int incident_builder_add(struct incident_builder *b, const struct event *ev) {
         default:
                 return 0;
         }
-}
-
-static bool ends_with(const char *s, const char *suffix) {
-        size_t n = s ? strlen(s) : 0, k = strlen(suffix);
-        return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
 /* A process that only runs another: killing it takes its child along. */
