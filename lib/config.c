@@ -30,6 +30,7 @@ static const struct key {
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "dev-server", "allow", KEY_STRING },
         { "metrics", "path",  KEY_PATH },
+        { "oom-kills", "window", KEY_DURATION },
         { "metrics", "timer", KEY_BOOL },
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
