@@ -191,7 +191,7 @@ static int judge_policy(struct host *h, struct storms *s, const struct unit *u) 
                 return 0;
         start_limit(h, u, &interval, &burst, &dflt);
         uint64_t sec = restart_usec(u);
-        if (!dflt || interval == 0 || burst == 0 || sec >= USEC || sec * burst >= interval)
+        if (!dflt || interval == 0 || burst == 0 || sec * burst >= interval)
                 return 0;
         return storm_add(s, u->id, "Restart=%s every %llu ms spends the default start limit (%llu starts in %llu s) "
                          "in %.1f s, then it stays down", policy, (unsigned long long) (sec / 1000),
