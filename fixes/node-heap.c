@@ -51,10 +51,12 @@ static int node_heap_plan(struct host *h, const struct finding *f, struct plan *
                 r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
         if (r < 0)
                 return r;
-        if (d->flag_in_argv && asprintf(&step, "remove --max-old-space-size from the ExecStart= of %s: the command line "
-                                        "wins over NODE_OPTIONS", d->unit) >= 0 && plan_add_manual(p, f->check->id, step) < 0)
-                return -ENOMEM;
-        free(step);
+        if (d->flag_in_argv) {
+                _cleanup_free_ char *argv_step = NULL;
+                if (asprintf(&argv_step, "remove --max-old-space-size from the ExecStart= of %s: the command line "
+                             "wins over NODE_OPTIONS", d->unit) < 0 || plan_add_manual(p, f->check->id, argv_step) < 0)
+                        return -ENOMEM;
+        }
         if (asprintf(&step, "restart %s when convenient: the running node keeps its heap limit until then", d->unit) < 0)
                 return -ENOMEM;
         return plan_add_manual(p, f->check->id, step) < 0 ? -ENOMEM : 0;
