@@ -15,6 +15,7 @@
 #include "sockets.h"
 #include "strbuf.h"
 #include "unit-findings.h"
+#include "virt.h"
 
 void keepalive_data_free(void *p) {
         struct keepalive_data *d = p;
@@ -91,6 +92,9 @@ static int report_loop(struct host *h, struct report *r, const struct proc_table
 }
 
 static int keepalive_loop_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         const struct proc_table *t;
         const struct socket_table *st = NULL;
         uint64_t min_age = keepalive_min_parent_age(h);

@@ -20,6 +20,7 @@
 #include "strbuf.h"
 #include "unit-findings.h"
 #include "units.h"
+#include "virt.h"
 
 #define MIB (1ULL << 20)
 #define NO_LIMIT UINT64_MAX
@@ -320,6 +321,9 @@ static int judge(struct host *h, struct report *r, const struct proc_table *t, c
 }
 
 static int node_heap_limit_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         const struct proc_table *t;
         const struct host_meminfo *mi;
         unsigned n_ok = 0;

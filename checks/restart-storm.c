@@ -14,6 +14,7 @@
 #include "strbuf.h"
 #include "units.h"
 #include "unitstate.h"
+#include "virt.h"
 
 #define SECTION "restart-storm"
 #define DEFAULT_MAX_RESTARTS 10
@@ -297,6 +298,9 @@ static int report_storm(struct host *h, struct report *r, struct storm *t) {
 }
 
 static int restart_storm_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_systemd(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         struct storms s = { 0 };
         struct unit_live *live = NULL;
         size_t n_live = 0;
