@@ -210,19 +210,24 @@ static int judge_live(struct host *h, struct storms *s, const struct unit_live *
         if (l->n_restarts > max)
                 r = storm_add(s, l->name, "restarted %u times since it was last started (%s/%s)", l->n_restarts,
                               l->active_state, l->sub_state);
-        if (r == 0 && l->result && strcmp(l->result, "start-limit-hit") == 0 && strcmp(l->active_state, "active") != 0)
-                r = storm_add(s, l->name, "stuck at its start limit (start-limit-hit): systemd will not start it again by itself");
-        if (r == 0 && unit_oom_killed(l) && strcmp(l->active_state, "active") != 0) {
-                _cleanup_(unit_freep) struct unit *u = NULL;
-                int k = unit_load(h, l->name, &u);
-                if (k == -ENOMEM)
-                        return k;
-                const char *policy = k == 0 ? restart_policy(u) : "no";
-                if (!restarts_on_crash(policy) && strcmp(policy, "always") != 0)
-                        r = storm_add(s, l->name, "killed by the OOM killer and left down: Restart=%s does not restart "
-                                      "after a kill", policy);
-        }
-        return r;
+        if (r < 0 || strcmp(l->active_state, "failed") != 0)
+                return r;
+        /* Only a failed unit is left down; its unit file says whether systemd would have restarted it. */
+        _cleanup_(unit_freep) struct unit *u = NULL;
+        int k = unit_load(h, l->name, &u);
+        if (k == -ENOMEM)
+                return k;
+        const char *policy = k == 0 ? restart_policy(u) : "no";
+        if (l->result && strcmp(l->result, "start-limit-hit") == 0)
+                return storm_add(s, l->name, "stuck at its start limit (start-limit-hit): systemd will not start it again by itself");
+        /* 252 keeps the last exit's result when the start limit ends the auto-restarts. */
+        if (l->n_restarts > 0 && restarts_on_crash(policy) && !unit_oom_killed(l))
+                return storm_add(s, l->name, "stuck at its start limit: failed (%s) and left down after %u automatic restarts",
+                                 l->result ? l->result : "?", l->n_restarts);
+        if (unit_oom_killed(l) && !restarts_on_crash(policy))
+                return storm_add(s, l->name, "killed by the OOM killer and left down: Restart=%s does not restart "
+                                 "after a kill", policy);
+        return 0;
 }
 
 static int add_units_of(struct host *h, struct storms *s, const char *const *names) {

@@ -96,6 +96,17 @@ static void test_stuck_at_start_limit(void **state) {
         run_check(&x, root, "restart-storm");
         assert_non_null(run_find(&x, "stuck at its start limit (start-limit-hit)"));
         run_free(&x);
+        /* systemd 252: the last exit's result stays, the restart counter says it was restarting. */
+        fixture_write(root, "/etc/systemd/system/crashy.service", "[Service]\nExecStart=/bin/false\nRestart=always\nRestartSec=5s\n");
+        const struct unit_live live252[] = {
+                { "crashy.service", "failed", "failed", "exit-code", 5 },
+                { "api.service", "failed", "failed", "exit-code", 0 },         /* Restart=no: down by design */
+        };
+        fake_units = live252, fake_n = ELEMENTSOF(live252);
+        run_check(&x, root, "restart-storm");
+        assert_int_equal(run_count(&x, STATUS_FAIL), 1);
+        assert_non_null(run_find(&x, "stuck at its start limit: failed (exit-code) and left down after 5 automatic restarts"));
+        run_free(&x);
         fixture_remove(root);
 }
 
