@@ -19,6 +19,7 @@
 #include "proctree.h"
 #include "strbuf.h"
 #include "unit-findings.h"
+#include "unitgen.h"
 #include "units.h"
 #include "virt.h"
 
@@ -241,6 +242,49 @@ static int heap_of(struct host *h, const struct proc *p, const char *opts, const
         return 0;
 }
 
+/* NODE_OPTIONS as the unit's files set it (Environment=, the last assignment wins; "" resets),
+ * for the node its next start runs. NULL when unset. */
+static char *unit_node_options(const struct unit *u) {
+        char *found = NULL;
+        for (size_t i = 0; i < u->n_a; i++) {
+                const struct unit_assignment *a = &u->a[i];
+                char **w = NULL;
+                size_t n = 0;
+                if (strcmp(a->section, "Service") != 0 || strcmp(a->key, "Environment") != 0)
+                        continue;
+                if (!a->value[0]) {
+                        free(found);
+                        found = NULL;
+                        continue;
+                }
+                if (unit_split_exec(a->value, &w, &n) < 0)
+                        continue;
+                for (size_t j = 0; j < n; j++)
+                        if (strncmp(w[j], "NODE_OPTIONS=", 13) == 0) {
+                                free(found);
+                                found = strdup(w[j] + 13);
+                        }
+                strv_free(w);
+        }
+        return found;
+}
+
+/* True when the unit's files already give node a heap within MAY bytes: the fix is on disk
+ * and waits for the unit's next start. */
+static bool fixed_on_disk(struct host *h, const char *unit, uint64_t may) {
+        _cleanup_(unit_freep) struct unit *u = NULL;
+        _cleanup_free_ char *opts = NULL;
+        char **w = NULL;
+        size_t n = 0;
+        uint64_t mib = 0;
+        double pct = 0;
+        if (unit_load(h, unit, &u) < 0 || !(opts = unit_node_options(u)) || node_options_split(opts, &w, &n) < 0)
+                return false;
+        bool ok = node_heap_flag(w, n, false, &mib, &pct) > 0 && mib && mib * MIB <= may;
+        strv_free(w);
+        return ok;
+}
+
 /* What unit-memorymax would give a unit without a limit: the same rule, the same config. */
 static uint64_t planned_memory_max(struct host *h, const struct proc_table *t, const struct proc *p,
                                    const char *unit, uint64_t ram) {
@@ -276,6 +320,21 @@ static int judge(struct host *h, struct report *r, const struct proc_table *t, c
                 (*n_ok)++;
                 return 0;
         }
+        char subject[32], what[300];
+        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
+        if (!in_argv && proc_in_service(p) && proc_cgroup_unit(p, &unit) == 0 && fixed_on_disk(h, unit, may)) {
+                _cleanup_free_ char *eu = escape_terminal_str(unit), *fix = NULL;
+                k = report_add(r, STATUS_WARN, subject, NULL, NULL, "node (pid %d, %s) runs with a V8 heap of %llu MiB, above "
+                               "the %llu MiB it may use; the unit's files set a heap within it: restart %s to apply it",
+                               (int) p->pid, eu ? eu : "?", (unsigned long long) (hp.bytes / MIB),
+                               (unsigned long long) (may / MIB), eu ? eu : "?");
+                if (k < 0 || asprintf(&fix, "systemctl restart %s", eu ? eu : "?") < 0)
+                        return -ENOMEM;
+                finding_set_fix(report_last(r), fix);
+                return 1;
+        }
+        free(unit);
+        unit = NULL;
         struct node_heap_data *d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
@@ -292,8 +351,6 @@ static int judge(struct host *h, struct report *r, const struct proc_table *t, c
                         return -ENOMEM;
                 }
         }
-        char subject[32], what[300];
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         if (l.effective != NO_LIMIT)
                 snprintf(what, sizeof(what), "the memory limit of %s", l.where);
         else

@@ -121,6 +121,20 @@ static void test_node_options_kept(void **state) {
                 assert_true(plan_action(p, i)->kind != ACTION_MANUAL || !strstr(plan_action(p, i)->text, "ExecStart"));
         plan_free(p);
         run_free(&x);
+        /* Applied, the running node still has its heap: a warning that names the restart, nothing to plan. */
+        size_t changes = 0;
+        char *copy = plan_apply_replan(root, "node-heap-limit", &changes);
+        assert_int_equal(changes, 1);
+        run_check(&x, copy, "node-heap-limit");
+        assert_int_equal(x.cr->status, STATUS_WARN);
+        f = run_find(&x, "the unit's files set a heap within it: restart app.service to apply it");
+        assert_non_null(f);
+        assert_string_equal(f->fix, "systemctl restart app.service");
+        p = run_plan(&x);
+        assert_int_equal(plan_size(p), 0);
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(copy);
         fixture_remove(root);
 }
 
