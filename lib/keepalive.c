@@ -12,6 +12,7 @@
 #include "keepalive.h"
 #include "loop-findings.h"
 #include "proctree.h"
+#include "sockets.h"
 
 static bool is_word_char(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -70,6 +71,25 @@ static bool server_name(const struct proc *c) {
                                              "gunicorn", "puma", "dotnet", "perl", NULL };
         const char *n = proc_name(c);
         return name_in(n, names) || strncmp(n, "python", 6) == 0;
+}
+
+/* A server: by name, or listening on a socket. */
+static bool is_server(struct host *h, const struct proc *c) {
+        const struct socket_table *st = NULL;
+        if (server_name(c))
+                return true;
+        return host_sockets(h, &st) == 0 && st && sockets_of_pid(st, c->pid, NULL, 0) > 0;
+}
+
+/* Between restarts only the loop's text says what it restarts. */
+static bool text_names_server(const char *text) {
+        static const char *const words[] = { "node", "nodejs", "npm", "npx", "yarn", "pnpm", "python", "python3",
+                                             "java", "ruby", "php", "deno", "bun", "uvicorn", "gunicorn", "puma",
+                                             "rails", "dotnet", "serve", "server", NULL };
+        for (size_t i = 0; words[i]; i++)
+                if (find_word(text, words[i]))
+                        return true;
+        return strstr(text, "server") != NULL;
 }
 
 /* The command a loop restarts: any child but the loop's own sleep (or a subshell). */
@@ -193,8 +213,13 @@ int keepalive_classify(struct host *h, const struct proc_table *t, const struct 
                 int r = shell_loop(h, p, &k, &scripted);
                 if (r < 0)
                         return r;
-                if (r > 0)
+                if (r > 0) {
+                        /* A loop that restarts a server, not one that runs `date; sleep 60`. */
+                        const struct proc *c = restarted_child(t, p);
+                        if (c ? !is_server(h, c) : !text_names_server(k.evidence))
+                                return 0;
                         k.kind = KEEPALIVE_SHELL_LOOP;
+                }
                 else {
                         /* A script that has run long, whose server child started long after it. */
                         const struct proc *c = scripted ? restarted_child(t, p) : NULL;

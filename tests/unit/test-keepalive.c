@@ -75,6 +75,12 @@ static void test_loop_in_script_file(void **state) {
                 /* A script that reads lines is no keepalive loop. */
                 { .pid = 700, .ppid = 1, .comm = "tail.sh", .argv = { "/bin/bash", "/home/dev/tail.sh", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
                 { .pid = 701, .ppid = 700, .comm = "tail", .argv = { "tail", "-f", "/var/log/syslog", NULL }, .cgroup = SESSION, .start = T(1001), .uid = 1000 },
+                /* A loop that restarts no server (a clock) is none either. */
+                { .pid = 750, .ppid = 1, .comm = "bash", .argv = { "bash", "-c", "while true; do date >> /tmp/clock; sleep 60; done", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 751, .ppid = 750, .comm = "sleep", .argv = { "sleep", "60", NULL }, .cgroup = SESSION, .start = T(89990), .uid = 1000 },
+                /* Between two restarts: only the sleep runs, the text names the server. */
+                { .pid = 760, .ppid = 1, .comm = "sh", .argv = { "sh", "-c", "while true; do node api.js; sleep 5; done", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 761, .ppid = 760, .comm = "sleep", .argv = { "sleep", "5", NULL }, .cgroup = SESSION, .start = T(89998), .uid = 1000 },
                 /* An interactive shell with an old and a young child is not one either. */
                 { .pid = 800, .ppid = 1, .comm = "bash", .argv = { "-bash", NULL }, .cgroup = SESSION, .start = T(100), .uid = 1000 },
                 { .pid = 801, .ppid = 800, .comm = "node", .argv = { "node", "x.js", NULL }, .cgroup = SESSION, .start = T(89000), .uid = 1000 },
@@ -84,7 +90,8 @@ static void test_loop_in_script_file(void **state) {
                 fproc_write(root, &procs[i]);
         struct run x = { 0 };
         run_check(&x, root, "keepalive-loop");
-        assert_int_equal(run_count(&x, STATUS_FAIL), 1);
+        assert_int_equal(run_count(&x, STATUS_FAIL), 2);
+        assert_non_null(run_find(&x, "sh (pid 760, a shell loop) keeps restarting a command that is not running now"));
         const struct finding *f = run_find(&x, "(pid 600, a shell loop) keeps restarting its child (now pid 601): python3 app.py");
         assert_non_null(f);
         assert_non_null(strstr(f->details[0], "loop in /home/dev/keep.sh: until python3 app.py; do"));
