@@ -143,6 +143,19 @@ static bool is_node(const char *name) {
         return strcmp(name, "node") == 0 || strcmp(name, "nodejs") == 0;
 }
 
+/* Worth reading the exe of: named node, or a name node takes when a tool sets process.title.
+ * A readlink of every process would cost more than the rest of the check. */
+static bool maybe_node(const struct proc *p) {
+        static const char *const titles[] = { "next-server", "npm", "npx", "yarn", "pnpm", "nest", "strapi", NULL };
+        const char *a0 = proc_argc(p) ? proc_arg(p, 0) : "";
+        if (strstr(a0, "node") || strstr(p->comm, "node"))
+                return true;
+        for (size_t i = 0; titles[i]; i++)
+                if (strncmp(p->comm, titles[i], strlen(titles[i])) == 0)
+                        return true;
+        return false;
+}
+
 static char *read_exe(struct host *h, pid_t pid) {
         _cleanup_close_ int fd = host_proc_open(h, pid, "", O_PATH | O_DIRECTORY);
         char buf[4096];
@@ -301,6 +314,8 @@ static uint64_t planned_memory_max(struct host *h, const struct proc_table *t, c
 /* 1 when P was reported, 0 when not (or not node), -errno. */
 static int judge(struct host *h, struct report *r, const struct proc_table *t, const struct proc *p,
                  const struct host_meminfo *mi, unsigned *n_ok) {
+        if (!maybe_node(p))
+                return 0;
         _cleanup_free_ char *exe = read_exe(h, p->pid), *opts = NULL, *unit = NULL;
         const char *base = exe ? strrchr(exe, '/') + 1 : "";
         if (!is_node(proc_name(p)) && !is_node(p->comm) && !is_node(base))
