@@ -118,7 +118,9 @@ static int live_list(sd_bus *bus, struct unit_live **ret, size_t *ret_n) {
                 if (r < 0)
                         break;
                 (void) get_u32(bus, path, SD_DEST ".Service", "NRestarts", &v[n - 1].n_restarts);
-                (void) sd_bus_get_property_string(bus, SD_DEST, path, SD_DEST ".Service", "Result", &e, &v[n - 1].result);
+                /* Why it stopped matters only for a unit that is down: one round trip fewer for the rest. */
+                if (strcmp(active, "failed") == 0)
+                        (void) sd_bus_get_property_string(bus, SD_DEST, path, SD_DEST ".Service", "Result", &e, &v[n - 1].result);
                 sd_bus_error_free(&e);
         }
         sd_bus_message_unref(reply);

@@ -28,7 +28,7 @@ struct unit_live {
         char *name;             /* "nginx.service" */
         char *active_state;     /* "active", "failed", "activating" */
         char *sub_state;        /* "running", "auto-restart", "failed" */
-        char *result;           /* "success", "exit-code", "oom-kill", "start-limit-hit"; NULL unknown */
+        char *result;           /* of a failed unit: "exit-code", "oom-kill", "start-limit-hit"; else NULL */
         uint32_t n_restarts;    /* automatic restarts since the unit was last started by hand */
 };
 /* Every loaded service, on one bus connection. -EOPNOTSUPP when not available. */
