@@ -97,12 +97,44 @@ static int live_append(struct unit_live **v, size_t *n, const char *name, const 
         return 0;
 }
 
-/* ListUnits, then NRestarts and Result of each service on the same connection. */
+/* One property answer for v[i]: NRestarts ('u') or Result ('s'). */
+struct pending {
+        struct unit_live *u;
+        unsigned *left;
+};
+
+static int got_property(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        struct pending *p = userdata;
+        const char *sig = NULL;
+        (void) ret_error;
+        (*p->left)--;
+        if (sd_bus_message_is_method_error(m, NULL) || sd_bus_message_peek_type(m, NULL, &sig) < 0 || !sig)
+                return 0;
+        if (strcmp(sig, "u") == 0)
+                (void) sd_bus_message_read(m, "v", "u", &p->u->n_restarts);
+        else if (strcmp(sig, "s") == 0) {
+                const char *s = NULL;
+                if (sd_bus_message_read(m, "v", "s", &s) >= 0 && s && !p->u->result)
+                        p->u->result = strdup(s);
+        }
+        return 0;
+}
+
+static int ask_async(sd_bus *bus, const char *path, const char *prop, struct pending *p) {
+        return sd_bus_call_method_async(bus, NULL, SD_DEST, path, "org.freedesktop.DBus.Properties", "Get",
+                                        got_property, p, "ss", SD_DEST ".Service", prop);
+}
+
+/* ListUnits, then NRestarts of every service (and Result of the failed ones) sent at once
+ * on the same connection: one wait for all the answers, not one round trip each. */
 static int live_list(sd_bus *bus, struct unit_live **ret, size_t *ret_n) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         struct unit_live *v = NULL;
+        char **paths = NULL;
+        struct pending *pend = NULL;
         size_t n = 0;
+        unsigned left = 0;
         const char *name, *active, *sub, *path;
         int r = sd_bus_call_method(bus, SD_DEST, "/org/freedesktop/systemd1", SD_DEST ".Manager", "ListUnits",
                                    &e, &reply, "");
@@ -114,20 +146,50 @@ static int live_list(sd_bus *bus, struct unit_live **ret, size_t *ret_n) {
                 size_t len = strlen(name);
                 if (len < 8 || strcmp(name + len - 8, ".service") != 0)
                         continue;
+                char **np = realloc(paths, (n + 1) * sizeof(char *));
+                if (!np) {
+                        r = -ENOMEM;
+                        break;
+                }
+                paths = np;
+                paths[n] = strdup(path);
                 r = live_append(&v, &n, name, active, sub);
+                if (r >= 0 && !paths[n - 1])
+                        r = -ENOMEM;
                 if (r < 0)
                         break;
-                (void) get_u32(bus, path, SD_DEST ".Service", "NRestarts", &v[n - 1].n_restarts);
-                /* Why it stopped matters only for a unit that is down: one round trip fewer for the rest. */
-                if (strcmp(active, "failed") == 0)
-                        (void) sd_bus_get_property_string(bus, SD_DEST, path, SD_DEST ".Service", "Result", &e, &v[n - 1].result);
-                sd_bus_error_free(&e);
+        }
+        if (r >= 0 && n && !(pend = calloc(2 * n, sizeof(*pend))))
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                pend[2 * i] = (struct pending) { &v[i], &left };
+                if (ask_async(bus, paths[i], "NRestarts", &pend[2 * i]) >= 0)
+                        left++;
+                if (strcmp(v[i].active_state, "failed") != 0)
+                        continue;       /* why it stopped matters only for a unit that is down */
+                pend[2 * i + 1] = (struct pending) { &v[i], &left };
+                if (ask_async(bus, paths[i], "Result", &pend[2 * i + 1]) >= 0)
+                        left++;
+        }
+        while (r >= 0 && left > 0) {
+                int k = sd_bus_process(bus, NULL);
+                if (k < 0)
+                        r = k;
+                else if (k == 0 && (k = sd_bus_wait(bus, 5 * 1000000ULL)) <= 0)
+                        r = k < 0 ? k : -ETIMEDOUT;
         }
         sd_bus_message_unref(reply);
+        for (size_t i = 0; paths && i < n; i++)
+                free(paths[i]);
+        free(paths);
         if (r < 0) {
+                /* Drop the callbacks still pending before their userdata goes. */
+                sd_bus_flush_close_unref(bus);
+                free(pend);
                 unit_live_free(v, n);
                 return r;
         }
+        free(pend);
         *ret = v;
         *ret_n = n;
         return 0;
@@ -140,9 +202,11 @@ int unit_state_list_services(const struct host *h, struct unit_live **ret, size_
                 return -EOPNOTSUPP;
         sd_bus *bus = NULL;
         int r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        r = live_list(bus, ret, ret_n);
         if (r >= 0)
-                r = live_list(bus, ret, ret_n);
-        sd_bus_flush_close_unref(bus);
+                sd_bus_flush_close_unref(bus);  /* on failure live_list closed it */
         return r;
 }
 
