@@ -1,9 +1,12 @@
 /* restart-storm: a service restarting without end, stuck at its start limit, or with a
  * restart policy that cannot bring it back. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cleanup.h"
@@ -111,15 +114,20 @@ static struct storm *storm_get(struct storms *s, const char *name) {
 static int storm_add(struct storms *s, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int storm_add(struct storms *s, const char *name, const char *fmt, ...) {
         struct storm *t = storm_get(s, name);
+        _cleanup_free_ char *why = NULL;
         va_list ap;
         if (!t)
                 return -ENOMEM;
-        if (strbuf_str(&t->why)[0] && strbuf_adds(&t->why, "; ") < 0)
-                return -ENOMEM;
         va_start(ap, fmt);
-        int r = strbuf_vaddf(&t->why, fmt, ap);
+        int r = vasprintf(&why, fmt, ap);
         va_end(ap);
-        return r < 0 ? -ENOMEM : 0;
+        if (r < 0)
+                return -ENOMEM;
+        if (strstr(strbuf_str(&t->why), why))
+                return 0;       /* a unit both of the admin's and named in units= */
+        if ((strbuf_str(&t->why)[0] && strbuf_adds(&t->why, "; ") < 0) || strbuf_adds(&t->why, why) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 static void storms_free(struct storms *s) {
@@ -154,6 +162,67 @@ static uint64_t restart_usec(const struct unit *u) {
         return s && parse_timespan_usec(s, &v) == 0 ? v : DEFAULT_RESTART_USEC;
 }
 
+static void read_defaults_file(struct host *h, const char *path, uint64_t *interval, uint64_t *burst) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char line[256];
+        if (host_fopen(h, path, &f) < 0)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\r\n")] = 0;
+                if (strncmp(line, "DefaultStartLimitIntervalSec=", 29) == 0)
+                        (void) parse_timespan_usec(line + 29, interval);
+                else if (strncmp(line, "DefaultStartLimitBurst=", 23) == 0)
+                        *burst = strtoull(line + 23, NULL, 10);
+        }
+}
+
+static int cmp_base(const void *a, const void *b) {
+        const char *x = strrchr(*(char *const *) a, '/'), *y = strrchr(*(char *const *) b, '/');
+        return strcmp(x ? x : "", y ? y : "");
+}
+
+/* The manager's defaults as systemd reads them: system.conf, then the *.conf of the
+ * system.conf.d directories in the order of their file names, /etc's masking /usr/lib's.
+ * At most 64 such files: a bound, not a limit anyone meets. */
+static void read_manager_defaults(struct host *h, uint64_t *interval, uint64_t *burst) {
+        static const char *const dirs[] = { "/usr/lib/systemd/system.conf.d", "/etc/systemd/system.conf.d" };
+        char *paths[64];
+        size_t n = 0;
+        read_defaults_file(h, "/etc/systemd/system.conf", interval, burst);
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                int fd = host_open_file(h, dirs[i], O_RDONLY | O_DIRECTORY);
+                DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+                if (!d) {
+                        if (fd >= 0)
+                                close(fd);
+                        continue;
+                }
+                for (struct dirent *de; (de = readdir(d)); ) {
+                        size_t len = strlen(de->d_name), j = 0;
+                        char *path = NULL;
+                        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0 ||
+                            asprintf(&path, "%s/%s", dirs[i], de->d_name) < 0)
+                                continue;
+                        while (j < n && cmp_base(&paths[j], &path) != 0)
+                                j++;
+                        if (j < n)
+                                free(paths[j]);         /* the same name under /etc wins */
+                        else if (n == ELEMENTSOF(paths)) {
+                                free(path);
+                                continue;
+                        } else
+                                n++;
+                        paths[j] = path;
+                }
+                closedir(d);
+        }
+        qsort(paths, n, sizeof(char *), cmp_base);
+        for (size_t i = 0; i < n; i++) {
+                read_defaults_file(h, paths[i], interval, burst);
+                free(paths[i]);
+        }
+}
+
 /* StartLimitIntervalSec=/StartLimitBurst= of the unit ([Unit]; the old [Service] names too),
  * else the manager's defaults from system.conf. */
 static void start_limit(struct host *h, const struct unit *u, uint64_t *ret_interval, uint64_t *ret_burst, bool *ret_default) {
@@ -165,16 +234,7 @@ static void start_limit(struct host *h, const struct unit *u, uint64_t *ret_inte
         *ret_default = !iv && !bv;
         *ret_interval = DEFAULT_LIMIT_INTERVAL;
         *ret_burst = DEFAULT_LIMIT_BURST;
-        _cleanup_fclose_ FILE *f = NULL;
-        char line[256];
-        if (host_fopen(h, "/etc/systemd/system.conf", &f) == 0)
-                while (fgets(line, sizeof(line), f)) {
-                        line[strcspn(line, "\r\n")] = 0;
-                        if (strncmp(line, "DefaultStartLimitIntervalSec=", 29) == 0)
-                                (void) parse_timespan_usec(line + 29, ret_interval);
-                        else if (strncmp(line, "DefaultStartLimitBurst=", 23) == 0)
-                                *ret_burst = strtoull(line + 23, NULL, 10);
-                }
+        read_manager_defaults(h, ret_interval, ret_burst);
         uint64_t v;
         if (iv && parse_timespan_usec(iv, &v) == 0)
                 *ret_interval = v;

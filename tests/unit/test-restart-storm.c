@@ -151,10 +151,24 @@ static void test_short_restart_sec_with_default_limits(void **state) {
         assert_string_equal(f->subject, "worker.service");
         assert_non_null(run_find(&x, "Restart=on-failure every 100 ms spends the default start limit (5 starts in 10 s) in 0.5 s"));
         run_free(&x);
-        /* The manager's defaults from system.conf count. */
+        /* The manager's defaults from system.conf count, and its drop-ins after it, by file name. */
         fixture_write(root, "/etc/systemd/system.conf", "[Manager]\nDefaultStartLimitIntervalSec=1s\nDefaultStartLimitBurst=20\n");
         run_check(&x, root, "restart-storm");
         assert_int_equal(x.cr->status, STATUS_PASS);
+        run_free(&x);
+        fixture_write(root, "/usr/lib/systemd/system.conf.d/10-vendor.conf", "[Manager]\nDefaultStartLimitBurst=3\n");
+        fixture_write(root, "/usr/lib/systemd/system.conf.d/20-vendor.conf", "[Manager]\nDefaultStartLimitIntervalSec=1min\n");
+        fixture_write(root, "/etc/systemd/system.conf.d/20-vendor.conf", "[Manager]\n# masks /usr/lib's\n");
+        run_check(&x, root, "restart-storm");
+        /* 3 starts in 1 s: only the 100 ms one spends it; with /usr/lib's 20-vendor.conf (1 min) both would. */
+        assert_int_equal(run_count(&x, STATUS_FAIL), 1);
+        assert_non_null(run_find(&x, "Restart=on-failure every 100 ms spends the default start limit (3 starts in 1 s)"));
+        run_free(&x);
+        fixture_write(root, "/etc/systemd/system.conf.d/30-admin.conf", "[Manager]\nDefaultStartLimitIntervalSec=30s\n");
+        run_check(&x, root, "restart-storm");
+        assert_int_equal(run_count(&x, STATUS_FAIL), 3);       /* even 5 s: 3 starts fit in 30 s */
+        assert_non_null(run_find(&x, "Restart=always every 1000 ms spends the default start limit (3 starts in 30 s)"));
+        assert_non_null(run_find(&x, "Restart=always every 5000 ms spends the default start limit (3 starts in 30 s)"));
         run_free(&x);
         fixture_remove(root);
 }
