@@ -50,7 +50,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
+.PHONY: FORCE all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -82,7 +82,7 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOB
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 # The Debian packages every test layer needs: the build's, then each layer's list.
-TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
+TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
 
 deps: PKGS_WANTED = $(DEB_PKGS)
 test-deps: PKGS_WANTED = $(TEST_PKGS)
@@ -92,7 +92,7 @@ deps test-deps:
 		echo "installing:" $$missing; \
 		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 run: deps
@@ -133,22 +133,29 @@ bench: $(BUILD)/hostfit
 # Documentation and examples: never installed into /etc (hostfit fix and the
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
-               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json
-EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer
+               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json
+EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
+               docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
 # The example service: its template with the default [metrics] path, quoted as
 # hostfit fix metrics-timer writes it (the same bytes, so the check passes on a copy).
 METRICS_PROM := /var/lib/prometheus/node-exporter/hostfit.prom
 
-$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service
+# It runs $(SBINDIR)/hostfit: remade when SBINDIR changes (make, then make install PREFIX=/usr).
+$(BUILD)/examples/.sbindir: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' > $@
+
+$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefile $(BUILD)/examples/.sbindir
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sed -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
 		$< > $@.tmp && mv $@.tmp $@
 
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
 	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	install -D -m 0644 docs/hostfit.conf.5 $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	install -D -m 0644 completions/hostfit.bash $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	install -D -m 0644 completions/_hostfit $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
 	install -D -m 0644 completions/hostfit.fish $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish
@@ -160,6 +167,7 @@ install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostfit
 	rm -f $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	rm -f $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
 	rm -f $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish
@@ -171,4 +179,4 @@ uninstall:
 clean:
 	rm -rf build build-san
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/tools -prune -o -name '*.d' -type f -print 2>/dev/null)

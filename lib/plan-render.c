@@ -70,6 +70,10 @@ static int describe(struct strbuf *sb, const struct action *a) {
         int r = describe_body(sb, a);
         if (r < 0)
                 return r;
+        /* A pid exists only on the running system: its oom_score_adj never waits for a boot. */
+        if (a->deferred && a->kind == ACTION_OOM_SCORE_ADJ)
+                return strbuf_addf(sb, " (not applied: %s)", a->text ? a->text :
+                                   "does not apply offline: the pid exists only on the running system");
         if (a->deferred)
                 return strbuf_addf(sb, " (deferred: %s)", a->text ? a->text : "runs at next boot / when systemd runs");
         if (a->text && a->kind != ACTION_MANUAL)
@@ -225,6 +229,15 @@ static int json_write_diff(struct json *j, const struct action *a) {
         if (r < 0)
                 return r;
         json_string_len(j, strbuf_str(&d), d.len);
+        /* The whole file before and after, for tools that show their own
+         * diff (Ansible's --diff); before is null for a new file. */
+        json_key(j, "before");
+        if (a->old)
+                json_string_len(j, a->old, a->old_len);
+        else
+                json_null(j);
+        json_key(j, "after");
+        json_string_len(j, a->content, a->content_len);
         return 0;
 }
 

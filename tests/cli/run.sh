@@ -127,8 +127,10 @@ done
 JQ_SHAPE='
 def str: type == "string";
 def st: IN("pass", "warn", "fail", "skip", "error");
-(keys == ["checks", "profile", "root", "summary", "version"])
+(keys == ["checks", "hostfit_version", "hostname", "profile", "root", "summary", "time", "version"])
 and .version == 1 and (.root | str) and (.profile | IN("production", "development"))
+and (.hostfit_version | str) and (.hostname == null or (.hostname | str))
+and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))
 and (.summary | keys == ["error", "fail", "pass", "skip", "warn"])
 and (.summary | all(.[]; type == "number"))
 and (.checks | type == "array")
@@ -209,6 +211,19 @@ if [ "$n_ids" -gt 0 ]; then
         hf check --format json --root "$FIXTURES/cli-escape"
         check_that "an ESC in host data is \\u001b in JSON" sh -c "! grep -q '$ESC' '$T/out' && grep -qF '\\u001b' '$T/out'"
 fi
+
+# ---- a dry-run diff is the file's bytes: it applies with patch ----
+R=$(copy_root cli-fail) P=$(copy_root cli-fail)
+mkdir -p "$R/etc/hostfit" "$P/etc/hostfit"
+printf '[swap]\nsize = 64M\n' | tee "$R/etc/hostfit/hostfit.conf" >"$P/etc/hostfit/hostfit.conf"
+check_that "the fixture's fstab has a tab" grep -q "$(printf '\t')" "$R/etc/fstab"
+hf fix --dry-run swap-missing --root "$P"
+expect "fix --dry-run swap-missing exits 0" 0
+(cd "$P" && patch -s -p1 <"$T/out") >"$T/patch.err" 2>&1
+check_that "the dry-run diff of a tabbed fstab applies with patch -p1" test $? -eq 0
+hf fix --yes swap-missing --root "$R"
+expect "fix --yes swap-missing on a copy exits 0" 0
+check_that "the patched fstab is the one fix --yes writes" cmp -s "$R/etc/fstab" "$P/etc/fstab"
 
 # ---- fix never writes without --yes, never with --dry-run ----
 if [ "$n_ids" -gt 0 ]; then
@@ -293,36 +308,62 @@ else
 fi
 
 # ---- completions ----
+# Each shell's completion reads commands, options and values from the
+# binary's --help: for every command and every long option that --help
+# shows, each shell must offer it.
+cmds=$("$HOSTFIT" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p' | sort | tr '\n' ' ')
+check_that "hostfit --help lists commands" test -n "$cmds"
+want_ids=$(sort "$T/ids" | tr '\n' ' ')
+opts_of() { "$HOSTFIT" ${1:-} --help | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p' | sort -u | tr '\n' ' '; }
+comp_cases() {
+        # name, expected, words typed (the last one being completed)
+        printf '%s\n' "commands|$cmds|" \
+                "global options|$(opts_of)|--" \
+                "check --format values|json nagios prometheus text |check --format " \
+                "check -f values|json nagios prometheus text |check -f " \
+                "fix --format values|json text |fix --format " \
+                "--profile values|development production |fix --profile " \
+                "--color values|always auto never |--color " \
+                "explain offers the ids|$want_ids|explain " \
+                "check after --root DIR offers the ids|$want_ids|check --root / " \
+                "help offers the commands|$cmds|help "
+        for c in $cmds; do
+                [ "$c" = help ] || printf '%s\n' "options of $c|$(opts_of "$c")|$c --"
+        done
+}
 if command -v bash >/dev/null; then
         cat >"$T/comp.bash" <<'EOS'
 . "$1"
-complete_words() {
-        COMP_WORDS=("$@")
-        COMP_CWORD=$(($# - 1))
-        COMPREPLY=()
-        _hostfit
-        [ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
-}
-case $3 in
-commands) complete_words "$2" "" ;;
-format)   complete_words "$2" check --format "" ;;
-profile)  complete_words "$2" fix --profile "" ;;
-fixopts)  complete_words "$2" fix --d ;;
-ids)      complete_words "$2" explain "" ;;
-checkids) complete_words "$2" check --root / "" ;;
-esac
+shift
+COMP_WORDS=("$@")
+COMP_CWORD=$(($# - 1))
+COMPREPLY=()
+_hostfit
+[ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort -u | tr '\n' ' '
 EOS
-        comp() { bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" "$1"; }
-        check_that "bash completion: commands" test "$(comp commands)" = "check explain fix help list "
-        check_that "bash completion: --format values" test "$(comp format)" = "json text "
-        check_that "bash completion: --profile values" test "$(comp profile)" = "development production "
-        check_that "bash completion: fix options" test "$(comp fixopts)" = "--dry-run "
-        want_ids=$(sort "$T/ids" | tr '\n' ' ')
-        check_that "bash completion: explain offers the ids from hostfit list" test "$(comp ids)" = "$want_ids"
-        check_that "bash completion: check after --root DIR offers the ids" test "$(comp checkids)" = "$want_ids"
+        comp_cases | while IFS='|' read -r name want words; do
+                got=$(bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words "")
+                case $words in *' '|'') ;; *) got=$(bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words) ;; esac
+                if [ "$got" = "$want" ]; then echo "ok bash completion: $name"; else echo "FAIL bash completion: $name: got '$got', want '$want'"; fi
+        done > "$T/comp.out"
+        check_comp_out() { while IFS= read -r l; do case $l in ok*) check_that "${l#ok }" true ;; *) echo "$l"; check_that "${l#FAIL }" false ;; esac; done < "$T/comp.out"; }
+        check_comp_out
+        check_that "bash completion: a path after --root" sh -c "bash '$T/comp.bash' '$HERE/../../completions/hostfit.bash' '$HOSTFIT' check --root /e | grep -qx '/etc '"
 fi
 if command -v zsh >/dev/null; then
         check_that "zsh completion parses" zsh -n completions/_hostfit
+        cat >"$T/comp.zsh" <<'EOS'
+source $1; shift
+_hostfit_candidates "$@" | sort -u | tr '\n' ' '
+EOS
+        comp_cases | while IFS='|' read -r name want words; do
+                case $words in *' '|'') got=$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words "") ;;
+                *) got=$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words) ;; esac
+                # zsh filters options by the typed prefix itself: all of them are offered
+                if [ "$got" = "$want" ]; then echo "ok zsh completion: $name"; else echo "FAIL zsh completion: $name: got '$got', want '$want'"; fi
+        done > "$T/comp.out"
+        check_comp_out
+        check_that "zsh completion: a directory after --root" test "$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" check --root '')" = "#dir "
 else
         echo "skip zsh completion (zsh not installed)"
 fi
@@ -330,14 +371,72 @@ if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
         fish_complete() {
                 PATH=$(dirname "$HOSTFIT"):$PATH fish -c "source completions/hostfit.fish; complete -C '$1'" |
-                        cut -f1 | sort | tr '\n' ' '
+                        cut -f1 | sort -u | tr '\n' ' '
         }
-        check_that "fish completion: commands" test "$(fish_complete 'hostfit ')" = "check explain fix help list "
-        check_that "fish completion: explain offers the ids from hostfit list" \
-                test "$(fish_complete 'hostfit explain ')" = "$(sort "$T/ids" | tr '\n' ' ')"
-        check_that "fish completion: --format values" test "$(fish_complete 'hostfit check --format ')" = "json text "
+        comp_cases | while IFS='|' read -r name want words; do
+                got=$(fish_complete "hostfit $words")
+                if [ "$got" = "$want" ]; then echo "ok fish completion: $name"; else echo "FAIL fish completion: $name: got '$got', want '$want'"; fi
+        done > "$T/comp.out"
+        check_comp_out
 else
         echo "skip fish completion (fish not installed)"
 fi
+
+
+# ---- incidents: real journal files (tests/fixtures/journal, made by systemd-journal-remote) ----
+jqt() { jq -e "$@" >/dev/null; }
+journal_root() {
+        _jr=$(mktemp -d "$T/journal.XXXXXX")
+        mkdir -p "$_jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a"
+        [ -n "$1" ] && gzip -dc "$FIXTURES/journal/$1.journal.gz" > "$_jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a/system.journal"
+        echo "$_jr"
+}
+usage_ok "hostfit incidents -h prints usage" incidents -h
+JK=$(journal_root kills)
+hf incidents --root "$JK"
+expect "incidents on a journal with kills exits 1" 1
+check_that "incidents: a heading, then one line per incident, oldest first" \
+        sh -c "head -n1 '$T/out' | grep -q '^10 incidents' && [ \$(grep -c '^2026-11-20T' '$T/out') -eq 10 ] && sort -c -k1,1 <<EOF
+\$(grep '^2026' '$T/out')
+EOF"
+check_that "incidents: the memcg kill says memory-limit, restarted, unit-memorymax" \
+        grep -q 'memory-limit  hog.service  pid 5001 (python3).*restarted (counter 1)  prevent: hostfit fix unit-memorymax' "$T/out"
+hf incidents --root "$JK" --format json
+check_that "incidents --format json: version 1, 10 incidents with every field" jqt \
+        '.version == 1 and (.incidents | length) == 10 and all(.incidents[]; has("time") and has("killer") and has("pid") and has("comm") and has("uid") and has("unit") and has("cgroup") and has("rss_bytes") and has("limit_bytes") and has("restarts") and has("outcome") and has("prevent"))' "$T/out"
+check_that "incidents --format json: killers and outcomes" jqt \
+        '[.incidents[] | "\(.killer)/\(.outcome)"] == ["kernel/gone","memory-limit/restarted","earlyoom/stopped","earlyoom/gone","systemd-oomd/restarted","systemd-oomd/gone","nohang/gone","null/start-limit-hit","memory-limit/restarted","memory-limit/start-limit-hit"]' "$T/out"
+hf incidents --root "$JK" --format json --unit bad.service
+check_that "incidents --unit: only that unit's crash loop" jqt \
+        '(.incidents | length) == 1 and .incidents[0].kind == "crash-loop" and .incidents[0].restarts == 5 and .incidents[0].killer == null' "$T/out"
+TZ=UTC hf incidents --root "$JK" --format json --since "2026-11-20 12:30" --until "2026-11-20 14:30"
+check_that "incidents --since/--until: YYYY-MM-DD HH:MM bounds" jqt '[.incidents[].pid] == [6200, null]' "$T/out"
+hf incidents --root "$JK" --since -1h
+expect "incidents --since -1h: the fixture's kills are older" 0
+hf incidents --root "$JK" --since "last tuesday"
+expect "incidents --since with a bad time exits 3" 3 "cannot parse time"
+hf incidents --root "$(journal_root quiet)"
+expect "incidents on a journal without kills exits 0" 0
+check_that "incidents without kills says 0 incidents" grep -q '^0 incidents' "$T/out"
+hf incidents --root "$(journal_root "")"
+expect "incidents without journal files exits 3 and says why" 3 "never persisted"
+hf incidents --root "$(journal_root hostile)"
+expect "incidents on hostile bytes exits 1" 1
+check_that "incidents escapes host bytes" sh -c "! grep -q '$ESC' '$T/out' && grep -qF 'a,b\\x1b]0;x\\x07' '$T/out'"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$HOSTFIT" incidents >"$T/out" 2>"$T/err" </dev/null; rc=$?
+        expect "incidents as a user outside adm/systemd-journal exits 3 and says which journal and why" 3 \
+                "cannot read the journal /var/log/journal: not root and not in group adm or systemd-journal"
+else
+        echo "skip incidents as an unprivileged user (needs root and setpriv)"
+fi
+mkdir -p "$JK/etc/hostfit" && printf '[oom-kills]\nwindow = 100000d\n' > "$JK/etc/hostfit/hostfit.conf"
+hf check oom-kills --root "$JK"
+expect "check oom-kills warns on the journal's kills" 1
+check_that "check oom-kills names the unit and the check that prevents the next" \
+        grep -q 'fix: hostfit fix unit-memorymax (prevents the next one); details: hostfit incidents --unit hog.service' "$T/out"
+hf check oom-kills --root "$JK" --format prometheus
+check_that "check --format prometheus: hostfit_oom_kills{unit,killer}" \
+        grep -qx 'hostfit_oom_kills{unit="api.service",killer="systemd-oomd"} 1' "$T/out"
 
 finish
