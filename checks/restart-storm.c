@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "escape.h"
 #include "fixes.h"
+#include "incidents.h"
 #include "loop-findings.h"
 #include "strbuf.h"
 #include "units.h"
@@ -25,6 +27,8 @@
 #define DEFAULT_RESTART_USEC (100 * 1000ULL)    /* systemd's RestartSec= default */
 #define DEFAULT_LIMIT_INTERVAL (10 * USEC)      /* DefaultStartLimitIntervalSec= */
 #define DEFAULT_LIMIT_BURST 5                   /* DefaultStartLimitBurst= */
+#define DEFAULT_WINDOW (7 * 86400)              /* seconds of journal read */
+#define OOM_LEFT_DOWN "killed by the OOM killer and left down: Restart=%s does not restart after a kill"
 
 void restart_data_free(void *p) {
         struct restart_data *d = p;
@@ -259,8 +263,8 @@ static int judge_policy(struct host *h, struct storms *s, const struct unit *u) 
                          (unsigned long long) burst, (unsigned long long) (interval / USEC), (double) (sec * burst) / USEC);
 }
 
-/* Killed by the OOM killer, as the manager recorded its last stop. The journal (hostfit
- * incidents) also knows kills before the last start: that is where a later source plugs in. */
+/* Killed by the OOM killer, as the manager recorded its last stop (judge_journal() reads
+ * the kills before that). */
 static bool unit_oom_killed(const struct unit_live *l) {
         return l->result && strcmp(l->result, "oom-kill") == 0;
 }
@@ -285,9 +289,50 @@ static int judge_live(struct host *h, struct storms *s, const struct unit_live *
                 return storm_add(s, l->name, "stuck at its start limit: failed (%s) and left down after %u automatic restarts",
                                  l->result ? l->result : "?", l->n_restarts);
         if (unit_oom_killed(l) && !restarts_on_crash(policy))
-                return storm_add(s, l->name, "killed by the OOM killer and left down: Restart=%s does not restart "
-                                 "after a kill", policy);
+                return storm_add(s, l->name, OOM_LEFT_DOWN, policy);
         return 0;
+}
+
+/* The journal (hostfit incidents): an OOM kill that left a service down, whenever it was;
+ * and where the manager cannot be asked (another root), crash loops and start limits. */
+static int judge_journal(struct host *h, struct storms *s, uint64_t max, bool have_live, bool *ret_read) {
+        uint64_t window = DEFAULT_WINDOW;
+        const char *w = config_get(host_config(h), SECTION, "window");
+        struct timespec ts;
+        struct incident_list l = { 0 };
+        struct journal_error err;
+        if (w)
+                (void) parse_duration(w, &window);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t now = (uint64_t) ts.tv_sec * USEC, span = window * USEC;
+        struct incident_options o = { .since_usec = now > span ? now - span : 1 };
+        int r = incidents_load(h, &o, &l, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;       /* no journal to read: the manager and the unit files still say enough */
+        *ret_read = true;
+        r = 0;
+        for (size_t i = 0; r == 0 && i < l.n; i++) {
+                const struct incident *in = &l.items[i];
+                size_t len = in->unit ? strlen(in->unit) : 0;
+                if (len < 8 || strcmp(in->unit + len - 8, ".service") != 0)
+                        continue;
+                if (in->killer != KILLER_NONE && in->outcome == OUTCOME_STOPPED) {
+                        _cleanup_(unit_freep) struct unit *u = NULL;
+                        int k = unit_load(h, in->unit, &u);
+                        if (k == -ENOMEM)
+                                r = k;
+                        else if (!restarts_on_crash(k == 0 ? restart_policy(u) : "no"))
+                                r = storm_add(s, in->unit, OOM_LEFT_DOWN, k == 0 ? restart_policy(u) : "no");
+                } else if (!have_live && in->outcome == OUTCOME_START_LIMIT)
+                        r = storm_add(s, in->unit, "stuck at its start limit: the journal shows its restarts stopped "
+                                      "after %lld", in->restarts);
+                else if (!have_live && in->killer == KILLER_NONE && in->restarts > (long long) max)
+                        r = storm_add(s, in->unit, "restarted %lld times in a row (the journal's N_RESTARTS)", in->restarts);
+        }
+        incident_list_release(&l);
+        return r;
 }
 
 static int add_units_of(struct host *h, struct storms *s, const char *const *names) {
@@ -370,6 +415,7 @@ static int restart_storm_run(struct host *h, struct report *r) {
         struct unit_live *live = NULL;
         size_t n_live = 0;
         unsigned n_files = 0;
+        bool have_journal = false;
         uint64_t max = (uint64_t) config_get_int(host_config(h), SECTION, "max-restarts", DEFAULT_MAX_RESTARTS);
         int k = unit_state_list_services(h, &live, &n_live);
         bool have_live = k == 0;
@@ -379,18 +425,22 @@ static int restart_storm_run(struct host *h, struct report *r) {
         for (size_t i = 0; k == 0 && i < n_live; i++)
                 k = judge_live(h, &s, &live[i], max);
         if (k == 0)
+                k = judge_journal(h, &s, max, have_live, &have_journal);
+        if (k == 0)
                 k = judge_files(h, &s, &n_files);
         for (size_t i = 0; k == 0 && i < s.n; i++)
                 k = report_storm(h, r, &s.v[i]);
         if (k == 0 && s.n == 0) {
-                if (!have_live && n_files == 0)
-                        k = report_add(r, STATUS_SKIP, "", NULL, NULL, "no running systemd to ask and no unit of the admin's to read");
+                if (!have_live && !have_journal && n_files == 0)
+                        k = report_add(r, STATUS_SKIP, "", NULL, NULL, "no running systemd to ask, no journal and no unit of "
+                                       "the admin's to read");
                 else if (have_live)
                         k = report_add(r, STATUS_PASS, "", NULL, NULL, "%zu services: none restarting without end or stuck, "
                                        "%u unit files of the admin's with a policy that recovers", n_live, n_files);
                 else
-                        k = report_add(r, STATUS_PASS, "", NULL, NULL, "%u unit files of the admin's with a policy that recovers "
-                                       "(no running systemd to ask for restart counts)", n_files);
+                        k = report_add(r, STATUS_PASS, "", NULL, NULL, "%u unit files of the admin's with a policy that recovers, "
+                                       "%s (no running systemd to ask for restart counts)", n_files,
+                                       have_journal ? "no crash loop or kill left down in the journal" : "no journal");
         }
         unit_live_free(live, n_live);
         storms_free(&s);

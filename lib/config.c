@@ -35,6 +35,7 @@ static const struct key {
         { "metrics", "timer", KEY_BOOL },
         { "restart-storm", "max-restarts", KEY_INT },
         { "restart-storm", "units",        KEY_STRING },
+        { "restart-storm", "window",       KEY_DURATION },
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "unit-memorymax", "max",           KEY_STRING },

@@ -218,6 +218,36 @@ static void test_version_from_the_tree(void **state) {
         fixture_remove(root);
 }
 
+/* Another root, no manager to ask: the journal (tests/fixtures/journal/kills) says php.service was
+ * OOM-killed and stayed down, and bad.service and cache.service stopped at their start limit. */
+static void test_journal_kills_and_start_limits(void **state) {
+        (void) state;
+        char *root = make_root(), *cmd = NULL;
+        fixture_mkdir(root, "/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a");
+        assert_true(asprintf(&cmd, "gzip -dc '%s/journal/kills.journal.gz' > '%s/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a/system.journal'",
+                             fixture_dir(), root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        fixture_write(root, "/usr/lib/systemd/system/php.service", "[Service]\nExecStart=/usr/sbin/php-fpm\nRestart=on-abort\n");
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[restart-storm]\nwindow = 36500d\n");
+        struct run x = { 0 };
+        run_check(&x, root, "restart-storm");
+        const struct finding *f = run_find(&x, "killed by the OOM killer and left down: Restart=on-abort does not restart after a kill");
+        assert_non_null(f);
+        assert_string_equal(f->subject, "php.service");
+        f = run_find(&x, "stuck at its start limit: the journal shows its restarts stopped after 5");
+        assert_non_null(f);
+        assert_string_equal(f->subject, "bad.service");
+        assert_non_null(run_find(&x, "stuck at its start limit: the journal shows its restarts stopped"));
+        run_free(&x);
+        /* Outside the window, nothing from the journal. */
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[restart-storm]\nwindow = 1min\n");
+        run_check(&x, root, "restart-storm");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        run_free(&x);
+        fixture_remove(root);
+}
+
 static void test_no_systemd_no_units_is_skip(void **state) {
         (void) state;
         char *root = fixture_new();
@@ -252,6 +282,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_short_restart_sec_with_default_limits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fix_keeps_always_uses_steps_from_254_and_is_idempotent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_version_from_the_tree, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal_kills_and_start_limits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_systemd_no_units_is_skip, setup, teardown),
                 cmocka_unit_test(test_timespan),
         };
