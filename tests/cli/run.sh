@@ -276,6 +276,20 @@ if [ "$n_ids" -gt 0 ]; then
         hf fix --yes --root "$R"
         expect "fix --yes on a passing root exits 0" 0
         check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
+
+        # An offline image: an empty /proc (a mount point), sizes from the config.
+        R=$(mktemp -d "$T/image.XXXXXX")
+        mkdir -p "$R/proc" "$R/etc/hostfit" "$R/etc/systemd/system"
+        printf 'UUID=0a3407de-014b-458b-b5c1-848e92a327a3 / ext4 errors=remount-ro 0 1\n' >"$R/etc/fstab"
+        printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+        hf check --root "$R"
+        check_that "an image: process checks skip" grep -q 'offline image: no processes' "$T/out"
+        check_that "an image without swap: swap-missing fails" grep -q '^fail  swap-missing' "$T/out"
+        hf fix --yes --root "$R"
+        expect "fix --yes on an image exits 0" 0
+        check_that "fix --yes on an image made its swapfile" test -s "$R/swapfile"
+        hf check swap-missing zram-missing --root "$R"
+        expect "after fix --yes, the image's swap and zram come up at boot" 0
 fi
 
 # ---- on a terminal: color, NO_COLOR, and the question before fix applies ----
