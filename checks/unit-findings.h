@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct host;
+
 /* unit-memorymax */
 /* hostfit's memory drop-in of a unit: /etc/systemd/system/UNIT.d/NAME. It sorts before
  * "50-MemoryMax.conf" (systemctl set-property), so the admin's later limit wins. The
@@ -53,6 +55,10 @@ struct unmanaged_data {
         char *name;             /* proposed unit name */
 };
 void unmanaged_data_free(void *p);
+struct socket_table;
+struct proc;
+/* The facts of P for its unit (argv, exe, cwd, user, allowlisted environment, port, name). */
+int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d);
 
 /* healthcheck-missing */
 struct healthcheck_data {
