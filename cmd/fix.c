@@ -15,6 +15,7 @@
 #include "host.h"
 #include "plan.h"
 #include "report.h"
+#include "runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);
@@ -170,7 +171,11 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
                 st.json = &j;
         }
         plan_apply_progress(isatty(STDERR_FILENO) ? apply_progress : NULL, NULL);
-        int r = plan_apply(p, h, apply_log, &st);
+        struct run_result run = { .warnings = STRBUF_INIT };
+        int r = run_apply(p, h, NULL, apply_log, &st, &run);       /* the run record, etckeeper */
+        if (run.warnings.len)
+                log_warning("%s", strbuf_str(&run.warnings));
+        run_result_release(&run);
         plan_apply_progress(NULL, NULL);
         if (format == FORMAT_JSON) {
                 json_array_end(&j);
