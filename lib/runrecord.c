@@ -558,8 +558,7 @@ static int record_build(struct run_state *st, struct host *h, const char *stamp,
                 return -ENOMEM;
         if (!rec->root && !(rec->root = strdup(host_root(h))))
                 return -ENOMEM;
-        if (
-            (user && *user && !(rec->user = strdup(user))))
+        if (user && *user && !(rec->user = strdup(user)))
                 return -ENOMEM;
         rec->uid = (long long) getuid();
         if (!(rec->checks = calloc(1, sizeof(char *))) || !(rec->dirs = calloc(1, sizeof(char *))))
