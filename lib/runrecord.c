@@ -740,7 +740,7 @@ static int prune_dir(struct host *h, const char *dir, const char *suffix, long l
                 memcpy(stamp, de->d_name, l - sl);
                 stamp[l - sl] = '\0';
                 long long t = run_stamp_time(stamp);
-                if (t < 0 || t >= cutoff)
+                if (t < 0 || t > cutoff)
                         continue;
                 r = remove_tree(dfd, de->d_name);
                 if (r < 0)
