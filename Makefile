@@ -10,6 +10,8 @@ DOCDIR      ?= $(DATADIR)/doc/hostfit
 BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=datadir=$(DATADIR) --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+# journald's catalogue: /usr/lib/systemd/catalog for PREFIX=/usr (journalctl reads /usr/local/lib too).
+CATALOGDIR  ?= $(PREFIX)/lib/systemd/catalog
 DESTDIR     ?=
 BUILD       ?= build
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -149,6 +151,7 @@ $(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
 	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	install -D -m 0644 docs/hostfit.catalog $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
 	install -D -m 0644 completions/hostfit.bash $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	install -D -m 0644 completions/_hostfit $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
 	install -D -m 0644 completions/hostfit.fish $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish
@@ -160,6 +163,7 @@ install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostfit
 	rm -f $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	rm -f $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
 	rm -f $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish
