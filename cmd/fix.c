@@ -173,8 +173,10 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
         plan_apply_progress(isatty(STDERR_FILENO) ? apply_progress : NULL, NULL);
         struct run_result run = { .warnings = STRBUF_INIT };
         int r = run_apply(p, h, NULL, apply_log, &st, &run);       /* the run record, etckeeper */
-        if (run.warnings.len)
-                log_warning("%s", strbuf_str(&run.warnings));
+        for (char *l = run.warnings.buf, *e; l && *l; l = *e ? e + 1 : e) {
+                e = l + strcspn(l, "\n");
+                log_warning("%.*s", (int) (e - l), l);
+        }
         run_result_release(&run);
         plan_apply_progress(NULL, NULL);
         if (format == FORMAT_JSON) {

@@ -8,7 +8,7 @@ _hostfit_ids() {
 
 _hostfit() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-        local commands="check fix list explain help"
+        local commands="check fix history undo list explain help"
         local cmd="" i
         for ((i = 1; i < COMP_CWORD; i++)); do
                 case ${COMP_WORDS[i]} in
@@ -41,6 +41,10 @@ _hostfit() {
         fix)
                 opts="--dry-run --yes --root --format --profile --help"
                 ids=1 ;;
+        history)
+                opts="--root --format --prune --help" ;;
+        undo)
+                opts="--dry-run --yes --force --root --help" ;;
         list)
                 opts="--ids --format --help" ;;
         explain)

@@ -1,6 +1,6 @@
 # fish completion for hostfit; check ids come from `hostfit list --ids` at completion time.
 
-set -l commands check fix list explain help
+set -l commands check fix history undo list explain help
 
 function __hostfit_ids
         set -l cmd (commandline -opc)
@@ -12,6 +12,8 @@ complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -s h -l help 
 complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -l version -d 'Show the version'
 complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a check -d 'Find what lets the OOM killer take a service'
 complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a fix -d 'Plan or apply the fixes'
+complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a history -d 'List the runs of fix and undo'
+complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a undo -d 'Take back a run of fix'
 complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a list -d 'List the checks'
 complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a explain -d 'Explain a check'
 complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a help -d 'Show the usage of a command'
@@ -24,6 +26,13 @@ complete -c hostfit -n "__fish_seen_subcommand_from check" -s v -l verbose -d 'T
 complete -c hostfit -n "__fish_seen_subcommand_from fix" -s n -l dry-run -d 'Show the changes, write nothing'
 complete -c hostfit -n "__fish_seen_subcommand_from fix" -s y -l yes -d 'Apply without asking'
 complete -c hostfit -n "__fish_seen_subcommand_from list" -l ids -d 'The ids only'
+complete -c hostfit -n "__fish_seen_subcommand_from history undo" -s r -l root -r -F -d 'Read the host under DIR'
+complete -c hostfit -n "__fish_seen_subcommand_from history" -s f -l format -x -a 'text json' -d 'Output format'
+complete -c hostfit -n "__fish_seen_subcommand_from history" -l prune -x -d 'Remove runs older than DAYS days'
+complete -c hostfit -n "__fish_seen_subcommand_from undo" -s n -l dry-run -d 'Show the changes, write nothing'
+complete -c hostfit -n "__fish_seen_subcommand_from undo" -s y -l yes -d 'Apply without asking'
+complete -c hostfit -n "__fish_seen_subcommand_from undo" -l force -d 'Take back files changed since the run'
+complete -c hostfit -n "__fish_seen_subcommand_from history undo" -s h -l help -d 'Show the usage'
 complete -c hostfit -n "__fish_seen_subcommand_from check fix list explain" -s h -l help -d 'Show the usage'
 complete -c hostfit -n "__fish_seen_subcommand_from check fix explain" -a '(__hostfit_ids)' -d 'Check'
 complete -c hostfit -n "__fish_seen_subcommand_from help" -a "$commands"

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
@@ -673,16 +674,37 @@ void plan_apply_run(const char *stamp, const char *undoes) {
         snprintf(run_undoes, sizeof(run_undoes), "%s", undoes ? undoes : "");
 }
 
+static bool journal_field(struct iovec *iov, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool journal_field(struct iovec *iov, size_t *n, const char *fmt, ...) {
+        char *s;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return false;
+        iov[(*n)++] = (struct iovec) { .iov_base = s, .iov_len = (size_t) r };
+        return true;
+}
+
 static void journal_log(const struct apply *ap, const struct action *a) {
-        (void) sd_journal_send("MESSAGE=hostfit: %s", strbuf_str(&ap->msg),
-                               "MESSAGE_ID=" HOSTFIT_CHANGE_MESSAGE_ID,
-                               "PRIORITY=5",
-                               "HOSTFIT_RUN=%s", ap->stamp,
-                               "HOSTFIT_UNDO=%s", run_undoes,
-                               "HOSTFIT_CHECK=%s", a->check ? a->check : "",
-                               "HOSTFIT_ACTION=%s", action_kind_to_string(a->kind),
-                               "HOSTFIT_PATH=%s", a->path ? a->path : "",
-                               NULL);
+        struct iovec iov[9];
+        size_t n = 0;
+        bool ok = journal_field(iov, &n, "MESSAGE=hostfit: %s", strbuf_str(&ap->msg)) &&
+                  journal_field(iov, &n, "MESSAGE_ID=%s", HOSTFIT_CHANGE_MESSAGE_ID) &&
+                  journal_field(iov, &n, "PRIORITY=5") &&
+                  journal_field(iov, &n, "HOSTFIT_RUN=%s", ap->stamp) &&
+                  journal_field(iov, &n, "HOSTFIT_KIND=%s", run_undoes[0] ? "undo" : "fix") &&
+                  journal_field(iov, &n, "HOSTFIT_CHECK=%s", a->check ? a->check : "") &&
+                  journal_field(iov, &n, "HOSTFIT_ACTION=%s", action_kind_to_string(a->kind)) &&
+                  journal_field(iov, &n, "HOSTFIT_PATH=%s", a->path ? a->path : "");
+        /* HOSTFIT_UNDO= only on the changes of an undo: the run it takes back. */
+        if (ok && run_undoes[0])
+                ok = journal_field(iov, &n, "HOSTFIT_UNDO=%s", run_undoes);
+        if (ok)
+                (void) sd_journal_sendv(iov, (int) n);
+        for (size_t i = 0; i < n; i++)
+                free(iov[i].iov_base);
 }
 
 int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *userdata) {

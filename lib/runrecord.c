@@ -628,6 +628,9 @@ int run_apply(const struct plan *p, struct host *h, const char *undoes,
         size_t n = plan_size(p);
         _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
         _cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+        /* Only manual or deferred steps: nothing changes, nothing to record or commit. */
+        if (plan_count_changes(p) == 0)
+                return plan_apply(p, h, log, userdata);
         int r = make_stamp(h, ret->stamp);
         if (r < 0)
                 return r;

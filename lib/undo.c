@@ -230,8 +230,9 @@ static int undo_systemd(struct undo *u, const struct run_action *a) {
                 u->reloaded = true;
                 break;
         case SYSTEMD_SET_PROPERTY:
-                return undo_manual(u, a, "not undoable: the runtime properties set on %s stay until it restarts "
-                                   "or the host reboots; the drop-in that keeps them is taken back", a->unit);
+                return undo_manual(u, a, "not undoable: the limits set at runtime on %s stay until the host reboots "
+                                   "(/run/systemd/system.control); the drop-in that made them permanent is taken back",
+                                   a->unit);
         default:
                 break;
         }

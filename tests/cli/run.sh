@@ -313,7 +313,7 @@ checkids) complete_words "$2" check --root / "" ;;
 esac
 EOS
         comp() { bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" "$1"; }
-        check_that "bash completion: commands" test "$(comp commands)" = "check explain fix help list "
+        check_that "bash completion: commands" test "$(comp commands)" = "check explain fix help history list undo "
         check_that "bash completion: --format values" test "$(comp format)" = "json text "
         check_that "bash completion: --profile values" test "$(comp profile)" = "development production "
         check_that "bash completion: fix options" test "$(comp fixopts)" = "--dry-run "
@@ -332,7 +332,7 @@ if command -v fish >/dev/null; then
                 PATH=$(dirname "$HOSTFIT"):$PATH fish -c "source completions/hostfit.fish; complete -C '$1'" |
                         cut -f1 | sort | tr '\n' ' '
         }
-        check_that "fish completion: commands" test "$(fish_complete 'hostfit ')" = "check explain fix help list "
+        check_that "fish completion: commands" test "$(fish_complete 'hostfit ')" = "check explain fix help history list undo "
         check_that "fish completion: explain offers the ids from hostfit list" \
                 test "$(fish_complete 'hostfit explain ')" = "$(sort "$T/ids" | tr '\n' ' ')"
         check_that "fish completion: --format values" test "$(fish_complete 'hostfit check --format ')" = "json text "

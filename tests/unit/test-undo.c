@@ -468,6 +468,90 @@ static void test_record_holds_outcomes_hashes_and_owner(void **state) {
         fixture_remove(root);
 }
 
+/* ---- the remove action: what apply checks again before unlinking ---- */
+
+static void log_msg(void *userdata, const struct action *a, int r, const char *msg) {
+        snprintf(userdata, 256, "%d %s", r, msg ? msg : "");
+}
+
+static void test_remove_checks_again_before_unlinking(void **state) {
+        char *root = fixture_new();
+        char msg[256];
+        struct host *h;
+        struct plan *p;
+        fixture_write(root, "/etc/a.conf", "one\n");
+        fixture_symlink(root, "/etc/a.conf", "/etc/link");
+        fixture_write(root, "/etc/d/keep", "x\n");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/nonexistent", 0), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/link", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/d", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/../x", 0), -EINVAL);
+        assert_string_equal(plan_action(p, 0)->old, "one\n");
+        assert_string_equal(plan_action(p, 1)->target, "/etc/a.conf");
+
+        /* The file changed after the plan: not removed. */
+        fixture_write(root, "/etc/a.conf", "two\n");
+        assert_int_equal(plan_apply(p, h, log_msg, msg), -ESTALE);
+        assert_string_equal(msg, "-116 /etc/a.conf changed since the plan was made; not removed");
+        assert_true(fixture_exists(root, "/etc/a.conf"));
+        plan_free(p);
+
+        /* Planned again: removed with a backup; the link pointing elsewhere is kept. */
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/link", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/d", 0), 1);
+        char *cmd;
+        assert_true(asprintf(&cmd, "ln -sfn /elsewhere '%s/etc/link'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        assert_int_equal(plan_apply(p, h, log_msg, msg), -ESTALE);
+        assert_string_equal(msg, "-116 /etc/link now points elsewhere; not removed");
+        plan_free(p);
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/d", 0), 1);
+        plan_apply_run("20261126T101500Z", NULL);
+        assert_int_equal(plan_apply(p, h, log_msg, msg), 0);
+        plan_apply_run(NULL, NULL);
+        /* A directory that is not empty is kept, and that is not a failure. */
+        assert_string_equal(msg, "0 kept /etc/d: not empty");
+        assert_false(fixture_exists(root, "/etc/a.conf"));
+        char *saved = fixture_read(root, BACKUPS_DIR "/20261126T101500Z/etc/a.conf");
+        assert_string_equal(saved, "two\n");
+        assert_true(fixture_exists(root, "/etc/d/keep"));
+        free(saved);
+        plan_free(p);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_remove_renders_as_a_diff_to_dev_null(void **state) {
+        char *root = fixture_new();
+        struct host *h;
+        struct plan *p;
+        fixture_write(root, "/etc/a.conf", "one\ntwo\n");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_swapoff(p, "t", "/swapfile"), 1);
+        assert_true(plan_action(p, 1)->deferred);      /* not the running system */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(plan_render_text(p, f, false), 0);
+        fclose(f);
+        assert_string_equal(buf, "--- a/etc/a.conf\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-one\n-two\n"
+                                 "swapoff /swapfile (deferred: runs at next boot / when systemd runs)\n");
+        free(buf);
+        plan_free(p);
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sha256_fips_vectors),
@@ -484,6 +568,8 @@ int main(void) {
                 cmocka_unit_test(test_edited_file_is_refused_then_forced),
                 cmocka_unit_test(test_replaced_file_needs_its_backup),
                 cmocka_unit_test(test_two_runs_undone_newest_first),
+                cmocka_unit_test(test_remove_checks_again_before_unlinking),
+                cmocka_unit_test(test_remove_renders_as_a_diff_to_dev_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
