@@ -135,7 +135,7 @@ bench: $(BUILD)/hostfit
 # Documentation and examples: never installed into /etc (hostfit fix and the
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
-               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json
+               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-history.schema.json
 EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
 # The example service: its template with the default [metrics] path, quoted as

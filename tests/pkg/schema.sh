@@ -87,4 +87,22 @@ copy=$PKG_TMP/root; rm -rf "$copy"; cp -a tests/fixtures/cli-fail "$copy"
 check "fix --dry-run on cli-fail plans an enable link" \
         $PYTHON -c 'import json,sys; sys.exit(not any(a["kind"] == "symlink" for a in json.load(open(sys.argv[1]))["actions"]))' "$PKG_TMP/enable.json"
 check "fix --dry-run on cli-fail with its links matches the schema" $V "$FS" "$PKG_TMP/enable.json"
+
+# history: the list and a run record, after a fix and an undo on a copy.
+HS=docs/hostfit-history.schema.json
+check "$HS is a valid draft 2020-12 schema" $V "$HS"
+mkdir -p "$copy/etc/hostfit" && printf '[swap]\nsize = 16M\n' > "$copy/etc/hostfit/hostfit.conf"
+"$HOSTFIT" fix --yes --root "$copy" > /dev/null 2>&1
+"$HOSTFIT" undo --yes --root "$copy" > /dev/null 2>&1
+"$HOSTFIT" history --format json --root "$copy" > "$PKG_TMP/history.json"
+check "history --format json lists a fix and its undo" \
+        $PYTHON -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"]; sys.exit(not ([x["kind"] for x in r] == ["fix", "undo"] and r[0]["undone_by"] == r[1]["stamp"]))' "$PKG_TMP/history.json"
+check "history --format json matches the schema" $V "$HS" "$PKG_TMP/history.json"
+for rec in "$copy"/var/lib/hostfit/runs/*.json; do
+        check "run record $(basename "$rec") matches the schema" $V "$HS" "$rec"
+        "$HOSTFIT" history "$(basename "$rec" .json)" --format json --root "$copy" > "$PKG_TMP/rec.json"
+        check "history STAMP --format json is the record itself" cmp -s "$rec" "$PKG_TMP/rec.json"
+done
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["actions"][0]["outcome"]="done"; print(json.dumps(d))' "$rec" > "$PKG_TMP/badrec.json"
+check "history schema rejects an unknown outcome" sh -c "! $V $HS $PKG_TMP/badrec.json >/dev/null"
 finish
