@@ -37,6 +37,7 @@ static void run_action_clear(struct run_action *a) {
         free(a->target);
         free(a->unit);
         free(a->comm);
+        strv_free_(a->properties);
 }
 
 struct run_record *run_record_free(struct run_record *r) {
@@ -147,6 +148,8 @@ static int action_from_jv(const struct jv *o, struct run_action *a) {
             dup_str(o, "message", &a->message) < 0 || dup_str(o, "backup", &a->backup) < 0 ||
             dup_str(o, "target", &a->target) < 0 || dup_str(o, "unit", &a->unit) < 0 ||
             dup_str(o, "comm", &a->comm) < 0)
+                r = -ENOMEM;
+        if (r == 0 && jv_get(o, "properties") && strv_from_jv(jv_get(o, "properties"), &a->properties) < 0)
                 r = -ENOMEM;
         const char *file = jv_get_str(o, "file");
         a->created = file && strcmp(file, "created") == 0;
@@ -371,6 +374,13 @@ static void action_to_json(struct json *j, const struct run_action *a) {
                         json_key(j, "was_active");
                         json_bool(j, a->was_active);
                 }
+                if (a->op == SYSTEMD_SET_PROPERTY) {
+                        json_key(j, "properties");
+                        json_array_begin(j);
+                        for (char **p = a->properties; p && *p; p++)
+                                json_string(j, *p);
+                        json_array_end(j);
+                }
                 break;
         case ACTION_OOM_SCORE_ADJ:
                 json_kv_int(j, "pid", a->pid);
@@ -448,6 +458,16 @@ static int action_from_plan(const struct action *a, enum run_outcome o, const ch
             (a->unit && !(ra->unit = strdup(a->unit))) ||
             (a->kind == ACTION_OOM_SCORE_ADJ && !(ra->comm = strdup(a->comm))))
                 return -ENOMEM;
+        size_t np = 0;
+        while (a->properties && a->properties[np])
+                np++;
+        if (np) {
+                if (!(ra->properties = calloc(np + 1, sizeof(char *))))
+                        return -ENOMEM;
+                for (size_t i = 0; i < np; i++)
+                        if (!(ra->properties[i] = strdup(a->properties[i])))
+                                return -ENOMEM;
+        }
         if (a->kind == ACTION_WRITE_FILE) {
                 ra->created = !a->old;
                 sha256_hex(a->content, a->content_len, ra->sha256);

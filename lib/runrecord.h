@@ -45,6 +45,7 @@ struct run_action {
         uint64_t size;          /* swapfile */
         enum systemd_op op;     /* systemd */
         char *unit;
+        char **properties;      /* set-property: "Name=value", NULL-terminated (or NULL) */
         bool was_active;        /* start: the unit was active before the run */
         pid_t pid;              /* oom-score-adj */
         char *comm;

@@ -229,10 +229,17 @@ static int undo_systemd(struct undo *u, const struct run_action *a) {
         case SYSTEMD_DAEMON_RELOAD:
                 u->reloaded = true;
                 break;
-        case SYSTEMD_SET_PROPERTY:
-                return undo_manual(u, a, "not undoable: the limits set at runtime on %s stay until the host reboots "
-                                   "(/run/systemd/system.control); the drop-in that made them permanent is taken back",
-                                   a->unit);
+        case SYSTEMD_SET_PROPERTY: {
+                /* systemd keeps them in /run/systemd/system.control until reboot; say how to lift them now. */
+                _cleanup_strbuf_ struct strbuf set = STRBUF_INIT, lift = STRBUF_INIT;
+                for (char **p = a->properties; p && *p; p++) {
+                        strbuf_addf(&set, " %s", *p);
+                        strbuf_addf(&lift, " %.*s=infinity", (int) strcspn(*p, "="), *p);
+                }
+                return undo_manual(u, a, "not undoable: %s keeps%s, set at runtime, until the host reboots; "
+                                   "systemctl set-property --runtime %s%s lifts it now",
+                                   a->unit, strbuf_str(&set), a->unit, strbuf_str(&lift));
+        }
         default:
                 break;
         }

@@ -552,6 +552,67 @@ static void test_remove_renders_as_a_diff_to_dev_null(void **state) {
         fixture_remove(root);
 }
 
+/* A record written by hand, as a live run leaves it: runtime steps only. */
+static void test_runtime_changes_are_reported_not_undoable(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, RUNS_DIR "/20261126T101500Z.json",
+                "{\"version\":1,\"stamp\":\"20261126T101500Z\",\"kind\":\"fix\",\"undoes\":null,\"hostfit\":\"0.1.0\","
+                "\"root\":\"/\",\"user\":\"ann\",\"uid\":0,\"checks\":[\"unit-memorymax\",\"wrapper-oom-unprotected\"],"
+                "\"dirs\":[],\"actions\":["
+                "{\"check\":\"unit-memorymax\",\"kind\":\"systemd\",\"outcome\":\"applied\",\"path\":null,"
+                "\"op\":\"set-property\",\"unit\":\"app.service\",\"properties\":[\"MemoryHigh=230M\",\"MemoryMax=256M\"],"
+                "\"message\":null},"
+                "{\"check\":\"wrapper-oom-unprotected\",\"kind\":\"oom-score-adj\",\"outcome\":\"applied\",\"path\":null,"
+                "\"pid\":802,\"comm\":\"bash\",\"from\":200,\"to\":-500,\"message\":null},"
+                "{\"check\":\"wrapper-oom-unprotected\",\"kind\":\"oom-score-adj\",\"outcome\":\"failed\",\"path\":null,"
+                "\"pid\":801,\"comm\":\"zsh\",\"from\":200,\"to\":-500,\"message\":\"pid 801 exited\"}]}\n");
+        struct host *h;
+        struct run_record **runs;
+        size_t n;
+        char *refused;
+        struct plan *p = undo_plan_of(root, NULL, false, &h, &runs, &n, &refused);
+        assert_string_equal(refused, "");
+        assert_string_equal(runs[0]->user, "ann");
+        assert_int_equal(plan_count_changes(p), 0);
+        /* Newest first; the failed one changed nothing and is not mentioned. */
+        assert_int_equal(plan_size(p), 2);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_string_equal(plan_action(p, 0)->text, "not undoable: pid 802 (bash) had oom_score_adj 200 before run "
+                            "20261126T101500Z (the process may be gone)");
+        assert_string_equal(plan_action(p, 1)->text, "not undoable: app.service keeps MemoryHigh=230M MemoryMax=256M, "
+                            "set at runtime, until the host reboots; systemctl set-property --runtime app.service "
+                            "MemoryHigh=infinity MemoryMax=infinity lifts it now");
+        plan_free(p);
+        run_records_free(runs, n);
+        host_free(h);
+        free(refused);
+        fixture_remove(root);
+}
+
+/* A record that is not one is skipped and counted, never trusted. */
+static void test_malformed_records_are_counted_not_read(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, RUNS_DIR "/20261126T101500Z.json", "{\"version\":1,\"stamp\":\"20261126T101500Z\"}\n");
+        fixture_write(root, RUNS_DIR "/20261126T101501Z.json", "{\"version\":1,\"stamp\":\"20261126T999999Z\","
+                      "\"kind\":\"fix\",\"checks\":[],\"dirs\":[],\"actions\":[]}\n");
+        fixture_write(root, RUNS_DIR "/20261126T101502Z.json", "{\"version\":1,\"stamp\":\"20261126T101502Z\","
+                      "\"kind\":\"fix\",\"checks\":[],\"dirs\":[\"etc\"],\"actions\":[]}\n");
+        fixture_write(root, RUNS_DIR "/20261126T101503Z.json", "{\"version\":1,\"stamp\":\"20261126T101503Z\","
+                      "\"kind\":\"fix\",\"checks\":[],\"dirs\":[],\"actions\":[{\"kind\":\"write-file\","
+                      "\"outcome\":\"applied\",\"path\":\"/etc/x\",\"file\":\"created\"}]}\n");
+        fixture_write(root, RUNS_DIR "/notes.json", "{}");
+        struct host *h;
+        struct run_record **runs;
+        size_t n, bad;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(run_records_list(h, &runs, &n, &bad), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(bad, 4);
+        run_records_free(runs, n);
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sha256_fips_vectors),
@@ -570,6 +631,8 @@ int main(void) {
                 cmocka_unit_test(test_two_runs_undone_newest_first),
                 cmocka_unit_test(test_remove_checks_again_before_unlinking),
                 cmocka_unit_test(test_remove_renders_as_a_diff_to_dev_null),
+                cmocka_unit_test(test_runtime_changes_are_reported_not_undoable),
+                cmocka_unit_test(test_malformed_records_are_counted_not_read),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
