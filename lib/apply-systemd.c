@@ -107,6 +107,11 @@ static int build_call(sd_bus *bus, const struct action *a, sd_bus_message **ret,
                 if (r >= 0)
                         r = sd_bus_message_append(m, "b", false);
                 break;
+        case SYSTEMD_RESET_FAILED:
+                r = new_call(bus, "ResetFailedUnit", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", a->unit);
+                break;
         case SYSTEMD_STOP:
                 r = new_call(bus, "StopUnit", &m);
                 if (r >= 0)

@@ -93,7 +93,7 @@ const char *systemd_op_to_string(enum systemd_op op) {
                 [SYSTEMD_DAEMON_RELOAD] = "daemon-reload", [SYSTEMD_ENABLE] = "enable",
                 [SYSTEMD_START] = "start", [SYSTEMD_RESTART] = "restart",
                 [SYSTEMD_SET_PROPERTY] = "set-property", [SYSTEMD_DISABLE] = "disable",
-                [SYSTEMD_STOP] = "stop",
+                [SYSTEMD_STOP] = "stop", [SYSTEMD_RESET_FAILED] = "reset-failed",
         };
         return op < _SYSTEMD_OP_MAX ? names[op] : "?";
 }

@@ -37,6 +37,7 @@ enum systemd_op {
         SYSTEMD_SET_PROPERTY,   /* runtime SetUnitProperties */
         SYSTEMD_DISABLE,        /* unit file disable: its [Install] links, over sd-bus */
         SYSTEMD_STOP,
+        SYSTEMD_RESET_FAILED,   /* forget the failed state of a unit whose file is gone */
         _SYSTEMD_OP_MAX,
 };
 

@@ -199,6 +199,15 @@ static bool unit_active(struct host *h, const char *unit) {
         return active;
 }
 
+static bool unit_failed(struct host *h, const char *unit) {
+        struct unit_state us;
+        if (unit_state_get(h, unit, &us) < 0)
+                return false;
+        bool failed = us.active_state && strcmp(us.active_state, "failed") == 0;
+        unit_state_clear(&us);
+        return failed;
+}
+
 static int undo_manual(struct undo *u, const struct run_action *a, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static int undo_manual(struct undo *u, const struct run_action *a, const char *fmt, ...) {
@@ -365,6 +374,16 @@ int undo_plan(struct host *h, struct run_record *const *runs, size_t n, size_t t
                 return r;
         if (u.files_changed && u.reloaded && (r = plan_add_systemd(p, NULL, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
                 return r;
+        /* A unit whose file goes and that failed (a timer's service) would stay listed as failed. */
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                const char *base = a->kind == ACTION_REMOVE && S_ISREG(a->mode) ? strrchr(a->path, '/') + 1 : NULL;
+                if (!base || strncmp(a->path, "/etc/systemd/system/", 20) != 0 || strchr(a->path + 20, '/') ||
+                    !unit_failed(h, base))
+                        continue;
+                if ((r = plan_add_systemd(p, NULL, SYSTEMD_RESET_FAILED, base, NULL)) < 0)
+                        return r;
+        }
         /* Restarted with the files they read taken back. */
         for (size_t i = 0; u.files_changed && i < n_restart; i++)
                 if (unit_active(h, restart[i]) &&

@@ -2,12 +2,15 @@
 # the run: swap is off, the swap file gone, the fstab as before, zram's config and
 # the drop-in as before, nothing failed; the journal shows each change under hostfit's
 # MESSAGE_ID, and etckeeper's history in /etc the commits around both runs.
+# The metrics timer hostfit enabled and started is stopped and disabled; the
+# admin's service it only limited keeps running, enabled.
 # bed: vm
-# needs: swap-missing zram-missing unit-memorymax
+# needs: swap-missing zram-missing unit-memorymax metrics-timer
 
-need_checks swap-missing zram-missing unit-memorymax
+CHECKS="swap-missing zram-missing unit-memorymax metrics-timer"
+need_checks $CHECKS
 MSGID=6fa71775c79a45be9ba00d192386294d
-DIAG_UNITS="app.service dev-zram0.swap systemd-zram-setup@zram0.service"
+DIAG_UNITS="app.service dev-zram0.swap systemd-zram-setup@zram0.service hostfit-check.timer hostfit-check.service"
 
 inside_sh 'test -e /etc/.etckeeper && command -v etckeeper' > /dev/null || fail "etckeeper does not track /etc in the tree"
 [ -z "$(inside swapon --show --noheadings)" ] || fail "the bed already has swap"
@@ -21,21 +24,30 @@ ExecStart=/bin/sleep infinity
 [Install]
 WantedBy=multi-user.target
 UNIT
+put /etc/hostfit/hostfit.conf <<'CONF'
+[metrics]
+timer = yes
+CONF
+inside mkdir -p /var/lib/prometheus/node-exporter
 inside systemctl daemon-reload
 inside systemctl enable --now app.service > /dev/null 2>&1 || fail "app.service did not start"
 fstab_before=$(inside sha256sum /etc/fstab)
 zram_before=$(inside_sh 'sha256sum /etc/systemd/zram-generator.conf 2>/dev/null')
 etc_commits=$(inside git -C /etc rev-list --count HEAD)
-for id in swap-missing zram-missing unit-memorymax; do
+for id in $CHECKS; do
         expect_finding $id
 done
 
-hf fix --yes swap-missing zram-missing unit-memorymax
+hf fix --yes $CHECKS
 show_hf fix --yes
 [ "$HF_RC" -eq 0 ] || fail "fix --yes exited $HF_RC"
-for id in swap-missing zram-missing unit-memorymax; do
+for id in $CHECKS; do
         expect_pass $id
 done
+inside systemctl is-active -q hostfit-check.timer || fail "hostfit-check.timer is not active after the fix"
+sleep 3
+say "hostfit-check.service after the timer's first run: $(unit_prop hostfit-check.service ActiveState)/$(unit_prop hostfit-check.service Result)"
+inside journalctl --no-pager -o cat -u hostfit-check.service | tail -n 5 | sed "s/^/$SCEN_LOG_PREFIX   /"
 stamp=$(inside ls /var/lib/hostfit/runs | sed -n 's/\.json$//p')
 [ "$(echo "$stamp" | wc -w)" = 1 ] || fail "expected one run record, found: $stamp"
 record=$(inside cat "/var/lib/hostfit/runs/$stamp.json")
@@ -70,7 +82,11 @@ failed=$(inside systemctl --failed --no-legend --plain)
 [ -z "$failed" ] || fail "failed units after undo: $failed"
 inside_sh 'systemctl is-active -q dev-zram0.swap' && fail "dev-zram0.swap is still active"
 inside systemctl is-active -q app.service || fail "app.service did not keep running"
-for id in swap-missing zram-missing; do
+[ "$(inside systemctl is-enabled app.service)" = enabled ] || fail "app.service, enabled by the admin, is no longer enabled"
+inside_sh 'systemctl is-active -q hostfit-check.timer' && fail "hostfit-check.timer is still active"
+inside_sh 'ls /etc/systemd/system/hostfit-check.* /etc/systemd/system/timers.target.wants/hostfit-check.timer 2>/dev/null' &&
+        fail "hostfit-check's units or enable link are still there"
+for id in swap-missing zram-missing metrics-timer; do
         expect_finding $id
 done
 say "after undo: $(inside systemctl status --no-pager 2>&1 | sed -n 's/^ *State: //p'), swap off, fstab as before"
