@@ -1,4 +1,4 @@
-/* Shared by the files of apply (apply.c, swapfile.c, apply-systemd.c, runrecord.c): the only
+/* Shared by the files of apply (apply.c, swapfile.c, apply-systemd.c, apply-run.c): the only
  * code that writes to the host. Not for checks or fixes. */
 #pragma once
 

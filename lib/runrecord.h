@@ -82,7 +82,7 @@ const char *run_outcome_to_string(enum run_outcome o);
 /* The undo record in V[0..N) that took back the fix run STAMP completely, or NULL. */
 const struct run_record *run_records_undone_by(struct run_record *const *v, size_t n, const char *stamp);
 
-/* ---- applying a plan as a recorded run (apply side: writes) ---- */
+/* ---- applying a plan as a recorded run (apply-run.c, apply side: writes) ---- */
 
 struct run_result {
         char stamp[RUN_STAMP_MAX];
