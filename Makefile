@@ -52,7 +52,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
+.PHONY: FORCE all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -82,6 +82,12 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOB
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+# The unit model alone, for the differential system test against systemd (internal).
+$(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
 
 # The Debian packages every test layer needs: the build's, then each layer's list.
 TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
@@ -126,7 +132,7 @@ test-san:
 test-pkg: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/pkg/run.sh
 
-test-system: $(BUILD)/hostfit
+test-system: $(BUILD)/hostfit $(BUILD)/tests/unitdump
 	@HOSTFIT=$(BUILD)/hostfit sh tests/system/run.sh
 
 bench: $(BUILD)/hostfit
@@ -135,7 +141,8 @@ bench: $(BUILD)/hostfit
 # Documentation and examples: never installed into /etc (hostfit fix and the
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
-               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-history.schema.json
+               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json \
+               docs/hostfit-history.schema.json
 EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
                docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
@@ -143,10 +150,15 @@ ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
 # hostfit fix metrics-timer writes it (the same bytes, so the check passes on a copy).
 METRICS_PROM := /var/lib/prometheus/node-exporter/hostfit.prom
 
-$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service
+# It runs $(SBINDIR)/hostfit: remade when SBINDIR changes (make, then make install PREFIX=/usr).
+$(BUILD)/examples/.sbindir: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' > $@
+
+$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefile $(BUILD)/examples/.sbindir
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sed -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
 		$< > $@.tmp && mv $@.tmp $@
 
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
