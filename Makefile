@@ -114,7 +114,15 @@ test-unit: $(TEST_BIN)
 test-cli: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/cli/run.sh
 
-test-live: $(BUILD)/hostfit
+# Live C tests: built like the unit tests, run by tests/live/*.sh as root.
+LIVE_BIN    := $(BUILD)/tests/live-apply-swapon
+
+$(BUILD)/tests/live-%: tests/live/%.c $(TEST_HELPER) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+test-live: $(BUILD)/hostfit $(LIVE_BIN)
 	@HOSTFIT=$(BUILD)/hostfit sh tests/live/run.sh
 
 # The same unit and CLI tests under AddressSanitizer and UBSan.

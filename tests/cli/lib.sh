@@ -2,6 +2,7 @@
 
 pass=0
 fail=0
+skipped=0
 
 ok() {
         pass=$((pass + 1))
@@ -15,6 +16,12 @@ not_ok() {
         for line in "$@"; do
                 echo "     $line"
         done
+}
+
+# skip_test NAME REASON: a test that cannot run here; counted and printed.
+skip_test() {
+        skipped=$((skipped + 1))
+        echo "skip $1 ($2)"
 }
 
 # hf ARGS...: run hostfit; stdout in $T/out, stderr in $T/err, status in $rc.
@@ -62,6 +69,6 @@ has_fixture() {
 }
 
 finish() {
-        echo "cli: $pass passed, $fail failed"
+        echo "cli: $pass passed, $fail failed, $skipped skipped"
         [ "$fail" -eq 0 ]
 }

@@ -101,6 +101,8 @@ expect "explain with an unknown id exits 3" 3 "unknown check 'no-such-check' (se
 hf list --ids
 cp "$T/out" "$T/ids"
 n_ids=$(wc -l <"$T/ids")
+# Every test below that runs a check depends on this: an empty list is a failure, not a reason to skip.
+check_that "list --ids lists the checks" test "$n_ids" -gt 0
 hf list
 check_that "list prints one row a check" test "$(wc -l <"$T/out")" -eq "$n_ids"
 check_that "list --ids is the first column of list" sh -c "awk '{print \$1}' '$T/out' | cmp -s - '$T/ids'"
@@ -179,93 +181,89 @@ jq -e '.profile == "development"' "$T/out" >/dev/null
 check_that "--profile overrides the profile" test $? -eq 0
 
 # ---- exit statuses on roots made to pass, warn, fail ----
-if [ "$n_ids" -gt 0 ]; then
-        hf check --root "$FIXTURES/cli-pass"
-        expect "check on a passing root exits 0" 0
-        hf check --root "$FIXTURES/cli-warn"
-        expect "check on a root with a warning exits 1" 1
-        hf check --root "$FIXTURES/cli-fail"
-        expect "check on a failing root exits 2" 2
-        check_that "a failure names its fix" grep -q '^      fix: hostfit fix ' "$T/out"
-        hf check --quiet --root "$FIXTURES/cli-warn"
-        check_that "check --quiet prints no passing check" sh -c "! grep -q '^pass ' '$T/out' && grep -q '^warn ' '$T/out'"
-        hf check --root "$FIXTURES/cli-warn"
-        check_that "check prints passing checks" grep -q '^pass ' "$T/out"
-        # Skipping every check by configuration: all skip, exit 0.
-        R=$(copy_root cli-fail)
-        mkdir -p "$R/etc/hostfit"
-        printf '[hostfit]\nskip = %s\n' "$(tr '\n' ' ' <"$T/ids")" >"$R/etc/hostfit/hostfit.conf"
-        hf check --format json --root "$R"
-        expect "check with every check skipped exits 0" 0
-        jq -e ".summary.skip == $n_ids" "$T/out" >/dev/null
-        check_that "skipped checks report skip" test $? -eq 0
-fi
+hf check --root "$FIXTURES/cli-pass"
+expect "check on a passing root exits 0" 0
+hf check --root "$FIXTURES/cli-warn"
+expect "check on a root with a warning exits 1" 1
+hf check --root "$FIXTURES/cli-fail"
+expect "check on a failing root exits 2" 2
+check_that "a failure names its fix" grep -q '^      fix: hostfit fix ' "$T/out"
+hf check --quiet --root "$FIXTURES/cli-warn"
+check_that "check --quiet prints no passing check" sh -c "! grep -q '^pass ' '$T/out' && grep -q '^warn ' '$T/out'"
+hf check --root "$FIXTURES/cli-warn"
+check_that "check prints passing checks" grep -q '^pass ' "$T/out"
+# Skipping every check by configuration: all skip, exit 0.
+R=$(copy_root cli-fail)
+mkdir -p "$R/etc/hostfit"
+printf '[hostfit]\nskip = %s\n' "$(tr '\n' ' ' <"$T/ids")" >"$R/etc/hostfit/hostfit.conf"
+hf check --format json --root "$R"
+expect "check with every check skipped exits 0" 0
+jq -e ".summary.skip == $n_ids" "$T/out" >/dev/null
+check_that "skipped checks report skip" test $? -eq 0
 
 # ---- host bytes are escaped ----
-if [ "$n_ids" -gt 0 ]; then
-        hf check --verbose --root "$FIXTURES/cli-escape"
-        check_that "an ESC in host data is not printed raw" sh -c "! grep -q '$ESC' '$T/out' && ! grep -q '$ESC' '$T/err'"
-        check_that "an ESC in host data is shown as \\x1b" grep -qF '/swap\x1b[2J\x1b]0;owned\x07file' "$T/out"
-        hf check --format json --root "$FIXTURES/cli-escape"
-        check_that "an ESC in host data is \\u001b in JSON" sh -c "! grep -q '$ESC' '$T/out' && grep -qF '\\u001b' '$T/out'"
-fi
+hf check --verbose --root "$FIXTURES/cli-escape"
+check_that "an ESC in host data is not printed raw" sh -c "! grep -q '$ESC' '$T/out' && ! grep -q '$ESC' '$T/err'"
+check_that "an ESC in host data is shown as \\x1b" grep -qF '/swap\x1b[2J\x1b]0;owned\x07file' "$T/out"
+hf check --format json --root "$FIXTURES/cli-escape"
+check_that "an ESC in host data is \\u001b in JSON" sh -c "! grep -q '$ESC' '$T/out' && grep -qF '\\u001b' '$T/out'"
 
 # ---- fix never writes without --yes, never with --dry-run ----
-if [ "$n_ids" -gt 0 ]; then
-        R=$(copy_root cli-fail)
-        # Small sizes: the swapfile is really allocated in the copy.
-        mkdir -p "$R/etc/hostfit"
-        printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
-        before=$(tree_hash "$R")
-        hf fix --root "$R"
-        expect "fix without --yes off a terminal exits 3" 3 \
-                "hostfit: refusing to change the host without --yes; preview with --dry-run"
-        check_that "fix without --yes changed no byte" test "$(tree_hash "$R")" = "$before"
-        hf fix --dry-run --root "$R"
-        expect "fix --dry-run exits 0" 0
-        check_that "fix --dry-run shows changes" test -s "$T/out"
-        check_that "fix --dry-run changed no byte" test "$(tree_hash "$R")" = "$before"
-        hf fix --dry-run --format json --root "$R"
-        expect "fix --dry-run --format json exits 0" 0
-        jq -e '(keys == ["actions", "version"]) and .version == 1 and (.actions | length) > 0 and
-               (.actions | all(.[]; (.check | type == "string") and (.kind | type == "string")))' \
-                "$T/out" >/dev/null
-        check_that "fix --dry-run --format json lists the actions" test $? -eq 0
-        check_that "fix --dry-run --format json changed no byte" test "$(tree_hash "$R")" = "$before"
+R=$(copy_root cli-fail)
+# Small sizes: the swapfile is really allocated in the copy.
+mkdir -p "$R/etc/hostfit"
+printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+before=$(tree_hash "$R")
+hf fix --root "$R"
+expect "fix without --yes off a terminal exits 3" 3 \
+        "hostfit: refusing to change the host without --yes; preview with --dry-run"
+check_that "fix without --yes changed no byte" test "$(tree_hash "$R")" = "$before"
+hf fix --dry-run --root "$R"
+expect "fix --dry-run exits 0" 0
+check_that "fix --dry-run shows changes" test -s "$T/out"
+check_that "fix --dry-run changed no byte" test "$(tree_hash "$R")" = "$before"
+hf fix --dry-run --format json --root "$R"
+expect "fix --dry-run --format json exits 0" 0
+jq -e '(keys == ["actions", "version"]) and .version == 1 and (.actions | length) > 0 and
+       (.actions | all(.[]; (.check | type == "string") and (.kind | type == "string")))' \
+        "$T/out" >/dev/null
+check_that "fix --dry-run --format json lists the actions" test $? -eq 0
+check_that "fix --dry-run --format json changed no byte" test "$(tree_hash "$R")" = "$before"
 
-        hf fix --yes --root "$R"
-        expect "fix --yes on a copy exits 0" 0
-        check_that "fix --yes logs each action" grep -qE '^(applied|deferred|manual): ' "$T/out"
-        check_that "fix --yes changed the copy" test "$(tree_hash "$R")" != "$before"
-        after=$(tree_hash "$R")
-        hf fix --dry-run --format json --root "$R"
-        # What boot needs (the fstab line, the enable links) is on disk: not even a deferred step is left.
-        jq -e '.actions == []' "$T/out" >/dev/null
-        check_that "after fix --yes, a second fix --root plans nothing" test $? -eq 0
-        if command -v systemctl >/dev/null; then
-                # Every unit fix wrote (cli-fail's zram-missing writes hostfit-zram.service).
-                units=$(cd "$R/etc/systemd/system" && ls hostfit-*.service hostfit-*.timer 2>/dev/null | grep -v '@\.')
-                check_that "fix --yes wrote hostfit-zram.service" sh -c "echo '$units' | grep -qx hostfit-zram.service"
-                for unit in $units; do
-                        check_that "after fix --yes, systemctl --root says $unit is enabled" \
-                                sh -c "systemctl --root='$R' is-enabled '$unit' | grep -qx enabled"
-                done
-        fi
-        hf fix --dry-run --root "$R"
-        check_that "after fix --yes, a second plan shows no diff" sh -c "! grep -q '^+++ ' '$T/out'"
-        hf fix --yes --root "$R"
-        expect "fix --yes a second time exits 0" 0
-        check_that "fix --yes a second time changed no byte" test "$(tree_hash "$R")" = "$after"
-
-        R=$(copy_root cli-pass)
-        hf fix --yes --root "$R"
-        expect "fix --yes on a passing root exits 0" 0
-        check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
+hf fix --yes --root "$R"
+expect "fix --yes on a copy exits 0" 0
+check_that "fix --yes logs each action" grep -qE '^(applied|deferred|manual): ' "$T/out"
+check_that "fix --yes changed the copy" test "$(tree_hash "$R")" != "$before"
+after=$(tree_hash "$R")
+hf fix --dry-run --format json --root "$R"
+# What boot needs (the fstab line, the enable links) is on disk: not even a deferred step is left.
+jq -e '.actions == []' "$T/out" >/dev/null
+check_that "after fix --yes, a second fix --root plans nothing" test $? -eq 0
+# Every unit fix wrote (cli-fail's zram-missing writes hostfit-zram.service).
+units=$(cd "$R/etc/systemd/system" && ls hostfit-*.service hostfit-*.timer 2>/dev/null | grep -v '@\.')
+check_that "fix --yes wrote hostfit-zram.service" sh -c "echo '$units' | grep -qx hostfit-zram.service"
+if command -v systemctl >/dev/null; then
+        for unit in $units; do
+                check_that "after fix --yes, systemctl --root says $unit is enabled" \
+                        sh -c "systemctl --root='$R' is-enabled '$unit' | grep -qx enabled"
+        done
+else
+        skip_test "systemctl --root is-enabled" "systemctl not installed"
 fi
+hf fix --dry-run --root "$R"
+check_that "after fix --yes, a second plan shows no diff" sh -c "! grep -q '^+++ ' '$T/out'"
+hf fix --yes --root "$R"
+expect "fix --yes a second time exits 0" 0
+check_that "fix --yes a second time changed no byte" test "$(tree_hash "$R")" = "$after"
+
+R=$(copy_root cli-pass)
+hf fix --yes --root "$R"
+expect "fix --yes on a passing root exits 0" 0
+check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
 
 # ---- on a terminal: color, NO_COLOR, and the question before fix applies ----
 # script(1) gives hostfit a pseudo-terminal; the answer comes on its stdin.
-if [ "$n_ids" -gt 0 ] && command -v script >/dev/null; then
+if command -v script >/dev/null; then
         on_tty() {
                 answer=$1
                 shift
@@ -289,7 +287,7 @@ if [ "$n_ids" -gt 0 ] && command -v script >/dev/null; then
         check_that "fix on a terminal answered yes applied the plan" grep -q '^applied: ' "$T/out"
         check_that "fix on a terminal answered yes changed the copy" test "$(tree_hash "$R")" != "$before"
 else
-        echo "skip terminal tests (script(1) not installed)"
+        skip_test "terminal tests" "script(1) not installed"
 fi
 
 # ---- completions ----
@@ -324,7 +322,7 @@ fi
 if command -v zsh >/dev/null; then
         check_that "zsh completion parses" zsh -n completions/_hostfit
 else
-        echo "skip zsh completion (zsh not installed)"
+        skip_test "zsh completion" "zsh not installed"
 fi
 if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
@@ -337,7 +335,7 @@ if command -v fish >/dev/null; then
                 test "$(fish_complete 'hostfit explain ')" = "$(sort "$T/ids" | tr '\n' ' ')"
         check_that "fish completion: --format values" test "$(fish_complete 'hostfit check --format ')" = "json text "
 else
-        echo "skip fish completion (fish not installed)"
+        skip_test "fish completion" "fish not installed"
 fi
 
 finish

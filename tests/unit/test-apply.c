@@ -1,6 +1,6 @@
 /* Apply on temporary roots: atomic writes, backups, refusals, staleness, swap
- * files; on the live system only what can be undone (a child's oom_score_adj,
- * a swap file on /tmp that is swapped off again). */
+ * files; on the live system only what can be undone (a child's oom_score_adj).
+ * Swap is never turned on here: tests/live/apply-swapon.c does that. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -602,7 +602,7 @@ static void test_set_property_marshals_typed_sizes(void **state) {
         assert_true(v[2] == UINT64_MAX);
         assert_int_equal(sd_bus_message_exit_container(m), 1);
         sd_bus_message_unref(m);
-        sd_bus_flush_close_unref(bus);
+        sd_bus_close_unref(bus);
         close(sv[1]);
         strbuf_release(&msg);
 }
@@ -618,7 +618,7 @@ static void test_set_property_marshalling_refuses_oomscoreadjust(void **state) {
         assert_int_equal(systemd_append_properties(m, props, &msg), -EOPNOTSUPP);
         assert_non_null(strstr(strbuf_str(&msg), "cannot be set at runtime"));
         sd_bus_message_unref(m);
-        sd_bus_flush_close_unref(bus);
+        sd_bus_close_unref(bus);
         close(sv[1]);
         strbuf_release(&msg);
 }
@@ -760,36 +760,6 @@ static void test_oom_score_adj_lowering_needs_cap(void **state) {
         assert_int_equal(child_adj(l->child), now);
 }
 
-static void test_swapfile_and_swapon_live(void **state) {
-        struct live *l = *state;
-        if (geteuid() != 0)
-                skip();
-        l->dir = strdup("/tmp/hostfit-swap.XXXXXX");
-        assert_non_null(mkdtemp(l->dir));
-        struct statfs sfs;
-        assert_int_equal(statfs(l->dir, &sfs), 0);
-        if (swapfile_fs_refusal((long) sfs.f_type))
-                skip();
-        assert_true(asprintf(&l->swapfile, "%s/swapfile", l->dir) > 0);
-        assert_int_equal(plan_add_swapfile(l->plan, "swap-missing", l->swapfile, 4 << 20), 1);
-        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
-        int r = plan_apply(l->plan, l->host, live_log, l);
-        if (r == -EPERM)
-                skip();
-        assert_int_equal(r, 0);
-        assert_string_equal(l->last_msg + strlen(l->last_msg) - strlen("/swapfile"), "/swapfile");
-        char *swaps = fixture_read("/", "/proc/swaps");
-        assert_non_null(strstr(swaps, l->swapfile));
-        free(swaps);
-        /* Already active counts as done. */
-        plan_free(l->plan);
-        assert_int_equal(plan_new(l->host, &l->plan), 0);
-        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
-        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), 0);
-        assert_non_null(strstr(l->last_msg, "already active"));
-        assert_int_equal(swapoff(l->swapfile), 0);
-}
-
 struct progress_seen {
         unsigned calls;
         uint64_t last, total;
@@ -868,7 +838,6 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_value, live_setup, live_teardown),
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_comm, live_setup, live_teardown),
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_lowering_needs_cap, live_setup, live_teardown),
-                cmocka_unit_test_setup_teardown(test_swapfile_and_swapon_live, live_setup, live_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
