@@ -13,6 +13,7 @@
 #include "common.h"
 #include "escape.h"
 #include "host.h"
+#include "lock.h"
 #include "plan.h"
 #include "report.h"
 
@@ -26,7 +27,7 @@ const struct command cmd_fix = {
         .name = "fix",
         .summary = "plan the fixes, show them as diffs, or apply them",
         .usage = "fix [ID...] [--dry-run] [--yes] [--root DIR] [--format text|json]\n"
-                 "                   [--profile production|development]\n"
+                 "                   [--profile production|development] [--wait SECONDS]\n"
                  "\n"
                  "Run the checks (or the ones named) and plan a fix for each warning and failure.\n"
                  "On a terminal the plan is shown and confirmed; from a script (or with --format json)\n"
@@ -38,11 +39,13 @@ const struct command cmd_fix = {
                  "  -r, --root DIR       fix the host under DIR (an image); runtime steps are deferred\n"
                  "  -f, --format FORMAT  text (default) or json\n"
                  "  -p, --profile NAME   production or development (overrides hostfit.conf)\n"
+                 "  -w, --wait SECONDS   wait this long for another hostfit fix to end (default 30)\n"
                  "  -h, --help           show this help\n"
                  "\n"
                  "Exit status: 0 the plan was shown or applied (or there was nothing to do),\n"
-                 "3 hostfit refused (no --yes off a terminal, the answer was no), could not plan,\n"
-                 "or an action failed (the host is left in a state a rerun completes).\n",
+                 "3 hostfit refused (no --yes off a terminal, the answer was no), another hostfit fix\n"
+                 "held the lock past --wait, could not plan, or an action failed (the host is left\n"
+                 "in a state a rerun completes).\n",
         .run = fix_run,
 };
 
@@ -50,6 +53,7 @@ struct fix_options {
         const char *root, *profile;
         enum format format;
         bool dry_run, yes;
+        unsigned wait_ms;
 };
 
 /* Plan the fix of every warn or fail finding whose check has one. */
@@ -236,6 +240,32 @@ static int fix_execute(struct host *h, const struct plan *p, const struct fix_op
         return fix_apply(p, h, o->format);
 }
 
+static void fix_lock_waiting(void *userdata, pid_t holder) {
+        if (holder > 0)
+                log_error("waiting for another hostfit fix (pid %d)", (int) holder);
+        else
+                log_error("waiting for another hostfit fix");
+}
+
+static int fix_lock(struct host *h, unsigned wait_ms) {
+        pid_t holder = 0;
+        int fd = lock_take(host_root_fd(h), wait_ms, fix_lock_waiting, NULL, &holder);
+        if (fd == -EWOULDBLOCK) {
+                if (holder > 0)
+                        log_error("another hostfit fix is running (pid %d)", (int) holder);
+                else
+                        log_error("another hostfit fix is running");
+        } else if (fd == -ELOOP)
+                log_error("refusing %s: a component of the path is a symlink", LOCK_PATH);
+        else if (fd == -EPERM)
+                log_error("refusing %s: owned by another user", LOCK_PATH);
+        else if (fd == -EEXIST)
+                log_error("refusing %s: not a regular file", LOCK_PATH);
+        else if (fd < 0)
+                log_error("cannot take the lock %s: %s", LOCK_PATH, strerror(-fd));
+        return fd;
+}
+
 static int fix_parse(int argc, char **argv, struct fix_options *o) {
         static const struct option options[] = {
                 { "dry-run", no_argument,       NULL, 'n' },
@@ -243,13 +273,14 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
                 { "root",    required_argument, NULL, 'r' },
                 { "format",  required_argument, NULL, 'f' },
                 { "profile", required_argument, NULL, 'p' },
+                { "wait",    required_argument, NULL, 'w' },
                 { "help",    no_argument,       NULL, 'h' },
                 {}
         };
         int c;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":nyr:f:p:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":nyr:f:p:w:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'n': o->dry_run = true; break;
                 case 'y': o->yes = true; break;
@@ -267,6 +298,17 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
                                 return command_usage_error(&cmd_fix);
                         o->profile = optarg;
                         break;
+                case 'w': {
+                        char *e;
+                        errno = 0;
+                        unsigned long s = strtoul(optarg, &e, 10);
+                        if (errno || e == optarg || *e || optarg[0] == '-' || s > 86400) {
+                                log_error("--wait needs a number of seconds (0 to 86400), not '%s'", optarg);
+                                return command_usage_error(&cmd_fix);
+                        }
+                        o->wait_ms = (unsigned) s * 1000;
+                        break;
+                }
                 case 'h':
                         command_help(&cmd_fix);
                         return EXIT_OK;
@@ -277,7 +319,7 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
 }
 
 static int fix_run(int argc, char **argv) {
-        struct fix_options o = { .root = "/", .format = FORMAT_TEXT };
+        struct fix_options o = { .root = "/", .format = FORMAT_TEXT, .wait_ms = 30 * 1000 };
         int st = fix_parse(argc, argv, &o);
         if (st >= 0)
                 return st;
@@ -291,8 +333,13 @@ static int fix_run(int argc, char **argv) {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(report_freep) struct report *r = NULL;
         _cleanup_(plan_freep) struct plan *p = NULL;
-        if (command_open_host(o.root, o.profile, &h) < 0 ||
-            command_run_checks(h, argv + optind, (size_t) (argc - optind), &r) < 0 ||
+        _cleanup_close_ int lock_fd = -1;
+        if (command_open_host(o.root, o.profile, &h) < 0)
+                return EXIT_TROUBLE;
+        /* One fix at a time, from before the plan is made until it is applied. */
+        if (!o.dry_run && (lock_fd = fix_lock(h, o.wait_ms)) < 0)
+                return EXIT_TROUBLE;
+        if (command_run_checks(h, argv + optind, (size_t) (argc - optind), &r) < 0 ||
             fix_build_plan(h, r, &p) < 0)
                 return EXIT_TROUBLE;
         return fix_execute(h, p, &o);

@@ -39,7 +39,7 @@ _hostfit() {
                 opts="--root --format --profile --quiet --verbose --help"
                 ids=1 ;;
         fix)
-                opts="--dry-run --yes --root --format --profile --help"
+                opts="--dry-run --yes --root --format --profile --wait --help"
                 ids=1 ;;
         list)
                 opts="--ids --format --help" ;;

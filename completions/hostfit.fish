@@ -23,6 +23,7 @@ complete -c hostfit -n "__fish_seen_subcommand_from check" -s q -l quiet -d 'Onl
 complete -c hostfit -n "__fish_seen_subcommand_from check" -s v -l verbose -d 'The evidence behind each finding'
 complete -c hostfit -n "__fish_seen_subcommand_from fix" -s n -l dry-run -d 'Show the changes, write nothing'
 complete -c hostfit -n "__fish_seen_subcommand_from fix" -s y -l yes -d 'Apply without asking'
+complete -c hostfit -n "__fish_seen_subcommand_from fix" -s w -l wait -x -d 'Wait this long for another fix'
 complete -c hostfit -n "__fish_seen_subcommand_from list" -l ids -d 'The ids only'
 complete -c hostfit -n "__fish_seen_subcommand_from check fix list explain" -s h -l help -d 'Show the usage'
 complete -c hostfit -n "__fish_seen_subcommand_from check fix explain" -a '(__hostfit_ids)' -d 'Check'

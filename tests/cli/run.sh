@@ -261,6 +261,51 @@ hf fix --yes --root "$R"
 expect "fix --yes on a passing root exits 0" 0
 check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
 
+# ---- one fix at a time: the lock ----
+R=$(copy_root cli-fail)
+mkdir -p "$R/etc/hostfit" "$R/run/lock"
+printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+before=$(tree_hash "$R")
+flock "$R/run/lock/hostfit.lock" sleep 3 &
+holder=$!
+sleep 0.5
+hf fix --yes --wait 1 --root "$R"
+expect "fix while another holds the lock exits 3 after --wait" 3 "another hostfit fix is running (pid "
+check_that "fix that could not take the lock changed no byte" test "$(tree_hash "$R")" = "$before"
+hf fix --yes --wait 10 --root "$R"
+expect "fix waits for the lock, then applies" 0 "waiting for another hostfit fix"
+wait "$holder"
+hf fix --dry-run --format json --root "$R"
+check_that "fix that waited planned against the new state (second plan empty)" jq -e '.actions == []' "$T/out"
+# Two fixes at once, ten times: neither races the other; both end well, the host fixed once.
+races=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+        R=$(copy_root cli-fail)
+        mkdir -p "$R/etc/hostfit"
+        printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+        "$HOSTFIT" fix --yes --root "$R" >"$T/a.out" 2>"$T/a.err" &
+        a=$!
+        "$HOSTFIT" fix --yes --root "$R" >"$T/b.out" 2>"$T/b.err"
+        sb=$?
+        wait "$a"
+        sa=$?
+        "$HOSTFIT" fix --dry-run --format json --root "$R" >"$T/plan"
+        if [ "$sa" -ne 0 ] || [ "$sb" -ne 0 ] || ! jq -e '.actions == []' "$T/plan" >/dev/null ||
+           [ "$(grep -c '/swapfile none swap' "$R/etc/fstab")" -ne 1 ]; then
+                races=$((races + 1))
+                cat "$T/a.err" "$T/b.err"
+        fi
+done
+check_that "two concurrent fix --yes, ten times: none raced ($races)" test "$races" -eq 0
+R=$(copy_root cli-fail)
+mkdir -p "$R/run/lock"
+ln -s /tmp/elsewhere "$R/run/lock/hostfit.lock"
+hf fix --yes --root "$R"
+expect "a symlink at the lock's path is refused" 3 "refusing /run/lock/hostfit.lock"
+check_that "the symlinked lock created nothing outside the root" test ! -e /tmp/elsewhere
+hf fix --yes --wait soon --root "$R"
+expect "fix --wait needs a number" 3 "--wait needs a number of seconds"
+
 # ---- on a terminal: color, NO_COLOR, and the question before fix applies ----
 # script(1) gives hostfit a pseudo-terminal; the answer comes on its stdin.
 if command -v script >/dev/null; then
@@ -275,7 +320,8 @@ if command -v script >/dev/null; then
         on_tty "" "NO_COLOR=1 '$HOSTFIT' check --root '$FIXTURES/cli-warn'"
         check_that "NO_COLOR turns color off on a terminal" sh -c "! grep -q '$ESC' '$T/out'"
         R=$(copy_root cli-fail)
-        mkdir -p "$R/etc/hostfit"
+        # A booted system has /run/lock; fix takes its lock there before it plans.
+        mkdir -p "$R/etc/hostfit" "$R/run/lock"
         printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
         before=$(tree_hash "$R")
         on_tty n "'$HOSTFIT' fix --root '$R'"
