@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "check.h"
 #include "cleanup.h"
 #include "config.h"
@@ -102,10 +103,12 @@ static void areas_clear(struct areas *s) {
 
 static int areas_push(struct areas *s, const char *source, const char *path, const char *origin,
                       struct area **ret) {
-        struct area *na = reallocarray(s->a, s->n + 1, sizeof(*na));
-        if (!na)
-                return -ENOMEM;
-        s->a = na;
+        if (grow_due(s->n)) {
+                struct area *na = reallocarray(s->a, grow_cap(s->n), sizeof(*na));
+                if (!na)
+                        return -ENOMEM;
+                s->a = na;
+        }
         struct area *a = &s->a[s->n];
         *a = (struct area) {
                 .source = strdup(source),
@@ -355,7 +358,8 @@ int swap_report_read_error(struct host *h, struct report *r, const char *path, i
         /* libmount reads a directory as a stream that fails with EINVAL: name the real cause. */
         if (host_stat(h, path, &st) == 0 && S_ISDIR(st.st_mode))
                 err = -EISDIR;
-        const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : strerror(-err);
+        char buf[128];
+        const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : host_read_error(h, path, err, buf, sizeof(buf));
         return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s", path, why);
 }
 

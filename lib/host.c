@@ -173,8 +173,35 @@ static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY);
+const char *host_file_type(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFREG:  return "a regular file";
+        case S_IFDIR:  return "a directory";
+        case S_IFIFO:  return "a FIFO";
+        case S_IFSOCK: return "a socket";
+        case S_IFCHR:  return "a character device";
+        case S_IFBLK:  return "a block device";
+        case S_IFLNK:  return "a symlink";
+        default:       return "not a file";
+        }
+}
+
+const char *host_read_error(const struct host *h, const char *path, int r, char *buf, size_t size) {
+        struct stat st;
+        if (r == -ENXIO && path && h && host_stat(h, path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                snprintf(buf, size, "it is %s, not a regular file", host_file_type(st.st_mode));
+                return buf;
+        }
+        if (r == -EFBIG) {
+                snprintf(buf, size, "larger than hostfit reads");
+                return buf;
+        }
+        return strerror(-r);
+}
+
+/* Open PATH for reading without blocking on a FIFO or a device, and only as a regular file. */
+static int open_regular(const struct host *h, const char *path, struct stat *ret_st) {
+        _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return fd;
         struct stat st;
@@ -182,11 +209,27 @@ int host_read_file(const struct host *h, const char *path, size_t max, char **re
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -ENXIO;
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
+
+int host_read_file_stat(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len,
+                        struct stat *ret_st) {
+        _cleanup_close_ int fd = open_regular(h, path, ret_st);
+        if (fd < 0)
+                return fd;
         return read_fd_all(fd, max, ret, ret_len);
 }
 
+int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len) {
+        return host_read_file_stat(h, path, max, ret, ret_len, NULL);
+}
+
 int host_fopen(const struct host *h, const char *path, FILE **ret) {
-        int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY);
+        int fd = open_regular(h, path, NULL);
         if (fd < 0)
                 return fd;
         FILE *f = fdopen(fd, "re");

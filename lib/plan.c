@@ -495,3 +495,8 @@ int plan_add_enable(struct plan *p, const char *check, const char *unit, const c
         }
         return added;
 }
+
+void plan_truncate(struct plan *p, size_t n) {
+        while (p->n > n)
+                plan_pop(p);
+}

@@ -306,6 +306,78 @@ check_that "the symlinked lock created nothing outside the root" test ! -e /tmp/
 hf fix --yes --wait soon --root "$R"
 expect "fix --wait needs a number" 3 "--wait needs a number of seconds"
 
+# ---- partial failure: each check's fix stands alone; nothing left out silently ----
+fail_root() {
+        R=$(copy_root cli-fail)
+        mkdir -p "$R/etc/hostfit"
+        printf '[swap]\npath = %s\nsize = 16M\n\n[zram]\nsize = 64M\n' "${1:-/swapfile}" >"$R/etc/hostfit/hostfit.conf"
+}
+# swap-missing's swapfile is refused (a symlink in its path): zram-missing's fix still runs.
+fail_root /var/swap/swapfile
+mkdir -p "$R/var" "$R/elsewhere"
+ln -s /elsewhere "$R/var/swap"
+"$HOSTFIT" fix --yes --root "$R" >"$T/both" 2>&1 </dev/null
+rc=$?
+check_that "a failed action makes fix exit 3" test "$rc" -eq 3
+check_that "the other check's fix still ran" test -f "$R/etc/systemd/system/hostfit-zram.service"
+check_that "the failed check's later actions were skipped" sh -c "! grep -q swapfile '$R/etc/fstab'"
+check_that "applied/failed/skipped lines are in plan order in one file" \
+        sh -c "grep -nE '^(hostfit: failed|skipped|applied): ' '$T/both' | cut -d: -f2 | tr '\n' ' ' | grep -qx 'hostfit skipped skipped applied applied '"
+check_that "the summary counts failed and skipped" grep -q '^2 applied, 2 deferred, 0 manual, 1 failed, 2 skipped$' "$T/both"
+fail_root /var/swap/swapfile
+mkdir -p "$R/var" "$R/elsewhere"
+ln -s /elsewhere "$R/var/swap"
+hf fix --yes --format json --root "$R"
+expect "fix --format json with a failed action exits 3" 3
+check_that "JSON lists every action with its outcome" jq -e '
+        [.results[] | [.check, .kind, .result]] == [["swap-missing","swapfile","failed"],["swap-missing","write-file","skipped"],
+         ["swap-missing","swapon","skipped"],["zram-missing","write-file","applied"],["zram-missing","systemd","deferred"],
+         ["zram-missing","symlink","applied"],["zram-missing","systemd","deferred"]] and .complete == false' "$T/out"
+
+# A FIFO where /etc/fstab is expected: an error finding at once, never a hang; fix says it left it out.
+fail_root
+rm "$R/etc/fstab"
+mkfifo "$R/etc/fstab"
+timeout 20 "$HOSTFIT" check --root "$R" >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+check_that "check with a FIFO at /etc/fstab ends (no hang)" test "$rc" -ne 124
+check_that "the FIFO is an error finding naming what is there" \
+        grep -q 'cannot read /etc/fstab: it is a FIFO, not a regular file' "$T/out"
+timeout 20 "$HOSTFIT" fix --dry-run --format json --root "$R" >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+check_that "fix --dry-run exits 3 when a check could not read the host" test "$rc" -eq 3
+check_that "fix names what it left out" grep -q 'swap-missing: cannot read /etc/fstab: .*its fix is left out' "$T/err"
+check_that "JSON says which finding was left out, and still plans the rest" jq -e '
+        (.left_out | length) == 1 and .left_out[0].check == "swap-missing" and
+        (.actions | map(.check) | unique) == ["zram-missing"]' "$T/out"
+
+# A fix that cannot be planned (its unit path is a FIFO) is reported and skipped; the others are applied.
+fail_root
+mkdir -p "$R/etc/systemd/system"
+mkfifo "$R/etc/systemd/system/hostfit-zram.service"
+timeout 20 "$HOSTFIT" fix --yes --root "$R" >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+check_that "fix exits 3 when a fix could not be planned" test "$rc" -eq 3
+check_that "the unplannable fix is named" grep -q 'zram-missing: cannot plan the fix for .*; left out' "$T/err"
+check_that "the other fixes were applied" grep -q '^/swapfile none swap sw 0 0$' "$R/etc/fstab"
+check_that "the summary says what was left out" grep -q ', 1 left out$' "$T/out"
+
+# ---- leftovers of a run that died (SIGKILL): removed by the next run, only hostfit's own ----
+fail_root
+dead=$(sh -c 'echo $$')
+boot=$(cat /proc/sys/kernel/random/boot_id)
+printf 'half' >"$R/.#swapfile.aB3xY9"
+printf 'editor' >"$R/.#swapfile.Cd4eF5"
+if python3 -c "import os; os.setxattr('$R/.#swapfile.aB3xY9', 'user.hostfit.creator', b'$dead 1 $boot')" 2>/dev/null; then
+        hf fix --yes --root "$R"
+        expect "fix after a killed run exits 0" 0
+        check_that "the dead run's temp is removed" test ! -e "$R/.#swapfile.aB3xY9"
+        check_that "a temp without hostfit's mark is kept" test -e "$R/.#swapfile.Cd4eF5"
+        check_that "fix says it removed a leftover" grep -q '^removed 1 temp file an earlier hostfit run left$' "$T/out"
+else
+        skip_test "stale temp sweep" "no user xattrs on $T"
+fi
+
 # ---- on a terminal: color, NO_COLOR, and the question before fix applies ----
 # script(1) gives hostfit a pseudo-terminal; the answer comes on its stdin.
 if command -v script >/dev/null; then
