@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "host.h"
+#include "host-parse.h"
 #include "strbuf.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
@@ -287,7 +288,7 @@ int host_statfs(const struct host *h, const char *path, struct statfs *ret) {
 
 /* ---- meminfo ---- */
 
-static int parse_meminfo(const char *text, struct host_meminfo *m) {
+int host_parse_meminfo(const char *text, struct host_meminfo *m) {
         static const struct {
                 const char *key;
                 size_t off;
@@ -329,7 +330,7 @@ int host_meminfo(struct host *h, const struct host_meminfo **ret) {
                 h->meminfo_loaded = true;
                 h->meminfo_error = host_read_file(h, "/proc/meminfo", 1 << 16, &text, NULL);
                 if (h->meminfo_error == 0)
-                        h->meminfo_error = parse_meminfo(text, &h->meminfo);
+                        h->meminfo_error = host_parse_meminfo(text, &h->meminfo);
         }
         if (h->meminfo_error < 0)
                 return h->meminfo_error;
@@ -394,9 +395,14 @@ int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags)
  * one seq_file show, cmdline one copy of the argument area), which the kernel returns
  * whole when they fit, and cut at SIZE - 1 bytes when they don't, as a loop would. */
 static int read_small(int dirfd, const char *name, char *buf, size_t size, size_t *ret_len) {
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -ENXIO;          /* a FIFO in an image's /proc must not hang the scan */
         ssize_t n;
         do
                 n = read(fd, buf, size - 1);
@@ -410,7 +416,7 @@ static int read_small(int dirfd, const char *name, char *buf, size_t size, size_
 }
 
 /* stat: "pid (comm) state ppid ...": the comm may hold spaces and ')', so parse from the last ')'. */
-static int parse_stat(const char *buf, struct proc *p) {
+int host_parse_stat(const char *buf, struct proc *p) {
         const char *open = strchr(buf, '(');
         const char *close = strrchr(buf, ')');
         if (!open || !close || close < open || close[1] != ' ')
@@ -451,7 +457,7 @@ static int parse_stat(const char *buf, struct proc *p) {
 }
 
 /* cgroup: "hierarchy-ID:controllers:path" lines. Prefer "0::", else "name=systemd". */
-static char *parse_cgroup(const char *buf) {
+char *host_parse_cgroup(const char *buf) {
         const char *best = NULL;
         size_t best_len = 0;
         for (const char *line = buf; line && *line; ) {
@@ -500,7 +506,7 @@ static int proc_read(int proc_fd, const char *name, struct proc *p) {
         int r = read_small(dfd, "stat", buf, sizeof(buf), NULL);
         if (r < 0)
                 return r == -ENOENT || r == -ESRCH ? 0 : r;
-        if (parse_stat(buf, p) < 0)
+        if (host_parse_stat(buf, p) < 0)
                 return 0;
 
         size_t len = 0;
@@ -514,7 +520,7 @@ static int proc_read(int proc_fd, const char *name, struct proc *p) {
                 p->argv_len = buf[len - 1] == '\0' ? len : len + 1;
         }
         if (read_small(dfd, "cgroup", buf, sizeof(buf), NULL) == 0) {
-                p->cgroup = parse_cgroup(buf);
+                p->cgroup = host_parse_cgroup(buf);
         }
         if (read_small(dfd, "oom_score_adj", buf, 32, NULL) == 0) {
                 char *end;
