@@ -13,6 +13,7 @@ for prefix in /usr/local /usr; do
         want=$(sort <<LIST
 $prefix/sbin/hostfit
 $prefix/share/man/man8/hostfit.8
+$prefix/share/man/man5/hostfit.conf.5
 $prefix/share/bash-completion/completions/hostfit
 $prefix/share/zsh/site-functions/_hostfit
 $prefix/share/fish/vendor_completions.d/hostfit.fish
@@ -23,6 +24,7 @@ $prefix/share/doc/hostfit/hostfit-fix.schema.json
 $prefix/share/doc/hostfit/examples/cloud-init.yaml
 $prefix/share/doc/hostfit/examples/hostfit-check.service
 $prefix/share/doc/hostfit/examples/hostfit-check.timer
+$prefix/share/doc/hostfit/examples/hostfit.rules.yml
 $prefix/share/doc/hostfit/examples/ansible/hostfit.yml
 $prefix/share/doc/hostfit/examples/ansible/inventory.example
 LIST
