@@ -129,8 +129,9 @@ done
 JQ_SHAPE='
 def str: type == "string";
 def st: IN("pass", "warn", "fail", "skip", "error");
-(keys == ["checks", "profile", "root", "summary", "version"])
+(keys == ["checks", "hostfit_version", "hostname", "profile", "root", "summary", "time", "version"])
 and .version == 1 and (.root | str) and (.profile | IN("production", "development"))
+and (.hostfit_version | str) and (.hostname | str or . == null) and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))
 and (.summary | keys == ["error", "fail", "pass", "skip", "warn"])
 and (.summary | all(.[]; type == "number"))
 and (.checks | type == "array")
