@@ -19,17 +19,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         host_free(h);
 
+        /* As host_read_file() hands it over: SIZE bytes (NULs included), then a NUL. */
+        char *text = fuzz_str(data, size);
         size_t start, len;
-        (void) earlyoom_args_find((const char *) data, size, &start, &len);
+        (void) earlyoom_args_find(text, size, &start, &len);
         char *names[] = { (char *) "node", (char *) "redis-server" };
         char *out = NULL;
         size_t out_len = 0;
-        if (earlyoom_edit_avoid((const char *) data, size, names, 2, &out, &out_len) == 0) {
+        if (earlyoom_edit_avoid(text, size, names, 2, &out, &out_len) == 0) {
                 size_t s2, l2;
                 /* What the edit wrote is found again by the reader. */
                 if (earlyoom_args_find(out, out_len, &s2, &l2) < 0)
                         abort();
                 free(out);
         }
+        free(text);
         return 0;
 }
