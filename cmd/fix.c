@@ -266,8 +266,14 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format, c
                 json_array_begin(&j);
                 st.json = &j;
         }
+        /* What became of each action, in plan order: a run record takes it from here. */
+        _cleanup_free_ enum action_outcome *outcomes = calloc(plan_size(p) + 1, sizeof(*outcomes));
+        if (!outcomes) {
+                log_error("cannot apply the plan: %s", strerror(ENOMEM));
+                return EXIT_TROUBLE;
+        }
         plan_apply_progress(isatty(STDERR_FILENO) ? apply_progress : NULL, NULL);
-        int r = plan_apply(p, h, apply_log, &st);
+        int r = plan_apply_outcomes(p, h, apply_log, &st, outcomes);
         plan_apply_progress(NULL, NULL);
         if (format == FORMAT_JSON) {
                 json_array_end(&j);
