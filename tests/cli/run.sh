@@ -363,6 +363,24 @@ check_that "the unplannable fix is named" grep -q 'zram-missing: cannot plan the
 check_that "the other fixes were applied" grep -q '^/swapfile none swap sw 0 0$' "$R/etc/fstab"
 check_that "the summary says what was left out" grep -q ', 1 left out$' "$T/out"
 
+# EACCES as another user: /etc/fstab readable by root only is an error finding, and fix says so.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+        U=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-cli-user.XXXXXX")
+        chmod 0755 "$U"
+        cp -a "$FIXTURES/cli-fail" "$U/r"
+        chmod 0600 "$U/r/etc/fstab"
+        as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$HOSTFIT" "$@" --root "$U/r" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
+        as_nobody check swap-missing
+        check_that "an unreadable fstab (EACCES) is an error, not a pass" \
+                sh -c "[ $rc -eq 3 ] && grep -q 'cannot read /etc/fstab: Permission denied' '$T/out'"
+        as_nobody fix --dry-run swap-missing
+        check_that "fix --dry-run as another user exits 3 and leaves swap-missing out" \
+                sh -c "[ $rc -eq 3 ] && grep -q 'swap-missing: cannot read /etc/fstab: Permission denied; its fix is left out' '$T/err'"
+        rm -rf "$U"
+else
+        skip_test "EACCES as another user" "needs root and setpriv"
+fi
+
 # ---- leftovers of a run that died (SIGKILL): removed by the next run, only hostfit's own ----
 fail_root
 dead=$(sh -c 'echo $$')
