@@ -16,7 +16,7 @@ VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS        := mount blkid libsystemd
 DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev \
-               libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang python3
+               libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3
 
 CC          ?= cc
 CFLAGS      ?= -O2 -g
