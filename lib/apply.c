@@ -137,9 +137,12 @@ static int boot_id(char ret[40]) {
 }
 
 static char creator_tag[128];
+static pid_t creator_pid;
 
 static const char *tmp_creator(void) {
-        if (!creator_tag[0]) {
+        /* Computed once per process (a forked child makes its own). */
+        if (creator_pid != getpid()) {
+                creator_pid = getpid();
                 unsigned long long st = 0;
                 char id[40] = "-";
                 (void) proc_start_time(getpid(), &st);
