@@ -388,6 +388,9 @@ int host_fstab(struct host *h, struct libmnt_table **ret) {
 int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags) {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
+        /* Never wait on a FIFO an image's /proc may hold where a file is expected. */
+        if (!(flags & O_PATH))
+                flags |= O_NONBLOCK;
         return host_open_file(h, path, flags);
 }
 
@@ -504,8 +507,9 @@ static int proc_read(int proc_fd, const char *name, struct proc *p) {
 
         char buf[PROC_ARGV_MAX + 1];
         int r = read_small(dfd, "stat", buf, sizeof(buf), NULL);
+        /* Gone, or not a process at all (a FIFO where stat should be): left out. */
         if (r < 0)
-                return r == -ENOENT || r == -ESRCH ? 0 : r;
+                return r == -ENOENT || r == -ESRCH || r == -ENXIO ? 0 : r;
         if (host_parse_stat(buf, p) < 0)
                 return 0;
 
