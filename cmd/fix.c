@@ -256,6 +256,12 @@ static void fix_sweep(const struct plan *p, struct host *h, enum format format) 
 static int fix_apply(const struct plan *p, struct host *h, enum format format, const struct left_outs *left) {
         struct json j;
         struct apply_state st = {};
+        /* What became of each action, in plan order: a run record takes it from here. */
+        _cleanup_free_ enum action_outcome *outcomes = calloc(plan_size(p) + 1, sizeof(*outcomes));
+        if (!outcomes) {
+                log_error("cannot apply the plan: %s", strerror(ENOMEM));
+                return EXIT_TROUBLE;
+        }
         fix_sweep(p, h, format);
         if (format == FORMAT_JSON) {
                 json_init(&j, stdout);
@@ -265,12 +271,6 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format, c
                 json_key(&j, "results");
                 json_array_begin(&j);
                 st.json = &j;
-        }
-        /* What became of each action, in plan order: a run record takes it from here. */
-        _cleanup_free_ enum action_outcome *outcomes = calloc(plan_size(p) + 1, sizeof(*outcomes));
-        if (!outcomes) {
-                log_error("cannot apply the plan: %s", strerror(ENOMEM));
-                return EXIT_TROUBLE;
         }
         plan_apply_progress(isatty(STDERR_FILENO) ? apply_progress : NULL, NULL);
         int r = plan_apply_outcomes(p, h, apply_log, &st, outcomes);
