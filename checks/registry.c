@@ -7,6 +7,7 @@
 extern const struct check check_dev_server;
 extern const struct check check_healthcheck_missing;
 extern const struct check check_metrics_timer;
+extern const struct check check_oom_kills;
 extern const struct check check_swap_missing;
 extern const struct check check_tmux_resurrect;
 extern const struct check check_unit_memorymax;
@@ -18,6 +19,7 @@ const struct check *const checks[] = {
         &check_dev_server,
         &check_healthcheck_missing,
         &check_metrics_timer,
+        &check_oom_kills,
         &check_swap_missing,
         &check_tmux_resurrect,
         &check_unit_memorymax,

@@ -682,11 +682,11 @@ static void journal_log(const struct apply *ap, const struct action *a) {
 }
 
 const char *action_outcome_to_string(enum action_outcome o) {
-        static const char *const names[_OUTCOME_MAX] = {
-                [OUTCOME_PENDING] = "pending", [OUTCOME_APPLIED] = "applied", [OUTCOME_DEFERRED] = "deferred",
-                [OUTCOME_MANUAL] = "manual", [OUTCOME_FAILED] = "failed", [OUTCOME_SKIPPED] = "skipped",
+        static const char *const names[_ACTION_OUTCOME_MAX] = {
+                [ACTION_OUTCOME_PENDING] = "pending", [ACTION_OUTCOME_APPLIED] = "applied", [ACTION_OUTCOME_DEFERRED] = "deferred",
+                [ACTION_OUTCOME_MANUAL] = "manual", [ACTION_OUTCOME_FAILED] = "failed", [ACTION_OUTCOME_SKIPPED] = "skipped",
         };
-        return (unsigned) o < _OUTCOME_MAX ? names[o] : NULL;
+        return (unsigned) o < _ACTION_OUTCOME_MAX ? names[o] : NULL;
 }
 
 /* Has an action of CHECK failed in this run? Checks are few: a short list. */
@@ -707,7 +707,7 @@ int plan_apply_outcomes(const struct plan *p, struct host *h, plan_log_fn log, v
         if (!failed)
                 return -ENOMEM;
         for (size_t i = 0; outcomes && i < plan_size(p); i++)
-                outcomes[i] = OUTCOME_PENDING;
+                outcomes[i] = ACTION_OUTCOME_PENDING;
         signals_install();
         for (size_t i = 0; i < plan_size(p) && !apply_interrupted(); i++) {
                 const struct action *a = plan_action(p, i);
@@ -716,21 +716,21 @@ int plan_apply_outcomes(const struct plan *p, struct host *h, plan_log_fn log, v
                 strbuf_reset(&ap.msg);
                 if (check_failed(failed, n_failed, a->check)) {
                         r = -ECANCELED;
-                        o = OUTCOME_SKIPPED;
+                        o = ACTION_OUTCOME_SKIPPED;
                         strbuf_addf(&ap.msg, "skipped: an earlier action of %s failed", a->check ? a->check : "its check");
                 } else if (!runs_now(&ap, a)) {
                         _cleanup_free_ char *d = NULL;
                         r = action_describe(a, &d);
                         if (r >= 0)
                                 strbuf_adds(&ap.msg, d);
-                        o = r < 0 ? OUTCOME_FAILED : a->kind == ACTION_MANUAL ? OUTCOME_MANUAL : OUTCOME_DEFERRED;
+                        o = r < 0 ? ACTION_OUTCOME_FAILED : a->kind == ACTION_MANUAL ? ACTION_OUTCOME_MANUAL : ACTION_OUTCOME_DEFERRED;
                 } else {
                         r = apply_one(&ap, a);
-                        o = r < 0 ? OUTCOME_FAILED : OUTCOME_APPLIED;
+                        o = r < 0 ? ACTION_OUTCOME_FAILED : ACTION_OUTCOME_APPLIED;
                 }
                 if (r < 0 && ap.msg.len == 0)
                         strbuf_addf(&ap.msg, "%s failed: %s", action_kind_to_string(a->kind), strerror(-r));
-                if (o == OUTCOME_FAILED) {
+                if (o == ACTION_OUTCOME_FAILED) {
                         failed[n_failed++] = a->check ? a->check : "";
                         if (first == 0)
                                 first = r;
@@ -739,7 +739,7 @@ int plan_apply_outcomes(const struct plan *p, struct host *h, plan_log_fn log, v
                         outcomes[i] = o;
                 if (log)
                         log(userdata, a, r, strbuf_str(&ap.msg));
-                if (o == OUTCOME_APPLIED && host_is_live(h))
+                if (o == ACTION_OUTCOME_APPLIED && host_is_live(h))
                         journal_log(&ap, a);
         }
         /* A signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) ends the run between actions. */

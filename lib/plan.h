@@ -148,13 +148,13 @@ void plan_apply_progress(plan_progress_fn fn, void *userdata);
 
 /* What became of each action of an applied plan. */
 enum action_outcome {
-        OUTCOME_PENDING,        /* not reached */
-        OUTCOME_APPLIED,
-        OUTCOME_DEFERRED,       /* not run now: boot (or a running systemd) does it */
-        OUTCOME_MANUAL,         /* steps for a person, logged */
-        OUTCOME_FAILED,
-        OUTCOME_SKIPPED,        /* an earlier action of the same check failed */
-        _OUTCOME_MAX,
+        ACTION_OUTCOME_PENDING,        /* not reached */
+        ACTION_OUTCOME_APPLIED,
+        ACTION_OUTCOME_DEFERRED,       /* not run now: boot (or a running systemd) does it */
+        ACTION_OUTCOME_MANUAL,         /* steps for a person, logged */
+        ACTION_OUTCOME_FAILED,
+        ACTION_OUTCOME_SKIPPED,        /* an earlier action of the same check failed */
+        _ACTION_OUTCOME_MAX,
 };
 const char *action_outcome_to_string(enum action_outcome o);   /* "applied", "failed", ... */
 

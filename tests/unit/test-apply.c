@@ -381,12 +381,12 @@ static void test_failure_stops_only_its_own_check(void **state) {
         e->n_logged = 0;
         assert_int_equal(plan_apply_outcomes(e->plan, e->host, log_cb, e, out), -ESTALE);
         assert_int_equal(e->n_logged, 6);
-        assert_int_equal(out[0], OUTCOME_APPLIED);
-        assert_int_equal(out[1], OUTCOME_FAILED);
-        assert_int_equal(out[2], OUTCOME_APPLIED);
-        assert_int_equal(out[3], OUTCOME_SKIPPED);
-        assert_int_equal(out[4], OUTCOME_SKIPPED);
-        assert_int_equal(out[5], OUTCOME_APPLIED);
+        assert_int_equal(out[0], ACTION_OUTCOME_APPLIED);
+        assert_int_equal(out[1], ACTION_OUTCOME_FAILED);
+        assert_int_equal(out[2], ACTION_OUTCOME_APPLIED);
+        assert_int_equal(out[3], ACTION_OUTCOME_SKIPPED);
+        assert_int_equal(out[4], ACTION_OUTCOME_SKIPPED);
+        assert_int_equal(out[5], ACTION_OUTCOME_APPLIED);
         assert_string_equal(action_outcome_to_string(out[3]), "skipped");
         assert_true(fixture_exists(e->root, "/etc/a1.conf"));
         assert_true(fixture_exists(e->root, "/etc/a2.conf"));
