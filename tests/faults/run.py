@@ -42,7 +42,8 @@ def make_root(path):
     shutil.copytree(os.path.join(FIXTURES, "cli-fail"), path, symlinks=True)
     os.makedirs(os.path.join(path, "etc/hostfit"))
     with open(os.path.join(path, "etc/hostfit/hostfit.conf"), "w") as f:
-        f.write("[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n\n[metrics]\ntimer = yes\n")
+        f.write("[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n\n[metrics]\ntimer = yes\n\n"
+                "[unit-memorymax]\nmax = app.service:256M\n")
     os.makedirs(os.path.join(path, "etc/systemd/system"))
     with open(os.path.join(path, "etc/systemd/system/app.service"), "w") as f:
         f.write("[Unit]\nDescription=app\n\n[Service]\nExecStart=/usr/bin/app\n\n"
