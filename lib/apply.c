@@ -193,17 +193,32 @@ static void tmp_arm(int dirfd, const char *name, size_t len) {
         tmp_armed = 1;
 }
 
+/* The handled signals held back while a temp is created and armed: one that came
+ * between the two would find a file it does not know to remove. */
+static void signals_hold(sigset_t *old) {
+        sigset_t set;
+        sigemptyset(&set);
+        for (size_t i = 0; i < N_HANDLED; i++)
+                sigaddset(&set, handled_signals[i]);
+        sigprocmask(SIG_BLOCK, &set, old);
+}
+
 int apply_tmpfile(int dirfd, const char *base, char *name, size_t name_size) {
         for (int attempt = 0; attempt < 100; attempt++) {
                 int n = tmp_name_make(base, name, name_size);
                 if (n < 0)
                         return n;
+                sigset_t old;
+                signals_hold(&old);
                 int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (fd < 0 && errno == EEXIST)
+                int r = fd < 0 ? -errno : 0;
+                if (fd >= 0)
+                        tmp_arm(dirfd, name, (size_t) n);
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                if (r == -EEXIST)
                         continue;
-                if (fd < 0)
-                        return -errno;
-                tmp_arm(dirfd, name, (size_t) n);
+                if (r < 0)
+                        return r;
                 /* Who made it, so a later run removes it if this one dies (SIGKILL). Best effort:
                  * a filesystem without user xattrs keeps what it cannot prove stale. */
                 const char *tag = tmp_creator();
@@ -219,12 +234,16 @@ static int apply_tmplink(int dirfd, const char *base, const char *target, char *
                 int n = tmp_name_make(base, name, name_size);
                 if (n < 0)
                         return n;
-                if (symlinkat(target, dirfd, name) < 0) {
-                        if (errno == EEXIST)
-                                continue;
-                        return -errno;
-                }
-                tmp_arm(dirfd, name, (size_t) n);
+                sigset_t old;
+                signals_hold(&old);
+                int r = symlinkat(target, dirfd, name) < 0 ? -errno : 0;
+                if (r == 0)
+                        tmp_arm(dirfd, name, (size_t) n);
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                if (r == -EEXIST)
+                        continue;
+                if (r < 0)
+                        return r;
                 return 0;
         }
         return -EEXIST;
