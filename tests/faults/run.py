@@ -10,9 +10,13 @@ fresh copy of the root is fixed under `strace --inject=SYSCALL:error=ERRNO:when=
 After each run:
   - every file is byte-identical to before or to the fixed state (the swap
     file's random UUID aside), never torn or half-made;
-  - no temp file (".#NAME.XXXXXX") is left;
-  - exit 0 only when the root is fully fixed;
+  - no temp file (".#NAME.XXXXXX") is left anywhere, hostfit's own directories too;
+  - exit 0 only when the root is fully fixed, and then with a run record;
   - a clean rerun exits 0 and reaches the fixed state, and a second plan is empty.
+hostfit's own bookkeeping (the run records under var/lib/hostfit/runs, the backups
+under var/backups/hostfit/STAMP, the lock file) is new in every run, so it is not
+compared with the fixed state; instead every run record is whole JSON naming its
+own stamp, and every backup holds what the file it backs up held before that run.
 Prints "faults: N passed, N failed", and each failure with its syscall, errno
 and position.
 """
@@ -33,8 +37,11 @@ SYSCALLS = ["openat", "read", "write", "pwrite64", "fsync", "fdatasync", "rename
 ERRNOS = ["EIO", "ENOSPC", "EACCES"]
 MAX_POSITIONS = int(os.environ.get("FAULTS_POSITIONS", "40"))
 TIMEOUT = 60
-# Not compared: the backups of each run (a new stamped directory each time) and the lock.
-IGNORED = ("var/backups/hostfit", "run/lock/hostfit.lock")
+# Not compared: what each run records of itself (a new stamped record and backup
+# directory each time, and their parents) and the lock. Checked by bookkeeping().
+RUNS = "var/lib/hostfit/runs"
+BACKUPS = "var/backups/hostfit"
+IGNORED = ("var/lib/hostfit", "var/backups", "run/lock/hostfit.lock")
 SWAP_UUID = slice(1024 + 12, 1024 + 28)     # struct swap_header: bootbits[1024], version, last_page, nr_badpages, uuid
 
 
@@ -61,21 +68,63 @@ def snapshot(root):
             rel = os.path.relpath(full, root)
             if name.startswith(".#"):
                 temps.append(rel)
-            if rel.startswith(IGNORED):
+            if rel in IGNORED or rel.startswith(tuple(i + "/" for i in IGNORED)):
                 continue
-            st = os.lstat(full)
-            if stat.S_ISLNK(st.st_mode):
-                what = os.readlink(full)
-            elif stat.S_ISREG(st.st_mode):
-                with open(full, "rb") as f:
-                    data = bytearray(f.read())
-                if rel == "swapfile" and len(data) > SWAP_UUID.stop:
-                    data[SWAP_UUID] = bytes(SWAP_UUID.stop - SWAP_UUID.start)
-                what = hashlib.sha256(data).hexdigest()
-            else:
-                what = ""
-            snap[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, what)
+            snap[rel] = describe(full, rel)
     return snap, temps
+
+
+def describe(full, rel):
+    """(type, mode, uid, gid, content digest or link target) of one file."""
+    st = os.lstat(full)
+    if stat.S_ISLNK(st.st_mode):
+        what = os.readlink(full)
+    elif stat.S_ISREG(st.st_mode):
+        with open(full, "rb") as f:
+            data = bytearray(f.read())
+        if rel == "swapfile" and len(data) > SWAP_UUID.stop:
+            data[SWAP_UUID] = bytes(SWAP_UUID.stop - SWAP_UUID.start)
+        what = hashlib.sha256(data).hexdigest()
+    else:
+        what = ""
+    return (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, what)
+
+
+def stamps(root):
+    """The stamps of the run records and of the backup directories."""
+    def names(d, suffix):
+        try:
+            return {n[:-len(suffix)] if suffix else n for n in os.listdir(os.path.join(root, d))
+                    if n.endswith(suffix) and not n.startswith(".#")}
+        except FileNotFoundError:
+            return set()
+    return names(RUNS, ".json"), names(BACKUPS, "")
+
+
+def bookkeeping(root, new, prior):
+    """What is wrong with the records and backups of the stamps in NEW, made by a run
+    that started from the state PRIOR."""
+    bad = []
+    for stamp in sorted(new[0]):
+        path = os.path.join(RUNS, stamp + ".json")
+        try:
+            with open(os.path.join(root, path), "rb") as f:
+                rec = json.loads(f.read().decode())
+            if not isinstance(rec, dict) or rec.get("stamp") != stamp:
+                bad.append("%s does not name its own stamp" % path)
+        except (ValueError, UnicodeDecodeError) as e:
+            bad.append("%s is not whole JSON (%s)" % (path, e))
+    for stamp in sorted(new[1]):
+        top = os.path.join(root, BACKUPS, stamp)
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in filenames:
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, top)
+                b = describe(full, rel)
+                p = prior.get(rel)
+                if p is None or (b[0], b[4]) != (p[0], p[4]):
+                    bad.append("backup %s/%s/%s is not what %s held before" % (BACKUPS, stamp, rel, rel))
+    return bad
 
 
 def hostfit(args, root, prefix=()):
@@ -125,6 +174,10 @@ def one(base, before, fixed, syscall, errno, when):
     if rc == 124:
         bad.append("the faulted run hung")
     after, temps = snapshot(root)
+    made = stamps(root)
+    bad += bookkeeping(root, made, before)
+    if rc == 0 and not made[0]:
+        bad.append("exit 0 but no run record")
     if temps:
         bad.append("temp files left: " + ", ".join(temps))
     for path in sorted(set(before) | set(fixed) | set(after)):
@@ -136,8 +189,20 @@ def one(base, before, fixed, syscall, errno, when):
         bad.append("exit 0 but not fully fixed: " + ", ".join(missing[:5]))
     rc2, out2, err2 = hostfit(["fix", "--yes"], root)
     again, temps2 = snapshot(root)
-    if rc2 != 0 or again != fixed or temps2:
-        bad.append("a clean rerun did not converge (exit %d): %s" % (rc2, err2.strip().splitlines()[-1:] or ""))
+    made2 = stamps(root)
+    bad += bookkeeping(root, (made2[0] - made[0], made2[1] - made[1]), after)
+    why = []
+    if rc2 != 0:
+        why.append("stderr: " + (" | ".join(err2.strip().splitlines()[-2:]) or "(empty)"))
+    differ = [p for p in sorted(set(fixed) | set(again)) if again.get(p) != fixed.get(p)]
+    if differ:
+        why.append("not as fixed: " + ", ".join(differ[:5]))
+    if temps2:
+        why.append("temp files left: " + ", ".join(temps2))
+    if rc2 == 0 and after != fixed and not made2[0] - made[0]:
+        why.append("it changed the root but wrote no run record")
+    if why:
+        bad.append("a clean rerun did not converge (exit %d): %s" % (rc2, "; ".join(why)))
     rc3, out3, err3 = hostfit(["fix", "--dry-run", "--format", "json"], root)
     try:
         empty = rc3 == 0 and json.loads(out3)["actions"] == []
@@ -162,8 +227,13 @@ def main():
         before, _ = snapshot(clean)
         counts = count_calls(clean)
         fixed, temps = snapshot(clean)
-        if temps or fixed == before:
-            print("faults: the clean run did not fix the root", file=sys.stderr)
+        made = stamps(clean)
+        if temps or fixed == before or len(made[0]) != 1:
+            print("faults: the clean run did not fix the root and record it once", file=sys.stderr)
+            return 1
+        bad = bookkeeping(clean, made, before)
+        if bad:
+            print("faults: the clean run's own records: " + "; ".join(bad), file=sys.stderr)
             return 1
         rc, out, _ = hostfit(["fix", "--dry-run", "--format", "json"], clean)
         if rc != 0 or json.loads(out)["actions"] != []:
