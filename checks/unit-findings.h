@@ -25,7 +25,8 @@ struct memorymax_data {
 };
 struct host;
 struct plan;
-/* True when the host has swap, or plan P already adds it: only then is MemoryHigh= written. */
+/* True when the host has swap (now, or at boot from fstab), or plan P (may be NULL) already
+ * adds it: only then is MemoryHigh= written. */
 int memorymax_swap_planned(struct host *h, const struct plan *p);   /* 1, 0, or -errno when it cannot tell */
 /* The content of hostfit's memory drop-in of UNIT: MemoryMax=MAX, MemoryHigh=HIGH unless 0,
  * then EXTRA (more [Service] lines, each ending in a newline, e.g. an Environment= line;

@@ -1,5 +1,6 @@
 /* unit-memorymax: a service unit, with its drop-ins, sets no effective MemoryMax=. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "config.h"
 #include "fixes.h"
 #include "proctree.h"
+#include "registry.h"
+#include "swap.h"
 #include "unit-findings.h"
 #include "units.h"
 #include "virt.h"
@@ -225,6 +228,92 @@ static const char *dropin_name(const struct unit *u) {
         return strcmp(ours, last) > 0 ? ours : NULL;
 }
 
+/* Whether hostfit's drop-in should set MemoryHigh=: the host has swap now or at boot, or
+ * swap-missing's fix makes a swapfile for it (its finding says there is none, and it
+ * is neither skipped nor refused in a container). 1, 0, or -errno when that cannot be
+ * read: never judged from a failed read. */
+static int swap_expected(struct host *h) {
+        int k = memorymax_swap_planned(h, NULL);
+        if (k != 0)
+                return k;
+        const struct check *c = check_find("swap-missing");
+        const char *name = NULL;
+        if (!c || config_skips(host_config(h), c->id) || host_container(h, &name) != 0)
+                return 0;
+        struct report *r = NULL;
+        k = report_new(&r);
+        if (k >= 0)
+                k = report_begin(r, c);
+        if (k >= 0)
+                k = c->run(h, r);
+        const struct check_result *cr = k >= 0 ? report_check(r, 0) : NULL;
+        bool found = false;
+        for (size_t i = 0; cr && i < cr->n_findings; i++) {
+                const struct finding *f = cr->findings[i];
+                const struct swap_facts *facts = f->data;
+                if (f->status == STATUS_ERROR)
+                        k = -EIO;
+                else if ((f->status == STATUS_WARN || f->status == STATUS_FAIL) && facts &&
+                         facts->problem == SWAP_NONE)
+                        found = true;
+        }
+        report_free(r);
+        return k < 0 ? k : found;
+}
+
+/* True when the unit's MemoryMax= in effect is the one in hostfit's own drop-in, and
+ * no file of the admin's sets its MemoryHigh=: only then is the drop-in hostfit's to
+ * recompute. *ret_max: the limit the drop-in sets (kept as it is). */
+static bool own_dropin(const struct unit *u, uint64_t *ret_max, bool *ret_high) {
+        struct unit_memory m, mh;
+        char ours[2][PATH_MAX];
+        unit_memory_get(u, "MemoryMax", &m);
+        if (m.kind != UNIT_LIMIT_BYTES || !m.set)
+                return false;
+        snprintf(ours[0], sizeof(ours[0]), "/etc/systemd/system/%s.d/%s", u->id, MEMORY_DROPIN_NAME);
+        snprintf(ours[1], sizeof(ours[1]), "/etc/systemd/system/%s.d/%s", u->id, MEMORY_DROPIN_OLD_NAME);
+        if (strcmp(m.set->file, ours[0]) != 0 && strcmp(m.set->file, ours[1]) != 0)
+                return false;
+        unit_memory_get(u, "MemoryHigh", &mh);
+        if (mh.set && strcmp(mh.set->file, m.set->file) != 0)
+                return false;           /* the admin's own MemoryHigh=: not ours to touch */
+        *ret_max = m.value;
+        *ret_high = mh.set != NULL;
+        return true;
+}
+
+/* hostfit's own drop-in, judged against what hostfit writes now: MemoryHigh= present
+ * exactly when the host has swap or gains it. A drop-in written while swap could not
+ * be made (or before the admin added swap) is brought up to date, its MemoryMax= kept. */
+static int judge_own_dropin(struct host *h, struct report *r, const struct unit *u, const struct candidate *c,
+                            bool *ret_ok) {
+        uint64_t max;
+        bool high;
+        *ret_ok = true;
+        if (!own_dropin(u, &max, &high))
+                return 0;
+        int k = swap_expected(h);
+        if (k < 0 || !!k == high)
+                return 0;       /* as hostfit writes it, or nothing to judge it by */
+        struct memorymax_data *d = calloc(1, sizeof(*d));
+        struct unit_memory m;
+        unit_memory_get(u, "MemoryMax", &m);
+        if (!d || !(d->unit = strdup(u->id)) || !(d->dropin = strdup(m.set->file))) {
+                memorymax_data_free(d);
+                return -ENOMEM;
+        }
+        d->running = c->running;
+        d->rss = c->rss;
+        d->max = max;
+        *ret_ok = false;
+        return report_add(r, STATUS_WARN, u->id, d, memorymax_data_free,
+                          high ? "hostfit's drop-in %s sets MemoryHigh= but the host has no swap, so the unit "
+                                 "stalls near its limit instead of being killed" :
+                                 "hostfit's drop-in %s sets no MemoryHigh= though the host has swap "
+                                 "(or swap-missing adds it): it was written when there was none",
+                          d->dropin);
+}
+
 static int judge(struct host *h, struct report *r, const struct candidate *c, unsigned *n_ok) {
         _cleanup_(unit_freep) struct unit *u = NULL;
         char buf[1536];
@@ -241,8 +330,10 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                 return 0;
         const char *why = limit_problem(u, buf, sizeof(buf));
         if (!why) {
-                (*n_ok)++;
-                return 0;
+                bool ok;
+                k = judge_own_dropin(h, r, u, c, &ok);
+                *n_ok += ok;
+                return k < 0 ? k : 0;
         }
         struct memorymax_data *d = calloc(1, sizeof(*d));
         const char *base = dropin_name(u);

@@ -61,7 +61,7 @@ int memorymax_swap_planned(struct host *h, const struct plan *p) {
                 return k;
         if (mi->swap_total > 0)
                 return 1;
-        for (size_t i = 0; i < plan_size(p); i++) {
+        for (size_t i = 0; p && i < plan_size(p); i++) {
                 const struct action *a = plan_action(p, i);
                 if (a->kind == ACTION_SWAPFILE || a->kind == ACTION_SWAPON)
                         return 1;

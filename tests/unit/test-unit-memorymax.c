@@ -270,6 +270,111 @@ static void test_swap_in_the_same_plan_allows_memory_high(void **state) {
         fixture_remove(root);
 }
 
+#define POOL_DROPIN "/etc/systemd/system/php8.2-fpm.service.d/49-hostfit-memory.conf"
+
+/* Apply the plan of unit-memorymax's findings on ROOT (and a swapfile first when SWAP). */
+static void fix_pool(const char *root, bool swap) {
+        struct run x = { 0 };
+        run_check(&x, root, "unit-memorymax");
+        struct plan *p = NULL;
+        assert_int_equal(plan_new(x.h, &p), 0);
+        if (swap)
+                assert_true(plan_add_swapfile(p, "swap-missing", "/swapfile", 64ULL << 20) >= 0);
+        for (size_t i = 0; i < x.cr->n_findings; i++)
+                if (x.cr->findings[i]->status == STATUS_WARN || x.cr->findings[i]->status == STATUS_FAIL)
+                        assert_int_equal(x.cr->check->fix->plan(x.h, x.cr->findings[i], p), 0);
+        assert_int_equal(plan_apply(p, x.h, NULL, NULL), 0);
+        plan_free(p);
+        run_free(&x);
+}
+
+/* A drop-in hostfit wrote while swap could not be made has no MemoryHigh=. Each run
+ * recomputes it: the run that makes swap adds MemoryHigh= (MemoryMax= kept), swap boot
+ * turns on counts, and then the plan is empty. The admin's own MemoryHigh= is left alone,
+ * and an unreadable fstab decides nothing. */
+static void test_own_dropin_converges_when_swap_comes(void **state) {
+        char *root = pool_root(false, false);
+        fixture_write(root, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        fixture_write(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n");
+        fix_pool(root, false);
+        char *text = fixture_read(root, POOL_DROPIN);
+        assert_non_null(strstr(text, "[Service]\nMemoryMax=4736M\n"));
+        assert_null(strstr(text, "MemoryHigh="));
+        free(text);
+
+        /* No swap yet, but swap-missing makes it: the drop-in is flagged; a plan without
+         * swap leaves it as it is, the plan that adds swap adds MemoryHigh= with it. */
+        struct run x = { 0 };
+        run_check(&x, root, "unit-memorymax");
+        const struct finding *f = run_find(&x, "sets no MemoryHigh=");
+        assert_non_null(f);
+        assert_int_equal(f->status, STATUS_WARN);
+        assert_int_equal(((const struct memorymax_data *) f->data)->max, 4736ULL << 20);
+        struct plan *p = run_plan(&x);
+        assert_null(plan_find_path(p, POOL_DROPIN));
+        plan_free(p);
+        run_free(&x);
+        char *copy = fixture_clone(root);
+        fix_pool(copy, true);
+        text = fixture_read(copy, POOL_DROPIN);
+        assert_non_null(strstr(text, "[Service]\nMemoryHigh=4262M\nMemoryMax=4736M\n"));
+        free(text);
+        fixture_remove(copy);
+
+        /* Swap boot turns on (the fstab line of a run that made it): one run converges. */
+        fixture_write(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n");
+        run_check(&x, root, "unit-memorymax");
+        assert_non_null(run_find(&x, "sets no MemoryHigh="));
+        run_free(&x);
+        fix_pool(root, false);
+        text = fixture_read(root, POOL_DROPIN);
+        assert_non_null(strstr(text, "[Service]\nMemoryHigh=4262M\nMemoryMax=4736M\n"));
+        free(text);
+        run_check(&x, root, "unit-memorymax");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        p = run_plan(&x);
+        assert_int_equal(plan_size(p), 0);
+        plan_free(p);
+        run_free(&x);
+
+        /* The swap is gone again and swap-missing is skipped: MemoryHigh= goes, MemoryMax= stays. */
+        fixture_write(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n");
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[hostfit]\nskip = swap-missing\n");
+        run_check(&x, root, "unit-memorymax");
+        assert_non_null(run_find(&x, "sets MemoryHigh= but the host has no swap"));
+        run_free(&x);
+        fix_pool(root, false);
+        text = fixture_read(root, POOL_DROPIN);
+        assert_non_null(strstr(text, "[Service]\nMemoryMax=4736M\n"));
+        assert_null(strstr(text, "MemoryHigh="));
+        free(text);
+        run_check(&x, root, "unit-memorymax");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        run_free(&x);
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "");
+
+        /* An fstab that cannot be read decides nothing. */
+        char *fstab;
+        assert_true(asprintf(&fstab, "%s/etc/fstab", root) > 0);
+        assert_int_equal(unlink(fstab), 0);
+        assert_int_equal(mkdir(fstab, 0755), 0);
+        run_check(&x, root, "unit-memorymax");
+        assert_null(run_find(&x, "MemoryHigh="));
+        run_free(&x);
+        assert_int_equal(rmdir(fstab), 0);
+        free(fstab);
+
+        /* The admin's own MemoryHigh=: hostfit's drop-in is not judged by it, nothing changes. */
+        fixture_write(root, "/etc/systemd/system/php8.2-fpm.service.d/60-admin.conf", "[Service]\nMemoryHigh=3G\n");
+        run_check(&x, root, "unit-memorymax");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        p = run_plan(&x);
+        assert_int_equal(plan_size(p), 0);
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
 /* An old hostfit drop-in name is rewritten in place, so an upgrade never leaves two. */
 static void test_old_dropin_name_recognised(void **state) {
         char *root = pool_root(false, false);
@@ -318,6 +423,7 @@ int main(void) {
                 cmocka_unit_test(test_cgroup_memory_current_and_peak_size_the_unit),
                 cmocka_unit_test(test_swap_in_the_same_plan_allows_memory_high),
                 cmocka_unit_test(test_swap_from_fstab_counts_and_unreadable_decides_nothing),
+                cmocka_unit_test(test_own_dropin_converges_when_swap_comes),
                 cmocka_unit_test(test_old_dropin_name_recognised),
                 cmocka_unit_test(test_set_property_wins_over_hostfit_dropin),
         };
