@@ -110,21 +110,31 @@ static void cands_free(struct candidates *c) {
         free(c->v);
 }
 
-/* Units defined by the admin: under /etc and /usr/local; the vendor's own are left alone. */
-static int add_local_units(struct host *h, struct candidates *c) {
+/* Units defined by the admin: under /etc and /usr/local; the vendor's own are left alone.
+ * A directory that cannot be read is an error finding: what it holds is not judged.
+ * The number of those, or -ENOMEM. */
+static int add_local_units(struct host *h, struct report *rep, struct candidates *c) {
         static const char *const dirs[] = { "/etc/systemd/system", "/usr/local/lib/systemd/system" };
+        int n_err = 0;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char **v = NULL;
                 int r = units_list_dir(h, dirs[i], ".service", &v);
                 if (r == -ENOMEM)
                         return r;
+                if (r < 0) {
+                        r = report_add(rep, STATUS_ERROR, dirs[i], NULL, NULL, "cannot read: %s", strerror(-r));
+                        if (r < 0)
+                                return r;
+                        n_err++;
+                        continue;
+                }
                 for (size_t j = 0; r >= 0 && v && v[j]; j++)
                         r = cand_push(c, v[j], NULL, 0, false, true);
                 strv_free(v);
                 if (r == -ENOMEM)
                         return r;
         }
-        return 0;
+        return n_err;
 }
 
 /* The cgroup of UNIT within P's cgroup path: the path up to and including that component. */
@@ -320,6 +330,8 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
         int k = unit_load(h, c->name, &u);
         if (k == -ENOMEM)
                 return k;
+        if (k < 0 && k != -ENOENT && k != -EINVAL)
+                return report_add(r, STATUS_ERROR, c->name, NULL, NULL, "cannot read its unit files: %s", strerror(-k));
         if (k < 0)
                 return c->named ? report_add(r, STATUS_WARN, c->name, NULL, NULL,
                                              "named in [unit-memorymax] units= but no unit file defines it") : 0;
@@ -386,7 +398,10 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
         uint64_t threshold = config_get_size(cfg, SECTION, "rss-threshold", DEFAULT_RSS_THRESHOLD);
         unsigned n_ok = 0;
         unsigned n_scope = 0, n_vendor = 0;
-        int k = add_local_units(h, &c);
+        int k = add_local_units(h, r, &c);
+        bool unreadable = k > 0;
+        if (k > 0)
+                k = 0;
         if (k == 0)
                 k = add_named_units(cfg, &c);
         if (k == 0)
@@ -401,11 +416,12 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
                 n_scope++;
                 k = judge(h, r, &c.v[i], &n_ok);
         }
-        if (k == 0 && n_scope == 0)
+        /* What could not be read is not said to pass. */
+        if (k == 0 && !unreadable && n_scope == 0)
                 k = report_add(r, STATUS_PASS, "", NULL, NULL, "no admin unit, none named; %u vendor service%s "
                                "running, each using %llu MiB or less", n_vendor, n_vendor == 1 ? "" : "s",
                                (unsigned long long) (threshold >> 20));
-        else if (k == 0 && n_ok == n_scope)
+        else if (k == 0 && !unreadable && n_ok == n_scope)
                 k = report_add(r, STATUS_PASS, "", NULL, NULL, "%u service unit%s in scope, each with MemoryMax=",
                                n_ok, n_ok == 1 ? "" : "s");
         cands_free(&c);

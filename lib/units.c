@@ -170,6 +170,15 @@ static bool is_dep_dir(const char *n) {
                (l > 8 && strcmp(n + l - 8, ".upholds") == 0);
 }
 
+/* readdir(), but a failed read sets *R to -errno instead of looking like the end. */
+static struct dirent *dir_next(DIR *d, int *r) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e && errno)
+                *r = -errno;
+        return e;
+}
+
 static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
         int fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
@@ -180,7 +189,7 @@ static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
                 return 0;
         }
         int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d)); )
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); )
                 if (unit_name_is_valid(e->d_name))
                         r = unit_strv_push(&x->enabled, &x->n_enabled, strdup(e->d_name));
         closedir(d);
@@ -248,7 +257,7 @@ static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct u
         size_t *off = NULL, n = 0, alloc = 0;
         unsigned char *types = NULL;
         int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d)); ) {
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;
                 if (n == alloc) {
@@ -301,8 +310,16 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
         for (size_t i = 0; i < N_SEARCH && r == 0; i++) {
                 struct search_dir *s = &x->dirs[i];
                 _cleanup_close_ int fd = host_open_file(h, unit_search_path[i], O_RDONLY | O_DIRECTORY);
-                if (fd < 0 || fstat(fd, &seen[i]) < 0)
+                if (fd < 0 && fd != -ENOENT && fd != -ENOTDIR) {
+                        r = fd;         /* a directory that cannot be read: no unit is judged without it */
+                        break;
+                }
+                if (fd < 0)
                         continue;
+                if (fstat(fd, &seen[i]) < 0) {
+                        r = -errno;
+                        break;
+                }
                 s->ok = true;
                 for (size_t j = 0; j < i; j++)
                         if (x->dirs[j].ok && seen[j].st_dev == seen[i].st_dev && seen[j].st_ino == seen[i].st_ino)
@@ -312,10 +329,11 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
                 int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
                 DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
                 if (!d) {
+                        r = -errno;
                         if (dfd >= 0)
                                 close(dfd);
                         s->ok = false;
-                        continue;
+                        break;
                 }
                 r = index_dir(d, unit_search_path[i], s, x);
                 closedir(d);
@@ -462,7 +480,7 @@ static int collect_dir_fd(struct host *h, int fd, const char *dir, struct dropin
                 return -errno;
         }
         int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d)); ) {
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
                 size_t l = strlen(e->d_name);
                 if (l <= 5 || strcmp(e->d_name + l - 5, ".conf") != 0 || e->d_name[0] == '.')
                         continue;
@@ -690,7 +708,7 @@ int units_list_dir(struct host *h, const char *dir, const char *type, char ***re
         DIR *d = fdopendir(TAKE_FD(fd));
         if (!d)
                 return -errno;
-        for (struct dirent *e; r == 0 && (e = readdir(d)); ) {
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
                 struct stat st;
                 const char *t = unit_type_of(e->d_name);
                 if (!t || strcmp(t, type) != 0 || !unit_name_is_valid(e->d_name) || unit_name_is_template(e->d_name))

@@ -109,7 +109,8 @@ bool unit_name_is_template(const char *name);
 int unit_instance_escape(const char *s, char **ret);
 
 /* Names of the units of TYPE (".service") whose file lies in DIR (one of the
- * search path): NULL-terminated, sorted; templates and links left out. */
+ * search path): NULL-terminated, sorted; templates and links left out. A DIR
+ * that does not exist lists nothing; one that cannot be read is -errno. */
 int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret);
 void strv_free(char **v);
 static inline void strv_freep(char ***v) { strv_free(*v); }

@@ -34,8 +34,12 @@ import time
 
 HOSTFIT = os.path.abspath(os.environ.get("HOSTFIT", "build/hostfit"))
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-SYSCALLS = ["openat", "read", "write", "pwrite64", "fsync", "fdatasync", "renameat2", "rename",
-            "linkat", "symlinkat", "mkdirat", "fallocate", "fchmod", "fchown"]
+# renameat is the rename that replaces an existing file and puts the run record in place;
+# openat2 is how the host view opens what it reads inside the root.
+SYSCALLS = os.environ.get("FAULTS_SYSCALLS", "").split() or [
+    "openat", "openat2", "read", "write", "pwrite64", "fsync", "fdatasync", "renameat2", "renameat",
+    "rename", "linkat", "symlinkat", "mkdirat", "fallocate", "fchmod", "fchown", "fsetxattr",
+    "unlinkat", "newfstatat", "getdents64"]
 ERRNOS = ["EIO", "ENOSPC", "EACCES"]
 MAX_POSITIONS = int(os.environ.get("FAULTS_POSITIONS", "40"))
 TIMEOUT = 60
