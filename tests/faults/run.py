@@ -184,6 +184,10 @@ def one(base, before, fixed, noswap, syscall, errno, when):
     bad += bookkeeping(root, made, before)
     if rc == 0 and not made[0]:
         bad.append("exit 0 but no run record")
+    # The host changes all made, the record of them not: said, and not exit 0.
+    unrecorded = after == fixed and not made[0]
+    if unrecorded and (rc == 0 or "cannot write the run record" not in err or "every change was made" not in err):
+        bad.append("the run record was not written, and the run did not say so (exit %d)" % rc)
     if temps:
         bad.append("temp files left: " + ", ".join(temps))
     for path in sorted(set(before) | set(fixed) | set(after)):
@@ -218,7 +222,7 @@ def one(base, before, fixed, noswap, syscall, errno, when):
         bad.append("the plan after the rerun is not empty (exit %d)" % rc3)
     if bad:
         bad.append("faulted run: exit %d; stderr: %s" % (rc, " | ".join(err.strip().splitlines()[-3:])))
-    return bad
+    return bad, unrecorded
 
 
 def main():
@@ -256,11 +260,12 @@ def main():
             print("faults: the clean run without swap-missing failed (%d): %s" % (rc, err), file=sys.stderr)
             return 1
         print("faults: calls in a clean run: " + ", ".join("%s %d" % (s, counts[s]) for s in SYSCALLS))
-        passed = failed = 0
+        passed = failed = unrecorded = 0
         for syscall in SYSCALLS:
             for errno in ERRNOS:
                 for when in positions(counts[syscall]):
-                    bad = one(base, before, fixed, noswap, syscall, errno, when)
+                    bad, unrec = one(base, before, fixed, noswap, syscall, errno, when)
+                    unrecorded += unrec
                     if bad:
                         failed += 1
                         print("FAIL %s %s when=%d" % (syscall, errno, when))
@@ -268,6 +273,11 @@ def main():
                             print("     " + b)
                     else:
                         passed += 1
+        # The run record's own write must be among the faults, or its failure is not covered.
+        print("faults: %d runs made every host change but could not write the run record" % unrecorded)
+        if unrecorded == 0:
+            failed += 1
+            print("FAIL no faulted run hit the write of the run record")
         print("faults: %.0f s" % (time.time() - start))
         print("faults: %d passed, %d failed" % (passed, failed))
         return 1 if failed else 0
