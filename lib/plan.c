@@ -29,6 +29,12 @@ struct plan {
                 gid_t gid;
         } *cache;
         size_t n_cache;
+        /* The port each unit this plan writes serves: one unit a port. */
+        struct port_claim {
+                uint16_t port;
+                char *unit;
+        } *ports;
+        size_t n_ports;
 };
 
 int plan_new(struct host *h, struct plan **ret) {
@@ -63,6 +69,9 @@ struct plan *plan_free(struct plan *p) {
                 free(p->cache[i].content);
         }
         free(p->cache);
+        for (size_t i = 0; i < p->n_ports; i++)
+                free(p->ports[i].unit);
+        free(p->ports);
         free(p);
         return NULL;
 }
@@ -118,6 +127,33 @@ static struct action *find_write(struct plan *p, const char *path) {
                 if (p->a[i - 1].kind == ACTION_WRITE_FILE && strcmp(p->a[i - 1].path, path) == 0)
                         return &p->a[i - 1];
         return NULL;
+}
+
+/* An action that puts something at PATH (a file, a link, a swap file). */
+static struct action *find_path(struct plan *p, const char *path) {
+        for (size_t i = p->n; i > 0; i--) {
+                enum action_kind k = p->a[i - 1].kind;
+                if ((k == ACTION_WRITE_FILE || k == ACTION_SYMLINK || k == ACTION_SWAPFILE) &&
+                    p->a[i - 1].path && strcmp(p->a[i - 1].path, path) == 0)
+                        return &p->a[i - 1];
+        }
+        return NULL;
+}
+
+int plan_claim_port(struct plan *p, const char *unit, uint16_t port) {
+        if (!unit || !*unit || port == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < p->n_ports; i++)
+                if (p->ports[i].port == port)
+                        return strcmp(p->ports[i].unit, unit) == 0 ? 0 : -EADDRINUSE;
+        struct port_claim *np = reallocarray(p->ports, p->n_ports + 1, sizeof(*np));
+        if (!np)
+                return -ENOMEM;
+        p->ports = np;
+        if (!(np[p->n_ports].unit = strdup(unit)))
+                return -ENOMEM;
+        np[p->n_ports++].port = port;
+        return 0;
 }
 
 /* Read PATH from the host once per plan. */
@@ -191,6 +227,11 @@ int plan_add_write_owned(struct plan *p, const char *check, const char *path,
         _cleanup_free_ char *copy = memdup0(content, len);
         if (!copy)
                 return -ENOMEM;
+        /* One path, one action: what another check (or another kind of action) put
+         * there is not silently replaced. */
+        struct action *other = find_path(p, path);
+        if (other && (other->kind != ACTION_WRITE_FILE || strcmp(other->check, check) != 0))
+                return -EEXIST;
         struct action *w = find_write(p, path);
         if (w) {
                 if (w->content_len == len && memcmp(w->content, content, len) == 0)
@@ -249,6 +290,8 @@ int plan_add_swapfile(struct plan *p, const char *check, const char *path, uint6
         struct action *a;
         if (!path || path[0] != '/' || size == 0)
                 return -EINVAL;
+        if (find_path(p, path))
+                return -EEXIST;
         int r = push_path(p, ACTION_SWAPFILE, check, path, &a);
         if (r < 0)
                 return r;
@@ -415,6 +458,9 @@ int plan_add_symlink(struct plan *p, const char *check, const char *path, const 
         struct action *a;
         if (!path_is_normal(path) || !target || !*target || strlen(target) >= PATH_MAX)
                 return -EINVAL;
+        struct action *other = find_path(p, path);
+        if (other)
+                return other->kind == ACTION_SYMLINK && strcmp(other->target, target) == 0 ? 0 : -EEXIST;
         int r = symlink_state(p, path, target);
         if (r != 0)
                 return r > 0 ? 0 : r;
