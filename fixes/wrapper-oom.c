@@ -23,8 +23,17 @@ static int plan_unit(struct host *h, struct plan *p, const struct wrapper_oom_fi
         if (r < 0)
                 return r;
         const struct proc *q = proc_table_find(t, d->pid);
-        if (!q || !procown_is(h, q, CHECK_ID))
-                return 0;       /* gone, a container's, or another check's fix writes its unit */
+        const char *owner = q ? procown_owner(h, q) : NULL;
+        if (!owner || strcmp(owner, PROCOWN_CONTAINER) == 0)
+                return 0;       /* gone, or a container's: its runtime runs it */
+        if (strcmp(owner, CHECK_ID) != 0) {
+                /* Another check's fix writes its one unit (a dev server's is never a dev command). */
+                _cleanup_free_ char *step = NULL;
+                if (asprintf(&step, "run pid %d from a systemd unit with OOMScoreAdjust=%d: `hostfit fix %s` "
+                             "plans its unit", (int) d->pid, d->adj, owner) < 0)
+                        return -ENOMEM;
+                return plan_add_manual(p, CHECK_ID, step);
+        }
         _cleanup_(unit_proc_freep) struct unit_proc *u = NULL;
         _cleanup_free_ char *name = NULL, *desc = NULL, *text = NULL, *no = NULL;
         r = unit_proc_read(h, q, &u);

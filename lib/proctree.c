@@ -178,7 +178,8 @@ bool proc_in_container(const struct proc *p, char **ret_name) {
         } runtimes[] = {
                 { "docker-", "docker", false, true }, { "docker", "docker", true, false },
                 { "cri-containerd-", "containerd", false, true }, { "crio-", "cri-o", false, true },
-                { "libpod-", "podman", false, true }, { "kubepods", "kubernetes", false, false },
+                { "libpod-", "podman", false, true }, { "kubepods", "kubernetes", true, false },
+                { "kubepods", "kubernetes", false, false },
                 { "machine.slice", "machine", true, false }, { "machine-", "machine", false, true },
                 { "lxc.payload.", "lxc", false, false }, { "lxc", "lxc", true, false },
         };
