@@ -235,7 +235,9 @@ const struct check check_dev_server = {
         .id = "dev-server",
         .title = "No dev server or dev runtime serves in production",
         .why = "A dev server compiles on the fly, watches files and holds several times the memory of the "
-               "built app; on a small host it is the first thing the OOM killer takes.",
+               "built app; on a small host it is the first thing the OOM killer takes. tsx and ts-node count "
+               "with or without watch (plain `tsx server.ts` compiles TypeScript on every start), as does "
+               "`flask --app X run --debug`.",
         .severity = SEVERITY_HIGH,
         .run = dev_server_run,
         .fix = &fix_devserver,

@@ -173,6 +173,8 @@ static int devserver_plan(struct host *h, const struct finding *f, struct plan *
 
 const struct fix fix_devserver = {
         .name = "devserver",
-        .summary = "write the production command's unit (not started) when it is exact, else list the steps as manual",
+        .summary = "write the production command's unit (not started) when it is exact, or for a dev server "
+                   "already under a unit a drop-in replacing its ExecStart=; else list the steps as manual. "
+                   "No unit ever runs a dev command, and a container's dev server is left to its image",
         .plan = devserver_plan,
 };
