@@ -14,6 +14,7 @@
 #include "procown.h"
 #include "proctree.h"
 #include "strbuf.h"
+#include "virt.h"
 
 /* The environ of one process at a time: the matcher may ask for it several times. */
 struct env_cache {
@@ -174,6 +175,9 @@ static int collect(struct host *h, const struct proc_table *t, enum devserver_ve
 }
 
 static int dev_server_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         if (strcmp(config_profile(host_config(h)), "development") == 0)
                 return report_add(r, STATUS_SKIP, "", NULL, NULL, "the profile is development: dev servers are expected");
         const struct proc_table *t;

@@ -12,6 +12,7 @@
 #include "sockets.h"
 #include "unit-findings.h"
 #include "units.h"
+#include "virt.h"
 
 void healthcheck_data_free(void *p) {
         struct healthcheck_data *d = p;
@@ -69,6 +70,11 @@ static int judge(struct host *h, struct report *r, const char *unit, uint16_t po
 }
 
 static int healthcheck_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_systemd(h, r)) != 0)
+                return skip < 0 ? skip : 0;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         const struct proc_table *t;
         const struct socket_table *st;
         _cleanup_(strv_freep) char **seen = NULL;

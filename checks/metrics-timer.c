@@ -11,6 +11,7 @@
 #include "config.h"
 #include "fixes.h"
 #include "strbuf.h"
+#include "virt.h"
 
 #define UNIT_MAX (1 << 20)
 
@@ -99,7 +100,10 @@ static int metrics_timer_run(struct host *h, struct report *r) {
         if (!config_get_bool(host_config(h), "metrics", "timer", false))
                 return report_add(r, STATUS_SKIP, METRICS_TIMER, NULL, NULL,
                                   "opt in with [metrics] timer = yes in %s", CONFIG_PATH);
-        int k = judge_units(h, r);
+        int k = check_skip_unless_systemd(h, r);
+        if (k != 0)
+                return k < 0 ? k : 0;
+        k = judge_units(h, r);
         if (k < 0)
                 return k;
         return judge_dir(h, r);

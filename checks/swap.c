@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockdev.h"
 #include "check.h"
 #include "cleanup.h"
 #include "config.h"
 #include "fixes.h"
 #include "swap.h"
 #include "swapdev.h"
+#include "virt.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
@@ -72,17 +74,29 @@ void swap_facts_free(void *p) {
         if (!f)
                 return;
         free(f->path);
+        free(f->fstab_source);
+        free(f->source);
         free(f);
 }
 
+enum area_found {
+        AREA_FOUND,             /* a file path, or a device this root shows */
+        AREA_NOT_FOUND,         /* this root shows there is no such device */
+        AREA_UNKNOWN,           /* a device this root cannot tell about (an image, no udev links) */
+};
+
 /* A swap area hostfit knows of: active (proc/swaps) or configured (fstab, .swap unit). */
 struct area {
-        char *source;           /* as written: "/swapfile", "UUID=..." */
+        char *source;           /* as written: "/swapfile", "UUID=...", "/dev/mapper/vg-swap" */
         char *path;             /* resolved path; NULL for a tag we could not resolve */
+        char *dev;              /* a block device: the kernel's name ("dm-1"); NULL for a file */
         const char *origin;     /* "/etc/fstab" or the unit's path */
         uint64_t size;          /* active: bytes */
         bool is_file;           /* active: proc/swaps says "file" */
-        bool matched;
+        bool noauto;            /* configured: fstab options hold noauto */
+        enum area_found found;
+        bool matched;           /* paired with a configured area that comes back at boot */
+        bool matched_noauto;    /* active: paired only with noauto lines */
 };
 
 struct areas {
@@ -94,6 +108,7 @@ static void areas_clear(struct areas *s) {
         for (size_t i = 0; i < s->n; i++) {
                 free(s->a[i].source);
                 free(s->a[i].path);
+                free(s->a[i].dev);
                 free((char *) s->a[i].origin);
         }
         free(s->a);
@@ -124,7 +139,7 @@ static int areas_push(struct areas *s, const char *source, const char *path, con
         return 0;
 }
 
-static int load_active(struct libmnt_table *swaps, struct areas *active) {
+static int load_active(struct host *h, struct libmnt_table *swaps, struct areas *active) {
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
         struct libmnt_fs *fs;
         if (!it)
@@ -140,31 +155,51 @@ static int load_active(struct libmnt_table *swaps, struct areas *active) {
                         return r;
                 a->size = (uint64_t) mnt_fs_get_size(fs) * 1024;
                 a->is_file = type && strcmp(type, "file") == 0;
+                if (!a->is_file && !swap_is_zram(src)) {
+                        r = blockdev_resolve(h, src, &a->dev);
+                        if (r == -ENOMEM)
+                                return r;
+                }
         }
         return 0;
 }
 
-/* Resolve SOURCE ("UUID=...", a /dev/disk/by-* link) to a device: on the running system only. */
-static char *resolve_source(struct host *h, const char *source, blkid_cache *cache) {
-        if (host_is_live(h)) {
-                char *dev = blkid_evaluate_spec(source, cache);
-                if (dev)
-                        return dev;
-        }
-        return source[0] == '/' ? strdup(source) : NULL;
-}
-
+/* A configured SOURCE: a file, or a device found (by kernel name) or not. */
 static int add_configured(struct host *h, struct areas *conf, const char *source, const char *origin,
-                          blkid_cache *cache) {
-        _cleanup_free_ char *path = resolve_source(h, source, cache);
-        if (!path && source[0] == '/')
-                return -ENOMEM;
-        if (swap_is_zram(path))
+                          bool noauto) {
+        _cleanup_free_ char *dev = NULL, *path = NULL;
+        enum area_found found = AREA_FOUND;
+        struct area *a;
+        if (swap_is_zram(source))
                 return 0;       /* zram-missing's business */
-        return areas_push(conf, source, path, origin, NULL);
+        if (blockdev_is_tag(source) || strncmp(source, "/dev/", 5) == 0) {
+                int k = blockdev_resolve(h, source, &dev);
+                if (k == -ENOMEM)
+                        return k;
+                if (k > 0 && strncmp(dev, "zram", 4) == 0)
+                        return 0;
+                found = k > 0 ? AREA_FOUND : k == 0 ? AREA_NOT_FOUND : AREA_UNKNOWN;
+                if (source[0] == '/')
+                        path = strdup(source);
+                else if (k > 0 && asprintf(&path, "/dev/%s", dev) < 0)
+                        path = NULL;
+                if (!path && (source[0] == '/' || k > 0))
+                        return -ENOMEM;
+        } else if (source[0] == '/') {
+                if (!(path = strdup(source)))
+                        return -ENOMEM;
+        } else
+                found = AREA_NOT_FOUND;
+        int k = areas_push(conf, source, path, origin, &a);
+        if (k < 0)
+                return k;
+        a->dev = TAKE_PTR(dev);
+        a->found = found;
+        a->noauto = noauto;
+        return 0;
 }
 
-static int load_fstab(struct host *h, struct libmnt_table *fstab, struct areas *conf, blkid_cache *cache) {
+static int load_fstab(struct host *h, struct libmnt_table *fstab, struct areas *conf) {
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
         struct libmnt_fs *fs;
         if (!it)
@@ -173,7 +208,10 @@ static int load_fstab(struct host *h, struct libmnt_table *fstab, struct areas *
                 const char *src = mnt_fs_get_source(fs);
                 if (!src || !mnt_fs_is_swaparea(fs))
                         continue;
-                int r = add_configured(h, conf, src, "/etc/fstab", cache);
+                /* Not mnt_fs_match_options(): there "noauto" means "auto is absent". */
+                const char *opts = mnt_fs_get_options(fs);
+                bool noauto = opts && mnt_optstr_get_option(opts, "noauto", NULL, NULL) == 0;
+                int r = add_configured(h, conf, src, "/etc/fstab", noauto);
                 if (r < 0)
                         return r;
         }
@@ -196,7 +234,7 @@ static char *unit_what(const char *text) {
         return NULL;
 }
 
-static int load_units(struct host *h, struct areas *conf, blkid_cache *cache) {
+static int load_units(struct host *h, struct areas *conf) {
         int dfd = host_open_file(h, UNIT_DIR, O_RDONLY | O_DIRECTORY);
         if (dfd < 0)
                 return 0;       /* no unit directory: no swap units */
@@ -218,19 +256,29 @@ static int load_units(struct host *h, struct areas *conf, blkid_cache *cache) {
                 what = unit_what(text);
                 if (!what)
                         continue;
-                int r = add_configured(h, conf, what, path, cache);
+                int r = add_configured(h, conf, what, path, false);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-/* Pair active areas with configured ones by path. */
+static bool same_area(const struct area *a, const struct area *c) {
+        if (a->dev && c->dev)
+                return strcmp(a->dev, c->dev) == 0;
+        return c->path && strcmp(a->path, c->path) == 0;
+}
+
+/* Pair active areas with configured ones: devices by kernel name (/dev/dm-1 is
+ * /dev/mapper/vg-swap is UUID=…), files by path. */
 static void match_areas(struct areas *active, struct areas *conf) {
         for (size_t i = 0; i < active->n; i++)
                 for (size_t j = 0; j < conf->n; j++)
-                        if (conf->a[j].path && strcmp(active->a[i].path, conf->a[j].path) == 0) {
-                                active->a[i].matched = true;
+                        if (same_area(&active->a[i], &conf->a[j])) {
+                                if (conf->a[j].noauto)
+                                        active->a[i].matched_noauto = true;
+                                else
+                                        active->a[i].matched = true;
                                 conf->a[j].matched = true;
                         }
 }
@@ -278,36 +326,27 @@ static int classify_target(struct host *h, struct report *r, const char *path, e
                 return 1;
         }
         if (k < 0)
-                return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot inspect %s: %s", path, strerror(-k));
+                return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot inspect: %s", strerror(-k));
         bool is_swap = false;
         if (S_ISREG(st.st_mode)) {
                 _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOFOLLOW);
                 if (fd < 0)
-                        return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s",
-                                          path, strerror(-fd));
+                        return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read: %s", strerror(-fd));
                 k = swap_probe_fd(fd, &is_swap);
                 if (k < 0)
-                        return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot probe %s: %s",
-                                          path, strerror(-k));
+                        return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot probe: %s", strerror(-k));
         }
         if (!is_swap)
                 return report_add(r, STATUS_ERROR, path, NULL, NULL,
-                                  "%s exists and is not a swap area; hostfit will not overwrite it "
-                                  "(move it, or set [swap] path in %s)", path, CONFIG_PATH);
+                                  "exists and is not a swap area; hostfit will not overwrite it "
+                                  "(move it, or set [swap] path in %s)", CONFIG_PATH);
         *ret = SWAP_TARGET_SWAP;
         return 1;
 }
 
-static bool fstab_has(const struct areas *conf, const char *path) {
-        for (size_t i = 0; i < conf->n; i++)
-                if (conf->a[i].path && strcmp(conf->a[i].path, path) == 0 &&
-                    strcmp(conf->a[i].origin, "/etc/fstab") == 0)
-                        return true;
-        return false;
-}
-
-/* A swap that is configured but not active: swapon it (creating a missing swapfile). */
-static int report_inactive(struct host *h, struct report *r, const struct area *c, uint64_t mem) {
+/* A swap that is configured but not active: swapon it (creating a missing swapfile).
+ * On an image nothing is active: only a missing or foreign file is a finding. */
+static int report_inactive(struct host *h, struct report *r, const struct area *c, uint64_t mem, bool offline) {
         const char *path = c->path ? c->path : c->source;
         enum swap_target_state target = SWAP_TARGET_DEVICE;
         if (c->path) {
@@ -315,18 +354,25 @@ static int report_inactive(struct host *h, struct report *r, const struct area *
                 if (k <= 0)
                         return k;
         }
+        if (offline && target != SWAP_TARGET_MISSING)
+                return 0;       /* boot activates it */
         struct swap_facts *f;
         int k = new_facts(SWAP_INACTIVE, mem, path, &f);
         if (k < 0)
                 return k;
         f->target = target;
         f->in_fstab = true;
-        return add_facts(r, STATUS_WARN, c->source, f, "%s is configured in %s but not active%s",
-                         c->source, c->origin,
-                         target == SWAP_TARGET_MISSING ? " (the file does not exist)" : "");
+        if (offline)
+                k = add_facts(r, STATUS_FAIL, c->source, f, "configured in %s, but the file does not exist",
+                              c->origin);
+        else
+                k = add_facts(r, STATUS_WARN, c->source, f, "configured in %s but not active%s", c->origin,
+                              target == SWAP_TARGET_MISSING ? " (the file does not exist)" : "");
+        return k < 0 ? k : 1;
 }
 
-static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t swap_bytes, bool zram) {
+static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t swap_bytes, bool zram,
+                       bool offline) {
         const char *path = config_get(host_config(h), "swap", "path");
         char a[32], b[32];
         enum swap_target_state target;
@@ -340,11 +386,14 @@ static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t 
         if (k < 0)
                 return k;
         f->target = target;
+        if (offline)
+                return add_facts(r, STATUS_FAIL, "swap", f,
+                                 "none configured: no line in /etc/fstab and no .swap unit brings swap up at boot");
         if (zram)
-                return add_facts(r, STATUS_WARN, path, f,
+                return add_facts(r, STATUS_WARN, "swap", f,
                                  "only zram swap is active (compressed RAM, not disk-backed); %s RAM, %s swap",
                                  swap_format_size(mem, a), swap_format_size(swap_bytes, b));
-        return add_facts(r, STATUS_FAIL, path, f, "no swap; %s RAM, %s swap",
+        return add_facts(r, STATUS_FAIL, "swap", f, "no swap; %s RAM, %s swap",
                          swap_format_size(mem, a), swap_format_size(swap_bytes, b));
 }
 
@@ -359,11 +408,12 @@ int swap_report_read_error(struct host *h, struct report *r, const char *path, i
         return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s", path, why);
 }
 
-/* Say which configured areas could not be matched, and assume the best of them. */
+/* Configured devices this root cannot tell about (tags on an image or a
+ * foreign root): assume they are the active devices nothing else explains. */
 static void note_unresolved(struct areas *active, struct areas *conf, bool *ret_any) {
         bool any = false;
         for (size_t j = 0; j < conf->n; j++)
-                any = any || !conf->a[j].path;
+                any = any || (conf->a[j].found == AREA_UNKNOWN && !conf->a[j].matched && !conf->a[j].noauto);
         *ret_any = any;
         if (!any)
                 return;
@@ -371,13 +421,65 @@ static void note_unresolved(struct areas *active, struct areas *conf, bool *ret_
                 if (!active->a[i].matched && !active->a[i].is_file && !swap_is_zram(active->a[i].path))
                         active->a[i].matched = true;
         for (size_t j = 0; j < conf->n; j++)
-                if (!conf->a[j].path)
+                if (conf->a[j].found == AREA_UNKNOWN && !conf->a[j].noauto)
                         conf->a[j].matched = true;
 }
 
-static int evaluate(struct host *h, struct report *r, uint64_t mem, struct areas *active, struct areas *conf) {
+/* Active, but nothing (or only a noauto line) brings it back at boot. */
+static int report_not_persistent(struct host *h, struct report *r, const struct area *a, uint64_t mem) {
+        struct swap_facts *f;
+        int k = new_facts(SWAP_NOT_PERSISTENT, mem, a->path, &f);
+        if (k < 0)
+                return k;
+        f->target = a->is_file ? SWAP_TARGET_SWAP : SWAP_TARGET_DEVICE;
+        f->in_fstab = f->noauto = a->matched_noauto;
+        if (a->dev && (k = blockdev_fstab_source(h, a->dev, &f->fstab_source)) < 0) {
+                swap_facts_free(f);
+                return k;
+        }
+        const char *subject = a->dev ? f->fstab_source : a->path;
+        _cleanup_free_ char *subj = strdup(a->dev && strcmp(subject, a->path) != 0 ? a->path : subject);
+        if (!subj) {
+                swap_facts_free(f);
+                return -ENOMEM;
+        }
+        if (a->matched_noauto)
+                return add_facts(r, STATUS_WARN, subj, f,
+                                 "active, but its line in /etc/fstab has noauto: it is lost at reboot");
+        if (a->dev && strcmp(f->fstab_source, a->path) != 0)
+                return add_facts(r, STATUS_WARN, subj, f, "active but not in /etc/fstab or a .swap unit "
+                                 "(as %s or otherwise): it is lost at reboot", f->fstab_source);
+        return add_facts(r, STATUS_WARN, subj, f,
+                         "active but not in /etc/fstab or a .swap unit: it is lost at reboot");
+}
+
+/* A configured device that is not there, or a noauto line: no swap at boot from it. */
+static int report_configured_problem(struct report *r, const struct area *c, enum swap_problem problem,
+                                     enum status st, uint64_t mem) {
+        struct swap_facts *f;
+        int k = new_facts(problem, mem, c->path ? c->path : c->source, &f);
+        if (k < 0)
+                return k;
+        f->target = SWAP_TARGET_DEVICE;
+        f->in_fstab = strcmp(c->origin, "/etc/fstab") == 0;
+        f->noauto = c->noauto;
+        if (!(f->source = strdup(c->source))) {
+                swap_facts_free(f);
+                return -ENOMEM;
+        }
+        if (problem == SWAP_NOAUTO)
+                return add_facts(r, st, c->source, f, "configured swap has noauto in %s: it does not come up "
+                                 "at boot, and no other swap is active", c->origin);
+        const char *what = blockdev_is_tag(c->source) ? "no device has this tag" : "no such device";
+        return add_facts(r, st, c->source, f, "configured swap not found: %s (%s)%s", what, c->origin,
+                         st == STATUS_FAIL ? "; no swap is active" : "; boot waits for it");
+}
+
+static int evaluate(struct host *h, struct report *r, uint64_t mem, struct areas *active, struct areas *conf,
+                    bool offline) {
         uint64_t swap_bytes = 0;
-        size_t n_disk = 0, n_zram = 0, n_warn = 0;
+        size_t n_disk = 0, n_zram = 0, n_warn = 0, n_boot = 0;
+        const struct area *noauto = NULL;
         bool unresolved = false;
         int k;
 
@@ -394,61 +496,88 @@ static int evaluate(struct host *h, struct report *r, uint64_t mem, struct areas
                 struct area *a = &active->a[i];
                 if (a->matched || swap_is_zram(a->path))
                         continue;
-                struct swap_facts *f;
-                if ((k = new_facts(SWAP_NOT_PERSISTENT, mem, a->path, &f)) < 0)
-                        return k;
-                f->target = a->is_file ? SWAP_TARGET_SWAP : SWAP_TARGET_DEVICE;
-                f->in_fstab = fstab_has(conf, a->path);
-                k = add_facts(r, STATUS_WARN, a->path, f,
-                              "%s is active but not in /etc/fstab or a .swap unit: it is lost at reboot", a->path);
-                if (k < 0)
+                if ((k = report_not_persistent(h, r, a, mem)) < 0)
                         return k;
                 n_warn++;
         }
         for (size_t j = 0; j < conf->n; j++) {
-                if (conf->a[j].matched)
+                const struct area *c = &conf->a[j];
+                if (c->noauto) {
+                        noauto = noauto ? noauto : c;
                         continue;
-                if ((k = report_inactive(h, r, &conf->a[j], mem)) < 0)
+                }
+                if (c->found == AREA_NOT_FOUND) {
+                        k = report_configured_problem(r, c, SWAP_NOT_FOUND, n_disk ? STATUS_WARN : STATUS_FAIL, mem);
+                        if (k < 0)
+                                return k;
+                        n_warn++;
+                        continue;
+                }
+                n_boot++;
+                if (c->matched)
+                        continue;
+                if ((k = report_inactive(h, r, c, mem, offline)) < 0)
                         return k;
-                n_warn++;
+                n_warn += k > 0;
         }
-        if (n_disk == 0 && conf->n == 0)
-                return report_none(h, r, mem, swap_bytes, n_zram > 0);
-        if (n_warn > 0 || n_disk == 0)
+        if (n_warn > 0 || (report_last(r) && report_last(r)->status == STATUS_ERROR))
                 return 0;
+        if (n_disk == 0 && n_boot == 0 && noauto)
+                return report_configured_problem(r, noauto, SWAP_NOAUTO, STATUS_FAIL, mem);
+        if (n_disk == 0 && n_boot == 0)
+                return report_none(h, r, mem, swap_bytes, n_zram > 0, offline);
         char a[32], b[32];
-        k = report_add(r, STATUS_PASS, "", NULL, NULL, "%s RAM, %s swap (%zu area%s, all configured)",
+        if (offline)
+                return report_add(r, STATUS_PASS, "swap", NULL, NULL, "%zu area%s configured to come up at boot",
+                                  n_boot, n_boot == 1 ? "" : "s");
+        if (n_disk == 0)
+                return 0;
+        k = report_add(r, STATUS_PASS, "swap", NULL, NULL, "%s RAM, %s swap (%zu area%s, all configured)",
                        swap_format_size(mem, a), swap_format_size(swap_bytes, b),
                        active->n, active->n == 1 ? "" : "s");
         if (k == 0 && unresolved && report_last(r))
-                k = finding_add_detail(report_last(r), "sources given as tags (UUID=, LABEL=) were not "
-                                       "probed: this is not the running system; assumed to be the active ones");
+                k = finding_add_detail(report_last(r), "sources given as tags (UUID=, LABEL=) could not be "
+                                       "looked up under this root (no udev links): assumed to be the active ones");
         return k;
 }
 
-static int swap_missing_run(struct host *h, struct report *r) {
+/* The RAM the swap is for: this system's, or on an image [image] memory (0: unknown). */
+static int swap_memory(struct host *h, struct report *r, bool offline, uint64_t *ret) {
         const struct host_meminfo *m;
-        struct libmnt_table *swaps, *fstab;
+        if (offline) {
+                *ret = config_get_size(host_config(h), IMAGE_SECTION, IMAGE_MEMORY_KEY, 0);
+                return 1;
+        }
+        int k = host_meminfo(h, &m);
+        if (k < 0)
+                return swap_report_read_error(h, r, "/proc/meminfo", k);
+        *ret = m->mem_total;
+        return 1;
+}
+
+static int swap_missing_run(struct host *h, struct report *r) {
+        struct libmnt_table *swaps = NULL, *fstab;
+        bool offline = host_offline(h);
+        uint64_t mem = 0;
         int k;
 
-        if ((k = host_meminfo(h, &m)) < 0)
-                return swap_report_read_error(h, r, "/proc/meminfo", k);
-        if ((k = host_swaps(h, &swaps)) < 0)
+        if ((k = check_skip_in_container(h, r)) != 0)
+                return k < 0 ? k : 0;
+        if ((k = swap_memory(h, r, offline, &mem)) <= 0)
+                return k;
+        if (!offline && (k = host_swaps(h, &swaps)) < 0)
                 return swap_report_read_error(h, r, "/proc/swaps", k);
         if ((k = host_fstab(h, &fstab)) < 0)
                 return swap_report_read_error(h, r, "/etc/fstab", k);
 
         struct areas active = { 0 }, conf = { 0 };
-        blkid_cache cache = NULL;
-        k = load_active(swaps, &active);
+        k = swaps ? load_active(h, swaps, &active) : 0;
         if (k == 0)
-                k = load_fstab(h, fstab, &conf, &cache);
+                k = load_fstab(h, fstab, &conf);
         if (k == 0)
-                k = load_units(h, &conf, &cache);
+                k = load_units(h, &conf);
         if (k == 0)
-                k = evaluate(h, r, m->mem_total, &active, &conf);
-        if (cache)
-                blkid_put_cache(cache);
+                k = evaluate(h, r, mem, &active, &conf, offline);
         areas_clear(&active);
         areas_clear(&conf);
         return k;

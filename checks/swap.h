@@ -10,6 +10,8 @@ enum swap_problem {
         SWAP_ZRAM_ONLY,         /* only zram active: add disk-backed swap */
         SWAP_INACTIVE,          /* configured in fstab or a .swap unit, not active: swapon */
         SWAP_NOT_PERSISTENT,    /* active, but nothing brings it back at boot: fstab line */
+        SWAP_NOT_FOUND,         /* configured (UUID=, LABEL=, a /dev path) but no such device */
+        SWAP_NOAUTO,            /* configured with noauto, nothing else: nothing comes up at boot */
 };
 
 enum swap_target_state {
@@ -24,15 +26,22 @@ struct swap_facts {
         char *path;             /* the swapfile or device to act on (absolute within the root) */
         enum swap_target_state target;
         bool in_fstab;          /* PATH has a swap line in fstab already */
+        bool noauto;            /* that line has noauto: boot does not activate it */
+        char *fstab_source;     /* NOT_PERSISTENT: what a new fstab line names (UUID=…, /dev/mapper/…); NULL: PATH */
+        char *source;           /* NOT_FOUND, NOAUTO: the source as the config writes it */
 };
 
 void swap_facts_free(void *p);
 
 struct zram_facts {
-        uint64_t mem_total;
+        uint64_t mem_total;     /* bytes; 0 when unknown (an image without [image] memory) */
+        int device;             /* N of a configured [zramN] to start; -1: configure one */
 };
 
 #define SWAPFILE_DEFAULT_PATH "/swapfile"
+/* [image] memory: the RAM of the machine an offline image will boot on. */
+#define IMAGE_SECTION "image"
+#define IMAGE_MEMORY_KEY "memory"
 #define ZRAM_DEFAULT_PRIORITY 100
 
 /* cloud-init's "auto" rule: RAM below 4 GiB: RAM; up to 16 GiB: 4 GiB; above:

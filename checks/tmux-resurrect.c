@@ -11,6 +11,7 @@
 #include "passwd.h"
 #include "proctree.h"
 #include "tmuxconf.h"
+#include "virt.h"
 
 #define SERVICE_MIN_AGE 60.0    /* seconds: a shorter-lived process is a command, not a service */
 
@@ -144,6 +145,9 @@ static int check_user(struct host *h, struct report *r, const struct proc_table 
 }
 
 static int tmux_resurrect_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         const struct proc_table *t;
         struct passwd_table pw = {};
         int k = passwd_load(h, &pw);

@@ -11,6 +11,7 @@
 #include "proctree.h"
 #include "unit-findings.h"
 #include "units.h"
+#include "virt.h"
 
 #define SECTION "unit-memorymax"
 #define DEFAULT_RSS_THRESHOLD (256ULL << 20)
@@ -212,6 +213,9 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
 }
 
 static int unit_memorymax_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_systemd(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         struct candidates c = { 0 };
         const struct config *cfg = host_config(h);
         uint64_t threshold = config_get_size(cfg, SECTION, "rss-threshold", DEFAULT_RSS_THRESHOLD);

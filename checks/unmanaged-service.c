@@ -17,6 +17,7 @@
 #include "sockets.h"
 #include "unit-findings.h"
 #include "unitgen.h"
+#include "virt.h"
 
 #define SECTION "unmanaged-service"
 #define DEFAULT_MIN_AGE 300
@@ -185,6 +186,9 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
 }
 
 static int unmanaged_service_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         const struct proc_table *t;
         const struct socket_table *st = NULL;
         uint64_t min_age = DEFAULT_MIN_AGE;

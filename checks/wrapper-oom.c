@@ -12,6 +12,7 @@
 #include "fixes.h"
 #include "oomd.h"
 #include "proctree.h"
+#include "virt.h"
 
 /* A service's main process: in a .service, started by a parent outside its cgroup. */
 static bool service_main(const struct proc_table *t, const struct proc *p) {
@@ -191,6 +192,9 @@ static int check_oomd_units(struct report *r, const struct oomd_config *oc, cons
 }
 
 static int wrapper_oom_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
         const struct proc_table *t;
         struct oomd_config oc = {};
         int below = (int) config_get_int(host_config(h), "wrapper-oom", "shielded-below", 0);

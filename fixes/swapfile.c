@@ -16,6 +16,7 @@
 #include "fixes.h"
 #include "strbuf.h"
 #include "swap.h"
+#include "virt.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
@@ -114,6 +115,10 @@ static int plan_new_swapfile(struct host *h, struct plan *p, const char *check, 
         if (fixed && size >= fs_free)
                 return plan_refuse(p, check, "no swapfile at %s: [swap] size %s does not fit the %s free there",
                                    path, swap_format_size(size, a), swap_format_size(fs_free, b));
+        if (!fixed && mem == 0)
+                return plan_refuse(p, check, "no swapfile at %s: the RAM of the machine this image boots on "
+                                   "is unknown; set [swap] size or [%s] %s in %s", path,
+                                   IMAGE_SECTION, IMAGE_MEMORY_KEY, CONFIG_PATH);
         if (!fixed)
                 size = swapfile_size_auto(mem, fs_free);
         if (size < SWAPFILE_MIN)
@@ -224,8 +229,20 @@ static int fix_swapfile_plan(struct host *h, const struct finding *f, struct pla
         bool changed = false;
         int k;
 
+        const char *name = NULL;
         if (!facts || !facts->path)
                 return 0;
+        if ((k = host_container(h, &name)) != 0)
+                return k < 0 ? k : plan_refuse(p, check, "no swap change inside a container (%s): "
+                                               "swap belongs to the host", name);
+        if (facts->problem == SWAP_NOT_FOUND)
+                return plan_refuse(p, check, "%s matches no device: correct or remove its line in %s "
+                                   "(boot waits for it); then hostfit fix swap-missing adds a swapfile if "
+                                   "no swap is left", facts->source, FSTAB);
+        if (facts->noauto)
+                return plan_refuse(p, check, "remove noauto from the options of %s in %s so that boot "
+                                   "activates it%s", facts->source ? facts->source : facts->path, FSTAB,
+                                   facts->problem == SWAP_NOAUTO ? ", then swapon it" : "");
         if (facts->target == SWAP_TARGET_DEVICE && facts->problem == SWAP_INACTIVE && !host_is_live(h))
                 return 0;       /* fstab has it: boot activates it, or says why not */
         if (facts->path[0] != '/')
@@ -237,7 +254,7 @@ static int fix_swapfile_plan(struct host *h, const struct finding *f, struct pla
                 changed = true;
         }
         if (facts->problem != SWAP_INACTIVE) {
-                k = plan_fstab_line(p, check, facts->path);
+                k = plan_fstab_line(p, check, facts->fstab_source ? facts->fstab_source : facts->path);
                 if (k < 0)
                         return k;
                 changed = changed || k > 0;

@@ -25,6 +25,7 @@ static const struct key {
         { "healthcheck", "interval",     KEY_DURATION },
         { "healthcheck", "timeout",      KEY_DURATION },
         { "hostfit", "profile", KEY_PROFILE },
+        { "image",   "memory",  KEY_SIZE },
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "dev-server", "allow", KEY_STRING },
         { "metrics", "path",  KEY_PATH },

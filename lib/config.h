@@ -3,6 +3,7 @@
  *   [hostfit]              profile = production|development, skip = ID ...
  *   [swap]                 size = auto|SIZE, path = /swapfile
  *   [zram]                 size = auto|SIZE, priority = 0..32767 (100)
+ *   [image]                memory = SIZE (an offline image: the RAM it will boot with)
  *   [metrics]              timer = yes|no (no), path = /var/lib/prometheus/node-exporter/hostfit.prom
  *
  * Every key is declared in the table in config.c with its type; values are

@@ -102,6 +102,9 @@ static inline void fproc_write(const char *root, const struct fproc *p) {
                 snprintf(path, sizeof(path), "proc/%d/cwd", p->pid);
                 fixture_symlink(root, p->cwd, path);
         }
+        /* A booted systemd as PID 1 always has this directory (sd_booted()). */
+        if (p->pid == 1 && strcmp(p->comm, "systemd") == 0)
+                fixture_mkdir(root, "run/systemd/system");
         snprintf(path, sizeof(path), "%s/proc/%d", root, p->pid);
         if (p->uid && chown(path, p->uid, p->uid) < 0)
                 abort();

@@ -366,9 +366,21 @@ static void test_development_profile_skips_and_allow_list_spares(void **state) {
         fixture_remove(root);
 }
 
-static void test_missing_proc_is_an_error(void **state) {
+static void test_missing_proc_is_an_offline_image_skip(void **state) {
         struct host *h;
         char *root = fixture_new();
+        struct report *r = run_check(root, NULL, &h);
+        assert_int_equal(report_check(r, 0)->status, STATUS_SKIP);
+        assert_string_equal(report_check(r, 0)->findings[0]->message, "offline image: no processes");
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_unreadable_proc_is_an_error(void **state) {
+        struct host *h;
+        char *root = fixture_new();
+        fixture_write(root, "proc", "not a directory\n");
         struct report *r = run_check(root, NULL, &h);
         assert_int_equal(report_check(r, 0)->status, STATUS_ERROR);
         report_free(r);
@@ -494,7 +506,8 @@ int main(void) {
                 cmocka_unit_test(test_dev_server_under_a_unit_gets_a_dropin),
                 cmocka_unit_test(test_malformed_entries_do_not_crash_or_flag),
                 cmocka_unit_test(test_development_profile_skips_and_allow_list_spares),
-                cmocka_unit_test(test_missing_proc_is_an_error),
+                cmocka_unit_test(test_missing_proc_is_an_offline_image_skip),
+                cmocka_unit_test(test_unreadable_proc_is_an_error),
                 cmocka_unit_test(test_fix_next_dev_writes_next_start_unit_and_manual_steps),
                 cmocka_unit_test(test_fix_vite_is_manual_only),
         };
