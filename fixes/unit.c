@@ -103,6 +103,10 @@ int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_
                            "the unit by hand with the program's absolute path", "/proc/PID/exe is unreadable");
         if (r == -EINVAL)
                 return why(ret_why, "%s", err ? err : "its command cannot be written in a unit exactly");
+        if (r == -ESRCH)
+                return why(ret_why, "uid %u has no user entry (passwd, LDAP, sssd): systemd refuses User=%u, and "
+                           "without User= the unit would run as root; add the user (useradd -u %u …), then rerun",
+                           (unsigned) u->uid, (unsigned) u->uid, (unsigned) u->uid);
         if (r < 0)
                 return r;
         if (u->port > 0) {

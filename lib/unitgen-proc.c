@@ -2,6 +2,8 @@
  * place that turns them into a service unit (see unitgen.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,12 +131,36 @@ static int read_names(struct host *h, struct unit_proc *u, bool gid_known) {
                 u->user_known = e != NULL;
         }
         passwd_done(&pw);
-        /* No entry (LDAP, sssd, a container's uid): systemd takes the number. */
+        /* Not in ROOT/etc/passwd. On the running system, systemd resolves User= through NSS
+         * (LDAP, sssd, userdb) as getpwuid() does: ask it. A uid no database knows is refused by
+         * systemd even as a number (217/USER), so it is flagged; in an image, whose NSS cannot be
+         * asked here, the number is written and its boot decides. */
+        if (!u->user && host_is_live(h)) {
+                struct passwd pwd, *res = NULL;
+                char buf[4096];
+                if (getpwuid_r(u->uid, &pwd, buf, sizeof(buf), &res) == 0 && res) {
+                        if (!(u->user = strdup(res->pw_name)))
+                                return -ENOMEM;
+                        if (!gid_known)
+                                u->gid = res->pw_gid, gid_known = true;
+                        u->user_known = true;
+                } else
+                        u->user_missing = true;
+        }
         if (!u->user && asprintf(&u->user, "%u", (unsigned) u->uid) < 0)
                 return -ENOMEM;
         if (!gid_known)
                 return 0;
         u->group = group_name(h, u->gid);
+        if (!u->group && host_is_live(h)) {
+                struct group grp, *res = NULL;
+                char buf[4096];
+                if (getgrgid_r(u->gid, &grp, buf, sizeof(buf), &res) == 0 && res) {
+                        if (!(u->group = strdup(res->gr_name)))
+                                return -ENOMEM;
+                } else
+                        return 0;       /* no Group=: systemd takes the user's primary group */
+        }
         if (!u->group && asprintf(&u->group, "%u", (unsigned) u->gid) < 0)
                 return -ENOMEM;
         return 0;
@@ -247,6 +273,9 @@ int unitgen_process(const struct host *h, const struct unit_proc *u, const struc
         if (!s->name || argc == 0)
                 return -EINVAL;
         const char *exec_path = unitgen_exec_path(u, argv);
+        /* systemd refuses a User= no user database knows, even as a number. */
+        if (u->user_missing)
+                return -ESRCH;
         /* A bare "node" with no readable exe would be whatever node systemd finds first. */
         if (!exec_path && argv[0][0] != '/')
                 return -ENOEXEC;

@@ -70,9 +70,10 @@ struct unit_proc {
         char *cwd;              /* NULL when unreadable or deleted */
         uid_t uid;              /* the real ids, from status Uid:/Gid: (else the owner of /proc/PID) */
         gid_t gid;
-        char *user;             /* name from ROOT/etc/passwd, else the uid as a number; NULL for root */
+        char *user;             /* name from ROOT/etc/passwd (live: or NSS), else the uid as a number; NULL for root */
         char *group;            /* name from ROOT/etc/group, else the gid as a number; NULL for root */
-        bool user_known;        /* user is a name from passwd, not a number */
+        bool user_known;        /* user is a name (ROOT/etc/passwd, or NSS on the running system), not a number */
+        bool user_missing;      /* the running system's NSS knows no such uid either: systemd would refuse it */
         char **env;             /* allowlisted NAME=value, NULL-terminated */
         uint16_t port;          /* first listening TCP port, 0: none */
         uint64_t rss;
@@ -97,7 +98,9 @@ struct unit_proc_spec {
 };
 
 /* The unit file for U as S says. -EINVAL (with *ret_error) when it cannot be written exactly;
- * -ENOEXEC when the program is not known exactly (no exe and argv[0] is not an absolute path). */
+ * -ENOEXEC when the program is not known exactly (no exe and argv[0] is not an absolute path);
+ * -ESRCH when U's uid has no user entry at all (systemd refuses User= then, and without it the
+ * unit would run as root). */
 int unitgen_process(const struct host *h, const struct unit_proc *u, const struct unit_proc_spec *s,
                     char **ret, size_t *ret_len, char **ret_error);
 /* The program a unit for U with ARGV runs: U's exe when ARGV[0] names it, else NULL (ARGV[0] is). */

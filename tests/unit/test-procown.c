@@ -10,6 +10,7 @@
 #include "check.h"
 #include "cleanup.h"
 #include "config.h"
+#include "fixes.h"
 #include "fixture-plan.h"
 #include "fixture-proc.h"
 #include "plan.h"
@@ -261,11 +262,50 @@ static void test_container_cgroups(void **state) {
         }
 }
 
+static void test_generator_refuses_dev_commands_and_unknown_programs(void **state) {
+        char *root = make_root();
+        struct host *h;
+        struct plan *p;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        char *vite[] = { "node", "/app/node_modules/.bin/vite", "--host", NULL };
+        char *server[] = { "node", "dist/server.js", NULL };
+        char *env_dev[] = { "NODE_ENV=development", NULL };
+        struct unit_proc u = { .pid = 500, .argv = vite, .argc = 3, .exe = "/usr/bin/node", .cwd = "/app",
+                               .uid = 1000, .gid = 1000, .user = "dev", .group = "dev", .port = 5173 };
+        struct fix_unit_request req = { .check = "unmanaged-service", .proc = &u,
+                                        .spec = { .name = "hostfit-x.service" }, .enable = true };
+        char *why = NULL;
+        /* A dev server: no unit, and the reason for the manual step. */
+        assert_int_equal(fix_plan_process_unit(h, p, &req, &why), 0);
+        assert_non_null(strstr(why, "dev"));
+        free(why), why = NULL;
+        /* A production command made a dev one by its environment: the same. */
+        u.argv = server, u.argc = 2, u.env = env_dev;
+        assert_int_equal(fix_plan_process_unit(h, p, &req, &why), 0);
+        free(why), why = NULL;
+        /* A bare "node" whose /proc/PID/exe cannot be read: not a guess at which node. */
+        u.env = NULL, u.exe = NULL;
+        assert_int_equal(fix_plan_process_unit(h, p, &req, &why), 0);
+        assert_non_null(strstr(why, "exe"));
+        free(why), why = NULL;
+        assert_int_equal(plan_size(p), 0);
+        /* Known exactly: written; a second unit for the same port is refused by the plan. */
+        u.exe = "/usr/bin/node";
+        assert_int_equal(fix_plan_process_unit(h, p, &req, &why), 1);
+        req.spec.name = "hostfit-y.service";
+        assert_int_equal(fix_plan_process_unit(h, p, &req, &why), -EADDRINUSE);
+        plan_free(p);
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_owner_is_fixed_whatever_checks_run),
                 cmocka_unit_test(test_one_unit_a_process_and_none_runs_a_dev_command),
                 cmocka_unit_test(test_container_cgroups),
+                cmocka_unit_test(test_generator_refuses_dev_commands_and_unknown_programs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
