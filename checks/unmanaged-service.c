@@ -168,9 +168,14 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
         if (d->port)
                 snprintf(port, sizeof(port), " on port %u", (unsigned) d->port);
         const char *owner = d->owner && strcmp(d->owner, "unmanaged-service") != 0 ? d->owner : NULL;
+        char since[32];
+        if (age < 120)
+                snprintf(since, sizeof(since), "%.0f s", age);
+        else
+                snprintf(since, sizeof(since), "%.0f min", age / 60);
         k = report_add(r, STATUS_FAIL, subject, d, unmanaged_data_free,
-                       "%s has served%s for %.0f min outside any systemd service (%s)%s",
-                       name, port, age / 60, where ? where : "?",
+                       "%s has served%s for %s outside any systemd service (%s)%s",
+                       name, port, since, where ? where : "?",
                        loop ? "; its parent is a shell loop that restarts it" : "");
         if (k < 0)
                 return k;
