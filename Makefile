@@ -82,7 +82,7 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOB
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 # The Debian packages every test layer needs: the build's, then each layer's list.
-TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
+TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
 
 deps: PKGS_WANTED = $(DEB_PKGS)
 test-deps: PKGS_WANTED = $(TEST_PKGS)
@@ -92,7 +92,7 @@ deps test-deps:
 		echo "installing:" $$missing; \
 		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 run: deps
@@ -134,7 +134,8 @@ bench: $(BUILD)/hostfit
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
                docs/hostfit-check.schema.json docs/hostfit-fix.schema.json
-EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer
+EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
+               docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
 # The example service: its template with the default [metrics] path, quoted as
 # hostfit fix metrics-timer writes it (the same bytes, so the check passes on a copy).
@@ -171,4 +172,4 @@ uninstall:
 clean:
 	rm -rf build build-san
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/tools -prune -o -name '*.d' -type f -print 2>/dev/null)

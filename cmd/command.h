@@ -22,3 +22,6 @@ struct command {
 /* Print "hostfit: MESSAGE" to stderr. The one place diagnostics are written. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last error logged, escaped and cut to a line (for a monitoring plugin's
+ * one status line, since Nagios drops stderr); NULL when none was. */
+const char *log_last_error(void);

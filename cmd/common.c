@@ -1,8 +1,10 @@
 /* What the subcommands share: option errors, usage, color, opening the host. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -17,11 +19,50 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);
 
+static enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_mode = COLOR_AUTO;
+const char *command_config_path = NULL;
+
+int set_color_mode(const char *s) {
+        if (strcmp(s, "auto") == 0)
+                color_mode = COLOR_AUTO;
+        else if (strcmp(s, "always") == 0)
+                color_mode = COLOR_ALWAYS;
+        else if (strcmp(s, "never") == 0)
+                color_mode = COLOR_NEVER;
+        else {
+                log_error("unknown --color '%s' (expected auto, always or never)", s);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 bool use_color(FILE *f) {
-        const char *nc = getenv("NO_COLOR");
-        if (nc && *nc)
+        if (color_mode != COLOR_AUTO)
+                return color_mode == COLOR_ALWAYS;
+        const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+        if ((nc && *nc) || (term && strcmp(term, "dumb") == 0))
                 return false;
         return isatty(fileno(f)) == 1;
+}
+
+/* --config FILE: the admin's own file, so it is read as given; still only a
+ * regular file of at most 1 MiB (never a FIFO that would hang a timer). */
+static int config_load_path(const char *path, struct config **ret, char **ret_error) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return asprintf(ret_error, "%s: %s", path, strerror(errno)) < 0 ? -ENOMEM : -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+                return asprintf(ret_error, "%s: not a regular file of at most 1 MiB", path) < 0 ? -ENOMEM : -EINVAL;
+        _cleanup_free_ char *text = calloc(1, (size_t) st.st_size + 1);
+        if (!text)
+                return -ENOMEM;
+        ssize_t n = read(fd, text, (size_t) st.st_size);
+        if (n < 0)
+                return asprintf(ret_error, "%s: %s", path, strerror(errno)) < 0 ? -ENOMEM : -EIO;
+        if (strlen(text) != (size_t) n)
+                return asprintf(ret_error, "%s: contains a NUL byte", path) < 0 ? -ENOMEM : -EINVAL;
+        return config_parse(text, path, ret, ret_error);
 }
 
 int parse_format(const char *s, enum format *ret) {
@@ -79,12 +120,14 @@ int command_open_host(const char *root, const char *profile, struct host **ret) 
                 log_error("cannot open root %s: %s", root, strerror(-r));
                 return r;
         }
-        r = config_load(h, &c, &error);
+        r = command_config_path ? config_load_path(command_config_path, &c, &error)
+                                : config_load(h, &c, &error);
         if (r < 0) {
                 if (error)
                         log_error("%s", error);
                 else
-                        log_error("cannot load %s: %s", CONFIG_PATH, strerror(-r));
+                        log_error("cannot load %s: %s", command_config_path ? command_config_path : CONFIG_PATH,
+                                  strerror(-r));
                 return r;
         }
         if (profile) {
@@ -97,6 +140,21 @@ int command_open_host(const char *root, const char *profile, struct host **ret) 
         host_set_config(h, TAKE_PTR(c));
         *ret = TAKE_PTR(h);
         return 0;
+}
+
+const char *command_hostname(struct host *h) {
+        static char name[256];
+        if (host_is_live(h))
+                return gethostname(name, sizeof(name) - 1) == 0 && name[0] ? name : NULL;
+        _cleanup_free_ char *text = NULL;
+        if (host_read_file(h, "/etc/hostname", 4096, &text, NULL) < 0)
+                return NULL;
+        size_t n = strcspn(text, "\n");
+        if (n == 0 || n >= sizeof(name) || memchr(text, '\0', n))
+                return NULL;
+        memcpy(name, text, n);
+        name[n] = '\0';
+        return name;
 }
 
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret) {

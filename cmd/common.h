@@ -11,8 +11,14 @@ struct report;
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_NAGIOS };
 
-/* Color on F: a terminal, and NO_COLOR unset or empty. Never on a pipe. */
+/* Color on F. --color=auto (the default): a terminal, NO_COLOR unset or
+ * empty and TERM not "dumb"; never on a pipe. --color=always|never force it. */
 bool use_color(FILE *f);
+/* "auto", "always" or "never"; logs and returns -EINVAL otherwise. */
+int set_color_mode(const char *s);
+/* --config FILE: a configuration file read as given (not under the root)
+ * instead of /etc/hostfit/hostfit.conf under the root; NULL when not given. */
+extern const char *command_config_path;
 
 /* "text", "json", "prometheus" or "nagios"; logs and returns -EINVAL otherwise. */
 int parse_format(const char *s, enum format *ret);
@@ -29,6 +35,9 @@ int command_bad_option(const struct command *c, char **argv, int opt);
 /* host_open(ROOT), load its hostfit.conf, apply PROFILE (may be NULL).
  * Logs why on failure and returns -errno. */
 int command_open_host(const char *root, const char *profile, struct host **ret);
+/* The host's name: this system's for the live root, else the first line of
+ * ROOT/etc/hostname; NULL when there is none. Valid until the next call. */
+const char *command_hostname(struct host *h);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged
  * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);

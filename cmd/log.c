@@ -9,6 +9,8 @@
 
 /* Messages may quote host bytes (a config value, a path in an image): escape
  * the whole line so nothing in it can drive the terminal. */
+static char last_error[512];
+
 static void log_line(const char *prefix, const char *fmt, va_list ap) {
         _cleanup_free_ char *msg = NULL, *esc = NULL;
         if (vasprintf(&msg, fmt, ap) < 0) {
@@ -17,6 +19,12 @@ static void log_line(const char *prefix, const char *fmt, va_list ap) {
         }
         esc = escape_terminal_str(msg);
         fprintf(stderr, "hostfit: %s%s\n", prefix, esc ? esc : "out of memory");
+        if (!*prefix)
+                snprintf(last_error, sizeof(last_error), "%s", esc ? esc : "out of memory");
+}
+
+const char *log_last_error(void) {
+        return last_error[0] ? last_error : NULL;
 }
 
 void log_error(const char *fmt, ...) {

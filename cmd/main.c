@@ -18,7 +18,8 @@ static const struct command *const commands[] = {
         &cmd_help,
 };
 
-static const char usage_synopsis[] = "usage: hostfit [--help] [--version] COMMAND [ARGS...]\n";
+static const char usage_synopsis[] =
+        "usage: hostfit [-h|--help] [-V|--version] [--config FILE] [--color auto|always|never] COMMAND [ARGS...]\n";
 
 static void usage_full(void) {
         fputs(usage_synopsis, stdout);
@@ -26,6 +27,12 @@ static void usage_full(void) {
              "silently, and fix them.\n\nCommands:");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
+        puts("\nOptions:\n"
+             "  -h, --help           show this help\n"
+             "  -V, --version        show the version\n"
+             "  -c, --config FILE    read FILE instead of /etc/hostfit/hostfit.conf under the root\n"
+             "      --color WHEN     auto (default: on a terminal, unless NO_COLOR is set or\n"
+             "                       TERM=dumb), always or never");
         puts("\nExit status: 0 all checks pass, 1 a warning, 2 a failure, 3 hostfit could not run\n"
              "(bad usage, unreadable root or config). fix: 0 done, 3 refused or failed.\n"
              "\nSee 'hostfit help COMMAND' for the options of a command.");
@@ -90,9 +97,32 @@ int main(int argc, char **argv) {
                         usage_full();
                         return EXIT_OK;
                 }
-                if (strcmp(a, "--version") == 0) {
+                if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
                         puts("hostfit " HOSTFIT_VERSION);
                         return EXIT_OK;
+                }
+                const char *v = NULL;
+                if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+                    strcmp(a, "--color") == 0) {
+                        if (i + 1 >= argc) {
+                                log_error("option '%s' needs a value", a);
+                                return usage_error();
+                        }
+                        v = argv[++i];
+                } else if (strncmp(a, "--config=", 9) == 0 || strncmp(a, "--color=", 8) == 0)
+                        v = strchr(a, '=') + 1;
+                if (v && strncmp(a, "--color", 7) == 0) {
+                        if (set_color_mode(v) < 0)
+                                return usage_error();
+                        continue;
+                }
+                if (v) {
+                        if (!*v) {
+                                log_error("option --config needs a file name");
+                                return usage_error();
+                        }
+                        command_config_path = v;
+                        continue;
                 }
                 if (strcmp(a, "--") == 0) {
                         i++;

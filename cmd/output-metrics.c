@@ -58,10 +58,29 @@ static int prom_check_status(struct strbuf *sb, const struct report *r) {
                         if (k == 0)
                                 k = prom_label_value(sb, cr->check->id);
                         if (k == 0)
-                                k = strbuf_addf(sb, "\",status=\"%s\"} %d\n",
+                                k = strbuf_addf(sb, "\",severity=\"%s\",status=\"%s\"} %d\n",
+                                                severity_to_string(cr->check->severity),
                                                 status_to_string(status_order[s]),
                                                 cr->status == status_order[s]);
                 }
+        }
+        return k;
+}
+
+/* Findings a check reported that are not passes: what an alert counts. */
+static int prom_findings(struct strbuf *sb, const struct report *r) {
+        int k = prom_header(sb, "hostfit_findings",
+                            "Number of findings of each hostfit check that are not a pass.");
+        for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
+                const struct check_result *cr = report_check(r, i);
+                unsigned n = 0;
+                for (size_t j = 0; j < cr->n_findings; j++)
+                        n += cr->findings[j]->status != STATUS_PASS;
+                k = strbuf_adds(sb, "hostfit_findings{check=\"");
+                if (k == 0)
+                        k = prom_label_value(sb, cr->check->id);
+                if (k == 0)
+                        k = strbuf_addf(sb, "\"} %u\n", n);
         }
         return k;
 }
@@ -81,12 +100,38 @@ static int prom_summary(struct strbuf *sb, const struct report *r, time_t now) {
         return k;
 }
 
+/* What the run itself says: the version, that it worked, how long it took. */
+static int prom_run(struct strbuf *sb, double duration) {
+        int k = prom_header(sb, "hostfit_build_info", "The hostfit that wrote these metrics; always 1.");
+        if (k == 0)
+                k = strbuf_adds(sb, "hostfit_build_info{version=\"");
+        if (k == 0)
+                k = prom_label_value(sb, HOSTFIT_VERSION);
+        if (k == 0)
+                k = strbuf_adds(sb, "\"} 1\n");
+        if (k == 0)
+                k = prom_header(sb, "hostfit_last_run_success",
+                                "1 when the last run of hostfit check completed, 0 when it could not run.");
+        if (k == 0)
+                k = strbuf_adds(sb, "hostfit_last_run_success 1\n");
+        if (k == 0 && duration >= 0) {
+                k = prom_header(sb, "hostfit_run_duration_seconds", "Wall time the checks took, in seconds.");
+                if (k == 0)
+                        k = strbuf_addf(sb, "hostfit_run_duration_seconds %.6f\n", duration);
+        }
+        return k;
+}
+
 /* Built whole in memory first so that a failure writes nothing to OUT. */
-int report_render_prometheus(const struct report *r, FILE *out, time_t now) {
+int report_render_prometheus(const struct report *r, FILE *out, time_t now, double duration) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         int k = prom_check_status(&sb, r);
         if (k == 0)
+                k = prom_findings(&sb, r);
+        if (k == 0)
                 k = prom_summary(&sb, r, now);
+        if (k == 0)
+                k = prom_run(&sb, duration);
         if (k < 0)
                 return k;
         if (fwrite(strbuf_str(&sb), 1, sb.len, out) != sb.len || fflush(out) == EOF)
@@ -94,33 +139,75 @@ int report_render_prometheus(const struct report *r, FILE *out, time_t now) {
         return 0;
 }
 
+/* Nagios reads '|' as the start of performance data and turns ';' into ':':
+ * neither may appear in the text a plugin prints. */
+static void nagios_text_clean(char *s) {
+        for (; *s; s++)
+                if (*s == '|')
+                        *s = '/';
+                else if (*s == ';')
+                        *s = ',';
+}
+
+static int nagios_add_text(struct strbuf *sb, const char *s) {
+        size_t at = sb->len;
+        int k = escape_terminal(sb, s ? s : "", s ? strlen(s) : 0);
+        if (k == 0)
+                nagios_text_clean(sb->buf + at);
+        return k;
+}
+
 /* The check ids in status S, as " (fail: a, b)" after the counts. */
-static int nagios_ids(struct strbuf *sb, const struct report *r, enum status s, bool *first) {
+static int nagios_ids(struct strbuf *sb, const struct report *r, enum status s) {
         bool any = false;
         int k = 0;
         for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
                 const struct check_result *cr = report_check(r, i);
                 if (cr->status != s)
                         continue;
-                if (!any)
-                        k = strbuf_addf(sb, "%s%s: ", *first ? " (" : "; ", status_to_string(s));
-                else
-                        k = strbuf_adds(sb, ", ");
+                k = strbuf_addf(sb, any ? ", " : " (%s: ", status_to_string(s));
                 if (k == 0)
-                        k = escape_terminal(sb, cr->check->id, strlen(cr->check->id));
+                        k = nagios_add_text(sb, cr->check->id);
                 any = true;
-                *first = false;
         }
+        if (k == 0 && any)
+                k = strbuf_addch(sb, ')');
         return k;
 }
 
-int report_render_nagios(const struct report *r, FILE *out) {
+/* Long output: one line a finding that failed, erred or warns, worst first. */
+static int nagios_long(struct strbuf *sb, const struct report *r) {
+        static const enum status order[] = { STATUS_FAIL, STATUS_ERROR, STATUS_WARN };
+        int k = 0;
+        for (size_t o = 0; k == 0 && o < ELEMENTSOF(order); o++)
+                for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
+                        const struct check_result *cr = report_check(r, i);
+                        for (size_t j = 0; k == 0 && j < cr->n_findings; j++) {
+                                const struct finding *f = cr->findings[j];
+                                if (f->status != order[o])
+                                        continue;
+                                k = strbuf_addf(sb, "%s %s: ", status_to_string(f->status), cr->check->id);
+                                if (k == 0 && f->subject && *f->subject) {
+                                        k = nagios_add_text(sb, f->subject);
+                                        if (k == 0)
+                                                k = strbuf_adds(sb, ": ");
+                                }
+                                if (k == 0)
+                                        k = nagios_add_text(sb, f->message);
+                                if (k == 0)
+                                        k = strbuf_addch(sb, '\n');
+                        }
+                }
+        return k;
+}
+
+int report_render_nagios(const struct report *r, FILE *out, bool long_output) {
         static const char *const states[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
         static const enum status named[] = { STATUS_FAIL, STATUS_WARN, STATUS_ERROR };
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         unsigned c[_STATUS_MAX];
-        bool first = true;
         int st = report_exit_status(r);
+        unsigned n = (unsigned) report_n_checks(r);
 
         report_counts(r, c);
         int k = strbuf_addf(&sb, "hostfit %s - %u pass, %u warn, %u fail",
@@ -129,13 +216,15 @@ int report_render_nagios(const struct report *r, FILE *out) {
         if (k == 0 && c[STATUS_ERROR])
                 k = strbuf_addf(&sb, ", %u error", c[STATUS_ERROR]);
         for (size_t i = 0; k == 0 && i < ELEMENTSOF(named); i++)
-                k = nagios_ids(&sb, r, named[i], &first);
-        if (k == 0 && !first)
-                k = strbuf_adds(&sb, ")");
+                k = nagios_ids(&sb, r, named[i]);
+        /* label=value;warn;crit;min;max: one warning check is WARNING, one
+         * failed check CRITICAL, as the state word says. */
         if (k == 0)
-                k = strbuf_addf(&sb, " | pass=%u warn=%u fail=%u skip=%u error=%u\n",
-                                c[STATUS_PASS], c[STATUS_WARN], c[STATUS_FAIL],
-                                c[STATUS_SKIP], c[STATUS_ERROR]);
+                k = strbuf_addf(&sb, " | pass=%u;;;0;%u warn=%u;0;;0;%u fail=%u;;0;0;%u skip=%u;;;0;%u error=%u;;;0;%u\n",
+                                c[STATUS_PASS], n, c[STATUS_WARN], n, c[STATUS_FAIL], n,
+                                c[STATUS_SKIP], n, c[STATUS_ERROR], n);
+        if (k == 0 && long_output)
+                k = nagios_long(&sb, r);
         if (k < 0)
                 return k;
         if (fwrite(strbuf_str(&sb), 1, sb.len, out) != sb.len || fflush(out) == EOF)
@@ -147,14 +236,11 @@ int report_render_nagios_unknown(FILE *out, const char *reason) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         int k = strbuf_adds(&sb, "hostfit UNKNOWN - ");
         if (k == 0)
-                k = escape_terminal(&sb, reason, strlen(reason));
+                k = nagios_add_text(&sb, reason);
         if (k == 0)
                 k = strbuf_addch(&sb, '\n');
         if (k < 0)
                 return k;
-        /* What follows '|' would be read as performance data. */
-        for (char *s = sb.buf; (s = strchr(s, '|')); s++)
-                *s = '/';
         if (fwrite(strbuf_str(&sb), 1, sb.len, out) != sb.len || fflush(out) == EOF)
                 return errno > 0 ? -errno : -EIO;
         return 0;
@@ -218,7 +304,55 @@ struct prom_job {
 
 static int prom_render_cb(void *userdata, FILE *f) {
         const struct prom_job *job = userdata;
-        return report_render_prometheus(job->r, f, job->now);
+        return report_render_prometheus(job->r, f, job->now, -1);
+}
+
+/* The lines of the last good file but its run-success series. */
+static bool prom_is_success_line(const char *line) {
+        static const char name[] = "hostfit_last_run_success";
+        if (strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0)
+                line += 7;
+        return strncmp(line, name, sizeof(name) - 1) == 0 &&
+               (line[sizeof(name) - 1] == ' ' || line[sizeof(name) - 1] == '{');
+}
+
+static int prom_failed_cb(void *userdata, FILE *f) {
+        const char *old = userdata;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int k = 0;
+        for (const char *l = old; k == 0 && l && *l; ) {
+                size_t n = strcspn(l, "\n");
+                if (!prom_is_success_line(l))
+                        k = strbuf_add(&sb, l, n);
+                if (k == 0 && !prom_is_success_line(l))
+                        k = strbuf_addch(&sb, '\n');
+                l += n + (l[n] == '\n');
+        }
+        if (k == 0)
+                k = prom_header(&sb, "hostfit_last_run_success",
+                                "1 when the last run of hostfit check completed, 0 when it could not run.");
+        if (k == 0)
+                k = strbuf_adds(&sb, "hostfit_last_run_success 0\n");
+        if (k < 0)
+                return k;
+        if (fwrite(strbuf_str(&sb), 1, sb.len, f) != sb.len)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
+int report_write_prometheus_failed(const char *path) {
+        _cleanup_free_ char *old = NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (4 << 20)) {
+                old = calloc(1, (size_t) st.st_size + 1);
+                if (!old)
+                        return -ENOMEM;
+                ssize_t n = read(fd, old, (size_t) st.st_size);
+                if (n < 0 || strlen(old) != (size_t) n)
+                        { free(old); old = NULL; }     /* unreadable or not text: start over */
+        }
+        return output_write_atomic(path, prom_failed_cb, old);
 }
 
 int report_write_prometheus(const struct report *r, const char *path, time_t now) {

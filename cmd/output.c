@@ -143,7 +143,7 @@ static void json_result(struct json *j, const struct check_result *cr) {
         json_object_end(j);
 }
 
-int output_json(const struct report *r, const char *root, const char *profile, FILE *out) {
+int output_json(const struct report *r, const struct output_meta *m, FILE *out) {
         static const enum status order[] = { STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_SKIP, STATUS_ERROR };
         unsigned c[_STATUS_MAX];
         struct json j;
@@ -153,10 +153,24 @@ int output_json(const struct report *r, const char *root, const char *profile, F
         json_object_begin(&j);
         json_key(&j, "version");
         json_int(&j, 1);
+        json_key(&j, "hostfit_version");
+        json_string(&j, HOSTFIT_VERSION);
+        json_key(&j, "hostname");
+        if (m->hostname)
+                json_string(&j, m->hostname);
+        else
+                json_null(&j);
+        json_key(&j, "time");
+        char t[sizeof("1970-01-01T00:00:00Z") + 8];
+        struct tm tm;
+        if (gmtime_r(&m->time, &tm) && strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+                json_string(&j, t);
+        else
+                json_null(&j);
         json_key(&j, "root");
-        json_string(&j, root);
+        json_string(&j, m->root);
         json_key(&j, "profile");
-        json_string(&j, profile);
+        json_string(&j, m->profile);
         json_key(&j, "summary");
         json_object_begin(&j);
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {

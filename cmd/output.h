@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 struct report;
 
@@ -14,8 +15,16 @@ struct output_options {
 
 /* One line a check, its findings under it, a summary line. Host bytes are escaped. */
 int output_text(const struct report *r, const struct output_options *o, FILE *f);
-/* The JSON object: version, root, profile, summary, checks[findings[]]. */
-int output_json(const struct report *r, const char *root, const char *profile, FILE *f);
+/* Who and when, for the JSON report. */
+struct output_meta {
+        const char *root;
+        const char *profile;
+        const char *hostname;   /* NULL when unknown (an image without /etc/hostname) */
+        time_t time;
+};
+/* The JSON object: version, hostfit_version, hostname, time, root, profile,
+ * summary, checks[findings[]]. */
+int output_json(const struct report *r, const struct output_meta *m, FILE *f);
 
 /* ANSI SGR sequences, or "" without color. */
 const char *color_on(bool color, const char *sgr);

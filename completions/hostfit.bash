@@ -1,60 +1,80 @@
-# bash completion for hostfit; check ids come from `hostfit list --ids` at completion time.
+# bash completion for hostfit.  Commands, options and option values are read
+# from the binary's own --help when completing, and check ids from
+# `hostfit list --ids`, so the completion always matches the hostfit installed.
 
-_hostfit_ids() {
-        local hostfit=${COMP_WORDS[0]}
-        command -v -- "$hostfit" >/dev/null 2>&1 || hostfit=hostfit
-        "$hostfit" list --ids 2>/dev/null
+_hostfit_help() {
+        "$_hostfit_bin" "$@" --help 2>/dev/null
+}
+
+# The commands: the indented lines of the Commands list in `hostfit --help`.
+_hostfit_commands() {
+        _hostfit_help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'
+}
+
+# Option lines of `hostfit [CMD] --help` ("  -r, --root DIR   text"), as
+# "LONG SHORT ARG" (SHORT and ARG "-" when none).
+_hostfit_options() {
+        _hostfit_help "$@" | sed -n \
+                -e 's/^ *-\([a-zA-Z]\), \(--[a-z][a-z-]*\) \([A-Z][A-Z]*\) .*/\2 -\1 \3/p' \
+                -e 's/^ *-\([a-zA-Z]\), \(--[a-z][a-z-]*\)  .*/\2 -\1 -/p' \
+                -e 's/^ *\(--[a-z][a-z-]*\) \([A-Z][A-Z]*\) .*/\1 - \2/p' \
+                -e 's/^ *\(--[a-z][a-z-]*\)  .*/\1 - -/p'
+}
+
+# The values of OPT from the synopsis of `hostfit [CMD] --help`: "[--format text|json]".
+_hostfit_values() {
+        local opt=$1
+        shift
+        _hostfit_help "$@" | sed -n '/^usage:/,/^$/p' | grep -o -- "$opt [a-z][a-z0-9|-]*" | head -n 1 |
+                cut -d' ' -f2 | tr '|' '\n'
 }
 
 _hostfit() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-        local commands="check fix list explain help"
-        local cmd="" i
+        local _hostfit_bin=${COMP_WORDS[0]} cmd="" i long short arg
+        command -v -- "$_hostfit_bin" >/dev/null 2>&1 || _hostfit_bin=hostfit
+        local -a scope=()
+
+        # The command: the first word that is neither an option nor an option's value.
         for ((i = 1; i < COMP_CWORD; i++)); do
                 case ${COMP_WORDS[i]} in
-                --root|-r|--format|-f|--profile|-p) ((i++)) ;;
-                -*) ;;
-                *) cmd=${COMP_WORDS[i]}; break ;;
+                --*=*) ;;
+                -*)
+                        while read -r long short arg; do
+                                [[ ${COMP_WORDS[i]} == "$long" || ${COMP_WORDS[i]} == "$short" ]] &&
+                                        [[ $arg != - ]] && ((i++))
+                        done < <(_hostfit_options "${scope[@]}") ;;
+                *)
+                        [[ -z $cmd ]] || continue
+                        cmd=${COMP_WORDS[i]}
+                        scope=("$cmd") ;;
                 esac
         done
 
-        case $prev in
-        --root|-r)
-                COMPREPLY=($(compgen -d -- "$cur"))
-                return 0 ;;
-        --format|-f)
-                COMPREPLY=($(compgen -W "text json" -- "$cur"))
-                return 0 ;;
-        --profile|-p)
-                COMPREPLY=($(compgen -W "production development" -- "$cur"))
-                return 0 ;;
-        esac
+        # The value of an option.
+        if [[ $prev == -* ]]; then
+                while read -r long short arg; do
+                        [[ $prev == "$long" || $prev == "$short" ]] || continue
+                        [[ $arg == - ]] && break
+                        local values
+                        values=$(_hostfit_values "$long" "${scope[@]}")
+                        if [[ -n $values ]]; then
+                                COMPREPLY=($(compgen -W "$values" -- "$cur"))
+                        elif [[ $arg == DIR ]]; then
+                                COMPREPLY=($(compgen -d -- "$cur"))
+                        else
+                                COMPREPLY=($(compgen -f -- "$cur"))
+                        fi
+                        return 0
+                done < <(_hostfit_options "${scope[@]}")
+        fi
 
-        local opts ids=""
-        case $cmd in
-        "")
-                opts="--help --version"
-                [[ $cur == -* ]] || opts=$commands ;;
-        check)
-                opts="--root --format --profile --quiet --verbose --help"
-                ids=1 ;;
-        fix)
-                opts="--dry-run --yes --root --format --profile --help"
-                ids=1 ;;
-        list)
-                opts="--ids --format --help" ;;
-        explain)
-                opts="--help"
-                ids=1 ;;
-        help)
-                opts=$commands ;;
-        *)
-                return 0 ;;
-        esac
-        if [[ -n $ids && $cur != -* ]]; then
-                COMPREPLY=($(compgen -W "$(_hostfit_ids)" -- "$cur"))
-        else
-                COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$(_hostfit_options "${scope[@]}" | cut -d' ' -f1)" -- "$cur"))
+        elif [[ -z $cmd || $cmd == help ]]; then
+                COMPREPLY=($(compgen -W "$(_hostfit_commands)" -- "$cur"))
+        elif _hostfit_help "$cmd" | head -n 1 | grep -q ' \[\{0,1\}ID'; then
+                COMPREPLY=($(compgen -W "$("$_hostfit_bin" list --ids 2>/dev/null)" -- "$cur"))
         fi
         return 0
 }

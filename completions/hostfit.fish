@@ -1,29 +1,72 @@
-# fish completion for hostfit; check ids come from `hostfit list --ids` at completion time.
+# fish completion for hostfit.  Commands, options and option values are read
+# from the binary's own --help when completing, and check ids from
+# `hostfit list --ids`, so the completion always matches the hostfit installed.
 
-set -l commands check fix list explain help
-
-function __hostfit_ids
-        set -l cmd (commandline -opc)
-        $cmd[1] list --ids 2>/dev/null
+function __hostfit_help
+        set -l bin (commandline -opc)[1]
+        command -q -- $bin; or set bin hostfit
+        $bin $argv --help 2>/dev/null
 end
 
-complete -c hostfit -f
-complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'Show the usage'
-complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -l version -d 'Show the version'
-complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a check -d 'Find what lets the OOM killer take a service'
-complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a fix -d 'Plan or apply the fixes'
-complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a list -d 'List the checks'
-complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a explain -d 'Explain a check'
-complete -c hostfit -n "not __fish_seen_subcommand_from $commands" -a help -d 'Show the usage of a command'
+# "LONG SHORT ARG" for each option line of `hostfit [CMD] --help` ("-" when none).
+function __hostfit_options
+        for line in (__hostfit_help $argv | string replace -rf '^ *(?:-([a-zA-Z]), )?(--[a-z][a-z-]*)(?: ([A-Z]+))?  .*' '$2 -$1 $3')
+                set -l f (string split ' ' -- $line)
+                test -n "$f[3]"; or set f[3] -
+                echo $f[1] $f[2] $f[3]
+        end
+end
 
-complete -c hostfit -n "__fish_seen_subcommand_from check fix" -s r -l root -r -F -d 'Read the host under DIR'
-complete -c hostfit -n "__fish_seen_subcommand_from check fix list" -s f -l format -x -a 'text json' -d 'Output format'
-complete -c hostfit -n "__fish_seen_subcommand_from check fix" -s p -l profile -x -a 'production development' -d 'Profile'
-complete -c hostfit -n "__fish_seen_subcommand_from check" -s q -l quiet -d 'Only the checks that did not pass'
-complete -c hostfit -n "__fish_seen_subcommand_from check" -s v -l verbose -d 'The evidence behind each finding'
-complete -c hostfit -n "__fish_seen_subcommand_from fix" -s n -l dry-run -d 'Show the changes, write nothing'
-complete -c hostfit -n "__fish_seen_subcommand_from fix" -s y -l yes -d 'Apply without asking'
-complete -c hostfit -n "__fish_seen_subcommand_from list" -l ids -d 'The ids only'
-complete -c hostfit -n "__fish_seen_subcommand_from check fix list explain" -s h -l help -d 'Show the usage'
-complete -c hostfit -n "__fish_seen_subcommand_from check fix explain" -a '(__hostfit_ids)' -d 'Check'
-complete -c hostfit -n "__fish_seen_subcommand_from help" -a "$commands"
+function __hostfit_complete
+        set -l words (commandline -opc)
+        set -l cur (commandline -ct)
+        set -l cmd
+        set -l scope
+        set -l i 2
+        while test $i -le (count $words)
+                set -l w $words[$i]
+                if string match -q -- '--*=*' $w
+                else if string match -q -- '-*' $w
+                        for o in (__hostfit_options $scope)
+                                set -l f (string split ' ' -- $o)
+                                if contains -- $w $f[1] $f[2]; and test "$f[3]" != -
+                                        set i (math $i + 1)
+                                end
+                        end
+                else if test -z "$cmd"
+                        set cmd $w
+                        set scope $w
+                end
+                set i (math $i + 1)
+        end
+        set -l prev $words[-1]
+        if string match -q -- '-*' $prev; and test (count $words) -gt 1
+                for o in (__hostfit_options $scope)
+                        set -l f (string split ' ' -- $o)
+                        contains -- $prev $f[1] $f[2]; or continue
+                        test "$f[3]" = -; and break
+                        set -l values (__hostfit_help $scope | sed -n '/^usage:/,/^$/p' | string match -r -- "$f[1] ([a-z][a-z0-9|-]*)" | sed -n 2p | string split '|')
+                        if test (count $values) -gt 0
+                                printf '%s\n' $values
+                        else if test "$f[3]" = DIR
+                                __fish_complete_directories $cur
+                        else
+                                __fish_complete_path $cur
+                        end
+                        return
+                end
+        end
+        if string match -q -- '-*' $cur
+                for o in (__hostfit_options $scope)
+                        string split ' ' -- $o | head -n 1
+                end
+        else if test -z "$cmd" -o "$cmd" = help
+                __hostfit_help | string match -r '^  ([a-z][a-z-]*)  ' | string match -r '^[a-z][a-z-]*$'
+        else if __hostfit_help $cmd | head -n 1 | string match -q -r ' \[?ID'
+                set -l bin $words[1]
+                command -q -- $bin; or set bin hostfit
+                $bin list --ids 2>/dev/null
+        end
+end
+
+complete -c hostfit -f -a '(__hostfit_complete)'

@@ -293,36 +293,62 @@ else
 fi
 
 # ---- completions ----
+# Each shell's completion reads commands, options and values from the
+# binary's --help: for every command and every long option that --help
+# shows, each shell must offer it.
+cmds=$("$HOSTFIT" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p' | sort | tr '\n' ' ')
+check_that "hostfit --help lists commands" test -n "$cmds"
+want_ids=$(sort "$T/ids" | tr '\n' ' ')
+opts_of() { "$HOSTFIT" ${1:-} --help | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p' | sort -u | tr '\n' ' '; }
+comp_cases() {
+        # name, expected, words typed (the last one being completed)
+        printf '%s\n' "commands|$cmds|" \
+                "global options|$(opts_of)|--" \
+                "check --format values|json nagios prometheus text |check --format " \
+                "check -f values|json nagios prometheus text |check -f " \
+                "fix --format values|json text |fix --format " \
+                "--profile values|development production |fix --profile " \
+                "--color values|always auto never |--color " \
+                "explain offers the ids|$want_ids|explain " \
+                "check after --root DIR offers the ids|$want_ids|check --root / " \
+                "help offers the commands|$cmds|help "
+        for c in $cmds; do
+                [ "$c" = help ] || printf '%s\n' "options of $c|$(opts_of "$c")|$c --"
+        done
+}
 if command -v bash >/dev/null; then
         cat >"$T/comp.bash" <<'EOS'
 . "$1"
-complete_words() {
-        COMP_WORDS=("$@")
-        COMP_CWORD=$(($# - 1))
-        COMPREPLY=()
-        _hostfit
-        [ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
-}
-case $3 in
-commands) complete_words "$2" "" ;;
-format)   complete_words "$2" check --format "" ;;
-profile)  complete_words "$2" fix --profile "" ;;
-fixopts)  complete_words "$2" fix --d ;;
-ids)      complete_words "$2" explain "" ;;
-checkids) complete_words "$2" check --root / "" ;;
-esac
+shift
+COMP_WORDS=("$@")
+COMP_CWORD=$(($# - 1))
+COMPREPLY=()
+_hostfit
+[ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort -u | tr '\n' ' '
 EOS
-        comp() { bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" "$1"; }
-        check_that "bash completion: commands" test "$(comp commands)" = "check explain fix help list "
-        check_that "bash completion: --format values" test "$(comp format)" = "json text "
-        check_that "bash completion: --profile values" test "$(comp profile)" = "development production "
-        check_that "bash completion: fix options" test "$(comp fixopts)" = "--dry-run "
-        want_ids=$(sort "$T/ids" | tr '\n' ' ')
-        check_that "bash completion: explain offers the ids from hostfit list" test "$(comp ids)" = "$want_ids"
-        check_that "bash completion: check after --root DIR offers the ids" test "$(comp checkids)" = "$want_ids"
+        comp_cases | while IFS='|' read -r name want words; do
+                got=$(bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words "")
+                case $words in *' '|'') ;; *) got=$(bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words) ;; esac
+                if [ "$got" = "$want" ]; then echo "ok bash completion: $name"; else echo "FAIL bash completion: $name: got '$got', want '$want'"; fi
+        done > "$T/comp.out"
+        check_comp_out() { while IFS= read -r l; do case $l in ok*) check_that "${l#ok }" true ;; *) echo "$l"; check_that "${l#FAIL }" false ;; esac; done < "$T/comp.out"; }
+        check_comp_out
+        check_that "bash completion: a path after --root" sh -c "bash '$T/comp.bash' '$HERE/../../completions/hostfit.bash' '$HOSTFIT' check --root /e | grep -qx '/etc '"
 fi
 if command -v zsh >/dev/null; then
         check_that "zsh completion parses" zsh -n completions/_hostfit
+        cat >"$T/comp.zsh" <<'EOS'
+source $1; shift
+_hostfit_candidates "$@" | sort -u | tr '\n' ' '
+EOS
+        comp_cases | while IFS='|' read -r name want words; do
+                case $words in *' '|'') got=$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words "") ;;
+                *) got=$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words) ;; esac
+                # zsh filters options by the typed prefix itself: all of them are offered
+                if [ "$got" = "$want" ]; then echo "ok zsh completion: $name"; else echo "FAIL zsh completion: $name: got '$got', want '$want'"; fi
+        done > "$T/comp.out"
+        check_comp_out
+        check_that "zsh completion: a directory after --root" test "$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" check --root '')" = "#dir "
 else
         echo "skip zsh completion (zsh not installed)"
 fi
@@ -330,12 +356,13 @@ if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
         fish_complete() {
                 PATH=$(dirname "$HOSTFIT"):$PATH fish -c "source completions/hostfit.fish; complete -C '$1'" |
-                        cut -f1 | sort | tr '\n' ' '
+                        cut -f1 | sort -u | tr '\n' ' '
         }
-        check_that "fish completion: commands" test "$(fish_complete 'hostfit ')" = "check explain fix help list "
-        check_that "fish completion: explain offers the ids from hostfit list" \
-                test "$(fish_complete 'hostfit explain ')" = "$(sort "$T/ids" | tr '\n' ' ')"
-        check_that "fish completion: --format values" test "$(fish_complete 'hostfit check --format ')" = "json text "
+        comp_cases | while IFS='|' read -r name want words; do
+                got=$(fish_complete "hostfit $words")
+                if [ "$got" = "$want" ]; then echo "ok fish completion: $name"; else echo "FAIL fish completion: $name: got '$got', want '$want'"; fi
+        done > "$T/comp.out"
+        check_comp_out
 else
         echo "skip fish completion (fish not installed)"
 fi

@@ -2,10 +2,11 @@
 # docs/cloud-init.yaml: cloud-init's own schema accepts it, and its first-boot
 # commands are hostfit's real ones, logged to /var/log/hostfit-firstboot.log.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
+use_unpacked cloud-init
 need cloud-init "$PYTHON"
 CI=docs/cloud-init.yaml
 
-out=$(cloud-init schema --config-file "$CI" 2>&1); st=$?
+out=$($PYTHON "$(command -v cloud-init)" schema --config-file "$CI" 2>&1); st=$?
 printf '%s\n' "$out"
 check "cloud-init schema accepts $CI" [ "$st" -eq 0 ]
 check "$CI starts with #cloud-config" [ "$(head -n1 "$CI")" = "#cloud-config" ]

@@ -26,6 +26,7 @@ $prefix/share/doc/hostfit/hostfit-fix.schema.json
 $prefix/share/doc/hostfit/examples/cloud-init.yaml
 $prefix/share/doc/hostfit/examples/hostfit-check.service
 $prefix/share/doc/hostfit/examples/hostfit-check.timer
+$prefix/share/doc/hostfit/examples/hostfit.rules.yml
 $prefix/share/doc/hostfit/examples/ansible/hostfit.yml
 $prefix/share/doc/hostfit/examples/ansible/inventory.example
 LIST

@@ -35,3 +35,21 @@ report_root() {
 # A checksum of every path, mode and content under a root (dry runs write nothing).
 tree_sum() { (cd "$1" && find . -printf '%p %m %l\n' | sort && find . -type f -print0 | sort -z | xargs -0r sha256sum) | sha256sum; }
 check_ids() { "$HOSTFIT" list --ids; }
+# A tool from a Debian package that must not be installed here, because
+# installing it starts a daemon (prometheus) or changes how the host boots
+# (cloud-init): the package is downloaded and unpacked, never configured, into
+# build/tools/PKG (kept between runs), and its usr/bin goes first on PATH.
+# Python modules it ships go on PYTHONPATH. Skips when it cannot be had.
+use_unpacked() {
+        _d=${HOSTFIT_TOOLS:-$PWD/build/tools}/$1
+        if [ ! -e "$_d/.unpacked" ]; then
+                rm -rf "$_d" && mkdir -p "$_d" || skip "cannot create $_d"
+                (cd "$_d" && apt-get download "$1" > download.log 2>&1 &&
+                        dpkg-deb -x "$1"_*.deb . && rm -f "$1"_*.deb download.log &&
+                        : > .unpacked) || skip "cannot download and unpack Debian's $1 (apt-get download)"
+        fi
+        PATH=$_d/usr/bin:$PATH
+        [ -d "$_d/usr/lib/python3/dist-packages" ] &&
+                PYTHONPATH=$_d/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}
+        export PATH PYTHONPATH
+}

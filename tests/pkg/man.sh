@@ -24,9 +24,22 @@ for c in $cmds; do
         check "command $c has an entry in COMMANDS" grep -q "^\.It Cm $c\( \|$\)" "$MAN"
         [ "$c" = help ] && continue
         for opt in $("$HOSTFIT" "$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-                check "option $opt of $c is documented" grep -q "^\.It Fl -${opt#--}\( \|$\)" "$MAN"
+                check "option $opt of $c is documented" grep -q "^\.It Fl \([a-zA-Z] , Fl \)\{0,1\}-${opt#--}\( \|$\)" "$MAN"
         done
 done
+# The options before the command, and every short option with its long one.
+for opt in $("$HOSTFIT" --help | sed -n '/^Options:/,/^$/p' | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        check "global option $opt is documented" grep -q "^\.It Fl \([a-zA-Z] , Fl \)\{0,1\}-${opt#--}\( \|$\)" "$MAN"
+done
+for c in "" $cmds; do
+        [ "$c" = help ] && continue
+        "$HOSTFIT" $c --help | sed -n 's/^ *-\([a-zA-Z]\), --\([a-z][a-z-]*\).*/\1 \2/p'
+done | sort -u > "$PKG_TMP/shorts"
+check "the --help of the commands show short options" [ -s "$PKG_TMP/shorts" ]
+while read -r s l; do
+        check "short option -$s documented with --$l" grep -q "^\.It Fl $s , Fl -$l\( \|$\)" "$MAN"
+done < "$PKG_TMP/shorts"
+check ".Os names hostfit, so the header is not a BSD manual's" grep -qx '\.Os hostfit.*' "$MAN"
 # Every key of the example configuration is documented.
 for key in $(sed -n 's/^#\{0,1\}\([a-z-]*\) *=.*/\1/p' docs/hostfit.conf.example | sort -u); do
         check "config key $key is documented" grep -q "^\.It Cm $key =" "$MAN"

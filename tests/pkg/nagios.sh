@@ -6,25 +6,28 @@ need "$PYTHON"
 need_hostfit
 
 agree() {
-        $PYTHON - "$1" "$2" "$3" <<'PY'
+        $PYTHON - "$@" <<'PY'
 import json, re, sys
 line, js, st = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), int(sys.argv[3])
+n = len(js["checks"])
+lines = line.split("\n")
 m = re.fullmatch(r'hostfit (OK|WARNING|CRITICAL|UNKNOWN) - (\d+) pass, (\d+) warn, (\d+) fail'
-                 r'(?:, (\d+) error)?(?: \(([^|]*)\))? \| pass=(\d+) warn=(\d+) fail=(\d+) skip=(\d+) error=(\d+)\n', line)
-if not m:
+                 r'(?:, (\d+) error)?((?: \((?:fail|warn|error): [^|;()]*\))*)'
+                 r' \| pass=(\d+);;;0;(\d+) warn=(\d+);0;;0;\8 fail=(\d+);;0;0;\8 skip=(\d+);;;0;\8 error=(\d+);;;0;\8', lines[0])
+if not m or lines[-1] != "" or int(m[8]) != n:
         print("not a plugin line:", repr(line)); sys.exit(1)
 s = js["summary"]
 state = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][st]
 named = {}
-for part in (m[6] or "").split("; "):
-        if part:
-                k, ids = part.split(": ")
-                named[k] = ids.split(", ")
+for part in re.findall(r'\(([^)]*)\)', m[6] or ""):
+        k, ids = part.split(": ")
+        named[k] = ids.split(", ")
 want = {k: [c["id"] for c in js["checks"] if c["status"] == k] for k in ("fail", "warn", "error")}
 ok = (m[1] == state
       and [int(m[i]) for i in (2, 3, 4)] == [s["pass"], s["warn"], s["fail"]]
       and int(m[5] or 0) == s["error"]
-      and [int(m[i]) for i in range(7, 12)] == [s[k] for k in ("pass", "warn", "fail", "skip", "error")]
+      and [int(m[i]) for i in (7, 9, 10, 11, 12)] == [s[k] for k in ("pass", "warn", "fail", "skip", "error")]
+      and len(lines) - 2 == (int(sys.argv[4]) if len(sys.argv) > 4 else 0)
       and named == {k: v for k, v in want.items() if v})
 sys.exit(0 if ok else 1)
 PY
@@ -44,9 +47,48 @@ for root in $(fixture_roots) /; do
         check "--root $root: one line" [ "$(wc -l < "$l")" -eq 1 ]
         check "--root $root: state, counts and perfdata agree with the JSON report" agree "$l" "$j" "$st"
 done
-"$HOSTFIT" check --format nagios --root "$PKG_TMP/missing-root" > "$PKG_TMP/x" 2>/dev/null; st=$?
-check "a missing root is exit 3 ($st)" [ "$st" -eq 3 ]
-check "a missing root is one UNKNOWN line" grep -qx 'hostfit UNKNOWN - .*' "$PKG_TMP/x"
+# Long output (-v): the status line, then one line a warning, failure or error.
+root=$(report_root)
+"$HOSTFIT" check --format nagios -v --root "$root" > "$PKG_TMP/long.txt"; st=$?
+"$HOSTFIT" check --format json --root "$root" > "$PKG_TMP/long.json"
+nf=$($PYTHON -c 'import json,sys; print(sum(f["status"] in ("warn", "fail", "error") for c in json.load(open(sys.argv[1]))["checks"] for f in c["findings"]))' "$PKG_TMP/long.json")
+check "-v: status line plus one line for each of the $nf findings" agree "$PKG_TMP/long.txt" "$PKG_TMP/long.json" "$st" "$nf"
+check "-v: no ';' in the text part" sh -c "! sed 's/ | .*//' '$PKG_TMP/long.txt' | grep -q ';'"
+
+# Every way hostfit cannot run is still exactly one UNKNOWN line on stdout,
+# with the reason in it (Nagios drops stderr).
+unknown() {
+        desc=$1 want=$2; shift 2
+        "$HOSTFIT" "$@" > "$PKG_TMP/x" 2> /dev/null; st=$?
+        check "$desc: exit 3 ($st)" [ "$st" -eq 3 ]
+        check "$desc: one line on stdout" [ "$(wc -l < "$PKG_TMP/x")" -eq 1 ]
+        check "$desc: UNKNOWN with the reason ($want)" grep -q "^hostfit UNKNOWN - .*$want" "$PKG_TMP/x"
+        check "$desc: no perfdata separator" sh -c "! grep -q '|' '$PKG_TMP/x'"
+}
+unknown "a missing root" "cannot open root" check --format nagios --root "$PKG_TMP/missing-root"
+unknown "an unknown option" "unknown option" check --format nagios --bogus
+unknown "an unknown check" "unknown check" check --format=nagios no-such-check --root "$root"
+unknown "a bad profile" "unknown profile" check -f nagios --profile nope
+unknown "a bad timeout" "timeout" check --format nagios --timeout 0
+printf '[swap]\nsize = \n' > "$PKG_TMP/bad.conf"
+unknown "a bad --config" "bad.conf" --config "$PKG_TMP/bad.conf" check --format nagios --root "$root"
+
+# -V and --version, as plugins must have.
+for v in -V --version; do
+        check "check $v prints the version" sh -c "'$HOSTFIT' check $v | grep -qx 'hostfit [0-9][0-9.]*'"
+        check "hostfit $v prints the version" sh -c "'$HOSTFIT' $v | grep -qx 'hostfit [0-9][0-9.]*'"
+done
+
+# -t: a check that hangs is cut short with one UNKNOWN line. strace holds every
+# openat for 3 s, so the 1 s alarm fires inside it.
+if command -v strace > /dev/null 2>&1; then
+        strace -o /dev/null -f -e trace=openat -e inject=openat:delay_enter=3000000 \
+                "$HOSTFIT" check --format nagios -t 1 --root "$root" > "$PKG_TMP/t" 2> /dev/null; st=$?
+        check "-t 1 on a hung check: exit 3 ($st)" [ "$st" -eq 3 ]
+        check "-t 1 on a hung check: one UNKNOWN line" grep -qx 'hostfit UNKNOWN - timed out after 1 s' "$PKG_TMP/t"
+else
+        echo "skipped: -t test needs strace"
+fi
 "$HOSTFIT" fix --format nagios --dry-run > /dev/null 2>&1; st=$?
 check "fix refuses --format nagios ($st)" [ "$st" -eq 3 ]
 finish

@@ -2,6 +2,7 @@
 # hostfit check --format prometheus: promtool accepts the real output, --output
 # writes it atomically, and the series agree with the JSON report.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
+use_unpacked prometheus
 need promtool "$PYTHON"
 need_hostfit
 
@@ -10,7 +11,7 @@ agree() {
         $PYTHON - "$1" "$2" <<'PY'
 import json, re, sys
 prom, js = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
-series = re.findall(r'^hostfit_check_status\{check="([^"\\]*)",status="(\w+)"\} ([01])$', prom, re.M)
+series = re.findall(r'^hostfit_check_status\{check="([^"\\]*)",severity="(?:low|medium|high)",status="(\w+)"\} ([01])$', prom, re.M)
 ones = {c: s for c, s, v in series if v == "1"}
 per_check = {}
 for c, s, v in series:
@@ -56,9 +57,23 @@ check "promtool accepts the --output file" sh -c "promtool check metrics < '$dir
 ts=$(sed -n 's/^hostfit_last_run_timestamp_seconds //p' "$dir/hostfit.prom")
 check "timestamp is the time of the run ($ts)" [ "${ts:-0}" -ge "$before" -a "${ts:-0}" -le "$(date +%s)" ]
 "$HOSTFIT" check --format prometheus --root "$root" > "$PKG_TMP/stdout.prom"
-grep -v ^hostfit_last_run "$PKG_TMP/stdout.prom" > "$PKG_TMP/a"; grep -v ^hostfit_last_run "$dir/hostfit.prom" > "$PKG_TMP/b"
-check "--output holds what stdout gets, but for the timestamp" cmp -s "$PKG_TMP/a" "$PKG_TMP/b"
+grep -v '^hostfit_last_run_timestamp\|^hostfit_run_duration' "$PKG_TMP/stdout.prom" > "$PKG_TMP/a"
+grep -v '^hostfit_last_run_timestamp\|^hostfit_run_duration' "$dir/hostfit.prom" > "$PKG_TMP/b"
+check "--output holds what stdout gets, but for the timestamp and duration" cmp -s "$PKG_TMP/a" "$PKG_TMP/b"
 "$HOSTFIT" check --format prometheus --root "$root" --output "$PKG_TMP/no/such/dir/hostfit.prom" 2> "$PKG_TMP/err"; st=$?
 check "--output into a missing directory exits 3 ($st)" [ "$st" -eq 3 ]
 check "--output into a missing directory says why" grep -q "no/such/dir" "$PKG_TMP/err"
+
+# The alerting rules shipped in docs/: valid, and their unit tests pass.
+out=$(promtool check rules docs/prometheus/hostfit.rules.yml 2>&1); st=$?
+check "promtool check rules accepts docs/prometheus/hostfit.rules.yml" [ "$st" -eq 0 ]
+[ "$st" -eq 0 ] || printf '%s\n' "$out"
+out=$(cd docs/prometheus && promtool test rules hostfit.rules.test.yml 2>&1); st=$?
+check "promtool test rules: the alerts fire when they should" [ "$st" -eq 0 ]
+[ "$st" -eq 0 ] || printf '%s\n' "$out"
+# The rules use the series hostfit writes, with the labels it writes.
+"$HOSTFIT" check --format prometheus --root "$root" > "$PKG_TMP/series.prom"
+for m in $(grep -o 'hostfit_[a-z_]*' docs/prometheus/hostfit.rules.yml | sort -u); do
+        check "the rules' series $m is one hostfit writes" grep -q "^$m[{ ]" "$PKG_TMP/series.prom"
+done
 finish

@@ -87,4 +87,23 @@ copy=$PKG_TMP/root; rm -rf "$copy"; cp -a tests/fixtures/cli-fail "$copy"
 check "fix --dry-run on cli-fail plans an enable link" \
         $PYTHON -c 'import json,sys; sys.exit(not any(a["kind"] == "symlink" for a in json.load(open(sys.argv[1]))["actions"]))' "$PKG_TMP/enable.json"
 check "fix --dry-run on cli-fail with its links matches the schema" $V "$FS" "$PKG_TMP/enable.json"
+# Who and when: the image's hostname under --root, the running system's on /,
+# the time of the run in UTC, and the version of the binary.
+hroot=$PKG_TMP/hostname-root; mkdir -p "$hroot/etc"; printf 'web-7\nignored\n' > "$hroot/etc/hostname"
+before=$(date -u +%s)
+"$HOSTFIT" check --format json --root "$hroot" > "$PKG_TMP/h.json"
+after=$(date -u +%s)
+check "check --format json: hostname is the root's /etc/hostname" \
+        $PYTHON -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["hostname"] != "web-7")' "$PKG_TMP/h.json"
+check "check --format json: time is the time of the run, in UTC" \
+        $PYTHON -c 'import json,sys,datetime; t=datetime.datetime.strptime(json.load(open(sys.argv[1]))["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp(); sys.exit(not int(sys.argv[2]) <= t <= int(sys.argv[3]))' "$PKG_TMP/h.json" "$before" "$after"
+check "check --format json: hostfit_version is the binary's" \
+        $PYTHON -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["hostfit_version"] != sys.argv[2])' "$PKG_TMP/h.json" "$(cat VERSION)"
+rm "$hroot/etc/hostname"
+"$HOSTFIT" check --format json --root "$hroot" > "$PKG_TMP/h.json"
+check "check --format json: hostname is null in an image without /etc/hostname" \
+        $PYTHON -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["hostname"] is not None)' "$PKG_TMP/h.json"
+"$HOSTFIT" check --format json > "$PKG_TMP/h.json"
+check "check --format json: hostname on / is this system's ($(hostname))" \
+        $PYTHON -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["hostname"] != sys.argv[2])' "$PKG_TMP/h.json" "$(hostname)"
 finish

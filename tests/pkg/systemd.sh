@@ -4,6 +4,7 @@
 # service's own command line produces a metrics file promtool accepts.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need systemd-analyze make
+use_unpacked prometheus
 need_hostfit
 PROM=/var/lib/prometheus/node-exporter/hostfit.prom
 

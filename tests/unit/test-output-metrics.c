@@ -32,12 +32,24 @@ static struct report *build(const struct check *const *cs, const enum status *st
         return r;
 }
 
+static size_t count_entries(const char *dir);
+
 static char *render_prom(const struct report *r, time_t now) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         assert_non_null(f);
-        assert_int_equal(report_render_prometheus(r, f, now), 0);
+        assert_int_equal(report_render_prometheus(r, f, now, -1), 0);
+        fclose(f);
+        return buf;
+}
+
+static char *render_nagios_long(const struct report *r, bool long_output) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        assert_int_equal(report_render_nagios(r, f, long_output), 0);
         fclose(f);
         return buf;
 }
@@ -47,7 +59,7 @@ static char *render_nagios(const struct report *r) {
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         assert_non_null(f);
-        assert_int_equal(report_render_nagios(r, f), 0);
+        assert_int_equal(report_render_nagios(r, f, false), 0);
         fclose(f);
         return buf;
 }
@@ -60,16 +72,20 @@ static void test_prometheus_one_series_per_check_and_status(void **state) {
         assert_string_equal(out,
                 "# HELP hostfit_check_status Status of each hostfit check: 1 for its current status, 0 for the others.\n"
                 "# TYPE hostfit_check_status gauge\n"
-                "hostfit_check_status{check=\"swap-missing\",status=\"pass\"} 0\n"
-                "hostfit_check_status{check=\"swap-missing\",status=\"warn\"} 0\n"
-                "hostfit_check_status{check=\"swap-missing\",status=\"fail\"} 1\n"
-                "hostfit_check_status{check=\"swap-missing\",status=\"skip\"} 0\n"
-                "hostfit_check_status{check=\"swap-missing\",status=\"error\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",status=\"pass\"} 1\n"
-                "hostfit_check_status{check=\"zram-missing\",status=\"warn\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",status=\"fail\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",status=\"skip\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",status=\"error\"} 0\n"
+                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"pass\"} 0\n"
+                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"warn\"} 0\n"
+                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"fail\"} 1\n"
+                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"skip\"} 0\n"
+                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"error\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"pass\"} 1\n"
+                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"warn\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"fail\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"skip\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"error\"} 0\n"
+                "# HELP hostfit_findings Number of findings of each hostfit check that are not a pass.\n"
+                "# TYPE hostfit_findings gauge\n"
+                "hostfit_findings{check=\"swap-missing\"} 1\n"
+                "hostfit_findings{check=\"zram-missing\"} 0\n"
                 "# HELP hostfit_checks Number of hostfit checks in each status.\n"
                 "# TYPE hostfit_checks gauge\n"
                 "hostfit_checks{status=\"pass\"} 1\n"
@@ -79,7 +95,13 @@ static void test_prometheus_one_series_per_check_and_status(void **state) {
                 "hostfit_checks{status=\"error\"} 0\n"
                 "# HELP hostfit_last_run_timestamp_seconds Unix time at which hostfit last ran its checks.\n"
                 "# TYPE hostfit_last_run_timestamp_seconds gauge\n"
-                "hostfit_last_run_timestamp_seconds 1700000000\n");
+                "hostfit_last_run_timestamp_seconds 1700000000\n"
+                "# HELP hostfit_build_info The hostfit that wrote these metrics; always 1.\n"
+                "# TYPE hostfit_build_info gauge\n"
+                "hostfit_build_info{version=\"" HOSTFIT_VERSION "\"} 1\n"
+                "# HELP hostfit_last_run_success 1 when the last run of hostfit check completed, 0 when it could not run.\n"
+                "# TYPE hostfit_last_run_success gauge\n"
+                "hostfit_last_run_success 1\n");
         free(out);
         report_free(r);
 }
@@ -92,10 +114,12 @@ static void test_prometheus_check_status_is_worst_finding(void **state) {
         assert_int_equal(report_add(r, STATUS_WARN, "b.service", NULL, NULL, "no limit"), 0);
         assert_int_equal(report_add(r, STATUS_PASS, "c.service", NULL, NULL, "ok"), 0);
         char *out = render_prom(r, 1);
-        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",status=\"warn\"} 1\n"));
-        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",status=\"pass\"} 0\n"));
+        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",severity=\"medium\",status=\"warn\"} 1\n"));
+        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",severity=\"medium\",status=\"pass\"} 0\n"));
         assert_non_null(strstr(out, "hostfit_checks{status=\"warn\"} 1\n"));
         assert_non_null(strstr(out, "hostfit_checks{status=\"pass\"} 0\n"));
+        /* two findings are passes: one counts */
+        assert_non_null(strstr(out, "hostfit_findings{check=\"unit-memorymax\"} 1\n"));
         free(out);
         report_free(r);
 }
@@ -106,7 +130,7 @@ static void test_prometheus_label_values_escaped(void **state) {
         struct report *r = build(cs, st, 1);
         char *out = render_prom(r, 5);
         /* backslash, quote, newline escaped; the invalid byte 0xff becomes U+FFFD */
-        assert_non_null(strstr(out, "hostfit_check_status{check=\"a\\\\b\\\"c\\nd\xef\xbf\xbd\",status=\"skip\"} 1\n"));
+        assert_non_null(strstr(out, "hostfit_check_status{check=\"a\\\\b\\\"c\\nd\xef\xbf\xbd\",severity=\"low\",status=\"skip\"} 1\n"));
         assert_null(strstr(out, "\xff"));
         free(out);
         report_free(r);
@@ -127,7 +151,8 @@ static void test_nagios_all_pass_is_ok(void **state) {
         enum status st[] = { STATUS_PASS, STATUS_PASS, STATUS_SKIP };
         struct report *r = build(cs, st, 3);
         char *out = render_nagios(r);
-        assert_string_equal(out, "hostfit OK - 2 pass, 0 warn, 0 fail | pass=2 warn=0 fail=0 skip=1 error=0\n");
+        assert_string_equal(out, "hostfit OK - 2 pass, 0 warn, 0 fail"
+                                 " | pass=2;;;0;3 warn=0;0;;0;3 fail=0;;0;0;3 skip=1;;;0;3 error=0;;;0;3\n");
         free(out);
         report_free(r);
 }
@@ -138,7 +163,7 @@ static void test_nagios_warn_is_warning_and_names_check(void **state) {
         struct report *r = build(cs, st, 2);
         char *out = render_nagios(r);
         assert_string_equal(out, "hostfit WARNING - 1 pass, 1 warn, 0 fail (warn: zram-missing)"
-                                 " | pass=1 warn=1 fail=0 skip=0 error=0\n");
+                                 " | pass=1;;;0;2 warn=1;0;;0;2 fail=0;;0;0;2 skip=0;;;0;2 error=0;;;0;2\n");
         free(out);
         report_free(r);
 }
@@ -149,8 +174,8 @@ static void test_nagios_fail_is_critical_and_lists_fail_first(void **state) {
         struct report *r = build(cs, st, 3);
         char *out = render_nagios(r);
         assert_string_equal(out, "hostfit CRITICAL - 0 pass, 1 warn, 2 fail"
-                                 " (fail: zram-missing, unit-memorymax; warn: swap-missing)"
-                                 " | pass=0 warn=1 fail=2 skip=0 error=0\n");
+                                 " (fail: zram-missing, unit-memorymax) (warn: swap-missing)"
+                                 " | pass=0;;;0;3 warn=1;0;;0;3 fail=2;;0;0;3 skip=0;;;0;3 error=0;;;0;3\n");
         free(out);
         report_free(r);
 }
@@ -161,8 +186,8 @@ static void test_nagios_error_without_fail_is_unknown(void **state) {
         struct report *r = build(cs, st, 2);
         char *out = render_nagios(r);
         assert_string_equal(out, "hostfit UNKNOWN - 0 pass, 1 warn, 0 fail, 1 error"
-                                 " (warn: zram-missing; error: swap-missing)"
-                                 " | pass=0 warn=1 fail=0 skip=0 error=1\n");
+                                 " (warn: zram-missing) (error: swap-missing)"
+                                 " | pass=0;;;0;2 warn=1;0;;0;2 fail=0;;0;0;2 skip=0;;;0;2 error=1;;;0;2\n");
         assert_int_equal(report_exit_status(r), 3);
         free(out);
         report_free(r);
@@ -173,10 +198,76 @@ static void test_nagios_unknown_escapes_reason_and_pipe(void **state) {
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         assert_non_null(f);
-        assert_int_equal(report_render_nagios_unknown(f, "bad | conf\nline\x1b[31m"), 0);
+        assert_int_equal(report_render_nagios_unknown(f, "bad | conf; x\nline\x1b[31m"), 0);
         fclose(f);
-        assert_string_equal(buf, "hostfit UNKNOWN - bad / conf\\x0aline\\x1b[31m\n");
+        assert_string_equal(buf, "hostfit UNKNOWN - bad / conf, x\\x0aline\\x1b[31m\n");
         free(buf);
+}
+
+/* Long output: the status line, then one line a finding that is not a pass,
+ * fail first; host bytes in a message never add a ';' or perfdata '|'. */
+static void test_nagios_long_output_one_line_a_finding(void **state) {
+        struct report *r = NULL;
+        assert_int_equal(report_new(&r), 0);
+        assert_int_equal(report_begin(r, &fake_zram), 0);
+        assert_int_equal(report_add(r, STATUS_WARN, "host", NULL, NULL, "no zram; a | b"), 0);
+        assert_int_equal(report_begin(r, &fake_unit), 0);
+        assert_int_equal(report_add(r, STATUS_PASS, "a.service", NULL, NULL, "ok"), 0);
+        assert_int_equal(report_add(r, STATUS_FAIL, "b.service", NULL, NULL, "no limit"), 0);
+        char *out = render_nagios_long(r, true);
+        assert_string_equal(out, "hostfit CRITICAL - 0 pass, 1 warn, 1 fail (fail: unit-memorymax) (warn: zram-missing)"
+                                 " | pass=0;;;0;2 warn=1;0;;0;2 fail=1;;0;0;2 skip=0;;;0;2 error=0;;;0;2\n"
+                                 "fail unit-memorymax: b.service: no limit\n"
+                                 "warn zram-missing: host: no zram, a / b\n");
+        free(out);
+        report_free(r);
+}
+
+/* A failed run keeps the last good series and flips last_run_success to 0. */
+static void test_prometheus_failed_run_keeps_series(void **state) {
+        const struct check *cs[] = { &fake_swap };
+        enum status st[] = { STATUS_WARN };
+        struct report *r = build(cs, st, 1);
+        char *root = fixture_new();
+        char *path;
+        assert_true(asprintf(&path, "%s/hostfit.prom", root) > 0);
+        assert_int_equal(report_write_prometheus(r, path, 99), 0);
+        char *good = fixture_read(root, "hostfit.prom");
+        assert_int_equal(report_write_prometheus_failed(path), 0);
+        char *failed = fixture_read(root, "hostfit.prom");
+        assert_non_null(strstr(failed, "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"warn\"} 1\n"));
+        assert_non_null(strstr(failed, "\nhostfit_last_run_success 0\n"));
+        assert_null(strstr(failed, "\nhostfit_last_run_success 1\n"));
+        assert_non_null(strstr(failed, "\nhostfit_last_run_timestamp_seconds 99\n"));
+        /* one HELP and TYPE for the series, as the format requires */
+        const char *h = strstr(failed, "# HELP hostfit_last_run_success");
+        assert_non_null(h);
+        assert_null(strstr(h + 1, "# HELP hostfit_last_run_success"));
+        /* a second failure changes nothing more */
+        assert_int_equal(report_write_prometheus_failed(path), 0);
+        char *again = fixture_read(root, "hostfit.prom");
+        assert_string_equal(again, failed);
+        assert_int_equal(count_entries(root), 1);
+        free(good);
+        free(failed);
+        free(again);
+        free(path);
+        fixture_remove(root);
+        report_free(r);
+}
+
+static void test_prometheus_failed_run_without_file(void **state) {
+        char *root = fixture_new();
+        char *path;
+        assert_true(asprintf(&path, "%s/hostfit.prom", root) > 0);
+        assert_int_equal(report_write_prometheus_failed(path), 0);
+        char *got = fixture_read(root, "hostfit.prom");
+        assert_string_equal(got, "# HELP hostfit_last_run_success 1 when the last run of hostfit check completed, 0 when it could not run.\n"
+                                 "# TYPE hostfit_last_run_success gauge\n"
+                                 "hostfit_last_run_success 0\n");
+        free(got);
+        free(path);
+        fixture_remove(root);
 }
 
 static int write_text(void *userdata, FILE *f) {
@@ -295,6 +386,9 @@ int main(void) {
                 cmocka_unit_test(test_atomic_write_missing_directory_is_enoent),
                 cmocka_unit_test(test_atomic_write_replaces_symlink_not_its_target),
                 cmocka_unit_test(test_write_prometheus_file_matches_rendered),
+                cmocka_unit_test(test_nagios_long_output_one_line_a_finding),
+                cmocka_unit_test(test_prometheus_failed_run_keeps_series),
+                cmocka_unit_test(test_prometheus_failed_run_without_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
