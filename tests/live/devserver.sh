@@ -53,7 +53,7 @@ wpid=$(awk '{print $4}' /proc/"$pid"/stat)
 
 out=$("$HOSTFIT" check dev-server); st=$?
 [ "$st" -eq 2 ] || fail "check dev-server exited $st, expected 2: $out"
-echo "$out" | grep -q "pid $pid is a Vite dev server" || fail "pid $pid not named: $out"
+echo "$out" | grep -q "pid $pid: a Vite dev server" || fail "pid $pid not named: $out"
 echo "$out" | grep -q "in tmux (tmux: server" || fail "tmux not named: $out"
 
 json=$("$HOSTFIT" check dev-server --format json)
