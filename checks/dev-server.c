@@ -142,8 +142,10 @@ static int report_group(struct host *h, struct report *r, const struct proc_tabl
         const struct proc *l = g->launcher ? proc_table_find(t, g->launcher) : NULL;
         if (container)
                 snprintf(d->container, sizeof(d->container), "%s", container);
-        else if (proc_in_service(l ? l : p) && proc_cgroup_unit(l ? l : p, &unit) == 0 && strlen(unit) < sizeof(d->unit))
+        else if (proc_in_service(l ? l : p) && proc_cgroup_unit(l ? l : p, &unit) == 0 && strlen(unit) < sizeof(d->unit)) {
                 snprintf(d->unit, sizeof(d->unit), "%s", unit);
+                d->user_unit = strstr((l ? l : p)->cgroup, "/user@") != NULL;
+        }
         k = report_add(r, STATUS_FAIL, subject, d, free, "a %s (%s), %s RSS, %s%s%s",
                        g->pattern->framework, strbuf_str(&cmd), size, strbuf_str(&place),
                        container ? ", in container " : "", container ? container : "");

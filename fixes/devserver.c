@@ -110,6 +110,19 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
         r = unit_proc_read(h, launcher, &u);
         if (r < 0)
                 goto out;
+        if (d->unit[0] && d->user_unit) {
+                /* A user manager's unit: the user's to change, not a system drop-in or a second unit. */
+                if (asprintf(&steps, "pid %d runs under %s, a unit of its user's systemd: run `%s` in %s, then "
+                             "`systemctl --user edit %s` to run `%s %s` instead, and restart it",
+                             (int) d->pid, d->unit, pt->prereq, u->cwd ? u->cwd : "the project directory",
+                             d->unit, pt->tools, pt->prod_sub) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = plan_add_manual(p, "dev-server", steps);
+                r = r < 0 ? r : 0;
+                goto out;
+        }
         if (d->unit[0]) {
                 r = plan_dropin(h, p, d, u, argv, argc, pt);
                 goto out;

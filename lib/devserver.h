@@ -91,4 +91,5 @@ struct devserver_finding {
         uint64_t rss;                             /* bytes, all its processes */
         char container[64];                       /* "docker 0123456789ab": a container's, no host fix; "" on the host */
         char unit[256];                           /* the .service it already runs in, "" when none */
+        bool user_unit;                           /* that unit is a user manager's (systemctl --user) */
 };

@@ -320,6 +320,23 @@ static void test_dev_server_under_a_unit_gets_a_dropin(void **state) {
         host_free(h);
         fixture_remove(copy);
         fixture_remove(root);
+
+        /* The same under a user's systemd: the user's unit to change, nothing written. */
+        const struct fproc user[] = {
+                FPROC_INIT,
+                { .pid = 50, .ppid = 1, .comm = "node", .cwd = "/srv/shop", .uid = 1000, .rss_pages = 50000,
+                  .argv = { "/usr/bin/node", "/srv/shop/node_modules/.bin/next", "dev", NULL },
+                  .cgroup = "/user.slice/user-1000.slice/user@1000.service/app.slice/shop.service" },
+        };
+        root = fproc_root(user, ELEMENTSOF(user));
+        p = plan_for(root, &h, &r);
+        assert_int_equal(plan_size(p), 1);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_non_null(strstr(plan_action(p, 0)->text, "systemctl --user edit shop.service"));
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
 }
 
 static void test_malformed_entries_do_not_crash_or_flag(void **state) {
