@@ -35,7 +35,9 @@ static const struct proc *tmux_of(const struct proc_table *t, const struct proc 
 }
 
 static bool is_service(struct host *h, const struct proc *p) {
-        if (p->kthread || proc_classify(p) != PROC_OTHER || host_proc_age(h, p) < SERVICE_MIN_AGE)
+        /* A container's tmux and its panes are the container's, not a host user's. */
+        if (p->kthread || proc_classify(p) != PROC_OTHER || host_proc_age(h, p) < SERVICE_MIN_AGE ||
+            proc_in_container(p, NULL))
                 return false;
         struct devserver_cmd c;
         if (devserver_cmd_parse(p, &c) < 0)

@@ -163,6 +163,23 @@ static void test_service_in_tmux_with_resurrect_fails(void **state) {
         fixture_remove(root);
 }
 
+static void test_container_tmux_is_not_the_hosts(void **state) {
+        struct host *h;
+        struct fproc procs[ELEMENTSOF(tree)];
+        memcpy(procs, tree, sizeof(tree));
+        for (size_t i = 0; i < ELEMENTSOF(procs); i++)
+                if (procs[i].pid >= 800)
+                        procs[i].cgroup = "/system.slice/docker-4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b.scope";
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        fixture_write(root, "etc/passwd", PASSWD);
+        fixture_write(root, "home/dev/.tmux.conf", TPM_CONF);
+        struct report *r = run(root, &h);
+        assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
 static void test_passes_without_plugin_or_with_restore_off(void **state) {
         struct host *h;
         const char *confs[] = {
@@ -339,6 +356,7 @@ int main(void) {
                 cmocka_unit_test(test_restore_list_naming_a_server_warns_with_none_running),
                 cmocka_unit_test(test_unreadable_and_malformed),
                 cmocka_unit_test(test_fix_with_default_list_leaves_conf_and_names_the_owner),
+                cmocka_unit_test(test_container_tmux_is_not_the_hosts),
                 cmocka_unit_test(test_fix_inserts_lines_above_tpm_keeps_owner_and_writes_no_unit),
                 cmocka_unit_test(test_fix_refuses_symlinked_conf),
         };
