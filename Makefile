@@ -150,6 +150,7 @@ $(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
 	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	install -D -m 0644 docs/hostfit.conf.5 $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	install -D -m 0644 completions/hostfit.bash $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	install -D -m 0644 completions/_hostfit $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
 	install -D -m 0644 completions/hostfit.fish $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish
@@ -161,6 +162,7 @@ install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostfit
 	rm -f $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	rm -f $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
 	rm -f $(DESTDIR)$(FISHCOMPDIR)/hostfit.fish

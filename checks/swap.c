@@ -437,19 +437,13 @@ static int report_not_persistent(struct host *h, struct report *r, const struct 
                 swap_facts_free(f);
                 return k;
         }
-        const char *subject = a->dev ? f->fstab_source : a->path;
-        _cleanup_free_ char *subj = strdup(a->dev && strcmp(subject, a->path) != 0 ? a->path : subject);
-        if (!subj) {
-                swap_facts_free(f);
-                return -ENOMEM;
-        }
         if (a->matched_noauto)
-                return add_facts(r, STATUS_WARN, subj, f,
+                return add_facts(r, STATUS_WARN, a->path, f,
                                  "active, but its line in /etc/fstab has noauto: it is lost at reboot");
-        if (a->dev && strcmp(f->fstab_source, a->path) != 0)
-                return add_facts(r, STATUS_WARN, subj, f, "active but not in /etc/fstab or a .swap unit "
+        if (f->fstab_source && strcmp(f->fstab_source, a->path) != 0)
+                return add_facts(r, STATUS_WARN, a->path, f, "active but not in /etc/fstab or a .swap unit "
                                  "(as %s or otherwise): it is lost at reboot", f->fstab_source);
-        return add_facts(r, STATUS_WARN, subj, f,
+        return add_facts(r, STATUS_WARN, a->path, f,
                          "active but not in /etc/fstab or a .swap unit: it is lost at reboot");
 }
 
@@ -587,7 +581,11 @@ const struct check check_swap_missing = {
         .id = "swap-missing",
         .title = "Disk-backed swap is active and comes back at boot",
         .why = "Without swap the first memory spike goes straight to the OOM killer, "
-               "which kills a service without a word in its own log.",
+               "which kills a service without a word in its own log. Swap areas are matched by "
+               "device (/dev/dm-1 is /dev/mapper/vg-swap is its UUID=); an fstab tag that matches "
+               "no device and a noauto line bring nothing back at boot. Skipped inside a container "
+               "(swap belongs to the host); on an offline image (--root without /proc), what boot "
+               "brings up is checked, sized from [swap] size or [image] memory.",
         .severity = SEVERITY_HIGH,
         .run = swap_missing_run,
         .fix = &fix_swapfile,

@@ -1,5 +1,7 @@
-/* zram: the fix for zram-missing: zram-generator's config when it is installed,
- * else a oneshot unit of our own that sets up /dev/zram0 as swap. */
+/* zram: the fix for zram-missing: with zram-generator installed, start the
+ * swap device its config already names, or add one in a drop-in (a config of
+ * the admin's or the vendor's is never replaced); without it, a oneshot unit
+ * of our own that sets up /dev/zram0 as swap. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,23 +13,12 @@
 #include "fixes.h"
 #include "swap.h"
 #include "template.h"
+#include "virt.h"
+#include "zramdev.h"
 
-#define GENERATOR_CONF "/etc/systemd/zram-generator.conf"
-/* The swap unit turns zram0 on and pulls in systemd-zram-setup@zram0.service. */
-#define GENERATOR_UNIT "dev-zram0.swap"
-#define OWN_UNIT "hostfit-zram.service"
-#define OWN_UNIT_PATH "/etc/systemd/system/" OWN_UNIT
+#define OWN_UNIT ZRAM_OWN_UNIT
+#define OWN_UNIT_PATH ZRAM_OWN_UNIT_PATH
 #define MiB (UINT64_C(1) << 20)
-
-static const char *const generator_paths[] = {
-        "/usr/lib/systemd/system-generators/zram-generator",
-        "/lib/systemd/system-generators/zram-generator",
-};
-
-static bool host_exists(struct host *h, const char *path) {
-        struct stat st;
-        return host_stat(h, path, &st) == 0;
-}
 
 static bool has_word(const char *list, const char *word) {
         size_t n = strlen(word);
@@ -63,6 +54,7 @@ struct zram_params {
         char size_mib[24];
         char size_arg[24];
         char prio[24];
+        char device[24];        /* N of /dev/zramN */
 };
 
 /* 1 with *z filled, 0 after a manual action that says what is wrong. */
@@ -70,6 +62,14 @@ static int zram_params(struct host *h, const struct zram_facts *facts, struct pl
                        struct zram_params *z) {
         const struct config *c = host_config(h);
         z->size = config_get_size(c, "zram", "size", 0) / MiB * MiB;
+        if (z->size == 0 && facts->mem_total == 0) {
+                _cleanup_free_ char *text = NULL;
+                if (asprintf(&text, "no zram: the RAM of the machine this image boots on is unknown; "
+                             "set [zram] size or [%s] %s in %s", IMAGE_SECTION, IMAGE_MEMORY_KEY, CONFIG_PATH) < 0)
+                        return -ENOMEM;
+                int k = plan_add_manual(p, check, text);
+                return k < 0 ? k : 0;
+        }
         if (z->size == 0)
                 z->size = zram_size_auto(facts->mem_total);
         z->priority = config_get_int(c, "zram", "priority", ZRAM_DEFAULT_PRIORITY);
@@ -103,23 +103,49 @@ static int note_deferred(struct host *h, struct plan *p, const char *what) {
         return plan_note(p, "systemd is not running: %s", what);
 }
 
-static int plan_generator(struct host *h, struct plan *p, const char *check, const struct zram_params *z) {
-        const char *vars[] = { "size_mib", z->size_mib, "algorithm", z->algorithm, "priority", z->prio, NULL };
+/* Start dev-zramN.swap, which pulls in systemd-zram-setup@zramN.service. */
+static int plan_start_generated(struct host *h, struct plan *p, const char *check, int device, bool written) {
+        char unit[32];
+        int k;
+        if (!written && !host_is_live(h))
+                return 0;       /* boot runs the generator on the config already there */
+        snprintf(unit, sizeof(unit), "dev-zram%d.swap", device);
+        if ((k = plan_add_systemd(p, check, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
+                return k;
+        if ((k = plan_add_systemd(p, check, SYSTEMD_START, unit, NULL)) < 0)
+                return k;
+        return note_deferred(h, p, "at boot, zram-generator sets up the device from its config");
+}
+
+/* The lowest zramN no config names: an admin's [zram1] mount stays theirs. */
+static int free_device(const struct zram_generator *g) {
+        for (int i = 0; i < 64; i++)
+                if (!(g->named & (UINT64_C(1) << i)))
+                        return i;
+        return -1;
+}
+
+static int plan_generator(struct host *h, struct plan *p, const char *check, struct zram_params *z,
+                          const struct zram_generator *g) {
+        int device = free_device(g);
+        if (device < 0) {
+                int k = plan_add_manual(p, check, "no zram: zram-generator's config names all of zram0 to zram63");
+                return k < 0 ? k : 0;
+        }
+        snprintf(z->device, sizeof(z->device), "%d", device);
+        const char *vars[] = { "size_mib", z->size_mib, "algorithm", z->algorithm, "priority", z->prio,
+                               "device", z->device, NULL };
         _cleanup_free_ char *text = NULL;
         size_t len;
         int k = render(h, "zram-generator.conf", vars, &text, &len);
         if (k < 0)
                 return k;
-        int written = plan_add_write(p, check, GENERATOR_CONF, text, len, 0644);
+        /* A config of the admin's or the vendor's exists: add ours beside it, never over it. */
+        const char *path = g->has_files ? ZRAM_GENERATOR_DROPIN : ZRAM_GENERATOR_CONF;
+        int written = plan_add_write(p, check, path, text, len, 0644);
         if (written < 0)
                 return written;
-        if (!written && !host_is_live(h))
-                return 0;       /* boot runs the generator on the config already there */
-        if ((k = plan_add_systemd(p, check, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
-                return k;
-        if ((k = plan_add_systemd(p, check, SYSTEMD_START, GENERATOR_UNIT, NULL)) < 0)
-                return k;
-        return note_deferred(h, p, "at boot, zram-generator sets up /dev/zram0 from " GENERATOR_CONF);
+        return plan_start_generated(h, p, check, device, written > 0);
 }
 
 static int plan_own_unit(struct host *h, struct plan *p, const char *check, const struct zram_params *z) {
@@ -147,21 +173,40 @@ static int plan_own_unit(struct host *h, struct plan *p, const char *check, cons
 
 static int fix_zram_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct zram_facts *facts = f->data;
+        const char *check = f->check->id, *name = NULL;
         struct zram_params z = { 0 };
+        struct zram_generator g;
         if (!facts)
                 return 0;
-        int k = zram_params(h, facts, p, f->check->id, &z);
+        int k = host_container(h, &name);
+        if (k != 0) {
+                if (k < 0)
+                        return k;
+                _cleanup_free_ char *text = NULL;
+                if (asprintf(&text, "no zram inside a container (%s): swap belongs to the host", name) < 0)
+                        return -ENOMEM;
+                return plan_add_manual(p, check, text) < 0 ? -ENOMEM : 0;
+        }
+        if ((k = zram_kernel_support(h)) == 0)
+                return plan_add_manual(p, check, "no zram: this kernel has no zram module") < 0 ? -ENOMEM : 0;
+        if (k == -ENOMEM)
+                return k;
+        if ((k = zram_generator_read(h, &g)) < 0)
+                return k;
+        if (g.installed && g.swap_device >= 0)
+                return plan_start_generated(h, p, check, g.swap_device, false);
+        k = zram_params(h, facts, p, check, &z);
         if (k <= 0)
                 return k;
-        for (size_t i = 0; i < ELEMENTSOF(generator_paths); i++)
-                if (host_exists(h, generator_paths[i]))
-                        return plan_generator(h, p, f->check->id, &z);
-        return plan_own_unit(h, p, f->check->id, &z);
+        if (g.installed)
+                return plan_generator(h, p, check, &z, &g);
+        return plan_own_unit(h, p, check, &z);
 }
 
 const struct fix fix_zram = {
         .name = "zram",
-        .summary = "compressed swap in RAM on /dev/zram0 (min(RAM/2, 4 GiB), zstd, priority 100): "
-                   "zram-generator's config when it is installed, else a hostfit-zram.service unit",
+        .summary = "compressed swap in RAM (min(RAM/2, 4 GiB), zstd, priority 100): with zram-generator, "
+                   "start the device its config names or add one in zram-generator.conf.d/ "
+                   "(an existing config is never replaced); else a hostfit-zram.service unit on /dev/zram0",
         .plan = fix_zram_plan,
 };

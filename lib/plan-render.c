@@ -225,6 +225,15 @@ static int json_write_diff(struct json *j, const struct action *a) {
         if (r < 0)
                 return r;
         json_string_len(j, strbuf_str(&d), d.len);
+        /* The whole file before and after, for tools that show their own
+         * diff (Ansible's --diff); before is null for a new file. */
+        json_key(j, "before");
+        if (a->old)
+                json_string_len(j, a->old, a->old_len);
+        else
+                json_null(j);
+        json_key(j, "after");
+        json_string_len(j, a->content, a->content_len);
         return 0;
 }
 

@@ -1,9 +1,12 @@
 /* Container, init and offline-image detection under the root (see virt.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "host.h"
@@ -110,7 +113,25 @@ int host_pid1(struct host *h, const char **ret_comm) {
 
 bool host_offline(struct host *h) {
         struct stat st;
-        return host_stat(h, "/proc", &st) < 0;
+        if (host_stat(h, "/proc", &st) < 0)
+                return true;
+        if (!S_ISDIR(st.st_mode))
+                return false;   /* not an image's mount point: reading it fails, and says so */
+        /* An image keeps /proc as an empty mount point. */
+        int fd = host_open_file(h, "/proc", O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return false;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return false;
+        }
+        bool empty = true;
+        struct dirent *de;
+        while (empty && (de = readdir(d)))
+                empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+        closedir(d);
+        return empty;
 }
 
 int check_skip_unless_systemd(struct host *h, struct report *r) {

@@ -25,7 +25,8 @@ int host_container(struct host *h, const char **ret_name);
  * there is no proc/1 (an offline image), -errno on failure. */
 int host_pid1(struct host *h, const char **ret_comm);
 
-/* True when the root has no proc/: an image, not a running system. */
+/* True when the root has no proc/, or an empty one (an image's mount point):
+ * an image, not a running system. */
 bool host_offline(struct host *h);
 
 /* Adds the skip "systemd is not PID 1 (PID 1 is X)" and returns 1 when a

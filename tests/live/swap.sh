@@ -4,6 +4,8 @@
 # second `fix --dry-run` plans nothing. Runs in a private mount namespace with
 # /etc under an overlay, so the fstab and hostfit.conf it edits are copies.
 # /proc/swaps is machine-wide: the trap swaps off and detaches everything, always.
+# Inside a container (docker, podman, nspawn, lxc) it checks the other side:
+# swap-missing skips, and fix plans and writes nothing.
 set -eu
 : "${HOSTFIT:?set HOSTFIT to the hostfit binary}"
 
@@ -65,6 +67,21 @@ printf '[swap]\npath = %s\nsize = 32M\n' "$swapfile" > /etc/hostfit/hostfit.conf
 if awk 'NR > 1 && $1 !~ /^\/dev\/zram/' /proc/swaps | grep -q .; then
         skip "this machine already has disk swap: swap-missing would pass before the fix"
 fi
+
+# Inside a container swap belongs to the host: hostfit must say skip and
+# plan nothing (a swapfile there was once made, then refused by swapon).
+out=$("$HOSTFIT" check swap-missing --format json)
+case $out in
+*'"status":"skip"'*'inside a container ('*)
+        fstab_before=$(cat /etc/fstab)
+        plan=$("$HOSTFIT" fix swap-missing --dry-run --format json) || fail "fix --dry-run exited $?"
+        printf '%s\n' "$plan" | grep -q '"actions":\[\]' || fail "a container, yet fix plans: $plan"
+        "$HOSTFIT" fix swap-missing --yes || fail "fix swap-missing --yes exited $? in a container"
+        [ ! -e "$swapfile" ] || fail "a container, yet fix made $swapfile"
+        [ "$(cat /etc/fstab)" = "$fstab_before" ] || fail "a container, yet fix changed /etc/fstab"
+        echo "swap: ok: inside a container: check skips, fix plans and writes nothing (the VM scenario 01 makes real swap)"
+        exit 0 ;;
+esac
 
 "$HOSTFIT" fix swap-missing --yes || fail "fix swap-missing --yes exited $?"
 grep -q "^$swapfile[[:space:]]" /proc/swaps || fail "$swapfile is not in /proc/swaps"

@@ -16,6 +16,7 @@ for prefix in /usr/local /usr; do
         want=$(sort <<LIST
 $prefix/sbin/hostfit
 $prefix/share/man/man8/hostfit.8
+$prefix/share/man/man5/hostfit.conf.5
 $prefix/share/bash-completion/completions/hostfit
 $prefix/share/zsh/site-functions/_hostfit
 $prefix/share/fish/vendor_completions.d/hostfit.fish

@@ -2,11 +2,14 @@
 # hostfit(8): mandoc lint clean, and it documents every check id, command and option the binary has.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need mandoc
-MAN=docs/hostfit.8
+MAN=docs/hostfit.8 CONF=docs/hostfit.conf.5
 
-out=$(mandoc -T lint -W warning "$MAN" 2>&1); st=$?
-[ -n "$out" ] && printf '%s\n' "$out"
-check "mandoc -T lint -W warning $MAN is clean" [ "$st" -eq 0 -a -z "$out" ]
+for m in "$MAN" "$CONF"; do
+        out=$(mandoc -T lint -W warning "$m" 2>&1); st=$?
+        [ -n "$out" ] && printf '%s\n' "$out"
+        check "mandoc -T lint -W warning $m is clean" [ "$st" -eq 0 -a -z "$out" ]
+done
+check "$CONF renders as text" sh -c "mandoc -T ascii '$CONF' | sed 's/.\\x08//g' | grep -q '^DESCRIPTION'"
 check "$MAN renders as text" sh -c "mandoc -T ascii '$MAN' | sed 's/.\\x08//g' | grep -q '^EXIT STATUS'"
 
 need_hostfit
@@ -40,10 +43,32 @@ while read -r s l; do
         check "short option -$s documented with --$l" grep -q "^\.It Fl $s , Fl -$l\( \|$\)" "$MAN"
 done < "$PKG_TMP/shorts"
 check ".Os names hostfit, so the header is not a BSD manual's" grep -qx '\.Os hostfit.*' "$MAN"
-# Every key of the example configuration is documented.
-for key in $(sed -n 's/^#\{0,1\}\([a-z-]*\) *=.*/\1/p' docs/hostfit.conf.example | sort -u); do
-        check "config key $key is documented" grep -q "^\.It Cm $key =" "$MAN"
-done
+# Every key hostfit accepts (the table in lib/config.c) is documented in
+# hostfit.conf(5) under its section, and is in the example configuration.
+keys=$(sed -n 's/^ *{ *"\([a-z-]*\)", *"\([a-z-]*\)", *KEY_.*/\1 \2/p' lib/config.c)
+check "lib/config.c has a table of keys" [ -n "$keys" ]
+printf '%s\n' "$keys" | while read -r sec key; do
+        if awk -v s="$sec" -v k="$key" '
+                /^\.It Bq / { in_sec = ($3 == s) }
+                in_sec && $0 ~ "^\\.It Cm " k " =" { found = 1 }
+                END { exit !found }' "$CONF"; then
+                echo "ok: config key [$sec] $key is documented in $CONF"
+        else
+                echo "FAIL: config key [$sec] $key is documented in $CONF"
+        fi
+        if awk -v s="[$sec]" -v k="$key" '
+                /^\[/ { in_sec = ($1 == s) }
+                in_sec && $0 ~ "^#?" k " *=" { found = 1 }
+                END { exit !found }' docs/hostfit.conf.example; then
+                echo "ok: config key [$sec] $key is in docs/hostfit.conf.example"
+        else
+                echo "FAIL: config key [$sec] $key is in docs/hostfit.conf.example"
+        fi
+done > "$PKG_TMP/keys"
+cat "$PKG_TMP/keys"
+PKG_PASS=$((PKG_PASS + $(grep -c '^ok:' "$PKG_TMP/keys")))
+PKG_FAIL=$((PKG_FAIL + $(grep -c '^FAIL:' "$PKG_TMP/keys")))
+check "hostfit(8) points to hostfit.conf(5)" grep -q '^\.Xr hostfit.conf 5' "$MAN"
 # hostfit itself accepts the example configuration, every key uncommented.
 root=$PKG_TMP/root; mkdir -p "$root/etc/hostfit"
 # (the skip line names checks: uncommented only once hostfit has them all)

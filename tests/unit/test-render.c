@@ -194,7 +194,10 @@ static void test_json_write_file_has_diff(void **state) {
         assert_string_equal(j,
                 "{\"version\":1,\"actions\":[{\"check\":\"swap-missing\",\"kind\":\"write-file\",\"path\":\"/etc/fstab\","
                 "\"diff\":\"--- a/etc/fstab\\n+++ b/etc/fstab\\n@@ -1 +1,2 @@\\n UUID=1 / ext4 defaults 0 1\\n"
-                "+/swapfile none swap sw 0 0\\n\",\"mode\":420,\"uid\":0,\"gid\":0,\"text\":null,\"deferred\":false}]}\n");
+                "+/swapfile none swap sw 0 0\\n\","
+                "\"before\":\"UUID=1 / ext4 defaults 0 1\\n\","
+                "\"after\":\"UUID=1 / ext4 defaults 0 1\\n/swapfile none swap sw 0 0\\n\","
+                "\"mode\":420,\"uid\":0,\"gid\":0,\"text\":null,\"deferred\":false}]}\n");
         free(j);
 }
 

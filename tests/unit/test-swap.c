@@ -544,6 +544,20 @@ static void test_unlisted_partition_gets_a_uuid_line(void **state) {
         ctx_free(c);
 }
 
+static void test_label_with_a_space_is_found_by_udev_encoding(void **state) {
+        /* fstab writes the space as \040; udev names the link with \x20. */
+        char *root = fixture_copy("swap-none");
+        fixture_write(root, "/etc/fstab", "LABEL=my\\040swap none swap sw 0 0\n");
+        swaps_write(root, "/dev/vdb1", "partition", 1048572);
+        partition(root, "vdb", "vdb1", NULL);
+        fixture_symlink(root, "../../vdb1", "/dev/disk/by-label/my\\x20swap");
+        struct ctx *c = ctx_run(root, NULL);
+        const struct finding *f = ctx_only_finding(c);
+        if (f->status != STATUS_PASS)
+                fail_msg("%s: %s", f->subject, f->message);
+        ctx_free(c);
+}
+
 static void test_tag_that_resolves_to_nothing_fails(void **state) {
         static const char *const tags[] = {
                 "UUID=" SWAP_UUID, "LABEL=swap", "PARTUUID=6c9a4e35-03", "PARTLABEL=swap",
@@ -761,6 +775,7 @@ int main(void) {
                 cmocka_unit_test(test_dm_name_from_sysfs_without_mapper_link),
                 cmocka_unit_test(test_unlisted_dm_swap_gets_a_mapper_line),
                 cmocka_unit_test(test_unlisted_partition_gets_a_uuid_line),
+                cmocka_unit_test(test_label_with_a_space_is_found_by_udev_encoding),
                 cmocka_unit_test(test_tag_that_resolves_to_nothing_fails),
                 cmocka_unit_test(test_missing_tag_beside_active_swap_warns),
                 cmocka_unit_test(test_noauto_line_does_not_come_back),

@@ -120,6 +120,23 @@ static void test_pid1_hostile_comm_is_not_echoed(void **state) {
         fixture_remove(root);
 }
 
+static void test_empty_proc_is_an_image(void **state) {
+        /* debootstrap and a mounted image keep /proc as an empty mount point. */
+        char *root = fixture_new();
+        fixture_mkdir(root, "proc");
+        fixture_mkdir(root, "etc/systemd/system");
+        struct host *h = open_root(root);
+        const char *comm = NULL;
+        assert_true(host_offline(h));
+        assert_int_equal(host_pid1(h, &comm), -ENOENT);
+        host_free(h);
+        fixture_write(root, "proc/meminfo", "MemTotal:        2013924 kB\n");
+        h = open_root(root);
+        assert_false(host_offline(h));
+        host_free(h);
+        fixture_remove(root);
+}
+
 static void test_offline_image(void **state) {
         char *root = fixture_new();
         fixture_write(root, "etc/fstab", "UUID=0a3407de-014b-458b-b5c1-848e92a327a3 / ext4 errors=remount-ro 0 1\n");
@@ -189,6 +206,7 @@ int main(void) {
                 cmocka_unit_test(test_pid1_named_systemd_without_run_systemd_system_is_not_booted),
                 cmocka_unit_test(test_pid1_hostile_comm_is_not_echoed),
                 cmocka_unit_test(test_offline_image),
+                cmocka_unit_test(test_empty_proc_is_an_image),
                 cmocka_unit_test(test_unit_check_skips_under_another_init),
                 cmocka_unit_test(test_unit_check_runs_on_offline_image),
                 cmocka_unit_test(test_process_checks_skip_on_offline_image),

@@ -1,6 +1,7 @@
 # Scenario 2: no zram.  Debian bookworm ships systemd-zram-generator (the VM
-# tree has it, with no device configured): the fix writes its config; after a
-# reboot /dev/zram0 is swap with priority 100.
+# tree has it, its conffile /etc/systemd/zram-generator.conf with the device
+# commented out): the fix adds a drop-in in zram-generator.conf.d/ and leaves
+# the conffile byte for byte; after a reboot /dev/zram0 is swap with priority 100.
 # bed: vm
 # needs: zram-missing
 
@@ -16,9 +17,13 @@ case "$PHASE" in
                 fail "zram-generator is not installed in the tree"
         [ -z "$(zram_prio)" ] || fail "the bed already has zram swap"
         expect_finding zram-missing
+        [ "$(check_status zram-missing)" = warn ] || fail "zram-missing: expected warn, got $(check_status zram-missing)"
+        conf_before=$(inside cksum /etc/systemd/zram-generator.conf)
         DIAG_UNITS="systemd-zram-setup@zram0.service"
         fix_and_verify zram-missing
-        say "generator config: $(inside cat /etc/systemd/zram-generator.conf | tr '\n' ' ')"
+        [ "$(inside cksum /etc/systemd/zram-generator.conf)" = "$conf_before" ] ||
+                fail "the fix changed Debian's /etc/systemd/zram-generator.conf"
+        say "drop-in: $(inside cat /etc/systemd/zram-generator.conf.d/hostfit.conf | grep -v '^#' | tr '\n' ' ')"
         say "now: $(inside swapon --show --noheadings --raw | tr '\n' ';')"
         reboot_bed
         ;;

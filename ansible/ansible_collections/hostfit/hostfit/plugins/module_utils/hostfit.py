@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: MIT
+# The one code path between Ansible and the hostfit binary: build the command
+# line, run it, parse its JSON, and turn hostfit's own error into a failure.
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import os
+import tempfile
+
+COMMON_ARGS = dict(
+    bin=dict(type='str', default='hostfit'),
+    root=dict(type='path', default='/'),
+    config=dict(type='path'),
+    config_content=dict(type='str'),
+)
+
+
+def config_file(module):
+    """The --config file: CONFIG, or CONFIG_CONTENT written to a private
+    temporary file (so check mode plans with the configuration a role is
+    about to write), or None for hostfit.conf under the root."""
+    p = module.params
+    if p.get('config_content') is None:
+        return p.get('config')
+    fd, path = tempfile.mkstemp(prefix='hostfit.', suffix='.conf', dir=module.tmpdir)
+    with os.fdopen(fd, 'w') as f:
+        f.write(p['config_content'])
+    return path
+
+
+def hostfit_argv(module, command, extra=None, checks=None):
+    p = module.params
+    argv = [p['bin']]
+    conf = config_file(module)
+    if conf:
+        argv += ['--config', conf]
+    argv += [command, '--format', 'json']
+    if command != 'incidents' or p['root'] != '/':
+        argv += ['--root', p['root']]
+    if p.get('profile'):
+        argv += ['--profile', p['profile']]
+    argv += list(extra or [])
+    if checks:
+        argv += ['--'] + list(checks)
+    return argv
+
+
+def call_hostfit(module, argv):
+    """Run hostfit: (exit status, its JSON or None, the reason it gave)."""
+    rc, out, err = module.run_command(argv)
+    lines = (err or '').strip().splitlines()
+    why = lines[-1] if lines else 'exit status %d' % rc
+    try:
+        data = json.loads(out)
+    except ValueError:
+        return rc, None, why
+    if not isinstance(data, dict) or data.get('version') != 1:
+        return rc, None, 'hostfit printed JSON of an unknown version'
+    return rc, data, why
+
+
+def run_hostfit(module, argv, ok_rcs):
+    """Run hostfit; return (rc, the parsed JSON). Fail the task with hostfit's
+    own message when it exits outside OK_RCS or prints no JSON."""
+    rc, data, why = call_hostfit(module, argv)
+    if rc not in ok_rcs or data is None:
+        module.fail_json(msg=why, rc=rc, cmd=argv)
+    return rc, data
+
+
+def plan_diff(plan):
+    """Ansible's diff list from a plan: each file's before and after."""
+    diff = []
+    for a in plan.get('actions', []):
+        if a.get('kind') != 'write-file':
+            continue
+        diff.append(dict(before_header=a['path'], after_header=a['path'],
+                         before=a.get('before') or '', after=a.get('after') or ''))
+    return diff
+
+
+def plan_changes(plan):
+    """Actions that change the host now: not manual steps, not deferred ones."""
+    return [a for a in plan.get('actions', [])
+            if a.get('kind') != 'manual' and not a.get('deferred')]
