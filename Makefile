@@ -50,7 +50,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
+.PHONY: FORCE all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -141,10 +141,15 @@ ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
 # hostfit fix metrics-timer writes it (the same bytes, so the check passes on a copy).
 METRICS_PROM := /var/lib/prometheus/node-exporter/hostfit.prom
 
-$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service
+# It runs $(SBINDIR)/hostfit: remade when SBINDIR changes (make, then make install PREFIX=/usr).
+$(BUILD)/examples/.sbindir: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' > $@
+
+$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefile $(BUILD)/examples/.sbindir
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sed -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
 		$< > $@.tmp && mv $@.tmp $@
 
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service

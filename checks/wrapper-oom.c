@@ -66,10 +66,20 @@ static int list_wrappers(struct strbuf *sb, const struct wrapper_oom_finding *d,
         return r;
 }
 
+/* A shell, npm or sudo: never a server itself. Shielded, it is shielded for the server it
+ * runs (the fix lowers such a wrapper to the server's value), and the server reports. */
+static bool pure_wrapper(const struct proc *a) {
+        enum proc_kind k = proc_classify(a);
+        return k == PROC_SHELL || k == PROC_PKG_RUNNER || k == PROC_PRIV;
+}
+
 static int check_shield(struct report *r, const struct proc_table *t, const struct proc *p, int below) {
         const struct proc *chain[64];
+        if (!p->oom_known || p->oom_score_adj >= below || pure_wrapper(p) || proc_classify(p) == PROC_TMUX_SERVER ||
+            proc_classify(p) == PROC_SCREEN)
+                return 0;
         size_t n = lineage(t, p, chain, ELEMENTSOF(chain));
-        if (!p->oom_known || p->oom_score_adj >= below || n == 0)
+        if (n == 0)
                 return 0;
         struct wrapper_oom_finding *d = calloc(1, sizeof(*d));
         if (!d)
@@ -79,9 +89,13 @@ static int check_shield(struct report *r, const struct proc_table *t, const stru
         snprintf(d->comm, sizeof(d->comm), "%s", p->comm);
         for (size_t i = 0; i < n; i++) {
                 /* An ancestor as shielded as P reports the wrappers above it itself; P reports
-                 * those between them (none: P is covered by it). */
-                if (chain[i]->oom_known && chain[i]->oom_score_adj < below && chain[i]->oom_score_adj <= p->oom_score_adj)
+                 * those between them (none: P is covered by it). A shielded shell, npm or sudo
+                 * reports nothing: P looks past it. */
+                if (chain[i]->oom_known && chain[i]->oom_score_adj < below && chain[i]->oom_score_adj <= p->oom_score_adj) {
+                        if (pure_wrapper(chain[i]))
+                                continue;
                         break;
+                }
                 if (is_wrapper(chain[i]) && chain[i]->oom_known && chain[i]->oom_score_adj > p->oom_score_adj &&
                     d->n < WRAPPER_MAX)
                         set_proc(&d->wrappers[d->n++], chain[i]);
@@ -226,12 +240,17 @@ static int wrapper_oom_run(struct host *h, struct report *r) {
 static bool wrapper_oom_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         int below = (int) config_get_int(host_config(h), "wrapper-oom", "shielded-below", 0);
         const struct proc *chain[64];
-        if (p->kthread || p->pid <= 1 || !p->oom_known || p->oom_score_adj >= below)
+        /* The subjects check_shield() reports, by the same rules. */
+        if (p->kthread || p->pid <= 1 || !p->oom_known || p->oom_score_adj >= below || pure_wrapper(p) ||
+            proc_classify(p) == PROC_TMUX_SERVER || proc_classify(p) == PROC_SCREEN)
                 return false;
         size_t n = lineage(t, p, chain, ELEMENTSOF(chain));
         for (size_t i = 0; i < n; i++) {
-                if (chain[i]->oom_known && chain[i]->oom_score_adj < below && chain[i]->oom_score_adj <= p->oom_score_adj)
+                if (chain[i]->oom_known && chain[i]->oom_score_adj < below && chain[i]->oom_score_adj <= p->oom_score_adj) {
+                        if (pure_wrapper(chain[i]))
+                                continue;
                         return false;
+                }
                 if (is_wrapper(chain[i]) && chain[i]->oom_known && chain[i]->oom_score_adj > p->oom_score_adj)
                         return true;
         }

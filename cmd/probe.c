@@ -1,11 +1,13 @@
-/* hostfit probe UNIT --port N: a TCP connect or an HTTP GET with a timeout; after N
- * consecutive failures, RestartUnit over sd-bus. Each failure goes to the journal. */
+/* hostfit probe UNIT --port N: a TCP connect or an HTTP GET with a timeout, to the address
+ * UNIT listens on; after N consecutive failures, TryRestartUnit over sd-bus, so a unit
+ * the admin stopped is never started. The journal gets one line when the state changes. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-journal.h>
 
 #include "cleanup.h"
 #include "command.h"
 #include "common.h"
 #include "config.h"
+#include "host.h"
+#include "proctree.h"
+#include "sockets.h"
 #include "cmd/probe.h"
 
 static long now_ms(void) {
@@ -42,11 +46,23 @@ static int wait_fd(int fd, short events, long deadline) {
         }
 }
 
-static int connect_to(const struct probe_opts *o, long deadline, int *ret_fd) {
+/* "[::1]" as "::1"; other forms as given. */
+static int bare_host(const char *host, char *buf, size_t size) {
+        size_t n = strlen(host);
+        if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+                host++, n -= 2;
+        if (n == 0 || n >= size)
+                return -EINVAL;
+        memcpy(buf, host, n);
+        buf[n] = '\0';
+        return 0;
+}
+
+static int connect_to(const char *host, uint16_t port_nr, long deadline, int *ret_fd) {
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
         char port[8];
-        snprintf(port, sizeof(port), "%u", (unsigned) o->port);
-        if (getaddrinfo(o->host, port, &hints, &ai) != 0)
+        snprintf(port, sizeof(port), "%u", (unsigned) port_nr);
+        if (getaddrinfo(host, port, &hints, &ai) != 0)
                 return -EINVAL;
         _cleanup_close_ int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int r = fd < 0 ? -errno : 0;
@@ -64,11 +80,11 @@ static int connect_to(const struct probe_opts *o, long deadline, int *ret_fd) {
         return r;
 }
 
-/* "HTTP/1.x NNN": 2xx and 3xx are healthy. */
-static int http_get(int fd, const struct probe_opts *o, long deadline, char *why, size_t size) {
+/* "HTTP/1.x NNN": 2xx and 3xx are healthy. WHERE is "10.0.0.5:8080" or "[::1]:8080". */
+static int http_get(int fd, const struct probe_opts *o, const char *where, long deadline, char *why, size_t size) {
         char req[1024], buf[256];
         int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: hostfit-probe\r\n"
-                         "Connection: close\r\n\r\n", o->http_path, o->host);
+                         "Connection: close\r\n\r\n", o->http_path, where);
         if (n < 0 || (size_t) n >= sizeof(req) || write(fd, req, (size_t) n) != n)
                 return -EIO;
         size_t got = 0;
@@ -87,11 +103,11 @@ static int http_get(int fd, const struct probe_opts *o, long deadline, char *why
         buf[got] = 0;
         unsigned status = 0;
         if (sscanf(buf, "HTTP/%*u.%*u %3u", &status) != 1) {
-                snprintf(why, size, "no HTTP status line from %s:%u", o->host, (unsigned) o->port);
+                snprintf(why, size, "no HTTP status line from %s", where);
                 return -EPROTO;
         }
         if (status < 200 || status >= 400) {
-                snprintf(why, size, "GET %s on %s:%u answered %u", o->http_path, o->host, (unsigned) o->port, status);
+                snprintf(why, size, "GET %s on %s answered %u", o->http_path, where, status);
                 return -EPROTO;
         }
         return 0;
@@ -99,70 +115,239 @@ static int http_get(int fd, const struct probe_opts *o, long deadline, char *why
 
 int probe_once(const struct probe_opts *o, char *why, size_t why_size) {
         long deadline = now_ms() + (long) o->timeout_ms;
+        char host[INET6_ADDRSTRLEN + 8], where[INET6_ADDRSTRLEN + 16];
         _cleanup_close_ int fd = -1;
-        int r = connect_to(o, deadline, &fd);
+        *why = '\0';
+        if (!o->host || bare_host(o->host, host, sizeof(host)) < 0) {
+                snprintf(why, why_size, "'%s' is not a numeric address", o->host ? o->host : "");
+                return -EINVAL;
+        }
+        snprintf(where, sizeof(where), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned) o->port);
+        int r = connect_to(host, o->port, deadline, &fd);
         if (r < 0) {
-                snprintf(why, why_size, "connect to %s:%u: %s", o->host, (unsigned) o->port, strerror(-r));
+                snprintf(why, why_size, "connect to %s: %s", where, strerror(-r));
                 return r;
         }
         if (!o->http_path)
                 return 0;
-        r = http_get(fd, o, deadline, why, why_size);
+        r = http_get(fd, o, where, deadline, why, why_size);
         if (r < 0 && !*why)
-                snprintf(why, why_size, "GET %s on %s:%u: %s", o->http_path, o->host, (unsigned) o->port, strerror(-r));
+                snprintf(why, why_size, "GET %s on %s: %s", o->http_path, where, strerror(-r));
         return r;
 }
 
-int probe_state_update(const struct probe_opts *o, bool ok, unsigned *ret_count) {
-        char path[4096], tmp[4096], buf[32] = "";
-        if (strchr(o->unit, '/'))
-                return -EINVAL;
-        /* mkdir -p: /run/hostfit may not exist outside the health unit's RuntimeDirectory=. */
-        snprintf(path, sizeof(path), "%s", o->state_dir);
-        for (char *s = path + 1;; s++) {
-                bool last = *s == '\0';
-                if (*s != '/' && !last)
+static bool addr_is_any(const struct listen_socket *s) {
+        static const unsigned char zero[16];
+        return memcmp(s->addr, zero, s->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool addr_is_loopback(const struct listen_socket *s) {
+        static const unsigned char v6_lo[16] = { [15] = 1 };
+        return s->family == AF_INET ? s->addr[0] == 127 : memcmp(s->addr, v6_lo, 16) == 0;
+}
+
+/* Lower is better: a wildcard (its loopback answers), then a loopback address, then any other; IPv4 first. */
+static int rank(const struct listen_socket *s) {
+        int r = addr_is_any(s) ? 0 : addr_is_loopback(s) ? 2 : 4;
+        return r + (s->family == AF_INET6);
+}
+
+static int pick(const struct listen_socket *const *v, size_t n, uint16_t port, char *buf, size_t size) {
+        const struct listen_socket *best = NULL;
+        for (size_t i = 0; i < n; i++) {
+                const struct listen_socket *s = v[i];
+                if (s->udp || s->port != port || (s->family != AF_INET && s->family != AF_INET6))
                         continue;
-                *s = '\0';
-                if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                if (last)
-                        break;
-                *s = '/';
+                if (!best || rank(s) < rank(best))
+                        best = s;
         }
-        snprintf(path, sizeof(path), "%s/%s.failures", o->state_dir, o->unit);
-        snprintf(tmp, sizeof(tmp), "%s/.#%s.failures", o->state_dir, o->unit);
-        unsigned count = 0;
-        _cleanup_close_ int in = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (in >= 0 && read(in, buf, sizeof(buf) - 1) > 0)
-                count = (unsigned) strtoul(buf, NULL, 10);
-        count = ok ? 0 : count + 1;
-        _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (out < 0)
+        if (!best)
+                return -ENOENT;
+        if (addr_is_any(best))
+                return snprintf(buf, size, "%s", best->family == AF_INET ? "127.0.0.1" : "::1") < (int) size ? 0 : -ENOBUFS;
+        if (!inet_ntop(best->family, best->addr, buf, (socklen_t) size))
                 return -errno;
-        int n = snprintf(buf, sizeof(buf), "%u\n", count);
-        if (write(out, buf, (size_t) n) != n || rename(tmp, path) < 0) {
-                int r = -errno;
-                unlink(tmp);
-                return r;
-        }
-        *ret_count = count;
         return 0;
 }
 
-static int restart_unit(const char *unit) {
-        sd_bus *bus = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r = sd_bus_open_system(&bus);
-        if (r >= 0)
-                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.systemd1.Manager", "RestartUnit", &e, NULL,
-                                       "ss", unit, "replace");
+int probe_pick_host(const struct socket_table *t, uint16_t port, char *buf, size_t size) {
+        const struct listen_socket *best = NULL;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct listen_socket *s = &t->sockets[i];
+                if (s->udp || s->port != port || (s->family != AF_INET && s->family != AF_INET6))
+                        continue;
+                if (!best || rank(s) < rank(best))
+                        best = s;
+        }
+        return pick(&best, best ? 1 : 0, port, buf, size);
+}
+
+int probe_pick_host_of_unit(struct host *h, const char *unit, uint16_t port, char *buf, size_t size) {
+        const struct socket_table *t;
+        const struct proc_table *pt;
+        const struct listen_socket *v[64];
+        size_t n = 0;
+        int r = host_sockets(h, &t);
         if (r < 0)
-                log_error("restart %s: %s", unit, e.message ? e.message : strerror(-r));
+                return r;
+        if (host_procs(h, &pt) >= 0)
+                for (size_t i = 0; i < pt->n && n < ELEMENTSOF(v); i++) {
+                        _cleanup_free_ char *u = NULL;
+                        const struct listen_socket *mine[16];
+                        if (pt->procs[i].kthread || proc_cgroup_unit(&pt->procs[i], &u) < 0 || strcmp(u, unit) != 0)
+                                continue;
+                        size_t k = sockets_of_pid(t, pt->procs[i].pid, mine, ELEMENTSOF(mine));
+                        for (size_t j = 0; j < k && j < ELEMENTSOF(mine) && n < ELEMENTSOF(v); j++)
+                                v[n++] = mine[j];
+                }
+        /* The unit's own sockets on the port; when none is seen (its processes are not
+         * readable), whatever listens on the port. */
+        r = pick(v, n, port, buf, size);
+        return r == -ENOENT ? probe_pick_host(t, port, buf, size) : r;
+}
+
+enum probe_event probe_step(const struct probe_state *old, bool running, bool ok, unsigned failures,
+                            struct probe_state *ret) {
+        struct probe_state s = { .failures = 0 };
+        enum probe_event ev = PROBE_EVENT_NONE;
+        if (!running) {
+                s.health = PROBE_STOPPED;
+                ev = old->health == PROBE_STOPPED ? PROBE_EVENT_NONE : PROBE_EVENT_STOPPED;
+        } else if (ok) {
+                s.health = PROBE_UP;
+                ev = old->health == PROBE_UP ? PROBE_EVENT_NONE : PROBE_EVENT_UP;
+        } else {
+                s.health = PROBE_DOWN;
+                s.failures = (old->health == PROBE_DOWN ? old->failures : 0) + 1;
+                if (s.failures >= failures) {
+                        ev = PROBE_EVENT_RESTART;
+                        s.failures = 0;         /* count again after the restart: silent until the next one */
+                } else if (old->health != PROBE_DOWN) {
+                        ev = PROBE_EVENT_DOWN;
+                }
+        }
+        *ret = s;
+        return ev;
+}
+
+static const char *const health_names[] = {
+        [PROBE_UNKNOWN] = "unknown", [PROBE_UP] = "up", [PROBE_DOWN] = "down", [PROBE_STOPPED] = "stopped",
+};
+
+static int state_path(const struct probe_opts *o, const char *prefix, char *buf, size_t size) {
+        if (!o->unit || !*o->unit || strchr(o->unit, '/') || o->unit[0] == '.')
+                return -EINVAL;
+        int n = snprintf(buf, size, "%s/%s%s.failures", o->state_dir, prefix, o->unit);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+int probe_state_load(const struct probe_opts *o, struct probe_state *ret) {
+        char path[4096], buf[64] = "", word[16] = "";
+        unsigned count = 0;
+        int r = state_path(o, "", path, sizeof(path));
+        if (r < 0)
+                return r;
+        *ret = (struct probe_state) { .health = PROBE_UNKNOWN };
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || read(fd, buf, sizeof(buf) - 1) <= 0)
+                return 0;
+        int n = sscanf(buf, "%u %15s", &count, word);
+        if (n < 1 || count > 1000000)
+                return 0;
+        ret->failures = count;
+        /* A count alone (an older file) is a run of failures, or none. */
+        ret->health = count ? PROBE_DOWN : PROBE_UP;
+        for (size_t i = 0; n == 2 && i < ELEMENTSOF(health_names); i++)
+                if (strcmp(word, health_names[i]) == 0)
+                        ret->health = (enum probe_health) i;
+        return 0;
+}
+
+int probe_state_save(const struct probe_opts *o, const struct probe_state *s) {
+        char path[4096], tmp[4096], buf[64];
+        int r = state_path(o, "", path, sizeof(path));
+        if (r == 0)
+                r = state_path(o, ".#", tmp, sizeof(tmp));
+        if (r < 0)
+                return r;
+        /* mkdir -p: /run/hostfit may not exist outside the health unit's RuntimeDirectory=. */
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", o->state_dir);
+        for (char *c = dir + 1;; c++) {
+                bool last = *c == '\0';
+                if (*c != '/' && !last)
+                        continue;
+                *c = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (last)
+                        break;
+                *c = '/';
+        }
+        _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (out < 0)
+                return -errno;
+        int n = snprintf(buf, sizeof(buf), "%u %s\n", s->failures, health_names[s->health]);
+        if (write(out, buf, (size_t) n) != n || rename(tmp, path) < 0) {
+                r = -errno;
+                unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+/* The unit's ActiveState ("active", "inactive", "failed", …) into BUF. */
+static int unit_active_state(sd_bus *bus, const char *unit, char *buf, size_t size) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *path;
+        char *state = NULL;
+        int r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                   "org.freedesktop.systemd1.Manager", "GetUnit", &e, &reply, "s", unit);
+        if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                snprintf(buf, size, "inactive");        /* not loaded: not running */
+                r = 0;
+        } else if (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) >= 0) {
+                r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                               "ActiveState", &e, &state);
+                if (r >= 0)
+                        snprintf(buf, size, "%s", state);
+        }
+        free(state);
+        sd_bus_message_unref(reply);
         sd_bus_error_free(&e);
-        sd_bus_flush_close_unref(bus);
         return r;
+}
+
+/* TryRestartUnit: restarts UNIT only if it is running; a unit stopped meanwhile stays stopped. */
+static int try_restart_unit(sd_bus *bus, const char *unit, char *why, size_t size) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                   "org.freedesktop.systemd1.Manager", "TryRestartUnit", &e, NULL,
+                                   "ss", unit, "replace");
+        if (r < 0)
+                snprintf(why, size, "%s", e.message ? e.message : strerror(-r));
+        sd_bus_error_free(&e);
+        return r;
+}
+
+/* One line on stderr. Under the timer's service stderr is a journal stream: a "<N>"
+ * prefix gives the priority, and the stream, opened by systemd for the unit, keeps
+ * _SYSTEMD_UNIT on the line even when the probe exits at once (a datagram sent just
+ * before exiting may lose it, and then `journalctl -u` misses the line). */
+static void say(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int priority, const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (getenv("JOURNAL_STREAM"))
+                fprintf(stderr, "<%d>hostfit probe: %s\n", priority, msg);
+        else
+                fprintf(stderr, "hostfit probe: %s\n", msg);
+        fflush(stderr);
 }
 
 /* "nginx.service_8080" (a timer instance; also "UNIT:PORT") as UNIT and PORT. */
@@ -191,6 +376,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o) {
         };
         uint64_t v;
         int c;
+        char tmp[INET6_ADDRSTRLEN + 8];
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 char *end = NULL;
@@ -198,7 +384,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o) {
                 bool num_ok = optarg && *optarg && end && !*end;
                 switch (c) {
                 case 'p': if (!num_ok || n == 0 || n > 65535) return -EINVAL; o->port = (uint16_t) n; break;
-                case 'H': o->host = optarg; break;
+                case 'H': if (bare_host(optarg, tmp, sizeof(tmp)) < 0) return -EINVAL; o->host = optarg; break;
                 case 'u': if (optarg[0] != '/') return -EINVAL; o->http_path = optarg; break;
                 case 't': if (parse_duration(optarg, &v) < 0 || v == 0 || v > 3600) return -EINVAL;
                           o->timeout_ms = (unsigned) v * 1000; break;
@@ -211,16 +397,28 @@ static int parse_args(int argc, char **argv, struct probe_opts *o) {
         if (optind != argc - 1)
                 return -EINVAL;
         split_instance(argv[optind], o);
-        return o->port ? 0 : -EINVAL;
+        return o->port && *o->unit ? 0 : -EINVAL;
+}
+
+/* Where UNIT listens on its port, from the running system's socket table. */
+static void resolve_host(struct probe_opts *o, char *buf, size_t size) {
+        struct host *h = NULL;
+        int r = host_open("/", &h);
+        if (r >= 0)
+                r = probe_pick_host_of_unit(h, o->unit, o->port, buf, size);
+        /* Nothing listens (or the table is unreadable): the connect to the loopback says so. */
+        if (r < 0)
+                snprintf(buf, size, "127.0.0.1");
+        o->host = buf;
+        host_free(h);
 }
 
 extern const struct command cmd_probe;
 
 static int probe_run(int argc, char **argv) {
-        struct probe_opts o = { .host = "127.0.0.1", .timeout_ms = 5000, .failures = 3,
-                                .state_dir = "/run/hostfit/health" };
-        char why[512] = "";
-        unsigned count = 0;
+        struct probe_opts o = { .timeout_ms = 5000, .failures = 3, .state_dir = "/run/hostfit/health" };
+        struct probe_state old, now;
+        char why[512] = "", host[INET6_ADDRSTRLEN + 8], active[32] = "active";
         int r = parse_args(argc, argv, &o);
         if (r > 0) {
                 command_help(&cmd_probe);
@@ -228,43 +426,73 @@ static int probe_run(int argc, char **argv) {
         }
         if (r < 0)
                 return command_usage_error(&cmd_probe);
-        int bad = probe_once(&o, why, sizeof(why));
-        r = probe_state_update(&o, bad == 0, &count);
-        if (r < 0)
-                log_warning("%s: cannot keep the failure count: %s, ignoring", o.state_dir, strerror(-r));
-        if (bad == 0)
-                return EXIT_OK;
-        sd_journal_send("MESSAGE=hostfit probe: %s: %s (failure %u of %u)", o.unit, why, count, o.failures,
-                        "PRIORITY=4", "SYSLOG_IDENTIFIER=hostfit", "UNIT=%s", o.unit, NULL);
-        log_error("%s: %s (failure %u of %u)", o.unit, why, count, o.failures);
-        if (r == 0 && count >= o.failures && restart_unit(o.unit) >= 0) {
-                sd_journal_send("MESSAGE=hostfit probe: restarted %s after %u failed probes", o.unit, count,
-                                "PRIORITY=3", "SYSLOG_IDENTIFIER=hostfit", "UNIT=%s", o.unit, NULL);
-                struct probe_opts reset = o;
-                (void) probe_state_update(&reset, true, &count);
+        /* Without a system bus (run by hand in a chroot) the unit counts as running, and nothing is restarted. */
+        sd_bus *bus = NULL;
+        if (sd_bus_open_system(&bus) < 0 || unit_active_state(bus, o.unit, active, sizeof(active)) < 0)
+                snprintf(active, sizeof(active), "active");
+        bool running = strcmp(active, "active") == 0 || strcmp(active, "reloading") == 0;
+        int bad = 0;
+        if (running) {
+                if (!o.host)
+                        resolve_host(&o, host, sizeof(host));
+                bad = probe_once(&o, why, sizeof(why));
         }
-        return 1;
+        r = probe_state_load(&o, &old);
+        enum probe_event ev = probe_step(&old, running, bad == 0, o.failures, &now);
+        switch (ev) {
+        case PROBE_EVENT_UP:
+                say(5, "%s answers on %s port %u", o.unit, o.host, (unsigned) o.port);
+                break;
+        case PROBE_EVENT_DOWN:
+                say(4, "%s: %s (failure 1 of %u; quiet until it answers or is restarted)", o.unit, why, o.failures);
+                break;
+        case PROBE_EVENT_STOPPED:
+                say(5, "%s is %s: not probed, and not started (probing resumes when it runs)", o.unit, active);
+                break;
+        case PROBE_EVENT_RESTART: {
+                char err[256] = "";
+                if (!bus)
+                        say(3, "%s: %s (%u failures in a row); no system bus: not restarted", o.unit, why, o.failures);
+                else if (try_restart_unit(bus, o.unit, err, sizeof(err)) < 0)
+                        say(3, "%s: %s (%u failures in a row); try-restart failed: %s", o.unit, why, o.failures, err);
+                else
+                        say(3, "try-restarted %s after %u failed probes: %s", o.unit, o.failures, why);
+                break;
+        }
+        case PROBE_EVENT_NONE:
+                break;
+        }
+        if (r >= 0)
+                r = probe_state_save(&o, &now);
+        if (r < 0)
+                log_warning("%s: cannot keep the probe state: %s, ignoring", o.state_dir, strerror(-r));
+        sd_bus_flush_close_unref(bus);
+        return bad == 0 ? EXIT_OK : 1;
 }
 
 const struct command cmd_probe = {
         .name = "probe",
-        .usage = "probe UNIT --port N [--host 127.0.0.1] [--http PATH] [--timeout 5s] [--failures N]\n"
+        .usage = "probe UNIT --port N [--host ADDR] [--http PATH] [--timeout 5s] [--failures N]\n"
                  "                     [--state-dir /run/hostfit/health]\n"
                  "\n"
                  "Probe UNIT's port once: a TCP connect, or with --http an HTTP GET of PATH expecting\n"
-                 "2xx or 3xx, within the timeout. Failures in a row are counted in the state directory\n"
-                 "and logged to the journal; after N of them UNIT is restarted over D-Bus and the count\n"
-                 "starts again. UNIT may be given as UNIT_PORT (the hostfit-health@ instance name).\n"
+                 "2xx or 3xx, within the timeout, to the address UNIT listens on (for a wildcard, the\n"
+                 "loopback of its family). A unit that is not running is not probed and never started.\n"
+                 "Failures in a row are counted in the state directory; after N of them UNIT is\n"
+                 "try-restarted over D-Bus and the count starts again. The journal gets one line when\n"
+                 "the state changes (answers, stops answering, restarted, not running), not one a probe.\n"
+                 "UNIT may be given as UNIT_PORT (the hostfit-health@ instance name).\n"
                  "\n"
                  "  --port N            the TCP port to probe\n"
-                 "  --host ADDR         the numeric address to probe (default 127.0.0.1)\n"
+                 "  --host ADDR         the numeric address to probe (10.0.0.5, ::1, [::1]);\n"
+                 "                      default: where UNIT listens on the port\n"
                  "  --http PATH         GET PATH instead of a bare connect\n"
                  "  --timeout TIME      give up after TIME (default 5s)\n"
-                 "  --failures N        restart after N failures in a row (default 3)\n"
-                 "  --state-dir DIR     where the count is kept (default /run/hostfit/health)\n"
+                 "  --failures N        try-restart after N failures in a row (default 3)\n"
+                 "  --state-dir DIR     where the state is kept (default /run/hostfit/health)\n"
                  "  -h, --help          show this help\n"
                  "\n"
-                 "Exit status: 0 healthy, 1 the probe failed, 3 bad usage.\n",
-        .summary = "probe a service's port; restart it after N failures in a row (run by hostfit-health@.timer)",
+                 "Exit status: 0 healthy or not running, 1 the probe failed, 3 bad usage.\n",
+        .summary = "probe a service's port; try-restart it after N failures in a row (run by hostfit-health@.timer)",
         .run = probe_run,
 };

@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct host;
+struct socket_table;
+
 struct probe_opts {
         const char *unit;
-        const char *host;               /* numeric address; "127.0.0.1" */
+        const char *host;               /* numeric address ("10.0.0.5", "::1", "[::1]"); NULL: where UNIT listens */
         uint16_t port;
         const char *http_path;          /* NULL: a TCP connect is enough */
         unsigned timeout_ms;
@@ -15,7 +18,47 @@ struct probe_opts {
         const char *state_dir;
 };
 
-/* One probe: 0 when healthy, else -errno with WHY saying what failed. */
+/* One probe of O->host (which must be set): 0 when healthy, else -errno with WHY saying what failed. */
 int probe_once(const struct probe_opts *o, char *why, size_t why_size);
-/* Count OK/failure in STATE_DIR/UNIT.failures; the new count of failures in a row. */
-int probe_state_update(const struct probe_opts *o, bool ok, unsigned *ret_count);
+
+/* The address to probe for a service listening on TCP PORT in T: the address it is bound
+ * to; for a wildcard, the loopback of its family (0.0.0.0: 127.0.0.1, [::]: ::1). A
+ * wildcard wins over a specific address, IPv4 over IPv6, loopback over another address.
+ * -ENOENT when nothing listens on PORT. */
+int probe_pick_host(const struct socket_table *t, uint16_t port, char *buf, size_t size);
+
+/* The same among the sockets UNIT's processes hold (a unit's cgroup under H's /proc), so
+ * another service on the same port is never probed instead; by the port alone when none of
+ * them is seen. */
+int probe_pick_host_of_unit(struct host *h, const char *unit, uint16_t port, char *buf, size_t size);
+
+/* What the last probes found, kept in STATE_DIR/UNIT.failures as "COUNT STATE\n". */
+enum probe_health {
+        PROBE_UNKNOWN,                  /* no state yet */
+        PROBE_UP,                       /* the last probe answered */
+        PROBE_DOWN,                     /* the last COUNT probes failed */
+        PROBE_STOPPED,                  /* the unit was not running: not probed */
+};
+
+struct probe_state {
+        unsigned failures;
+        enum probe_health health;
+};
+
+/* What one probe means; each event is one journal line, NONE is silence. */
+enum probe_event {
+        PROBE_EVENT_NONE,
+        PROBE_EVENT_UP,                 /* answers (first probe, or again after failures or a stop) */
+        PROBE_EVENT_DOWN,               /* the first failure after answering */
+        PROBE_EVENT_RESTART,            /* FAILURES failures in a row: try-restart now */
+        PROBE_EVENT_STOPPED,            /* the unit stopped running: no probe, no start */
+};
+
+/* The next state from OLD and this run's outcome: RUNNING false when the unit is not active
+ * (then OK is ignored). Pure: the unit tests drive it through long sequences. */
+enum probe_event probe_step(const struct probe_state *old, bool running, bool ok, unsigned failures,
+                            struct probe_state *ret);
+
+/* STATE_DIR/UNIT.failures: a missing or unreadable file is PROBE_UNKNOWN with no failures. */
+int probe_state_load(const struct probe_opts *o, struct probe_state *ret);
+int probe_state_save(const struct probe_opts *o, const struct probe_state *s);

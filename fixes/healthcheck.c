@@ -9,12 +9,12 @@
 #include "cleanup.h"
 #include "config.h"
 #include "fixes.h"
+#include "selfpath.h"
 #include "template.h"
 #include "unit-findings.h"
 #include "unitgen.h"
 
 #define SECTION "healthcheck"
-#define HOSTFIT_SBIN "/usr/local/sbin/hostfit"
 #define TIMER "hostfit-health@.timer"
 
 static int probe_args(const struct config *c, struct strbuf *out) {
@@ -56,13 +56,15 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
         const struct healthcheck_data *d = f->data;
         const struct config *c = host_config(h);
         _cleanup_strbuf_ struct strbuf exec = STRBUF_INIT, args = STRBUF_INIT;
-        _cleanup_free_ char *timer = NULL, *text = NULL;
+        _cleanup_free_ char *timer = NULL, *text = NULL, *hostfit = NULL;
         char interval[32];
         if (!d)
                 return 0;
-        const char *hostfit = config_get(c, SECTION, "hostfit-path");
-        char *const argv[] = { (char *) (hostfit ? hostfit : HOSTFIT_SBIN), "probe" };
-        int r = unit_quote_exec_argv(&exec, argv, 2);
+        int r = hostfit_exe_path(h, &hostfit);
+        if (r < 0)
+                return r;
+        char *const argv[] = { hostfit, "probe" };
+        r = unit_quote_exec_argv(&exec, argv, 2);
         if (r == 0)
                 r = probe_args(c, &args);
         if (r < 0)
@@ -97,6 +99,6 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
 const struct fix fix_healthcheck = {
         .name = "health-timer",
         .summary = "hostfit-health@.service and .timer, and an enabled instance UNIT_PORT that probes "
-                   "the port and restarts the unit after repeated failures",
+                   "the address the unit listens on and try-restarts the unit after repeated failures",
         .plan = healthcheck_plan,
 };

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "fixes.h"
+#include "selfpath.h"
 #include "template.h"
 #include "unitgen.h"
 
@@ -36,8 +37,8 @@ int metrics_path_dir(const char *path, char **ret) {
 }
 
 int metrics_timer_render(const struct host *h, const char *name, char **ret, size_t *ret_len, char **ret_error) {
-        _cleanup_strbuf_ struct strbuf path = STRBUF_INIT, dir = STRBUF_INIT;
-        _cleanup_free_ char *d = NULL;
+        _cleanup_strbuf_ struct strbuf path = STRBUF_INIT, dir = STRBUF_INIT, exe = STRBUF_INIT;
+        _cleanup_free_ char *d = NULL, *hostfit = NULL;
         const char *p = metrics_path(h);
         int r = metrics_path_dir(p, &d);
         if (r == -EINVAL) {
@@ -51,9 +52,13 @@ int metrics_timer_render(const struct host *h, const char *name, char **ret, siz
         r = unit_quote_exec_word(&path, p);
         if (r == 0)
                 r = unit_quote_value(&dir, d);
+        if (r == 0)
+                r = hostfit_exe_path(h, &hostfit);
+        if (r == 0)
+                r = unit_quote_exec_word(&exe, hostfit);
         if (r < 0)
                 return r;
-        const char *vars[] = { "path", strbuf_str(&path), "dir", strbuf_str(&dir), NULL };
+        const char *vars[] = { "hostfit", strbuf_str(&exe), "path", strbuf_str(&path), "dir", strbuf_str(&dir), NULL };
         return template_render(h, name, vars, ret, ret_len, ret_error);
 }
 

@@ -59,14 +59,68 @@ static int plan_unit(struct host *h, struct plan *p, const struct wrapper_oom_fi
         return plan_add_manual(p, CHECK_ID, text);
 }
 
-static int plan_shield(struct host *h, struct plan *p, const struct wrapper_oom_finding *d) {
-        for (size_t i = 0; i < d->n; i++) {
-                int r = plan_add_oom_score_adj(p, CHECK_ID, d->wrappers[i].pid, d->wrappers[i].comm,
-                                               d->wrappers[i].adj, d->adj);
+/* A shell with no script and no -c: it runs whatever is typed next. */
+static bool interactive_shell(const struct proc *q) {
+        size_t n = proc_argc(q);
+        for (size_t i = 1; i < n; i++) {
+                const char *a = proc_arg(q, i);
+                if (strcmp(a, "-c") == 0 || (a[0] != '-' && a[0] != '+'))
+                        return false;   /* a command string or a script: it runs that, then ends */
+                if (a[0] == '-' && a[1] != '-' && strchr(a, 'c'))
+                        return false;   /* -ec, -xc … */
+        }
+        return true;
+}
+
+/* Whether lowering Q's oom_score_adj protects only the chain: every process Q starts later
+ * inherits it, so a tmux server (each new pane), screen, or an interactive shell (each
+ * command typed) is never lowered. */
+static bool safe_to_shield(const struct proc *q) {
+        switch (proc_classify(q)) {
+        case PROC_TMUX_SERVER: case PROC_TMUX_CLIENT: case PROC_SCREEN: case PROC_INIT:
+                return false;
+        case PROC_SHELL:
+                return !interactive_shell(q);
+        default:
+                return true;
+        }
+}
+
+/* The wrappers, parent first, as far up as is safe to lower; the rest is said in a manual step. */
+static int plan_shield_wrappers(struct host *h, struct plan *p, const struct wrapper_oom_finding *d) {
+        const struct proc_table *t;
+        int r = host_procs(h, &t);
+        if (r < 0)
+                return r;
+        size_t i = 0;
+        for (; i < d->n; i++) {
+                const struct proc *q = proc_table_find(t, d->wrappers[i].pid);
+                if (!q || !safe_to_shield(q))
+                        break;
+                r = plan_add_oom_score_adj(p, CHECK_ID, d->wrappers[i].pid, d->wrappers[i].comm,
+                                           d->wrappers[i].adj, d->adj);
+                if (r > 0 && !host_is_live(h))
+                        r = plan_note(p, "does not apply offline: pid %d exists only on the running system; "
+                                      "the unit's OOMScoreAdjust= is what protects the server there", (int) d->wrappers[i].pid);
                 if (r < 0)
                         return r;
         }
-        int r = plan_unit(h, p, d);
+        if (i == d->n)
+                return 0;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        for (size_t j = i; j < d->n && r >= 0; j++)
+                r = strbuf_addf(&sb, "%spid %d (%s)", j > i ? ", " : "", (int) d->wrappers[j].pid, d->wrappers[j].comm);
+        if (r == 0)
+                r = strbuf_addf(&sb, " keep their oom_score_adj: every pane or command they start later would inherit "
+                                "a lower one, a memory hog included; the unit with OOMScoreAdjust=%d is the lasting fix", d->adj);
+        return r < 0 ? r : plan_add_manual(p, CHECK_ID, strbuf_str(&sb));
+}
+
+static int plan_shield(struct host *h, struct plan *p, const struct wrapper_oom_finding *d) {
+        int r = plan_shield_wrappers(h, p, d);
+        if (r < 0)
+                return r;
+        r = plan_unit(h, p, d);
         if (r == -ENOEXEC || r == -EINVAL) {
                 _cleanup_free_ char *text = NULL;
                 if (asprintf(&text, "run pid %d from a systemd unit with OOMScoreAdjust=%d instead of under its wrappers",
@@ -77,23 +131,44 @@ static int plan_shield(struct host *h, struct plan *p, const struct wrapper_oom_
         return r < 0 ? r : 0;
 }
 
+/* Whether the plan already restarts UNIT: a second --avoid edit needs no second restart. */
+static bool plan_restarts(const struct plan *p, const char *unit) {
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_RESTART && a->unit && strcmp(a->unit, unit) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* The names that may go into --avoid: never a shell, tmux or a cut process title. */
+static size_t avoid_names(const struct wrapper_oom_finding *d, char **names) {
+        size_t n = 0;
+        for (size_t i = 0; i < d->n_names; i++)
+                if (oomd_avoid_name_ok(d->names[i]))
+                        names[n++] = (char *) d->names[i];
+        return n;
+}
+
 static int plan_earlyoom(struct plan *p, const struct wrapper_oom_finding *d) {
         const char *old;
         size_t len, new_len;
         char *names[WRAPPER_MAX + 1];
-        for (size_t i = 0; i < d->n_names; i++)
-                names[i] = (char *) d->names[i];
+        size_t n_names = avoid_names(d, names);
+        if (n_names == 0)
+                return -ENOENT;
         int r = plan_get_file(p, EARLYOOM_DEFAULTS, &old, &len);
         if (r < 0)
                 return r;
         if (!old)
                 return 0;
         _cleanup_free_ char *text = NULL;
-        r = earlyoom_edit_avoid(old, len, names, d->n_names, &text, &new_len);
+        r = earlyoom_edit_avoid(old, len, names, n_names, &text, &new_len);
         if (r < 0)
                 return r;
         r = plan_add_write(p, CHECK_ID, EARLYOOM_DEFAULTS, text, new_len, 0644);
-        if (r > 0)
+        /* Once a run, after the first edit: later edits of the same file update that action. */
+        if (r > 0 && !plan_restarts(p, "earlyoom.service"))
                 r = plan_add_systemd(p, CHECK_ID, SYSTEMD_RESTART, "earlyoom.service", NULL);
         return r;
 }
@@ -102,11 +177,18 @@ static int plan_daemon(struct plan *p, const struct wrapper_oom_finding *d) {
         int r = d->earlyoom ? plan_earlyoom(p, d) : -ENOENT;
         if (r == -ENOENT || r == -EINVAL) {
                 _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-                r = strbuf_addf(&sb, "make the OOM daemon's regex also match the process names it sees for pid %d: ^(",
-                                (int) d->pid);
-                for (size_t i = 0; i < d->n_names && r == 0; i++)
-                        r = strbuf_addf(&sb, "%s%s", i ? "|" : "", d->names[i]);
-                if (r == 0)
+                char *names[WRAPPER_MAX + 1];
+                size_t n = avoid_names(d, names);
+                if (n == 0)
+                        r = strbuf_addf(&sb, "the OOM daemon matches names only, and pid %d's wrappers have names every "
+                                        "shell or tmux has: sparing them would spare every shell; run pid %d from a unit "
+                                        "with OOMScoreAdjust= instead of under them", (int) d->pid, (int) d->pid);
+                else
+                        r = strbuf_addf(&sb, "make the OOM daemon's regex also match the process names it sees for pid %d: ^(",
+                                        (int) d->pid);
+                for (size_t i = 0; i < n && r == 0; i++)
+                        r = strbuf_addf(&sb, "%s%s", i ? "|" : "", names[i]);
+                if (r == 0 && n)
                         r = strbuf_adds(&sb, ")$");
                 if (r == 0)
                         r = plan_add_manual(p, CHECK_ID, strbuf_str(&sb));
@@ -123,7 +205,8 @@ static int wrapper_oom_plan(struct host *h, const struct finding *f, struct plan
 
 const struct fix fix_wrapper_oom = {
         .name = "wrapper-oom",
-        .summary = "give the wrappers the child's oom_score_adj now, write a unit with OOMScoreAdjust=, "
-                   "and make earlyoom's --avoid match real process names",
+        .summary = "write a unit with OOMScoreAdjust= (the lasting fix); now, give the child's oom_score_adj to the "
+                   "wrappers below the first tmux server or interactive shell (never those: every later pane or "
+                   "command would inherit it); make earlyoom's --avoid match the exact names, never a shell's or tmux's",
         .plan = wrapper_oom_plan,
 };

@@ -24,6 +24,7 @@ static const struct key {
         { "healthcheck", "http-path",    KEY_STRING },
         { "healthcheck", "interval",     KEY_DURATION },
         { "healthcheck", "timeout",      KEY_DURATION },
+        { "hostfit", "hostfit-path", KEY_PATH },
         { "hostfit", "profile", KEY_PROFILE },
         { "image",   "memory",  KEY_SIZE },
         { "hostfit", "skip",    KEY_CHECK_IDS },

@@ -39,9 +39,7 @@ int escape_terminal(struct strbuf *out, const char *str, size_t len) {
                 size_t n = utf8_valid_len(s + i, len - i);
                 /* C1 controls (U+0080..U+009F) are two bytes: 0xc2 0x80..0x9f. */
                 bool c1 = n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0;
-                if (n == 1 && s[i] == '\\') {
-                        r = strbuf_adds(out, "\\\\");
-                } else if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f)) {
+                if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f) && s[i] != '\t') {
                         r = strbuf_addf(out, "\\x%02x", s[i]);
                 } else if (n == 0 || c1) {
                         r = strbuf_addf(out, "\\x%02x", s[i]);

@@ -7,9 +7,11 @@
 
 #include "strbuf.h"
 
-/* Append S (LEN bytes) to OUT so that a terminal shows it literally: control
- * characters (C0, DEL, C1) and bytes that are not valid UTF-8 become \xNN, a
- * backslash becomes \\. Valid UTF-8 text passes unchanged. */
+/* Append S (LEN bytes) to OUT, escaping only what a terminal would act on:
+ * control characters (C0 but tab, so ESC and newline; DEL; C1) and bytes that
+ * are not valid UTF-8 become \xNN. Everything else passes unchanged, a tab and
+ * a backslash included, so a diff shows the file's bytes (and applies with
+ * patch) and a unit name reads as systemd spells it ("my\x2dapp.service"). */
 int escape_terminal(struct strbuf *out, const char *s, size_t len);
 /* The same into a new string (NULL on -ENOMEM). */
 char *escape_terminal_str(const char *s);

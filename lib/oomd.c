@@ -1,4 +1,5 @@
 /* OOM daemon configurations: earlyoom's name regexes (read and edited), nohang's, systemd-oomd's units. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -113,6 +114,87 @@ int earlyoom_args_find(const char *text, size_t len, size_t *ret_start, size_t *
         return 0;
 }
 
+/* Whether PATTERN is safe to hand to regcomp(): glibc builds its automaton by copying
+ * each repeated subexpression, so "a++++++++++++++++" or "(a{100}){100}" take memory
+ * and time without bound, and a backreference makes matching exponential. A daemon's
+ * name regex needs none of that: refuse it, saying why, and never compile it. */
+int oomd_regex_check(const char *pattern, const char **ret_why) {
+        size_t len = strlen(pattern);
+        bool counted[OOMD_REGEX_MAX_DEPTH + 1] = { false };    /* group level i holds a {n} */
+        bool after_repeat = false, closed_counted = false;
+        unsigned depth = 0;
+        if (len > OOMD_REGEX_MAX_LEN) {
+                *ret_why = "it is longer than 512 bytes";
+                return -E2BIG;
+        }
+        for (size_t i = 0; i < len; i++) {
+                char c = pattern[i];
+                bool after_group = i > 0 && pattern[i - 1] == ')';
+                if ((c == '*' || c == '+' || c == '?' || c == '{') && after_repeat) {
+                        *ret_why = "it repeats a repetition (as in a++), which makes regcomp() blow up";
+                        return -ELOOP;
+                }
+                if (c == '*' || c == '+' || c == '?') {
+                        after_repeat = true;
+                        continue;
+                }
+                if (c == '{') {
+                        char *end;
+                        unsigned long m = strtoul(pattern + i + 1, &end, 10), n = m;
+                        if (*end == ',' && end[1] != '}')
+                                n = strtoul(end + 1, &end, 10);
+                        else if (*end == ',')
+                                end++;
+                        if (*end != '}' || !isdigit((unsigned char) pattern[i + 1])) {
+                                after_repeat = false;   /* not a count: regcomp() judges it */
+                                continue;
+                        }
+                        if (m > OOMD_REGEX_MAX_REPEAT || n > OOMD_REGEX_MAX_REPEAT) {
+                                *ret_why = "it counts a repetition above 32, which makes regcomp() blow up";
+                                return -E2BIG;
+                        }
+                        if (after_group && closed_counted) {
+                                *ret_why = "it nests counted repetitions, which makes regcomp() blow up";
+                                return -E2BIG;
+                        }
+                        counted[depth] = true;
+                        i = (size_t) (end - pattern);
+                        after_repeat = true;
+                        continue;
+                }
+                after_repeat = false;
+                if (c == '\\') {
+                        if (pattern[i + 1] >= '1' && pattern[i + 1] <= '9') {
+                                *ret_why = "it holds a backreference, whose matching takes exponential time";
+                                return -EINVAL;
+                        }
+                        i += pattern[i + 1] != '\0';
+                } else if (c == '[') {
+                        /* A bracket expression: "]" first is literal; "[:alpha:]" and the like inside. */
+                        size_t j = i + 1;
+                        j += pattern[j] == '^';
+                        j += pattern[j] == ']';
+                        for (; j < len && pattern[j] != ']'; j++)
+                                if (pattern[j] == '[' && pattern[j + 1] && strchr(":.=", pattern[j + 1])) {
+                                        const char *close = strchr(pattern + j + 2, pattern[j + 1]);
+                                        if (close && close[1] == ']')
+                                                j = (size_t) (close - pattern) + 1;
+                                }
+                        i = j;
+                } else if (c == '(') {
+                        if (depth == OOMD_REGEX_MAX_DEPTH) {
+                                *ret_why = "it nests groups more than 8 deep";
+                                return -E2BIG;
+                        }
+                        counted[++depth] = false;
+                } else if (c == ')' && depth > 0) {
+                        closed_counted = counted[depth--];
+                        counted[depth] |= closed_counted;
+                }
+        }
+        return 0;
+}
+
 /* Append NAME as an exact ERE alternative; only characters that need no backslash. */
 static int add_name_re(struct strbuf *sb, const char *name) {
         for (const char *s = name; *s; s++) {
@@ -130,10 +212,27 @@ static int add_name_re(struct strbuf *sb, const char *name) {
         return 0;
 }
 
+bool oomd_avoid_name_ok(const char *name) {
+        static const char *const generic[] = {
+                "sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "ash", "csh", "tcsh", "busybox",
+                "tmux", "tmux: server", "tmux: client", "screen", "SCREEN", "sudo", "su", "doas", "login",
+        };
+        size_t n = strlen(name);
+        if (n == 0 || (n >= 15 && strchr(name, ' ')))
+                return false;           /* a name cut at 15 bytes (a process title): not a name */
+        for (size_t i = 0; i < ELEMENTSOF(generic); i++)
+                if (strcmp(name, generic[i]) == 0)
+                        return false;
+        return true;
+}
+
 int earlyoom_edit_avoid(const char *text, size_t len, char *const *names, size_t n_names,
                         char **ret, size_t *ret_len) {
         size_t vs, vl, nw = 0;
         struct shell_word *w = NULL;
+        /* A NUL has no place in a shell file, and would cut every string read from it. */
+        if (memchr(text, '\0', len))
+                return -EINVAL;
         int r = earlyoom_args_find(text, len, &vs, &vl);
         if (r < 0)
                 return r;
@@ -151,31 +250,41 @@ int earlyoom_edit_avoid(const char *text, size_t len, char *const *names, size_t
                 shell_words_free(w, nw);
                 return -ENOENT;
         }
-        /* Append a quoted "|^(a|b)$" right after the old word's raw text: old bytes stay as they are. */
+        /* Append "|^(a|b)$", quoted, right after the old word's raw text: old bytes stay as
+         * they are. Inside a single-quoted value the quotes are double, else single. */
         size_t cut = vs + w[at].end;
+        char outer = vs > 0 ? text[vs - 1] : 0, q = outer == '\'' ? '"' : '\'';
         const char *old = strncmp(w[at].word, "--avoid=", 8) == 0 ? w[at].word + 8 : w[at].word;
+        const char *why;
         regex_t re;
-        bool compiled = regcomp(&re, old, REG_EXTENDED | REG_NOSUB) == 0;
+        /* An old regex that cannot be used (invalid, or one that blows up) is the admin's to mend. */
+        if (oomd_regex_check(old, &why) < 0 || regcomp(&re, old, REG_EXTENDED | REG_NOSUB) != 0) {
+                shell_words_free(w, nw);
+                return -EINVAL;
+        }
         shell_words_free(w, nw);
         _cleanup_free_ bool *skip = calloc(n_names + 1, sizeof(bool));
         size_t todo = 0;
         for (size_t i = 0; skip && i < n_names; i++) {
-                skip[i] = compiled && regexec(&re, names[i], 0, NULL, 0) == 0;
+                skip[i] = !oomd_avoid_name_ok(names[i]) || regexec(&re, names[i], 0, NULL, 0) == 0;
+                for (size_t j = 0; j < i && !skip[i]; j++)
+                        skip[i] = strcmp(names[i], names[j]) == 0;
                 todo += !skip[i];
         }
-        if (compiled)
-                regfree(&re);
+        regfree(&re);
         if (!skip)
                 return -ENOMEM;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         if (todo == 0) {
-                *ret = strndup(text, len);
-                *ret_len = len;
+                r = strbuf_add(&sb, text, len);
+                if (r < 0)
+                        return r;
+                *ret = strbuf_detach(&sb, ret_len);
                 return *ret ? 0 : -ENOMEM;
         }
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         r = strbuf_add(&sb, text, cut);
         if (r == 0)
-                r = strbuf_adds(&sb, "'|^(");
+                r = strbuf_addf(&sb, "%c|^(", q);
         for (size_t i = 0, k = 0; i < n_names && r == 0; i++) {
                 if (skip[i])
                         continue;
@@ -185,7 +294,7 @@ int earlyoom_edit_avoid(const char *text, size_t len, char *const *names, size_t
                         r = add_name_re(&sb, names[i]);
         }
         if (r == 0)
-                r = strbuf_adds(&sb, ")$'");
+                r = strbuf_addf(&sb, ")$%c", q);
         if (r == 0)
                 r = strbuf_add(&sb, text + cut, len - cut);
         if (r < 0)
@@ -211,9 +320,11 @@ static int add_problem(struct oomd_config *c, const char *path, const char *opti
 static int add_regex(struct oomd_config *c, const char *daemon, const char *option, bool avoid,
                      const char *pattern, const char *path) {
         struct oomd_regex x = { .daemon = daemon, .option = option, .avoid = avoid };
-        if (regcomp(&x.re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+        const char *why = NULL;
+        if (oomd_regex_check(pattern, &why) < 0 || regcomp(&x.re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
                 _cleanup_free_ char *what = NULL;
-                if (asprintf(&what, "'%s' is not a valid extended regex", pattern) < 0)
+                if (asprintf(&what, "'%s' could not be used: %s", pattern,
+                             why ? why : "it is not a valid extended regex") < 0)
                         return -ENOMEM;
                 return add_problem(c, path, option, what);
         }
@@ -236,6 +347,8 @@ static int load_earlyoom(const struct host *h, struct oomd_config *c) {
         int r = host_read_file(h, EARLYOOM_DEFAULTS, CONF_MAX, &text, &len);
         if (r == -ENOENT)
                 return 0;
+        if (r == 0 && memchr(text, '\0', len))
+                return add_problem(c, EARLYOOM_DEFAULTS, "EARLYOOM_ARGS", "could not be used: the file holds a NUL byte");
         if (r == 0)
                 r = earlyoom_args_find(text, len, &vs, &vl);
         if (r == -ENOENT)

@@ -33,6 +33,14 @@ struct oomd_config {
 int oomd_load(const struct host *h, struct oomd_config *ret);
 void oomd_done(struct oomd_config *c);
 
+/* Whether PATTERN (from a host file) is safe to compile and match: at most 512 bytes, no
+ * repeated repetition ("a++"), counts up to 32 and not nested ("(a{9}){9}"), groups at most
+ * 8 deep, no backreference. 0, or -errno with *RET_WHY (static) saying what it holds. */
+#define OOMD_REGEX_MAX_LEN 512
+#define OOMD_REGEX_MAX_REPEAT 32
+#define OOMD_REGEX_MAX_DEPTH 8
+int oomd_regex_check(const char *pattern, const char **ret_why);
+
 /* POSIX extended regex on NAME, as earlyoom does (REG_EXTENDED|REG_NOSUB). */
 bool oomd_regex_matches(const struct oomd_regex *r, const char *name);
 
@@ -48,9 +56,16 @@ void shell_words_free(struct shell_word *w, size_t n);
 int earlyoom_args_find(const char *text, size_t len, size_t *ret_start, size_t *ret_len);
 /* TEXT with EARLYOOM_ARGS's --avoid regex extended so that it also matches each of NAMES
  * exactly (names it already matches are left out; TEXT unchanged when none is left); every
- * other byte kept. -ENOENT when there is no --avoid, -EINVAL when a name cannot be written safely. */
+ * other byte kept, and quoted to fit the value's own quotes, so a second edit changes nothing.
+ * -ENOENT when there is no --avoid; -EINVAL when a name cannot be written safely, the old
+ * regex cannot be used (invalid, or refused by oomd_regex_check()), or TEXT holds a NUL.
+ * Pure: no host access. */
 int earlyoom_edit_avoid(const char *text, size_t len, char *const *names, size_t n_names,
                         char **ret, size_t *ret_len);
+
+/* Whether NAME may go into an --avoid regex: not a shell, tmux, screen, sudo or another
+ * name every login has, and not a 15-byte name with a space (a process title cut short). */
+bool oomd_avoid_name_ok(const char *name);
 
 /* The facts a wrapper-oom-unprotected finding hands to its fix. */
 #define WRAPPER_MAX 16

@@ -127,8 +127,10 @@ done
 JQ_SHAPE='
 def str: type == "string";
 def st: IN("pass", "warn", "fail", "skip", "error");
-(keys == ["checks", "profile", "root", "summary", "version"])
+(keys == ["checks", "hostfit_version", "hostname", "profile", "root", "summary", "time", "version"])
 and .version == 1 and (.root | str) and (.profile | IN("production", "development"))
+and (.hostfit_version | str) and (.hostname == null or (.hostname | str))
+and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))
 and (.summary | keys == ["error", "fail", "pass", "skip", "warn"])
 and (.summary | all(.[]; type == "number"))
 and (.checks | type == "array")
@@ -209,6 +211,19 @@ if [ "$n_ids" -gt 0 ]; then
         hf check --format json --root "$FIXTURES/cli-escape"
         check_that "an ESC in host data is \\u001b in JSON" sh -c "! grep -q '$ESC' '$T/out' && grep -qF '\\u001b' '$T/out'"
 fi
+
+# ---- a dry-run diff is the file's bytes: it applies with patch ----
+R=$(copy_root cli-fail) P=$(copy_root cli-fail)
+mkdir -p "$R/etc/hostfit" "$P/etc/hostfit"
+printf '[swap]\nsize = 64M\n' | tee "$R/etc/hostfit/hostfit.conf" >"$P/etc/hostfit/hostfit.conf"
+check_that "the fixture's fstab has a tab" grep -q "$(printf '\t')" "$R/etc/fstab"
+hf fix --dry-run swap-missing --root "$P"
+expect "fix --dry-run swap-missing exits 0" 0
+(cd "$P" && patch -s -p1 <"$T/out") >"$T/patch.err" 2>&1
+check_that "the dry-run diff of a tabbed fstab applies with patch -p1" test $? -eq 0
+hf fix --yes swap-missing --root "$R"
+expect "fix --yes swap-missing on a copy exits 0" 0
+check_that "the patched fstab is the one fix --yes writes" cmp -s "$R/etc/fstab" "$P/etc/fstab"
 
 # ---- fix never writes without --yes, never with --dry-run ----
 if [ "$n_ids" -gt 0 ]; then

@@ -27,8 +27,9 @@ static void test_esc_sequence_is_escaped(void **state) {
         assert_escapes("vite\033[2J\033]0;owned\007", "vite\\x1b[2J\\x1b]0;owned\\x07");
 }
 
-static void test_newline_tab_del_are_escaped(void **state) {
-        assert_escapes("a\nb\tc\x7f", "a\\x0ab\\x09c\\x7f");
+static void test_newline_cr_del_are_escaped_tab_is_kept(void **state) {
+        /* A tab only moves the cursor: it stays, so an fstab line shows its own bytes. */
+        assert_escapes("a\nb\tc\x7f\rd", "a\\x0ab\tc\\x7f\\x0dd");
 }
 
 static void test_nul_inside_length_is_escaped(void **state) {
@@ -63,9 +64,10 @@ static void test_valid_multibyte_is_kept(void **state) {
                        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe6\x97\xa5\xe6\x9c\xac");
 }
 
-static void test_backslash_is_doubled(void **state) {
-        /* Otherwise a host string "\x1b" could not be told from an escaped ESC. */
-        assert_escapes("a\\x1b", "a\\\\x1b");
+static void test_backslash_is_kept(void **state) {
+        /* A terminal does nothing with a backslash: unit names print as systemd spells them. */
+        assert_escapes("my\\x2dapp.service", "my\\x2dapp.service");
+        assert_escapes("ExecStart=/bin/sh -c 'a \\\n", "ExecStart=/bin/sh -c 'a \\\\x0a");
 }
 
 static void test_escape_str_handles_null(void **state) {
@@ -170,14 +172,14 @@ static void test_json_too_deep_is_an_error(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_esc_sequence_is_escaped),
-                cmocka_unit_test(test_newline_tab_del_are_escaped),
+                cmocka_unit_test(test_newline_cr_del_are_escaped_tab_is_kept),
                 cmocka_unit_test(test_nul_inside_length_is_escaped),
                 cmocka_unit_test(test_c1_controls_are_escaped),
                 cmocka_unit_test(test_first_printable_after_c1_is_kept),
                 cmocka_unit_test(test_invalid_utf8_bytes_are_escaped),
                 cmocka_unit_test(test_truncated_sequence_at_end_is_escaped),
                 cmocka_unit_test(test_valid_multibyte_is_kept),
-                cmocka_unit_test(test_backslash_is_doubled),
+                cmocka_unit_test(test_backslash_is_kept),
                 cmocka_unit_test(test_escape_str_handles_null),
                 cmocka_unit_test(test_utf8_valid_len),
                 cmocka_unit_test(test_json_nesting_and_commas),

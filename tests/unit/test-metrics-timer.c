@@ -317,13 +317,31 @@ static void test_fix_plans_both_units_reload_enable_start(void **state) {
         char **argv = NULL;
         size_t argc = 0;
         planned_exec(p, &argv, &argc);
-        const char *want[] = { "/usr/sbin/hostfit", "check", "--quiet", "--format", "prometheus",
+        /* The unit runs the hostfit that wrote it: here, this test binary. */
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        assert_true(n > 0);
+        self[n] = '\0';
+        const char *want[] = { self, "check", "--quiet", "--format", "prometheus",
                                "--output", TEXTFILE_DIR "/hostfit.prom" };
         assert_int_equal(argc, 7);
         for (size_t i = 0; i < argc; i++)
                 assert_string_equal(argv[i], want[i]);
         free_argv(argv, argc);
         assert_non_null(strstr(plan_action(p, 0)->content, "\nReadWritePaths=-\"" TEXTFILE_DIR "\"\n"));
+        ctx_free(c);
+}
+
+/* [hostfit] hostfit-path names the binary instead (a .deb's /usr/sbin/hostfit run from elsewhere). */
+static void test_fix_runs_the_configured_hostfit(void **state) {
+        struct ctx *c = ctx_run(make_root("[hostfit]\nhostfit-path = /opt/hostfit bin/hostfit\n" OPT_IN, true));
+        struct plan *p = ctx_plan(c);
+        char **argv = NULL;
+        size_t argc = 0;
+        planned_exec(p, &argv, &argc);
+        assert_int_equal(argc, 7);
+        assert_string_equal(argv[0], "/opt/hostfit bin/hostfit");
+        free_argv(argv, argc);
         ctx_free(c);
 }
 
@@ -450,6 +468,7 @@ int main(void) {
                 cmocka_unit_test(test_malformed_keys_are_refused_at_load),
                 cmocka_unit_test(test_missing_textfile_directory_warns_without_a_plan),
                 cmocka_unit_test(test_fix_plans_both_units_reload_enable_start),
+                cmocka_unit_test(test_fix_runs_the_configured_hostfit),
                 cmocka_unit_test(test_fix_quotes_the_configured_path),
                 cmocka_unit_test(test_fix_units_pass_systemd_analyze_verify),
                 cmocka_unit_test(test_fix_dry_run_writes_nothing),

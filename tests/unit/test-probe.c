@@ -17,6 +17,10 @@
 #include "cmd/command.h"
 #include "fixture.h"
 #include "cmd/probe.h"
+#include "cleanup.h"
+#include "fixture-proc.h"
+#include "host.h"
+#include "sockets.h"
 
 extern const struct command cmd_probe;
 
@@ -98,24 +102,196 @@ static void test_silent_server_times_out(void **state) {
         close(fd);
 }
 
-static void test_failures_counted_and_reset(void **state) {
+static void test_state_kept_between_runs(void **state) {
         char *dir = fixture_new();
         char sd[512];
         snprintf(sd, sizeof(sd), "%s/health", dir);
         struct probe_opts o = { .unit = "web.service", .state_dir = sd };
-        unsigned n = 99;
-        assert_int_equal(probe_state_update(&o, false, &n), 0);
-        assert_int_equal(n, 1);
-        assert_int_equal(probe_state_update(&o, false, &n), 0);
-        assert_int_equal(n, 2);
+        struct probe_state st, next;
+        assert_int_equal(probe_state_load(&o, &st), 0);
+        assert_int_equal(st.health, PROBE_UNKNOWN);
+        assert_int_equal(st.failures, 0);
+        assert_int_equal(probe_step(&st, true, false, 3, &next), PROBE_EVENT_DOWN);
+        assert_int_equal(probe_state_save(&o, &next), 0);
+        assert_int_equal(probe_state_load(&o, &st), 0);
+        assert_int_equal(probe_step(&st, true, false, 3, &next), PROBE_EVENT_NONE);
+        assert_int_equal(probe_state_save(&o, &next), 0);
         char *s = fixture_read(dir, "/health/web.service.failures");
-        assert_string_equal(s, "2\n");
+        assert_string_equal(s, "2 down\n");
         free(s);
-        assert_int_equal(probe_state_update(&o, true, &n), 0);
-        assert_int_equal(n, 0);
+        /* an older file holds the count alone */
+        fixture_write(dir, "/health/web.service.failures", "1\n");
+        assert_int_equal(probe_state_load(&o, &st), 0);
+        assert_int_equal(st.health, PROBE_DOWN);
+        assert_int_equal(st.failures, 1);
         o.unit = "../evil";
-        assert_int_equal(probe_state_update(&o, false, &n), -EINVAL);
+        assert_int_equal(probe_state_save(&o, &next), -EINVAL);
+        assert_int_equal(probe_state_load(&o, &st), -EINVAL);
         fixture_remove(dir);
+}
+
+/* The journal gets a line when the state changes, not one a probe. */
+static void test_one_event_per_state_change(void **state) {
+        struct probe_state s = { .health = PROBE_UNKNOWN }, n;
+        unsigned events[5] = { 0 };
+        /* an hour of a healthy service, probed every 30 s */
+        for (int i = 0; i < 120; i++, s = n)
+                events[probe_step(&s, true, true, 3, &n)]++;
+        assert_int_equal(events[PROBE_EVENT_UP], 1);
+        assert_int_equal(events[PROBE_EVENT_NONE], 119);
+        /* it hangs: one line, then a try-restart every 3 failures, silent between */
+        memset(events, 0, sizeof(events));
+        for (int i = 0; i < 12; i++, s = n)
+                events[probe_step(&s, true, false, 3, &n)]++;
+        assert_int_equal(events[PROBE_EVENT_DOWN], 1);
+        assert_int_equal(events[PROBE_EVENT_RESTART], 4);
+        assert_int_equal(events[PROBE_EVENT_NONE], 7);
+        /* it answers again: one line */
+        assert_int_equal(probe_step(&s, true, true, 3, &n), PROBE_EVENT_UP);
+        s = n;
+        /* the admin stops it: one line, never a restart, however long */
+        memset(events, 0, sizeof(events));
+        for (int i = 0; i < 100; i++, s = n)
+                events[probe_step(&s, false, false, 3, &n)]++;
+        assert_int_equal(events[PROBE_EVENT_STOPPED], 1);
+        assert_int_equal(events[PROBE_EVENT_RESTART], 0);
+        assert_int_equal(n.failures, 0);
+        /* started again and answering: one line */
+        assert_int_equal(probe_step(&s, true, true, 3, &n), PROBE_EVENT_UP);
+        /* a failure count from before a stop does not carry over */
+        struct probe_state down = { .health = PROBE_DOWN, .failures = 2 }, stopped;
+        probe_step(&down, false, false, 3, &stopped);
+        assert_int_equal(probe_step(&stopped, true, false, 3, &n), PROBE_EVENT_DOWN);
+        assert_int_equal(n.failures, 1);
+}
+
+static void parse_table(struct socket_table *t, const char *tcp, const char *tcp6) {
+        memset(t, 0, sizeof(*t));
+        char *buf;
+        if (tcp) {
+                assert_true(asprintf(&buf, NET_TCP_HEADER "%s", tcp) > 0);
+                assert_int_equal(sockets_parse(t, buf, false, false), 0);
+                free(buf);
+        }
+        if (tcp6) {
+                assert_true(asprintf(&buf, NET_TCP6_HEADER "%s", tcp6) > 0);
+                assert_int_equal(sockets_parse(t, buf, false, true), 0);
+                free(buf);
+        }
+}
+
+#define ROW4(sl, addr, port) "  " sl ": " addr ":" port " 00000000:0000 0A 00000000:00000000 00:00000000 00000000   0        0 1234" sl " 1 0000000000000000 100 0 0 10 0\n"
+#define ROW6(sl, addr, port) "  " sl ": " addr ":" port " 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   0        0 5678" sl " 1 0000000000000000 100 0 0 10 0\n"
+
+static void assert_pick(const char *tcp, const char *tcp6, uint16_t port, const char *want) {
+        struct socket_table t;
+        char buf[64] = "";
+        parse_table(&t, tcp, tcp6);
+        int r = probe_pick_host(&t, port, buf, sizeof(buf));
+        if (want) {
+                assert_int_equal(r, 0);
+                assert_string_equal(buf, want);
+        } else {
+                assert_int_equal(r, -ENOENT);
+        }
+        free(t.sockets);
+}
+
+/* The address a service listens on, as /proc/net/tcp{,6} shows it (little-endian hex). */
+static void test_pick_the_address_the_service_listens_on(void **state) {
+        /* 10.0.0.5:8080: that address, not 127.0.0.1 (where nothing answers) */
+        assert_pick(ROW4("0", "0500000A", "1F90"), NULL, 8080, "10.0.0.5");
+        /* 0.0.0.0:8080: its loopback */
+        assert_pick(ROW4("0", "00000000", "1F90"), NULL, 8080, "127.0.0.1");
+        /* [::]:8080 and [::1]:8080: IPv6 loopback */
+        assert_pick(NULL, ROW6("0", "00000000000000000000000000000000", "1F90"), 8080, "::1");
+        assert_pick(NULL, ROW6("0", "00000000000000000000000001000000", "1F90"), 8080, "::1");
+        /* [2001:db8::5]:8080 */
+        assert_pick(NULL, ROW6("0", "B80D0120000000000000000005000000", "1F90"), 8080, "2001:db8::5");
+        /* 127.0.0.2: a specific loopback address is kept */
+        assert_pick(ROW4("0", "0200007F", "1F90"), NULL, 8080, "127.0.0.2");
+        /* a wildcard wins over a specific address; IPv4 over IPv6 */
+        assert_pick(ROW4("0", "0500000A", "1F90") ROW4("1", "00000000", "1F90"), NULL, 8080, "127.0.0.1");
+        assert_pick(ROW4("0", "0500000A", "1F90"), ROW6("0", "00000000000000000000000001000000", "1F90"), 8080, "::1");
+        assert_pick(ROW4("0", "0100007F", "1F90"), ROW6("0", "00000000000000000000000001000000", "1F90"), 8080, "127.0.0.1");
+        /* another port only, or nothing */
+        assert_pick(ROW4("0", "0500000A", "1F91"), NULL, 8080, NULL);
+        assert_pick(NULL, NULL, 8080, NULL);
+}
+
+/* Two services on port 8080, one on 10.0.0.5 and one on 127.0.0.1: each probe goes to its own. */
+static void test_pick_the_units_own_socket(void **state) {
+        struct fproc procs[] = {
+                FPROC_INIT,
+                { .pid = 50, .ppid = 1, .comm = "python3", .argv = { "python3", "a.py", NULL }, .cgroup = "/system.slice/a.service" },
+                { .pid = 60, .ppid = 1, .comm = "python3", .argv = { "python3", "b.py", NULL }, .cgroup = "/system.slice/b.service" },
+        };
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        fixture_write(root, "proc/net/tcp", NET_TCP_HEADER
+                      "   0: 0500000A:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0000000000000000 100 0 0 10 0\n"
+                      "   1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 222 1 0000000000000000 100 0 0 10 0\n");
+        fproc_socket(root, 50, 3, 111);
+        fproc_socket(root, 60, 3, 222);
+        struct host *h;
+        char buf[64];
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(probe_pick_host_of_unit(h, "a.service", 8080, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "10.0.0.5");
+        assert_int_equal(probe_pick_host_of_unit(h, "b.service", 8080, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "127.0.0.1");
+        /* no process of c.service is seen: whatever listens on the port */
+        assert_int_equal(probe_pick_host_of_unit(h, "c.service", 8080, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "127.0.0.1");
+        assert_int_equal(probe_pick_host_of_unit(h, "a.service", 9090, buf, sizeof(buf)), -ENOENT);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static int listen_on(int family, const char *addr, uint16_t *ret_port) {
+        struct sockaddr_storage ss = { 0 };
+        socklen_t len;
+        if (family == AF_INET) {
+                struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+                a->sin_family = AF_INET;
+                assert_int_equal(inet_pton(AF_INET, addr, &a->sin_addr), 1);
+                len = sizeof(*a);
+        } else {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+                a->sin6_family = AF_INET6;
+                assert_int_equal(inet_pton(AF_INET6, addr, &a->sin6_addr), 1);
+                len = sizeof(*a);
+        }
+        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &ss, len) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        assert_int_equal(listen(fd, 8), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &ss, &len), 0);
+        *ret_port = ntohs(family == AF_INET ? ((struct sockaddr_in *) &ss)->sin_port : ((struct sockaddr_in6 *) &ss)->sin6_port);
+        return fd;
+}
+
+static void test_probe_ipv6_loopback(void **state) {
+        uint16_t port;
+        int fd = listen_on(AF_INET6, "::1", &port);
+        if (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT)
+                skip();                 /* no IPv6 here: counted as skipped */
+        assert_true(fd >= 0);
+        char why[256] = "";
+        struct probe_opts o = { .unit = "x.service", .host = "::1", .port = port, .timeout_ms = 2000 };
+        assert_int_equal(probe_once(&o, why, sizeof(why)), 0);
+        o.host = "[::1]";
+        assert_int_equal(probe_once(&o, why, sizeof(why)), 0);
+        o.host = "127.0.0.1";
+        assert_int_equal(probe_once(&o, why, sizeof(why)), -ECONNREFUSED);
+        close(fd);
+        o.host = "[::1]";
+        assert_int_equal(probe_once(&o, why, sizeof(why)), -ECONNREFUSED);
+        assert_non_null(strstr(why, "connect to [::1]:"));
 }
 
 static int run_probe(char **argv) {
@@ -128,6 +304,8 @@ static int run_probe(char **argv) {
 static void test_command_exit_status_and_instance_form(void **state) {
         uint16_t port;
         int fd = listen_any(&port);
+        /* No system bus: the unit counts as running and nothing is restarted. */
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/hostfit-test-bus", 1);
         char *dir = fixture_new();
         char inst[64], sd[512], portstr[16];
         snprintf(inst, sizeof(inst), "web.service_%u", (unsigned) port);
@@ -139,7 +317,7 @@ static void test_command_exit_status_and_instance_form(void **state) {
         char *bad[] = { "probe", "web.service", "--port", portstr, "--state-dir", sd, "--failures", "5", NULL };
         assert_int_equal(run_probe(bad), 1);
         char *s = fixture_read(dir, "/h/web.service.failures");
-        assert_string_equal(s, "1\n");
+        assert_string_equal(s, "1 down\n");
         free(s);
         char *usage[] = { "probe", "web.service", NULL };     /* no port */
         assert_int_equal(run_probe(usage), EXIT_TROUBLE);
@@ -148,12 +326,41 @@ static void test_command_exit_status_and_instance_form(void **state) {
         fixture_remove(dir);
 }
 
+/* A service bound to 127.0.0.2 only: the probe without --host finds it there. */
+static void test_command_probes_the_bound_address(void **state) {
+        uint16_t port;
+        int fd = listen_on(AF_INET, "127.0.0.2", &port);
+        assert_true(fd >= 0);
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/hostfit-test-bus", 1);
+        char *dir = fixture_new();
+        char inst[64], sd[512];
+        snprintf(inst, sizeof(inst), "bound.service_%u", (unsigned) port);
+        snprintf(sd, sizeof(sd), "%s/h", dir);
+        char *argv[] = { "probe", inst, "--state-dir", sd, "--timeout", "2s", NULL };
+        assert_int_equal(run_probe(argv), 0);
+        char *s = fixture_read(dir, "/h/bound.service.failures");
+        assert_string_equal(s, "0 up\n");
+        free(s);
+        /* 127.0.0.1, the old default, has nothing there */
+        char portstr[16];
+        snprintf(portstr, sizeof(portstr), "%u", (unsigned) port);
+        char *old[] = { "probe", "bound.service", "--port", portstr, "--host", "127.0.0.1", "--state-dir", sd, NULL };
+        assert_int_equal(run_probe(old), 1);
+        close(fd);
+        fixture_remove(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tcp_open_and_closed_port),
                 cmocka_unit_test(test_http_status_decides),
                 cmocka_unit_test(test_silent_server_times_out),
-                cmocka_unit_test(test_failures_counted_and_reset),
+                cmocka_unit_test(test_state_kept_between_runs),
+                cmocka_unit_test(test_one_event_per_state_change),
+                cmocka_unit_test(test_pick_the_address_the_service_listens_on),
+                cmocka_unit_test(test_pick_the_units_own_socket),
+                cmocka_unit_test(test_probe_ipv6_loopback),
+                cmocka_unit_test(test_command_probes_the_bound_address),
                 cmocka_unit_test(test_command_exit_status_and_instance_form),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -151,6 +151,46 @@ static void test_text_escapes_hostile_unit_name(void **state) {
         assert_text(e->plan, "systemctl start evil\\x1b[31m.service (deferred: runs at next boot / when systemd runs)\n");
 }
 
+/* The dry-run text of a tab-separated fstab is a patch: applied to a copy of the old
+ * file with patch -p1, it gives the planned file byte for byte. */
+static void test_text_diff_of_tabbed_fstab_applies_with_patch(void **state) {
+        struct env *e = *state;
+        const char *old = "# <file system>\t<mount point>\t<type>\n"
+                          "UUID=1\t/\text4\terrors=remount-ro\t0\t1\n"
+                          "tmpfs\t/tmp\ttmpfs\tdefaults,nosuid\t0 0\n"
+                          "/srv/my\\040dir /srv\tnone\tbind\t0 0\n";
+        const char *new = "# <file system>\t<mount point>\t<type>\n"
+                          "UUID=1\t/\text4\terrors=remount-ro\t0\t1\n"
+                          "tmpfs\t/tmp\ttmpfs\tdefaults,nosuid\t0 0\n"
+                          "/srv/my\\040dir /srv\tnone\tbind\t0 0\n"
+                          "/swapfile\tnone\tswap\tsw\t0\t0\n";
+        fixture_write(e->root, "/etc/fstab", old);
+        assert_int_equal(plan_add_swapon(e->plan, "swap-missing", "/swapfile", -1), 1);
+        assert_int_equal(plan_add_write(e->plan, "swap-missing", "/etc/fstab", new, strlen(new), 0644), 1);
+        char *t = render_text(e->plan, false);
+        assert_null(strstr(t, "\\x09"));
+        assert_non_null(strstr(t, "+/swapfile\tnone\tswap\tsw\t0\t0\n"));
+        char *dir = fixture_new();
+        fixture_write(dir, "etc/fstab", old);
+        fixture_write(dir, "plan.txt", t);
+        char *cmd;
+        assert_true(asprintf(&cmd, "cd '%s' && patch -s -p1 < plan.txt", dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        char *got = fixture_read(dir, "etc/fstab");
+        assert_string_equal(got, new);
+        free(got);
+        free(cmd);
+        free(t);
+        fixture_remove(dir);
+}
+
+static void test_text_unit_name_as_systemd_spells_it(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_systemd(e->plan, "x", SYSTEMD_START, "hostfit-health@my\\x2dapp.service_8080.timer", NULL), 1);
+        assert_text(e->plan, "systemctl start hostfit-health@my\\x2dapp.service_8080.timer "
+                    "(deferred: runs at next boot / when systemd runs)\n");
+}
+
 static void test_text_one_line_per_runtime_action(void **state) {
         struct env *e = *state;
         const char *const props[] = { "MemoryHigh=1.5G", "MemoryMax=2G", NULL };
@@ -168,7 +208,7 @@ static void test_text_one_line_per_runtime_action(void **state) {
                     "systemctl daemon-reload (deferred: runs at next boot / when systemd runs)\n"
                     "systemctl enable foo.service (deferred: runs at next boot / when systemd runs)\n"
                     "set-property foo.service MemoryHigh=1.5G MemoryMax=2G (runtime) (deferred: runs at next boot / when systemd runs)\n"
-                    "pid 902 (bash) oom_score_adj 200 -> -500 (deferred: runs at next boot / when systemd runs)\n"
+                    "pid 902 (bash) oom_score_adj 200 -> -500 (not applied: does not apply offline: the pid exists only on the running system)\n"
                     "manual: replace vite with a production build\n");
 }
 
@@ -264,6 +304,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_text_color_marks_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_text_escapes_hostile_file_bytes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_text_escapes_hostile_unit_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_text_diff_of_tabbed_fstab_applies_with_patch, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_text_unit_name_as_systemd_spells_it, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_text_one_line_per_runtime_action, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_describe_is_raw_and_names_the_action, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_write_file_has_diff, setup, teardown),
