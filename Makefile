@@ -81,6 +81,12 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOB
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
+# The unit model alone, for the differential system test against systemd (internal).
+$(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
+
 # The Debian packages every test layer needs: the build's, then each layer's list.
 TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
 
@@ -124,7 +130,7 @@ test-san:
 test-pkg: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/pkg/run.sh
 
-test-system: $(BUILD)/hostfit
+test-system: $(BUILD)/hostfit $(BUILD)/tests/unitdump
 	@HOSTFIT=$(BUILD)/hostfit sh tests/system/run.sh
 
 bench: $(BUILD)/hostfit
@@ -133,7 +139,7 @@ bench: $(BUILD)/hostfit
 # Documentation and examples: never installed into /etc (hostfit fix and the
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
-               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json
+               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json
 EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
                docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "cleanup.h"
+#include "config.h"
 #include "fixes.h"
 #include "proctree.h"
 #include "sockets.h"
@@ -39,14 +40,33 @@ static bool watchdog_set(const struct unit *u) {
         return w && strcmp(w, "0") != 0 && strcmp(w, "infinity") != 0;
 }
 
-/* 1 when UNIT (listening on PORT) is watched, 0 when a finding was added. */
+/* Admin units (under /etc or /usr/local, which is where hostfit writes its own) and units
+ * named in [healthcheck] units=. A vendor's unit keeps its vendor's restart policy: a probe
+ * that restarts a database after a few slow connects does harm under load. */
+static bool in_scope(struct host *h, const struct unit *u) {
+        const char *named = config_get(host_config(h), "healthcheck", "units");
+        if (u->fragment && (strncmp(u->fragment, "/etc/systemd/system/", 20) == 0 ||
+                            strncmp(u->fragment, "/usr/local/lib/systemd/system/", 30) == 0))
+                return true;
+        _cleanup_free_ char *list = named ? strdup(named) : NULL;
+        for (char *save = NULL, *w = list ? strtok_r(list, " \t,", &save) : NULL; w; w = strtok_r(NULL, " \t,", &save))
+                if (strcmp(w, u->id) == 0 || strcmp(w, u->name) == 0)
+                        return true;
+        return false;
+}
+
+/* 1 when UNIT (listening on PORT) is watched, 2 when out of scope, 0 when a finding was added. */
 static int judge(struct host *h, struct report *r, const char *unit, uint16_t port) {
         _cleanup_(unit_freep) struct unit *u = NULL, *timer = NULL;
         _cleanup_free_ char *inst = NULL, *tname = NULL;
         int k = unit_load(h, unit, &u);
         if (k == -ENOMEM)
                 return k;
-        if (k < 0 || u->masked || watchdog_set(u))
+        if (k < 0 || u->masked)
+                return 1;
+        if (!in_scope(h, u))
+                return 2;
+        if (watchdog_set(u))
                 return 1;
         k = healthcheck_instance(u->id, port, &inst);
         if (k < 0 || asprintf(&tname, "%s.timer", inst) < 0)
@@ -64,9 +84,20 @@ static int judge(struct host *h, struct report *r, const char *unit, uint16_t po
         d->port = port;
         d->instance = TAKE_PTR(inst);
         k = report_add(r, STATUS_WARN, u->id, d, healthcheck_data_free,
-                       "%s listens on port %u but has no WatchdogSec= and no health timer (%s)",
-                       u->id, (unsigned) port, tname);
+                       "listens on port %u but has no WatchdogSec= and no health timer (%s)",
+                       (unsigned) port, tname);
         return k < 0 ? k : 0;
+}
+
+struct svc_proc {
+        char *unit;
+        const struct proc *p;
+};
+
+static int cmp_svc(const void *a, const void *b) {
+        const struct svc_proc *x = a, *y = b;
+        int c = strcmp(x->unit, y->unit);
+        return c ? c : (x->p->pid > y->p->pid) - (x->p->pid < y->p->pid);
 }
 
 static int healthcheck_run(struct host *h, struct report *r) {
@@ -77,46 +108,70 @@ static int healthcheck_run(struct host *h, struct report *r) {
                 return skip < 0 ? skip : 0;
         const struct proc_table *t;
         const struct socket_table *st;
-        _cleanup_(strv_freep) char **seen = NULL;
-        size_t n_seen = 0;
-        unsigned watched = 0, warned = 0;
+        struct svc_proc *v = NULL;
+        size_t n = 0;
+        unsigned watched = 0, warned = 0, vendor = 0;
         int k = host_procs(h, &t);
         if (k < 0)
                 return report_add(r, STATUS_ERROR, "/proc", NULL, NULL, "cannot read the process table: %s", strerror(-k));
         k = host_sockets(h, &st);
         if (k < 0)
                 return k;
-        for (size_t i = 0; i < t->n; i++) {
+        /* The service processes grouped by unit (sorted once, in pid order within a unit). */
+        v = calloc(t->n ? t->n : 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n && k == 0; i++) {
                 const struct proc *p = &t->procs[i];
-                _cleanup_free_ char *unit = NULL;
-                if (!proc_in_service(p) || (p->cgroup && strstr(p->cgroup, "/user@")) ||
-                    proc_cgroup_unit(p, &unit) < 0 || strncmp(unit, "hostfit-health@", 15) == 0)
+                char *unit = NULL;
+                if (!proc_in_service(p) || (p->cgroup && strstr(p->cgroup, "/user@")))
                         continue;
-                bool dup = false;
-                for (size_t j = 0; j < n_seen && !dup; j++)
-                        dup = strcmp(seen[j], unit) == 0;
-                /* The port last: it reads the process's fds, and a judged unit needs no more. */
-                uint16_t port = dup ? 0 : sockets_tcp_port(st, p->pid);
-                if (!port)
+                k = proc_cgroup_unit(p, &unit);
+                if (k == -ENOMEM)
+                        break;
+                k = 0;
+                if (!unit || strncmp(unit, "hostfit-health@", 15) == 0) {
+                        free(unit);
                         continue;
-                char **nv = realloc(seen, (n_seen + 2) * sizeof(char *));
-                if (!nv)
-                        return -ENOMEM;
-                seen = nv;
-                seen[n_seen++] = strdup(unit);
-                seen[n_seen] = NULL;
-                k = judge(h, r, unit, port);
-                if (k < 0)
-                        return k;
-                if (k)
-                        watched++;
-                else
-                        warned++;
+                }
+                v[n++] = (struct svc_proc) { unit, p };
         }
+        if (k == 0 && n)
+                qsort(v, n, sizeof(*v), cmp_svc);
+        for (size_t i = 0; i < n && k >= 0; ) {
+                size_t j = i;
+                uint16_t port = 0;
+                /* The port last: it reads the process's fds, and a judged unit needs no more. */
+                for (; j < n && strcmp(v[j].unit, v[i].unit) == 0; j++)
+                        if (!port)
+                                port = sockets_tcp_port(st, v[j].p->pid);
+                if (port) {
+                        k = judge(h, r, v[i].unit, port);
+                        if (k == 1)
+                                watched++;
+                        else if (k == 2)
+                                vendor++;
+                        else if (k == 0)
+                                warned++;
+                }
+                i = j;
+        }
+        for (size_t i = 0; i < n; i++)
+                free(v[i].unit);
+        free(v);
+        if (k < 0)
+                return k;
         if (st->error)
                 report_add(r, STATUS_ERROR, "/proc/net", NULL, NULL, "cannot read the socket tables: %s", strerror(-st->error));
-        return warned ? 0 : report_add(r, STATUS_PASS, "", NULL, NULL, "%u listening service%s watched",
-                                       watched, watched == 1 ? "" : "s");
+        if (warned)
+                return 0;
+        if (vendor)
+                return report_add(r, STATUS_PASS, "", NULL, NULL,
+                                  "%u listening service%s watched; %u vendor unit%s left to %s own restart policy "
+                                  "(name one in [healthcheck] units= to probe it)", watched, watched == 1 ? "" : "s",
+                                  vendor, vendor == 1 ? "" : "s", vendor == 1 ? "its" : "their");
+        return report_add(r, STATUS_PASS, "", NULL, NULL, "%u listening service%s watched",
+                          watched, watched == 1 ? "" : "s");
 }
 
 const struct check check_healthcheck_missing = {

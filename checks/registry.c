@@ -6,7 +6,11 @@
 
 extern const struct check check_dev_server;
 extern const struct check check_healthcheck_missing;
+extern const struct check check_keepalive_loop;
 extern const struct check check_metrics_timer;
+extern const struct check check_node_heap_limit;
+extern const struct check check_oom_kills;
+extern const struct check check_restart_storm;
 extern const struct check check_swap_missing;
 extern const struct check check_tmux_resurrect;
 extern const struct check check_unit_memorymax;
@@ -17,7 +21,11 @@ extern const struct check check_zram_missing;
 const struct check *const checks[] = {
         &check_dev_server,
         &check_healthcheck_missing,
+        &check_keepalive_loop,
         &check_metrics_timer,
+        &check_node_heap_limit,
+        &check_oom_kills,
+        &check_restart_storm,
         &check_swap_missing,
         &check_tmux_resurrect,
         &check_unit_memorymax,

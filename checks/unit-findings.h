@@ -5,14 +5,35 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct host;
+
 /* unit-memorymax */
+/* hostfit's memory drop-in of a unit: /etc/systemd/system/UNIT.d/NAME. It sorts before
+ * "50-MemoryMax.conf" (systemctl set-property), so the admin's later limit wins. The
+ * old name is still recognised (and rewritten in place) so an upgrade never leaves two. */
+#define MEMORY_DROPIN_NAME "49-hostfit-memory.conf"
+#define MEMORY_DROPIN_OLD_NAME "50-hostfit-memory.conf"
 struct memorymax_data {
         char *unit;             /* the unit's name */
-        char *dropin;           /* where the limit goes: /etc/systemd/system/UNIT.d/50-hostfit-memory.conf */
-        uint64_t rss;           /* what its processes use now, bytes */
+        char *dropin;           /* where the limit goes: /etc/systemd/system/UNIT.d/49-hostfit-memory.conf */
+        bool running;           /* has processes now; when not, nothing was measured */
+        uint64_t rss;           /* resident memory summed over its processes, bytes */
+        uint64_t current;       /* its cgroup's memory.current, 0 when unreadable */
+        uint64_t peak;          /* its cgroup's memory.peak, 0 when unreadable or absent */
         uint64_t max;           /* from [unit-memorymax] max = UNIT:SIZE; 0: the default rule */
-        bool overridden;        /* a drop-in sorting after any name hostfit would use sets the limit */
+        bool overridden;        /* a drop-in sorting after hostfit's sets the limit */
 };
+struct host;
+struct plan;
+/* True when the host has swap, or plan P already adds it: only then is MemoryHigh= written. */
+bool memorymax_swap_planned(struct host *h, const struct plan *p);
+/* The content of hostfit's memory drop-in of UNIT: MemoryMax=MAX, MemoryHigh=HIGH unless 0,
+ * then EXTRA (more [Service] lines, each ending in a newline, e.g. an Environment= line;
+ * NULL for none). Rendered from the template memory-dropin.conf. */
+int memorymax_dropin_render(struct host *h, const char *unit, uint64_t max, uint64_t high, const char *extra,
+                            char **ret, size_t *ret_len);
+/* What the unit was measured to use (the largest of rss, current and peak); 0: not measured. */
+uint64_t memorymax_usage(const struct memorymax_data *d);
 void memorymax_data_free(void *p);
 /* The default MemoryMax= for a unit using RSS bytes on a host with RAM bytes (0: unknown). */
 uint64_t memorymax_default(uint64_t rss, uint64_t ram);
@@ -29,6 +50,10 @@ struct unmanaged_data {
         const char *owner;      /* the check whose fix owns it (lib/procown.h): another's plans no unit here */
 };
 void unmanaged_data_free(void *p);
+struct socket_table;
+struct proc;
+/* The facts of P for its unit (argv, exe, cwd, user, allowlisted environment, port, name). */
+int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d);
 
 /* healthcheck-missing */
 struct healthcheck_data {

@@ -39,32 +39,71 @@ uint64_t memorymax_config_max(const char *list, const char *unit) {
         return 0;
 }
 
+/* A unit in scope: a file of the admin's, a name from the config, or a unit whose
+ * processes use more than the threshold. Indexed by name: the table is sorted and
+ * merged once, never searched in a loop. */
 struct candidate {
         char *name;
+        char *cgroup;           /* the unit's cgroup path (unified hierarchy), from its first process */
         uint64_t rss;           /* summed over its processes */
         bool named;             /* listed in the config */
+        bool local;             /* defined under /etc or /usr/local */
+        bool running;           /* has processes now */
 };
 
 struct candidates {
         struct candidate *v;
-        size_t n;
+        size_t n, alloc;
 };
 
-static struct candidate *cand_add(struct candidates *c, const char *name) {
-        for (size_t i = 0; i < c->n; i++)
-                if (strcmp(c->v[i].name, name) == 0)
-                        return &c->v[i];
-        struct candidate *n = realloc(c->v, (c->n + 1) * sizeof(*n));
-        if (!n)
-                return NULL;
-        c->v = n;
-        n[c->n] = (struct candidate) { strdup(name), 0, false };
-        return n[c->n].name ? &n[c->n++] : NULL;
+static int cand_push(struct candidates *c, const char *name, const char *cgroup, uint64_t rss, bool named, bool local) {
+        if (c->n == c->alloc) {
+                size_t na = c->alloc ? c->alloc * 2 : 64;
+                struct candidate *nv = realloc(c->v, na * sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                c->v = nv, c->alloc = na;
+        }
+        struct candidate *k = &c->v[c->n];
+        *k = (struct candidate) { strdup(name), cgroup ? strdup(cgroup) : NULL, rss, named, local, cgroup != NULL };
+        if (!k->name || (cgroup && !k->cgroup)) {
+                free(k->name), free(k->cgroup);
+                return -ENOMEM;
+        }
+        c->n++;
+        return 0;
+}
+
+static int cmp_cand(const void *a, const void *b) {
+        return strcmp(((const struct candidate *) a)->name, ((const struct candidate *) b)->name);
+}
+
+/* Sort by name and fold the entries of one name into one. */
+static void cands_merge(struct candidates *c) {
+        size_t w = 0;
+        if (c->n)
+                qsort(c->v, c->n, sizeof(*c->v), cmp_cand);
+        for (size_t i = 0; i < c->n; i++) {
+                struct candidate *k = &c->v[i];
+                if (w > 0 && strcmp(c->v[w - 1].name, k->name) == 0) {
+                        struct candidate *t = &c->v[w - 1];
+                        t->rss += k->rss;
+                        t->named |= k->named;
+                        t->local |= k->local;
+                        t->running |= k->running;
+                        if (!t->cgroup)
+                                t->cgroup = TAKE_PTR(k->cgroup);
+                        free(k->name), free(k->cgroup);
+                        continue;
+                }
+                c->v[w++] = *k;
+        }
+        c->n = w;
 }
 
 static void cands_free(struct candidates *c) {
         for (size_t i = 0; i < c->n; i++)
-                free(c->v[i].name);
+                free(c->v[i].name), free(c->v[i].cgroup);
         free(c->v);
 }
 
@@ -77,8 +116,7 @@ static int add_local_units(struct host *h, struct candidates *c) {
                 if (r == -ENOMEM)
                         return r;
                 for (size_t j = 0; r >= 0 && v && v[j]; j++)
-                        if (!cand_add(c, v[j]))
-                                r = -ENOMEM;
+                        r = cand_push(c, v[j], NULL, 0, false, true);
                 strv_free(v);
                 if (r == -ENOMEM)
                         return r;
@@ -86,26 +124,32 @@ static int add_local_units(struct host *h, struct candidates *c) {
         return 0;
 }
 
-/* Units whose processes are big, and the RSS of every candidate. */
-static int add_big_units(struct host *h, struct candidates *c, uint64_t threshold) {
+/* The cgroup of UNIT within P's cgroup path: the path up to and including that component. */
+static char *unit_cgroup(const struct proc *p, const char *unit) {
+        size_t l = strlen(unit);
+        const char *best = NULL;
+        for (const char *s = p->cgroup; (s = strstr(s, unit)); s++)
+                if (s > p->cgroup && s[-1] == '/' && (s[l] == '/' || !s[l]))
+                        best = s;
+        return best ? strndup(p->cgroup, (size_t) (best + l - p->cgroup)) : NULL;
+}
+
+/* Every service process, with its unit and size; the units' totals come out of the merge. */
+static int add_running_units(struct host *h, struct candidates *c) {
         const struct proc_table *t;
         if (host_procs(h, &t) < 0)
                 return 0;       /* no process table: the unit files still say enough */
         for (size_t i = 0; i < t->n; i++) {
                 const struct proc *p = &t->procs[i];
-                _cleanup_free_ char *unit = NULL;
+                _cleanup_free_ char *unit = NULL, *cg = NULL;
                 if (p->kthread || !proc_in_service(p) || proc_cgroup_unit(p, &unit) < 0)
                         continue;
-                if (p->cgroup && strstr(p->cgroup, "/user@"))
+                if (strstr(p->cgroup, "/user@"))
                         continue;       /* a user manager's unit: not a system unit file */
-                struct candidate *k = NULL;
-                for (size_t j = 0; j < c->n && !k; j++)
-                        if (strcmp(c->v[j].name, unit) == 0)
-                                k = &c->v[j];
-                if (!k && p->rss_bytes > threshold)
-                        k = cand_add(c, unit);
-                if (k)
-                        k->rss += p->rss_bytes;
+                cg = unit_cgroup(p, unit);
+                int r = cg ? cand_push(c, unit, cg, p->rss_bytes, false, false) : -ENOMEM;
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -113,72 +157,87 @@ static int add_big_units(struct host *h, struct candidates *c, uint64_t threshol
 static int add_named_units(const struct config *cfg, struct candidates *c) {
         _cleanup_free_ char *list = config_get(cfg, SECTION, "units") ? strdup(config_get(cfg, SECTION, "units")) : NULL;
         for (char *save = NULL, *w = list ? strtok_r(list, " \t,", &save) : NULL; w; w = strtok_r(NULL, " \t,", &save)) {
-                struct candidate *k = cand_add(c, w);
-                if (!k)
-                        return -ENOMEM;
-                k->named = true;
+                int r = cand_push(c, w, NULL, 0, true, false);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
 
+/* A cgroup file holding one number ("memory.current"); 0 when unreadable or absent. */
+static uint64_t cgroup_number(struct host *h, const char *cgroup, const char *file) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t len;
+        uint64_t v;
+        char *end;
+        if (asprintf(&path, "/sys/fs/cgroup%s/%s", cgroup, file) < 0 || host_read_file(h, path, 64, &text, &len) < 0)
+                return 0;
+        errno = 0;
+        v = strtoull(text, &end, 10);
+        return errno || end == text || (*end && *end != '\n') || text[0] == '-' ? 0 : v;
+}
+
 /* Why U has no effective limit, or NULL when it has one. */
 static const char *limit_problem(const struct unit *u, char *buf, size_t size) {
-        const struct unit_assignment *a = unit_get_assignment(u, "Service", "MemoryMax");
-        switch (unit_memory_setting(u, "MemoryMax", NULL)) {
+        struct unit_memory m, old;
+        char ign[512] = "";
+        unit_memory_get(u, "MemoryMax", &m);
+        if (m.ignored)
+                snprintf(ign, sizeof(ign), "; MemoryMax=%s (%s:%u) is not a value systemd accepts, it ignores it",
+                         m.ignored->value, m.ignored->file, m.ignored->line);
+        switch (m.kind) {
         case UNIT_LIMIT_BYTES:
         case UNIT_LIMIT_PERCENT:
                 return NULL;
         case UNIT_LIMIT_INFINITY:
-                snprintf(buf, size, "MemoryMax=infinity (%s:%u)", a->file, a->line);
-                return buf;
-        case UNIT_LIMIT_INVALID:
-                snprintf(buf, size, "MemoryMax=%s is not a valid size (%s:%u), systemd ignores it",
-                         a->value, a->file, a->line);
+                snprintf(buf, size, "MemoryMax=infinity (%s:%u)%s", m.set->file, m.set->line, ign);
                 return buf;
         case UNIT_LIMIT_UNSET:
                 break;
         }
-        enum unit_limit old = unit_memory_setting(u, "MemoryLimit", NULL);
-        if (old == UNIT_LIMIT_BYTES || old == UNIT_LIMIT_PERCENT) {
-                a = unit_get_assignment(u, "Service", "MemoryLimit");
+        unit_memory_get(u, "MemoryLimit", &old);
+        if (old.kind == UNIT_LIMIT_BYTES || old.kind == UNIT_LIMIT_PERCENT) {
                 snprintf(buf, size, "only the deprecated MemoryLimit= (%s:%u), which the unified cgroup "
-                         "hierarchy does not enforce; no MemoryMax=", a->file, a->line);
+                         "hierarchy does not enforce; no MemoryMax=%s", old.set->file, old.set->line, ign);
                 return buf;
         }
-        return "no MemoryMax=";
+        snprintf(buf, size, "no MemoryMax=%s", ign);
+        return buf;
 }
 
-/* Our drop-in must sort after every drop-in that sets a memory limit, or it changes nothing.
- * NULL when even the last name we would use loses (then only a manual edit helps). */
+/* The name of hostfit's drop-in sorts before "50-MemoryMax.conf", the file of
+ * "systemctl set-property", so an admin's later limit wins over ours. A hostfit drop-in
+ * of the old name (from 0.1) is kept and rewritten, so an upgrade never leaves two.
+ * NULL when a drop-in that sorts after ours sets the limit (ours would change nothing). */
 static const char *dropin_name(const struct unit *u) {
-        static const char *const names[] = { "50-hostfit-memory.conf", "90-hostfit-memory.conf", "zz-hostfit-memory.conf" };
-        const char *last = "";
+        const char *ours = MEMORY_DROPIN_NAME, *last = "";
+        for (size_t i = 0; i < u->n_dropins; i++)
+                if (strcmp(strrchr(u->dropins[i], '/') + 1, MEMORY_DROPIN_OLD_NAME) == 0 &&
+                    strncmp(u->dropins[i], "/etc/systemd/system/", 20) == 0)
+                        ours = MEMORY_DROPIN_OLD_NAME;
         for (size_t i = 0; i < u->n_a; i++) {
                 const struct unit_assignment *a = &u->a[i];
                 const char *base = strrchr(a->file, '/') + 1;
                 if ((!u->fragment || strcmp(a->file, u->fragment) != 0) && strcmp(a->section, "Service") == 0 &&
-                    (strcmp(a->key, "MemoryMax") == 0 || strcmp(a->key, "MemoryHigh") == 0) && strcmp(base, last) > 0 &&
-                    !strstr(base, "hostfit-memory.conf"))
+                    strcmp(a->key, "MemoryMax") == 0 && strcmp(base, last) > 0 && strcmp(base, ours) != 0)
                         last = base;
         }
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (strcmp(names[i], last) > 0)
-                        return names[i];
-        return NULL;
+        return strcmp(ours, last) > 0 ? ours : NULL;
 }
 
 static int judge(struct host *h, struct report *r, const struct candidate *c, unsigned *n_ok) {
         _cleanup_(unit_freep) struct unit *u = NULL;
-        char buf[1024];
+        char buf[1536];
         int k = unit_load(h, c->name, &u);
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
                 return c->named ? report_add(r, STATUS_WARN, c->name, NULL, NULL,
-                                             "%s is named in [unit-memorymax] units= but no unit file defines it", c->name) : 0;
+                                             "named in [unit-memorymax] units= but no unit file defines it") : 0;
         /* A oneshot unit has no long-running process to grow, unless one was seen using memory. */
         const char *type = unit_get(u, "Service", "Type");
-        if (u->masked || (type && strcmp(type, "oneshot") == 0 && !c->rss && !c->named))
+        /* A unit systemd refuses to load never runs: its limit is not the problem. */
+        if (u->masked || u->bad || (type && strcmp(type, "oneshot") == 0 && !c->running && !c->named))
                 return 0;
         const char *why = limit_problem(u, buf, sizeof(buf));
         if (!why) {
@@ -188,16 +247,19 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
         struct memorymax_data *d = calloc(1, sizeof(*d));
         const char *base = dropin_name(u);
         if (!d || !(d->unit = strdup(u->id)) ||
-            asprintf(&d->dropin, "/etc/systemd/system/%s.d/%s", u->id, base ? base : "50-hostfit-memory.conf") < 0) {
+            asprintf(&d->dropin, "/etc/systemd/system/%s.d/%s", u->id, base ? base : MEMORY_DROPIN_NAME) < 0) {
                 memorymax_data_free(d);
                 return -ENOMEM;
         }
         d->overridden = !base;
+        d->running = c->running;
         d->rss = c->rss;
+        if (c->cgroup) {
+                d->current = cgroup_number(h, c->cgroup, "memory.current");
+                d->peak = cgroup_number(h, c->cgroup, "memory.peak");
+        }
         d->max = memorymax_config_max(config_get(host_config(h), SECTION, "max"), u->id);
-        const char *where = d->dropin;
-        k = report_add(r, STATUS_FAIL, u->id, d, memorymax_data_free,
-                       "%s: %s; its limit goes in %s", u->id, why, where);
+        k = report_add(r, STATUS_FAIL, u->id, d, memorymax_data_free, "%s; its limit goes in %s", why, d->dropin);
         if (k < 0)
                 return k;
         struct finding *f = report_last(r);
@@ -205,11 +267,23 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                 finding_add_detail(f, "defined in %s", u->fragment);
         for (size_t i = 0; i < u->n_dropins; i++)
                 finding_add_detail(f, "drop-in %s", u->dropins[i]);
-        if (c->rss)
-                finding_add_detail(f, "its processes use %llu MiB now", (unsigned long long) (c->rss >> 20));
+        if (c->running)
+                finding_add_detail(f, "its processes use %llu MiB resident now", (unsigned long long) (c->rss >> 20));
+        else
+                finding_add_detail(f, "no process runs in it now");
+        if (d->current)
+                finding_add_detail(f, "its cgroup uses %llu MiB now (memory.current)", (unsigned long long) (d->current >> 20));
+        if (d->peak)
+                finding_add_detail(f, "its cgroup used at most %llu MiB (memory.peak)", (unsigned long long) (d->peak >> 20));
         for (size_t i = 0; i < u->n_issues; i++)
                 finding_add_detail(f, "%s:%u: %s", u->issues[i].file, u->issues[i].line, u->issues[i].message);
         return 0;
+}
+
+/* What the unit uses: its cgroup's own count where readable, else its processes' RSS. */
+static uint64_t cand_usage(struct host *h, const struct candidate *c) {
+        uint64_t cur = c->cgroup ? cgroup_number(h, c->cgroup, "memory.current") : 0;
+        return cur ? cur : c->rss;
 }
 
 static int unit_memorymax_run(struct host *h, struct report *r) {
@@ -220,14 +294,27 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
         const struct config *cfg = host_config(h);
         uint64_t threshold = config_get_size(cfg, SECTION, "rss-threshold", DEFAULT_RSS_THRESHOLD);
         unsigned n_ok = 0;
+        unsigned n_scope = 0, n_vendor = 0;
         int k = add_local_units(h, &c);
         if (k == 0)
                 k = add_named_units(cfg, &c);
         if (k == 0)
-                k = add_big_units(h, &c, threshold);
-        for (size_t i = 0; k == 0 && i < c.n; i++)
+                k = add_running_units(h, &c);
+        if (k == 0)
+                cands_merge(&c);
+        for (size_t i = 0; k == 0 && i < c.n; i++) {
+                if (!c.v[i].local && !c.v[i].named && cand_usage(h, &c.v[i]) <= threshold) {
+                        n_vendor++;
+                        continue;       /* a vendor's unit, and small */
+                }
+                n_scope++;
                 k = judge(h, r, &c.v[i], &n_ok);
-        if (k == 0 && n_ok + 0 == c.n)
+        }
+        if (k == 0 && n_scope == 0)
+                k = report_add(r, STATUS_PASS, "", NULL, NULL, "no admin unit, none named; %u vendor service%s "
+                               "running, each using %llu MiB or less", n_vendor, n_vendor == 1 ? "" : "s",
+                               (unsigned long long) (threshold >> 20));
+        else if (k == 0 && n_ok == n_scope)
                 k = report_add(r, STATUS_PASS, "", NULL, NULL, "%u service unit%s in scope, each with MemoryMax=",
                                n_ok, n_ok == 1 ? "" : "s");
         cands_free(&c);

@@ -1,5 +1,5 @@
 /* unmanaged-service: a long-running server process that no systemd service supervises
- * (a tmux pane, nohup, a session scope, a home-made keepalive loop). */
+ * (a tmux pane, nohup, a session scope); a keepalive loop's child is keepalive-loop's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "config.h"
 #include "escape.h"
 #include "fixes.h"
+#include "keepalive.h"
 #include "procown.h"
 #include "proctree.h"
 #include "sockets.h"
@@ -84,7 +85,8 @@ static bool is_self(struct host *h, const struct proc_table *t, const struct pro
         return false;
 }
 
-static int collect_facts(struct host *h, const struct proc *p, struct unmanaged_data *d) {
+int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d) {
+        (void) st;      /* the port comes with the facts (unit_proc_read) */
         d->pid = p->pid;
         int r = unit_proc_read(h, p, &d->proc);
         if (r < 0)
@@ -97,28 +99,6 @@ static int collect_facts(struct host *h, const struct proc *p, struct unmanaged_
         else
                 snprintf(label, sizeof(label), "%s-%d", proc_name(p), (int) p->pid);
         return unit_name_make(label, "service", &d->name);
-}
-
-static bool text_loops(const char *s) {
-        return s && (strstr(s, "while") || strstr(s, "until")) && strstr(s, "do");
-}
-
-/* A shell parent that restarts its child: a loop in its -c text or script, or a child
- * much younger than the script shell itself. */
-static bool keepalive_parent(struct host *h, const struct proc *parent, const struct proc *p) {
-        if (proc_classify(parent) != PROC_SHELL || proc_argc(parent) < 2)
-                return false;
-        for (size_t i = 1; i < proc_argc(parent); i++)
-                if (strcmp(proc_arg(parent, i), "-c") == 0)
-                        return text_loops(proc_arg(parent, i + 1)) || p->start_ticks > parent->start_ticks + 60 * 100;
-        const char *script = proc_arg(parent, 1);
-        if (script[0] == '-')
-                return false;
-        _cleanup_free_ char *text = NULL;
-        if (script[0] == '/' && host_read_file(h, script, 64 << 10, &text, NULL) == 0 && text_loops(text))
-                return true;
-        long hz = sysconf(_SC_CLK_TCK);
-        return p->start_ticks > parent->start_ticks + 60 * (uint64_t) (hz > 0 ? hz : 100);
 }
 
 static void add_details(struct host *h, const struct proc_table *t, const struct socket_table *st,
@@ -154,7 +134,7 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
         char subject[32];
         if (!d)
                 return -ENOMEM;
-        int k = collect_facts(h, p, d);
+        int k = unmanaged_collect_facts(h, st, p, d);
         if (k < 0) {
                 unmanaged_data_free(d);
                 return k;
@@ -162,8 +142,6 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
         if (proc_cgroup_unit(p, &where) < 0)
                 where = strdup("no systemd unit at all");
         snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-        const struct proc *parent = proc_table_find(t, p->ppid);
-        bool loop = parent && keepalive_parent(h, parent, p);
         char port[32] = "";
         if (d->port)
                 snprintf(port, sizeof(port), " on port %u", (unsigned) d->port);
@@ -174,9 +152,8 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
         else
                 snprintf(since, sizeof(since), "%.0f min", age / 60);
         k = report_add(r, STATUS_FAIL, subject, d, unmanaged_data_free,
-                       "%s has served%s for %s outside any systemd service (%s)%s",
-                       name, port, since, where ? where : "?",
-                       loop ? "; its parent is a shell loop that restarts it" : "");
+                       "%s has served%s for %s outside any systemd service (%s)",
+                       name, port, since, where ? where : "?");
         if (k < 0)
                 return k;
         struct finding *f = report_last(r);
@@ -185,8 +162,6 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
         if (owner && (asprintf(&fix, "hostfit fix %s", owner) < 0 || finding_set_fix(f, fix) < 0))
                 return -ENOMEM;
         add_details(h, t, st, p, report_last(r)->data, f);
-        if (loop)
-                finding_add_detail(f, "keepalive loop: pid %d (%s)", (int) parent->pid, proc_name(parent));
         return 0;
 }
 
@@ -215,6 +190,8 @@ static int unmanaged_service_run(struct host *h, struct report *r) {
                 const struct proc *parent = proc_table_find(t, p->ppid);
                 if (parent && is_candidate(st, parent))
                         continue;       /* a worker of a server already reported */
+                if (keepalive_is_restarted_child(h, t, p))
+                        continue;       /* keepalive-loop owns it: one process, one unit */
                 k = report_one(h, r, t, st, p, age);
                 if (k < 0)
                         return k;

@@ -6,12 +6,13 @@
 #include "command.h"
 #include "common.h"
 
-extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_list, cmd_probe;
+extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_incidents, cmd_list, cmd_probe;
 static const struct command cmd_help;
 
 static const struct command *const commands[] = {
         &cmd_check,
         &cmd_fix,
+        &cmd_incidents,
         &cmd_list,
         &cmd_explain,
         &cmd_probe,
@@ -26,7 +27,7 @@ static void usage_full(void) {
         puts("\nFind the host settings that let the kernel or an OOM daemon kill a service\n"
              "silently, and fix them.\n\nCommands:");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
+                printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
         puts("\nOptions:\n"
              "  -h, --help           show this help\n"
              "  -V, --version        show the version\n"

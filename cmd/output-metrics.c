@@ -10,6 +10,7 @@
 #include "check.h"
 #include "cleanup.h"
 #include "escape.h"
+#include "incidents.h"
 #include "output-metrics.h"
 #include "report.h"
 #include "strbuf.h"
@@ -100,6 +101,42 @@ static int prom_summary(struct strbuf *sb, const struct report *r, time_t now) {
         return k;
 }
 
+/* hostfit_oom_kills{unit,killer}: the kills the oom-kills check found in its window
+ * (its findings carry the incidents); crash loops are not kills. */
+static int prom_oom_kills(struct strbuf *sb, const struct report *r) {
+        const struct check_result *cr = NULL;
+        for (size_t i = 0; i < report_n_checks(r); i++)
+                if (strcmp(report_check(r, i)->check->id, "oom-kills") == 0)
+                        cr = report_check(r, i);
+        if (!cr || cr->status == STATUS_SKIP)
+                return 0;
+        int k = prom_header(sb, "hostfit_oom_kills",
+                            "OOM kills in the journal within [oom-kills] window, by unit and killer.");
+        for (size_t i = 0; k == 0 && i < cr->n_findings; i++) {
+                const struct incident *a = cr->findings[i]->data;
+                bool seen = false;
+                if (!a || a->killer == KILLER_NONE)
+                        continue;
+                for (size_t p = 0; p < i && !seen; p++) {
+                        const struct incident *b = cr->findings[p]->data;
+                        seen = b && b->killer == a->killer && strcmp(b->unit ? b->unit : "", a->unit ? a->unit : "") == 0;
+                }
+                if (seen)
+                        continue;
+                unsigned n = 0;
+                for (size_t q = i; q < cr->n_findings; q++) {
+                        const struct incident *b = cr->findings[q]->data;
+                        n += b && b->killer == a->killer && strcmp(b->unit ? b->unit : "", a->unit ? a->unit : "") == 0;
+                }
+                k = strbuf_adds(sb, "hostfit_oom_kills{unit=\"");
+                if (k == 0)
+                        k = prom_label_value(sb, a->unit);
+                if (k == 0)
+                        k = strbuf_addf(sb, "\",killer=\"%s\"} %u\n", killer_to_string(a->killer), n);
+        }
+        return k;
+}
+
 /* What the run itself says: the version, that it worked, how long it took. */
 static int prom_run(struct strbuf *sb, double duration) {
         int k = prom_header(sb, "hostfit_build_info", "The hostfit that wrote these metrics; always 1.");
@@ -128,6 +165,8 @@ int report_render_prometheus(const struct report *r, FILE *out, time_t now, doub
         int k = prom_check_status(&sb, r);
         if (k == 0)
                 k = prom_findings(&sb, r);
+        if (k == 0)
+                k = prom_oom_kills(&sb, r);
         if (k == 0)
                 k = prom_summary(&sb, r, now);
         if (k == 0)

@@ -9,8 +9,11 @@
 
 extern const struct fix fix_devserver;
 extern const struct fix fix_healthcheck;
+extern const struct fix fix_keepalive;
 extern const struct fix fix_memorymax;
 extern const struct fix fix_metrics_timer;
+extern const struct fix fix_node_heap;
+extern const struct fix fix_restart;
 extern const struct fix fix_swapfile;
 extern const struct fix fix_tmux_resurrect;
 extern const struct fix fix_unit;

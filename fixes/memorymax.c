@@ -41,25 +41,65 @@ static void size_str(char *buf, size_t size, uint64_t v) {
                 snprintf(buf, size, "%llu", (unsigned long long) v);
 }
 
+uint64_t memorymax_usage(const struct memorymax_data *d) {
+        uint64_t v = d->rss;
+        if (d->current > v)
+                v = d->current;
+        if (d->peak > v)
+                v = d->peak;
+        return d->running ? v : 0;
+}
+
+/* MemoryHigh= throttles a unit near its limit by pushing its pages to swap; with no swap
+ * it only stalls a leak for a long time instead of letting it be killed. */
+bool memorymax_swap_planned(struct host *h, const struct plan *p) {
+        const struct host_meminfo *mi;
+        if (host_meminfo(h, &mi) == 0 && mi->swap_total > 0)
+                return true;
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                if (a->kind == ACTION_SWAPFILE || a->kind == ACTION_SWAPON)
+                        return true;
+        }
+        return false;
+}
+
+int memorymax_dropin_render(struct host *h, const char *unit, uint64_t max, uint64_t high, const char *extra,
+                            char **ret, size_t *ret_len) {
+        char smax[32], shigh[32];
+        _cleanup_free_ char *high_line = NULL, *err = NULL;
+        size_str(smax, sizeof(smax), max);
+        size_str(shigh, sizeof(shigh), high);
+        if (asprintf(&high_line, high ? "MemoryHigh=%s\n" : "%s", high ? shigh : "") < 0)
+                return -ENOMEM;
+        const char *vars[] = { "unit", unit, "memory_high_line", high_line, "memory_max", smax,
+                               "extra", extra ? extra : "", NULL };
+        return template_render(h, "memory-dropin.conf", vars, ret, ret_len, &err);
+}
+
 static int memorymax_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct memorymax_data *d = f->data;
         const struct host_meminfo *mi = NULL;
-        char smax[32], shigh[32];
         if (!d)
                 return 0;
         if (d->overridden)
-                return plan_add_manual(p, f->check->id, "a drop-in that sorts last sets the memory limit of this unit: "
-                                       "edit it to set MemoryMax=") < 0 ? -ENOMEM : 0;
+                return plan_add_manual(p, f->check->id, "a drop-in that sorts after hostfit's sets the memory limit "
+                                       "of this unit: edit it to set MemoryMax=") < 0 ? -ENOMEM : 0;
         uint64_t max = d->max;
+        if (!max && !memorymax_usage(d)) {
+                _cleanup_free_ char *t = NULL;
+                if (asprintf(&t, "no process of %s runs now, so there is nothing to size its limit from: "
+                             "set [unit-memorymax] max = %s:SIZE in /etc/hostfit/hostfit.conf, "
+                             "or run hostfit fix while it runs", d->unit, d->unit) < 0)
+                        return -ENOMEM;
+                return plan_add_manual(p, f->check->id, t) < 0 ? -ENOMEM : 0;
+        }
         if (!max)
-                max = memorymax_default(d->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
-        uint64_t high = max / 10 * 9 / MIB * MIB;
-        size_str(smax, sizeof(smax), max);
-        size_str(shigh, sizeof(shigh), high ? high : max);
-        const char *vars[] = { "unit", d->unit, "memory_high", shigh, "memory_max", smax, NULL };
-        _cleanup_free_ char *text = NULL, *err = NULL;
+                max = memorymax_default(memorymax_usage(d), host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
+        uint64_t high = memorymax_swap_planned(h, p) ? max / 10 * 9 / MIB * MIB : 0;
+        _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        int r = template_render(h, "memory-dropin.conf", vars, &text, &len, &err);
+        int r = memorymax_dropin_render(h, d->unit, max, high, NULL, &text, &len);
         if (r < 0)
                 return r;
         const char *cur;
@@ -71,10 +111,13 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
                 return 0;
         /* Live limits first, then the file and the reload: a reload after
          * SetUnitProperties leaves systemd with no "changed on disk" warning. */
+        char smax[32], shigh[32];
         _cleanup_free_ char *ph = NULL, *pm = NULL;
-        if (asprintf(&ph, "MemoryHigh=%s", shigh) < 0 || asprintf(&pm, "MemoryMax=%s", smax) < 0)
+        size_str(smax, sizeof(smax), max);
+        size_str(shigh, sizeof(shigh), high);
+        if ((high && asprintf(&ph, "MemoryHigh=%s", shigh) < 0) || asprintf(&pm, "MemoryMax=%s", smax) < 0)
                 return -ENOMEM;
-        const char *props[] = { ph, pm, NULL };
+        const char *props[] = { ph ? ph : pm, ph ? pm : NULL, NULL };
         r = plan_add_systemd(p, f->check->id, SYSTEMD_SET_PROPERTY, d->unit, props);
         if (r >= 0 && !host_is_live(h))
                 r = plan_note(p, "the drop-in applies when %s next starts", d->unit);
@@ -87,7 +130,8 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
 
 const struct fix fix_memorymax = {
         .name = "memory-dropin",
-        .summary = "a drop-in UNIT.d/50-hostfit-memory.conf with MemoryHigh= and MemoryMax=, "
-                   "daemon-reload, and the same limits set live without a restart",
+        .summary = "a drop-in UNIT.d/49-hostfit-memory.conf with MemoryMax= sized from what the unit uses "
+                   "(and MemoryHigh= when the host has swap), daemon-reload, and the same limits set live "
+                   "without a restart; a unit with nothing running gets a manual step",
         .plan = memorymax_plan,
 };

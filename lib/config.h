@@ -5,6 +5,7 @@
  *   [zram]                 size = auto|SIZE, priority = 0..32767 (100)
  *   [image]                memory = SIZE (an offline image: the RAM it will boot with)
  *   [metrics]              timer = yes|no (no), path = /var/lib/prometheus/node-exporter/hostfit.prom
+ *   [oom-kills]            window = DURATION (7d): how far back the journal is read
  *
  * Every key is declared in the table in config.c with its type; values are
  * validated at load, so a getter never fails. A malformed line is an error

@@ -307,6 +307,8 @@ int unitgen_process(const struct host *h, const struct unit_proc *u, const struc
                 .memory_max = s->memory_max,
                 .has_oom_score_adjust = s->has_oom_score_adjust,
                 .oom_score_adjust = s->oom_score_adjust,
+                .restart = s->restart,
+                .restart_sec = s->restart_sec,
         };
         return unitgen_service(h, &spec, ret, ret_len, ret_error);
 }

@@ -95,6 +95,8 @@ struct unit_proc_spec {
         uint64_t memory_high, memory_max;       /* bytes, 0: unset */
         bool has_oom_score_adjust;
         int oom_score_adjust;
+        const char *restart;                    /* NULL: "on-failure" */
+        unsigned restart_sec;                   /* 0: 5 */
 };
 
 /* The unit file for U as S says. -EINVAL (with *ret_error) when it cannot be written exactly;

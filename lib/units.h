@@ -45,6 +45,9 @@ struct unit {
         size_t n_a;
         struct unit_issue *issues;
         size_t n_issues;
+        bool bad;               /* a file has a line systemd refuses the unit for (a section header without "]") */
+        const char *bad_file;   /* where, borrowed like the other paths */
+        unsigned bad_line;
         char **files;           /* owner of the path strings above */
         size_t n_files;
 };
@@ -61,14 +64,42 @@ const char *unit_get(const struct unit *u, const char *section, const char *key)
 const struct unit_assignment *unit_get_assignment(const struct unit *u, const char *section, const char *key);
 
 enum unit_limit {
-        UNIT_LIMIT_UNSET,       /* no MemoryMax=, or reset */
+        UNIT_LIMIT_UNSET,       /* no MemoryMax=, or reset by an empty one */
         UNIT_LIMIT_INFINITY,    /* MemoryMax=infinity */
         UNIT_LIMIT_BYTES,
-        UNIT_LIMIT_PERCENT,     /* of physical memory; *ret_value is per mille */
-        UNIT_LIMIT_INVALID,     /* a value systemd would refuse (then it is unset) */
+        UNIT_LIMIT_PERCENT,     /* of physical memory; the value is in parts per 10000 */
 };
-/* The effective value of a memory setting such as "MemoryMax". */
+
+/* A memory setting (MemoryMax, MemoryHigh, MemoryLimit, …) as systemd 252 reads it from
+ * the unit's section ([Service] of a .service): assignments in order, an invalid value
+ * (systemd logs "ignoring") leaves the one before in effect, an empty one resets. */
+struct unit_memory {
+        enum unit_limit kind;
+        uint64_t value;                         /* bytes, or parts per 10000 for PERCENT */
+        const struct unit_assignment *set;      /* the assignment in effect; NULL when UNSET */
+        const struct unit_assignment *ignored;  /* the last assignment systemd ignored, or NULL */
+};
+void unit_memory_get(const struct unit *u, const char *key, struct unit_memory *ret);
+/* The kind of unit_memory_get(), and its value in *ret_value when not NULL. */
 enum unit_limit unit_memory_setting(const struct unit *u, const char *key, uint64_t *ret_value);
+/* A PERCENT value in bytes as systemd computes it: whole pages of PHYSICAL memory. */
+uint64_t unit_memory_scale(uint64_t permyriad, uint64_t physical, uint64_t page_size);
+
+/* systemd's parse_size(S, 1024): 0 and the bytes in *ret, or -EINVAL/-ERANGE. */
+int unit_parse_size(const char *s, uint64_t *ret);
+/* systemd's parse_permyriad(): 0..10000, or -EINVAL/-ERANGE. */
+int unit_parse_permyriad(const char *s);
+
+/* Service settings as systemd 252 reads them from [Service]: an invalid value, the
+ * empty one included, is ignored and leaves the one before in effect. */
+#define UNIT_USEC_INFINITY UINT64_MAX
+/* Restart=: "no" (the default), "on-success", "on-failure", "on-abnormal",
+ * "on-watchdog", "on-abort" or "always"; a static string. */
+const char *unit_service_restart(const struct unit *u);
+/* RestartSec= in microseconds (default 100ms), UNIT_USEC_INFINITY for "infinity". */
+uint64_t unit_service_restart_usec(const struct unit *u);
+/* systemd's parse_sec(): "1min 30s", "1.5", "100ms", "infinity"; -EINVAL/-ERANGE. */
+int unit_parse_sec(const char *s, uint64_t *ret);
 
 /* A valid unit name of a known type ("foo.service", "foo@bar.service", "foo@.service"). */
 bool unit_name_is_valid(const char *name);

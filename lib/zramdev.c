@@ -129,6 +129,20 @@ struct section_state {
         char origin[128];
 };
 
+/* N of a "[zramN]" header (N < 64, no sign, no leading zero but "0"); -1 for any other section. */
+static int section_device(const char *l) {
+        if (strncmp(l, "[zram", 5) != 0)
+                return -1;
+        const char *d = l + 5;
+        size_t n = strspn(d, "0123456789");
+        if (n == 0 || n > 2 || (n == 2 && d[0] == '0') || d[n] != ']')
+                return -1;
+        if (d[n + 1 + strspn(d + n + 1, " \t")] != '\0')
+                return -1;
+        int v = (int) strtol(d, NULL, 10);
+        return v < 64 ? v : -1;
+}
+
 /* Apply one file: [zramN] sections and their mount-point. */
 static int parse_config(struct host *h, const char *path, struct section_state s[64]) {
         _cleanup_fclose_ FILE *f = NULL;
@@ -143,12 +157,8 @@ static int parse_config(struct host *h, const char *path, struct section_state s
                 if (*l == '#' || *l == ';' || !*l)
                         continue;
                 if (*l == '[') {
-                        unsigned dev;
-                        char close = 0;
-                        cur = -1;
-                        if (sscanf(l, "[zram%u%c", &dev, &close) == 2 && close == ']' && dev < 64 &&
-                            strspn(l + 5, "0123456789") == strcspn(l + 5, "]")) {
-                                cur = (int) dev;
+                        cur = section_device(l);
+                        if (cur >= 0) {
                                 s[cur].named = true;
                                 snprintf(s[cur].origin, sizeof(s[cur].origin), "%s", path);
                         }

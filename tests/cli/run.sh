@@ -276,6 +276,20 @@ if [ "$n_ids" -gt 0 ]; then
         hf fix --yes --root "$R"
         expect "fix --yes on a passing root exits 0" 0
         check_that "fix on a passing root has nothing to do" test "$(cat "$T/out")" = "nothing to do"
+
+        # An offline image: an empty /proc (a mount point), sizes from the config.
+        R=$(mktemp -d "$T/image.XXXXXX")
+        mkdir -p "$R/proc" "$R/etc/hostfit" "$R/etc/systemd/system"
+        printf 'UUID=0a3407de-014b-458b-b5c1-848e92a327a3 / ext4 errors=remount-ro 0 1\n' >"$R/etc/fstab"
+        printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
+        hf check --root "$R"
+        check_that "an image: process checks skip" grep -q 'offline image: no processes' "$T/out"
+        check_that "an image without swap: swap-missing fails" grep -q '^fail  swap-missing' "$T/out"
+        hf fix --yes --root "$R"
+        expect "fix --yes on an image exits 0" 0
+        check_that "fix --yes on an image made its swapfile" test -s "$R/swapfile"
+        hf check swap-missing zram-missing --root "$R"
+        expect "after fix --yes, the image's swap and zram come up at boot" 0
 fi
 
 # ---- on a terminal: color, NO_COLOR, and the question before fix applies ----
@@ -381,5 +395,62 @@ if command -v fish >/dev/null; then
 else
         echo "skip fish completion (fish not installed)"
 fi
+
+
+# ---- incidents: real journal files (tests/fixtures/journal, made by systemd-journal-remote) ----
+jqt() { jq -e "$@" >/dev/null; }
+journal_root() {
+        _jr=$(mktemp -d "$T/journal.XXXXXX")
+        mkdir -p "$_jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a"
+        [ -n "$1" ] && gzip -dc "$FIXTURES/journal/$1.journal.gz" > "$_jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a/system.journal"
+        echo "$_jr"
+}
+usage_ok "hostfit incidents -h prints usage" incidents -h
+JK=$(journal_root kills)
+hf incidents --root "$JK"
+expect "incidents on a journal with kills exits 1" 1
+check_that "incidents: a heading, then one line per incident, oldest first" \
+        sh -c "head -n1 '$T/out' | grep -q '^10 incidents' && [ \$(grep -c '^2026-11-20T' '$T/out') -eq 10 ] && sort -c -k1,1 <<EOF
+\$(grep '^2026' '$T/out')
+EOF"
+check_that "incidents: the memcg kill says memory-limit, restarted, unit-memorymax" \
+        grep -q 'memory-limit  hog.service  pid 5001 (python3).*restarted (counter 1)  prevent: hostfit fix unit-memorymax' "$T/out"
+hf incidents --root "$JK" --format json
+check_that "incidents --format json: version 1, 10 incidents with every field" jqt \
+        '.version == 1 and (.incidents | length) == 10 and all(.incidents[]; has("time") and has("killer") and has("pid") and has("comm") and has("uid") and has("unit") and has("cgroup") and has("rss_bytes") and has("limit_bytes") and has("restarts") and has("outcome") and has("prevent"))' "$T/out"
+check_that "incidents --format json: killers and outcomes" jqt \
+        '[.incidents[] | "\(.killer)/\(.outcome)"] == ["kernel/gone","memory-limit/restarted","earlyoom/stopped","earlyoom/gone","systemd-oomd/restarted","systemd-oomd/gone","nohang/gone","null/start-limit-hit","memory-limit/restarted","memory-limit/start-limit-hit"]' "$T/out"
+hf incidents --root "$JK" --format json --unit bad.service
+check_that "incidents --unit: only that unit's crash loop" jqt \
+        '(.incidents | length) == 1 and .incidents[0].kind == "crash-loop" and .incidents[0].restarts == 5 and .incidents[0].killer == null' "$T/out"
+TZ=UTC hf incidents --root "$JK" --format json --since "2026-11-20 12:30" --until "2026-11-20 14:30"
+check_that "incidents --since/--until: YYYY-MM-DD HH:MM bounds" jqt '[.incidents[].pid] == [6200, null]' "$T/out"
+hf incidents --root "$JK" --since -1h
+expect "incidents --since -1h: the fixture's kills are older" 0
+hf incidents --root "$JK" --since "last tuesday"
+expect "incidents --since with a bad time exits 3" 3 "cannot parse time"
+hf incidents --root "$(journal_root quiet)"
+expect "incidents on a journal without kills exits 0" 0
+check_that "incidents without kills says 0 incidents" grep -q '^0 incidents' "$T/out"
+hf incidents --root "$(journal_root "")"
+expect "incidents without journal files exits 3 and says why" 3 "never persisted"
+hf incidents --root "$(journal_root hostile)"
+expect "incidents on hostile bytes exits 1" 1
+check_that "incidents escapes host bytes" sh -c "! grep -q '$ESC' '$T/out' && grep -qF 'a,b\\x1b]0;x\\x07' '$T/out'"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$HOSTFIT" incidents >"$T/out" 2>"$T/err" </dev/null; rc=$?
+        expect "incidents as a user outside adm/systemd-journal exits 3 and says which journal and why" 3 \
+                "cannot read the journal /var/log/journal: not root and not in group adm or systemd-journal"
+else
+        echo "skip incidents as an unprivileged user (needs root and setpriv)"
+fi
+mkdir -p "$JK/etc/hostfit" && printf '[oom-kills]\nwindow = 100000d\n' > "$JK/etc/hostfit/hostfit.conf"
+hf check oom-kills --root "$JK"
+expect "check oom-kills warns on the journal's kills" 1
+check_that "check oom-kills names the unit and the check that prevents the next" \
+        grep -q 'fix: hostfit fix unit-memorymax (prevents the next one); details: hostfit incidents --unit hog.service' "$T/out"
+hf check oom-kills --root "$JK" --format prometheus
+check_that "check --format prometheus: hostfit_oom_kills{unit,killer}" \
+        grep -qx 'hostfit_oom_kills{unit="api.service",killer="systemd-oomd"} 1' "$T/out"
 
 finish

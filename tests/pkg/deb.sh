@@ -31,7 +31,8 @@ files="/usr/sbin/hostfit /usr/share/man/man8/hostfit.8.gz
 /usr/share/bash-completion/completions/hostfit /usr/share/zsh/vendor-completions/_hostfit
 /usr/share/fish/vendor_completions.d/hostfit.fish /usr/share/doc/hostfit/copyright
 /usr/share/doc/hostfit/hostfit.conf.example /usr/share/doc/hostfit/hostfit-check.schema.json
-/usr/share/doc/hostfit/hostfit-fix.schema.json /usr/share/doc/hostfit/examples/hostfit-check.timer
+/usr/share/doc/hostfit/hostfit-fix.schema.json /usr/share/doc/hostfit/hostfit-incidents.schema.json
+/usr/share/doc/hostfit/examples/hostfit-check.timer
 /usr/share/doc/hostfit/examples/hostfit-check.service /usr/share/doc/hostfit/examples/cloud-init.yaml
 /usr/share/doc/hostfit/examples/ansible/hostfit.yml"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\.||')

@@ -5,10 +5,11 @@ need "$PYTHON"
 $PYTHON -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed (see tests/pkg/packages)"
 need_hostfit
 V="$PYTHON tests/pkg/validate-json.py"
-CS=docs/hostfit-check.schema.json FS=docs/hostfit-fix.schema.json
+CS=docs/hostfit-check.schema.json FS=docs/hostfit-fix.schema.json IS=docs/hostfit-incidents.schema.json
 
 check "$CS is a valid draft 2020-12 schema" $V "$CS"
 check "$FS is a valid draft 2020-12 schema" $V "$FS"
+check "$IS is a valid draft 2020-12 schema" $V "$IS"
 
 # A summary must count the checks' statuses, and the exit status must follow it.
 consistent() {
@@ -106,4 +107,17 @@ check "check --format json: hostname is null in an image without /etc/hostname" 
 "$HOSTFIT" check --format json > "$PKG_TMP/h.json"
 check "check --format json: hostname on / is this system's ($(hostname))" \
         $PYTHON -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["hostname"] != sys.argv[2])' "$PKG_TMP/h.json" "$(hostname)"
+
+# incidents --format json on the real journal fixtures (every killer, a crash loop, hostile bytes).
+for name in kills hostile quiet; do
+        jr=$PKG_TMP/journal-$name; mkdir -p "$jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a"
+        gzip -dc "tests/fixtures/journal/$name.journal.gz" > "$jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a/system.journal"
+        "$HOSTFIT" incidents --root "$jr" --format json > "$PKG_TMP/inc-$name.json"; st=$?
+        check "incidents --root (journal $name) --format json exits 0 or 1 ($st)" [ "$st" -le 1 ]
+        check "incidents --root (journal $name) --format json matches the schema" $V "$IS" "$PKG_TMP/inc-$name.json"
+done
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["incidents"][0]["killer"]="oom"; print(json.dumps(d))' "$PKG_TMP/inc-kills.json" > "$PKG_TMP/badkiller.json"
+check "incidents schema rejects an unknown killer" sh -c "! $V $IS $PKG_TMP/badkiller.json >/dev/null"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["incidents"][0]["outcome"]; print(json.dumps(d))' "$PKG_TMP/inc-kills.json" > "$PKG_TMP/nooutcome.json"
+check "incidents schema rejects an incident without outcome" sh -c "! $V $IS $PKG_TMP/nooutcome.json >/dev/null"
 finish

@@ -212,12 +212,16 @@ ct_boot() {
         local name=$1 t0 t1 i st
         sys_cgroup_create "hostfit-system-$name-$$" || return 1
         t0=$(sys_now)
+        # /srv/disk: a directory on this machine's disk, for what cannot live
+        # on the overlay (a swap file in an image tree); gone with SYS_WORK.
+        rm -rf "$SYS_WORK/disk-$name" && mkdir -p "$SYS_WORK/disk-$name" || return 1
         (
                 sys_cgroup_enter_self
                 exec systemd-nspawn -b -D "$SYS_TREE" --register=no --keep-unit \
                         --private-network --volatile=overlay --machine="hostfit-$name" \
                         --bind-ro="$HOSTFIT:/usr/local/sbin/hostfit" \
                         --bind-ro="$SYS_DIR:/hostfit-test" \
+                        --bind="$SYS_WORK/disk-$name:/srv/disk" \
                         --console=read-only
         ) < /dev/null > "$SYS_WORK/$name.console" 2>&1 &
         SYS_CT_NSPAWN=$!

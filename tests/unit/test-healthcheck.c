@@ -44,14 +44,30 @@ static void test_listening_services_without_probe_warned(void **state) {
         struct run x = { 0 };
         run_check(&x, root, "healthcheck-missing");
         assert_int_equal(x.cr->status, STATUS_WARN);
-        assert_int_equal(run_count(&x, STATUS_WARN), 2);
-        const struct finding *f = run_find(&x, "my-app.service listens on port 8080");
+        assert_int_equal(run_count(&x, STATUS_WARN), 1);
+        const struct finding *f = run_find(&x, "listens on port 8080");
         assert_non_null(f);
+        assert_string_equal(f->subject, "my-app.service");
         assert_non_null(strstr(f->message, "hostfit-health@my\\x2dapp.service_8080.timer"));
         assert_string_equal(((const struct healthcheck_data *) f->data)->instance, "hostfit-health@my\\x2dapp.service_8080");
-        assert_non_null(run_find(&x, "nginx.service listens on port 80"));
-        assert_null(run_find(&x, "pg.service"));       /* WatchdogSec= */
+        assert_null(run_find(&x, "nginx.service"));    /* a vendor unit: its own restart policy */
+        assert_null(run_find(&x, "pg.service"));
         assert_null(run_find(&x, "session"));          /* not a service: unmanaged-service's business */
+        run_free(&x);
+        fixture_remove(root);
+}
+
+/* A vendor unit is judged when the config names it; one with WatchdogSec= is watched. */
+static void test_named_vendor_units_in_scope(void **state) {
+        char *root = make_root();
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[healthcheck]\nunits = nginx.service pg.service\n");
+        struct run x = { 0 };
+        run_check(&x, root, "healthcheck-missing");
+        assert_int_equal(run_count(&x, STATUS_WARN), 2);
+        const struct finding *f = run_find(&x, "listens on port 80 ");
+        assert_non_null(f);
+        assert_string_equal(f->subject, "nginx.service");
+        assert_null(run_find(&x, "pg.service"));       /* WatchdogSec= */
         run_free(&x);
         fixture_remove(root);
 }
@@ -66,7 +82,7 @@ static void test_enabled_timer_passes(void **state) {
         struct run x = { 0 };
         run_check(&x, root, "healthcheck-missing");
         assert_int_equal(x.cr->status, STATUS_PASS);
-        assert_non_null(run_find(&x, "3 listening services watched"));
+        assert_non_null(run_find(&x, "1 listening service watched; 2 vendor units left to their own restart policy"));
         run_free(&x);
         fixture_remove(root);
 }
@@ -103,7 +119,8 @@ static void verify(const char *dir, const char *unit) {
 static void test_fix_installs_timer_instance(void **state) {
         char *root = make_root();
         fixture_write(root, "/etc/hostfit/hostfit.conf",
-                      "[healthcheck]\ninterval = 1min\nfailures = 4\nhttp-path = /health?x=1%\nhostfit-path = /bin/true\n");
+                      "[healthcheck]\ninterval = 1min\nfailures = 4\nhttp-path = /health?x=1%\nhostfit-path = /bin/true\n"
+                      "units = nginx.service\n");
         struct run x = { 0 };
         run_check(&x, root, "healthcheck-missing");
         struct plan *p = run_plan(&x);
@@ -151,6 +168,7 @@ static void test_fix_installs_timer_instance(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_listening_services_without_probe_warned),
+                cmocka_unit_test(test_named_vendor_units_in_scope),
                 cmocka_unit_test(test_enabled_timer_passes),
                 cmocka_unit_test(test_unreadable_sockets_reported),
                 cmocka_unit_test(test_fix_installs_timer_instance),

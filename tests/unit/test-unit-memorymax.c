@@ -4,6 +4,7 @@
 #include "fixture-check.h"
 #include "fixture-proc.h"
 #include "unit-findings.h"
+#include "units.h"
 
 #define MEMINFO "MemTotal:        2014580 kB\nMemFree:          101232 kB\nMemAvailable:     812340 kB\n" \
         "Buffers:           40212 kB\nCached:           700112 kB\nSwapCached:            0 kB\n" \
@@ -43,15 +44,15 @@ static void test_scope_and_reasons(void **state) {
         run_check(&x, root, "unit-memorymax");
         assert_int_equal(x.cr->status, STATUS_FAIL);
         assert_int_equal(run_count(&x, STATUS_FAIL), 5);
-        const struct finding *f = run_find(&x, "app.service: no MemoryMax=");
+        const struct finding *f = run_find(&x, "no MemoryMax=; its limit goes in /etc/systemd/system/app.service.d/");
         assert_non_null(f);
-        assert_non_null(strstr(f->message, "/etc/systemd/system/app.service.d/50-hostfit-memory.conf"));
+        assert_non_null(strstr(f->message, "/etc/systemd/system/app.service.d/49-hostfit-memory.conf"));
         const struct memorymax_data *d = f->data;
         assert_int_equal(d->rss, 25600ULL * (uint64_t) sysconf(_SC_PAGESIZE));
-        assert_non_null(run_find(&x, "old.service: only the deprecated MemoryLimit= (/etc/systemd/system/old.service:3)"));
-        assert_non_null(run_find(&x, "inf.service: MemoryMax=infinity (/etc/systemd/system/inf.service.d/override.conf:2)"));
-        assert_non_null(run_find(&x, "big.service: no MemoryMax="));           /* a vendor unit using > 256 MiB */
-        f = run_find(&x, "named.service: no MemoryMax=");                      /* named in the config */
+        assert_non_null(run_find(&x, "only the deprecated MemoryLimit= (/etc/systemd/system/old.service:3)"));
+        assert_non_null(run_find(&x, "MemoryMax=infinity (/etc/systemd/system/inf.service.d/override.conf:2)"));
+        assert_non_null(run_find(&x, "in /etc/systemd/system/big.service.d/"));           /* a vendor unit using > 256 MiB */
+        f = run_find(&x, "in /etc/systemd/system/named.service.d/");                      /* named in the config */
         assert_non_null(f);
         assert_int_equal(((const struct memorymax_data *) f->data)->max, 768ULL << 20);
         assert_null(run_find(&x, "vendor.service"));
@@ -83,13 +84,13 @@ static void test_malformed_and_unreadable(void **state) {
         fixture_write(root, "/etc/hostfit/hostfit.conf", "[unit-memorymax]\nunits = ghost.service\n");
         struct run x = { 0 };
         run_check(&x, root, "unit-memorymax");
-        const struct finding *f = run_find(&x, "bad.service: MemoryMax=lots is not a valid size (/etc/systemd/system/bad.service:4)");
+        const struct finding *f = run_find(&x, "no MemoryMax=; MemoryMax=lots (/etc/systemd/system/bad.service:4) is not a value systemd accepts");
         assert_non_null(f);
         bool named_line = false;
         for (size_t i = 0; f->details && f->details[i]; i++)
                 named_line = named_line || strstr(f->details[i], "/etc/systemd/system/bad.service:3: missing '='");
         assert_true(named_line);
-        f = run_find(&x, "ghost.service is named");
+        f = run_find(&x, "named in [unit-memorymax] units= but no unit file defines it");
         assert_non_null(f);
         assert_int_equal(f->status, STATUS_WARN);
         run_free(&x);
@@ -110,35 +111,170 @@ static void test_fix_dropin_applied_and_idempotent(void **state) {
         struct run x = { 0 };
         run_check(&x, root, "unit-memorymax");
         struct plan *p = run_plan(&x);
-        const struct action *a = plan_find_path(p, "/etc/systemd/system/named.service.d/50-hostfit-memory.conf");
+        /* Sized from the config; no swap on this host, so no MemoryHigh=. */
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/named.service.d/49-hostfit-memory.conf");
         assert_non_null(a);
-        assert_non_null(strstr(a->content, "[Service]\nMemoryHigh=691M\nMemoryMax=768M\n"));
-        a = plan_find_path(p, "/etc/systemd/system/app.service.d/50-hostfit-memory.conf");
+        assert_non_null(strstr(a->content, "[Service]\nMemoryMax=768M\n"));
+        assert_null(strstr(a->content, "MemoryHigh"));
+        /* Sized from what its process uses (100 MiB: the 256 MiB floor). */
+        a = plan_find_path(p, "/etc/systemd/system/app.service.d/49-hostfit-memory.conf");
         assert_non_null(strstr(a->content, "MemoryMax=256M\n"));
-        /* override.conf sorts after "50-…": the drop-in takes a name that sorts later still. */
-        assert_non_null(plan_find_path(p, "/etc/systemd/system/inf.service.d/zz-hostfit-memory.conf"));
+        /* 351 MiB used: twice that, rounded up to 64 MiB. */
+        a = plan_find_path(p, "/etc/systemd/system/big.service.d/49-hostfit-memory.conf");
+        assert_non_null(strstr(a->content, "MemoryMax=704M\n"));
+        /* Nothing runs in old.service and the config gives no size: no number from nothing. */
+        assert_null(plan_find_path(p, "/etc/systemd/system/old.service.d/49-hostfit-memory.conf"));
+        /* override.conf sorts after hostfit's drop-in and sets infinity: only a manual edit helps. */
+        assert_null(plan_find_path(p, "/etc/systemd/system/inf.service.d/49-hostfit-memory.conf"));
+        size_t manual = 0;
         bool set_prop = false, reload = false;
         for (size_t i = 0; i < plan_size(p); i++) {
                 const struct action *b = plan_action(p, i);
+                if (b->kind == ACTION_MANUAL) {
+                        manual++;
+                        assert_true(strstr(b->text, "old.service:SIZE") || strstr(b->text, "edit it to set MemoryMax="));
+                }
                 if (b->kind == ACTION_SYSTEMD && b->op == SYSTEMD_SET_PROPERTY && strcmp(b->unit, "app.service") == 0) {
                         set_prop = true;
-                        assert_string_equal(b->properties[0], "MemoryHigh=230M");
-                        assert_string_equal(b->properties[1], "MemoryMax=256M");
+                        assert_string_equal(b->properties[0], "MemoryMax=256M");
+                        assert_null(b->properties[1]);
                         assert_true(b->deferred);       /* not the running system */
                 }
                 reload = reload || (b->kind == ACTION_SYSTEMD && b->op == SYSTEMD_DAEMON_RELOAD);
         }
+        assert_int_equal(manual, 2);
         assert_true(set_prop && reload);
         plan_free(p);
         run_free(&x);
 
         size_t changes = 0;
         char *copy = plan_apply_replan(root, "unit-memorymax", &changes);
-        assert_int_equal(changes, 5);
+        assert_int_equal(changes, 3);
         run_check(&x, copy, "unit-memorymax");
-        assert_int_equal(x.cr->status, STATUS_PASS);
+        assert_int_equal(run_count(&x, STATUS_FAIL), 2);        /* old and inf: the manual ones */
+        assert_null(run_find(&x, "app.service.d"));
         run_free(&x);
         fixture_remove(copy);
+        fixture_remove(root);
+}
+
+/* A php-fpm pool: 12 workers of 195 MiB, each under the threshold, 2.3 GiB together. */
+static char *pool_root(bool swap, bool cgroup) {
+        char *root = fixture_new();
+        char path[128];
+        fixture_write(root, "/proc/meminfo", swap ? "MemTotal:        8039100 kB\nMemFree:         1000000 kB\n"
+                                                    "MemAvailable:    3000000 kB\nSwapTotal:       2097148 kB\nSwapFree:        2097148 kB\n"
+                                                  : "MemTotal:        8039100 kB\nMemFree:         1000000 kB\n"
+                                                    "MemAvailable:    3000000 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n");
+        fixture_write(root, "/proc/uptime", "90000.00 170000.00\n");
+        fixture_write(root, "/lib/systemd/system/php8.2-fpm.service", "[Service]\nType=notify\nExecStart=/usr/sbin/php-fpm8.2 --nodaemonize\n");
+        struct fproc init = { .pid = 1, .ppid = 0, .comm = "systemd", .argv = { "/sbin/init", NULL }, .cgroup = "/init.scope", .start = 1, .rss_pages = 2000 };
+        fproc_write(root, &init);
+        for (int i = 0; i < 13; i++) {
+                struct fproc w = { .pid = 900 + i, .ppid = i ? 900 : 1, .comm = "php-fpm8.2",
+                                   .argv = { i ? "php-fpm: pool www" : "php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)", NULL },
+                                   .cgroup = "/system.slice/php8.2-fpm.service", .start = 500,
+                                   .rss_pages = i ? 195ULL * 256 : 2560 };
+                fproc_write(root, &w);
+        }
+        if (cgroup) {
+                snprintf(path, sizeof(path), "/sys/fs/cgroup/system.slice/php8.2-fpm.service/memory.current");
+                fixture_write(root, path, "2600468480\n");
+                snprintf(path, sizeof(path), "/sys/fs/cgroup/system.slice/php8.2-fpm.service/memory.peak");
+                fixture_write(root, path, "3221225472\n");
+        }
+        return root;
+}
+
+static void test_unit_memory_is_the_sum_of_its_processes(void **state) {
+        char *root = pool_root(false, false);
+        struct run x = { 0 };
+        run_check(&x, root, "unit-memorymax");
+        const struct finding *f = run_find(&x, "php8.2-fpm.service.d/49-hostfit-memory.conf");
+        assert_non_null(f);
+        const struct memorymax_data *d = f->data;
+        assert_int_equal(d->rss, (12ULL * 195 + 10) << 20);
+        assert_int_equal(d->current, 0);
+        struct plan *p = run_plan(&x);
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/php8.2-fpm.service.d/49-hostfit-memory.conf");
+        assert_non_null(strstr(a->content, "MemoryMax=4736M\n"));      /* 2 x 2350 MiB, rounded up to 64 MiB */
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_cgroup_memory_current_and_peak_size_the_unit(void **state) {
+        char *root = pool_root(true, true);
+        struct run x = { 0 };
+        run_check(&x, root, "unit-memorymax");
+        const struct finding *f = run_find(&x, "php8.2-fpm.service.d/49-hostfit-memory.conf");
+        assert_non_null(f);
+        const struct memorymax_data *d = f->data;
+        assert_int_equal(d->current, 2600468480ULL);
+        assert_int_equal(d->peak, 3ULL << 30);
+        assert_int_equal(memorymax_usage(d), 3ULL << 30);
+        struct plan *p = run_plan(&x);
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/php8.2-fpm.service.d/49-hostfit-memory.conf");
+        /* 2 x 3 GiB is above 3/4 of 7.7 GiB RAM: capped there; swap: MemoryHigh at 90%. */
+        assert_non_null(strstr(a->content, "MemoryHigh=5299M\nMemoryMax=5888M\n"));
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_swap_in_the_same_plan_allows_memory_high(void **state) {
+        char *root = pool_root(false, false);
+        struct run x = { 0 };
+        run_check(&x, root, "unit-memorymax");
+        struct plan *p = NULL;
+        assert_int_equal(plan_new(x.h, &p), 0);
+        assert_false(memorymax_swap_planned(x.h, p));
+        assert_true(plan_add_swapfile(p, "swap-missing", "/swapfile", 1ULL << 30) >= 0);
+        assert_true(memorymax_swap_planned(x.h, p));
+        const struct check_result *cr = report_check(x.r, 0);
+        for (size_t i = 0; i < cr->n_findings; i++)
+                assert_int_equal(cr->check->fix->plan(x.h, cr->findings[i], p), 0);
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/php8.2-fpm.service.d/49-hostfit-memory.conf");
+        assert_non_null(strstr(a->content, "MemoryHigh=4262M\nMemoryMax=4736M\n"));
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+/* An old hostfit drop-in name is rewritten in place, so an upgrade never leaves two. */
+static void test_old_dropin_name_recognised(void **state) {
+        char *root = pool_root(false, false);
+        fixture_write(root, "/etc/systemd/system/php8.2-fpm.service.d/50-hostfit-memory.conf",
+                      "# Written by hostfit (unit-memorymax): memory limits for php8.2-fpm.service.\n[Service]\nMemoryMax=\n");
+        struct run x = { 0 };
+        run_check(&x, root, "unit-memorymax");
+        assert_non_null(run_find(&x, "php8.2-fpm.service.d/50-hostfit-memory.conf"));
+        struct plan *p = run_plan(&x);
+        assert_non_null(plan_find_path(p, "/etc/systemd/system/php8.2-fpm.service.d/50-hostfit-memory.conf"));
+        assert_null(plan_find_path(p, "/etc/systemd/system/php8.2-fpm.service.d/49-hostfit-memory.conf"));
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+/* systemctl set-property writes system.control/UNIT.d/50-MemoryMax.conf: it sorts after
+ * hostfit's drop-in, so the admin's later limit is the one in effect. */
+static void test_set_property_wins_over_hostfit_dropin(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "/etc/systemd/system/app.service", "[Service]\nExecStart=/bin/app\n");
+        fixture_write(root, "/etc/systemd/system/app.service.d/49-hostfit-memory.conf", "[Service]\nMemoryMax=256M\n");
+        fixture_write(root, "/etc/systemd/system.control/app.service.d/50-MemoryMax.conf",
+                      "# This is a drop-in unit file extension, created via \"systemctl set-property\"\n"
+                      "# or an equivalent operation. Do not edit.\n[Service]\nMemoryMax=1073741824\n");
+        struct host *h;
+        struct unit *u;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(unit_load(h, "app.service", &u), 0);
+        uint64_t v;
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", &v), UNIT_LIMIT_BYTES);
+        assert_int_equal(v, 1ULL << 30);
+        unit_free(u);
+        host_free(h);
         fixture_remove(root);
 }
 
@@ -149,6 +285,11 @@ int main(void) {
                 cmocka_unit_test(test_malformed_and_unreadable),
                 cmocka_unit_test(test_default_limits),
                 cmocka_unit_test(test_fix_dropin_applied_and_idempotent),
+                cmocka_unit_test(test_unit_memory_is_the_sum_of_its_processes),
+                cmocka_unit_test(test_cgroup_memory_current_and_peak_size_the_unit),
+                cmocka_unit_test(test_swap_in_the_same_plan_allows_memory_high),
+                cmocka_unit_test(test_old_dropin_name_recognised),
+                cmocka_unit_test(test_set_property_wins_over_hostfit_dropin),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

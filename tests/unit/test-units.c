@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "fixture.h"
 #include "host.h"
 #include "units.h"
+#include "units-internal.h"
 
 struct ctx {
         char *root;
@@ -170,7 +173,7 @@ static void test_continuations_comments_and_percent(void **state) {
         assert_string_equal(unit_get(u, "Unit", "Description"), "a    b   c");
         uint64_t v = 0;
         assert_int_equal(unit_memory_setting(u, "MemoryMax", &v), UNIT_LIMIT_PERCENT);
-        assert_int_equal(v, 500);
+        assert_int_equal(v, 5000);      /* parts per 10000 */
         assert_string_equal(unit_get(u, "Service", "ExecStart"), "/bin/x \"a b\"    c");
         assert_int_equal(unit_get_assignment(u, "Service", "ExecStart")->line, 10);
         assert_int_equal(u->n_issues, 0);
@@ -180,17 +183,21 @@ static void test_continuations_comments_and_percent(void **state) {
 static void test_malformed_lines_reported_with_file_and_line(void **state) {
         struct ctx *c = *state;
         fixture_write(c->root, "/etc/systemd/system/bad.service",
-                      "Orphan=1\n[Service\nMemoryMax=1G\n[Service]\nno equals here\n=value\nMemoryMax=lots\n"
+                      "Orphan=1\n[Se]rv]\nMemoryMax=1G\n[Service]\nno equals here\n=value\nMemoryMax=lots\n"
                       "MemoryHigh=1G\\");
         struct unit *u = load(c, "bad.service");
-        assert_int_equal(u->n_issues, 5);
+        assert_int_equal(u->n_issues, 3);
         assert_string_equal(u->issues[0].file, "/etc/systemd/system/bad.service");
-        assert_int_equal(u->issues[0].line, 1);
-        assert_int_equal(u->issues[1].line, 2);
-        assert_int_equal(u->issues[2].line, 3);     /* MemoryMax under a broken header: no section */
-        assert_int_equal(u->issues[3].line, 5);
-        assert_int_equal(u->issues[4].line, 6);     /* "=value": no key */
-        assert_int_equal(unit_memory_setting(u, "MemoryMax", NULL), UNIT_LIMIT_INVALID);
+        assert_int_equal(u->issues[0].line, 1);     /* before any section */
+        assert_int_equal(u->issues[1].line, 5);
+        assert_int_equal(u->issues[2].line, 6);     /* "=value": no key */
+        assert_false(u->bad);
+        /* "lots" is ignored and the 1G before it is in a section systemd does not know. */
+        struct unit_memory m;
+        unit_memory_get(u, "MemoryMax", &m);
+        assert_int_equal(m.kind, UNIT_LIMIT_UNSET);
+        assert_non_null(m.ignored);
+        assert_int_equal(m.ignored->line, 7);
         assert_string_equal(unit_get(u, "Service", "MemoryHigh"), "1G");
         unit_free(u);
 }
@@ -241,6 +248,295 @@ static void test_instance_escape(void **state) {
         assert_false(unit_name_is_valid("a@b@c.service"));
 }
 
+struct size_case {
+        const char *s;
+        int r;                  /* 0, or < 0 for "systemd refuses it" */
+        uint64_t v;
+};
+
+static void test_parse_size_as_systemd(void **state) {
+        (void) state;
+        static const struct size_case cases[] = {
+                { "4096", 0, 4096 }, { "512M", 0, 512ULL << 20 }, { "1.5G", 0, 3ULL << 29 },
+                { "1 G", 0, 1ULL << 30 }, { "1G 512M", 0, 3ULL << 29 }, { "1G512M", 0, 3ULL << 29 },
+                { "10.M", 0, 10ULL << 20 }, { "1.", 0, 1 }, { "+5K", 0, 5120 }, { "1E", 0, 1ULL << 60 },
+                { "0.5K", 0, 512 }, { "1.0000000000000000000001K", 0, 1024 }, { "18446744073709551614", 0, UINT64_MAX - 1 },
+                { "0", 0, 0 }, { "7B", 0, 7 },
+                { "0x40000000", -1, 0 }, { "1e3", -1, 0 }, { "nan", -1, 0 }, { "inf", -1, 0 }, { "infinity", -1, 0 },
+                { "-1", -1, 0 }, { "16E", -1, 0 }, { "1M 1G", -1, 0 }, { "1G 1G", -1, 0 }, { "1k", -1, 0 },
+                { "1MB", -1, 0 }, { ".5G", -1, 0 }, { "", -1, 0 }, { "1 2", -1, 0 }, { "1.99999999999999999999G", -1, 0 },
+                { "99999999999999999999", -1, 0 }, { "1%", -1, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t v = 0;
+                int r = unit_parse_size(cases[i].s, &v);
+                if ((r == 0) != (cases[i].r == 0) || (r == 0 && v != cases[i].v))
+                        fail_msg("parse_size(\"%s\") = %d, %llu", cases[i].s, r, (unsigned long long) v);
+        }
+}
+
+static void test_parse_permyriad_as_systemd(void **state) {
+        (void) state;
+        static const struct { const char *s; int v; } cases[] = {
+                { "50%", 5000 }, { "5.5%", 550 }, { "5.55%", 555 }, { "100%", 10000 }, { "0%", 0 }, { "+5%", 500 },
+                { "0x10%", 1600 }, { "010%", 800 }, { "0b11%", 300 }, { "0o7%", 700 }, { " 5%", 500 },
+                { "1\u2030", 10 }, { "1.5\u2030", 15 }, { "15\u2031", 15 },
+                { "5.555%", -1 }, { "101%", -1 }, { "nan%", -1 }, { "1e400%", -1 }, { "inf%", -1 }, { "5 %", -1 },
+                { "5.%", -1 }, { ".5%", -1 }, { "-1%", -1 }, { "%", -1 }, { "5", -1 }, { "1.5\u2031", -1 },
+                { "99999999999%", -1 }, { "1e2%", -1 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int v = unit_parse_permyriad(cases[i].s);
+                if ((v >= 0) != (cases[i].v >= 0) || (v >= 0 && v != cases[i].v))
+                        fail_msg("parse_permyriad(\"%s\") = %d, want %d", cases[i].s, v, cases[i].v);
+        }
+}
+
+static void test_invalid_value_keeps_the_one_before(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/v.service", "[Service]\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/v.service.d/10-hex.conf", "[Service]\nMemoryMax=0x40000000\n");
+        fixture_write(c->root, "/etc/systemd/system/v.service.d/20-nan.conf", "[Service]\nMemoryMax=nan%\nMemoryMax=1e400%\n");
+        fixture_write(c->root, "/etc/systemd/system/v.service.d/30-zero.conf", "[Service]\nMemoryMax=0\nMemoryMax=0%\n");
+        fixture_write(c->root, "/etc/systemd/system/v.service.d/40-unit.conf", "[Unit]\nMemoryMax=2G\n");
+        struct unit *u = load(c, "v.service");
+        struct unit_memory m;
+        unit_memory_get(u, "MemoryMax", &m);
+        assert_int_equal(m.kind, UNIT_LIMIT_BYTES);
+        assert_int_equal(m.value, 1ULL << 30);
+        assert_string_equal(m.set->file, "/etc/systemd/system/v.service");
+        assert_string_equal(m.ignored->file, "/etc/systemd/system/v.service.d/30-zero.conf");
+        assert_int_equal(m.ignored->line, 3);
+        unit_free(u);
+}
+
+static void test_empty_resets_then_invalid_stays_unset(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/e.service", "[Service]\nMemoryMax=1G\nMemoryMax=\nMemoryMax=1e3\n");
+        struct unit *u = load(c, "e.service");
+        struct unit_memory m;
+        unit_memory_get(u, "MemoryMax", &m);
+        assert_int_equal(m.kind, UNIT_LIMIT_UNSET);
+        assert_null(m.set);
+        assert_int_equal(m.ignored->line, 4);
+        unit_free(u);
+}
+
+/* Same file name in a name drop-in directory and in the generic "service.d": the unit's
+ * own directory comes first on systemd's list, whatever the search path says. */
+static void test_type_dropin_is_shadowed_by_name_dropin(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/usr/lib/systemd/system/n.service", "[Service]\nExecStart=/bin/n\n");
+        fixture_write(c->root, "/usr/lib/systemd/system/n.service.d/10-x.conf", "[Service]\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/service.d/10-x.conf", "[Service]\nMemoryMax=2G\n");
+        struct unit *u = load(c, "n.service");
+        assert_int_equal(u->n_dropins, 1);
+        assert_string_equal(u->dropins[0], "/usr/lib/systemd/system/n.service.d/10-x.conf");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1G");
+        unit_free(u);
+}
+
+/* Within one search directory the longest prefix comes first; an earlier directory
+ * beats a longer prefix in a later one. */
+static void test_prefix_dropins_shadow_in_systemd_order(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/usr/lib/systemd/system/a-b-c.service", "[Service]\nExecStart=/bin/x\n");
+        fixture_write(c->root, "/usr/lib/systemd/system/a-.service.d/10.conf", "[Service]\nMemoryMax=1G\n");
+        fixture_write(c->root, "/usr/lib/systemd/system/a-b-.service.d/10.conf", "[Service]\nMemoryMax=2G\n");
+        fixture_write(c->root, "/usr/lib/systemd/system/a-b-.service.d/20.conf", "[Service]\nMemoryHigh=3G\n");
+        fixture_write(c->root, "/run/systemd/system/a-.service.d/20.conf", "[Service]\nMemoryHigh=4G\n");
+        struct unit *u = load(c, "a-b-c.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "2G");
+        assert_string_equal(unit_get(u, "Service", "MemoryHigh"), "4G");
+        assert_int_equal(u->n_dropins, 2);
+        unit_free(u);
+}
+
+/* An instance: its own directory, the template's, then the prefixes of both. */
+static void test_instance_prefix_dropins(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/usr/lib/systemd/system/w-x@.service", "[Service]\nExecStart=/bin/x %i\n");
+        fixture_write(c->root, "/etc/systemd/system/w-@.service.d/10.conf", "[Service]\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/w-@1.service.d/20.conf", "[Service]\nMemoryHigh=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/w-.service.d/30.conf", "[Service]\nMemoryLow=1M\n");
+        fixture_write(c->root, "/etc/systemd/system/w-x@.service.d/10.conf", "[Service]\nMemoryMax=2G\n");
+        struct unit *u = load(c, "w-x@1.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "2G");
+        assert_string_equal(unit_get(u, "Service", "MemoryHigh"), "1G");
+        assert_string_equal(unit_get(u, "Service", "MemoryLow"), "1M");
+        assert_int_equal(u->n_dropins, 3);
+        unit_free(u);
+}
+
+/* 20,000 units cost about twice 10,000: the search path is listed once, not probed per unit. */
+static double load_all(struct ctx *c, unsigned n) {
+        char path[128];
+        for (unsigned i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "/etc/systemd/system/u%05u.service", i);
+                fixture_write(c->root, path, "[Service]\nExecStart=/bin/true\n");
+        }
+        struct host *h = NULL;
+        struct timespec a, b;
+        assert_int_equal(host_open(c->root, &h), 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (unsigned i = 0; i < n; i++) {
+                struct unit *u = NULL;
+                snprintf(path, sizeof(path), "u%05u.service", i);
+                assert_int_equal(unit_load(h, path, &u), 0);
+                unit_free(u);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        host_free(h);
+        return (double) (b.tv_sec - a.tv_sec) + (double) (b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static void test_loading_is_linear_in_units(void **state) {
+        struct ctx *c = *state;
+        double t1 = load_all(c, 2000);
+        double t2 = load_all(c, 8000);  /* the same root grown fourfold */
+        if (t2 > t1 * 4 * 2.5)
+                fail_msg("2000 units: %.3f s, 8000 units: %.3f s", t1, t2);
+}
+
+/* config_parse()'s continuations: an odd run of trailing backslashes continues the line,
+ * "\\" is an escaped backslash, "\ " is no continuation; CRLF ends a line; a BOM is skipped. */
+static void test_continuation_rules_as_systemd(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/c.service",
+                      "\xef\xbb\xbf[Service]\r\nMemoryMax=100K\\\\\r\nMemoryMax=1.5G\r\n"
+                      "MemoryHigh=1G\nMemoryHigh=+5K \\ \nMemoryLow=1\\\n# dropped\n  G\n"
+                      "MemorySwapMax=2\\\n\nMemoryMin=3M\\");
+        struct unit *u = load(c, "c.service");
+        uint64_t v = 0;
+        assert_int_equal(unit_memory_setting(u, "MemoryMax", &v), UNIT_LIMIT_BYTES);
+        assert_int_equal(v, 3ULL << 29);
+        assert_int_equal(unit_memory_setting(u, "MemoryHigh", &v), UNIT_LIMIT_BYTES);
+        assert_int_equal(v, 1ULL << 30);        /* "+5K \" is not a size: the 1G stays */
+        assert_string_equal(unit_get(u, "Service", "MemoryLow"), "1   G");
+        assert_string_equal(unit_get(u, "Service", "MemorySwapMax"), "2");
+        assert_string_equal(unit_get(u, "Service", "MemoryMin"), "3M");
+        unit_free(u);
+}
+
+/* A section header without "]" in the unit file: systemd refuses the unit ("Bad message").
+ * In a drop-in it only stops reading that drop-in. */
+static void test_broken_section_header(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/b1.service", "[Service]\nExecStart=/bin/x\n[Service\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/b2.service", "[Service]\nExecStart=/bin/x\nMemoryMax=1G\n");
+        fixture_write(c->root, "/etc/systemd/system/b2.service.d/a.conf", "[Service]\nMemoryMax=2G\n[Service\nMemoryMax=3G\n");
+        fixture_write(c->root, "/etc/systemd/system/b2.service.d/b.conf", "[]\nMemoryMax=4G\n[Se]rv]\nMemoryMax=5G\n");
+        struct unit *u = load(c, "b1.service");
+        assert_true(u->bad);
+        assert_string_equal(u->bad_file, "/etc/systemd/system/b1.service");
+        assert_int_equal(u->bad_line, 3);
+        unit_free(u);
+        u = load(c, "b2.service");
+        assert_false(u->bad);
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "2G");
+        unit_free(u);
+}
+
+/* Generator output is on systemd's path: /run/systemd/generator between /run and /usr/local. */
+static void test_generator_dirs_on_the_path(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/usr/lib/systemd/system/g.service", "[Service]\nExecStart=/bin/vendor\n");
+        fixture_write(c->root, "/run/systemd/generator/g.service", "[Service]\nExecStart=/bin/generated\n");
+        fixture_write(c->root, "/run/systemd/generator.late/g.service.d/x.conf", "[Service]\nMemoryMax=1G\n");
+        struct unit *u = load(c, "g.service");
+        assert_string_equal(u->fragment, "/run/systemd/generator/g.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1G");
+        unit_free(u);
+}
+
+/* An alias in the search path names a unit: its file is the first of that name on the
+ * path (not the link's target), and the alias's drop-ins apply to the unit by either name. */
+static void test_alias_by_name_and_alias_dropins(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/real.service", "[Service]\nExecStart=/bin/etc\n");
+        fixture_write(c->root, "/usr/lib/systemd/system/real.service", "[Service]\nExecStart=/bin/vendor\n");
+        fixture_symlink(c->root, "/usr/lib/systemd/system/real.service", "/etc/systemd/system/other.service");
+        fixture_write(c->root, "/run/systemd/system/other.service.d/10.conf", "[Service]\nMemoryMax=1K\n");
+        struct unit *u = load(c, "other.service");
+        assert_string_equal(u->id, "real.service");
+        assert_string_equal(u->fragment, "/etc/systemd/system/real.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1K");
+        unit_free(u);
+        u = load(c, "real.service");
+        assert_string_equal(unit_get(u, "Service", "ExecStart"), "/bin/etc");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "1K");
+        unit_free(u);
+}
+
+/* A link to a file outside the search path is a linked unit, not an alias. */
+static void test_linked_unit_file(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/opt/app/app.service", "[Service]\nExecStart=/opt/app/run\nMemoryMax=2G\n");
+        fixture_symlink(c->root, "/opt/app/app.service", "/etc/systemd/system/app.service");
+        struct unit *u = load(c, "app.service");
+        assert_string_equal(u->id, "app.service");
+        assert_string_equal(u->fragment, "/opt/app/app.service");
+        assert_string_equal(unit_get(u, "Service", "MemoryMax"), "2G");
+        unit_free(u);
+}
+
+static void test_parse_sec_as_systemd(void **state) {
+        (void) state;
+        static const struct { const char *s; int ok; uint64_t v; } cases[] = {
+                { "5", 1, 5000000 }, { "5s", 1, 5000000 }, { "100ms", 1, 100000 }, { "1min 30s", 1, 90000000 },
+                { "1min30s", 1, 90000000 }, { "1.5", 1, 1500000 }, { "1.5min", 1, 90000000 }, { "2 min", 1, 120000000 },
+                { "0", 1, 0 }, { "5us", 1, 5 }, { "5\u00b5s", 1, 5 }, { "1M", 1, 2629800000000ULL }, { "1m", 1, 60000000 },
+                { "1w 2d", 1, 777600000000ULL }, { "infinity", 1, UNIT_USEC_INFINITY },
+                { "", 0, 0 }, { "-1", 0, 0 }, { "-0", 0, 0 }, { "1e3", 0, 0 }, { "abc", 0, 0 }, { "1.2.3", 0, 0 },
+                { "3.", 0, 0 }, { "3.sec", 0, 0 }, { ".5", 1, 500000 }, { "infinity s", 0, 0 }, { "18446744073709551615", 0, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t v = 0;
+                int r = unit_parse_sec(cases[i].s, &v);
+                if ((r == 0) != cases[i].ok || (r == 0 && v != cases[i].v))
+                        fail_msg("parse_sec(\"%s\") = %d, %llu", cases[i].s, r, (unsigned long long) v);
+        }
+}
+
+/* Restart= and RestartSec= as systemd keeps them: an invalid or empty value is ignored. */
+static void test_restart_settings(void **state) {
+        struct ctx *c = *state;
+        fixture_write(c->root, "/etc/systemd/system/r.service",
+                      "[Service]\nExecStart=/bin/x\nRestart=on-failure\nRestartSec=5s\n");
+        fixture_write(c->root, "/etc/systemd/system/r.service.d/z.conf",
+                      "[Service]\nRestart=\nRestart=On-failure\nRestartSec=\nRestartSec=1e3\n");
+        fixture_write(c->root, "/etc/systemd/system/d.service", "[Service]\nExecStart=/bin/x\n");
+        struct unit *u = load(c, "r.service");
+        assert_string_equal(unit_service_restart(u), "on-failure");
+        assert_int_equal(unit_service_restart_usec(u), 5000000);
+        unit_free(u);
+        u = load(c, "d.service");
+        assert_string_equal(unit_service_restart(u), "no");
+        assert_int_equal(unit_service_restart_usec(u), 100000);
+        unit_free(u);
+}
+
+/* The parser alone, on hostile bytes: NULs, a lone CR, a header without "]", huge sizes. */
+static void test_parse_buffer_hostile(void **state) {
+        (void) state;
+        static const char nul[] = "[Service]\nMemoryMax=1G\0\nMemoryMax=2G\n";
+        struct unit *u = calloc(1, sizeof(*u));
+        u->name = strdup("h.service"), u->id = strdup("h.service");
+        assert_int_equal(unit_parse_buffer(u, "/x/nul.conf", nul, sizeof(nul) - 1), 0);
+        assert_int_equal(u->n_a, 0);
+        assert_int_equal(u->n_issues, 1);
+        const char *t = "[Service]\rMemoryMax=nan%\r\nMemoryMax=1e400%\nMemoryMax=99999999999999999999%\n"
+                        "MemoryHigh=18446744073709551615\nMemoryLow=16E\n[Service\nMemoryMax=1G\n";
+        assert_int_equal(unit_parse_buffer(u, "/x/h.service", t, strlen(t)), 0);
+        struct unit_memory m;
+        unit_memory_get(u, "MemoryMax", &m);
+        assert_int_equal(m.kind, UNIT_LIMIT_UNSET);     /* nan%, 1e400% and the rest: all refused */
+        assert_non_null(m.ignored);
+        assert_int_equal(unit_memory_setting(u, "MemoryHigh", NULL), UNIT_LIMIT_UNSET);
+        assert_int_equal(unit_memory_setting(u, "MemoryLow", NULL), UNIT_LIMIT_UNSET);
+        unit_free(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -258,6 +554,22 @@ int main(void) {
                 T(test_missing_and_unreadable),
                 T(test_list_dir_skips_links_and_templates),
                 T(test_instance_escape),
+                T(test_parse_size_as_systemd),
+                T(test_parse_permyriad_as_systemd),
+                T(test_invalid_value_keeps_the_one_before),
+                T(test_empty_resets_then_invalid_stays_unset),
+                T(test_type_dropin_is_shadowed_by_name_dropin),
+                T(test_prefix_dropins_shadow_in_systemd_order),
+                T(test_instance_prefix_dropins),
+                T(test_loading_is_linear_in_units),
+                T(test_continuation_rules_as_systemd),
+                T(test_broken_section_header),
+                T(test_generator_dirs_on_the_path),
+                T(test_alias_by_name_and_alias_dropins),
+                T(test_linked_unit_file),
+                T(test_parse_sec_as_systemd),
+                T(test_restart_settings),
+                T(test_parse_buffer_hostile),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -247,6 +247,10 @@ static void test_generator_config_precedence(void **state) {
                 /* Not a device section; comments; an empty mount-point is none. */
                 { { { "/etc/systemd/zram-generator.conf",
                       "[zram 1]\n[zramx]\n# [zram2]\n[zram4]\nmount-point =\n" } }, 4, 1ull << 4 },
+                /* Hostile headers: overflow, sign, past 63, trailing bytes, a NUL. */
+                { { { "/etc/systemd/zram-generator.conf",
+                      "[zram18446744073709551617]\n[zram-1]\n[zram+2]\n[zram64]\n[zram3]x\n[zram03]\n"
+                      "[zram7\x01]\n\x7f\xff[zram5]\n[zram6]   \n" } }, 6, 1ull << 6 },
         };
         for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
                 char *root = fixture_new();

@@ -19,8 +19,9 @@ ssh-keygen -q -t ed25519 -N '' -f "$A/key" || fail "ssh-keygen"
 inside_sh 'mkdir -p /root/.ssh /run/sshd && chmod 700 /root/.ssh'
 put /root/.ssh/authorized_keys 0600 < "$A/key.pub"
 
-# An image tree inside the bed: an fstab without swap, an admin unit.
-IMG=/srv/image
+# An image tree inside the bed, on a disk file system (a swap file cannot
+# live on the container's overlay): an fstab without swap, an admin unit.
+IMG=/srv/disk/image
 put $IMG/etc/fstab <<'EOF2'
 # <file system> <mount point> <type> <options> <dump> <pass>
 UUID=3f1c6a52-7c07-4a3e-9d1e-2b8a1d0f0e11 / ext4 errors=remount-ro 0 1

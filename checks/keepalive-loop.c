@@ -1,0 +1,139 @@
+/* keepalive-loop: a shell loop, script or process manager that keeps restarting a server
+ * outside systemd (detection in lib/keepalive.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "escape.h"
+#include "fixes.h"
+#include "keepalive.h"
+#include "loop-findings.h"
+#include "proctree.h"
+#include "sockets.h"
+#include "strbuf.h"
+#include "unit-findings.h"
+#include "virt.h"
+
+void keepalive_data_free(void *p) {
+        struct keepalive_data *d = p;
+        if (d) {
+                free(d->user);
+                unmanaged_data_free(d->child);
+        }
+        free(d);
+}
+
+static const char *kind_text(int kind) {
+        switch (kind) {
+        case KEEPALIVE_SHELL_LOOP:  return "a shell loop";
+        case KEEPALIVE_YOUNG_CHILD: return "a script";
+        case KEEPALIVE_FOREVER:     return "forever";
+        case KEEPALIVE_PM2:         return "a pm2 daemon outside its systemd unit";
+        }
+        return "a loop";
+}
+
+static int argv_text(const struct proc *p, struct strbuf *out) {
+        for (size_t i = 0; i < proc_argc(p); i++) {
+                if (i && strbuf_adds(out, " ") < 0)
+                        return -ENOMEM;
+                if (escape_terminal(out, proc_arg(p, i), strlen(proc_arg(p, i))) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int report_loop(struct host *h, struct report *r, const struct proc_table *t,
+                       const struct socket_table *st, const struct keepalive *k) {
+        struct keepalive_data *d = calloc(1, sizeof(*d));
+        _cleanup_(strbuf_releasep) struct strbuf cmd = STRBUF_INIT;
+        char subject[32];
+        if (!d)
+                return -ENOMEM;
+        d->kind = k->kind;
+        d->loop_pid = k->loop->pid;
+        if (k->child) {
+                if (!(d->child = calloc(1, sizeof(*d->child))) || unmanaged_collect_facts(h, st, k->child, d->child) < 0 ||
+                    argv_text(k->child, &cmd) < 0) {
+                        keepalive_data_free(d);
+                        return -ENOMEM;
+                }
+        }
+        if (k->kind == KEEPALIVE_PM2) {
+                struct unmanaged_data *o = calloc(1, sizeof(*o));
+                if (o && unmanaged_collect_facts(h, st, k->loop, o) == 0 && o->proc && o->proc->user)
+                        d->user = strdup(o->proc->user);
+                unmanaged_data_free(o);
+        }
+        _cleanup_free_ char *name = escape_terminal_str(proc_name(k->loop)), *what = NULL;
+        if (k->child ? asprintf(&what, "its child (now pid %d): %s", (int) k->child->pid, strbuf_str(&cmd)) < 0
+                     : !(what = strdup("a command that is not running now"))) {
+                keepalive_data_free(d);
+                return -ENOMEM;
+        }
+        snprintf(subject, sizeof(subject), "pid %d", (int) k->loop->pid);
+        int n = report_add(r, STATUS_FAIL, subject, d, keepalive_data_free,
+                           "%s (pid %d, %s) keeps restarting %s outside systemd",
+                           name ? name : "?", (int) k->loop->pid, kind_text(k->kind), what);
+        if (n < 0)
+                return n;
+        struct finding *f = report_last(r);
+        _cleanup_free_ char *ev = escape_terminal_str(k->evidence);
+        finding_add_detail(f, "evidence: %s", ev ? ev : "?");
+        _cleanup_(strbuf_releasep) struct strbuf chain = STRBUF_INIT;
+        if (proc_describe_chain(t, k->child ? k->child : k->loop, &chain) == 0)
+                finding_add_detail(f, "started from: %s", strbuf_str(&chain));
+        if (k->kind == KEEPALIVE_PM2)
+                finding_set_fix(f, "as the user running pm2: pm2 startup systemd, then pm2 save");
+        return 0;
+}
+
+static int keepalive_loop_run(struct host *h, struct report *r) {
+        int skip;
+        if ((skip = check_skip_unless_processes(h, r)) != 0)
+                return skip < 0 ? skip : 0;
+        const struct proc_table *t;
+        const struct socket_table *st = NULL;
+        uint64_t min_age = keepalive_min_parent_age(h);
+        unsigned found = 0;
+        int k = host_procs(h, &t);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return report_add(r, STATUS_SKIP, "/proc", NULL, NULL, "no process table to read (%s)", strerror(-k));
+        if (host_sockets(h, &st) < 0)
+                st = NULL;
+        for (size_t i = 0; i < t->n; i++) {
+                struct keepalive ka;
+                k = keepalive_classify(h, t, &t->procs[i], min_age, &ka);
+                if (k < 0)
+                        return k;
+                if (k == 0)
+                        continue;
+                k = report_loop(h, r, t, st, &ka);
+                if (k < 0)
+                        return k;
+                found++;
+        }
+        return found ? 0 : report_add(r, STATUS_PASS, "", NULL, NULL, "%zu processes: no shell loop, script or process "
+                                      "manager restarts a server outside systemd", t->n);
+}
+
+/* The second owner (lib/procown.h): the command a loop, script or process manager restarts. */
+static bool keepalive_loop_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
+        return keepalive_is_restarted_child(h, t, p);
+}
+
+const struct check check_keepalive_loop = {
+        .id = "keepalive-loop",
+        .title = "No shell loop or script restarts a server outside systemd",
+        .why = "A home-made restart loop hides every crash and OOM kill: the server dies and comes back "
+               "hundreds of times with no limit, no back-off and no record of why.",
+        .severity = SEVERITY_HIGH,
+        .run = keepalive_loop_run,
+        .fix = &fix_keepalive,
+        .claims = keepalive_loop_claims,
+};

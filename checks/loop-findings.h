@@ -1,0 +1,54 @@
+/* The typed facts restart-storm, keepalive-loop and node-heap-limit hand to their fixes. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct host;
+struct unit;
+struct unmanaged_data;
+
+/* restart-storm */
+struct restart_data {
+        char *unit;
+        char *dropin;           /* /etc/systemd/system/UNIT.d/50-hostfit-restart.conf */
+        bool keep_always;       /* the unit says Restart=always: keep it */
+        uint64_t restart_usec;  /* the unit's effective RestartSec= */
+};
+void restart_data_free(void *p);
+/* A systemd time span ("100ms", "1min 30s", "5") in microseconds; -EINVAL when malformed. */
+int parse_timespan_usec(const char *s, uint64_t *ret);
+
+/* keepalive-loop */
+enum keepalive_kind {
+        KEEPALIVE_SHELL_LOOP,   /* while/until in sh -c or in a script */
+        KEEPALIVE_YOUNG_CHILD,  /* an old script whose server child keeps being young */
+        KEEPALIVE_FOREVER,      /* forever's monitor */
+        KEEPALIVE_PM2,          /* a pm2 daemon outside its own unit */
+};
+struct keepalive_data {
+        enum keepalive_kind kind;
+        pid_t loop_pid;
+        char *user;             /* for pm2 startup; NULL: unknown */
+        struct unmanaged_data *child;   /* the restarted command, NULL when none runs now */
+};
+void keepalive_data_free(void *p);
+
+/* node-heap-limit */
+struct node_heap_data {
+        pid_t pid;
+        char *unit;             /* the service it runs in, NULL: none */
+        char *dropin;           /* /etc/systemd/system/UNIT.d/50-hostfit-node-heap.conf */
+        uint64_t heap;          /* its old-space limit, bytes */
+        uint64_t may_use;       /* what it may use, bytes */
+        uint64_t memory_max;    /* the unit's own effective MemoryMax= (or the one unit-memorymax plans); 0: none */
+        bool flag_in_argv;      /* --max-old-space-size= is on its command line (wins over NODE_OPTIONS) */
+        char *other_options;    /* the unit's NODE_OPTIONS without heap flags, NULL: none */
+};
+void node_heap_data_free(void *p);
+/* The heap flag for a unit whose MemoryMax= is MAX bytes: 75% of it, in MiB. */
+uint64_t node_heap_for_limit(uint64_t max);
+struct strbuf;
+/* Append the drop-in line "Environment=NODE_OPTIONS=… --max-old-space-size=N" for D's unit. */
+int node_heap_dropin_line(const struct node_heap_data *d, struct strbuf *out);

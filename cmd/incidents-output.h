@@ -1,0 +1,12 @@
+/* The incidents as text (one line each, host bytes escaped) and as JSON (docs/hostfit-incidents.schema.json). */
+#pragma once
+
+#include <stdio.h>
+
+#include "incidents.h"
+#include "strbuf.h"
+
+/* One incident on one line, without the newline. */
+int incident_format_line(const struct incident *i, struct strbuf *sb);
+int incidents_render_text(const struct incident_list *l, FILE *f);
+int incidents_render_json(const struct incident_list *l, FILE *f);

@@ -1,0 +1,80 @@
+#!/bin/sh
+# make bench, incidents: hostfit incidents on a journal of BENCH_JOURNAL_ENTRIES
+# (1,000,000) entries holding 10 OOM kills, against
+# `journalctl --directory D _TRANSPORT=kernel -o cat` on the same files.
+# The journal is written at bench time by systemd-journal-remote from a
+# generated export stream (a tenth of it kernel lines), into a temp dir.
+# Goal: a ratio of at most 1.5.
+set -eu
+N=${BENCH_JOURNAL_ENTRIES:-1000000}
+RUNS=${BENCH_JOURNAL_RUNS:-5}
+HOSTFIT=${HOSTFIT:-build/hostfit}
+b=${BUILD:-build}/bench
+mkdir -p "$b"
+
+# systemd-journal-remote from the system, else unpacked from its package
+# into the build directory (never installed: it ships a daemon).
+JR=/lib/systemd/systemd-journal-remote
+if [ ! -x "$JR" ]; then
+        if [ ! -x "$b/jr/lib/systemd/systemd-journal-remote" ]; then
+                (cd "$b" && apt-get download systemd-journal-remote >/dev/null 2>&1 &&
+                        dpkg-deb -x systemd-journal-remote_*.deb jr) || true
+        fi
+        JR=$b/jr/lib/systemd/systemd-journal-remote
+fi
+if ! "$JR" --help >/dev/null 2>&1; then
+        echo "bench incidents: skip (systemd-journal-remote cannot run here)"
+        exit 0
+fi
+command -v journalctl >/dev/null || { echo "bench incidents: skip (no journalctl)"; exit 0; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-bench-journal.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+M=5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a
+D=$T/var/log/journal/$M
+mkdir -p "$D"
+
+gen() {
+        awk -v n="$N" 'BEGIN {
+                t = 1795168800000000; boot = "1111aaaa2222bbbb3333cccc4444dddd"
+                kills = 10; every = int(n / kills)
+                for (i = 0; i < n; i++) {
+                        t += 1000
+                        printf "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_MACHINE_ID=5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a\n_HOSTNAME=web1\n", t, i + 1, boot
+                        if (i % every == every / 2) {
+                                k = int(i / every)
+                                printf "_TRANSPORT=kernel\nSYSLOG_IDENTIFIER=kernel\nMESSAGE=Out of memory: Killed process %d (node) total-vm:1843212kB, anon-rss:912344kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2048kB oom_score_adj:0\n\n", 4000 + k
+                        } else if (i % 10 == 0) {
+                                printf "_TRANSPORT=kernel\nSYSLOG_IDENTIFIER=kernel\nMESSAGE=audit: type=1400 audit(%d.123:%d): apparmor=\"ALLOWED\" operation=\"open\" profile=\"p%d\"\n\n", t / 1000000, i, i % 97
+                        } else {
+                                printf "_TRANSPORT=stdout\nSYSLOG_IDENTIFIER=app%d\n_SYSTEMD_UNIT=app%d.service\n_PID=%d\nPRIORITY=6\nMESSAGE=GET /api/items/%d 200 %dms\n\n", i % 50, i % 50, 1000 + i % 50, i, i % 300
+                        }
+                }
+        }'
+}
+start=$(date +%s)
+gen | "$JR" --output="$D/system.journal" - 2>/dev/null
+echo "bench incidents: $N entries written by systemd-journal-remote in $(( $(date +%s) - start )) s ($(du -sh "$T" | cut -f1))"
+
+# Best of RUNS wall-clock runs, in ms.
+best() {
+        _best=
+        _i=0
+        while [ "$_i" -lt "$RUNS" ]; do
+                _s=$(date +%s%N)
+                "$@" >/dev/null 2>&1 || true
+                _e=$(date +%s%N)
+                _ms=$(( (_e - _s) / 1000000 ))
+                if [ -z "$_best" ] || [ "$_ms" -lt "$_best" ]; then _best=$_ms; fi
+                _i=$((_i + 1))
+        done
+        echo "$_best"
+}
+kills=$("$HOSTFIT" incidents --root "$T" --format json | grep -o '"kind":"kill"' | wc -l)
+[ "$kills" -eq 10 ] || { echo "bench incidents: FAIL, hostfit found $kills kills, expected 10"; exit 1; }
+lines=$(journalctl --directory "$D" _TRANSPORT=kernel -o cat | wc -l)
+h=$(best "$HOSTFIT" incidents --root "$T" --format json)
+j=$(best journalctl --directory "$D" _TRANSPORT=kernel -o cat)
+ratio=$(awk -v h="$h" -v j="$j" 'BEGIN { printf "%.2f", (j > 0 ? h / j : 0) }')
+echo "bench incidents: hostfit incidents ${h} ms (10 kills), journalctl _TRANSPORT=kernel -o cat ${j} ms ($lines lines): ratio $ratio (goal <= 1.5)"
+awk -v r="$ratio" 'BEGIN { exit !(r <= 1.5) }' || echo "bench incidents: ratio above the goal"

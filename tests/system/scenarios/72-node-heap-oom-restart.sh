@@ -1,0 +1,84 @@
+# Scenario 72: Debian's nodejs in a unit with MemoryMax=256M and a heap flag
+# of 8 GiB in NODE_OPTIONS: node-heap-limit reports both numbers, the fix's
+# drop-in gives node a heap limit inside MemoryMax, as node itself reports it
+# under the unit's environment.  And a Restart=no unit killed by the OOM
+# killer stays down: restart-storm reports it and its drop-in restarts it.
+# The VM: cgroup2 enforces MemoryMax there.
+# bed: vm
+# needs: node-heap-limit restart-storm
+
+need_checks node-heap-limit restart-storm
+inside test -x /usr/bin/node || skip "no nodejs in the tree"
+DIAG_UNITS="app.service eater.service"
+MIB=1048576
+
+put /srv/app/server.js <<'JS'
+const v8 = require('v8');
+console.log('heap_size_limit ' + v8.getHeapStatistics().heap_size_limit);
+setInterval(() => {}, 1000);
+JS
+put /etc/systemd/system/app.service <<'UNIT'
+[Unit]
+Description=Node app (admin-written)
+
+[Service]
+ExecStart=/usr/bin/node /srv/app/server.js
+Environment="NODE_OPTIONS=--enable-source-maps --max-old-space-size=8192"
+MemoryMax=256M
+Restart=on-failure
+RestartSec=5s
+UNIT
+inside systemctl daemon-reload
+inside systemctl start app.service || fail "app.service did not start"
+wait_for 20 "journalctl -u app.service -o cat | grep -q heap_size_limit" || fail "node did not report its heap"
+before=$(inside journalctl -u app.service -o cat | sed -n 's/^heap_size_limit //p' | tail -n 1)
+say "node's heap_size_limit before: $((before / MIB)) MiB"
+
+expect_finding node-heap-limit
+hf check node-heap-limit --verbose
+show_hf check node-heap-limit --verbose
+printf '%s' "$HF_OUT" | grep -q "app.service) may grow its V8 heap to 8192 MiB but may use only 256 MiB" ||
+        fail "the finding does not give both numbers"
+printf '%s' "$HF_OUT" | grep -q "node 18\.[0-9.]* (from the dpkg)" || fail "the version is not read from dpkg"
+hf fix --yes node-heap-limit
+show_hf fix --yes node-heap-limit
+[ "$HF_RC" -eq 0 ] || fail "fix --yes exited $HF_RC"
+inside cat /etc/systemd/system/app.service.d/50-hostfit-node-heap.conf | sed "s/^/$SCEN_LOG_PREFIX   /"
+expect_no_plan node-heap-limit
+say "Environment=$(unit_prop app.service Environment)"
+limit=$(inside_sh 'eval "export $(systemctl show -P Environment app.service)"; node -e "console.log(v8.getHeapStatistics().heap_size_limit)"')
+say "node -e under the unit's environment: heap_size_limit $((limit / MIB)) MiB"
+[ "$limit" -ge $((192 * MIB)) ] && [ "$limit" -lt $((256 * MIB)) ] || fail "heap_size_limit $limit is not 192..256 MiB"
+inside systemctl restart app.service
+wait_for 20 "[ \$(journalctl -u app.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "node did not start again"
+after=$(inside journalctl -u app.service -o cat | sed -n 's/^heap_size_limit //p' | tail -n 1)
+[ "$after" = "$limit" ] || fail "the unit's node reports $after, node -e $limit"
+expect_pass node-heap-limit
+
+# Restart=no and an OOM kill: down for good.
+put /usr/local/bin/eater 0755 <<'PY'
+#!/usr/bin/python3
+import time
+held = bytearray(200 << 20)
+time.sleep(3600)
+PY
+put /etc/systemd/system/eater.service <<'UNIT'
+[Unit]
+Description=Worker (admin-written)
+
+[Service]
+ExecStart=/usr/local/bin/eater
+MemoryMax=64M
+MemorySwapMax=0
+Restart=no
+UNIT
+inside systemctl daemon-reload
+inside systemctl start eater.service
+wait_for 60 "[ \"\$(systemctl show -P Result eater.service)\" = oom-kill ]" || fail "eater.service was not OOM-killed"
+expect_finding restart-storm
+hf check restart-storm --verbose
+printf '%s' "$HF_OUT" | grep -q "eater.service: killed by the OOM killer and left down: Restart=no" || fail "the OOM kill is not named"
+fix_and_verify restart-storm
+inside systemctl start eater.service
+wait_for 90 "[ \"\$(systemctl show -P NRestarts eater.service)\" -ge 1 ]" || fail "eater.service was not restarted after its next kill"
+pass "heap $((before / MIB)) -> $((limit / MIB)) MiB under MemoryMax=256M; eater.service restarted after an OOM kill (NRestarts=$(unit_prop eater.service NRestarts))"
