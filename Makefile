@@ -10,6 +10,8 @@ DOCDIR      ?= $(DATADIR)/doc/hostfit
 BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=datadir=$(DATADIR) --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+# journald's catalogue: /usr/lib/systemd/catalog for PREFIX=/usr (journalctl reads /usr/local/lib too).
+CATALOGDIR  ?= $(PREFIX)/lib/systemd/catalog
 DESTDIR     ?=
 BUILD       ?= build
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -139,7 +141,8 @@ bench: $(BUILD)/hostfit
 # Documentation and examples: never installed into /etc (hostfit fix and the
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
-               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json
+               docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json \
+               docs/hostfit-history.schema.json
 EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
                docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
@@ -161,6 +164,7 @@ $(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefil
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
 	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	install -D -m 0644 docs/hostfit.catalog $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
 	install -D -m 0644 docs/hostfit.conf.5 $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	install -D -m 0644 completions/hostfit.bash $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	install -D -m 0644 completions/_hostfit $(DESTDIR)$(ZSHCOMPDIR)/_hostfit
@@ -173,6 +177,7 @@ install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostfit
 	rm -f $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	rm -f $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
 	rm -f $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hostfit
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_hostfit

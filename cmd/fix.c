@@ -15,6 +15,7 @@
 #include "host.h"
 #include "plan.h"
 #include "report.h"
+#include "runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);
@@ -170,7 +171,13 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
                 st.json = &j;
         }
         plan_apply_progress(isatty(STDERR_FILENO) ? apply_progress : NULL, NULL);
-        int r = plan_apply(p, h, apply_log, &st);
+        struct run_result run = { .warnings = STRBUF_INIT };
+        int r = run_apply(p, h, NULL, apply_log, &st, &run);       /* the run record, etckeeper */
+        for (char *l = run.warnings.buf, *e; l && *l; l = *e ? e + 1 : e) {
+                e = l + strcspn(l, "\n");
+                log_warning("%.*s", (int) (e - l), l);
+        }
+        run_result_release(&run);
         plan_apply_progress(NULL, NULL);
         if (format == FORMAT_JSON) {
                 json_array_end(&j);

@@ -7,12 +7,15 @@
 #include "common.h"
 
 extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_incidents, cmd_list, cmd_probe;
+extern const struct command cmd_history, cmd_undo;
 static const struct command cmd_help;
 
 static const struct command *const commands[] = {
         &cmd_check,
         &cmd_fix,
         &cmd_incidents,
+        &cmd_history,
+        &cmd_undo,
         &cmd_list,
         &cmd_explain,
         &cmd_probe,

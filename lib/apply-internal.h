@@ -1,4 +1,4 @@
-/* Shared by the files of apply (apply.c, swapfile.c, apply-systemd.c): the only
+/* Shared by the files of apply (apply.c, swapfile.c, apply-systemd.c, apply-run.c): the only
  * code that writes to the host. Not for checks or fixes. */
 #pragma once
 
@@ -38,3 +38,8 @@ int systemd_apply(const struct action *a, struct strbuf *msg);
 int systemd_property_parse(const char *assignment, char **ret_name, uint64_t *ret_value);
 /* Append PROPS as the a(sv) of SetUnitProperties to M. */
 int systemd_append_properties(struct sd_bus_message *m, char *const *props, struct strbuf *msg);
+
+/* Write PATH under ROOT_FD atomically with MODE, owned by root, making missing
+ * directories with DIR_MODE: hostfit's own files (the run records). */
+int apply_write_own_file(int root_fd, const char *path, const char *data, size_t len,
+                         mode_t mode, mode_t dir_mode, struct strbuf *msg);

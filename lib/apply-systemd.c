@@ -100,6 +100,23 @@ static int build_call(sd_bus *bus, const struct action *a, sd_bus_message **ret,
                 if (r >= 0)
                         r = sd_bus_message_append(m, "ss", a->unit, "replace");
                 break;
+        case SYSTEMD_DISABLE:
+                r = new_call(bus, "DisableUnitFiles", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, (char *[]) { a->unit, NULL });
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "b", false);
+                break;
+        case SYSTEMD_RESET_FAILED:
+                r = new_call(bus, "ResetFailedUnit", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", a->unit);
+                break;
+        case SYSTEMD_STOP:
+                r = new_call(bus, "StopUnit", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ss", a->unit, "replace");
+                break;
         case SYSTEMD_SET_PROPERTY:
                 r = new_call(bus, "SetUnitProperties", &m);
                 if (r >= 0)
@@ -191,7 +208,7 @@ int systemd_apply(const struct action *a, struct strbuf *msg) {
                 strbuf_addf(msg, "cannot connect to the system bus: %s", strerror(-r));
                 return r;
         }
-        bool wait = a->op == SYSTEMD_START || a->op == SYSTEMD_RESTART;
+        bool wait = a->op == SYSTEMD_START || a->op == SYSTEMD_RESTART || a->op == SYSTEMD_STOP;
         _cleanup_free_ char *result = NULL;
         struct job_wait w = { 0 };
         if (wait) {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@
 
 #define APPLY_FILE_MAX (4u << 20)
 #define BACKUP_DIR "/var/backups/hostfit"
+/* journalctl MESSAGE_ID=… lists every change hostfit made (docs/hostfit.catalog). */
+#define HOSTFIT_CHANGE_MESSAGE_ID "6fa71775c79a45be9ba00d192386294d"
 
 /* ---- temp files, removed on SIGINT/SIGTERM ---- */
 
@@ -290,6 +293,8 @@ static int backup_dir(struct apply *ap, int *ret) {
         _cleanup_close_ int base = apply_open_dir(ap->root_fd, BACKUP_DIR, true, 0700, &ap->msg);
         if (base < 0)
                 return base;
+        if (ap->stamp[0] && mkdirat(base, ap->stamp, 0700) < 0 && errno != EEXIST)
+                return -errno;
         if (!ap->stamp[0]) {
                 time_t now = time(NULL);
                 struct tm tm;
@@ -521,12 +526,112 @@ static int apply_oom(struct apply *ap, const struct action *a) {
         return msgf(&ap->msg, 0, "pid %d (%s) oom_score_adj %d -> %d", (int) a->pid, comm, a->from, a->to);
 }
 
+/* ---- taking a run back: removal and swapoff ---- */
+
+static int remove_file(struct apply *ap, const struct action *a, int dfd, const char *dir, const char *name) {
+        _cleanup_free_ char *cur = NULL, *saved = NULL;
+        size_t cur_len;
+        struct stat st;
+        int r = read_current(dfd, name, &cur, &cur_len, &st);
+        if (r == -ELOOP || r == -EEXIST)
+                return msgf(&ap->msg, -ESTALE, "%s is no longer a regular file; not removed", a->path);
+        if (r < 0)
+                return msgf(&ap->msg, r, "cannot read %s: %s", a->path, strerror(-r));
+        if (!cur)
+                return msgf(&ap->msg, 0, "%s is already gone", a->path);
+        if (!same_content(cur, cur_len, a->old, a->old_len))
+                return msgf(&ap->msg, -ESTALE, "%s changed since the plan was made; not removed", a->path);
+        r = backup(ap, dir, name, cur, cur_len, &st, &saved);
+        if (r < 0)
+                return ap->msg.len ? r : msgf(&ap->msg, r, "cannot back up %s: %s", a->path, strerror(-r));
+        if (unlinkat(dfd, name, 0) < 0)
+                return msgf(&ap->msg, -errno, "cannot remove %s: %s", a->path, strerror(errno));
+        return msgf(&ap->msg, 0, "removed %s (backup: %s)", a->path, saved);
+}
+
+static int remove_other(struct apply *ap, const struct action *a, int dfd, const char *name) {
+        struct stat st;
+        char buf[PATH_MAX];
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? msgf(&ap->msg, 0, "%s is already gone", a->path)
+                                       : msgf(&ap->msg, -errno, "cannot check %s: %s", a->path, strerror(errno));
+        if ((st.st_mode & S_IFMT) != (a->mode & S_IFMT))
+                return msgf(&ap->msg, -ESTALE, "%s changed since the plan was made; not removed", a->path);
+        if (S_ISLNK(st.st_mode)) {
+                ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+                if (n < 0)
+                        return msgf(&ap->msg, -errno, "cannot read the link %s: %s", a->path, strerror(errno));
+                buf[n] = '\0';
+                if (!a->target || strcmp(buf, a->target) != 0)
+                        return msgf(&ap->msg, -ESTALE, "%s now points elsewhere; not removed", a->path);
+        } else if (S_ISREG(st.st_mode) && (uint64_t) st.st_size != a->size)
+                return msgf(&ap->msg, -ESTALE, "%s changed size since the plan was made; not removed", a->path);
+        if (unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0) {
+                if (S_ISDIR(st.st_mode) && (errno == ENOTEMPTY || errno == EEXIST))
+                        return msgf(&ap->msg, 0, "kept %s: not empty", a->path);
+                return msgf(&ap->msg, -errno, "cannot remove %s: %s", a->path, strerror(errno));
+        }
+        return msgf(&ap->msg, 0, "removed %s", a->path);
+}
+
+static int apply_remove(struct apply *ap, const struct action *a) {
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        int r = split_path(a->path, &dir, &name);
+        if (r < 0)
+                return msgf(&ap->msg, r, "invalid path %s", a->path);
+        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", false, 0, &ap->msg);
+        if (dfd == -ENOENT)
+                return msgf(&ap->msg, 0, "%s is already gone", a->path);
+        if (dfd < 0)
+                return dfd;
+        if (S_ISREG(a->mode) && a->size == 0)
+                r = remove_file(ap, a, dfd, dir, name);
+        else
+                r = remove_other(ap, a, dfd, name);
+        if (r == 0 && fsync(dfd) < 0)
+                r = msgf(&ap->msg, -errno, "cannot sync %s: %s", *dir ? dir : "/", strerror(errno));
+        return r;
+}
+
+static int apply_swapoff(struct apply *ap, const struct action *a) {
+        _cleanup_close_ int fd = host_open_file(ap->host, a->path, O_PATH | O_NOFOLLOW);
+        char p[64];
+        if (fd == -ENOENT)
+                return msgf(&ap->msg, 0, "%s is gone; nothing to swap off", a->path);
+        if (fd < 0)
+                return msgf(&ap->msg, fd, "cannot open %s: %s", a->path, strerror(-fd));
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        if (swapoff(p) < 0) {
+                if (errno == EINVAL)
+                        return msgf(&ap->msg, 0, "%s is not active swap", a->path);
+                return msgf(&ap->msg, -errno, "swapoff %s: %s", a->path, strerror(errno));
+        }
+        return msgf(&ap->msg, 0, "swapoff %s", a->path);
+}
+
+/* Write PATH under ROOT_FD atomically with MODE, root-owned, making missing
+ * directories with DIR_MODE: hostfit's own files (the run records). */
+int apply_write_own_file(int root_fd, const char *path, const char *data, size_t len,
+                         mode_t mode, mode_t dir_mode, struct strbuf *msg) {
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        int r = split_path(path, &dir, &name);
+        if (r < 0)
+                return msgf(msg, r, "invalid path %s", path);
+        _cleanup_close_ int dfd = apply_open_dir(root_fd, *dir ? dir : "/", true, dir_mode, msg);
+        if (dfd < 0)
+                return dfd;
+        r = write_atomic(dfd, name, data, len, mode, 0, 0, 0);
+        return r < 0 ? msgf(msg, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
 static bool runs_now(const struct apply *ap, const struct action *a) {
         if (a->kind == ACTION_MANUAL || a->deferred)
                 return false;
         /* Runtime actions touch this running system: never under another root. */
         return a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SWAPFILE || a->kind == ACTION_SYMLINK ||
-               host_is_live(ap->host);
+               a->kind == ACTION_REMOVE || host_is_live(ap->host);
 }
 
 static int apply_one(struct apply *ap, const struct action *a) {
@@ -550,24 +655,63 @@ static int apply_one(struct apply *ap, const struct action *a) {
         }
         case ACTION_OOM_SCORE_ADJ:
                 return apply_oom(ap, a);
+        case ACTION_SWAPOFF:
+                return apply_swapoff(ap, a);
+        case ACTION_REMOVE:
+                return apply_remove(ap, a);
         default:
                 strbuf_addf(&ap->msg, "unknown action kind %d", (int) a->kind);
                 return -EINVAL;
         }
 }
 
+/* The run the next plan_apply() belongs to: its backups go to BACKUP_DIR/STAMP
+ * and its journal entries carry HOSTFIT_RUN=STAMP (and HOSTFIT_UNDO=UNDOES). */
+static char run_stamp[32], run_undoes[32];
+
+void plan_apply_run(const char *stamp, const char *undoes) {
+        snprintf(run_stamp, sizeof(run_stamp), "%s", stamp ? stamp : "");
+        snprintf(run_undoes, sizeof(run_undoes), "%s", undoes ? undoes : "");
+}
+
+static bool journal_field(struct iovec *iov, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool journal_field(struct iovec *iov, size_t *n, const char *fmt, ...) {
+        char *s;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return false;
+        iov[(*n)++] = (struct iovec) { .iov_base = s, .iov_len = (size_t) r };
+        return true;
+}
+
 static void journal_log(const struct apply *ap, const struct action *a) {
-        (void) sd_journal_send("MESSAGE=hostfit: %s", strbuf_str(&ap->msg),
-                               "HOSTFIT_CHECK=%s", a->check ? a->check : "",
-                               "HOSTFIT_ACTION=%s", action_kind_to_string(a->kind),
-                               "HOSTFIT_PATH=%s", a->path ? a->path : "",
-                               NULL);
+        struct iovec iov[9];
+        size_t n = 0;
+        bool ok = journal_field(iov, &n, "MESSAGE=hostfit: %s", strbuf_str(&ap->msg)) &&
+                  journal_field(iov, &n, "MESSAGE_ID=%s", HOSTFIT_CHANGE_MESSAGE_ID) &&
+                  journal_field(iov, &n, "PRIORITY=5") &&
+                  journal_field(iov, &n, "HOSTFIT_RUN=%s", ap->stamp) &&
+                  journal_field(iov, &n, "HOSTFIT_KIND=%s", run_undoes[0] ? "undo" : "fix") &&
+                  journal_field(iov, &n, "HOSTFIT_CHECK=%s", a->check ? a->check : "") &&
+                  journal_field(iov, &n, "HOSTFIT_ACTION=%s", action_kind_to_string(a->kind)) &&
+                  journal_field(iov, &n, "HOSTFIT_PATH=%s", a->path ? a->path : "");
+        /* HOSTFIT_UNDO= only on the changes of an undo: the run it takes back. */
+        if (ok && run_undoes[0])
+                ok = journal_field(iov, &n, "HOSTFIT_UNDO=%s", run_undoes);
+        if (ok)
+                (void) sd_journal_sendv(iov, (int) n);
+        for (size_t i = 0; i < n; i++)
+                free(iov[i].iov_base);
 }
 
 int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *userdata) {
         struct apply ap = { .host = h, .root_fd = host_root_fd(h), .log = log, .userdata = userdata,
                             .msg = STRBUF_INIT };
         int r = 0;
+        memcpy(ap.stamp, run_stamp, sizeof(ap.stamp));
         signals_install();
         for (size_t i = 0; r == 0 && i < plan_size(p); i++) {
                 const struct action *a = plan_action(p, i);

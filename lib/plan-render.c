@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "diff.h"
@@ -38,6 +39,20 @@ static int describe_systemd(struct strbuf *sb, const struct action *a) {
         return r < 0 ? r : strbuf_adds(sb, " (runtime)");
 }
 
+static int describe_remove(struct strbuf *sb, const struct action *a) {
+        int r;
+        if (S_ISLNK(a->mode))
+                return strbuf_addf(sb, "remove symlink %s -> %s", a->path, a->target);
+        if (S_ISDIR(a->mode))
+                return strbuf_addf(sb, "remove directory %s (when empty)", a->path);
+        if (a->size > 0) {
+                if ((r = strbuf_addf(sb, "remove swap file %s (", a->path)) < 0 || (r = add_size(sb, a->size)) < 0)
+                        return r;
+                return strbuf_adds(sb, ")");
+        }
+        return strbuf_addf(sb, "remove %s", a->path);
+}
+
 static int describe_body(struct strbuf *sb, const struct action *a) {
         int r;
         switch (a->kind) {
@@ -61,6 +76,10 @@ static int describe_body(struct strbuf *sb, const struct action *a) {
                 return strbuf_addf(sb, "manual: %s", a->text ? a->text : "");
         case ACTION_SYMLINK:
                 return strbuf_addf(sb, "symlink %s -> %s", a->path, a->target);
+        case ACTION_SWAPOFF:
+                return strbuf_addf(sb, "swapoff %s", a->path);
+        case ACTION_REMOVE:
+                return describe_remove(sb, a);
         default:
                 return -EINVAL;
         }
@@ -127,7 +146,31 @@ static int emit_text(void *userdata, enum diff_line type, const char *s, size_t 
         return r < 0 ? r : strbuf_addch(&o->sb, '\n');
 }
 
+/* A file's change as a diff: a write, or the removal of a regular file (to /dev/null). */
+static bool action_has_diff(const struct action *a) {
+        return a->kind == ACTION_WRITE_FILE ||
+               (a->kind == ACTION_REMOVE && S_ISREG(a->mode) && a->size == 0 && a->old);
+}
+
+static int render_remove_text(struct text_out *o, const struct action *a) {
+        _cleanup_free_ char *la = diff_label("a/", a->path);
+        if (!la)
+                return -ENOMEM;
+        size_t before = o->sb.len;
+        int r = diff_emit(la, a->old, a->old_len, "/dev/null", NULL, 0, emit_text, o);
+        if (r < 0 || o->sb.len > before)
+                return r;
+        /* An empty file has no lines to show. */
+        _cleanup_free_ char *h1 = concat("--- ", la);
+        if (!h1)
+                return -ENOMEM;
+        r = emit_text(o, DIFF_HEADER_OLD, h1, strlen(h1));
+        return r < 0 ? r : emit_text(o, DIFF_HEADER_NEW, "+++ /dev/null", strlen("+++ /dev/null"));
+}
+
 static int render_write_text(struct text_out *o, const struct action *a) {
+        if (a->kind == ACTION_REMOVE)
+                return render_remove_text(o, a);
         _cleanup_free_ char *la = diff_label("a/", a->path), *lb = diff_label("b/", a->path);
         if (!la || !lb)
                 return -ENOMEM;
@@ -150,7 +193,7 @@ int plan_render_text(const struct plan *p, FILE *out, bool color) {
                 r = strbuf_adds(&o.sb, "nothing to do\n");
         for (size_t i = 0; r == 0 && i < plan_size(p); i++) {
                 const struct action *a = plan_action(p, i);
-                if (a->kind == ACTION_WRITE_FILE) {
+                if (action_has_diff(a)) {
                         r = render_write_text(&o, a);
                         continue;
                 }
@@ -185,6 +228,15 @@ static void json_write_fields(struct json *j, const struct action *a) {
                 json_key(j, "size");
                 json_int(j, (long long) a->size);
                 break;
+        case ACTION_REMOVE:
+                json_key(j, "type");
+                json_string(j, S_ISLNK(a->mode) ? "symlink" : S_ISDIR(a->mode) ? "directory" :
+                               a->size > 0 ? "swapfile" : "file");
+                if (S_ISLNK(a->mode)) {
+                        json_key(j, "target");
+                        json_string(j, a->target);
+                }
+                break;
         case ACTION_SWAPON:
                 json_key(j, "priority");
                 json_int(j, a->priority);
@@ -217,15 +269,16 @@ static void json_write_fields(struct json *j, const struct action *a) {
 
 static int json_write_diff(struct json *j, const struct action *a) {
         json_key(j, "diff");
-        if (a->kind != ACTION_WRITE_FILE) {
+        if (!action_has_diff(a)) {
                 json_null(j);
                 return 0;
         }
+        bool rm = a->kind == ACTION_REMOVE;
         _cleanup_strbuf_ struct strbuf d = STRBUF_INIT;
-        _cleanup_free_ char *la = diff_label("a/", a->path), *lb = diff_label("b/", a->path);
+        _cleanup_free_ char *la = diff_label("a/", a->path), *lb = rm ? strdup("/dev/null") : diff_label("b/", a->path);
         if (!la || !lb)
                 return -ENOMEM;
-        int r = diff_unified(&d, la, a->old, a->old_len, lb, a->content, a->content_len);
+        int r = diff_unified(&d, la, a->old, a->old_len, lb, rm ? NULL : a->content, rm ? 0 : a->content_len);
         if (r < 0)
                 return r;
         json_string_len(j, strbuf_str(&d), d.len);

@@ -91,7 +91,8 @@ const char *action_kind_to_string(enum action_kind k) {
                 [ACTION_WRITE_FILE] = "write-file", [ACTION_SWAPFILE] = "swapfile",
                 [ACTION_SWAPON] = "swapon", [ACTION_SYSTEMD] = "systemd",
                 [ACTION_OOM_SCORE_ADJ] = "oom-score-adj", [ACTION_MANUAL] = "manual",
-                [ACTION_SYMLINK] = "symlink",
+                [ACTION_SYMLINK] = "symlink", [ACTION_SWAPOFF] = "swapoff",
+                [ACTION_REMOVE] = "remove",
         };
         return k < _ACTION_MAX ? names[k] : "?";
 }
@@ -100,7 +101,8 @@ const char *systemd_op_to_string(enum systemd_op op) {
         static const char *const names[_SYSTEMD_OP_MAX] = {
                 [SYSTEMD_DAEMON_RELOAD] = "daemon-reload", [SYSTEMD_ENABLE] = "enable",
                 [SYSTEMD_START] = "start", [SYSTEMD_RESTART] = "restart",
-                [SYSTEMD_SET_PROPERTY] = "set-property",
+                [SYSTEMD_SET_PROPERTY] = "set-property", [SYSTEMD_DISABLE] = "disable",
+                [SYSTEMD_STOP] = "stop", [SYSTEMD_RESET_FAILED] = "reset-failed",
         };
         return op < _SYSTEMD_OP_MAX ? names[op] : "?";
 }
@@ -540,4 +542,69 @@ int plan_add_enable(struct plan *p, const char *check, const char *unit, const c
                 added += r;
         }
         return added;
+}
+
+/* ---- taking a run back ---- */
+
+int plan_add_restore(struct plan *p, const char *check, const char *path,
+                     const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid) {
+        int r = plan_add_write_owned(p, check, path, content, len, mode, uid, gid);
+        if (r <= 0)
+                return r;
+        struct action *a = find_write(p, path);
+        a->mode = mode & 07777;
+        a->uid = uid;
+        a->gid = gid;
+        return 1;
+}
+
+int plan_add_remove(struct plan *p, const char *check, const char *path, uint64_t size) {
+        struct action *a;
+        struct stat st;
+        if (!path_is_normal(path))
+                return -EINVAL;
+        int r = host_stat(p->host, path, &st);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (size > 0 && !S_ISREG(st.st_mode))
+                return -EEXIST;
+        if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+                return -EEXIST;
+        _cleanup_free_ char *target = NULL, *old = NULL;
+        size_t old_len = 0;
+        if (S_ISLNK(st.st_mode) && (r = read_link_in_root(p->host, path, &target)) < 0)
+                return r;
+        if (S_ISREG(st.st_mode) && size == 0) {
+                const char *c;
+                if ((r = plan_get_file(p, path, &c, &old_len)) < 0)
+                        return r;
+                if (!c)
+                        return 0;
+                if (!(old = memdup0(c, old_len)))
+                        return -ENOMEM;
+        }
+        r = push_path(p, ACTION_REMOVE, check, path, &a);
+        if (r < 0)
+                return r;
+        a->mode = st.st_mode;
+        a->uid = st.st_uid;
+        a->gid = st.st_gid;
+        a->size = size;
+        a->target = TAKE_PTR(target);
+        a->old = TAKE_PTR(old);
+        a->old_len = old_len;
+        return 1;
+}
+
+int plan_add_swapoff(struct plan *p, const char *check, const char *path) {
+        struct action *a;
+        if (!path_is_normal(path))
+                return -EINVAL;
+        int r = push_path(p, ACTION_SWAPOFF, check, path, &a);
+        if (r < 0)
+                return r;
+        a->deferred = !host_is_live(p->host);
+        return 1;
 }

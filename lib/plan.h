@@ -24,6 +24,8 @@ enum action_kind {
         ACTION_OOM_SCORE_ADJ,
         ACTION_MANUAL,
         ACTION_SYMLINK,
+        ACTION_SWAPOFF,         /* undo: path */
+        ACTION_REMOVE,          /* undo: path; mode's type says what (see plan_add_remove) */
         _ACTION_MAX,
 };
 
@@ -33,6 +35,9 @@ enum systemd_op {
         SYSTEMD_START,
         SYSTEMD_RESTART,
         SYSTEMD_SET_PROPERTY,   /* runtime SetUnitProperties */
+        SYSTEMD_DISABLE,        /* unit file disable: its [Install] links, over sd-bus */
+        SYSTEMD_STOP,
+        SYSTEMD_RESET_FAILED,   /* forget the failed state of a unit whose file is gone */
         _SYSTEMD_OP_MAX,
 };
 
@@ -123,6 +128,21 @@ int plan_add_manual(struct plan *p, const char *check, const char *text);
 /* Attach a note to the last action added (e.g. what boot does instead of a deferred step). */
 int plan_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- taking a run back (hostfit undo) ---- */
+
+/* Plan PATH to hold CONTENT again, with exactly MODE and owner (a backup's):
+ * like plan_add_write(), but the mode and owner are not the current file's. */
+int plan_add_restore(struct plan *p, const char *check, const char *path,
+                     const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid);
+/* Plan the removal of PATH as it is now: a regular file (its content kept in
+ * old, checked again before unlinking, shown as a diff to /dev/null), a symlink
+ * (its target, checked again), or a directory (removed only when empty then).
+ * With SIZE > 0, PATH is a swap file: a regular file of SIZE bytes, not read.
+ * 0 when PATH does not exist (nothing added), 1 when added. */
+int plan_add_remove(struct plan *p, const char *check, const char *path, uint64_t size);
+/* Plan swapoff PATH: deferred off the running system. */
+int plan_add_swapoff(struct plan *p, const char *check, const char *path);
+
 const char *action_kind_to_string(enum action_kind k);   /* "write-file", "swapfile", ... */
 const char *systemd_op_to_string(enum systemd_op op);     /* "daemon-reload", "enable", ... */
 
@@ -147,6 +167,12 @@ typedef void (*plan_log_fn)(void *userdata, const struct action *a, int r, const
 typedef void (*plan_progress_fn)(void *userdata, const char *path, uint64_t done, uint64_t total);
 /* Set (or clear, with NULL) the progress callback of later plan_apply() calls. */
 void plan_apply_progress(plan_progress_fn fn, void *userdata);
+
+/* The run the later plan_apply() calls belong to: backups go to
+ * /var/backups/hostfit/STAMP, and the journal entries of applied actions carry
+ * HOSTFIT_RUN=STAMP (and HOSTFIT_UNDO=UNDOES when the run takes another back).
+ * NULL: a stamp is made from the time when the first backup is needed. */
+void plan_apply_run(const char *stamp, const char *undoes);
 
 /* Run P's actions in order, stopping at the first failure (returned as -errno;
  * -ESTALE when a file changed since it was planned). Deferred and manual actions

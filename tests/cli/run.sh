@@ -396,6 +396,65 @@ else
         echo "skip fish completion (fish not installed)"
 fi
 
+# ---- history and undo: fix --yes, then undo --yes gives back the tree ----
+usage_ok "hostfit history -h prints usage" history -h
+usage_ok "hostfit undo -h prints usage" undo -h
+bad_usage "undo: a stamp that is not one exits 3" "is not a run stamp" undo ../../etc --dry-run
+bad_usage "history: --prune needs days" "expected a number of days" history --prune soon
+# The tree apart from hostfit's records and backups.
+tree_hash_undo() {
+        _th=$(mktemp -d "$T/th.XXXXXX")
+        cp -a "$1/." "$_th/"
+        rm -rf "$_th/var/lib/hostfit" "$_th/var/backups/hostfit"
+        tree_hash "$_th"
+        rm -rf "$_th"
+}
+R=$(copy_root cli-fail)
+mkdir -p "$R/var/lib" "$R/var/backups"
+printf '[swap]\nsize = 16M\n' >"$R/etc/hostfit.conf.tmp" && mkdir -p "$R/etc/hostfit" && mv "$R/etc/hostfit.conf.tmp" "$R/etc/hostfit/hostfit.conf"
+before=$(tree_hash_undo "$R")
+hf history --root "$R"
+check_that "history on a root with no runs says so" grep -qx 'no runs recorded' "$T/out"
+hf fix --yes --root "$R"
+expect "fix --yes for undo exits 0" 0
+fixed=$(tree_hash_undo "$R")
+stamp=$(ls "$R/var/lib/hostfit/runs" | sed -n 's/\.json$//p')
+check_that "fix --yes left one run record" test "$(echo "$stamp" | wc -w)" -eq 1
+check_that "the run record is JSON naming the checks" \
+        jq -e '.version == 1 and .kind == "fix" and (.checks | index("swap-missing")) != null and
+                (.actions | map(select(.kind == "write-file" and .path == "/etc/fstab" and .file == "replaced"
+                and (.sha256 | length) == 64)) | length) == 1' "$R/var/lib/hostfit/runs/$stamp.json"
+hf history --root "$R"
+check_that "history: one line for the run, with its counts" grep -q "^$stamp .* fix .*swap-missing 2" "$T/out"
+hf history --root "$R" --format json
+check_that "history --format json" jq -e ".version == 1 and (.runs | length) == 1 and .runs[0].stamp == \"$stamp\"
+        and .runs[0].checks[\"swap-missing\"] == 2 and .runs[0].undone_by == null" "$T/out"
+hf history "$stamp" --root "$R"
+check_that "history STAMP lists the actions" grep -q "^applied  swap-missing   replaced /etc/fstab" "$T/out"
+hf undo --root "$R"
+expect "undo without --yes off a terminal exits 3" 3 "refusing to change the host without --yes"
+hf undo --dry-run --root "$R"
+check_that "undo --dry-run shows the fstab diff" grep -qx -- "-/swapfile none swap sw 0 0" "$T/out"
+check_that "undo --dry-run changed no byte" test "$(tree_hash_undo "$R")" = "$fixed"
+cp "$R/etc/fstab" "$T/fstab.fixed"
+printf '# the admin was here\n' >>"$R/etc/fstab"
+hf undo --yes --root "$R"
+expect "undo refuses a file changed since the run" 3 "/etc/fstab: changed since run $stamp (sha256 differs)"
+check_that "the refused undo kept the admin's edit" grep -q 'the admin was here' "$R/etc/fstab"
+hf undo --yes --force --root "$R"
+expect "undo --force takes it back" 0
+check_that "fix --yes then undo --yes gives back the tree" test "$(tree_hash_undo "$R")" = "$before"
+hf undo --yes --root "$R"
+check_that "a second undo has nothing to undo" grep -qx 'no run to undo' "$T/out"
+hf undo "$stamp" --yes --root "$R"
+check_that "undo of an undone run plans nothing" grep -q "was taken back by" "$T/out"
+hf history --root "$R"
+check_that "history marks the run undone" grep -q "^$stamp .*(undone by " "$T/out"
+hf history --prune 0 --root "$R"
+expect "history --prune 0 exits 0" 0
+hf history --root "$R"
+check_that "history --prune 0 removed every record" grep -qx 'no runs recorded' "$T/out"
+check_that "history --prune 0 removed the backups" sh -c "! ls '$R/var/backups/hostfit' | grep -q ."
 
 # ---- incidents: real journal files (tests/fixtures/journal, made by systemd-journal-remote) ----
 jqt() { jq -e "$@" >/dev/null; }

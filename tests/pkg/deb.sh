@@ -27,11 +27,12 @@ cat "$PKG_TMP/lintian.log"
 check "lintian reports no error ($st)" [ "$st" -eq 0 ]
 check "lintian output has no E: line" sh -c "! grep -q '^E:' '$PKG_TMP/lintian.log'"
 
-files="/usr/sbin/hostfit /usr/share/man/man8/hostfit.8.gz
+files="/usr/sbin/hostfit /usr/share/man/man8/hostfit.8.gz /usr/lib/systemd/catalog/hostfit.catalog
 /usr/share/bash-completion/completions/hostfit /usr/share/zsh/vendor-completions/_hostfit
 /usr/share/fish/vendor_completions.d/hostfit.fish /usr/share/doc/hostfit/copyright
 /usr/share/doc/hostfit/hostfit.conf.example /usr/share/doc/hostfit/hostfit-check.schema.json
 /usr/share/doc/hostfit/hostfit-fix.schema.json /usr/share/doc/hostfit/hostfit-incidents.schema.json
+/usr/share/doc/hostfit/hostfit-history.schema.json
 /usr/share/doc/hostfit/examples/hostfit-check.timer
 /usr/share/doc/hostfit/examples/hostfit-check.service /usr/share/doc/hostfit/examples/cloud-init.yaml
 /usr/share/doc/hostfit/examples/ansible/hostfit.yml"

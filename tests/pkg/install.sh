@@ -16,6 +16,7 @@ for prefix in /usr/local /usr; do
         want=$(sort <<LIST
 $prefix/sbin/hostfit
 $prefix/share/man/man8/hostfit.8
+$prefix/lib/systemd/catalog/hostfit.catalog
 $prefix/share/man/man5/hostfit.conf.5
 $prefix/share/bash-completion/completions/hostfit
 $prefix/share/zsh/site-functions/_hostfit
@@ -24,6 +25,7 @@ $prefix/share/doc/hostfit/hostfit.conf.example
 $prefix/share/doc/hostfit/usage.md
 $prefix/share/doc/hostfit/hostfit-check.schema.json
 $prefix/share/doc/hostfit/hostfit-fix.schema.json
+$prefix/share/doc/hostfit/hostfit-history.schema.json
 $prefix/share/doc/hostfit/hostfit-incidents.schema.json
 $prefix/share/doc/hostfit/examples/cloud-init.yaml
 $prefix/share/doc/hostfit/examples/hostfit-check.service
@@ -62,5 +64,16 @@ if [ -f /usr/share/bash-completion/bash_completion ] && command -v bash >/dev/nu
         d=$PKG_TMP/bc; make -s install DESTDIR="$d" PREFIX=/usr > /dev/null 2>&1
         dir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || echo /usr/share/bash-completion/completions)
         check "bash completion lands in bash-completion's completionsdir ($dir)" [ -f "$d$dir/hostfit" ]
+fi
+
+# journalctl compiles the catalogue where make install puts it, under the
+# MESSAGE_ID apply.c logs with.
+if command -v journalctl >/dev/null; then
+        d=$PKG_TMP/cat; make -s install DESTDIR="$d" PREFIX=/usr > /dev/null 2>&1
+        id=$(sed -n 's/^#define HOSTFIT_CHANGE_MESSAGE_ID "\([0-9a-f]*\)"$/\1/p' lib/apply.c)
+        check "apply.c names one 128-bit MESSAGE_ID ($id)" [ "${#id}" -eq 32 ]
+        mkdir -p "$d/var/lib/systemd/catalog"
+        check "journalctl --update-catalog reads the installed catalogue" journalctl --root="$d" --update-catalog
+        check "the catalogue explains MESSAGE_ID=$id" sh -c "journalctl --root='$d' --list-catalog $id | grep -q '^$id .*Host changed'"
 fi
 finish

@@ -108,6 +108,23 @@ check "check --format json: hostname is null in an image without /etc/hostname" 
 check "check --format json: hostname on / is this system's ($(hostname))" \
         $PYTHON -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["hostname"] != sys.argv[2])' "$PKG_TMP/h.json" "$(hostname)"
 
+# history: the list and a run record, after a fix and an undo on a copy.
+HS=docs/hostfit-history.schema.json
+check "$HS is a valid draft 2020-12 schema" $V "$HS"
+mkdir -p "$copy/etc/hostfit" && printf '[swap]\nsize = 16M\n' > "$copy/etc/hostfit/hostfit.conf"
+"$HOSTFIT" fix --yes --root "$copy" > /dev/null 2>&1
+"$HOSTFIT" undo --yes --root "$copy" > /dev/null 2>&1
+"$HOSTFIT" history --format json --root "$copy" > "$PKG_TMP/history.json"
+check "history --format json lists a fix and its undo" \
+        $PYTHON -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"]; sys.exit(not ([x["kind"] for x in r] == ["fix", "undo"] and r[0]["undone_by"] == r[1]["stamp"]))' "$PKG_TMP/history.json"
+check "history --format json matches the schema" $V "$HS" "$PKG_TMP/history.json"
+for rec in "$copy"/var/lib/hostfit/runs/*.json; do
+        check "run record $(basename "$rec") matches the schema" $V "$HS" "$rec"
+        "$HOSTFIT" history "$(basename "$rec" .json)" --format json --root "$copy" > "$PKG_TMP/rec.json"
+        check "history STAMP --format json is the record itself" cmp -s "$rec" "$PKG_TMP/rec.json"
+done
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["actions"][0]["outcome"]="done"; print(json.dumps(d))' "$rec" > "$PKG_TMP/badrec.json"
+check "history schema rejects an unknown outcome" sh -c "! $V $HS $PKG_TMP/badrec.json >/dev/null"
 # incidents --format json on the real journal fixtures (every killer, a crash loop, hostile bytes).
 for name in kills hostile quiet; do
         jr=$PKG_TMP/journal-$name; mkdir -p "$jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a"

@@ -1,0 +1,244 @@
+/* hostfit undo: take a recorded run back, shown and confirmed like fix. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "command.h"
+#include "common.h"
+#include "escape.h"
+#include "host.h"
+#include "plan.h"
+#include "runrecord.h"
+#include "undo.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free);
+
+static int undo_run(int argc, char **argv);
+
+const struct command cmd_undo = {
+        .name = "undo",
+        .summary = "take back a run of fix (the last one, or STAMP)",
+        .usage = "undo [STAMP] [--dry-run] [--yes] [--force] [--root DIR]\n"
+                 "\n"
+                 "Take back the last run of hostfit fix that is not undone yet, or the run STAMP\n"
+                 "(see hostfit history), as a plan shown like fix: files it replaced come back\n"
+                 "from their backups, files and links it created are removed, its swap file is\n"
+                 "swapped off and deleted, units it started are stopped and those it enabled are\n"
+                 "disabled. oom_score_adj values and runtime properties are not undoable.\n"
+                 "A file changed since the run is refused unless --force; runs are taken back\n"
+                 "newest first.\n"
+                 "\n"
+                 "  -n, --dry-run        show every change and write nothing\n"
+                 "  -y, --yes            apply without asking\n"
+                 "      --force          take back files changed since the run as well\n"
+                 "  -r, --root DIR       the host under DIR (an image); runtime steps are deferred\n"
+                 "  -h, --help           show this help\n"
+                 "\n"
+                 "Exit status: 0 done (or nothing to do), 3 refused or failed.\n",
+        .run = undo_run,
+};
+
+struct undo_options {
+        const char *root, *stamp;
+        bool dry_run, yes, force;
+};
+
+/* The fix/undo lock: one writer at a time. Taken here once lib/lock.c exists. */
+static int undo_take_lock(struct host *h) {
+        return 0;
+}
+
+static void undo_log(void *userdata, const struct action *a, int r, const char *msg) {
+        unsigned *failed = userdata;
+        _cleanup_free_ char *desc = NULL;
+        if (a->kind == ACTION_MANUAL)
+                desc = strdup(a->text ? a->text : "");
+        else if (action_describe(a, &desc) < 0)
+                desc = NULL;
+        if (r < 0) {
+                (*failed)++;
+                _cleanup_free_ char *esc = escape_terminal_str(msg ? msg : strerror(-r));
+                log_error("failed: %s", esc ? esc : "?");
+                return;
+        }
+        const char *result = a->kind == ACTION_MANUAL ? "manual" : a->deferred ? "deferred" : "applied";
+        _cleanup_free_ char *esc = escape_terminal_str(a->kind == ACTION_MANUAL || a->deferred || !msg || !*msg ?
+                                                       (desc ? desc : "?") : msg);
+        printf("%s: %s\n", result, esc ? esc : "?");
+}
+
+static bool ask_yes(size_t n) {
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        printf("Apply %zu change%s? [y/N] ", n, n == 1 ? "" : "s");
+        fflush(stdout);
+        if (getline(&line, &len, stdin) < 0)
+                return false;
+        line[strcspn(line, "\n")] = '\0';
+        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+static void print_lines(const struct strbuf *sb, bool error) {
+        _cleanup_free_ char *copy = strdup(strbuf_str(sb));
+        for (char *save = NULL, *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *esc = escape_terminal_str(l);
+                if (error)
+                        log_error("%s", esc ? esc : "?");
+                else
+                        log_warning("%s", esc ? esc : "?");
+        }
+}
+
+/* RUNS[*ret]: the run STAMP, or the newest fix run not taken back yet. */
+static int undo_select(struct run_record *const *runs, size_t n, const char *stamp, size_t *ret) {
+        for (size_t i = n; i > 0; i--) {
+                const struct run_record *r = runs[i - 1];
+                if (stamp ? strcmp(r->stamp, stamp) == 0
+                          : r->kind == RUN_FIX && !run_records_undone_by(runs, n, r->stamp)) {
+                        *ret = i - 1;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+static int undo_apply(struct plan *p, struct host *h, const char *stamp) {
+        unsigned failed = 0;
+        struct run_result res = { .warnings = STRBUF_INIT };
+        int r = run_apply(p, h, stamp, undo_log, &failed, &res);
+        print_lines(&res.warnings, false);
+        if (r >= 0)
+                printf("%u applied; run %s taken back (recorded as %s)\n", res.applied, stamp, res.stamp);
+        run_result_release(&res);
+        if (r < 0) {
+                if (failed == 0)
+                        log_error("cannot apply the plan: %s", strerror(-r));
+                log_error("stopped; run hostfit undo %s again once the cause is gone", stamp);
+                return EXIT_TROUBLE;
+        }
+        return EXIT_OK;
+}
+
+static int undo_execute(struct host *h, struct run_record *const *runs, size_t n, size_t target,
+                        const struct undo_options *o) {
+        _cleanup_(plan_freep) struct plan *p = NULL;
+        _cleanup_strbuf_ struct strbuf refused = STRBUF_INIT, notes = STRBUF_INIT;
+        const struct run_record *run = runs[target];
+        const struct run_record *by = run->kind == RUN_FIX ? run_records_undone_by(runs, n, run->stamp) : NULL;
+        if (by) {
+                printf("run %s was taken back by %s; nothing to do\n", run->stamp, by->stamp);
+                return EXIT_OK;
+        }
+        int k = plan_new(h, &p);
+        if (k >= 0)
+                k = undo_plan(h, runs, n, target, o->force, p, &refused, &notes);
+        if (k < 0) {
+                log_error("cannot plan the undo of %s: %s", run->stamp, strerror(-k));
+                return EXIT_TROUBLE;
+        }
+        if (refused.len > 0) {
+                print_lines(&refused, true);
+                log_error("refusing to undo run %s; nothing changed", run->stamp);
+                return EXIT_TROUBLE;
+        }
+        print_lines(&notes, false);
+        if (o->dry_run || (!o->yes && plan_size(p) > 0)) {
+                printf("undo of run %s:\n", run->stamp);
+                k = plan_render_text(p, stdout, use_color(stdout));
+                if (k < 0) {
+                        log_error("cannot show the plan: %s", strerror(-k));
+                        return EXIT_TROUBLE;
+                }
+                if (o->dry_run)
+                        return EXIT_OK;
+        }
+        if (plan_size(p) == 0) {
+                puts("nothing to do");
+                return EXIT_OK;
+        }
+        if (!o->yes && !ask_yes(plan_count_changes(p))) {
+                log_error("nothing changed");
+                return EXIT_TROUBLE;
+        }
+        return undo_apply(p, h, run->stamp);
+}
+
+static int undo_parse(int argc, char **argv, struct undo_options *o) {
+        static const struct option options[] = {
+                { "dry-run", no_argument,       NULL, 'n' },
+                { "yes",     no_argument,       NULL, 'y' },
+                { "force",   no_argument,       NULL, 'F' },
+                { "root",    required_argument, NULL, 'r' },
+                { "help",    no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":nyr:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'n': o->dry_run = true; break;
+                case 'y': o->yes = true; break;
+                case 'F': o->force = true; break;
+                case 'r': o->root = optarg; break;
+                case 'h':
+                        command_help(&cmd_undo);
+                        return EXIT_OK;
+                default:
+                        return command_bad_option(&cmd_undo, argv, c);
+                }
+        if (argc - optind > 1) {
+                log_error("undo: expected at most one STAMP");
+                return command_usage_error(&cmd_undo);
+        }
+        o->stamp = optind < argc ? argv[optind] : NULL;
+        if (o->stamp && !run_stamp_is_valid(o->stamp)) {
+                _cleanup_free_ char *esc = escape_terminal_str(o->stamp);
+                log_error("undo: '%s' is not a run stamp (see hostfit history)", esc ? esc : "?");
+                return command_usage_error(&cmd_undo);
+        }
+        return -1;
+}
+
+static int undo_run(int argc, char **argv) {
+        struct undo_options o = { .root = "/" };
+        int st = undo_parse(argc, argv, &o);
+        if (st >= 0)
+                return st;
+        if (!o.dry_run && !o.yes && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+                log_error("refusing to change the host without --yes; preview with --dry-run");
+                return EXIT_TROUBLE;
+        }
+        _cleanup_(host_freep) struct host *h = NULL;
+        if (command_open_host(o.root, NULL, &h) < 0)
+                return EXIT_TROUBLE;
+        if (!o.dry_run && undo_take_lock(h) < 0)
+                return EXIT_TROUBLE;
+        struct run_record **runs = NULL;
+        size_t n = 0, bad = 0, target;
+        int k = run_records_list(h, &runs, &n, &bad);
+        if (k < 0) {
+                log_error("cannot read the run records in %s: %s", RUNS_DIR, strerror(-k));
+                return EXIT_TROUBLE;
+        }
+        if (bad > 0)
+                log_warning("%zu run record%s in %s could not be read, ignoring", bad, bad == 1 ? "" : "s", RUNS_DIR);
+        if (undo_select(runs, n, o.stamp, &target) < 0) {
+                if (o.stamp) {
+                        log_error("no run %s in %s (see hostfit history)", o.stamp, RUNS_DIR);
+                        st = EXIT_TROUBLE;
+                } else {
+                        puts("no run to undo");
+                        st = EXIT_OK;
+                }
+        } else
+                st = undo_execute(h, runs, n, target, &o);
+        run_records_free(runs, n);
+        return st;
+}

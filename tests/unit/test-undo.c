@@ -1,0 +1,638 @@
+/* Run records and undo: sha256 against FIPS vectors, the JSON reader on hostile
+ * input, and for every fix that writes, fix then undo gives back the same tree. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "config.h"
+#include "fixture.h"
+#include "fixture-proc.h"
+#include "host.h"
+#include "json-read.h"
+#include "plan.h"
+#include "registry.h"
+#include "report.h"
+#include "runrecord.h"
+#include "sha256.h"
+#include "undo.h"
+
+/* ---- sha256 ---- */
+
+static void test_sha256_fips_vectors(void **state) {
+        char hex[SHA256_HEX_SIZE];
+        sha256_hex("", 0, hex);
+        assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        sha256_hex("abc", 3, hex);
+        assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        sha256_hex(m, strlen(m), hex);
+        assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        /* A million 'a', fed in uneven pieces across block boundaries. */
+        struct sha256 s;
+        uint8_t d[SHA256_DIGEST_SIZE];
+        char chunk[997];
+        memset(chunk, 'a', sizeof(chunk));
+        sha256_init(&s);
+        size_t left = 1000000;
+        for (size_t k = 1; left > 0; k = k % 900 + 61) {
+                size_t n = k < left ? k : left;
+                sha256_update(&s, chunk, n);
+                left -= n;
+        }
+        sha256_final(&s, d);
+        static const uint8_t want[] = { 0xcd, 0xc7, 0x6e, 0x5c, 0x99, 0x14, 0xfb, 0x92, 0x81, 0xa1, 0xc7, 0xe2,
+                                        0x84, 0xd7, 0x3e, 0x67, 0xf1, 0x80, 0x9a, 0x48, 0xa4, 0x97, 0x20, 0x0e,
+                                        0x04, 0x6d, 0x39, 0xcc, 0xc7, 0x11, 0x2c, 0xd0 };
+        assert_memory_equal(d, want, sizeof(want));
+        /* 55 and 56 bytes: the edges of the padding, as sha256sum computes them. */
+        memset(chunk, 'x', 64);
+        sha256_hex(chunk, 55, hex);
+        assert_string_equal(hex, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072");
+        sha256_hex(chunk, 56, hex);
+        assert_string_equal(hex, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e");
+}
+
+/* ---- the JSON reader ---- */
+
+static void test_json_reads_what_hostfit_writes(void **state) {
+        const char text[] = "{\"a\":1,\"b\":[true,false,null,-42],\"c\":{\"d\":\"x\\u001by\\u00ffz\\n\\\"\"},"
+                            "\"e\":\"\\ud83d\\ude00\",\"f\":\"caf\xc3\xa9\"}";
+        struct jv *v;
+        assert_int_equal(jv_parse(text, strlen(text), &v), 0);
+        assert_int_equal(jv_get_int(v, "a", 0), 1);
+        const struct jv *b = jv_get(v, "b");
+        assert_int_equal(b->type, JV_ARRAY);
+        assert_int_equal(b->len, 4);
+        assert_true(b->items[0].b);
+        assert_int_equal(b->items[2].type, JV_NULL);
+        assert_int_equal(b->items[3].i, -42);
+        /* \u00ff below 0x100 is the raw byte, as escape.c writes a byte that is not UTF-8. */
+        assert_string_equal(jv_get_str(jv_get(v, "c"), "d"), "x\x1by\xffz\n\"");
+        assert_string_equal(jv_get_str(v, "e"), "\xf0\x9f\x98\x80");
+        assert_string_equal(jv_get_str(v, "f"), "caf\xc3\xa9");
+        assert_null(jv_get_str(v, "a"));
+        assert_int_equal(jv_get_int(v, "missing", 7), 7);
+        jv_free(v);
+}
+
+static void test_json_refuses_malformed_input(void **state) {
+        static const char *const bad[] = {
+                "", "{", "{\"a\"}", "{\"a\":}", "[1,]", "[1 2]", "\"abc", "\"a\x01\"", "{\"a\":1}x",
+                "1.5", "1e3", "01", "-", "tru", "nul", "\"\\x\"", "\"\\u12\"", "\"\\udc00\"", "\"\\ud800x\"",
+                "99999999999999999999", "{1:2}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                struct jv *v = NULL;
+                assert_int_equal(jv_parse(bad[i], strlen(bad[i]), &v), -EBADMSG);
+                assert_null(v);
+        }
+        /* Nesting is bounded. */
+        char deep[200];
+        memset(deep, '[', sizeof(deep));
+        struct jv *v = NULL;
+        assert_int_equal(jv_parse(deep, sizeof(deep), &v), -EBADMSG);
+        /* A NUL inside the text is not JSON. */
+        assert_int_equal(jv_parse("[1]\0", 4, &v), -EBADMSG);
+}
+
+static void test_stamps(void **state) {
+        assert_true(run_stamp_is_valid("20261126T101500Z"));
+        assert_true(run_stamp_is_valid("20261126T101500Z.3"));
+        assert_false(run_stamp_is_valid("20261126T101500Z."));
+        assert_false(run_stamp_is_valid("../../etc/passwd"));
+        assert_false(run_stamp_is_valid("20261126T101500Z/x"));
+        assert_false(run_stamp_is_valid("2026112T101500Z"));
+        assert_int_equal(run_stamp_time("19700101T000100Z"), 60);
+}
+
+/* ---- fix, then undo ---- */
+
+/* Run CHECK on ROOT and apply its fix as a recorded run, as `hostfit fix --yes` does. */
+static void fix_run(const char *root, const char *check, const char *conf, char stamp[RUN_STAMP_MAX]) {
+        struct host *h;
+        struct report *r;
+        struct plan *p;
+        assert_int_equal(host_open(root, &h), 0);
+        struct config *c = NULL;
+        char *err = NULL;
+        if (conf)
+                assert_int_equal(config_parse(conf, CONFIG_PATH, &c, &err), 0);
+        else
+                assert_int_equal(config_load(h, &c, &err), 0);
+        host_set_config(h, c);
+        assert_int_equal(report_new(&r), 0);
+        char *ids[] = { (char *) check };
+        assert_int_equal(report_run_checks(r, h, ids, 1), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        const struct check_result *cr = report_check(r, 0);
+        for (size_t i = 0; i < cr->n_findings; i++)
+                if (cr->findings[i]->status == STATUS_WARN || cr->findings[i]->status == STATUS_FAIL)
+                        assert_int_equal(cr->check->fix->plan(h, cr->findings[i], p), 0);
+        assert_true(plan_count_changes(p) > 0);
+        struct run_result res = { .warnings = STRBUF_INIT };
+        assert_int_equal(run_apply(p, h, NULL, NULL, NULL, &res), 0);
+        assert_true(res.recorded);
+        memcpy(stamp, res.stamp, RUN_STAMP_MAX);
+        run_result_release(&res);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+}
+
+/* Plan the undo of STAMP (NULL: the newest run not undone); the refusals in REFUSED. */
+static struct plan *undo_plan_of(const char *root, const char *stamp, bool force, struct host **ret_h,
+                                 struct run_record ***ret_runs, size_t *ret_n, char **ret_refused) {
+        struct run_record **runs;
+        size_t n, bad, t = SIZE_MAX;
+        struct plan *p;
+        struct strbuf refused = STRBUF_INIT, notes = STRBUF_INIT;
+        assert_int_equal(host_open(root, ret_h), 0);
+        assert_int_equal(run_records_list(*ret_h, &runs, &n, &bad), 0);
+        assert_int_equal(bad, 0);
+        for (size_t i = n; i > 0 && t == SIZE_MAX; i--)
+                if (stamp ? strcmp(runs[i - 1]->stamp, stamp) == 0
+                          : runs[i - 1]->kind == RUN_FIX && !run_records_undone_by(runs, n, runs[i - 1]->stamp))
+                        t = i - 1;
+        assert_true(t != SIZE_MAX);
+        assert_int_equal(plan_new(*ret_h, &p), 0);
+        assert_int_equal(undo_plan(*ret_h, runs, n, t, force, p, &refused, &notes), 0);
+        *ret_runs = runs;
+        *ret_n = n;
+        *ret_refused = strbuf_detach(&refused, NULL);
+        strbuf_release(&notes);
+        return p;
+}
+
+/* Undo STAMP and expect it to apply. Returns how many changes it made. */
+static size_t undo_run(const char *root, const char *stamp, bool force) {
+        struct host *h;
+        struct run_record **runs;
+        size_t n;
+        char *refused;
+        struct plan *p = undo_plan_of(root, stamp, force, &h, &runs, &n, &refused);
+        assert_string_equal(refused, "");
+        size_t changes = plan_count_changes(p);
+        struct run_result res = { .warnings = STRBUF_INIT };
+        const char *undoes = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!stamp ? runs[i]->kind == RUN_FIX && !run_records_undone_by(runs, n, runs[i]->stamp)
+                           : strcmp(runs[i]->stamp, stamp) == 0)
+                        undoes = runs[i]->stamp;
+        assert_int_equal(run_apply(p, h, undoes, NULL, NULL, &res), 0);
+        run_result_release(&res);
+        plan_free(p);
+        run_records_free(runs, n);
+        host_free(h);
+        free(refused);
+        return changes;
+}
+
+/* The tree apart from hostfit's own records and backups. */
+static char *tree_hash_without_records(const char *root) {
+        char *cmd;
+        char *copy = fixture_clone(root);
+        assert_true(asprintf(&cmd, "rm -rf '%s/var/lib/hostfit' '%s/var/backups/hostfit'", copy, copy) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        char *hash = fixture_tree_hash(copy);
+        fixture_remove(copy);
+        return hash;
+}
+
+/* Fix CHECK on ROOT, undo it: the tree is back, the check fails again, a second undo plans nothing. */
+static void round_trip(char *root, const char *check, const char *conf) {
+        char stamp[RUN_STAMP_MAX];
+        fixture_mkdir(root, "/var/lib");
+        fixture_mkdir(root, "/var/backups");
+        char *before = tree_hash_without_records(root);
+        fix_run(root, check, conf, stamp);
+        char *fixed = tree_hash_without_records(root);
+        assert_string_not_equal(before, fixed);
+        assert_true(undo_run(root, stamp, false) > 0);
+        char *after = tree_hash_without_records(root);
+        assert_string_equal(before, after);
+        /* The record and a backup are still there; a second undo plans nothing. */
+        char path[128];
+        snprintf(path, sizeof(path), RUNS_DIR "/%s.json", stamp);
+        assert_true(fixture_exists(root, path));
+        struct host *h;
+        struct run_record **runs;
+        size_t n;
+        char *refused;
+        struct plan *p = undo_plan_of(root, stamp, false, &h, &runs, &n, &refused);
+        assert_string_equal(refused, "");
+        assert_int_equal(plan_count_changes(p), 0);
+        assert_int_equal(n, 2);
+        assert_non_null(run_records_undone_by(runs, n, stamp));
+        plan_free(p);
+        run_records_free(runs, n);
+        host_free(h);
+        free(refused);
+        free(before);
+        free(fixed);
+        free(after);
+        fixture_remove(root);
+}
+
+static void test_round_trip_swapfile_fstab_and_zram_unit(void **state) {
+        /* No zram generator: the swap file, its fstab line, hostfit-zram.service and its link. */
+        round_trip(fixture_copy("swap-none"), "swap-missing", "[swap]\nsize = 16M\n");
+        round_trip(fixture_copy("swap-none"), "zram-missing", NULL);
+}
+
+static void test_round_trip_zram_generator_config(void **state) {
+        char *root = fixture_copy("swap-none");
+        fixture_write(root, "/usr/lib/systemd/system-generators/zram-generator", "\x7f" "ELF");
+        round_trip(root, "zram-missing", NULL);
+}
+
+#define MEMINFO "MemTotal:        2014580 kB\nMemFree:          101232 kB\nMemAvailable:     812340 kB\n" \
+        "SwapTotal:             0 kB\nSwapFree:              0 kB\n"
+
+static void test_round_trip_memory_dropins(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "/proc/meminfo", MEMINFO);
+        fixture_write(root, "/proc/uptime", "90000.00 170000.00\n");
+        fixture_write(root, "/etc/systemd/system/app.service", "[Service]\nExecStart=/usr/bin/node /srv/app.js\n");
+        fixture_write(root, "/usr/local/lib/systemd/system/inf.service", "[Service]\nExecStart=/bin/x\nMemoryMax=2G\n");
+        fixture_write(root, "/etc/systemd/system/inf.service.d/override.conf", "[Service]\nMemoryMax=infinity\n");
+        struct fproc init = { .pid = 1, .ppid = 0, .comm = "systemd", .argv = { "/sbin/init", NULL }, .cgroup = "/init.scope", .start = 1, .rss_pages = 2000 };
+        struct fproc app = { .pid = 720, .ppid = 1, .comm = "node", .argv = { "/usr/bin/node", "/srv/app.js", NULL }, .cgroup = "/system.slice/app.service", .start = 500, .rss_pages = 25600 };
+        fproc_write(root, &init);
+        fproc_write(root, &app);
+        round_trip(root, "unit-memorymax", NULL);
+}
+
+static const struct fproc tmux_tree[] = {
+        FPROC_INIT, FPROC_KTHREADD,
+        { .pid = 800, .ppid = 1, .comm = "tmux: server", .argv = { "tmux", NULL }, .uid = 1000, .start = 1000 },
+        { .pid = 801, .ppid = 800, .comm = "zsh", .argv = { "-zsh", NULL }, .uid = 1000, .start = 1000 },
+        { .pid = 802, .ppid = 801, .comm = "node", .argv = { "node", "/app/node_modules/.bin/vite", "--host", NULL },
+          .uid = 1000, .start = 2000, .cwd = "/app", .rss_pages = 100000 },
+};
+
+static void test_round_trip_tmux_conf_and_unit_file(void **state) {
+        char *root = fproc_root(tmux_tree, ELEMENTSOF(tmux_tree));
+        fixture_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000:Dev,,,:/home/dev:/bin/zsh\n");
+        fixture_write(root, "home/dev/.tmux.conf", "set -g @plugin 'tmux-plugins/tpm'\n"
+                      "set -g @plugin 'tmux-plugins/tmux-resurrect'\nset -g @plugin 'tmux-plugins/tmux-continuum'\n"
+                      "set -g @continuum-restore 'on'\nrun '~/.tmux/plugins/tpm/tpm'\n");
+        fixture_chmod(root, "home/dev/.tmux.conf", 0600);
+        char *cmd;
+        assert_true(asprintf(&cmd, "chown -R 1000:1000 '%s/home/dev'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        round_trip(root, "tmux-resurrect", NULL);
+}
+
+static const struct fproc incident[] = {
+        FPROC_INIT, FPROC_KTHREADD,
+        { .pid = 800, .ppid = 1, .comm = "tmux: server", .argv = { "tmux", "new", "-d", NULL }, .uid = 1000, .oom = 200 },
+        { .pid = 801, .ppid = 800, .comm = "zsh", .argv = { "-zsh", NULL }, .uid = 1000, .oom = 200 },
+        { .pid = 803, .ppid = 801, .comm = "node", .argv = { "node", "/app/node_modules/.bin/vite", "--host", NULL },
+          .uid = 1000, .oom = -500, .rss_pages = 200000, .cwd = "/app" },
+};
+
+static void test_round_trip_earlyoom_defaults(void **state) {
+        char *root = fproc_root(incident, ELEMENTSOF(incident));
+        fixture_write(root, "etc/default/earlyoom", "# Options to pass to earlyoom\n"
+                      "EARLYOOM_ARGS=\"-r 3600 -m 5 --avoid '(^|/)(vite|sshd)$' --prefer '^(chrome)$'\"\n");
+        fixture_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000::/home/dev:/bin/zsh\n");
+        round_trip(root, "wrapper-oom-unprotected", NULL);
+}
+
+static void test_round_trip_metrics_timer(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, CONFIG_PATH, "[metrics]\ntimer = yes\n");
+        fixture_mkdir(root, "/var/lib/prometheus/node-exporter");
+        round_trip(root, "metrics-timer", NULL);
+}
+
+/* ---- refusals and order ---- */
+
+static void test_edited_file_is_refused_then_forced(void **state) {
+        char *root = fixture_copy("swap-none");
+        char stamp[RUN_STAMP_MAX];
+        fixture_mkdir(root, "/var/lib");
+        fixture_mkdir(root, "/var/backups");
+        char *before = tree_hash_without_records(root);
+        fix_run(root, "zram-missing", NULL, stamp);
+        char *unit = fixture_read(root, "/etc/systemd/system/hostfit-zram.service");
+        assert_non_null(unit);
+        char *edited;
+        assert_true(asprintf(&edited, "%s# the admin's note\n", unit) > 0);
+        fixture_write(root, "/etc/systemd/system/hostfit-zram.service", edited);
+
+        struct host *h;
+        struct run_record **runs;
+        size_t n;
+        char *refused;
+        struct plan *p = undo_plan_of(root, stamp, false, &h, &runs, &n, &refused);
+        assert_non_null(strstr(refused, "/etc/systemd/system/hostfit-zram.service: changed since run "));
+        assert_non_null(strstr(refused, "(sha256 differs); undo --force takes it back anyway"));
+        plan_free(p);
+        run_records_free(runs, n);
+        host_free(h);
+        free(refused);
+        /* Nothing was touched by the refusal. */
+        char *edited_now = fixture_read(root, "/etc/systemd/system/hostfit-zram.service");
+        assert_string_equal(edited_now, edited);
+
+        assert_true(undo_run(root, stamp, true) > 0);
+        char *after = tree_hash_without_records(root);
+        assert_string_equal(before, after);
+        free(unit), free(edited), free(edited_now), free(before), free(after);
+        fixture_remove(root);
+}
+
+static void test_replaced_file_needs_its_backup(void **state) {
+        char *root = fixture_copy("swap-none");
+        char stamp[RUN_STAMP_MAX];
+        fix_run(root, "swap-missing", "[swap]\nsize = 16M\n", stamp);
+        char *cmd;
+        assert_true(asprintf(&cmd, "rm -rf '%s" BACKUPS_DIR "/%s'", root, stamp) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        struct host *h;
+        struct run_record **runs;
+        size_t n;
+        char *refused;
+        struct plan *p = undo_plan_of(root, stamp, true, &h, &runs, &n, &refused);
+        /* Not even --force restores a file whose backup is gone. */
+        assert_non_null(strstr(refused, "/etc/fstab: its backup " BACKUPS_DIR "/"));
+        assert_non_null(strstr(refused, "is gone (pruned?); it cannot be restored"));
+        plan_free(p);
+        run_records_free(runs, n);
+        host_free(h);
+        free(refused);
+        fixture_remove(root);
+}
+
+static void test_two_runs_undone_newest_first(void **state) {
+        char *root = fixture_copy("swap-none");
+        char first[RUN_STAMP_MAX], second[RUN_STAMP_MAX];
+        fixture_mkdir(root, "/var/lib");
+        fixture_mkdir(root, "/var/backups");
+        char *h0 = tree_hash_without_records(root);
+        fix_run(root, "swap-missing", "[swap]\nsize = 16M\n", first);
+        char *h1 = tree_hash_without_records(root);
+        /* A second run that touches /etc/fstab again: a zram swap line is not what
+         * either fix writes, so edit fstab by a run of its own through apply. */
+        struct host *h;
+        struct plan *p;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        const char *fstab;
+        size_t len;
+        assert_int_equal(plan_get_file(p, "/etc/fstab", &fstab, &len), 0);
+        char *more;
+        assert_true(asprintf(&more, "%s# second run\n", fstab) > 0);
+        assert_int_equal(plan_add_write(p, "swap-missing", "/etc/fstab", more, strlen(more), 0644), 1);
+        struct run_result res = { .warnings = STRBUF_INIT };
+        sleep(1);       /* stamps are by the second */
+        assert_int_equal(run_apply(p, h, NULL, NULL, NULL, &res), 0);
+        memcpy(second, res.stamp, RUN_STAMP_MAX);
+        run_result_release(&res);
+        plan_free(p);
+        host_free(h);
+        free(more);
+        assert_string_not_equal(first, second);
+
+        /* The older run first: refused, the newer one changed /etc/fstab after it. */
+        struct run_record **runs;
+        size_t n;
+        char *refused;
+        p = undo_plan_of(root, first, false, &h, &runs, &n, &refused);
+        assert_non_null(strstr(refused, "/etc/fstab: run "));
+        assert_non_null(strstr(refused, second));
+        assert_non_null(strstr(refused, "changed it later; undo"));
+        plan_free(p);
+        run_records_free(runs, n);
+        host_free(h);
+        free(refused);
+
+        /* Newest first (undo with no stamp picks it), then the older one. */
+        assert_int_equal(undo_run(root, NULL, false), 1);
+        char *back1 = tree_hash_without_records(root);
+        assert_string_equal(back1, h1);
+        assert_true(undo_run(root, NULL, false) > 0);
+        char *back0 = tree_hash_without_records(root);
+        assert_string_equal(back0, h0);
+        free(h0), free(h1), free(back1), free(back0);
+        fixture_remove(root);
+}
+
+static void test_record_holds_outcomes_hashes_and_owner(void **state) {
+        char *root = fixture_copy("swap-none");
+        char stamp[RUN_STAMP_MAX];
+        fix_run(root, "swap-missing", "[swap]\nsize = 16M\n", stamp);
+        struct host *h;
+        struct run_record *r;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(run_record_load(h, stamp, &r), 0);
+        assert_int_equal(r->kind, RUN_FIX);
+        assert_string_equal(r->version, HOSTFIT_VERSION);
+        assert_int_equal(r->uid, (long long) getuid());
+        assert_string_equal(r->checks[0], "swap-missing");
+        assert_null(r->checks[1]);
+        assert_int_equal(r->n_actions, 3);
+        assert_int_equal(r->actions[0].kind, ACTION_SWAPFILE);
+        assert_int_equal(r->actions[0].outcome, OUTCOME_APPLIED);
+        assert_int_equal(r->actions[0].size, 16u << 20);
+        const struct run_action *w = &r->actions[1];
+        assert_int_equal(w->kind, ACTION_WRITE_FILE);
+        assert_false(w->created);
+        char *fstab = fixture_read(root, "/etc/fstab");
+        char hex[SHA256_HEX_SIZE];
+        sha256_hex(fstab, strlen(fstab), hex);
+        assert_string_equal(w->sha256, hex);
+        char *saved = fixture_read(root, w->backup);
+        assert_non_null(saved);
+        sha256_hex(saved, strlen(saved), hex);
+        assert_string_equal(w->old_sha256, hex);
+        assert_int_equal(w->mode, 0644);
+        assert_int_equal(r->actions[2].kind, ACTION_SWAPON);
+        assert_int_equal(r->actions[2].outcome, OUTCOME_DEFERRED);
+        run_record_free(r);
+        host_free(h);
+        free(fstab), free(saved);
+        fixture_remove(root);
+}
+
+/* ---- the remove action: what apply checks again before unlinking ---- */
+
+static void log_msg(void *userdata, const struct action *a, int r, const char *msg) {
+        snprintf(userdata, 256, "%d %s", r, msg ? msg : "");
+}
+
+static void test_remove_checks_again_before_unlinking(void **state) {
+        char *root = fixture_new();
+        char msg[256];
+        struct host *h;
+        struct plan *p;
+        fixture_write(root, "/etc/a.conf", "one\n");
+        fixture_symlink(root, "/etc/a.conf", "/etc/link");
+        fixture_write(root, "/etc/d/keep", "x\n");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/nonexistent", 0), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/link", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/d", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/../x", 0), -EINVAL);
+        assert_string_equal(plan_action(p, 0)->old, "one\n");
+        assert_string_equal(plan_action(p, 1)->target, "/etc/a.conf");
+
+        /* The file changed after the plan: not removed. */
+        fixture_write(root, "/etc/a.conf", "two\n");
+        assert_int_equal(plan_apply(p, h, log_msg, msg), -ESTALE);
+        assert_string_equal(msg, "-116 /etc/a.conf changed since the plan was made; not removed");
+        assert_true(fixture_exists(root, "/etc/a.conf"));
+        plan_free(p);
+
+        /* Planned again: removed with a backup; the link pointing elsewhere is kept. */
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/link", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/d", 0), 1);
+        char *cmd;
+        assert_true(asprintf(&cmd, "ln -sfn /elsewhere '%s/etc/link'", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        assert_int_equal(plan_apply(p, h, log_msg, msg), -ESTALE);
+        assert_string_equal(msg, "-116 /etc/link now points elsewhere; not removed");
+        plan_free(p);
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/d", 0), 1);
+        plan_apply_run("20261126T101500Z", NULL);
+        assert_int_equal(plan_apply(p, h, log_msg, msg), 0);
+        plan_apply_run(NULL, NULL);
+        /* A directory that is not empty is kept, and that is not a failure. */
+        assert_string_equal(msg, "0 kept /etc/d: not empty");
+        assert_false(fixture_exists(root, "/etc/a.conf"));
+        char *saved = fixture_read(root, BACKUPS_DIR "/20261126T101500Z/etc/a.conf");
+        assert_string_equal(saved, "two\n");
+        assert_true(fixture_exists(root, "/etc/d/keep"));
+        free(saved);
+        plan_free(p);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_remove_renders_as_a_diff_to_dev_null(void **state) {
+        char *root = fixture_new();
+        struct host *h;
+        struct plan *p;
+        fixture_write(root, "/etc/a.conf", "one\ntwo\n");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        assert_int_equal(plan_add_remove(p, "t", "/etc/a.conf", 0), 1);
+        assert_int_equal(plan_add_swapoff(p, "t", "/swapfile"), 1);
+        assert_true(plan_action(p, 1)->deferred);      /* not the running system */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(plan_render_text(p, f, false), 0);
+        fclose(f);
+        assert_string_equal(buf, "--- a/etc/a.conf\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-one\n-two\n"
+                                 "swapoff /swapfile (deferred: runs at next boot / when systemd runs)\n");
+        free(buf);
+        plan_free(p);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* A record written by hand, as a live run leaves it: runtime steps only. */
+static void test_runtime_changes_are_reported_not_undoable(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, RUNS_DIR "/20261126T101500Z.json",
+                "{\"version\":1,\"stamp\":\"20261126T101500Z\",\"kind\":\"fix\",\"undoes\":null,\"hostfit\":\"0.1.0\","
+                "\"root\":\"/\",\"user\":\"ann\",\"uid\":0,\"checks\":[\"unit-memorymax\",\"wrapper-oom-unprotected\"],"
+                "\"dirs\":[],\"actions\":["
+                "{\"check\":\"unit-memorymax\",\"kind\":\"systemd\",\"outcome\":\"applied\",\"path\":null,"
+                "\"op\":\"set-property\",\"unit\":\"app.service\",\"properties\":[\"MemoryHigh=230M\",\"MemoryMax=256M\"],"
+                "\"message\":null},"
+                "{\"check\":\"wrapper-oom-unprotected\",\"kind\":\"oom-score-adj\",\"outcome\":\"applied\",\"path\":null,"
+                "\"pid\":802,\"comm\":\"bash\",\"from\":200,\"to\":-500,\"message\":null},"
+                "{\"check\":\"wrapper-oom-unprotected\",\"kind\":\"oom-score-adj\",\"outcome\":\"failed\",\"path\":null,"
+                "\"pid\":801,\"comm\":\"zsh\",\"from\":200,\"to\":-500,\"message\":\"pid 801 exited\"}]}\n");
+        struct host *h;
+        struct run_record **runs;
+        size_t n;
+        char *refused;
+        struct plan *p = undo_plan_of(root, NULL, false, &h, &runs, &n, &refused);
+        assert_string_equal(refused, "");
+        assert_string_equal(runs[0]->user, "ann");
+        assert_int_equal(plan_count_changes(p), 0);
+        /* Newest first; the failed one changed nothing and is not mentioned. */
+        assert_int_equal(plan_size(p), 2);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_string_equal(plan_action(p, 0)->text, "not undoable: pid 802 (bash) had oom_score_adj 200 before run "
+                            "20261126T101500Z (the process may be gone)");
+        assert_string_equal(plan_action(p, 1)->text, "not undoable: app.service keeps MemoryHigh=230M MemoryMax=256M, "
+                            "set at runtime, until the host reboots; systemctl set-property --runtime app.service "
+                            "MemoryHigh=infinity MemoryMax=infinity lifts it now");
+        plan_free(p);
+        run_records_free(runs, n);
+        host_free(h);
+        free(refused);
+        fixture_remove(root);
+}
+
+/* A record that is not one is skipped and counted, never trusted. */
+static void test_malformed_records_are_counted_not_read(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, RUNS_DIR "/20261126T101500Z.json", "{\"version\":1,\"stamp\":\"20261126T101500Z\"}\n");
+        fixture_write(root, RUNS_DIR "/20261126T101501Z.json", "{\"version\":1,\"stamp\":\"20261126T999999Z\","
+                      "\"kind\":\"fix\",\"checks\":[],\"dirs\":[],\"actions\":[]}\n");
+        fixture_write(root, RUNS_DIR "/20261126T101502Z.json", "{\"version\":1,\"stamp\":\"20261126T101502Z\","
+                      "\"kind\":\"fix\",\"checks\":[],\"dirs\":[\"etc\"],\"actions\":[]}\n");
+        fixture_write(root, RUNS_DIR "/20261126T101503Z.json", "{\"version\":1,\"stamp\":\"20261126T101503Z\","
+                      "\"kind\":\"fix\",\"checks\":[],\"dirs\":[],\"actions\":[{\"kind\":\"write-file\","
+                      "\"outcome\":\"applied\",\"path\":\"/etc/x\",\"file\":\"created\"}]}\n");
+        fixture_write(root, RUNS_DIR "/notes.json", "{}");
+        struct host *h;
+        struct run_record **runs;
+        size_t n, bad;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(run_records_list(h, &runs, &n, &bad), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(bad, 4);
+        run_records_free(runs, n);
+        host_free(h);
+        fixture_remove(root);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_sha256_fips_vectors),
+                cmocka_unit_test(test_json_reads_what_hostfit_writes),
+                cmocka_unit_test(test_json_refuses_malformed_input),
+                cmocka_unit_test(test_stamps),
+                cmocka_unit_test(test_record_holds_outcomes_hashes_and_owner),
+                cmocka_unit_test(test_round_trip_swapfile_fstab_and_zram_unit),
+                cmocka_unit_test(test_round_trip_zram_generator_config),
+                cmocka_unit_test(test_round_trip_memory_dropins),
+                cmocka_unit_test(test_round_trip_tmux_conf_and_unit_file),
+                cmocka_unit_test(test_round_trip_earlyoom_defaults),
+                cmocka_unit_test(test_round_trip_metrics_timer),
+                cmocka_unit_test(test_edited_file_is_refused_then_forced),
+                cmocka_unit_test(test_replaced_file_needs_its_backup),
+                cmocka_unit_test(test_two_runs_undone_newest_first),
+                cmocka_unit_test(test_remove_checks_again_before_unlinking),
+                cmocka_unit_test(test_remove_renders_as_a_diff_to_dev_null),
+                cmocka_unit_test(test_runtime_changes_are_reported_not_undoable),
+                cmocka_unit_test(test_malformed_records_are_counted_not_read),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
