@@ -18,7 +18,7 @@ VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS        := mount blkid libsystemd
 DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev \
-               libcmocka-dev util-linux e2fsprogs tmux valgrind jq
+               libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3
 
 CC          ?= cc
 CFLAGS      ?= -O2 -g
@@ -52,7 +52,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: FORCE all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san bench install uninstall clean
+.PHONY: FORCE all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -112,7 +112,7 @@ run: deps
 # and the system tests on a real systemd. Each prints "N passed, N failed".
 # Every layer runs even when one before it failed; the status says if any did.
 test: test-deps
-	@st=0; for t in test-unit test-cli test-live test-san test-pkg test-system; do \
+	@st=0; for t in test-unit test-cli test-faults fuzz test-live test-san test-pkg test-system; do \
 		$(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; st=1; }; \
 	done; exit $$st
 
@@ -122,8 +122,52 @@ test-unit: $(TEST_BIN)
 test-cli: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/cli/run.sh
 
-test-live: $(BUILD)/hostfit
+# Live C tests: built like the unit tests, run by tests/live/*.sh as root.
+LIVE_BIN    := $(BUILD)/tests/live-apply-swapon
+
+$(BUILD)/tests/live-%: tests/live/%.c $(TEST_HELPER) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+test-live: $(BUILD)/hostfit $(LIVE_BIN)
 	@HOSTFIT=$(BUILD)/hostfit sh tests/live/run.sh
+
+# strace --inject over fix --yes --root: one syscall fails per run (tests/faults/run.py).
+test-faults: $(BUILD)/hostfit
+	@HOSTFIT=$(BUILD)/hostfit sh tests/faults/run.sh
+
+# libFuzzer harnesses of the parsers of host bytes (tests/fuzz), built with clang
+# under ASan+UBSan and run FUZZ_SECONDS each from their committed seed corpora.
+FUZZ_SECONDS ?= 20
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIBOBJ  := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/templates.o
+FUZZ_CFLAGS   = $(patsubst -I$(BUILD),-I$(FUZZ_BUILD),$(CPPFLAGS)) $(PKG_CFLAGS) -std=gnu11 -g -O1 \
+                -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -MMD -MP
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/templates.c: tools/embed-templates.sh $(TEMPLATES)
+	@mkdir -p $(dir $@)
+	$(Q)sh tools/embed-templates.sh $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_BUILD)/templates.o: $(FUZZ_BUILD)/templates.c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIBOBJ)
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIBOBJ) $(PKG_LIBS) -lm
+
+.SECONDARY: $(FUZZ_LIBOBJ) $(FUZZ_BUILD)/templates.c
+
+fuzz: $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BIN)
 
 # The same unit and CLI tests under AddressSanitizer and UBSan.
 test-san:
@@ -188,6 +232,7 @@ uninstall:
 	rmdir $(DESTDIR)$(DOCDIR)/examples/ansible $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -path $(BUILD)/tools -prune -o -name '*.d' -type f -print 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD) -name '*.d' -type f 2>/dev/null)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "blockdev.h"
+#include "grow.h"
 #include "check.h"
 #include "cleanup.h"
 #include "config.h"
@@ -117,10 +118,12 @@ static void areas_clear(struct areas *s) {
 
 static int areas_push(struct areas *s, const char *source, const char *path, const char *origin,
                       struct area **ret) {
-        struct area *na = reallocarray(s->a, s->n + 1, sizeof(*na));
-        if (!na)
-                return -ENOMEM;
-        s->a = na;
+        if (grow_due(s->n)) {
+                struct area *na = reallocarray(s->a, grow_cap(s->n), sizeof(*na));
+                if (!na)
+                        return -ENOMEM;
+                s->a = na;
+        }
         struct area *a = &s->a[s->n];
         *a = (struct area) {
                 .source = strdup(source),
@@ -329,7 +332,7 @@ static int classify_target(struct host *h, struct report *r, const char *path, e
                 return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot inspect: %s", strerror(-k));
         bool is_swap = false;
         if (S_ISREG(st.st_mode)) {
-                _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOFOLLOW);
+                _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
                 if (fd < 0)
                         return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read: %s", strerror(-fd));
                 k = swap_probe_fd(fd, &is_swap);
@@ -404,7 +407,8 @@ int swap_report_read_error(struct host *h, struct report *r, const char *path, i
         /* libmount reads a directory as a stream that fails with EINVAL: name the real cause. */
         if (host_stat(h, path, &st) == 0 && S_ISDIR(st.st_mode))
                 err = -EISDIR;
-        const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : strerror(-err);
+        char buf[128];
+        const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : host_read_error(h, path, err, buf, sizeof(buf));
         return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s", path, why);
 }
 

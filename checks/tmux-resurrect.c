@@ -130,6 +130,14 @@ static int check_user(struct host *h, struct report *r, const struct proc_table 
         int k = tmuxconf_load(h, u->home, &c);
         if (k < 0)
                 return k;
+        /* A file there that could not be read (a FIFO, a loop of source-file lines): say so, judge the rest. */
+        if (c.problem) {
+                k = report_add(r, STATUS_ERROR, u->home, NULL, NULL, "%s's tmux configuration: %s", u->name, c.problem);
+                if (k < 0) {
+                        tmuxconf_done(&c);
+                        return k;
+                }
+        }
         bool running = false;
         for (size_t i = 0; i < t->n && k == 0 && tmuxconf_touches_processes(&c); i++) {
                 const struct proc *p = &t->procs[i];

@@ -26,7 +26,7 @@ struct memorymax_data {
 struct host;
 struct plan;
 /* True when the host has swap, or plan P already adds it: only then is MemoryHigh= written. */
-bool memorymax_swap_planned(struct host *h, const struct plan *p);
+int memorymax_swap_planned(struct host *h, const struct plan *p);   /* 1, 0, or -errno when it cannot tell */
 /* The content of hostfit's memory drop-in of UNIT: MemoryMax=MAX, MemoryHigh=HIGH unless 0,
  * then EXTRA (more [Service] lines, each ending in a newline, e.g. an Environment= line;
  * NULL for none). Rendered from the template memory-dropin.conf. */

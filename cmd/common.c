@@ -12,6 +12,7 @@
 #include "common.h"
 #include "config.h"
 #include "host.h"
+#include "lock.h"
 #include "registry.h"
 #include "report.h"
 
@@ -173,4 +174,30 @@ int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct re
         }
         *ret = TAKE_PTR(r);
         return 0;
+}
+
+static void lock_waiting(void *userdata, pid_t holder) {
+        if (holder > 0)
+                log_error("waiting for another hostfit fix or undo (pid %d)", (int) holder);
+        else
+                log_error("waiting for another hostfit fix or undo");
+}
+
+int command_take_lock(struct host *h, unsigned wait_ms) {
+        pid_t holder = 0;
+        int fd = lock_take(host_root_fd(h), wait_ms, lock_waiting, NULL, &holder);
+        if (fd == -EWOULDBLOCK) {
+                if (holder > 0)
+                        log_error("another hostfit fix or undo is running (pid %d)", (int) holder);
+                else
+                        log_error("another hostfit fix or undo is running");
+        } else if (fd == -ELOOP)
+                log_error("refusing %s: a component of the path is a symlink", LOCK_PATH);
+        else if (fd == -EPERM)
+                log_error("refusing %s: owned by another user", LOCK_PATH);
+        else if (fd == -EEXIST)
+                log_error("refusing %s: not a regular file", LOCK_PATH);
+        else if (fd < 0)
+                log_error("cannot take the lock %s: %s", LOCK_PATH, strerror(-fd));
+        return fd;
 }

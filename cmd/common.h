@@ -38,6 +38,10 @@ int command_open_host(const char *root, const char *profile, struct host **ret);
 /* The host's name: this system's for the live root, else the first line of
  * ROOT/etc/hostname; NULL when there is none. Valid until the next call. */
 const char *command_hostname(struct host *h);
+/* The fix/undo lock on H's root (lib/lock.h), waiting at most WAIT_MS; says
+ * why when it cannot be had. The lock's fd, held until it is closed or the
+ * process ends, or -errno. */
+int command_take_lock(struct host *h, unsigned wait_ms);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged
  * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);

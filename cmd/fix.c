@@ -1,5 +1,6 @@
 /* hostfit fix: plan the fixes for what check finds, preview them, or apply them. */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "common.h"
 #include "escape.h"
 #include "host.h"
+#include "lock.h"
 #include "plan.h"
 #include "report.h"
 #include "runrecord.h"
@@ -27,7 +29,7 @@ const struct command cmd_fix = {
         .name = "fix",
         .summary = "plan the fixes, show them as diffs, or apply them",
         .usage = "fix [ID...] [--dry-run] [--yes] [--root DIR] [--format text|json]\n"
-                 "                   [--profile production|development]\n"
+                 "                   [--profile production|development] [--wait SECONDS]\n"
                  "\n"
                  "Run the checks (or the ones named) and plan a fix for each warning and failure.\n"
                  "On a terminal the plan is shown and confirmed; from a script (or with --format json)\n"
@@ -39,11 +41,14 @@ const struct command cmd_fix = {
                  "  -r, --root DIR       fix the host under DIR (an image); runtime steps are deferred\n"
                  "  -f, --format FORMAT  text (default) or json\n"
                  "  -p, --profile NAME   production or development (overrides hostfit.conf)\n"
+                 "  -w, --wait SECONDS   wait this long for another hostfit fix to end (default 30)\n"
                  "  -h, --help           show this help\n"
                  "\n"
-                 "Exit status: 0 the plan was shown or applied (or there was nothing to do),\n"
-                 "3 hostfit refused (no --yes off a terminal, the answer was no), could not plan,\n"
-                 "or an action failed (the host is left in a state a rerun completes).\n",
+                 "Exit status: 0 the whole plan was shown or applied (or there was nothing to do),\n"
+                 "3 hostfit refused (no --yes off a terminal, the answer was no), another hostfit fix\n"
+                 "held the lock past --wait, a check could not read what it needed or a fix could\n"
+                 "not be planned (those are left out, the others planned), or an action failed\n"
+                 "(the other checks' fixes still run; the host is left in a state a rerun completes).\n",
         .run = fix_run,
 };
 
@@ -51,10 +56,51 @@ struct fix_options {
         const char *root, *profile;
         enum format format;
         bool dry_run, yes;
+        unsigned wait_ms;
 };
 
-/* Plan the fix of every warn or fail finding whose check has one. */
-static int fix_build_plan(struct host *h, const struct report *r, struct plan **ret) {
+/* A finding the plan does not cover: its check could not read the host, or its
+ * fix could not be planned. Any of them makes fix exit 3, and JSON lists them. */
+struct left_out {
+        const char *check;      /* static */
+        const char *subject;    /* borrowed from the report */
+        char *reason;
+};
+
+struct left_outs {
+        struct left_out *v;
+        size_t n;
+};
+
+static void left_outs_release(struct left_outs *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i].reason);
+        free(l->v);
+}
+
+static int left_out_add(struct left_outs *l, const char *check, const char *subject, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int left_out_add(struct left_outs *l, const char *check, const char *subject, const char *fmt, ...) {
+        struct left_out *nv = reallocarray(l->v, l->n + 1, sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        l->v = nv;
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vasprintf(&nv[l->n].reason, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+        nv[l->n].check = check;
+        nv[l->n].subject = subject;
+        l->n++;
+        return 0;
+}
+
+/* Plan the fix of every warn or fail finding whose check has one. A finding
+ * whose check could not read the host, or whose fix cannot be planned, is
+ * said, added to LEFT, and skipped: the other fixes are planned all the same. */
+static int fix_build_plan(struct host *h, const struct report *r, struct plan **ret, struct left_outs *left) {
         _cleanup_(plan_freep) struct plan *p = NULL;
         int k = plan_new(h, &p);
         if (k < 0) {
@@ -63,22 +109,53 @@ static int fix_build_plan(struct host *h, const struct report *r, struct plan **
         }
         for (size_t i = 0; i < report_n_checks(r); i++) {
                 const struct check_result *cr = report_check(r, i);
-                if (cr->status == STATUS_ERROR && cr->check->fix)
-                        log_warning("%s: the check could not read the host; its fix is left out", cr->check->id);
                 for (size_t j = 0; j < cr->n_findings && cr->check->fix; j++) {
                         const struct finding *f = cr->findings[j];
+                        if (f->status == STATUS_ERROR) {
+                                log_error("%s: %s; its fix is left out", cr->check->id, f->message);
+                                if (left_out_add(left, cr->check->id, f->subject, "%s", f->message) < 0)
+                                        return -ENOMEM;
+                                continue;
+                        }
                         if (f->status != STATUS_WARN && f->status != STATUS_FAIL)
                                 continue;
+                        size_t before = plan_size(p);
                         k = cr->check->fix->plan(h, f, p);
-                        if (k < 0) {
-                                log_error("%s: cannot plan the fix for %s: %s",
-                                          cr->check->id, f->subject, strerror(-k));
+                        if (k == -ENOMEM) {
+                                log_error("cannot plan: %s", strerror(-k));
                                 return k;
+                        }
+                        if (k < 0) {
+                                /* Take back what this fix added before it failed. */
+                                plan_truncate(p, before);
+                                log_error("%s: cannot plan the fix for %s: %s; left out",
+                                          cr->check->id, f->subject ? f->subject : "?", strerror(-k));
+                                if (left_out_add(left, cr->check->id, f->subject, "cannot plan the fix: %s",
+                                                 strerror(-k)) < 0)
+                                        return -ENOMEM;
                         }
                 }
         }
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+static void json_left_out(struct json *j, const struct left_outs *left) {
+        if (left->n == 0)
+                return;
+        json_key(j, "left_out");
+        json_array_begin(j);
+        for (size_t i = 0; i < left->n; i++) {
+                json_object_begin(j);
+                json_key(j, "check");
+                json_string(j, left->v[i].check);
+                json_key(j, "subject");
+                json_string(j, left->v[i].subject);
+                json_key(j, "reason");
+                json_string(j, left->v[i].reason);
+                json_object_end(j);
+        }
+        json_array_end(j);
 }
 
 /* One line for an action, raw: the caller escapes it. */
@@ -98,10 +175,12 @@ static char *fix_describe(const struct action *a) {
 
 struct apply_state {
         struct json *json;      /* NULL: text */
-        unsigned applied, deferred, manual, failed;
+        unsigned applied, deferred, manual, failed, skipped;
 };
 
 static const char *apply_result(const struct action *a, int r) {
+        if (r == -ECANCELED)
+                return "skipped";
         if (r < 0)
                 return "failed";
         if (a->kind == ACTION_MANUAL)
@@ -115,7 +194,9 @@ static void apply_log(void *userdata, const struct action *a, int r, const char 
         const char *result = apply_result(a, r);
         const char *why = r < 0 ? (msg ? msg : strerror(-r)) : NULL;
 
-        if (r < 0)
+        if (r == -ECANCELED)
+                st->skipped++;
+        else if (r < 0)
                 st->failed++;
         else if (a->kind == ACTION_MANUAL)
                 st->manual++;
@@ -140,6 +221,11 @@ static void apply_log(void *userdata, const struct action *a, int r, const char 
                 json_object_end(st->json);
                 return;
         }
+        if (r == -ECANCELED) {
+                _cleanup_free_ char *e = escape_terminal_str(desc ? desc : "?");
+                printf("skipped: %s (%s)\n", e ? e : "?", why);
+                return;
+        }
         if (r < 0) {
                 log_error("failed: %s: %s", desc ? desc : "?", why);
                 return;
@@ -158,9 +244,26 @@ static void apply_progress(void *userdata, const char *path, uint64_t done, uint
         fflush(stderr);
 }
 
-static int fix_apply(const struct plan *p, struct host *h, enum format format) {
+/* What a run that died left (a temp file, a half-made swap file's temp). */
+static void fix_sweep(const struct plan *p, struct host *h, enum format format) {
+        unsigned swept = 0;
+        int k = plan_sweep_stale_temps(p, h, &swept);
+        if (k < 0)
+                log_warning("cannot look for temp files an earlier run left: %s, ignoring", strerror(-k));
+        else if (swept > 0 && format != FORMAT_JSON)
+                printf("removed %u temp file%s an earlier hostfit run left\n", swept, swept == 1 ? "" : "s");
+}
+
+static int fix_apply(const struct plan *p, struct host *h, enum format format, const struct left_outs *left) {
         struct json j;
         struct apply_state st = {};
+        /* What became of each action, in plan order: a run record takes it from here. */
+        _cleanup_free_ enum action_outcome *outcomes = calloc(plan_size(p) + 1, sizeof(*outcomes));
+        if (!outcomes) {
+                log_error("cannot apply the plan: %s", strerror(ENOMEM));
+                return EXIT_TROUBLE;
+        }
+        fix_sweep(p, h, format);
         if (format == FORMAT_JSON) {
                 json_init(&j, stdout);
                 json_object_begin(&j);
@@ -172,7 +275,8 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
         }
         plan_apply_progress(isatty(STDERR_FILENO) ? apply_progress : NULL, NULL);
         struct run_result run = { .warnings = STRBUF_INIT };
-        int r = run_apply(p, h, NULL, apply_log, &st, &run);       /* the run record, etckeeper */
+        /* The run record and etckeeper's commits; each action's outcome in OUTCOMES. */
+        int r = run_apply(p, h, NULL, apply_log, &st, outcomes, &run);
         for (char *l = run.warnings.buf, *e; l && *l; l = *e ? e + 1 : e) {
                 e = l + strcspn(l, "\n");
                 log_warning("%.*s", (int) (e - l), l);
@@ -181,16 +285,31 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format) {
         plan_apply_progress(NULL, NULL);
         if (format == FORMAT_JSON) {
                 json_array_end(&j);
+                json_left_out(&j, left);
+                json_key(&j, "complete");
+                json_bool(&j, r >= 0 && left->n == 0);
                 json_object_end(&j);
                 if (json_end(&j) < 0 && r >= 0)
                         r = -EIO;
-        } else if (r >= 0)
-                printf("%u applied, %u deferred, %u manual\n", st.applied, st.deferred, st.manual);
+        } else {
+                printf("%u applied, %u deferred, %u manual", st.applied, st.deferred, st.manual);
+                if (st.failed || st.skipped)
+                        printf(", %u failed, %u skipped", st.failed, st.skipped);
+                if (left->n)
+                        printf(", %zu left out", left->n);
+                putchar('\n');
+                fflush(stdout);
+        }
         if (r < 0) {
                 /* The log line already said which action and why, unless it never ran. */
                 if (st.failed == 0)
                         log_error("cannot apply the plan: %s", strerror(-r));
-                log_error("stopped; run hostfit fix again once the cause is gone");
+                log_error("not every fix was applied; run hostfit fix again once the cause is gone");
+                return EXIT_TROUBLE;
+        }
+        if (left->n) {
+                log_error("%zu finding%s left out (see above); the host is not fully fixed",
+                          left->n, left->n == 1 ? " was" : "s were");
                 return EXIT_TROUBLE;
         }
         return EXIT_OK;
@@ -207,28 +326,55 @@ static bool ask_yes(size_t n) {
         return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
-static int fix_execute(struct host *h, const struct plan *p, const struct fix_options *o) {
+static int render_json(const struct plan *p, const struct left_outs *left) {
+        struct json j;
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_key(&j, "version");
+        json_int(&j, 1);
+        int k = plan_render_json_actions(p, &j);
+        if (k < 0)
+                return k;
+        json_left_out(&j, left);
+        json_object_end(&j);
+        return json_end(&j);
+}
+
+static int fix_execute(struct host *h, const struct plan *p, const struct fix_options *o, const struct left_outs *left) {
         bool color = use_color(stdout);
         int k;
         if (o->dry_run) {
                 if (o->format == FORMAT_JSON)
-                        k = plan_render_json(p, stdout);
+                        k = render_json(p, left);
                 else if (plan_size(p) == 0)
-                        k = puts("nothing to do") < 0 ? -EIO : 0;
+                        k = puts(left->n ? "nothing to do for what could be planned" : "nothing to do") < 0 ? -EIO : 0;
                 else
                         k = plan_render_text(p, stdout, color);
                 if (k < 0) {
                         log_error("cannot show the plan: %s", strerror(-k));
                         return EXIT_TROUBLE;
                 }
+                if (left->n) {
+                        fflush(stdout);
+                        log_error("%zu finding%s left out of the plan (see above)", left->n,
+                                  left->n == 1 ? " is" : "s are");
+                        return EXIT_TROUBLE;
+                }
                 return EXIT_OK;
         }
-        if (plan_size(p) == 0) {
-                if (o->format == FORMAT_JSON)
-                        return fix_apply(p, h, o->format);
-                puts("nothing to do");
+        if (plan_size(p) == 0 && o->format != FORMAT_JSON) {
+                fix_sweep(p, h, o->format);
+                puts(left->n ? "nothing to do for what could be planned" : "nothing to do");
+                if (left->n) {
+                        fflush(stdout);
+                        log_error("%zu finding%s left out (see above); the host is not fully fixed",
+                                  left->n, left->n == 1 ? " was" : "s were");
+                        return EXIT_TROUBLE;
+                }
                 return EXIT_OK;
         }
+        if (plan_size(p) == 0)
+                return fix_apply(p, h, o->format, left);
         if (!o->yes) {
                 k = plan_render_text(p, stdout, color);
                 if (k < 0) {
@@ -240,7 +386,7 @@ static int fix_execute(struct host *h, const struct plan *p, const struct fix_op
                         return EXIT_TROUBLE;
                 }
         }
-        return fix_apply(p, h, o->format);
+        return fix_apply(p, h, o->format, left);
 }
 
 static int fix_parse(int argc, char **argv, struct fix_options *o) {
@@ -250,13 +396,14 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
                 { "root",    required_argument, NULL, 'r' },
                 { "format",  required_argument, NULL, 'f' },
                 { "profile", required_argument, NULL, 'p' },
+                { "wait",    required_argument, NULL, 'w' },
                 { "help",    no_argument,       NULL, 'h' },
                 {}
         };
         int c;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":nyr:f:p:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":nyr:f:p:w:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'n': o->dry_run = true; break;
                 case 'y': o->yes = true; break;
@@ -274,6 +421,17 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
                                 return command_usage_error(&cmd_fix);
                         o->profile = optarg;
                         break;
+                case 'w': {
+                        char *e;
+                        errno = 0;
+                        unsigned long s = strtoul(optarg, &e, 10);
+                        if (errno || e == optarg || *e || optarg[0] == '-' || s > 86400) {
+                                log_error("--wait needs a number of seconds (0 to 86400), not '%s'", optarg);
+                                return command_usage_error(&cmd_fix);
+                        }
+                        o->wait_ms = (unsigned) s * 1000;
+                        break;
+                }
                 case 'h':
                         command_help(&cmd_fix);
                         return EXIT_OK;
@@ -284,7 +442,7 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
 }
 
 static int fix_run(int argc, char **argv) {
-        struct fix_options o = { .root = "/", .format = FORMAT_TEXT };
+        struct fix_options o = { .root = "/", .format = FORMAT_TEXT, .wait_ms = 30 * 1000 };
         int st = fix_parse(argc, argv, &o);
         if (st >= 0)
                 return st;
@@ -298,9 +456,15 @@ static int fix_run(int argc, char **argv) {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(report_freep) struct report *r = NULL;
         _cleanup_(plan_freep) struct plan *p = NULL;
-        if (command_open_host(o.root, o.profile, &h) < 0 ||
-            command_run_checks(h, argv + optind, (size_t) (argc - optind), &r) < 0 ||
-            fix_build_plan(h, r, &p) < 0)
+        _cleanup_close_ int lock_fd = -1;
+        _cleanup_(left_outs_release) struct left_outs left = {};
+        if (command_open_host(o.root, o.profile, &h) < 0)
                 return EXIT_TROUBLE;
-        return fix_execute(h, p, &o);
+        /* One fix at a time, from before the plan is made until it is applied. */
+        if (!o.dry_run && (lock_fd = command_take_lock(h, o.wait_ms)) < 0)
+                return EXIT_TROUBLE;
+        if (command_run_checks(h, argv + optind, (size_t) (argc - optind), &r) < 0 ||
+            fix_build_plan(h, r, &p, &left) < 0)
+                return EXIT_TROUBLE;
+        return fix_execute(h, p, &o, &left);
 }

@@ -18,6 +18,8 @@ static void log_line(const char *prefix, const char *fmt, va_list ap) {
                 return;
         }
         esc = escape_terminal_str(msg);
+        /* What stdout holds so far comes first, also when both go to one file. */
+        fflush(stdout);
         fprintf(stderr, "hostfit: %s%s\n", prefix, esc ? esc : "out of memory");
         if (!*prefix)
                 snprintf(last_error, sizeof(last_error), "%s", esc ? esc : "out of memory");

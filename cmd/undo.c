@@ -49,9 +49,9 @@ struct undo_options {
         bool dry_run, yes, force;
 };
 
-/* The fix/undo lock: one writer at a time. Taken here once lib/lock.c exists. */
+/* The fix/undo lock: one writer at a time; held until hostfit exits. */
 static int undo_take_lock(struct host *h) {
-        return 0;
+        return command_take_lock(h, 30 * 1000);
 }
 
 static void undo_log(void *userdata, const struct action *a, int r, const char *msg) {
@@ -111,7 +111,7 @@ static int undo_select(struct run_record *const *runs, size_t n, const char *sta
 static int undo_apply(struct plan *p, struct host *h, const char *stamp) {
         unsigned failed = 0;
         struct run_result res = { .warnings = STRBUF_INIT };
-        int r = run_apply(p, h, stamp, undo_log, &failed, &res);
+        int r = run_apply(p, h, stamp, undo_log, &failed, NULL, &res);
         print_lines(&res.warnings, false);
         if (r >= 0)
                 printf("%u applied; run %s taken back (recorded as %s)\n", res.applied, stamp, res.stamp);

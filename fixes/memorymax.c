@@ -1,6 +1,7 @@
 /* Fix for unit-memorymax: a drop-in with MemoryHigh=/MemoryMax=, daemon-reload, and the
  * same limits set live (SetUnitProperties, runtime) so nothing restarts. */
 #include <errno.h>
+#include <libmount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,16 +53,37 @@ uint64_t memorymax_usage(const struct memorymax_data *d) {
 
 /* MemoryHigh= throttles a unit near its limit by pushing its pages to swap; with no swap
  * it only stalls a leak for a long time instead of letting it be killed. */
-bool memorymax_swap_planned(struct host *h, const struct plan *p) {
+int memorymax_swap_planned(struct host *h, const struct plan *p) {
         const struct host_meminfo *mi;
-        if (host_meminfo(h, &mi) == 0 && mi->swap_total > 0)
-                return true;
+        struct libmnt_table *tb;
+        int k = host_meminfo(h, &mi);
+        if (k < 0)
+                return k;
+        if (mi->swap_total > 0)
+                return 1;
         for (size_t i = 0; i < plan_size(p); i++) {
                 const struct action *a = plan_action(p, i);
                 if (a->kind == ACTION_SWAPFILE || a->kind == ACTION_SWAPON)
-                        return true;
+                        return 1;
         }
-        return false;
+        /* Never judged from a failed read: what swap-missing could not read, it could not plan. */
+        k = host_swaps(h, &tb);
+        if (k < 0 && k != -ENOENT)
+                return k;
+        k = host_fstab(h, &tb);
+        if (k < 0)
+                return k;
+        /* Swap that boot turns on (an fstab line an earlier, interrupted fix wrote): the
+         * same end state whether or not it was made in this run. */
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs;
+        bool found = false;
+        if (!it)
+                return -ENOMEM;
+        while (!found && mnt_table_next_fs(tb, it, &fs) == 0)
+                found = mnt_fs_get_fstype(fs) && strcmp(mnt_fs_get_fstype(fs), "swap") == 0;
+        mnt_free_iter(it);
+        return found;
 }
 
 int memorymax_dropin_render(struct host *h, const char *unit, uint64_t max, uint64_t high, const char *extra,
@@ -94,9 +116,13 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
                         return -ENOMEM;
                 return plan_add_manual(p, f->check->id, t) < 0 ? -ENOMEM : 0;
         }
+        /* Whether the host has swap decides MemoryHigh=: never judged from a failed read. */
+        int k = memorymax_swap_planned(h, p);
+        if (k < 0)
+                return k;
         if (!max)
                 max = memorymax_default(memorymax_usage(d), host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
-        uint64_t high = memorymax_swap_planned(h, p) ? max / 10 * 9 / MIB * MIB : 0;
+        uint64_t high = k ? max / 10 * 9 / MIB * MIB : 0;
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         int r = memorymax_dropin_render(h, d->unit, max, high, NULL, &text, &len);

@@ -22,6 +22,16 @@ int apply_tmpfile(int dirfd, const char *base, char *name, size_t name_size);
 /* The temp file was renamed (or must go: UNLINK). */
 void apply_tmpfile_done(int dirfd, const char *name, bool unlink);
 
+/* A long step (zero-filling) defers SIGINT/SIGTERM/SIGHUP/SIGQUIT while ON and
+ * asks apply_interrupted() between chunks; apply re-raises the signal once the
+ * step has cleaned up. */
+void apply_defer_signals(bool on);
+bool apply_interrupted(void);
+/* What plan_apply() does around its actions: the handlers in, and out (where a
+ * signal a long step deferred is delivered). For tests of one step. */
+void apply_signals_begin(void);
+void apply_signals_end(void);
+
 /* Create the swap file NAME of SIZE bytes in DIRFD (which shows as PATH in
  * messages): refused on filesystems that cannot swap, -EEXIST when it exists. */
 int swapfile_create(int dirfd, const char *path, const char *name, uint64_t size, struct strbuf *msg);

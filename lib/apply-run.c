@@ -102,12 +102,14 @@ static void run_log(void *userdata, const struct action *a, int r, const char *m
         struct run_state *st = userdata;
         size_t i = (size_t) (a - plan_action(st->plan, 0));
         if (i < plan_size(st->plan)) {
-                st->outcome[i] = r < 0 ? OUTCOME_FAILED : a->kind == ACTION_MANUAL ? OUTCOME_MANUAL :
+                /* -ECANCELED: not run, an earlier action of its check failed. */
+                st->outcome[i] = r == -ECANCELED ? OUTCOME_SKIPPED : r < 0 ? OUTCOME_FAILED :
+                                 a->kind == ACTION_MANUAL ? OUTCOME_MANUAL :
                                  a->deferred ? OUTCOME_DEFERRED : OUTCOME_APPLIED;
                 free(st->msg[i]);
                 st->msg[i] = msg ? strdup(msg) : NULL;
                 st->applied += st->outcome[i] == OUTCOME_APPLIED;
-                st->failed += r < 0;
+                st->failed += st->outcome[i] == OUTCOME_FAILED;
         }
         if (st->log)
                 st->log(st->userdata, a, r, msg);
@@ -245,14 +247,14 @@ static void etckeeper_step(struct host *h, const char *message, bool only_if_unc
 }
 
 int run_apply(const struct plan *p, struct host *h, const char *undoes,
-              plan_log_fn log, void *userdata, struct run_result *ret) {
+              plan_log_fn log, void *userdata, enum action_outcome *outcomes, struct run_result *ret) {
         struct run_state st = { .plan = p, .log = log, .userdata = userdata };
         size_t n = plan_size(p);
         _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
         _cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
         /* Only manual or deferred steps: nothing changes, nothing to record or commit. */
         if (plan_count_changes(p) == 0)
-                return plan_apply(p, h, log, userdata);
+                return plan_apply_outcomes(p, h, log, userdata, outcomes);
         int r = make_stamp(h, ret->stamp);
         if (r < 0)
                 return r;
@@ -280,7 +282,7 @@ int run_apply(const struct plan *p, struct host *h, const char *undoes,
         etckeeper_step(h, strbuf_str(&text), true, ret);
 
         plan_apply_run(ret->stamp, undoes);
-        r = plan_apply(p, h, run_log, &st);
+        r = plan_apply_outcomes(p, h, run_log, &st, outcomes);
         plan_apply_run(NULL, NULL);
         ret->applied = st.applied;
         ret->failed = st.failed;

@@ -16,6 +16,8 @@
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
+#include <dirent.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,30 +33,141 @@
 /* journalctl MESSAGE_ID=… lists every change hostfit made (docs/hostfit.catalog). */
 #define HOSTFIT_CHANGE_MESSAGE_ID "6fa71775c79a45be9ba00d192386294d"
 
-/* ---- temp files, removed on SIGINT/SIGTERM ---- */
+/* ---- temp files, removed on SIGINT/SIGTERM/SIGHUP/SIGQUIT ---- */
 
 static volatile sig_atomic_t tmp_armed;
 static int tmp_dirfd = -1;
 static char tmp_name[NAME_MAX + 1];
-static struct sigaction old_int, old_term;
+/* A long step (zero-filling a swap file) checks apply_interrupted() between
+ * chunks and cleans up itself; elsewhere the handler unlinks the temp and the
+ * signal takes its course at once. */
+static volatile sig_atomic_t sig_deferred;
+static volatile sig_atomic_t sig_caught;
+
+static const int handled_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define N_HANDLED (sizeof(handled_signals) / sizeof(handled_signals[0]))
+static struct sigaction old_actions[N_HANDLED];
+
+static void signal_restore_one(int sig) {
+        for (size_t i = 0; i < N_HANDLED; i++)
+                if (handled_signals[i] == sig)
+                        sigaction(sig, &old_actions[i], NULL);
+}
 
 static void on_signal(int sig) {
+        sig_caught = sig;
+        if (sig_deferred)
+                return;
         if (tmp_armed)
                 unlinkat(tmp_dirfd, tmp_name, 0);
-        sigaction(sig, sig == SIGINT ? &old_int : &old_term, NULL);
+        signal_restore_one(sig);
         raise(sig);
 }
 
 static void signals_install(void) {
         struct sigaction sa = { .sa_handler = on_signal };
         sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
+        sig_caught = 0;
+        for (size_t i = 0; i < N_HANDLED; i++)
+                sigaction(handled_signals[i], &sa, &old_actions[i]);
 }
 
+/* Put the old handlers back; a signal a long step caught is delivered now. */
 static void signals_restore(void) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
+        for (size_t i = 0; i < N_HANDLED; i++)
+                sigaction(handled_signals[i], &old_actions[i], NULL);
+        int sig = sig_caught;
+        sig_caught = 0;
+        if (sig) {
+                fflush(NULL);
+                raise(sig);
+        }
+}
+
+void apply_signals_begin(void) {
+        signals_install();
+}
+
+void apply_signals_end(void) {
+        signals_restore();
+}
+
+bool apply_interrupted(void) {
+        return sig_caught != 0;
+}
+
+/* A signal caught while deferred stays in sig_caught: the step returns -EINTR,
+ * cleans up, plan_apply stops, and signals_restore() delivers it. */
+void apply_defer_signals(bool on) {
+        sig_deferred = on;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* ---- who made a temp: "PID STARTTIME BOOTID" in an xattr, for the stale sweep ---- */
+
+#define TMP_XATTR "user.hostfit.creator"
+
+static int proc_start_time(pid_t pid, unsigned long long *ret) {
+        char p[64], buf[1024];
+        snprintf(p, sizeof(p), "/proc/%d/stat", (int) pid);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -EIO;
+        buf[n] = '\0';
+        char *s = strrchr(buf, ')');
+        if (!s)
+                return -EBADMSG;
+        /* Field 22 (starttime): the 20th after ") ". */
+        unsigned long long v;
+        if (sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+static int boot_id(char ret[40]) {
+        _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, ret, 39);
+        if (n < 36)
+                return -EIO;
+        ret[36] = '\0';
+        return 0;
+}
+
+static char creator_tag[128];
+static pid_t creator_pid;
+
+static const char *tmp_creator(void) {
+        /* Computed once per process (a forked child makes its own). */
+        if (creator_pid != getpid()) {
+                creator_pid = getpid();
+                unsigned long long st = 0;
+                char id[40] = "-";
+                (void) proc_start_time(getpid(), &st);
+                (void) boot_id(id);
+                snprintf(creator_tag, sizeof(creator_tag), "%d %llu %s", (int) getpid(), st, id);
+        }
+        return creator_tag;
+}
+
+/* Is the process that wrote TAG gone (another boot, no such pid, another start time)? */
+static bool tmp_creator_gone(const char *tag) {
+        int pid;
+        unsigned long long st, now;
+        char id[40], cur[40];
+        if (sscanf(tag, "%d %llu %39s", &pid, &st, id) != 3 || pid <= 0)
+                return false;   /* not ours to judge */
+        if (boot_id(cur) == 0 && strcmp(cur, id) != 0)
+                return true;
+        int r = proc_start_time(pid, &now);
+        if (r == -ENOENT)
+                return true;
+        return r == 0 && now != st;
 }
 
 /* A fresh ".#BASE.XXXXXX" in NAME. */
@@ -83,17 +196,36 @@ static void tmp_arm(int dirfd, const char *name, size_t len) {
         tmp_armed = 1;
 }
 
+/* The handled signals held back while a temp is created and armed: one that came
+ * between the two would find a file it does not know to remove. */
+static void signals_hold(sigset_t *old) {
+        sigset_t set;
+        sigemptyset(&set);
+        for (size_t i = 0; i < N_HANDLED; i++)
+                sigaddset(&set, handled_signals[i]);
+        sigprocmask(SIG_BLOCK, &set, old);
+}
+
 int apply_tmpfile(int dirfd, const char *base, char *name, size_t name_size) {
         for (int attempt = 0; attempt < 100; attempt++) {
                 int n = tmp_name_make(base, name, name_size);
                 if (n < 0)
                         return n;
+                sigset_t old;
+                signals_hold(&old);
                 int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (fd < 0 && errno == EEXIST)
+                int r = fd < 0 ? -errno : 0;
+                if (fd >= 0)
+                        tmp_arm(dirfd, name, (size_t) n);
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                if (r == -EEXIST)
                         continue;
-                if (fd < 0)
-                        return -errno;
-                tmp_arm(dirfd, name, (size_t) n);
+                if (r < 0)
+                        return r;
+                /* Who made it, so a later run removes it if this one dies (SIGKILL). Best effort:
+                 * a filesystem without user xattrs keeps what it cannot prove stale. */
+                const char *tag = tmp_creator();
+                (void) fsetxattr(fd, TMP_XATTR, tag, strlen(tag), XATTR_CREATE);
                 return fd;
         }
         return -EEXIST;
@@ -105,12 +237,16 @@ static int apply_tmplink(int dirfd, const char *base, const char *target, char *
                 int n = tmp_name_make(base, name, name_size);
                 if (n < 0)
                         return n;
-                if (symlinkat(target, dirfd, name) < 0) {
-                        if (errno == EEXIST)
-                                continue;
-                        return -errno;
-                }
-                tmp_arm(dirfd, name, (size_t) n);
+                sigset_t old;
+                signals_hold(&old);
+                int r = symlinkat(target, dirfd, name) < 0 ? -errno : 0;
+                if (r == 0)
+                        tmp_arm(dirfd, name, (size_t) n);
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                if (r == -EEXIST)
+                        continue;
+                if (r < 0)
+                        return r;
                 return 0;
         }
         return -EEXIST;
@@ -707,32 +843,172 @@ static void journal_log(const struct apply *ap, const struct action *a) {
                 free(iov[i].iov_base);
 }
 
-int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *userdata) {
+const char *action_outcome_to_string(enum action_outcome o) {
+        static const char *const names[_ACTION_OUTCOME_MAX] = {
+                [ACTION_OUTCOME_PENDING] = "pending", [ACTION_OUTCOME_APPLIED] = "applied", [ACTION_OUTCOME_DEFERRED] = "deferred",
+                [ACTION_OUTCOME_MANUAL] = "manual", [ACTION_OUTCOME_FAILED] = "failed", [ACTION_OUTCOME_SKIPPED] = "skipped",
+        };
+        return (unsigned) o < _ACTION_OUTCOME_MAX ? names[o] : NULL;
+}
+
+/* Has an action of CHECK failed in this run? Checks are few: a short list. */
+static bool check_failed(const char *const *failed, size_t n, const char *check) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(failed[i], check ? check : "") == 0)
+                        return true;
+        return false;
+}
+
+int plan_apply_outcomes(const struct plan *p, struct host *h, plan_log_fn log, void *userdata,
+                        enum action_outcome *outcomes) {
         struct apply ap = { .host = h, .root_fd = host_root_fd(h), .log = log, .userdata = userdata,
                             .msg = STRBUF_INIT };
-        int r = 0;
         memcpy(ap.stamp, run_stamp, sizeof(ap.stamp));
+        _cleanup_free_ const char **failed = calloc(plan_size(p) + 1, sizeof(*failed));
+        size_t n_failed = 0;
+        int first = 0;
+        if (!failed)
+                return -ENOMEM;
+        for (size_t i = 0; outcomes && i < plan_size(p); i++)
+                outcomes[i] = ACTION_OUTCOME_PENDING;
         signals_install();
-        for (size_t i = 0; r == 0 && i < plan_size(p); i++) {
+        for (size_t i = 0; i < plan_size(p) && !apply_interrupted(); i++) {
                 const struct action *a = plan_action(p, i);
+                enum action_outcome o;
+                int r = 0;
                 strbuf_reset(&ap.msg);
-                if (!runs_now(&ap, a)) {
+                if (check_failed(failed, n_failed, a->check)) {
+                        r = -ECANCELED;
+                        o = ACTION_OUTCOME_SKIPPED;
+                        strbuf_addf(&ap.msg, "skipped: an earlier action of %s failed", a->check ? a->check : "its check");
+                } else if (!runs_now(&ap, a)) {
                         _cleanup_free_ char *d = NULL;
-                        if (action_describe(a, &d) < 0)
-                                r = -ENOMEM;
-                        else if (log)
-                                log(userdata, a, 0, d);
-                        continue;
+                        r = action_describe(a, &d);
+                        if (r >= 0)
+                                strbuf_adds(&ap.msg, d);
+                        o = r < 0 ? ACTION_OUTCOME_FAILED : a->kind == ACTION_MANUAL ? ACTION_OUTCOME_MANUAL : ACTION_OUTCOME_DEFERRED;
+                } else {
+                        r = apply_one(&ap, a);
+                        o = r < 0 ? ACTION_OUTCOME_FAILED : ACTION_OUTCOME_APPLIED;
                 }
-                r = apply_one(&ap, a);
                 if (r < 0 && ap.msg.len == 0)
                         strbuf_addf(&ap.msg, "%s failed: %s", action_kind_to_string(a->kind), strerror(-r));
+                if (o == ACTION_OUTCOME_FAILED) {
+                        failed[n_failed++] = a->check ? a->check : "";
+                        if (first == 0)
+                                first = r;
+                }
+                if (outcomes)
+                        outcomes[i] = o;
                 if (log)
                         log(userdata, a, r, strbuf_str(&ap.msg));
-                if (r == 0 && host_is_live(h))
+                if (o == ACTION_OUTCOME_APPLIED && host_is_live(h))
                         journal_log(&ap, a);
         }
+        /* A signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) ends the run between actions. */
+        if (first == 0 && apply_interrupted())
+                first = -EINTR;
         signals_restore();
         strbuf_release(&ap.msg);
+        return first;
+}
+
+int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *userdata) {
+        return plan_apply_outcomes(p, h, log, userdata, NULL);
+}
+
+/* ---- stale temps: what a run that died (SIGKILL, power) left ---- */
+
+/* ".#BASE.XXXXXX": six characters of tmp_name_make()'s alphabet after the last dot. */
+static bool tmp_name_like(const char *name) {
+        size_t len = strlen(name);
+        if (len < 10 || name[0] != '.' || name[1] != '#' || name[len - 7] != '.')
+                return false;
+        for (size_t i = len - 6; i < len; i++)
+                if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                      (name[i] >= '0' && name[i] <= '9')))
+                        return false;
+        return true;
+}
+
+static int sweep_dir(int root_fd, const char *dir, unsigned *removed) {
+        struct strbuf msg = STRBUF_INIT;
+        int dfd = apply_open_dir(root_fd, dir, false, 0, &msg);
+        strbuf_release(&msg);
+        if (dfd < 0)
+                return dfd == -ENOENT ? 0 : dfd;
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!tmp_name_like(de->d_name))
+                        continue;
+                _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+                        continue;
+                char tag[128];
+                ssize_t n = fgetxattr(fd, TMP_XATTR, tag, sizeof(tag) - 1);
+                if (n <= 0)
+                        continue;
+                tag[n] = '\0';
+                if (!tmp_creator_gone(tag))
+                        continue;
+                /* The same inode still under that name: nothing swapped in since the open. */
+                struct stat now;
+                if (fstatat(dirfd(d), de->d_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    now.st_ino == st.st_ino && now.st_dev == st.st_dev &&
+                    unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        (*removed)++;
+        }
+        closedir(d);
+        return 0;
+}
+
+static int sweep_add(char ***dirs, size_t *n, const char *dir) {
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp((*dirs)[i], dir) == 0)
+                        return 0;
+        char **nd = reallocarray(*dirs, *n + 1, sizeof(char *));
+        if (!nd)
+                return -ENOMEM;
+        *dirs = nd;
+        if (!(nd[*n] = strdup(dir)))
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
+int plan_sweep_stale_temps(const struct plan *p, struct host *h, unsigned *ret_removed) {
+        static const char *const always[] = { "/", "/etc", "/etc/systemd/system", BACKUP_DIR };
+        char **dirs = NULL;
+        size_t n = 0;
+        int r = 0;
+        unsigned removed = 0;
+        for (size_t i = 0; r == 0 && i < sizeof(always) / sizeof(always[0]); i++)
+                r = sweep_add(&dirs, &n, always[i]);
+        for (size_t i = 0; r == 0 && p && i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                if (!a->path || a->kind == ACTION_SWAPON)
+                        continue;
+                _cleanup_free_ char *dir = NULL;
+                const char *base;
+                if (split_path(a->path, &dir, &base) == 0)
+                        r = sweep_add(&dirs, &n, *dir ? dir : "/");
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0) {
+                        int k = sweep_dir(host_root_fd(h), dirs[i], &removed);
+                        if (k < 0 && k != -ELOOP && k != -ENOTDIR)
+                                r = k;
+                }
+                free(dirs[i]);
+        }
+        free(dirs);
+        if (ret_removed)
+                *ret_removed = removed;
         return r;
 }

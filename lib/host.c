@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "host.h"
+#include "host-parse.h"
 #include "strbuf.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
@@ -173,8 +174,35 @@ static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY);
+const char *host_file_type(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFREG:  return "a regular file";
+        case S_IFDIR:  return "a directory";
+        case S_IFIFO:  return "a FIFO";
+        case S_IFSOCK: return "a socket";
+        case S_IFCHR:  return "a character device";
+        case S_IFBLK:  return "a block device";
+        case S_IFLNK:  return "a symlink";
+        default:       return "not a file";
+        }
+}
+
+const char *host_read_error(const struct host *h, const char *path, int r, char *buf, size_t size) {
+        struct stat st;
+        if (r == -ENXIO && path && h && host_stat(h, path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                snprintf(buf, size, "it is %s, not a regular file", host_file_type(st.st_mode));
+                return buf;
+        }
+        if (r == -EFBIG) {
+                snprintf(buf, size, "larger than hostfit reads");
+                return buf;
+        }
+        return strerror(-r);
+}
+
+/* Open PATH for reading without blocking on a FIFO or a device, and only as a regular file. */
+static int open_regular(const struct host *h, const char *path, struct stat *ret_st) {
+        _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return fd;
         struct stat st;
@@ -182,11 +210,27 @@ int host_read_file(const struct host *h, const char *path, size_t max, char **re
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -ENXIO;
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
+
+int host_read_file_stat(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len,
+                        struct stat *ret_st) {
+        _cleanup_close_ int fd = open_regular(h, path, ret_st);
+        if (fd < 0)
+                return fd;
         return read_fd_all(fd, max, ret, ret_len);
 }
 
+int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len) {
+        return host_read_file_stat(h, path, max, ret, ret_len, NULL);
+}
+
 int host_fopen(const struct host *h, const char *path, FILE **ret) {
-        int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY);
+        int fd = open_regular(h, path, NULL);
         if (fd < 0)
                 return fd;
         FILE *f = fdopen(fd, "re");
@@ -244,7 +288,7 @@ int host_statfs(const struct host *h, const char *path, struct statfs *ret) {
 
 /* ---- meminfo ---- */
 
-static int parse_meminfo(const char *text, struct host_meminfo *m) {
+int host_parse_meminfo(const char *text, struct host_meminfo *m) {
         static const struct {
                 const char *key;
                 size_t off;
@@ -286,7 +330,7 @@ int host_meminfo(struct host *h, const struct host_meminfo **ret) {
                 h->meminfo_loaded = true;
                 h->meminfo_error = host_read_file(h, "/proc/meminfo", 1 << 16, &text, NULL);
                 if (h->meminfo_error == 0)
-                        h->meminfo_error = parse_meminfo(text, &h->meminfo);
+                        h->meminfo_error = host_parse_meminfo(text, &h->meminfo);
         }
         if (h->meminfo_error < 0)
                 return h->meminfo_error;
@@ -344,6 +388,9 @@ int host_fstab(struct host *h, struct libmnt_table **ret) {
 int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags) {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
+        /* Never wait on a FIFO an image's /proc may hold where a file is expected. */
+        if (!(flags & O_PATH))
+                flags |= O_NONBLOCK;
         return host_open_file(h, path, flags);
 }
 
@@ -351,9 +398,14 @@ int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags)
  * one seq_file show, cmdline one copy of the argument area), which the kernel returns
  * whole when they fit, and cut at SIZE - 1 bytes when they don't, as a loop would. */
 static int read_small(int dirfd, const char *name, char *buf, size_t size, size_t *ret_len) {
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -ENXIO;          /* a FIFO in an image's /proc must not hang the scan */
         ssize_t n;
         do
                 n = read(fd, buf, size - 1);
@@ -367,7 +419,7 @@ static int read_small(int dirfd, const char *name, char *buf, size_t size, size_
 }
 
 /* stat: "pid (comm) state ppid ...": the comm may hold spaces and ')', so parse from the last ')'. */
-static int parse_stat(const char *buf, struct proc *p) {
+int host_parse_stat(const char *buf, struct proc *p) {
         const char *open = strchr(buf, '(');
         const char *close = strrchr(buf, ')');
         if (!open || !close || close < open || close[1] != ' ')
@@ -408,7 +460,7 @@ static int parse_stat(const char *buf, struct proc *p) {
 }
 
 /* cgroup: "hierarchy-ID:controllers:path" lines. Prefer "0::", else "name=systemd". */
-static char *parse_cgroup(const char *buf) {
+char *host_parse_cgroup(const char *buf) {
         const char *best = NULL;
         size_t best_len = 0;
         for (const char *line = buf; line && *line; ) {
@@ -455,9 +507,10 @@ static int proc_read(int proc_fd, const char *name, struct proc *p) {
 
         char buf[PROC_ARGV_MAX + 1];
         int r = read_small(dfd, "stat", buf, sizeof(buf), NULL);
+        /* Gone, or not a process at all (a FIFO where stat should be): left out. */
         if (r < 0)
-                return r == -ENOENT || r == -ESRCH ? 0 : r;
-        if (parse_stat(buf, p) < 0)
+                return r == -ENOENT || r == -ESRCH || r == -ENXIO ? 0 : r;
+        if (host_parse_stat(buf, p) < 0)
                 return 0;
 
         size_t len = 0;
@@ -471,7 +524,7 @@ static int proc_read(int proc_fd, const char *name, struct proc *p) {
                 p->argv_len = buf[len - 1] == '\0' ? len : len + 1;
         }
         if (read_small(dfd, "cgroup", buf, sizeof(buf), NULL) == 0) {
-                p->cgroup = parse_cgroup(buf);
+                p->cgroup = host_parse_cgroup(buf);
         }
         if (read_small(dfd, "oom_score_adj", buf, 32, NULL) == 0) {
                 char *end;

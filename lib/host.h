@@ -33,9 +33,21 @@ const struct config *host_config(const struct host *h);
 
 /* Open PATH under the root. Returns an fd or -errno (-ENOENT when missing). */
 int host_open_file(const struct host *h, const char *path, int flags);
-/* Read a whole file of at most MAX bytes; -EFBIG when larger. *ret is NUL-terminated. */
+/* Read a whole file of at most MAX bytes; -EFBIG when larger. *ret is NUL-terminated.
+ * Opened with O_NONBLOCK (a FIFO a user left cannot hang hostfit) and read only
+ * when it is a regular file (as /proc and /sys files are): -EISDIR for a
+ * directory, -ENXIO for a FIFO, socket or device (host_file_type() names it). */
 int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same, with the file's stat (RET_ST may be NULL). */
+int host_read_file_stat(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len,
+                        struct stat *ret_st);
+/* The same checks, as a stdio stream. */
 int host_fopen(const struct host *h, const char *path, FILE **ret);
+/* "a FIFO", "a directory", "a socket", …, for messages. */
+const char *host_file_type(mode_t mode);
+/* What host_read_file() said, as a finding would: "is a FIFO, not a regular file",
+ * else strerror(). PATH is for the stat of a type, NULL to skip that. */
+const char *host_read_error(const struct host *h, const char *path, int r, char *buf, size_t size);
 /* fstatat(AT_SYMLINK_NOFOLLOW) of PATH under the root. */
 int host_stat(const struct host *h, const char *path, struct stat *ret);
 /* statfs of the filesystem holding PATH, or of its nearest existing ancestor. */

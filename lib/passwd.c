@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "cleanup.h"
 #include "host.h"
 #include "passwd.h"
@@ -77,7 +78,7 @@ int passwd_parse(const char *text, struct passwd_table *ret) {
                 }
                 if (r < 0)
                         continue;
-                struct passwd_entry *ne = reallocarray(t.e, t.n + 1, sizeof(*ne));
+                struct passwd_entry *ne = grow_due(t.n) ? reallocarray(t.e, grow_cap(t.n), sizeof(*ne)) : t.e;
                 if (!ne) {
                         free(e.name);
                         free(e.home);

@@ -314,20 +314,27 @@ static int json_write_action(struct json *j, const struct action *a) {
         return 0;
 }
 
+int plan_render_json_actions(const struct plan *p, struct json *j) {
+        json_key(j, "actions");
+        json_array_begin(j);
+        for (size_t i = 0; i < plan_size(p); i++) {
+                int r = json_write_action(j, plan_action(p, i));
+                if (r < 0)
+                        return r;
+        }
+        json_array_end(j);
+        return 0;
+}
+
 int plan_render_json(const struct plan *p, FILE *out) {
         struct json j;
         json_init(&j, out);
         json_object_begin(&j);
         json_key(&j, "version");
         json_int(&j, 1);
-        json_key(&j, "actions");
-        json_array_begin(&j);
-        for (size_t i = 0; i < plan_size(p); i++) {
-                int r = json_write_action(&j, plan_action(p, i));
-                if (r < 0)
-                        return r;
-        }
-        json_array_end(&j);
+        int r = plan_render_json_actions(p, &j);
+        if (r < 0)
+                return r;
         json_object_end(&j);
         return json_end(&j);
 }

@@ -608,3 +608,8 @@ int plan_add_swapoff(struct plan *p, const char *check, const char *path) {
         a->deferred = !host_is_live(p->host);
         return 1;
 }
+
+void plan_truncate(struct plan *p, size_t n) {
+        while (p->n > n)
+                plan_pop(p);
+}

@@ -154,6 +154,9 @@ const char *systemd_op_to_string(enum systemd_op op);     /* "daemon-reload", "e
 int plan_render_text(const struct plan *p, FILE *out, bool color);
 /* {"version":1,"actions":[{"check":…,"kind":…,"path":…,"diff":…}, …]} */
 int plan_render_json(const struct plan *p, FILE *out);
+struct json;
+/* The "actions" key and array alone, into an object J has open. */
+int plan_render_json_actions(const struct plan *p, struct json *j);
 /* One line describing a non-file action, e.g. "swapon /swapfile" (raw, unescaped). */
 int action_describe(const struct action *a, char **ret);
 
@@ -174,7 +177,34 @@ void plan_apply_progress(plan_progress_fn fn, void *userdata);
  * NULL: a stamp is made from the time when the first backup is needed. */
 void plan_apply_run(const char *stamp, const char *undoes);
 
-/* Run P's actions in order, stopping at the first failure (returned as -errno;
- * -ESTALE when a file changed since it was planned). Deferred and manual actions
- * are logged, not run. */
+/* What became of each action of an applied plan. */
+enum action_outcome {
+        ACTION_OUTCOME_PENDING,        /* not reached */
+        ACTION_OUTCOME_APPLIED,
+        ACTION_OUTCOME_DEFERRED,       /* not run now: boot (or a running systemd) does it */
+        ACTION_OUTCOME_MANUAL,         /* steps for a person, logged */
+        ACTION_OUTCOME_FAILED,
+        ACTION_OUTCOME_SKIPPED,        /* an earlier action of the same check failed */
+        _ACTION_OUTCOME_MAX,
+};
+const char *action_outcome_to_string(enum action_outcome o);   /* "applied", "failed", ... */
+
+/* Run P's actions in order. The fixes of different checks are independent: a
+ * failed action stops only the later actions of its own check, which are
+ * logged with R = -ECANCELED and skipped; the others run. Returns 0, or the
+ * first failure as -errno (-ESTALE when a file changed since it was planned).
+ * Deferred and manual actions are logged, not run. With OUTCOMES (plan_size(P)
+ * entries, the caller's), each action's outcome is stored there. */
+int plan_apply_outcomes(const struct plan *p, struct host *h, plan_log_fn log, void *userdata,
+                        enum action_outcome *outcomes);
 int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *userdata);
+
+/* Remove the temp files (".#NAME.XXXXXX", marked with the pid that made them)
+ * that a hostfit run which died left, in the directories P's actions write and
+ * in /, /etc, /etc/systemd/system and the backup directory; only those whose
+ * maker is gone. *ret_removed says how many. */
+int plan_sweep_stale_temps(const struct plan *p, struct host *h, unsigned *ret_removed);
+
+/* Drop the actions from N on (a fix that failed half way takes back what it
+ * added). An action an earlier one updated in place keeps the update. */
+void plan_truncate(struct plan *p, size_t n);

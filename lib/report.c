@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "check.h"
 #include "cleanup.h"
 #include "config.h"
@@ -104,7 +105,8 @@ int report_add(struct report *r, enum status st, const char *subject,
         if ((st == STATUS_WARN || st == STATUS_FAIL) && cr->check->fix &&
             asprintf(&f->fix, "hostfit fix %s", cr->check->id) < 0)
                 f->fix = NULL, n = -1;
-        struct finding **nf = reallocarray(cr->findings, cr->n_findings + 1, sizeof(*nf));
+        struct finding **nf = grow_due(cr->n_findings) ?
+                reallocarray(cr->findings, grow_cap(cr->n_findings), sizeof(*nf)) : cr->findings;
         if (!f->subject || n < 0 || !nf) {
                 if (nf)
                         cr->findings = nf;

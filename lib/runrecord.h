@@ -92,13 +92,14 @@ struct run_result {
 };
 void run_result_release(struct run_result *r);
 
-/* Apply P as plan_apply() does (LOG sees every action), as one run: a stamp,
+/* Apply P as plan_apply_outcomes() does (LOG sees every action, OUTCOMES, when
+ * not NULL, gets each action's outcome), as one run: a stamp,
  * the directories the run makes noted beforehand, etckeeper commits of /etc
  * before and after on the running system, and when at least one action was
  * applied, the run record. UNDOES: the stamp of the run this one takes back,
  * or NULL for a fix. Returns plan_apply()'s result, or the record's failure. */
 int run_apply(const struct plan *p, struct host *h, const char *undoes,
-              plan_log_fn log, void *userdata, struct run_result *ret);
+              plan_log_fn log, void *userdata, enum action_outcome *outcomes, struct run_result *ret);
 
 /* Remove the records and backups of runs older than DAYS days; their stamps
  * are added to REMOVED (one a line). Returns how many runs were pruned. */

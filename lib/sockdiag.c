@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "cleanup.h"
 #include "sockets.h"
 
@@ -57,11 +58,13 @@ static int add_msg(struct socket_table *t, const struct inet_diag_msg *m, bool u
                 .inode = m->idiag_inode,
         };
         memcpy(s.addr, m->id.idiag_src, v6 ? 16 : 4);
-        struct listen_socket *n = reallocarray(t->sockets, t->n + 1, sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        t->sockets = n;
-        n[t->n++] = s;
+        if (grow_due(t->n)) {
+                struct listen_socket *n = reallocarray(t->sockets, grow_cap(t->n), sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                t->sockets = n;
+        }
+        t->sockets[t->n++] = s;
         return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "cleanup.h"
 #include "host.h"
 #include "sockets.h"
@@ -90,11 +91,13 @@ static int parse_row(struct socket_table *t, const char *line, bool udp, bool v6
                 return -EINVAL;
         s.uid = uid;
         s.inode = inode;
-        struct listen_socket *n = realloc(t->sockets, (t->n + 1) * sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        t->sockets = n;
-        n[t->n++] = s;
+        if (grow_due(t->n)) {
+                struct listen_socket *n = reallocarray(t->sockets, grow_cap(t->n), sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                t->sockets = n;
+        }
+        t->sockets[t->n++] = s;
         return 0;
 }
 

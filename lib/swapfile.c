@@ -127,21 +127,29 @@ void plan_apply_progress(plan_progress_fn fn, void *userdata) {
         progress_userdata = userdata;
 }
 
-/* Zero-filling gigabytes takes a while: say how far it got. */
+/* Zero-filling gigabytes takes a while: say how far it got, and stop between
+ * chunks when a signal came (-EINTR; the caller removes or repairs the file). */
 static int write_zeros(int fd, uint64_t size, const char *path) {
         const size_t chunk = 1u << 20;
         _cleanup_free_ char *zero = calloc(1, chunk);
         if (!zero)
                 return -ENOMEM;
+        int r = 0;
+        apply_defer_signals(true);
         for (uint64_t off = 0; off < size; off += chunk) {
+                if (apply_interrupted()) {
+                        r = -EINTR;
+                        break;
+                }
                 size_t n = size - off < chunk ? (size_t) (size - off) : chunk;
-                int r = pwrite_all(fd, zero, n, (off_t) off);
+                r = pwrite_all(fd, zero, n, (off_t) off);
                 if (r < 0)
-                        return r;
+                        break;
                 if (progress_fn && ((off + n) % (64u << 20) == 0 || off + n == size))
                         progress_fn(progress_userdata, path, off + n, size);
         }
-        return 0;
+        apply_defer_signals(false);
+        return r;
 }
 
 static int allocate(int fd, long magic, uint64_t size, const char *path, struct strbuf *msg) {
@@ -163,7 +171,9 @@ static int allocate(int fd, long magic, uint64_t size, const char *path, struct 
                 return r;
         }
         int r = write_zeros(fd, size, path);
-        if (r < 0)
+        if (r == -EINTR)
+                strbuf_addf(msg, "interrupted while writing %s; the unfinished file is removed", path);
+        else if (r < 0)
                 strbuf_addf(msg, "cannot write %llu bytes: %s", (unsigned long long) size, strerror(-r));
         return r;
 }
@@ -244,10 +254,13 @@ int swapfile_create(int dirfd, const char *path, const char *name, uint64_t size
 
 int swapfile_rewrite(int fd, uint64_t size, const char *path) {
         int r = write_zeros(fd, size, path);
-        if (r < 0)
+        if (r < 0 && r != -EINTR)
                 return r;
-        r = swap_write_signature(fd, size);
-        if (r < 0)
-                return r;
-        return fsync(fd) < 0 ? -errno : 0;
+        /* Interrupted or not, the file keeps a swap signature: never a half-made swap area. */
+        int k = swap_write_signature(fd, size);
+        if (k < 0)
+                return k;
+        if (fsync(fd) < 0)
+                return -errno;
+        return r;
 }

@@ -1,6 +1,8 @@
 /* tmux.conf reading: the commands that load tmux-resurrect/continuum and their settings. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +18,37 @@ void tmuxconf_done(struct tmux_conf *c) {
         free(c->processes);
         free(c->save_interval);
         free(c->main_path);
+        free(c->problem);
+        free(c->seen);
         memset(c, 0, sizeof(*c));
+}
+
+static void set_problem(struct tmux_conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_problem(struct tmux_conf *c, const char *fmt, ...) {
+        if (c->problem)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&c->problem, fmt, ap) < 0)
+                c->problem = NULL;
+        va_end(ap);
+}
+
+/* Remember ST's file; false when it was read already. */
+static int seen_add(struct tmux_conf *c, const struct stat *st) {
+        for (size_t i = 0; i < c->n_seen; i++)
+                if (c->seen[i].dev == st->st_dev && c->seen[i].ino == st->st_ino)
+                        return 0;
+        if (c->n_seen == c->alloc_seen) {
+                size_t na = c->alloc_seen ? c->alloc_seen * 2 : 8;
+                struct tmux_seen *n = reallocarray(c->seen, na, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                c->seen = n;
+                c->alloc_seen = na;
+        }
+        c->seen[c->n_seen++] = (struct tmux_seen) { st->st_dev, st->st_ino };
+        return 1;
 }
 
 static int set_str(char **dst, const char *v) {
@@ -134,11 +166,28 @@ int tmuxconf_parse(const struct host *h, const char *home, const char *path, con
 
 static int load_file(const struct host *h, const char *home, const char *path, unsigned depth, struct tmux_conf *c) {
         _cleanup_free_ char *text = NULL;
-        /* Resolved in the root: an absolute symlink cannot lead out of it. */
-        int r = host_read_file(h, path, TMUXCONF_MAX, &text, NULL);
-        if (r < 0)
+        struct stat st;
+        size_t len = 0;
+        if (c->n_files >= TMUXCONF_FILES_MAX || c->n_bytes >= TMUXCONF_BYTES_MAX) {
+                set_problem(c, "%s: more than %u files or %u MiB of tmux configuration; the rest is not read",
+                            path, TMUXCONF_FILES_MAX, TMUXCONF_BYTES_MAX >> 20);
+                return -E2BIG;
+        }
+        /* Resolved in the root: an absolute symlink cannot lead out of it. Opened without
+         * blocking and read only as a regular file: a FIFO a user left cannot hang hostfit. */
+        int r = host_read_file_stat(h, path, TMUXCONF_MAX, &text, &len, &st);
+        if (r == -ENOMEM || r == -ENOENT || r == -ENOTDIR)
                 return r;
+        if (r < 0) {
+                char buf[128];
+                set_problem(c, "cannot read %s: %s", path, host_read_error(h, path, r, buf, sizeof(buf)));
+                return r;
+        }
+        r = seen_add(c, &st);
+        if (r <= 0)
+                return r == 0 ? -ELOOP : r;
         c->n_files++;
+        c->n_bytes += len;
         return tmuxconf_parse(h, home, path, text, depth, c);
 }
 

@@ -4,10 +4,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct host;
 
 #define TMUXCONF_DEPTH_MAX 8
+/* A user can write any number of source-file lines: the walk reads each file
+ * once and stops at these totals, whatever the depth. */
+#define TMUXCONF_FILES_MAX 64
+#define TMUXCONF_BYTES_MAX (4u << 20)
 
 struct tmux_conf {
         bool resurrect;          /* @plugin 'tmux-plugins/tmux-resurrect' or run-shell …/resurrect.tmux */
@@ -19,6 +24,10 @@ struct tmux_conf {
         bool strategy;           /* some @resurrect-strategy-* is set */
         char *main_path;         /* the user's last-loaded file of their own, where settings go last; NULL: none */
         size_t n_files;          /* files read */
+        size_t n_bytes;          /* their total size */
+        char *problem;           /* the first file that exists but could not be read, and why; NULL: none */
+        struct tmux_seen { dev_t dev; ino_t ino; } *seen;   /* files read, each once */
+        size_t n_seen, alloc_seen;
 };
 
 /* Read the configuration for the user with home HOME (absolute within the root). */

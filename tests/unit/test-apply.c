@@ -1,6 +1,6 @@
 /* Apply on temporary roots: atomic writes, backups, refusals, staleness, swap
- * files; on the live system only what can be undone (a child's oom_score_adj,
- * a swap file on /tmp that is swapped off again). */
+ * files; on the live system only what can be undone (a child's oom_score_adj).
+ * Swap is never turned on here: tests/live/apply-swapon.c does that. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -319,8 +320,7 @@ static char *find_temp(const char *root) {
         return found;
 }
 
-static void test_sigterm_removes_temp_in_flight(void **state) {
-        struct env *e = *state;
+static void signal_removes_temp_in_flight(struct env *e, int sig) {
         size_t len = 256u << 20;
         char *big = malloc(len);
         assert_non_null(big);
@@ -340,18 +340,177 @@ static void test_sigterm_removes_temp_in_flight(void **state) {
                 waitpid(pid, &st, 0);
                 skip();         /* the write finished before it could be caught */
         }
-        kill(pid, SIGTERM);
+        kill(pid, sig);
         assert_int_equal(waitpid(pid, &st, 0), pid);
         if (WIFEXITED(st)) {
                 free(tmp);
                 skip();         /* it had already renamed the file */
         }
         assert_true(WIFSIGNALED(st));
-        assert_int_equal(WTERMSIG(st), SIGTERM);
+        assert_int_equal(WTERMSIG(st), sig);
         char *left = find_temp(e->root);
         assert_null(left);
         assert_false(fixture_exists(e->root, "/etc/big.conf"));
         free(tmp);
+}
+
+static void test_sigterm_removes_temp_in_flight(void **state) {
+        signal_removes_temp_in_flight(*state, SIGTERM);
+}
+
+/* An ssh session that drops sends SIGHUP; a ^\ sends SIGQUIT: the same cleanup. */
+static void test_sighup_removes_temp_in_flight(void **state) {
+        signal_removes_temp_in_flight(*state, SIGHUP);
+}
+
+static void test_sigquit_removes_temp_in_flight(void **state) {
+        signal_removes_temp_in_flight(*state, SIGQUIT);
+}
+
+/* Fixes of different checks are independent: a failure stops only its own check. */
+static void test_failure_stops_only_its_own_check(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_add_write(e->plan, "a", "/etc/a1.conf", "a1\n", 3, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "b", "/etc/fstab", "f\n", 2, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "a", "/etc/a2.conf", "a2\n", 3, 0644), 1);
+        assert_int_equal(plan_add_write(e->plan, "b", "/etc/b2.conf", "b2\n", 3, 0644), 1);
+        assert_int_equal(plan_add_manual(e->plan, "b", "reboot"), 1);
+        assert_int_equal(plan_add_write(e->plan, "c", "/etc/c.conf", "c\n", 2, 0644), 1);
+        fixture_write(e->root, "/etc/fstab", "edited\n");
+        enum action_outcome out[6];
+        e->n_logged = 0;
+        assert_int_equal(plan_apply_outcomes(e->plan, e->host, log_cb, e, out), -ESTALE);
+        assert_int_equal(e->n_logged, 6);
+        assert_int_equal(out[0], ACTION_OUTCOME_APPLIED);
+        assert_int_equal(out[1], ACTION_OUTCOME_FAILED);
+        assert_int_equal(out[2], ACTION_OUTCOME_APPLIED);
+        assert_int_equal(out[3], ACTION_OUTCOME_SKIPPED);
+        assert_int_equal(out[4], ACTION_OUTCOME_SKIPPED);
+        assert_int_equal(out[5], ACTION_OUTCOME_APPLIED);
+        assert_string_equal(action_outcome_to_string(out[3]), "skipped");
+        assert_true(fixture_exists(e->root, "/etc/a1.conf"));
+        assert_true(fixture_exists(e->root, "/etc/a2.conf"));
+        assert_true(fixture_exists(e->root, "/etc/c.conf"));
+        assert_false(fixture_exists(e->root, "/etc/b2.conf"));
+        char *got = fixture_read(e->root, "/etc/fstab");
+        assert_string_equal(got, "edited\n");
+        free(got);
+}
+
+/* A temp file whose maker is gone (SIGKILL) is removed by the next run; one whose
+ * maker lives, one not marked as hostfit's, or one only named like it, is kept. */
+static void set_creator(const char *root, const char *path, const char *tag) {
+        char *p;
+        assert_true(asprintf(&p, "%s%s", root, path) > 0);
+        assert_int_equal(setxattr(p, "user.hostfit.creator", tag, strlen(tag), 0), 0);
+        free(p);
+}
+
+static void test_stale_temps_of_dead_runs_are_swept(void **state) {
+        struct env *e = *state;
+        char boot[64] = "";
+        FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        assert_non_null(f);
+        assert_non_null(fgets(boot, sizeof(boot), f));
+        fclose(f);
+        boot[strcspn(boot, "\n")] = '\0';
+        pid_t dead = fork();
+        if (dead == 0)
+                _exit(0);
+        assert_int_equal(waitpid(dead, NULL, 0), dead);
+        char tag[128];
+        fixture_write(e->root, "/.#swapfile.aB3xY9", "half a swap file");
+        snprintf(tag, sizeof(tag), "%d 12345 %s", (int) dead, boot);
+        set_creator(e->root, "/.#swapfile.aB3xY9", tag);
+        fixture_write(e->root, "/etc/.#fstab.Qw12er", "from another boot");
+        set_creator(e->root, "/etc/.#fstab.Qw12er", "1 1 00000000-0000-0000-0000-000000000000");
+        fixture_write(e->root, "/etc/.#hosts.Zz99zz", "a live run's");
+        snprintf(tag, sizeof(tag), "%d 0 %s", (int) getpid(), boot);
+        f = fopen("/proc/self/stat", "re");
+        char stat[1024];
+        assert_non_null(fgets(stat, sizeof(stat), f));
+        fclose(f);
+        unsigned long long start;
+        assert_int_equal(sscanf(strrchr(stat, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+                                "%*d %*d %*d %*d %*d %*d %llu", &start), 1);
+        snprintf(tag, sizeof(tag), "%d %llu %s", (int) getpid(), start, boot);
+        set_creator(e->root, "/etc/.#hosts.Zz99zz", tag);
+        fixture_write(e->root, "/etc/.#admin.Ab12Cd", "an editor's, no mark");
+        fixture_write(e->root, "/etc/.#notours", "wrong pattern");
+        snprintf(tag, sizeof(tag), "%d 12345 %s", (int) dead, boot);
+        set_creator(e->root, "/etc/.#notours", tag);
+        unsigned removed = 0;
+        assert_int_equal(plan_sweep_stale_temps(e->plan, e->host, &removed), 0);
+        assert_int_equal(removed, 2);
+        assert_false(fixture_exists(e->root, "/.#swapfile.aB3xY9"));
+        assert_false(fixture_exists(e->root, "/etc/.#fstab.Qw12er"));
+        assert_true(fixture_exists(e->root, "/etc/.#hosts.Zz99zz"));
+        assert_true(fixture_exists(e->root, "/etc/.#admin.Ab12Cd"));
+        assert_true(fixture_exists(e->root, "/etc/.#notours"));
+}
+
+/* Every temp apply makes carries the mark of the run that made it. */
+static void test_temp_marked_with_its_maker(void **state) {
+        struct env *e = *state;
+        int dfd = open(e->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char name[256], tag[128];
+        int fd = apply_tmpfile(dfd, "fstab", name, sizeof(name));
+        assert_true(fd >= 0);
+        ssize_t n = fgetxattr(fd, "user.hostfit.creator", tag, sizeof(tag) - 1);
+        assert_true(n > 0);
+        tag[n] = '\0';
+        int pid = 0;
+        assert_int_equal(sscanf(tag, "%d", &pid), 1);
+        assert_int_equal(pid, getpid());
+        apply_tmpfile_done(dfd, name, true);
+        close(fd);
+        close(dfd);
+}
+
+/* A signal during the zero-fill stops it between chunks; the file keeps a swap signature. */
+static void record_and_hangup(void *userdata, const char *path, uint64_t done, uint64_t total) {
+        raise(SIGHUP);
+}
+
+static void test_zero_fill_stops_between_chunks_on_a_signal(void **state) {
+        struct env *e = *state;
+        int pfd[2];
+        assert_int_equal(pipe(pfd), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                char *path;
+                if (asprintf(&path, "%s/swapfile", e->root) < 0)
+                        _exit(2);
+                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                apply_signals_begin();
+                plan_apply_progress(record_and_hangup, NULL);
+                int r = swapfile_rewrite(fd, UINT64_C(256) << 20, "/swapfile");
+                bool is_swap = false;
+                (void) swap_probe_fd(fd, &is_swap);
+                struct stat st;
+                fstat(fd, &st);
+                char res[128];
+                int len = snprintf(res, sizeof(res), "%d %d %lld", r, is_swap, (long long) st.st_blocks * 512);
+                if (write(pfd[1], res, (size_t) len) != len)
+                        _exit(3);
+                apply_signals_end();    /* the deferred SIGHUP is delivered here */
+                _exit(0);
+        }
+        close(pfd[1]);
+        char res[128] = "";
+        ssize_t n = read(pfd[0], res, sizeof(res) - 1);
+        close(pfd[0]);
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(n > 0);
+        int r, is_swap;
+        long long bytes;
+        assert_int_equal(sscanf(res, "%d %d %lld", &r, &is_swap, &bytes), 3);
+        assert_int_equal(r, -EINTR);
+        assert_true(is_swap);
+        assert_true(bytes < (256LL << 20));     /* stopped after the first 64 MiB, not at the end */
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGHUP);
 }
 
 static void test_second_plan_after_apply_is_empty(void **state) {
@@ -602,7 +761,7 @@ static void test_set_property_marshals_typed_sizes(void **state) {
         assert_true(v[2] == UINT64_MAX);
         assert_int_equal(sd_bus_message_exit_container(m), 1);
         sd_bus_message_unref(m);
-        sd_bus_flush_close_unref(bus);
+        sd_bus_close_unref(bus);
         close(sv[1]);
         strbuf_release(&msg);
 }
@@ -618,7 +777,7 @@ static void test_set_property_marshalling_refuses_oomscoreadjust(void **state) {
         assert_int_equal(systemd_append_properties(m, props, &msg), -EOPNOTSUPP);
         assert_non_null(strstr(strbuf_str(&msg), "cannot be set at runtime"));
         sd_bus_message_unref(m);
-        sd_bus_flush_close_unref(bus);
+        sd_bus_close_unref(bus);
         close(sv[1]);
         strbuf_release(&msg);
 }
@@ -760,36 +919,6 @@ static void test_oom_score_adj_lowering_needs_cap(void **state) {
         assert_int_equal(child_adj(l->child), now);
 }
 
-static void test_swapfile_and_swapon_live(void **state) {
-        struct live *l = *state;
-        if (geteuid() != 0)
-                skip();
-        l->dir = strdup("/tmp/hostfit-swap.XXXXXX");
-        assert_non_null(mkdtemp(l->dir));
-        struct statfs sfs;
-        assert_int_equal(statfs(l->dir, &sfs), 0);
-        if (swapfile_fs_refusal((long) sfs.f_type))
-                skip();
-        assert_true(asprintf(&l->swapfile, "%s/swapfile", l->dir) > 0);
-        assert_int_equal(plan_add_swapfile(l->plan, "swap-missing", l->swapfile, 4 << 20), 1);
-        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
-        int r = plan_apply(l->plan, l->host, live_log, l);
-        if (r == -EPERM)
-                skip();
-        assert_int_equal(r, 0);
-        assert_string_equal(l->last_msg + strlen(l->last_msg) - strlen("/swapfile"), "/swapfile");
-        char *swaps = fixture_read("/", "/proc/swaps");
-        assert_non_null(strstr(swaps, l->swapfile));
-        free(swaps);
-        /* Already active counts as done. */
-        plan_free(l->plan);
-        assert_int_equal(plan_new(l->host, &l->plan), 0);
-        assert_int_equal(plan_add_swapon(l->plan, "swap-missing", l->swapfile, 5), 1);
-        assert_int_equal(plan_apply(l->plan, l->host, live_log, l), 0);
-        assert_non_null(strstr(l->last_msg, "already active"));
-        assert_int_equal(swapoff(l->swapfile), 0);
-}
-
 struct progress_seen {
         unsigned calls;
         uint64_t last, total;
@@ -846,6 +975,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failure_stops_plan_and_rerun_completes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_temp_left_after_write_failure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_removes_temp_in_flight, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sighup_removes_temp_in_flight, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sigquit_removes_temp_in_flight, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failure_stops_only_its_own_check, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stale_temps_of_dead_runs_are_swept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_temp_marked_with_its_maker, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_zero_fill_stops_between_chunks_on_a_signal, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_second_plan_after_apply_is_empty, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_render_then_nothing_applied_writes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_deferred_and_manual_are_logged_not_run, setup, teardown),
@@ -868,7 +1003,6 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_value, live_setup, live_teardown),
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_comm, live_setup, live_teardown),
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_lowering_needs_cap, live_setup, live_teardown),
-                cmocka_unit_test_setup_teardown(test_swapfile_and_swapon_live, live_setup, live_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

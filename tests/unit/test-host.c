@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -200,6 +202,52 @@ static void test_uptime_and_process_age(void **state) {
         fixture_remove(root);
 }
 
+static void make_fifo(const char *root, const char *path) {
+        char *p;
+        assert_true(asprintf(&p, "%s/%s", root, path) > 0);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        free(p);
+}
+
+/* A FIFO where a file is expected, in /etc or an image's /proc: read at once, never waited on. */
+static void test_fifo_is_refused_not_waited_on(void **state) {
+        char *root = fixture_new();
+        fixture_mkdir(root, "etc");
+        make_fifo(root, "etc/fstab");
+        fixture_write(root, "proc/meminfo", "MemTotal:        8000000 kB\n");
+        fixture_write(root, "proc/100/stat", "100 (ok) S 1 100 100 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 5 0 10\n");
+        make_fifo(root, "proc/100/cmdline");
+        make_fifo(root, "proc/100/cgroup");
+        fixture_mkdir(root, "proc/200");
+        make_fifo(root, "proc/200/stat");
+        make_fifo(root, "proc/100/environ");
+        struct host *h;
+        assert_int_equal(host_open(root, &h), 0);
+        alarm(10);
+        char *text = NULL;
+        char buf[128];
+        int r = host_read_file(h, "/etc/fstab", 4096, &text, NULL);
+        assert_int_equal(r, -ENXIO);
+        assert_string_equal(host_read_error(h, "/etc/fstab", r, buf, sizeof(buf)), "it is a FIFO, not a regular file");
+        FILE *f = NULL;
+        assert_int_equal(host_fopen(h, "/etc/fstab", &f), -ENXIO);
+        struct libmnt_table *tb;
+        assert_true(host_fstab(h, &tb) < 0);
+        const struct proc_table *t;
+        assert_int_equal(host_procs(h, &t), 0);
+        assert_int_equal(t->n, 1);      /* 200's stat is a FIFO: left out */
+        assert_int_equal(t->procs[0].pid, 100);
+        assert_int_equal(t->procs[0].argv_len, 0);
+        assert_null(t->procs[0].cgroup);
+        int fd = host_proc_open(h, 100, "environ", O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+        close(fd);
+        alarm(0);
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_meminfo_parsed_in_bytes),
@@ -216,6 +264,7 @@ int main(void) {
                 cmocka_unit_test(test_open_missing_root_fails),
                 cmocka_unit_test(test_live_root_is_detected),
                 cmocka_unit_test(test_uptime_and_process_age),
+                cmocka_unit_test(test_fifo_is_refused_not_waited_on),
         };
         return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }

@@ -232,7 +232,7 @@ static void test_no_memorymax_agrees_with_unit_memorymax(void **state) {
         run_free(&x);
         run_check(&x, root, "unit-memorymax");
         p = run_plan(&x);
-        a = plan_find_path(p, "/etc/systemd/system/app.service.d/50-hostfit-memory.conf");
+        a = plan_find_path(p, "/etc/systemd/system/app.service.d/49-hostfit-memory.conf");
         assert_non_null(a);
         snprintf(want, sizeof(want), "MemoryMax=%lluM\n", (unsigned long long) (planned / MIB));
         if (!strstr(a->content, want)) {

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "strbuf.h"
 
 #include "check.h"
 #include "cleanup.h"
@@ -83,7 +86,8 @@ static void test_conf_follows_source_file_and_reads_settings(void **state) {
         assert_string_equal(c.processes, ":all:");
         assert_string_equal(c.save_interval, "5");
         assert_string_equal(c.main_path, "/home/dev/.tmux.conf");
-        assert_int_equal(c.n_files, 1 + TMUXCONF_DEPTH_MAX);   /* the self-sourcing file stops at the bound */
+        assert_int_equal(c.n_files, 2);         /* each file once: the self-sourcing one is not read again */
+        assert_null(c.problem);
         assert_true(tmuxconf_touches_processes(&c));
         assert_true(tmuxconf_restores_servers(&c));
         tmuxconf_done(&c);
@@ -222,7 +226,11 @@ static void test_unreadable_and_malformed(void **state) {
                       "set -g @plugin 'tmux-plugins/tmux-resurrect\n"      /* unbalanced: tmux refuses it too */
                       "\x1b[31m garbage \xff\n");
         struct report *r = run(root, &h);
-        assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
+        /* The directory is named as what it is; the malformed file is judged (and passes). */
+        assert_int_equal(report_check(r, 0)->status, STATUS_ERROR);
+        assert_int_equal(report_check(r, 0)->n_findings, 1);
+        assert_string_equal(report_check(r, 0)->findings[0]->subject, "/home/dev");
+        assert_non_null(strstr(report_check(r, 0)->findings[0]->message, "/home/dev/.tmux.conf: Is a directory"));
         report_free(r);
         host_free(h);
         fixture_remove(root);
@@ -238,6 +246,79 @@ static void test_unreadable_and_malformed(void **state) {
         report_free(r);
         host_free(h);
         fixture_remove(root);
+}
+
+/* A FIFO where ~/.tmux.conf is expected: an error naming it, at once, never a hang. */
+static void test_fifo_conf_is_an_error_not_a_hang(void **state) {
+        struct host *h;
+        char *root = make_root(NULL, NULL);
+        char *p;
+        assert_true(asprintf(&p, "%s/home/dev/.tmux.conf", root) > 0);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        free(p);
+        alarm(10);
+        struct report *r = run(root, &h);
+        alarm(0);
+        assert_int_equal(report_check(r, 0)->status, STATUS_ERROR);
+        assert_non_null(strstr(report_check(r, 0)->findings[0]->message,
+                               "cannot read /home/dev/.tmux.conf: it is a FIFO, not a regular file"));
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* Ten source-file lines of itself at every level was 10^8 reads; now each file is read once. */
+static void test_source_file_fan_out_is_bounded(void **state) {
+        struct host *h;
+        struct tmux_conf c;
+        char conf[1024] = "set -g @plugin 'tmux-plugins/tmux-resurrect'\n";
+        for (int i = 0; i < 10; i++)
+                strcat(conf, "source-file ~/.tmux.conf\nsource-file ~/.tmux/extra.conf\n");
+        char *root = make_root(conf, conf);
+        assert_int_equal(host_open(root, &h), 0);
+        alarm(10);
+        assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
+        alarm(0);
+        assert_int_equal(c.n_files, 2);
+        assert_true(c.resurrect);
+        tmuxconf_done(&c);
+        host_free(h);
+        fixture_remove(root);
+
+        /* Many distinct files: read up to the bound, then the rest is said to be left unread. */
+        root = make_root("source-file ~/.tmux/f0.conf\n", NULL);
+        for (int i = 0; i < TMUXCONF_FILES_MAX + 10; i++) {
+                char path[64], text[64];
+                snprintf(path, sizeof(path), "home/dev/.tmux/f%d.conf", i);
+                snprintf(text, sizeof(text), "source-file ~/.tmux/f%d.conf\n", i + 1);
+                fixture_write(root, path, text);
+        }
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
+        assert_int_equal(c.n_files, TMUXCONF_DEPTH_MAX + 1);   /* depth still bounds a chain */
+        tmuxconf_done(&c);
+        host_free(h);
+        fixture_remove(root);
+
+        /* Wide: one file sourcing more files than the bound. */
+        struct strbuf sb = STRBUF_INIT;
+        for (int i = 0; i < TMUXCONF_FILES_MAX + 10; i++)
+                strbuf_addf(&sb, "source-file ~/.tmux/w%d.conf\n", i);
+        root = make_root(strbuf_str(&sb), NULL);
+        for (int i = 0; i < TMUXCONF_FILES_MAX + 10; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "home/dev/.tmux/w%d.conf", i);
+                fixture_write(root, path, "set -g status on\n");
+        }
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
+        assert_int_equal(c.n_files, TMUXCONF_FILES_MAX);
+        assert_non_null(c.problem);
+        assert_non_null(strstr(c.problem, "more than 64 files"));
+        tmuxconf_done(&c);
+        host_free(h);
+        fixture_remove(root);
+        strbuf_release(&sb);
 }
 
 static struct plan *plan_for(const char *root, struct host **ret_h, struct report **ret_r) {
@@ -358,6 +439,8 @@ int main(void) {
                 cmocka_unit_test(test_fix_with_default_list_leaves_conf_and_names_the_owner),
                 cmocka_unit_test(test_container_tmux_is_not_the_hosts),
                 cmocka_unit_test(test_fix_inserts_lines_above_tpm_keeps_owner_and_writes_no_unit),
+                cmocka_unit_test(test_fifo_conf_is_an_error_not_a_hang),
+                cmocka_unit_test(test_source_file_fan_out_is_bounded),
                 cmocka_unit_test(test_fix_refuses_symlinked_conf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -222,6 +222,35 @@ static void test_cgroup_memory_current_and_peak_size_the_unit(void **state) {
         fixture_remove(root);
 }
 
+/* Swap that boot turns on counts (a rerun after an interrupted fix ends as a clean run does);
+ * an fstab that cannot be read decides nothing. */
+static void test_swap_from_fstab_counts_and_unreadable_decides_nothing(void **state) {
+        char *root = pool_root(false, false);
+        struct run x = { 0 };
+        fixture_write(root, "etc/fstab", "UUID=1 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n");
+        run_check(&x, root, "unit-memorymax");
+        struct plan *p = NULL;
+        assert_int_equal(plan_new(x.h, &p), 0);
+        assert_int_equal(memorymax_swap_planned(x.h, p), 1);
+        plan_free(p);
+        run_free(&x);
+        char *fstab;
+        assert_true(asprintf(&fstab, "%s/etc/fstab", root) > 0);
+        assert_int_equal(unlink(fstab), 0);
+        assert_int_equal(mkdir(fstab, 0755), 0);
+        free(fstab);
+        run_check(&x, root, "unit-memorymax");
+        assert_int_equal(plan_new(x.h, &p), 0);
+        assert_true(memorymax_swap_planned(x.h, p) < 0);
+        const struct check_result *cr = report_check(x.r, 0);
+        for (size_t i = 0; i < cr->n_findings; i++)
+                if (cr->findings[i]->status == STATUS_FAIL)
+                        assert_true(cr->check->fix->plan(x.h, cr->findings[i], p) < 0);
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
 static void test_swap_in_the_same_plan_allows_memory_high(void **state) {
         char *root = pool_root(false, false);
         struct run x = { 0 };
@@ -288,6 +317,7 @@ int main(void) {
                 cmocka_unit_test(test_unit_memory_is_the_sum_of_its_processes),
                 cmocka_unit_test(test_cgroup_memory_current_and_peak_size_the_unit),
                 cmocka_unit_test(test_swap_in_the_same_plan_allows_memory_high),
+                cmocka_unit_test(test_swap_from_fstab_counts_and_unreadable_decides_nothing),
                 cmocka_unit_test(test_old_dropin_name_recognised),
                 cmocka_unit_test(test_set_property_wins_over_hostfit_dropin),
         };

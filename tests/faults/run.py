@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Fault injection over `hostfit fix --yes --root`: one syscall fails once per run.
+
+A fixture root that needs every fix hostfit can make offline (swap file and
+fstab line, zram unit and its enable link, a unit's memory drop-in, the metrics
+timer) is fixed once cleanly: that is the fixed state. Then, for each syscall
+the writer and the readers use, each errno, and each position the syscall takes
+in a clean run (all of them up to FAULTS_POSITIONS, evenly spread beyond), a
+fresh copy of the root is fixed under `strace --inject=SYSCALL:error=ERRNO:when=N`.
+After each run:
+  - every file is byte-identical to before or to the fixed state (the swap
+    file's random UUID aside), never torn or half-made;
+  - no temp file (".#NAME.XXXXXX") is left;
+  - exit 0 only when the root is fully fixed;
+  - a clean rerun exits 0 and reaches the fixed state, and a second plan is empty.
+Prints "faults: N passed, N failed", and each failure with its syscall, errno
+and position.
+"""
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+HOSTFIT = os.path.abspath(os.environ.get("HOSTFIT", "build/hostfit"))
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+SYSCALLS = ["openat", "read", "write", "pwrite64", "fsync", "fdatasync", "renameat2", "rename",
+            "linkat", "symlinkat", "mkdirat", "fallocate", "fchmod", "fchown"]
+ERRNOS = ["EIO", "ENOSPC", "EACCES"]
+MAX_POSITIONS = int(os.environ.get("FAULTS_POSITIONS", "40"))
+TIMEOUT = 60
+# Not compared: the backups of each run (a new stamped directory each time) and the lock.
+IGNORED = ("var/backups/hostfit", "run/lock/hostfit.lock")
+SWAP_UUID = slice(1024 + 12, 1024 + 28)     # struct swap_header: bootbits[1024], version, last_page, nr_badpages, uuid
+
+
+def make_root(path):
+    shutil.copytree(os.path.join(FIXTURES, "cli-fail"), path, symlinks=True)
+    os.makedirs(os.path.join(path, "etc/hostfit"))
+    with open(os.path.join(path, "etc/hostfit/hostfit.conf"), "w") as f:
+        f.write("[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n\n[metrics]\ntimer = yes\n\n"
+                "[unit-memorymax]\nmax = app.service:256M\n")
+    os.makedirs(os.path.join(path, "etc/systemd/system"))
+    with open(os.path.join(path, "etc/systemd/system/app.service"), "w") as f:
+        f.write("[Unit]\nDescription=app\n\n[Service]\nExecStart=/usr/bin/app\n\n"
+                "[Install]\nWantedBy=multi-user.target\n")
+    os.makedirs(os.path.join(path, "var/lib/prometheus/node-exporter"))
+    os.makedirs(os.path.join(path, "run/lock"))
+
+
+def snapshot(root):
+    """path -> (type, mode, uid, gid, content digest or link target); and the temps found."""
+    snap, temps = {}, []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root)
+            if name.startswith(".#"):
+                temps.append(rel)
+            if rel.startswith(IGNORED):
+                continue
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                what = os.readlink(full)
+            elif stat.S_ISREG(st.st_mode):
+                with open(full, "rb") as f:
+                    data = bytearray(f.read())
+                if rel == "swapfile" and len(data) > SWAP_UUID.stop:
+                    data[SWAP_UUID] = bytes(SWAP_UUID.stop - SWAP_UUID.start)
+                what = hashlib.sha256(data).hexdigest()
+            else:
+                what = ""
+            snap[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, what)
+    return snap, temps
+
+
+def hostfit(args, root, prefix=()):
+    cmd = list(prefix) + [HOSTFIT] + args + ["--root", root]
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=TIMEOUT)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        return 124, "", "timed out"
+
+
+def count_calls(root):
+    """How often each syscall is called by a clean fix --yes of a fresh root."""
+    trace = root + ".trace"
+    rc, out, err = hostfit(["fix", "--yes"], root,
+                           ("strace", "-f", "-qq", "-o", trace, "-e", "trace=" + ",".join(SYSCALLS)))
+    if rc != 0:
+        sys.exit("faults: the clean traced run failed (%d): %s" % (rc, err))
+    counts = dict.fromkeys(SYSCALLS, 0)
+    with open(trace) as f:
+        for line in f:
+            name = line.split(" ", 1)[-1].split("(", 1)[0].strip()
+            if name in counts:
+                counts[name] += 1
+    os.unlink(trace)
+    return counts
+
+
+def positions(n):
+    if n <= MAX_POSITIONS:
+        return list(range(1, n + 1))
+    step = (n - 1) / (MAX_POSITIONS - 1)
+    return sorted({1 + round(i * step) for i in range(MAX_POSITIONS)})
+
+
+def one(base, before, fixed, syscall, errno, when):
+    """The violations of one faulted run (an empty list when it held)."""
+    root = os.path.join(base, "r")
+    if os.path.exists(root):
+        shutil.rmtree(root)
+    make_root(root)
+    inject = "%s:error=%s:when=%d" % (syscall, errno, when)
+    rc, out, err = hostfit(["fix", "--yes"], root,
+                           ("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + syscall, "-e", "inject=" + inject))
+    bad = []
+    if rc == 124:
+        bad.append("the faulted run hung")
+    after, temps = snapshot(root)
+    if temps:
+        bad.append("temp files left: " + ", ".join(temps))
+    for path in sorted(set(before) | set(fixed) | set(after)):
+        a = after.get(path)
+        if a != before.get(path) and a != fixed.get(path):
+            bad.append("%s is neither as before nor as fixed (%s)" % (path, "missing" if a is None else "changed"))
+    if rc == 0 and after != fixed:
+        missing = [p for p in sorted(set(fixed) | set(after)) if after.get(p) != fixed.get(p)]
+        bad.append("exit 0 but not fully fixed: " + ", ".join(missing[:5]))
+    rc2, out2, err2 = hostfit(["fix", "--yes"], root)
+    again, temps2 = snapshot(root)
+    if rc2 != 0 or again != fixed or temps2:
+        bad.append("a clean rerun did not converge (exit %d): %s" % (rc2, err2.strip().splitlines()[-1:] or ""))
+    rc3, out3, err3 = hostfit(["fix", "--dry-run", "--format", "json"], root)
+    try:
+        empty = rc3 == 0 and json.loads(out3)["actions"] == []
+    except ValueError:
+        empty = False
+    if not empty:
+        bad.append("the plan after the rerun is not empty (exit %d)" % rc3)
+    if bad:
+        bad.append("faulted run: exit %d; stderr: %s" % (rc, " | ".join(err.strip().splitlines()[-3:])))
+    return bad
+
+
+def main():
+    if not shutil.which("strace"):
+        print("faults: strace is needed (apt-get install strace)", file=sys.stderr)
+        return 1
+    base = tempfile.mkdtemp(prefix="hostfit-faults.")
+    try:
+        start = time.time()
+        clean = os.path.join(base, "clean")
+        make_root(clean)
+        before, _ = snapshot(clean)
+        counts = count_calls(clean)
+        fixed, temps = snapshot(clean)
+        if temps or fixed == before:
+            print("faults: the clean run did not fix the root", file=sys.stderr)
+            return 1
+        rc, out, _ = hostfit(["fix", "--dry-run", "--format", "json"], clean)
+        if rc != 0 or json.loads(out)["actions"] != []:
+            print("faults: the clean run leaves a plan: %s" % out, file=sys.stderr)
+            return 1
+        print("faults: calls in a clean run: " + ", ".join("%s %d" % (s, counts[s]) for s in SYSCALLS))
+        passed = failed = 0
+        for syscall in SYSCALLS:
+            for errno in ERRNOS:
+                for when in positions(counts[syscall]):
+                    bad = one(base, before, fixed, syscall, errno, when)
+                    if bad:
+                        failed += 1
+                        print("FAIL %s %s when=%d" % (syscall, errno, when))
+                        for b in bad:
+                            print("     " + b)
+                    else:
+                        passed += 1
+        print("faults: %.0f s" % (time.time() - start))
+        print("faults: %d passed, %d failed" % (passed, failed))
+        return 1 if failed else 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+/* Unit files and their drop-ins, as unit_load() reads them, and the memory
+ * settings read from them. The input is split at the first "\n--\n": a unit
+ * file, then one drop-in. */
+#include "fuzz.h"
+#include "host.h"
+#include "units.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        const uint8_t *sep = memmem(data, size, "\n--\n", 4);
+        size_t unit_len = sep ? (size_t) (sep - data) + 1 : size;
+        fuzz_write("/etc/systemd/system/app.service", data, unit_len);
+        if (sep)
+                fuzz_write("/etc/systemd/system/app.service.d/override.conf", sep + 4, size - unit_len - 3);
+        else
+                fuzz_write("/etc/systemd/system/app.service.d/override.conf", (const uint8_t *) "", 0);
+        struct host *h = NULL;
+        if (host_open(fuzz_root(), &h) < 0)
+                abort();
+        struct unit *u = NULL;
+        if (unit_load(h, "app.service", &u) == 0) {
+                uint64_t v;
+                (void) unit_memory_setting(u, "MemoryMax", &v);
+                (void) unit_memory_setting(u, "MemoryHigh", &v);
+                (void) unit_memory_setting(u, "MemorySwapMax", &v);
+                (void) unit_get(u, "Service", "ExecStart");
+                (void) unit_get(u, "Install", "WantedBy");
+                unit_free(u);
+        }
+        host_free(h);
+        return 0;
+}
