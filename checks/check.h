@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A check: a pure function of the host view that adds findings to a report.
  *
  * Adding a check:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dev-server: a dev server or dev runtime serving while the profile is production. */
 #include <errno.h>
 #include <fnmatch.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* keepalive-loop: a shell loop, script or process manager that keeps restarting a server
  * outside systemd (detection in lib/keepalive.c). */
 #include <errno.h>

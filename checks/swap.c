@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* swap-missing: disk-backed swap is active, and comes back at boot. */
 #include <blkid.h>
 #include <dirent.h>

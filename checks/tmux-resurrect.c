@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tmux-resurrect: services inside tmux while tmux-resurrect/continuum may save, kill or restore them. */
 #include <errno.h>
 #include <stdio.h>

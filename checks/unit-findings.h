@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The typed facts the systemd checks hand to their fixes (finding->data). */
 #pragma once
 

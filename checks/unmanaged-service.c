@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unmanaged-service: a long-running server process that no systemd service supervises
  * (a tmux pane, nohup, a session scope); a keepalive loop's child is keepalive-loop's. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrapper-oom-unprotected: a process shielded from the OOM killer under wrappers that are not,
  * and OOM daemon regexes that name a process by a name the daemon never sees. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the subcommands share: option errors, usage, color, opening the host. */
 #pragma once
 

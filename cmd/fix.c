@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit fix: plan the fixes for what check finds, preview them, or apply them. */
 #include <errno.h>
 #include <stdarg.h>

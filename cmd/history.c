@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit history: the run records, one line a run, one run in full, or pruned. */
 #include <errno.h>
 #include <getopt.h>

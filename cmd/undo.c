@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit undo: take a recorded run back, shown and confirmed like fix. */
 #include <errno.h>
 #include <getopt.h>

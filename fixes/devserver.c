@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for dev-server: the production command's unit when it is exact, else the steps, marked manual. */
 #include <errno.h>
 #include <pwd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fixes, one a check that has one (see checks/check.h). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for keepalive-loop: the one unit for the command the loop restarts (the unmanaged-service
  * generator, with a restart policy that backs off), enabled; stopping the loop and starting the
  * unit is a manual step. A pm2 daemon gets pm2's own unit (pm2 startup), also by hand. */

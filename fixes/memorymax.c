@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for unit-memorymax: a drop-in with MemoryHigh=/MemoryMax=, daemon-reload, and the
  * same limits set live (SetUnitProperties, runtime) so nothing restarts. */
 #include <errno.h>

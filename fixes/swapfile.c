@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* swapfile: the fix for swap-missing: a swapfile sized by rule, its fstab line, swapon.
  *
  * fstab is edited as text: one line appended, every other byte kept, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for tmux-resurrect: the tmux.conf lines that stop process save and restore, as a diff of
  * the user's own file; the service's unit is its owner's fix (lib/procown.h). */
 #include <errno.h>

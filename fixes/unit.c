@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one way a fix writes a unit for a running process (fix_plan_process_unit), and the fix
  * for unmanaged-service: a unit for the process's exact argv, cwd, user and allowlisted
  * environment; daemon-reload and enable. The running process is never killed: the hand-over

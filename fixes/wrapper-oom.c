@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for wrapper-oom-unprotected: shield the wrappers now, a unit without them for good,
  * and an earlyoom --avoid regex that matches the names earlyoom sees. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Apply: the only code that writes to the host. Files are replaced atomically
  * under the root with no symlink followed, after a backup and a check that
  * they still hold what the plan saw; each step checks its own precondition so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Block device names under the root (see blockdev.h). */
 #include <blkid.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The table of dev servers and dev runtimes, and the argv matcher. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dev servers and dev runtimes: the one table of their command lines, and the
  * matcher that reads a process's argv (and, when a pattern needs it, its environ). */
 #pragma once

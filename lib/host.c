@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host view: root-relative reads, and the tables shared by all checks. */
 #include <ctype.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host view: everything hostfit reads, resolved under one root directory.
  *
  * Nothing else in hostfit opens a host path. Paths are absolute within the

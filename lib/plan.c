@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plan: building it. Rendering is in plan-render.c, applying in apply.c. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plan: an ordered list of actions that fixes compute and apply runs.
  *
  * A fix adds only what differs from the host, so on a fixed host the plan is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The owner of each process's fix, asked once a process a run (see procown.h). */
 #include <errno.h>
 #include <stdlib.h>

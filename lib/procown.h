@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One subject, one fix: which check's fix owns a running process, the one that may write
  * its unit. The owners are asked in a fixed order, whatever checks were asked for on the
  * command line, so a check run alone never plans a unit for a process another check owns:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process tree: ancestry, parent kinds, and the unit a process runs in. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process tree: ancestry, what kind of process a parent is, and the unit a
  * process runs in. Pure functions of the process table (lib/host.h). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets of the running system through NETLINK_SOCK_DIAG: the kernel
  * walks only the listening sockets, where reading /proc/net/tcp walks the whole
  * connection hash (milliseconds on a host with much memory, twice per read to EOF). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets from ROOT/proc/net and their owners from ROOT/proc/PID/fd. */
 #include <arpa/inet.h>
 #include <dirent.h>

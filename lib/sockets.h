@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets: ROOT/proc/net/{tcp,tcp6,udp,udp6} (sock_diag on the running system)
  * and their owners through the "socket:[INODE]" links in ROOT/proc/PID/fd. Read once a run, kept with the host. */
 #pragma once

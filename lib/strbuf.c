@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte string. */
 #include <errno.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte string (after git's strbuf): always NUL-terminated, may hold NULs. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The undo plan of a run record: its applied actions taken back newest first,
  * each from the state the host is in now, so a second undo plans nothing. */
 #include <errno.h>

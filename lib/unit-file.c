@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit files parsed as systemd parses them (sections, continuations, comments,
  * ignored lines kept as issues), and the values in effect read back. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Units for running processes: the facts read from ROOT/proc/PID, and the one
  * place that turns them into a service unit (see unitgen.h). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Generating systemd unit files: quoting by systemd's rules, names, the service template.
  *
  * Nothing read from the host is pasted raw into a unit: every argv word is

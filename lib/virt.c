@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Container, init and offline-image detection under the root (see virt.h). */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zram kernel support and zram-generator's configuration under the root. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit's command line end to end: usage, exit statuses, JSON, fix safety,
 # escaping of host bytes, and the shell completions. Run from the source tree:
 #   HOSTFIT=build/hostfit sh tests/cli/run.sh

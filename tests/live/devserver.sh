@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Live: a real "vite" (a python3 script under node_modules/.bin that listens on 127.0.0.1)
 # started by a real bash wrapper inside a real tmux server. hostfit check dev-server finds it,
 # wrapper-oom-unprotected finds the wrapper more killable than it, and both are gone after it exits.

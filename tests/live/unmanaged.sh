@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Live: a real `python3 -m http.server` on 127.0.0.1, started under setsid outside any service.
 # hostfit check unmanaged-service names its pid and port, fix --dry-run writes a unit whose
 # ExecStart gives back its argv byte for byte (and systemd-analyze verify accepts it), and once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helper: fake ROOT/proc/PID trees from a readable description, written
  * in the kernel's exact formats (stat with all 52 fields, NUL-separated cmdline,
  * cgroup as "0::/path", oom_score_adj with its newline). Header-only: each test

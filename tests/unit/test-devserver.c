@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dev-server: the pattern table's matcher, the check on fixture roots, and its fix. */
 #include <setjmp.h>
 #include <stdarg.h>

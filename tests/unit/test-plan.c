@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Symlink actions and plan_add_enable(): planned, rendered, applied, refused;
  * off the running system and, in a mount namespace, with systemd "running". */
 #include <setjmp.h>

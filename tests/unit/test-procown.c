@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One subject, one fix: which check owns a running process, on fixture roots; the plans of
  * every process check together hold one unit a process, none running a dev command, and a
  * second plan after applying the first is empty. Containers' processes are their runtime's. */

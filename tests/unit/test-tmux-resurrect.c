@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tmux-resurrect: tmux.conf reading, services inside tmux, and the fix. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run records and undo: sha256 against FIPS vectors, the JSON reader on hostile
  * input, and for every fix that writes, fix then undo gives back the same tree. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unmanaged-service on fixture proc trees: tmux, keepalive loops, scopes, workers; and its fix. */
 #include <errno.h>
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrapper-oom-unprotected: shielded processes and their wrappers, OOM daemon regexes, the fix. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 6: a dev server (vite under node_modules/.bin) in tmux with
 # tmux-continuum configured to restore every program (':all:'), under a bash wrapper, the server shielded with
 # oom_score_adj -500.  dev-server, wrapper-oom-unprotected and tmux-resurrect

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 30: a server in a container-like scope, as dockerd's runc makes it
 # (system.slice/docker-<64 hex>.scope), listening on a port, beside a server
 # started by hand in a session scope.  The container's process belongs to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 31: a server run by hand under a uid no user database knows (a
 # container's uid, a setpriv).  systemd refuses User=4242 for such a uid
 # (217/USER), and a unit without User= would run it as root: so fix writes
