@@ -382,6 +382,18 @@ int plan_add_manual(struct plan *p, const char *check, const char *text) {
         return 1;
 }
 
+int plan_add_manualf(struct plan *p, const char *check, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        r = plan_add_manual(p, check, s);
+        return r < 0 ? r : 0;
+}
+
 int plan_note(struct plan *p, const char *fmt, ...) {
         if (p->n == 0)
                 return -EINVAL;

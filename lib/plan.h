@@ -126,6 +126,8 @@ int plan_add_oom_score_adj(struct plan *p, const char *check, pid_t pid, const c
  * already serves it: two units must not fight for one port. 0 when claimed (or already UNIT's). */
 int plan_claim_port(struct plan *p, const char *unit, uint16_t port);
 int plan_add_manual(struct plan *p, const char *check, const char *text);
+/* The same with the text formatted; 0 or -errno. */
+int plan_add_manualf(struct plan *p, const char *check, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Attach a note to the last action added (e.g. what boot does instead of a deferred step). */
 int plan_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
