@@ -265,6 +265,48 @@ int host_stat(const struct host *h, const char *path, struct stat *ret) {
         return 0;
 }
 
+bool host_exists(const struct host *h, const char *path) {
+        struct stat st;
+        return host_stat(h, path, &st) == 0;
+}
+
+int host_opendir(const struct host *h, const char *path, DIR **ret) {
+        int fd = host_open_file(h, path, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+int host_readlink(const struct host *h, const char *path, char **ret) {
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (!slash || !slash[1])
+                return -EINVAL;
+        *slash = '\0';
+        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        char buf[PATH_MAX];
+        ssize_t n = readlinkat(dfd, slash + 1, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        char *s = strdup(buf);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 int host_statfs(const struct host *h, const char *path, struct statfs *ret) {
         _cleanup_free_ char *p = strdup(path);
         if (!p)

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The plan: building it. Rendering is in plan-render.c, applying in apply.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "host.h"
@@ -426,27 +424,6 @@ static bool path_is_normal(const char *path) {
         return strcmp(path, "/") != 0;
 }
 
-/* The target of the symlink PATH under the root: -EINVAL when it is not a symlink. */
-static int read_link_in_root(struct host *h, const char *path, char **ret) {
-        const char *slash = strrchr(path, '/');
-        _cleanup_free_ char *dir = strndup(path, (size_t) (slash - path));
-        char buf[PATH_MAX];
-        if (!dir)
-                return -ENOMEM;
-        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd;
-        ssize_t n = readlinkat(dfd, slash + 1, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        char *s = strdup(buf);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
 /* 1 when PATH is a symlink to TARGET, 0 when it does not exist, -EEXIST when it is anything else. */
 static int symlink_state(struct plan *p, const char *path, const char *target) {
         for (size_t i = p->n; i > 0; i--) {
@@ -463,7 +440,7 @@ static int symlink_state(struct plan *p, const char *path, const char *target) {
         if (!S_ISLNK(st.st_mode))
                 return -EEXIST;
         _cleanup_free_ char *now = NULL;
-        r = read_link_in_root(p->host, path, &now);
+        r = host_readlink(p->host, path, &now);
         if (r < 0)
                 return r;
         return strcmp(now, target) == 0 ? 1 : -EEXIST;
@@ -587,7 +564,7 @@ int plan_add_remove(struct plan *p, const char *check, const char *path, uint64_
                 return -EEXIST;
         _cleanup_free_ char *target = NULL, *old = NULL;
         size_t old_len = 0;
-        if (S_ISLNK(st.st_mode) && (r = read_link_in_root(p->host, path, &target)) < 0)
+        if (S_ISLNK(st.st_mode) && (r = host_readlink(p->host, path, &target)) < 0)
                 return r;
         if (S_ISREG(st.st_mode) && size == 0) {
                 const char *c;

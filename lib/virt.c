@@ -42,11 +42,6 @@ static const char *environ_container(const char *env, size_t len) {
         return NULL;
 }
 
-static bool host_exists(struct host *h, const char *path) {
-        struct stat st;
-        return host_stat(h, path, &st) == 0;
-}
-
 int host_container(struct host *h, const char **ret_name) {
         _cleanup_free_ char *buf = NULL;
         size_t len;
