@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* What the subcommands share: option errors, usage, color, opening the host. */
+/* What the subcommands share: option errors, usage, color, opening the host, the apply prompt. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +159,17 @@ const char *command_hostname(struct host *h) {
         memcpy(name, text, n);
         name[n] = '\0';
         return name;
+}
+
+bool command_ask_yes(size_t n) {
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        printf("Apply %zu change%s? [y/N] ", n, n == 1 ? "" : "s");
+        fflush(stdout);
+        if (getline(&line, &len, stdin) < 0)
+                return false;
+        line[strcspn(line, "\n")] = '\0';
+        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What the subcommands share: option errors, usage, color, opening the host. */
+/* What the subcommands share: option errors, usage, color, opening the host, the apply prompt. */
 #pragma once
 
 #include <stdbool.h>
@@ -43,6 +43,8 @@ const char *command_hostname(struct host *h);
  * why when it cannot be had. The lock's fd, held until it is closed or the
  * process ends, or -errno. */
 int command_take_lock(struct host *h, unsigned wait_ms);
+/* "Apply N changes? [y/N]" on stdout; true when stdin answers y or yes. */
+bool command_ask_yes(size_t n);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged
  * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);

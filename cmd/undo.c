@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -72,17 +71,6 @@ static void undo_log(void *userdata, const struct action *a, int r, const char *
         _cleanup_free_ char *esc = escape_terminal_str(a->kind == ACTION_MANUAL || a->deferred || !msg || !*msg ?
                                                        (desc ? desc : "?") : msg);
         printf("%s: %s\n", result, esc ? esc : "?");
-}
-
-static bool ask_yes(size_t n) {
-        _cleanup_free_ char *line = NULL;
-        size_t len = 0;
-        printf("Apply %zu change%s? [y/N] ", n, n == 1 ? "" : "s");
-        fflush(stdout);
-        if (getline(&line, &len, stdin) < 0)
-                return false;
-        line[strcspn(line, "\n")] = '\0';
-        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
 static void print_lines(const struct strbuf *sb, bool error) {
@@ -163,7 +151,7 @@ static int undo_execute(struct host *h, struct run_record *const *runs, size_t n
                 puts("nothing to do");
                 return EXIT_OK;
         }
-        if (!o->yes && !ask_yes(plan_count_changes(p))) {
+        if (!o->yes && !command_ask_yes(plan_count_changes(p))) {
                 log_error("nothing changed");
                 return EXIT_TROUBLE;
         }
