@@ -18,6 +18,7 @@
 #include "lock.h"
 #include "registry.h"
 #include "report.h"
+#include "runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
@@ -170,6 +171,18 @@ bool command_ask_yes(size_t n) {
                 return false;
         line[strcspn(line, "\n")] = '\0';
         return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n) {
+        size_t bad = 0;
+        int k = run_records_list(h, ret, ret_n, &bad);
+        if (k < 0) {
+                log_error("cannot read the run records in %s: %s", RUNS_DIR, strerror(-k));
+                return k;
+        }
+        if (bad > 0)
+                log_warning("%zu run record%s in %s could not be read, ignoring", bad, bad == 1 ? "" : "s", RUNS_DIR);
+        return 0;
 }
 
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret) {

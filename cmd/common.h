@@ -9,6 +9,7 @@
 struct command;
 struct host;
 struct report;
+struct run_record;
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_NAGIOS };
 
@@ -45,6 +46,9 @@ const char *command_hostname(struct host *h);
 int command_take_lock(struct host *h, unsigned wait_ms);
 /* "Apply N changes? [y/N]" on stdout; true when stdin answers y or yes. */
 bool command_ask_yes(size_t n);
+/* The run records of H, oldest first (lib/runrecord.h); warns of those that cannot
+ * be read. Logs why on failure and returns -errno. */
+int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged
  * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);

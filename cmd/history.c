@@ -270,14 +270,9 @@ static int history_run(int argc, char **argv) {
         if (o.prune >= 0)
                 return history_prune(h, o.prune);
         struct run_record **runs = NULL;
-        size_t n = 0, bad = 0;
-        int k = run_records_list(h, &runs, &n, &bad);
-        if (k < 0) {
-                log_error("cannot read the run records in %s: %s", RUNS_DIR, strerror(-k));
+        size_t n = 0;
+        if (command_list_runs(h, &runs, &n) < 0)
                 return EXIT_TROUBLE;
-        }
-        if (bad > 0)
-                log_warning("%zu run record%s in %s could not be read, ignoring", bad, bad == 1 ? "" : "s", RUNS_DIR);
         st = EXIT_OK;
         if (o.stamp) {
                 const struct run_record *r = NULL;

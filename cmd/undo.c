@@ -210,14 +210,9 @@ static int undo_run(int argc, char **argv) {
         if (!o.dry_run && undo_take_lock(h) < 0)
                 return EXIT_TROUBLE;
         struct run_record **runs = NULL;
-        size_t n = 0, bad = 0, target;
-        int k = run_records_list(h, &runs, &n, &bad);
-        if (k < 0) {
-                log_error("cannot read the run records in %s: %s", RUNS_DIR, strerror(-k));
+        size_t n = 0, target;
+        if (command_list_runs(h, &runs, &n) < 0)
                 return EXIT_TROUBLE;
-        }
-        if (bad > 0)
-                log_warning("%zu run record%s in %s could not be read, ignoring", bad, bad == 1 ? "" : "s", RUNS_DIR);
         if (undo_select(runs, n, o.stamp, &target) < 0) {
                 if (o.stamp) {
                         log_error("no run %s in %s (see hostfit history)", o.stamp, RUNS_DIR);
