@@ -86,6 +86,19 @@ int parse_format(const char *s, enum format *ret) {
         return 0;
 }
 
+int parse_format_text_json(const char *s, enum format *ret) {
+        enum format f;
+        int r = parse_format(s, &f);
+        if (r < 0)
+                return r;
+        if (f != FORMAT_TEXT && f != FORMAT_JSON) {
+                log_error("--format %s is for hostfit check only", s);
+                return -EINVAL;
+        }
+        *ret = f;
+        return 0;
+}
+
 int check_profile(const char *s) {
         if (strcmp(s, "production") == 0 || strcmp(s, "development") == 0)
                 return 0;

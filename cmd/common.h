@@ -24,6 +24,8 @@ extern const char *command_config_path;
 
 /* "text", "json", "prometheus" or "nagios"; logs and returns -EINVAL otherwise. */
 int parse_format(const char *s, enum format *ret);
+/* The same for a command that writes text or json only; logs and returns -EINVAL otherwise. */
+int parse_format_text_json(const char *s, enum format *ret);
 /* "production" or "development"; logs and returns -EINVAL otherwise. */
 int check_profile(const char *s);
 

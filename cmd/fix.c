@@ -398,12 +398,8 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
                 case 'y': o->yes = true; break;
                 case 'r': o->root = optarg; break;
                 case 'f':
-                        if (parse_format(optarg, &o->format) < 0)
+                        if (parse_format_text_json(optarg, &o->format) < 0)
                                 return command_usage_error(&cmd_fix);
-                        if (o->format != FORMAT_TEXT && o->format != FORMAT_JSON) {
-                                log_error("--format %s is for hostfit check only", optarg);
-                                return command_usage_error(&cmd_fix);
-                        }
                         break;
                 case 'p':
                         if (check_profile(optarg) < 0)

@@ -225,12 +225,8 @@ static int history_parse(int argc, char **argv, struct history_options *o) {
                 switch (c) {
                 case 'r': o->root = optarg; break;
                 case 'f':
-                        if (parse_format(optarg, &o->format) < 0)
+                        if (parse_format_text_json(optarg, &o->format) < 0)
                                 return command_usage_error(&cmd_history);
-                        if (o->format != FORMAT_TEXT && o->format != FORMAT_JSON) {
-                                log_error("--format %s is for hostfit check only", optarg);
-                                return command_usage_error(&cmd_history);
-                        }
                         break;
                 case 'P':
                         errno = 0;
