@@ -36,6 +36,9 @@ struct fix_unit_request {
  * value cannot be written. -errno when hostfit failed, or the plan refused it (-EEXIST a path
  * another action holds, -EADDRINUSE a port another unit of the plan serves). */
 int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why);
+/* The running process PID and the check that owns it (lib/procown.h): 1 with both set; 0 when
+ * it is gone, owned by no check or a container's (its runtime runs it); -errno. */
+int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner);
 /* A stable name for U's unit: "hostfit-TOOL-PORT.service", else TOOL and its cwd's last component, else its pid. */
 int fix_unit_name(const struct unit_proc *u, const char *tool, char **ret);
 

@@ -12,7 +12,6 @@
 #include "escape.h"
 #include "fixes.h"
 #include "loop-findings.h"
-#include "procown.h"
 #include "proctree.h"
 #include "unit-findings.h"
 #include "unitgen.h"
@@ -22,16 +21,13 @@
 static int plan_child_unit(struct host *h, const struct finding *f, const struct keepalive_data *k, struct plan *p) {
         const struct unmanaged_data *d = k->child;
         const struct host_meminfo *mi = NULL;
-        const struct proc_table *t;
-        int r = host_procs(h, &t);
-        if (r < 0)
-                return r;
         /* One process, one unit: only when the restarted command is this check's (not a dev server's). */
-        const struct proc *q = proc_table_find(t, d->pid);
-        const char *owner = q ? procown_owner(h, q) : NULL;
+        const struct proc *q;
+        const char *owner;
+        int r = fix_proc_owner(h, d->pid, &q, &owner);
+        if (r <= 0)
+                return r;
         _cleanup_free_ char *step = NULL, *no = NULL, *desc = NULL;
-        if (!owner || strcmp(owner, PROCOWN_CONTAINER) == 0)
-                return 0;
         if (strcmp(owner, f->check->id) != 0) {
                 if (asprintf(&step, "stop the loop pid %d; the unit of its child pid %d comes from `hostfit fix %s`",
                              (int) k->loop_pid, (int) d->pid, owner) < 0)

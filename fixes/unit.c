@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The one way a fix writes a unit for a running process (fix_plan_process_unit), and the fix
+/* The one way a fix writes a unit for a running process (fix_plan_process_unit, with the
+ * process's owner from fix_proc_owner), and the fix
  * for unmanaged-service: a unit for the process's exact argv, cwd, user and allowlisted
  * environment; daemon-reload and enable. The running process is never killed: the hand-over
  * is a manual step. */
@@ -68,6 +69,20 @@ static int why(char **ret_why, const char *fmt, ...) {
         int r = vasprintf(ret_why, fmt, ap);
         va_end(ap);
         return r < 0 ? -ENOMEM : 0;
+}
+
+int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner) {
+        const struct proc_table *t;
+        int r = host_procs(h, &t);
+        if (r < 0)
+                return r;
+        const struct proc *q = proc_table_find(t, pid);
+        const char *owner = q ? procown_owner(h, q) : NULL;
+        if (!owner || strcmp(owner, PROCOWN_CONTAINER) == 0)
+                return 0;
+        *ret_proc = q;
+        *ret_owner = owner;
+        return 1;
 }
 
 int fix_unit_name(const struct unit_proc *u, const char *tool, char **ret) {

@@ -10,7 +10,6 @@
 #include "devserver.h"
 #include "fixes.h"
 #include "oomd.h"
-#include "procown.h"
 #include "proctree.h"
 #include "unitgen.h"
 
@@ -19,14 +18,11 @@
 /* The lasting fix, when this check owns the process (lib/procown.h): its unit, from the one
  * generator, with OOMScoreAdjust=. -ENOEXEC when it cannot be written exactly. */
 static int plan_unit(struct host *h, struct plan *p, const struct wrapper_oom_finding *d) {
-        const struct proc_table *t;
-        int r = host_procs(h, &t);
-        if (r < 0)
-                return r;
-        const struct proc *q = proc_table_find(t, d->pid);
-        const char *owner = q ? procown_owner(h, q) : NULL;
-        if (!owner || strcmp(owner, PROCOWN_CONTAINER) == 0)
-                return 0;       /* gone, or a container's: its runtime runs it */
+        const struct proc *q;
+        const char *owner;
+        int r = fix_proc_owner(h, d->pid, &q, &owner);
+        if (r <= 0)
+                return r;       /* gone, or a container's: its runtime runs it */
         if (strcmp(owner, CHECK_ID) != 0) {
                 /* Another check's fix writes its one unit (a dev server's is never a dev command). */
                 _cleanup_free_ char *step = NULL;
