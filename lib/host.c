@@ -151,23 +151,9 @@ int host_open_file(const struct host *h, const char *path, int flags) {
 
 static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        for (;;) {
-                int r = strbuf_grow(&sb, 4096);
-                if (r < 0)
-                        return r;
-                ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                sb.len += (size_t) n;
-                sb.buf[sb.len] = '\0';
-                if (sb.len > max)
-                        return -EFBIG;
-        }
+        int r = strbuf_read_fd(&sb, fd, max);
+        if (r < 0)
+                return r;
         char *p = strbuf_detach(&sb, ret_len);
         if (!p)
                 return -ENOMEM;
