@@ -36,6 +36,9 @@ struct fix_unit_request {
  * value cannot be written. -errno when hostfit failed, or the plan refused it (-EEXIST a path
  * another action holds, -EADDRINUSE a port another unit of the plan serves). */
 int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why);
+/* MemoryMax= of SPEC from U's resident memory and the host's RAM (memorymax_default()),
+ * and MemoryHigh= at nine tenths of it, in whole MiB. */
+void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec);
 /* The running process PID and the check that owns it (lib/procown.h): 1 with both set; 0 when
  * it is gone, owned by no check or a container's (its runtime runs it); -errno. */
 int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner);

@@ -20,7 +20,6 @@
 
 static int plan_child_unit(struct host *h, const struct finding *f, const struct keepalive_data *k, struct plan *p) {
         const struct unmanaged_data *d = k->child;
-        const struct host_meminfo *mi = NULL;
         /* One process, one unit: only when the restarted command is this check's (not a dev server's). */
         const struct proc *q;
         const char *owner;
@@ -39,15 +38,12 @@ static int plan_child_unit(struct host *h, const struct finding *f, const struct
         for (char *c = desc; *c; c++)
                 if ((unsigned char) *c < 0x20 || *c == 0x7f || *c == '%' || *c == '\\')
                         *c = '_';
-        uint64_t max = memorymax_default(d->proc->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
         struct fix_unit_request req = {
                 .check = f->check->id,
                 .proc = d->proc,
                 .spec = {
                         .name = d->name,
                         .description = desc,
-                        .memory_high = max / 10 * 9 >> 20 << 20,
-                        .memory_max = max,
                         .has_oom_score_adjust = true,
                         .oom_score_adjust = 0,
                         .restart = "on-failure",
@@ -55,6 +51,7 @@ static int plan_child_unit(struct host *h, const struct finding *f, const struct
                 },
                 .enable = true,
         };
+        fix_unit_memory(h, d->proc, &req.spec);
         r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
                 return r;

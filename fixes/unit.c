@@ -71,6 +71,13 @@ static int why(char **ret_why, const char *fmt, ...) {
         return r < 0 ? -ENOMEM : 0;
 }
 
+void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec) {
+        const struct host_meminfo *mi = NULL;
+        uint64_t max = memorymax_default(u->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
+        spec->memory_max = max;
+        spec->memory_high = max / 10 * 9 >> 20 << 20;
+}
+
 int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner) {
         const struct proc_table *t;
         int r = host_procs(h, &t);
@@ -147,25 +154,22 @@ int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_
 
 static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct unmanaged_data *d = f->data;
-        const struct host_meminfo *mi = NULL;
         if (!d || !d->proc || d->proc->argc == 0)
                 return 0;
         /* Another check's fix owns it (a dev server, a shielded process): that one plans its unit. */
         if (!d->owner || strcmp(d->owner, "unmanaged-service") != 0)
                 return 0;
-        uint64_t max = memorymax_default(d->proc->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
         struct fix_unit_request req = {
                 .check = f->check->id,
                 .proc = d->proc,
                 .spec = {
                         .name = d->name,
-                        .memory_high = max / 10 * 9 >> 20 << 20,
-                        .memory_max = max,
                         .has_oom_score_adjust = true,
                         .oom_score_adjust = 0,
                 },
                 .enable = true,
         };
+        fix_unit_memory(h, d->proc, &req.spec);
         _cleanup_free_ char *no = NULL, *step = NULL;
         int r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
