@@ -14,6 +14,7 @@
 #include "command.h"
 #include "common.h"
 #include "config.h"
+#include "escape.h"
 #include "host.h"
 #include "lock.h"
 #include "registry.h"
@@ -184,6 +185,14 @@ bool command_ask_yes(size_t n) {
                 return false;
         line[strcspn(line, "\n")] = '\0';
         return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+int command_check_stamp(const struct command *c, const char *stamp, const char *hint) {
+        if (!stamp || run_stamp_is_valid(stamp))
+                return 0;
+        _cleanup_free_ char *esc = escape_terminal_str(stamp);
+        log_error("%s: '%s' is not a run stamp%s", c->name, esc ? esc : "?", hint);
+        return -EINVAL;
 }
 
 int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n) {

@@ -48,6 +48,9 @@ const char *command_hostname(struct host *h);
 int command_take_lock(struct host *h, unsigned wait_ms);
 /* "Apply N changes? [y/N]" on stdout; true when stdin answers y or yes. */
 bool command_ask_yes(size_t n);
+/* STAMP, the argument of C (NULL when none was given), is a run stamp (lib/runrecord.h);
+ * else logs "C: 'STAMP' is not a run stamp" and HINT, and returns -EINVAL. */
+int command_check_stamp(const struct command *c, const char *stamp, const char *hint);
 /* The run records of H, oldest first (lib/runrecord.h); warns of those that cannot
  * be read. Logs why on failure and returns -errno. */
 int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n);

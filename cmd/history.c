@@ -247,11 +247,8 @@ static int history_parse(int argc, char **argv, struct history_options *o) {
                 return command_usage_error(&cmd_history);
         }
         o->stamp = optind < argc ? argv[optind] : NULL;
-        if (o->stamp && !run_stamp_is_valid(o->stamp)) {
-                _cleanup_free_ char *esc = escape_terminal_str(o->stamp);
-                log_error("history: '%s' is not a run stamp", esc ? esc : "?");
+        if (command_check_stamp(&cmd_history, o->stamp, "") < 0)
                 return command_usage_error(&cmd_history);
-        }
         return -1;
 }
 

@@ -187,11 +187,8 @@ static int undo_parse(int argc, char **argv, struct undo_options *o) {
                 return command_usage_error(&cmd_undo);
         }
         o->stamp = optind < argc ? argv[optind] : NULL;
-        if (o->stamp && !run_stamp_is_valid(o->stamp)) {
-                _cleanup_free_ char *esc = escape_terminal_str(o->stamp);
-                log_error("undo: '%s' is not a run stamp (see hostfit history)", esc ? esc : "?");
+        if (command_check_stamp(&cmd_undo, o->stamp, " (see hostfit history)") < 0)
                 return command_usage_error(&cmd_undo);
-        }
         return -1;
 }
 
