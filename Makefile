@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hostfit: build, test, install.  `make V=1` shows the commands.
 # Dependencies come from pkg-config; `make deps` installs them on Debian.
 

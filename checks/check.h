@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A check: a pure function of the host view that adds findings to a report.
  *
  * Adding a check:
@@ -37,4 +38,7 @@ struct check {
         enum severity severity; /* how bad a failure is */
         int (*run)(struct host *h, struct report *r);
         const struct fix *fix;  /* NULL when there is nothing to apply */
+        /* A check whose fix writes a unit for a running process: true when P is its subject.
+         * lib/procown.c asks the owners in a fixed order, so one process gets one unit. NULL: none. */
+        bool (*claims)(struct host *h, const struct proc_table *t, const struct proc *p);
 };

@@ -1,15 +1,18 @@
+/* SPDX-License-Identifier: MIT */
 /* dev-server: a dev server or dev runtime serving while the profile is production. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cleanup.h"
 #include "config.h"
 #include "devserver.h"
 #include "fixes.h"
+#include "procown.h"
 #include "proctree.h"
 #include "strbuf.h"
 #include "virt.h"
@@ -136,16 +139,29 @@ static int report_group(struct host *h, struct report *r, const struct proc_tabl
         d->launcher = g->launcher;
         d->pattern = g->pattern;
         d->rss = g->rss;
-        if (g->verdict == DEVSERVER_UNKNOWN)
-                return report_add(r, STATUS_WARN, subject, d, free,
-                                  "pid %d may be a %s (%s), %s RSS, %s: its environment, which decides, cannot be read",
-                                  (int) p->pid, g->pattern->framework, strbuf_str(&cmd), size, strbuf_str(&place));
-        k = report_add(r, STATUS_FAIL, subject, d, free, "pid %d is a %s (%s), %s RSS, %s",
-                       (int) p->pid, g->pattern->framework, strbuf_str(&cmd), size, strbuf_str(&place));
+        _cleanup_free_ char *container = procown_container(p), *unit = NULL;
+        const struct proc *l = g->launcher ? proc_table_find(t, g->launcher) : NULL;
+        if (container)
+                snprintf(d->container, sizeof(d->container), "%s", container);
+        else if (proc_in_service(l ? l : p) && proc_cgroup_unit(l ? l : p, &unit) == 0 && strlen(unit) < sizeof(d->unit)) {
+                snprintf(d->unit, sizeof(d->unit), "%s", unit);
+                d->user_unit = strstr((l ? l : p)->cgroup, "/user@") != NULL;
+        }
+        k = report_add(r, STATUS_FAIL, subject, d, free, "a %s (%s), %s RSS, %s%s%s",
+                       g->pattern->framework, strbuf_str(&cmd), size, strbuf_str(&place),
+                       container ? ", in container " : "", container ? container : "");
+        struct finding *f = report_last(r);
+        if (k == 0 && container)
+                k = finding_set_fix(f, "change the container's command in its image or compose file: hostfit changes "
+                                       "no container from the host");
         if (k == 0 && strchr(strbuf_str(&g->pids), ','))
-                k = finding_add_detail(report_last(r), "processes: %s", strbuf_str(&g->pids));
+                k = finding_add_detail(f, "processes: %s", strbuf_str(&g->pids));
+        if (k == 0 && p->cgroup)
+                k = finding_add_detail(f, "cgroup: %s", p->cgroup);
         if (k == 0)
-                k = finding_add_detail(report_last(r), "in production: %s", g->pattern->steps);
+                k = finding_add_detail(f, "pattern: %s", g->pattern->id);
+        if (k == 0)
+                k = finding_add_detail(f, "in production: %s", g->pattern->steps);
         return k;
 }
 
@@ -189,19 +205,48 @@ static int dev_server_run(struct host *h, struct report *r) {
                         g[ng++] = (struct group) { .root = root, .verdict = v[root], .pattern = pts[root] };
                 k = add_member(&g[gi], &t->procs[i], v[i], pts[i]);
         }
-        for (size_t gi = 0; gi < ng && k == 0; gi++)
-                k = report_group(h, r, t, &g[gi]);
+        /* Processes whose environment decides and cannot be read (other users', without root) are
+         * counted, not each reported: one sentence says what could not be judged. */
+        unsigned unknown = 0;
+        for (size_t gi = 0; gi < ng && k == 0; gi++) {
+                if (g[gi].verdict == DEVSERVER_UNKNOWN)
+                        unknown++;
+                else
+                        k = report_group(h, r, t, &g[gi]);
+        }
+        if (k == 0 && unknown > 0)
+                k = report_add(r, STATUS_SKIP, "/proc", NULL, NULL,
+                               "%u process%s could not be judged: %s environment, which decides, is unreadable%s",
+                               unknown, unknown == 1 ? "" : "es", unknown == 1 ? "its" : "their",
+                               geteuid() != 0 ? " without root (run as root)" : "");
         for (size_t gi = 0; gi < ng; gi++)
                 strbuf_release(&g[gi].pids);
         return k;
+}
+
+/* The first owner (lib/procown.h): a dev server, whatever the profile or allow list say (no fix
+ * writes a unit that runs a dev command), with its workers and compilers (descendants). */
+static bool dev_server_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
+        struct env_cache ec = { .host = h, .pid = -1 };
+        const struct proc *chain[64];
+        const struct devserver_pattern *pt;
+        size_t n = proc_ancestors(t, p, chain, ELEMENTSOF(chain));
+        bool dev = devserver_match(p, env_get, &ec, &pt) >= DEVSERVER_UNKNOWN;
+        for (size_t i = 0; i < n && !dev; i++)
+                dev = chain[i]->pid > 1 && devserver_match(chain[i], env_get, &ec, &pt) >= DEVSERVER_UNKNOWN;
+        free(ec.env);
+        return dev;
 }
 
 const struct check check_dev_server = {
         .id = "dev-server",
         .title = "No dev server or dev runtime serves in production",
         .why = "A dev server compiles on the fly, watches files and holds several times the memory of the "
-               "built app; on a small host it is the first thing the OOM killer takes.",
+               "built app; on a small host it is the first thing the OOM killer takes. tsx and ts-node count "
+               "with or without watch (plain `tsx server.ts` compiles TypeScript on every start), as does "
+               "`flask --app X run --debug`.",
         .severity = SEVERITY_HIGH,
         .run = dev_server_run,
         .fix = &fix_devserver,
+        .claims = dev_server_claims,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* healthcheck-missing: a service that listens on a TCP port has no WatchdogSec= and no
  * health timer, so a hung (not dead) server is never restarted. */
 #include <errno.h>

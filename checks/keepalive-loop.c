@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* keepalive-loop: a shell loop, script or process manager that keeps restarting a server
  * outside systemd (detection in lib/keepalive.c). */
 #include <errno.h>
@@ -64,8 +65,8 @@ static int report_loop(struct host *h, struct report *r, const struct proc_table
         }
         if (k->kind == KEEPALIVE_PM2) {
                 struct unmanaged_data *o = calloc(1, sizeof(*o));
-                if (o && unmanaged_collect_facts(h, st, k->loop, o) == 0 && o->user)
-                        d->user = strdup(o->user);
+                if (o && unmanaged_collect_facts(h, st, k->loop, o) == 0 && o->proc && o->proc->user)
+                        d->user = strdup(o->proc->user);
                 unmanaged_data_free(o);
         }
         _cleanup_free_ char *name = escape_terminal_str(proc_name(k->loop)), *what = NULL;
@@ -122,6 +123,11 @@ static int keepalive_loop_run(struct host *h, struct report *r) {
                                       "manager restarts a server outside systemd", t->n);
 }
 
+/* The second owner (lib/procown.h): the command a loop, script or process manager restarts. */
+static bool keepalive_loop_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
+        return keepalive_is_restarted_child(h, t, p);
+}
+
 const struct check check_keepalive_loop = {
         .id = "keepalive-loop",
         .title = "No shell loop or script restarts a server outside systemd",
@@ -130,4 +136,5 @@ const struct check check_keepalive_loop = {
         .severity = SEVERITY_HIGH,
         .run = keepalive_loop_run,
         .fix = &fix_keepalive,
+        .claims = keepalive_loop_claims,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The typed facts restart-storm, keepalive-loop and node-heap-limit hand to their fixes. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics-timer: when asked for ([metrics] timer = yes), hostfit-check.timer refreshes the
  * node_exporter textfile with hostfit's metrics: both units as hostfit writes them, the timer
  * enabled, and the textfile directory there. */

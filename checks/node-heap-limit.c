@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* node-heap-limit: a node process whose V8 old-space limit is above the memory it may use,
  * so the kernel kills it before V8 can fail with a heap error. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oom-kills: the journal shows an OOM kill or a crash loop within [oom-kills] window.
  * No fix of its own: each finding names the incident and the check that prevents the next. */
 #include <errno.h>

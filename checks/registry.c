@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one table of checks. Keep it sorted by id; one line a check. */
 #include <string.h>
 

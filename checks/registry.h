@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one table of checks, in a fixed, sorted order. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* restart-storm: a service restarting without end, stuck at its start limit, or with a
  * restart policy that cannot bring it back. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* swap-missing: disk-backed swap is active, and comes back at boot. */
 #include <blkid.h>
 #include <dirent.h>
@@ -238,14 +239,10 @@ static char *unit_what(const char *text) {
 }
 
 static int load_units(struct host *h, struct areas *conf) {
-        int dfd = host_open_file(h, UNIT_DIR, O_RDONLY | O_DIRECTORY);
-        if (dfd < 0)
-                return 0;       /* no unit directory: no swap units */
-        _cleanup_(closedirp) DIR *d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = host_opendir(h, UNIT_DIR, &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;    /* no unit directory: no swap units */
         struct dirent *de;
         while ((de = readdir(d))) {
                 size_t len = strlen(de->d_name);
@@ -259,7 +256,7 @@ static int load_units(struct host *h, struct areas *conf) {
                 what = unit_what(text);
                 if (!what)
                         continue;
-                int r = add_configured(h, conf, what, path, false);
+                r = add_configured(h, conf, what, path, false);
                 if (r < 0)
                         return r;
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The facts swap-missing and zram-missing hand to their fixes, and the sizing
  * rules both the checks (for messages) and the fixes use. */
 #pragma once

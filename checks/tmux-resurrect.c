@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tmux-resurrect: services inside tmux while tmux-resurrect/continuum may save, kill or restore them. */
 #include <errno.h>
 #include <stdio.h>
@@ -35,7 +36,9 @@ static const struct proc *tmux_of(const struct proc_table *t, const struct proc 
 }
 
 static bool is_service(struct host *h, const struct proc *p) {
-        if (p->kthread || proc_classify(p) != PROC_OTHER || host_proc_age(h, p) < SERVICE_MIN_AGE)
+        /* A container's tmux and its panes are the container's, not a host user's. */
+        if (p->kthread || proc_classify(p) != PROC_OTHER || host_proc_age(h, p) < SERVICE_MIN_AGE ||
+            proc_in_container(p, NULL))
                 return false;
         struct devserver_cmd c;
         if (devserver_cmd_parse(p, &c) < 0)
@@ -78,8 +81,11 @@ static int add_finding(struct report *r, const struct passwd_entry *u, const str
         d->uid = u->uid;
         d->gid = u->gid;
         d->pid = p ? p->pid : 0;
-        d->set_processes = !c->processes || strcmp(c->processes, "false") != 0;
-        d->set_restore = c->continuum_restore;
+        /* With the default @resurrect-processes a restore starts no server: nothing to change in
+         * tmux.conf then; the lasting fix is the service's unit. */
+        bool restores = tmuxconf_restores_servers(c);
+        d->set_processes = restores;
+        d->set_restore = restores && c->continuum_restore;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT, place = STRBUF_INIT;
         char subject[64];
         int k = describe_conf(c, &sb);
@@ -91,15 +97,33 @@ static int add_finding(struct report *r, const struct passwd_entry *u, const str
         }
         if (!p) {
                 snprintf(subject, sizeof(subject), "user %s", u->name);
-                return report_add(r, STATUS_WARN, subject, d, finding_data_free,
-                                  "%s's tmux configuration loads %s: a restore would start server processes again",
-                                  u->name, strbuf_str(&sb));
+                k = report_add(r, STATUS_WARN, subject, d, finding_data_free,
+                               "the tmux configuration loads %s: a restore would start server processes again",
+                               strbuf_str(&sb));
+                if (k == 0)
+                        k = finding_add_detail(report_last(r), "configuration: %s", d->conf_path);
+                return k;
         }
         snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-        return report_add(r, STATUS_FAIL, subject, d, finding_data_free,
-                          "pid %d (%s) is a service inside %s's tmux (pid %d), whose configuration loads %s: "
-                          "a save, kill or restore of the session can stop or restart it; it runs %s",
-                          (int) p->pid, proc_name(p), u->name, (int) tmux->pid, strbuf_str(&sb), strbuf_str(&place));
+        if (restores)
+                k = report_add(r, STATUS_FAIL, subject, d, finding_data_free,
+                               "%s runs inside %s's tmux (pid %d), whose configuration loads %s: a restore starts it "
+                               "again (a second copy, or after a reboot outside any supervisor), and the session's "
+                               "end sends SIGHUP to it",
+                               proc_name(p), u->name, (int) tmux->pid, strbuf_str(&sb));
+        else
+                k = report_add(r, STATUS_FAIL, subject, d, finding_data_free,
+                               "%s runs inside %s's tmux (pid %d), whose configuration loads %s: a restore does not "
+                               "restart it, so when the session ends (kill-server, a crash, the OOM killer taking "
+                               "tmux) SIGHUP stops it and nothing brings it back",
+                               proc_name(p), u->name, (int) tmux->pid, strbuf_str(&sb));
+        struct finding *f = report_last(r);
+        if (k == 0)
+                k = finding_add_detail(f, "runs %s", strbuf_str(&place));
+        if (k == 0)
+                k = finding_add_detail(f, "configuration: %s (%zu file%s read)", d->conf_path, c->n_files,
+                                       c->n_files == 1 ? "" : "s");
+        return k;
 }
 
 static int check_user(struct host *h, struct report *r, const struct proc_table *t, const struct passwd_entry *u) {

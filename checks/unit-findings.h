@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The typed facts the systemd checks hand to their fixes (finding->data). */
 #pragma once
 
@@ -42,18 +43,13 @@ uint64_t memorymax_default(uint64_t rss, uint64_t ram);
 uint64_t memorymax_config_max(const char *list, const char *unit);
 
 /* unmanaged-service */
+struct unit_proc;
 struct unmanaged_data {
         pid_t pid;
-        char **argv;            /* NULL-terminated */
-        size_t argc;
-        char *exe;              /* /proc/PID/exe target, NULL when unreadable */
-        char *cwd;              /* NULL when unreadable */
-        uid_t uid;
-        char *user, *group;     /* from ROOT/etc/passwd and group; NULL: unknown */
-        char **env;             /* allowlisted NAME=value, NULL-terminated */
+        struct unit_proc *proc;  /* exe, argv, cwd, user, environment: what its unit is made of (unitgen.h) */
         uint16_t port;          /* first TCP port, 0 when none */
-        uint64_t rss;
         char *name;             /* proposed unit name */
+        const char *owner;      /* the check whose fix owns it (lib/procown.h): another's plans no unit here */
 };
 void unmanaged_data_free(void *p);
 struct socket_table;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unit-memorymax: a service unit, with its drop-ins, sets no effective MemoryMax=. */
 #include <errno.h>
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unmanaged-service: a long-running server process that no systemd service supervises
  * (a tmux pane, nohup, a session scope); a keepalive loop's child is keepalive-loop's. */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include "escape.h"
 #include "fixes.h"
 #include "keepalive.h"
+#include "procown.h"
 #include "proctree.h"
 #include "sockets.h"
 #include "unit-findings.h"
@@ -21,22 +23,12 @@
 
 #define SECTION "unmanaged-service"
 #define DEFAULT_MIN_AGE 300
-#define ENVIRON_MAX (128U << 10)
 
 void unmanaged_data_free(void *p) {
         struct unmanaged_data *d = p;
         if (!d)
                 return;
-        for (size_t i = 0; d->argv && d->argv[i]; i++)
-                free(d->argv[i]);
-        for (size_t i = 0; d->env && d->env[i]; i++)
-                free(d->env[i]);
-        free(d->argv);
-        free(d->env);
-        free(d->exe);
-        free(d->cwd);
-        free(d->user);
-        free(d->group);
+        unit_proc_free(d->proc);
         free(d->name);
         free(d);
 }
@@ -77,7 +69,9 @@ static bool system_daemon(const struct proc *p) {
 
 /* The sockets last: asking reads the process's fds. */
 static bool is_candidate(const struct socket_table *st, const struct proc *p) {
-        if (p->kthread || p->pid <= 1 || p->ppid == 2 || proc_in_service(p) || system_daemon(p))
+        /* A container's processes are its runtime's (docker, podman, kubelet, nspawn, lxc). */
+        if (p->kthread || p->pid <= 1 || p->ppid == 2 || proc_in_service(p) || system_daemon(p) ||
+            proc_in_container(p, NULL))
                 return false;
         return known_server(p) || (st && sockets_of_pid(st, p->pid, NULL, 0) > 0);
 }
@@ -92,103 +86,14 @@ static bool is_self(struct host *h, const struct proc_table *t, const struct pro
         return false;
 }
 
-static char *read_link_at(struct host *h, pid_t pid, const char *name) {
-        _cleanup_close_ int fd = host_proc_open(h, pid, "", O_PATH | O_DIRECTORY);
-        char buf[4096];
-        if (fd < 0)
-                return NULL;
-        ssize_t n = readlinkat(fd, name, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return NULL;
-        buf[n] = 0;
-        if (buf[0] != '/' || strstr(buf, " (deleted)"))
-                return NULL;
-        return strdup(buf);
-}
-
-/* NAME for ID in an /etc/passwd-style file (field 3 the id); for passwd also the primary gid. */
-static char *id_name(struct host *h, const char *path, unsigned id, unsigned *ret_gid) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char line[1024];
-        if (host_fopen(h, path, &f) < 0)
-                return NULL;
-        while (fgets(line, sizeof(line), f)) {
-                char *save = NULL, *name = strtok_r(line, ":", &save);
-                char *pw = name ? strtok_r(NULL, ":", &save) : NULL;
-                char *uid = pw ? strtok_r(NULL, ":", &save) : NULL;
-                char *gid = uid ? strtok_r(NULL, ":", &save) : NULL;
-                if (!uid || strtoul(uid, NULL, 10) != id)
-                        continue;
-                if (ret_gid && gid)
-                        *ret_gid = (unsigned) strtoul(gid, NULL, 10);
-                return strdup(name);
-        }
-        return NULL;
-}
-
-/* Only what is safe to copy into a unit file: no tokens, keys or passwords. */
-static bool env_allowed(const char *e) {
-        static const char *const allow[] = {
-                "NODE_ENV", "PORT", "HOST", "PYTHONPATH", "PYTHONUNBUFFERED", "PATH", "LANG", "LC_ALL", "TZ",
-                "RAILS_ENV", "RACK_ENV", "APP_ENV", "DJANGO_SETTINGS_MODULE", "NODE_OPTIONS", "JAVA_HOME", NULL,
-        };
-        size_t n = strcspn(e, "=");
-        for (size_t i = 0; allow[i]; i++)
-                if (strlen(allow[i]) == n && strncmp(e, allow[i], n) == 0 && e[n] == '=')
-                        return true;
-        return false;
-}
-
-static int read_env(struct host *h, pid_t pid, char ***ret) {
-        _cleanup_close_ int fd = host_proc_open(h, pid, "environ", O_RDONLY);
-        _cleanup_free_ char *buf = malloc(ENVIRON_MAX);
-        char **v = calloc(1, sizeof(char *));
-        size_t n = 0, len = 0;
-        if (!buf || !v) {
-                free(v);
-                return -ENOMEM;
-        }
-        *ret = v;
-        if (fd < 0)
-                return 0;
-        for (ssize_t k; len < ENVIRON_MAX - 1 && (k = read(fd, buf + len, ENVIRON_MAX - 1 - len)) > 0; )
-                len += (size_t) k;
-        buf[len] = 0;
-        for (char *e = buf; e < buf + len; e += strlen(e) + 1) {
-                if (!env_allowed(e))
-                        continue;
-                char **nv = realloc(v, (n + 2) * sizeof(char *));
-                if (!nv || !(nv[n] = strdup(e))) {
-                        *ret = nv ? nv : v;
-                        return -ENOMEM;
-                }
-                nv[++n] = NULL;
-                v = *ret = nv;
-        }
-        return 0;
-}
-
 int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d) {
-        size_t argc = proc_argc(p);
-        unsigned gid = 0;
+        (void) st;      /* the port comes with the facts (unit_proc_read) */
         d->pid = p->pid;
-        d->uid = p->uid;
-        d->rss = p->rss_bytes;
-        d->argv = calloc(argc + 1, sizeof(char *));
-        if (!d->argv)
-                return -ENOMEM;
-        for (size_t i = 0; i < argc; i++)
-                if (!(d->argv[i] = strdup(proc_arg(p, i))))
-                        return -ENOMEM;
-        d->argc = argc;
-        d->exe = read_link_at(h, p->pid, "exe");
-        d->cwd = read_link_at(h, p->pid, "cwd");
-        d->user = id_name(h, "/etc/passwd", p->uid, &gid);
-        d->group = d->user ? id_name(h, "/etc/group", gid, NULL) : NULL;
-        d->port = st ? sockets_tcp_port(st, p->pid) : 0;
-        int r = read_env(h, p->pid, &d->env);
+        int r = unit_proc_read(h, p, &d->proc);
         if (r < 0)
                 return r;
+        d->port = d->proc->port;
+        d->owner = procown_owner(h, p);
         char label[64];
         if (d->port)
                 snprintf(label, sizeof(label), "%s-%u", proc_name(p), (unsigned) d->port);
@@ -209,13 +114,15 @@ static void add_details(struct host *h, const struct proc_table *t, const struct
         if (n)
                 finding_add_detail(f, "listens on %s", strbuf_str(&sb));
         strbuf_reset(&sb);
-        for (size_t i = 0; i < d->argc; i++) {
+        for (size_t i = 0; i < d->proc->argc; i++) {
                 strbuf_adds(&sb, i ? " " : "");
-                escape_terminal(&sb, d->argv[i], strlen(d->argv[i]));
+                escape_terminal(&sb, d->proc->argv[i], strlen(d->proc->argv[i]));
         }
         finding_add_detail(f, "argv: %s", strbuf_str(&sb));
-        _cleanup_free_ char *cwd = escape_terminal_str(d->cwd ? d->cwd : "(unreadable)");
-        finding_add_detail(f, "user %s (uid %u), cwd %s", d->user ? d->user : "?", (unsigned) d->uid, cwd);
+        _cleanup_free_ char *cwd = escape_terminal_str(d->proc->cwd ? d->proc->cwd : "(unreadable)");
+        _cleanup_free_ char *exe = escape_terminal_str(d->proc->exe ? d->proc->exe : "(unreadable)");
+        finding_add_detail(f, "exe %s, user %s (uid %u), cwd %s", exe, d->proc->user ? d->proc->user : "root",
+                           (unsigned) d->proc->uid, cwd);
         strbuf_reset(&sb);
         if (proc_describe_chain(t, p, &sb) == 0)
                 finding_add_detail(f, "started from: %s", strbuf_str(&sb));
@@ -239,12 +146,22 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
         char port[32] = "";
         if (d->port)
                 snprintf(port, sizeof(port), " on port %u", (unsigned) d->port);
+        const char *owner = d->owner && strcmp(d->owner, "unmanaged-service") != 0 ? d->owner : NULL;
+        char since[32];
+        if (age < 120)
+                snprintf(since, sizeof(since), "%.0f s", age);
+        else
+                snprintf(since, sizeof(since), "%.0f min", age / 60);
         k = report_add(r, STATUS_FAIL, subject, d, unmanaged_data_free,
-                       "%s (pid %d) has served%s for %.0f min outside any systemd service (%s)",
-                       name, (int) p->pid, port, age / 60, where ? where : "?");
+                       "%s has served%s for %s outside any systemd service (%s)",
+                       name, port, since, where ? where : "?");
         if (k < 0)
                 return k;
         struct finding *f = report_last(r);
+        /* Its unit comes from the check that owns it: one process, one unit. */
+        _cleanup_free_ char *fix = NULL;
+        if (owner && (asprintf(&fix, "hostfit fix %s", owner) < 0 || finding_set_fix(f, fix) < 0))
+                return -ENOMEM;
         add_details(h, t, st, p, report_last(r)->data, f);
         return 0;
 }
@@ -284,6 +201,17 @@ static int unmanaged_service_run(struct host *h, struct report *r) {
         return found ? 0 : report_add(r, STATUS_PASS, "", NULL, NULL, "every long-running server runs in a systemd service");
 }
 
+/* The owner of last resort (lib/procown.h): a server outside systemd that no earlier owner claims. */
+static bool unmanaged_service_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
+        const struct socket_table *st = NULL;
+        if (host_sockets(h, &st) < 0)
+                st = NULL;
+        if (!is_candidate(st, p) || is_self(h, t, p))
+                return false;
+        const struct proc *parent = proc_table_find(t, p->ppid);
+        return !(parent && is_candidate(st, parent));
+}
+
 const struct check check_unmanaged_service = {
         .id = "unmanaged-service",
         .title = "Long-running servers run as systemd services",
@@ -292,4 +220,5 @@ const struct check check_unmanaged_service = {
         .severity = SEVERITY_HIGH,
         .run = unmanaged_service_run,
         .fix = &fix_unit,
+        .claims = unmanaged_service_claims,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrapper-oom-unprotected: a process shielded from the OOM killer under wrappers that are not,
  * and OOM daemon regexes that name a process by a name the daemon never sees. */
 #include <errno.h>
@@ -235,6 +236,28 @@ static int wrapper_oom_run(struct host *h, struct report *r) {
         return k;
 }
 
+/* An owner (lib/procown.h): a shielded process with a wrapper more killable than itself
+ * above it, the subject check_shield() reports. Its unit carries OOMScoreAdjust=. */
+static bool wrapper_oom_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
+        int below = (int) config_get_int(host_config(h), "wrapper-oom", "shielded-below", 0);
+        const struct proc *chain[64];
+        /* The subjects check_shield() reports, by the same rules. */
+        if (p->kthread || p->pid <= 1 || !p->oom_known || p->oom_score_adj >= below || pure_wrapper(p) ||
+            proc_classify(p) == PROC_TMUX_SERVER || proc_classify(p) == PROC_SCREEN)
+                return false;
+        size_t n = lineage(t, p, chain, ELEMENTSOF(chain));
+        for (size_t i = 0; i < n; i++) {
+                if (chain[i]->oom_known && chain[i]->oom_score_adj < below && chain[i]->oom_score_adj <= p->oom_score_adj) {
+                        if (pure_wrapper(chain[i]))
+                                continue;
+                        return false;
+                }
+                if (is_wrapper(chain[i]) && chain[i]->oom_known && chain[i]->oom_score_adj > p->oom_score_adj)
+                        return true;
+        }
+        return false;
+}
+
 const struct check check_wrapper_oom = {
         .id = "wrapper-oom-unprotected",
         .title = "Processes shielded from the OOM killer have shielded wrappers",
@@ -243,4 +266,5 @@ const struct check check_wrapper_oom = {
         .severity = SEVERITY_HIGH,
         .run = wrapper_oom_run,
         .fix = &fix_wrapper_oom,
+        .claims = wrapper_oom_claims,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zram-missing: compressed swap in RAM (a /dev/zramN swap device) is active,
  * or on an offline image, set up at boot. A warning, never a failure: zram is
  * an optimisation on top of swap. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit check: run the checks and report, with an exit status monitoring can read. */
 #include <errno.h>
 #include <getopt.h>

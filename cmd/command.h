@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Subcommands: one file a command in cmd/, one table in cmd/main.c (after git's builtin.h). */
 #pragma once
 

@@ -1,9 +1,12 @@
-/* What the subcommands share: option errors, usage, color, opening the host. */
+/* SPDX-License-Identifier: MIT */
+/* What the subcommands share: option errors, usage, color, opening the host, the apply prompt. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,10 +14,12 @@
 #include "command.h"
 #include "common.h"
 #include "config.h"
+#include "escape.h"
 #include "host.h"
 #include "lock.h"
 #include "registry.h"
 #include "report.h"
+#include "runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
@@ -79,6 +84,19 @@ int parse_format(const char *s, enum format *ret) {
                 log_error("unknown format '%s' (expected text, json, prometheus or nagios)", s);
                 return -EINVAL;
         }
+        return 0;
+}
+
+int parse_format_text_json(const char *s, enum format *ret) {
+        enum format f;
+        int r = parse_format(s, &f);
+        if (r < 0)
+                return r;
+        if (f != FORMAT_TEXT && f != FORMAT_JSON) {
+                log_error("--format %s is for hostfit check only", s);
+                return -EINVAL;
+        }
+        *ret = f;
         return 0;
 }
 
@@ -156,6 +174,37 @@ const char *command_hostname(struct host *h) {
         memcpy(name, text, n);
         name[n] = '\0';
         return name;
+}
+
+bool command_ask_yes(size_t n) {
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        printf("Apply %zu change%s? [y/N] ", n, n == 1 ? "" : "s");
+        fflush(stdout);
+        if (getline(&line, &len, stdin) < 0)
+                return false;
+        line[strcspn(line, "\n")] = '\0';
+        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+int command_check_stamp(const struct command *c, const char *stamp, const char *hint) {
+        if (!stamp || run_stamp_is_valid(stamp))
+                return 0;
+        _cleanup_free_ char *esc = escape_terminal_str(stamp);
+        log_error("%s: '%s' is not a run stamp%s", c->name, esc ? esc : "?", hint);
+        return -EINVAL;
+}
+
+int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n) {
+        size_t bad = 0;
+        int k = run_records_list(h, ret, ret_n, &bad);
+        if (k < 0) {
+                log_error("cannot read the run records in %s: %s", RUNS_DIR, strerror(-k));
+                return k;
+        }
+        if (bad > 0)
+                log_warning("%zu run record%s in %s could not be read, ignoring", bad, bad == 1 ? "" : "s", RUNS_DIR);
+        return 0;
 }
 
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret) {

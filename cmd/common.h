@@ -1,4 +1,5 @@
-/* What the subcommands share: option errors, usage, color, opening the host. */
+/* SPDX-License-Identifier: MIT */
+/* What the subcommands share: option errors, usage, color, opening the host, the apply prompt. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 struct command;
 struct host;
 struct report;
+struct run_record;
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_NAGIOS };
 
@@ -22,6 +24,8 @@ extern const char *command_config_path;
 
 /* "text", "json", "prometheus" or "nagios"; logs and returns -EINVAL otherwise. */
 int parse_format(const char *s, enum format *ret);
+/* The same for a command that writes text or json only; logs and returns -EINVAL otherwise. */
+int parse_format_text_json(const char *s, enum format *ret);
 /* "production" or "development"; logs and returns -EINVAL otherwise. */
 int check_profile(const char *s);
 
@@ -42,6 +46,14 @@ const char *command_hostname(struct host *h);
  * why when it cannot be had. The lock's fd, held until it is closed or the
  * process ends, or -errno. */
 int command_take_lock(struct host *h, unsigned wait_ms);
+/* "Apply N changes? [y/N]" on stdout; true when stdin answers y or yes. */
+bool command_ask_yes(size_t n);
+/* STAMP, the argument of C (NULL when none was given), is a run stamp (lib/runrecord.h);
+ * else logs "C: 'STAMP' is not a run stamp" and HINT, and returns -EINVAL. */
+int command_check_stamp(const struct command *c, const char *stamp, const char *hint);
+/* The run records of H, oldest first (lib/runrecord.h); warns of those that cannot
+ * be read. Logs why on failure and returns -errno. */
+int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged
  * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);

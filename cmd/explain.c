@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit explain ID: what a check looks for, why it matters, and what its fix does. */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit fix: plan the fixes for what check finds, preview them, or apply them. */
 #include <errno.h>
 #include <stdarg.h>
@@ -5,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -322,17 +322,6 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format, c
         return EXIT_OK;
 }
 
-static bool ask_yes(size_t n) {
-        _cleanup_free_ char *line = NULL;
-        size_t len = 0;
-        printf("Apply %zu change%s? [y/N] ", n, n == 1 ? "" : "s");
-        fflush(stdout);
-        if (getline(&line, &len, stdin) < 0)
-                return false;
-        line[strcspn(line, "\n")] = '\0';
-        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
-}
-
 static int render_json(const struct plan *p, const struct left_outs *left) {
         struct json j;
         json_init(&j, stdout);
@@ -388,7 +377,7 @@ static int fix_execute(struct host *h, const struct plan *p, const struct fix_op
                         log_error("cannot show the plan: %s", strerror(-k));
                         return EXIT_TROUBLE;
                 }
-                if (!ask_yes(plan_count_changes(p))) {
+                if (!command_ask_yes(plan_count_changes(p))) {
                         log_error("nothing changed");
                         return EXIT_TROUBLE;
                 }
@@ -416,12 +405,8 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
                 case 'y': o->yes = true; break;
                 case 'r': o->root = optarg; break;
                 case 'f':
-                        if (parse_format(optarg, &o->format) < 0)
+                        if (parse_format_text_json(optarg, &o->format) < 0)
                                 return command_usage_error(&cmd_fix);
-                        if (o->format != FORMAT_TEXT && o->format != FORMAT_JSON) {
-                                log_error("--format %s is for hostfit check only", optarg);
-                                return command_usage_error(&cmd_fix);
-                        }
                         break;
                 case 'p':
                         if (check_profile(optarg) < 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit history: the run records, one line a run, one run in full, or pruned. */
 #include <errno.h>
 #include <getopt.h>
@@ -224,12 +225,8 @@ static int history_parse(int argc, char **argv, struct history_options *o) {
                 switch (c) {
                 case 'r': o->root = optarg; break;
                 case 'f':
-                        if (parse_format(optarg, &o->format) < 0)
+                        if (parse_format_text_json(optarg, &o->format) < 0)
                                 return command_usage_error(&cmd_history);
-                        if (o->format != FORMAT_TEXT && o->format != FORMAT_JSON) {
-                                log_error("--format %s is for hostfit check only", optarg);
-                                return command_usage_error(&cmd_history);
-                        }
                         break;
                 case 'P':
                         errno = 0;
@@ -250,11 +247,8 @@ static int history_parse(int argc, char **argv, struct history_options *o) {
                 return command_usage_error(&cmd_history);
         }
         o->stamp = optind < argc ? argv[optind] : NULL;
-        if (o->stamp && !run_stamp_is_valid(o->stamp)) {
-                _cleanup_free_ char *esc = escape_terminal_str(o->stamp);
-                log_error("history: '%s' is not a run stamp", esc ? esc : "?");
+        if (command_check_stamp(&cmd_history, o->stamp, "") < 0)
                 return command_usage_error(&cmd_history);
-        }
         return -1;
 }
 
@@ -269,14 +263,9 @@ static int history_run(int argc, char **argv) {
         if (o.prune >= 0)
                 return history_prune(h, o.prune);
         struct run_record **runs = NULL;
-        size_t n = 0, bad = 0;
-        int k = run_records_list(h, &runs, &n, &bad);
-        if (k < 0) {
-                log_error("cannot read the run records in %s: %s", RUNS_DIR, strerror(-k));
+        size_t n = 0;
+        if (command_list_runs(h, &runs, &n) < 0)
                 return EXIT_TROUBLE;
-        }
-        if (bad > 0)
-                log_warning("%zu run record%s in %s could not be read, ignoring", bad, bad == 1 ? "" : "s", RUNS_DIR);
         st = EXIT_OK;
         if (o.stamp) {
                 const struct run_record *r = NULL;

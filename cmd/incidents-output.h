@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The incidents as text (one line each, host bytes escaped) and as JSON (docs/hostfit-incidents.schema.json). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit incidents: who was killed, by whom, why, did it come back, and which
  * check prevents the next one; from the journal. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit list: the check table (id, severity, title), or the ids alone for completions. */
 #include <getopt.h>
 #include <stdio.h>

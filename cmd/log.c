@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Diagnostics: "hostfit: MESSAGE" on stderr, the one place they are written. */
 #include <stdarg.h>
 #include <stdio.h>

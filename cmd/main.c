@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit: the command table; main() parses the global options and dispatches (after git.c). */
 #include <stdio.h>
 #include <string.h>

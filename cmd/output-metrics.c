@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prometheus textfile metrics, the Nagios plugin line, and atomic output files. */
 #include <errno.h>
 #include <fcntl.h>

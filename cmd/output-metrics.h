@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reports for monitoring: Prometheus textfile metrics, a Nagios plugin line,
  * and the atomic file write a textfile collector needs. */
 #pragma once

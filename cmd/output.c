@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rendering a report: aligned text with escaped host bytes, or JSON. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A report as a person reads it (aligned, colored on a terminal) or as JSON. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit probe UNIT --port N: a TCP connect or an HTTP GET with a timeout, to the address
  * UNIT listens on; after N consecutive failures, TryRestartUnit over sd-bus, so a unit
  * the admin stopped is never started. The journal gets one line when the state changes. */

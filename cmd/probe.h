@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit probe: one health probe of a port; restarts the unit after N failures in a row. */
 #pragma once
 

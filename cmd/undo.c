@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit undo: take a recorded run back, shown and confirmed like fix. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -71,17 +71,6 @@ static void undo_log(void *userdata, const struct action *a, int r, const char *
         _cleanup_free_ char *esc = escape_terminal_str(a->kind == ACTION_MANUAL || a->deferred || !msg || !*msg ?
                                                        (desc ? desc : "?") : msg);
         printf("%s: %s\n", result, esc ? esc : "?");
-}
-
-static bool ask_yes(size_t n) {
-        _cleanup_free_ char *line = NULL;
-        size_t len = 0;
-        printf("Apply %zu change%s? [y/N] ", n, n == 1 ? "" : "s");
-        fflush(stdout);
-        if (getline(&line, &len, stdin) < 0)
-                return false;
-        line[strcspn(line, "\n")] = '\0';
-        return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
 static void print_lines(const struct strbuf *sb, bool error) {
@@ -162,7 +151,7 @@ static int undo_execute(struct host *h, struct run_record *const *runs, size_t n
                 puts("nothing to do");
                 return EXIT_OK;
         }
-        if (!o->yes && !ask_yes(plan_count_changes(p))) {
+        if (!o->yes && !command_ask_yes(plan_count_changes(p))) {
                 log_error("nothing changed");
                 return EXIT_TROUBLE;
         }
@@ -198,11 +187,8 @@ static int undo_parse(int argc, char **argv, struct undo_options *o) {
                 return command_usage_error(&cmd_undo);
         }
         o->stamp = optind < argc ? argv[optind] : NULL;
-        if (o->stamp && !run_stamp_is_valid(o->stamp)) {
-                _cleanup_free_ char *esc = escape_terminal_str(o->stamp);
-                log_error("undo: '%s' is not a run stamp (see hostfit history)", esc ? esc : "?");
+        if (command_check_stamp(&cmd_undo, o->stamp, " (see hostfit history)") < 0)
                 return command_usage_error(&cmd_undo);
-        }
         return -1;
 }
 
@@ -221,14 +207,9 @@ static int undo_run(int argc, char **argv) {
         if (!o.dry_run && undo_take_lock(h) < 0)
                 return EXIT_TROUBLE;
         struct run_record **runs = NULL;
-        size_t n = 0, bad = 0, target;
-        int k = run_records_list(h, &runs, &n, &bad);
-        if (k < 0) {
-                log_error("cannot read the run records in %s: %s", RUNS_DIR, strerror(-k));
+        size_t n = 0, target;
+        if (command_list_runs(h, &runs, &n) < 0)
                 return EXIT_TROUBLE;
-        }
-        if (bad > 0)
-                log_warning("%zu run record%s in %s could not be read, ignoring", bad, bad == 1 ? "" : "s", RUNS_DIR);
         if (undo_select(runs, n, o.stamp, &target) < 0) {
                 if (o.stamp) {
                         log_error("no run %s in %s (see hostfit history)", o.stamp, RUNS_DIR);

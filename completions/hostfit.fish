@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fish completion for hostfit.  Commands, options and option values are read
 # from the binary's own --help when completing, and check ids from
 # `hostfit list --ids`, so the completion always matches the hostfit installed.

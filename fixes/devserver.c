@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for dev-server: the production command's unit when it is exact, else the steps, marked manual. */
 #include <errno.h>
 #include <pwd.h>
@@ -8,55 +9,11 @@
 #include "cleanup.h"
 #include "devserver.h"
 #include "fixes.h"
-#include "passwd.h"
 #include "unitgen.h"
 
 static const char *base_name(const char *s) {
         const char *slash = strrchr(s, '/');
         return slash && slash[1] ? slash + 1 : s;
-}
-
-int fix_plan_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_unit) {
-        _cleanup_free_ char *cwd = NULL, *name = NULL, *text = NULL, *error = NULL, *path = NULL, *prefix = NULL;
-        struct passwd_table pw = {};
-        size_t len;
-        (void) devserver_read_cwd(h, req->proc->pid, &cwd);
-        /* Named for the tool and the project directory, never the pid: a rerun finds the same unit. */
-        if (cwd && strcmp(cwd, "/") != 0 && asprintf(&prefix, "%s-%s", req->prefix, base_name(cwd)) < 0)
-                return -ENOMEM;
-        int r = unit_name_make(prefix ? prefix : req->prefix, "service", &name);
-        if (r < 0)
-                return r;
-        const struct passwd_entry *user = NULL;
-        if (req->proc->uid != 0 && passwd_load(h, &pw) == 0)
-                user = passwd_by_uid(&pw, req->proc->uid);
-        struct unit_spec spec = {
-                .name = name,
-                .description = req->description,
-                .argv = req->argv,
-                .argc = req->argc,
-                .working_directory = cwd,
-                .user = user ? user->name : NULL,
-                .environment = req->environment,
-                .has_oom_score_adjust = req->has_oom_score_adjust,
-                .oom_score_adjust = req->oom_score_adjust,
-        };
-        r = unitgen_service(h, &spec, &text, &len, &error);
-        passwd_done(&pw);
-        if (r < 0)
-                return r;
-        if (asprintf(&path, "/etc/systemd/system/%s", name) < 0)
-                return -ENOMEM;
-        r = plan_add_write(p, req->check, path, text, len, 0644);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                r = plan_add_systemd(p, req->check, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
-                if (r < 0)
-                        return r;
-        }
-        *ret_unit = TAKE_PTR(name);
-        return 0;
 }
 
 static void strv_free_n(char **v, size_t n) {
@@ -104,6 +61,41 @@ static int production_argv(const struct proc *p, const struct devserver_pattern 
         return 0;
 }
 
+static const char *const production_env[] = { "NODE_ENV=production", NULL };
+
+/* A dev server that already runs under UNIT: a drop-in that replaces its ExecStart= (the
+ * "ExecStart=" line first resets the list), not a second unit fighting for its port. */
+static int plan_dropin(struct host *h, struct plan *p, const struct devserver_finding *d,
+                       const struct unit_proc *u, char *const *argv, size_t argc, const struct devserver_pattern *pt) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        _cleanup_free_ char *path = NULL, *steps = NULL;
+        const char *exe = unitgen_exec_path(u, argv);
+        int r = strbuf_adds(&sb, "# written by hostfit: the production command instead of the dev server\n"
+                                 "[Service]\nExecStart=\nExecStart=");
+        if (r == 0)
+                r = exe ? unit_quote_exec_path(&sb, exe, argv, argc) : unit_quote_exec_argv(&sb, argv, argc);
+        if (r == -EINVAL)
+                return -ENOEXEC;
+        if (r == 0)
+                r = strbuf_adds(&sb, "\nEnvironment=NODE_ENV=production\n");
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "/etc/systemd/system/%s.d/50-hostfit-production.conf", d->unit) < 0)
+                return -ENOMEM;
+        r = plan_add_write(p, "dev-server", path, sb.buf, sb.len, 0644);
+        if (r > 0)
+                r = plan_add_systemd(p, "dev-server", SYSTEMD_DAEMON_RELOAD, NULL, NULL);
+        if (r < 0)
+                return r;
+        if (asprintf(&steps, "%s runs the production command after its next restart. Build first: run `%s` in %s "
+                     "as the app's user; then `systemctl restart %s`", d->unit, pt->prereq,
+                     u->cwd ? u->cwd : "the project directory", d->unit) < 0)
+                return -ENOMEM;
+        (void) h;
+        r = plan_add_manual(p, "dev-server", steps);
+        return r < 0 ? r : 0;
+}
+
 static int plan_production_unit(struct host *h, struct plan *p, const struct devserver_finding *d,
                                 const struct proc *launcher) {
         char **argv = NULL;
@@ -114,34 +106,67 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
         int r = production_argv(launcher, pt, &argv, &argc);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *unit = NULL, *desc = NULL, *steps = NULL, *cwd = NULL;
-        static const char *const env[] = { "NODE_ENV=production", NULL };
+        _cleanup_(unit_proc_freep) struct unit_proc *u = NULL;
+        _cleanup_free_ char *name = NULL, *prefix = NULL, *desc = NULL, *steps = NULL, *no = NULL;
+        r = unit_proc_read(h, launcher, &u);
+        if (r < 0)
+                goto out;
+        if (d->unit[0] && d->user_unit) {
+                /* A user manager's unit: the user's to change, not a system drop-in or a second unit. */
+                if (asprintf(&steps, "pid %d runs under %s, a unit of its user's systemd: run `%s` in %s, then "
+                             "`systemctl --user edit %s` to run `%s %s` instead, and restart it",
+                             (int) d->pid, d->unit, pt->prereq, u->cwd ? u->cwd : "the project directory",
+                             d->unit, pt->tools, pt->prod_sub) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = plan_add_manual(p, "dev-server", steps);
+                r = r < 0 ? r : 0;
+                goto out;
+        }
+        if (d->unit[0]) {
+                r = plan_dropin(h, p, d, u, argv, argc, pt);
+                goto out;
+        }
+        /* Named for the tool and the project directory, never the pid: a rerun finds the same unit. */
+        if (u->cwd && strcmp(u->cwd, "/") != 0 && asprintf(&prefix, "%s-%s", pt->tools, base_name(u->cwd)) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        r = unit_name_make(prefix ? prefix : pt->tools, "service", &name);
+        if (r < 0)
+                goto out;
         if (asprintf(&desc, "Production server (%s %s), replacing a dev server", pt->tools, pt->prod_sub) < 0) {
-                strv_free_n(argv, argc);
-                return -ENOMEM;
+                r = -ENOMEM;
+                goto out;
         }
         struct fix_unit_request req = {
-                .check = "dev-server", .prefix = pt->tools, .proc = launcher,
-                .argv = argv, .argc = argc, .description = desc, .environment = env,
+                .check = "dev-server", .proc = u,
+                .spec = { .name = name, .description = desc, .argv = argv, .argc = argc, .environment = production_env },
         };
-        r = fix_plan_unit(h, p, &req, &unit);
-        strv_free_n(argv, argc);
-        if (r < 0)
-                return r;
-        (void) devserver_read_cwd(h, launcher->pid, &cwd);
+        r = fix_plan_process_unit(h, p, &req, &no);
+        if (r <= 0) {
+                r = r < 0 ? r : -ENOEXEC;
+                goto out;
+        }
         if (asprintf(&steps, "%s is written, not started. Build first: run `%s` in %s as the app's user; "
                      "then stop the dev server (pid %d) and run `systemctl enable --now %s`",
-                     unit, pt->prereq, cwd ? cwd : "the project directory", (int) d->pid, unit) < 0)
-                return -ENOMEM;
+                     name, pt->prereq, u->cwd ? u->cwd : "the project directory", (int) d->pid, name) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
         r = plan_add_manual(p, "dev-server", steps);
-        return r < 0 ? r : 0;
+        r = r < 0 ? r : 0;
+out:
+        strv_free_n(argv, argc);
+        return r;
 }
 
 static int devserver_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct devserver_finding *d = f->data;
         const struct proc_table *t;
-        if (!d || !d->pattern || f->status < STATUS_WARN)
-                return 0;
+        if (!d || !d->pattern || f->status < STATUS_WARN || d->container[0])
+                return 0;       /* a container's dev server is fixed in its image, not on the host */
         int r = host_procs(h, &t);
         if (r < 0)
                 return r;
@@ -162,6 +187,8 @@ static int devserver_plan(struct host *h, const struct finding *f, struct plan *
 
 const struct fix fix_devserver = {
         .name = "devserver",
-        .summary = "write the production command's unit (not started) when it is exact, else list the steps as manual",
+        .summary = "write the production command's unit (not started) when it is exact, or for a dev server "
+                   "already under a unit a drop-in replacing its ExecStart=; else list the steps as manual. "
+                   "No unit ever runs a dev command, and a container's dev server is left to its image",
         .plan = devserver_plan,
 };

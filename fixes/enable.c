@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Enabling a unit hostfit wrote, in the targets its own [Install] section names. */
 #include <errno.h>
 #include <stdio.h>

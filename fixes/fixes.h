@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fixes, one a check that has one (see checks/check.h). */
 #pragma once
 
@@ -5,6 +6,7 @@
 #include <sys/types.h>
 
 #include "check.h"
+#include "unitgen.h"
 
 extern const struct fix fix_devserver;
 extern const struct fix fix_healthcheck;
@@ -19,20 +21,29 @@ extern const struct fix fix_unit;
 extern const struct fix fix_wrapper_oom;
 extern const struct fix fix_zram;
 
-/* A service unit for a process found running by hand: written, never started. */
+/* A service unit for a process found running (fixes/unit.c): the only way a fix writes one.
+ * The unit comes from unitgen_process() (real exe, cwd, User=/Group=, allowlisted environment). */
 struct fix_unit_request {
-        const char *check;                      /* check id (static) */
-        const char *prefix;                     /* unit name prefix: "next" gives hostfit-next-DIR.service */
-        const struct proc *proc;                /* whose cwd and user the unit takes */
-        char *const *argv;                      /* the exact command */
-        size_t argc;
-        const char *description;
-        const char *const *environment;         /* NULL-terminated "NAME=value", or NULL */
-        bool has_oom_score_adjust;
-        int oom_score_adjust;
+        const char *check;                      /* check id (static); must own the process (lib/procown.h) */
+        const struct unit_proc *proc;           /* from unit_proc_read() */
+        struct unit_proc_spec spec;             /* name (required), and how the unit departs from the process */
+        bool enable;                            /* enable it at boot (its [Install] links); else written, not started */
 };
-/* Plan /etc/systemd/system/NAME (and a daemon-reload when it changes); *ret_unit is the name. */
-int fix_plan_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_unit);
+/* Plan /etc/systemd/system/NAME, a daemon-reload when it changes, the enable links when asked,
+ * and claim its port in the plan. 1 when planned (possibly nothing left to change). 0 when it
+ * cannot be planned safely, with *ret_why (the caller's, a sentence) saying why for a manual step:
+ * the command is a dev command (no fix ever writes one), the program is not known exactly, or a
+ * value cannot be written. -errno when hostfit failed, or the plan refused it (-EEXIST a path
+ * another action holds, -EADDRINUSE a port another unit of the plan serves). */
+int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why);
+/* MemoryMax= of SPEC from U's resident memory and the host's RAM (memorymax_default()),
+ * and MemoryHigh= at nine tenths of it, in whole MiB. */
+void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec);
+/* The running process PID and the check that owns it (lib/procown.h): 1 with both set; 0 when
+ * it is gone, owned by no check or a container's (its runtime runs it); -errno. */
+int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner);
+/* A stable name for U's unit: "hostfit-TOOL-PORT.service", else TOOL and its cwd's last component, else its pid. */
+int fix_unit_name(const struct unit_proc *u, const char *tool, char **ret);
 
 /* Enable UNIT (its file at UNIT_PATH, whose content is TEXT) in the targets of
  * TEXT's [Install] WantedBy=: see plan_add_enable(). A WantedBy= hostfit cannot

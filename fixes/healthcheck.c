@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for healthcheck-missing: the hostfit-health@.service/.timer templates and an
  * enabled timer instance "UNIT_PORT" that runs `hostfit probe`. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for unit-memorymax: a drop-in with MemoryHigh=/MemoryMax=, daemon-reload, and the
  * same limits set live (SetUnitProperties, runtime) so nothing restarts. */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include "fixes.h"
 #include "template.h"
 #include "unit-findings.h"
+#include "virt.h"
 
 #define MIB (1ULL << 20)
 #define FLOOR (256 * MIB)
@@ -57,9 +59,10 @@ int memorymax_swap_planned(struct host *h, const struct plan *p) {
         const struct host_meminfo *mi;
         struct libmnt_table *tb;
         int k = host_meminfo(h, &mi);
-        if (k < 0)
+        /* An offline image has no /proc: its fstab and this plan say. */
+        if (k < 0 && !(k == -ENOENT && host_offline(h)))
                 return k;
-        if (mi->swap_total > 0)
+        if (k >= 0 && mi->swap_total > 0)
                 return 1;
         for (size_t i = 0; p && i < plan_size(p); i++) {
                 const struct action *a = plan_action(p, i);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics-timer: the fix that installs hostfit-check.service and .timer, and the
  * rendering of both units that the check compares against. */
 #include <errno.h>

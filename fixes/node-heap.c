@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for node-heap-limit: NODE_OPTIONS=--max-old-space-size at 75% of the unit's memory limit,
  * in a drop-in, keeping the unit's other NODE_OPTIONS; daemon-reload. The running node keeps its
  * heap until the unit restarts, which stays the admin's call. */

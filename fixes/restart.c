@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for restart-storm: a drop-in with a restart policy that backs off and a start limit a
  * crash loop cannot spend, and a daemon-reload. Nothing is restarted. */
 #include <errno.h>

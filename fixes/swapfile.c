@@ -1,10 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* swapfile: the fix for swap-missing: a swapfile sized by rule, its fstab line, swapon.
  *
  * fstab is edited as text: one line appended, every other byte kept, the
  * result re-parsed with libmount before it goes into the plan. */
 #include <errno.h>
 #include <libmount.h>
-#include <stdarg.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,45 +47,31 @@ static const unsigned long swap_ok_fs[] = {
         EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, F2FS_SUPER_MAGIC,
 };
 
-static int plan_refuse(struct plan *p, const char *check, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static int plan_refuse(struct plan *p, const char *check, const char *fmt, ...) {
-        _cleanup_free_ char *text = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vasprintf(&text, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        k = plan_add_manual(p, check, text);
-        return k < 0 ? k : 0;
-}
-
 /* 1 when the filesystem at PATH takes a swapfile; 0 after a manual action that says why not. */
 static int check_filesystem(struct host *h, struct plan *p, const char *check, const char *path,
                             uint64_t *ret_free) {
         struct statfs sf;
         int k = host_statfs(h, path, &sf);
         if (k < 0)
-                return plan_refuse(p, check, "cannot inspect the filesystem for %s: %s; no swapfile made",
-                                   path, strerror(-k));
+                return plan_add_manualf(p, check, "cannot inspect the filesystem for %s: %s; no swapfile made",
+                                        path, strerror(-k));
         unsigned long type = (unsigned long) sf.f_type & 0xffffffffUL;
         for (size_t i = 0; i < ELEMENTSOF(refused_fs); i++)
                 if (type == refused_fs[i].magic)
-                        return plan_refuse(p, check,
-                                           "no swapfile at %s: it would be on %s, and %s. "
-                                           "Use compressed swap in RAM instead: hostfit fix zram-missing, "
-                                           "or set [swap] path in %s to a disk filesystem",
-                                           path, refused_fs[i].name, refused_fs[i].why, CONFIG_PATH);
+                        return plan_add_manualf(p, check,
+                                                "no swapfile at %s: it would be on %s, and %s. "
+                                                "Use compressed swap in RAM instead: hostfit fix zram-missing, "
+                                                "or set [swap] path in %s to a disk filesystem",
+                                                path, refused_fs[i].name, refused_fs[i].why, CONFIG_PATH);
         bool ok = false;
         for (size_t i = 0; i < ELEMENTSOF(swap_ok_fs); i++)
                 ok = ok || type == swap_ok_fs[i];
         if (!ok)
-                return plan_refuse(p, check,
-                                   "no swapfile at %s: hostfit does not know whether its filesystem "
-                                   "(type 0x%lx) supports swapfiles; set [swap] path in %s to one on "
-                                   "ext4, xfs or btrfs, or use zram (hostfit fix zram-missing)",
-                                   path, type, CONFIG_PATH);
+                return plan_add_manualf(p, check,
+                                        "no swapfile at %s: hostfit does not know whether its filesystem "
+                                        "(type 0x%lx) supports swapfiles; set [swap] path in %s to one on "
+                                        "ext4, xfs or btrfs, or use zram (hostfit fix zram-missing)",
+                                        path, type, CONFIG_PATH);
         *ret_free = (uint64_t) sf.f_bavail * (uint64_t) sf.f_bsize;
         return 1;
 }
@@ -113,17 +99,17 @@ static int plan_new_swapfile(struct host *h, struct plan *p, const char *check, 
         size = config_get_size(c, "swap", "size", 0);
         bool fixed = size > 0;
         if (fixed && size >= fs_free)
-                return plan_refuse(p, check, "no swapfile at %s: [swap] size %s does not fit the %s free there",
-                                   path, swap_format_size(size, a), swap_format_size(fs_free, b));
+                return plan_add_manualf(p, check, "no swapfile at %s: [swap] size %s does not fit the %s free there",
+                                        path, swap_format_size(size, a), swap_format_size(fs_free, b));
         if (!fixed && mem == 0)
-                return plan_refuse(p, check, "no swapfile at %s: the RAM of the machine this image boots on "
-                                   "is unknown; set [swap] size or [%s] %s in %s", path,
-                                   IMAGE_SECTION, IMAGE_MEMORY_KEY, CONFIG_PATH);
+                return plan_add_manualf(p, check, "no swapfile at %s: the RAM of the machine this image boots on "
+                                        "is unknown; set [swap] size or [%s] %s in %s", path,
+                                        IMAGE_SECTION, IMAGE_MEMORY_KEY, CONFIG_PATH);
         if (!fixed)
                 size = swapfile_size_auto(mem, fs_free);
         if (size < SWAPFILE_MIN)
-                return plan_refuse(p, check, "no swapfile at %s: only %s free there; free some space "
-                                   "or set [swap] path in %s", path, swap_format_size(fs_free, b), CONFIG_PATH);
+                return plan_add_manualf(p, check, "no swapfile at %s: only %s free there; free some space "
+                                        "or set [swap] path in %s", path, swap_format_size(fs_free, b), CONFIG_PATH);
         k = plan_add_swapfile(p, check, path, size);
         if (k < 0)
                 return k;
@@ -233,20 +219,20 @@ static int fix_swapfile_plan(struct host *h, const struct finding *f, struct pla
         if (!facts || !facts->path)
                 return 0;
         if ((k = host_container(h, &name)) != 0)
-                return k < 0 ? k : plan_refuse(p, check, "no swap change inside a container (%s): "
-                                               "swap belongs to the host", name);
+                return k < 0 ? k : plan_add_manualf(p, check, "no swap change inside a container (%s): "
+                                                    "swap belongs to the host", name);
         if (facts->problem == SWAP_NOT_FOUND)
-                return plan_refuse(p, check, "%s matches no device: correct or remove its line in %s "
-                                   "(boot waits for it); then hostfit fix swap-missing adds a swapfile if "
-                                   "no swap is left", facts->source, FSTAB);
+                return plan_add_manualf(p, check, "%s matches no device: correct or remove its line in %s "
+                                        "(boot waits for it); then hostfit fix swap-missing adds a swapfile if "
+                                        "no swap is left", facts->source, FSTAB);
         if (facts->noauto)
-                return plan_refuse(p, check, "remove noauto from the options of %s in %s so that boot "
-                                   "activates it%s", facts->source ? facts->source : facts->path, FSTAB,
-                                   facts->problem == SWAP_NOAUTO ? ", then swapon it" : "");
+                return plan_add_manualf(p, check, "remove noauto from the options of %s in %s so that boot "
+                                        "activates it%s", facts->source ? facts->source : facts->path, FSTAB,
+                                        facts->problem == SWAP_NOAUTO ? ", then swapon it" : "");
         if (facts->target == SWAP_TARGET_DEVICE && facts->problem == SWAP_INACTIVE && !host_is_live(h))
                 return 0;       /* fstab has it: boot activates it, or says why not */
         if (facts->path[0] != '/')
-                return plan_refuse(p, check, "%s matches no device; check the line in %s", facts->path, FSTAB);
+                return plan_add_manualf(p, check, "%s matches no device; check the line in %s", facts->path, FSTAB);
         if (facts->target == SWAP_TARGET_MISSING) {
                 k = plan_new_swapfile(h, p, check, facts->path, facts->mem_total);
                 if (k <= 0)

@@ -1,17 +1,39 @@
-/* Fix for tmux-resurrect: the tmux.conf lines that stop process restore, as a diff of the
- * user's own file, and the service's unit. */
+/* SPDX-License-Identifier: MIT */
+/* Fix for tmux-resurrect: the tmux.conf lines that stop process save and restore, as a diff of
+ * the user's own file; the service's unit is its owner's fix (lib/procown.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
-#include "devserver.h"
+#include "procown.h"
 #include "fixes.h"
 #include "proctree.h"
 #include "strbuf.h"
 
 #define CHECK_ID "tmux-resurrect"
+
+/* Where the lines go: above TPM's `run '~/.tmux/plugins/tpm/tpm'` (or run-shell), which must stay
+ * last: the plugins read their options while that line runs. The end of TEXT when there is none. */
+static size_t insert_at(const char *text, size_t len) {
+        size_t at = len;
+        for (size_t off = 0; off < len; ) {
+                const char *l = text + off;
+                size_t n = strcspn(l, "\n");
+                if (off + n > len)
+                        n = len - off;
+                size_t sp = strspn(l, " \t");
+                const char *w = l + sp;
+                size_t wl = n - sp;
+                bool run = (wl > 4 && strncmp(w, "run ", 4) == 0) || (wl > 4 && strncmp(w, "run\t", 4) == 0) ||
+                           (wl > 10 && strncmp(w, "run-shell", 9) == 0 && (w[9] == ' ' || w[9] == '\t'));
+                if (run && memmem(w, wl, "tpm/tpm", 7) && at == len)
+                        at = off;
+                off += n + 1;
+        }
+        return at;
+}
 
 static int plan_conf(struct plan *p, const struct tmux_finding *d) {
         const char *path = d->conf_path;
@@ -20,57 +42,54 @@ static int plan_conf(struct plan *p, const struct tmux_finding *d) {
         int r = plan_get_file(p, path, &old, &len);
         if (r == -ELOOP || r == -EEXIST) {
                 _cleanup_free_ char *text = NULL;
-                if (asprintf(&text, "%s is not a regular file of its own (a symlink?): add to the file it stands for: "
-                             "set -g @resurrect-processes 'false' and set -g @continuum-restore 'off'", path) < 0)
+                if (asprintf(&text, "%s is not a regular file of its own (a symlink?): add to the file it stands for, "
+                             "above TPM's run line: set -g @resurrect-processes 'false' and set -g @continuum-restore 'off'",
+                             path) < 0)
                         return -ENOMEM;
                 return plan_add_manual(p, CHECK_ID, text);
         }
         if (r < 0)
                 return r;
+        if (!old)
+                old = "", len = 0;
+        size_t at = insert_at(old, len);
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        r = strbuf_add(&sb, old ? old : "", len);
-        if (r == 0 && len > 0 && old[len - 1] != '\n')
+        r = strbuf_add(&sb, old, at);
+        if (r == 0 && at == len && len > 0 && old[len - 1] != '\n')
                 r = strbuf_addch(&sb, '\n');
         if (r == 0)
-                r = strbuf_adds(&sb, "\n# hostfit: servers run as systemd units; tmux-resurrect must not restart or kill them\n");
+                r = strbuf_adds(&sb, at == len ? "\n# hostfit: servers run as systemd units; tmux-resurrect must not restart or kill them\n"
+                                               : "# hostfit: servers run as systemd units; tmux-resurrect must not restart or kill them\n");
         if (r == 0 && d->set_processes)
                 r = strbuf_adds(&sb, "set -g @resurrect-processes 'false'\n");
         if (r == 0 && d->set_restore)
                 r = strbuf_adds(&sb, "set -g @continuum-restore 'off'\n");
+        if (r == 0 && at < len)
+                r = strbuf_add(&sb, old + at, len - at);
         if (r < 0)
                 return r;
         return plan_add_write_owned(p, CHECK_ID, path, sb.buf, sb.len, 0644, d->uid, d->gid);
 }
 
-static int plan_service_unit(struct host *h, struct plan *p, pid_t pid) {
+/* The service's unit is its owner's to write (lib/procown.h): one process, one unit. */
+static int plan_service_step(struct host *h, struct plan *p, pid_t pid) {
         const struct proc_table *t;
         int r = host_procs(h, &t);
         if (r < 0)
                 return r;
         const struct proc *q = proc_table_find(t, pid);
-        struct devserver_cmd c;
-        if (!q || devserver_cmd_parse(q, &c) < 0)
+        if (!q)
                 return 0;
-        _cleanup_free_ char *unit = NULL, *desc = NULL, *text = NULL;
-        r = c.title ? -ENOEXEC : 0;
-        if (r == 0 && asprintf(&desc, "%s, moved out of tmux", c.tool_name) < 0)
-                r = -ENOMEM;
-        if (r == 0) {
-                struct fix_unit_request req = {
-                        .check = CHECK_ID, .prefix = c.tool_name, .proc = q, .argv = c.words, .argc = c.n,
-                        .description = desc,
-                };
-                r = fix_plan_unit(h, p, &req, &unit);
-        }
-        devserver_cmd_done(&c);
-        if (r == -ENOEXEC || r == -EINVAL)
-                r = asprintf(&text, "run pid %d from a systemd unit instead of inside tmux (its command line "
-                             "cannot be written to a unit as it is)", (int) pid) < 0 ? -ENOMEM : 0;
-        else if (r == 0 && asprintf(&text, "%s is written, not started: stop pid %d in its tmux pane, then run "
-                                    "`systemctl enable --now %s`", unit, (int) pid, unit) < 0)
-                r = -ENOMEM;
+        const char *owner = procown_owner(h, q);
+        _cleanup_free_ char *text = NULL;
+        if (owner && strcmp(owner, PROCOWN_CONTAINER) == 0)
+                return 0;
+        if (owner)
+                r = asprintf(&text, "move pid %d out of tmux into a systemd unit: `hostfit fix %s` writes it", (int) pid, owner);
+        else
+                r = asprintf(&text, "move pid %d out of tmux into a systemd unit (hostfit has no exact unit for it)", (int) pid);
         if (r < 0)
-                return r;
+                return -ENOMEM;
         return plan_add_manual(p, CHECK_ID, text);
 }
 
@@ -83,12 +102,13 @@ static int tmux_resurrect_plan(struct host *h, const struct finding *f, struct p
                 r = plan_conf(p, d);
         }
         if (r >= 0 && d->pid > 0)
-                r = plan_service_unit(h, p, d->pid);
+                r = plan_service_step(h, p, d->pid);
         return r < 0 ? r : 0;
 }
 
 const struct fix fix_tmux_resurrect = {
         .name = "tmux-resurrect",
-        .summary = "add the tmux.conf lines that stop process save/restore, and write the service's unit",
+        .summary = "add the tmux.conf lines that stop process save/restore (above TPM's run line); the service's "
+                   "unit comes from the check that owns it (dev-server, wrapper-oom-unprotected or unmanaged-service)",
         .plan = tmux_resurrect_plan,
 };

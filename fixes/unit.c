@@ -1,72 +1,183 @@
-/* Fix for unmanaged-service: a unit from the service template for the process's exact
- * argv, cwd, user and allowlisted environment; daemon-reload and enable. The running
- * process is never killed: the hand-over is a manual step. */
+/* SPDX-License-Identifier: MIT */
+/* The one way a fix writes a unit for a running process (fix_plan_process_unit, with the
+ * process's owner from fix_proc_owner), and the fix
+ * for unmanaged-service: a unit for the process's exact argv, cwd, user and allowlisted
+ * environment; daemon-reload and enable. The running process is never killed: the hand-over
+ * is a manual step. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "cleanup.h"
+#include "devserver.h"
 #include "escape.h"
 #include "fixes.h"
+#include "host.h"
+#include "procown.h"
 #include "unit-findings.h"
 #include "unitgen.h"
 
-static void describe(const struct unmanaged_data *d, char *buf, size_t size) {
-        _cleanup_free_ char *a0 = escape_terminal_str(d->argv[0]);
-        _cleanup_free_ char *a1 = d->argc > 1 ? escape_terminal_str(d->argv[1]) : NULL;
-        snprintf(buf, size, "%s%s%s (hostfit, from pid %d)", a0 ? a0 : "", a1 ? " " : "", a1 ? a1 : "", (int) d->pid);
-        for (char *c = buf; *c; c++)
-                if (*c == '%' || *c == '\\')
-                        *c = '_';       /* a description is free text; keep it plain */
+struct env_list {
+        const char *buf;
+        size_t len;
+};
+
+static int env_of(void *userdata, const struct proc *p, const char **ret_env, size_t *ret_len) {
+        const struct env_list *e = userdata;
+        (void) p;
+        *ret_env = e->buf;
+        *ret_len = e->len;
+        return 0;
+}
+
+/* Whether ARGV, run with the environment ENV, is a dev server or a dev runtime. */
+static int runs_dev_command(const struct unit_proc *u, char *const *argv, size_t argc,
+                            const char *const *set_env, bool *ret) {
+        _cleanup_strbuf_ struct strbuf a = STRBUF_INIT, e = STRBUF_INIT;
+        int r = 0;
+        for (size_t i = 0; i < argc && r == 0; i++)
+                r = strbuf_add(&a, argv[i], strlen(argv[i]) + 1);
+        /* The environment the unit will have: the overrides, then the process's entries they leave. */
+        for (size_t i = 0; set_env && set_env[i] && r == 0; i++)
+                r = strbuf_add(&e, set_env[i], strlen(set_env[i]) + 1);
+        for (size_t i = 0; u->env && u->env[i] && r == 0; i++) {
+                size_t nl = strcspn(u->env[i], "=");
+                bool over = false;
+                for (size_t j = 0; set_env && set_env[j] && !over; j++)
+                        over = strncmp(set_env[j], u->env[i], nl + 1) == 0;
+                if (!over)
+                        r = strbuf_add(&e, u->env[i], strlen(u->env[i]) + 1);
+        }
+        if (r < 0)
+                return r;
+        struct proc q = { .pid = u->pid, .uid = u->uid, .argv = a.buf, .argv_len = a.len };
+        const char *slash = strrchr(argv[0], '/');
+        snprintf(q.comm, sizeof(q.comm), "%s", slash ? slash + 1 : argv[0]);
+        struct env_list el = { e.buf ? e.buf : "", e.len };
+        const struct devserver_pattern *pt = NULL;
+        *ret = devserver_match(&q, env_of, &el, &pt) >= DEVSERVER_UNKNOWN;
+        return 0;
+}
+
+__attribute__((format(printf, 2, 3)))
+static int why(char **ret_why, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(ret_why, fmt, ap);
+        va_end(ap);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec) {
+        const struct host_meminfo *mi = NULL;
+        uint64_t max = memorymax_default(u->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
+        spec->memory_max = max;
+        spec->memory_high = max / 10 * 9 >> 20 << 20;
+}
+
+int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner) {
+        const struct proc_table *t;
+        int r = host_procs(h, &t);
+        if (r < 0)
+                return r;
+        const struct proc *q = proc_table_find(t, pid);
+        const char *owner = q ? procown_owner(h, q) : NULL;
+        if (!owner || strcmp(owner, PROCOWN_CONTAINER) == 0)
+                return 0;
+        *ret_proc = q;
+        *ret_owner = owner;
+        return 1;
+}
+
+int fix_unit_name(const struct unit_proc *u, const char *tool, char **ret) {
+        char label[128];
+        const char *cwd = u->cwd ? strrchr(u->cwd, '/') : NULL;
+        if (u->port)
+                snprintf(label, sizeof(label), "%s-%u", tool, (unsigned) u->port);
+        else if (cwd && cwd[1])
+                snprintf(label, sizeof(label), "%s-%s", tool, cwd + 1);
+        else
+                snprintf(label, sizeof(label), "%s-%d", tool, (int) u->pid);
+        return unit_name_make(label, "service", ret);
+}
+
+int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why) {
+        const struct unit_proc *u = req->proc;
+        const struct unit_proc_spec *s = &req->spec;
+        char *const *argv = s->argv ? s->argv : u->argv;
+        size_t argc = s->argv ? s->argc : u->argc;
+        bool dev = false;
+        if (!s->name || argc == 0)
+                return -EINVAL;
+        int r = runs_dev_command(u, argv, argc, s->environment, &dev);
+        if (r < 0)
+                return r;
+        if (dev)
+                return why(ret_why, "its command is a dev server's: hostfit writes no unit that runs %s",
+                           "a dev command");
+        _cleanup_free_ char *text = NULL, *err = NULL, *path = NULL;
+        size_t len = 0;
+        r = unitgen_process(h, u, s, &text, &len, &err);
+        if (r == -ENOEXEC)
+                return why(ret_why, "the program it runs is not known exactly (%s): run it as root, or write "
+                           "the unit by hand with the program's absolute path", "/proc/PID/exe is unreadable");
+        if (r == -EINVAL)
+                return why(ret_why, "%s", err ? err : "its command cannot be written in a unit exactly");
+        if (r == -ESRCH)
+                return why(ret_why, "uid %u has no user entry (passwd, LDAP, sssd): systemd refuses User=%u, and "
+                           "without User= the unit would run as root; add the user (useradd -u %u …), then rerun",
+                           (unsigned) u->uid, (unsigned) u->uid, (unsigned) u->uid);
+        if (r < 0)
+                return r;
+        if (u->port > 0) {
+                r = plan_claim_port(p, s->name, u->port);
+                if (r < 0)
+                        return r;
+        }
+        if (asprintf(&path, "/etc/systemd/system/%s", s->name) < 0)
+                return -ENOMEM;
+        r = plan_add_write(p, req->check, path, text, len, 0644);
+        if (r < 0)
+                return r;
+        if (r > 0 && (r = plan_add_systemd(p, req->check, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
+                return r;
+        if (req->enable) {
+                r = fix_plan_enable(p, req->check, s->name, path, text, len);
+                if (r < 0)
+                        return r;
+        }
+        return 1;
 }
 
 static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct unmanaged_data *d = f->data;
-        const struct host_meminfo *mi = NULL;
-        char desc[160];
-        if (!d || d->argc == 0)
+        if (!d || !d->proc || d->proc->argc == 0)
                 return 0;
-        describe(d, desc, sizeof(desc));
-        uint64_t max = memorymax_default(d->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
-        /* The program as the kernel ran it, unless argv[0] already names it exactly. */
-        bool argv0_is_exe = d->exe && strcmp(d->argv[0], d->exe) == 0;
-        struct unit_spec s = {
-                .name = d->name,
-                .description = desc,
-                .argv = d->argv,
-                .argc = d->argc,
-                .exec_path = argv0_is_exe ? NULL : d->exe,
-                .working_directory = d->cwd,
-                .user = d->uid ? d->user : NULL,
-                .group = d->uid ? d->group : NULL,
-                .environment = (const char *const *) d->env,
-                .memory_high = max / 10 * 9 >> 20 << 20,
-                .memory_max = max,
-                .has_oom_score_adjust = true,
-                .oom_score_adjust = 0,
+        /* Another check's fix owns it (a dev server, a shielded process): that one plans its unit. */
+        if (!d->owner || strcmp(d->owner, "unmanaged-service") != 0)
+                return 0;
+        struct fix_unit_request req = {
+                .check = f->check->id,
+                .proc = d->proc,
+                .spec = {
+                        .name = d->name,
+                        .has_oom_score_adjust = true,
+                        .oom_score_adjust = 0,
+                },
+                .enable = true,
         };
-        _cleanup_free_ char *text = NULL, *err = NULL, *path = NULL;
-        size_t len = 0;
-        int r = unitgen_service(h, &s, &text, &len, &err);
-        if (r == -ENOMEM)
-                return r;
+        fix_unit_memory(h, d->proc, &req.spec);
+        _cleanup_free_ char *no = NULL, *step = NULL;
+        int r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
-                return plan_add_manual(p, f->check->id, err ? err : "the command cannot be written as a unit") < 0 ? -ENOMEM : 0;
-        if (asprintf(&path, "/etc/systemd/system/%s", d->name) < 0)
+                return r;
+        if (r == 0 && asprintf(&step, "run pid %d from a systemd unit: %s", (int) d->pid, no) < 0)
                 return -ENOMEM;
-        r = plan_add_write(p, f->check->id, path, text, len, 0644);
-        if (r < 0)
-                return r;
-        if (r > 0 && (r = plan_add_systemd(p, f->check->id, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
-                return r;
-        r = fix_plan_enable(p, f->check->id, d->name, path, text, len);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *step = NULL;
-        if (asprintf(&step, "hand over to systemd when convenient: kill %d && systemctl start %s",
-                     (int) d->pid, d->name) < 0)
+        if (r > 0 && asprintf(&step, "hand over to systemd when convenient: stop pid %d, then `systemctl start %s`",
+                              (int) d->pid, d->name) < 0)
                 return -ENOMEM;
         r = plan_add_manual(p, f->check->id, step);
         return r < 0 ? r : 0;
@@ -74,7 +185,8 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
 
 const struct fix fix_unit = {
         .name = "service-unit",
-        .summary = "a service unit for the process's exact command line, cwd and user, with restart, "
-                   "start limit and memory limits; enabled, and a manual hand-over step",
+        .summary = "a service unit for the process's exact command line, real executable, cwd, user and "
+                   "allowlisted environment, with restart, start limit and memory limits; enabled, and a "
+                   "manual hand-over step",
         .plan = unit_plan,
 };

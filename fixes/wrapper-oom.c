@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fix for wrapper-oom-unprotected: shield the wrappers now, a unit without them for good,
  * and an earlyoom --avoid regex that matches the names earlyoom sees. */
 #include <errno.h>
@@ -10,37 +11,47 @@
 #include "fixes.h"
 #include "oomd.h"
 #include "proctree.h"
+#include "unitgen.h"
 
 #define CHECK_ID "wrapper-oom-unprotected"
 
+/* The lasting fix, when this check owns the process (lib/procown.h): its unit, from the one
+ * generator, with OOMScoreAdjust=. -ENOEXEC when it cannot be written exactly. */
 static int plan_unit(struct host *h, struct plan *p, const struct wrapper_oom_finding *d) {
-        const struct proc_table *t;
-        int r = host_procs(h, &t);
+        const struct proc *q;
+        const char *owner;
+        int r = fix_proc_owner(h, d->pid, &q, &owner);
+        if (r <= 0)
+                return r;       /* gone, or a container's: its runtime runs it */
+        if (strcmp(owner, CHECK_ID) != 0) {
+                /* Another check's fix writes its one unit (a dev server's is never a dev command). */
+                _cleanup_free_ char *step = NULL;
+                if (asprintf(&step, "run pid %d from a systemd unit with OOMScoreAdjust=%d: `hostfit fix %s` "
+                             "plans its unit", (int) d->pid, d->adj, owner) < 0)
+                        return -ENOMEM;
+                return plan_add_manual(p, CHECK_ID, step);
+        }
+        _cleanup_(unit_proc_freep) struct unit_proc *u = NULL;
+        _cleanup_free_ char *name = NULL, *desc = NULL, *text = NULL, *no = NULL;
+        r = unit_proc_read(h, q, &u);
+        if (r == 0)
+                r = fix_unit_name(u, proc_name(q), &name);
         if (r < 0)
                 return r;
-        const struct proc *q = proc_table_find(t, d->pid);
-        struct devserver_cmd c;
-        if (!q || devserver_cmd_parse(q, &c) < 0)
-                return 0;
-        _cleanup_free_ char *unit = NULL, *desc = NULL, *text = NULL;
-        if (c.title) {
-                devserver_cmd_done(&c);
-                return -ENOEXEC;
-        }
-        if (asprintf(&desc, "%s, run without wrappers, shielded from the OOM killer", c.tool_name) < 0) {
-                devserver_cmd_done(&c);
+        if (asprintf(&desc, "%s, run without wrappers, shielded from the OOM killer", proc_name(q)) < 0)
                 return -ENOMEM;
-        }
+        for (char *c = desc; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f || *c == '%' || *c == '\\')
+                        *c = '_';
         struct fix_unit_request req = {
-                .check = CHECK_ID, .prefix = c.tool_name, .proc = q, .argv = c.words, .argc = c.n,
-                .description = desc, .has_oom_score_adjust = true, .oom_score_adjust = d->adj,
+                .check = CHECK_ID, .proc = u,
+                .spec = { .name = name, .description = desc, .has_oom_score_adjust = true, .oom_score_adjust = d->adj },
         };
-        r = fix_plan_unit(h, p, &req, &unit);
-        devserver_cmd_done(&c);
-        if (r < 0)
-                return r;
+        r = fix_plan_process_unit(h, p, &req, &no);
+        if (r <= 0)
+                return r < 0 ? r : -ENOEXEC;
         if (asprintf(&text, "%s is written, not started: stop pid %d and run `systemctl enable --now %s`, "
-                     "so that nothing but systemd stands between it and the OOM killer", unit, (int) d->pid, unit) < 0)
+                     "so that nothing but systemd stands between it and the OOM killer", name, (int) d->pid, name) < 0)
                 return -ENOMEM;
         return plan_add_manual(p, CHECK_ID, text);
 }

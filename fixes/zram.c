@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zram: the fix for zram-missing: with zram-generator installed, start the
  * swap device its config already names, or add one in a drop-in (a config of
  * the admin's or the vendor's is never replaced); without it, a oneshot unit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the files of apply (apply.c, swapfile.c, apply-systemd.c, apply-run.c): the only
  * code that writes to the host. Not for checks or fixes. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A plan applied as one recorded run: its stamp, the directories it makes,
  * etckeeper commits around it on the live system, the run record written
  * through apply's atomic writer, and the pruning of old records and backups.

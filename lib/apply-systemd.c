@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Systemd actions over sd-bus: reload, enable, start, restart, and runtime
  * unit properties with typed values. Called by apply only. */
 #include <errno.h>

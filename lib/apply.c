@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Apply: the only code that writes to the host. Files are replaced atomically
  * under the root with no symlink followed, after a backup and a check that
  * they still hold what the plan saw; each step checks its own precondition so
@@ -369,22 +370,9 @@ static int read_current(int dfd, const char *name, char **ret, size_t *ret_len, 
         if (!S_ISREG(ret_st->st_mode))
                 return -EEXIST;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        for (;;) {
-                int r = strbuf_grow(&sb, 65536);
-                if (r < 0)
-                        return r;
-                ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                sb.len += (size_t) n;
-                sb.buf[sb.len] = '\0';
-                if (sb.len > APPLY_FILE_MAX)
-                        return -EFBIG;
-        }
+        int r = strbuf_read_fd(&sb, fd, APPLY_FILE_MAX);
+        if (r < 0)
+                return r;
         char *s = strbuf_detach(&sb, ret_len);
         if (!s)
                 return -ENOMEM;

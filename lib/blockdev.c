@@ -1,15 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /* Block device names under the root (see blockdev.h). */
 #include <blkid.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "blockdev.h"
 #include "cleanup.h"
@@ -35,11 +33,6 @@ bool blockdev_is_tag(const char *source) {
                 if (strncmp(source, tags[i].tag, strlen(tags[i].tag)) == 0)
                         return true;
         return false;
-}
-
-static bool host_exists(struct host *h, const char *path) {
-        struct stat st;
-        return host_stat(h, path, &st) == 0;
 }
 
 /* DIR joined with TARGET ("../dm-1"), with "." and ".." folded; never above "/". */
@@ -70,29 +63,6 @@ static char *path_join_normalize(const char *dir, const char *target) {
                 out[len++] = '/';
         out[len] = '\0';
         return out;
-}
-
-static int host_readlink(struct host *h, const char *path, char **ret) {
-        _cleanup_free_ char *dir = strdup(path);
-        if (!dir)
-                return -ENOMEM;
-        char *slash = strrchr(dir, '/');
-        if (!slash || !slash[1])
-                return -EINVAL;
-        *slash = '\0';
-        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd;
-        char buf[PATH_MAX];
-        ssize_t n = readlinkat(dfd, slash + 1, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        char *s = strdup(buf);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
 }
 
 /* Follow the symlinks of PATH inside the root. *ret: the last path reached
@@ -140,14 +110,10 @@ static char *read_line(struct host *h, const char *path) {
 
 /* The dm-N whose dm/name is DMNAME: 1, 0 when none, -ENODATA without sysfs. */
 static int dm_by_name(struct host *h, const char *dmname, char **ret) {
-        int dfd = host_open_file(h, "/sys/block", O_RDONLY | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd == -ENOMEM ? dfd : -ENODATA;
-        _cleanup_(closedirp) DIR *d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = host_opendir(h, "/sys/block", &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : -ENODATA;
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (strncmp(de->d_name, "dm-", 3) != 0)
@@ -291,14 +257,10 @@ int blockdev_resolve(struct host *h, const char *source, char **ret_name) {
 
 /* The UUID under ROOT/dev/disk/by-uuid whose link leads to NAME; NULL when none. */
 static int uuid_from_links(struct host *h, const char *name, char **ret) {
-        int dfd = host_open_file(h, "/dev/disk/by-uuid", O_RDONLY | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd == -ENOMEM ? dfd : 0;
-        _cleanup_(closedirp) DIR *d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = host_opendir(h, "/dev/disk/by-uuid", &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.' || strchr(de->d_name, '\\'))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Block devices under the root, named by the kernel ("dm-1", "vda2"): what a
  * swap source names, whether fstab says /dev/mapper/vg-swap, /dev/vg/swap,
  * /dev/disk/by-uuid/…, UUID=…, LABEL=…, PARTUUID=… or PARTLABEL=…, and

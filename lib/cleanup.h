@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Scope-bound cleanup (GCC/clang cleanup attribute), so an early return cannot leak. */
 #pragma once
 

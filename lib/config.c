@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit.conf: parse, validate, and look up. */
 #include <ctype.h>
 #include <errno.h>

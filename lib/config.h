@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit.conf: ROOT/etc/hostfit/hostfit.conf, an INI file of known keys.
  *
  *   [hostfit]              profile = production|development, skip = ID ...

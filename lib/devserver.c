@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The table of dev servers and dev runtimes, and the argv matcher. */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ const struct devserver_pattern devserver_patterns[] = {
         { .id = "gunicorn-reload", .framework = "gunicorn --reload", .tools = "gunicorn", .flags = "--reload",
           .steps = "run gunicorn without --reload under a systemd unit" },
         { .id = "flask-debug", .framework = "Flask debug server", .tools = "flask", .subs = "run",
+          .valued = "--app -A --env-file -e -h --host -p --port --cert --key --extra-files --exclude-patterns",
           .flags = "--debug --reload", .env = "FLASK_DEBUG=1 FLASK_DEBUG=true FLASK_ENV=development",
           .steps = "serve the app with a WSGI server (gunicorn, waitress), debug off" },
         { .id = "django-runserver", .framework = "Django runserver", .tools = "manage django-admin", .subs = "runserver",
@@ -224,11 +226,14 @@ int devserver_cmd_parse(const struct proc *p, struct devserver_cmd *ret) {
         return 0;
 }
 
-/* The I-th positional argument after the tool. */
-static const char *positional(const struct devserver_cmd *c, size_t i) {
+/* The I-th positional argument after the tool; the value of a VALUED option is not one. */
+static const char *positional(const struct devserver_cmd *c, size_t i, const char *valued) {
         for (size_t k = c->tool + 1; k < c->n; k++) {
-                if (c->words[k][0] == '-')
+                if (c->words[k][0] == '-') {
+                        if (devserver_word_in(c->words[k], valued))
+                                k++;
                         continue;
+                }
                 if (i-- == 0)
                         return c->words[k];
         }
@@ -287,15 +292,15 @@ static bool argv_fits(const struct devserver_pattern *pt, const struct devserver
                     !(c->package && devserver_word_in(c->package, pt->tools))) || (c->interp && c->tool == 0)) {
                 return false;
         }
-        const char *p0 = positional(c, 0);
+        const char *p0 = positional(c, 0, pt->valued);
         if (pt->subs && (!p0 || !devserver_word_in(p0, pt->subs)))
                 return false;
         if (pt->not_subs)
-                for (size_t i = 0; positional(c, i); i++)
-                        if (devserver_word_in(positional(c, i), pt->not_subs))
+                for (size_t i = 0; positional(c, i, pt->valued); i++)
+                        if (devserver_word_in(positional(c, i, pt->valued), pt->not_subs))
                                 return false;
         if (pt->scripts) {
-                const char *script = p0 && devserver_word_in(p0, "run run-script") ? positional(c, 1) : p0;
+                const char *script = p0 && devserver_word_in(p0, "run run-script") ? positional(c, 1, pt->valued) : p0;
                 if (!script || !devserver_word_in(script, pt->scripts))
                         return false;
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dev servers and dev runtimes: the one table of their command lines, and the
  * matcher that reads a process's argv (and, when a pattern needs it, its environ). */
 #pragma once
@@ -18,6 +19,7 @@ struct devserver_pattern {
         const char *tools;       /* the tool's name: argv[0]'s, or the script's under an interpreter */
         const char *interp;      /* match the interpreter itself (node, php) instead of the tool */
         const char *subs;        /* the first positional argument must be one of these; NULL: any */
+        const char *valued;      /* options that take the next word as their value (not a positional) */
         const char *not_subs;    /* positional arguments that mean a build or a production server */
         const char *scripts;     /* package runners: the script run ("npm run dev") */
         const char *flags;       /* one of these options makes it a dev server */
@@ -88,4 +90,7 @@ struct devserver_finding {
         pid_t launcher;                           /* the process whose argv has an exact production command, or 0 */
         const struct devserver_pattern *pattern;  /* the framework */
         uint64_t rss;                             /* bytes, all its processes */
+        char container[64];                       /* "docker 0123456789ab": a container's, no host fix; "" on the host */
+        char unit[256];                           /* the .service it already runs in, "" when none */
+        bool user_unit;                           /* that unit is a user manager's (systemctl --user) */
 };

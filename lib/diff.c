@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unified diff: Myers' O(ND) linear-space line diff (with GNU diff's cap on
  * expensive searches), and hunks printed as GNU diff -u prints them. */
 #include <errno.h>

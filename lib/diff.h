@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unified diffs of two byte buffers, line by line, as GNU diff -u prints them. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Escaping for terminals and JSON. */
 #include <errno.h>
 #include <string.h>

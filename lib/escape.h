@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Escaping of host bytes for the places they are shown: a terminal, JSON. */
 #pragma once
 

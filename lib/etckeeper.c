@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* etckeeper commits around a run: a program run on the live system only. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* etckeeper: commit /etc around a run, as apt does, where /etc is tracked. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Arrays that grow one row at a time (a line of /proc/net/tcp, of /proc/swaps):
  * reallocate only when the count N is 0 or a power of two, to twice N, so
  * 100,000 rows cost 17 reallocations, not 100,000.

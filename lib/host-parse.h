@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The parsers of lib/host.c's /proc files, on text already read: for the
  * fuzz harnesses in tests/fuzz and for tests. Not for checks (use host.h). */
 #pragma once

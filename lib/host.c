@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host view: root-relative reads, and the tables shared by all checks. */
 #include <ctype.h>
 #include <dirent.h>
@@ -150,23 +151,9 @@ int host_open_file(const struct host *h, const char *path, int flags) {
 
 static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        for (;;) {
-                int r = strbuf_grow(&sb, 4096);
-                if (r < 0)
-                        return r;
-                ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                sb.len += (size_t) n;
-                sb.buf[sb.len] = '\0';
-                if (sb.len > max)
-                        return -EFBIG;
-        }
+        int r = strbuf_read_fd(&sb, fd, max);
+        if (r < 0)
+                return r;
         char *p = strbuf_detach(&sb, ret_len);
         if (!p)
                 return -ENOMEM;
@@ -261,6 +248,48 @@ int host_stat(const struct host *h, const char *path, struct stat *ret) {
                 return dfd;
         if (fstatat(dfd, base, ret, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
+        return 0;
+}
+
+bool host_exists(const struct host *h, const char *path) {
+        struct stat st;
+        return host_stat(h, path, &st) == 0;
+}
+
+int host_opendir(const struct host *h, const char *path, DIR **ret) {
+        int fd = host_open_file(h, path, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+int host_readlink(const struct host *h, const char *path, char **ret) {
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (!slash || !slash[1])
+                return -EINVAL;
+        *slash = '\0';
+        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        char buf[PATH_MAX];
+        ssize_t n = readlinkat(dfd, slash + 1, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        char *s = strdup(buf);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
         return 0;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host view: everything hostfit reads, resolved under one root directory.
  *
  * Nothing else in hostfit opens a host path. Paths are absolute within the
@@ -7,6 +8,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +52,13 @@ const char *host_file_type(mode_t mode);
 const char *host_read_error(const struct host *h, const char *path, int r, char *buf, size_t size);
 /* fstatat(AT_SYMLINK_NOFOLLOW) of PATH under the root. */
 int host_stat(const struct host *h, const char *path, struct stat *ret);
+/* Whether PATH exists under the root (a symlink counts, whatever it points to). */
+bool host_exists(const struct host *h, const char *path);
+/* The directory PATH under the root, open for readdir(). 0 or -errno (-ENOENT when missing). */
+int host_opendir(const struct host *h, const char *path, DIR **ret);
+/* The target of the symlink PATH under the root, not followed. -EINVAL when PATH
+ * is not a symlink or names no file in a directory ("/", "dir/"). */
+int host_readlink(const struct host *h, const char *path, char **ret);
 /* statfs of the filesystem holding PATH, or of its nearest existing ancestor. */
 int host_statfs(const struct host *h, const char *path, struct statfs *ret);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* From events to incidents: one a kill (the kernel's lines, a daemon's line,
  * systemd's unit messages after it) and one a crash loop (a unit's restarts
  * that no kill explains). Events arrive oldest first. */

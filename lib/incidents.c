@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The parse of one journal entry into an event (one table of text patterns),
  * and the correlation of events into incidents: one a kill, one a crash loop. */
 #include <errno.h>

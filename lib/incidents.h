@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* OOM kills and crash loops, read from the journal: the parse of one journal
  * entry (a pure function of its fields), the correlation of those events into
  * incidents, and the loading through sd-journal (lib/journal.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading the journal through sd-journal: matches on the kernel, systemd's
  * catalogue ids and the OOM daemons, a seek to --since, and only those entries
  * read (as journalctl does); each entry handed to incident_parse_entry(). */

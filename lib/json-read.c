@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A recursive-descent JSON reader (RFC 8259, integers only), for run records. */
 #include <errno.h>
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small JSON reader for hostfit's own files (the run records): the whole text
  * to a tree of values. Strings may hold any byte: "\u00NN" below 0x100 is the
  * raw byte NN, as hostfit's writer (escape.h) encodes bytes that are not UTF-8. */

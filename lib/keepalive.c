@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Keepalive loops outside systemd: shell loops, scripts, forever and pm2 (see keepalive.h). */
 #include <errno.h>
 #include <fcntl.h>

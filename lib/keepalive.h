@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Keepalive loops: a shell loop, a script or a process manager that keeps restarting a
  * server outside systemd. Pure functions of the process table, plus a bounded read of a
  * loop's script under the root. The check keepalive-loop reports them; unmanaged-service

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The run lock of hostfit fix and undo: flock on ROOT/run/lock/hostfit.lock. */
 #include <errno.h>
 #include <fcntl.h>

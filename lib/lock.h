@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The run lock: one hostfit fix (or undo) at a time on a root.
  *
  * An exclusive flock(2) on ROOT/run/lock/hostfit.lock, created under the root

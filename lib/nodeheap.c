@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Node's heap limit, its version and V8's default (see nodeheap.h). */
 #include <errno.h>
 #include <fcntl.h>

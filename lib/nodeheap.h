@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Node's V8 heap: the old-space limit a node process runs with, its version read without
  * running it, and the default V8 derives from the memory Node reports to it. */
 #pragma once

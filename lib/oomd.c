@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* OOM daemon configurations: earlyoom's name regexes (read and edited), nohang's, systemd-oomd's units. */
 #include <ctype.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the OOM daemons spare and prefer: earlyoom's --avoid/--prefer regexes
  * (ROOT/etc/default/earlyoom), nohang's @BADNESS_ADJ_RE_NAME lines, and the
  * units that hand their cgroups to systemd-oomd (ManagedOOM*=kill). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ROOT/etc/passwd: name:password:uid:gid:gecos:home:shell, one user a line. */
 #include <errno.h>
 #include <stdlib.h>

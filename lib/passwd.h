@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Users and their home directories, from ROOT/etc/passwd. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rendering a plan: text (diffs and one line an action, escaped for a
  * terminal) and JSON. Rendering never touches the host. */
 #include <errno.h>

@@ -1,12 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* The plan: building it. Rendering is in plan-render.c, applying in apply.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "host.h"
@@ -29,6 +28,12 @@ struct plan {
                 gid_t gid;
         } *cache;
         size_t n_cache;
+        /* The port each unit this plan writes serves: one unit a port. */
+        struct port_claim {
+                uint16_t port;
+                char *unit;
+        } *ports;
+        size_t n_ports;
 };
 
 int plan_new(struct host *h, struct plan **ret) {
@@ -63,6 +68,9 @@ struct plan *plan_free(struct plan *p) {
                 free(p->cache[i].content);
         }
         free(p->cache);
+        for (size_t i = 0; i < p->n_ports; i++)
+                free(p->ports[i].unit);
+        free(p->ports);
         free(p);
         return NULL;
 }
@@ -120,6 +128,33 @@ static struct action *find_write(struct plan *p, const char *path) {
                 if (p->a[i - 1].kind == ACTION_WRITE_FILE && strcmp(p->a[i - 1].path, path) == 0)
                         return &p->a[i - 1];
         return NULL;
+}
+
+/* An action that puts something at PATH (a file, a link, a swap file). */
+static struct action *find_path(struct plan *p, const char *path) {
+        for (size_t i = p->n; i > 0; i--) {
+                enum action_kind k = p->a[i - 1].kind;
+                if ((k == ACTION_WRITE_FILE || k == ACTION_SYMLINK || k == ACTION_SWAPFILE) &&
+                    p->a[i - 1].path && strcmp(p->a[i - 1].path, path) == 0)
+                        return &p->a[i - 1];
+        }
+        return NULL;
+}
+
+int plan_claim_port(struct plan *p, const char *unit, uint16_t port) {
+        if (!unit || !*unit || port == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < p->n_ports; i++)
+                if (p->ports[i].port == port)
+                        return strcmp(p->ports[i].unit, unit) == 0 ? 0 : -EADDRINUSE;
+        struct port_claim *np = reallocarray(p->ports, p->n_ports + 1, sizeof(*np));
+        if (!np)
+                return -ENOMEM;
+        p->ports = np;
+        if (!(np[p->n_ports].unit = strdup(unit)))
+                return -ENOMEM;
+        np[p->n_ports++].port = port;
+        return 0;
 }
 
 /* Read PATH from the host once per plan. */
@@ -193,6 +228,11 @@ int plan_add_write_owned(struct plan *p, const char *check, const char *path,
         _cleanup_free_ char *copy = memdup0(content, len);
         if (!copy)
                 return -ENOMEM;
+        /* One path, one action: what another check (or another kind of action) put
+         * there is not silently replaced. */
+        struct action *other = find_path(p, path);
+        if (other && (other->kind != ACTION_WRITE_FILE || strcmp(other->check, check) != 0))
+                return -EEXIST;
         struct action *w = find_write(p, path);
         if (w) {
                 if (w->content_len == len && memcmp(w->content, content, len) == 0)
@@ -251,6 +291,8 @@ int plan_add_swapfile(struct plan *p, const char *check, const char *path, uint6
         struct action *a;
         if (!path || path[0] != '/' || size == 0)
                 return -EINVAL;
+        if (find_path(p, path))
+                return -EEXIST;
         int r = push_path(p, ACTION_SWAPFILE, check, path, &a);
         if (r < 0)
                 return r;
@@ -338,6 +380,18 @@ int plan_add_manual(struct plan *p, const char *check, const char *text) {
         return 1;
 }
 
+int plan_add_manualf(struct plan *p, const char *check, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        r = plan_add_manual(p, check, s);
+        return r < 0 ? r : 0;
+}
+
 int plan_note(struct plan *p, const char *fmt, ...) {
         if (p->n == 0)
                 return -EINVAL;
@@ -370,27 +424,6 @@ static bool path_is_normal(const char *path) {
         return strcmp(path, "/") != 0;
 }
 
-/* The target of the symlink PATH under the root: -EINVAL when it is not a symlink. */
-static int read_link_in_root(struct host *h, const char *path, char **ret) {
-        const char *slash = strrchr(path, '/');
-        _cleanup_free_ char *dir = strndup(path, (size_t) (slash - path));
-        char buf[PATH_MAX];
-        if (!dir)
-                return -ENOMEM;
-        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd;
-        ssize_t n = readlinkat(dfd, slash + 1, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        char *s = strdup(buf);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
 /* 1 when PATH is a symlink to TARGET, 0 when it does not exist, -EEXIST when it is anything else. */
 static int symlink_state(struct plan *p, const char *path, const char *target) {
         for (size_t i = p->n; i > 0; i--) {
@@ -407,7 +440,7 @@ static int symlink_state(struct plan *p, const char *path, const char *target) {
         if (!S_ISLNK(st.st_mode))
                 return -EEXIST;
         _cleanup_free_ char *now = NULL;
-        r = read_link_in_root(p->host, path, &now);
+        r = host_readlink(p->host, path, &now);
         if (r < 0)
                 return r;
         return strcmp(now, target) == 0 ? 1 : -EEXIST;
@@ -417,6 +450,9 @@ int plan_add_symlink(struct plan *p, const char *check, const char *path, const 
         struct action *a;
         if (!path_is_normal(path) || !target || !*target || strlen(target) >= PATH_MAX)
                 return -EINVAL;
+        struct action *other = find_path(p, path);
+        if (other)
+                return other->kind == ACTION_SYMLINK && strcmp(other->target, target) == 0 ? 0 : -EEXIST;
         int r = symlink_state(p, path, target);
         if (r != 0)
                 return r > 0 ? 0 : r;
@@ -528,7 +564,7 @@ int plan_add_remove(struct plan *p, const char *check, const char *path, uint64_
                 return -EEXIST;
         _cleanup_free_ char *target = NULL, *old = NULL;
         size_t old_len = 0;
-        if (S_ISLNK(st.st_mode) && (r = read_link_in_root(p->host, path, &target)) < 0)
+        if (S_ISLNK(st.st_mode) && (r = host_readlink(p->host, path, &target)) < 0)
                 return r;
         if (S_ISREG(st.st_mode) && size == 0) {
                 const char *c;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plan: an ordered list of actions that fixes compute and apply runs.
  *
  * A fix adds only what differs from the host, so on a fixed host the plan is
@@ -99,6 +100,8 @@ int plan_get_file(struct plan *p, const char *path, const char **ret, size_t *re
  * 0 when nothing changes (nothing added), 1 when an action was added or updated. */
 int plan_add_write(struct plan *p, const char *check, const char *path,
                    const char *content, size_t len, mode_t mode);
+/* Writes, symlinks and swap files refuse a path another action already holds (-EEXIST),
+ * except a write of the same check, which updates its own action. */
 /* The same with the owner of a new file given (a user's own dotfile). */
 int plan_add_write_owned(struct plan *p, const char *check, const char *path,
                          const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid);
@@ -119,7 +122,12 @@ int plan_add_systemd(struct plan *p, const char *check, enum systemd_op op, cons
 int plan_add_enable(struct plan *p, const char *check, const char *unit, const char *unit_path,
                     const char *const *wanted_by);
 int plan_add_oom_score_adj(struct plan *p, const char *check, pid_t pid, const char *comm, int from, int to);
+/* UNIT, written by this plan, serves PORT. -EADDRINUSE when another unit of this plan
+ * already serves it: two units must not fight for one port. 0 when claimed (or already UNIT's). */
+int plan_claim_port(struct plan *p, const char *unit, uint16_t port);
 int plan_add_manual(struct plan *p, const char *check, const char *text);
+/* The same with the text formatted; 0 or -errno. */
+int plan_add_manualf(struct plan *p, const char *check, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Attach a note to the last action added (e.g. what boot does instead of a deferred step). */
 int plan_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

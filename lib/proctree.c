@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* The process tree: ancestry, parent kinds, and the unit a process runs in. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,4 +147,73 @@ int proc_describe_chain(const struct proc_table *t, const struct proc *p, struct
         if (r == 0)
                 r = escape_terminal(out, proc_name(p), strlen(proc_name(p)));
         return r;
+}
+
+static bool starts_with(const char *s, size_t len, const char *prefix) {
+        size_t n = strlen(prefix);
+        return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+/* "docker-0123…cdef.scope" → "docker 0123456789ab": the runtime and the id, a long hex id in its short form. */
+static char *container_name(const char *runtime, const char *id, size_t len) {
+        char *s = NULL;
+        for (const char *const *x = (const char *const[]) { ".scope", ".service", ".slice", NULL }; *x; x++)
+                if (len > strlen(*x) && memcmp(id + len - strlen(*x), *x, strlen(*x)) == 0)
+                        len -= strlen(*x);
+        bool hex = len >= 32;
+        for (size_t i = 0; i < len && hex; i++)
+                hex = strchr("0123456789abcdef", id[i]) != NULL;
+        if (hex)
+                len = 12;
+        if (asprintf(&s, "%s %.*s", runtime, (int) len, id) < 0)
+                return NULL;
+        return s;
+}
+
+bool proc_in_container(const struct proc *p, char **ret_name) {
+        static const struct {
+                const char *prefix;     /* a cgroup path component that begins so */
+                const char *runtime;
+                bool id_next;           /* the id is the next component ("/docker/ID") */
+                bool scope;             /* the component is a scope: "docker-ID.scope" */
+        } runtimes[] = {
+                { "docker-", "docker", false, true }, { "docker", "docker", true, false },
+                { "cri-containerd-", "containerd", false, true }, { "crio-", "cri-o", false, true },
+                { "libpod-", "podman", false, true }, { "kubepods", "kubernetes", true, false },
+                { "kubepods", "kubernetes", false, false },
+                { "machine.slice", "machine", true, false }, { "machine-", "machine", false, true },
+                { "lxc.payload.", "lxc", false, false }, { "lxc", "lxc", true, false },
+        };
+        if (!p->cgroup)
+                return false;
+        /* The innermost match names it: "kubepods…/cri-containerd-ID.scope" is that container. */
+        const char *best = NULL;
+        size_t best_i = 0, best_len = 0;
+        for (const char *s = p->cgroup; *s; ) {
+                s += strspn(s, "/");
+                size_t len = strcspn(s, "/");
+                for (size_t i = 0; len && i < ELEMENTSOF(runtimes); i++) {
+                        size_t pl = strlen(runtimes[i].prefix);
+                        if (runtimes[i].id_next ? !(len == pl && memcmp(s, runtimes[i].prefix, pl) == 0)
+                                                : !starts_with(s, len, runtimes[i].prefix) || len == pl)
+                                continue;
+                        if (runtimes[i].scope && !ends_with(s, len, ".scope"))
+                                continue;
+                        /* "docker.service" is the daemon, on the host: not a container. */
+                        if (runtimes[i].id_next && (!s[len] || !s[len + 1]))
+                                continue;
+                        best = s, best_i = i, best_len = len;
+                        break;
+                }
+                s += len;
+        }
+        if (!best)
+                return false;
+        if (ret_name) {
+                size_t pl = strlen(runtimes[best_i].prefix);
+                const char *id = runtimes[best_i].id_next ? best + best_len + 1 : best + pl;
+                size_t idl = runtimes[best_i].id_next ? strcspn(id, "/") : best_len - pl;
+                *ret_name = container_name(runtimes[best_i].runtime, id, idl);
+        }
+        return true;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process tree: ancestry, what kind of process a parent is, and the unit a
  * process runs in. Pure functions of the process table (lib/host.h). */
 #pragma once
@@ -31,6 +32,12 @@ const char *proc_name(const struct proc *p);
 int proc_cgroup_unit(const struct proc *p, char **ret_unit);
 /* True when the innermost unit is a .service (system or user manager). */
 bool proc_in_service(const struct proc *p);
+
+/* The container runtime P belongs to, from its cgroup: docker ("docker-ID.scope",
+ * "/docker/ID"), kubernetes ("kubepods…", "cri-containerd-ID.scope", "crio-ID.scope"),
+ * podman ("libpod-ID.scope"), nspawn and libvirt ("machine.slice"), lxc ("lxc.payload.NAME",
+ * "/lxc/NAME"). *ret_name (may be NULL) says which: "docker 0123456789ab". false: a host process. */
+bool proc_in_container(const struct proc *p, char **ret_name);
 
 /* P's ancestors, parent first, up to and including PID 1, at most MAX;
  * stops at a PID missing from the table or at a loop. Returns how many. */

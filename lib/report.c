@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Findings and the report: collect, count, and run the checks. */
 #include <errno.h>
 #include <stdarg.h>

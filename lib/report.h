@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Findings and the report that collects them, one result per check run. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run records: the model, reading them back, and their JSON. Making them
  * (apply side: it writes) is in apply-run.c. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run records: what one `hostfit fix --yes` (or undo) changed, written to
  * /var/lib/hostfit/runs/STAMP.json under the root, and the one source of
  * `hostfit history` and `hostfit undo`. */

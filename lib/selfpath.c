@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Which hostfit a generated unit runs: the one that wrote it, or the configured one. */
 #include <errno.h>
 #include <limits.h>

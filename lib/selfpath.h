@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The hostfit that the units hostfit writes run: the binary that wrote them. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SHA-256 after FIPS 180-4, section 6.2: a straight reading of the standard. */
 #include <string.h>
 

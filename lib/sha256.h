@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SHA-256 (FIPS 180-4), for the run records: the digest of what a run wrote. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets of the running system through NETLINK_SOCK_DIAG: the kernel
  * walks only the listening sockets, where reading /proc/net/tcp walks the whole
  * connection hash (milliseconds on a host with much memory, twice per read to EOF). */
@@ -12,7 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "grow.h"
 #include "cleanup.h"
 #include "sockets.h"
 
@@ -58,14 +58,7 @@ static int add_msg(struct socket_table *t, const struct inet_diag_msg *m, bool u
                 .inode = m->idiag_inode,
         };
         memcpy(s.addr, m->id.idiag_src, v6 ? 16 : 4);
-        if (grow_due(t->n)) {
-                struct listen_socket *n = reallocarray(t->sockets, grow_cap(t->n), sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                t->sockets = n;
-        }
-        t->sockets[t->n++] = s;
-        return 0;
+        return sockets_add(t, &s);
 }
 
 /* One datagram of the dump; 1 when the dump is done. */

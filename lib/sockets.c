@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets from ROOT/proc/net and their owners from ROOT/proc/PID/fd. */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -91,13 +92,17 @@ static int parse_row(struct socket_table *t, const char *line, bool udp, bool v6
                 return -EINVAL;
         s.uid = uid;
         s.inode = inode;
+        return sockets_add(t, &s);
+}
+
+int sockets_add(struct socket_table *t, const struct listen_socket *s) {
         if (grow_due(t->n)) {
                 struct listen_socket *n = reallocarray(t->sockets, grow_cap(t->n), sizeof(*n));
                 if (!n)
                         return -ENOMEM;
                 t->sockets = n;
         }
-        t->sockets[t->n++] = s;
+        t->sockets[t->n++] = *s;
         return 0;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets: ROOT/proc/net/{tcp,tcp6,udp,udp6} (sock_diag on the running system)
  * and their owners through the "socket:[INODE]" links in ROOT/proc/PID/fd. Read once a run, kept with the host. */
 #pragma once
@@ -39,6 +40,8 @@ size_t sockets_of_pid(const struct socket_table *t, pid_t pid, const struct list
 uint16_t sockets_tcp_port(const struct socket_table *t, pid_t pid);
 /* "tcp 127.0.0.1:8080", "udp [::1]:53". */
 int socket_format(const struct listen_socket *s, struct strbuf *out);
+/* Append S to T: 0 or -ENOMEM. */
+int sockets_add(struct socket_table *t, const struct listen_socket *s);
 /* Parse one proc/net file's text (for tests and host_sockets); appends to T. */
 int sockets_parse(struct socket_table *t, const char *text, bool udp, bool v6);
 /* The same rows from the running system's NETLINK_SOCK_DIAG (host_sockets uses it when the

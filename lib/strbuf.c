@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte string. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "strbuf.h"
 
@@ -24,6 +26,26 @@ int strbuf_grow(struct strbuf *sb, size_t extra) {
         sb->buf = p;
         sb->alloc = n;
         return 0;
+}
+
+int strbuf_read_fd(struct strbuf *sb, int fd, size_t max) {
+        for (;;) {
+                int r = strbuf_grow(sb, 4096);
+                if (r < 0)
+                        return r;
+                ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return 0;
+                sb->len += (size_t) n;
+                sb->buf[sb->len] = '\0';
+                if (sb->len > max)
+                        return -EFBIG;
+        }
 }
 
 int strbuf_add(struct strbuf *sb, const void *data, size_t len) {

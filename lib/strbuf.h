@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte string (after git's strbuf): always NUL-terminated, may hold NULs. */
 #pragma once
 
@@ -20,6 +21,10 @@ int strbuf_adds(struct strbuf *sb, const char *s);
 int strbuf_addch(struct strbuf *sb, char c);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Append all FD reads until end of file (EINTR retried). -EFBIG once the buffer
+ * holds more than MAX bytes, -errno of read(), or -ENOMEM. */
+int strbuf_read_fd(struct strbuf *sb, int fd, size_t max);
 
 void strbuf_reset(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);

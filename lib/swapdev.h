@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Swap signatures: writing one (as mkswap does) and probing for one with libblkid. */
 #pragma once
 

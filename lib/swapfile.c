@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Swap files: allocation on a filesystem that can swap, the signature mkswap
  * would write, and a libblkid probe to prove it. Called by apply only. */
 #include <blkid.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Templates: look up (override, then built-in) and expand {{name}} placeholders. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Templates: unit, drop-in, timer and config files with {{name}} placeholders.
  *
  * The files in templates/ are compiled into the binary; a file of the same name

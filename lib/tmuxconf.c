@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tmux.conf reading: the commands that load tmux-resurrect/continuum and their settings. */
 #include <errno.h>
 #include <stdarg.h>

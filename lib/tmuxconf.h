@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A user's tmux configuration as tmux-resurrect and tmux-continuum see it:
  * /etc/tmux.conf, ~/.tmux.conf and ~/.config/tmux/tmux.conf, following source-file. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The undo plan of a run record: its applied actions taken back newest first,
  * each from the state the host is in now, so a second undo plans nothing. */
 #include <errno.h>
@@ -208,20 +209,6 @@ static bool unit_failed(struct host *h, const char *unit) {
         return failed;
 }
 
-static int undo_manual(struct undo *u, const struct run_action *a, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static int undo_manual(struct undo *u, const struct run_action *a, const char *fmt, ...) {
-        _cleanup_free_ char *s = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = plan_add_manual(u->p, a->check, s);
-        return r < 0 ? r : 0;
-}
-
 static int undo_systemd(struct undo *u, const struct run_action *a) {
         int r = 0;
         switch (a->op) {
@@ -245,9 +232,9 @@ static int undo_systemd(struct undo *u, const struct run_action *a) {
                         strbuf_addf(&set, " %s", *p);
                         strbuf_addf(&lift, " %.*s=infinity", (int) strcspn(*p, "="), *p);
                 }
-                return undo_manual(u, a, "not undoable: %s keeps%s, set at runtime, until the host reboots; "
-                                   "systemctl set-property --runtime %s%s lifts it now",
-                                   a->unit, strbuf_str(&set), a->unit, strbuf_str(&lift));
+                return plan_add_manualf(u->p, a->check, "not undoable: %s keeps%s, set at runtime, until the host reboots; "
+                                        "systemctl set-property --runtime %s%s lifts it now",
+                                        a->unit, strbuf_str(&set), a->unit, strbuf_str(&lift));
         }
         default:
                 break;
@@ -268,9 +255,9 @@ static int undo_action(struct undo *u, const struct run_action *a) {
         case ACTION_SYSTEMD:
                 return undo_systemd(u, a);
         case ACTION_OOM_SCORE_ADJ:
-                return undo_manual(u, a, "not undoable: pid %d (%s) had oom_score_adj %d before run %s "
-                                   "(the process may be gone)", (int) a->pid, a->comm ? a->comm : "?", a->from,
-                                   u->run->stamp);
+                return plan_add_manualf(u->p, a->check, "not undoable: pid %d (%s) had oom_score_adj %d before run %s "
+                                        "(the process may be gone)", (int) a->pid, a->comm ? a->comm : "?", a->from,
+                                        u->run->stamp);
         default:
                 return 0;
         }

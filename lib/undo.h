@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Taking a recorded run back: the plan that restores what it replaced, removes
  * what it created, and stops what it started; and the reasons to refuse. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit files parsed as systemd parses them (sections, continuations, comments,
  * ignored lines kept as issues), and the values in effect read back. */
 #include <ctype.h>
@@ -165,23 +166,9 @@ static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
                 return -EISDIR;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        for (;;) {
-                int r = strbuf_grow(&sb, 4096);
-                if (r < 0)
-                        return r;
-                ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                sb.len += (size_t) n;
-                if (sb.len > UNIT_FILE_MAX)
-                        return -EFBIG;
-        }
-        if (sb.buf)
-                sb.buf[sb.len] = 0;
+        int r = strbuf_read_fd(&sb, fd, UNIT_FILE_MAX);
+        if (r < 0)
+                return r;
         *ret_len = sb.len;
         *ret = strbuf_detach(&sb, NULL);
         return *ret ? 0 : -ENOMEM;

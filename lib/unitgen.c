@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Generating systemd unit files: ExecStart=/value quoting by systemd's rules,
  * unit names, and the service template. See systemd.syntax(7), systemd.service(5). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Generating systemd unit files: quoting by systemd's rules, names, the service template.
  *
  * Nothing read from the host is pasted raw into a unit: every argv word is
@@ -51,3 +52,59 @@ struct unit_spec {
 
 /* Render the "service.service" template for S (override in ROOT/etc/hostfit/templates/). */
 int unitgen_service(const struct host *h, const struct unit_spec *s, char **ret, size_t *ret_len, char **ret_error);
+
+/* ---- units for running processes (lib/unitgen-proc.c) ----
+ *
+ * Every unit hostfit writes for a process it found running comes from here, whichever
+ * check asks: the program the kernel runs (/proc/PID/exe: an nvm node is not a bare
+ * "node"), the cwd, User=/Group= by name or, without a passwd/group entry, by number
+ * (never root for someone else), and the allowlisted environment. */
+
+struct proc;
+
+/* What a unit for a running process needs, read once from ROOT/proc/PID. */
+struct unit_proc {
+        pid_t pid;
+        char **argv;            /* NULL-terminated */
+        size_t argc;
+        char *exe;              /* the target of /proc/PID/exe; NULL when unreadable or deleted */
+        char *cwd;              /* NULL when unreadable or deleted */
+        uid_t uid;              /* the real ids, from status Uid:/Gid: (else the owner of /proc/PID) */
+        gid_t gid;
+        char *user;             /* name from ROOT/etc/passwd (live: or NSS), else the uid as a number; NULL for root */
+        char *group;            /* name from ROOT/etc/group, else the gid as a number; NULL for root */
+        bool user_known;        /* user is a name (ROOT/etc/passwd, or NSS on the running system), not a number */
+        bool user_missing;      /* the running system's NSS knows no such uid either: systemd would refuse it */
+        char **env;             /* allowlisted NAME=value, NULL-terminated */
+        uint16_t port;          /* first listening TCP port, 0: none */
+        uint64_t rss;
+};
+
+/* The environment a unit may copy from a process: NODE_ENV PORT HOST … (never tokens or passwords). */
+bool unitgen_env_allowed(const char *entry);
+int unit_proc_read(struct host *h, const struct proc *p, struct unit_proc **ret);
+struct unit_proc *unit_proc_free(struct unit_proc *u);
+void unit_proc_freep(struct unit_proc **u);
+
+/* How a unit departs from the process as it runs; zeroes keep the process's. */
+struct unit_proc_spec {
+        const char *name;                       /* "hostfit-node-3000.service" (required) */
+        const char *description;                /* NULL: the command */
+        char *const *argv;                      /* NULL: the process's argv; else this command (e.g. "next start"), */
+        size_t argc;                            /*   run with the process's exe when argv[0] names the same program */
+        const char *const *environment;         /* NAME=value entries set over the process's, NULL-terminated */
+        uint64_t memory_high, memory_max;       /* bytes, 0: unset */
+        bool has_oom_score_adjust;
+        int oom_score_adjust;
+        const char *restart;                    /* NULL: "on-failure" */
+        unsigned restart_sec;                   /* 0: 5 */
+};
+
+/* The unit file for U as S says. -EINVAL (with *ret_error) when it cannot be written exactly;
+ * -ENOEXEC when the program is not known exactly (no exe and argv[0] is not an absolute path);
+ * -ESRCH when U's uid has no user entry at all (systemd refuses User= then, and without it the
+ * unit would run as root). */
+int unitgen_process(const struct host *h, const struct unit_proc *u, const struct unit_proc_spec *s,
+                    char **ret, size_t *ret_len, char **ret_error);
+/* The program a unit for U with ARGV runs: U's exe when ARGV[0] names it, else NULL (ARGV[0] is). */
+const char *unitgen_exec_path(const struct unit_proc *u, char *const *argv);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading [Install] WantedBy= from a unit file's text, as systemd parses it. */
 #include <errno.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The [Install] section of a unit file's text: what enabling it links. */
 #pragma once
 

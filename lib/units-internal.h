@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by units.c (finding a unit's files) and unit-file.c (parsing them). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The unit model: find a unit's file along systemd's search path under the root,
  * follow masks and aliases, and collect drop-ins; unit-file.c parses them. */
 #include <ctype.h>

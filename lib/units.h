@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The unit model: unit files read under the root as systemd reads them.
  *
  * The system search path in systemd's order (the first file of a name wins),

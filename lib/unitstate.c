@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Live unit state over sd-bus (ActiveState, MainPID, MemoryCurrent, NRestarts), every
  * loaded service at once, and the version of the systemd that runs or would boot. */
 #include <dirent.h>

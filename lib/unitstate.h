@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The live state of a unit, asked of the running systemd over sd-bus. Only when
  * the root is the running system and it was booted with systemd; otherwise
  * hostfit works from the unit files alone. */

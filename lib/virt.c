@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Container, init and offline-image detection under the root (see virt.h). */
 #include <dirent.h>
 #include <errno.h>
@@ -39,11 +40,6 @@ static const char *environ_container(const char *env, size_t len) {
                 i += l + 1;
         }
         return NULL;
-}
-
-static bool host_exists(struct host *h, const char *path) {
-        struct stat st;
-        return host_stat(h, path, &st) == 0;
 }
 
 int host_container(struct host *h, const char **ret_name) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the root is: a running container, a system with or without systemd as
  * PID 1, or an offline image. Decided the way systemd-detect-virt --container
  * and sd_booted() decide, with every file read under the root.

@@ -1,11 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* zram kernel support and zram-generator's configuration under the root. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "host.h"
@@ -14,11 +13,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 #define ZRAM_KO_DIR "kernel/drivers/block/zram/"
-
-static bool host_exists(struct host *h, const char *path) {
-        struct stat st;
-        return host_stat(h, path, &st) == 0;
-}
 
 /* The module file names of zram, as modules.dep and modules.builtin list them. */
 static bool is_zram_ko(const char *name, size_t len) {
@@ -72,14 +66,10 @@ static bool release_is_safe(const char *rel) {
 
 /* An image: any kernel under lib/modules with zram. */
 static int image_has_zram(struct host *h) {
-        int dfd = host_open_file(h, "/lib/modules", O_RDONLY | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd == -ENOMEM ? dfd : -ENODATA;
-        _cleanup_(closedirp) DIR *d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = host_opendir(h, "/lib/modules", &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : -ENODATA;
         struct dirent *de;
         unsigned kernels = 0;
         while ((de = readdir(d))) {
@@ -191,14 +181,10 @@ static int collect_dropins(struct host *h, size_t prio, struct dropin **list, si
         _cleanup_free_ char *dir = NULL;
         if (asprintf(&dir, "%s/zram-generator.conf.d", config_dirs[prio]) < 0)
                 return -ENOMEM;
-        int dfd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd == -ENOMEM ? dfd : 0;
-        _cleanup_(closedirp) DIR *d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = host_opendir(h, dir, &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
         struct dirent *de;
         while ((de = readdir(d))) {
                 size_t len = strlen(de->d_name);

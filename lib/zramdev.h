@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zram under the root: whether the kernel has it, and what zram-generator's
  * configuration (main file and drop-ins, every directory it reads) sets up. */
 #pragma once

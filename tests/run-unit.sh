@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run each cmocka test binary; print one closing "N passed, N failed, N skipped" line.
 # cmocka counts a skipped test in neither PASSED nor FAILED: its SKIPPED line is read too.
 pass=0 fail=0 skip=0 failed=""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The baseline of `make bench`: a bare loop reading stat, cmdline, cgroup and
  * oom_score_adj of every process, as hostfit's process table does. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `make bench`: hostfit check, and each check alone, against the bare /proc loop,
  * with N extra processes. Prints median wall times, ratios and peak RSS, all from one run. */
 #include <signal.h>

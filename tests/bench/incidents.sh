@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make bench, incidents: hostfit incidents on a journal of BENCH_JOURNAL_ENTRIES
 # (1,000,000) entries holding 10 OOM kills, against
 # `journalctl --directory D _TRANSPORT=kernel -o cat` on the same files.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make bench: build the baseline and the runner, then measure hostfit check and each
 # check alone with BENCH_PROCS (2000) extra processes, BENCH_RUNS (21) runs each;
 # then check unit-memorymax on 1k, 10k and 20k units against a C floor (BENCH_UNIT_RUNS, 7);

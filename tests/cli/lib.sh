@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for tests/cli/run.sh: run hostfit, compare, hash fixture trees, count results.
 
 pass=0

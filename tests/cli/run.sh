@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit's command line end to end: usage, exit statuses, JSON, fix safety,
 # escaping of host bytes, and the shell completions. Run from the source tree:
 #   HOSTFIT=build/hostfit sh tests/cli/run.sh
@@ -289,6 +290,20 @@ expect "fix --yes on an image exits 0" 0
 check_that "fix --yes on an image made its swapfile" test -s "$R/swapfile"
 hf check swap-missing zram-missing --root "$R"
 expect "after fix --yes, the image's swap and zram come up at boot" 0
+# An image without /proc at all, and an admin unit whose size the config gives:
+# the memory drop-in is planned in the same run as the swap file, with MemoryHigh.
+R=$(mktemp -d "$T/image.XXXXXX")
+mkdir -p "$R/etc/hostfit" "$R/etc/systemd/system"
+printf 'UUID=0a3407de-014b-458b-b5c1-848e92a327a3 / ext4 errors=remount-ro 0 1\n' >"$R/etc/fstab"
+printf '[Service]\nExecStart=/usr/local/bin/app\n' >"$R/etc/systemd/system/app.service"
+printf '[swap]\nsize = 16M\n\n[unit-memorymax]\nmax = app.service:96M\n' >"$R/etc/hostfit/hostfit.conf"
+hf fix --yes swap-missing unit-memorymax --root "$R"
+expect "fix --yes on an image without /proc: swap and the memory limit, exit 0" 0
+check_that "the image's unit gets MemoryMax from the config and MemoryHigh, since swap comes with it" \
+        grep -qx 'MemoryMax=96M' "$R/etc/systemd/system/app.service.d/49-hostfit-memory.conf"
+check_that "MemoryHigh is 90% of it" grep -qx 'MemoryHigh=86M' "$R/etc/systemd/system/app.service.d/49-hostfit-memory.conf"
+hf fix --dry-run --format json swap-missing unit-memorymax --root "$R"
+check_that "a second plan on the image is empty" jq -e '.actions == []' "$T/out"
 
 # ---- one fix at a time: the lock ----
 R=$(copy_root cli-fail)

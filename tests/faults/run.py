@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Fault injection over `hostfit fix --yes --root`: one syscall fails once per run.
 
 A fixture root that needs every fix hostfit can make offline (swap file and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The fault-injection layer: tests/faults/run.py under strace --inject.
 set -u
 : "${HOSTFIT:?set HOSTFIT to the hostfit binary}"

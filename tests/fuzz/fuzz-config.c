@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit.conf, and the size, duration and boolean values in it. */
 #include "fuzz.h"
 #include "config.h"

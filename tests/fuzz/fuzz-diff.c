@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The unified diff of two files (the input cut at its first 0xff byte): it
  * must be empty exactly when they are equal, and every "-" and "+" line must
  * come from the old and new text. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* /etc/default/earlyoom: read as oomd_load() does (its regexes compiled), and
  * the --avoid edit of a wrapper-oom fix, whose result must parse again and
  * keep every byte outside EARLYOOM_ARGS. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ExecStart= quoting: argv (the input's NUL-separated words) is quoted as
  * hostfit writes it, parsed back by systemd's rules, and must come back the
  * same; the raw input is also parsed as a value read from a unit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* /proc/net/{tcp,tcp6,udp,udp6}: the listening sockets, and their formatting. */
 #include "fuzz.h"
 #include "sockets.h"

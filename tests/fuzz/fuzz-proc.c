@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* /proc/PID/stat, cgroup, environ and /proc/meminfo as hostfit parses them. */
 #include "fuzz.h"
 #include "devserver.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tmux.conf as tmux-resurrect and continuum see it, and the process list in it. */
 #include "fuzz.h"
 #include "tmuxconf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit files and their drop-ins, as unit_load() reads them, and the memory
  * settings read from them. The input is split at the first "\n--\n": a unit
  * file, then one drop-in. */

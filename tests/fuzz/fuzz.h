@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the libFuzzer harnesses: a scratch root for parsers that read
  * their input through the host view, and input helpers. */
 #pragma once

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run each libFuzzer harness for FUZZ_SECONDS from its seed corpus
 # (tests/fuzz/corpus/NAME; new inputs go to a scratch directory, not the tree).
 # Prints each harness's executions and one closing "fuzz: N passed, N failed".

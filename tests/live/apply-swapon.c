@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The writer on the live system: a swap file on /tmp is made, swapped on,
  * found already active by a second apply, and swapped off again. Needs root;
  * run by tests/live/apply-swapon.sh, never by the unit layer. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The writer's swapon on this machine (tests/live/apply-swapon.c): a swap file
 # on /tmp is swapped on, a second swapon finds it active, and it is swapped off.
 set -u

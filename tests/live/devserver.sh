@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Live: a real "vite" (a python3 script under node_modules/.bin that listens on 127.0.0.1)
 # started by a real bash wrapper inside a real tmux server. hostfit check dev-server finds it,
 # wrapper-oom-unprotected finds the wrapper more killable than it, and both are gone after it exits.
@@ -53,7 +54,7 @@ wpid=$(awk '{print $4}' /proc/"$pid"/stat)
 
 out=$("$HOSTFIT" check dev-server); st=$?
 [ "$st" -eq 2 ] || fail "check dev-server exited $st, expected 2: $out"
-echo "$out" | grep -q "pid $pid is a Vite dev server" || fail "pid $pid not named: $out"
+echo "$out" | grep -q "pid $pid: a Vite dev server" || fail "pid $pid not named: $out"
 echo "$out" | grep -q "in tmux (tmux: server" || fail "tmux not named: $out"
 
 json=$("$HOSTFIT" check dev-server --format json)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run every tests/live/*.sh against $HOSTFIT; print one closing "N passed, N failed" line.
 # Live tests change this machine (swap, mounts, processes) and undo it; they need root.
 # A test exits 0 when it passes, 77 when it skips (and says why), anything else when it fails.

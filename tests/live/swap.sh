@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A real swapfile: `hostfit fix swap-missing --yes` makes one on a loop-mounted
 # ext4 image, swaps on it and adds its fstab line; `check` then passes and a
 # second `fix --dry-run` plans nothing. Runs in a private mount namespace with

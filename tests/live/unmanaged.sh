@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Live: a real `python3 -m http.server` on 127.0.0.1, started under setsid outside any service.
 # hostfit check unmanaged-service names its pid and port, fix --dry-run writes a unit whose
 # ExecStart gives back its argv byte for byte (and systemd-analyze verify accepts it), and once
@@ -48,7 +49,7 @@ in_ns() {
 
 out=$(in_ns sh -c '"$0" check unmanaged-service' "$HOSTFIT" 2>&1); st=$?
 [ "$st" -eq 2 ] || fail "check unmanaged-service exited $st, expected 2: $out"
-echo "$out" | grep -q "pid $pid: python3 (pid $pid) has served on port $port " || fail "pid $pid and port $port not named: $out"
+echo "$out" | grep -q "pid $pid: python3 has served on port $port " || fail "pid $pid and port $port not named: $out"
 [ -e /etc/hostfit/hostfit.conf ] && fail "the namespace's config leaked"
 
 # Without the namespace, the default min-age (5min) leaves the young server alone.
@@ -59,7 +60,7 @@ plan=$(in_ns sh -c '"$0" fix unmanaged-service --dry-run' "$HOSTFIT" 2>&1); st=$
 [ "$st" -eq 0 ] || fail "fix --dry-run exited $st: $plan"
 unit="hostfit-python3-$port.service"
 echo "$plan" | grep -q "^+++ b/etc/systemd/system/$unit\$" || fail "no unit $unit in the plan: $plan"
-echo "$plan" | grep -q "manual: .*kill $pid && systemctl start $unit" || fail "no hand-over step: $plan"
+echo "$plan" | grep -q "manual: .*stop pid $pid, then .systemctl start $unit." || fail "no hand-over step: $plan"
 mkdir "$d/units"
 echo "$plan" | sed -n "/^+++ b\/etc\/systemd\/system\/$unit\$/,/^[^+@-]/p" | sed -n 's/^+//p' | sed 1d > "$d/units/$unit"
 grep -q '^ExecStart=' "$d/units/$unit" || fail "no ExecStart= in the unit: $(cat "$d/units/$unit")"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The Ansible collection hostfit.hostfit: it builds with ansible-galaxy, its
 # module documentation parses, and its modules run for real through
 # ansible-playbook on this machine (local connection) against a copy of a

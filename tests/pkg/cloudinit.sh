@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # docs/cloud-init.yaml: cloud-init's own schema accepts it, and its first-boot
 # commands are hostfit's real ones, logged to /var/log/hostfit-firstboot.log.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh

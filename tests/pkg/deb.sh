@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The Debian package: dpkg-buildpackage builds it, lintian finds no error, and
 # it installs, runs and removes cleanly.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh

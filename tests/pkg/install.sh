@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make install puts exactly hostfit's files in their standard places under
 # DESTDIR and PREFIX, never under /etc; make uninstall removes exactly those.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the tests/pkg scripts: counters, skips, the binary, fixture roots.
 # Sourced from the repository root; each script ends with `finish`.
 set -u

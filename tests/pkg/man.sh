@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit(8): mandoc lint clean, and it documents every check id, command and option the binary has.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need mandoc

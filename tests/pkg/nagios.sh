@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit check --format nagios: one monitoring-plugin line whose state, counts,
 # perfdata and exit status agree with the real JSON report.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit check --format prometheus: promtool accepts the real output, --output
 # writes it atomically, and the series agree with the JSON report.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh

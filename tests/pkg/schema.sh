@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit's real JSON output (check, fix --dry-run) validates against docs/*.schema.json.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need "$PYTHON"

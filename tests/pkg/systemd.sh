@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit-check.{service,timer} as hostfit fix metrics-timer writes them: systemd-analyze
 # verify accepts them, the example make install ships is the same bytes, and the
 # service's own command line produces a metrics file promtool accepts.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Validate JSON documents against a JSON Schema (draft 2020-12).
 
 usage: validate-json.py SCHEMA FILE...   (exit 0 when every FILE is valid)

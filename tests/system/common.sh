@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hostfit system tests: what a scenario calls, on either bed. Sourced after
 # BED is set: "container" (lib.sh's ct_run runs commands inside) or "vm" (this
 # shell already runs inside the guest). A scenario ends with pass, fail or skip.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit system tests, inside the VM: runs the scenario on the payload disk
 # (phase by phase across reboots) and reports on the second serial port.
 

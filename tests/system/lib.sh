@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hostfit system tests, host side: the cached Debian tree, the container
 # (systemd-nspawn) that boots it, commands run inside, and teardown.
 # Sourced by run.sh and vm.sh; POSIX sh plus `local`.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hostfit system tests: `make test-system`.  Boots real systemd (a container,
 # then a VM), runs each scenario in tests/system/scenarios on the bed that can
 # show it, prints one line a scenario and "N passed, N failed, N skipped".

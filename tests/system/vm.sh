@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hostfit system tests, host side: the VM bed.  The cached tree plus a kernel
 # becomes an ext4 image (built without mounting it: mkfs.ext4 -d); each boot
 # runs on a qcow2 overlay, gets a payload disk (hostfit, the scenario, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Running one check and its fix on a fixture root, for the check tests. */
 #pragma once
 

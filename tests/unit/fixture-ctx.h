@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One check run on a fixture root the test hands over (with an optional config
  * text), its findings, and the plan of its fix: for swap-missing and zram-missing. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fix tests' two steps: plan every finding of a check's report, apply the plan. */
 #pragma once
 

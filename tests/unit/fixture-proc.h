@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helper: fake ROOT/proc/PID trees from a readable description, written
  * in the kernel's exact formats (stat with all 52 fields, NUL-separated cmdline,
  * cgroup as "0::/path", oom_score_adj with its newline). Header-only: each test
@@ -24,6 +25,7 @@ struct fproc {
         unsigned long long rss_pages;
         unsigned long long start;       /* stat field 22, ticks after boot */
         const char *environ;            /* "A=1\nB=2": '\n' become NULs; NULL: empty file */
+        int gid;                        /* status Gid: (0: the uid); -1: no status file */
         const char *cwd;                /* symlink target of proc/PID/cwd, NULL: none */
         int environ_unreadable;         /* environ is a directory: reading it fails like EACCES would */
         int kthread;
@@ -72,6 +74,19 @@ static inline void fproc_write(const char *root, const struct fproc *p) {
         snprintf(buf, sizeof(buf), "%.15s\n", p->comm);
         snprintf(path, sizeof(path), "proc/%d/comm", p->pid);
         fixture_write(root, path, buf);
+
+        if (p->gid >= 0) {
+                /* The head of status as the kernel writes it (fs/proc/array.c), up to the groups. */
+                unsigned gid = p->gid ? (unsigned) p->gid : p->uid;
+                snprintf(buf, sizeof(buf),
+                         "Name:\t%.15s\nUmask:\t0022\nState:\t%c (sleeping)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+                         "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t64\n"
+                         "Groups:\t%u \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
+                         p->comm, p->state ? p->state : 'S', p->pid, p->pid, p->ppid,
+                         p->uid, p->uid, p->uid, p->uid, gid, gid, gid, gid, gid, p->pid, p->pid, p->pid, p->pid);
+                snprintf(path, sizeof(path), "proc/%d/status", p->pid);
+                fixture_write(root, path, buf);
+        }
 
         snprintf(path, sizeof(path), "proc/%d/environ", p->pid);
         if (p->environ_unreadable) {

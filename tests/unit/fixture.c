@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers for fixture roots. Aborts the test on any setup failure. */
 #include <errno.h>
 #include <fcntl.h>

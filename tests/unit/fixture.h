@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers: fake roots made of real files in the kernel's exact formats. */
 #pragma once
 

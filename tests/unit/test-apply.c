@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Apply on temporary roots: atomic writes, backups, refusals, staleness, swap
  * files; on the live system only what can be undone (a child's oom_score_adj).
  * Swap is never turned on here: tests/live/apply-swapon.c does that. */

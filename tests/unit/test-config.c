@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit.conf: parsing, the errors that name FILE:LINE, typed values, and the parsers. */
 #include <errno.h>
 #include <setjmp.h>

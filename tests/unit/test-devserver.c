@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dev-server: the pattern table's matcher, the check on fixture roots, and its fix. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +95,14 @@ static void test_dev_servers_matched_by_argv(void **state) {
         assert_dev(W("ruby", "bin/rails", "server", "-b", "0.0.0.0"), "rails-server");
         assert_dev(W("php", "artisan", "serve"), "artisan-serve");
         assert_dev(W("php", "-S", "0.0.0.0:8080", "-t", "public"), "php-builtin");
+        /* The Flask CLI of Flask 2.2 and later: an option's value is not the subcommand. */
+        assert_dev(W("/srv/venv/bin/python3", "/srv/venv/bin/flask", "--app", "hello", "run", "--debug"), "flask-debug");
+        assert_dev(W("python3", "-m", "flask", "--app", "hello", "run", "--debug"), "flask-debug");
+        assert_dev(W("python3", "-m", "flask", "--app=hello", "--debug", "run", "--port", "5000"), "flask-debug");
+        assert_dev(W("python3", "-m", "flask", "-A", "hello:app", "run", "--reload"), "flask-debug");
+        /* tsx compiles TypeScript on the fly whether or not it watches: a dev runtime. */
+        assert_dev(W("node", "/app/node_modules/.bin/tsx", "src/server.ts"), "tsx");
+        assert_dev(W("/usr/local/bin/tsx", "server.ts"), "tsx");
 }
 
 static void test_production_commands_not_flagged(void **state) {
@@ -113,6 +122,8 @@ static void test_production_commands_not_flagged(void **state) {
         assert_not_dev(W("grep", "-r", "vite", "."));
         assert_not_dev(W("bash", "-c", "next dev"));
         assert_not_dev(W("node", "/app/node_modules/.bin/tsc", "-p", "."));
+        assert_not_dev(W("python3", "-m", "flask", "--app", "hello", "routes"));
+        assert_not_dev(W("python3", "-m", "flask", "--app", "run", "shell"));       /* an app named "run" */
 }
 
 static void test_environment_decides_flask_and_next_title(void **state) {
@@ -175,8 +186,8 @@ static void test_vite_in_tmux_fails_with_pid_framework_rss_and_place(void **stat
         assert_int_equal(cr->status, STATUS_FAIL);
         assert_int_equal(cr->n_findings, 1);
         const char *m = cr->findings[0]->message;
-        assert_non_null(strstr(m, "pid 802"));
-        assert_non_null(strstr(m, "Vite dev server"));
+        assert_null(strstr(m, "pid 802"));             /* the subject says it */
+        assert_true(strncmp(m, "a Vite dev server", 17) == 0);
         assert_non_null(strstr(m, "node /app/node_modules/.bin/vite --host"));
         assert_non_null(strstr(m, "834 MiB"));         /* 208640 + 5000 pages of 4 KiB */
         assert_non_null(strstr(m, "in tmux (tmux: server → -bash → node)"));
@@ -209,11 +220,17 @@ static void test_production_processes_pass(void **state) {
         fixture_remove(root);
 }
 
-static void test_unreadable_environ_warns_when_it_decides(void **state) {
+static struct plan *plan_for(const char *root, struct host **ret_h, struct report **ret_r);
+
+static void test_unreadable_environ_is_counted_once(void **state) {
         const struct fproc procs[] = {
                 FPROC_INIT,
                 { .pid = 20, .ppid = 1, .comm = "flask", .argv = { "/usr/bin/python3", "/usr/local/bin/flask", "run", NULL },
                   .uid = 1001, .environ_unreadable = 1, .rss_pages = 10000 },
+                { .pid = 22, .ppid = 1, .comm = "node", .argv = { "node", "dist/server.js", NULL },
+                  .uid = 1002, .environ_unreadable = 1, .rss_pages = 10000 },
+                { .pid = 23, .ppid = 1, .comm = "ruby", .argv = { "ruby", "bin/rails", "server", NULL },
+                  .uid = 1003, .environ_unreadable = 1, .rss_pages = 10000 },
                 /* its environ does not matter: argv says it */
                 { .pid = 21, .ppid = 1, .comm = "node", .argv = { "node", "/app/node_modules/.bin/vite", NULL }, .environ_unreadable = 1 },
         };
@@ -222,10 +239,102 @@ static void test_unreadable_environ_warns_when_it_decides(void **state) {
         struct report *r = run_check(root, NULL, &h);
         const struct check_result *cr = report_check(r, 0);
         assert_int_equal(cr->n_findings, 2);
-        assert_int_equal(cr->findings[0]->status, STATUS_WARN);
-        assert_non_null(strstr(cr->findings[0]->message, "pid 20 may be a Flask debug server"));
-        assert_non_null(strstr(cr->findings[0]->message, "cannot be read"));
-        assert_int_equal(cr->findings[1]->status, STATUS_FAIL);
+        assert_int_equal(cr->findings[0]->status, STATUS_FAIL);
+        assert_string_equal(cr->findings[0]->subject, "pid 21");
+        /* Not a warning a process: one sentence for the three that could not be judged. */
+        assert_int_equal(cr->findings[1]->status, STATUS_SKIP);
+        assert_non_null(strstr(cr->findings[1]->message, "3 processes could not be judged"));
+        assert_null(strstr(cr->findings[1]->message, "pid"));
+        assert_int_equal(cr->status, STATUS_FAIL);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_dev_server_in_container_named_without_host_fix(void **state) {
+        const struct fproc procs[] = {
+                FPROC_INIT,
+                { .pid = 40, .ppid = 1, .comm = "containerd-shim", .argv = { "/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", NULL },
+                  .cgroup = "/system.slice/containerd.service" },
+                { .pid = 41, .ppid = 40, .comm = "node", .argv = { "node", "/app/node_modules/.bin/next", "dev", NULL },
+                  .rss_pages = 50000, .cwd = "/app",
+                  .cgroup = "/system.slice/docker-4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b.scope" },
+        };
+        struct host *h;
+        struct report *r;
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        struct plan *p = plan_for(root, &h, &r);
+        const struct check_result *cr = report_check(r, 0);
+        assert_int_equal(cr->n_findings, 1);
+        assert_string_equal(cr->findings[0]->subject, "pid 41");
+        assert_non_null(strstr(cr->findings[0]->message, "in container docker 4f3c2a1b0e9d"));
+        assert_non_null(strstr(cr->findings[0]->fix, "container"));
+        assert_int_equal(plan_size(p), 0);             /* no host unit, no kill */
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_dev_server_under_a_unit_gets_a_dropin(void **state) {
+        const struct fproc procs[] = {
+                FPROC_INIT,
+                { .pid = 50, .ppid = 1, .comm = "node", .cwd = "/srv/shop", .uid = 1000, .rss_pages = 50000,
+                  .argv = { "/usr/bin/node", "/srv/shop/node_modules/.bin/next", "dev", "-p", "3000", NULL },
+                  .environ = "NODE_ENV=development\nPORT=3000", .cgroup = "/system.slice/shop.service" },
+        };
+        struct host *h;
+        struct report *r;
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        fixture_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\nshop:x:1000:1000::/srv/shop:/bin/sh\n");
+        struct plan *p = plan_for(root, &h, &r);
+        const struct action *w = NULL;
+        for (size_t i = 0; i < plan_size(p); i++)
+                if (plan_action(p, i)->path &&
+                    strcmp(plan_action(p, i)->path, "/etc/systemd/system/shop.service.d/50-hostfit-production.conf") == 0)
+                        w = plan_action(p, i);
+        assert_non_null(w);
+        /* The reset line first, then the production command: a change to its unit, not a second unit. */
+        assert_non_null(strstr(w->content, "[Service]\nExecStart=\nExecStart=\"/usr/bin/node\" "
+                                           "\"/srv/shop/node_modules/.bin/next\" \"start\" \"-p\" \"3000\"\n"));
+        assert_non_null(strstr(w->content, "Environment=NODE_ENV=production\n"));
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                assert_false(a->path && strstr(a->path, "hostfit-next"));
+                if (a->kind == ACTION_MANUAL)
+                        assert_non_null(strstr(a->text, "systemctl restart shop.service"));
+        }
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        char *copy = fixture_clone(root);
+        p = plan_for(copy, &h, &r);
+        assert_int_equal(plan_count_changes(p), 1);    /* the drop-in (daemon-reload is deferred off the live host) */
+        plan_apply_ok(h, p);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        p = plan_for(copy, &h, &r);
+        assert_int_equal(plan_count_changes(p), 0);    /* a second fix plans nothing */
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(copy);
+        fixture_remove(root);
+
+        /* The same under a user's systemd: the user's unit to change, nothing written. */
+        const struct fproc user[] = {
+                FPROC_INIT,
+                { .pid = 50, .ppid = 1, .comm = "node", .cwd = "/srv/shop", .uid = 1000, .rss_pages = 50000,
+                  .argv = { "/usr/bin/node", "/srv/shop/node_modules/.bin/next", "dev", NULL },
+                  .cgroup = "/user.slice/user-1000.slice/user@1000.service/app.slice/shop.service" },
+        };
+        root = fproc_root(user, ELEMENTSOF(user));
+        p = plan_for(root, &h, &r);
+        assert_int_equal(plan_size(p), 1);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_non_null(strstr(plan_action(p, 0)->text, "systemctl --user edit shop.service"));
+        plan_free(p);
         report_free(r);
         host_free(h);
         fixture_remove(root);
@@ -247,7 +356,7 @@ static void test_malformed_entries_do_not_crash_or_flag(void **state) {
         const struct check_result *cr = report_check(r, 0);
         /* only the self-parented vite, once */
         assert_int_equal(cr->n_findings, 1);
-        assert_non_null(strstr(cr->findings[0]->message, "pid 31"));
+        assert_string_equal(cr->findings[0]->subject, "pid 31");
         report_free(r);
         host_free(h);
         fixture_remove(root);
@@ -323,7 +432,7 @@ static void test_fix_next_dev_writes_next_start_unit_and_manual_steps(void **sta
         struct plan *p = plan_for(root, &h, &r);
         cr = report_check(r, 0);
         assert_int_equal(cr->n_findings, 1);
-        assert_non_null(strstr(cr->findings[0]->message, "pid 702 is a Next.js dev server"));
+        assert_non_null(strstr(cr->findings[0]->message, "a Next.js dev server"));
         assert_non_null(strstr(cr->findings[0]->message, "815 MiB"));
         assert_int_equal(plan_size(p), 3);
         const struct action *w = plan_action(p, 0);
@@ -410,7 +519,9 @@ int main(void) {
                 cmocka_unit_test(test_pattern_ids_unique_and_described),
                 cmocka_unit_test(test_vite_in_tmux_fails_with_pid_framework_rss_and_place),
                 cmocka_unit_test(test_production_processes_pass),
-                cmocka_unit_test(test_unreadable_environ_warns_when_it_decides),
+                cmocka_unit_test(test_unreadable_environ_is_counted_once),
+                cmocka_unit_test(test_dev_server_in_container_named_without_host_fix),
+                cmocka_unit_test(test_dev_server_under_a_unit_gets_a_dropin),
                 cmocka_unit_test(test_malformed_entries_do_not_crash_or_flag),
                 cmocka_unit_test(test_development_profile_skips_and_allow_list_spares),
                 cmocka_unit_test(test_missing_proc_is_an_offline_image_skip),

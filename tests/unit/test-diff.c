@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unified diffs: golden outputs checked against GNU diff -u (--label a/x --label b/x). */
 #include <setjmp.h>
 #include <stdarg.h>

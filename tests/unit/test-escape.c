@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Escaping host bytes for a terminal, and the JSON writer. */
 #include <errno.h>
 #include <setjmp.h>

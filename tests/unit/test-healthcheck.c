@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* healthcheck-missing on fixture roots: listening services without watchdog or timer; its fix. */
 #include <errno.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host view: root-relative reads, meminfo, libmount tables, escapes. */
 #include <errno.h>
 #include <fcntl.h>

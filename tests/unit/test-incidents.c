@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* incidents: the entry parser on the exact lines, and incidents_load() on real
  * journal files (tests/fixtures/journal/NAME.journal.gz, written by
  * systemd-journal-remote from export format: see regen.py there). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* keepalive-loop on fixture proc trees: loops in argv and in a script, an old script with a
  * young server, forever, pm2 under and outside its unit; and its fix. */
 #include <errno.h>

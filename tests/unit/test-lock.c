@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The run lock: taken once, refused to a second taker with the holder's pid,
  * never through a symlink or on another user's file. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics-timer and its fix, on fixture roots: opt-in, units as hostfit writes them, the enable link. */
 #include <errno.h>
 #include <setjmp.h>

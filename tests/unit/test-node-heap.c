@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* node-heap-limit on fixture roots: the flag in argv, in NODE_OPTIONS, V8's default under
  * cgroup v1 and v2 limits for an 18.x and a 22.x node, a limit on the slice only; its drop-in. */
 #include <errno.h>

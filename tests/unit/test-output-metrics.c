@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prometheus and Nagios renderers on built reports, and the atomic output file. */
 #include <errno.h>
 #include <fcntl.h>

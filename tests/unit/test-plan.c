@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Symlink actions and plan_add_enable(): planned, rendered, applied, refused;
  * off the running system and, in a mount namespace, with systemd "running". */
 #include <setjmp.h>
@@ -276,9 +277,41 @@ static void test_enable_with_systemd_running_asks_systemd_once(void **state) {
         assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+static void test_second_action_on_a_path_is_refused(void **state) {
+        struct env *e = *state;
+        const char *path = "/etc/systemd/system/hostfit-next-shop.service";
+        assert_int_equal(plan_add_write(e->plan, "dev-server", path, "A\n", 2, 0644), 1);
+        /* The same check refines its own action: still one action. */
+        assert_int_equal(plan_add_write(e->plan, "dev-server", path, "B\n", 2, 0644), 1);
+        assert_int_equal(plan_size(e->plan), 1);
+        /* Another check on the same path: refused, the first content kept. */
+        assert_int_equal(plan_add_write(e->plan, "tmux-resurrect", path, "C\n", 2, 0644), -EEXIST);
+        assert_int_equal(plan_add_symlink(e->plan, "unmanaged-service", path, "/dev/null"), -EEXIST);
+        assert_int_equal(plan_add_swapfile(e->plan, "swap-missing", path, 1 << 20), -EEXIST);
+        assert_int_equal(plan_size(e->plan), 1);
+        assert_string_equal(plan_action(e->plan, 0)->content, "B\n");
+        /* A link planned twice the same way is one link; another target is refused. */
+        assert_int_equal(plan_add_symlink(e->plan, "unmanaged-service", LINK, UNIT_PATH), 1);
+        assert_int_equal(plan_add_symlink(e->plan, "unmanaged-service", LINK, UNIT_PATH), 0);
+        assert_int_equal(plan_add_symlink(e->plan, "wrapper-oom-unprotected", LINK, "/etc/x"), -EEXIST);
+        assert_int_equal(plan_add_write(e->plan, "unmanaged-service", LINK, "x", 1, 0644), -EEXIST);
+        assert_int_equal(plan_size(e->plan), 2);
+}
+
+static void test_second_unit_on_a_port_is_refused(void **state) {
+        struct env *e = *state;
+        assert_int_equal(plan_claim_port(e->plan, "hostfit-node-3000.service", 3000), 0);
+        assert_int_equal(plan_claim_port(e->plan, "hostfit-node-3000.service", 3000), 0);
+        assert_int_equal(plan_claim_port(e->plan, "hostfit-next-shop.service", 3000), -EADDRINUSE);
+        assert_int_equal(plan_claim_port(e->plan, "hostfit-next-shop.service", 3001), 0);
+        assert_int_equal(plan_claim_port(e->plan, "hostfit-x.service", 0), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_symlink_planned_rendered_applied_then_nothing_left, env_setup, env_teardown),
+                cmocka_unit_test_setup_teardown(test_second_action_on_a_path_is_refused, env_setup, env_teardown),
+                cmocka_unit_test_setup_teardown(test_second_unit_on_a_port_is_refused, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_refused_over_a_file_or_another_link, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_apply_refuses_a_symlinked_parent, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_apply_stale_when_path_appeared, env_setup, env_teardown),

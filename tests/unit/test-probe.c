@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostfit probe against real sockets on 127.0.0.1: open, closed, HTTP 2xx/5xx, a silent server. */
 #include <arpa/inet.h>
 #include <errno.h>

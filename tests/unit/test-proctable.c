@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process table of lib/host.c on fixture roots in the kernel's exact formats. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plan rendering: text diffs and one line per action, escaping, and JSON. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The report: worst status, counts, the exit status, fix lines, and running checks by id. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* restart-storm: NRestarts and Result from the manager (a fixture list stands in for sd-bus),
  * a RestartSec= that spends the default start limit, Restart=no after an OOM kill; its drop-in. */
 #include <errno.h>

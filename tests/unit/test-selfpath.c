@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The hostfit a generated unit runs: the configured one, else the running binary. */
 #include <errno.h>
 #include <limits.h>

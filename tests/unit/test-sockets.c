@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets from a fixture proc tree in the kernel's exact format. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* swap-missing and its swapfile fix, on fixture roots in the kernel's formats. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Templates: {{name}} expansion, its errors, and overrides under ROOT/etc/hostfit/templates. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tmux-resurrect: tmux.conf reading, services inside tmux, and the fix. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,15 @@
                "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" \
                "dev:x:1000:1000:Dev,,,:/home/dev:/bin/zsh\n" \
                "broken line without fields\n"
+
+/* tmux-resurrect's restore starts every program (":all:"): a server too. */
+#define ALL_CONF "set -g @plugin 'tmux-plugins/tpm'\n" \
+                 "set -g @plugin 'tmux-plugins/tmux-resurrect'\n" \
+                 "set -g @plugin 'tmux-plugins/tmux-continuum'\n" \
+                 "set -g @resurrect-processes ':all:'\n" \
+                 "set -g @continuum-restore 'on'\n" \
+                 "run '~/.tmux/plugins/tpm/tpm'\n" \
+                 "# the end\n"
 
 #define TPM_CONF "# plugins\n" \
                  "set -g @plugin 'tmux-plugins/tpm'\n" \
@@ -134,9 +144,42 @@ static void test_service_in_tmux_with_resurrect_fails(void **state) {
         assert_int_equal(cr->n_findings, 1);    /* vite; not esbuild (its child), not vim */
         const char *m = cr->findings[0]->message;
         assert_string_equal(cr->findings[0]->subject, "pid 802");
-        assert_non_null(strstr(m, "pid 802 (node) is a service inside dev's tmux (pid 800)"));
+        assert_non_null(strstr(m, "node runs inside dev's tmux (pid 800)"));
+        assert_null(strstr(m, "802"));                 /* the subject says it */
         assert_non_null(strstr(m, "tmux-resurrect and tmux-continuum (@resurrect-processes default, @continuum-restore on)"));
-        assert_non_null(strstr(m, "in tmux (tmux: server → -zsh → node)"));
+        /* The real risk with the default list: not a restart by restore, the session's death. */
+        assert_non_null(strstr(m, "a restore does not restart it"));
+        assert_non_null(strstr(m, "SIGHUP"));
+        const struct finding *f = cr->findings[0];
+        assert_non_null(f->details);
+        assert_non_null(strstr(f->details[0], "in tmux (tmux: server → -zsh → node)"));
+        assert_non_null(strstr(f->details[1], "/home/dev/.tmux.conf"));
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+
+        root = make_root(ALL_CONF, NULL);
+        r = run(root, &h);
+        cr = report_check(r, 0);
+        assert_int_equal(cr->status, STATUS_FAIL);
+        assert_non_null(strstr(cr->findings[0]->message, "a restore starts it again"));
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_container_tmux_is_not_the_hosts(void **state) {
+        struct host *h;
+        struct fproc procs[ELEMENTSOF(tree)];
+        memcpy(procs, tree, sizeof(tree));
+        for (size_t i = 0; i < ELEMENTSOF(procs); i++)
+                if (procs[i].pid >= 800)
+                        procs[i].cgroup = "/system.slice/docker-4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b.scope";
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        fixture_write(root, "etc/passwd", PASSWD);
+        fixture_write(root, "home/dev/.tmux.conf", TPM_CONF);
+        struct report *r = run(root, &h);
+        assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
         report_free(r);
         host_free(h);
         fixture_remove(root);
@@ -284,25 +327,49 @@ static struct plan *plan_for(const char *root, struct host **ret_h, struct repor
         return report_plan_all(*ret_h, *ret_r);
 }
 
-static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
+static void test_fix_with_default_list_leaves_conf_and_names_the_owner(void **state) {
         struct host *h;
         struct report *r;
         char *root = make_root(TPM_CONF, NULL);
+        struct plan *p = plan_for(root, &h, &r);
+        /* Nothing in tmux.conf stops a session from ending; the unit is dev-server's to write. */
+        assert_int_equal(plan_size(p), 1);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_non_null(strstr(plan_action(p, 0)->text, "hostfit fix dev-server"));
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_fix_inserts_lines_above_tpm_keeps_owner_and_writes_no_unit(void **state) {
+        struct host *h;
+        struct report *r;
+        char *root = make_root(ALL_CONF, NULL);
         fixture_chmod(root, "home/dev/.tmux.conf", 0600);
         char *before = fixture_tree_hash(root);
         struct plan *p = plan_for(root, &h, &r);
-        assert_int_equal(plan_size(p), 4);
+        assert_int_equal(plan_size(p), 2);
         const struct action *a = plan_action(p, 0);
         assert_int_equal(a->kind, ACTION_WRITE_FILE);
         assert_string_equal(a->path, "/home/dev/.tmux.conf");
-        assert_string_equal(a->old, TPM_CONF);
-        assert_string_equal(a->content, TPM_CONF "\n# hostfit: servers run as systemd units; tmux-resurrect must not "
-                            "restart or kill them\nset -g @resurrect-processes 'false'\nset -g @continuum-restore 'off'\n");
+        assert_string_equal(a->old, ALL_CONF);
+        /* Above TPM's run line, which stays last: continuum decides on restore while it runs. */
+        assert_string_equal(a->content,
+                            "set -g @plugin 'tmux-plugins/tpm'\n"
+                            "set -g @plugin 'tmux-plugins/tmux-resurrect'\n"
+                            "set -g @plugin 'tmux-plugins/tmux-continuum'\n"
+                            "set -g @resurrect-processes ':all:'\n"
+                            "set -g @continuum-restore 'on'\n"
+                            "# hostfit: servers run as systemd units; tmux-resurrect must not restart or kill them\n"
+                            "set -g @resurrect-processes 'false'\nset -g @continuum-restore 'off'\n"
+                            "run '~/.tmux/plugins/tpm/tpm'\n"
+                            "# the end\n");
         assert_int_equal(a->uid, 1000);
         assert_int_equal(a->mode, 0600);
-        assert_string_equal(plan_action(p, 1)->path, "/etc/systemd/system/hostfit-vite-app.service");
-        assert_int_equal(plan_action(p, 2)->kind, ACTION_SYSTEMD);
-        assert_int_equal(plan_action(p, 3)->kind, ACTION_MANUAL);
+        /* The unit is its owner's (dev-server): this fix writes none. */
+        assert_int_equal(plan_action(p, 1)->kind, ACTION_MANUAL);
+        assert_non_null(strstr(plan_action(p, 1)->text, "hostfit fix dev-server"));
         char *after = fixture_tree_hash(root);
         assert_string_equal(before, after);
 
@@ -327,12 +394,26 @@ static void test_fix_appends_lines_keeps_owner_and_writes_unit(void **state) {
         free(before);
         free(after);
         fixture_remove(root);
+
+        /* run-shell, indented, with -b: still TPM's line */
+        root = make_root("set -g @plugin 'tmux-plugins/tmux-resurrect'\nset -g @resurrect-processes ':all:'\n"
+                         "  run-shell -b ~/.tmux/plugins/tpm/tpm\n", NULL);
+        p = plan_for(root, &h, &r);
+        assert_string_equal(plan_action(p, 0)->content,
+                            "set -g @plugin 'tmux-plugins/tmux-resurrect'\nset -g @resurrect-processes ':all:'\n"
+                            "# hostfit: servers run as systemd units; tmux-resurrect must not restart or kill them\n"
+                            "set -g @resurrect-processes 'false'\n"
+                            "  run-shell -b ~/.tmux/plugins/tpm/tpm\n");
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
 }
 
 static void test_fix_refuses_symlinked_conf(void **state) {
         struct host *h;
         struct report *r;
-        char *root = make_root(NULL, TPM_CONF);
+        char *root = make_root(NULL, ALL_CONF);
         fixture_symlink(root, "/home/dev/.tmux/extra.conf", "home/dev/.tmux.conf");
         struct plan *p = plan_for(root, &h, &r);
         assert_int_equal(report_check(r, 0)->status, STATUS_FAIL);
@@ -356,9 +437,11 @@ int main(void) {
                 cmocka_unit_test(test_passes_without_plugin_or_with_restore_off),
                 cmocka_unit_test(test_restore_list_naming_a_server_warns_with_none_running),
                 cmocka_unit_test(test_unreadable_and_malformed),
+                cmocka_unit_test(test_fix_with_default_list_leaves_conf_and_names_the_owner),
+                cmocka_unit_test(test_container_tmux_is_not_the_hosts),
+                cmocka_unit_test(test_fix_inserts_lines_above_tpm_keeps_owner_and_writes_no_unit),
                 cmocka_unit_test(test_fifo_conf_is_an_error_not_a_hang),
                 cmocka_unit_test(test_source_file_fan_out_is_bounded),
-                cmocka_unit_test(test_fix_appends_lines_keeps_owner_and_writes_unit),
                 cmocka_unit_test(test_fix_refuses_symlinked_conf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run records and undo: sha256 against FIPS vectors, the JSON reader on hostile
  * input, and for every fix that writes, fix then undo gives back the same tree. */
 #include <errno.h>
@@ -285,6 +286,7 @@ static void test_round_trip_tmux_conf_and_unit_file(void **state) {
         fixture_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000:Dev,,,:/home/dev:/bin/zsh\n");
         fixture_write(root, "home/dev/.tmux.conf", "set -g @plugin 'tmux-plugins/tpm'\n"
                       "set -g @plugin 'tmux-plugins/tmux-resurrect'\nset -g @plugin 'tmux-plugins/tmux-continuum'\n"
+                      "set -g @resurrect-processes ':all:'\n"    /* a restore would restart the server: the fix edits tmux.conf */
                       "set -g @continuum-restore 'on'\nrun '~/.tmux/plugins/tpm/tpm'\n");
         fixture_chmod(root, "home/dev/.tmux.conf", 0600);
         char *cmd;

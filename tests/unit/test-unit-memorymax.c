@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unit-memorymax on fixture roots: scope, infinity, MemoryLimit=, drop-ins, and its fix. */
 #include <errno.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit generator: hostile argv survives quoting byte for byte, and systemd accepts the unit. */
 #include <setjmp.h>
 #include <stdarg.h>

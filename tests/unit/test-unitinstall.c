@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unit_text_wanted_by(): the [Install] WantedBy= of a unit file's text, as systemd reads it. */
 #include <setjmp.h>
 #include <stdarg.h>

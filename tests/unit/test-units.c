@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The unit model on fixture unit trees: precedence, masks, aliases, templates, drop-ins. */
 #include <errno.h>
 #include <setjmp.h>

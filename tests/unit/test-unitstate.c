@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Live unit state: without a running systemd (this machine, or any --root) it says so. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unmanaged-service on fixture proc trees: tmux, keepalive loops, scopes, workers; and its fix. */
 #include <errno.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 #include "fixture-proc.h"
 #include "unit-findings.h"
 #include "unitgen.h"
+#include "procown.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"
@@ -57,14 +59,24 @@ static char *make_root(void) {
         return root;
 }
 
+/* The finding about SUBJECT ("pid 103"), or NULL. */
+static const struct finding *find_subject(const struct run *x, const char *subject) {
+        for (size_t i = 0; i < x->cr->n_findings; i++)
+                if (strcmp(x->cr->findings[i]->subject, subject) == 0)
+                        return x->cr->findings[i];
+        return NULL;
+}
+
 static void test_flags_only_unmanaged_servers(void **state) {
         char *root = make_root();
         struct run x = { 0 };
         run_check(&x, root, "unmanaged-service");
         assert_int_equal(x.cr->status, STATUS_FAIL);
         assert_int_equal(run_count(&x, STATUS_FAIL), 3);       /* node, gunicorn master, the listening sleep */
-        const struct finding *f = run_find(&x, "node (pid 103) has served on port 3000");
+        const struct finding *f = find_subject(&x, "pid 103");
         assert_non_null(f);
+        assert_non_null(strstr(f->message, "node has served on port 3000"));
+        assert_null(strstr(f->message, "103"));       /* the subject is not repeated */
         assert_non_null(strstr(f->message, "session-3.scope"));
         bool chain = false, sock = false;
         for (size_t i = 0; f->details[i]; i++) {
@@ -73,19 +85,21 @@ static void test_flags_only_unmanaged_servers(void **state) {
         }
         assert_true(chain && sock);
         const struct unmanaged_data *d = f->data;
-        assert_string_equal(d->user, "dev");
-        assert_string_equal(d->group, "dev");
-        assert_string_equal(d->cwd, "/srv/app");
+        assert_string_equal(d->proc->user, "dev");
+        assert_string_equal(d->proc->group, "dev");
+        assert_string_equal(d->proc->cwd, "/srv/app");
         assert_string_equal(d->name, "hostfit-node-3000.service");
-        assert_string_equal(d->env[0], "NODE_ENV=production");
-        assert_string_equal(d->env[1], "PORT=3000");
-        assert_null(d->env[2]);
-        assert_non_null(run_find(&x, "(pid 200) has served on port 8080"));
-        assert_null(run_find(&x, "pid 201"));          /* a worker of the master */
-        assert_null(run_find(&x, "nginx"));            /* in a .service */
-        assert_null(run_find(&x, "sshd"));
-        assert_null(run_find(&x, "pid 130"));          /* younger than min-age */
-        assert_null(run_find(&x, "pid 140"));          /* a bare interpreter */
+        assert_string_equal(d->proc->env[0], "NODE_ENV=production");
+        assert_string_equal(d->proc->env[1], "PORT=3000");
+        assert_null(d->proc->env[2]);
+        assert_non_null(find_subject(&x, "pid 200"));
+        assert_non_null(strstr(find_subject(&x, "pid 200")->message, "has served on port 8080"));
+        assert_non_null(find_subject(&x, "pid 300"));
+        assert_null(find_subject(&x, "pid 201"));      /* a worker of the master */
+        assert_null(find_subject(&x, "pid 110"));      /* nginx, in a .service */
+        assert_null(find_subject(&x, "pid 120"));      /* sshd */
+        assert_null(find_subject(&x, "pid 130"));      /* younger than min-age */
+        assert_null(find_subject(&x, "pid 140"));      /* a bare interpreter */
         run_free(&x);
         fixture_remove(root);
 }
@@ -98,8 +112,11 @@ static void test_loop_child_left_to_keepalive_loop(void **state) {
         fproc_write(root, &loop);
         struct run x = { 0 };
         run_check(&x, root, "unmanaged-service");
-        assert_null(run_find(&x, "pid 103"));
-        assert_non_null(run_find(&x, "(pid 200) has served on port 8080"));
+        assert_null(find_subject(&x, "pid 103"));
+        assert_non_null(find_subject(&x, "pid 200"));
+        const struct proc_table *t;
+        assert_int_equal(host_procs(x.h, &t), 0);
+        assert_string_equal(procown_owner(x.h, proc_table_find(t, 103)), "keepalive-loop");
         run_free(&x);
         run_check(&x, root, "keepalive-loop");
         assert_non_null(run_find(&x, "(now pid 103)"));
@@ -138,9 +155,9 @@ static void test_process_gone_mid_scan(void **state) {
         free(cmd);
         struct run x = { 0 };
         run_check(&x, root, "unmanaged-service");
-        const struct finding *f = run_find(&x, "node (pid 103)");
+        const struct finding *f = find_subject(&x, "pid 103");
         assert_non_null(f);            /* still a known server, without its facts */
-        assert_null(((const struct unmanaged_data *) f->data)->cwd);
+        assert_null(((const struct unmanaged_data *) f->data)->proc->cwd);
         run_free(&x);
         fixture_remove(root);
 }
@@ -165,7 +182,7 @@ static void test_fix_writes_unit_systemd_accepts(void **state) {
         bool manual = false;
         for (size_t i = 0; i < plan_size(p); i++)
                 manual = manual || (plan_action(p, i)->kind == ACTION_MANUAL &&
-                                    strstr(plan_action(p, i)->text, "kill 103 && systemctl start hostfit-node-3000.service"));
+                                    strstr(plan_action(p, i)->text, "stop pid 103, then `systemctl start hostfit-node-3000.service`"));
         assert_true(manual);
         a = plan_find_path(p, "/etc/systemd/system/hostfit-sleep-8000.service");
         if (!a)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Container, PID 1 and offline-image detection, and the skips they give, on
  * fixture roots in systemd's and the kernel's formats. */
 #include "fixture-check.h"

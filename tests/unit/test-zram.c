@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zram-missing and its zram fix, on fixture roots in the kernel's formats. */
 #include <setjmp.h>
 #include <stdarg.h>

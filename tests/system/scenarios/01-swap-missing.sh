@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 1: no swap on an ext4 root.  The fix makes a swapfile, turns it on
 # and makes it permanent (fstab line or .swap unit): after a reboot it is
 # still active.  The VM: swap in a container is machine-wide and fstab swap

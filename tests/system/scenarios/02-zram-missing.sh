@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 2: no zram.  Debian bookworm ships systemd-zram-generator (the VM
 # tree has it, its conffile /etc/systemd/zram-generator.conf with the device
 # commented out): the fix adds a drop-in in zram-generator.conf.d/ and leaves

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 3: an admin-written service with no MemoryMax that allocates
 # memory in a loop.  The fix sets the limit live (no restart); then the
 # service is OOM-killed inside its cgroup and systemd restarts it, while the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 4: a server started by hand (setsid, in a login session's scope,
 # outside any service) listening on a port.  The generated unit passes
 # systemd-analyze verify, starts, listens on the same port after the hand-

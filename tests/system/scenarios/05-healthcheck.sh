@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 5: a service listening on a port, with no watchdog and no health
 # probe.  After the fix, when it stops answering (still running), the
 # installed timer restarts it within the configured number of intervals, and

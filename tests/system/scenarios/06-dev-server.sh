@@ -1,9 +1,11 @@
+# SPDX-License-Identifier: MIT
 # Scenario 6: a dev server (vite under node_modules/.bin) in tmux with
-# tmux-continuum configured, under a bash wrapper, the server shielded with
+# tmux-continuum configured to restore every program (':all:'), under a bash wrapper, the server shielded with
 # oom_score_adj -500.  dev-server, wrapper-oom-unprotected and tmux-resurrect
 # fire; after the fix the script's bash carries the server's value, the tmux
 # server does not (every later pane would inherit it: a new window's process
-# keeps the default), and tmux.conf has the lines that stop the restore.  dev-server's fix is never a silent
+# keeps the default), and tmux.conf has the lines that stop the restore,
+# above TPM's run line.  dev-server's fix is never a silent
 # rewrite: it leaves a manual step with the reason, so that check still
 # fails until someone moves to the production command.  The VM: a negative oom_score_adj
 # needs CAP_SYS_RESOURCE.
@@ -32,6 +34,7 @@ put /root/.tmux.conf <<'CONF'
 set -g history-limit 10000
 set -g @plugin 'tmux-plugins/tmux-resurrect'
 set -g @plugin 'tmux-plugins/tmux-continuum'
+set -g @resurrect-processes ':all:'
 set -g @continuum-restore 'on'
 run '~/.tmux/plugins/tpm/tpm'
 CONF
@@ -99,5 +102,6 @@ pane=$(pgrep -x sleep | head -n 1)
 say "a new window's process: oom_score_adj $(cat /proc/$pane/oom_score_adj), as the tmux server"
 grep -q "@resurrect-processes 'false'" /root/.tmux.conf || fail "tmux.conf lacks @resurrect-processes 'false'"
 grep -q "@continuum-restore 'off'" /root/.tmux.conf || fail "tmux.conf lacks @continuum-restore 'off'"
+[ "$(tail -n 1 /root/.tmux.conf)" = "run '~/.tmux/plugins/tpm/tpm'" ] || fail "TPM's run line is no longer last in tmux.conf"
 sed "s/^/$SCEN_LOG_PREFIX   tmux.conf: /" /root/.tmux.conf
 pass "the script's wrapper carries -500, the tmux server and its new panes do not; tmux.conf diff applied"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 7: a stock booted Debian, nothing wrong but no swap.  hostfit
 # reports only what is really missing: no false alarm on vendor units.
 # In the container swap and zram skip (they belong to the host) and fix

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 10: swap on LVM, as the Debian installer's LVM layout has it:
 # /proc/swaps shows /dev/dm-N while /etc/fstab names /dev/mapper/VG-LV, the
 # /dev/VG/LV link or its UUID=.  hostfit matches them by device: no finding.

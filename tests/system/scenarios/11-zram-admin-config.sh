@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 11: the admin's zram-generator.conf already uses zram1 for a
 # compressed /var/compressed (a mount, not swap).  The fix never replaces
 # that file: it adds zram0 as swap in zram-generator.conf.d/; the admin's

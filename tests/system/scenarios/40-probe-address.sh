@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 40: health probes on the address a service listens on, run by the
 # installed hostfit.  A service bound to a specific IPv4 address and one bound
 # to ::1 are probed there (the old probe dialled 127.0.0.1 and restarted the

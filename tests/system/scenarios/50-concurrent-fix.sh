@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 50: two `hostfit fix --yes` at once on a real systemd (an admin
 # unit with no MemoryMax, the metrics timer opted in: daemon-reload, enable
 # and set-property over D-Bus). One waits for the other's lock, then plans

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 60: four real incidents on a real systemd, in one boot, and
 # `hostfit incidents` reports each from the journal with the right unit,
 # killer and outcome; `hostfit check oom-kills` names them:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 70: an admin's Restart=always unit that exits 1 at once spends the
 # default start limit (5 starts in 10 s at 100 ms) and stays down.  hostfit
 # reports it; after the fix and the admin's start it restarts every 5 s for a

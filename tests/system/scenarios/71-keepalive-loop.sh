@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 71: a `while true` loop started by hand keeps restarting a python
 # server that crashes after 8 s.  hostfit names the loop, its child and the
 # loop text; unmanaged-service leaves the child alone (one process, one unit);

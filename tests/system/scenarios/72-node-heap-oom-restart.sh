@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 72: Debian's nodejs in a unit with MemoryMax=256M and a heap flag
 # of 8 GiB in NODE_OPTIONS: node-heap-limit reports both numbers, the fix's
 # drop-in gives node a heap limit inside MemoryMax, as node itself reports it

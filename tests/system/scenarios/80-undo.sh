@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 80: fix swap, zram and a memory drop-in on a live host, then undo
 # the run: swap is off, the swap file gone, the fstab as before, zram's config and
 # the drop-in as before, nothing failed; the journal shows each change under hostfit's

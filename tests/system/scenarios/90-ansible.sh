@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 90: the Ansible collection hostfit.hostfit, run by the real
 # ansible-playbook on this machine against the booted container over SSH
 # (sshd -i inside the container's namespaces as the ProxyCommand: the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 91: docs/cloud-init.yaml in a real cloud-init NoCloud first boot
 # (cloud-init's own units, started in the booted container): the example's
 # hostfit.conf is written, its fix runs only what a container may fix, its log

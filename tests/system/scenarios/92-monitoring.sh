@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Scenario 92: hostfit's monitoring outputs read by their real consumers in
 # the booted container.  Nagios Core 4 runs `hostfit check --format nagios`
 # as a service check: the state, the status line, the long output and the
