@@ -116,8 +116,8 @@ static int check_shield(struct report *r, const struct proc_table *t, const stru
         }
         snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         k = report_add(r, STATUS_FAIL, subject, d, free,
-                       "pid %d (%s) has oom_score_adj %d, but the wrappers whose death ends it do not: %s",
-                       (int) p->pid, p->comm, p->oom_score_adj, strbuf_str(&sb));
+                       "%s has oom_score_adj %d, but the wrappers whose death ends it do not: %s",
+                       p->comm, p->oom_score_adj, strbuf_str(&sb));
         if (k == 0)
                 k = finding_add_detail(report_last(r), "%s", strbuf_str(&place));
         return k;
@@ -180,12 +180,12 @@ static int check_avoid(struct report *r, const struct proc_table *t, const struc
                 return k;
         if (meant)
                 return report_add(r, STATUS_FAIL, subject, TAKE_PTR(d), free,
-                                  "%s %s '%s' names pid %d by its command line, but %s matches the process name, "
+                                  "%s %s '%s' names it by its command line, but %s matches the process name, "
                                   "which is '%s': it is not spared%s%s", re->daemon, re->option, re->pattern,
-                                  (int) p->pid, re->daemon, p->comm, sb.len ? "; nor are its wrappers " : "", strbuf_str(&sb));
+                                  re->daemon, p->comm, sb.len ? "; nor are its wrappers " : "", strbuf_str(&sb));
         return report_add(r, STATUS_FAIL, subject, TAKE_PTR(d), free,
-                          "%s %s '%s' spares pid %d (%s) but not the wrappers whose death ends it: %s",
-                          re->daemon, re->option, re->pattern, (int) p->pid, p->comm, strbuf_str(&sb));
+                          "%s %s '%s' spares it (%s) but not the wrappers whose death ends it: %s",
+                          re->daemon, re->option, re->pattern, p->comm, strbuf_str(&sb));
 }
 
 static int check_oomd_units(struct report *r, const struct oomd_config *oc, const struct proc *p, int below) {
@@ -198,9 +198,9 @@ static int check_oomd_units(struct report *r, const struct oomd_config *oc, cons
                                 char subject[32];
                                 snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
                                 return report_add(r, STATUS_WARN, subject, NULL, NULL,
-                                                  "pid %d (%s) has oom_score_adj %d, but runs under %s, whose cgroup "
+                                                  "%s has oom_score_adj %d, but runs under %s, whose cgroup "
                                                   "systemd-oomd kills as a whole (ManagedOOM…=kill): oom_score_adj does not protect it",
-                                                  (int) p->pid, p->comm, p->oom_score_adj, *u);
+                                                  p->comm, p->oom_score_adj, *u);
                         }
         }
         return 0;

@@ -70,7 +70,7 @@ out=$(unshare -m sh -c '
         printf "[wrapper-oom]\nshielded-below = 200\n" > /etc/hostfit/hostfit.conf
         "$1" check wrapper-oom-unprotected
         "$1" fix wrapper-oom-unprotected --dry-run' sh "$HOSTFIT" 2>&1)
-echo "$out" | grep -q "pid $pid (vite) has oom_score_adj 100, but the wrappers whose death ends it do not: pid $wpid (bash) 300" ||
+echo "$out" | grep -q "pid $pid: vite has oom_score_adj 100, but the wrappers whose death ends it do not: pid $wpid (bash) 300" ||
         fail "wrapper not named: $out"
 echo "$out" | grep -q "pid $wpid (bash) oom_score_adj 300 -> 100" || fail "the fix does not raise the wrapper: $out"
 [ -e /etc/hostfit/hostfit.conf ] && fail "the namespace's config leaked"
