@@ -23,27 +23,13 @@ options:
     type: list
     elements: str
     default: []
-  profile:
-    description: The profile, overriding hostfit.conf.
-    type: str
-    choices: [production, development]
   root:
     description: The root to fix (an image, whose runtime steps are deferred to its boot); C(/) is the running system.
     type: path
     default: /
-  bin:
-    description: The hostfit binary.
-    type: str
-    default: hostfit
-  config:
-    description: A configuration file to read instead of /etc/hostfit/hostfit.conf under the root.
-    type: path
-  config_content:
-    description:
-      - The text of a configuration to use instead of /etc/hostfit/hostfit.conf
-        (written to a temporary file on the host); with a role that is about to
-        write hostfit.conf, check mode then plans with the new settings.
-    type: str
+extends_documentation_fragment:
+  - hostfit.hostfit.common
+  - hostfit.hostfit.common.CHECKS
 author: the hostfit authors
 '''
 

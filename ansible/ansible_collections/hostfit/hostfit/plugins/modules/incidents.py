@@ -29,16 +29,8 @@ options:
     description: Read the journal of the OS tree under this directory.
     type: path
     default: /
-  bin:
-    description: The hostfit binary.
-    type: str
-    default: hostfit
-  config:
-    description: A configuration file to read instead of /etc/hostfit/hostfit.conf.
-    type: path
-  config_content:
-    description: The text of a configuration to use instead of /etc/hostfit/hostfit.conf.
-    type: str
+extends_documentation_fragment:
+  - hostfit.hostfit.common
 author: the hostfit authors
 '''
 

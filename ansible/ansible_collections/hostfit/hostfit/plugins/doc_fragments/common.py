@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: MIT
+# The options every hostfit module shares, documented once.
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r'''
+options:
+  bin:
+    description: The hostfit binary.
+    type: str
+    default: hostfit
+  config:
+    description: A configuration file to read instead of /etc/hostfit/hostfit.conf under the root.
+    type: path
+  config_content:
+    description:
+      - The text of a configuration to use instead of /etc/hostfit/hostfit.conf
+        (written to a temporary file on the host); with a role that is about to
+        write hostfit.conf, check mode then plans with the new settings.
+    type: str
+'''
+
+    # check and fix: which checks, and the profile.
+    CHECKS = r'''
+options:
+  profile:
+    description: The profile, overriding hostfit.conf.
+    type: str
+    choices: [production, development]
+'''
