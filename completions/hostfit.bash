@@ -74,7 +74,8 @@ _hostfit() {
                 COMPREPLY=($(compgen -W "$(_hostfit_options "${scope[@]}" | cut -d' ' -f1)" -- "$cur"))
         elif [[ -z $cmd || $cmd == help ]]; then
                 COMPREPLY=($(compgen -W "$(_hostfit_commands)" -- "$cur"))
-        elif _hostfit_help "$cmd" | head -n 1 | grep -q ' \[\{0,1\}ID'; then
+        # sed, not head: hostfit's output is read whole, never cut off mid-write.
+        elif _hostfit_help "$cmd" | sed -n 1p | grep -q ' \[\{0,1\}ID'; then
                 COMPREPLY=($(compgen -W "$("$_hostfit_bin" list --ids 2>/dev/null)" -- "$cur"))
         fi
         return 0

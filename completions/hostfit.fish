@@ -63,7 +63,8 @@ function __hostfit_complete
                 end
         else if test -z "$cmd" -o "$cmd" = help
                 __hostfit_help | string match -r '^  ([a-z][a-z-]*)  ' | string match -r '^[a-z][a-z-]*$'
-        else if __hostfit_help $cmd | head -n 1 | string match -q -r ' \[?ID'
+        # sed, not head: hostfit's output is read whole, never cut off mid-write.
+        else if __hostfit_help $cmd | sed -n 1p | string match -q -r ' \[?ID'
                 set -l bin $words[1]
                 command -q -- $bin; or set bin hostfit
                 $bin list --ids 2>/dev/null

@@ -513,13 +513,13 @@ _hostfit
 [ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort -u | tr '\n' ' '
 EOS
         comp_cases | while IFS='|' read -r name want words; do
-                got=$(bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words "")
-                case $words in *' '|'') ;; *) got=$(bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words) ;; esac
+                got=$(timeout 30 bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words "")
+                case $words in *' '|'') ;; *) got=$(timeout 30 bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words) ;; esac
                 if [ "$got" = "$want" ]; then echo "ok bash completion: $name"; else echo "FAIL bash completion: $name: got '$got', want '$want'"; fi
         done > "$T/comp.out"
         check_comp_out() { while IFS= read -r l; do case $l in ok*) check_that "${l#ok }" true ;; *) echo "$l"; check_that "${l#FAIL }" false ;; esac; done < "$T/comp.out"; }
         check_comp_out
-        check_that "bash completion: a path after --root" sh -c "bash '$T/comp.bash' '$HERE/../../completions/hostfit.bash' '$HOSTFIT' check --root /e | grep -qx '/etc '"
+        check_that "bash completion: a path after --root" sh -c "timeout 30 bash '$T/comp.bash' '$HERE/../../completions/hostfit.bash' '$HOSTFIT' check --root /e | grep -qx '/etc '"
 fi
 if command -v zsh >/dev/null; then
         check_that "zsh completion parses" zsh -n completions/_hostfit
@@ -528,20 +528,20 @@ source $1; shift
 _hostfit_candidates "$@" | sort -u | tr '\n' ' '
 EOS
         comp_cases | while IFS='|' read -r name want words; do
-                case $words in *' '|'') got=$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words "") ;;
-                *) got=$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words) ;; esac
+                case $words in *' '|'') got=$(timeout 30 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words "") ;;
+                *) got=$(timeout 30 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words) ;; esac
                 # zsh filters options by the typed prefix itself: all of them are offered
                 if [ "$got" = "$want" ]; then echo "ok zsh completion: $name"; else echo "FAIL zsh completion: $name: got '$got', want '$want'"; fi
         done > "$T/comp.out"
         check_comp_out
-        check_that "zsh completion: a directory after --root" test "$(zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" check --root '')" = "#dir "
+        check_that "zsh completion: a directory after --root" test "$(timeout 30 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" check --root '')" = "#dir "
 else
         skip_test "zsh completion" "zsh not installed"
 fi
 if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
         fish_complete() {
-                PATH=$(dirname "$HOSTFIT"):$PATH fish -c "source completions/hostfit.fish; complete -C '$1'" |
+                PATH=$(dirname "$HOSTFIT"):$PATH timeout 30 fish -c "source completions/hostfit.fish; complete -C '$1'" |
                         cut -f1 | sort -u | tr '\n' ' '
         }
         comp_cases | while IFS='|' read -r name want words; do
