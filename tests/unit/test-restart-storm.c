@@ -259,6 +259,25 @@ static void test_no_systemd_no_units_is_skip(void **state) {
         fixture_remove(root);
 }
 
+/* Malformed and unreadable input: an invalid RestartSec= is ignored as systemd
+ * ignores it (the default, 100 ms, stays); a unit file that is not a regular
+ * file is never read, and never makes a pass of something not looked at. */
+static void test_malformed_and_unreadable_units(void **state) {
+        (void) state;
+        char *root = make_root();
+        fixture_write(root, UNIT_DIR "bad.service", "[Service]\nExecStart=/usr/local/bin/bad\nRestart=always\nRestartSec=soon\n");
+        fixture_mkdir(root, UNIT_DIR "dir.service");
+        struct run x = { 0 };
+        run_check(&x, root, "restart-storm");
+        const struct finding *f = run_find(&x, "Restart=always every 100 ms spends the default start limit (5 starts in 10 s) in 0.5 s");
+        assert_non_null(f);
+        assert_string_equal(f->subject, "bad.service");
+        for (size_t i = 0; i < x.cr->n_findings; i++)
+                assert_string_not_equal(x.cr->findings[i]->subject, "dir.service");
+        run_free(&x);
+        fixture_remove(root);
+}
+
 static void test_timespan(void **state) {
         (void) state;
         uint64_t v;
@@ -285,6 +304,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_version_from_the_tree, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_journal_kills_and_start_limits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_systemd_no_units_is_skip, setup, teardown),
+                cmocka_unit_test(test_malformed_and_unreadable_units),
                 cmocka_unit_test(test_timespan),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
