@@ -43,7 +43,7 @@ else
 Q := @
 endif
 
-LIB_SRC     := $(sort $(wildcard lib/*.c checks/*.c fixes/*.c))
+LIB_SRC     := $(sort $(wildcard lib/*/*.c checks/*.c fixes/*.c))
 CMD_SRC     := $(sort $(wildcard cmd/*.c))
 TEMPLATES   := $(sort $(wildcard templates/*))
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/templates.o

@@ -3,13 +3,13 @@
  *
  * Adding a check:
  *   1. checks/NAME.c defining `const struct check check_NAME` (id, title, why, run, fix);
- *      its fix, if any, in fixes/NAME.c (a fix only builds a plan; see lib/plan.h).
+ *      its fix, if any, in fixes/NAME.c (a fix only builds a plan; see lib/plan/plan.h).
  *   2. One line in checks/registry.c, in the sorted table.
  *   3. Fixture roots under tests/fixtures/ in the kernel's exact formats: pass,
  *      fail, unreadable, malformed.
  *   4. tests/unit/test-NAME.c: each case above, the fix's plan, and the plan
  *      empty on the already-fixed root.
- *   5. A row in the README's check table; config keys in lib/config.c and the README.
+ *   5. A row in the README's check table; config keys in lib/host/config.c and the README.
  *
  * A check never writes and never forks. It reads only through struct host.
  * It returns 0, or -errno when hostfit itself failed (out of memory); a host
@@ -17,9 +17,9 @@
  */
 #pragma once
 
-#include "host.h"
-#include "plan.h"
-#include "report.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "plan/report.h"
 
 struct check;
 struct finding;
@@ -39,6 +39,6 @@ struct check {
         int (*run)(struct host *h, struct report *r);
         const struct fix *fix;  /* NULL when there is nothing to apply */
         /* A check whose fix writes a unit for a running process: true when P is its subject.
-         * lib/procown.c asks the owners in a fixed order, so one process gets one unit. NULL: none. */
+         * lib/procs/procown.c asks the owners in a fixed order, so one process gets one unit. NULL: none. */
         bool (*claims)(struct host *h, const struct proc_table *t, const struct proc *p);
 };

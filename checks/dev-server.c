@@ -8,14 +8,14 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
-#include "devserver.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "procs/devserver.h"
 #include "fixes.h"
-#include "procown.h"
-#include "proctree.h"
-#include "strbuf.h"
-#include "virt.h"
+#include "procs/procown.h"
+#include "procs/proctree.h"
+#include "text/strbuf.h"
+#include "host/virt.h"
 
 /* The environ of one process at a time: the matcher may ask for it several times. */
 struct env_cache {
@@ -224,7 +224,7 @@ static int dev_server_run(struct host *h, struct report *r) {
         return k;
 }
 
-/* The first owner (lib/procown.h): a dev server, whatever the profile or allow list say (no fix
+/* The first owner (lib/procs/procown.h): a dev server, whatever the profile or allow list say (no fix
  * writes a unit that runs a dev command), with its workers and compilers (descendants). */
 static bool dev_server_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         struct env_cache ec = { .host = h, .pid = -1 };

@@ -7,14 +7,14 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
-#include "proctree.h"
-#include "sockets.h"
+#include "procs/proctree.h"
+#include "host/sockets.h"
 #include "unit-findings.h"
-#include "units.h"
-#include "virt.h"
+#include "systemd/units.h"
+#include "host/virt.h"
 
 void healthcheck_data_free(void *p) {
         struct healthcheck_data *d = p;

@@ -1,22 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* keepalive-loop: a shell loop, script or process manager that keeps restarting a server
- * outside systemd (detection in lib/keepalive.c). */
+ * outside systemd (detection in lib/procs/keepalive.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "escape.h"
+#include "text/cleanup.h"
+#include "text/escape.h"
 #include "fixes.h"
-#include "keepalive.h"
+#include "procs/keepalive.h"
 #include "loop-findings.h"
-#include "proctree.h"
-#include "sockets.h"
-#include "strbuf.h"
+#include "procs/proctree.h"
+#include "host/sockets.h"
+#include "text/strbuf.h"
 #include "unit-findings.h"
-#include "virt.h"
+#include "host/virt.h"
 
 void keepalive_data_free(void *p) {
         struct keepalive_data *d = p;
@@ -123,7 +123,7 @@ static int keepalive_loop_run(struct host *h, struct report *r) {
                                       "manager restarts a server outside systemd", t->n);
 }
 
-/* The second owner (lib/procown.h): the command a loop, script or process manager restarts. */
+/* The second owner (lib/procs/procown.h): the command a loop, script or process manager restarts. */
 static bool keepalive_loop_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         return keepalive_is_restarted_child(h, t, p);
 }

@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
-#include "strbuf.h"
-#include "virt.h"
+#include "text/strbuf.h"
+#include "host/virt.h"
 
 #define UNIT_MAX (1 << 20)
 

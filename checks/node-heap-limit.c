@@ -10,19 +10,19 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
-#include "devserver.h"
-#include "escape.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "procs/devserver.h"
+#include "text/escape.h"
 #include "fixes.h"
 #include "loop-findings.h"
-#include "nodeheap.h"
-#include "proctree.h"
-#include "strbuf.h"
+#include "procs/nodeheap.h"
+#include "procs/proctree.h"
+#include "text/strbuf.h"
 #include "unit-findings.h"
-#include "unitgen.h"
-#include "units.h"
-#include "virt.h"
+#include "systemd/unitgen.h"
+#include "systemd/units.h"
+#include "host/virt.h"
 
 #define MIB (1ULL << 20)
 #define NO_LIMIT UINT64_MAX

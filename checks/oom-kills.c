@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
-#include "incidents.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "journal/incidents.h"
 
 #define DEFAULT_WINDOW_SEC (7 * 86400ULL)
 

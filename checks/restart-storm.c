@@ -11,16 +11,16 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
-#include "escape.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "text/escape.h"
 #include "fixes.h"
-#include "incidents.h"
+#include "journal/incidents.h"
 #include "loop-findings.h"
-#include "strbuf.h"
-#include "units.h"
-#include "unitstate.h"
-#include "virt.h"
+#include "text/strbuf.h"
+#include "systemd/units.h"
+#include "systemd/unitstate.h"
+#include "host/virt.h"
 
 #define SECTION "restart-storm"
 #define DEFAULT_MAX_RESTARTS 10

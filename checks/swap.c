@@ -11,15 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blockdev.h"
-#include "grow.h"
+#include "host/blockdev.h"
+#include "text/grow.h"
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
 #include "swap.h"
-#include "swapdev.h"
-#include "virt.h"
+#include "apply/swapdev.h"
+#include "host/virt.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);

@@ -6,13 +6,13 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "devserver.h"
+#include "text/cleanup.h"
+#include "procs/devserver.h"
 #include "fixes.h"
-#include "passwd.h"
-#include "proctree.h"
-#include "tmuxconf.h"
-#include "virt.h"
+#include "host/passwd.h"
+#include "procs/proctree.h"
+#include "procs/tmuxconf.h"
+#include "host/virt.h"
 
 #define SERVICE_MIN_AGE 60.0    /* seconds: a shorter-lived process is a command, not a service */
 

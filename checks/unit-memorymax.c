@@ -7,15 +7,15 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
-#include "proctree.h"
+#include "procs/proctree.h"
 #include "registry.h"
 #include "swap.h"
 #include "unit-findings.h"
-#include "units.h"
-#include "virt.h"
+#include "systemd/units.h"
+#include "host/virt.h"
 
 #define SECTION "unit-memorymax"
 #define DEFAULT_RSS_THRESHOLD (256ULL << 20)

@@ -9,17 +9,17 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
-#include "escape.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "text/escape.h"
 #include "fixes.h"
-#include "keepalive.h"
-#include "procown.h"
-#include "proctree.h"
-#include "sockets.h"
+#include "procs/keepalive.h"
+#include "procs/procown.h"
+#include "procs/proctree.h"
+#include "host/sockets.h"
 #include "unit-findings.h"
-#include "unitgen.h"
-#include "virt.h"
+#include "systemd/unitgen.h"
+#include "host/virt.h"
 
 #define SECTION "unmanaged-service"
 #define DEFAULT_MIN_AGE 300
@@ -201,7 +201,7 @@ static int unmanaged_service_run(struct host *h, struct report *r) {
         return found ? 0 : report_add(r, STATUS_PASS, "", NULL, NULL, "every long-running server runs in a systemd service");
 }
 
-/* The owner of last resort (lib/procown.h): a server outside systemd that no earlier owner claims. */
+/* The owner of last resort (lib/procs/procown.h): a server outside systemd that no earlier owner claims. */
 static bool unmanaged_service_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         const struct socket_table *st = NULL;
         if (host_sockets(h, &st) < 0)

@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
-#include "devserver.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "procs/devserver.h"
 #include "fixes.h"
-#include "oomd.h"
-#include "proctree.h"
-#include "virt.h"
+#include "procs/oomd.h"
+#include "procs/proctree.h"
+#include "host/virt.h"
 
 /* A service's main process: in a .service, started by a parent outside its cgroup. */
 static bool service_main(const struct proc_table *t, const struct proc *p) {
@@ -236,7 +236,7 @@ static int wrapper_oom_run(struct host *h, struct report *r) {
         return k;
 }
 
-/* An owner (lib/procown.h): a shielded process with a wrapper more killable than itself
+/* An owner (lib/procs/procown.h): a shielded process with a wrapper more killable than itself
  * above it, the subject check_shield() reports. Its unit carries OOMScoreAdjust=. */
 static bool wrapper_oom_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         int below = (int) config_get_int(host_config(h), "wrapper-oom", "shielded-below", 0);

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
 #include "swap.h"
-#include "virt.h"
-#include "zramdev.h"
+#include "host/virt.h"
+#include "host/zramdev.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 

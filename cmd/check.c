@@ -10,14 +10,14 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
-#include "config.h"
-#include "host.h"
+#include "host/config.h"
+#include "host/host.h"
 #include "output.h"
 #include "output-metrics.h"
-#include "report.h"
+#include "plan/report.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);

@@ -10,16 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
-#include "config.h"
-#include "escape.h"
-#include "host.h"
-#include "lock.h"
+#include "host/config.h"
+#include "text/escape.h"
+#include "host/host.h"
+#include "apply/lock.h"
 #include "registry.h"
-#include "report.h"
-#include "runrecord.h"
+#include "plan/report.h"
+#include "records/runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);

@@ -42,16 +42,16 @@ int command_open_host(const char *root, const char *profile, struct host **ret);
 /* The host's name: this system's for the live root, else the first line of
  * ROOT/etc/hostname; NULL when there is none. Valid until the next call. */
 const char *command_hostname(struct host *h);
-/* The fix/undo lock on H's root (lib/lock.h), waiting at most WAIT_MS; says
+/* The fix/undo lock on H's root (lib/apply/lock.h), waiting at most WAIT_MS; says
  * why when it cannot be had. The lock's fd, held until it is closed or the
  * process ends, or -errno. */
 int command_take_lock(struct host *h, unsigned wait_ms);
 /* "Apply N changes? [y/N]" on stdout; true when stdin answers y or yes. */
 bool command_ask_yes(size_t n);
-/* STAMP, the argument of C (NULL when none was given), is a run stamp (lib/runrecord.h);
+/* STAMP, the argument of C (NULL when none was given), is a run stamp (lib/records/runrecord.h);
  * else logs "C: 'STAMP' is not a run stamp" and HINT, and returns -EINVAL. */
 int command_check_stamp(const struct command *c, const char *stamp, const char *hint);
-/* The run records of H, oldest first (lib/runrecord.h); warns of those that cannot
+/* The run records of H, oldest first (lib/records/runrecord.h); warns of those that cannot
  * be read. Logs why on failure and returns -errno. */
 int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged

@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
-#include "escape.h"
-#include "host.h"
-#include "lock.h"
-#include "plan.h"
-#include "report.h"
-#include "runrecord.h"
+#include "text/escape.h"
+#include "host/host.h"
+#include "apply/lock.h"
+#include "plan/plan.h"
+#include "plan/report.h"
+#include "records/runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
-#include "escape.h"
-#include "host.h"
-#include "plan.h"
-#include "runrecord.h"
+#include "text/escape.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "records/runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 

@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "incidents.h"
-#include "strbuf.h"
+#include "journal/incidents.h"
+#include "text/strbuf.h"
 
 /* One incident on one line, without the newline. */
 int incident_format_line(const struct incident *i, struct strbuf *sb);

@@ -7,14 +7,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
-#include "escape.h"
-#include "host.h"
-#include "incidents.h"
+#include "text/escape.h"
+#include "host/host.h"
+#include "journal/incidents.h"
 #include "incidents-output.h"
-#include "strbuf.h"
+#include "text/strbuf.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 

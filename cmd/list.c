@@ -7,7 +7,7 @@
 #include "check.h"
 #include "command.h"
 #include "common.h"
-#include "escape.h"
+#include "text/escape.h"
 #include "registry.h"
 
 static int list_run(int argc, char **argv);

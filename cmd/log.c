@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
-#include "escape.h"
+#include "text/escape.h"
 
 /* Messages may quote host bytes (a config value, a path in an image): escape
  * the whole line so nothing in it can drive the terminal. */

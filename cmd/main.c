@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
 

@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "escape.h"
-#include "incidents.h"
+#include "text/cleanup.h"
+#include "text/escape.h"
+#include "journal/incidents.h"
 #include "output-metrics.h"
-#include "report.h"
-#include "strbuf.h"
+#include "plan/report.h"
+#include "text/strbuf.h"
 
 /* The order statuses are listed in, the same as the JSON summary. */
 static const enum status status_order[] = {

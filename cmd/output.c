@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "escape.h"
+#include "text/cleanup.h"
+#include "text/escape.h"
 #include "output.h"
-#include "report.h"
-#include "strbuf.h"
+#include "plan/report.h"
+#include "text/strbuf.h"
 
 #define SGR_RESET "\033[0m"
 #define INDENT "      "

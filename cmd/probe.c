@@ -18,13 +18,13 @@
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
-#include "config.h"
-#include "host.h"
-#include "proctree.h"
-#include "sockets.h"
+#include "host/config.h"
+#include "host/host.h"
+#include "procs/proctree.h"
+#include "host/sockets.h"
 #include "cmd/probe.h"
 
 static long now_ms(void) {

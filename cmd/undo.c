@@ -7,14 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
-#include "escape.h"
-#include "host.h"
-#include "plan.h"
-#include "runrecord.h"
-#include "undo.h"
+#include "text/escape.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "records/runrecord.h"
+#include "records/undo.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free);

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "devserver.h"
+#include "text/cleanup.h"
+#include "procs/devserver.h"
 #include "fixes.h"
-#include "unitgen.h"
+#include "systemd/unitgen.h"
 
 static const char *base_name(const char *s) {
         const char *slash = strrchr(s, '/');

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixes.h"
-#include "plan.h"
-#include "unitinstall.h"
-#include "units.h"
+#include "plan/plan.h"
+#include "systemd/unitinstall.h"
+#include "systemd/units.h"
 
 int fix_plan_enable(struct plan *p, const char *check, const char *unit, const char *unit_path,
                     const char *text, size_t len) {

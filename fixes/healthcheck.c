@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
-#include "selfpath.h"
-#include "template.h"
+#include "host/selfpath.h"
+#include "text/template.h"
 #include "unit-findings.h"
-#include "unitgen.h"
+#include "systemd/unitgen.h"
 
 #define SECTION "healthcheck"
 #define TIMER "hostfit-health@.timer"

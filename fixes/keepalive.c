@@ -8,13 +8,13 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "escape.h"
+#include "text/cleanup.h"
+#include "text/escape.h"
 #include "fixes.h"
 #include "loop-findings.h"
-#include "proctree.h"
+#include "procs/proctree.h"
 #include "unit-findings.h"
-#include "unitgen.h"
+#include "systemd/unitgen.h"
 
 #define RESTART_SEC 10  /* slower than any shell loop's sleep: a crash loop costs little */
 

@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixes.h"
-#include "template.h"
+#include "text/template.h"
 #include "unit-findings.h"
-#include "virt.h"
+#include "host/virt.h"
 
 #define MIB (1ULL << 20)
 #define FLOOR (256 * MIB)

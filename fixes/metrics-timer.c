@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
-#include "selfpath.h"
-#include "template.h"
-#include "unitgen.h"
+#include "host/selfpath.h"
+#include "text/template.h"
+#include "systemd/unitgen.h"
 
 const char *metrics_path(const struct host *h) {
         const char *p = config_get(host_config(h), "metrics", "path");

@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixes.h"
 #include "loop-findings.h"
-#include "strbuf.h"
-#include "unitgen.h"
+#include "text/strbuf.h"
+#include "systemd/unitgen.h"
 
 /* The [Service] line that sets the heap: one function, so the same line can go into any
  * drop-in of the unit (the memory drop-in of unit-memorymax sets the limit it derives from). */

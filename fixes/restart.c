@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixes.h"
 #include "loop-findings.h"
-#include "strbuf.h"
-#include "unitstate.h"
+#include "text/strbuf.h"
+#include "systemd/unitstate.h"
 
 #define RESTART_SEC 5
 #define LIMIT_INTERVAL 60

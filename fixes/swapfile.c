@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
-#include "strbuf.h"
+#include "text/strbuf.h"
 #include "swap.h"
-#include "virt.h"
+#include "host/virt.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);

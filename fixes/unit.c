@@ -11,14 +11,14 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "devserver.h"
-#include "escape.h"
+#include "text/cleanup.h"
+#include "procs/devserver.h"
+#include "text/escape.h"
 #include "fixes.h"
-#include "host.h"
-#include "procown.h"
+#include "host/host.h"
+#include "procs/procown.h"
 #include "unit-findings.h"
-#include "unitgen.h"
+#include "systemd/unitgen.h"
 
 struct env_list {
         const char *buf;

@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "devserver.h"
+#include "text/cleanup.h"
+#include "procs/devserver.h"
 #include "fixes.h"
-#include "oomd.h"
-#include "proctree.h"
-#include "unitgen.h"
+#include "procs/oomd.h"
+#include "procs/proctree.h"
+#include "systemd/unitgen.h"
 
 #define CHECK_ID "wrapper-oom-unprotected"
 
-/* The lasting fix, when this check owns the process (lib/procown.h): its unit, from the one
+/* The lasting fix, when this check owns the process (lib/procs/procown.h): its unit, from the one
  * generator, with OOMScoreAdjust=. -ENOEXEC when it cannot be written exactly. */
 static int plan_unit(struct host *h, struct plan *p, const struct wrapper_oom_finding *d) {
         const struct proc *q;

@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
 #include "swap.h"
-#include "template.h"
-#include "virt.h"
-#include "zramdev.h"
+#include "text/template.h"
+#include "host/virt.h"
+#include "host/zramdev.h"
 
 #define OWN_UNIT ZRAM_OWN_UNIT
 #define OWN_UNIT_PATH ZRAM_OWN_UNIT_PATH

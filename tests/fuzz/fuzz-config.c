@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hostfit.conf, and the size, duration and boolean values in it. */
 #include "fuzz.h"
-#include "config.h"
+#include "host/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

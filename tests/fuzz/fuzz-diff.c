@@ -3,8 +3,8 @@
  * must be empty exactly when they are equal, and every "-" and "+" line must
  * come from the old and new text. */
 #include "fuzz.h"
-#include "diff.h"
-#include "strbuf.h"
+#include "text/diff.h"
+#include "text/strbuf.h"
 
 struct seen {
         const char *old, *new;

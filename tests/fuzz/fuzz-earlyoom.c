@@ -3,8 +3,8 @@
  * the --avoid edit of a wrapper-oom fix, whose result must parse again and
  * keep every byte outside EARLYOOM_ARGS. */
 #include "fuzz.h"
-#include "host.h"
-#include "oomd.h"
+#include "host/host.h"
+#include "procs/oomd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -3,8 +3,8 @@
  * hostfit writes it, parsed back by systemd's rules, and must come back the
  * same; the raw input is also parsed as a value read from a unit. */
 #include "fuzz.h"
-#include "strbuf.h"
-#include "unitgen.h"
+#include "text/strbuf.h"
+#include "systemd/unitgen.h"
 
 static void free_argv(char **v, size_t n) {
         for (size_t i = 0; i < n; i++)

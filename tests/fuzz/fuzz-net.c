@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* /proc/net/{tcp,tcp6,udp,udp6}: the listening sockets, and their formatting. */
 #include "fuzz.h"
-#include "sockets.h"
-#include "strbuf.h"
+#include "host/sockets.h"
+#include "text/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

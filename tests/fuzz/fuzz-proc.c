@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* /proc/PID/stat, cgroup, environ and /proc/meminfo as hostfit parses them. */
 #include "fuzz.h"
-#include "devserver.h"
-#include "host-parse.h"
+#include "procs/devserver.h"
+#include "host/host-parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

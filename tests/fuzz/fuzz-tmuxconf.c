@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tmux.conf as tmux-resurrect and continuum see it, and the process list in it. */
 #include "fuzz.h"
-#include "tmuxconf.h"
+#include "procs/tmuxconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

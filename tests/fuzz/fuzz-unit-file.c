@@ -3,8 +3,8 @@
  * settings read from them. The input is split at the first "\n--\n": a unit
  * file, then one drop-in. */
 #include "fuzz.h"
-#include "host.h"
-#include "units.h"
+#include "host/host.h"
+#include "systemd/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -68,7 +68,7 @@ fi
 # MESSAGE_ID apply.c logs with.
 if command -v journalctl >/dev/null; then
         d=$PKG_TMP/cat; make -s install DESTDIR="$d" PREFIX=/usr > /dev/null 2>&1
-        id=$(sed -n 's/^#define HOSTFIT_CHANGE_MESSAGE_ID "\([0-9a-f]*\)"$/\1/p' lib/apply.c)
+        id=$(sed -n 's/^#define HOSTFIT_CHANGE_MESSAGE_ID "\([0-9a-f]*\)"$/\1/p' lib/apply/apply.c)
         check "apply.c names one 128-bit MESSAGE_ID ($id)" [ "${#id}" -eq 32 ]
         mkdir -p "$d/var/lib/systemd/catalog"
         check "journalctl --update-catalog reads the installed catalogue" journalctl --root="$d" --update-catalog

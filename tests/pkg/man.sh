@@ -42,10 +42,10 @@ while read -r s l; do
         check "short option -$s documented with --$l" grep -q "^\.It Fl $s , Fl -$l\( \|$\)" "$MAN"
 done < "$PKG_TMP/shorts"
 check ".Os names hostfit, so the header is not a BSD manual's" grep -qx '\.Os hostfit.*' "$MAN"
-# Every key hostfit accepts (the table in lib/config.c) is documented in
+# Every key hostfit accepts (the table in lib/host/config.c) is documented in
 # hostfit.conf(5) under its section, and is in the example configuration.
-keys=$(sed -n 's/^ *{ *"\([a-z-]*\)", *"\([a-z-]*\)", *KEY_.*/\1 \2/p' lib/config.c)
-check "lib/config.c has a table of keys" [ -n "$keys" ]
+keys=$(sed -n 's/^ *{ *"\([a-z-]*\)", *"\([a-z-]*\)", *KEY_.*/\1 \2/p' lib/host/config.c)
+check "lib/host/config.c has a table of keys" [ -n "$keys" ]
 printf '%s\n' "$keys" | while read -r sec key; do
         if awk -v s="$sec" -v k="$key" '
                 /^\.It Bq / { in_sec = ($3 == s) }

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host.h"
-#include "units.h"
+#include "host/host.h"
+#include "systemd/units.h"
 
 static void show(const struct unit *u, const char *key) {
         uint64_t v = 0;

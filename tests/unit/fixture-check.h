@@ -13,13 +13,13 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "config.h"
+#include "host/config.h"
 #include "fixture.h"
 #include "fixture-plan.h"
-#include "host.h"
-#include "plan.h"
+#include "host/host.h"
+#include "plan/plan.h"
 #include "registry.h"
-#include "report.h"
+#include "plan/report.h"
 
 struct run {
         struct host *h;

@@ -12,11 +12,11 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "config.h"
+#include "host/config.h"
 #include "fixture.h"
-#include "host.h"
-#include "plan.h"
-#include "report.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "plan/report.h"
 
 struct ctx {
         char *root;

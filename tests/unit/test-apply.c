@@ -26,11 +26,11 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
-#include "apply-internal.h"
+#include "apply/apply-internal.h"
 #include "fixture.h"
-#include "host.h"
-#include "plan.h"
-#include "swapdev.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "apply/swapdev.h"
 
 struct env {
         char *root;

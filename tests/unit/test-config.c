@@ -10,9 +10,9 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "config.h"
+#include "host/config.h"
 #include "fixture.h"
-#include "host.h"
+#include "host/host.h"
 #include "registry.h"
 
 /* Parse TEXT as "t.conf", expect -EINVAL and an error equal to WANT. */

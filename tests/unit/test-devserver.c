@@ -7,14 +7,14 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
-#include "devserver.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "procs/devserver.h"
 #include "fixture-plan.h"
 #include "fixture-proc.h"
-#include "plan.h"
-#include "report.h"
-#include "unitgen.h"
+#include "plan/plan.h"
+#include "plan/report.h"
+#include "systemd/unitgen.h"
 
 /* ---- the matcher, on argv alone ---- */
 

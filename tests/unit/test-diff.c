@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diff.h"
+#include "text/diff.h"
 
 static char *udiff(const char *old, const char *new) {
         struct strbuf sb = STRBUF_INIT;

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "escape.h"
-#include "strbuf.h"
+#include "text/escape.h"
+#include "text/strbuf.h"
 
 static void assert_escapes_len(const char *in, size_t len, const char *want) {
         struct strbuf sb = STRBUF_INIT;

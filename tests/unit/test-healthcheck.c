@@ -2,7 +2,7 @@
 /* healthcheck-missing on fixture roots: listening services without watchdog or timer; its fix. */
 #include <errno.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixture-check.h"
 #include "fixture-proc.h"
 #include "unit-findings.h"

@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixture.h"
-#include "host.h"
+#include "host/host.h"
 
 static struct host *open_fixture(const char *root) {
         struct host *h = NULL;

@@ -15,10 +15,10 @@
 #include <cmocka.h>
 
 #include "fixture-check.h"
-#include "incidents.h"
+#include "journal/incidents.h"
 #include "cmd/incidents-output.h"
 #include "cmd/output-metrics.h"
-#include "strbuf.h"
+#include "text/strbuf.h"
 
 #define MACHINE "5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a"
 #define BOOT2 "5555eeee-6666-ffff-7777-000088889999"

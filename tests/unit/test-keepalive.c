@@ -3,11 +3,11 @@
  * young server, forever, pm2 under and outside its unit; and its fix. */
 #include <errno.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 
 #include "fixture-check.h"
 #include "fixture-proc.h"
-#include "keepalive.h"
+#include "procs/keepalive.h"
 #include "loop-findings.h"
 #include "unit-findings.h"
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
-#include "lock.h"
+#include "apply/lock.h"
 
 static int root_fd(const char *root) {
         int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);

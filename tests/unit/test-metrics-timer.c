@@ -12,12 +12,12 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "config.h"
+#include "host/config.h"
 #include "fixture.h"
 #include "fixes.h"
 #include "registry.h"
-#include "report.h"
-#include "unitgen.h"
+#include "plan/report.h"
+#include "systemd/unitgen.h"
 
 #define SERVICE_PATH "/etc/systemd/system/hostfit-check.service"
 #define TIMER_PATH "/etc/systemd/system/hostfit-check.timer"

@@ -3,14 +3,14 @@
  * cgroup v1 and v2 limits for an 18.x and a 22.x node, a limit on the slice only; its drop-in. */
 #include <errno.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 
 #include "fixture-check.h"
 #include "fixture-proc.h"
 #include "loop-findings.h"
-#include "nodeheap.h"
+#include "procs/nodeheap.h"
 #include "unit-findings.h"
-#include "units.h"
+#include "systemd/units.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
 #define MIB (1ULL << 20)

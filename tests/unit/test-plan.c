@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "fixture-check.h"
-#include "host.h"
-#include "plan.h"
+#include "host/host.h"
+#include "plan/plan.h"
 
 #define UNIT_PATH "/etc/systemd/system/x.service"
 #define LINK "/etc/systemd/system/multi-user.target.wants/x.service"

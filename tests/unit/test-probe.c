@@ -18,10 +18,10 @@
 #include "cmd/command.h"
 #include "fixture.h"
 #include "cmd/probe.h"
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixture-proc.h"
-#include "host.h"
-#include "sockets.h"
+#include "host/host.h"
+#include "host/sockets.h"
 
 extern const struct command cmd_probe;
 

@@ -9,16 +9,16 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
 #include "fixture-plan.h"
 #include "fixture-proc.h"
-#include "plan.h"
-#include "procown.h"
-#include "proctree.h"
-#include "report.h"
-#include "unitgen.h"
+#include "plan/plan.h"
+#include "procs/procown.h"
+#include "procs/proctree.h"
+#include "plan/report.h"
+#include "systemd/unitgen.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"

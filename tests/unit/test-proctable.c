@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The process table of lib/host.c on fixture roots in the kernel's exact formats. */
+/* The process table of lib/host/host.c on fixture roots in the kernel's exact formats. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixture-proc.h"
-#include "host.h"
-#include "proctree.h"
+#include "host/host.h"
+#include "procs/proctree.h"
 
 static const struct proc_table *load(const char *root, struct host **ret_h) {
         const struct proc_table *t;

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "fixture.h"
-#include "host.h"
-#include "plan.h"
+#include "host/host.h"
+#include "plan/plan.h"
 
 struct env {
         char *root;

@@ -11,11 +11,11 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "config.h"
+#include "host/config.h"
 #include "fixture.h"
-#include "host.h"
+#include "host/host.h"
 #include "registry.h"
-#include "report.h"
+#include "plan/report.h"
 
 static int plan_nothing(struct host *h, const struct finding *f, struct plan *p) { return 0; }
 static const struct fix fix_nothing = { .name = "nothing", .summary = "does nothing", .plan = plan_nothing };

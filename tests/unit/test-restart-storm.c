@@ -3,11 +3,11 @@
  * a RestartSec= that spends the default start limit, Restart=no after an OOM kill; its drop-in. */
 #include <errno.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 
 #include "fixture-check.h"
 #include "loop-findings.h"
-#include "unitstate.h"
+#include "systemd/unitstate.h"
 
 /* The manager's answer for the current test, as ListUnits + NRestarts + Result give it. */
 static const struct unit_live *fake_units;

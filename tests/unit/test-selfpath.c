@@ -11,10 +11,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "host/config.h"
 #include "fixture.h"
-#include "host.h"
-#include "selfpath.h"
+#include "host/host.h"
+#include "host/selfpath.h"
 
 static char *path_with(const char *conf) {
         char *root = fixture_new(), *err = NULL, *path = NULL;

@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixture-proc.h"
-#include "host.h"
-#include "sockets.h"
+#include "host/host.h"
+#include "host/sockets.h"
 
 /* As this machine printed them while python3 -m http.server and test sockets ran. */
 static const char tcp[] = NET_TCP_HEADER

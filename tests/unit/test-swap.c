@@ -12,13 +12,13 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixture.h"
 #include "fixture-ctx.h"
 #include "fixes.h"
 #include "registry.h"
-#include "report.h"
+#include "plan/report.h"
 #include "swap.h"
 
 #define GiB (UINT64_C(1) << 30)

@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "host.h"
-#include "template.h"
+#include "host/host.h"
+#include "text/template.h"
 
 static void test_expands_every_placeholder(void **state) {
         const char *vars[] = { "unit", "web.service", "user", "www-data", NULL };

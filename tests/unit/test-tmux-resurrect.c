@@ -8,15 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "strbuf.h"
+#include "text/strbuf.h"
 
 #include "check.h"
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixture-plan.h"
 #include "fixture-proc.h"
-#include "plan.h"
-#include "report.h"
-#include "tmuxconf.h"
+#include "plan/plan.h"
+#include "plan/report.h"
+#include "procs/tmuxconf.h"
 
 #define PASSWD "root:x:0:0:root:/root:/bin/bash\n" \
                "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n" \

@@ -13,18 +13,18 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixture.h"
 #include "fixture-proc.h"
-#include "host.h"
-#include "json-read.h"
-#include "plan.h"
+#include "host/host.h"
+#include "text/json-read.h"
+#include "plan/plan.h"
 #include "registry.h"
-#include "report.h"
-#include "runrecord.h"
-#include "sha256.h"
-#include "undo.h"
+#include "plan/report.h"
+#include "records/runrecord.h"
+#include "text/sha256.h"
+#include "records/undo.h"
 
 /* ---- sha256 ---- */
 

@@ -5,7 +5,7 @@
 #include "fixture-check.h"
 #include "fixture-proc.h"
 #include "unit-findings.h"
-#include "units.h"
+#include "systemd/units.h"
 
 #define MEMINFO "MemTotal:        2014580 kB\nMemFree:          101232 kB\nMemAvailable:     812340 kB\n" \
         "Buffers:           40212 kB\nCached:           700112 kB\nSwapCached:            0 kB\n" \

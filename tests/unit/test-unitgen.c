@@ -11,11 +11,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 #include "fixture.h"
-#include "host.h"
-#include "strbuf.h"
-#include "unitgen.h"
+#include "host/host.h"
+#include "text/strbuf.h"
+#include "systemd/unitgen.h"
 
 static void free_argv(char **v, size_t n) {
         for (size_t i = 0; i < n; i++)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unitinstall.h"
-#include "units.h"
+#include "systemd/unitinstall.h"
+#include "systemd/units.h"
 
 /* TEXT's WantedBy= joined with spaces, or NULL on error (*ret_r says which). */
 static char *wanted(const char *text, int *ret_r) {

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "host.h"
-#include "units.h"
-#include "units-internal.h"
+#include "host/host.h"
+#include "systemd/units.h"
+#include "systemd/units-internal.h"
 
 struct ctx {
         char *root;

@@ -10,8 +10,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "fixture.h"
-#include "host.h"
-#include "unitstate.h"
+#include "host/host.h"
+#include "systemd/unitstate.h"
 
 static void test_fixture_root_is_never_asked(void **state) {
         char *root = fixture_new();

@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <sys/wait.h>
 
-#include "cleanup.h"
+#include "text/cleanup.h"
 
 #include "fixture-check.h"
 #include "fixture-proc.h"
 #include "unit-findings.h"
-#include "unitgen.h"
-#include "procown.h"
+#include "systemd/unitgen.h"
+#include "procs/procown.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"

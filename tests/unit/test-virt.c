@@ -5,8 +5,8 @@
 #include "fixture-proc.h"
 #include <errno.h>
 
-#include "cleanup.h"
-#include "virt.h"
+#include "text/cleanup.h"
+#include "host/virt.h"
 
 static struct host *open_root(const char *root) {
         struct host *h;

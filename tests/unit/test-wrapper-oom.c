@@ -7,14 +7,14 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixes.h"
 #include "fixture-plan.h"
 #include "fixture-proc.h"
-#include "oomd.h"
-#include "plan.h"
-#include "report.h"
+#include "procs/oomd.h"
+#include "plan/plan.h"
+#include "plan/report.h"
 
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"
 

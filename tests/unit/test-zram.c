@@ -11,15 +11,15 @@
 #include <cmocka.h>
 
 #include "check.h"
-#include "cleanup.h"
-#include "config.h"
+#include "text/cleanup.h"
+#include "host/config.h"
 #include "fixture.h"
 #include "fixture-ctx.h"
 #include "fixes.h"
 #include "registry.h"
-#include "report.h"
+#include "plan/report.h"
 #include "swap.h"
-#include "zramdev.h"
+#include "host/zramdev.h"
 
 #define GENERATOR_CONF "/etc/systemd/zram-generator.conf"
 #define OWN_UNIT_PATH "/etc/systemd/system/hostfit-zram.service"

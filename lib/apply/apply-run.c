@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/* A plan applied as one recorded run: its stamp, the directories it makes,
+ * etckeeper commits around it on the live system, the run record written
+ * through apply's atomic writer, and the pruning of old records and backups.
+ * Apply-side code: the record and the pruning are its only writes. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply/apply-internal.h"
+#include "text/cleanup.h"
+#include "apply/etckeeper.h"
+#include "host/host.h"
+#include "records/runrecord.h"
+#include "text/sha256.h"
+#include "systemd/unitstate.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct run_record *, run_record_free);
+
+static void strv_free_(char **v) {
+        for (char **s = v; s && *s; s++)
+                free(*s);
+        free(v);
+}
+
+static int strv_add(char ***v, size_t *n, const char *s) {
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp((*v)[i], s) == 0)
+                        return 0;
+        char **nv = reallocarray(*v, *n + 2, sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        if (!(nv[*n] = strdup(s)))
+                return -ENOMEM;
+        nv[++*n] = NULL;
+        return 1;
+}
+
+/* The action as the record keeps it. */
+static int action_from_plan(const struct action *a, enum run_outcome o, const char *msg,
+                            const char *stamp, struct run_action *ra) {
+        ra->kind = a->kind;
+        ra->outcome = o;
+        ra->mode = a->mode;
+        ra->uid = a->uid;
+        ra->gid = a->gid;
+        ra->size = a->size;
+        ra->op = a->op;
+        ra->pid = a->pid;
+        ra->from = a->from;
+        ra->to = a->to;
+        if ((a->check && !(ra->check = strdup(a->check))) || (a->path && !(ra->path = strdup(a->path))) ||
+            (msg && !(ra->message = strdup(msg))) || (a->target && !(ra->target = strdup(a->target))) ||
+            (a->unit && !(ra->unit = strdup(a->unit))) ||
+            (a->kind == ACTION_OOM_SCORE_ADJ && !(ra->comm = strdup(a->comm))))
+                return -ENOMEM;
+        size_t np = 0;
+        while (a->properties && a->properties[np])
+                np++;
+        if (np) {
+                if (!(ra->properties = calloc(np + 1, sizeof(char *))))
+                        return -ENOMEM;
+                for (size_t i = 0; i < np; i++)
+                        if (!(ra->properties[i] = strdup(a->properties[i])))
+                                return -ENOMEM;
+        }
+        if (a->kind == ACTION_WRITE_FILE) {
+                ra->created = !a->old;
+                sha256_hex(a->content, a->content_len, ra->sha256);
+                if (a->old) {
+                        sha256_hex(a->old, a->old_len, ra->old_sha256);
+                        if (o == OUTCOME_APPLIED && asprintf(&ra->backup, BACKUPS_DIR "/%s%s", stamp, a->path) < 0)
+                                return -ENOMEM;
+                }
+        }
+        if (a->kind == ACTION_REMOVE && S_ISREG(a->mode) && a->size == 0 && o == OUTCOME_APPLIED &&
+            asprintf(&ra->backup, BACKUPS_DIR "/%s%s", stamp, a->path) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* What run_apply() collects while the plan runs. */
+struct run_state {
+        const struct plan *plan;
+        enum run_outcome *outcome;
+        char **msg;
+        bool *was_active;
+        char **dirs;            /* missing before the run, parents first */
+        size_t n_dirs;
+        plan_log_fn log;
+        void *userdata;
+        unsigned applied, failed;
+};
+
+static void run_log(void *userdata, const struct action *a, int r, const char *msg) {
+        struct run_state *st = userdata;
+        size_t i = (size_t) (a - plan_action(st->plan, 0));
+        if (i < plan_size(st->plan)) {
+                /* -ECANCELED: not run, an earlier action of its check failed. */
+                st->outcome[i] = r == -ECANCELED ? OUTCOME_SKIPPED : r < 0 ? OUTCOME_FAILED :
+                                 a->kind == ACTION_MANUAL ? OUTCOME_MANUAL :
+                                 a->deferred ? OUTCOME_DEFERRED : OUTCOME_APPLIED;
+                free(st->msg[i]);
+                st->msg[i] = msg ? strdup(msg) : NULL;
+                st->applied += st->outcome[i] == OUTCOME_APPLIED;
+                st->failed += st->outcome[i] == OUTCOME_FAILED;
+        }
+        if (st->log)
+                st->log(st->userdata, a, r, msg);
+}
+
+/* The directories above each path the plan writes that do not exist yet. */
+static int note_missing_dirs(struct run_state *st, struct host *h) {
+        for (size_t i = 0; i < plan_size(st->plan); i++) {
+                const struct action *a = plan_action(st->plan, i);
+                if ((a->kind != ACTION_WRITE_FILE && a->kind != ACTION_SYMLINK && a->kind != ACTION_SWAPFILE) ||
+                    !a->path || a->deferred)
+                        continue;
+                _cleanup_free_ char *dir = strdup(a->path);
+                if (!dir)
+                        return -ENOMEM;
+                for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
+                        struct stat sb;
+                        *s = '\0';
+                        int r = host_stat(h, dir, &sb);
+                        if (r == -ENOENT && strv_add(&st->dirs, &st->n_dirs, dir) < 0)
+                                return -ENOMEM;
+                        *s = '/';
+                }
+        }
+        return 0;
+}
+
+static bool unit_is_active(struct host *h, const char *unit) {
+        struct unit_state us;
+        if (unit_state_get(h, unit, &us) < 0)
+                return false;
+        bool active = us.active_state && (strcmp(us.active_state, "active") == 0 ||
+                                          strcmp(us.active_state, "activating") == 0 ||
+                                          strcmp(us.active_state, "reloading") == 0);
+        unit_state_clear(&us);
+        return active;
+}
+
+/* A stamp no run and no backup directory has yet. */
+static int make_stamp(struct host *h, char stamp[RUN_STAMP_MAX]) {
+        time_t now = time(NULL);
+        struct tm tm;
+        char t[20];
+        if (!gmtime_r(&now, &tm) || strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm) == 0)
+                return -EINVAL;
+        for (int i = 0; i < 1000; i++) {
+                char p1[128], p2[128];
+                struct stat sb;
+                snprintf(stamp, RUN_STAMP_MAX, i ? "%s.%d" : "%s", t, i);
+                snprintf(p1, sizeof(p1), RUNS_DIR "/%s.json", stamp);
+                snprintf(p2, sizeof(p2), BACKUPS_DIR "/%s", stamp);
+                if (host_stat(h, p1, &sb) == -ENOENT && host_stat(h, p2, &sb) == -ENOENT)
+                        return 0;
+        }
+        return -EEXIST;
+}
+
+static int record_build(struct run_state *st, struct host *h, const char *stamp, const char *undoes,
+                        struct run_record **ret) {
+        _cleanup_(run_record_freep) struct run_record *rec = calloc(1, sizeof(*rec));
+        size_t n_checks = 0, n_dirs = 0;
+        if (!rec)
+                return -ENOMEM;
+        snprintf(rec->stamp, sizeof(rec->stamp), "%s", stamp);
+        rec->kind = undoes ? RUN_UNDO : RUN_FIX;
+        snprintf(rec->undoes, sizeof(rec->undoes), "%s", undoes ? undoes : "");
+        const char *user = getenv("SUDO_USER");
+        rec->root = realpath(host_root(h), NULL);
+        if (!rec->version && !(rec->version = strdup(HOSTFIT_VERSION)))
+                return -ENOMEM;
+        if (!rec->root && !(rec->root = strdup(host_root(h))))
+                return -ENOMEM;
+        if (user && *user && !(rec->user = strdup(user)))
+                return -ENOMEM;
+        rec->uid = (long long) getuid();
+        if (!(rec->checks = calloc(1, sizeof(char *))) || !(rec->dirs = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        for (size_t i = 0; i < st->n_dirs; i++) {
+                struct stat sb;
+                if (host_stat(h, st->dirs[i], &sb) == 0 && S_ISDIR(sb.st_mode) &&
+                    strv_add(&rec->dirs, &n_dirs, st->dirs[i]) < 0)
+                        return -ENOMEM;
+        }
+        size_t n = plan_size(st->plan);
+        rec->actions = calloc(n ? n : 1, sizeof(*rec->actions));
+        if (!rec->actions)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const struct action *a = plan_action(st->plan, i);
+                struct run_action *ra = &rec->actions[rec->n_actions++];
+                if (action_from_plan(a, st->outcome[i], st->msg[i], stamp, ra) < 0)
+                        return -ENOMEM;
+                ra->was_active = st->was_active[i];
+                if (a->check && strv_add(&rec->checks, &n_checks, a->check) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(rec);
+        return 0;
+}
+
+static int record_write(struct host *h, const struct run_record *rec, struct strbuf *msg) {
+        _cleanup_free_ char *buf = NULL, *path = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        int r = run_record_to_json(rec, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        if (asprintf(&path, RUNS_DIR "/%s.json", rec->stamp) < 0)
+                return -ENOMEM;
+        return apply_write_own_file(host_root_fd(h), path, buf, len, 0644, 0755, msg);
+}
+
+void run_result_release(struct run_result *r) {
+        strbuf_release(&r->warnings);
+}
+
+static void run_state_release(struct run_state *st) {
+        for (size_t i = 0; st->msg && i < plan_size(st->plan); i++)
+                free(st->msg[i]);
+        free(st->msg);
+        free(st->outcome);
+        free(st->was_active);
+        strv_free_(st->dirs);
+}
+
+static void etckeeper_step(struct host *h, const char *message, bool only_if_unclean, struct run_result *res) {
+        _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+        int r = etckeeper_commit(h, message, only_if_unclean, &msg);
+        if (r < 0)
+                strbuf_addf(&res->warnings, "%s\n", strbuf_str(&msg));
+}
+
+int run_apply(const struct plan *p, struct host *h, const char *undoes,
+              plan_log_fn log, void *userdata, enum action_outcome *outcomes, struct run_result *ret) {
+        struct run_state st = { .plan = p, .log = log, .userdata = userdata };
+        size_t n = plan_size(p);
+        _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+        _cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+        /* Only manual or deferred steps: nothing changes, nothing to record or commit. */
+        if (plan_count_changes(p) == 0)
+                return plan_apply_outcomes(p, h, log, userdata, outcomes);
+        int r = make_stamp(h, ret->stamp);
+        if (r < 0)
+                return r;
+        st.outcome = calloc(n ? n : 1, sizeof(*st.outcome));
+        st.msg = calloc(n ? n : 1, sizeof(*st.msg));
+        st.was_active = calloc(n ? n : 1, sizeof(*st.was_active));
+        if (!st.outcome || !st.msg || !st.was_active) {
+                run_state_release(&st);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct action *a = plan_action(p, i);
+                st.outcome[i] = OUTCOME_SKIPPED;
+                if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_START && !a->deferred)
+                        st.was_active[i] = unit_is_active(h, a->unit);
+        }
+        r = note_missing_dirs(&st, h);
+        if (r < 0) {
+                run_state_release(&st);
+                return r;
+        }
+
+        /* apt's way: what was uncommitted in /etc goes in a commit of its own first. */
+        strbuf_addf(&text, undoes ? "hostfit: before undo %s" : "hostfit: before fix %s", ret->stamp);
+        etckeeper_step(h, strbuf_str(&text), true, ret);
+
+        plan_apply_run(ret->stamp, undoes);
+        r = plan_apply_outcomes(p, h, run_log, &st, outcomes);
+        plan_apply_run(NULL, NULL);
+        ret->applied = st.applied;
+        ret->failed = st.failed;
+
+        if (st.applied > 0) {
+                _cleanup_(run_record_freep) struct run_record *rec = NULL;
+                int k = record_build(&st, h, ret->stamp, undoes, &rec);
+                if (k >= 0)
+                        k = record_write(h, rec, &msg);
+                if (k < 0) {
+                        strbuf_addf(&ret->warnings, "cannot write the run record %s/%s.json: %s\n",
+                                    RUNS_DIR, ret->stamp, msg.len ? strbuf_str(&msg) : strerror(-k));
+                        if (r >= 0)
+                                r = k;
+                } else
+                        ret->recorded = true;
+                strbuf_reset(&text);
+                if (undoes)
+                        strbuf_addf(&text, "hostfit undo %s: took back %s", ret->stamp, undoes);
+                else {
+                        strbuf_addf(&text, "hostfit fix %s:", ret->stamp);
+                        for (char **c = rec ? rec->checks : NULL; c && *c; c++)
+                                strbuf_addf(&text, " %s", *c);
+                }
+                etckeeper_step(h, strbuf_str(&text), true, ret);
+        }
+        run_state_release(&st);
+        return r;
+}
+
+/* ---- pruning ---- */
+
+/* rm -r NAME in DFD, never following a symlink. */
+static int remove_tree(int dfd, const char *name) {
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOTDIR || errno == ELOOP)
+                        return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *de; (de = readdir(d)); ) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                int k = remove_tree(dirfd(d), de->d_name);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        closedir(d);
+        if (r == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                r = -errno;
+        return r;
+}
+
+static int prune_dir(struct host *h, const char *dir, const char *suffix, long long cutoff,
+                     struct strbuf *removed, struct strbuf *msg, unsigned *n) {
+        _cleanup_close_ int dfd = apply_open_dir(host_root_fd(h), dir, false, 0, msg);
+        if (dfd == -ENOENT) {
+                strbuf_reset(msg);
+                return 0;
+        }
+        if (dfd < 0)
+                return dfd;
+        int fd = dup(dfd);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *de; r == 0 && (de = readdir(d)); ) {
+                char stamp[RUN_STAMP_MAX];
+                size_t l = strlen(de->d_name), sl = strlen(suffix);
+                if (l <= sl || l - sl >= sizeof(stamp) || strcmp(de->d_name + l - sl, suffix) != 0)
+                        continue;
+                memcpy(stamp, de->d_name, l - sl);
+                stamp[l - sl] = '\0';
+                long long t = run_stamp_time(stamp);
+                if (t < 0 || t > cutoff)
+                        continue;
+                r = remove_tree(dfd, de->d_name);
+                if (r < 0)
+                        strbuf_addf(msg, "cannot remove %s/%s: %s", dir, de->d_name, strerror(-r));
+                else {
+                        strbuf_addf(removed, "%s/%s\n", dir, de->d_name);
+                        (*n)++;
+                }
+        }
+        closedir(d);
+        if (r == 0 && fsync(dfd) < 0)
+                r = -errno;
+        return r;
+}
+
+int run_records_prune(struct host *h, unsigned days, struct strbuf *removed, struct strbuf *msg) {
+        long long cutoff = (long long) time(NULL) - (long long) days * 86400;
+        unsigned n = 0;
+        int r = prune_dir(h, RUNS_DIR, ".json", cutoff, removed, msg, &n);
+        if (r >= 0)
+                r = prune_dir(h, BACKUPS_DIR, "", cutoff, removed, msg, &n);
+        return r < 0 ? r : (int) n;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/* hostfit.conf: parse, validate, and look up. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "host/host.h"
+#include "registry.h"
+#include "text/strbuf.h"
+
+enum key_type { KEY_STRING, KEY_PATH, KEY_SIZE, KEY_INT, KEY_BOOL, KEY_DURATION, KEY_PROFILE, KEY_CHECK_IDS };
+
+/* Every key hostfit reads. Add a row when a check grows a setting, and a line to the README. */
+static const struct key {
+        const char *section;
+        const char *key;
+        enum key_type type;
+} known_keys[] = {
+        { "healthcheck", "failures",     KEY_INT },
+        { "healthcheck", "hostfit-path", KEY_PATH },
+        { "healthcheck", "http-path",    KEY_STRING },
+        { "healthcheck", "interval",     KEY_DURATION },
+        { "healthcheck", "timeout",      KEY_DURATION },
+        { "healthcheck", "units",        KEY_STRING },
+        { "hostfit", "hostfit-path", KEY_PATH },
+        { "hostfit", "profile", KEY_PROFILE },
+        { "image",   "memory",  KEY_SIZE },
+        { "hostfit", "skip",    KEY_CHECK_IDS },
+        { "dev-server", "allow", KEY_STRING },
+        { "keepalive-loop", "min-parent-age", KEY_DURATION },
+        { "metrics", "path",  KEY_PATH },
+        { "oom-kills", "window", KEY_DURATION },
+        { "metrics", "timer", KEY_BOOL },
+        { "restart-storm", "max-restarts", KEY_INT },
+        { "restart-storm", "units",        KEY_STRING },
+        { "restart-storm", "window",       KEY_DURATION },
+        { "swap",    "size",    KEY_SIZE },
+        { "swap",    "path",    KEY_PATH },
+        { "unit-memorymax", "max",           KEY_STRING },
+        { "unit-memorymax", "rss-threshold", KEY_SIZE },
+        { "unit-memorymax", "units",         KEY_STRING },
+        { "unmanaged-service", "min-age", KEY_DURATION },
+        { "zram",    "size",    KEY_SIZE },
+        { "zram",    "priority", KEY_INT },
+        { "wrapper-oom", "shielded-below", KEY_INT },
+};
+
+struct entry {
+        char *section;
+        char *key;
+        char *value;
+};
+
+struct config {
+        struct entry *e;
+        size_t n;
+};
+
+int config_new_empty(struct config **ret) {
+        struct config *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}
+
+struct config *config_free(struct config *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->e[i].section);
+                free(c->e[i].key);
+                free(c->e[i].value);
+        }
+        free(c->e);
+        free(c);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
+
+int parse_size(const char *s, uint64_t *ret) {
+        if (!s || !isdigit((unsigned char) *s))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno)
+                return -ERANGE;
+        unsigned shift = 0;
+        switch (*end) {
+        case 'K': case 'k': shift = 10; end++; break;
+        case 'M': case 'm': shift = 20; end++; break;
+        case 'G': case 'g': shift = 30; end++; break;
+        case 'T': case 't': shift = 40; end++; break;
+        }
+        if (shift && strcmp(end, "iB") == 0)
+                end += 2;
+        else if (*end == 'B')
+                end++;
+        if (*end)
+                return -EINVAL;
+        if (shift && v > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = (uint64_t) v << shift;
+        return 0;
+}
+
+int parse_duration(const char *s, uint64_t *ret) {
+        static const struct { const char *suffix; uint64_t mult; } units[] = {
+                { "", 1 }, { "s", 1 }, { "sec", 1 }, { "m", 60 }, { "min", 60 },
+                { "h", 3600 }, { "d", 86400 },
+        };
+        if (!s || !isdigit((unsigned char) *s))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno)
+                return -ERANGE;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (strcmp(end, units[i].suffix) == 0) {
+                        if (v > UINT64_MAX / units[i].mult)
+                                return -ERANGE;
+                        *ret = v * units[i].mult;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int parse_bool(const char *s, bool *ret) {
+        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static const struct key *key_find(const char *section, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(known_keys); i++)
+                if (strcmp(known_keys[i].section, section) == 0 && strcmp(known_keys[i].key, key) == 0)
+                        return &known_keys[i];
+        return NULL;
+}
+
+/* NULL when VALUE is valid for K, else what is wrong with it. */
+static const char *value_invalid(const struct key *k, const char *value) {
+        uint64_t u;
+        bool b;
+        switch (k->type) {
+        case KEY_STRING:
+                return NULL;
+        case KEY_PATH:
+                return value[0] == '/' ? NULL : "expected an absolute path";
+        case KEY_SIZE:
+                return strcmp(value, "auto") == 0 || parse_size(value, &u) == 0 ? NULL
+                       : "expected a size such as 512M, 2G or auto";
+        case KEY_INT: {
+                char *end;
+                errno = 0;
+                (void) strtoll(value, &end, 10);
+                return *value && !*end && !errno ? NULL : "expected an integer";
+        }
+        case KEY_BOOL:
+                return parse_bool(value, &b) == 0 ? NULL : "expected yes or no";
+        case KEY_DURATION:
+                return parse_duration(value, &u) == 0 ? NULL : "expected a duration such as 30s, 5min or 1h";
+        case KEY_PROFILE:
+                return strcmp(value, "production") == 0 || strcmp(value, "development") == 0 ? NULL
+                       : "expected production or development";
+        case KEY_CHECK_IDS: {
+                _cleanup_free_ char *copy = strdup(value);
+                if (!copy)
+                        return "out of memory";
+                for (char *save = NULL, *id = strtok_r(copy, " \t,", &save); id; id = strtok_r(NULL, " \t,", &save))
+                        if (!check_find(id))
+                                return "unknown check id (see hostfit list)";
+                return NULL;
+        }
+        }
+        return "unknown key type";
+}
+
+static int config_put(struct config *c, const char *section, const char *key, const char *value) {
+        for (size_t i = 0; i < c->n; i++)
+                if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, key) == 0) {
+                        char *v = strdup(value);
+                        if (!v)
+                                return -ENOMEM;
+                        free(c->e[i].value);
+                        c->e[i].value = v;
+                        return 0;
+                }
+        struct entry *ne = reallocarray(c->e, c->n + 1, sizeof(*ne));
+        if (!ne)
+                return -ENOMEM;
+        c->e = ne;
+        struct entry *e = &c->e[c->n];
+        e->section = strdup(section);
+        e->key = strdup(key);
+        e->value = strdup(value);
+        if (!e->section || !e->key || !e->value) {
+                free(e->section);
+                free(e->key);
+                free(e->value);
+                return -ENOMEM;
+        }
+        c->n++;
+        return 0;
+}
+
+int config_set(struct config *c, const char *section, const char *key, const char *value) {
+        const struct key *k = key_find(section, key);
+        if (!k || value_invalid(k, value))
+                return -EINVAL;
+        return config_put(c, section, key, value);
+}
+
+static char *strip(char *s) {
+        while (isspace((unsigned char) *s))
+                s++;
+        char *e = s + strlen(s);
+        while (e > s && isspace((unsigned char) e[-1]))
+                *--e = '\0';
+        return s;
+}
+
+static int fail(char **ret_error, const char *filename, unsigned line, const char *what, const char *arg) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int r = strbuf_addf(&sb, "%s:%u: %s", filename, line, what);
+        if (r == 0 && arg)
+                r = strbuf_addf(&sb, " '%s'", arg);
+        if (r < 0)
+                return r;
+        *ret_error = strbuf_detach(&sb, NULL);
+        return -EINVAL;
+}
+
+int config_parse(const char *text, const char *filename, struct config **ret, char **ret_error) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        int r = config_new_empty(&c);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *copy = strdup(text);
+        _cleanup_free_ char *section = strdup("");
+        if (!copy || !section)
+                return -ENOMEM;
+        unsigned lineno = 0;
+        for (char *line = copy, *next; line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                lineno++;
+                char *s = strip(line);
+                if (!*s || *s == '#' || *s == ';')
+                        continue;
+                if (*s == '[') {
+                        char *end = strchr(s, ']');
+                        if (!end || end[1])
+                                return fail(ret_error, filename, lineno, "malformed section header", NULL);
+                        *end = '\0';
+                        bool known = false;
+                        for (size_t i = 0; i < ELEMENTSOF(known_keys); i++)
+                                known = known || strcmp(known_keys[i].section, s + 1) == 0;
+                        if (!known)
+                                return fail(ret_error, filename, lineno, "unknown section", s + 1);
+                        free(section);
+                        section = strdup(s + 1);
+                        if (!section)
+                                return -ENOMEM;
+                        continue;
+                }
+                char *eq = strchr(s, '=');
+                if (!eq)
+                        return fail(ret_error, filename, lineno, "expected KEY = VALUE", NULL);
+                *eq = '\0';
+                char *key = strip(s), *value = strip(eq + 1);
+                if (!*section)
+                        return fail(ret_error, filename, lineno, "key outside of a [section]:", key);
+                const struct key *k = key_find(section, key);
+                if (!k) {
+                        _cleanup_free_ char *what = NULL;
+                        if (asprintf(&what, "unknown key in [%s]:", section) < 0)
+                                return -ENOMEM;
+                        return fail(ret_error, filename, lineno, what, key);
+                }
+                const char *bad = value_invalid(k, value);
+                if (bad) {
+                        _cleanup_free_ char *what = NULL;
+                        if (asprintf(&what, "%s.%s: %s, got", section, key, bad) < 0)
+                                return -ENOMEM;
+                        return fail(ret_error, filename, lineno, what, value);
+                }
+                r = config_put(c, section, key, value);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const struct host *h, struct config **ret, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = host_read_file(h, CONFIG_PATH, 1 << 20, &text, &len);
+        if (r == -ENOENT)
+                return config_new_empty(ret);
+        if (r < 0) {
+                if (asprintf(ret_error, "%s: %s", CONFIG_PATH, strerror(-r)) < 0)
+                        return -ENOMEM;
+                return r;
+        }
+        if (strlen(text) != len)
+                return fail(ret_error, CONFIG_PATH, 0, "contains a NUL byte", NULL);
+        return config_parse(text, CONFIG_PATH, ret, ret_error);
+}
+
+const char *config_get(const struct config *c, const char *section, const char *key) {
+        for (size_t i = 0; c && i < c->n; i++)
+                if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, key) == 0)
+                        return c->e[i].value;
+        return NULL;
+}
+
+uint64_t config_get_size(const struct config *c, const char *section, const char *key, uint64_t dflt) {
+        const char *v = config_get(c, section, key);
+        uint64_t u;
+        return v && strcmp(v, "auto") != 0 && parse_size(v, &u) == 0 ? u : dflt;
+}
+
+long long config_get_int(const struct config *c, const char *section, const char *key, long long dflt) {
+        const char *v = config_get(c, section, key);
+        return v ? strtoll(v, NULL, 10) : dflt;
+}
+
+bool config_get_bool(const struct config *c, const char *section, const char *key, bool dflt) {
+        const char *v = config_get(c, section, key);
+        bool b;
+        return v && parse_bool(v, &b) == 0 ? b : dflt;
+}
+
+const char *config_profile(const struct config *c) {
+        const char *v = config_get(c, "hostfit", "profile");
+        return v ? v : "production";
+}
+
+bool config_skips(const struct config *c, const char *check_id) {
+        const char *v = config_get(c, "hostfit", "skip");
+        if (!v)
+                return false;
+        size_t n = strlen(check_id);
+        for (const char *s = v; *s; ) {
+                s += strspn(s, " \t,");
+                size_t len = strcspn(s, " \t,");
+                if (len == n && strncmp(s, check_id, n) == 0)
+                        return true;
+                s += len;
+        }
+        return false;
+}

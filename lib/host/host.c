@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: MIT */
+/* The host view: root-relative reads, and the tables shared by all checks. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "host/host.h"
+#include "host/host-parse.h"
+#include "text/strbuf.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+struct host {
+        char *root;
+        int root_fd;
+        bool live;
+        struct config *config;
+
+        bool meminfo_loaded;
+        int meminfo_error;
+        struct host_meminfo meminfo;
+
+        struct libmnt_table *swaps, *fstab;
+        int swaps_error, fstab_error;
+        bool swaps_loaded, fstab_loaded;
+
+        bool procs_loaded;
+        int procs_error;
+        struct proc_table procs;
+
+        double uptime;
+        int uptime_error;
+        bool uptime_loaded;
+
+        struct host_cache_entry {
+                const char *key;
+                void *value;
+                void (*free_fn)(void *);
+        } cache[8];
+        size_t n_cache;
+};
+
+int host_open(const char *root, struct host **ret) {
+        if (!root || !*root)
+                return -EINVAL;
+        struct host *h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (h->root_fd < 0) {
+                int r = -errno;
+                free(h);
+                return r;
+        }
+        h->root = strdup(root);
+        int r = config_new_empty(&h->config);
+        if (!h->root || r < 0) {
+                host_free(h);
+                return -ENOMEM;
+        }
+        struct stat a, b;
+        h->live = fstat(h->root_fd, &a) == 0 && stat("/", &b) == 0 &&
+                  a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        *ret = h;
+        return 0;
+}
+
+struct host *host_free(struct host *h) {
+        if (!h)
+                return NULL;
+        if (h->root_fd >= 0)
+                close(h->root_fd);
+        free(h->root);
+        config_free(h->config);
+        mnt_unref_table(h->swaps);
+        mnt_unref_table(h->fstab);
+        for (size_t i = 0; i < h->procs.n; i++) {
+                free(h->procs.procs[i].argv);
+                free(h->procs.procs[i].cgroup);
+        }
+        free(h->procs.procs);
+        for (size_t i = 0; i < h->n_cache; i++)
+                if (h->cache[i].free_fn)
+                        h->cache[i].free_fn(h->cache[i].value);
+        free(h);
+        return NULL;
+}
+
+void *host_cache_get(const struct host *h, const char *key) {
+        for (size_t i = 0; i < h->n_cache; i++)
+                if (strcmp(h->cache[i].key, key) == 0)
+                        return h->cache[i].value;
+        return NULL;
+}
+
+int host_cache_put(struct host *h, const char *key, void *value, void (*free_fn)(void *)) {
+        if (h->n_cache >= ELEMENTSOF(h->cache) || host_cache_get(h, key)) {
+                if (free_fn)
+                        free_fn(value);
+                return -ENOSPC;
+        }
+        h->cache[h->n_cache++] = (struct host_cache_entry) { key, value, free_fn };
+        return 0;
+}
+
+const char *host_root(const struct host *h) { return h->root; }
+int host_root_fd(const struct host *h) { return h->root_fd; }
+bool host_is_live(const struct host *h) { return h->live; }
+
+void host_set_config(struct host *h, struct config *c) {
+        config_free(h->config);
+        h->config = c;
+}
+
+const struct config *host_config(const struct host *h) { return h->config; }
+
+static const char *skip_slashes(const char *path) {
+        while (*path == '/')
+                path++;
+        return *path ? path : ".";
+}
+
+int host_open_file(const struct host *h, const char *path, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        const char *rel = skip_slashes(path);
+        long fd = syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
+        if (fd >= 0)
+                return (int) fd;
+        if (errno != ENOSYS)
+                return -errno;
+        /* Old kernel: refuse a symlink as the last component at least. */
+        fd = openat(h->root_fd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? -errno : (int) fd;
+}
+
+static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int r = strbuf_read_fd(&sb, fd, max);
+        if (r < 0)
+                return r;
+        char *p = strbuf_detach(&sb, ret_len);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+const char *host_file_type(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFREG:  return "a regular file";
+        case S_IFDIR:  return "a directory";
+        case S_IFIFO:  return "a FIFO";
+        case S_IFSOCK: return "a socket";
+        case S_IFCHR:  return "a character device";
+        case S_IFBLK:  return "a block device";
+        case S_IFLNK:  return "a symlink";
+        default:       return "not a file";
+        }
+}
+
+const char *host_read_error(const struct host *h, const char *path, int r, char *buf, size_t size) {
+        struct stat st;
+        if (r == -ENXIO && path && h && host_stat(h, path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                snprintf(buf, size, "it is %s, not a regular file", host_file_type(st.st_mode));
+                return buf;
+        }
+        if (r == -EFBIG) {
+                snprintf(buf, size, "larger than hostfit reads");
+                return buf;
+        }
+        return strerror(-r);
+}
+
+/* Open PATH for reading without blocking on a FIFO or a device, and only as a regular file. */
+static int open_regular(const struct host *h, const char *path, struct stat *ret_st) {
+        _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return fd;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -ENXIO;
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
+
+int host_read_file_stat(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len,
+                        struct stat *ret_st) {
+        _cleanup_close_ int fd = open_regular(h, path, ret_st);
+        if (fd < 0)
+                return fd;
+        return read_fd_all(fd, max, ret, ret_len);
+}
+
+int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len) {
+        return host_read_file_stat(h, path, max, ret, ret_len, NULL);
+}
+
+int host_fopen(const struct host *h, const char *path, FILE **ret) {
+        int fd = open_regular(h, path, NULL);
+        if (fd < 0)
+                return fd;
+        FILE *f = fdopen(fd, "re");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
+int host_stat(const struct host *h, const char *path, struct stat *ret) {
+        /* Resolve the parent in the root, then lstat the last component. */
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        const char *base = path;
+        if (slash) {
+                base = path + (slash - dir) + 1;
+                *slash = '\0';
+        }
+        if (!*base)
+                base = ".";
+        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        if (fstatat(dfd, base, ret, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        return 0;
+}
+
+bool host_exists(const struct host *h, const char *path) {
+        struct stat st;
+        return host_stat(h, path, &st) == 0;
+}
+
+int host_opendir(const struct host *h, const char *path, DIR **ret) {
+        int fd = host_open_file(h, path, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+int host_readlink(const struct host *h, const char *path, char **ret) {
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (!slash || !slash[1])
+                return -EINVAL;
+        *slash = '\0';
+        _cleanup_close_ int dfd = host_open_file(h, *dir ? dir : "/", O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        char buf[PATH_MAX];
+        ssize_t n = readlinkat(dfd, slash + 1, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        char *s = strdup(buf);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int host_statfs(const struct host *h, const char *path, struct statfs *ret) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (;;) {
+                _cleanup_close_ int fd = host_open_file(h, *p ? p : "/", O_PATH);
+                if (fd >= 0)
+                        return fstatfs(fd, ret) < 0 ? -errno : 0;
+                if (fd != -ENOENT)
+                        return fd;
+                char *slash = strrchr(p, '/');
+                if (!slash || slash == p) {
+                        if (!*p || strcmp(p, "/") == 0)
+                                return -ENOENT;
+                        p[1] = '\0';
+                        p[0] = '/';
+                        continue;
+                }
+                *slash = '\0';
+        }
+}
+
+/* ---- meminfo ---- */
+
+int host_parse_meminfo(const char *text, struct host_meminfo *m) {
+        static const struct {
+                const char *key;
+                size_t off;
+        } keys[] = {
+                { "MemTotal:",     offsetof(struct host_meminfo, mem_total) },
+                { "MemAvailable:", offsetof(struct host_meminfo, mem_available) },
+                { "SwapTotal:",    offsetof(struct host_meminfo, swap_total) },
+                { "SwapFree:",     offsetof(struct host_meminfo, swap_free) },
+        };
+        bool have_total = false;
+        for (const char *line = text; line && *line; ) {
+                const char *eol = strchr(line, '\n');
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        size_t kl = strlen(keys[i].key);
+                        if (strncmp(line, keys[i].key, kl) != 0)
+                                continue;
+                        const char *s = line + kl;
+                        while (*s == ' ')
+                                s++;
+                        if (!isdigit((unsigned char) *s))
+                                return -ENODATA;
+                        char *end;
+                        errno = 0;
+                        unsigned long long kb = strtoull(s, &end, 10);
+                        if (errno || strncmp(end, " kB", 3) != 0 || kb > UINT64_MAX / 1024)
+                                return -ENODATA;
+                        *(uint64_t *) ((char *) m + keys[i].off) = (uint64_t) kb * 1024;
+                        if (i == 0)
+                                have_total = true;
+                }
+                line = eol ? eol + 1 : NULL;
+        }
+        return have_total && m->mem_total > 0 ? 0 : -ENODATA;
+}
+
+int host_meminfo(struct host *h, const struct host_meminfo **ret) {
+        if (!h->meminfo_loaded) {
+                _cleanup_free_ char *text = NULL;
+                h->meminfo_loaded = true;
+                h->meminfo_error = host_read_file(h, "/proc/meminfo", 1 << 16, &text, NULL);
+                if (h->meminfo_error == 0)
+                        h->meminfo_error = host_parse_meminfo(text, &h->meminfo);
+        }
+        if (h->meminfo_error < 0)
+                return h->meminfo_error;
+        *ret = &h->meminfo;
+        return 0;
+}
+
+/* ---- libmount tables ---- */
+
+static int parse_table(struct host *h, const char *path, bool missing_ok, struct libmnt_table **ret) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        _cleanup_fclose_ FILE *f = NULL;
+        int r = host_fopen(h, path, &f);
+        if (r == -ENOENT && missing_ok) {
+                *ret = TAKE_PTR(tb);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = mnt_table_parse_stream(tb, f, path);
+        if (r < 0)
+                return r;
+        if (ferror(f))
+                return -EIO;
+        *ret = TAKE_PTR(tb);
+        return 0;
+}
+
+int host_swaps(struct host *h, struct libmnt_table **ret) {
+        if (!h->swaps_loaded) {
+                h->swaps_loaded = true;
+                h->swaps_error = parse_table(h, "/proc/swaps", false, &h->swaps);
+        }
+        if (h->swaps_error < 0)
+                return h->swaps_error;
+        *ret = h->swaps;
+        return 0;
+}
+
+int host_fstab(struct host *h, struct libmnt_table **ret) {
+        if (!h->fstab_loaded) {
+                h->fstab_loaded = true;
+                h->fstab_error = parse_table(h, "/etc/fstab", true, &h->fstab);
+        }
+        if (h->fstab_error < 0)
+                return h->fstab_error;
+        *ret = h->fstab;
+        return 0;
+}
+
+/* ---- processes ---- */
+
+int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
+        /* Never wait on a FIFO an image's /proc may hold where a file is expected. */
+        if (!(flags & O_PATH))
+                flags |= O_NONBLOCK;
+        return host_open_file(h, path, flags);
+}
+
+/* One read: the per-process files are single records (stat, cgroup, oom_score_adj are
+ * one seq_file show, cmdline one copy of the argument area), which the kernel returns
+ * whole when they fit, and cut at SIZE - 1 bytes when they don't, as a loop would. */
+static int read_small(int dirfd, const char *name, char *buf, size_t size, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -ENXIO;          /* a FIFO in an image's /proc must not hang the scan */
+        ssize_t n;
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        if (ret_len)
+                *ret_len = (size_t) n;
+        return 0;
+}
+
+/* stat: "pid (comm) state ppid ...": the comm may hold spaces and ')', so parse from the last ')'. */
+int host_parse_stat(const char *buf, struct proc *p) {
+        const char *open = strchr(buf, '(');
+        const char *close = strrchr(buf, ')');
+        if (!open || !close || close < open || close[1] != ' ')
+                return -EBADMSG;
+        size_t n = (size_t) (close - open - 1);
+        if (n >= sizeof(p->comm))
+                n = sizeof(p->comm) - 1;
+        memcpy(p->comm, open + 1, n);
+        p->comm[n] = '\0';
+
+        /* Fields after the comm, numbered from 3 (state). */
+        const char *s = close + 2;
+        unsigned long long field[53] = { 0 };
+        if (!*s || *s == ' ')
+                return -EBADMSG;
+        p->state = *s++;
+        int i = 4;
+        for (; i <= 24 && *s; i++) {
+                if (*s != ' ')
+                        return -EBADMSG;
+                s++;
+                char *end;
+                errno = 0;
+                long long v = strtoll(s, &end, 10);
+                if (end == s || errno)
+                        return -EBADMSG;
+                field[i] = (unsigned long long) v;
+                s = end;
+        }
+        if (i <= 24)
+                return -EBADMSG;
+        p->ppid = (pid_t) field[4];
+        p->kthread = (field[9] & 0x00200000) != 0; /* PF_KTHREAD */
+        p->start_ticks = field[22];
+        long page = sysconf(_SC_PAGESIZE);
+        p->rss_bytes = (uint64_t) field[24] * (uint64_t) (page > 0 ? page : 4096);
+        return 0;
+}
+
+/* cgroup: "hierarchy-ID:controllers:path" lines. Prefer "0::", else "name=systemd". */
+char *host_parse_cgroup(const char *buf) {
+        const char *best = NULL;
+        size_t best_len = 0;
+        for (const char *line = buf; line && *line; ) {
+                const char *eol = strchr(line, '\n');
+                size_t len = eol ? (size_t) (eol - line) : strlen(line);
+                const char *c1 = memchr(line, ':', len);
+                const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t) (c1 + 1 - line)) : NULL;
+                if (c2) {
+                        const char *path = c2 + 1;
+                        size_t plen = len - (size_t) (path - line);
+                        bool unified = c1 - line == 1 && line[0] == '0' && c2 == c1 + 1;
+                        bool named = (size_t) (c2 - c1 - 1) == strlen("name=systemd") &&
+                                     strncmp(c1 + 1, "name=systemd", 12) == 0;
+                        if (named || (unified && !best)) {
+                                best = path;
+                                best_len = plen;
+                        }
+                        if (unified && plen > 1) {
+                                best = path;
+                                best_len = plen;
+                                break;
+                        }
+                }
+                line = eol ? eol + 1 : NULL;
+        }
+        return best ? strndup(best, best_len) : NULL;
+}
+
+static int proc_cmp(const void *a, const void *b) {
+        pid_t x = ((const struct proc *) a)->pid, y = ((const struct proc *) b)->pid;
+        return (x > y) - (x < y);
+}
+
+/* Read one process; 1 when read, 0 when it is gone or not a process, -errno on failure. */
+static int proc_read(int proc_fd, const char *name, struct proc *p) {
+        _cleanup_close_ int dfd = openat(proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return errno == ENOENT || errno == ENOTDIR || errno == ESRCH ? 0 : -errno;
+        struct stat st;
+        if (fstat(dfd, &st) < 0)
+                return 0;
+        p->pid = (pid_t) atoi(name);
+        p->uid = st.st_uid;
+
+        char buf[PROC_ARGV_MAX + 1];
+        int r = read_small(dfd, "stat", buf, sizeof(buf), NULL);
+        /* Gone, or not a process at all (a FIFO where stat should be): left out. */
+        if (r < 0)
+                return r == -ENOENT || r == -ESRCH || r == -ENXIO ? 0 : r;
+        if (host_parse_stat(buf, p) < 0)
+                return 0;
+
+        size_t len = 0;
+        if (read_small(dfd, "cmdline", buf, sizeof(buf), &len) == 0 && len > 0) {
+                p->argv = malloc(len + 1);
+                if (!p->argv)
+                        return -ENOMEM;
+                memcpy(p->argv, buf, len);
+                p->argv[len] = '\0';
+                /* A truncated last argument still ends in a NUL. */
+                p->argv_len = buf[len - 1] == '\0' ? len : len + 1;
+        }
+        if (read_small(dfd, "cgroup", buf, sizeof(buf), NULL) == 0) {
+                p->cgroup = host_parse_cgroup(buf);
+        }
+        if (read_small(dfd, "oom_score_adj", buf, 32, NULL) == 0) {
+                char *end;
+                long v = strtol(buf, &end, 10);
+                if (end != buf && (*end == '\n' || !*end) && v >= -1000 && v <= 1000) {
+                        p->oom_score_adj = (int) v;
+                        p->oom_known = true;
+                }
+        }
+        return 1;
+}
+
+static void proc_clear(struct proc *p) {
+        free(p->argv);
+        free(p->cgroup);
+        memset(p, 0, sizeof(*p));
+}
+
+static int load_procs(struct host *h) {
+        _cleanup_close_ int proc_fd = host_open_file(h, "/proc", O_RDONLY | O_DIRECTORY);
+        if (proc_fd < 0)
+                return proc_fd;
+        int dup_fd = dup(proc_fd);
+        if (dup_fd < 0)
+                return -errno;
+        _cleanup_(closedirp) DIR *d = fdopendir(dup_fd);
+        if (!d) {
+                close(dup_fd);
+                return -errno;
+        }
+        struct proc_table *t = &h->procs;
+        size_t alloc = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                const char *s = de->d_name;
+                if (!*s || *s == '0')
+                        continue;
+                while (isdigit((unsigned char) *s))
+                        s++;
+                if (*s)
+                        continue;
+                if (t->n == alloc) {
+                        size_t na = alloc ? alloc * 2 : 256;
+                        struct proc *np = reallocarray(t->procs, na, sizeof(*np));
+                        if (!np)
+                                return -ENOMEM;
+                        t->procs = np;
+                        alloc = na;
+                }
+                struct proc *p = &t->procs[t->n];
+                memset(p, 0, sizeof(*p));
+                int r = proc_read(proc_fd, de->d_name, p);
+                if (r < 0 && r != -EACCES && r != -EPERM) {
+                        proc_clear(p);
+                        return r;
+                }
+                if (r <= 0) {
+                        proc_clear(p);
+                        continue;
+                }
+                t->n++;
+        }
+        if (t->n)
+                qsort(t->procs, t->n, sizeof(*t->procs), proc_cmp);
+        return 0;
+}
+
+int host_procs(struct host *h, const struct proc_table **ret) {
+        if (!h->procs_loaded) {
+                h->procs_loaded = true;
+                h->procs_error = load_procs(h);
+        }
+        if (h->procs_error < 0)
+                return h->procs_error;
+        *ret = &h->procs;
+        return 0;
+}
+
+const struct proc *proc_table_find(const struct proc_table *t, pid_t pid) {
+        struct proc key = { .pid = pid };
+        return bsearch(&key, t->procs, t->n, sizeof(*t->procs), proc_cmp);
+}
+
+const char *proc_arg(const struct proc *p, size_t i) {
+        size_t off = 0;
+        while (off < p->argv_len) {
+                if (i == 0)
+                        return p->argv + off;
+                off += strlen(p->argv + off) + 1;
+                i--;
+        }
+        return NULL;
+}
+
+size_t proc_argc(const struct proc *p) {
+        size_t n = 0;
+        for (size_t off = 0; off < p->argv_len; off += strlen(p->argv + off) + 1)
+                n++;
+        return n;
+}
+
+int host_uptime(struct host *h, double *ret) {
+        if (!h->uptime_loaded) {
+                char buf[128];
+                h->uptime_loaded = true;
+                _cleanup_close_ int fd = host_open_file(h, "/proc/uptime", O_RDONLY);
+                if (fd < 0) {
+                        h->uptime_error = fd;
+                } else {
+                        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+                        char *end;
+                        if (n <= 0) {
+                                h->uptime_error = -ENODATA;
+                        } else {
+                                buf[n] = '\0';
+                                h->uptime = strtod(buf, &end);
+                                if (end == buf || h->uptime < 0)
+                                        h->uptime_error = -ENODATA;
+                        }
+                }
+        }
+        if (h->uptime_error < 0)
+                return h->uptime_error;
+        *ret = h->uptime;
+        return 0;
+}
+
+double host_proc_age(struct host *h, const struct proc *p) {
+        double up;
+        long hz = sysconf(_SC_CLK_TCK);
+        if (host_uptime(h, &up) < 0 || hz <= 0)
+                return 0;
+        double age = up - (double) p->start_ticks / (double) hz;
+        return age > 0 ? age : 0;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* Container, init and offline-image detection under the root (see virt.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "text/cleanup.h"
+#include "host/host.h"
+#include "plan/report.h"
+#include "host/virt.h"
+
+/* systemd's container names (src/basic/virt.c), so a value from the host is
+ * mapped to a static string and never printed raw. */
+static const char *const container_names[] = {
+        "systemd-nspawn", "lxc", "lxc-libvirt", "openvz", "docker", "podman",
+        "rkt", "wsl", "proot", "pouch", "oci",
+};
+
+static const char *container_name(const char *value, size_t len) {
+        while (len > 0 && (value[len - 1] == '\n' || value[len - 1] == ' '))
+                len--;
+        for (size_t i = 0; i < ELEMENTSOF(container_names); i++)
+                if (strlen(container_names[i]) == len && memcmp(container_names[i], value, len) == 0)
+                        return container_names[i];
+        return "container-other";
+}
+
+/* container= in a NUL-separated environ block; NULL when absent or empty. */
+static const char *environ_container(const char *env, size_t len) {
+        for (size_t i = 0; i < len;) {
+                const char *e = env + i;
+                size_t l = strnlen(e, len - i);
+                if (l > 10 && memcmp(e, "container=", 10) == 0)
+                        return container_name(e + 10, l - 10);
+                i += l + 1;
+        }
+        return NULL;
+}
+
+int host_container(struct host *h, const char **ret_name) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int k;
+
+        /* Written by systemd as PID 1 of a container from container= it was given.
+         * A source that cannot be read (PID 1's environ is root's) gives no verdict. */
+        k = host_read_file(h, "/run/systemd/container", 4096, &buf, &len);
+        if (k == 0 && len > 0) {
+                *ret_name = container_name(buf, strnlen(buf, len));
+                return 1;
+        }
+        if (k == -ENOMEM)
+                return k;
+        free(buf);
+        buf = NULL;
+
+        k = host_read_file(h, "/proc/1/environ", 1 << 20, &buf, &len);
+        if (k == 0) {
+                const char *name = environ_container(buf, len);
+                if (name) {
+                        *ret_name = name;
+                        return 1;
+                }
+        } else if (k == -ENOMEM)
+                return k;
+
+        if (host_exists(h, "/run/.containerenv")) {
+                *ret_name = "podman";
+                return 1;
+        }
+        if (host_exists(h, "/.dockerenv")) {
+                *ret_name = "docker";
+                return 1;
+        }
+        return 0;
+}
+
+int host_pid1(struct host *h, const char **ret_comm) {
+        static char comm[16];
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        int k = host_read_file(h, "/proc/1/comm", 64, &buf, &len);
+        if (k == -ENOTDIR)
+                return -ENOENT;
+        if (k < 0)
+                return k;
+        while (len > 0 && buf[len - 1] == '\n')
+                len--;
+        bool printable = len > 0 && len < sizeof(comm);
+        for (size_t i = 0; i < len && printable; i++)
+                printable = buf[i] > ' ' - 1 && buf[i] < 0x7f;
+        if (printable) {
+                memcpy(comm, buf, len);
+                comm[len] = '\0';
+        } else
+                strcpy(comm, "unknown");
+
+        if (strcmp(comm, "systemd") == 0 && host_exists(h, "/run/systemd/system"))
+                return 1;
+        *ret_comm = comm;
+        return 0;
+}
+
+bool host_offline(struct host *h) {
+        struct stat st;
+        if (host_stat(h, "/proc", &st) < 0)
+                return true;
+        if (!S_ISDIR(st.st_mode))
+                return false;   /* not an image's mount point: reading it fails, and says so */
+        /* An image keeps /proc as an empty mount point. */
+        int fd = host_open_file(h, "/proc", O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return false;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return false;
+        }
+        bool empty = true;
+        struct dirent *de;
+        while (empty && (de = readdir(d)))
+                empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+        closedir(d);
+        return empty;
+}
+
+int check_skip_unless_systemd(struct host *h, struct report *r) {
+        const char *comm = NULL;
+        int k = host_pid1(h, &comm);
+        if (k == -ENOMEM)
+                return k;
+        if (k != 0)
+                return 0;       /* systemd runs, or no proc/1: the unit files are still checked */
+        if (strcmp(comm, "systemd") == 0)
+                k = report_add(r, STATUS_SKIP, "", NULL, NULL,
+                               "systemd is not running as PID 1 (no /run/systemd/system)");
+        else
+                k = report_add(r, STATUS_SKIP, "", NULL, NULL, "systemd is not PID 1 (PID 1 is %s)", comm);
+        return k < 0 ? k : 1;
+}
+
+int check_skip_unless_processes(struct host *h, struct report *r) {
+        if (!host_offline(h))
+                return 0;
+        int k = report_add(r, STATUS_SKIP, "", NULL, NULL, "offline image: no processes");
+        return k < 0 ? k : 1;
+}
+
+int check_skip_in_container(struct host *h, struct report *r) {
+        const char *name = NULL;
+        int k = host_container(h, &name);
+        if (k <= 0)
+                return k;
+        k = report_add(r, STATUS_SKIP, "", NULL, NULL,
+                       "inside a container (%s): swap and zram belong to the host", name);
+        return k < 0 ? k : 1;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* Findings and the report: collect, count, and run the checks. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/grow.h"
+#include "check.h"
+#include "text/cleanup.h"
+#include "host/config.h"
+#include "registry.h"
+#include "plan/report.h"
+#include "text/strbuf.h"
+
+struct report {
+        struct check_result *results;
+        size_t n;
+};
+
+const char *status_to_string(enum status s) {
+        static const char *const names[_STATUS_MAX] = {
+                [STATUS_PASS] = "pass", [STATUS_SKIP] = "skip", [STATUS_WARN] = "warn",
+                [STATUS_ERROR] = "error", [STATUS_FAIL] = "fail",
+        };
+        return s < _STATUS_MAX ? names[s] : "?";
+}
+
+const char *severity_to_string(enum severity s) {
+        static const char *const names[_SEVERITY_MAX] = {
+                [SEVERITY_LOW] = "low", [SEVERITY_MEDIUM] = "medium", [SEVERITY_HIGH] = "high",
+        };
+        return s < _SEVERITY_MAX ? names[s] : "?";
+}
+
+int report_new(struct report **ret) {
+        struct report *r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        *ret = r;
+        return 0;
+}
+
+static void finding_free(struct finding *f) {
+        if (!f)
+                return;
+        free(f->subject);
+        free(f->message);
+        free(f->fix);
+        for (char **d = f->details; d && *d; d++)
+                free(*d);
+        free(f->details);
+        if (f->data_free)
+                f->data_free(f->data);
+        free(f);
+}
+
+struct report *report_free(struct report *r) {
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n; i++) {
+                for (size_t j = 0; j < r->results[i].n_findings; j++)
+                        finding_free(r->results[i].findings[j]);
+                free(r->results[i].findings);
+        }
+        free(r->results);
+        free(r);
+        return NULL;
+}
+
+int report_begin(struct report *r, const struct check *c) {
+        struct check_result *n = reallocarray(r->results, r->n + 1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        r->results = n;
+        r->results[r->n++] = (struct check_result) { .check = c, .status = STATUS_PASS };
+        return 0;
+}
+
+int report_add(struct report *r, enum status st, const char *subject,
+               void *data, void (*data_free)(void *), const char *fmt, ...) {
+        if (r->n == 0) {
+                if (data_free)
+                        data_free(data);
+                return -EINVAL;
+        }
+        struct check_result *cr = &r->results[r->n - 1];
+        struct finding *f = calloc(1, sizeof(*f));
+        if (!f) {
+                if (data_free)
+                        data_free(data);
+                return -ENOMEM;
+        }
+        f->check = cr->check;
+        f->status = st;
+        f->data = data;
+        f->data_free = data_free;
+        f->subject = strdup(subject ? subject : "");
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&f->message, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                f->message = NULL;
+        if ((st == STATUS_WARN || st == STATUS_FAIL) && cr->check->fix &&
+            asprintf(&f->fix, "hostfit fix %s", cr->check->id) < 0)
+                f->fix = NULL, n = -1;
+        struct finding **nf = grow_due(cr->n_findings) ?
+                reallocarray(cr->findings, grow_cap(cr->n_findings), sizeof(*nf)) : cr->findings;
+        if (!f->subject || n < 0 || !nf) {
+                if (nf)
+                        cr->findings = nf;
+                finding_free(f);
+                return -ENOMEM;
+        }
+        cr->findings = nf;
+        cr->findings[cr->n_findings++] = f;
+        if (st > cr->status)
+                cr->status = st;
+        return 0;
+}
+
+struct finding *report_last(struct report *r) {
+        if (r->n == 0 || r->results[r->n - 1].n_findings == 0)
+                return NULL;
+        struct check_result *cr = &r->results[r->n - 1];
+        return cr->findings[cr->n_findings - 1];
+}
+
+int finding_set_fix(struct finding *f, const char *fix) {
+        char *s = NULL;
+        if (fix && !(s = strdup(fix)))
+                return -ENOMEM;
+        free(f->fix);
+        f->fix = s;
+        return 0;
+}
+
+int finding_add_detail(struct finding *f, const char *fmt, ...) {
+        size_t n = 0;
+        while (f->details && f->details[n])
+                n++;
+        char **nd = reallocarray(f->details, n + 2, sizeof(*nd));
+        if (!nd)
+                return -ENOMEM;
+        f->details = nd;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&nd[n], fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                nd[n] = NULL;
+                return -ENOMEM;
+        }
+        nd[n + 1] = NULL;
+        return 0;
+}
+
+size_t report_n_checks(const struct report *r) { return r->n; }
+
+const struct check_result *report_check(const struct report *r, size_t i) {
+        return i < r->n ? &r->results[i] : NULL;
+}
+
+void report_counts(const struct report *r, unsigned counts[_STATUS_MAX]) {
+        memset(counts, 0, sizeof(unsigned) * _STATUS_MAX);
+        for (size_t i = 0; i < r->n; i++)
+                counts[r->results[i].status]++;
+}
+
+int report_exit_status(const struct report *r) {
+        unsigned c[_STATUS_MAX];
+        report_counts(r, c);
+        if (c[STATUS_FAIL])
+                return 2;
+        if (c[STATUS_ERROR])
+                return 3;
+        if (c[STATUS_WARN])
+                return 1;
+        return 0;
+}
+
+static int run_one(struct report *r, struct host *h, const struct check *c) {
+        int k = report_begin(r, c);
+        if (k < 0)
+                return k;
+        if (config_skips(host_config(h), c->id))
+                return report_add(r, STATUS_SKIP, "", NULL, NULL, "skipped by %s", CONFIG_PATH);
+        return c->run(h, r);
+}
+
+int report_run_checks(struct report *r, struct host *h, char *const *ids, size_t n_ids) {
+        for (size_t i = 0; i < n_ids; i++)
+                if (!check_find(ids[i]))
+                        return -ENOENT;
+        for (size_t i = 0; checks[i]; i++) {
+                bool wanted = n_ids == 0;
+                for (size_t j = 0; j < n_ids && !wanted; j++)
+                        wanted = strcmp(ids[j], checks[i]->id) == 0;
+                if (!wanted)
+                        continue;
+                int k = run_one(r, h, checks[i]);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}

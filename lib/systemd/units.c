@@ -1,0 +1,732 @@
+/* SPDX-License-Identifier: MIT */
+/* The unit model: find a unit's file along systemd's search path under the root,
+ * follow masks and aliases, and collect drop-ins; unit-file.c parses them. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "text/cleanup.h"
+#include "host/host.h"
+#include "text/strbuf.h"
+#include "systemd/units.h"
+#include "systemd/units-internal.h"
+
+/* systemd 252's system search path (lookup_paths_init), generators included: their
+ * units and drop-ins are as real to systemd as the admin's. */
+const char *const unit_search_path[] = {
+        "/etc/systemd/system.control",
+        "/run/systemd/system.control",
+        "/run/systemd/transient",
+        "/run/systemd/generator.early",
+        "/etc/systemd/system",
+        "/etc/systemd/system.attached",
+        "/run/systemd/system",
+        "/run/systemd/system.attached",
+        "/run/systemd/generator",
+        "/usr/local/lib/systemd/system",
+        "/usr/lib/systemd/system",
+        "/lib/systemd/system",
+        "/run/systemd/generator.late",
+        NULL,
+};
+#define N_SEARCH 13
+
+void strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+int unit_strv_push(char ***v, size_t *n, char *s) {
+        if (!s)
+                return -ENOMEM;
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+        if (!nv) {
+                free(s);
+                return -ENOMEM;
+        }
+        nv[(*n)++] = s;
+        nv[*n] = NULL;
+        *v = nv;
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* ---- names ---- */
+
+static const char *const unit_types[] = {
+        ".service", ".socket", ".target", ".timer", ".mount", ".automount", ".swap",
+        ".path", ".slice", ".scope", ".device", NULL,
+};
+
+static const char *unit_type_of(const char *name) {
+        const char *dot = strrchr(name, '.');
+        for (size_t i = 0; dot && unit_types[i]; i++)
+                if (strcmp(dot, unit_types[i]) == 0)
+                        return dot;
+        return NULL;
+}
+
+bool unit_name_is_valid(const char *name) {
+        const char *type = name ? unit_type_of(name) : NULL;
+        if (!type || type == name || strlen(name) > 255)
+                return false;
+        for (const char *c = name; c < type; c++)
+                if (!isalnum((unsigned char) *c) && !strchr(":_.\\-@", *c))
+                        return false;
+        const char *at = memchr(name, '@', (size_t) (type - name));
+        return !at || (at != name && !memchr(at + 1, '@', (size_t) (type - at - 1)));
+}
+
+bool unit_name_is_template(const char *name) {
+        const char *at = name ? strchr(name, '@') : NULL;
+        return unit_name_is_valid(name) && at && at + 1 == unit_type_of(name);
+}
+
+int unit_instance_escape(const char *s, char **ret) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int r = 0;
+        for (const char *c = s; *c && r == 0; c++) {
+                if (*c == '/')
+                        r = strbuf_addch(&sb, '-');
+                else if ((isalnum((unsigned char) *c) || strchr(":_.", *c)) && !(c == s && *c == '.'))
+                        r = strbuf_addch(&sb, *c);
+                else
+                        r = strbuf_addf(&sb, "\\x%02x", (unsigned char) *c);
+        }
+        if (r < 0)
+                return r;
+        *ret = strbuf_detach(&sb, NULL);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* "foo@bar.service" -> "foo@.service"; NULL when NAME is not an instance. */
+static char *template_of(const char *name) {
+        const char *at = strchr(name, '@'), *type = unit_type_of(name);
+        if (!at || !type || at + 1 == type)
+                return NULL;
+        char *t;
+        return asprintf(&t, "%.*s%s", (int) (at + 1 - name), name, type) < 0 ? NULL : t;
+}
+
+/* ---- the search path, once a run ---- */
+
+/* A search-path directory listed once: every entry's name and type, sorted, so finding
+ * a unit's file or its drop-in directories is a binary search, not a probe per name. */
+struct dent {
+        const char *name;       /* in the directory's arena */
+        unsigned char type;     /* DT_* from readdir */
+};
+
+struct search_dir {
+        bool ok;                /* exists, and is not the same directory as an earlier one (/lib -> usr/lib) */
+        int fd;                 /* the directory, open: unit files are opened relative to it */
+        char *arena;
+        struct dent *v;
+        size_t n;
+};
+
+/* A link in the search path to a unit file of another name in the search path. */
+struct alias {
+        char *alias;            /* the link's name */
+        char *target;           /* the name it aliases */
+};
+
+struct unit_index {
+        struct search_dir dirs[N_SEARCH];
+        struct alias *aliases;  /* sorted by target */
+        size_t n_aliases;
+        char **enabled;         /* names linked from .wants/ .requires/ .upholds/, sorted */
+        size_t n_enabled;
+};
+
+static void unit_index_free(void *p) {
+        struct unit_index *x = p;
+        if (!x)
+                return;
+        for (size_t i = 0; i < N_SEARCH; i++) {
+                free(x->dirs[i].arena), free(x->dirs[i].v);
+                if (x->dirs[i].fd >= 0)
+                        close(x->dirs[i].fd);
+        }
+        strv_free(x->enabled);
+        for (size_t i = 0; i < x->n_aliases; i++)
+                free(x->aliases[i].alias), free(x->aliases[i].target);
+        free(x->aliases);
+        free(x);
+}
+
+static bool is_dep_dir(const char *n) {
+        size_t l = strlen(n);
+        return (l > 6 && strcmp(n + l - 6, ".wants") == 0) || (l > 9 && strcmp(n + l - 9, ".requires") == 0) ||
+               (l > 8 && strcmp(n + l - 8, ".upholds") == 0);
+}
+
+/* readdir(), but a failed read sets *R to -errno instead of looking like the end. */
+static struct dirent *dir_next(DIR *d, int *r) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e && errno)
+                *r = -errno;
+        return e;
+}
+
+static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
+        int fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return 0;
+        }
+        int r = 0;
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); )
+                if (unit_name_is_valid(e->d_name))
+                        r = unit_strv_push(&x->enabled, &x->n_enabled, strdup(e->d_name));
+        closedir(d);
+        return r;
+}
+
+/* True when PATH lies in a directory of the search path: a link there is an alias. */
+static bool in_search_path(const char *path) {
+        for (size_t i = 0; i < N_SEARCH; i++) {
+                size_t l = strlen(unit_search_path[i]);
+                if (strncmp(path, unit_search_path[i], l) == 0 && path[l] == '/')
+                        return true;
+        }
+        return false;
+}
+
+static const char *unit_type_of(const char *name);
+static char *template_of(const char *name);
+
+/* NAME, a link in the search directory DIRPATH (open as DFD): record it when it aliases
+ * a unit of another name, as systemd's unit name map does. */
+static int index_alias(int dfd, const char *dirpath, const char *name, struct unit_index *x) {
+        char buf[4096];
+        ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        _cleanup_free_ char *abs = NULL, *tmpl = template_of(name);
+        if (buf[0] != '/' && asprintf(&abs, "%s/%s", dirpath, buf) < 0)
+                return -ENOMEM;
+        const char *target = abs ? abs : buf, *base = strrchr(target, '/') + 1;
+        if (!in_search_path(target) || !unit_name_is_valid(base) || strcmp(base, name) == 0 ||
+            (tmpl && strcmp(base, tmpl) == 0) || strcmp(unit_type_of(base), unit_type_of(name)) != 0)
+                return 0;
+        struct alias *nv = realloc(x->aliases, (x->n_aliases + 1) * sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        x->aliases = nv;
+        nv[x->n_aliases] = (struct alias) { strdup(name), strdup(base) };
+        if (!nv[x->n_aliases].alias || !nv[x->n_aliases].target) {
+                free(nv[x->n_aliases].alias), free(nv[x->n_aliases].target);
+                return -ENOMEM;
+        }
+        x->n_aliases++;
+        return 0;
+}
+
+static int cmp_alias(const void *a, const void *b) {
+        const struct alias *p = a, *q = b;
+        int c = strcmp(p->target, q->target);
+        return c ? c : strcmp(p->alias, q->alias);
+}
+
+static int cmp_target(const void *a, const void *b) {
+        return strcmp(((const struct alias *) a)->target, ((const struct alias *) b)->target);
+}
+
+static int cmp_dent(const void *a, const void *b) {
+        return strcmp(((const struct dent *) a)->name, ((const struct dent *) b)->name);
+}
+
+/* Read the directory D into S (names sorted), and the enablement links below it into X. */
+static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct unit_index *x) {
+        _cleanup_strbuf_ struct strbuf names = STRBUF_INIT;
+        size_t *off = NULL, n = 0, alloc = 0;
+        unsigned char *types = NULL;
+        int r = 0;
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (n == alloc) {
+                        alloc = alloc ? alloc * 2 : 64;
+                        size_t *no = realloc(off, alloc * sizeof(*no));
+                        unsigned char *nt = no ? realloc(types, alloc) : NULL;
+                        if (no)
+                                off = no;
+                        if (nt)
+                                types = nt;
+                        if (!no || !nt) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                }
+                off[n] = names.len;
+                types[n++] = e->d_type;
+                r = strbuf_add(&names, e->d_name, strlen(e->d_name) + 1);
+                if (r == 0 && is_dep_dir(e->d_name))
+                        r = index_dep_dir(dirfd(d), e->d_name, x);
+                if (r == 0 && e->d_type == DT_LNK && unit_name_is_valid(e->d_name))
+                        r = index_alias(dirfd(d), dirpath, e->d_name, x);
+        }
+        if (r == 0 && n) {
+                s->v = calloc(n, sizeof(*s->v));
+                if (!s->v)
+                        r = -ENOMEM;
+        }
+        if (r == 0) {
+                s->arena = strbuf_detach(&names, NULL);
+                for (size_t i = 0; i < n; i++)
+                        s->v[i] = (struct dent) { s->arena + off[i], types[i] };
+                s->n = n;
+                if (n)
+                        qsort(s->v, n, sizeof(*s->v), cmp_dent);
+        }
+        free(off);
+        free(types);
+        return r;
+}
+
+static int unit_index_build(struct host *h, struct unit_index **ret) {
+        struct unit_index *x = calloc(1, sizeof(*x));
+        struct stat seen[N_SEARCH];
+        int r = 0;
+        if (!x)
+                return -ENOMEM;
+        for (size_t i = 0; i < N_SEARCH; i++)
+                x->dirs[i].fd = -1;
+        for (size_t i = 0; i < N_SEARCH && r == 0; i++) {
+                struct search_dir *s = &x->dirs[i];
+                _cleanup_close_ int fd = host_open_file(h, unit_search_path[i], O_RDONLY | O_DIRECTORY);
+                if (fd < 0 && fd != -ENOENT && fd != -ENOTDIR) {
+                        r = fd;         /* a directory that cannot be read: no unit is judged without it */
+                        break;
+                }
+                if (fd < 0)
+                        continue;
+                if (fstat(fd, &seen[i]) < 0) {
+                        r = -errno;
+                        break;
+                }
+                s->ok = true;
+                for (size_t j = 0; j < i; j++)
+                        if (x->dirs[j].ok && seen[j].st_dev == seen[i].st_dev && seen[j].st_ino == seen[i].st_ino)
+                                s->ok = false;
+                if (!s->ok)
+                        continue;
+                int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+                if (!d) {
+                        r = -errno;
+                        if (dfd >= 0)
+                                close(dfd);
+                        s->ok = false;
+                        break;
+                }
+                r = index_dir(d, unit_search_path[i], s, x);
+                closedir(d);
+                s->fd = TAKE_FD(fd);
+        }
+        if (r < 0) {
+                unit_index_free(x);
+                return r;
+        }
+        if (x->n_enabled)
+                qsort(x->enabled, x->n_enabled, sizeof(char *), cmp_str);
+        if (x->n_aliases)
+                qsort(x->aliases, x->n_aliases, sizeof(*x->aliases), cmp_alias);
+        *ret = x;
+        return 0;
+}
+
+static int unit_index_get(struct host *h, const struct unit_index **ret) {
+        struct unit_index *x = host_cache_get(h, "units");
+        if (!x) {
+                int r = unit_index_build(h, &x);
+                if (r < 0)
+                        return r;
+                r = host_cache_put(h, "units", x, unit_index_free);
+                if (r < 0)
+                        return r;
+        }
+        *ret = x;
+        return 0;
+}
+
+static const struct dent *dir_find(const struct search_dir *s, const char *name) {
+        struct dent key = { name, 0 };
+        return s->ok && s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_dent) : NULL;
+}
+
+static bool index_enabled(const struct unit_index *x, const char *name) {
+        return x->n_enabled && bsearch(&name, x->enabled, x->n_enabled, sizeof(char *), cmp_str);
+}
+
+/* ---- finding the files ---- */
+
+static char *path_join(const char *dir, const char *name) {
+        char *p;
+        return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+/* A link in a unit directory: "/dev/null" masks; otherwise the path it names, within the root. */
+static int read_link(struct host *h, const char *dir, const char *name, char **ret) {
+        _cleanup_close_ int fd = host_open_file(h, dir, O_PATH | O_DIRECTORY);
+        char buf[4096];
+        if (fd < 0)
+                return fd;
+        ssize_t n = readlinkat(fd, name, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        *ret = buf[0] == '/' ? strdup(buf) : path_join(dir, buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool is_dev_null(const char *p) {
+        return strcmp(p, "/dev/null") == 0;
+}
+
+/* The first file named NAME along the search path; 1 when found, 0 when not. */
+static int find_fragment(struct host *h, const struct unit_index *x, const char *name, struct unit *u, int *ret_dir,
+                         unsigned depth) {
+        for (size_t i = 0; i < N_SEARCH; i++) {
+                struct stat st;
+                const struct dent *e = dir_find(&x->dirs[i], name);
+                if (!e)
+                        continue;
+                _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
+                if (!path)
+                        return -ENOMEM;
+                if (e->type == DT_REG) {
+                        /* The common case: read relative to the listed directory, no lookup
+                         * from the root; an empty file masks, as unit_load() sees. */
+                        u->fragment = TAKE_PTR(path);
+                        *ret_dir = (int) i;
+                        return 1;
+                }
+                if (host_stat(h, path, &st) < 0)
+                        continue;
+                if (S_ISLNK(st.st_mode)) {
+                        int r = read_link(h, unit_search_path[i], name, &target);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0 || is_dev_null(target)) {
+                                u->masked = r == 0;
+                                u->fragment = TAKE_PTR(path);
+                                return 1;
+                        }
+                        const char *base = strrchr(target, '/') + 1;
+                        _cleanup_free_ char *tmpl = template_of(name);
+                        if (unit_name_is_valid(base) && strcmp(base, name) != 0 && !(tmpl && strcmp(base, tmpl) == 0) &&
+                            unit_type_of(base) && strcmp(unit_type_of(base), unit_type_of(name)) == 0) {
+                                free(u->id);
+                                u->id = strdup(base);           /* an alias */
+                                if (!u->id)
+                                        return -ENOMEM;
+                                /* Within the search path the link names a unit, which is found by
+                                 * name (the first file of it on the path), not by the link's target. */
+                                if (in_search_path(target) && depth < 8)
+                                        return find_fragment(h, x, base, u, ret_dir, depth + 1);
+                        }
+                        u->fragment = TAKE_PTR(target);
+                        if (host_stat(h, u->fragment, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+                                u->masked = true;
+                        return 1;
+                }
+                u->masked = S_ISREG(st.st_mode) && st.st_size == 0;
+                u->fragment = TAKE_PTR(path);
+                return 1;
+        }
+        return 0;
+}
+
+struct dropin {
+        char *base, *path;      /* path "" for a drop-in masked by a link to /dev/null */
+        size_t order;           /* position of its directory: the first one of a name wins */
+};
+
+static int cmp_dropin(const void *a, const void *b) {
+        const struct dropin *x = a, *y = b;
+        int c = strcmp(x->base, y->base);
+        return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+struct dropins {
+        struct dropin *v;
+        size_t n, alloc;
+        size_t n_dirs;          /* directories looked at so far */
+};
+
+/* The *.conf files of the drop-in directory DIR, as systemd's conf_files_list() takes
+ * them: hidden files left out, the first directory of a name winning (sorted out later). */
+static int collect_dir_fd(struct host *h, int fd, const char *dir, struct dropins *ds) {
+        size_t order = ds->n_dirs++;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
+                size_t l = strlen(e->d_name);
+                if (l <= 5 || strcmp(e->d_name + l - 5, ".conf") != 0 || e->d_name[0] == '.')
+                        continue;
+                if (ds->n == ds->alloc) {
+                        size_t na = ds->alloc ? ds->alloc * 2 : 8;
+                        struct dropin *nv = realloc(ds->v, na * sizeof(*nv));
+                        if (!nv) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        ds->v = nv, ds->alloc = na;
+                }
+                _cleanup_free_ char *target = NULL;
+                char *path = path_join(dir, e->d_name);
+                if (path && (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) &&
+                    read_link(h, dir, e->d_name, &target) == 0 && is_dev_null(target)) {
+                        free(path);
+                        path = strdup("");      /* masked drop-in: takes the name, adds nothing */
+                }
+                ds->v[ds->n] = (struct dropin) { strdup(e->d_name), path, order };
+                if (!ds->v[ds->n].base || !ds->v[ds->n].path) {
+                        free(ds->v[ds->n].base), free(ds->v[ds->n].path);
+                        r = -ENOMEM;
+                        break;
+                }
+                ds->n++;
+        }
+        closedir(d);
+        return r;
+}
+
+static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
+        int fd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
+        if (fd < 0) {
+                ds->n_dirs++;
+                return 0;
+        }
+        return collect_dir_fd(h, fd, dir, ds);
+}
+
+static char *concat(const char *a, const char *b) {
+        char *p;
+        return asprintf(&p, "%s%s", a, b) < 0 ? NULL : p;
+}
+
+/* The drop-in directory DNAME ("NAME.d") in search directory I, when listed there. */
+static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t i, const char *dname, struct dropins *ds) {
+        const struct dent *e = dir_find(&x->dirs[i], dname);
+        if (!e || (e->type != DT_DIR && e->type != DT_LNK && e->type != DT_UNKNOWN))
+                return 0;
+        _cleanup_free_ char *path = path_join(unit_search_path[i], dname);
+        if (!path)
+                return -ENOMEM;
+        if (e->type == DT_DIR) {
+                int fd = openat(x->dirs[i].fd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                return fd < 0 ? 0 : collect_dir_fd(h, fd, path, ds);
+        }
+        return collect_dir(h, path, ds);
+}
+
+/* systemd's unit_file_find_dirs(), the names only (the same in every search directory):
+ * NAME.d, then for an instance the template's, then one level up the dashes
+ * ("a-b-c.service" -> "a-b-.service" -> "a-.service"), each with its own template and
+ * prefixes in turn. */
+static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
+        const char *type = unit_type_of(name), *at = strchr(name, '@');
+        bool instance = at && at + 1 != type;
+        int r = unit_strv_push(v, n, concat(name, ".d"));
+        if (r < 0 || depth > 64)
+                return r;
+        if (instance) {
+                _cleanup_free_ char *t = template_of(name);
+                r = t ? dir_names(t, v, n, depth + 1) : -ENOMEM;
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_free_ char *prefix = strndup(name, (size_t) ((at ? at : type) - name)), *built = NULL;
+        bool chopped = false;
+        if (!prefix)
+                return -ENOMEM;
+        for (;;) {
+                char *dash = strrchr(prefix, '-');
+                if (!dash || dash == prefix)
+                        return 0;
+                if (dash[1] || chopped) {
+                        dash[1] = 0;
+                        break;
+                }
+                *dash = 0;
+                chopped = true;
+        }
+        if (instance)
+                r = asprintf(&built, "%s@%.*s%s", prefix, (int) (type - at - 1), at + 1, type);
+        else
+                r = asprintf(&built, "%s%s", prefix, type);
+        if (r < 0)
+                return -ENOMEM;
+        return dir_names(built, v, n, depth + 1);
+}
+
+/* systemd's unit_file_find_dropin_paths(): the unit's own name along the whole search
+ * path, then its other names, then the type ("service.d"), which is the most generic and
+ * comes last; the files of one name shadow each other by that order, and all apply
+ * sorted by file name. */
+static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u) {
+        struct dropins ds = { 0 };
+        _cleanup_free_ char *type_dir = concat(unit_type_of(u->id) + 1, ".d");
+        _cleanup_free_ const char **names = NULL;
+        size_t n_names = 0;
+        int r = type_dir ? 0 : -ENOMEM;
+        /* Its own name, then the other names it has: the one asked for and every alias
+         * of it in the search path. */
+        struct alias key = { NULL, u->id }, *lo = x->n_aliases ? bsearch(&key, x->aliases, x->n_aliases, sizeof(key), cmp_target) : NULL;
+        while (lo && lo > x->aliases && strcmp(lo[-1].target, u->id) == 0)
+                lo--;
+        names = calloc(x->n_aliases + 2, sizeof(*names));
+        if (!names)
+                return -ENOMEM;
+        names[n_names++] = u->id;
+        if (strcmp(u->name, u->id) != 0)
+                names[n_names++] = u->name;
+        for (struct alias *a = lo; a && a < x->aliases + x->n_aliases && strcmp(a->target, u->id) == 0; a++)
+                if (strcmp(a->alias, u->name) != 0)
+                        names[n_names++] = a->alias;
+        for (size_t k = 0; k < n_names && r == 0; k++) {
+                _cleanup_(strv_freep) char **dirs = NULL;
+                size_t n_dirs = 0;
+                r = dir_names(names[k], &dirs, &n_dirs, 0);
+                for (size_t i = 0; i < N_SEARCH && r == 0; i++)
+                        for (size_t j = 0; j < n_dirs && r == 0 && x->dirs[i].n; j++)
+                                r = add_dir_if_present(h, x, i, dirs[j], &ds);
+        }
+        for (size_t i = 0; i < N_SEARCH && r == 0; i++)
+                r = add_dir_if_present(h, x, i, type_dir, &ds);
+        if (r == 0 && ds.n)
+                qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
+        for (size_t i = 0; r == 0 && i < ds.n; i++) {
+                if (!*ds.v[i].path || (i > 0 && strcmp(ds.v[i].base, ds.v[i - 1].base) == 0))
+                        continue;       /* masked, or shadowed by the same name earlier on the path */
+                r = unit_strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
+                if (r == 0)
+                        r = unit_parse_file(h, u, ds.v[i].path);
+                if (r > 0)
+                        r = 0;
+        }
+        for (size_t i = 0; i < ds.n; i++)
+                free(ds.v[i].base), free(ds.v[i].path);
+        free(ds.v);
+        return r;
+}
+
+struct unit *unit_free(struct unit *u) {
+        if (!u)
+                return NULL;
+        free(u->name);
+        free(u->id);
+        free(u->fragment);
+        strv_free(u->dropins);
+        for (size_t i = 0; i < u->n_a; i++)
+                free(u->a[i].section), free(u->a[i].key), free(u->a[i].value);
+        free(u->a);
+        for (size_t i = 0; i < u->n_issues; i++)
+                free(u->issues[i].message);
+        free(u->issues);
+        strv_free(u->files);
+        free(u);
+        return NULL;
+}
+
+
+int unit_load(struct host *h, const char *name, struct unit **ret) {
+        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit_index *x;
+        if (!unit_name_is_valid(name))
+                return -EINVAL;
+        int r = unit_index_get(h, &x);
+        if (r < 0)
+                return r;
+        u = calloc(1, sizeof(*u));
+        if (!u || !(u->name = strdup(name)) || !(u->id = strdup(name)))
+                return -ENOMEM;
+        int fdir = -1;
+        r = find_fragment(h, x, name, u, &fdir, 0);
+        _cleanup_free_ char *tmpl = r == 0 ? template_of(name) : NULL;
+        if (r == 0 && tmpl)
+                r = find_fragment(h, x, tmpl, u, &fdir, 0);
+        if (r < 0)
+                return r;
+        u->enabled = index_enabled(x, name) || (strcmp(u->id, name) != 0 && index_enabled(x, u->id));
+        if (u->masked) {
+                *ret = TAKE_PTR(u);
+                return 0;
+        }
+        if (u->fragment) {
+                r = fdir >= 0 ? unit_parse_file_at(h, u, u->fragment, x->dirs[fdir].fd, strrchr(u->fragment, '/') + 1)
+                              : unit_parse_file(h, u, u->fragment);
+                if (r < 0)
+                        return r;
+                if (r == 0 && fdir >= 0) {
+                        u->masked = true;       /* an empty unit file masks */
+                        *ret = TAKE_PTR(u);
+                        return 0;
+                }
+        }
+        r = load_dropins(h, x, u);
+        if (r < 0)
+                return r;
+        if (!u->fragment && u->n_dropins == 0)
+                return -ENOENT;
+        *ret = TAKE_PTR(u);
+        return 0;
+}
+
+int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret) {
+        _cleanup_close_ int fd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
+        char **v = NULL;
+        size_t n = 0;
+        int r = 0;
+        if (fd == -ENOENT || fd == -ENOTDIR) {
+                *ret = calloc(1, sizeof(char *));
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (fd < 0)
+                return fd;
+        DIR *d = fdopendir(TAKE_FD(fd));
+        if (!d)
+                return -errno;
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
+                struct stat st;
+                const char *t = unit_type_of(e->d_name);
+                if (!t || strcmp(t, type) != 0 || !unit_name_is_valid(e->d_name) || unit_name_is_template(e->d_name))
+                        continue;
+                if (e->d_type != DT_UNKNOWN ? e->d_type != DT_REG
+                                            : fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                r = unit_strv_push(&v, &n, strdup(e->d_name));
+        }
+        closedir(d);
+        if (r == 0 && !v)
+                v = calloc(1, sizeof(char *));
+        if (r < 0 || !v) {
+                strv_free(v);
+                return r < 0 ? r : -ENOMEM;
+        }
+        qsort(v, n, sizeof(char *), cmp_str);
+        *ret = v;
+        return 0;
+}
