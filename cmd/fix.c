@@ -305,13 +305,14 @@ static int fix_apply(const struct plan *p, struct host *h, enum format format, c
                 putchar('\n');
                 fflush(stdout);
         }
-        if (r < 0 && st.failed == 0 && st.applied > 0 && !run.recorded) {
-                /* Every change made, only the record of them not: a rerun has nothing to do. */
-                log_error("every change was made, but not its run record (see above): hostfit history does not "
-                          "list this run and hostfit undo cannot take it back; the files it replaced are in %s/%s",
-                          BACKUPS_DIR, run.stamp);
-                if (!left->n)
-                        return EXIT_TROUBLE;
+        if (r == -ENOTRECOVERABLE) {
+                /* No record, no change: undo could not take back what it does not know. */
+                log_error("refusing to change the host without a run record (see above); nothing changed");
+                return EXIT_TROUBLE;
+        } else if (r < 0 && st.failed == 0 && st.applied > 0 && run.journal_only) {
+                log_error("every change was made, but the run record could not be finished (see above): "
+                          "hostfit history lists run %s as interrupted, and hostfit undo takes it back", run.stamp);
+                return EXIT_TROUBLE;
         } else if (r < 0) {
                 /* The log line already said which action and why, unless it never ran. */
                 if (st.failed == 0)

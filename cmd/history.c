@@ -92,6 +92,13 @@ static void list_text(struct run_record *const *runs, size_t n) {
                         strbuf_addf(&line, "took back %s", r->undoes);
                 if (by)
                         strbuf_addf(&line, "  (undone by %s)", by->stamp);
+                unsigned pending = 0;
+                for (size_t k = 0; k < r->n_actions; k++)
+                        pending += r->actions[k].outcome == OUTCOME_PENDING;
+                if (r->interrupted)
+                        strbuf_addf(&line, "  (interrupted, %u pending)", pending);
+                if (r->partial)
+                        strbuf_addf(&line, "  (partial)");
                 _cleanup_free_ char *esc = escape_terminal_str(strbuf_str(&line));
                 puts(esc ? esc : "?");
         }
@@ -190,6 +197,10 @@ static void show_text(struct run_record *const *runs, size_t n, const struct run
                 strbuf_addf(&head, ", took back %s", r->undoes);
         if (by)
                 strbuf_addf(&head, ", undone by %s", by->stamp);
+        if (r->interrupted)
+                strbuf_addf(&head, ", interrupted (pending: not known whether it was done; undo takes it back if it was)");
+        if (r->partial)
+                strbuf_addf(&head, ", partial (some actions could not be taken back)");
         _cleanup_free_ char *esc = escape_terminal_str(strbuf_str(&head));
         puts(esc ? esc : "?");
         for (size_t i = 0; i < r->n_actions; i++)

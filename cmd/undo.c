@@ -97,36 +97,62 @@ static int undo_select(struct run_record *const *runs, size_t n, const char *sta
         return -ENOENT;
 }
 
-static int undo_apply(struct plan *p, struct host *h, const char *stamp) {
+/* What a hostfit that died left: temps by the files undo writes, and in the records and backups. */
+static unsigned undo_sweep(const struct plan *p, struct host *h) {
+        unsigned swept = 0;
+        int k = plan_sweep_stale_temps(p, h, &swept);
+        if (k < 0)
+                log_warning("cannot look for temp files an earlier run left: %s, ignoring", strerror(-k));
+        else if (swept > 0)
+                printf("removed %u temp file%s an earlier hostfit run left\n", swept, swept == 1 ? "" : "s");
+        return swept;
+}
+
+static int undo_apply(struct plan *p, struct host *h, const char *stamp, bool partial, bool always_record) {
         unsigned failed = 0;
-        struct run_result res = { .warnings = STRBUF_INIT };
+        struct run_result res = { .warnings = STRBUF_INIT, .partial = partial, .always_record = always_record };
         int r = run_apply(p, h, stamp, undo_log, &failed, NULL, &res);
         print_lines(&res.warnings, false);
-        if (r >= 0)
+        if (r >= 0 && partial)
+                printf("%u applied; run %s taken back but for what is said above (recorded as %s)\n",
+                       res.applied, stamp, res.stamp);
+        else if (r >= 0)
                 printf("%u applied; run %s taken back (recorded as %s)\n", res.applied, stamp, res.stamp);
         run_result_release(&res);
+        if (r == -ENOTRECOVERABLE) {
+                log_error("refusing to undo without a run record of the undo (see above); nothing changed");
+                return EXIT_TROUBLE;
+        }
         if (r < 0) {
                 if (failed == 0)
                         log_error("cannot apply the plan: %s", strerror(-r));
                 log_error("stopped; run hostfit undo %s again once the cause is gone", stamp);
                 return EXIT_TROUBLE;
         }
-        return EXIT_OK;
+        return partial ? EXIT_TROUBLE : EXIT_OK;
 }
 
 static int undo_execute(struct host *h, struct run_record *const *runs, size_t n, size_t target,
                         const struct undo_options *o) {
         _cleanup_(plan_freep) struct plan *p = NULL;
-        _cleanup_strbuf_ struct strbuf refused = STRBUF_INIT, notes = STRBUF_INIT;
+        _cleanup_strbuf_ struct strbuf refused = STRBUF_INIT, blocked = STRBUF_INIT, notes = STRBUF_INIT;
         const struct run_record *run = runs[target];
         const struct run_record *by = run->kind == RUN_FIX ? run_records_undone_by(runs, n, run->stamp) : NULL;
         if (by) {
                 printf("run %s was taken back by %s; nothing to do\n", run->stamp, by->stamp);
                 return EXIT_OK;
         }
-        int k = plan_new(h, &p);
-        if (k >= 0)
-                k = undo_plan(h, runs, n, target, o->force, p, &refused, &notes);
+        int k = 0;
+        /* Temps a killed fix or undo left go first; then the plan sees the directories they held as they are. */
+        for (int pass = 0; pass < 2 && k >= 0; pass++) {
+                p = plan_free(p);
+                strbuf_reset(&refused), strbuf_reset(&blocked), strbuf_reset(&notes);
+                k = plan_new(h, &p);
+                if (k >= 0)
+                        k = undo_plan(h, runs, n, target, o->force, p, &refused, &blocked, &notes);
+                if (k < 0 || o->dry_run || pass > 0 || undo_sweep(p, h) == 0)
+                        break;
+        }
         if (k < 0) {
                 log_error("cannot plan the undo of %s: %s", run->stamp, strerror(-k));
                 return EXIT_TROUBLE;
@@ -137,6 +163,8 @@ static int undo_execute(struct host *h, struct run_record *const *runs, size_t n
                 return EXIT_TROUBLE;
         }
         print_lines(&notes, false);
+        /* What only one action needs is gone: the rest is taken back, and that is said. */
+        print_lines(&blocked, true);
         if (o->dry_run || (!o->yes && plan_size(p) > 0)) {
                 printf("undo of run %s:\n", run->stamp);
                 k = plan_render_text(p, stdout, use_color(stdout));
@@ -147,15 +175,21 @@ static int undo_execute(struct host *h, struct run_record *const *runs, size_t n
                 if (o->dry_run)
                         return EXIT_OK;
         }
+        /* An undo of this run was interrupted and did all it had to: recorded, so history says undone. */
+        bool began = false;
+        for (size_t i = 0; i < n; i++)
+                began |= runs[i]->kind == RUN_UNDO && strcmp(runs[i]->undoes, run->stamp) == 0;
+        if (plan_size(p) == 0 && began && !blocked.len && !o->dry_run)
+                return undo_apply(p, h, run->stamp, false, true);
         if (plan_size(p) == 0) {
-                puts("nothing to do");
-                return EXIT_OK;
+                puts(blocked.len ? "nothing else to do" : "nothing to do");
+                return blocked.len ? EXIT_TROUBLE : EXIT_OK;
         }
         if (!o->yes && !command_ask_yes(plan_count_changes(p))) {
                 log_error("nothing changed");
                 return EXIT_TROUBLE;
         }
-        return undo_apply(p, h, run->stamp);
+        return undo_apply(p, h, run->stamp, blocked.len > 0, false);
 }
 
 static int undo_parse(int argc, char **argv, struct undo_options *o) {
@@ -211,7 +245,18 @@ static int undo_run(int argc, char **argv) {
         if (command_list_runs(h, &runs, &n) < 0)
                 return EXIT_TROUBLE;
         if (undo_select(runs, n, o.stamp, &target) < 0) {
-                if (o.stamp) {
+                struct run_record *rec = NULL;
+                int k = o.stamp ? run_record_load(h, o.stamp, &rec) : -ENOENT;
+                run_record_free(rec);
+                if (o.stamp && (k == -EPERM || k == -ELOOP))
+                        log_error("refusing run %s: its record or %s is owned by another user, writable by others "
+                                  "or reached through a symlink", o.stamp, RUNS_DIR);
+                else if (o.stamp && k == -EBADMSG)
+                        log_error("refusing run %s: its record is malformed or names a backup outside %s/%s",
+                                  o.stamp, BACKUPS_DIR, o.stamp);
+                if (o.stamp && (k == -EPERM || k == -ELOOP || k == -EBADMSG))
+                        st = EXIT_TROUBLE;
+                else if (o.stamp) {
                         log_error("no run %s in %s (see hostfit history)", o.stamp, RUNS_DIR);
                         st = EXIT_TROUBLE;
                 } else {

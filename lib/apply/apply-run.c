@@ -76,12 +76,18 @@ static int action_from_plan(const struct action *a, enum run_outcome o, const ch
                 sha256_hex(a->content, a->content_len, ra->sha256);
                 if (a->old) {
                         sha256_hex(a->old, a->old_len, ra->old_sha256);
-                        if (o == OUTCOME_APPLIED && asprintf(&ra->backup, BACKUPS_DIR "/%s%s", stamp, a->path) < 0)
+                        if ((o == OUTCOME_APPLIED || o == OUTCOME_PENDING) && run_backup_path(stamp, a->path, &ra->backup) < 0)
                                 return -ENOMEM;
                 }
+                /* Only lines added at the end (fstab): undo takes back those lines and keeps later edits. */
+                if (a->old && a->content_len > a->old_len && a->old_len > 0 && a->old[a->old_len - 1] == '\n' &&
+                    memcmp(a->content, a->old, a->old_len) == 0 &&
+                    !memchr(a->content + a->old_len, '\0', a->content_len - a->old_len) &&
+                    !(ra->appended = strndup(a->content + a->old_len, a->content_len - a->old_len)))
+                        return -ENOMEM;
         }
-        if (a->kind == ACTION_REMOVE && S_ISREG(a->mode) && a->size == 0 && o == OUTCOME_APPLIED &&
-            asprintf(&ra->backup, BACKUPS_DIR "/%s%s", stamp, a->path) < 0)
+        if (a->kind == ACTION_REMOVE && S_ISREG(a->mode) && a->size == 0 &&
+            (o == OUTCOME_APPLIED || o == OUTCOME_PENDING) && run_backup_path(stamp, a->path, &ra->backup) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -97,7 +103,23 @@ struct run_state {
         plan_log_fn log;
         void *userdata;
         unsigned applied, failed;
+        bool intent;            /* the record written before the first action */
+        int journal_fd;         /* STAMP.log: one "INDEX OUTCOME" line after each action */
+        int journal_err;        /* the first append that failed */
 };
+
+/* After each action, before the next: what became of it, on disk. */
+static void journal_append(struct run_state *st, size_t i) {
+        char line[64];
+        int n = snprintf(line, sizeof(line), "%zu %s\n", i, run_outcome_to_string(st->outcome[i]));
+        if (st->journal_fd < 0 || st->journal_err)
+                return;
+        ssize_t w = write(st->journal_fd, line, (size_t) n);
+        if (w != n)
+                st->journal_err = w < 0 ? -errno : -EIO;
+        else if (fdatasync(st->journal_fd) < 0)
+                st->journal_err = -errno;
+}
 
 static void run_log(void *userdata, const struct action *a, int r, const char *msg) {
         struct run_state *st = userdata;
@@ -111,6 +133,7 @@ static void run_log(void *userdata, const struct action *a, int r, const char *m
                 st->msg[i] = msg ? strdup(msg) : NULL;
                 st->applied += st->outcome[i] == OUTCOME_APPLIED;
                 st->failed += st->outcome[i] == OUTCOME_FAILED;
+                journal_append(st, i);
         }
         if (st->log)
                 st->log(st->userdata, a, r, msg);
@@ -169,13 +192,14 @@ static int make_stamp(struct host *h, char stamp[RUN_STAMP_MAX]) {
 }
 
 static int record_build(struct run_state *st, struct host *h, const char *stamp, const char *undoes,
-                        struct run_record **ret) {
+                        bool partial, struct run_record **ret) {
         _cleanup_(run_record_freep) struct run_record *rec = calloc(1, sizeof(*rec));
         size_t n_checks = 0, n_dirs = 0;
         if (!rec)
                 return -ENOMEM;
         snprintf(rec->stamp, sizeof(rec->stamp), "%s", stamp);
         rec->kind = undoes ? RUN_UNDO : RUN_FIX;
+        rec->partial = partial;
         snprintf(rec->undoes, sizeof(rec->undoes), "%s", undoes ? undoes : "");
         const char *user = getenv("SUDO_USER");
         rec->root = realpath(host_root(h), NULL);
@@ -188,9 +212,11 @@ static int record_build(struct run_state *st, struct host *h, const char *stamp,
         rec->uid = (long long) getuid();
         if (!(rec->checks = calloc(1, sizeof(char *))) || !(rec->dirs = calloc(1, sizeof(char *))))
                 return -ENOMEM;
+        /* Before the run (every action pending) each directory it may make; after, those it made. */
+        bool before = st->intent;
         for (size_t i = 0; i < st->n_dirs; i++) {
                 struct stat sb;
-                if (host_stat(h, st->dirs[i], &sb) == 0 && S_ISDIR(sb.st_mode) &&
+                if ((before || (host_stat(h, st->dirs[i], &sb) == 0 && S_ISDIR(sb.st_mode))) &&
                     strv_add(&rec->dirs, &n_dirs, st->dirs[i]) < 0)
                         return -ENOMEM;
         }
@@ -227,6 +253,59 @@ static int record_write(struct host *h, const struct run_record *rec, struct str
         return apply_write_own_file(host_root_fd(h), path, buf, len, 0644, 0755, msg);
 }
 
+/* Build and write the record of the run as it stands. */
+static int record_save(struct run_state *st, struct host *h, const char *stamp, const char *undoes, bool partial,
+                       struct strbuf *msg) {
+        _cleanup_(run_record_freep) struct run_record *rec = NULL;
+        int r = record_build(st, h, stamp, undoes, partial, &rec);
+        return r < 0 ? r : record_write(h, rec, msg);
+}
+
+/* The runs directory, made 0700 and checked as the reader will (root's, no one else may write). */
+static int runs_dir_open(struct host *h, struct strbuf *msg) {
+        int dfd = apply_open_dir(host_root_fd(h), RUNS_DIR, true, 0755, msg);
+        if (dfd < 0)
+                return dfd;
+        struct stat sb;
+        if (fstat(dfd, &sb) < 0 || sb.st_uid != geteuid() || (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+                strbuf_addf(msg, "refusing %s: owned by another user or writable by others", RUNS_DIR);
+                close(dfd);
+                return -EPERM;
+        }
+        return dfd;
+}
+
+/* The journal of this run, STAMP.log: made new, appended after each action. */
+static int journal_open(struct host *h, const char *stamp, struct strbuf *msg) {
+        _cleanup_close_ int dfd = runs_dir_open(h, msg);
+        char name[RUN_STAMP_MAX + 8];
+        if (dfd < 0)
+                return dfd;
+        snprintf(name, sizeof(name), "%s.log", stamp);
+        int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 || fsync(dfd) < 0) {
+                int r = -errno;
+                strbuf_addf(msg, "cannot create %s/%s: %s", RUNS_DIR, name, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void journal_remove(struct host *h, const char *stamp, const char *ext) {
+        struct strbuf msg = STRBUF_INIT;
+        int dfd = apply_open_dir(host_root_fd(h), RUNS_DIR, false, 0, &msg);
+        strbuf_release(&msg);
+        if (dfd < 0)
+                return;
+        char name[RUN_STAMP_MAX + 8];
+        snprintf(name, sizeof(name), "%s%s", stamp, ext);
+        (void) unlinkat(dfd, name, 0);
+        (void) fsync(dfd);
+        close(dfd);
+}
+
 void run_result_release(struct run_result *r) {
         strbuf_release(&r->warnings);
 }
@@ -238,6 +317,8 @@ static void run_state_release(struct run_state *st) {
         free(st->outcome);
         free(st->was_active);
         strv_free_(st->dirs);
+        if (st->journal_fd >= 0)
+                close(st->journal_fd);
 }
 
 static void etckeeper_step(struct host *h, const char *message, bool only_if_unclean, struct run_result *res) {
@@ -247,14 +328,64 @@ static void etckeeper_step(struct host *h, const char *message, bool only_if_unc
                 strbuf_addf(&res->warnings, "%s\n", strbuf_str(&msg));
 }
 
+/* Before the first change: the journal and the record with every action pending. */
+static int run_begin(struct run_state *st, struct host *h, const char *undoes, struct run_result *ret) {
+        _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+        st->journal_fd = journal_open(h, ret->stamp, &msg);
+        int r = st->journal_fd;
+        if (r >= 0) {
+                st->intent = true;
+                r = record_save(st, h, ret->stamp, undoes, ret->partial, &msg);
+                st->intent = false;
+        }
+        if (r < 0) {
+                strbuf_addf(&ret->warnings, "cannot write the run record %s/%s.json: %s; nothing was changed\n",
+                            RUNS_DIR, ret->stamp, msg.len ? strbuf_str(&msg) : strerror(-r));
+                if (st->journal_fd >= 0)
+                        journal_remove(h, ret->stamp, ".log");
+                return -ENOTRECOVERABLE;
+        }
+        return 0;
+}
+
+/* After the last action: the final record, then the journal goes (or, when nothing changed, both). */
+static int run_end(struct run_state *st, struct host *h, const char *undoes, struct run_result *ret) {
+        _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+        /* Not reached: a signal stopped the run between actions. */
+        for (size_t i = 0; i < plan_size(st->plan); i++)
+                if (st->outcome[i] == OUTCOME_PENDING)
+                        st->outcome[i] = OUTCOME_SKIPPED;
+        if (st->applied == 0 && !ret->always_record) {
+                journal_remove(h, ret->stamp, ".json");
+                journal_remove(h, ret->stamp, ".log");
+                return 0;
+        }
+        /* The whole record again: it stands whatever became of the journal. */
+        int r = record_save(st, h, ret->stamp, undoes, ret->partial, &msg);
+        if (r < 0 && st->journal_err < 0)
+                strbuf_addf(&msg, " (and appending to %s/%s.log failed: %s)", RUNS_DIR, ret->stamp,
+                            strerror(-st->journal_err));
+        if (r < 0) {
+                /* The pending record stands (with what the journal holds): undo takes back what it finds. */
+                strbuf_addf(&ret->warnings, "cannot write the run record %s/%s.json: %s; it lists every action of "
+                            "the run as pending, and hostfit undo takes back what it finds of them\n",
+                            RUNS_DIR, ret->stamp, msg.len ? strbuf_str(&msg) : strerror(-r));
+                ret->journal_only = true;
+                ret->recorded = true;
+                return r;
+        }
+        ret->recorded = true;
+        journal_remove(h, ret->stamp, ".log");
+        return 0;
+}
+
 int run_apply(const struct plan *p, struct host *h, const char *undoes,
               plan_log_fn log, void *userdata, enum action_outcome *outcomes, struct run_result *ret) {
-        struct run_state st = { .plan = p, .log = log, .userdata = userdata };
+        struct run_state st = { .plan = p, .log = log, .userdata = userdata, .journal_fd = -1 };
         size_t n = plan_size(p);
-        _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
         _cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
         /* Only manual or deferred steps: nothing changes, nothing to record or commit. */
-        if (plan_count_changes(p) == 0)
+        if (plan_count_changes(p) == 0 && !ret->always_record)
                 return plan_apply_outcomes(p, h, log, userdata, outcomes);
         int r = make_stamp(h, ret->stamp);
         if (r < 0)
@@ -268,11 +399,13 @@ int run_apply(const struct plan *p, struct host *h, const char *undoes,
         }
         for (size_t i = 0; i < n; i++) {
                 const struct action *a = plan_action(p, i);
-                st.outcome[i] = OUTCOME_SKIPPED;
+                st.outcome[i] = OUTCOME_PENDING;
                 if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_START && !a->deferred)
                         st.was_active[i] = unit_is_active(h, a->unit);
         }
         r = note_missing_dirs(&st, h);
+        if (r >= 0)
+                r = run_begin(&st, h, undoes, ret);
         if (r < 0) {
                 run_state_release(&st);
                 return r;
@@ -288,25 +421,23 @@ int run_apply(const struct plan *p, struct host *h, const char *undoes,
         ret->applied = st.applied;
         ret->failed = st.failed;
 
+        int k = run_end(&st, h, undoes, ret);
+        if (k < 0 && r >= 0)
+                r = k;
         if (st.applied > 0) {
-                _cleanup_(run_record_freep) struct run_record *rec = NULL;
-                int k = record_build(&st, h, ret->stamp, undoes, &rec);
-                if (k >= 0)
-                        k = record_write(h, rec, &msg);
-                if (k < 0) {
-                        strbuf_addf(&ret->warnings, "cannot write the run record %s/%s.json: %s\n",
-                                    RUNS_DIR, ret->stamp, msg.len ? strbuf_str(&msg) : strerror(-k));
-                        if (r >= 0)
-                                r = k;
-                } else
-                        ret->recorded = true;
                 strbuf_reset(&text);
                 if (undoes)
                         strbuf_addf(&text, "hostfit undo %s: took back %s", ret->stamp, undoes);
                 else {
                         strbuf_addf(&text, "hostfit fix %s:", ret->stamp);
-                        for (char **c = rec ? rec->checks : NULL; c && *c; c++)
-                                strbuf_addf(&text, " %s", *c);
+                        char **checks = NULL;
+                        size_t n_checks = 0;
+                        for (size_t i = 0; i < n; i++) {
+                                const char *c = plan_action(p, i)->check;
+                                if (c && strv_add(&checks, &n_checks, c) > 0)
+                                        strbuf_addf(&text, " %s", c);
+                        }
+                        strv_free_(checks);
                 }
                 etckeeper_step(h, strbuf_str(&text), true, ret);
         }
@@ -388,6 +519,9 @@ int run_records_prune(struct host *h, unsigned days, struct strbuf *removed, str
         long long cutoff = (long long) time(NULL) - (long long) days * 86400;
         unsigned n = 0;
         int r = prune_dir(h, RUNS_DIR, ".json", cutoff, removed, msg, &n);
+        unsigned logs = 0;
+        if (r >= 0)
+                r = prune_dir(h, RUNS_DIR, ".log", cutoff, removed, msg, &logs);
         if (r >= 0)
                 r = prune_dir(h, BACKUPS_DIR, "", cutoff, removed, msg, &n);
         return r < 0 ? r : (int) n;

@@ -919,7 +919,27 @@ static bool tmp_name_like(const char *name) {
         return true;
 }
 
-static int sweep_dir(int root_fd, const char *dir, unsigned *removed) {
+/* A temp link of apply_tmplink() a killed run left: ".#NAME.XXXXXX" -> .../NAME, as
+ * systemctl enable links are. A link holds no xattr to say who made it; this
+ * runs under the fix/undo lock, so no live hostfit is making one. */
+static bool sweep_link(int dfd, const char *name) {
+        struct stat st;
+        char target[PATH_MAX];
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+                return false;
+        ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+        if (n <= 0)
+                return false;
+        target[n] = '\0';
+        const char *base = strrchr(target, '/');
+        size_t len = strlen(name) - 2 - 7;      /* ".#" and ".XXXXXX" */
+        if (!base || target[0] != '/' || strlen(base + 1) != len || strncmp(base + 1, name + 2, len) != 0)
+                return false;
+        return unlinkat(dfd, name, 0) == 0;
+}
+
+/* DIR, and with DEPTH > 0 its subdirectories that deep (a backup tree). */
+static int sweep_dir(int root_fd, const char *dir, unsigned *removed, unsigned depth) {
         struct strbuf msg = STRBUF_INIT;
         int dfd = apply_open_dir(root_fd, dir, false, 0, &msg);
         strbuf_release(&msg);
@@ -932,8 +952,18 @@ static int sweep_dir(int root_fd, const char *dir, unsigned *removed) {
         }
         struct dirent *de;
         while ((de = readdir(d))) {
+                if (depth > 0 && de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                        _cleanup_free_ char *sub = NULL;
+                        if (asprintf(&sub, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, de->d_name) >= 0)
+                                (void) sweep_dir(root_fd, sub, removed, depth - 1);
+                        continue;
+                }
                 if (!tmp_name_like(de->d_name))
                         continue;
+                if (sweep_link(dirfd(d), de->d_name)) {
+                        (*removed)++;
+                        continue;
+                }
                 _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
                 struct stat st;
                 if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
@@ -971,7 +1001,8 @@ static int sweep_add(char ***dirs, size_t *n, const char *dir) {
 }
 
 int plan_sweep_stale_temps(const struct plan *p, struct host *h, unsigned *ret_removed) {
-        static const char *const always[] = { "/", "/etc", "/etc/systemd/system", BACKUP_DIR };
+        /* hostfit's own: the run records and the backups, the whole tree of each run's. */
+        static const char *const always[] = { "/", "/etc", "/etc/systemd/system", "/var/lib/hostfit/runs", BACKUP_DIR };
         char **dirs = NULL;
         size_t n = 0;
         int r = 0;
@@ -989,7 +1020,10 @@ int plan_sweep_stale_temps(const struct plan *p, struct host *h, unsigned *ret_r
         }
         for (size_t i = 0; i < n; i++) {
                 if (r == 0) {
-                        int k = sweep_dir(host_root_fd(h), dirs[i], &removed);
+                        /* The unit directory with its .wants and .d directories: a killed run's link temp. */
+                        int k = sweep_dir(host_root_fd(h), dirs[i], &removed,
+                                          strcmp(dirs[i], BACKUP_DIR) == 0 ? 32 :
+                                          strcmp(dirs[i], "/etc/systemd/system") == 0 ? 1 : 0);
                         if (k < 0 && k != -ELOOP && k != -ENOTDIR)
                                 r = k;
                 }

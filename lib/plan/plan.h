@@ -204,7 +204,8 @@ int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *user
 
 /* Remove the temp files (".#NAME.XXXXXX", marked with the pid that made them)
  * that a hostfit run which died left, in the directories P's actions write and
- * in /, /etc, /etc/systemd/system and the backup directory; only those whose
+ * in /, /etc, /etc/systemd/system and its subdirectories, the run records and the
+ * whole backup tree; only those whose
  * maker is gone. *ret_removed says how many. */
 int plan_sweep_stale_temps(const struct plan *p, struct host *h, unsigned *ret_removed);
 

@@ -14,10 +14,7 @@
 #include "text/cleanup.h"
 #include "text/escape.h"
 #include "host/host.h"
-#include "text/json-read.h"
 #include "records/runrecord.h"
-
-#define RECORD_MAX (16u << 20)
 
 static void strv_free_(char **v) {
         for (char **s = v; s && *s; s++)
@@ -33,6 +30,7 @@ static void run_action_clear(struct run_action *a) {
         free(a->target);
         free(a->unit);
         free(a->comm);
+        free(a->appended);
         strv_free_(a->properties);
 }
 
@@ -57,12 +55,10 @@ void run_records_free(struct run_record **v, size_t n) {
         free(v);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct run_record *, run_record_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct jv *, jv_free);
 
 static const char *const outcome_names[_OUTCOME_MAX] = {
         [OUTCOME_APPLIED] = "applied", [OUTCOME_FAILED] = "failed", [OUTCOME_SKIPPED] = "skipped",
-        [OUTCOME_DEFERRED] = "deferred", [OUTCOME_MANUAL] = "manual",
+        [OUTCOME_DEFERRED] = "deferred", [OUTCOME_MANUAL] = "manual", [OUTCOME_PENDING] = "pending",
 };
 
 const char *run_outcome_to_string(enum run_outcome o) {
@@ -90,155 +86,6 @@ long long run_stamp_time(const char *s) {
         if (!run_stamp_is_valid(s) || !strptime(s, "%Y%m%dT%H%M%SZ", &tm))
                 return -1;
         return (long long) timegm(&tm);
-}
-
-/* ---- reading ---- */
-
-static int strv_from_jv(const struct jv *v, char ***ret) {
-        size_t n = v && v->type == JV_ARRAY ? v->len : 0;
-        char **s = calloc(n + 1, sizeof(char *));
-        if (!s)
-                return -ENOMEM;
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-                if (v->items[i].type == JV_STRING && !(s[k++] = strdup(v->items[i].s))) {
-                        strv_free_(s);
-                        return -ENOMEM;
-                }
-        *ret = s;
-        return 0;
-}
-
-static int dup_str(const struct jv *o, const char *key, char **ret) {
-        const char *s = jv_get_str(o, key);
-        *ret = NULL;
-        return s && !(*ret = strdup(s)) ? -ENOMEM : 0;
-}
-
-static int kind_from_string(const char *s, enum action_kind *ret) {
-        for (int k = 0; s && k < _ACTION_MAX; k++)
-                if (strcmp(action_kind_to_string((enum action_kind) k), s) == 0) {
-                        *ret = (enum action_kind) k;
-                        return 0;
-                }
-        return -EBADMSG;
-}
-
-static void hex_from(const struct jv *o, const char *key, char out[65]) {
-        const char *s = jv_get_str(o, key);
-        snprintf(out, 65, "%s", s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64 ? s : "");
-}
-
-static int action_from_jv(const struct jv *o, struct run_action *a) {
-        if (!o || o->type != JV_OBJECT || kind_from_string(jv_get_str(o, "kind"), &a->kind) < 0)
-                return -EBADMSG;
-        const char *out = jv_get_str(o, "outcome");
-        a->outcome = _OUTCOME_MAX;
-        for (int i = 0; out && i < _OUTCOME_MAX; i++)
-                if (strcmp(outcome_names[i], out) == 0)
-                        a->outcome = (enum run_outcome) i;
-        if (a->outcome == _OUTCOME_MAX)
-                return -EBADMSG;
-        int r = 0;
-        if (dup_str(o, "check", &a->check) < 0 || dup_str(o, "path", &a->path) < 0 ||
-            dup_str(o, "message", &a->message) < 0 || dup_str(o, "backup", &a->backup) < 0 ||
-            dup_str(o, "target", &a->target) < 0 || dup_str(o, "unit", &a->unit) < 0 ||
-            dup_str(o, "comm", &a->comm) < 0)
-                r = -ENOMEM;
-        if (r == 0 && jv_get(o, "properties") && strv_from_jv(jv_get(o, "properties"), &a->properties) < 0)
-                r = -ENOMEM;
-        const char *file = jv_get_str(o, "file");
-        a->created = file && strcmp(file, "created") == 0;
-        hex_from(o, "sha256", a->sha256);
-        hex_from(o, "old_sha256", a->old_sha256);
-        a->mode = (mode_t) jv_get_int(o, "mode", 0644);
-        a->uid = (uid_t) jv_get_int(o, "uid", 0);
-        a->gid = (gid_t) jv_get_int(o, "gid", 0);
-        long long size = jv_get_int(o, "size", 0);
-        a->size = size > 0 ? (uint64_t) size : 0;
-        const char *op = jv_get_str(o, "op");
-        a->op = _SYSTEMD_OP_MAX;
-        for (int i = 0; op && i < _SYSTEMD_OP_MAX; i++)
-                if (strcmp(systemd_op_to_string((enum systemd_op) i), op) == 0)
-                        a->op = (enum systemd_op) i;
-        a->was_active = jv_get_bool(o, "was_active", true);
-        a->pid = (pid_t) jv_get_int(o, "pid", 0);
-        a->from = (int) jv_get_int(o, "from", 0);
-        a->to = (int) jv_get_int(o, "to", 0);
-        /* What undo relies on must be there and sane. */
-        if (r == 0 && (a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_SWAPFILE ||
-                       a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF) &&
-            (!a->path || a->path[0] != '/'))
-                r = -EBADMSG;
-        if (r == 0 && a->kind == ACTION_WRITE_FILE && a->outcome == OUTCOME_APPLIED &&
-            (!a->sha256[0] || (!a->created && (!a->backup || !a->old_sha256[0]))))
-                r = -EBADMSG;
-        if (r == 0 && a->kind == ACTION_SYSTEMD && a->op == _SYSTEMD_OP_MAX)
-                r = -EBADMSG;
-        return r;
-}
-
-static int record_from_jv(const struct jv *v, const char *stamp, struct run_record **ret) {
-        _cleanup_(run_record_freep) struct run_record *r = calloc(1, sizeof(*r));
-        if (!r)
-                return -ENOMEM;
-        if (!v || v->type != JV_OBJECT || jv_get_int(v, "version", 0) != 1)
-                return -EBADMSG;
-        const char *s = jv_get_str(v, "stamp");
-        if (!s || strcmp(s, stamp) != 0)
-                return -EBADMSG;
-        snprintf(r->stamp, sizeof(r->stamp), "%s", s);
-        const char *kind = jv_get_str(v, "kind");
-        if (!kind || (strcmp(kind, "fix") != 0 && strcmp(kind, "undo") != 0))
-                return -EBADMSG;
-        r->kind = strcmp(kind, "undo") == 0 ? RUN_UNDO : RUN_FIX;
-        const char *undoes = jv_get_str(v, "undoes");
-        if (r->kind == RUN_UNDO && !run_stamp_is_valid(undoes))
-                return -EBADMSG;
-        snprintf(r->undoes, sizeof(r->undoes), "%s", r->kind == RUN_UNDO ? undoes : "");
-        if (dup_str(v, "hostfit", &r->version) < 0 || dup_str(v, "root", &r->root) < 0 ||
-            dup_str(v, "user", &r->user) < 0)
-                return -ENOMEM;
-        r->uid = jv_get_int(v, "uid", -1);
-        int k = strv_from_jv(jv_get(v, "checks"), &r->checks);
-        if (k < 0)
-                return k;
-        if ((k = strv_from_jv(jv_get(v, "dirs"), &r->dirs)) < 0)
-                return k;
-        for (char **d = r->dirs; *d; d++)
-                if ((*d)[0] != '/')
-                        return -EBADMSG;
-        const struct jv *acts = jv_get(v, "actions");
-        if (!acts || acts->type != JV_ARRAY)
-                return -EBADMSG;
-        r->actions = calloc(acts->len ? acts->len : 1, sizeof(*r->actions));
-        if (!r->actions)
-                return -ENOMEM;
-        for (size_t i = 0; i < acts->len; i++) {
-                r->n_actions++;
-                k = action_from_jv(&acts->items[i], &r->actions[i]);
-                if (k < 0)
-                        return k;
-        }
-        *ret = TAKE_PTR(r);
-        return 0;
-}
-
-int run_record_load(struct host *h, const char *stamp, struct run_record **ret) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        _cleanup_(jv_freep) struct jv *v = NULL;
-        size_t len;
-        if (!run_stamp_is_valid(stamp))
-                return -EINVAL;
-        if (asprintf(&path, RUNS_DIR "/%s.json", stamp) < 0)
-                return -ENOMEM;
-        int r = host_read_file(h, path, RECORD_MAX, &text, &len);
-        if (r < 0)
-                return r;
-        r = jv_parse(text, len, &v);
-        if (r < 0)
-                return r;
-        return record_from_jv(v, stamp, ret);
 }
 
 static int cmp_record(const void *a, const void *b) {
@@ -314,10 +161,11 @@ const struct run_record *run_records_undone_by(struct run_record *const *v, size
                 const struct run_record *u = v[i - 1];
                 if (u->kind != RUN_UNDO || strcmp(u->undoes, stamp) != 0)
                         continue;
-                bool complete = true;
+                bool complete = !u->partial;
                 for (size_t j = 0; j < u->n_actions; j++)
                         complete = complete && u->actions[j].outcome != OUTCOME_FAILED &&
-                                   u->actions[j].outcome != OUTCOME_SKIPPED;
+                                   u->actions[j].outcome != OUTCOME_SKIPPED &&
+                                   u->actions[j].outcome != OUTCOME_PENDING;
                 if (complete)
                         return u;
         }
@@ -348,6 +196,8 @@ static void action_to_json(struct json *j, const struct run_action *a) {
                 json_kv_str(j, "backup", a->backup);
                 json_kv_str(j, "sha256", a->sha256[0] ? a->sha256 : NULL);
                 json_kv_str(j, "old_sha256", a->old_sha256[0] ? a->old_sha256 : NULL);
+                if (a->appended)
+                        json_kv_str(j, "appended", a->appended);
                 json_kv_int(j, "mode", a->mode & 07777);
                 json_kv_int(j, "uid", a->uid);
                 json_kv_int(j, "gid", a->gid);
@@ -403,6 +253,10 @@ int run_record_to_json(const struct run_record *r, FILE *f) {
         json_kv_str(&j, "root", r->root);
         json_kv_str(&j, "user", r->user);
         json_kv_int(&j, "uid", r->uid);
+        if (r->kind == RUN_UNDO) {
+                json_key(&j, "partial");
+                json_bool(&j, r->partial);
+        }
         json_key(&j, "checks");
         json_array_begin(&j);
         for (char **c = r->checks; c && *c; c++)

@@ -16,6 +16,7 @@
 #include "records/runrecord.h"
 #include "text/sha256.h"
 #include "records/undo.h"
+#include "records/undo-units.h"
 #include "systemd/unitstate.h"
 
 #define UNDO_FILE_MAX (4u << 20)
@@ -25,10 +26,18 @@ struct undo {
         struct plan *p;
         const struct run_record *run;
         bool force;
-        struct strbuf *refused, *notes;
+        struct strbuf *refused, *blocked, *notes;
         bool files_changed;     /* a file of the run is taken back: systemd reloads */
         bool reloaded;          /* the run reloaded systemd */
+        char **units_stopped;   /* units whose files go, stopped and disabled first */
 };
+
+static bool strv_has(char *const *v, const char *s) {
+        for (; v && *v && s; v++)
+                if (strcmp(*v, s) == 0)
+                        return true;
+        return false;
+}
 
 /* PATH's state now in the plan: *ret NULL when missing. -ELOOP symlink, -EEXIST not a file. */
 static int current(struct undo *u, const char *path, const char **ret, size_t *ret_len) {
@@ -67,39 +76,85 @@ static int undo_created(struct undo *u, const struct run_action *a) {
         return r < 0 ? r : 0;
 }
 
+/* The lines the run appended, found whole at a line start in CUR: removed, and
+ * whatever was added or edited since is kept. Needs no backup. */
+static int undo_appended(struct undo *u, const struct run_action *a, const char *cur, size_t len) {
+        size_t alen = strlen(a->appended);
+        const char *hit = NULL;
+        for (const char *c = cur; !hit && c && (size_t) (c - cur) + alen <= len; ) {
+                if (memcmp(c, a->appended, alen) == 0)
+                        hit = c;
+                const char *nl = memchr(c, '\n', len - (size_t) (c - cur));
+                c = nl ? nl + 1 : NULL;
+        }
+        if (!hit) {
+                /* Restoring the backup would drop what was added since: never without saying, never here. */
+                strbuf_addf(u->refused, "%s: the line%s run %s added (%.*s) %s changed or removed since; "
+                            "take back by hand what remains of it (undo never drops later lines)\n",
+                            a->path, strchr(a->appended, '\n') != a->appended + alen - 1 ? "s" : "", u->run->stamp,
+                            (int) strcspn(a->appended, "\n"), a->appended,
+                            strchr(a->appended, '\n') != a->appended + alen - 1 ? "were" : "was");
+                return 0;
+        }
+        struct stat st;
+        int r = host_stat(u->h, a->path, &st);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *next = malloc(len - alen + 1);
+        if (!next)
+                return -ENOMEM;
+        size_t off = (size_t) (hit - cur);
+        memcpy(next, cur, off);
+        memcpy(next + off, hit + alen, len - off - alen);
+        if (len - alen > off)
+                strbuf_addf(u->notes, "%s: the lines added after run %s are kept\n", a->path, u->run->stamp);
+        r = plan_add_restore(u->p, a->check, a->path, next, len - alen, st.st_mode, st.st_uid, st.st_gid);
+        u->files_changed |= r > 0;
+        return r < 0 ? r : 0;
+}
+
 static int undo_replaced(struct undo *u, const struct run_action *a) {
         _cleanup_free_ char *saved = NULL;
         size_t saved_len, len;
         const char *cur;
         struct stat st;
-        char hex[SHA256_HEX_SIZE];
-        int r = host_read_file(u->h, a->backup, UNDO_FILE_MAX, &saved, &saved_len);
-        if (r == -ENOENT || r == -ELOOP) {
-                strbuf_addf(u->refused, "%s: its backup %s is gone (pruned?); it cannot be restored\n",
-                            a->path, a->backup);
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        sha256_hex(saved, saved_len, hex);
-        if (strcmp(hex, a->old_sha256) != 0) {
-                strbuf_addf(u->refused, "%s: its backup %s does not hold what was replaced (sha256 differs)\n",
-                            a->path, a->backup);
-                return 0;
-        }
-        if ((r = host_stat(u->h, a->backup, &st)) < 0)
-                return r;
-        r = current(u, a->path, &cur, &len);
+        char hex[SHA256_HEX_SIZE] = "";
+        int r = current(u, a->path, &cur, &len);
         if (r == -ELOOP || r == -EEXIST) {
                 strbuf_addf(u->refused, "%s: no longer a regular file; not restored\n", a->path);
                 return 0;
         }
         if (r < 0)
                 return r;
-        if (cur && len == saved_len && memcmp(cur, saved, len) == 0)
-                return 0;       /* already what it was */
-        if (cur)
+        if (cur) {
                 sha256_hex(cur, len, hex);
+                if (strcmp(hex, a->old_sha256) == 0)
+                        return 0;       /* already what it was (or, pending, never replaced) */
+        }
+        if (cur && a->appended)
+                return undo_appended(u, a, cur, len);
+        r = run_backup_read(u->h, u->run->stamp, a->path, UNDO_FILE_MAX, &saved, &saved_len, &st);
+        if (r == -ENOENT) {
+                /* Only this file waits for its backup: the rest of the run is taken back. */
+                strbuf_addf(u->blocked, "%s: its backup %s is gone (pruned?); it cannot be restored\n",
+                            a->path, a->backup);
+                return 0;
+        }
+        if (r == -EPERM || r == -ELOOP || r == -EBADMSG) {
+                strbuf_addf(u->refused, "%s: its backup %s is not to be trusted (%s)\n", a->path, a->backup,
+                            r == -ELOOP ? "a symlink on the way" : r == -EBADMSG ? "not a regular file" :
+                            "owned by another user or writable by others");
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        char bhex[SHA256_HEX_SIZE];
+        sha256_hex(saved, saved_len, bhex);
+        if (strcmp(bhex, a->old_sha256) != 0) {
+                strbuf_addf(u->refused, "%s: its backup %s does not hold what was replaced (sha256 differs)\n",
+                            a->path, a->backup);
+                return 0;
+        }
         if ((!cur || strcmp(hex, a->sha256) != 0) && !changed_since(u, a->path, cur ? "changed" : "removed"))
                 return 0;
         r = plan_add_restore(u->p, a->check, a->path, saved, saved_len, st.st_mode, st.st_uid, st.st_gid);
@@ -172,54 +227,20 @@ static int undo_swapfile(struct undo *u, const struct run_action *a) {
         return r < 0 ? r : 0;
 }
 
-/* The unit file state ("enabled", …) from the running systemd; NULL when unknown. */
-static char *unit_file_state(struct host *h, const char *unit) {
-        if (!unit_state_available(h))
-                return NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *s;
-        char *ret = NULL;
-        if (sd_bus_open_system(&bus) >= 0 &&
-            sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "GetUnitFileState", &e, &reply, "s", unit) >= 0 &&
-            sd_bus_message_read(reply, "s", &s) >= 0)
-                ret = strdup(s);
-        sd_bus_error_free(&e);
-        return ret;
-}
-
-static bool unit_active(struct host *h, const char *unit) {
-        struct unit_state us;
-        if (unit_state_get(h, unit, &us) < 0)
-                return false;
-        bool active = us.active_state && strcmp(us.active_state, "inactive") != 0 &&
-                      strcmp(us.active_state, "failed") != 0;
-        unit_state_clear(&us);
-        return active;
-}
-
-static bool unit_failed(struct host *h, const char *unit) {
-        struct unit_state us;
-        if (unit_state_get(h, unit, &us) < 0)
-                return false;
-        bool failed = us.active_state && strcmp(us.active_state, "failed") == 0;
-        unit_state_clear(&us);
-        return failed;
-}
-
 static int undo_systemd(struct undo *u, const struct run_action *a) {
         int r = 0;
+        /* A unit whose file goes was stopped and disabled before it (undo-units.c). */
+        if ((a->op == SYSTEMD_ENABLE || a->op == SYSTEMD_START) && strv_has(u->units_stopped, a->unit))
+                return 0;
         switch (a->op) {
         case SYSTEMD_ENABLE: {
-                _cleanup_free_ char *state = unit_file_state(u->h, a->unit);
+                _cleanup_free_ char *state = undo_unit_file_state(u->h, a->unit);
                 if (state && strcmp(state, "enabled") == 0)
                         r = plan_add_systemd(u->p, a->check, SYSTEMD_DISABLE, a->unit, NULL);
                 break;
         }
         case SYSTEMD_START:
-                if (!a->was_active && unit_active(u->h, a->unit))
+                if (!a->was_active && undo_unit_active(u->h, a->unit))
                         r = plan_add_systemd(u->p, a->check, SYSTEMD_STOP, a->unit, NULL);
                 break;
         case SYSTEMD_DAEMON_RELOAD:
@@ -313,11 +334,12 @@ static void refuse_newer(struct undo *u, struct run_record *const *runs, size_t 
                         continue;
                 for (size_t j = 0; j < u->run->n_actions; j++) {
                         const struct run_action *a = &u->run->actions[j];
-                        if (a->outcome != OUTCOME_APPLIED || !a->path)
+                        if ((a->outcome != OUTCOME_APPLIED && a->outcome != OUTCOME_PENDING) || !a->path)
                                 continue;
                         for (size_t k = 0; k < nr->n_actions; k++) {
                                 const struct run_action *b = &nr->actions[k];
-                                if (b->outcome == OUTCOME_APPLIED && b->path && strcmp(a->path, b->path) == 0) {
+                                if ((b->outcome == OUTCOME_APPLIED || b->outcome == OUTCOME_PENDING) && b->path &&
+                                    strcmp(a->path, b->path) == 0) {
                                         strbuf_addf(u->refused, "%s: run %s changed it later; undo %s first\n",
                                                     a->path, nr->stamp, nr->stamp);
                                         break;
@@ -328,21 +350,30 @@ static void refuse_newer(struct undo *u, struct run_record *const *runs, size_t 
 }
 
 int undo_plan(struct host *h, struct run_record *const *runs, size_t n, size_t target, bool force,
-              struct plan *p, struct strbuf *refused, struct strbuf *notes) {
-        struct undo u = { .h = h, .p = p, .run = runs[target], .force = force, .refused = refused, .notes = notes };
+              struct plan *p, struct strbuf *refused, struct strbuf *blocked, struct strbuf *notes) {
+        struct undo u = { .h = h, .p = p, .run = runs[target], .force = force, .refused = refused,
+                          .blocked = blocked, .notes = notes };
         if (u.run->kind == RUN_UNDO) {
                 strbuf_addf(refused, "run %s is an undo (of %s); run hostfit fix to make those changes again\n",
                             u.run->stamp, u.run->undoes);
                 return 0;
         }
         refuse_newer(&u, runs, n, target);
+        _cleanup_(undo_strv_freep) char **stopped = NULL;
+        int k = undo_units_stop(h, p, u.run, refused, &stopped);
+        if (k < 0)
+                return k;
+        u.units_stopped = stopped;
+        if (u.units_stopped && u.units_stopped[0])
+                u.files_changed = true;
         _cleanup_free_ const char **restart = calloc(u.run->n_actions + 1, sizeof(char *));
         size_t n_restart = 0;
         if (!restart)
                 return -ENOMEM;
         for (size_t i = u.run->n_actions; i > 0; i--) {
                 const struct run_action *a = &u.run->actions[i - 1];
-                if (a->outcome != OUTCOME_APPLIED && a->outcome != OUTCOME_DEFERRED)
+                /* Pending: the run was stopped before it said; taken back from what the host holds. */
+                if (a->outcome != OUTCOME_APPLIED && a->outcome != OUTCOME_DEFERRED && a->outcome != OUTCOME_PENDING)
                         continue;
                 if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_RESTART) {
                         restart[n_restart++] = a->unit;
@@ -350,7 +381,7 @@ int undo_plan(struct host *h, struct run_record *const *runs, size_t n, size_t t
                 }
                 if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_DAEMON_RELOAD)
                         u.reloaded = true;
-                if (a->outcome != OUTCOME_APPLIED)
+                if (a->outcome == OUTCOME_DEFERRED)
                         continue;
                 int r = undo_action(&u, a);
                 if (r < 0)
@@ -366,14 +397,14 @@ int undo_plan(struct host *h, struct run_record *const *runs, size_t n, size_t t
                 const struct action *a = plan_action(p, i);
                 const char *base = a->kind == ACTION_REMOVE && S_ISREG(a->mode) ? strrchr(a->path, '/') + 1 : NULL;
                 if (!base || strncmp(a->path, "/etc/systemd/system/", 20) != 0 || strchr(a->path + 20, '/') ||
-                    !unit_failed(h, base))
+                    !undo_unit_failed(h, base))
                         continue;
                 if ((r = plan_add_systemd(p, NULL, SYSTEMD_RESET_FAILED, base, NULL)) < 0)
                         return r;
         }
         /* Restarted with the files they read taken back. */
         for (size_t i = 0; u.files_changed && i < n_restart; i++)
-                if (unit_active(h, restart[i]) &&
+                if (undo_unit_active(h, restart[i]) &&
                     (r = plan_add_systemd(p, NULL, SYSTEMD_RESTART, restart[i], NULL)) < 0)
                         return r;
         return 0;
