@@ -175,8 +175,9 @@ static int undo_execute(struct host *h, struct run_record *const *runs, size_t n
                 if (o->dry_run)
                         return EXIT_OK;
         }
-        /* An undo of this run was interrupted and did all it had to: recorded, so history says undone. */
-        bool began = false;
+        /* An undo of this run was interrupted, or the run itself was and did nothing left to take back:
+         * recorded all the same, so history says undone and the run blocks no older undo. */
+        bool began = run->interrupted;
         for (size_t i = 0; i < n; i++)
                 began |= runs[i]->kind == RUN_UNDO && strcmp(runs[i]->undoes, run->stamp) == 0;
         if (plan_size(p) == 0 && began && !blocked.len && !o->dry_run)
