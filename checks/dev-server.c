@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "systemd/units.h"
+#include "systemd/unitname.h"
 #include "text/cleanup.h"
 #include "host/config.h"
 #include "procs/devserver.h"

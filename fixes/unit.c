@@ -19,7 +19,7 @@
 #include "host/host.h"
 #include "procs/procown.h"
 #include "procs/proctree.h"
-#include "systemd/units.h"
+#include "systemd/unitname.h"
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
 
