@@ -18,6 +18,7 @@
 #include "host/config.h"
 #include "fixes.h"
 #include "swap.h"
+#include "swapmgr.h"
 #include "apply/swapdev.h"
 #include "host/virt.h"
 
@@ -99,6 +100,8 @@ struct area {
         enum area_found found;
         bool matched;           /* paired with a configured area that comes back at boot */
         bool matched_noauto;    /* active: paired only with noauto lines */
+        const char *manager;    /* configured by a swap manager, not fstab (static) */
+        char unit[64];          /* the manager's unit that activates it ("" when none) */
 };
 
 struct areas {
@@ -263,6 +266,29 @@ static int load_units(struct host *h, struct areas *conf) {
         return 0;
 }
 
+/* Swap files a manager brings up at boot (dphys-swapfile's service, rpi-swap's generator). */
+static int load_managers(struct host *h, struct areas *conf, struct swap_managers *m) {
+        struct area *a;
+        int k = dphys_read(h, &m->dphys);
+        if (k == 0)
+                k = rpi_swap_read(h, &m->rpi);
+        if (k < 0)
+                return k;
+        if (m->dphys.installed && m->dphys.enabled) {
+                if ((k = areas_push(conf, m->dphys.swapfile, m->dphys.swapfile, DPHYS_CONF, &a)) < 0)
+                        return k;
+                a->manager = "dphys-swapfile";
+                snprintf(a->unit, sizeof(a->unit), "%s", DPHYS_UNIT);
+        }
+        if (m->rpi.installed && m->rpi.mechanism == RPI_SWAPFILE) {
+                if ((k = areas_push(conf, m->rpi.path, m->rpi.path, RPI_SWAP_CONF, &a)) < 0)
+                        return k;
+                a->manager = "rpi-swap";
+                swap_unit_name(m->rpi.path, a->unit, sizeof(a->unit));
+        }
+        return 0;
+}
+
 static bool same_area(const struct area *a, const struct area *c) {
         if (a->dev && c->dev)
                 return strcmp(a->dev, c->dev) == 0;
@@ -371,8 +397,34 @@ static int report_inactive(struct host *h, struct report *r, const struct area *
         return k < 0 ? k : 1;
 }
 
+/* A manager's swap file, enabled but not active now: its unit activates it. */
+static int report_managed_inactive(struct report *r, const struct area *c, uint64_t mem) {
+        struct swap_facts *f;
+        int k = new_facts(SWAP_MANAGED_INACTIVE, mem, c->path, &f);
+        if (k < 0)
+                return k;
+        f->target = SWAP_TARGET_DEVICE;
+        f->manager = c->manager;
+        snprintf(f->unit_buf, sizeof(f->unit_buf), "%s", c->unit);
+        f->unit = f->unit_buf[0] ? f->unit_buf : NULL;
+        k = add_facts(r, STATUS_WARN, c->source, f, "configured by %s (%s) but not active", c->manager, c->origin);
+        return k < 0 ? k : 1;
+}
+
+/* rpi-swap set to zram: its file is zram's writeback device, not swap. */
+static const char *rpi_zram_note(const struct rpi_swap *rpi, char *buf, size_t size) {
+        if (!rpi->installed || (rpi->mechanism != RPI_ZRAM && rpi->mechanism != RPI_ZRAM_FILE))
+                return "";
+        if (rpi->mechanism == RPI_ZRAM)
+                snprintf(buf, size, " (rpi-swap sets up zram only: Mechanism=zram)");
+        else
+                snprintf(buf, size, " (rpi-swap, Mechanism=zram+file: %s is zram's writeback file, not swap)",
+                         rpi->path);
+        return buf;
+}
+
 static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t swap_bytes, bool zram,
-                       bool offline) {
+                       const struct rpi_swap *rpi, bool offline) {
         const char *path = config_get(host_config(h), "swap", "path");
         char a[32], b[32];
         enum swap_target_state target;
@@ -386,15 +438,19 @@ static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t 
         if (k < 0)
                 return k;
         f->target = target;
+        char note[400];
+        const char *why = rpi_zram_note(rpi, note, sizeof(note));
+        if (*why)
+                f->manager = "rpi-swap";
         if (offline)
-                return add_facts(r, STATUS_FAIL, "swap", f,
-                                 "none configured: no line in /etc/fstab and no .swap unit brings swap up at boot");
+                return add_facts(r, STATUS_FAIL, "swap", f, "none configured: no line in /etc/fstab and no .swap "
+                                 "unit brings swap up at boot%s", why);
         if (zram)
                 return add_facts(r, STATUS_WARN, "swap", f,
-                                 "only zram swap is active (compressed RAM, not disk-backed); %s RAM, %s swap",
-                                 swap_format_size(mem, a), swap_format_size(swap_bytes, b));
-        return add_facts(r, STATUS_FAIL, "swap", f, "no swap; %s RAM, %s swap",
-                         swap_format_size(mem, a), swap_format_size(swap_bytes, b));
+                                 "only zram swap is active (compressed RAM, not disk-backed); %s RAM, %s swap%s",
+                                 swap_format_size(mem, a), swap_format_size(swap_bytes, b), why);
+        return add_facts(r, STATUS_FAIL, "swap", f, "no swap; %s RAM, %s swap%s",
+                         swap_format_size(mem, a), swap_format_size(swap_bytes, b), why);
 }
 
 int swap_report_read_error(struct host *h, struct report *r, const char *path, int err) {
@@ -471,7 +527,7 @@ static int report_configured_problem(struct report *r, const struct area *c, enu
 }
 
 static int evaluate(struct host *h, struct report *r, uint64_t mem, struct areas *active, struct areas *conf,
-                    bool offline) {
+                    const struct swap_managers *m, bool offline) {
         uint64_t swap_bytes = 0;
         size_t n_disk = 0, n_zram = 0, n_warn = 0, n_boot = 0;
         const struct area *noauto = NULL;
@@ -509,18 +565,24 @@ static int evaluate(struct host *h, struct report *r, uint64_t mem, struct areas
                         continue;
                 }
                 n_boot++;
-                if (c->matched)
-                        continue;
-                if ((k = report_inactive(h, r, c, mem, offline)) < 0)
+                if (c->matched || (c->manager && offline))
+                        continue;       /* a manager makes its file at boot */
+                k = c->manager ? report_managed_inactive(r, c, mem) : report_inactive(h, r, c, mem, offline);
+                if (k < 0)
                         return k;
                 n_warn += k > 0;
+        }
+        if (n_warn == 0 && m->dphys.enabled && (k = swap_report_dphys_size(h, r, &m->dphys, mem)) != 0) {
+                if (k < 0)
+                        return k;
+                n_warn++;
         }
         if (n_warn > 0 || (report_last(r) && report_last(r)->status == STATUS_ERROR))
                 return 0;
         if (n_disk == 0 && n_boot == 0 && noauto)
                 return report_configured_problem(r, noauto, SWAP_NOAUTO, STATUS_FAIL, mem);
         if (n_disk == 0 && n_boot == 0)
-                return report_none(h, r, mem, swap_bytes, n_zram > 0, offline);
+                return report_none(h, r, mem, swap_bytes, n_zram > 0, &m->rpi, offline);
         char a[32], b[32];
         if (offline)
                 return report_add(r, STATUS_PASS, "swap", NULL, NULL, "%zu area%s configured to come up at boot",
@@ -566,13 +628,16 @@ static int swap_missing_run(struct host *h, struct report *r) {
                 return swap_report_read_error(h, r, "/etc/fstab", k);
 
         struct areas active = { 0 }, conf = { 0 };
+        struct swap_managers m;
         k = swaps ? load_active(h, swaps, &active) : 0;
         if (k == 0)
                 k = load_fstab(h, fstab, &conf);
         if (k == 0)
                 k = load_units(h, &conf);
         if (k == 0)
-                k = evaluate(h, r, mem, &active, &conf, offline);
+                k = load_managers(h, &conf, &m);
+        if (k == 0)
+                k = evaluate(h, r, mem, &active, &conf, &m, offline);
         areas_clear(&active);
         areas_clear(&conf);
         return k;
