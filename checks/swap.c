@@ -29,59 +29,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 #define GiB (UINT64_C(1) << 30)
 #define MiB (UINT64_C(1) << 20)
 
-const char *swap_format_size(uint64_t bytes, char buf[static 32]) {
-        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-        size_t u = 0;
-        uint64_t div = 1;
-        while (u + 1 < ELEMENTSOF(units) && bytes >= div * 1024) {
-                div *= 1024;
-                u++;
-        }
-        if (u == 0 || bytes % div == 0)
-                snprintf(buf, 32, "%llu %s", (unsigned long long) (bytes / div), units[u]);
-        else
-                snprintf(buf, 32, "%.1f %s", (double) bytes / (double) div, units[u]);
-        return buf;
-}
-
-bool swap_is_zram(const char *path) {
-        if (!path || strncmp(path, "/dev/zram", 9) != 0 || !path[9])
-                return false;
-        return strspn(path + 9, "0123456789") == strlen(path + 9);
-}
-
-uint64_t swapfile_size_auto(uint64_t mem_total, uint64_t fs_free) {
-        uint64_t size;
-        if (mem_total < 4 * GiB)
-                size = mem_total;
-        else if (mem_total <= 16 * GiB)
-                size = 4 * GiB;
-        else
-                size = (uint64_t) llround(sqrt((double) mem_total / (double) GiB)) * GiB;
-        if (size > 2 * mem_total)
-                size = 2 * mem_total;
-        if (size > fs_free / 4)
-                size = fs_free / 4;
-        return size / MiB * MiB;
-}
-
-uint64_t zram_size_auto(uint64_t mem_total) {
-        uint64_t size = mem_total / 2;
-        if (size > 4 * GiB)
-                size = 4 * GiB;
-        return size / MiB * MiB;
-}
-
-void swap_facts_free(void *p) {
-        struct swap_facts *f = p;
-        if (!f)
-                return;
-        free(f->path);
-        free(f->fstab_source);
-        free(f->source);
-        free(f);
-}
-
 enum area_found {
         AREA_FOUND,             /* a file path, or a device this root shows */
         AREA_NOT_FOUND,         /* this root shows there is no such device */
@@ -411,18 +358,6 @@ static int report_managed_inactive(struct report *r, const struct area *c, uint6
         return k < 0 ? k : 1;
 }
 
-/* rpi-swap set to zram: its file is zram's writeback device, not swap. */
-static const char *rpi_zram_note(const struct rpi_swap *rpi, char *buf, size_t size) {
-        if (!rpi->installed || (rpi->mechanism != RPI_ZRAM && rpi->mechanism != RPI_ZRAM_FILE))
-                return "";
-        if (rpi->mechanism == RPI_ZRAM)
-                snprintf(buf, size, " (rpi-swap sets up zram only: Mechanism=zram)");
-        else
-                snprintf(buf, size, " (rpi-swap, Mechanism=zram+file: %s is zram's writeback file, not swap)",
-                         rpi->path);
-        return buf;
-}
-
 static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t swap_bytes, bool zram,
                        const struct rpi_swap *rpi, bool offline) {
         const char *path = config_get(host_config(h), "swap", "path");
@@ -451,18 +386,6 @@ static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t 
                                  swap_format_size(mem, a), swap_format_size(swap_bytes, b), why);
         return add_facts(r, STATUS_FAIL, "swap", f, "no swap; %s RAM, %s swap%s",
                          swap_format_size(mem, a), swap_format_size(swap_bytes, b), why);
-}
-
-int swap_report_read_error(struct host *h, struct report *r, const char *path, int err) {
-        struct stat st;
-        if (err == -ENOMEM)
-                return err;
-        /* libmount reads a directory as a stream that fails with EINVAL: name the real cause. */
-        if (host_stat(h, path, &st) == 0 && S_ISDIR(st.st_mode))
-                err = -EISDIR;
-        char buf[128];
-        const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : host_read_error(h, path, err, buf, sizeof(buf));
-        return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s", path, why);
 }
 
 /* Configured devices this root cannot tell about (tags on an image or a
@@ -649,7 +572,8 @@ const struct check check_swap_missing = {
         .why = "Without swap the first memory spike goes straight to the OOM killer, "
                "which kills a service without a word in its own log. Swap areas are matched by "
                "device (/dev/dm-1 is /dev/mapper/vg-swap is its UUID=); an fstab tag that matches "
-               "no device and a noauto line bring nothing back at boot. Skipped inside a container "
+               "no device and a noauto line bring nothing back at boot. A swap file dphys-swapfile "
+               "or rpi-swap makes is theirs: configured, sized in their own config, never put in fstab. Skipped inside a container "
                "(swap belongs to the host); on an offline image (--root without /proc), what boot "
                "brings up is checked, sized from [swap] size or [image] memory.",
         .severity = SEVERITY_HIGH,

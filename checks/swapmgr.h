@@ -83,3 +83,7 @@ struct swap_facts;
 /* swap-missing's fix where a manager owns the swap (facts->manager set): its
  * config raised, its unit started, or a manual step; never an fstab line. */
 int fix_swap_managed(struct host *h, const struct swap_facts *f, struct plan *p, const char *check);
+
+/* " (rpi-swap, Mechanism=zram+file: PATH is zram's writeback file, not swap)" when
+ * rpi-swap sets up zram only, else "": BUF holds it. */
+const char *rpi_zram_note(const struct rpi_swap *rpi, char *buf, size_t size);

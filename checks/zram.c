@@ -143,7 +143,8 @@ const struct check check_zram_missing = {
         .title = "Compressed swap in RAM (zram) is active",
         .why = "zram turns a memory spike into compression work instead of an OOM kill, "
                "and is much faster than swapping to disk. It adds to disk swap, so a missing zram "
-               "is a warning, never a failure. Skipped inside a container (swap and zram belong to "
+               "is a warning, never a failure. zram set up by zram-generator, zram-tools or rpi-swap "
+               "counts, also when enabled but not running now; a zswap host is not asked to add it. Skipped inside a container (swap and zram belong to "
                "the host) and on a kernel without zram; on an offline image (--root without /proc), "
                "what boot sets up is checked, sized from [zram] size or [image] memory.",
         .severity = SEVERITY_MEDIUM,
