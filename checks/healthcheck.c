@@ -15,6 +15,7 @@
 #include "procs/proctree.h"
 #include "host/sockets.h"
 #include "unit-findings.h"
+#include "systemd/unitname.h"
 #include "systemd/units.h"
 #include "host/virt.h"
 
@@ -105,7 +106,7 @@ static int judge_stale(struct host *h, struct report *r, const struct unit_ports
         k = 0;
         for (struct dirent *de; k >= 0 && (de = readdir(d)); ) {
                 _cleanup_free_ char *unit = NULL, *inst = NULL;
-                _cleanup_(unit_freep) struct unit *u = NULL;
+                const struct unit *u = NULL;
                 uint16_t port;
                 size_t len = strlen(de->d_name);
                 if (len < 7 || strcmp(de->d_name + len - 6, ".timer") != 0 ||
@@ -194,7 +195,7 @@ static bool in_scope(struct host *h, const struct unit *u) {
 
 /* 1 when UNIT (listening on PORT) is watched, 2 when out of scope, 0 when a finding was added. */
 static int judge(struct host *h, struct report *r, const char *unit, uint16_t port) {
-        _cleanup_(unit_freep) struct unit *u = NULL, *timer = NULL;
+        const struct unit *u = NULL, *timer = NULL;
         _cleanup_free_ char *inst = NULL, *tname = NULL;
         int k = unit_load(h, unit, &u);
         if (k == -ENOMEM)

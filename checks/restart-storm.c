@@ -16,6 +16,7 @@
 #include "fixes.h"
 #include "journal/incidents.h"
 #include "restart-policy.h"
+#include "systemd/unitname.h"
 #include "systemd/units.h"
 #include "systemd/unitstate.h"
 #include "host/virt.h"
@@ -344,7 +345,7 @@ static int judge_unit(struct judge *j, struct storm *t) {
                 j->ended[j->n_ended++] = t;
         if (!storming && !t->killed && !t->ours)
                 return 0;
-        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit *u = NULL;
         int k = unit_load(j->h, t->name, &u);
         if (k == -ENOMEM)
                 return k;

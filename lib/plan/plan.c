@@ -223,7 +223,8 @@ static char *memdup0(const char *s, size_t len) {
 
 int plan_add_write_owned(struct plan *p, const char *check, const char *path,
                          const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid) {
-        if (!path || path[0] != '/')
+        /* A path made from a host's unit name stays inside the unit directory it names. */
+        if (!path || path[0] != '/' || !unit_path_is_confined(path))
                 return -EINVAL;
         _cleanup_free_ char *copy = memdup0(content, len);
         if (!copy)
@@ -449,7 +450,7 @@ static int symlink_state(struct plan *p, const char *path, const char *target) {
 
 int plan_add_symlink(struct plan *p, const char *check, const char *path, const char *target) {
         struct action *a;
-        if (!path_is_normal(path) || !target || !*target || strlen(target) >= PATH_MAX)
+        if (!path_is_normal(path) || !unit_path_is_confined(path) || !target || !*target || strlen(target) >= PATH_MAX)
                 return -EINVAL;
         struct action *other = find_path(p, path);
         if (other)
