@@ -41,9 +41,9 @@ static int probe_args(const struct config *c, struct strbuf *out) {
 int healthcheck_render(struct host *h, const char *template, char **ret, size_t *ret_len) {
         const struct config *c = host_config(h);
         _cleanup_strbuf_ struct strbuf exec = STRBUF_INIT, args = STRBUF_INIT;
-        _cleanup_free_ char *hostfit = NULL, *err = NULL;
+        _cleanup_free_ char *hostfit = NULL, *err = NULL, *why = NULL;
         char interval[32];
-        int r = hostfit_exe_path(h, &hostfit);
+        int r = hostfit_exe_path(h, &hostfit, &why);
         if (r < 0)
                 return r;
         char *const argv[] = { hostfit, "probe" };
@@ -99,6 +99,13 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
                 return 0;
         if (d->kind == HEALTHCHECK_STALE)
                 return plan_stale(h, f, d, p);
+        _cleanup_free_ char *hostfit = NULL, *err = NULL;
+        r = hostfit_exe_path(h, &hostfit, &err);
+        if (r == -ENOMEM)
+                return r;
+        /* A unit that runs a binary others can change would run their code as root: nothing is written. */
+        if (r < 0)
+                return plan_add_manualf(p, f->check->id, "%s", err ? err : strerror(-r));
         int w1 = write_template(h, p, f->check->id, "hostfit-health@.service", NULL, NULL);
         if (w1 < 0)
                 return w1;

@@ -76,6 +76,8 @@ static void test_named_vendor_units_in_scope(void **state) {
 /* The probe templates as the fix writes them for ROOT's config. */
 static void write_templates(const char *root) {
         struct run x = { 0 };
+        fixture_write(root, "/usr/sbin/hostfit", "\177ELF");      /* the image's own: its units run it */
+        fixture_chmod(root, "/usr/sbin/hostfit", 0755);
         run_check(&x, root, "healthcheck-missing");
         const char *names[] = { "hostfit-health@.service", "hostfit-health@.timer" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
@@ -140,6 +142,8 @@ static void test_fix_installs_timer_instance(void **state) {
                       "[healthcheck]\ninterval = 1min\nfailures = 4\nhttp-path = my-app.service:/health?x=1%\nhostfit-path = /bin/true\n"
                       "grace = 2min\n"
                       "units = nginx.service\n");
+        fixture_write(root, "/bin/true", "\177ELF");   /* the image's own: its units run it */
+        fixture_chmod(root, "/bin/true", 0755);
         struct run x = { 0 };
         run_check(&x, root, "healthcheck-missing");
         struct plan *p = run_plan(&x);
