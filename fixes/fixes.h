@@ -37,7 +37,8 @@ struct fix_unit_request {
  * another action holds, -EADDRINUSE a port another unit of the plan serves). */
 int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why);
 /* MemoryMax= of SPEC from U's resident memory and the host's RAM (memorymax_default()),
- * and MemoryHigh= at nine tenths of it, in whole MiB. */
+ * and MemoryHigh= at nine tenths of it, in whole MiB, where unit-memorymax writes one
+ * (memorymax_high_wanted(): the host has swap or gains it). */
 void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec);
 /* The running process PID and the check that owns it (lib/procs/procown.h): 1 with both set; 0 when
  * it is gone, owned by no check or a container's (its runtime runs it); -errno. */
