@@ -28,9 +28,10 @@ static int options_value(const struct node_heap_data *d, struct strbuf *v) {
  * drop-in of the unit. */
 int node_heap_dropin_line(const struct node_heap_data *d, struct strbuf *out) {
         _cleanup_(strbuf_releasep) struct strbuf v = STRBUF_INIT;
+        /* systemd takes EnvironmentFile= as it stands (no unquoting): the path is hostfit's own,
+         * made of a valid unit name, which holds no space, quote or specifier. */
         if (d->env_file)
-                return strbuf_adds(out, "EnvironmentFile=") < 0 || unit_quote_value(out, d->env_file) < 0 ||
-                       strbuf_adds(out, "\n") < 0 ? -ENOMEM : 0;
+                return strbuf_addf(out, "EnvironmentFile=%s\n", d->env_file) < 0 ? -ENOMEM : 0;
         if (strbuf_adds(&v, "NODE_OPTIONS=") < 0 || options_value(d, &v) < 0 || strbuf_adds(out, "Environment=") < 0 ||
             unit_quote_value(out, strbuf_str(&v)) < 0 || strbuf_adds(out, "\n") < 0)
                 return -ENOMEM;
