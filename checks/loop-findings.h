@@ -38,12 +38,12 @@ void keepalive_data_free(void *p);
 
 /* node-heap-limit */
 #define NODE_HEAP_DROPIN "50-hostfit-node-heap.conf"
-#define NODE_HEAP_ENV_FILE "50-hostfit-node-heap.env"   /* next to the drop-in; systemd loads only *.conf there */
+#define NODE_HEAP_ENV_DIR "/etc/hostfit/node-heap"     /* UNIT.env: hostfit's environment files */
 struct node_heap_data {
         pid_t pid;
         char *unit;             /* the service it runs in, NULL: none */
         char *dropin;           /* /etc/systemd/system/UNIT.d/50-hostfit-node-heap.conf */
-        char *env_file;         /* /etc/systemd/system/UNIT.d/50-hostfit-node-heap.env when an EnvironmentFile=
+        char *env_file;         /* /etc/hostfit/node-heap/UNIT.env when an EnvironmentFile=
                                  * of the admin's sets NODE_OPTIONS (it overrides any Environment=): the drop-in
                                  * adds this file after the admin's. NULL: Environment= in the drop-in wins */
         uint64_t heap;          /* its old-space limit, bytes */

@@ -55,14 +55,10 @@ static uint64_t min_limit(uint64_t a, uint64_t b) {
 
 /* P's path in the v1 memory hierarchy, from proc/PID/cgroup ("4:memory:/system.slice/x.service"). */
 static char *v1_memory_path(struct host *h, pid_t pid) {
-        int fd = host_proc_open(h, pid, "cgroup", O_RDONLY);
-        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        FILE *f = NULL;
         char line[1024], *found = NULL;
-        if (!f) {
-                if (fd >= 0)
-                        close(fd);
+        if (host_proc_fopen(h, pid, "cgroup", &f) < 0)
                 return NULL;
-        }
         while (!found && fgets(line, sizeof(line), f)) {
                 char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
                 if (!b)
@@ -360,7 +356,7 @@ static int plan_where(struct host *h, const struct unit *u, uint64_t share, stru
                              "--max-old-space-size=%llu there", e.set_in, d->unit, e.env_file ? " from " : "",
                              e.env_file ? e.env_file : "", (unsigned long long) d->target_mib);
         else if (e.env_file)
-                r = asprintf(&d->env_file, "/etc/systemd/system/%s.d/" NODE_HEAP_ENV_FILE, d->unit);
+                r = asprintf(&d->env_file, NODE_HEAP_ENV_DIR "/%s.env", d->unit);
         node_unit_env_done(&e);
         return r < 0 ? -ENOMEM : 0;
 }

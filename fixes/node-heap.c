@@ -84,8 +84,9 @@ static int node_heap_plan(struct host *h, const struct finding *f, struct plan *
                               "/etc/hostfit/hostfit.conf", d->unit, d->wait + 0.5, d->unit);
         if (d->manual)
                 return manual(p, id, "%s", d->manual);
-        if (d->env_file && plan_env_file(d, id, p) < 0)
-                return -ENOMEM;
+        int r = d->env_file ? plan_env_file(d, id, p) : 0;
+        if (r < 0)
+                return r;
         if (strbuf_addf(&sb, "# Written by hostfit (node-heap-limit): V8's old space of %s's node %s at %s\n"
                         "# (the %llu MiB %s), so node fails with a heap error instead of a SIGKILL.\n[Service]\n",
                         d->unit, d->workers > 1 ? "processes" : "process",
@@ -93,7 +94,7 @@ static int node_heap_plan(struct host *h, const struct finding *f, struct plan *
                         (unsigned long long) (d->memory_max >> 20),
                         d->workers > 1 ? "its node processes share" : "it may use") < 0 || node_heap_dropin_line(d, &sb) < 0)
                 return -ENOMEM;
-        int r = write_text(p, id, d->dropin, &sb);
+        r = write_text(p, id, d->dropin, &sb);
         if (r > 0)
                 r = plan_add_systemd(p, id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
         if (r < 0)

@@ -165,14 +165,7 @@ void node_scan_stats(struct host *h, uint64_t *ret_bytes, unsigned *ret_opened) 
 
 /* Open PATH (within the root) without blocking; regular files only. */
 static int open_regular_fd(struct host *h, const char *path, struct stat *st) {
-        int fd = host_open_file(h, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-                close(fd);
-                return -ENXIO;
-        }
-        return fd;
+        return host_open_regular(h, path, st);
 }
 
 /* The file a process maps or runs, as that process sees it: on the running system through
@@ -196,15 +189,11 @@ static int open_proc_file(struct host *h, pid_t pid, const char *name, const cha
 
 /* The libnode.so PID maps, as a path within its root. */
 static char *mapped_libnode(struct host *h, pid_t pid) {
-        int fd = host_proc_open(h, pid, "maps", O_RDONLY);
-        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        FILE *f = NULL;
         char line[1024];
         char *found = NULL;
-        if (!f) {
-                if (fd >= 0)
-                        close(fd);
+        if (host_proc_fopen(h, pid, "maps", &f) < 0)
                 return NULL;
-        }
         for (unsigned n = 0; !found && n < 4096 && fgets(line, sizeof(line), f); n++) {
                 char *p = strchr(line, '/');
                 if (p && strstr(p, "/libnode.so")) {
@@ -217,11 +206,13 @@ static char *mapped_libnode(struct host *h, pid_t pid) {
 }
 
 /* Read at most the per-file bound, within what is left of the run's. */
-static int scan_fd(struct node_bins *b, int fd, struct node_version *ret) {
+static int scan_fd(struct host *h, struct node_bins *b, int fd, struct node_version *ret) {
         uint64_t left = b->scanned < SCAN_RUN_MAX ? SCAN_RUN_MAX - b->scanned : 0, n = 0;
         int r = version_from_fd(fd, MIN(left, SCAN_FILE_MAX), ret, &n);
         b->scanned += n;
         b->opened++;
+        /* And the run's budget of everything hostfit reads. */
+        (void) host_read_charge(h, (size_t) n);
         return r;
 }
 
@@ -230,10 +221,10 @@ static int version_from_binaries(struct host *h, struct node_bins *b, pid_t pid,
         struct stat st;
         if (lib) {
                 _cleanup_close_ int fd = open_proc_file(h, pid, "root", lib, &st);
-                if (fd >= 0 && scan_fd(b, fd, ret) == 0)
+                if (fd >= 0 && scan_fd(h, b, fd, ret) == 0)
                         return 0;
         }
-        return exe_fd >= 0 ? scan_fd(b, exe_fd, ret) : -ENOENT;
+        return exe_fd >= 0 ? scan_fd(h, b, exe_fd, ret) : -ENOENT;
 }
 
 static int version_from_metadata(struct host *h, const char *exe, struct node_version *ret) {

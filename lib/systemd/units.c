@@ -76,39 +76,6 @@ static const char *unit_type_of(const char *name) {
         return NULL;
 }
 
-bool unit_name_is_valid(const char *name) {
-        const char *type = name ? unit_type_of(name) : NULL;
-        if (!type || type == name || strlen(name) > 255)
-                return false;
-        for (const char *c = name; c < type; c++)
-                if (!isalnum((unsigned char) *c) && !strchr(":_.\\-@", *c))
-                        return false;
-        const char *at = memchr(name, '@', (size_t) (type - name));
-        return !at || (at != name && !memchr(at + 1, '@', (size_t) (type - at - 1)));
-}
-
-bool unit_name_is_template(const char *name) {
-        const char *at = name ? strchr(name, '@') : NULL;
-        return unit_name_is_valid(name) && at && at + 1 == unit_type_of(name);
-}
-
-int unit_instance_escape(const char *s, char **ret) {
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        int r = 0;
-        for (const char *c = s; *c && r == 0; c++) {
-                if (*c == '/')
-                        r = strbuf_addch(&sb, '-');
-                else if ((isalnum((unsigned char) *c) || strchr(":_.", *c)) && !(c == s && *c == '.'))
-                        r = strbuf_addch(&sb, *c);
-                else
-                        r = strbuf_addf(&sb, "\\x%02x", (unsigned char) *c);
-        }
-        if (r < 0)
-                return r;
-        *ret = strbuf_detach(&sb, NULL);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* "foo@bar.service" -> "foo@.service"; NULL when NAME is not an instance. */
 static char *template_of(const char *name) {
         const char *at = strchr(name, '@'), *type = unit_type_of(name);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "text/cleanup.h"
+#include "systemd/unitname.h"
 
 struct host;
 
@@ -101,13 +102,6 @@ const char *unit_service_restart(const struct unit *u);
 uint64_t unit_service_restart_usec(const struct unit *u);
 /* systemd's parse_sec(): "1min 30s", "1.5", "100ms", "infinity"; -EINVAL/-ERANGE. */
 int unit_parse_sec(const char *s, uint64_t *ret);
-
-/* A valid unit name of a known type ("foo.service", "foo@bar.service", "foo@.service"). */
-bool unit_name_is_valid(const char *name);
-/* True for "foo@.service". */
-bool unit_name_is_template(const char *name);
-/* systemd-escape of free text as an instance name ("a-b/c" -> "a\x2db-c"). */
-int unit_instance_escape(const char *s, char **ret);
 
 /* Names of the units of TYPE (".service") whose file lies in DIR (one of the
  * search path): NULL-terminated, sorted; templates and links left out. A DIR

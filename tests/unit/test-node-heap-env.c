@@ -23,7 +23,7 @@
 #define SVC "/system.slice/app.service"
 #define UNIT "/etc/systemd/system/app.service"
 #define DROPIN "/etc/systemd/system/app.service.d/50-hostfit-node-heap.conf"
-#define ENVFILE "/etc/systemd/system/app.service.d/50-hostfit-node-heap.env"
+#define ENVFILE "/etc/hostfit/node-heap/app.service.env"
 
 /* A 16 GiB host with 1 GiB of swap, cgroup v2 with CONTROLLERS at the root, up 90000 s. */
 static char *fx_root(const char *controllers) {
