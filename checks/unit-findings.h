@@ -48,8 +48,9 @@ int memorymax_measure(struct host *h, struct memorymax_data *d, const char *cg);
  * [unit-memorymax] min-uptime (default 10 minutes). 0 with *ret; -ENODATA when nothing of it
  * runs, -EAGAIN when it is too young to size (*ret_wait: seconds left). */
 int memorymax_size(struct host *h, const struct memorymax_data *d, uint64_t *ret, double *ret_wait);
-/* Whether hostfit writes MemoryHigh= (everywhere: drop-ins and generated units): the host has
- * swap now or at boot, plan P (may be NULL) adds it, or swap-missing's fix will. 1, 0, -errno. */
+/* Whether hostfit writes MemoryHigh= (everywhere: drop-ins and generated units; the check
+ * judges its own drop-ins by it too): the host has swap now or at boot, or plan P (may be
+ * NULL) adds it. 1, 0, -errno. */
 int memorymax_high_wanted(struct host *h, const struct plan *p);
 void memorymax_data_free(void *p);
 /* The default MemoryMax= for a unit using RSS bytes on a host with RAM bytes (0: unknown). */

@@ -13,7 +13,6 @@
 #include "fixes.h"
 #include "loop-findings.h"
 #include "procs/proctree.h"
-#include "registry.h"
 #include "swap.h"
 #include "unit-findings.h"
 #include "systemd/units.h"
@@ -234,6 +233,24 @@ static const char *dropin_name(const struct unit *u) {
         return strcmp(ours, last) > 0 ? ours : NULL;
 }
 
+/* Whether swap-missing, run before this check in the same report, found no swap: its fix
+ * plans a swapfile before this check's fix plans, so the drop-in gets MemoryHigh= with it.
+ * Run alone (check or fix of unit-memorymax only), no swap comes and none is expected. */
+static bool swap_added_this_run(const struct report *r) {
+        for (size_t i = 0; i < report_n_checks(r); i++) {
+                const struct check_result *cr = report_check(r, i);
+                if (!cr || !cr->check || strcmp(cr->check->id, "swap-missing") != 0)
+                        continue;
+                for (size_t j = 0; j < cr->n_findings; j++) {
+                        const struct finding *f = cr->findings[j];
+                        const struct swap_facts *facts = f->data;
+                        if ((f->status == STATUS_WARN || f->status == STATUS_FAIL) && facts && facts->problem == SWAP_NONE)
+                                return true;
+                }
+        }
+        return false;
+}
+
 /* True when the unit's MemoryMax= in effect is the one in hostfit's own drop-in, and
  * no file of the admin's sets its MemoryHigh=: only then is the drop-in hostfit's to
  * recompute. *ret_max: the limit the drop-in sets (kept as it is). */
@@ -266,6 +283,8 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
         if (!own_dropin(u, &max, &high))
                 return 0;
         int k = memorymax_high_wanted(h, NULL);
+        if (k == 0 && swap_added_this_run(r))
+                k = 1;
         if (k < 0 || !!k == high)
                 return 0;       /* as hostfit writes it, or nothing to judge it by */
         struct memorymax_data *d = calloc(1, sizeof(*d));
@@ -283,7 +302,7 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
                           high ? "hostfit's drop-in %s sets MemoryHigh= but the host has no swap, so the unit "
                                  "stalls near its limit instead of being killed" :
                                  "hostfit's drop-in %s sets no MemoryHigh= though the host has swap "
-                                 "(or swap-missing adds it): it was written when there was none",
+                                 "(or swap-missing adds it in this run): it was written when there was none",
                           d->dropin);
 }
 

@@ -11,8 +11,6 @@
 #include "text/cleanup.h"
 #include "fixes.h"
 #include "text/template.h"
-#include "registry.h"
-#include "swap.h"
 #include "unit-findings.h"
 #include "host/config.h"
 #include "host/memcg.h"
@@ -159,35 +157,11 @@ int memorymax_swap_planned(struct host *h, const struct plan *p) {
         return found;
 }
 
-/* Whether hostfit's drop-in should set MemoryHigh=: the host has swap now or at boot, or
- * swap-missing's fix makes a swapfile for it (its finding says there is none, and it
- * is neither skipped nor refused in a container). 1, 0, or -errno when that cannot be
- * read: never judged from a failed read. */
+/* MemoryHigh= throttles a unit near its limit by pushing its pages to swap: only where there is
+ * swap now, at boot, or made by this plan (swap-missing's fix plans before this one). A swap
+ * that a later run may add is not there yet: that run brings the drop-in up to date. */
 int memorymax_high_wanted(struct host *h, const struct plan *p) {
-        int k = memorymax_swap_planned(h, p);
-        if (k != 0)
-                return k;
-        const struct check *c = check_find("swap-missing");
-        const char *name = NULL;
-        if (!c || config_skips(host_config(h), c->id) || host_container(h, &name) != 0)
-                return 0;
-        struct report *r = NULL;
-        k = report_new(&r);
-        if (k >= 0)
-                k = report_begin(r, c);
-        if (k >= 0)
-                k = c->run(h, r);
-        const struct check_result *cr = k >= 0 ? report_check(r, 0) : NULL;
-        bool found = false;
-        for (size_t i = 0; cr && i < cr->n_findings; i++) {
-                const struct finding *f = cr->findings[i];
-                const struct swap_facts *facts = f->data;
-                /* What swap-missing cannot judge (an error finding), it plans no swap for. */
-                if ((f->status == STATUS_WARN || f->status == STATUS_FAIL) && facts && facts->problem == SWAP_NONE)
-                        found = true;
-        }
-        report_free(r);
-        return k < 0 ? k : found;
+        return memorymax_swap_planned(h, p);
 }
 
 int memorymax_dropin_render(struct host *h, const char *unit, uint64_t max, uint64_t high, const char *extra,
