@@ -424,7 +424,7 @@ static int unit_fix_data(struct host *h, const struct nproc *n, const struct lim
         d->target_mib = node_heap_for_limit(may);
         int r = 0;
         if (n->unit && n->first) {
-                _cleanup_(unit_freep) struct unit *u = NULL;
+                const struct unit *u = NULL;
                 if (!(d->unit = strdup(n->unit)) ||
                     asprintf(&d->dropin, "/etc/systemd/system/%s.d/" NODE_HEAP_DROPIN, n->unit) < 0)
                         r = -ENOMEM;
@@ -490,7 +490,7 @@ static int judge(struct host *h, struct report *r, struct nproc *n, const struct
         }
         char subject[32], what[400];
         snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit *u = NULL;
         if (!in_argv && n->unit && unit_load(h, n->unit, &u) >= 0 && fixed_on_disk(h, u, may))
                 return report_restart(r, subject, n, &hp, may);
         struct node_heap_data *d = NULL;

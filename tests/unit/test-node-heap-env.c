@@ -70,14 +70,13 @@ static const struct action *manual_with(const struct plan *p, const char *needle
 /* The NODE_OPTIONS the unit's files on ROOT give its next start. */
 static char *unit_options(const char *root) {
         struct host *h = NULL;
-        struct unit *u = NULL;
+        const struct unit *u = NULL;
         struct node_unit_env e;
         assert_int_equal(host_open(root, &h), 0);
         assert_int_equal(unit_load(h, "app.service", &u), 0);
         assert_int_equal(node_unit_env(h, u, NULL, &e), 0);
         char *v = e.options ? strdup(e.options) : NULL;
         node_unit_env_done(&e);
-        unit_free(u);
         host_free(h);
         return v;
 }
