@@ -108,8 +108,9 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
         if (!d)
                 return 0;
         if (d->overridden)
-                return plan_add_manual(p, f->check->id, "a drop-in that sorts after hostfit's sets the memory limit "
-                                       "of this unit: edit it to set MemoryMax=") < 0 ? -ENOMEM : 0;
+                return plan_add_manualf(p, f->check->id, "%s: a drop-in that sorts after %s sets its memory limit: "
+                                        "set MemoryMax= in that drop-in (`systemctl cat %s` shows which file it is)",
+                                        d->unit, d->dropin, d->unit);
         uint64_t max = d->max;
         if (!max && !memorymax_usage(d)) {
                 _cleanup_free_ char *t = NULL;

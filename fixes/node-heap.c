@@ -33,9 +33,14 @@ static int node_heap_plan(struct host *h, const struct finding *f, struct plan *
         if (!d)
                 return 0;
         if (!d->unit || !d->memory_max) {
+                _cleanup_free_ char *where = NULL;
+                if ((d->unit ? asprintf(&where, "%s, in a drop-in in /etc/systemd/system/%s.d/", d->unit, d->unit)
+                             : asprintf(&where, "`hostfit fix unmanaged-service` writes one in /etc/systemd/system")) < 0)
+                        return -ENOMEM;
                 if (asprintf(&step, "start node (pid %d) with --max-old-space-size=%llu (75%% of the %llu MiB it may use), "
-                             "or better as a service with MemoryMax=", (int) d->pid,
-                             (unsigned long long) node_heap_for_limit(d->may_use), (unsigned long long) (d->may_use >> 20)) < 0)
+                             "or better from a unit with MemoryMax= (%s)", (int) d->pid,
+                             (unsigned long long) node_heap_for_limit(d->may_use), (unsigned long long) (d->may_use >> 20),
+                             where) < 0)
                         return -ENOMEM;
                 return plan_add_manual(p, f->check->id, step) < 0 ? -ENOMEM : 0;
         }
@@ -54,11 +59,13 @@ static int node_heap_plan(struct host *h, const struct finding *f, struct plan *
                 return r;
         if (d->flag_in_argv) {
                 _cleanup_free_ char *argv_step = NULL;
-                if (asprintf(&argv_step, "remove --max-old-space-size from the ExecStart= of %s: the command line "
-                             "wins over NODE_OPTIONS", d->unit) < 0 || plan_add_manual(p, f->check->id, argv_step) < 0)
+                if (asprintf(&argv_step, "remove --max-old-space-size from the ExecStart= of %s (`systemctl cat %s` "
+                             "shows its file): the command line wins over NODE_OPTIONS in %s", d->unit, d->unit,
+                             d->dropin) < 0 || plan_add_manual(p, f->check->id, argv_step) < 0)
                         return -ENOMEM;
         }
-        if (asprintf(&step, "restart %s when convenient: the running node keeps its heap limit until then", d->unit) < 0)
+        if (asprintf(&step, "restart %s when convenient: the running node keeps its heap limit until then, and "
+                     "%s applies from its next start", d->unit, d->dropin) < 0)
                 return -ENOMEM;
         return plan_add_manual(p, f->check->id, step) < 0 ? -ENOMEM : 0;
 }

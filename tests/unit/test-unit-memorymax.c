@@ -133,7 +133,10 @@ static void test_fix_dropin_applied_and_idempotent(void **state) {
                 const struct action *b = plan_action(p, i);
                 if (b->kind == ACTION_MANUAL) {
                         manual++;
-                        assert_true(strstr(b->text, "old.service:SIZE") || strstr(b->text, "edit it to set MemoryMax="));
+                        /* Each names its unit and the file it is about. */
+                        assert_true(strstr(b->text, "old.service:SIZE in /etc/hostfit/hostfit.conf") ||
+                                    strstr(b->text, "inf.service: a drop-in that sorts after "
+                                           "/etc/systemd/system/inf.service.d/49-hostfit-memory.conf sets its memory limit"));
                 }
                 if (b->kind == ACTION_SYSTEMD && b->op == SYSTEMD_SET_PROPERTY && strcmp(b->unit, "app.service") == 0) {
                         set_prop = true;
