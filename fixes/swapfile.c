@@ -142,11 +142,14 @@ static int plan_new_swapfile(struct host *h, struct plan *p, const char *check, 
         k = plan_add_swapfile(p, check, path, size);
         if (k < 0)
                 return k;
+
         if (fixed)
                 k = plan_note(p, "size from [swap] size in %s", CONFIG_PATH);
         else
                 k = plan_note(p, "size for %s RAM and %s free; [swap] size in %s overrides it",
                               swap_format_size(mem, m), swap_format_size(fs_free, b), CONFIG_PATH);
+        if (k == 0 && swap_image_page_size_varies(h))
+                k = fix_plan_boot_signature(h, p, check, path);
         return k < 0 ? k : 1;
 }
 
