@@ -113,22 +113,29 @@ run_container() {
         report "$name" container "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
 }
 
-run_vm() {
-        local scen=$1 name=$2 log="$SYS_WORK/$2.vm.log" t0 rc
-        t0=$(sys_now)
-        vm_run "$name" "$scen" > "$log" 2>&1
-        grep -v '^HOSTFIT-SYSTEM-' "$SYS_WORK/$name.results" >> "$log"
-        vm_result "$name"
-        rc=$?
-        if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-                echo "  | console (last lines):" >> "$log"
-                tail -n 25 "$SYS_WORK/$name.console" 2>/dev/null | sed 's/^/  |   /' >> "$log"
-        fi
-        report "$name" vm "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
+# The VM scenarios share one boot (vm.sh): run them all, then report each.
+run_vm_all() {
+        local scen name log rc
+        [ $# -gt 0 ] || return 0
+        vm_run_all all "$@" > "$SYS_WORK/vm-all.log" 2>&1
+        for scen in "$@"; do
+                name=$(basename "$scen" .sh)
+                log="$SYS_WORK/$name.vm.log"
+                grep -v '^HOSTFIT-SYSTEM-' "$SYS_WORK/$name.results" > "$log" 2>/dev/null
+                vm_result "$name"
+                rc=$?
+                if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+                        echo "  | VM run log:" >> "$log"
+                        tail -n 15 "$SYS_WORK/vm-all.log" | sed 's/^/  |   /' >> "$log"
+                        echo "  | console (last lines):" >> "$log"
+                        tail -n 25 "$SYS_WORK/$name.console" 2>/dev/null | sed 's/^/  |   /' >> "$log"
+                fi
+                report "$name" vm "$rc" "$log" "$(sed -n "s/^VM scenario ($name): \([0-9.]*\) s/\1/p" "$SYS_WORK/measurements" | tail -n 1)"
+        done
 }
 
 run_bed() {
-        local bed=$1 scen name bedsof id
+        local bed=$1 scen name bedsof id vms=
         for scen in "$SYS_DIR"/scenarios/[0-9]*.sh; do
                 wanted "$scen" || continue
                 name=$(basename "$scen" .sh)
@@ -142,9 +149,10 @@ run_bed() {
                 if [ "$bed" = container ]; then
                         run_container "$scen" "$name"
                 else
-                        run_vm "$scen" "$name"
+                        vms="$vms $scen"
                 fi
         done
+        [ "$bed" = vm ] && run_vm_all $vms
 }
 
 # Scenarios of a bed that cannot run are counted as skipped, with the reason.
