@@ -17,8 +17,8 @@ DESTDIR     ?=
 BUILD       ?= build
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS        := mount blkid libsystemd
-DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev \
+PKGS        := mount blkid libsystemd libmd json-c
+DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev libmd-dev libjson-c-dev \
                libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3
 
 CC          ?= cc
@@ -53,7 +53,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: FORCE all deps test-deps test-pkg run test test-unit unit-bins test-cross test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
+.PHONY: FORCE all deps test-deps cross-deps test-pkg run test test-unit unit-bins test-cross test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -90,20 +90,21 @@ $(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
 
-# The Debian packages every test layer needs: the build's, then each layer's list,
-# then the cross toolchains and emulators for CROSS_ARCHES (whose libraries
-# tests/cross unpacks into a sysroot: dpkg only needs to know the architectures).
+# The Debian packages every test layer needs: the build's, then each layer's list.
+TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages tests/live/packages 2>/dev/null | sed 's/\#.*//')
+# make test-cross's: the cross toolchains and emulators for CROSS_ARCHES (whose
+# libraries tests/cross unpacks into a sysroot: dpkg only needs to know the architectures).
 CROSS_ARCHES ?= arm64 armhf
 CROSS_LIBS   := $(filter-out libclang-rt-dev,$(filter lib%-dev,$(DEB_PKGS)))
-CROSS_PKGS    = qemu-user $(CROSS_ARCHES:%=crossbuild-essential-%)
-TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//') \
-               $(CROSS_PKGS)
+CROSS_PKGS    = qemu-user file $(CROSS_ARCHES:%=crossbuild-essential-%)
 
 deps: PKGS_WANTED = $(DEB_PKGS)
 deps: ARCHES_WANTED =
 test-deps: PKGS_WANTED = $(TEST_PKGS)
-test-deps: ARCHES_WANTED = $(CROSS_ARCHES)
-deps test-deps:
+test-deps: ARCHES_WANTED =
+cross-deps: PKGS_WANTED = $(CROSS_PKGS)
+cross-deps: ARCHES_WANTED = $(CROSS_ARCHES)
+deps test-deps cross-deps:
 	@missing=$$(for p in $(PKGS_WANTED); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	arches=$$(for a in $(ARCHES_WANTED); do dpkg --print-foreign-architectures | grep -qx $$a || echo $$a; done); \
 	if [ -n "$$missing$$arches" ]; then \
@@ -127,14 +128,18 @@ test: test-deps
 		$(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; st=1; }; \
 	done; exit $$st
 
+# The real files of dphys-swapfile, zram-tools and zram-generator (tests/unit/pkgroots.sh).
+PKGROOTS    := build/pkgroots
+
 test-unit: $(TEST_BIN)
-	@sh tests/run-unit.sh $(TEST_BIN)
+	@sh tests/unit/pkgroots.sh $(PKGROOTS)
+	@HOSTFIT_PKGROOTS=$(PKGROOTS) sh tests/run-unit.sh $(TEST_BIN)
 
 # The unit test binaries alone (tests/cross builds them for other architectures).
 unit-bins: $(TEST_BIN)
 
 # The unit and CLI layers cross-built for arm64 and armhf, run under qemu-user.
-test-cross:
+test-cross: cross-deps
 	@CROSS_LIBS="$(CROSS_LIBS)" sh tests/cross/run.sh $(CROSS_ARCHES)
 
 test-cli: $(BUILD)/hostfit
@@ -204,7 +209,7 @@ bench: $(BUILD)/hostfit
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
                docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json \
-               docs/hostfit-history.schema.json
+               docs/hostfit-history.schema.json docs/hostfit-list.schema.json
 EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
                docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example

@@ -223,7 +223,8 @@ static char *memdup0(const char *s, size_t len) {
 
 int plan_add_write_owned(struct plan *p, const char *check, const char *path,
                          const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid) {
-        if (!path || path[0] != '/')
+        /* A path made from a host's unit name stays inside the unit directory it names. */
+        if (!path || path[0] != '/' || !unit_path_is_confined(path))
                 return -EINVAL;
         _cleanup_free_ char *copy = memdup0(content, len);
         if (!copy)
@@ -321,9 +322,10 @@ int plan_add_systemd(struct plan *p, const char *check, enum systemd_op op, cons
         struct action *a;
         if (op >= _SYSTEMD_OP_MAX || (op != SYSTEMD_DAEMON_RELOAD && !unit))
                 return -EINVAL;
-        /* One daemon-reload is enough until another unit file is written. */
+        /* One daemon-reload is enough until another unit file is written, linked or removed. */
         if (op == SYSTEMD_DAEMON_RELOAD)
-                for (size_t i = p->n; i > 0 && p->a[i - 1].kind != ACTION_WRITE_FILE; i--)
+                for (size_t i = p->n; i > 0 && p->a[i - 1].kind != ACTION_WRITE_FILE &&
+                                      p->a[i - 1].kind != ACTION_SYMLINK && p->a[i - 1].kind != ACTION_REMOVE; i--)
                         if (p->a[i - 1].kind == ACTION_SYSTEMD && p->a[i - 1].op == SYSTEMD_DAEMON_RELOAD)
                                 return 0;
         int r = push_path(p, ACTION_SYSTEMD, check, NULL, &a);
@@ -448,7 +450,7 @@ static int symlink_state(struct plan *p, const char *path, const char *target) {
 
 int plan_add_symlink(struct plan *p, const char *check, const char *path, const char *target) {
         struct action *a;
-        if (!path_is_normal(path) || !target || !*target || strlen(target) >= PATH_MAX)
+        if (!path_is_normal(path) || !unit_path_is_confined(path) || !target || !*target || strlen(target) >= PATH_MAX)
                 return -EINVAL;
         struct action *other = find_path(p, path);
         if (other)
@@ -602,4 +604,43 @@ int plan_add_swapoff(struct plan *p, const char *check, const char *path) {
 void plan_truncate(struct plan *p, size_t n) {
         while (p->n > n)
                 plan_pop(p);
+}
+
+/* A file systemd reads at daemon-reload: units, drop-ins, generator configs. */
+static bool action_needs_reload(const struct action *a) {
+        return (a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_REMOVE) &&
+               a->path && strstr(a->path, "/systemd/");
+}
+
+static bool action_is_reload(const struct action *a) {
+        return a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_DAEMON_RELOAD;
+}
+
+int plan_merge_reloads(struct plan *p) {
+        size_t first = p->n, n_reloads = 0;
+        for (size_t i = 0; i < p->n; i++)
+                if (action_is_reload(&p->a[i])) {
+                        if (first == p->n)
+                                first = i;
+                        n_reloads++;
+                }
+        if (n_reloads < 2)
+                return 0;
+        /* From the first reload on: the files systemd reads, one reload, then the rest, each in order. */
+        size_t m = p->n - first, k = 0;
+        _cleanup_free_ struct action *tail = malloc(m * sizeof(*tail));
+        if (!tail)
+                return -ENOMEM;
+        for (size_t i = first; i < p->n; i++)
+                if (action_needs_reload(&p->a[i]))
+                        tail[k++] = p->a[i];
+        tail[k++] = p->a[first];
+        for (size_t i = first + 1; i < p->n; i++)
+                if (action_is_reload(&p->a[i]))
+                        action_clear(&p->a[i]);
+                else if (!action_needs_reload(&p->a[i]))
+                        tail[k++] = p->a[i];
+        memcpy(p->a + first, tail, k * sizeof(*tail));
+        p->n = first + k;
+        return (int) (n_reloads - 1);
 }

@@ -3,8 +3,14 @@
  *
  * The system search path in systemd's order (the first file of a name wins),
  * masks, aliases, template instances, drop-ins (NAME.d/, prefix and type
- * drop-ins) merged in lexical order. A unit is loaded by name, on demand;
- * the enablement index is built once a run and kept with the host.
+ * drop-ins) merged in lexical order. A unit is loaded by name, on demand, once
+ * a run: the search path is listed once (the index, with enablement links and
+ * aliases), each unit file and drop-in is read once, and every check shares
+ * what was read (unit-cache.c).
+ *
+ * Owns: lib/systemd (this model, unit state over sd-bus, the unit generator and
+ * installer). May use: lib/text, lib/host. Never includes lib/plan, lib/apply,
+ * checks/, fixes/ or cmd/, except unitgen and unitinstall, which build plan actions.
  */
 #pragma once
 
@@ -13,6 +19,7 @@
 #include <stdint.h>
 
 #include "text/cleanup.h"
+#include "systemd/unitname.h"
 
 struct host;
 
@@ -53,9 +60,13 @@ struct unit {
         size_t n_files;
 };
 
-/* Load NAME. -ENOENT when no file defines it (and no drop-in exists), -EINVAL on a bad name.
- * Unreadable or malformed files are issues, not failures. */
-int unit_load(struct host *h, const char *name, struct unit **ret);
+/* NAME, read and parsed the first time any check asks for it, then kept with the host
+ * and shared: the unit is borrowed, valid until host_free(), and never freed by the
+ * caller. -ENOENT when no file defines it (and no drop-in exists), -EINVAL on a bad name
+ * (both remembered as well). Unreadable or malformed files are issues, not failures. */
+int unit_load(struct host *h, const char *name, const struct unit **ret);
+/* Frees a unit of one's own (from unit_parse_buffer() on a calloc'd unit), never one
+ * unit_load() returned. */
 struct unit *unit_free(struct unit *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit *, unit_free);
 
@@ -101,13 +112,6 @@ const char *unit_service_restart(const struct unit *u);
 uint64_t unit_service_restart_usec(const struct unit *u);
 /* systemd's parse_sec(): "1min 30s", "1.5", "100ms", "infinity"; -EINVAL/-ERANGE. */
 int unit_parse_sec(const char *s, uint64_t *ret);
-
-/* A valid unit name of a known type ("foo.service", "foo@bar.service", "foo@.service"). */
-bool unit_name_is_valid(const char *name);
-/* True for "foo@.service". */
-bool unit_name_is_template(const char *name);
-/* systemd-escape of free text as an instance name ("a-b/c" -> "a\x2db-c"). */
-int unit_instance_escape(const char *s, char **ret);
 
 /* Names of the units of TYPE (".service") whose file lies in DIR (one of the
  * search path): NULL-terminated, sorted; templates and links left out. A DIR

@@ -191,6 +191,23 @@ expect "check on a root with a warning exits 1" 1
 hf check --root "$FIXTURES/cli-fail"
 expect "check on a failing root exits 2" 2
 check_that "a failure names its fix" grep -q '^      fix: hostfit fix ' "$T/out"
+
+# A hint acts on what was checked: after check --root, fix --root the same tree,
+# quoted for the shell, with the --config of the run.
+QR="$T/the host's image"
+cp -a "$FIXTURES/cli-fail" "$QR"
+printf '[swap]\n' > "$T/alt.conf"
+hf check --root "$QR"
+check_that "a hint after check --root names the same root, shell-quoted" \
+        grep -qF "fix: hostfit fix --root '$T/the host'\\''s image' swap-missing" "$T/out"
+hf check --root "$QR" --format json
+check_that "the JSON hint names the root too" \
+        jq -e --arg w "hostfit fix --root '$T/the host'\\''s image' swap-missing" '[.checks[].findings[].fix] | index($w) != null' "$T/out"
+hf --config "$T/alt.conf" check --root "$QR"
+check_that "a hint carries the run's --config" \
+        grep -qF "fix: hostfit --config $T/alt.conf fix --root '$T/the host'\\''s image' swap-missing" "$T/out"
+hf check --root /
+check_that "a hint on the running host names no root" sh -c "! grep -q -- '--root' '$T/out'"
 hf check --quiet --root "$FIXTURES/cli-warn"
 check_that "check --quiet prints no passing check" sh -c "! grep -q '^pass ' '$T/out' && grep -q '^warn ' '$T/out'"
 hf check --root "$FIXTURES/cli-warn"
@@ -307,10 +324,10 @@ check_that "a second plan on the image is empty" jq -e '.actions == []' "$T/out"
 
 # ---- one fix at a time: the lock ----
 R=$(copy_root cli-fail)
-mkdir -p "$R/etc/hostfit" "$R/run/lock"
+mkdir -p "$R/etc/hostfit" "$R/run/hostfit"
 printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
 before=$(tree_hash "$R")
-flock "$R/run/lock/hostfit.lock" sleep 3 &
+flock "$R/run/hostfit/hostfit.lock" sleep 3 &
 holder=$!
 sleep 0.5
 hf fix --yes --wait 1 --root "$R"
@@ -322,7 +339,7 @@ wait "$holder"
 hf fix --dry-run --format json --root "$R"
 check_that "fix that waited planned against the new state (second plan empty)" jq -e '.actions == []' "$T/out"
 # undo takes the same lock: while a fix holds it, undo waits, then takes its run back.
-flock "$R/run/lock/hostfit.lock" sleep 2 &
+flock "$R/run/hostfit/hostfit.lock" sleep 2 &
 holder=$!
 sleep 0.5
 hf undo --yes --root "$R"
@@ -350,10 +367,10 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 check_that "two concurrent fix --yes, ten times: none raced ($races)" test "$races" -eq 0
 R=$(copy_root cli-fail)
-mkdir -p "$R/run/lock"
-ln -s /tmp/elsewhere "$R/run/lock/hostfit.lock"
+mkdir -p "$R/run/hostfit"
+ln -s /tmp/elsewhere "$R/run/hostfit/hostfit.lock"
 hf fix --yes --root "$R"
-expect "a symlink at the lock's path is refused" 3 "refusing /run/lock/hostfit.lock"
+expect "a symlink at the lock's path is refused" 3 "refusing /run/hostfit/hostfit.lock"
 check_that "the symlinked lock created nothing outside the root" test ! -e /tmp/elsewhere
 hf fix --yes --wait soon --root "$R"
 expect "fix --wait needs a number" 3 "--wait needs a number of seconds"
@@ -462,8 +479,8 @@ if command -v script >/dev/null; then
         on_tty "" "NO_COLOR=1 '$HOSTFIT' check --root '$FIXTURES/cli-warn'"
         check_that "NO_COLOR turns color off on a terminal" sh -c "! grep -q '$ESC' '$T/out'"
         R=$(copy_root cli-fail)
-        # A booted system has /run/lock; fix takes its lock there before it plans.
-        mkdir -p "$R/etc/hostfit" "$R/run/lock"
+        # A booted system has /run; fix takes its lock there before it plans.
+        mkdir -p "$R/etc/hostfit" "$R/run/hostfit"
         printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
         before=$(tree_hash "$R")
         on_tty n "'$HOSTFIT' fix --root '$R'"
@@ -564,8 +581,8 @@ tree_hash_undo() {
         _th=$(mktemp -d "$T/th.XXXXXX")
         cp -a "$1/." "$_th/"
         rm -rf "$_th/var/lib/hostfit" "$_th/var/backups/hostfit"
-        rm -f "$_th/run/lock/hostfit.lock"
-        rmdir "$_th/run/lock" "$_th/run" 2>/dev/null
+        rm -rf "$_th/run/hostfit"
+        rmdir "$_th/run" 2>/dev/null
         tree_hash "$_th"
         rm -rf "$_th"
 }
@@ -667,7 +684,7 @@ mkdir -p "$JK/etc/hostfit" && printf '[oom-kills]\nwindow = 100000d\n' > "$JK/et
 hf check oom-kills --root "$JK"
 expect "check oom-kills warns on the journal's kills" 1
 check_that "check oom-kills names the unit and the check that prevents the next" \
-        grep -q 'fix: hostfit fix unit-memorymax (prevents the next one); details: hostfit incidents --unit hog.service' "$T/out"
+        grep -qF "fix: hostfit fix --root $(realpath "$JK") unit-memorymax (prevents the next one); details: hostfit incidents --root $(realpath "$JK") --unit hog.service" "$T/out"
 hf check oom-kills --root "$JK" --format prometheus
 check_that "check --format prometheus: hostfit_oom_kills{unit,killer}" \
         grep -qx 'hostfit_oom_kills{unit="api.service",killer="systemd-oomd"} 1' "$T/out"
