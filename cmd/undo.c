@@ -180,7 +180,7 @@ static int undo_execute(struct host *h, struct run_record *const *runs, size_t n
         bool began = run->interrupted;
         for (size_t i = 0; i < n; i++)
                 began |= runs[i]->kind == RUN_UNDO && strcmp(runs[i]->undoes, run->stamp) == 0;
-        if (plan_size(p) == 0 && began && !blocked.len && !o->dry_run)
+        if (plan_count_changes(p) == 0 && began && !blocked.len && !o->dry_run)
                 return undo_apply(p, h, run->stamp, false, true);
         if (plan_size(p) == 0) {
                 puts(blocked.len ? "nothing else to do" : "nothing to do");
@@ -241,6 +241,9 @@ static int undo_run(int argc, char **argv) {
                 return EXIT_TROUBLE;
         if (!o.dry_run && undo_take_lock(h) < 0)
                 return EXIT_TROUBLE;
+        /* What a killed fix or undo left in the records and backups goes, whatever is undone. */
+        if (!o.dry_run)
+                (void) undo_sweep(NULL, h);
         struct run_record **runs = NULL;
         size_t n = 0, target;
         if (command_list_runs(h, &runs, &n) < 0)

@@ -180,12 +180,14 @@ static int make_stamp(struct host *h, char stamp[RUN_STAMP_MAX]) {
         if (!gmtime_r(&now, &tm) || strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm) == 0)
                 return -EINVAL;
         for (int i = 0; i < 1000; i++) {
-                char p1[128], p2[128];
+                char p1[128], p2[128], p3[128];
                 struct stat sb;
                 snprintf(stamp, RUN_STAMP_MAX, i ? "%s.%d" : "%s", t, i);
                 snprintf(p1, sizeof(p1), RUNS_DIR "/%s.json", stamp);
                 snprintf(p2, sizeof(p2), BACKUPS_DIR "/%s", stamp);
-                if (host_stat(h, p1, &sb) == -ENOENT && host_stat(h, p2, &sb) == -ENOENT)
+                snprintf(p3, sizeof(p3), RUNS_DIR "/%s.log", stamp);
+                if (host_stat(h, p1, &sb) == -ENOENT && host_stat(h, p2, &sb) == -ENOENT &&
+                    host_stat(h, p3, &sb) == -ENOENT)
                         return 0;
         }
         return -EEXIST;
@@ -331,18 +333,17 @@ static void etckeeper_step(struct host *h, const char *message, bool only_if_unc
 /* Before the first change: the journal and the record with every action pending. */
 static int run_begin(struct run_state *st, struct host *h, const char *undoes, struct run_result *ret) {
         _cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-        st->journal_fd = journal_open(h, ret->stamp, &msg);
-        int r = st->journal_fd;
-        if (r >= 0) {
-                st->intent = true;
-                r = record_save(st, h, ret->stamp, undoes, ret->partial, &msg);
-                st->intent = false;
+        /* The record first: killed before the journal exists, its actions read as pending. */
+        st->intent = true;
+        int r = record_save(st, h, ret->stamp, undoes, ret->partial, &msg);
+        st->intent = false;
+        if (r >= 0 && (st->journal_fd = journal_open(h, ret->stamp, &msg)) < 0) {
+                r = st->journal_fd;
+                journal_remove(h, ret->stamp, ".json");
         }
         if (r < 0) {
                 strbuf_addf(&ret->warnings, "cannot write the run record %s/%s.json: %s; nothing was changed\n",
                             RUNS_DIR, ret->stamp, msg.len ? strbuf_str(&msg) : strerror(-r));
-                if (st->journal_fd >= 0)
-                        journal_remove(h, ret->stamp, ".log");
                 return -ENOTRECOVERABLE;
         }
         return 0;

@@ -383,6 +383,10 @@ int undo_plan(struct host *h, struct run_record *const *runs, size_t n, size_t t
                         u.reloaded = true;
                 if (a->outcome == OUTCOME_DEFERRED)
                         continue;
+                /* Pending runtime steps under another root were deferred, never run: nothing to take back. */
+                if (a->outcome == OUTCOME_PENDING && !host_is_live(h) &&
+                    (a->kind == ACTION_SYSTEMD || a->kind == ACTION_OOM_SCORE_ADJ || a->kind == ACTION_SWAPON))
+                        continue;
                 int r = undo_action(&u, a);
                 if (r < 0)
                         return r;

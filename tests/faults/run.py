@@ -66,6 +66,9 @@ def make_root(path):
                 "[Install]\nWantedBy=multi-user.target\n")
     os.makedirs(os.path.join(path, "var/lib/prometheus/node-exporter"))
     os.makedirs(os.path.join(path, "run"))
+    # The units hostfit writes run the image's own hostfit (root's, as the metrics timer needs).
+    os.makedirs(os.path.join(path, "usr/sbin"), exist_ok=True)
+    shutil.copy2(HOSTFIT, os.path.join(path, "usr/sbin/hostfit"))
 
 
 def snapshot(root):
