@@ -161,7 +161,7 @@ run_bed() {
                 case "$bed" in
                 vm) vms="$vms $scen" ;;
                 trixie)
-                        main_tree=$SYS_TREE
+                        main_tree=${SYS_TREE:-}
                         SYS_TREE=$SYS_TRIXIE_TREE
                         run_container "$scen" "$name" trixie
                         SYS_TREE=$main_tree ;;
