@@ -188,22 +188,19 @@ static int check_avoid(struct report *r, const struct proc_table *t, const struc
                           re->daemon, re->option, re->pattern, p->comm, strbuf_str(&sb));
 }
 
-static int check_oomd_units(struct report *r, const struct oomd_config *oc, const struct proc *p, int below) {
+static int check_oomd_units(struct host *h, struct report *r, const struct proc *p, int below) {
+        _cleanup_free_ char *unit = NULL;
         if (!p->oom_known || p->oom_score_adj >= below || !p->cgroup)
-                return 0;
-        for (char **u = oc->oomd_kill_units; u && *u; u++) {
-                size_t n = strlen(*u);
-                for (const char *s = p->cgroup; (s = strstr(s, *u)); s += n)
-                        if (s[-1] == '/' && (s[n] == '/' || !s[n])) {
-                                char subject[32];
-                                snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-                                return report_add(r, STATUS_WARN, subject, NULL, NULL,
-                                                  "%s has oom_score_adj %d, but runs under %s, whose cgroup "
-                                                  "systemd-oomd kills as a whole (ManagedOOM…=kill): oom_score_adj does not protect it",
-                                                  p->comm, p->oom_score_adj, *u);
-                        }
-        }
-        return 0;
+                return 0;       /* nothing shielded: no unit is read */
+        int k = oomd_cgroup_kill_unit(h, p->cgroup, &unit);
+        if (k <= 0)
+                return k;
+        char subject[32];
+        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
+        return report_add(r, STATUS_WARN, subject, NULL, NULL,
+                          "%s has oom_score_adj %d, but runs under %s, whose cgroup "
+                          "systemd-oomd kills as a whole (ManagedOOM…=kill): oom_score_adj does not protect it",
+                          p->comm, p->oom_score_adj, unit);
 }
 
 static int wrapper_oom_run(struct host *h, struct report *r) {
@@ -230,7 +227,7 @@ static int wrapper_oom_run(struct host *h, struct report *r) {
                         if (oc.re[j].avoid)
                                 k = check_avoid(r, t, p, &oc.re[j]);
                 if (k == 0)
-                        k = check_oomd_units(r, &oc, p, below);
+                        k = check_oomd_units(h, r, p, below);
         }
         oomd_done(&oc);
         return k;

@@ -12,6 +12,7 @@
 #include "text/cleanup.h"
 #include "host/host.h"
 #include "procs/oomd.h"
+#include "systemd/units.h"
 #include "text/strbuf.h"
 
 #define CONF_MAX (1u << 20)
@@ -409,49 +410,45 @@ static int load_nohang(const struct host *h, struct oomd_config *c) {
         return r;
 }
 
-static int strv_push(char ***v, const char *s) {
-        size_t n = 0;
-        while (*v && (*v)[n])
-                n++;
-        char **nv = reallocarray(*v, n + 2, sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[n] = strdup(s);
-        nv[n + 1] = NULL;
-        return nv[n] ? 0 : -ENOMEM;
-}
-
-static bool unit_file_name(const char *name) {
+/* The section of a unit of NAME's type where resource settings go, NULL for other types. */
+static const char *resource_section(const char *name) {
+        static const struct { const char *suffix, *section; } types[] = {
+                { ".service", "Service" }, { ".slice", "Slice" }, { ".scope", "Scope" },
+        };
         size_t n = strlen(name);
-        return (n > 6 && strcmp(name + n - 6, ".slice") == 0) || (n > 8 && strcmp(name + n - 8, ".service") == 0);
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                size_t l = strlen(types[i].suffix);
+                if (n > l && strcmp(name + n - l, types[i].suffix) == 0)
+                        return types[i].section;
+        }
+        return NULL;
 }
 
-/* Units that hand their cgroup to systemd-oomd: it kills whole cgroups, oom_score_adj aside. */
-static int load_oomd_units(const struct host *h, struct oomd_config *c) {
-        static const char *const dirs[] = { "/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system" };
-        for (size_t d = 0; d < ELEMENTSOF(dirs); d++) {
-                int fd = host_open_file(h, dirs[d], O_RDONLY | O_DIRECTORY);
-                if (fd < 0)
-                        continue;
-                DIR *dir = fdopendir(fd);
-                if (!dir) {
-                        close(fd);
-                        continue;
+static bool is_kill(const char *v) {
+        return v && strcmp(v, "kill") == 0;
+}
+
+int oomd_cgroup_kill_unit(struct host *h, const char *cgroup, char **ret_unit) {
+        for (const char *s = cgroup; s && *s; ) {
+                s += strspn(s, "/");
+                size_t n = strcspn(s, "/");
+                char name[256];
+                const struct unit *u;
+                const char *section;
+                if (n > 0 && n < sizeof(name)) {
+                        memcpy(name, s, n);
+                        name[n] = '\0';
+                        section = resource_section(name);
+                        int r = section && unit_name_is_valid(name) ? unit_load(h, name, &u) : -ENOENT;
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r == 0 && !u->masked && (is_kill(unit_get(u, section, "ManagedOOMSwap")) ||
+                                                     is_kill(unit_get(u, section, "ManagedOOMMemoryPressure")))) {
+                                *ret_unit = strdup(name);
+                                return *ret_unit ? 1 : -ENOMEM;
+                        }
                 }
-                int r = 0;
-                for (struct dirent *de; r == 0 && (de = readdir(dir)); ) {
-                        _cleanup_free_ char *path = NULL, *text = NULL;
-                        if (!unit_file_name(de->d_name) || asprintf(&path, "%s/%s", dirs[d], de->d_name) < 0)
-                                continue;
-                        if (host_read_file(h, path, CONF_MAX, &text, NULL) < 0 || !strstr(text, "ManagedOOM"))
-                                continue;
-                        if (strstr(text, "\nManagedOOMSwap=kill") || strstr(text, "\nManagedOOMMemoryPressure=kill"))
-                                r = strv_push(&c->oomd_kill_units, de->d_name);
-                }
-                closedir(dir);
-                if (r < 0)
-                        return r;
+                s += n;
         }
         return 0;
 }
@@ -465,9 +462,6 @@ void oomd_done(struct oomd_config *c) {
         for (char **s = c->problems; s && *s; s++)
                 free(*s);
         free(c->problems);
-        for (char **s = c->oomd_kill_units; s && *s; s++)
-                free(*s);
-        free(c->oomd_kill_units);
         memset(c, 0, sizeof(*c));
 }
 
@@ -476,8 +470,6 @@ int oomd_load(const struct host *h, struct oomd_config *ret) {
         int r = load_earlyoom(h, &c);
         if (r == 0)
                 r = load_nohang(h, &c);
-        if (r == 0)
-                r = load_oomd_units(h, &c);
         if (r < 0) {
                 oomd_done(&c);
                 return r;
