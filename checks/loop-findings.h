@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "procs/keepalive.h"
+
 struct host;
 struct unit;
 struct unmanaged_data;
@@ -21,13 +23,7 @@ void restart_data_free(void *p);
 /* A systemd time span ("100ms", "1min 30s", "5") in microseconds; -EINVAL when malformed. */
 int parse_timespan_usec(const char *s, uint64_t *ret);
 
-/* keepalive-loop */
-enum keepalive_kind {
-        KEEPALIVE_SHELL_LOOP,   /* while/until in sh -c or in a script */
-        KEEPALIVE_YOUNG_CHILD,  /* an old script whose server child keeps being young */
-        KEEPALIVE_FOREVER,      /* forever's monitor */
-        KEEPALIVE_PM2,          /* a pm2 daemon outside its own unit */
-};
+/* keepalive-loop (enum keepalive_kind: lib/procs/keepalive.h) */
 struct keepalive_data {
         enum keepalive_kind kind;
         pid_t loop_pid;

@@ -13,7 +13,7 @@
 #include "text/escape.h"
 #include "journal/incidents.h"
 #include "output-metrics.h"
-#include "plan/report.h"
+#include "report.h"
 #include "text/strbuf.h"
 
 /* The order statuses are listed in, the same as the JSON summary. */

@@ -16,7 +16,7 @@
 #include "text/escape.h"
 #include "fixes.h"
 #include "host/host.h"
-#include "procs/procown.h"
+#include "procown.h"
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
 

@@ -15,7 +15,7 @@
 
 #define CHECK_ID "wrapper-oom-unprotected"
 
-/* The lasting fix, when this check owns the process (lib/procs/procown.h): its unit, from the one
+/* The lasting fix, when this check owns the process (checks/procown.h): its unit, from the one
  * generator, with OOMScoreAdjust=. -ENOEXEC when it cannot be written exactly. */
 static int plan_unit(struct host *h, struct plan *p, const struct wrapper_oom_finding *d) {
         const struct proc *q;

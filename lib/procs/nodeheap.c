@@ -9,7 +9,7 @@
 
 #include "text/cleanup.h"
 #include "procs/nodeheap.h"
-#include "systemd/units.h"
+#include "text/strv.h"
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)

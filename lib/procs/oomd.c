@@ -12,7 +12,6 @@
 #include "text/cleanup.h"
 #include "host/host.h"
 #include "procs/oomd.h"
-#include "systemd/units.h"
 #include "text/strbuf.h"
 
 #define CONF_MAX (1u << 20)
@@ -408,49 +407,6 @@ static int load_nohang(const struct host *h, struct oomd_config *c) {
                         r = add_regex(c, "nohang", "@BADNESS_ADJ_RE_NAME", adj < 0, re, NOHANG_CONF);
         }
         return r;
-}
-
-/* The section of a unit of NAME's type where resource settings go, NULL for other types. */
-static const char *resource_section(const char *name) {
-        static const struct { const char *suffix, *section; } types[] = {
-                { ".service", "Service" }, { ".slice", "Slice" }, { ".scope", "Scope" },
-        };
-        size_t n = strlen(name);
-        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
-                size_t l = strlen(types[i].suffix);
-                if (n > l && strcmp(name + n - l, types[i].suffix) == 0)
-                        return types[i].section;
-        }
-        return NULL;
-}
-
-static bool is_kill(const char *v) {
-        return v && strcmp(v, "kill") == 0;
-}
-
-int oomd_cgroup_kill_unit(struct host *h, const char *cgroup, char **ret_unit) {
-        for (const char *s = cgroup; s && *s; ) {
-                s += strspn(s, "/");
-                size_t n = strcspn(s, "/");
-                char name[256];
-                const struct unit *u;
-                const char *section;
-                if (n > 0 && n < sizeof(name)) {
-                        memcpy(name, s, n);
-                        name[n] = '\0';
-                        section = resource_section(name);
-                        int r = section && unit_name_is_valid(name) ? unit_load(h, name, &u) : -ENOENT;
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r == 0 && !u->masked && (is_kill(unit_get(u, section, "ManagedOOMSwap")) ||
-                                                     is_kill(unit_get(u, section, "ManagedOOMMemoryPressure")))) {
-                                *ret_unit = strdup(name);
-                                return *ret_unit ? 1 : -ENOMEM;
-                        }
-                }
-                s += n;
-        }
-        return 0;
 }
 
 void oomd_done(struct oomd_config *c) {

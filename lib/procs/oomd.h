@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the OOM daemons spare and prefer: earlyoom's --avoid/--prefer regexes
- * (ROOT/etc/default/earlyoom), nohang's @BADNESS_ADJ_RE_NAME lines, and the
- * units that hand their cgroups to systemd-oomd (ManagedOOM*=kill). */
+ * (ROOT/etc/default/earlyoom) and nohang's @BADNESS_ADJ_RE_NAME lines.
+ * systemd-oomd's units (ManagedOOM*=kill) are the unit model's to read. */
 #pragma once
 
 #include <regex.h>
@@ -32,12 +32,6 @@ struct oomd_config {
 /* Read every daemon's configuration that exists; a missing file is not an error. */
 int oomd_load(const struct host *h, struct oomd_config *ret);
 void oomd_done(struct oomd_config *c);
-
-/* The first unit along CGROUP ("/user.slice/user-1000.slice/…") whose cgroup systemd-oomd
- * kills as a whole (ManagedOOMSwap= or ManagedOOMMemoryPressure=kill in its own section,
- * drop-ins included), from the unit model: only the units of the processes asked about
- * are read, and each once a run. 1 and its name in *RET_UNIT, 0 when none, or -ENOMEM. */
-int oomd_cgroup_kill_unit(struct host *h, const char *cgroup, char **ret_unit);
 
 /* Whether PATTERN (from a host file) is safe to compile and match: at most 512 bytes, no
  * repeated repetition ("a++"), counts up to 32 and not nested ("(a{9}){9}"), groups at most

@@ -14,7 +14,7 @@
 #include "fixture-proc.h"
 #include "procs/oomd.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
 #include "systemd/units-internal.h"
 
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"
