@@ -117,11 +117,15 @@ test: test-deps
 		$(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; st=1; }; \
 	done; exit $$st
 
+# The real files of dphys-swapfile, zram-tools and zram-generator (tests/unit/pkgroots.sh).
+PKGROOTS    := build/pkgroots
+
 # The unit tests, and lib/'s include graph (tests/tools/check-includes.sh): no circle
 # between its folders, nothing in it including cmd/, checks/ or fixes/.
 test-unit: $(TEST_BIN)
+	@sh tests/unit/pkgroots.sh $(PKGROOTS)
 	@st=0; sh tests/tools/check-includes.sh >/dev/null && echo "includes: lib/ folders without a circle; lib/ includes no cmd/, checks/ or fixes/" || st=1; \
-	sh tests/run-unit.sh $(TEST_BIN) || st=1; exit $$st
+	HOSTFIT_PKGROOTS=$(PKGROOTS) sh tests/run-unit.sh $(TEST_BIN) || st=1; exit $$st
 
 test-cli: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/cli/run.sh
