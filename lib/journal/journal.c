@@ -3,6 +3,7 @@
  * catalogue ids and the OOM daemons, a seek to --since, and only those entries
  * read (as journalctl does); each entry handed to incident_parse_entry(). */
 #include <errno.h>
+#include <stddef.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "host/config.h"
 #include "host/host.h"
 #include "journal/incidents.h"
+#include "systemd/unitname.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct incident_builder *, incident_builder_free);
 
@@ -31,7 +33,14 @@ static const char *const message_ids[] = {
         SD_MESSAGE_UNIT_PROCESS_EXIT_STR,
         SD_MESSAGE_UNIT_SUCCESS_STR,
 };
-static const char *const daemons[] = { "earlyoom", "systemd-oomd", "nohang" };
+/* The daemons' own units, and the identifiers anyone may claim (read to count the forgeries). */
+static const char *const daemon_units[] = {
+        "_SYSTEMD_UNIT=earlyoom.service", "_SYSTEMD_UNIT=systemd-oomd.service",
+        "_SYSTEMD_UNIT=nohang.service", "_SYSTEMD_UNIT=nohang-desktop.service",
+};
+static const char *const daemon_identifiers[] = {
+        "SYSLOG_IDENTIFIER=earlyoom", "SYSLOG_IDENTIFIER=systemd-oomd", "SYSLOG_IDENTIFIER=nohang",
+};
 
 /* The boot id of the host's running kernel, as "_BOOT_ID=…". */
 static int boot_match(struct host *h, char ret[static 42]) {
@@ -49,79 +58,106 @@ static int boot_match(struct host *h, char ret[static 42]) {
         return 0;
 }
 
-/* (_TRANSPORT=kernel) OR (MESSAGE_ID=a|b|…) OR (SYSLOG_IDENTIFIER=x|y|z), each AND the boot when asked. */
+/* One term of the disjunction: MATCHES (one field, OR'ed), AND the boot when asked. */
+static int add_term(sd_journal *j, const char *const *matches, size_t n, const char *boot) {
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_journal_add_match(j, matches[i], 0);
+        if (r >= 0 && boot)
+                r = sd_journal_add_match(j, boot, 0);
+        if (r >= 0)
+                r = sd_journal_add_disjunction(j);
+        return r;
+}
+
+/* (_TRANSPORT=kernel) OR (MESSAGE_ID=a|b|…) OR (_SYSTEMD_UNIT=daemon units) OR
+ * (SYSLOG_IDENTIFIER=x|y|z), each AND the boot when asked. Who sent an entry
+ * is judged per entry (incident_entry_trust), so that a forgery is counted. */
 static int add_matches(sd_journal *j, const char *boot) {
-        int r = sd_journal_add_match(j, "_TRANSPORT=kernel", 0);
-        if (r >= 0 && boot)
-                r = sd_journal_add_match(j, boot, 0);
-        if (r >= 0)
-                r = sd_journal_add_disjunction(j);
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(message_ids); i++) {
-                char m[64];
-                snprintf(m, sizeof m, "MESSAGE_ID=%s", message_ids[i]);
-                r = sd_journal_add_match(j, m, 0);
+        static const char *const kernel[] = { "_TRANSPORT=kernel" };
+        char ids[ELEMENTSOF(message_ids)][64];
+        const char *idv[ELEMENTSOF(message_ids)];
+        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++) {
+                snprintf(ids[i], sizeof ids[i], "MESSAGE_ID=%s", message_ids[i]);
+                idv[i] = ids[i];
         }
-        if (r >= 0 && boot)
-                r = sd_journal_add_match(j, boot, 0);
+        int r = add_term(j, kernel, ELEMENTSOF(kernel), boot);
         if (r >= 0)
-                r = sd_journal_add_disjunction(j);
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(daemons); i++) {
-                char m[64];
-                snprintf(m, sizeof m, "SYSLOG_IDENTIFIER=%s", daemons[i]);
-                r = sd_journal_add_match(j, m, 0);
-        }
-        if (r >= 0 && boot)
-                r = sd_journal_add_match(j, boot, 0);
+                r = add_term(j, idv, ELEMENTSOF(idv), boot);
+        if (r >= 0)
+                r = add_term(j, daemon_units, ELEMENTSOF(daemon_units), boot);
+        if (r >= 0)
+                r = add_term(j, daemon_identifiers, ELEMENTSOF(daemon_identifiers), boot);
         return r < 0 ? r : 0;
 }
 
-/* FIELD's value into BUF (cut at SIZE-1, NUL-terminated); its length, or -1 when absent.
- * Copied: the next sd_journal_get_data() may move what it points to. */
-static ssize_t get_field(sd_journal *j, const char *field, char *buf, size_t size) {
-        const void *d;
-        size_t l, k = strlen(field);
-        if (sd_journal_get_data(j, field, &d, &l) < 0 || l <= k)
-                return -1;
-        l -= k + 1;
-        if (l >= size)
-                l = size - 1;
-        memcpy(buf, (const char *) d + k + 1, l);
-        buf[l] = '\0';
-        return (ssize_t) l;
-}
-
 struct entry_buf {
-        char transport[16], identifier[32], message_id[40], unit[256], result[64], n_restarts[24], exit_code[16];
+        char transport[16], pid[16], uid[16], comm[32], systemd_unit[UNIT_NAME_MAX + 1], boot_id[40];
+        char identifier[32], message_id[40], unit[UNIT_NAME_MAX + 1], result[64], n_restarts[24], exit_code[16];
         char message[MESSAGE_MAX];
 };
 
+/* The fields read, where they go, and whether a longer value is cut (the
+ * message) or dropped (a name cut short could be another valid name). */
+static const struct field {
+        const char *name;
+        size_t offset, size;
+        size_t entry;           /* offsetof the pointer in struct journal_entry */
+        bool cut;
+} fields[] = {
+#define F(n, m, em, c) { n, offsetof(struct entry_buf, m), sizeof ((struct entry_buf *) 0)->m, offsetof(struct journal_entry, em), c }
+        F("_TRANSPORT", transport, transport, false),
+        F("_PID", pid, pid, false),
+        F("_UID", uid, uid, false),
+        F("_COMM", comm, comm, false),
+        F("_SYSTEMD_UNIT", systemd_unit, systemd_unit, false),
+        F("_BOOT_ID", boot_id, boot_id, false),
+        F("SYSLOG_IDENTIFIER", identifier, identifier, false),
+        F("MESSAGE_ID", message_id, message_id, false),
+        F("UNIT", unit, unit, false),
+        F("UNIT_RESULT", result, unit_result, false),
+        F("N_RESTARTS", n_restarts, n_restarts, false),
+        F("EXIT_CODE", exit_code, exit_code, false),
+        F("MESSAGE", message, message, true),
+#undef F
+};
+
+/* One pass over the entry's fields (sd_journal_get_data() walks them all each call). */
 static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *e) {
+        const void *d;
+        size_t l;
+        int r;
         *e = (struct journal_entry) {};
         if (sd_journal_get_realtime_usec(j, &e->realtime_usec) < 0)
                 return 0;
-        if (get_field(j, "MESSAGE_ID", b->message_id, sizeof b->message_id) >= 0) {
-                e->message_id = b->message_id;
-                if (get_field(j, "UNIT", b->unit, sizeof b->unit) >= 0)
-                        e->unit = b->unit;
-                if (get_field(j, "UNIT_RESULT", b->result, sizeof b->result) >= 0)
-                        e->unit_result = b->result;
-                if (get_field(j, "N_RESTARTS", b->n_restarts, sizeof b->n_restarts) >= 0)
-                        e->n_restarts = b->n_restarts;
-                if (get_field(j, "EXIT_CODE", b->exit_code, sizeof b->exit_code) >= 0)
-                        e->exit_code = b->exit_code;
-                return 1;
+        sd_journal_restart_data(j);
+        while ((r = sd_journal_enumerate_data(j, &d, &l)) > 0) {
+                const char *eq = memchr(d, '=', l);
+                if (!eq)
+                        continue;
+                size_t k = (size_t) (eq - (const char *) d), n = l - k - 1;
+                for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                        const struct field *f = &fields[i];
+                        if (strlen(f->name) != k || memcmp(d, f->name, k) != 0)
+                                continue;
+                        char *buf = (char *) b + f->offset;
+                        const char **dst = (const char **) ((char *) e + f->entry);
+                        if (n >= f->size) {
+                                if (!f->cut)
+                                        break;
+                                n = f->size - 1;
+                        }
+                        if (!f->cut && memchr(eq + 1, '\0', n))
+                                break;
+                        memcpy(buf, eq + 1, n);
+                        buf[n] = '\0';
+                        *dst = buf;
+                        if (f->cut)
+                                e->message_len = n;
+                        break;
+                }
         }
-        if (get_field(j, "_TRANSPORT", b->transport, sizeof b->transport) >= 0)
-                e->transport = b->transport;
-        if (!e->transport || strcmp(e->transport, "kernel") != 0)
-                if (get_field(j, "SYSLOG_IDENTIFIER", b->identifier, sizeof b->identifier) >= 0)
-                        e->identifier = b->identifier;
-        ssize_t n = get_field(j, "MESSAGE", b->message, sizeof b->message);
-        if (n < 0)
-                return 0;
-        e->message = b->message;
-        e->message_len = (size_t) n;
-        return 1;
+        return r < 0 ? 0 : 1;
 }
 
 /* Whether this user may read the system journal: root, or in adm or systemd-journal. */
@@ -174,6 +210,83 @@ static int journal_open(struct host *h, sd_journal **ret, struct journal_error *
         return 0;
 }
 
+/* ---- a daemon's victim, by its pid ---- */
+
+/* FIELD's value into BUF (cut at SIZE-1, NUL-terminated); its length, or -1 when absent. */
+static ssize_t get_field(sd_journal *j, const char *field, char *buf, size_t size) {
+        const void *d;
+        size_t l, k = strlen(field);
+        if (sd_journal_get_data(j, field, &d, &l) < 0 || l <= k)
+                return -1;
+        l -= k + 1;
+        if (l >= size)
+                l = size - 1;
+        memcpy(buf, (const char *) d + k + 1, l);
+        buf[l] = '\0';
+        return (ssize_t) l;
+}
+
+#define VICTIM_LOOKBACK 64      /* entries of the pid looked at, newest first */
+
+/* The unit of the process EV names, of its boot, as journald filed the
+ * process's own lines before the kill: _PID and _SYSTEMD_UNIT are journald's.
+ * A line under another _COMM is another process that had the pid: the search stops. */
+static int victim_unit(sd_journal *v, const struct event *ev, char *ret, size_t size) {
+        char m[64];
+        int r;
+        sd_journal_flush_matches(v);
+        snprintf(m, sizeof m, "_PID=%d", (int) ev->pid);
+        if ((r = sd_journal_add_match(v, m, 0)) < 0)
+                return r;
+        if (*ev->boot) {
+                snprintf(m, sizeof m, "_BOOT_ID=%s", ev->boot);
+                if ((r = sd_journal_add_match(v, m, 0)) < 0)
+                        return r;
+        }
+        if ((r = sd_journal_seek_realtime_usec(v, ev->time_usec)) < 0)
+                return r;
+        for (int i = 0; i < VICTIM_LOOKBACK && (r = sd_journal_previous(v)) > 0; i++) {
+                char comm[32], unit[UNIT_NAME_MAX + 2];
+                uint64_t t;
+                if (sd_journal_get_realtime_usec(v, &t) < 0 || t > ev->time_usec)
+                        continue;
+                if (*ev->comm && (get_field(v, "_COMM", comm, sizeof comm) < 0 || strcmp(comm, ev->comm) != 0))
+                        return 0;
+                ssize_t n = get_field(v, "_SYSTEMD_UNIT", unit, sizeof unit);
+                const char *type = n > 0 && (size_t) n <= UNIT_NAME_MAX ? unit_name_type(unit) : NULL;
+                if (!type || strncmp(unit, "user@", 5) == 0 ||
+                    (strcmp(type, ".service") != 0 && strcmp(type, ".scope") != 0))
+                        return 0;
+                if ((size_t) n >= size)
+                        return 0;
+                memcpy(ret, unit, (size_t) n + 1);
+                return 1;
+        }
+        return r < 0 ? r : 0;
+}
+
+/* ---- a memory-limit kill: the limit's peak ---- */
+
+static void limit_peaks(struct host *h, struct incident_list *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                struct incident *in = &l->items[i];
+                _cleanup_free_ char *path = NULL, *s = NULL;
+                size_t len;
+                if (in->killer != KILLER_MEMORY_LIMIT || !in->limit || in->limit[0] != '/' ||
+                    strstr(in->limit, "/.") || strchr(in->limit, '\n'))
+                        continue;
+                if (asprintf(&path, "/sys/fs/cgroup%s/memory.peak", in->limit) < 0)
+                        return;
+                if (host_read_file(h, path, 64, &s, &len) < 0)
+                        continue;
+                char *end;
+                errno = 0;
+                unsigned long long v = strtoull(s, &end, 10);
+                if (errno == 0 && end != s && v > 0 && v <= INT64_MAX)
+                        in->peak_bytes = v;
+        }
+}
+
 int incidents_load(struct host *h, const struct incident_options *o,
                    struct incident_list *ret, struct journal_error *err) {
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
@@ -200,6 +313,11 @@ int incidents_load(struct host *h, const struct incident_options *o,
         _cleanup_free_ struct entry_buf *buf = malloc(sizeof *buf);
         if (!buf)
                 return -ENOMEM;
+        size_t ignored = 0;
+        _cleanup_(sd_journal_closep) sd_journal *victims = NULL;        /* opened at the first daemon kill */
+        struct journal_error verr;
+        /* A longer field comes cut to this: the message is cut at MESSAGE_MAX anyway. */
+        (void) sd_journal_set_data_threshold(j, MESSAGE_MAX + 64);
         for (;;) {
                 r = sd_journal_next(j);
                 if (r < 0) {
@@ -216,10 +334,27 @@ int incidents_load(struct host *h, const struct incident_options *o,
                         continue;
                 if (o->until_usec && e.realtime_usec > o->until_usec)
                         break;
-                if (incident_parse_entry(&e, &ev) > 0 && (r = incident_builder_add(b, &ev)) < 0)
+                if (incident_entry_trust(&e) == ENTRY_FORGED) {
+                        ignored++;
+                        continue;
+                }
+                if (incident_parse_entry(&e, &ev) <= 0)
+                        continue;
+                if (ev.kind == EVENT_DAEMON_KILL && ev.pid && !*ev.unit) {
+                        if (!victims && journal_open(h, &victims, &verr) < 0)
+                                victims = NULL;
+                        if (victims && victim_unit(victims, &ev, ev.unit, sizeof ev.unit) < 0)
+                                ev.unit[0] = '\0';
+                }
+                if ((r = incident_builder_add(b, &ev)) < 0)
                         return r;
         }
-        return incident_builder_finish(b, o->unit, ret);
+        r = incident_builder_finish(b, o->unit, ret);
+        if (r < 0)
+                return r;
+        ret->ignored = ignored;
+        limit_peaks(h, ret);
+        return 0;
 }
 
 /* --since/--until, as journalctl takes them (local time), plus relative -2h/-7d. */
