@@ -17,8 +17,8 @@ DESTDIR     ?=
 BUILD       ?= build
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS        := mount blkid libsystemd
-DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev \
+PKGS        := mount blkid libsystemd libmd json-c
+DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev libmd-dev libjson-c-dev \
                libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3
 
 CC          ?= cc

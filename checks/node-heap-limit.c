@@ -71,14 +71,10 @@ static bool cgroup_v2(struct host *h) {
 
 /* P's path in the v1 memory hierarchy, from proc/PID/cgroup ("4:memory:/system.slice/x.service"). */
 static char *v1_memory_path(struct host *h, pid_t pid) {
-        int fd = host_proc_open(h, pid, "cgroup", O_RDONLY);
-        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        FILE *f = NULL;
         char line[1024], *found = NULL;
-        if (!f) {
-                if (fd >= 0)
-                        close(fd);
+        if (host_proc_fopen(h, pid, "cgroup", &f) < 0)
                 return NULL;
-        }
         while (!found && fgets(line, sizeof(line), f)) {
                 char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
                 if (!b)

@@ -329,7 +329,7 @@ static int classify_target(struct host *h, struct report *r, const char *path, e
                 return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot inspect: %s", strerror(-k));
         bool is_swap = false;
         if (S_ISREG(st.st_mode)) {
-                _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+                _cleanup_close_ int fd = host_open_regular(h, path, NULL);
                 if (fd < 0)
                         return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read: %s", strerror(-fd));
                 k = swap_probe_fd(fd, &is_swap);

@@ -243,9 +243,9 @@ int command_take_lock(struct host *h, unsigned wait_ms) {
         } else if (fd == -ELOOP)
                 log_error("refusing %s: a component of the path is a symlink", LOCK_PATH);
         else if (fd == -EPERM)
-                log_error("refusing %s: owned by another user", LOCK_PATH);
+                log_error("refusing %s: it or %s is owned by another user or writable by others", LOCK_PATH, LOCK_DIR);
         else if (fd == -EEXIST)
-                log_error("refusing %s: not a regular file", LOCK_PATH);
+                log_error("refusing %s: not a regular file in a directory", LOCK_PATH);
         else if (fd < 0)
                 log_error("cannot take the lock %s: %s", LOCK_PATH, strerror(-fd));
         return fd;

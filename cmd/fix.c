@@ -136,6 +136,11 @@ static int fix_build_plan(struct host *h, const struct report *r, struct plan **
                         }
                 }
         }
+        /* One daemon-reload, after the last unit file, however many fixes asked for one. */
+        if ((k = plan_merge_reloads(p)) < 0) {
+                log_error("cannot plan: %s", strerror(-k));
+                return k;
+        }
         *ret = TAKE_PTR(p);
         return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The run lock of hostfit fix and undo: flock on ROOT/run/lock/hostfit.lock. */
+/* The run lock of hostfit fix and undo: flock on ROOT/run/hostfit/hostfit.lock. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,27 +41,35 @@ pid_t lock_holder(int fd) {
         return 0;
 }
 
+/* Only the user hostfit runs as (root) may make or replace what is in it: a
+ * directory or file another user owns or may write could be held by them. */
+static int lock_trusted(int fd, bool dir) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+                return -EEXIST;
+        if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return -EPERM;
+        return 0;
+}
+
 static int lock_open(int root_fd) {
         struct strbuf msg = STRBUF_INIT;
-        int dfd = apply_open_dir(root_fd, "/run/lock", true, 0755, &msg);
+        int dfd = apply_open_dir(root_fd, LOCK_DIR, true, 0700, &msg);
         strbuf_release(&msg);
         if (dfd < 0)
                 return dfd;
-        int fd = openat(dfd, "hostfit.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
-        int r = fd < 0 ? -errno : 0;
-        close(dfd);
-        if (r < 0)
-                return r;
-        struct stat st;
-        if (fstat(fd, &st) < 0)
+        int r = lock_trusted(dfd, true);
+        int fd = r < 0 ? -1 : openat(dfd, "hostfit.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+        if (r == 0 && fd < 0)
                 r = -errno;
-        else if (!S_ISREG(st.st_mode))
-                r = -EEXIST;
-        /* /run/lock is world-writable: a file another user made could be held by them forever. */
-        else if (st.st_uid != geteuid())
-                r = -EPERM;
+        close(dfd);
+        if (r == 0)
+                r = lock_trusted(fd, false);
         if (r < 0) {
-                close(fd);
+                if (fd >= 0)
+                        close(fd);
                 return r;
         }
         return fd;

@@ -11,3 +11,5 @@ int host_parse_meminfo(const char *text, struct host_meminfo *m);
 int host_parse_stat(const char *buf, struct proc *p);
 /* /proc/PID/cgroup: the unified ("0::") path, else the name=systemd one; NULL when none (or no memory). */
 char *host_parse_cgroup(const char *buf);
+/* The run's read budget (host_read_charge()), for tests of what happens when it is spent. */
+void host_set_read_budget(struct host *h, uint64_t bytes);

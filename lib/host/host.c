@@ -23,11 +23,18 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
+/* What one run reads from files under the root, at most, whatever the number of
+ * files: the per-file bounds alone let many large files add up (a binary per process). */
+#define HOST_RUN_READ_MAX ((uint64_t) 512 << 20)
+/* What host_fopen() reads of one file, at most. */
+#define HOST_FOPEN_MAX (32U << 20)
+
 struct host {
         char *root;
         int root_fd;
         bool live;
         struct config *config;
+        uint64_t *read_left;    /* the run's read budget: changed through a const host */
 
         bool meminfo_loaded;
         int meminfo_error;
@@ -66,8 +73,11 @@ int host_open(const char *root, struct host **ret) {
                 return r;
         }
         h->root = strdup(root);
+        h->read_left = malloc(sizeof(*h->read_left));
+        if (h->read_left)
+                *h->read_left = HOST_RUN_READ_MAX;
         int r = config_new_empty(&h->config);
-        if (!h->root || r < 0) {
+        if (!h->root || !h->read_left || r < 0) {
                 host_free(h);
                 return -ENOMEM;
         }
@@ -84,6 +94,7 @@ struct host *host_free(struct host *h) {
         if (h->root_fd >= 0)
                 close(h->root_fd);
         free(h->root);
+        free(h->read_left);
         config_free(h->config);
         mnt_unref_table(h->swaps);
         mnt_unref_table(h->fstab);
@@ -134,6 +145,10 @@ static const char *skip_slashes(const char *path) {
 }
 
 int host_open_file(const struct host *h, const char *path, int flags) {
+        /* Never wait in open(): a FIFO or a tty a user left where a file was expected.
+         * (openat2 refuses any flag but a few beside O_PATH.) */
+        if (!(flags & O_PATH))
+                flags |= O_NONBLOCK | O_NOCTTY;
         struct open_how how = {
                 .flags = (uint64_t) (flags | O_CLOEXEC),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
@@ -149,11 +164,36 @@ int host_open_file(const struct host *h, const char *path, int flags) {
         return fd < 0 ? -errno : (int) fd;
 }
 
-static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len) {
+int host_read_charge(const struct host *h, size_t n) {
+        if (*h->read_left < n) {
+                *h->read_left = 0;
+                return -ENOBUFS;
+        }
+        *h->read_left -= n;
+        return 0;
+}
+
+void host_set_read_budget(struct host *h, uint64_t bytes) {
+        *h->read_left = bytes;
+}
+
+int host_read_fd(const struct host *h, int fd, size_t max, char **ret, size_t *ret_len) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* A huge (or sparse) regular file says so in its size: not a byte of it is read. */
+        if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > max)
+                return -EFBIG;
+        bool budget = *h->read_left < max;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        int r = strbuf_read_fd(&sb, fd, max);
+        int r = strbuf_read_fd(&sb, fd, budget ? (size_t) *h->read_left : max);
+        int c = host_read_charge(h, sb.len);
+        if (r == -EFBIG && budget)
+                return -ENOBUFS;
         if (r < 0)
                 return r;
+        if (c < 0)
+                return c;
         char *p = strbuf_detach(&sb, ret_len);
         if (!p)
                 return -ENOMEM;
@@ -184,12 +224,15 @@ const char *host_read_error(const struct host *h, const char *path, int r, char 
                 snprintf(buf, size, "larger than hostfit reads");
                 return buf;
         }
+        if (r == -ENOBUFS) {
+                snprintf(buf, size, "past what hostfit reads in one run");
+                return buf;
+        }
         return strerror(-r);
 }
 
-/* Open PATH for reading without blocking on a FIFO or a device, and only as a regular file. */
-static int open_regular(const struct host *h, const char *path, struct stat *ret_st) {
-        _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+int host_open_regular(const struct host *h, const char *path, struct stat *ret_st) {
+        _cleanup_close_ int fd = host_open_file(h, path, O_RDONLY);
         if (fd < 0)
                 return fd;
         struct stat st;
@@ -206,28 +249,65 @@ static int open_regular(const struct host *h, const char *path, struct stat *ret
 
 int host_read_file_stat(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len,
                         struct stat *ret_st) {
-        _cleanup_close_ int fd = open_regular(h, path, ret_st);
+        _cleanup_close_ int fd = host_open_regular(h, path, ret_st);
         if (fd < 0)
                 return fd;
-        return read_fd_all(fd, max, ret, ret_len);
+        return host_read_fd(h, fd, max, ret, ret_len);
 }
 
 int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len) {
         return host_read_file_stat(h, path, max, ret, ret_len, NULL);
 }
 
-int host_fopen(const struct host *h, const char *path, FILE **ret) {
-        int fd = open_regular(h, path, NULL);
-        if (fd < 0)
-                return fd;
-        FILE *f = fdopen(fd, "re");
+/* A stream over text already read, which it frees on fclose(). */
+struct memfile {
+        char *buf;
+        size_t len, pos;
+};
+
+static ssize_t memfile_read(void *cookie, char *out, size_t size) {
+        struct memfile *m = cookie;
+        size_t n = m->len - m->pos < size ? m->len - m->pos : size;
+        memcpy(out, m->buf + m->pos, n);
+        m->pos += n;
+        return (ssize_t) n;
+}
+
+static int memfile_close(void *cookie) {
+        struct memfile *m = cookie;
+        free(m->buf);
+        free(m);
+        return 0;
+}
+
+static int fopen_text(char *text, size_t len, FILE **ret) {
+        struct memfile *m = malloc(sizeof(*m));
+        FILE *f = m ? fopencookie(m, "r", (cookie_io_functions_t) { .read = memfile_read, .close = memfile_close }) : NULL;
         if (!f) {
-                int r = -errno;
-                close(fd);
-                return r;
+                free(m);
+                free(text);
+                return -ENOMEM;
         }
+        *m = (struct memfile) { .buf = text, .len = len };
         *ret = f;
         return 0;
+}
+
+int host_fopen(const struct host *h, const char *path, FILE **ret) {
+        char *text;
+        size_t len;
+        int r = host_read_file(h, path, HOST_FOPEN_MAX, &text, &len);
+        return r < 0 ? r : fopen_text(text, len, ret);
+}
+
+int host_proc_fopen(const struct host *h, pid_t pid, const char *name, FILE **ret) {
+        char *text;
+        size_t len;
+        _cleanup_close_ int fd = host_proc_open(h, pid, name, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        int r = host_read_fd(h, fd, HOST_FOPEN_MAX, &text, &len);
+        return r < 0 ? r : fopen_text(text, len, ret);
 }
 
 int host_stat(const struct host *h, const char *path, struct stat *ret) {
@@ -417,10 +497,16 @@ int host_fstab(struct host *h, struct libmnt_table **ret) {
 int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags) {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
-        /* Never wait on a FIFO an image's /proc may hold where a file is expected. */
-        if (!(flags & O_PATH))
-                flags |= O_NONBLOCK;
-        return host_open_file(h, path, flags);
+        _cleanup_close_ int fd = host_open_file(h, path, flags);
+        if (fd < 0 || (flags & (O_PATH | O_DIRECTORY)))
+                return TAKE_FD(fd);
+        /* The kernel's files are regular: a FIFO or a device in an image's /proc is not read. */
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -ENXIO;
+        return TAKE_FD(fd);
 }
 
 /* One read: the per-process files are single records (stat, cgroup, oom_score_adj are
@@ -657,22 +743,14 @@ size_t proc_argc(const struct proc *p) {
 
 int host_uptime(struct host *h, double *ret) {
         if (!h->uptime_loaded) {
-                char buf[128];
+                _cleanup_free_ char *text = NULL;
+                char *end;
                 h->uptime_loaded = true;
-                _cleanup_close_ int fd = host_open_file(h, "/proc/uptime", O_RDONLY);
-                if (fd < 0) {
-                        h->uptime_error = fd;
-                } else {
-                        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-                        char *end;
-                        if (n <= 0) {
+                h->uptime_error = host_read_file(h, "/proc/uptime", 4096, &text, NULL);
+                if (h->uptime_error == 0) {
+                        h->uptime = strtod(text, &end);
+                        if (end == text || !(h->uptime >= 0 && h->uptime < 1e12))
                                 h->uptime_error = -ENODATA;
-                        } else {
-                                buf[n] = '\0';
-                                h->uptime = strtod(buf, &end);
-                                if (end == buf || h->uptime < 0)
-                                        h->uptime_error = -ENODATA;
-                        }
                 }
         }
         if (h->uptime_error < 0)

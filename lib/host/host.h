@@ -33,22 +33,36 @@ bool host_is_live(const struct host *h);
 void host_set_config(struct host *h, struct config *c);
 const struct config *host_config(const struct host *h);
 
-/* Open PATH under the root. Returns an fd or -errno (-ENOENT when missing). */
+/* Open PATH under the root. Returns an fd or -errno (-ENOENT when missing).
+ * Never blocks in open(): O_NONBLOCK and O_NOCTTY are added unless FLAGS has O_PATH. */
 int host_open_file(const struct host *h, const char *path, int flags);
-/* Read a whole file of at most MAX bytes; -EFBIG when larger. *ret is NUL-terminated.
- * Opened with O_NONBLOCK (a FIFO a user left cannot hang hostfit) and read only
- * when it is a regular file (as /proc and /sys files are): -EISDIR for a
- * directory, -ENXIO for a FIFO, socket or device (host_file_type() names it). */
+/* Open PATH under the root for reading, only as a regular file (fstat()ed after a
+ * non-blocking open): -EISDIR for a directory, -ENXIO for a FIFO, socket or device
+ * (host_file_type() names it). RET_ST may be NULL. The one way to read a file under
+ * the root that host_read_file() does not cover (a stream scanned in chunks). */
+int host_open_regular(const struct host *h, const char *path, struct stat *ret_st);
+/* Read a whole file of at most MAX bytes; -EFBIG when larger (a regular file larger
+ * than MAX by its size is not read at all). *ret is NUL-terminated. Opened as
+ * host_open_regular() does. What is read counts against the run's budget
+ * (-ENOBUFS once spent: a bound on the whole run, whatever the number of files). */
 int host_read_file(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len);
 /* The same, with the file's stat (RET_ST may be NULL). */
 int host_read_file_stat(const struct host *h, const char *path, size_t max, char **ret, size_t *ret_len,
                         struct stat *ret_st);
-/* The same checks, as a stdio stream. */
+/* The same on an fd already open (host_open_regular(), host_proc_open()). */
+int host_read_fd(const struct host *h, int fd, size_t max, char **ret, size_t *ret_len);
+/* Take N bytes read by the caller from the run's budget; -ENOBUFS when it is spent.
+ * For callers that scan a file in chunks instead of reading it whole. */
+int host_read_charge(const struct host *h, size_t n);
+/* The file as host_read_file() reads it (at most 32 MiB), as a stdio stream over
+ * that copy: never a stream that reads on without end. */
 int host_fopen(const struct host *h, const char *path, FILE **ret);
+/* ROOT/proc/PID/NAME the same way. */
+int host_proc_fopen(const struct host *h, pid_t pid, const char *name, FILE **ret);
 /* "a FIFO", "a directory", "a socket", …, for messages. */
 const char *host_file_type(mode_t mode);
 /* What host_read_file() said, as a finding would: "is a FIFO, not a regular file",
- * else strerror(). PATH is for the stat of a type, NULL to skip that. */
+ * "larger than hostfit reads", "past what hostfit reads in one run", else strerror(). PATH is for the stat of a type, NULL to skip that. */
 const char *host_read_error(const struct host *h, const char *path, int r, char *buf, size_t size);
 /* fstatat(AT_SYMLINK_NOFOLLOW) of PATH under the root. */
 int host_stat(const struct host *h, const char *path, struct stat *ret);
@@ -106,7 +120,8 @@ const struct proc *proc_table_find(const struct proc_table *t, pid_t pid);
 const char *proc_arg(const struct proc *p, size_t i);
 size_t proc_argc(const struct proc *p);
 
-/* Open ROOT/proc/PID/NAME (e.g. "environ", "fd") with FLAGS; fd or -errno. */
+/* Open ROOT/proc/PID/NAME (e.g. "environ", "fd") with FLAGS; fd or -errno. Without
+ * O_PATH or O_DIRECTORY, only a regular file (the kernel's are): -ENXIO for a FIFO or a device. */
 int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags);
 /* Seconds since boot, from ROOT/proc/uptime. */
 int host_uptime(struct host *h, double *ret);

@@ -604,3 +604,42 @@ void plan_truncate(struct plan *p, size_t n) {
         while (p->n > n)
                 plan_pop(p);
 }
+
+/* A file systemd reads at daemon-reload: units, drop-ins, generator configs. */
+static bool action_needs_reload(const struct action *a) {
+        return (a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_REMOVE) &&
+               a->path && strstr(a->path, "/systemd/");
+}
+
+static bool action_is_reload(const struct action *a) {
+        return a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_DAEMON_RELOAD;
+}
+
+int plan_merge_reloads(struct plan *p) {
+        size_t first = p->n, n_reloads = 0;
+        for (size_t i = 0; i < p->n; i++)
+                if (action_is_reload(&p->a[i])) {
+                        if (first == p->n)
+                                first = i;
+                        n_reloads++;
+                }
+        if (n_reloads < 2)
+                return 0;
+        /* From the first reload on: the files systemd reads, one reload, then the rest, each in order. */
+        size_t m = p->n - first, k = 0;
+        _cleanup_free_ struct action *tail = malloc(m * sizeof(*tail));
+        if (!tail)
+                return -ENOMEM;
+        for (size_t i = first; i < p->n; i++)
+                if (action_needs_reload(&p->a[i]))
+                        tail[k++] = p->a[i];
+        tail[k++] = p->a[first];
+        for (size_t i = first + 1; i < p->n; i++)
+                if (action_is_reload(&p->a[i]))
+                        action_clear(&p->a[i]);
+                else if (!action_needs_reload(&p->a[i]))
+                        tail[k++] = p->a[i];
+        memcpy(p->a + first, tail, k * sizeof(*tail));
+        p->n = first + k;
+        return (int) (n_reloads - 1);
+}

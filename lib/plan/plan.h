@@ -208,6 +208,13 @@ int plan_apply(const struct plan *p, struct host *h, plan_log_fn log, void *user
  * maker is gone. *ret_removed says how many. */
 int plan_sweep_stale_temps(const struct plan *p, struct host *h, unsigned *ret_removed);
 
+/* One daemon-reload for the whole plan, after the last file systemd reads
+ * (units, drop-ins, generator configs): the files from the first reload on
+ * move before it, in order, and every action that followed a reload stays
+ * after it, in order. Call once every fix is planned (plan_truncate() counts
+ * on insertion order). Returns how many reloads were dropped. */
+int plan_merge_reloads(struct plan *p);
+
 /* Drop the actions from N on (a fix that failed half way takes back what it
  * added). An action an earlier one updated in place keeps the update. */
 void plan_truncate(struct plan *p, size_t n);

@@ -95,15 +95,11 @@ static int version_from_binary(struct host *h, const char *path, struct node_ver
 
 /* The libnode.so PID maps, as a path within the root. */
 static char *mapped_libnode(struct host *h, pid_t pid) {
-        int fd = host_proc_open(h, pid, "maps", O_RDONLY);
-        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        FILE *f = NULL;
         char line[1024];
         char *found = NULL;
-        if (!f) {
-                if (fd >= 0)
-                        close(fd);
+        if (host_proc_fopen(h, pid, "maps", &f) < 0)
                 return NULL;
-        }
         while (!found && fgets(line, sizeof(line), f)) {
                 char *p = strchr(line, '/');
                 if (p && strstr(p, "/libnode.so")) {

@@ -50,12 +50,12 @@ check_that() {
 }
 
 # A digest of every path, type, mode, owner, link target and content under DIR,
-# but for fix's lock file (/run/lock/hostfit.lock: empty, runtime state).
+# but for fix's lock and its directory (/run/hostfit: runtime state).
 tree_hash() {
         (
                 cd "$1" || exit 1
-                find . -path ./run/lock/hostfit.lock -prune -o -printf '%p %y %m %U %G %l\n' | LC_ALL=C sort
-                find . -path ./run/lock/hostfit.lock -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+                find . -path ./run/hostfit -prune -o -printf '%p %y %m %U %G %l\n' | LC_ALL=C sort
+                find . -path ./run/hostfit -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
         ) | sha256sum | cut -d' ' -f1
 }
 

@@ -307,10 +307,10 @@ check_that "a second plan on the image is empty" jq -e '.actions == []' "$T/out"
 
 # ---- one fix at a time: the lock ----
 R=$(copy_root cli-fail)
-mkdir -p "$R/etc/hostfit" "$R/run/lock"
+mkdir -p "$R/etc/hostfit" "$R/run/hostfit"
 printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
 before=$(tree_hash "$R")
-flock "$R/run/lock/hostfit.lock" sleep 3 &
+flock "$R/run/hostfit/hostfit.lock" sleep 3 &
 holder=$!
 sleep 0.5
 hf fix --yes --wait 1 --root "$R"
@@ -322,7 +322,7 @@ wait "$holder"
 hf fix --dry-run --format json --root "$R"
 check_that "fix that waited planned against the new state (second plan empty)" jq -e '.actions == []' "$T/out"
 # undo takes the same lock: while a fix holds it, undo waits, then takes its run back.
-flock "$R/run/lock/hostfit.lock" sleep 2 &
+flock "$R/run/hostfit/hostfit.lock" sleep 2 &
 holder=$!
 sleep 0.5
 hf undo --yes --root "$R"
@@ -350,10 +350,10 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 check_that "two concurrent fix --yes, ten times: none raced ($races)" test "$races" -eq 0
 R=$(copy_root cli-fail)
-mkdir -p "$R/run/lock"
-ln -s /tmp/elsewhere "$R/run/lock/hostfit.lock"
+mkdir -p "$R/run/hostfit"
+ln -s /tmp/elsewhere "$R/run/hostfit/hostfit.lock"
 hf fix --yes --root "$R"
-expect "a symlink at the lock's path is refused" 3 "refusing /run/lock/hostfit.lock"
+expect "a symlink at the lock's path is refused" 3 "refusing /run/hostfit/hostfit.lock"
 check_that "the symlinked lock created nothing outside the root" test ! -e /tmp/elsewhere
 hf fix --yes --wait soon --root "$R"
 expect "fix --wait needs a number" 3 "--wait needs a number of seconds"
@@ -462,8 +462,8 @@ if command -v script >/dev/null; then
         on_tty "" "NO_COLOR=1 '$HOSTFIT' check --root '$FIXTURES/cli-warn'"
         check_that "NO_COLOR turns color off on a terminal" sh -c "! grep -q '$ESC' '$T/out'"
         R=$(copy_root cli-fail)
-        # A booted system has /run/lock; fix takes its lock there before it plans.
-        mkdir -p "$R/etc/hostfit" "$R/run/lock"
+        # A booted system has /run; fix takes its lock there before it plans.
+        mkdir -p "$R/etc/hostfit" "$R/run/hostfit"
         printf '[swap]\nsize = 64M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
         before=$(tree_hash "$R")
         on_tty n "'$HOSTFIT' fix --root '$R'"
@@ -564,8 +564,8 @@ tree_hash_undo() {
         _th=$(mktemp -d "$T/th.XXXXXX")
         cp -a "$1/." "$_th/"
         rm -rf "$_th/var/lib/hostfit" "$_th/var/backups/hostfit"
-        rm -f "$_th/run/lock/hostfit.lock"
-        rmdir "$_th/run/lock" "$_th/run" 2>/dev/null
+        rm -rf "$_th/run/hostfit"
+        rmdir "$_th/run" 2>/dev/null
         tree_hash "$_th"
         rm -rf "$_th"
 }

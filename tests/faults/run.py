@@ -48,7 +48,7 @@ TIMEOUT = 60
 # directory each time, and their parents) and the lock. Checked by bookkeeping().
 RUNS = "var/lib/hostfit/runs"
 BACKUPS = "var/backups/hostfit"
-IGNORED = ("var/lib/hostfit", "var/backups", "run/lock/hostfit.lock")
+IGNORED = ("var/lib/hostfit", "var/backups", "run/hostfit")
 SWAP_UUID = slice(1024 + 12, 1024 + 28)     # struct swap_header: bootbits[1024], version, last_page, nr_badpages, uuid
 
 
@@ -63,7 +63,7 @@ def make_root(path):
         f.write("[Unit]\nDescription=app\n\n[Service]\nExecStart=/usr/bin/app\n\n"
                 "[Install]\nWantedBy=multi-user.target\n")
     os.makedirs(os.path.join(path, "var/lib/prometheus/node-exporter"))
-    os.makedirs(os.path.join(path, "run/lock"))
+    os.makedirs(os.path.join(path, "run"))
 
 
 def snapshot(root):

@@ -962,6 +962,41 @@ static void test_swapfile_zero_fill_reports_progress(void **state) {
         fixture_remove(root);
 }
 
+/* Three units, each written, reloaded and started by its fix: one reload after the last file. */
+static void test_plan_has_one_daemon_reload_after_the_last_unit_file(void **state) {
+        struct env *e = *state;
+        static const char *const units[] = { "a.service", "b.service", "c.service" };
+        for (size_t i = 0; i < 3; i++) {
+                char path[128];
+                snprintf(path, sizeof(path), "/etc/systemd/system/%s.d/50-hostfit.conf", units[i]);
+                assert_int_equal(plan_add_write(e->plan, "unit-memorymax", path, "[Service]\nMemoryMax=1G\n", 24, 0644), 1);
+                assert_int_equal(plan_add_systemd(e->plan, "unit-memorymax", SYSTEMD_DAEMON_RELOAD, NULL, NULL) >= 0, 1);
+                assert_int_equal(plan_add_systemd(e->plan, "unit-memorymax", SYSTEMD_RESTART, units[i], NULL), 1);
+        }
+        assert_int_equal(plan_add_write(e->plan, "swap-missing", "/etc/fstab", "x\n", 2, 0644), 1);
+        assert_int_equal(plan_merge_reloads(e->plan), 2);
+        size_t reloads = 0, reload_at = 0, last_unit = 0, first_restart = plan_size(e->plan);
+        for (size_t i = 0; i < plan_size(e->plan); i++) {
+                const struct action *a = plan_action(e->plan, i);
+                if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_DAEMON_RELOAD)
+                        reloads++, reload_at = i;
+                if (a->kind == ACTION_WRITE_FILE && strstr(a->path, "/systemd/"))
+                        last_unit = i;
+                if (a->kind == ACTION_SYSTEMD && a->op == SYSTEMD_RESTART && i < first_restart)
+                        first_restart = i;
+        }
+        assert_int_equal(reloads, 1);
+        assert_true(last_unit < reload_at);
+        assert_true(reload_at < first_restart);
+        assert_int_equal(plan_size(e->plan), 3 + 1 + 3 + 1);
+        /* The restarts keep their order, and fstab stays last. */
+        assert_string_equal(plan_action(e->plan, first_restart)->unit, "a.service");
+        assert_string_equal(plan_action(e->plan, first_restart + 2)->unit, "c.service");
+        assert_string_equal(plan_action(e->plan, plan_size(e->plan) - 1)->path, "/etc/fstab");
+        /* Merged once, nothing more to merge. */
+        assert_int_equal(plan_merge_reloads(e->plan), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_swapfile_zero_fill_reports_progress),
@@ -1004,6 +1039,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_value, live_setup, live_teardown),
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_stale_comm, live_setup, live_teardown),
                 cmocka_unit_test_setup_teardown(test_oom_score_adj_lowering_needs_cap, live_setup, live_teardown),
+                cmocka_unit_test_setup_teardown(test_plan_has_one_daemon_reload_after_the_last_unit_file, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

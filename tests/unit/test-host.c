@@ -10,12 +10,14 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "text/cleanup.h"
 #include "fixture.h"
 #include "host/host.h"
+#include "host/host-parse.h"
 
 static struct host *open_fixture(const char *root) {
         struct host *h = NULL;
@@ -240,11 +242,126 @@ static void test_fifo_is_refused_not_waited_on(void **state) {
         assert_int_equal(t->procs[0].pid, 100);
         assert_int_equal(t->procs[0].argv_len, 0);
         assert_null(t->procs[0].cgroup);
-        int fd = host_proc_open(h, 100, "environ", O_RDONLY);
-        assert_true(fd >= 0);
-        assert_int_equal(read(fd, buf, sizeof(buf)), 0);
-        close(fd);
+        assert_int_equal(host_proc_open(h, 100, "environ", O_RDONLY), -ENXIO);
+        assert_int_equal(host_proc_fopen(h, 100, "environ", &f), -ENXIO);
         alarm(0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* A FIFO at ROOT/proc/uptime: every process's age is unknown, nothing waits. */
+static void test_fifo_at_uptime_is_an_error_not_a_hang(void **state) {
+        char *root = fixture_new();
+        fixture_mkdir(root, "proc");
+        make_fifo(root, "proc/uptime");
+        struct host *h = open_fixture(root);
+        double up = -1;
+        alarm(10);
+        assert_int_equal(host_uptime(h, &up), -ENXIO);
+        struct proc p = { .start_ticks = 100 };
+        assert_true(host_proc_age(h, &p) == 0);
+        alarm(0);
+        assert_true(up == -1);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_uptime_garbage_is_malformed(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "proc/uptime", "nan 3.0\n");
+        struct host *h = open_fixture(root);
+        double up;
+        assert_int_equal(host_uptime(h, &up), -ENODATA);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* A sparse file of 1 TiB where a config is expected: refused by its size, not read. */
+static void test_huge_sparse_file_is_refused_by_size(void **state) {
+        char *root = fixture_new(), *p;
+        fixture_write(root, "etc/fstab", "");
+        assert_true(asprintf(&p, "%s/etc/fstab", root) > 0);
+        assert_int_equal(truncate(p, (off_t) 1 << 40), 0);
+        free(p);
+        struct host *h = open_fixture(root);
+        char *text = NULL, buf[128];
+        FILE *f = NULL;
+        alarm(10);
+        int r = host_read_file(h, "/etc/fstab", 1 << 20, &text, NULL);
+        assert_int_equal(r, -EFBIG);
+        assert_string_equal(host_read_error(h, "/etc/fstab", r, buf, sizeof(buf)), "larger than hostfit reads");
+        assert_int_equal(host_fopen(h, "/etc/fstab", &f), -EFBIG);
+        struct libmnt_table *tb;
+        assert_int_equal(host_fstab(h, &tb), -EFBIG);
+        alarm(0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* A character device (the kernel's zero device) where a file is expected: never opened for reading. */
+static void test_device_node_is_refused(void **state) {
+        if (geteuid() != 0)
+                skip();         /* mknod needs CAP_MKNOD */
+        char *root = fixture_new(), *p;
+        fixture_mkdir(root, "etc");
+        fixture_mkdir(root, "proc/100");
+        assert_true(asprintf(&p, "%s/etc/fstab", root) > 0);
+        assert_int_equal(mknod(p, S_IFCHR | 0644, makedev(1, 5)), 0);
+        free(p);
+        assert_true(asprintf(&p, "%s/proc/100/maps", root) > 0);
+        assert_int_equal(mknod(p, S_IFCHR | 0644, makedev(1, 5)), 0);
+        free(p);
+        struct host *h = open_fixture(root);
+        char *text = NULL, buf[128];
+        FILE *f = NULL;
+        alarm(10);
+        int r = host_read_file(h, "/etc/fstab", 1 << 20, &text, NULL);
+        assert_int_equal(r, -ENXIO);
+        assert_string_equal(host_read_error(h, "/etc/fstab", r, buf, sizeof(buf)), "it is a character device, not a regular file");
+        assert_int_equal(host_fopen(h, "/etc/fstab", &f), -ENXIO);
+        assert_int_equal(host_open_regular(h, "/etc/fstab", NULL), -ENXIO);
+        assert_int_equal(host_proc_fopen(h, 100, "maps", &f), -ENXIO);
+        alarm(0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* host_fopen() hands a stream over a bounded copy: what it gives is the file, whole. */
+static void test_fopen_streams_the_bounded_copy(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "etc/group", "root:x:0:\ndev:x:1000:\n");
+        struct host *h = open_fixture(root);
+        FILE *f = NULL;
+        char line[64];
+        assert_int_equal(host_fopen(h, "/etc/group", &f), 0);
+        assert_non_null(fgets(line, sizeof(line), f));
+        assert_string_equal(line, "root:x:0:\n");
+        assert_non_null(fgets(line, sizeof(line), f));
+        assert_string_equal(line, "dev:x:1000:\n");
+        assert_null(fgets(line, sizeof(line), f));
+        assert_false(ferror(f));
+        fclose(f);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* The run's read budget bounds the sum of files, each under its own bound. */
+static void test_run_budget_bounds_the_sum_of_reads(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "etc/a", "0123456789");
+        struct host *h = open_fixture(root);
+        host_set_read_budget(h, 25);
+        char *text = NULL, buf[128];
+        size_t len;
+        for (int i = 0; i < 2; i++) {
+                assert_int_equal(host_read_file(h, "/etc/a", 64, &text, &len), 0);
+                assert_int_equal(len, 10);
+                free(text);
+        }
+        int r = host_read_file(h, "/etc/a", 64, &text, &len);
+        assert_int_equal(r, -ENOBUFS);
+        assert_string_equal(host_read_error(h, "/etc/a", r, buf, sizeof(buf)), "past what hostfit reads in one run");
+        assert_int_equal(host_read_charge(h, 1), -ENOBUFS);
         host_free(h);
         fixture_remove(root);
 }
@@ -261,6 +378,12 @@ int main(void) {
                 cmocka_unit_test(test_unreadable_swaps_is_an_error_not_a_crash),
                 cmocka_unit_test(test_symlink_cannot_leave_the_root),
                 cmocka_unit_test(test_read_file_bounds_size),
+                cmocka_unit_test(test_fifo_at_uptime_is_an_error_not_a_hang),
+                cmocka_unit_test(test_uptime_garbage_is_malformed),
+                cmocka_unit_test(test_huge_sparse_file_is_refused_by_size),
+                cmocka_unit_test(test_device_node_is_refused),
+                cmocka_unit_test(test_fopen_streams_the_bounded_copy),
+                cmocka_unit_test(test_run_budget_bounds_the_sum_of_reads),
                 cmocka_unit_test(test_statfs_walks_up_to_existing_parent),
                 cmocka_unit_test(test_open_missing_root_fails),
                 cmocka_unit_test(test_live_root_is_detected),

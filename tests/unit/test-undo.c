@@ -37,23 +37,13 @@ static void test_sha256_fips_vectors(void **state) {
         const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
         sha256_hex(m, strlen(m), hex);
         assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-        /* A million 'a', fed in uneven pieces across block boundaries. */
-        struct sha256 s;
-        uint8_t d[SHA256_DIGEST_SIZE];
-        char chunk[997];
-        memset(chunk, 'a', sizeof(chunk));
-        sha256_init(&s);
-        size_t left = 1000000;
-        for (size_t k = 1; left > 0; k = k % 900 + 61) {
-                size_t n = k < left ? k : left;
-                sha256_update(&s, chunk, n);
-                left -= n;
-        }
-        sha256_final(&s, d);
-        static const uint8_t want[] = { 0xcd, 0xc7, 0x6e, 0x5c, 0x99, 0x14, 0xfb, 0x92, 0x81, 0xa1, 0xc7, 0xe2,
-                                        0x84, 0xd7, 0x3e, 0x67, 0xf1, 0x80, 0x9a, 0x48, 0xa4, 0x97, 0x20, 0x0e,
-                                        0x04, 0x6d, 0x39, 0xcc, 0xc7, 0x11, 0x2c, 0xd0 };
-        assert_memory_equal(d, want, sizeof(want));
+        /* A million 'a'. */
+        _cleanup_free_ char *million = malloc(1000000);
+        assert_non_null(million);
+        memset(million, 'a', 1000000);
+        sha256_hex(million, 1000000, hex);
+        assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        char chunk[64];
         /* 55 and 56 bytes: the edges of the padding, as sha256sum computes them. */
         memset(chunk, 'x', 64);
         sha256_hex(chunk, 55, hex);
