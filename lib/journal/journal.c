@@ -3,6 +3,8 @@
  * catalogue ids and the OOM daemons, a seek to --since, and only those entries
  * read (as journalctl does); each entry handed to incident_parse_entry(). */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <stddef.h>
 #include <grp.h>
 #include <stdio.h>
@@ -58,21 +60,54 @@ static int boot_match(struct host *h, char ret[static 42]) {
         return 0;
 }
 
-/* One term of the disjunction: MATCHES (one field, OR'ed), AND the boot when asked. */
-static int add_term(sd_journal *j, const char *const *matches, size_t n, const char *boot) {
+#define TERM_MAX 8
+
+/* Which of VALUES ("FIELD=value", one field) some entry of the journal holds,
+ * into RET: sd-journal looks each match up again at every step, so a value no
+ * entry holds would cost a lookup on every entry read. */
+static size_t present(sd_journal *j, const char *const *values, size_t n, const char **ret) {
+        char field[32];
+        size_t k = strcspn(values[0], "="), m = 0;
+        bool seen[TERM_MAX] = {};
+        const void *d;
+        size_t l;
+        snprintf(field, sizeof field, "%.*s", (int) k, values[0]);
+        if (n > TERM_MAX || sd_journal_query_unique(j, field) < 0) {
+                for (size_t i = 0; i < n && i < TERM_MAX; i++)
+                        ret[i] = values[i];
+                return n < TERM_MAX ? n : TERM_MAX;
+        }
+        SD_JOURNAL_FOREACH_UNIQUE(j, d, l)
+                for (size_t i = 0; i < n; i++)
+                        if (!seen[i] && strlen(values[i]) == l && memcmp(values[i], d, l) == 0)
+                                seen[i] = true;
+        for (size_t i = 0; i < n; i++)
+                if (seen[i])
+                        ret[m++] = values[i];
+        return m;
+}
+
+/* One term of the disjunction: the VALUES some entry holds (one field, OR'ed),
+ * AND the boot when asked. 1 when added, 0 when no entry could match it. */
+static int add_term(sd_journal *j, const char *const *values, size_t n, const char *boot) {
+        const char *v[TERM_MAX];
+        size_t m = present(j, values, n, v);
         int r = 0;
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_journal_add_match(j, matches[i], 0);
+        if (m == 0)
+                return 0;
+        for (size_t i = 0; r >= 0 && i < m; i++)
+                r = sd_journal_add_match(j, v[i], 0);
         if (r >= 0 && boot)
                 r = sd_journal_add_match(j, boot, 0);
         if (r >= 0)
                 r = sd_journal_add_disjunction(j);
-        return r;
+        return r < 0 ? r : 1;
 }
 
 /* (_TRANSPORT=kernel) OR (MESSAGE_ID=a|b|…) OR (_SYSTEMD_UNIT=daemon units) OR
  * (SYSLOG_IDENTIFIER=x|y|z), each AND the boot when asked. Who sent an entry
- * is judged per entry (incident_entry_trust), so that a forgery is counted. */
+ * is judged per entry (incident_entry_trust), so that a forgery is counted.
+ * The number of terms added: 0 when no entry can match (then none is read). */
 static int add_matches(sd_journal *j, const char *boot) {
         static const char *const kernel[] = { "_TRANSPORT=kernel" };
         char ids[ELEMENTSOF(message_ids)][64];
@@ -81,14 +116,20 @@ static int add_matches(sd_journal *j, const char *boot) {
                 snprintf(ids[i], sizeof ids[i], "MESSAGE_ID=%s", message_ids[i]);
                 idv[i] = ids[i];
         }
-        int r = add_term(j, kernel, ELEMENTSOF(kernel), boot);
-        if (r >= 0)
-                r = add_term(j, idv, ELEMENTSOF(idv), boot);
-        if (r >= 0)
-                r = add_term(j, daemon_units, ELEMENTSOF(daemon_units), boot);
-        if (r >= 0)
-                r = add_term(j, daemon_identifiers, ELEMENTSOF(daemon_identifiers), boot);
-        return r < 0 ? r : 0;
+        const struct { const char *const *v; size_t n; } terms[] = {
+                { kernel, ELEMENTSOF(kernel) },
+                { idv, ELEMENTSOF(idv) },
+                { daemon_units, ELEMENTSOF(daemon_units) },
+                { daemon_identifiers, ELEMENTSOF(daemon_identifiers) },
+        };
+        int added = 0;
+        for (size_t i = 0; i < ELEMENTSOF(terms); i++) {
+                int r = add_term(j, terms[i].v, terms[i].n, boot);
+                if (r < 0)
+                        return r;
+                added += r;
+        }
+        return added;
 }
 
 struct entry_buf {
@@ -287,9 +328,129 @@ static void limit_peaks(struct host *h, struct incident_list *l) {
         }
 }
 
+/* ---- the walk: streaming, memory bounded ---- */
+
+/* sd-journal keeps the windows of the journal files it mapped (read-only,
+ * shared): walking a large journal would leave every page it touched
+ * resident. Past RSS_SLACK more than at the start, the pages of those
+ * mappings are dropped from this process (MADV_DONTNEED: the file and the
+ * page cache keep them; the next touch maps them again), so memory follows
+ * the incidents kept, not the entries read. */
+#define RSS_SLACK (6ULL << 20)
+#define RSS_CHECK_EVERY 64
+
+struct reader {
+        struct host *h;
+        sd_journal *j;
+        sd_journal *victims;    /* the daemons' victims looked up by pid; opened at the first */
+        const char *boot;       /* "_BOOT_ID=…" or NULL */
+        int statm;              /* our own /proc/self/statm; -1 unreadable */
+        bool empty;             /* no entry can match: none is read */
+        uint64_t rss_base;
+        unsigned unchecked;
+};
+
+static uint64_t self_rss(int fd) {
+        char buf[128];
+        ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
+        unsigned long long size, resident;
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+                return 0;
+        return (uint64_t) resident * (uint64_t) sysconf(_SC_PAGESIZE);
+}
+
+static bool is_journal_file(const char *path) {
+        size_t n = strlen(path);
+        return (n > 8 && strcmp(path + n - 8, ".journal") == 0) || (n > 9 && strcmp(path + n - 9, ".journal~") == 0);
+}
+
+/* Drop the resident pages of this process's mappings of journal files. */
+static void trim_journal_maps(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+        char line[4096 + 128];
+        while (f && fgets(line, sizeof line, f)) {
+                unsigned long start, end;
+                char perms[8];
+                int path_at = 0;
+                if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3 || !path_at)
+                        continue;
+                line[strcspn(line, "\n")] = '\0';
+                if (perms[1] == 'w' || !is_journal_file(line + path_at))
+                        continue;
+                (void) madvise((void *) start, end - start, MADV_DONTNEED);
+        }
+}
+
+static int reader_open(struct reader *rd, uint64_t since, struct journal_error *err) {
+        int r = journal_open(rd->h, &rd->j, err);
+        if (r < 0)
+                return r;
+        /* A longer field comes cut to this: the message is cut at MESSAGE_MAX anyway. */
+        (void) sd_journal_set_data_threshold(rd->j, MESSAGE_MAX + 64);
+        if ((r = add_matches(rd->j, rd->boot)) < 0 ||
+            (rd->empty = r == 0, false) ||
+            (r = since ? sd_journal_seek_realtime_usec(rd->j, since) : sd_journal_seek_head(rd->j)) < 0) {
+                err->reason = "cannot read it";
+                return r;
+        }
+        rd->rss_base = self_rss(rd->statm);
+        return 0;
+}
+
+static void reader_close(struct reader *rd) {
+        if (rd->j)
+                sd_journal_close(rd->j);
+        if (rd->victims)
+                sd_journal_close(rd->victims);
+        rd->j = rd->victims = NULL;
+}
+
+/* The next entry: 1, 0 at the end, -errno. */
+static int reader_next(struct reader *rd, struct journal_error *err) {
+        if (rd->empty)
+                return 0;
+        if (++rd->unchecked >= RSS_CHECK_EVERY) {
+                rd->unchecked = 0;
+                if (self_rss(rd->statm) > rd->rss_base + RSS_SLACK)
+                        trim_journal_maps();
+        }
+        int r = sd_journal_next(rd->j);
+        if (r < 0)
+                err->reason = "cannot read it";
+        return r;
+}
+
+/* One entry read: judged, parsed, a daemon's victim looked up, correlated. */
+static int reader_take(struct reader *rd, struct entry_buf *buf, const struct incident_options *o,
+                       struct incident_builder *b, size_t *ignored) {
+        struct journal_entry e;
+        struct event ev;
+        struct journal_error verr;
+        if (read_entry(rd->j, buf, &e) <= 0 || e.realtime_usec < o->since_usec)
+                return 0;
+        if (o->until_usec && e.realtime_usec > o->until_usec)
+                return 1;       /* past --until: done */
+        if (incident_entry_trust(&e) == ENTRY_FORGED) {
+                (*ignored)++;
+                return 0;
+        }
+        if (incident_parse_entry(&e, &ev) <= 0)
+                return 0;
+        if (ev.kind == EVENT_DAEMON_KILL && ev.pid && !*ev.unit) {
+                if (!rd->victims && journal_open(rd->h, &rd->victims, &verr) < 0)
+                        rd->victims = NULL;
+                if (rd->victims && victim_unit(rd->victims, &ev, ev.unit, sizeof ev.unit) < 0)
+                        ev.unit[0] = '\0';
+        }
+        int r = incident_builder_add(b, &ev);
+        return r < 0 ? r : 0;
+}
+
 int incidents_load(struct host *h, const struct incident_options *o,
                    struct incident_list *ret, struct journal_error *err) {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(incident_builder_freep) struct incident_builder *b = NULL;
         char boot[42];
         int r;
@@ -301,54 +462,21 @@ int incidents_load(struct host *h, const struct incident_options *o,
                 err->reason = "--boot needs the running system's boot id";
                 return r;
         }
-        if ((r = journal_open(h, &j, err)) < 0)
-                return r;
-        if ((r = add_matches(j, o->this_boot ? boot : NULL)) < 0 ||
-            (r = o->since_usec ? sd_journal_seek_realtime_usec(j, o->since_usec) : sd_journal_seek_head(j)) < 0 ||
-            (r = incident_builder_new(&b)) < 0) {
-                err->reason = "cannot read it";
-                return r;
-        }
-
         _cleanup_free_ struct entry_buf *buf = malloc(sizeof *buf);
-        if (!buf)
+        if (!buf || incident_builder_new(&b) < 0)
                 return -ENOMEM;
+        struct reader rd = { .h = h, .boot = o->this_boot ? boot : NULL,
+                             .statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC) };
         size_t ignored = 0;
-        _cleanup_(sd_journal_closep) sd_journal *victims = NULL;        /* opened at the first daemon kill */
-        struct journal_error verr;
-        /* A longer field comes cut to this: the message is cut at MESSAGE_MAX anyway. */
-        (void) sd_journal_set_data_threshold(j, MESSAGE_MAX + 64);
-        for (;;) {
-                r = sd_journal_next(j);
-                if (r < 0) {
-                        err->reason = "cannot read it";
-                        return r;
-                }
-                if (r == 0)
-                        break;
-                struct journal_entry e;
-                struct event ev;
-                if (read_entry(j, buf, &e) <= 0)
-                        continue;
-                if (e.realtime_usec < o->since_usec)
-                        continue;
-                if (o->until_usec && e.realtime_usec > o->until_usec)
-                        break;
-                if (incident_entry_trust(&e) == ENTRY_FORGED) {
-                        ignored++;
-                        continue;
-                }
-                if (incident_parse_entry(&e, &ev) <= 0)
-                        continue;
-                if (ev.kind == EVENT_DAEMON_KILL && ev.pid && !*ev.unit) {
-                        if (!victims && journal_open(h, &victims, &verr) < 0)
-                                victims = NULL;
-                        if (victims && victim_unit(victims, &ev, ev.unit, sizeof ev.unit) < 0)
-                                ev.unit[0] = '\0';
-                }
-                if ((r = incident_builder_add(b, &ev)) < 0)
-                        return r;
-        }
+        r = reader_open(&rd, o->since_usec, err);
+        while (r >= 0 && (r = reader_next(&rd, err)) > 0 &&
+               (r = reader_take(&rd, buf, o, b, &ignored)) == 0)
+                ;
+        reader_close(&rd);
+        if (rd.statm >= 0)
+                close(rd.statm);
+        if (r < 0)
+                return r;
         r = incident_builder_finish(b, o->unit, ret);
         if (r < 0)
                 return r;
