@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "systemd/unitname.h"
 #include "text/cleanup.h"
 #include "host/config.h"
 #include "procs/devserver.h"
@@ -143,7 +144,8 @@ static int report_group(struct host *h, struct report *r, const struct proc_tabl
         const struct proc *l = g->launcher ? proc_table_find(t, g->launcher) : NULL;
         if (container)
                 snprintf(d->container, sizeof(d->container), "%s", container);
-        else if (proc_in_service(l ? l : p) && proc_cgroup_unit(l ? l : p, &unit) == 0 && strlen(unit) < sizeof(d->unit)) {
+        else if (proc_in_service(l ? l : p) && proc_cgroup_unit(l ? l : p, &unit) == 0 && strlen(unit) < sizeof(d->unit) &&
+                 unit_name_is_valid(unit)) {
                 snprintf(d->unit, sizeof(d->unit), "%s", unit);
                 d->user_unit = strstr((l ? l : p)->cgroup, "/user@") != NULL;
         }

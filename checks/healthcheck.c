@@ -58,7 +58,7 @@ static bool in_scope(struct host *h, const struct unit *u) {
 
 /* 1 when UNIT (listening on PORT) is watched, 2 when out of scope, 0 when a finding was added. */
 static int judge(struct host *h, struct report *r, const char *unit, uint16_t port) {
-        _cleanup_(unit_freep) struct unit *u = NULL, *timer = NULL;
+        const struct unit *u = NULL, *timer = NULL;
         _cleanup_free_ char *inst = NULL, *tname = NULL;
         int k = unit_load(h, unit, &u);
         if (k == -ENOMEM)

@@ -17,12 +17,15 @@
 #include "text/strbuf.h"
 #include "unit-findings.h"
 #include "host/virt.h"
+#include "systemd/unitgen.h"
 
 void keepalive_data_free(void *p) {
         struct keepalive_data *d = p;
         if (d) {
                 free(d->user);
                 unmanaged_data_free(d->child);
+                unit_proc_free(d->loop);
+                keepalive_cmd_done(&d->cmd);
         }
         free(d);
 }
@@ -47,8 +50,49 @@ static int argv_text(const struct proc *p, struct strbuf *out) {
         return 0;
 }
 
+static int words_text(char *const *w, size_t n, struct strbuf *out) {
+        for (size_t i = 0; i < n; i++) {
+                if (i && strbuf_adds(out, " ") < 0)
+                        return -ENOMEM;
+                if (escape_terminal(out, w[i], strlen(w[i])) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A shell loop's unit is made of the loop's facts, never its child's: the same plan whether
+ * the child runs or sleeps between restarts. The text's `cd /DIR` is its working directory;
+ * the names its NAME=value words set that no unit copies are said in the hand-over. */
+static int loop_facts(struct host *h, struct keepalive_data *d, struct keepalive *k) {
+        int r = unit_proc_read(h, k->loop, &d->loop);
+        if (r < 0)
+                return r;
+        d->cmd = k->cmd;
+        k->cmd = (struct keepalive_cmd) {};
+        if (d->cmd.cd) {
+                free(d->loop->cwd);
+                if (!(d->loop->cwd = strdup(d->cmd.cd)))
+                        return -ENOMEM;
+        }
+        size_t n = 0;
+        while (d->loop->env_dropped && d->loop->env_dropped[n])
+                n++;
+        for (size_t i = 0; d->cmd.assign && d->cmd.assign[i]; i++) {
+                if (unitgen_env_allowed(d->cmd.assign[i]))
+                        continue;
+                char **v = realloc(d->loop->env_dropped, (n + 2) * sizeof(char *));
+                if (!v)
+                        return -ENOMEM;
+                d->loop->env_dropped = v;
+                if (!(v[n] = strndup(d->cmd.assign[i], strcspn(d->cmd.assign[i], "="))))
+                        return -ENOMEM;
+                v[++n] = NULL;
+        }
+        return 0;
+}
+
 static int report_loop(struct host *h, struct report *r, const struct proc_table *t,
-                       const struct socket_table *st, const struct keepalive *k) {
+                       const struct socket_table *st, struct keepalive *k) {
         struct keepalive_data *d = calloc(1, sizeof(*d));
         _cleanup_(strbuf_releasep) struct strbuf cmd = STRBUF_INIT;
         char subject[32];
@@ -63,6 +107,10 @@ static int report_loop(struct host *h, struct report *r, const struct proc_table
                         return -ENOMEM;
                 }
         }
+        if (k->kind == KEEPALIVE_SHELL_LOOP && k->cmd.argv && loop_facts(h, d, k) < 0) {
+                keepalive_data_free(d);
+                return -ENOMEM;
+        }
         if (k->kind == KEEPALIVE_PM2) {
                 struct unmanaged_data *o = calloc(1, sizeof(*o));
                 if (o && unmanaged_collect_facts(h, st, k->loop, o) == 0 && o->proc && o->proc->user)
@@ -70,7 +118,12 @@ static int report_loop(struct host *h, struct report *r, const struct proc_table
                 unmanaged_data_free(o);
         }
         _cleanup_free_ char *name = escape_terminal_str(proc_name(k->loop)), *what = NULL;
+        if (!k->child && d->cmd.argv && words_text(d->cmd.argv, d->cmd.argc, &cmd) < 0) {
+                keepalive_data_free(d);
+                return -ENOMEM;
+        }
         if (k->child ? asprintf(&what, "its child (now pid %d): %s", (int) k->child->pid, strbuf_str(&cmd)) < 0
+                     : cmd.len ? asprintf(&what, "%s (between two restarts now)", strbuf_str(&cmd)) < 0
                      : !(what = strdup("a command that is not running now"))) {
                 keepalive_data_free(d);
                 return -ENOMEM;
@@ -115,6 +168,7 @@ static int keepalive_loop_run(struct host *h, struct report *r) {
                 if (k == 0)
                         continue;
                 k = report_loop(h, r, t, st, &ka);
+                keepalive_done(&ka);
                 if (k < 0)
                         return k;
                 found++;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "procs/keepalive.h"
+
 struct host;
 struct unit;
 struct unmanaged_data;
@@ -32,7 +34,11 @@ struct keepalive_data {
         enum keepalive_kind kind;
         pid_t loop_pid;
         char *user;             /* for pm2 startup; NULL: unknown */
-        struct unmanaged_data *child;   /* the restarted command, NULL when none runs now */
+        struct unmanaged_data *child;   /* the restarted command running now, NULL between restarts: the
+                                         * message, and the unit of forever's or a script's child */
+        struct unit_proc *loop; /* a shell loop's own facts (user, environment; cwd: the text's cd, else
+                                 * its own), of which its command's unit is made; NULL for the other kinds */
+        struct keepalive_cmd cmd;       /* a shell loop's command, from its text (lib/procs/keepalive.h) */
 };
 void keepalive_data_free(void *p);
 

@@ -282,7 +282,7 @@ static char *unit_node_options(const struct unit *u) {
 /* True when the unit's files already give node a heap within MAY bytes: the fix is on disk
  * and waits for the unit's next start. */
 static bool fixed_on_disk(struct host *h, const char *unit, uint64_t may) {
-        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit *u = NULL;
         _cleanup_free_ char *opts = NULL;
         char **w = NULL;
         size_t n = 0;

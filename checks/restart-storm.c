@@ -278,7 +278,7 @@ static int judge_live(struct host *h, struct storms *s, const struct unit_live *
         if (r < 0 || strcmp(l->active_state, "failed") != 0)
                 return r;
         /* Only a failed unit is left down; its unit file says whether systemd would have restarted it. */
-        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit *u = NULL;
         int k = unit_load(h, l->name, &u);
         if (k == -ENOMEM)
                 return k;
@@ -320,7 +320,7 @@ static int judge_journal(struct host *h, struct storms *s, uint64_t max, bool ha
                 if (len < 8 || strcmp(in->unit + len - 8, ".service") != 0)
                         continue;
                 if (in->killer != KILLER_NONE && in->outcome == OUTCOME_STOPPED) {
-                        _cleanup_(unit_freep) struct unit *u = NULL;
+                        const struct unit *u = NULL;
                         int k = unit_load(h, in->unit, &u);
                         if (k == -ENOMEM)
                                 r = k;
@@ -338,7 +338,7 @@ static int judge_journal(struct host *h, struct storms *s, uint64_t max, bool ha
 
 static int add_units_of(struct host *h, struct storms *s, const char *const *names) {
         for (size_t i = 0; names && names[i]; i++) {
-                _cleanup_(unit_freep) struct unit *u = NULL;
+                const struct unit *u = NULL;
                 int r = unit_load(h, names[i], &u);
                 if (r == -ENOMEM)
                         return r;
@@ -378,7 +378,7 @@ static int judge_files(struct host *h, struct storms *s, unsigned *ret_n) {
 }
 
 static int report_storm(struct host *h, struct report *r, struct storm *t) {
-        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit *u = NULL;
         struct restart_data *d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;

@@ -326,7 +326,7 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
 }
 
 static int judge(struct host *h, struct report *r, const struct candidate *c, unsigned *n_ok) {
-        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit *u = NULL;
         char buf[1536];
         int k = unit_load(h, c->name, &u);
         if (k == -ENOMEM)

@@ -19,6 +19,7 @@
 #include "host/sockets.h"
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
+#include "systemd/unitname.h"
 #include "host/virt.h"
 
 #define SECTION "unmanaged-service"
@@ -142,6 +143,10 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
         }
         if (proc_cgroup_unit(p, &where) < 0)
                 where = strdup("no systemd unit at all");
+        else if (!unit_name_is_valid(where)) {
+                free(where);    /* a cgroup name is the host's: said only when systemd would take it */
+                where = strdup("a cgroup whose name is no valid unit name");
+        }
         snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         char port[32] = "";
         if (d->port)

@@ -87,8 +87,8 @@ static int plan_dropin(struct host *h, struct plan *p, const struct devserver_fi
                 r = plan_add_systemd(p, "dev-server", SYSTEMD_DAEMON_RELOAD, NULL, NULL);
         if (r < 0)
                 return r;
-        if (asprintf(&steps, "%s runs the production command after its next restart. Build first: run `%s` in %s "
-                     "as the app's user; then `systemctl restart %s`", d->unit, pt->prereq,
+        if (asprintf(&steps, "%s runs the production command (%s) after its next restart. Build first: run `%s` "
+                     "in %s as the app's user; then `systemctl restart %s`", d->unit, path, pt->prereq,
                      u->cwd ? u->cwd : "the project directory", d->unit) < 0)
                 return -ENOMEM;
         (void) h;
@@ -114,9 +114,10 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
         if (d->unit[0] && d->user_unit) {
                 /* A user manager's unit: the user's to change, not a system drop-in or a second unit. */
                 if (asprintf(&steps, "pid %d runs under %s, a unit of its user's systemd: run `%s` in %s, then "
-                             "`systemctl --user edit %s` to run `%s %s` instead, and restart it",
+                             "`systemctl --user edit %s` (~/.config/systemd/user/%s.d/override.conf of its user) "
+                             "to run `%s %s` instead, and restart it",
                              (int) d->pid, d->unit, pt->prereq, u->cwd ? u->cwd : "the project directory",
-                             d->unit, pt->tools, pt->prod_sub) < 0) {
+                             d->unit, d->unit, pt->tools, pt->prod_sub) < 0) {
                         r = -ENOMEM;
                         goto out;
                 }
@@ -149,14 +150,13 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
                 r = r < 0 ? r : -ENOEXEC;
                 goto out;
         }
-        if (asprintf(&steps, "%s is written, not started. Build first: run `%s` in %s as the app's user; "
-                     "then stop the dev server (pid %d) and run `systemctl enable --now %s`",
-                     name, pt->prereq, u->cwd ? u->cwd : "the project directory", (int) d->pid, name) < 0) {
+        /* Built first, while the dev server still serves; then the hand-over. */
+        if (asprintf(&steps, "run `%s` in %s as the app's user (the build); kill %d (the dev server)", pt->prereq,
+                     u->cwd ? u->cwd : "the project directory", (int) d->pid) < 0) {
                 r = -ENOMEM;
                 goto out;
         }
-        r = plan_add_manual(p, "dev-server", steps);
-        r = r < 0 ? r : 0;
+        r = fix_plan_handover(p, "dev-server", name, steps, NULL, u);
 out:
         strv_free_n(argv, argc);
         return r;
@@ -177,9 +177,15 @@ static int devserver_plan(struct host *h, const struct finding *f, struct plan *
                         return r;
         }
         _cleanup_free_ char *text = NULL;
-        if (asprintf(&text, "pid %d runs a %s; hostfit cannot state its production command exactly. "
-                     "Instead: %s; run that under a systemd unit, then stop pid %d",
-                     (int) d->pid, d->pattern->framework, d->pattern->steps, (int) d->pid) < 0)
+        if (d->unit[0] && asprintf(&text, "pid %d runs a %s under %s; hostfit cannot state its production command "
+                                   "exactly. Instead: %s; run that from %s (a drop-in in /etc/systemd/system/%s.d/ "
+                                   "that replaces ExecStart=), then restart it", (int) d->pid, d->pattern->framework,
+                                   d->unit, d->pattern->steps, d->unit, d->unit) < 0)
+                return -ENOMEM;
+        if (!d->unit[0] && asprintf(&text, "pid %d runs a %s; hostfit cannot state its production command exactly. "
+                                    "Instead: %s; run that from a unit you write in /etc/systemd/system "
+                                    "(hostfit-%s.service, say), then stop pid %d", (int) d->pid,
+                                    d->pattern->framework, d->pattern->steps, d->pattern->tools, (int) d->pid) < 0)
                 return -ENOMEM;
         r = plan_add_manual(p, "dev-server", text);
         return r < 0 ? r : 0;
@@ -187,7 +193,8 @@ static int devserver_plan(struct host *h, const struct finding *f, struct plan *
 
 const struct fix fix_devserver = {
         .name = "devserver",
-        .summary = "write the production command's unit (not started) when it is exact, or for a dev server "
+        .summary = "write the production command's unit (not enabled: the build and the hand-over are a manual "
+                   "step) when it is exact, or for a dev server "
                    "already under a unit a drop-in replacing its ExecStart=; else list the steps as manual. "
                    "No unit ever runs a dev command, and a container's dev server is left to its image",
         .plan = devserver_plan,

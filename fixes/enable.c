@@ -16,8 +16,8 @@ int fix_plan_enable(struct plan *p, const char *check, const char *unit, const c
         int r = unit_text_wanted_by(text, len, &wanted_by);
         if (r == -EINVAL) {
                 _cleanup_free_ char *step = NULL;
-                if (asprintf(&step, "enable %s by hand (systemctl enable %s): its [Install] WantedBy= "
-                             "is not a plain list of unit names", unit, unit) < 0)
+                if (asprintf(&step, "enable %s by hand (systemctl enable %s): the [Install] WantedBy= of %s "
+                             "is not a plain list of unit names", unit, unit, unit_path) < 0)
                         return -ENOMEM;
                 r = plan_add_manual(p, check, step);
                 return r < 0 ? r : 0;

@@ -27,15 +27,25 @@ struct fix_unit_request {
         const char *check;                      /* check id (static); must own the process (lib/procs/procown.h) */
         const struct unit_proc *proc;           /* from unit_proc_read() */
         struct unit_proc_spec spec;             /* name (required), and how the unit departs from the process */
-        bool enable;                            /* enable it at boot (its [Install] links); else written, not started */
 };
-/* Plan /etc/systemd/system/NAME, a daemon-reload when it changes, the enable links when asked,
- * and claim its port in the plan. 1 when planned (possibly nothing left to change). 0 when it
- * cannot be planned safely, with *ret_why (the caller's, a sentence) saying why for a manual step:
+/* Plan /etc/systemd/system/NAME and a daemon-reload when it changes, and claim its port in the
+ * plan. Never enabled here: a unit for a process that runs is enabled in the hand-over
+ * (fix_plan_handover()), or a reboot before it would start both. 1 when planned (possibly nothing
+ * left to change). 0 when it cannot be planned safely, with *ret_why (the caller's, a sentence)
+ * saying why for a manual step: the process already runs under a unit (that unit gets a drop-in),
  * the command is a dev command (no fix ever writes one), the program is not known exactly, or a
  * value cannot be written. -errno when hostfit failed, or the plan refused it (-EEXIST a path
  * another action holds, -EADDRINUSE a port another unit of the plan serves). */
 int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why);
+/* The hand-over of a process to UNIT, a manual step naming the unit and its file, in order: STOP
+ * (shell commands that end the old launcher and its process, e.g. "kill 103"), daemon-reload,
+ * enable --now UNIT; then EXTRA (a sentence, may be NULL). The variables of U's environment
+ * the unit does not carry are named (never their values), with where to set them. */
+int fix_plan_handover(struct plan *p, const char *check, const char *unit, const char *stop,
+                      const char *extra, const struct unit_proc *u);
+/* The service P runs under, validated as systemd validates a unit name: 1 with *ret_unit (the
+ * caller's) and *ret_user (a user manager's unit), 0 when P runs under no service. */
+int fix_proc_service(const struct proc *p, char **ret_unit, bool *ret_user);
 /* MemoryMax= of SPEC from U's resident memory and the host's RAM (memorymax_default()),
  * and MemoryHigh= at nine tenths of it, in whole MiB. */
 void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The one way a fix writes a unit for a running process (fix_plan_process_unit, with the
- * process's owner from fix_proc_owner), and the fix
+ * process's owner from fix_proc_owner, and its hand-over, fix_plan_handover), and the fix
  * for unmanaged-service: a unit for the process's exact argv, cwd, user and allowlisted
- * environment; daemon-reload and enable. The running process is never killed: the hand-over
- * is a manual step. */
+ * environment, written and daemon-reloaded. The running process is never killed and the unit
+ * is not enabled before it stops: the hand-over (stop, daemon-reload, enable --now) is a
+ * manual step. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "fixes.h"
 #include "host/host.h"
 #include "procs/procown.h"
+#include "procs/proctree.h"
+#include "systemd/unitname.h"
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
 
@@ -104,15 +107,40 @@ int fix_unit_name(const struct unit_proc *u, const char *tool, char **ret) {
         return unit_name_make(label, "service", ret);
 }
 
+int fix_proc_service(const struct proc *p, char **ret_unit, bool *ret_user) {
+        _cleanup_free_ char *unit = NULL;
+        if (!proc_in_service(p) || proc_cgroup_unit(p, &unit) < 0 || !unit_name_is_valid(unit))
+                return 0;
+        *ret_user = p->cgroup && strstr(p->cgroup, "/user@") != NULL;
+        *ret_unit = TAKE_PTR(unit);
+        return 1;
+}
+
+/* One process, one unit: a process that a unit runs gets a drop-in for that unit, never a second. */
+static int runs_under_unit(struct host *h, pid_t pid, char **ret_why) {
+        const struct proc_table *t;
+        _cleanup_free_ char *unit = NULL;
+        bool user = false;
+        const struct proc *q = host_procs(h, &t) == 0 ? proc_table_find(t, pid) : NULL;
+        if (!q || fix_proc_service(q, &unit, &user) <= 0)
+                return 0;
+        int r = why(ret_why, "pid %d already runs under %s%s: one process, one unit; that unit gets a drop-in, "
+                    "never a second unit", (int) pid, unit, user ? " (a user manager's unit)" : "");
+        return r < 0 ? r : 1;
+}
+
 int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why) {
         const struct unit_proc *u = req->proc;
         const struct unit_proc_spec *s = &req->spec;
         char *const *argv = s->argv ? s->argv : u->argv;
         size_t argc = s->argv ? s->argc : u->argc;
         bool dev = false;
-        if (!s->name || argc == 0)
+        if (!s->name || argc == 0 || !unit_name_is_valid(s->name))
                 return -EINVAL;
-        int r = runs_dev_command(u, argv, argc, s->environment, &dev);
+        int r = runs_under_unit(h, u->pid, ret_why);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = runs_dev_command(u, argv, argc, s->environment, &dev);
         if (r < 0)
                 return r;
         if (dev)
@@ -144,12 +172,41 @@ int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_
                 return r;
         if (r > 0 && (r = plan_add_systemd(p, req->check, SYSTEMD_DAEMON_RELOAD, NULL, NULL)) < 0)
                 return r;
-        if (req->enable) {
-                r = fix_plan_enable(p, req->check, s->name, path, text, len);
-                if (r < 0)
-                        return r;
-        }
         return 1;
+}
+
+/* A name a shell can take as written: [A-Za-z_][A-Za-z0-9_]*. */
+static bool env_name_plain(const char *s) {
+        if (!*s || (*s >= '0' && *s <= '9'))
+                return false;
+        for (; *s; s++)
+                if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+                        return false;
+        return true;
+}
+
+int fix_plan_handover(struct plan *p, const char *check, const char *unit, const char *stop,
+                      const char *extra, const struct unit_proc *u) {
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int r = strbuf_addf(&sb, "hand over to %s (/etc/systemd/system/%s, written, not enabled) when convenient, "
+                            "in this order: %s; systemctl daemon-reload; systemctl enable --now %s",
+                            unit, unit, stop, unit);
+        size_t n = 0;
+        for (size_t i = 0; u && u->env_dropped && u->env_dropped[i] && r == 0; i++) {
+                if (!env_name_plain(u->env_dropped[i]))
+                        continue;
+                r = strbuf_addf(&sb, "%s%s", n++ ? ", " : ". The unit does not carry ", u->env_dropped[i]);
+        }
+        if (r == 0 && n)
+                r = strbuf_addf(&sb, " from pid %d's environment: if the service needs %s, set %s in a drop-in "
+                                "(/etc/systemd/system/%s.d/, Environment= or EnvironmentFile=) before the last step",
+                                (int) u->pid, n > 1 ? "them" : "it", n > 1 ? "them" : "it", unit);
+        if (r == 0 && extra)
+                r = strbuf_addf(&sb, ". %c%s", extra[0] >= 'a' && extra[0] <= 'z' ? extra[0] - 'a' + 'A' : extra[0], extra + 1);
+        if (r < 0)
+                return r;
+        r = plan_add_manual(p, check, strbuf_str(&sb));
+        return r < 0 ? r : 0;
 }
 
 static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
@@ -167,26 +224,26 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
                         .has_oom_score_adjust = true,
                         .oom_score_adjust = 0,
                 },
-                .enable = true,
         };
         fix_unit_memory(h, d->proc, &req.spec);
-        _cleanup_free_ char *no = NULL, *step = NULL;
+        _cleanup_free_ char *no = NULL, *stop = NULL;
         int r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
                 return r;
-        if (r == 0 && asprintf(&step, "run pid %d from a systemd unit: %s", (int) d->pid, no) < 0)
+        if (r == 0) {
+                r = plan_add_manualf(p, f->check->id, "run pid %d from a systemd unit (%s, /etc/systemd/system/%s): %s",
+                                     (int) d->pid, d->name, d->name, no);
+                return r < 0 ? r : 0;
+        }
+        if (asprintf(&stop, "kill %d", (int) d->pid) < 0)
                 return -ENOMEM;
-        if (r > 0 && asprintf(&step, "hand over to systemd when convenient: stop pid %d, then `systemctl start %s`",
-                              (int) d->pid, d->name) < 0)
-                return -ENOMEM;
-        r = plan_add_manual(p, f->check->id, step);
-        return r < 0 ? r : 0;
+        return fix_plan_handover(p, f->check->id, d->name, stop, NULL, d->proc);
 }
 
 const struct fix fix_unit = {
         .name = "service-unit",
         .summary = "a service unit for the process's exact command line, real executable, cwd, user and "
-                   "allowlisted environment, with restart, start limit and memory limits; enabled, and a "
-                   "manual hand-over step",
+                   "allowlisted environment, with restart, start limit and memory limits; written, not "
+                   "enabled: the hand-over (stop the process, daemon-reload, enable --now) is a manual step",
         .plan = unit_plan,
 };

@@ -156,8 +156,8 @@ static int parse_text(struct unit *u, const char *file, char *text) {
  * non-blocking, checked with fstat), at most UNIT_FILE_MAX bytes. */
 static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         struct stat st;
+        unit_counters.opens++;
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -166,12 +166,35 @@ static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
                 return -EISDIR;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        int r = strbuf_read_fd(&sb, fd, UNIT_FILE_MAX);
-        if (r < 0)
-                return r;
-        *ret_len = sb.len;
-        *ret = strbuf_detach(&sb, NULL);
-        return *ret ? 0 : -ENOMEM;
+        /* Sized by fstat, one byte more: a regular file that fills less than asked has
+         * ended, so a unit file costs one read, not a second one to see the end. */
+        size_t cap = st.st_size >= 0 && (uint64_t) st.st_size < UNIT_FILE_MAX ? (size_t) st.st_size + 1 : UNIT_FILE_MAX + 1;
+        size_t len = 0;
+        _cleanup_free_ char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                len += (size_t) n;
+                if (len > UNIT_FILE_MAX)
+                        return -EFBIG;
+                if (n == 0 || len < cap)
+                        break;
+                /* It grew since fstat: read on, in bigger steps, up to the bound. */
+                size_t ncap = cap * 2 < UNIT_FILE_MAX + 1 ? cap * 2 : UNIT_FILE_MAX + 1;
+                char *nb = realloc(buf, ncap + 1);
+                if (!nb)
+                        return -ENOMEM;
+                buf = nb, cap = ncap;
+        }
+        buf[len] = 0;
+        *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
 }
 
 int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name) {
@@ -181,9 +204,14 @@ int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd
         int r;
         if (!file)
                 return -ENOMEM;
-        r = dfd >= 0 && name ? read_at(dfd, name, &text, &len) : host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
-        if (r == -ELOOP && dfd >= 0)    /* a link: followed within the root */
+        bool at = dfd >= 0 && name;
+        if (!at)
+                unit_counters.opens++;
+        r = at ? read_at(dfd, name, &text, &len) : host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
+        if (r == -ELOOP && at) {        /* a link: followed within the root */
+                unit_counters.opens++;
                 r = host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
+        }
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {

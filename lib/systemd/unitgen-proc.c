@@ -32,6 +32,7 @@ struct unit_proc *unit_proc_free(struct unit_proc *u) {
                 return NULL;
         strv_free(u->argv);
         strv_free(u->env);
+        strv_free(u->env_dropped);
         free(u->exe);
         free(u->cwd);
         free(u->user);
@@ -167,31 +168,66 @@ static int read_names(struct host *h, struct unit_proc *u, bool gid_known) {
         return 0;
 }
 
-static int read_env(struct host *h, pid_t pid, char ***ret) {
-        _cleanup_close_ int fd = host_proc_open(h, pid, "environ", O_RDONLY);
-        _cleanup_free_ char *buf = malloc(ENVIRON_MAX);
-        char **v = calloc(1, sizeof(char *));
-        size_t n = 0, len = 0;
-        if (!buf || !v) {
-                free(v);
+/* What a login session, a terminal or a shell sets for itself: no service needs it (systemd sets
+ * HOME, USER, LOGNAME and SHELL from User=). */
+static bool session_variable(const char *e, size_t n) {
+        static const char *const names[] = {
+                "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "SHLVL", "_", "TERM", "COLORTERM", "MAIL",
+                "DISPLAY", "WAYLAND_DISPLAY", "LS_COLORS", "LESSOPEN", "LESSCLOSE", "COLUMNS", "LINES", "MOTD_SHOWN",
+                "HISTSIZE", "HISTFILESIZE", "HISTCONTROL", "EDITOR", "VISUAL", "PAGER", "TERM_PROGRAM",
+                "TERM_PROGRAM_VERSION", "INVOCATION_ID", "JOURNAL_STREAM", "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS",
+                "DBUS_SESSION_BUS_ADDRESS", "HUSHLOGIN", "LANGUAGE", "STY", "WINDOW", "SUDO_COMMAND", "SUDO_USER",
+                "SUDO_UID", "SUDO_GID", NULL,
+        };
+        static const char *const prefixes[] = { "SSH_", "XDG_", "TMUX", "LC_", "VSCODE_", "GIT_ASKPASS", "BASH_FUNC_", NULL };
+        for (size_t i = 0; names[i]; i++)
+                if (strlen(names[i]) == n && strncmp(e, names[i], n) == 0)
+                        return true;
+        for (size_t i = 0; prefixes[i]; i++)
+                if (strncmp(e, prefixes[i], strlen(prefixes[i])) == 0)
+                        return true;
+        return false;
+}
+
+static int strv_push(char ***v, size_t *n, char *s) {
+        if (!s)
+                return -ENOMEM;
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+        if (!nv) {
+                free(s);
                 return -ENOMEM;
         }
-        *ret = v;
+        *v = nv;
+        nv[*n] = s;
+        nv[++*n] = NULL;
+        return 0;
+}
+
+#define ENV_DROPPED_MAX 32      /* names listed; a login's whole environment is no list to read */
+
+/* The allowlisted entries into U->env, the names of the others into U->env_dropped. */
+static int read_env(struct host *h, pid_t pid, struct unit_proc *u) {
+        _cleanup_close_ int fd = host_proc_open(h, pid, "environ", O_RDONLY);
+        _cleanup_free_ char *buf = malloc(ENVIRON_MAX);
+        size_t n = 0, nd = 0, len = 0;
+        u->env = calloc(1, sizeof(char *));
+        u->env_dropped = calloc(1, sizeof(char *));
+        if (!buf || !u->env || !u->env_dropped)
+                return -ENOMEM;
         if (fd < 0)
                 return 0;
         for (ssize_t k; len < ENVIRON_MAX - 1 && (k = read(fd, buf + len, ENVIRON_MAX - 1 - len)) > 0; )
                 len += (size_t) k;
         buf[len] = 0;
         for (char *e = buf; e < buf + len; e += strlen(e) + 1) {
-                if (!unitgen_env_allowed(e))
-                        continue;
-                char **nv = realloc(v, (n + 2) * sizeof(char *));
-                if (!nv)
-                        return -ENOMEM;
-                v = *ret = nv;
-                if (!(nv[n] = strdup(e)))
-                        return -ENOMEM;
-                nv[++n] = NULL;
+                size_t nl = strcspn(e, "=");
+                int r = 0;
+                if (unitgen_env_allowed(e))
+                        r = strv_push(&u->env, &n, strdup(e));
+                else if (e[nl] == '=' && nl > 0 && !session_variable(e, nl) && nd < ENV_DROPPED_MAX)
+                        r = strv_push(&u->env_dropped, &nd, strndup(e, nl));
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -221,7 +257,7 @@ int unit_proc_read(struct host *h, const struct proc *p, struct unit_proc **ret)
         int r = read_names(h, u, gid_known);
         if (r < 0)
                 return r;
-        r = read_env(h, p->pid, &u->env);
+        r = read_env(h, p->pid, u);
         if (r < 0)
                 return r;
         if (host_sockets(h, &st) == 0)
@@ -273,7 +309,7 @@ int unitgen_process(const struct host *h, const struct unit_proc *u, const struc
         size_t argc = s->argv ? s->argc : u->argc;
         if (!s->name || argc == 0)
                 return -EINVAL;
-        const char *exec_path = unitgen_exec_path(u, argv);
+        const char *exec_path = s->exec_path ? s->exec_path : unitgen_exec_path(u, argv);
         /* systemd refuses a User= no user database knows, even as a number. */
         if (u->user_missing)
                 return -ESRCH;

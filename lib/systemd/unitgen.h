@@ -76,6 +76,8 @@ struct unit_proc {
         bool user_known;        /* user is a name (ROOT/etc/passwd, or NSS on the running system), not a number */
         bool user_missing;      /* the running system's NSS knows no such uid either: systemd would refuse it */
         char **env;             /* allowlisted NAME=value, NULL-terminated */
+        char **env_dropped;     /* the names (never the values) of the other variables a service could
+                                 * need, NULL-terminated; a login session's own (HOME, TERM, SSH_*) left out */
         uint16_t port;          /* first listening TCP port, 0: none */
         uint64_t rss;
 };
@@ -92,6 +94,7 @@ struct unit_proc_spec {
         const char *description;                /* NULL: the command */
         char *const *argv;                      /* NULL: the process's argv; else this command (e.g. "next start"), */
         size_t argc;                            /*   run with the process's exe when argv[0] names the same program */
+        const char *exec_path;                  /* NULL: as above; else the absolute program ARGV runs (a PATH lookup) */
         const char *const *environment;         /* NAME=value entries set over the process's, NULL-terminated */
         uint64_t memory_high, memory_max;       /* bytes, 0: unset */
         bool has_oom_score_adjust;

@@ -58,6 +58,7 @@ int unit_strv_push(char ***v, size_t *n, char *s) {
 }
 
 static int cmp_str(const void *a, const void *b) {
+        unit_counters.compares++;
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
@@ -96,6 +97,7 @@ struct dent {
 
 struct search_dir {
         bool ok;                /* exists, and is not the same directory as an earlier one (/lib -> usr/lib) */
+        int same_as;            /* that earlier one's position, else -1 */
         int fd;                 /* the directory, open: unit files are opened relative to it */
         char *arena;
         struct dent *v;
@@ -149,6 +151,7 @@ static struct dirent *dir_next(DIR *d, int *r) {
 
 static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
         int fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        unit_counters.opens++;
         if (fd < 0)
                 return 0;
         DIR *d = fdopendir(fd);
@@ -207,15 +210,18 @@ static int index_alias(int dfd, const char *dirpath, const char *name, struct un
 
 static int cmp_alias(const void *a, const void *b) {
         const struct alias *p = a, *q = b;
+        unit_counters.compares++;
         int c = strcmp(p->target, q->target);
         return c ? c : strcmp(p->alias, q->alias);
 }
 
 static int cmp_target(const void *a, const void *b) {
+        unit_counters.compares++;
         return strcmp(((const struct alias *) a)->target, ((const struct alias *) b)->target);
 }
 
 static int cmp_dent(const void *a, const void *b) {
+        unit_counters.compares++;
         return strcmp(((const struct dent *) a)->name, ((const struct dent *) b)->name);
 }
 
@@ -274,10 +280,11 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
         if (!x)
                 return -ENOMEM;
         for (size_t i = 0; i < N_SEARCH; i++)
-                x->dirs[i].fd = -1;
+                x->dirs[i].fd = -1, x->dirs[i].same_as = -1;
         for (size_t i = 0; i < N_SEARCH && r == 0; i++) {
                 struct search_dir *s = &x->dirs[i];
                 _cleanup_close_ int fd = host_open_file(h, unit_search_path[i], O_RDONLY | O_DIRECTORY);
+                unit_counters.opens++;
                 if (fd < 0 && fd != -ENOENT && fd != -ENOTDIR) {
                         r = fd;         /* a directory that cannot be read: no unit is judged without it */
                         break;
@@ -291,7 +298,7 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
                 s->ok = true;
                 for (size_t j = 0; j < i; j++)
                         if (x->dirs[j].ok && seen[j].st_dev == seen[i].st_dev && seen[j].st_ino == seen[i].st_ino)
-                                s->ok = false;
+                                s->ok = false, s->same_as = (int) j;
                 if (!s->ok)
                         continue;
                 int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -353,6 +360,7 @@ static char *path_join(const char *dir, const char *name) {
 static int read_link(struct host *h, const char *dir, const char *name, char **ret) {
         _cleanup_close_ int fd = host_open_file(h, dir, O_PATH | O_DIRECTORY);
         char buf[4096];
+        unit_counters.opens++;
         if (fd < 0)
                 return fd;
         ssize_t n = readlinkat(fd, name, buf, sizeof(buf) - 1);
@@ -385,6 +393,7 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
                         *ret_dir = (int) i;
                         return 1;
                 }
+                unit_counters.opens++;
                 if (host_stat(h, path, &st) < 0)
                         continue;
                 if (S_ISLNK(st.st_mode)) {
@@ -482,6 +491,7 @@ static int collect_dir_fd(struct host *h, int fd, const char *dir, struct dropin
 
 static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
         int fd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
+        unit_counters.opens++;
         if (fd < 0) {
                 ds->n_dirs++;
                 return 0;
@@ -504,6 +514,7 @@ static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t
                 return -ENOMEM;
         if (e->type == DT_DIR) {
                 int fd = openat(x->dirs[i].fd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                unit_counters.opens++;
                 return fd < 0 ? 0 : collect_dir_fd(h, fd, path, ds);
         }
         return collect_dir(h, path, ds);
@@ -619,7 +630,7 @@ struct unit *unit_free(struct unit *u) {
 }
 
 
-int unit_load(struct host *h, const char *name, struct unit **ret) {
+int unit_load_uncached(struct host *h, const char *name, struct unit **ret) {
         _cleanup_(unit_freep) struct unit *u = NULL;
         const struct unit_index *x;
         if (!unit_name_is_valid(name))
@@ -662,11 +673,43 @@ int unit_load(struct host *h, const char *name, struct unit **ret) {
         return 0;
 }
 
+static bool listed_unit(int dfd, const char *name, unsigned char type, const char *want) {
+        struct stat st;
+        const char *t = unit_type_of(name);
+        if (!t || strcmp(t, want) != 0 || !unit_name_is_valid(name) || unit_name_is_template(name))
+                return false;
+        return type != DT_UNKNOWN ? type == DT_REG
+                                  : fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The search directory I as the index listed it (already sorted): no second listing. */
+static int list_indexed(const struct unit_index *x, size_t i, const char *type, char ***ret) {
+        const struct search_dir *s = x->dirs[i].same_as >= 0 ? &x->dirs[x->dirs[i].same_as] : &x->dirs[i];
+        char **v = calloc((s->ok ? s->n : 0) + 1, sizeof(char *));
+        size_t n = 0;
+        if (!v)
+                return -ENOMEM;
+        for (size_t j = 0; s->ok && j < s->n; j++)
+                if (listed_unit(s->fd, s->v[j].name, s->v[j].type, type) && !(v[n++] = strdup(s->v[j].name))) {
+                        strv_free(v);
+                        return -ENOMEM;
+                }
+        *ret = v;
+        return 0;
+}
+
 int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret) {
+        const struct unit_index *x;
+        for (size_t i = 0; i < N_SEARCH; i++)
+                if (strcmp(dir, unit_search_path[i]) == 0 && unit_index_get(h, &x) == 0)
+                        return list_indexed(x, i, type, ret);
+        /* Not a search directory, or the index could not be built: list DIR itself,
+         * so that what fails is said of DIR. */
         _cleanup_close_ int fd = host_open_file(h, dir, O_RDONLY | O_DIRECTORY);
         char **v = NULL;
         size_t n = 0;
         int r = 0;
+        unit_counters.opens++;
         if (fd == -ENOENT || fd == -ENOTDIR) {
                 *ret = calloc(1, sizeof(char *));
                 return *ret ? 0 : -ENOMEM;
@@ -676,16 +719,9 @@ int units_list_dir(struct host *h, const char *dir, const char *type, char ***re
         DIR *d = fdopendir(TAKE_FD(fd));
         if (!d)
                 return -errno;
-        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
-                struct stat st;
-                const char *t = unit_type_of(e->d_name);
-                if (!t || strcmp(t, type) != 0 || !unit_name_is_valid(e->d_name) || unit_name_is_template(e->d_name))
-                        continue;
-                if (e->d_type != DT_UNKNOWN ? e->d_type != DT_REG
-                                            : fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                r = unit_strv_push(&v, &n, strdup(e->d_name));
-        }
+        for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); )
+                if (listed_unit(dirfd(d), e->d_name, e->d_type, type))
+                        r = unit_strv_push(&v, &n, strdup(e->d_name));
         closedir(d);
         if (r == 0 && !v)
                 v = calloc(1, sizeof(char *));

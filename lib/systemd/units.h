@@ -3,8 +3,14 @@
  *
  * The system search path in systemd's order (the first file of a name wins),
  * masks, aliases, template instances, drop-ins (NAME.d/, prefix and type
- * drop-ins) merged in lexical order. A unit is loaded by name, on demand;
- * the enablement index is built once a run and kept with the host.
+ * drop-ins) merged in lexical order. A unit is loaded by name, on demand, once
+ * a run: the search path is listed once (the index, with enablement links and
+ * aliases), each unit file and drop-in is read once, and every check shares
+ * what was read (unit-cache.c).
+ *
+ * Owns: lib/systemd (this model, unit state over sd-bus, the unit generator and
+ * installer). May use: lib/text, lib/host. Never includes lib/plan, lib/apply,
+ * checks/, fixes/ or cmd/, except unitgen and unitinstall, which build plan actions.
  */
 #pragma once
 
@@ -54,9 +60,13 @@ struct unit {
         size_t n_files;
 };
 
-/* Load NAME. -ENOENT when no file defines it (and no drop-in exists), -EINVAL on a bad name.
- * Unreadable or malformed files are issues, not failures. */
-int unit_load(struct host *h, const char *name, struct unit **ret);
+/* NAME, read and parsed the first time any check asks for it, then kept with the host
+ * and shared: the unit is borrowed, valid until host_free(), and never freed by the
+ * caller. -ENOENT when no file defines it (and no drop-in exists), -EINVAL on a bad name
+ * (both remembered as well). Unreadable or malformed files are issues, not failures. */
+int unit_load(struct host *h, const char *name, const struct unit **ret);
+/* Frees a unit of one's own (from unit_parse_buffer() on a calloc'd unit), never one
+ * unit_load() returned. */
 struct unit *unit_free(struct unit *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit *, unit_free);
 

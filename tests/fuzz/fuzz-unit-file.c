@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct host *h = NULL;
         if (host_open(fuzz_root(), &h) < 0)
                 abort();
-        struct unit *u = NULL;
+        const struct unit *u = NULL;
         if (unit_load(h, "app.service", &u) == 0) {
                 uint64_t v;
                 (void) unit_memory_setting(u, "MemoryMax", &v);
@@ -26,7 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 (void) unit_memory_setting(u, "MemorySwapMax", &v);
                 (void) unit_get(u, "Service", "ExecStart");
                 (void) unit_get(u, "Install", "WantedBy");
-                unit_free(u);
         }
         host_free(h);
         return 0;

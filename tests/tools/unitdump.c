@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         for (int i = 2; i < argc; i++) {
-                struct unit *u = NULL;
+                const struct unit *u = NULL;
                 r = unit_load(h, argv[i], &u);
                 printf("%s", argv[i]);
                 if (r < 0)
@@ -62,7 +62,6 @@ int main(int argc, char **argv) {
                         else
                                 printf(" RestartUSec=%llu\n", (unsigned long long) us);
                 }
-                unit_free(u);
         }
         host_free(h);
         return 0;

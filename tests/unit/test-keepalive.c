@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "text/cleanup.h"
+#include "text/strbuf.h"
 
 #include "fixture-check.h"
 #include "fixture-proc.h"
@@ -92,7 +93,7 @@ static void test_loop_in_script_file(void **state) {
         struct run x = { 0 };
         run_check(&x, root, "keepalive-loop");
         assert_int_equal(run_count(&x, STATUS_FAIL), 2);
-        assert_non_null(run_find(&x, "sh (pid 760, a shell loop) keeps restarting a command that is not running now"));
+        assert_non_null(run_find(&x, "sh (pid 760, a shell loop) keeps restarting node api.js (between two restarts now)"));
         const struct finding *f = run_find(&x, "(pid 600, a shell loop) keeps restarting its child (now pid 601): python3 app.py");
         assert_non_null(f);
         assert_non_null(strstr(f->details[0], "loop in /home/dev/keep.sh: until python3 app.py; do"));
@@ -198,41 +199,234 @@ static void test_in_a_service_or_container_is_not_ours(void **state) {
         fixture_remove(root);
 }
 
-static void test_text_loops(void **state) {
-        assert_true(keepalive_text_loops("while true; do x; done"));
-        assert_true(keepalive_text_loops("while :\ndo\n x\ndone"));
-        assert_true(keepalive_text_loops("while [ 1 ]; do x; done"));
-        assert_true(keepalive_text_loops("until ./server; do sleep 1; done"));
-        assert_true(keepalive_text_loops("while sleep 5; do ./x; done"));
-        assert_false(keepalive_text_loops("while read l; do echo $l; done"));
-        assert_false(keepalive_text_loops("echo untilted; do"));
-        assert_false(keepalive_text_loops("node server.js"));
-        assert_false(keepalive_text_loops(NULL));
+/* The command TEXT restarts, its words joined by spaces; NULL when none. */
+static char *restarts(const char *text) {
+        struct keepalive_cmd c;
+        int r = keepalive_text_restarts(text, text ? strlen(text) : 0, KEEPALIVE_PERIODIC_SLEEP, &c, NULL);
+        assert_true(r >= 0);
+        if (r == 0)
+                return NULL;
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < c.argc; i++)
+                assert_int_equal(strbuf_addf(&sb, "%s%s", i ? " " : "", c.argv[i]), 0);
+        if (!c.exact)
+                assert_int_equal(strbuf_adds(&sb, " (inexact)"), 0);
+        keepalive_cmd_done(&c);
+        return strbuf_detach(&sb, NULL);
 }
 
-static void test_fix_one_unit_for_the_child_and_idempotent(void **state) {
-        char *root = argv_loop_root();
+#define assert_restarts(text, want) do { \
+                char *got_ = restarts(text); \
+                if (!got_ || strcmp(got_, want) != 0) \
+                        fail_msg("%s: restarts '%s', expected '%s'", text, got_ ? got_ : "(nothing)", want); \
+                free(got_); \
+        } while (0)
+#define assert_restarts_nothing(text) do { \
+                char *got_ = restarts(text); \
+                if (got_) \
+                        fail_msg("%s: restarts '%s', expected nothing", text, got_); \
+        } while (0)
+
+static void test_text_loops(void **state) {
+        assert_restarts("while true; do node server.js; sleep 1; done", "node server.js");
+        assert_restarts("while :\ndo\n  python3 app.py\ndone", "python3 app.py");
+        assert_restarts("while [ 1 ]; do ./server --port 3000; done", "./server --port 3000");
+        assert_restarts("until node server.js; do echo crashed >&2; sleep 2; done", "node server.js");
+        assert_restarts("while true; do PORT=3000 exec nohup node 'my app.js' 2>&1 >>/var/log/app.log; done",
+                        "node my app.js");
+        assert_restarts("while true; do node \"$APP\"; done", "node $APP (inexact)");
+        assert_restarts("while true\ndo\n  # restart it\n  npm start\n  sleep 5\ndone\n", "npm start");
+        assert_restarts("until false; do uvicorn main:app; sleep 3; done", "uvicorn main:app");
+        assert_restarts("cat <<EOF\nwhile true; do node fake.js; done\nEOF\nwhile true; do java -jar app.jar; done",
+                        "java -jar app.jar");
+        /* Not a loop that restarts a long-running command: */
+        assert_restarts_nothing("while read l; do echo $l; done");
+        assert_restarts_nothing("while true; do date >> /tmp/clock; sleep 60; done");
+        assert_restarts_nothing("until pg_isready -h db; do sleep 1; done; node server.js");
+        assert_restarts_nothing("while ! curl -sf localhost:3000/health; do sleep 1; done; exec node server.js");
+        assert_restarts_nothing("while sleep 300; do php artisan schedule:run; done");
+        assert_restarts_nothing("while true; do python3 /opt/backup.py; sleep 3600; done");
+        assert_restarts_nothing("while true; do python3 /opt/job.py; sleep 1h; done");
+        assert_restarts_nothing("while true; do node report.js; sleep \"$INTERVAL\"; done");
+        assert_restarts_nothing("for i in 1 2 3; do node worker.js $i; done");
+        assert_restarts_nothing("for f in *.js; do node \"$f\"; done");
+        assert_restarts_nothing("# until the api is up, wait\n# while true; do node x.js; done\nnode server.js\n");
+        assert_restarts_nothing("echo untilted; do");
+        assert_restarts_nothing("echo 'while true; do node x.js; done'");
+        assert_restarts_nothing("node server.js");
+        assert_restarts_nothing("while true; do");
+        assert_restarts_nothing("");
+        assert_restarts_nothing(NULL);
+}
+
+/* Hostile text: unterminated quotes, deep nesting, redirections without targets, NUL bytes. */
+static void test_text_hostile(void **state) {
+        static const char *const texts[] = {
+                "while true; do node 'unterminated", "while true; do node \"x", "$(((((((", "`", "<<", "> > > >",
+                "while while while do do done done", "done done do", "case x in *) while true; do node s.js; done;; esac",
+                "while true; do node s.js\\", "2>&1 &>/dev/null <&- >&", "for ((;;)); do node s.js; done",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                char *got = restarts(texts[i]);
+                free(got);
+        }
+        char *deep = malloc(20001);
+        for (size_t i = 0; i < 20000; i++)
+                deep[i] = "<(w "[i % 4];
+        deep[20000] = 0;
+        free(restarts(deep));
+        memset(deep, '<', 20000);
+        free(restarts(deep));
+        for (size_t i = 0; i < 20000; i++)
+                deep[i] = i % 2 ? ' ' : '<';
+        free(restarts(deep));
+        free(deep);
+        struct keepalive_cmd c = { 0 };
+        static const char nul[] = "while true; do node\0evil; done";
+        assert_true(keepalive_text_restarts(nul, sizeof(nul) - 1, 60, &c, NULL) >= 0);
+        keepalive_cmd_done(&c);
+}
+
+/* nohup bash -c 'while true; do node server.js; sleep 1; done' from /srv/app, with node running
+ * now (RUNNING) or between two restarts (only the loop's sleep). */
+static char *loop_root(bool running) {
+        char *root = base_root();
+        const struct fproc loop = { .pid = 500, .ppid = 1, .comm = "bash", .argv = { "bash", "-c", "while true; do node server.js; sleep 1; done", NULL },
+                                    .cgroup = SESSION, .start = T(1000), .rss_pages = 900, .uid = 1000, .cwd = "/srv/app",
+                                    .environ = "PATH=/usr/local/bin:/usr/bin:/bin\nNODE_ENV=production\nAPI_TOKEN=s3cret\nHOME=/home/dev\nTERM=xterm" };
+        const struct fproc node = { .pid = running ? 501 : 503, .ppid = 500, .comm = "node", .argv = { "node", "server.js", NULL }, .cgroup = SESSION,
+                                    .start = T(89990), .rss_pages = 40000, .uid = 1000, .cwd = "/srv/app",
+                                    .environ = "PATH=/usr/local/bin:/usr/bin:/bin\nNODE_ENV=production\nAPI_TOKEN=s3cret" };
+        const struct fproc sleep = { .pid = 502, .ppid = 500, .comm = "sleep", .argv = { "sleep", "1", NULL }, .cgroup = SESSION,
+                                     .start = T(89999), .uid = 1000, .cwd = "/srv/app" };
+        fproc_write(root, &loop);
+        fproc_write(root, running ? &node : &sleep);
+        if (running) {
+                fixture_symlink(root, "/usr/bin/node", "/proc/501/exe");
+                fproc_socket(root, 501, 20, 5001);
+        }
+        fixture_write(root, "/usr/bin/node", "\177ELF");
+        fixture_chmod(root, "/usr/bin/node", 0755);
+        return root;
+}
+
+/* Every action of the plan as text: kind, path, content, steps. */
+static char *plan_text(const struct plan *p) {
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                assert_int_equal(strbuf_addf(&sb, "%s %s %s %s %s\n", action_kind_to_string(a->kind), a->path ? a->path : "",
+                                             a->unit ? a->unit : "", a->content ? a->content : "", a->text ? a->text : ""), 0);
+        }
+        return strbuf_detach(&sb, NULL);
+}
+
+static const char handover[] = "hand over to hostfit-node-app.service (/etc/systemd/system/hostfit-node-app.service, "
+        "written, not enabled) when convenient, in this order: kill -STOP 500; pkill -P 500; kill -KILL 500; "
+        "systemctl daemon-reload; systemctl enable --now hostfit-node-app.service. The unit does not carry API_TOKEN "
+        "from pid 500's environment";
+
+/* The plan comes from the loop's text and the loop itself: the same unit, the same diff, the
+ * same steps whether node runs now or the loop sleeps between two restarts. */
+static void test_fix_same_plan_whether_the_child_runs_or_not(void **state) {
+        char *text[2];
+        for (int running = 0; running < 2; running++) {
+                char *root = loop_root(running);
+                struct run x = { 0 };
+                run_check(&x, root, "keepalive-loop");
+                assert_int_equal(run_count(&x, STATUS_FAIL), 1);
+                struct plan *p = run_plan(&x);
+                text[running] = plan_text(p);
+                const struct action *a = plan_find_path(p, "/etc/systemd/system/hostfit-node-app.service");
+                if (!a)
+                        fail_msg("%s", text[running]);
+                assert_non_null(strstr(a->content, "\nExecStart=\"@/usr/bin/node\" \"node\" \"server.js\"\n"));
+                assert_non_null(strstr(a->content, "\nWorkingDirectory=/srv/app\nUser=dev\nGroup=dev\n"));
+                assert_non_null(strstr(a->content, "\nRestart=on-failure\nRestartSec=10\n"));
+                assert_non_null(strstr(a->content, "Environment=\"NODE_ENV=production\""));
+                assert_null(strstr(a->content, "s3cret"));
+                assert_null(strstr(a->content, "MemoryMax="));    /* sized later, from what it used, not from a moment */
+                plan_free(p);
+                run_free(&x);
+                fixture_remove(root);
+        }
+        assert_string_equal(text[0], text[1]);
+        assert_non_null(strstr(text[0], handover));
+        assert_null(strstr(text[0], "s3cret"));
+        assert_null(strstr(text[0], "HOME"));
+        free(text[0]);
+        free(text[1]);
+}
+
+/* Written, not enabled: enabled in the hand-over, so a reboot before it cannot start the unit and
+ * the loop both. Applied, a second plan changes nothing. */
+static void test_fix_enables_only_in_the_hand_over(void **state) {
+        char *root = loop_root(true);
         struct run x = { 0 };
         run_check(&x, root, "keepalive-loop");
         struct plan *p = run_plan(&x);
-        const struct action *a = plan_find_path(p, "/etc/systemd/system/hostfit-node-3000.service");
-        assert_non_null(a);
-        assert_non_null(strstr(a->content, "\nExecStart=\"@/usr/bin/node\" \"node\" \"server.js\"\n"));
-        assert_non_null(strstr(a->content, "\nRestart=on-failure\nRestartSec=10\n"));
-        assert_non_null(strstr(a->content, "\nUser=dev\n"));
-        assert_null(strstr(a->content, "s3cret"));
-        bool manual = false;
-        for (size_t i = 0; i < plan_size(p); i++)
-                manual = manual || (plan_action(p, i)->kind == ACTION_MANUAL &&
-                                    strstr(plan_action(p, i)->text, "kill 500; kill 501; systemctl start hostfit-node-3000.service"));
-        assert_true(manual);
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                assert_int_not_equal(a->kind, ACTION_SYMLINK);
+                if (a->kind == ACTION_SYSTEMD)
+                        assert_int_equal(a->op, SYSTEMD_DAEMON_RELOAD);
+        }
         plan_free(p);
         run_free(&x);
         size_t changes = 0;
         char *copy = plan_apply_replan(root, "keepalive-loop", &changes);
-        assert_true(changes >= 2);
-        assert_true(fixture_exists(copy, "/etc/systemd/system/multi-user.target.wants/hostfit-node-3000.service"));
+        assert_int_equal(changes, 1);   /* the unit (the daemon-reload is deferred off the running system) */
+        assert_true(fixture_exists(copy, "/etc/systemd/system/hostfit-node-app.service"));
+        assert_false(fixture_exists(copy, "/etc/systemd/system/multi-user.target.wants/hostfit-node-app.service"));
         fixture_remove(copy);
+        fixture_remove(root);
+}
+
+/* What no loop of this check is: each runs under a session with a child, and none is reported,
+ * nor planned for. */
+static void test_non_loops_are_not_reported(void **state) {
+        char *root = base_root();
+        fixture_write(root, "/opt/app/start.sh", "#!/bin/sh\n# wait until the database is up, then serve\n"
+                      "until pg_isready -h db; do sleep 1; done\nexec node server.js\n");
+        fixture_write(root, "/opt/app/comment.sh", "#!/bin/bash\n# keep going until it is done: while true; do node x; done\n"
+                      "node server.js\n");
+        fixture_write(root, "/usr/share/code/shellIntegration-bash.sh",
+                      "while true; do node server.js; done\nuntil node x.js; do sleep 1; done\n");
+        const struct fproc procs[] = {
+                /* an hourly backup */
+                { .pid = 600, .ppid = 1, .comm = "bash", .argv = { "bash", "-c", "while true; do python3 /opt/backup.py; sleep 3600; done", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 601, .ppid = 600, .comm = "python3", .argv = { "python3", "/opt/backup.py", NULL }, .cgroup = SESSION, .start = T(89900), .uid = 1000 },
+                /* wait, then serve */
+                { .pid = 610, .ppid = 1, .comm = "sh", .argv = { "sh", "-c", "until pg_isready -h db; do sleep 1; done; node server.js", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 611, .ppid = 610, .comm = "node", .argv = { "node", "server.js", NULL }, .cgroup = SESSION, .start = T(89000), .uid = 1000 },
+                /* the same in a script, old, whose node started long after it */
+                { .pid = 615, .ppid = 1, .comm = "start.sh", .argv = { "/bin/sh", "/opt/app/start.sh", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 616, .ppid = 615, .comm = "node", .argv = { "node", "server.js", NULL }, .cgroup = SESSION, .start = T(89000), .uid = 1000 },
+                /* Laravel's scheduler */
+                { .pid = 620, .ppid = 1, .comm = "sh", .argv = { "sh", "-c", "while sleep 300; do php artisan schedule:run; done", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 621, .ppid = 620, .comm = "php", .argv = { "php", "artisan", "schedule:run", NULL }, .cgroup = SESSION, .start = T(89990), .uid = 1000 },
+                /* a for loop over workers */
+                { .pid = 630, .ppid = 1, .comm = "bash", .argv = { "bash", "-c", "for i in 1 2 3; do node worker.js $i; done", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 631, .ppid = 630, .comm = "node", .argv = { "node", "worker.js", "2", NULL }, .cgroup = SESSION, .start = T(89000), .uid = 1000 },
+                /* "until" and a loop in comments only */
+                { .pid = 640, .ppid = 1, .comm = "comment.sh", .argv = { "/bin/bash", "/opt/app/comment.sh", NULL }, .cgroup = SESSION, .start = T(89000), .uid = 1000 },
+                { .pid = 641, .ppid = 640, .comm = "node", .argv = { "node", "server.js", NULL }, .cgroup = SESSION, .start = T(89001), .uid = 1000 },
+                /* a VS Code terminal: an interactive bash whose --init-file is a value, not a script it runs */
+                { .pid = 650, .ppid = 1, .comm = "bash", .argv = { "/bin/bash", "--init-file", "/usr/share/code/shellIntegration-bash.sh", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 651, .ppid = 650, .comm = "node", .argv = { "node", "server.js", NULL }, .cgroup = SESSION, .start = T(89900), .uid = 1000 },
+                { .pid = 660, .ppid = 1, .comm = "bash", .argv = { "bash", "--rcfile", "/usr/share/code/shellIntegration-bash.sh", "-i", NULL }, .cgroup = SESSION, .start = T(1000), .uid = 1000 },
+                { .pid = 661, .ppid = 660, .comm = "node", .argv = { "node", "x.js", NULL }, .cgroup = SESSION, .start = T(89900), .uid = 1000 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(procs); i++)
+                fproc_write(root, &procs[i]);
+        struct run x = { 0 };
+        run_check(&x, root, "keepalive-loop");
+        if (x.cr->status != STATUS_PASS)
+                fail_msg("%s", x.cr->n_findings ? x.cr->findings[0]->message : "?");
+        struct plan *p = run_plan(&x);
+        assert_int_equal(plan_size(p), 0);
+        plan_free(p);
+        run_free(&x);
         fixture_remove(root);
 }
 
@@ -245,7 +439,10 @@ int main(void) {
                 cmocka_unit_test(test_forever_and_pm2),
                 cmocka_unit_test(test_in_a_service_or_container_is_not_ours),
                 cmocka_unit_test(test_text_loops),
-                cmocka_unit_test(test_fix_one_unit_for_the_child_and_idempotent),
+                cmocka_unit_test(test_text_hostile),
+                cmocka_unit_test(test_fix_same_plan_whether_the_child_runs_or_not),
+                cmocka_unit_test(test_fix_enables_only_in_the_hand_over),
+                cmocka_unit_test(test_non_loops_are_not_reported),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

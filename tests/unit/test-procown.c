@@ -172,9 +172,13 @@ static void test_one_unit_a_process_and_none_runs_a_dev_command(void **state) {
                         assert_null(strstr(x->content, "java"));
                         assert_null(strstr(x->content, "SECRET"));
                 }
-                /* never a kill, and nothing for the container's pid */
+                /* a kill only in a printed hand-over, never an action; nothing for the container's pid */
+                assert_int_not_equal(x->kind, ACTION_SYMLINK);
+                if (x->kind == ACTION_SYSTEMD)
+                        assert_int_equal(x->op, SYSTEMD_DAEMON_RELOAD);
                 if (x->kind == ACTION_MANUAL) {
-                        assert_null(strstr(x->text, "kill "));
+                        if (strstr(x->text, "kill "))
+                                assert_non_null(strstr(x->text, "hand over to hostfit-"));
                         assert_null(strstr(x->text, "pid 130"));
                 }
         }
@@ -275,7 +279,7 @@ static void test_generator_refuses_dev_commands_and_unknown_programs(void **stat
         struct unit_proc u = { .pid = 500, .argv = vite, .argc = 3, .exe = "/usr/bin/node", .cwd = "/app",
                                .uid = 1000, .gid = 1000, .user = "dev", .group = "dev", .port = 5173 };
         struct fix_unit_request req = { .check = "unmanaged-service", .proc = &u,
-                                        .spec = { .name = "hostfit-x.service" }, .enable = true };
+                                        .spec = { .name = "hostfit-x.service" } };
         char *why = NULL;
         /* A dev server: no unit, and the reason for the manual step. */
         assert_int_equal(fix_plan_process_unit(h, p, &req, &why), 0);

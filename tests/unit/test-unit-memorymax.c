@@ -402,13 +402,12 @@ static void test_set_property_wins_over_hostfit_dropin(void **state) {
                       "# This is a drop-in unit file extension, created via \"systemctl set-property\"\n"
                       "# or an equivalent operation. Do not edit.\n[Service]\nMemoryMax=1073741824\n");
         struct host *h;
-        struct unit *u;
+        const struct unit *u;
         assert_int_equal(host_open(root, &h), 0);
         assert_int_equal(unit_load(h, "app.service", &u), 0);
         uint64_t v;
         assert_int_equal(unit_memory_setting(u, "MemoryMax", &v), UNIT_LIMIT_BYTES);
         assert_int_equal(v, 1ULL << 30);
-        unit_free(u);
         host_free(h);
         fixture_remove(root);
 }

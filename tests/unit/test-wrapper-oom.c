@@ -266,7 +266,7 @@ static void test_fix_raises_wrappers_writes_unit_and_earlyoom_diff(void **state)
                         }
                 } else if (a->kind == ACTION_MANUAL) {
                         /* The unit is the owner's (dev-server): named, not written twice. */
-                        owner_steps += strstr(a->text, "hostfit fix dev-server") != NULL;
+                        owner_steps += strstr(a->text, "run pid 803 from the unit `hostfit fix dev-server` writes") != NULL;
                         manual++;
                 }
         }
@@ -370,6 +370,112 @@ static void test_after_the_safe_shield_the_plan_converges(void **state) {
                 if (a->kind == ACTION_WRITE_FILE)
                         assert_string_equal(a->path, "/etc/systemd/system/hostfit-vite-app.service");
         }
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* report-worker.service runs start.sh, which runs node at -500: the wrapper is the unit's main
+ * process. One process, one unit: the unit gets OOMScoreAdjust= in a drop-in, never a second unit
+ * for node (which would fight it for its port); start.sh is shielded now. */
+static const struct fproc worker[] = {
+        FPROC_INIT, FPROC_KTHREADD,
+        { .pid = 300, .ppid = 1, .comm = "start.sh", .argv = { "/bin/sh", "/opt/report/start.sh", NULL }, .uid = 1000,
+          .oom = 0, .cgroup = "/system.slice/report-worker.service", .cwd = "/opt/report" },
+        { .pid = 301, .ppid = 300, .comm = "node", .argv = { "node", "worker.js", NULL }, .uid = 1000, .oom = -500,
+          .rss_pages = 30000, .cgroup = "/system.slice/report-worker.service", .cwd = "/opt/report" },
+};
+
+static void test_wrapper_under_a_unit_gets_a_dropin_not_a_second_unit(void **state) {
+        struct host *h;
+        struct report *r;
+        char *root = fproc_root(worker, ELEMENTSOF(worker));
+        fixture_write(root, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000::/home/dev:/bin/bash\n");
+        fixture_write(root, "etc/systemd/system/report-worker.service",
+                      "[Service]\nExecStart=/bin/sh /opt/report/start.sh\nRestart=always\nUser=dev\n");
+        fixture_symlink(root, "/usr/bin/node", "proc/301/exe");
+        struct plan *p = plan_for(root, &h, &r);
+        assert_int_equal(report_check(r, 0)->status, STATUS_FAIL);
+        assert_string_equal(report_check(r, 0)->findings[0]->subject, "pid 301");
+        size_t writes = 0, adj = 0;
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                if (a->kind == ACTION_WRITE_FILE) {
+                        writes++;
+                        assert_string_equal(a->path, "/etc/systemd/system/report-worker.service.d/50-hostfit-oom.conf");
+                        assert_non_null(strstr(a->content, "\n[Service]\nOOMScoreAdjust=-500\n"));
+                        assert_non_null(strstr(a->text, "applies from the next start of report-worker.service"));
+                }
+                if (a->kind == ACTION_OOM_SCORE_ADJ) {
+                        adj++;
+                        assert_int_equal(a->pid, 300);
+                        assert_int_equal(a->to, -500);
+                }
+                assert_int_not_equal(a->kind, ACTION_SYMLINK);
+                if (a->kind == ACTION_SYSTEMD)
+                        assert_int_equal(a->op, SYSTEMD_DAEMON_RELOAD);
+                if (a->kind == ACTION_MANUAL)
+                        fail_msg("no step is left to a person: %s", a->text);
+        }
+        assert_int_equal(writes, 1);
+        assert_int_equal(adj, 1);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        /* Applied, with the unit restarted (every process of it at -500): nothing is left to plan. */
+        char *copy = fixture_clone(root);
+        p = plan_for(copy, &h, &r);
+        plan_apply_ok(h, p);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        assert_true(fixture_exists(copy, "/etc/systemd/system/report-worker.service.d/50-hostfit-oom.conf"));
+        fixture_write(copy, "proc/300/oom_score_adj", "-500\n");
+        p = plan_for(copy, &h, &r);
+        assert_int_equal(report_check(r, 0)->status, STATUS_PASS);
+        assert_int_equal(plan_size(p), 0);
+        plan_free(p);
+        report_free(r);
+        host_free(h);
+        fixture_remove(copy);
+        /* The generator itself refuses a second unit for a process a unit runs. */
+        const struct proc_table *t;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(host_procs(h, &t), 0);
+        struct unit_proc *u = NULL;
+        assert_int_equal(unit_proc_read(h, proc_table_find(t, 301), &u), 0);
+        assert_int_equal(plan_new(h, &p), 0);
+        struct fix_unit_request req = { .check = "wrapper-oom-unprotected", .proc = u, .spec = { .name = "hostfit-node.service" } };
+        char *why = NULL;
+        assert_int_equal(fix_plan_process_unit(h, p, &req, &why), 0);
+        assert_non_null(strstr(why, "pid 301 already runs under report-worker.service"));
+        assert_int_equal(plan_size(p), 0);
+        free(why);
+        unit_proc_free(u);
+        plan_free(p);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* A unit of a user's systemd may not lower its processes: a manual step naming the unit and the drop-in. */
+static void test_wrapper_under_a_user_unit_is_a_manual_step(void **state) {
+        struct fproc procs[ELEMENTSOF(worker)];
+        memcpy(procs, worker, sizeof(worker));
+        procs[2].cgroup = procs[3].cgroup = "/user.slice/user-1000.slice/user@1000.service/app.slice/report-worker.service";
+        struct host *h;
+        struct report *r;
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        struct plan *p = plan_for(root, &h, &r);
+        size_t manual = 0;
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                assert_int_not_equal(a->kind, ACTION_WRITE_FILE);
+                if (a->kind == ACTION_MANUAL && strstr(a->text, "report-worker.service is a unit of a user's systemd") &&
+                    strstr(a->text, "~/.config/systemd/user/report-worker.service.d/50-hostfit-oom.conf"))
+                        manual++;
+        }
+        assert_int_equal(manual, 1);
         plan_free(p);
         report_free(r);
         host_free(h);
@@ -567,6 +673,8 @@ static void test_earlyoom_restarted_once_a_run(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_wrapper_under_a_unit_gets_a_dropin_not_a_second_unit),
+                cmocka_unit_test(test_wrapper_under_a_user_unit_is_a_manual_step),
                 cmocka_unit_test(test_shielded_vite_under_exposed_wrappers_fails),
                 cmocka_unit_test(test_shielded_wrappers_and_services_pass),
                 cmocka_unit_test(test_unreadable_oom_score_adj_is_not_a_finding),

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* The unit model, loaded once a run: every unit asked for is read and parsed the first
+ * time and kept with the host, packed into one allocation (its strings, assignments and
+ * paths together), so a second check asking for it costs a hash lookup, not a re-read.
+ * A name no file defines is kept too, with its error. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/host.h"
+#include "systemd/units.h"
+#include "systemd/units-internal.h"
+
+struct unit_counters unit_counters;
+
+struct slot {
+        const char *name;       /* the name as asked: the unit's own, or owned with an error */
+        struct unit *u;         /* packed, owned; NULL with an error */
+        int error;
+};
+
+/* Open addressing over a power of two of slots: units by name, and the section and key
+ * names every unit repeats ("Service", "ExecStart"), kept once for all. */
+struct table {
+        struct slot *v;
+        size_t cap, n;
+};
+
+struct unit_cache {
+        struct table units;
+        struct table words;     /* .name owned, .u NULL */
+};
+
+static void unit_cache_free(void *p) {
+        struct unit_cache *c = p;
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->units.cap; i++) {
+                if (c->units.v[i].u)
+                        free(c->units.v[i].u);
+                else
+                        free((char *) c->units.v[i].name);
+        }
+        for (size_t i = 0; i < c->words.cap; i++)
+                free((char *) c->words.v[i].name);
+        free(c->units.v);
+        free(c->words.v);
+        free(c);
+}
+
+static uint64_t hash_name(const char *s) {
+        uint64_t x = 1469598103934665603ULL;    /* FNV-1a */
+        for (; *s; s++)
+                x = (x ^ (unsigned char) *s) * 1099511628211ULL;
+        return x;
+}
+
+static struct slot *table_find(struct table *t, const char *name) {
+        for (size_t i = hash_name(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+                unit_counters.compares++;
+                if (!t->v[i].name || strcmp(t->v[i].name, name) == 0)
+                        return &t->v[i];
+        }
+}
+
+/* Room for one more (load at most 3/4). */
+static int table_reserve(struct table *t) {
+        if (t->cap && (t->n + 1) * 4 <= t->cap * 3)
+                return 0;
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        struct slot *old = t->v, *nv = calloc(cap, sizeof(*nv));
+        size_t old_cap = t->cap;
+        if (!nv)
+                return -ENOMEM;
+        t->v = nv, t->cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+                if (old[i].name)
+                        *table_find(t, old[i].name) = old[i];
+        free(old);
+        return 0;
+}
+
+/* The one copy of the word S, added when new; NULL on -ENOMEM. */
+static const char *intern(struct table *t, const char *s) {
+        if (table_reserve(t) < 0)
+                return NULL;
+        struct slot *x = table_find(t, s);
+        if (!x->name) {
+                if (!(x->name = strdup(s)))
+                        return NULL;
+                t->n++;
+        }
+        return x->name;
+}
+
+static int cache_get(struct host *h, struct unit_cache **ret) {
+        struct unit_cache *c = host_cache_get(h, "unit-cache");
+        if (!c) {
+                c = calloc(1, sizeof(*c));
+                if (!c)
+                        return -ENOMEM;
+                int r = host_cache_put(h, "unit-cache", c, unit_cache_free);
+                if (r < 0)
+                        return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* ---- packing: one allocation a unit ---- */
+
+struct packer {
+        char *base;             /* NULL: only count */
+        size_t off;
+        struct table *words;    /* where sections and keys are, interned before */
+};
+
+static void *pack_bytes(struct packer *k, const void *p, size_t n, size_t align) {
+        k->off = (k->off + align - 1) & ~(align - 1);
+        void *dst = k->base ? k->base + k->off : NULL;
+        if (dst && p)
+                memcpy(dst, p, n);
+        k->off += n;
+        return dst;
+}
+
+static char *pack_str(struct packer *k, const char *s) {
+        return s ? pack_bytes(k, s, strlen(s) + 1, 1) : NULL;
+}
+
+/* The packed copy of the path F (one of U's files), else a copy of its own. */
+static const char *pack_file(struct packer *k, const struct unit *u, char **files, const char *f) {
+        for (size_t i = 0; f && i < u->n_files; i++)
+                if (f == u->files[i] || strcmp(f, u->files[i]) == 0)
+                        return files ? files[i] : NULL;
+        return pack_str(k, f);
+}
+
+/* Lay U out at K (or only measure it); the packed unit, or NULL when counting. */
+static struct unit *pack(struct packer *k, const struct unit *u) {
+        struct unit *p = pack_bytes(k, u, sizeof(*u), _Alignof(struct unit));
+        struct unit_assignment *a = pack_bytes(k, u->a, u->n_a * sizeof(*a), _Alignof(struct unit_assignment));
+        struct unit_issue *is = pack_bytes(k, u->issues, u->n_issues * sizeof(*is), _Alignof(struct unit_issue));
+        char **files = pack_bytes(k, NULL, (u->n_files + 1) * sizeof(char *), _Alignof(char *));
+        char **dropins = pack_bytes(k, NULL, (u->n_dropins + 1) * sizeof(char *), _Alignof(char *));
+        for (size_t i = 0; i < u->n_files; i++) {
+                char *s = pack_str(k, u->files[i]);
+                if (files)
+                        files[i] = s;
+        }
+        const char *name = pack_str(k, u->name);
+        const char *id = strcmp(u->id, u->name) == 0 ? name : pack_str(k, u->id);
+        const char *fragment = pack_file(k, u, files, u->fragment);
+        for (size_t i = 0; i < u->n_dropins; i++) {
+                const char *s = pack_file(k, u, files, u->dropins[i]);
+                if (dropins)
+                        dropins[i] = (char *) s;
+        }
+        for (size_t i = 0; i < u->n_a; i++) {
+                const char *value = pack_str(k, u->a[i].value), *file = pack_file(k, u, files, u->a[i].file);
+                if (a)
+                        a[i] = (struct unit_assignment) { (char *) table_find(k->words, u->a[i].section)->name,
+                                                          (char *) table_find(k->words, u->a[i].key)->name,
+                                                          (char *) value, file, u->a[i].line };
+        }
+        for (size_t i = 0; i < u->n_issues; i++) {
+                const char *msg = pack_str(k, u->issues[i].message), *file = pack_file(k, u, files, u->issues[i].file);
+                if (is)
+                        is[i] = (struct unit_issue) { file, u->issues[i].line, (char *) msg };
+        }
+        const char *bad_file = pack_file(k, u, files, u->bad_file);
+        if (!p)
+                return NULL;
+        files[u->n_files] = NULL;
+        dropins[u->n_dropins] = NULL;
+        p->name = (char *) name, p->id = (char *) id, p->fragment = (char *) fragment;
+        p->a = u->n_a ? a : NULL, p->issues = u->n_issues ? is : NULL;
+        p->files = files, p->dropins = dropins, p->bad_file = bad_file;
+        return p;
+}
+
+/* U as one allocation (free() frees it), its sections and keys in WORDS; NULL on -ENOMEM. */
+static struct unit *unit_pack(const struct unit *u, struct table *words) {
+        struct packer k = { NULL, 0, words };
+        for (size_t i = 0; i < u->n_a; i++)
+                if (!intern(words, u->a[i].section) || !intern(words, u->a[i].key))
+                        return NULL;
+        pack(&k, u);
+        k.base = malloc(k.off);
+        if (!k.base)
+                return NULL;
+        k.off = 0;
+        return pack(&k, u);
+}
+
+int unit_load(struct host *h, const char *name, const struct unit **ret) {
+        struct unit_cache *c;
+        if (!unit_name_is_valid(name))
+                return -EINVAL;
+        int r = cache_get(h, &c);
+        if (r < 0)
+                return r;
+        if (table_reserve(&c->units) < 0)
+                return -ENOMEM;
+        struct slot *s = table_find(&c->units, name);
+        if (!s->name) {
+                struct unit *u = NULL;
+                r = unit_load_uncached(h, name, &u);
+                if (r == -ENOMEM)
+                        return r;       /* not kept: a later ask may have the memory */
+                struct unit *p = r == 0 ? unit_pack(u, &c->words) : NULL;
+                unit_free(u);
+                if (r == 0 && !p)
+                        return -ENOMEM;
+                /* The unit's own name is the key; a name without a unit keeps a copy. */
+                *s = (struct slot) { p ? p->name : strdup(name), p, r };
+                if (!s->name)
+                        return -ENOMEM;
+                c->units.n++;
+        }
+        if (s->error < 0)
+                return s->error;
+        *ret = s->u;
+        return 0;
+}
