@@ -61,9 +61,13 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
         char interval[32];
         if (!d)
                 return 0;
-        int r = hostfit_exe_path(h, &hostfit);
-        if (r < 0)
+        _cleanup_free_ char *err = NULL;
+        int r = hostfit_exe_path(h, &hostfit, &err);
+        if (r == -ENOMEM)
                 return r;
+        /* A unit that runs a binary others can change would run their code as root: nothing is written. */
+        if (r < 0)
+                return plan_add_manualf(p, f->check->id, "%s", err ? err : strerror(-r));
         char *const argv[] = { hostfit, "probe" };
         r = unit_quote_exec_argv(&exec, argv, 2);
         if (r == 0)

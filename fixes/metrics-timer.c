@@ -54,7 +54,7 @@ int metrics_timer_render(const struct host *h, const char *name, char **ret, siz
         if (r == 0)
                 r = unit_quote_value(&dir, d);
         if (r == 0)
-                r = hostfit_exe_path(h, &hostfit);
+                r = hostfit_exe_path(h, &hostfit, ret_error);
         if (r == 0)
                 r = unit_quote_exec_word(&exe, hostfit);
         if (r < 0)
@@ -99,6 +99,13 @@ static int fix_metrics_timer_plan(struct host *h, const struct finding *f, struc
         const char *check = f->check->id;
         if (!facts)
                 return 0;       /* the textfile directory: the admin's (see the finding's fix line) */
+        /* A unit that runs a binary others can change would run their code as root: nothing is written. */
+        _cleanup_free_ char *hostfit = NULL, *err = NULL;
+        int k = hostfit_exe_path(h, &hostfit, &err);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return plan_add_manualf(p, check, "%s", err ? err : strerror(-k));
         int w1 = plan_unit(h, p, check, METRICS_SERVICE);
         if (w1 < 0)
                 return w1;

@@ -232,8 +232,10 @@ static int read_net(struct host *h, struct socket_table *t) {
                         r = sockets_parse(t, text, files[i].udp, files[i].v6);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0)
+                if (r < 0) {
                         t->error = r;
+                        t->error_path = files[i].path;
+                }
         }
         return 0;
 }
@@ -247,6 +249,7 @@ static int sockets_build(struct host *h, struct socket_table *t) {
         r = host_procs(h, &pt);
         if (r < 0) {
                 t->error = r;
+                t->error_path = "/proc";
                 return 0;
         }
         t->owners = calloc(1, sizeof(*t->owners));
@@ -275,6 +278,19 @@ int host_sockets(struct host *h, const struct socket_table **ret) {
         }
         *ret = t;
         return 0;
+}
+
+int sockets_error_message(struct host *h, const struct socket_table *t, int r, char *buf, size_t size) {
+        char why[128];
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && (!t || !t->error))
+                return 0;
+        const char *path = r < 0 ? "/proc/net" : t->error_path ? t->error_path : "/proc/net";
+        int e = r < 0 ? r : t->error;
+        snprintf(buf, size, "cannot read %s: %s; a server listening there is not seen", path,
+                 host_read_error(h, r < 0 ? NULL : t->error_path, e, why, sizeof(why)));
+        return 1;
 }
 
 /* The owners entry of PID, its fds scanned on the first question; NULL for a pid not in

@@ -28,12 +28,17 @@ struct socket_table {
         size_t n;
         struct socket_owners *owners;   /* private: who holds which, found per process when asked */
         int error;              /* not 0 when a proc/net file could not be read (-errno): the table may be short */
+        const char *error_path; /* that file ("/proc/net/tcp"), static */
 };
 
 /* The table; a missing proc/net file is an empty list, a process that exits mid-scan is left out.
  * The owners of a process's sockets are read from its fd directory on the first question
  * about it (sockets_of_pid, sockets_tcp_port): ask after the cheap filters. */
 int host_sockets(struct host *h, const struct socket_table **ret);
+/* What a check says when the table may be short (T NULL: it could not be built, R): "cannot read
+ * /proc/net/tcp: larger than hostfit reads; a server listening there is not seen". 0 when whole, 1 when
+ * BUF holds it, -ENOMEM. A check that judges servers by their sockets reports it as an error, never a pass. */
+int sockets_error_message(struct host *h, const struct socket_table *t, int r, char *buf, size_t size);
 /* The sockets PID listens on, at most MAX into OUT; returns how many there are. */
 size_t sockets_of_pid(const struct socket_table *t, pid_t pid, const struct listen_socket **out, size_t max);
 /* The first TCP port PID listens on, 0 when none. */

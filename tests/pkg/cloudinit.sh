@@ -24,6 +24,9 @@ fix=$(grep -l 'hostfit fix --yes' "$PKG_TMP"/runcmd.* | head -n 1)
 check "runcmd installs hostfit" [ -n "$install" ]
 check "runcmd runs hostfit fix --yes" [ -n "$fix" ]
 check "runcmd installs hostfit before running it" [ "${install##*.}" -lt "${fix##*.}" ]
+# First boot never waits on hostfit for ever: every run of it is under timeout(1).
+check "every hostfit run in runcmd is bounded by timeout" sh -c "! grep -hE '(^|[;&|] *)hostfit (fix|check)' '$PKG_TMP'/runcmd.*"
+check "runcmd runs hostfit under timeout" grep -q 'timeout [0-9][0-9]* hostfit fix --yes' "$fix"
 for sh in "$PKG_TMP"/runcmd.*; do
         check "runcmd entry $(basename "$sh") is valid sh" sh -n "$sh"
 done

@@ -14,6 +14,8 @@ fixroot=$PKG_TMP/fixroot; mkdir -p "$fixroot/etc/hostfit" "$fixroot$(dirname "$P
 # The binary make install puts in place (the example's), named as the fix would name its own.
 SBIN=/usr/local/sbin/hostfit
 printf '[hostfit]\nhostfit-path = %s\n[metrics]\ntimer = yes\n' "$SBIN" > "$fixroot/etc/hostfit/hostfit.conf"
+# The units run the image's own hostfit, which must be there and root's alone.
+install -D -m 0755 "$HOSTFIT" "$fixroot$SBIN"
 "$HOSTFIT" fix --yes metrics-timer --root "$fixroot" > "$PKG_TMP/fix.log" 2>&1; st=$?
 [ "$st" -eq 0 ] || cat "$PKG_TMP/fix.log"
 check "hostfit fix metrics-timer --root writes the units ($st)" [ "$st" -eq 0 ]

@@ -122,6 +122,8 @@ static void test_fix_installs_timer_instance(void **state) {
         fixture_write(root, "/etc/hostfit/hostfit.conf",
                       "[healthcheck]\ninterval = 1min\nfailures = 4\nhttp-path = /health?x=1%\nhostfit-path = /bin/true\n"
                       "units = nginx.service\n");
+        fixture_write(root, "/bin/true", "\177ELF");   /* the image's own: its units run it */
+        fixture_chmod(root, "/bin/true", 0755);
         struct run x = { 0 };
         run_check(&x, root, "healthcheck-missing");
         struct plan *p = run_plan(&x);

@@ -23,6 +23,7 @@
 #define TIMER_PATH "/etc/systemd/system/hostfit-check.timer"
 #define TEXTFILE_DIR "/var/lib/prometheus/node-exporter"
 #define OPT_IN "[metrics]\ntimer = yes\n"
+#define IMAGE_HOSTFIT "/usr/sbin/hostfit"
 
 struct ctx {
         char *root;
@@ -40,6 +41,9 @@ static char *make_root(const char *conf, bool textfile) {
         if (textfile)
                 fixture_mkdir(root, TEXTFILE_DIR);
         fixture_mkdir(root, "/etc/systemd/system");
+        /* The image's own hostfit, which its units run (never the one editing it). */
+        fixture_write(root, IMAGE_HOSTFIT, "\177ELF");
+        fixture_chmod(root, IMAGE_HOSTFIT, 0755);
         return root;
 }
 
@@ -318,12 +322,8 @@ static void test_fix_plans_both_units_reload_enable_start(void **state) {
         char **argv = NULL;
         size_t argc = 0;
         planned_exec(p, &argv, &argc);
-        /* The unit runs the hostfit that wrote it: here, this test binary. */
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        assert_true(n > 0);
-        self[n] = '\0';
-        const char *want[] = { self, "check", "--quiet", "--format", "prometheus",
+        /* Off the running system, the unit runs the image's own hostfit. */
+        const char *want[] = { IMAGE_HOSTFIT, "check", "--quiet", "--format", "prometheus",
                                "--output", TEXTFILE_DIR "/hostfit.prom" };
         assert_int_equal(argc, 7);
         for (size_t i = 0; i < argc; i++)
@@ -335,7 +335,10 @@ static void test_fix_plans_both_units_reload_enable_start(void **state) {
 
 /* [hostfit] hostfit-path names the binary instead (a .deb's /usr/sbin/hostfit run from elsewhere). */
 static void test_fix_runs_the_configured_hostfit(void **state) {
-        struct ctx *c = ctx_run(make_root("[hostfit]\nhostfit-path = /opt/hostfit bin/hostfit\n" OPT_IN, true));
+        char *root = make_root("[hostfit]\nhostfit-path = /opt/hostfit bin/hostfit\n" OPT_IN, true);
+        fixture_write(root, "/opt/hostfit bin/hostfit", "\177ELF");
+        fixture_chmod(root, "/opt/hostfit bin/hostfit", 0755);
+        struct ctx *c = ctx_run(root);
         struct plan *p = ctx_plan(c);
         char **argv = NULL;
         size_t argc = 0;
@@ -374,11 +377,11 @@ static void verify_plan(const struct plan *p) {
         const char *paths[] = { SERVICE_PATH, TIMER_PATH };
         for (size_t i = 0; i < 2; i++) {
                 const char *text = find_action(p, ACTION_WRITE_FILE, paths[i], 0)->content;
-                const char *prog = strstr(text, "ExecStart=/usr/sbin/hostfit ");
+                const char *prog = strstr(text, "ExecStart=\"" IMAGE_HOSTFIT "\" ");
                 char *copy = NULL, *rel = NULL;
                 if (prog)
                         assert_true(asprintf(&copy, "%.*sExecStart=/bin/true %s", (int) (prog - text), text,
-                                             prog + strlen("ExecStart=/usr/sbin/hostfit ")) > 0);
+                                             prog + strlen("ExecStart=\"" IMAGE_HOSTFIT "\" ")) > 0);
                 assert_true(asprintf(&rel, "/%s", names[i]) > 0);
                 fixture_write(dir, rel, copy ? copy : text);
                 free(copy);

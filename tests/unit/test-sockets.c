@@ -18,6 +18,7 @@
 #include "fixture-proc.h"
 #include "host/host.h"
 #include "host/sockets.h"
+#include "fixture-check.h"
 
 /* As this machine printed them while python3 -m http.server and test sockets ran. */
 static const char tcp[] = NET_TCP_HEADER
@@ -296,6 +297,65 @@ static void test_live_own_listener_owned_by_this_process(void **state) {
         close(fd);
 }
 
+/* A proc/net/tcp over hostfit's bound (16 MiB, a sparse file here): both checks that
+ * judge servers by their sockets say error, name the file, and pass nothing. */
+static void check_short_table(const char *id) {
+        char *root = fixture_new(), *p;
+        fixture_write(root, "/proc/uptime", "90000.00 170000.00\n");
+        fixture_write(root, "/proc/net/tcp", NET_TCP_HEADER);
+        assert_true(asprintf(&p, "%s/proc/net/tcp", root) > 0);
+        assert_int_equal(truncate(p, (off_t) 17 << 20), 0);
+        free(p);
+        const struct fproc procs[] = {
+                { .pid = 1, .ppid = 0, .comm = "systemd", .argv = { "/sbin/init", NULL }, .cgroup = "/init.scope", .start = 100 },
+                { .pid = 103, .ppid = 1, .comm = "node", .argv = { "node", "server.js", NULL },
+                  .cgroup = "/user.slice/user-1000.slice/session-3.scope", .start = 1000, .rss_pages = 40000, .uid = 1000 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(procs); i++)
+                fproc_write(root, &procs[i]);
+        struct run x = { 0 };
+        run_check(&x, root, id);
+        assert_true(x.cr->status == STATUS_ERROR || x.cr->status == STATUS_FAIL);
+        assert_int_equal(run_count(&x, STATUS_PASS), 0);
+        const struct finding *f = run_find(&x, "cannot read /proc/net/tcp");
+        assert_non_null(f);
+        assert_int_equal(f->status, STATUS_ERROR);
+        assert_non_null(strstr(f->message, "larger than hostfit reads"));
+        run_free(&x);
+        fixture_remove(root);
+}
+
+static void test_tcp_over_the_bound_is_an_error_in_unmanaged_service(void **state) {
+        check_short_table("unmanaged-service");
+}
+
+static void test_tcp_over_the_bound_is_an_error_in_keepalive_loop(void **state) {
+        check_short_table("keepalive-loop");
+}
+
+/* The table says which file it could not read. */
+static void test_table_names_the_file_it_could_not_read(void **state) {
+        char *root = make_root(), *p;
+        assert_true(asprintf(&p, "%s/proc/net/udp6", root) > 0);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        free(p);
+        struct host *h = NULL;
+        const struct socket_table *t;
+        char buf[256];
+        assert_int_equal(host_open(root, &h), 0);
+        alarm(10);
+        assert_int_equal(host_sockets(h, &t), 0);
+        alarm(0);
+        assert_int_equal(t->error, -ENXIO);
+        assert_string_equal(t->error_path, "/proc/net/udp6");
+        assert_int_equal(sockets_error_message(h, t, 0, buf, sizeof(buf)), 1);
+        assert_string_equal(buf, "cannot read /proc/net/udp6: it is a FIFO, not a regular file; a server listening there is not seen");
+        assert_true(t->n > 0);          /* the other files still count */
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_listeners_parsed_and_owned),
@@ -304,6 +364,9 @@ int main(void) {
                 cmocka_unit_test(test_no_proc_net_is_empty),
                 cmocka_unit_test(test_fd_dir_unreadable_or_a_symlink_gives_no_owner),
                 cmocka_unit_test(test_zombie_fds_not_read),
+                cmocka_unit_test(test_tcp_over_the_bound_is_an_error_in_unmanaged_service),
+                cmocka_unit_test(test_tcp_over_the_bound_is_an_error_in_keepalive_loop),
+                cmocka_unit_test(test_table_names_the_file_it_could_not_read),
                 cmocka_unit_test(test_live_sock_diag_matches_proc_net),
                 cmocka_unit_test(test_live_connected_udp_not_listed),
                 cmocka_unit_test(test_live_own_listener_owned_by_this_process),
