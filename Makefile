@@ -117,8 +117,12 @@ test: test-deps
 		$(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; st=1; }; \
 	done; exit $$st
 
+# The real files of dphys-swapfile, zram-tools and zram-generator (tests/unit/pkgroots.sh).
+PKGROOTS    := build/pkgroots
+
 test-unit: $(TEST_BIN)
-	@sh tests/run-unit.sh $(TEST_BIN)
+	@sh tests/unit/pkgroots.sh $(PKGROOTS)
+	@HOSTFIT_PKGROOTS=$(PKGROOTS) sh tests/run-unit.sh $(TEST_BIN)
 
 test-cli: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/cli/run.sh

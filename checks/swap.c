@@ -18,6 +18,7 @@
 #include "host/config.h"
 #include "fixes.h"
 #include "swap.h"
+#include "swapmgr.h"
 #include "apply/swapdev.h"
 #include "host/virt.h"
 
@@ -27,59 +28,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 #define UNIT_DIR "/etc/systemd/system"
 #define GiB (UINT64_C(1) << 30)
 #define MiB (UINT64_C(1) << 20)
-
-const char *swap_format_size(uint64_t bytes, char buf[static 32]) {
-        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-        size_t u = 0;
-        uint64_t div = 1;
-        while (u + 1 < ELEMENTSOF(units) && bytes >= div * 1024) {
-                div *= 1024;
-                u++;
-        }
-        if (u == 0 || bytes % div == 0)
-                snprintf(buf, 32, "%llu %s", (unsigned long long) (bytes / div), units[u]);
-        else
-                snprintf(buf, 32, "%.1f %s", (double) bytes / (double) div, units[u]);
-        return buf;
-}
-
-bool swap_is_zram(const char *path) {
-        if (!path || strncmp(path, "/dev/zram", 9) != 0 || !path[9])
-                return false;
-        return strspn(path + 9, "0123456789") == strlen(path + 9);
-}
-
-uint64_t swapfile_size_auto(uint64_t mem_total, uint64_t fs_free) {
-        uint64_t size;
-        if (mem_total < 4 * GiB)
-                size = mem_total;
-        else if (mem_total <= 16 * GiB)
-                size = 4 * GiB;
-        else
-                size = (uint64_t) llround(sqrt((double) mem_total / (double) GiB)) * GiB;
-        if (size > 2 * mem_total)
-                size = 2 * mem_total;
-        if (size > fs_free / 4)
-                size = fs_free / 4;
-        return size / MiB * MiB;
-}
-
-uint64_t zram_size_auto(uint64_t mem_total) {
-        uint64_t size = mem_total / 2;
-        if (size > 4 * GiB)
-                size = 4 * GiB;
-        return size / MiB * MiB;
-}
-
-void swap_facts_free(void *p) {
-        struct swap_facts *f = p;
-        if (!f)
-                return;
-        free(f->path);
-        free(f->fstab_source);
-        free(f->source);
-        free(f);
-}
 
 enum area_found {
         AREA_FOUND,             /* a file path, or a device this root shows */
@@ -99,6 +47,8 @@ struct area {
         enum area_found found;
         bool matched;           /* paired with a configured area that comes back at boot */
         bool matched_noauto;    /* active: paired only with noauto lines */
+        const char *manager;    /* configured by a swap manager, not fstab (static) */
+        char unit[64];          /* the manager's unit that activates it ("" when none) */
 };
 
 struct areas {
@@ -263,6 +213,29 @@ static int load_units(struct host *h, struct areas *conf) {
         return 0;
 }
 
+/* Swap files a manager brings up at boot (dphys-swapfile's service, rpi-swap's generator). */
+static int load_managers(struct host *h, struct areas *conf, struct swap_managers *m) {
+        struct area *a;
+        int k = dphys_read(h, &m->dphys);
+        if (k == 0)
+                k = rpi_swap_read(h, &m->rpi);
+        if (k < 0)
+                return k;
+        if (m->dphys.installed && m->dphys.enabled) {
+                if ((k = areas_push(conf, m->dphys.swapfile, m->dphys.swapfile, DPHYS_CONF, &a)) < 0)
+                        return k;
+                a->manager = "dphys-swapfile";
+                snprintf(a->unit, sizeof(a->unit), "%s", DPHYS_UNIT);
+        }
+        if (m->rpi.installed && m->rpi.mechanism == RPI_SWAPFILE) {
+                if ((k = areas_push(conf, m->rpi.path, m->rpi.path, RPI_SWAP_CONF, &a)) < 0)
+                        return k;
+                a->manager = "rpi-swap";
+                swap_unit_name(m->rpi.path, a->unit, sizeof(a->unit));
+        }
+        return 0;
+}
+
 static bool same_area(const struct area *a, const struct area *c) {
         if (a->dev && c->dev)
                 return strcmp(a->dev, c->dev) == 0;
@@ -371,8 +344,22 @@ static int report_inactive(struct host *h, struct report *r, const struct area *
         return k < 0 ? k : 1;
 }
 
+/* A manager's swap file, enabled but not active now: its unit activates it. */
+static int report_managed_inactive(struct report *r, const struct area *c, uint64_t mem) {
+        struct swap_facts *f;
+        int k = new_facts(SWAP_MANAGED_INACTIVE, mem, c->path, &f);
+        if (k < 0)
+                return k;
+        f->target = SWAP_TARGET_DEVICE;
+        f->manager = c->manager;
+        snprintf(f->unit_buf, sizeof(f->unit_buf), "%s", c->unit);
+        f->unit = f->unit_buf[0] ? f->unit_buf : NULL;
+        k = add_facts(r, STATUS_WARN, c->source, f, "configured by %s (%s) but not active", c->manager, c->origin);
+        return k < 0 ? k : 1;
+}
+
 static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t swap_bytes, bool zram,
-                       bool offline) {
+                       const struct rpi_swap *rpi, bool offline) {
         const char *path = config_get(host_config(h), "swap", "path");
         char a[32], b[32];
         enum swap_target_state target;
@@ -386,27 +373,19 @@ static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t 
         if (k < 0)
                 return k;
         f->target = target;
+        char note[400];
+        const char *why = rpi_zram_note(rpi, note, sizeof(note));
+        if (*why)
+                f->manager = "rpi-swap";
         if (offline)
-                return add_facts(r, STATUS_FAIL, "swap", f,
-                                 "none configured: no line in /etc/fstab and no .swap unit brings swap up at boot");
+                return add_facts(r, STATUS_FAIL, "swap", f, "none configured: no line in /etc/fstab and no .swap "
+                                 "unit brings swap up at boot%s", why);
         if (zram)
                 return add_facts(r, STATUS_WARN, "swap", f,
-                                 "only zram swap is active (compressed RAM, not disk-backed); %s RAM, %s swap",
-                                 swap_format_size(mem, a), swap_format_size(swap_bytes, b));
-        return add_facts(r, STATUS_FAIL, "swap", f, "no swap; %s RAM, %s swap",
-                         swap_format_size(mem, a), swap_format_size(swap_bytes, b));
-}
-
-int swap_report_read_error(struct host *h, struct report *r, const char *path, int err) {
-        struct stat st;
-        if (err == -ENOMEM)
-                return err;
-        /* libmount reads a directory as a stream that fails with EINVAL: name the real cause. */
-        if (host_stat(h, path, &st) == 0 && S_ISDIR(st.st_mode))
-                err = -EISDIR;
-        char buf[128];
-        const char *why = err == -ENODATA ? "MemTotal is missing or malformed" : host_read_error(h, path, err, buf, sizeof(buf));
-        return report_add(r, STATUS_ERROR, path, NULL, NULL, "cannot read %s: %s", path, why);
+                                 "only zram swap is active (compressed RAM, not disk-backed); %s RAM, %s swap%s",
+                                 swap_format_size(mem, a), swap_format_size(swap_bytes, b), why);
+        return add_facts(r, STATUS_FAIL, "swap", f, "no swap; %s RAM, %s swap%s",
+                         swap_format_size(mem, a), swap_format_size(swap_bytes, b), why);
 }
 
 /* Configured devices this root cannot tell about (tags on an image or a
@@ -471,7 +450,7 @@ static int report_configured_problem(struct report *r, const struct area *c, enu
 }
 
 static int evaluate(struct host *h, struct report *r, uint64_t mem, struct areas *active, struct areas *conf,
-                    bool offline) {
+                    const struct swap_managers *m, bool offline) {
         uint64_t swap_bytes = 0;
         size_t n_disk = 0, n_zram = 0, n_warn = 0, n_boot = 0;
         const struct area *noauto = NULL;
@@ -509,18 +488,24 @@ static int evaluate(struct host *h, struct report *r, uint64_t mem, struct areas
                         continue;
                 }
                 n_boot++;
-                if (c->matched)
-                        continue;
-                if ((k = report_inactive(h, r, c, mem, offline)) < 0)
+                if (c->matched || (c->manager && offline))
+                        continue;       /* a manager makes its file at boot */
+                k = c->manager ? report_managed_inactive(r, c, mem) : report_inactive(h, r, c, mem, offline);
+                if (k < 0)
                         return k;
                 n_warn += k > 0;
+        }
+        if (n_warn == 0 && m->dphys.enabled && (k = swap_report_dphys_size(h, r, &m->dphys, mem)) != 0) {
+                if (k < 0)
+                        return k;
+                n_warn++;
         }
         if (n_warn > 0 || (report_last(r) && report_last(r)->status == STATUS_ERROR))
                 return 0;
         if (n_disk == 0 && n_boot == 0 && noauto)
                 return report_configured_problem(r, noauto, SWAP_NOAUTO, STATUS_FAIL, mem);
         if (n_disk == 0 && n_boot == 0)
-                return report_none(h, r, mem, swap_bytes, n_zram > 0, offline);
+                return report_none(h, r, mem, swap_bytes, n_zram > 0, &m->rpi, offline);
         char a[32], b[32];
         if (offline)
                 return report_add(r, STATUS_PASS, "swap", NULL, NULL, "%zu area%s configured to come up at boot",
@@ -566,13 +551,16 @@ static int swap_missing_run(struct host *h, struct report *r) {
                 return swap_report_read_error(h, r, "/etc/fstab", k);
 
         struct areas active = { 0 }, conf = { 0 };
+        struct swap_managers m;
         k = swaps ? load_active(h, swaps, &active) : 0;
         if (k == 0)
                 k = load_fstab(h, fstab, &conf);
         if (k == 0)
                 k = load_units(h, &conf);
         if (k == 0)
-                k = evaluate(h, r, mem, &active, &conf, offline);
+                k = load_managers(h, &conf, &m);
+        if (k == 0)
+                k = evaluate(h, r, mem, &active, &conf, &m, offline);
         areas_clear(&active);
         areas_clear(&conf);
         return k;
@@ -584,7 +572,8 @@ const struct check check_swap_missing = {
         .why = "Without swap the first memory spike goes straight to the OOM killer, "
                "which kills a service without a word in its own log. Swap areas are matched by "
                "device (/dev/dm-1 is /dev/mapper/vg-swap is its UUID=); an fstab tag that matches "
-               "no device and a noauto line bring nothing back at boot. Skipped inside a container "
+               "no device and a noauto line bring nothing back at boot. A swap file dphys-swapfile "
+               "or rpi-swap makes is theirs: configured, sized in their own config, never put in fstab. Skipped inside a container "
                "(swap belongs to the host); on an offline image (--root without /proc), what boot "
                "brings up is checked, sized from [swap] size or [image] memory.",
         .severity = SEVERITY_HIGH,

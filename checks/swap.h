@@ -13,6 +13,8 @@ enum swap_problem {
         SWAP_NOT_PERSISTENT,    /* active, but nothing brings it back at boot: fstab line */
         SWAP_NOT_FOUND,         /* configured (UUID=, LABEL=, a /dev path) but no such device */
         SWAP_NOAUTO,            /* configured with noauto, nothing else: nothing comes up at boot */
+        SWAP_MANAGED_INACTIVE,  /* a swap manager's (dphys-swapfile, rpi-swap) is enabled, not active: start UNIT */
+        SWAP_MANAGED_SMALL,     /* dphys-swapfile makes less than the rule: raise SIZE_MIB in its config */
 };
 
 enum swap_target_state {
@@ -30,6 +32,11 @@ struct swap_facts {
         bool noauto;            /* that line has noauto: boot does not activate it */
         char *fstab_source;     /* NOT_PERSISTENT: what a new fstab line names (UUID=…, /dev/mapper/…); NULL: PATH */
         char *source;           /* NOT_FOUND, NOAUTO: the source as the config writes it */
+        const char *manager;    /* the swap manager that owns PATH or this host's swap ("dphys-swapfile",
+                                 * "rpi-swap"); NULL: fstab and .swap units. Static. */
+        const char *unit;       /* MANAGED_INACTIVE: the unit that activates it (static or in UNIT_BUF) */
+        char unit_buf[64];
+        uint64_t size_mib;      /* MANAGED_SMALL: the size the rule asks for */
 };
 
 void swap_facts_free(void *p);
@@ -37,6 +44,8 @@ void swap_facts_free(void *p);
 struct zram_facts {
         uint64_t mem_total;     /* bytes; 0 when unknown (an image without [image] memory) */
         int device;             /* N of a configured [zramN] to start; -1: configure one */
+        const char *unit;       /* a zram manager's unit to start (zramswap.service, rpi-swap's
+                                 * dev-zram0.swap); NULL: none. Static. */
 };
 
 #define SWAPFILE_DEFAULT_PATH "/swapfile"

@@ -16,6 +16,7 @@
 #include "fixes.h"
 #include "text/strbuf.h"
 #include "swap.h"
+#include "swapmgr.h"
 #include "host/virt.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
@@ -221,6 +222,8 @@ static int fix_swapfile_plan(struct host *h, const struct finding *f, struct pla
         if ((k = host_container(h, &name)) != 0)
                 return k < 0 ? k : plan_add_manualf(p, check, "no swap change inside a container (%s): "
                                                     "swap belongs to the host", name);
+        if (facts->manager)
+                return fix_swap_managed(h, facts, p, check);
         if (facts->problem == SWAP_NOT_FOUND)
                 return plan_add_manualf(p, check, "%s matches no device: correct or remove its line in %s "
                                         "(boot waits for it); then hostfit fix swap-missing adds a swapfile if "

@@ -188,6 +188,8 @@ static int fix_zram_plan(struct host *h, const struct finding *f, struct plan *p
                         return -ENOMEM;
                 return plan_add_manual(p, check, text) < 0 ? -ENOMEM : 0;
         }
+        if (facts->unit)        /* zram-tools or rpi-swap set it up: start theirs, never a second device */
+                return (k = plan_add_systemd(p, check, SYSTEMD_START, facts->unit, NULL)) < 0 ? k : 0;
         if ((k = zram_kernel_support(h)) == 0)
                 return plan_add_manual(p, check, "no zram: this kernel has no zram module") < 0 ? -ENOMEM : 0;
         if (k == -ENOMEM)
