@@ -77,7 +77,7 @@ static int set_fix(struct finding *f, const struct incident *i) {
                 if (i->limit_bytes)
                         format_size(i->limit_bytes, limit);
                 k = asprintf(&fix, "%s%s%s%s%s%s; details: hostfit incidents%s%s", i->advice,
-                             *limit ? " (limit " : "", limit, *peak ? (*limit ? ", peak " : " (peak ") : "", peak,
+                             *limit ? " (limit " : "", limit, *peak ? (*limit ? ", peak since its last start " : " (peak since its last start ") : "", peak,
                              *limit || *peak ? ")" : "", u, name);
         } else
                 return 0;

@@ -113,7 +113,7 @@ int incident_format_line(const struct incident *i, struct strbuf *sb) {
         else if (r == 0 && i->advice) {
                 r = strbuf_addf(sb, "  prevent: %s", i->advice);
                 if (r == 0 && i->peak_bytes) {
-                        r = strbuf_adds(sb, " (peak ");
+                        r = strbuf_adds(sb, " (peak since its last start ");
                         if (r == 0)
                                 r = add_size(sb, i->peak_bytes);
                         if (r == 0)
