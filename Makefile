@@ -91,7 +91,7 @@ $(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
 
 # The Debian packages every test layer needs: the build's, then each layer's list.
-TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages 2>/dev/null | sed 's/\#.*//')
+TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages tests/live/packages 2>/dev/null | sed 's/\#.*//')
 
 deps: PKGS_WANTED = $(DEB_PKGS)
 test-deps: PKGS_WANTED = $(TEST_PKGS)

@@ -80,3 +80,9 @@ bool swap_is_zram(const char *path);
  * line appended (PATH mangled as fstab wants), every other byte kept; -EBADMSG
  * when libmount does not read the result back as swap at PATH. */
 int swap_fstab_append(const char *old, size_t len, const char *path, char **ret, size_t *ret_len);
+
+struct plan;
+/* An offline image whose kernels differ in page size (a Pi 5's 16 KiB kernel_2712.img). */
+bool swap_image_page_size_varies(struct host *h);
+/* Plan hostfit-mkswap.service, enabled: mkswap PATH at every boot before its swap unit. */
+int fix_plan_boot_signature(struct host *h, struct plan *p, const char *check, const char *path);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "text/cleanup.h"
@@ -48,6 +49,31 @@ static const unsigned long swap_ok_fs[] = {
         EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, F2FS_SUPER_MAGIC,
 };
 
+/* btrfs: a swapfile stops every snapshot of its subvolume (btrfs(5), "Swapfile support"),
+ * so it goes only into a subvolume of its own: its directory is a subvolume root
+ * (inode 256) other than the one / is on (btrfs gives each subvolume its own st_dev).
+ * 1 when PATH is in one; 0 after a manual step saying how to make one. */
+static int check_btrfs_subvolume(struct host *h, struct plan *p, const char *check, const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        struct stat st, root;
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+                *slash = '\0';
+        else
+                strcpy(dir, "/");
+        if (host_stat(h, dir, &st) == 0 && host_stat(h, "/", &root) == 0 && S_ISDIR(st.st_mode) &&
+            st.st_ino == 256 && st.st_dev != root.st_dev)
+                return 1;
+        return plan_add_manualf(p, check, "no swapfile at %s: it would be on btrfs in a subvolume that is not "
+                                "its own, and a swapfile stops every snapshot of its subvolume. Make a subvolume "
+                                "for it (btrfs subvolume create /swap), set [swap] path = /swap/swapfile in %s, "
+                                "and run hostfit fix swap-missing again: hostfit makes the file NOCOW there "
+                                "(as btrfs filesystem mkswapfile does); or use zram (hostfit fix zram-missing)",
+                                path, CONFIG_PATH);
+}
+
 /* 1 when the filesystem at PATH takes a swapfile; 0 after a manual action that says why not. */
 static int check_filesystem(struct host *h, struct plan *p, const char *check, const char *path,
                             uint64_t *ret_free) {
@@ -64,6 +90,8 @@ static int check_filesystem(struct host *h, struct plan *p, const char *check, c
                                                 "Use compressed swap in RAM instead: hostfit fix zram-missing, "
                                                 "or set [swap] path in %s to a disk filesystem",
                                                 path, refused_fs[i].name, refused_fs[i].why, CONFIG_PATH);
+        if (type == BTRFS_SUPER_MAGIC && (k = check_btrfs_subvolume(h, p, check, path)) <= 0)
+                return k;
         bool ok = false;
         for (size_t i = 0; i < ELEMENTSOF(swap_ok_fs); i++)
                 ok = ok || type == swap_ok_fs[i];
@@ -114,11 +142,14 @@ static int plan_new_swapfile(struct host *h, struct plan *p, const char *check, 
         k = plan_add_swapfile(p, check, path, size);
         if (k < 0)
                 return k;
+
         if (fixed)
                 k = plan_note(p, "size from [swap] size in %s", CONFIG_PATH);
         else
                 k = plan_note(p, "size for %s RAM and %s free; [swap] size in %s overrides it",
                               swap_format_size(mem, m), swap_format_size(fs_free, b), CONFIG_PATH);
+        if (k == 0 && swap_image_page_size_varies(h))
+                k = fix_plan_boot_signature(h, p, check, path);
         return k < 0 ? k : 1;
 }
 

@@ -35,7 +35,13 @@ void apply_signals_end(void);
 
 /* Create the swap file NAME of SIZE bytes in DIRFD (which shows as PATH in
  * messages): refused on filesystems that cannot swap, -EEXIST when it exists. */
-int swapfile_create(int dirfd, const char *path, const char *name, uint64_t size, struct strbuf *msg);
+/* ROOT_FD: the root the file is made under; where SELinux is enabled there (the running
+ * kernel's /sys/fs/selinux, or the image's /etc/selinux/config), the file is labelled
+ * swapfile_t (swapon refuses it otherwise), with the context its policy's file_contexts gives. */
+int swapfile_create(int root_fd, int dirfd, const char *path, const char *name, uint64_t size, struct strbuf *msg);
+/* The SELinux context a swapfile needs under ROOT_FD: 1 with BUF set when SELinux is
+ * enabled there, 0 when it is not. */
+int swapfile_selinux_context(int root_fd, char *buf, size_t size);
 /* Zeros over the whole of FD's SIZE bytes, then a new signature. */
 int swapfile_rewrite(int fd, uint64_t size, const char *path);
 /* Why the filesystem of type MAGIC cannot hold swap, or NULL when it can. */

@@ -546,7 +546,7 @@ static int apply_swapfile(struct apply *ap, const struct action *a) {
         _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
         if (dfd < 0)
                 return dfd;
-        r = swapfile_create(dfd, a->path, name, a->size, &ap->msg);
+        r = swapfile_create(ap->root_fd, dfd, a->path, name, a->size, &ap->msg);
         if (r == 0)
                 strbuf_addf(&ap->msg, "created swap file %s (%llu bytes)", a->path, (unsigned long long) a->size);
         return r;

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "apply/apply-internal.h"
@@ -199,7 +201,98 @@ static int finish(int fd, uint64_t size, struct strbuf *msg) {
         return 0;
 }
 
-static int create_in(int dirfd, const char *path, const char *name, long magic, uint64_t size,
+#define SELINUX_SWAPFILE_DEFAULT "system_u:object_r:swapfile_t:s0"
+
+/* A small text file under ROOT_FD (no symlink followed at its end), NUL-terminated. */
+static char *read_small(int root_fd, const char *rel, size_t max) {
+        _cleanup_close_ int fd = openat(root_fd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return NULL;
+        char *buf = malloc(max + 1);
+        if (!buf)
+                return NULL;
+        ssize_t n = read(fd, buf, max);
+        if (n < 0) {
+                free(buf);
+                return NULL;
+        }
+        buf[n] = '\0';
+        return buf;
+}
+
+/* KEY=VALUE of /etc/selinux/config (first word of VALUE) into BUF; "" when absent. */
+static void selinux_config_get(const char *text, const char *key, char *buf, size_t size) {
+        size_t klen = strlen(key);
+        buf[0] = '\0';
+        for (const char *l = text; l && *l; ) {
+                l += strspn(l, " \t");
+                if (strncmp(l, key, klen) == 0 && l[klen] == '=') {
+                        size_t n = strcspn(l + klen + 1, " \t\r\n#");
+                        snprintf(buf, size, "%.*s", (int) (n < size ? n : size - 1), l + klen + 1);
+                }
+                l = strchr(l, '\n');
+                l = l ? l + 1 : NULL;
+        }
+}
+
+/* The context a file_contexts line gives swapfile_t ("/swapfile -- system_u:object_r:swapfile_t:s0"). */
+static void policy_swapfile_context(const char *fc, char *buf, size_t size) {
+        for (const char *l = fc; l && *l; ) {
+                const char *eol = strchrnul(l, '\n');
+                const char *t = memmem(l, (size_t) (eol - l), ":swapfile_t", 11);
+                if (t && *l != '#') {
+                        const char *start = t;
+                        while (start > l && start[-1] != ' ' && start[-1] != '\t')
+                                start--;
+                        size_t n = strcspn(start, " \t\r\n");
+                        if (n < size && strncmp(start, "<<none>>", 8) != 0) {
+                                snprintf(buf, size, "%.*s", (int) n, start);
+                                return;
+                        }
+                }
+                l = *eol ? eol + 1 : NULL;
+        }
+}
+
+int swapfile_selinux_context(int root_fd, char *buf, size_t size) {
+        _cleanup_free_ char *conf = read_small(root_fd, "etc/selinux/config", 1 << 16);
+        char mode[32] = "", type[64] = "";
+        struct stat st;
+        if (conf) {
+                selinux_config_get(conf, "SELINUX", mode, sizeof(mode));
+                selinux_config_get(conf, "SELINUXTYPE", type, sizeof(type));
+        }
+        bool live = fstatat(root_fd, "sys/fs/selinux/enforce", &st, 0) == 0;
+        bool image = strcmp(mode, "enforcing") == 0 || strcmp(mode, "permissive") == 0;
+        if (!live && !image)
+                return 0;
+        snprintf(buf, size, "%s", SELINUX_SWAPFILE_DEFAULT);
+        /* semanage fcontext -a -t swapfile_t writes file_contexts.local; the policy's own rules after it. */
+        static const char *const files[] = { "file_contexts.local", "file_contexts" };
+        for (size_t i = 0; i < ELEMENTSOF(files) && type[0] && !strchr(type, '/') && type[0] != '.'; i++) {
+                char rel[160];
+                snprintf(rel, sizeof(rel), "etc/selinux/%s/contexts/files/%s", type, files[i]);
+                _cleanup_free_ char *fc = read_small(root_fd, rel, 8 << 20);
+                if (fc && (policy_swapfile_context(fc, buf, size), strcmp(buf, SELINUX_SWAPFILE_DEFAULT) != 0))
+                        break;
+        }
+        return 1;
+}
+
+/* swapon refuses a swapfile without swapfile_t where SELinux enforces. */
+static int label(int root_fd, int fd, const char *path, struct strbuf *msg) {
+        char ctx[256];
+        if (swapfile_selinux_context(root_fd, ctx, sizeof(ctx)) <= 0)
+                return 0;
+        if (fsetxattr(fd, "security.selinux", ctx, strlen(ctx) + 1, 0) == 0)
+                return 0;
+        int r = -errno;
+        strbuf_addf(msg, "cannot label %s %s for SELinux: %s", path, ctx, strerror(-r));
+        return r;
+}
+
+static int create_in(int root_fd, int dirfd, const char *path, const char *name, long magic, uint64_t size,
                      struct strbuf *msg) {
         char tmp[NAME_MAX + 1];
         _cleanup_close_ int fd = apply_tmpfile(dirfd, name, tmp, sizeof(tmp));
@@ -210,6 +303,8 @@ static int create_in(int dirfd, const char *path, const char *name, long magic, 
         int r = allocate(fd, magic, size, path, msg);
         if (r == 0)
                 r = finish(fd, size, msg);
+        if (r == 0)
+                r = label(root_fd, fd, path, msg);
         if (r == 0 && renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) < 0) {
                 r = -errno;
                 strbuf_addf(msg, "cannot rename the new swap file to %s: %s", path, strerror(-r));
@@ -227,7 +322,7 @@ static int create_in(int dirfd, const char *path, const char *name, long magic, 
         return 0;
 }
 
-int swapfile_create(int dirfd, const char *path, const char *name, uint64_t size, struct strbuf *msg) {
+int swapfile_create(int root_fd, int dirfd, const char *path, const char *name, uint64_t size, struct strbuf *msg) {
         long pagesize = sysconf(_SC_PAGESIZE);
         size -= size % (uint64_t) pagesize;
         if (size / (uint64_t) pagesize < SWAP_MIN_PAGES) {
@@ -250,7 +345,7 @@ int swapfile_create(int dirfd, const char *path, const char *name, uint64_t size
                 strbuf_addf(msg, "refusing to create swap file %s: it already exists", path);
                 return -EEXIST;
         }
-        return create_in(dirfd, path, name, (long) sfs.f_type, size, msg);
+        return create_in(root_fd, dirfd, path, name, (long) sfs.f_type, size, msg);
 }
 
 int swapfile_rewrite(int fd, uint64_t size, const char *path) {

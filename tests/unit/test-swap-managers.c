@@ -444,6 +444,56 @@ static void test_cloud_init_swap_file_is_configured_swap(void **state) {
                         "/swap.img\tnone\tswap\tsw,comment=cloudconfig\t0\t0\n");
 }
 
+/* ---- an image with 4 KiB and 16 KiB page kernels (Raspberry Pi OS arm64) ---- */
+
+#define MKSWAP_UNIT_PATH "/etc/systemd/system/hostfit-mkswap.service"
+
+static char *pi_image(bool pi5_kernel) {
+        char *root = fixture_new();
+        fixture_write(root, "/etc/fstab", "PARTUUID=6c586e13-02  /               ext4    defaults,noatime  0       1\n");
+        fixture_write(root, "/boot/firmware/kernel8.img", "");
+        if (pi5_kernel)
+                fixture_write(root, "/boot/firmware/kernel_2712.img", "");
+        return root;
+}
+
+static void test_pi_image_writes_the_signature_at_boot(void **state) {
+        struct ctx *c = ctx_run_check(pi_image(true), "swap-missing", "[swap]\nsize = 16M\n");
+        struct plan *p = ctx_plan_fix(c, &fix_swapfile);
+        const struct action *unit = NULL, *link = NULL;
+        for (size_t i = 0; i < plan_size(p); i++) {
+                const struct action *a = plan_action(p, i);
+                if (a->kind == ACTION_WRITE_FILE && strcmp(a->path, MKSWAP_UNIT_PATH) == 0)
+                        unit = a;
+                if (a->kind == ACTION_SYMLINK)
+                        link = a;
+        }
+        assert_non_null(unit);
+        assert_non_null(strstr(unit->content, "\nExecStart=/sbin/mkswap /swapfile\n"));
+        assert_non_null(strstr(unit->content, "\nBefore=swapfile.swap swap.target shutdown.target\n"));
+        assert_non_null(strstr(unit->content, "\nDefaultDependencies=no\n"));
+        assert_non_null(link);
+        assert_string_equal(link->path, "/etc/systemd/system/swap.target.wants/hostfit-mkswap.service");
+        assert_int_equal(plan_apply(p, c->h, NULL, NULL), 0);
+        plan_free(TAKE_PTR(c->p));
+        report_free(c->r);
+        host_free(c->h);
+        ctx_open(c, "[swap]\nsize = 16M\n");
+        assert_int_equal(ctx_only_finding(c)->status, STATUS_PASS);
+        assert_int_equal(plan_size(ctx_plan_fix(c, &fix_swapfile)), 0);
+        ctx_free(c);
+}
+
+static void test_image_of_one_page_size_needs_no_boot_signature(void **state) {
+        struct ctx *c = ctx_run_check(pi_image(false), "swap-missing", "[swap]\nsize = 16M\n");
+        struct plan *p = ctx_plan_fix(c, &fix_swapfile);
+        assert_true(plan_size(p) > 0);
+        for (size_t i = 0; i < plan_size(p); i++)
+                assert_true(plan_action(p, i)->path == NULL ||
+                            strcmp(plan_action(p, i)->path, MKSWAP_UNIT_PATH) != 0);
+        ctx_free(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dphys_swap_passes_as_configured_by_dphys),
@@ -469,6 +519,8 @@ int main(void) {
                 cmocka_unit_test(test_zswap_disabled_still_warns),
                 cmocka_unit_test(test_ubuntu_swap_img_is_configured_swap),
                 cmocka_unit_test(test_cloud_init_swap_file_is_configured_swap),
+                cmocka_unit_test(test_pi_image_writes_the_signature_at_boot),
+                cmocka_unit_test(test_image_of_one_page_size_needs_no_boot_signature),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
