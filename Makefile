@@ -53,7 +53,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: FORCE all deps test-deps test-pkg run test test-unit test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
+.PHONY: FORCE all deps test-deps cross-deps test-pkg run test test-unit unit-bins test-cross test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -82,7 +82,7 @@ $(BUILD)/tests/fixture.o: tests/unit/fixture.c
 $(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER) $(LIB_OBJ) $(CMD_LIBOBJ) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 # The unit model alone, for the differential system test against systemd (internal).
 $(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
@@ -92,16 +92,27 @@ $(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
 
 # The Debian packages every test layer needs: the build's, then each layer's list.
 TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages tests/live/packages 2>/dev/null | sed 's/\#.*//')
+# make test-cross's: the cross toolchains and emulators for CROSS_ARCHES (whose
+# libraries tests/cross unpacks into a sysroot: dpkg only needs to know the architectures).
+CROSS_ARCHES ?= arm64 armhf
+CROSS_LIBS   := $(filter-out libclang-rt-dev,$(filter lib%-dev,$(DEB_PKGS)))
+CROSS_PKGS    = qemu-user file $(CROSS_ARCHES:%=crossbuild-essential-%)
 
 deps: PKGS_WANTED = $(DEB_PKGS)
+deps: ARCHES_WANTED =
 test-deps: PKGS_WANTED = $(TEST_PKGS)
-deps test-deps:
+test-deps: ARCHES_WANTED =
+cross-deps: PKGS_WANTED = $(CROSS_PKGS)
+cross-deps: ARCHES_WANTED = $(CROSS_ARCHES)
+deps test-deps cross-deps:
 	@missing=$$(for p in $(PKGS_WANTED); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing:" $$missing; \
-		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
+	arches=$$(for a in $(ARCHES_WANTED); do dpkg --print-foreign-architectures | grep -qx $$a || echo $$a; done); \
+	if [ -n "$$missing$$arches" ]; then \
+		echo "installing:" $$missing $${arches:+"(and the architectures $$arches)"}; \
+		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing $$arches" >&2; exit 1; fi; \
+		for a in $$arches; do dpkg --add-architecture $$a || exit 1; done; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		{ [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }; \
 	fi
 
 run: deps
@@ -123,6 +134,13 @@ PKGROOTS    := build/pkgroots
 test-unit: $(TEST_BIN)
 	@sh tests/unit/pkgroots.sh $(PKGROOTS)
 	@HOSTFIT_PKGROOTS=$(PKGROOTS) sh tests/run-unit.sh $(TEST_BIN)
+
+# The unit test binaries alone (tests/cross builds them for other architectures).
+unit-bins: $(TEST_BIN)
+
+# The unit and CLI layers cross-built for arm64 and armhf, run under qemu-user.
+test-cross: cross-deps
+	@CROSS_LIBS="$(CROSS_LIBS)" sh tests/cross/run.sh $(CROSS_ARCHES)
 
 test-cli: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/cli/run.sh
@@ -191,7 +209,7 @@ bench: $(BUILD)/hostfit
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
                docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json \
-               docs/hostfit-history.schema.json
+               docs/hostfit-history.schema.json docs/hostfit-list.schema.json
 EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
                docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
@@ -237,7 +255,7 @@ uninstall:
 	rmdir $(DESTDIR)$(DOCDIR)/examples/ansible $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-arm64 build-armhf build-arm64.log build-armhf.log build-cross
 
 -include $(shell find $(BUILD) -path $(BUILD)/tools -prune -o -name '*.d' -type f -print 2>/dev/null)
 -include $(shell find $(FUZZ_BUILD) -name '*.d' -type f 2>/dev/null)

@@ -85,9 +85,11 @@ static int plan_service_step(struct host *h, struct plan *p, pid_t pid) {
         if (owner && strcmp(owner, PROCOWN_CONTAINER) == 0)
                 return 0;
         if (owner)
-                r = asprintf(&text, "move pid %d out of tmux into a systemd unit: `hostfit fix %s` writes it", (int) pid, owner);
+                r = asprintf(&text, "move pid %d out of tmux into a systemd unit: `hostfit fix %s` writes it in "
+                             "/etc/systemd/system and prints its hand-over", (int) pid, owner);
         else
-                r = asprintf(&text, "move pid %d out of tmux into a systemd unit (hostfit has no exact unit for it)", (int) pid);
+                r = asprintf(&text, "move pid %d out of tmux into a systemd unit you write in /etc/systemd/system "
+                             "(hostfit has no exact unit for it)", (int) pid);
         if (r < 0)
                 return -ENOMEM;
         return plan_add_manual(p, CHECK_ID, text);

@@ -4,7 +4,7 @@
 # cmocka counts a skipped test in neither PASSED nor FAILED: its SKIPPED line is read too.
 pass=0 fail=0 skip=0 failed=""
 for t in "$@"; do
-        out=$("$t" 2>&1); st=$?
+        out=$(${HOSTFIT_EMU:-} "$t" 2>&1); st=$?
         printf '%s\n' "$out"
         p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
         f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n1)

@@ -69,6 +69,9 @@ int systemd_append_properties(sd_bus_message *m, char *const *props, struct strb
 }
 
 #define JOB_TIMEOUT_USEC (UINT64_C(120) * 1000000)
+/* A reload re-reads every unit file: on a loaded or slow host it takes longer than
+ * sd-bus's default 25 s. systemctl daemon-reload waits 6 minutes; so does hostfit. */
+#define RELOAD_TIMEOUT_USEC (UINT64_C(360) * 1000000)
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -225,7 +228,7 @@ int systemd_apply(const struct action *a, struct strbuf *msg) {
         r = build_call(bus, a, &m, msg);
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = sd_bus_call(bus, m, a->op == SYSTEMD_DAEMON_RELOAD ? RELOAD_TIMEOUT_USEC : 0, &error, &reply);
         if (r < 0) {
                 strbuf_addf(msg, "systemd %s%s%s failed: %s", systemd_op_to_string(a->op),
                             a->unit ? " " : "", a->unit ? a->unit : "",

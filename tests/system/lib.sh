@@ -25,6 +25,11 @@ SYS_TREE_MASKED="cloud-init.service cloud-init-local.service cloud-config.servic
         cloud-init-hotplugd.socket"
 # Bump when the recipe below changes: a cached tree with another stamp is rebuilt.
 SYS_TREE_RECIPE="tree-5 $SYS_SUITE $SYS_TREE_PKGS $(echo $SYS_TREE_EXTRA)"
+# The trixie bed (systemd 257): a container of Debian 13 with the stock
+# server's daemons, for the scenarios whose "# bed:" names trixie.
+SYS_TRIXIE_EXTRA="openssh-server nginx postgresql redis-server cron earlyoom nodejs python3-yaml"
+SYS_TRIXIE_SERVICES="ssh.service nginx.service postgresql.service redis-server.service cron.service earlyoom.service"
+SYS_TRIXIE_RECIPE="tree-trixie-1 trixie $SYS_TREE_PKGS $(echo $SYS_TRIXIE_EXTRA)"
 
 sys_log() {
         printf '%s\n' "system: $*" >&2
@@ -59,26 +64,28 @@ sys_tree_mask() {
 
 # debootstrap into DIR.new, configure, then move into place: a build cut
 # short never leaves a tree that looks finished.
+# TREE SUITE RECIPE EXTRA SERVICES: the suite, then the extra packages, their
+# services disabled.
 sys_tree_build() {
-        local tree=$1 new="$1.new" t0 t1
+        local tree=$1 suite=$2 recipe=$3 extra=$4 services=$5 new="$1.new" t0 t1
         rm -rf "$new"
         mkdir -p "$(dirname "$tree")"
-        sys_log "debootstrap $SYS_SUITE into $new"
+        sys_log "debootstrap $suite into $new"
         t0=$(sys_now)
         if ! debootstrap --variant=minbase --include="$SYS_TREE_PKGS" \
-                        "$SYS_SUITE" "$new" "$SYS_MIRROR" > "$new.log" 2>&1; then
+                        "$suite" "$new" "$SYS_MIRROR" > "$new.log" 2>&1; then
                 tail -n 20 "$new.log" >&2
                 rm -rf "$new"
                 return 1
         fi
         t1=$(sys_now)
-        sys_measure "debootstrap" "$(sys_elapsed "$t0" "$t1") s"
+        sys_measure "debootstrap $suite" "$(sys_elapsed "$t0" "$t1") s"
         if ! sys_nspawn_chroot "$new" /bin/sh -c "
                 export DEBIAN_FRONTEND=noninteractive
                 printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d &&
                 apt-get update -qq &&
-                apt-get install -y -qq --no-install-recommends $(echo $SYS_TREE_EXTRA) > /dev/null &&
-                systemctl disable $(echo $SYS_TREE_SERVICES) > /dev/null 2>&1;
+                apt-get install -y -qq --no-install-recommends $(echo $extra) > /dev/null &&
+                systemctl disable $(echo $services) > /dev/null 2>&1;
                 systemctl mask $(echo $SYS_TREE_MASKED) > /dev/null 2>&1;
                 rm -f /usr/sbin/policy-rc.d; apt-get clean" > "$new.log" 2>&1; then
                 tail -n 20 "$new.log" >&2
@@ -90,20 +97,31 @@ sys_tree_build() {
         : > "$new/etc/machine-id"
         printf '# hostfit system test bed\n' > "$new/etc/fstab"
         rm -rf "$new/var/cache/apt/archives/"*.deb "$new/var/lib/apt/lists/"*
-        printf '%s\n' "$SYS_TREE_RECIPE" > "$new/.hostfit-recipe"
+        printf '%s\n' "$recipe" > "$new/.hostfit-recipe"
         rm -rf "$tree" && mv "$new" "$tree" && rm -f "$new.log"
-        sys_measure "tree size" "$(du -sm "$tree" | cut -f1) MiB"
+        sys_measure "tree size ($suite)" "$(du -sm "$tree" | cut -f1) MiB"
 }
 
 # The cached tree, built when absent or built by another recipe.
 sys_tree() {
         local tree="$SYS_CACHE/tree"
         if [ "$(cat "$tree/.hostfit-recipe" 2>/dev/null)" != "$SYS_TREE_RECIPE" ]; then
-                sys_tree_build "$tree" || return 1
+                sys_tree_build "$tree" "$SYS_SUITE" "$SYS_TREE_RECIPE" "$SYS_TREE_EXTRA" "$SYS_TREE_SERVICES" || return 1
         else
                 sys_log "using cached tree $tree"
         fi
         SYS_TREE=$tree
+}
+
+# The trixie tree, the same way; in SYS_TRIXIE_TREE.
+sys_tree_trixie() {
+        local tree="$SYS_CACHE/tree-trixie"
+        if [ "$(cat "$tree/.hostfit-recipe" 2>/dev/null)" != "$SYS_TRIXIE_RECIPE" ]; then
+                sys_tree_build "$tree" trixie "$SYS_TRIXIE_RECIPE" "$SYS_TRIXIE_EXTRA" "$SYS_TRIXIE_SERVICES" || return 1
+        else
+                sys_log "using cached tree $tree"
+        fi
+        SYS_TRIXIE_TREE=$tree
 }
 
 # ---- cgroups made for the test: everything the bed starts lives in them,

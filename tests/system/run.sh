@@ -5,7 +5,7 @@
 # show it, prints one line a scenario and "N passed, N failed, N skipped".
 #
 # HOSTFIT=path to the binary (copied into the beds at test time).
-# HOSTFIT_SYSTEM_BEDS="container vm"   beds to run (default both)
+# HOSTFIT_SYSTEM_BEDS="container trixie vm"   beds to run (default all three)
 # HOSTFIT_SYSTEM_ONLY="01 07"          scenario number prefixes to run
 # HOSTFIT_SYSTEM_CACHE=/var/cache/hostfit-system   cached tree and image
 # HOSTFIT_SYSTEM_KEEP=1                keep the work directory (logs)
@@ -60,9 +60,22 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 sys_swap_snapshot
 
-# "# bed: container|vm|both" and "# needs: ID..." in a scenario's header.
+# "# bed: BED..." (container, trixie, vm; both = container vm) and
+# "# needs: ID..." in a scenario's header.
 scen_field() {
         sed -n "s/^# $2: *//p" "$1" | head -n 1
+}
+
+# Whether scenario $1 runs on bed $2.
+on_bed() {
+        local b
+        for b in $(scen_field "$1" bed); do
+                case "$b" in
+                "$2") return 0 ;;
+                both) [ "$2" = container ] || [ "$2" = vm ] && return 0 ;;
+                esac
+        done
+        return 1
 }
 
 wanted() {
@@ -99,61 +112,71 @@ unavailable() {
 }
 
 run_container() {
-        local scen=$1 name=$2 log="$SYS_WORK/$2.ct.log" t0 rc
+        local scen=$1 name=$2 bed=${3:-container} log="$SYS_WORK/$2.${3:-container}.log" t0 rc
         t0=$(sys_now)
         if ! ct_boot "$name" > "$log" 2>&1; then
                 cat "$SYS_WORK/$name.console" >> "$log" 2>/dev/null
                 ct_teardown
-                report "$name" container 1 "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
+                report "$name" "$bed" 1 "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
                 return
         fi
-        ( BED=container PHASE=1; . "$SYS_DIR/common.sh"; . "$scen" ) >> "$log" 2>&1 < /dev/null
+        ( BED=container SUITE=$bed PHASE=1; . "$SYS_DIR/common.sh"; . "$scen" ) >> "$log" 2>&1 < /dev/null
         rc=$?
         ct_teardown >> "$log" 2>&1
-        report "$name" container "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
+        report "$name" "$bed" "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
 }
 
-run_vm() {
-        local scen=$1 name=$2 log="$SYS_WORK/$2.vm.log" t0 rc
-        t0=$(sys_now)
-        vm_run "$name" "$scen" > "$log" 2>&1
-        grep -v '^HOSTFIT-SYSTEM-' "$SYS_WORK/$name.results" >> "$log"
-        vm_result "$name"
-        rc=$?
-        if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-                echo "  | console (last lines):" >> "$log"
-                tail -n 25 "$SYS_WORK/$name.console" 2>/dev/null | sed 's/^/  |   /' >> "$log"
-        fi
-        report "$name" vm "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
+# The VM scenarios share one boot (vm.sh): run them all, then report each.
+run_vm_all() {
+        local scen name log rc
+        [ $# -gt 0 ] || return 0
+        vm_run_all all "$@" > "$SYS_WORK/vm-all.log" 2>&1
+        for scen in "$@"; do
+                name=$(basename "$scen" .sh)
+                log="$SYS_WORK/$name.vm.log"
+                grep -v '^HOSTFIT-SYSTEM-' "$SYS_WORK/$name.results" > "$log" 2>/dev/null
+                vm_result "$name"
+                rc=$?
+                if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+                        echo "  | VM run log:" >> "$log"
+                        tail -n 15 "$SYS_WORK/vm-all.log" | sed 's/^/  |   /' >> "$log"
+                        echo "  | console (last lines):" >> "$log"
+                        tail -n 25 "$SYS_WORK/$name.console" 2>/dev/null | sed 's/^/  |   /' >> "$log"
+                fi
+                report "$name" vm "$rc" "$log" "$(sed -n "s/^VM scenario ($name): \([0-9.]*\) s/\1/p" "$SYS_WORK/measurements" | tail -n 1)"
+        done
 }
 
 run_bed() {
-        local bed=$1 scen name bedsof id
+        local bed=$1 scen name id vms= main_tree
         for scen in "$SYS_DIR"/scenarios/[0-9]*.sh; do
                 wanted "$scen" || continue
                 name=$(basename "$scen" .sh)
-                bedsof=$(scen_field "$scen" bed)
-                [ "$bedsof" = "$bed" ] || [ "$bedsof" = both ] || continue
+                on_bed "$scen" "$bed" || continue
                 if id=$(unavailable "$scen"); then
                         SKIPPED=$((SKIPPED + 1))
                         echo "system: $name [$bed] skip: $id not available in this build"
                         continue
                 fi
-                if [ "$bed" = container ]; then
-                        run_container "$scen" "$name"
-                else
-                        run_vm "$scen" "$name"
-                fi
+                case "$bed" in
+                vm) vms="$vms $scen" ;;
+                trixie)
+                        main_tree=$SYS_TREE
+                        SYS_TREE=$SYS_TRIXIE_TREE
+                        run_container "$scen" "$name" trixie
+                        SYS_TREE=$main_tree ;;
+                *) run_container "$scen" "$name" container ;;
+                esac
         done
+        [ "$bed" = vm ] && run_vm_all $vms
 }
 
 # Scenarios of a bed that cannot run are counted as skipped, with the reason.
 skip_bed() {
-        local bed=$1 why=$2 scen bedsof
+        local bed=$1 why=$2 scen
         for scen in "$SYS_DIR"/scenarios/[0-9]*.sh; do
                 wanted "$scen" || continue
-                bedsof=$(scen_field "$scen" bed)
-                [ "$bedsof" = "$bed" ] || [ "$bedsof" = both ] || continue
+                on_bed "$scen" "$bed" || continue
                 SKIPPED=$((SKIPPED + 1))
                 echo "system: $(basename "$scen" .sh) [$bed] skip: $why"
         done
@@ -173,6 +196,14 @@ for bed in $BEDS; do
                         FAILED=$((FAILED + 1)); echo "system: building the tree failed"
                 else
                         run_bed container
+                fi ;;
+        trixie)
+                if [ -n "$CT_MISSING" ]; then
+                        skip_bed trixie "missing tools:$CT_MISSING"
+                elif ! sys_tree_trixie; then
+                        FAILED=$((FAILED + 1)); echo "system: building the trixie tree failed"
+                else
+                        run_bed trixie
                 fi ;;
         vm)
                 if [ -n "$VM_MISSING" ]; then

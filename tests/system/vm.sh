@@ -8,7 +8,7 @@ SYS_VM_PKGS="linux-image-amd64 initramfs-tools systemd-zram-generator lvm2 crypt
 SYS_VM_RECIPE="vm-4 $SYS_VM_PKGS"
 SYS_VM_SIZE=${HOSTFIT_SYSTEM_VM_SIZE:-6G}
 SYS_VM_MEM=${HOSTFIT_SYSTEM_VM_MEM:-1024}
-SYS_VM_TIMEOUT=${HOSTFIT_SYSTEM_VM_TIMEOUT:-600}
+SYS_VM_TIMEOUT=${HOSTFIT_SYSTEM_VM_TIMEOUT:-900}
 
 # Vendor-installed runner: it mounts the payload disk and hands over to the
 # guest driver there.  Type=simple: a oneshot that waits for the boot to
@@ -103,54 +103,124 @@ sys_vm_accel() {
         esac
 }
 
-# Boots the image with scenario file $2 on the payload disk; the guest runs
-# it (rebooting when it asks to) and powers off.  The guest's report is in
-# $SYS_WORK/$1.results, its console in $1.console.
-vm_run() {
-        local name=$1 scen=$2 w="$SYS_WORK/$1" pid t0 tb= i=0 hwm=0 h
-        mkdir -p "$w.payload"
+# Asks qemu's human monitor (unix socket $1) to run command $2 and waits
+# for it to finish (the next prompt); prints what it answered.
+sys_vm_monitor() {
+        python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(900)
+s.connect(sys.argv[1])
+buf = b""
+def until_prompt():
+    global buf
+    while b"(qemu) " not in buf:
+        d = s.recv(4096)
+        if not d:
+            raise SystemExit("monitor closed")
+        buf += d
+    out, _, buf = buf.partition(b"(qemu) ")
+    return out
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+# The monitor echoes the command line (with its line editing) first.
+out = until_prompt().split(b"\r\n", 1)
+sys.stdout.write(out[1].decode(errors="replace").strip() if len(out) > 1 else "")
+PY
+}
+
+# Waits (polling qemu $2 alive) until file $1 has a line matching $3 past
+# byte $4, for at most $5 seconds; records qemu's peak RSS in VM_HWM.
+sys_vm_wait_line() {
+        local f=$1 pid=$2 re=$3 from=$4 secs=$5 i=0 h
+        while kill -0 "$pid" 2>/dev/null; do
+                tail -c +$((from + 1)) "$f" 2>/dev/null | tr -d '\r' | grep -q "$re" && return 0
+                h=$(sys_qemu_hwm "$pid")
+                [ "${h:-0}" -gt "$VM_HWM" ] && VM_HWM=$h
+                [ "$i" -ge $((secs * 2)) ] && return 1
+                sleep 0.5
+                i=$((i + 1))
+        done
+        tail -c +$((from + 1)) "$f" 2>/dev/null | tr -d '\r' | grep -q "$re"
+}
+
+# Boots the image once for scenarios $2... (files), named by run $1: the guest
+# waits for its first command, the host snapshots it there, then runs each
+# scenario in turn and restores the snapshot before the next one, so every
+# scenario starts on the same freshly booted host.  Each scenario's report
+# goes to $SYS_WORK/NAME.results, its console lines to NAME.console.
+vm_run_all() {
+        local run=$1 w="$SYS_WORK/vm-$1" pid drain t0 ts scen name off coff first=1 st
+        shift
+        VM_HWM=0
+        mkdir -p "$w.payload/scenarios"
         cp "$HOSTFIT" "$w.payload/hostfit" &&
-                cp "$SYS_DIR/common.sh" "$SYS_DIR/guest.sh" "$w.payload/" &&
-                cp "$scen" "$w.payload/scenario.sh" || return 1
-        echo 1 > "$w.payload/phase"
+                cp "$SYS_DIR/common.sh" "$SYS_DIR/guest.sh" "$w.payload/" || return 1
+        for scen in "$@"; do
+                cp "$scen" "$w.payload/scenarios/" || return 1
+        done
         mkfs.ext4 -q -F -L hostfit-test -d "$w.payload" "$w.payload.img" 64M > /dev/null || return 1
         rm -rf "$w.payload"
         qemu-img create -q -f qcow2 -b "$SYS_VM_DIR/root.img" -F raw "$w.qcow2" || return 1
+        rm -f "$w.cmd.in" "$w.cmd.out" "$w.mon"
+        mkfifo "$w.cmd.in" "$w.cmd.out" || return 1
         : > "$w.results"
-        sys_cgroup_create "hostfit-system-vm-$name-$$" || return 1
+        : > "$w.console"
+        sys_cgroup_create "hostfit-system-vm-$run-$$" || return 1
         t0=$(sys_now)
         (
                 sys_cgroup_enter_self
                 exec qemu-system-x86_64 $(sys_vm_accel) -m "$SYS_VM_MEM" -smp 2 \
-                        -nodefaults -no-user-config -display none -monitor none \
+                        -nodefaults -no-user-config -display none \
+                        -monitor "unix:$w.mon,server=on,wait=off" \
                         -serial "file:$w.console" -serial "file:$w.results" \
+                        -serial "pipe:$w.cmd" \
                         -kernel "$SYS_VM_DIR/vmlinuz" -initrd "$SYS_VM_DIR/initrd.img" \
                         -append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0" \
                         -drive "file=$w.qcow2,if=virtio,format=qcow2" \
-                        -drive "file=$w.payload.img,if=virtio,format=raw" \
+                        -drive "file=$w.payload.img,if=virtio,format=raw,readonly=on" \
                         -nic none
         ) < /dev/null > "$w.qemu.log" 2>&1 &
         pid=$!
-        while kill -0 "$pid" 2>/dev/null; do
-                if [ -z "$tb" ] && grep -q '^HOSTFIT-SYSTEM-BOOT' "$w.results" 2>/dev/null; then
-                        tb=$(sys_now)
-                        sys_measure "VM boot ($name)" "$(sys_elapsed "$t0" "$tb") s to the runner"
+        # The guest never writes to its command port, but a full pipe would stall qemu.
+        cat < "$w.cmd.out" > /dev/null 2>&1 &
+        drain=$!
+        exec 7<> "$w.cmd.in"
+        if sys_vm_wait_line "$w.results" "$pid" '^HOSTFIT-SYSTEM-READY' 0 "$SYS_VM_TIMEOUT"; then
+                sys_measure "VM boot ($run)" "$(sys_elapsed "$t0" "$(sys_now)") s to the runner"
+                ts=$(sys_now)
+                st=$(sys_vm_monitor "$w.mon" "savevm booted" 2>&1)
+                sys_measure "VM snapshot ($run)" "$(sys_elapsed "$ts" "$(sys_now)") s${st:+: $st}"
+        else
+                sys_log "VM $run did not reach its runner"
+                tail -n 25 "$w.console" >&2
+        fi
+        for scen in "$@"; do
+                name=$(basename "$scen" .sh)
+                off=$(wc -c < "$w.results")
+                coff=$(wc -c < "$w.console")
+                ts=$(sys_now)
+                if [ "$first" = 0 ]; then
+                        st=$(sys_vm_monitor "$w.mon" "loadvm booted" 2>&1)
+                        [ -n "$st" ] && sys_log "loadvm: $st"
                 fi
-                h=$(sys_qemu_hwm "$pid")
-                [ "${h:-0}" -gt "$hwm" ] && hwm=$h
-                if [ "$i" -ge $((SYS_VM_TIMEOUT * 2)) ]; then
-                        sys_log "VM $name still running after ${SYS_VM_TIMEOUT}s: stopping it"
+                first=0
+                printf 'run %s\n' "$name" >&7
+                if ! sys_vm_wait_line "$w.results" "$pid" "^HOSTFIT-SYSTEM-EXIT [0-9]* $name\$" "$off" "$SYS_VM_TIMEOUT"; then
+                        sys_log "VM scenario $name still running after ${SYS_VM_TIMEOUT}s: stopping it"
                         echo "HOSTFIT-SYSTEM-TIMEOUT" >> "$w.results"
-                        break
                 fi
-                sleep 0.5
-                i=$((i + 1))
+                tail -c +$((off + 1)) "$w.results" | tr -d '\r' > "$SYS_WORK/$name.results"
+                tail -c +$((coff + 1)) "$w.console" | tr -d '\r' > "$SYS_WORK/$name.console"
+                sys_measure "VM scenario ($name)" "$(sys_elapsed "$ts" "$(sys_now)") s"
+                kill -0 "$pid" 2>/dev/null || break
         done
-        sys_measure "VM run ($name)" "$(sys_elapsed "$t0" "$(sys_now)") s, qemu peak RSS $((hwm / 1024)) MiB"
+        exec 7>&-
+        sys_measure "VM run ($run, $# scenarios)" "$(sys_elapsed "$t0" "$(sys_now)") s, qemu peak RSS $((VM_HWM / 1024)) MiB"
+        kill "$pid" "$drain" 2>/dev/null
         sys_cgroup_destroy
-        wait "$pid" 2>/dev/null
-        rm -f "$w.qcow2" "$w.payload.img"
-        tr -d '\r' < "$w.results" > "$w.results.tmp" && mv "$w.results.tmp" "$w.results"
+        wait "$pid" "$drain" 2>/dev/null
+        rm -f "$w.qcow2" "$w.payload.img" "$w.cmd.in" "$w.cmd.out" "$w.mon"
         return 0
 }
 

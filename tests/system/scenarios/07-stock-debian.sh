@@ -3,7 +3,7 @@
 # reports only what is really missing: no false alarm on vendor units.
 # In the container swap and zram skip (they belong to the host) and fix
 # plans neither; the VM runs the whole cycle.
-# bed: both
+# bed: container vm trixie
 # needs: swap-missing zram-missing
 
 need_checks swap-missing zram-missing

@@ -1,19 +1,21 @@
 # SPDX-License-Identifier: MIT
-# Scenario 20: a stock Debian 12 server, booted with systemd: openssh-server,
+# Scenario 20: a stock Debian 12 (and 13) server, booted with systemd: openssh-server,
 # nginx, postgresql, redis-server and cron enabled and started as their
 # packages ship them.  hostfit reports exactly the true findings: none from
 # the unit checks (the vendor units keep their vendors' restart policy and
 # are small), and a skip for swap and zram, which belong to the host of a
 # container.  `check` exits 0.
-# bed: container
+# bed: container trixie
 # needs: unit-memorymax healthcheck-missing
 
 need_checks unit-memorymax healthcheck-missing
-DIAG_UNITS="ssh.service nginx.service postgresql@15-main.service redis-server.service cron.service"
+# The cluster the package made: 15-main on bookworm, 17-main on trixie.
+pg=postgresql@$(inside ls /etc/postgresql | head -n 1)-main.service
+DIAG_UNITS="ssh.service nginx.service $pg redis-server.service cron.service"
 
 inside systemctl enable --now ssh.service nginx.service postgresql.service redis-server.service cron.service ||
         fail "the stock services did not start"
-wait_for 60 'systemctl is-active -q postgresql@15-main.service' || fail "postgresql@15-main did not start"
+wait_for 60 "systemctl is-active -q $pg" || fail "$pg did not start"
 wait_for 30 'ss -Htln | grep -q ":6379 "' || fail "redis-server does not listen"
 say "running: $(inside systemctl list-units --type=service --state=running --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
 

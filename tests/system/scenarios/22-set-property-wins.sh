@@ -6,7 +6,7 @@
 # comes first and the admin's value is the one in effect.  The control: under
 # the old name 50-hostfit-memory.conf hostfit's value would have won.
 # The container shows systemd's verdict (systemctl show), not enforcement.
-# bed: container
+# bed: container trixie
 # needs: unit-memorymax
 
 need_checks unit-memorymax
