@@ -76,7 +76,8 @@ static int node_heap_plan(struct host *h, const struct finding *f, struct plan *
                 return 0;
         if (!d->unit)
                 return manual(p, id, "start node (pid %d) with --max-old-space-size=%llu (75%% of the %llu MiB it may use), "
-                              "or better as a service with MemoryMax=", (int) d->pid, (unsigned long long) d->target_mib,
+                              "or better from a unit with MemoryMax= (`hostfit fix unmanaged-service` writes one in "
+                              "/etc/systemd/system)", (int) d->pid, (unsigned long long) d->target_mib,
                               (unsigned long long) (d->may_use >> 20));
         if (!d->memory_max)
                 return manual(p, id, "%s has run too short to size the memory its node processes share (a cold start is "
@@ -99,10 +100,12 @@ static int node_heap_plan(struct host *h, const struct finding *f, struct plan *
                 r = plan_add_systemd(p, id, SYSTEMD_DAEMON_RELOAD, NULL, NULL);
         if (r < 0)
                 return r;
-        if (d->flag_in_argv && manual(p, id, "remove --max-old-space-size from the ExecStart= of %s: the command line "
-                                      "wins over NODE_OPTIONS", d->unit) < 0)
+        if (d->flag_in_argv && manual(p, id, "remove --max-old-space-size from the ExecStart= of %s (`systemctl cat %s` "
+                                      "shows its file): the command line wins over NODE_OPTIONS in %s", d->unit,
+                                      d->unit, d->dropin) < 0)
                 return -ENOMEM;
-        return manual(p, id, "restart %s when convenient: the running node keeps its heap limit until then", d->unit);
+        return manual(p, id, "restart %s when convenient: the running node keeps its heap limit until then, and %s "
+                      "applies from its next start", d->unit, d->dropin);
 }
 
 const struct fix fix_node_heap = {

@@ -21,7 +21,7 @@
 #include "text/json-read.h"
 #include "plan/plan.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 #include "records/runrecord.h"
 #include "text/sha256.h"
 #include "records/undo.h"

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Scenario 4: a server started by hand (setsid, in a login session's scope,
 # outside any service) listening on a port.  The generated unit passes
-# systemd-analyze verify, starts, listens on the same port after the hand-
-# over, and survives kill -9 by being restarted.
+# systemd-analyze verify and is written, not enabled (a reboot before the
+# hand-over must not start it next to the old process); after the printed
+# hand-over, run as printed, it is enabled, listens on the same port, and
+# survives kill -9 by being restarted.
 # bed: container
 # needs: unmanaged-service
 
@@ -38,10 +40,14 @@ inside cat "$unit" | sed "s/^/$SCEN_LOG_PREFIX   /"
 inside systemd-analyze verify "$unit" 2>&1 | sed "s/^/$SCEN_LOG_PREFIX   /"
 inside systemd-analyze verify "$unit" > /dev/null 2>&1 || fail "systemd-analyze verify $unit failed"
 
-# The hand-over hostfit leaves to the admin: end the old process, start the unit.
-inside kill "$old"
+state=$(unit_prop "$name" UnitFileState)
+[ "$state" = disabled ] || fail "$name is $state before the hand-over, expected disabled"
+say "before the hand-over $name is $state"
+
+# The hand-over hostfit leaves to the admin, as it printed it: end the old process, enable --now the unit.
+run_handover "$name" unmanaged-service
 wait_for 10 "! kill -0 $old" || fail "the hand-started server did not stop"
-inside systemctl start "$name" || fail "systemctl start $name failed"
+[ "$(unit_prop "$name" UnitFileState)" = enabled ] || fail "$name is not enabled after the hand-over"
 wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not listen on $PORT"
 new=$(listener)
 [ "$new" = "$(unit_prop "$name" MainPID)" ] || fail "port $PORT is held by $new, not by $name"

@@ -2,8 +2,10 @@
 # Scenario 71: a `while true` loop started by hand keeps restarting a python
 # server that crashes after 8 s.  hostfit names the loop, its child and the
 # loop text; unmanaged-service leaves the child alone (one process, one unit);
-# the fix writes one unit, and after the hand-over systemd restarts the server
-# with a back-off.
+# the fix writes one unit, the same (name and diff) in dry runs taken while the
+# server runs and while the loop sleeps between two restarts, and does not
+# enable it; after the printed hand-over, run as printed, the loop is gone,
+# the unit is enabled, and systemd restarts the server with a back-off.
 # bed: container
 # needs: keepalive-loop unmanaged-service
 
@@ -44,18 +46,41 @@ set -- $units
 [ $# -eq 1 ] || fail "the plan writes $# service units ($units), expected one"
 name=${1##*/}
 DIAG_UNITS=$name
+
+# The same plan whatever the moment: dry runs until one falls between two restarts (the
+# server lives 8 s, the loop sleeps 1 s), each the same bytes as the first.
+hf fix --dry-run --format json keepalive-loop
+first=$HF_OUT
+between=0 tries=0
+while [ "$between" -eq 0 ] && [ "$tries" -lt 120 ]; do
+        tries=$((tries + 1))
+        up=1
+        inside_sh "$listening" > /dev/null 2>&1 || up=0
+        hf fix --dry-run --format json keepalive-loop
+        inside_sh "$listening" > /dev/null 2>&1 || up=0
+        [ "$HF_OUT" = "$first" ] || fail "dry run $tries (server up: $up) differs from the first: $HF_OUT"
+        [ "$up" -eq 0 ] && between=$tries
+        sleep 0.3
+done
+[ "$between" -gt 0 ] || fail "no dry run fell between two restarts in $tries tries"
+say "$tries dry runs, one between two restarts (try $between): all the same plan"
+printf '%s' "$first" | json "[a for a in d['actions'] if a['kind'] == 'systemd' and a.get('op') == 'enable' or a['kind'] == 'symlink']" |
+        grep -qx '\[\]' || fail "the plan enables the unit before the hand-over"
+
 hf fix --yes keepalive-loop
 show_hf fix --yes keepalive-loop
 [ "$HF_RC" -eq 0 ] || fail "fix --yes exited $HF_RC"
 inside cat "/etc/systemd/system/$name" | sed "s/^/$SCEN_LOG_PREFIX   /"
 inside systemd-analyze verify "/etc/systemd/system/$name" > /dev/null 2>&1 || fail "systemd-analyze verify $name failed"
 
-# The hand-over: the loop first, then its child; then the unit.
-inside kill "$loop"
-inside pkill -f '^/usr/bin/python3 /usr/local/bin/flaky-server'
-wait_for 10 "! ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the old server still listens"
+state=$(unit_prop "$name" UnitFileState)
+[ "$state" = disabled ] || fail "$name is $state before the hand-over, expected disabled"
+
+# The hand-over, as printed: the loop stopped, its command ended, the loop gone; then the unit.
 since=$(inside date +%s)
-inside systemctl start "$name" || fail "systemctl start $name failed"
+run_handover "$name" keepalive-loop
+wait_for 10 "! kill -0 $loop" || fail "the loop still runs after the hand-over"
+[ "$(unit_prop "$name" UnitFileState)" = enabled ] || fail "$name is not enabled after the hand-over"
 wait_for 20 "$listening" || fail "$name does not listen on $PORT"
 sleep 40
 gaps=$(inside journalctl --no-pager -o short-unix -u "$name" --since "@$since" |
