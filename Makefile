@@ -131,9 +131,12 @@ test: test-deps
 # The real files of dphys-swapfile, zram-tools and zram-generator (tests/unit/pkgroots.sh).
 PKGROOTS    := build/pkgroots
 
+# The unit tests, and lib/'s include graph (tests/tools/check-includes.sh): no circle
+# between its folders, nothing in it including cmd/, checks/ or fixes/.
 test-unit: $(TEST_BIN)
 	@sh tests/unit/pkgroots.sh $(PKGROOTS)
-	@HOSTFIT_PKGROOTS=$(PKGROOTS) sh tests/run-unit.sh $(TEST_BIN)
+	@st=0; sh tests/tools/check-includes.sh >/dev/null && echo "includes: lib/ folders without a circle; lib/ includes no cmd/, checks/ or fixes/" || st=1; \
+	HOSTFIT_PKGROOTS=$(PKGROOTS) sh tests/run-unit.sh $(TEST_BIN) || st=1; exit $$st
 
 # The unit test binaries alone (tests/cross builds them for other architectures).
 unit-bins: $(TEST_BIN)

@@ -19,7 +19,7 @@
 
 #include "host/host.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
 
 struct check;
 struct finding;
@@ -39,6 +39,19 @@ struct check {
         int (*run)(struct host *h, struct report *r);
         const struct fix *fix;  /* NULL when there is nothing to apply */
         /* A check whose fix writes a unit for a running process: true when P is its subject.
-         * lib/procs/procown.c asks the owners in a fixed order, so one process gets one unit. NULL: none. */
+         * checks/procown.c asks the owners in a fixed order, so one process gets one unit. NULL: none. */
         bool (*claims)(struct host *h, const struct proc_table *t, const struct proc *p);
 };
+
+/* Skips for the top of a check's run() (checks/skip.c): a check that cannot judge
+ * this kind of root says "skip" with the reason instead of passing on nothing. */
+/* Adds the skip "systemd is not PID 1 (PID 1 is X)" and returns 1 when a
+ * running root has another init; returns 0 when systemd runs, or when the
+ * root is an offline image (its unit files can still be checked); -errno. */
+int check_skip_unless_systemd(struct host *h, struct report *r);
+/* Adds the skip "offline image: no processes" and returns 1 on an offline
+ * image; 0 otherwise; -errno. */
+int check_skip_unless_processes(struct host *h, struct report *r);
+/* Adds the skip "inside a container (NAME): swap and zram belong to the host"
+ * and returns 1 in a container; 0 otherwise; -errno. */
+int check_skip_in_container(struct host *h, struct report *r);

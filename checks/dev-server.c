@@ -13,7 +13,7 @@
 #include "host/config.h"
 #include "procs/devserver.h"
 #include "fixes.h"
-#include "procs/procown.h"
+#include "procown.h"
 #include "procs/proctree.h"
 #include "text/strbuf.h"
 #include "host/virt.h"
@@ -226,7 +226,7 @@ static int dev_server_run(struct host *h, struct report *r) {
         return k;
 }
 
-/* The first owner (lib/procs/procown.h): a dev server, whatever the profile or allow list say (no fix
+/* The first owner (checks/procown.h): a dev server, whatever the profile or allow list say (no fix
  * writes a unit that runs a dev command), with its workers and compilers (descendants). */
 static bool dev_server_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         struct env_cache ec = { .host = h, .pid = -1 };

@@ -186,7 +186,7 @@ static int keepalive_loop_run(struct host *h, struct report *r) {
                                       "manager restarts a server outside systemd", t->n);
 }
 
-/* The second owner (lib/procs/procown.h): the command a loop, script or process manager restarts. */
+/* The second owner (checks/procown.h): the command a loop, script or process manager restarts. */
 static bool keepalive_loop_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         return keepalive_is_restarted_child(h, t, p);
 }

@@ -12,13 +12,7 @@ struct host;
 struct unit;
 struct unmanaged_data;
 
-/* keepalive-loop */
-enum keepalive_kind {
-        KEEPALIVE_SHELL_LOOP,   /* while/until in sh -c or in a script */
-        KEEPALIVE_YOUNG_CHILD,  /* an old script whose server child keeps being young */
-        KEEPALIVE_FOREVER,      /* forever's monitor */
-        KEEPALIVE_PM2,          /* a pm2 daemon outside its own unit */
-};
+/* keepalive-loop (enum keepalive_kind: lib/procs/keepalive.h) */
 struct keepalive_data {
         enum keepalive_kind kind;
         pid_t loop_pid;

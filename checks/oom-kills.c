@@ -2,6 +2,8 @@
 /* oom-kills: the journal shows an OOM kill or a crash loop within [oom-kills] window.
  * No fix of its own: each finding names the incident and the check that prevents the next. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,6 +11,7 @@
 #include "text/cleanup.h"
 #include "host/config.h"
 #include "journal/incidents.h"
+#include "journal/keymap.h"
 
 #define DEFAULT_WINDOW_SEC (7 * 86400ULL)
 
@@ -30,42 +33,15 @@ static const char *killer_words(enum killer k) {
         }
 }
 
-static int report_incident(struct report *r, const struct incident *i) {
-        char t[32], subject[64];
-        const char *subj = i->unit;
-        format_time(i->time_usec, t);
-        if (!subj) {
-                if (i->pid)
-                        snprintf(subject, sizeof subject, "pid %d", (int) i->pid);
-                else
-                        snprintf(subject, sizeof subject, "%s", "unknown process");
-                subj = subject;
-        }
-        struct incident *data = incident_dup(i);
-        if (!data)
-                return -ENOMEM;
-        int k;
-        if (i->killer == KILLER_NONE)
-                k = report_add(r, STATUS_WARN, subj, data, incident_free,
-                               "crash loop: %lld restarts from %s, %s", i->restarts, t,
-                               i->outcome == OUTCOME_START_LIMIT ? "stopped at the start limit" : "still restarting");
+static void format_size(uint64_t bytes, char buf[static 32]) {
+        if (bytes >= (1ULL << 30))
+                snprintf(buf, 32, "%.1f GiB", (double) bytes / (1ULL << 30));
         else
-                k = report_add(r, STATUS_WARN, subj, data, incident_free,
-                               "%s%s%s killed by %s at %s; outcome: %s",
-                               i->comm ? "process '" : "a process", i->comm ? i->comm : "",
-                               i->comm ? "'" : "", killer_words(i->killer), t,
-                               outcome_to_string(i->outcome));
-        if (k < 0)
-                return k;
-        struct finding *f = report_last(r);
-        if (i->prevent) {
-                _cleanup_free_ char *fix = NULL;
-                if (asprintf(&fix, "hostfit fix %s (prevents the next one); details: hostfit incidents%s%s",
-                             i->prevent, i->unit ? " --unit " : "", i->unit ? i->unit : "") < 0)
-                        return -ENOMEM;
-                if ((k = finding_set_fix(f, fix)) < 0)
-                        return k;
-        }
+                snprintf(buf, 32, "%.1f MiB", (double) bytes / (1ULL << 20));
+}
+
+static int add_details(struct finding *f, const struct incident *i) {
+        int k = 0;
         if (i->pid && (k = finding_add_detail(f, "pid %d", (int) i->pid)) < 0)
                 return k;
         if (i->uid >= 0 && (k = finding_add_detail(f, "uid %lld", i->uid)) < 0)
@@ -78,9 +54,127 @@ static int report_incident(struct report *r, const struct incident *i) {
         if (i->limit_bytes && (k = finding_add_detail(f, "limit hit: %llu bytes",
                                                       (unsigned long long) i->limit_bytes)) < 0)
                 return k;
+        if (i->peak_bytes && (k = finding_add_detail(f, "peak of the limit's cgroup: %llu bytes",
+                                                     (unsigned long long) i->peak_bytes)) < 0)
+                return k;
         if (i->limit && (k = finding_add_detail(f, "limit: %s", i->limit)) < 0)
                 return k;
         return 0;
+}
+
+/* What prevents the next one: a check's fix, or (a unit's own limit hit) advice with the peak. */
+static int set_fix(struct finding *f, const struct incident *i) {
+        _cleanup_free_ char *fix = NULL;
+        const char *u = i->unit ? " --unit " : "", *name = i->unit ? i->unit : "";
+        int k;
+        if (i->prevent)
+                k = asprintf(&fix, "hostfit fix %s (prevents the next one); details: hostfit incidents%s%s",
+                             i->prevent, u, name);
+        else if (i->advice) {
+                char peak[32] = "", limit[32] = "";
+                if (i->peak_bytes)
+                        format_size(i->peak_bytes, peak);
+                if (i->limit_bytes)
+                        format_size(i->limit_bytes, limit);
+                k = asprintf(&fix, "%s%s%s%s%s%s; details: hostfit incidents%s%s", i->advice,
+                             *limit ? " (limit " : "", limit, *peak ? (*limit ? ", peak since its last start " : " (peak since its last start ") : "", peak,
+                             *limit || *peak ? ")" : "", u, name);
+        } else
+                return 0;
+        if (k < 0)
+                return -ENOMEM;
+        return finding_set_fix(f, fix);
+}
+
+/* One finding for N incidents of one unit (or one process) and killer; LAST the newest. */
+static int report_group(struct report *r, const struct incident *last, const struct incident *first, unsigned n) {
+        char t[32], t0[32], subject[64];
+        const char *subj = last->unit;
+        format_time(last->time_usec, t);
+        format_time(first->time_usec, t0);
+        if (!subj) {
+                if (last->pid)
+                        snprintf(subject, sizeof subject, "pid %d", (int) last->pid);
+                else
+                        snprintf(subject, sizeof subject, "%s", "unknown process");
+                subj = subject;
+        }
+        struct incident *data = incident_dup(last);
+        if (!data)
+                return -ENOMEM;
+        data->count = n;
+        const char *comm = last->comm, *q = comm ? "'" : "";
+        int k;
+        if (last->killer == KILLER_NONE)
+                k = report_add(r, STATUS_WARN, subj, data, incident_free,
+                               "crash loop: %lld restarts from %s, %s%s", last->restarts, t,
+                               last->outcome == OUTCOME_START_LIMIT ? "stopped at the start limit" :
+                               last->outcome == OUTCOME_STOPPED ? "then stopped" : "still restarting",
+                               n > 1 ? " (the last of several loops in the window)" : "");
+        else if (n == 1)
+                k = report_add(r, STATUS_WARN, subj, data, incident_free, "%s%s%s%s killed by %s at %s; outcome: %s",
+                               comm ? "process " : "a process", q, comm ? comm : "", q, killer_words(last->killer), t,
+                               outcome_to_string(last->outcome));
+        else
+                k = report_add(r, STATUS_WARN, subj, data, incident_free,
+                               "killed %u times by %s from %s to %s (last: %s%s%s%s); outcome of the last: %s", n,
+                               killer_words(last->killer), t0, t, comm ? "process " : "a process", q, comm ? comm : "",
+                               q, outcome_to_string(last->outcome));
+        if (k < 0)
+                return k;
+        struct finding *f = report_last(r);
+        if ((k = set_fix(f, last)) < 0)
+                return k;
+        return add_details(f, last);
+}
+
+/* The group of an incident: its unit (or, with none, its process name) and its killer. */
+static int group_key(const struct incident *i, char *buf, size_t size) {
+        int n;
+        if (i->unit)
+                n = snprintf(buf, size, "u%d/%s", (int) i->killer, i->unit);
+        else if (i->comm)
+                n = snprintf(buf, size, "c%d/%s", (int) i->killer, i->comm);
+        else
+                n = snprintf(buf, size, "p%d/%d", (int) i->killer, (int) i->pid);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : n;
+}
+
+struct group {
+        size_t first, last;
+        unsigned n;
+};
+
+/* One line per unit and killer with a count, in the order each first appeared. */
+static int report_incidents(struct report *r, const struct incident_list *l) {
+        _cleanup_free_ struct group *g = calloc(l->n ? l->n : 1, sizeof *g);
+        struct keymap m = {};
+        size_t ng = 0;
+        int k = g ? 0 : -ENOMEM;
+        for (size_t i = 0; k >= 0 && i < l->n; i++) {
+                char key[INCIDENT_TEXT_MAX + 32];
+                int n = group_key(&l->items[i], key, sizeof key);
+                size_t v = n < 0 ? 0 : keymap_get(&m, key, (size_t) n);
+                if (v) {
+                        g[v - 1].last = i;
+                        g[v - 1].n++;
+                        continue;
+                }
+                g[ng++] = (struct group) { .first = i, .last = i, .n = 1 };
+                if (n >= 0)
+                        k = keymap_set(&m, key, (size_t) n, ng);
+        }
+        keymap_release(&m);
+        for (size_t i = 0; k >= 0 && i < ng; i++)
+                k = report_group(r, &l->items[g[i].last], &l->items[g[i].first], g[i].n);
+        return k < 0 ? k : 0;
+}
+
+/* Forged entries, counted once (--verbose shows the details). */
+static int ignored_detail(struct finding *f, size_t n) {
+        return finding_add_detail(f, "ignored %zu journal entr%s claiming to be from systemd, the kernel or an OOM "
+                                  "daemon that journald's own fields (_PID, _UID, _SYSTEMD_UNIT, _COMM) do not bear out",
+                                  n, n == 1 ? "y" : "ies");
 }
 
 static int oom_kills_run(struct host *h, struct report *r) {
@@ -102,17 +196,22 @@ static int oom_kills_run(struct host *h, struct report *r) {
         if (k < 0)
                 return report_add(r, STATUS_SKIP, err.path, NULL, NULL, "cannot read the journal: %s",
                                   err.reason ? err.reason : strerror(-k));
+        size_t ignored = l.ignored;
         if (l.n == 0) {
                 incident_list_release(&l);
                 char days[32];
                 snprintf(days, sizeof days, "%llu", (unsigned long long) (window / 86400));
-                return report_add(r, STATUS_PASS, err.path, NULL, NULL,
-                                  "no OOM kill or crash loop in the last %s%s", window >= 86400 ? days : "",
-                                  window >= 86400 ? (window / 86400 == 1 ? " day" : " days") : " window");
+                k = report_add(r, STATUS_PASS, err.path, NULL, NULL,
+                               "no OOM kill or crash loop in the last %s%s", window >= 86400 ? days : "",
+                               window >= 86400 ? (window / 86400 == 1 ? " day" : " days") : " window");
+                if (k >= 0 && ignored)
+                        k = ignored_detail(report_last(r), ignored);
+                return k < 0 ? k : 0;
         }
-        for (size_t i = 0; k >= 0 && i < l.n; i++)
-                k = report_incident(r, &l.items[i]);
+        k = report_incidents(r, &l);
         incident_list_release(&l);
+        if (k >= 0 && ignored)
+                k = ignored_detail(report_last(r), ignored);
         return k < 0 ? k : 0;
 }
 

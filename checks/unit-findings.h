@@ -65,7 +65,7 @@ struct unmanaged_data {
         struct unit_proc *proc;  /* exe, argv, cwd, user, environment: what its unit is made of (unitgen.h) */
         uint16_t port;          /* first TCP port, 0 when none */
         char *name;             /* proposed unit name */
-        const char *owner;      /* the check whose fix owns it (lib/procs/procown.h): another's plans no unit here */
+        const char *owner;      /* the check whose fix owns it (checks/procown.h): another's plans no unit here */
 };
 void unmanaged_data_free(void *p);
 struct socket_table;

@@ -14,7 +14,7 @@
 #include "text/escape.h"
 #include "fixes.h"
 #include "procs/keepalive.h"
-#include "procs/procown.h"
+#include "procown.h"
 #include "procs/proctree.h"
 #include "host/sockets.h"
 #include "unit-findings.h"
@@ -215,7 +215,7 @@ static int unmanaged_service_run(struct host *h, struct report *r) {
         return report_add(r, STATUS_PASS, "", NULL, NULL, "every long-running server runs in a systemd service");
 }
 
-/* The owner of last resort (lib/procs/procown.h): a server outside systemd that no earlier owner claims. */
+/* The owner of last resort (checks/procown.h): a server outside systemd that no earlier owner claims. */
 static bool unmanaged_service_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         const struct socket_table *st = NULL;
         if (host_sockets(h, &st) < 0)

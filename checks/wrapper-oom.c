@@ -14,6 +14,7 @@
 #include "procs/oomd.h"
 #include "procs/proctree.h"
 #include "host/virt.h"
+#include "systemd/units.h"
 
 /* A service's main process: in a .service, started by a parent outside its cgroup. */
 static bool service_main(const struct proc_table *t, const struct proc *p) {
@@ -188,22 +189,66 @@ static int check_avoid(struct report *r, const struct proc_table *t, const struc
                           re->daemon, re->option, re->pattern, p->comm, strbuf_str(&sb));
 }
 
-static int check_oomd_units(struct report *r, const struct oomd_config *oc, const struct proc *p, int below) {
-        if (!p->oom_known || p->oom_score_adj >= below || !p->cgroup)
-                return 0;
-        for (char **u = oc->oomd_kill_units; u && *u; u++) {
-                size_t n = strlen(*u);
-                for (const char *s = p->cgroup; (s = strstr(s, *u)); s += n)
-                        if (s[-1] == '/' && (s[n] == '/' || !s[n])) {
-                                char subject[32];
-                                snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-                                return report_add(r, STATUS_WARN, subject, NULL, NULL,
-                                                  "%s has oom_score_adj %d, but runs under %s, whose cgroup "
-                                                  "systemd-oomd kills as a whole (ManagedOOM…=kill): oom_score_adj does not protect it",
-                                                  p->comm, p->oom_score_adj, *u);
+/* The section of a unit of NAME's type where resource settings go, NULL for other types. */
+static const char *resource_section(const char *name) {
+        static const struct { const char *suffix, *section; } types[] = {
+                { ".service", "Service" }, { ".slice", "Slice" }, { ".scope", "Scope" },
+        };
+        size_t n = strlen(name);
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                size_t l = strlen(types[i].suffix);
+                if (n > l && strcmp(name + n - l, types[i].suffix) == 0)
+                        return types[i].section;
+        }
+        return NULL;
+}
+
+static bool is_kill(const char *v) {
+        return v && strcmp(v, "kill") == 0;
+}
+
+/* The first unit along CGROUP ("/user.slice/user-1000.slice/…") whose cgroup systemd-oomd
+ * kills as a whole (ManagedOOMSwap= or ManagedOOMMemoryPressure=kill in its own section,
+ * drop-ins included), from the unit model: only the units of the processes asked about
+ * are read, and each once a run. 1 and its name in *RET_UNIT, 0 when none, or -ENOMEM. */
+static int oomd_cgroup_kill_unit(struct host *h, const char *cgroup, char **ret_unit) {
+        for (const char *s = cgroup; s && *s; ) {
+                s += strspn(s, "/");
+                size_t n = strcspn(s, "/");
+                char name[256];
+                const struct unit *u;
+                const char *section;
+                if (n > 0 && n < sizeof(name)) {
+                        memcpy(name, s, n);
+                        name[n] = '\0';
+                        section = resource_section(name);
+                        int r = section && unit_name_is_valid(name) ? unit_load(h, name, &u) : -ENOENT;
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r == 0 && !u->masked && (is_kill(unit_get(u, section, "ManagedOOMSwap")) ||
+                                                     is_kill(unit_get(u, section, "ManagedOOMMemoryPressure")))) {
+                                *ret_unit = strdup(name);
+                                return *ret_unit ? 1 : -ENOMEM;
                         }
+                }
+                s += n;
         }
         return 0;
+}
+
+static int check_oomd_units(struct host *h, struct report *r, const struct proc *p, int below) {
+        _cleanup_free_ char *unit = NULL;
+        if (!p->oom_known || p->oom_score_adj >= below || !p->cgroup)
+                return 0;       /* nothing shielded: no unit is read */
+        int k = oomd_cgroup_kill_unit(h, p->cgroup, &unit);
+        if (k <= 0)
+                return k;
+        char subject[32];
+        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
+        return report_add(r, STATUS_WARN, subject, NULL, NULL,
+                          "%s has oom_score_adj %d, but runs under %s, whose cgroup "
+                          "systemd-oomd kills as a whole (ManagedOOM…=kill): oom_score_adj does not protect it",
+                          p->comm, p->oom_score_adj, unit);
 }
 
 static int wrapper_oom_run(struct host *h, struct report *r) {
@@ -230,13 +275,13 @@ static int wrapper_oom_run(struct host *h, struct report *r) {
                         if (oc.re[j].avoid)
                                 k = check_avoid(r, t, p, &oc.re[j]);
                 if (k == 0)
-                        k = check_oomd_units(r, &oc, p, below);
+                        k = check_oomd_units(h, r, p, below);
         }
         oomd_done(&oc);
         return k;
 }
 
-/* An owner (lib/procs/procown.h): a shielded process with a wrapper more killable than itself
+/* An owner (checks/procown.h): a shielded process with a wrapper more killable than itself
  * above it, the subject check_shield() reports. Its unit carries OOMScoreAdjust=. */
 static bool wrapper_oom_claims(struct host *h, const struct proc_table *t, const struct proc *p) {
         int below = (int) config_get_int(host_config(h), "wrapper-oom", "shielded-below", 0);

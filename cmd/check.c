@@ -17,7 +17,7 @@
 #include "host/host.h"
 #include "output.h"
 #include "output-metrics.h"
-#include "plan/report.h"
+#include "report.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);

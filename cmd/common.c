@@ -18,7 +18,7 @@
 #include "host/host.h"
 #include "apply/lock.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 #include "records/runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);

@@ -16,7 +16,7 @@
 #include "host/host.h"
 #include "apply/lock.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
 #include "records/runrecord.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);

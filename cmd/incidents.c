@@ -24,7 +24,7 @@ const struct command cmd_incidents = {
         .name = "incidents",
         .summary = "show the OOM kills and crash loops the journal recorded",
         .usage = "incidents [--since WHEN] [--until WHEN] [--boot] [--unit UNIT] [--root DIR]\n"
-                 "                         [--format text|json]\n"
+                 "                         [--format text|json] [--verbose]\n"
                  "\n"
                  "The post-mortem of OOM kills and crash loops, from the journal: the time, the\n"
                  "killer (kernel, memory-limit, earlyoom, systemd-oomd, nohang), the victim, its\n"
@@ -38,6 +38,9 @@ const struct command cmd_incidents = {
                  "  -u, --unit UNIT      only the incidents of UNIT (e.g. app.service)\n"
                  "  -r, --root DIR       read DIR's journal (DIR/var/log/journal) as an OS tree\n"
                  "  -f, --format FORMAT  text (default) or json\n"
+                 "  -v, --verbose        also say how many journal entries were ignored: those that\n"
+                 "                       claim to come from systemd, the kernel or an OOM daemon\n"
+                 "                       and that journald's own fields do not bear out\n"
                  "  -h, --help           show this help\n"
                  "\n"
                  "Exit status: 0 no incident, 1 some, 3 the journal could not be read (hostfit\n"
@@ -107,13 +110,24 @@ int incident_format_line(const struct incident *i, struct strbuf *sb) {
                 r = strbuf_addf(sb, " (counter %lld)", i->restarts);
         if (r == 0 && i->prevent)
                 r = strbuf_addf(sb, "  prevent: hostfit fix %s", i->prevent);
+        else if (r == 0 && i->advice) {
+                r = strbuf_addf(sb, "  prevent: %s", i->advice);
+                if (r == 0 && i->peak_bytes) {
+                        r = strbuf_adds(sb, " (peak since its last start ");
+                        if (r == 0)
+                                r = add_size(sb, i->peak_bytes);
+                        if (r == 0)
+                                r = strbuf_adds(sb, ")");
+                }
+        }
         return r;
 }
 
-int incidents_render_text(const struct incident_list *l, FILE *f) {
+int incidents_render_text(const struct incident_list *l, bool verbose, FILE *f) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        int r = strbuf_addf(&sb, "%zu incident%s (OOM kills and crash loops), oldest first:\n",
-                            l->n, l->n == 1 ? "" : "s");
+        int r = l->n ? strbuf_addf(&sb, "%zu incident%s (OOM kills and crash loops), oldest first:\n",
+                                   l->n, l->n == 1 ? "" : "s")
+                     : strbuf_adds(&sb, "0 incidents: no OOM kill or crash loop in the journal\n");
         if (r == 0 && l->n)
                 r = strbuf_adds(&sb, "TIME (UTC)            KILLER        UNIT  VICTIM  MEMORY  LIMIT  -> OUTCOME  PREVENT\n");
         for (size_t i = 0; r == 0 && i < l->n; i++) {
@@ -121,6 +135,10 @@ int incidents_render_text(const struct incident_list *l, FILE *f) {
                 if (r == 0)
                         r = strbuf_addch(&sb, '\n');
         }
+        if (r == 0 && verbose && l->ignored)
+                r = strbuf_addf(&sb, "ignored %zu journal entr%s claiming to be from systemd, the kernel or an OOM "
+                                "daemon that journald's own fields (_PID, _UID, _SYSTEMD_UNIT, _COMM) do not bear out\n",
+                                l->ignored, l->ignored == 1 ? "y" : "ies");
         if (r < 0)
                 return r;
         if (fwrite(strbuf_str(&sb), 1, sb.len, f) != sb.len || fflush(f) == EOF)
@@ -170,9 +188,13 @@ int incidents_render_json(const struct incident_list *l, FILE *f) {
                 json_opt_int(&j, "restarts", i->restarts, i->restarts >= 0);
                 json_opt_string(&j, "outcome", outcome_to_string(i->outcome));
                 json_opt_string(&j, "prevent", i->prevent);
+                json_opt_string(&j, "advice", i->advice);
+                json_opt_int(&j, "peak_bytes", (long long) i->peak_bytes, i->peak_bytes > 0);
                 json_object_end(&j);
         }
         json_array_end(&j);
+        json_key(&j, "ignored_entries");
+        json_int(&j, (long long) l->ignored);
         json_object_end(&j);
         return json_end(&j);
 }
@@ -185,12 +207,14 @@ static int incidents_run(int argc, char **argv) {
                 { "unit",   required_argument, NULL, 'u' },
                 { "root",   required_argument, NULL, 'r' },
                 { "format", required_argument, NULL, 'f' },
+                { "verbose", no_argument,      NULL, 'v' },
                 { "help",   no_argument,       NULL, 'h' },
                 {}
         };
         struct incident_options o = {};
         const char *root = "/";
         enum format format = FORMAT_TEXT;
+        bool verbose = false;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         uint64_t now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
@@ -198,7 +222,7 @@ static int incidents_run(int argc, char **argv) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":S:U:bu:r:f:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":S:U:bu:r:f:vh", options, NULL)) >= 0)
                 switch (c) {
                 case 'S':
                 case 'U':
@@ -208,6 +232,7 @@ static int incidents_run(int argc, char **argv) {
                         }
                         break;
                 case 'b': o.this_boot = true; break;
+                case 'v': verbose = true; break;
                 case 'u': o.unit = optarg; break;
                 case 'r': root = optarg; break;
                 case 'f':
@@ -245,7 +270,7 @@ static int incidents_run(int argc, char **argv) {
                           err.reason ? err.reason : "error", strerror(-r));
                 return EXIT_TROUBLE;
         }
-        r = format == FORMAT_JSON ? incidents_render_json(&l, stdout) : incidents_render_text(&l, stdout);
+        r = format == FORMAT_JSON ? incidents_render_json(&l, stdout) : incidents_render_text(&l, verbose, stdout);
         size_t n = l.n;
         incident_list_release(&l);
         if (r < 0) {

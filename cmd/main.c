@@ -6,6 +6,8 @@
 #include "text/cleanup.h"
 #include "command.h"
 #include "common.h"
+#include "host/config.h"
+#include "registry.h"
 
 extern const struct command cmd_check, cmd_explain, cmd_fix, cmd_incidents, cmd_list, cmd_probe;
 extern const struct command cmd_history, cmd_undo;
@@ -94,8 +96,13 @@ static const struct command cmd_help = {
         .run = help_run,
 };
 
+static bool check_known(const char *id) {
+        return check_find(id) != NULL;
+}
+
 int main(int argc, char **argv) {
         int i = 1;
+        config_set_check_known(check_known);
         for (; i < argc && argv[i][0] == '-'; i++) {
                 const char *a = argv[i];
                 if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

@@ -13,7 +13,7 @@
 #include "text/escape.h"
 #include "journal/incidents.h"
 #include "output-metrics.h"
-#include "plan/report.h"
+#include "report.h"
 #include "text/strbuf.h"
 
 /* The order statuses are listed in, the same as the JSON summary. */
@@ -127,7 +127,8 @@ static int prom_oom_kills(struct strbuf *sb, const struct report *r) {
                 unsigned n = 0;
                 for (size_t q = i; q < cr->n_findings; q++) {
                         const struct incident *b = cr->findings[q]->data;
-                        n += b && b->killer == a->killer && strcmp(b->unit ? b->unit : "", a->unit ? a->unit : "") == 0;
+                        if (b && b->killer == a->killer && strcmp(b->unit ? b->unit : "", a->unit ? a->unit : "") == 0)
+                                n += b->count > 1 ? b->count : 1;       /* a finding may stand for several kills */
                 }
                 k = strbuf_adds(sb, "hostfit_oom_kills{unit=\"");
                 if (k == 0)

@@ -7,7 +7,7 @@
 #include "text/cleanup.h"
 #include "text/escape.h"
 #include "output.h"
-#include "plan/report.h"
+#include "report.h"
 #include "text/strbuf.h"
 
 #define SGR_RESET "\033[0m"

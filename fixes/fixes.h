@@ -24,7 +24,7 @@ extern const struct fix fix_zram;
 /* A service unit for a process found running (fixes/unit.c): the only way a fix writes one.
  * The unit comes from unitgen_process() (real exe, cwd, User=/Group=, allowlisted environment). */
 struct fix_unit_request {
-        const char *check;                      /* check id (static); must own the process (lib/procs/procown.h) */
+        const char *check;                      /* check id (static); must own the process (checks/procown.h) */
         const struct unit_proc *proc;           /* from unit_proc_read() */
         struct unit_proc_spec spec;             /* name (required), and how the unit departs from the process */
 };
@@ -50,7 +50,7 @@ int fix_proc_service(const struct proc *p, char **ret_unit, bool *ret_user);
  * and MemoryHigh= at nine tenths of it, in whole MiB, where unit-memorymax writes one
  * (memorymax_high_wanted(): the host has swap or gains it). */
 void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec);
-/* The running process PID and the check that owns it (lib/procs/procown.h): 1 with both set; 0 when
+/* The running process PID and the check that owns it (checks/procown.h): 1 with both set; 0 when
  * it is gone, owned by no check or a container's (its runtime runs it); -errno. */
 int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner);
 /* A stable name for U's unit: "hostfit-TOOL-PORT.service", else TOOL and its cwd's last component, else its pid. */

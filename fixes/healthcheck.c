@@ -11,7 +11,7 @@
 #include "host/config.h"
 #include "fixes.h"
 #include "host/selfpath.h"
-#include "text/template.h"
+#include "host/template.h"
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
 

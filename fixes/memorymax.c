@@ -10,7 +10,7 @@
 #include "check.h"
 #include "text/cleanup.h"
 #include "fixes.h"
-#include "text/template.h"
+#include "host/template.h"
 #include "unit-findings.h"
 #include "host/config.h"
 #include "host/memcg.h"

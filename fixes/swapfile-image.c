@@ -15,7 +15,7 @@
 #include "swap.h"
 #include "swapmgr.h"
 #include "text/cleanup.h"
-#include "text/template.h"
+#include "host/template.h"
 
 #define MKSWAP_UNIT "hostfit-mkswap.service"
 #define MKSWAP_UNIT_PATH "/etc/systemd/system/" MKSWAP_UNIT

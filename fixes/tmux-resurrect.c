@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Fix for tmux-resurrect: the tmux.conf lines that stop process save and restore, as a diff of
- * the user's own file; the service's unit is its owner's fix (lib/procs/procown.h). */
+ * the user's own file; the service's unit is its owner's fix (checks/procown.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text/cleanup.h"
-#include "procs/procown.h"
+#include "procown.h"
 #include "fixes.h"
 #include "procs/proctree.h"
 #include "text/strbuf.h"
@@ -71,7 +71,7 @@ static int plan_conf(struct plan *p, const struct tmux_finding *d) {
         return plan_add_write_owned(p, CHECK_ID, path, sb.buf, sb.len, 0644, d->uid, d->gid);
 }
 
-/* The service's unit is its owner's to write (lib/procs/procown.h): one process, one unit. */
+/* The service's unit is its owner's to write (checks/procown.h): one process, one unit. */
 static int plan_service_step(struct host *h, struct plan *p, pid_t pid) {
         const struct proc_table *t;
         int r = host_procs(h, &t);

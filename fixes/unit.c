@@ -17,7 +17,7 @@
 #include "text/escape.h"
 #include "fixes.h"
 #include "host/host.h"
-#include "procs/procown.h"
+#include "procown.h"
 #include "procs/proctree.h"
 #include "systemd/unitname.h"
 #include "unit-findings.h"

@@ -53,7 +53,7 @@ static int plan_unit_dropin(struct plan *p, const struct wrapper_oom_finding *d,
         return r < 0 ? r : 0;
 }
 
-/* The lasting fix, when this check owns the process (lib/procs/procown.h): its unit, from the one
+/* The lasting fix, when this check owns the process (checks/procown.h): its unit, from the one
  * generator, with OOMScoreAdjust=; a drop-in when a unit runs it already. LASTING says which
  * unit and file, for the other steps. */
 static int plan_unit(struct host *h, struct plan *p, const struct wrapper_oom_finding *d, struct strbuf *lasting) {

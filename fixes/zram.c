@@ -13,7 +13,7 @@
 #include "host/config.h"
 #include "fixes.h"
 #include "swap.h"
-#include "text/template.h"
+#include "host/template.h"
 #include "host/virt.h"
 #include "host/zramdev.h"
 

@@ -1,25 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /* From events to incidents: one a kill (the kernel's lines, a daemon's line,
  * systemd's unit messages after it) and one a crash loop (a unit's restarts
- * that no kill explains). Events arrive oldest first. */
+ * that no kill explains). Events arrive oldest first. A kill is tied to a unit
+ * by its pid or its cgroup, never by what happened near it in time; every
+ * lookup goes through a keymap, so N events cost O(N). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text/cleanup.h"
 #include "journal/incidents.h"
+#include "journal/keymap.h"
+#include "systemd/unitname.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define SAME_KILL_USEC (5 * USEC_PER_SEC)          /* the kernel's lines of one kill */
 #define DAEMON_RESEND_USEC (60 * USEC_PER_SEC)     /* earlyoom's SIGKILL after its SIGTERM */
 #define UNIT_FOLLOWS_USEC (60 * USEC_PER_SEC)      /* systemd's messages after a kill */
-#define DAEMON_VICTIM_USEC (10 * USEC_PER_SEC)     /* a unit ending after a daemon's kill */
 #define OUTCOME_USEC (3600 * USEC_PER_SEC)         /* restarts and the start limit after a kill */
 #define LOOP_GAP_USEC (3600 * USEC_PER_SEC)        /* a quiet hour ends a crash loop */
 #define LOOP_MIN_RESTARTS 3
 
 struct item {
         struct incident inc;
+        char boot[33];
         bool failed;            /* the unit ended: UNIT_RESULT, or deactivated successfully */
         bool restart_pending;   /* a restart was scheduled and no process of it ended yet */
         bool swap_known;
@@ -28,19 +33,24 @@ struct item {
 
 struct loop {
         char *unit;
+        char boot[33];
         uint64_t first, last;
-        long long count;
+        long long count, n_restarts;
         bool start_limit;
+        bool stopped;           /* ended cleanly (the admin, a reboot) */
         bool restart_pending;
 };
 
 struct incident_builder {
         struct item *items;
         size_t n, alloc;
-        struct loop *loops;
+        struct loop *loops;     /* open crash loops */
         size_t n_loops, alloc_loops;
         struct incident *done;  /* closed crash loops */
         size_t n_done, alloc_done;
+        struct keymap kills;    /* "k<pid>", "d<killer><how>", "u<unit>" -> item index + 1 */
+        struct keymap loop_of;  /* unit -> loop index + 1 */
+        char boot[33];          /* the boot of the last event */
         uint64_t memcg_limit, memcg_time;
         uint64_t swap_total, swap_time;
         bool swap_seen;
@@ -73,6 +83,8 @@ struct incident_builder *incident_builder_free(struct incident_builder *b) {
         free(b->items);
         free(b->loops);
         free(b->done);
+        keymap_release(&b->kills);
+        keymap_release(&b->loop_of);
         free(b);
         return NULL;
 }
@@ -135,55 +147,60 @@ static bool unit_eq(const char *a, const char *b) {
         return a && b && strcmp(a, b) == 0;
 }
 
-/* The newest kill at or before T (within WINDOW) that MATCH accepts. */
-static struct item *find_kill(struct incident_builder *b, uint64_t t, uint64_t window,
-                              bool (*match)(const struct item *, const struct event *), const struct event *ev) {
-        for (size_t i = b->n; i-- > 0; ) {
-                struct item *it = &b->items[i];
-                if (it->inc.time_usec + window < t)
-                        break;
-                if (match(it, ev))
-                        return it;
+/* Two events of one boot: an unknown boot matches any. */
+static bool same_boot(const char *a, const char *b) {
+        return !*a || !*b || strcmp(a, b) == 0;
+}
+
+/* ---- the kill index ---- */
+
+/* KEY: a tag byte, then the text (a pid, a cgroup, a comm, a unit). */
+static int kill_key(char tag, enum killer k, const char *text, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%c%d/%s", tag, (int) k, text);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : n;
+}
+
+#define KEY_MAX (INCIDENT_TEXT_MAX + 32)
+
+static struct item *kill_get(struct incident_builder *b, char tag, enum killer k, const char *text) {
+        char key[KEY_MAX];
+        int n = kill_key(tag, k, text, key, sizeof key);
+        size_t v = n < 0 ? 0 : keymap_get(&b->kills, key, (size_t) n);
+        return v ? &b->items[v - 1] : NULL;
+}
+
+static int kill_set(struct incident_builder *b, char tag, enum killer k, const char *text, const struct item *it) {
+        char key[KEY_MAX];
+        int n = kill_key(tag, k, text, key, sizeof key);
+        if (n < 0)
+                return 0;
+        return keymap_set(&b->kills, key, (size_t) n, (size_t) (it - b->items) + 1);
+}
+
+/* The item under its unit and under every unit of its cgroup path: a slice (or
+ * user@.service) reports the kills in its subtree too. */
+static int index_units(struct incident_builder *b, const struct item *it) {
+        int r = it->inc.unit ? kill_set(b, 'u', 0, it->inc.unit, it) : 0;
+        for (const char *p = it->inc.cgroup; r >= 0 && p && *p; ) {
+                p += strspn(p, "/");
+                size_t n = strcspn(p, "/");
+                if (n > 0 && n < INCIDENT_TEXT_MAX && unit_name_is_valid_len(p, n)) {
+                        char u[INCIDENT_TEXT_MAX];
+                        memcpy(u, p, n);
+                        u[n] = '\0';
+                        r = kill_set(b, 'u', 0, u, it);
+                }
+                p += n;
         }
-        return NULL;
+        return r;
 }
 
-static bool match_kernel_pid(const struct item *it, const struct event *ev) {
-        return (it->inc.killer == KILLER_KERNEL || it->inc.killer == KILLER_MEMORY_LIMIT) && it->inc.pid == ev->pid;
-}
-
-static bool match_daemon(const struct item *it, const struct event *ev) {
-        if (it->inc.killer != ev->killer)
-                return false;
-        if (ev->pid)
-                return it->inc.pid == ev->pid;
-        return *ev->cgroup ? unit_eq(it->inc.cgroup, ev->cgroup) : unit_eq(it->inc.comm, ev->comm);
-}
-
-/* Whether UNIT names a component of the cgroup path CG ("/user.slice/x.scope" holds user.slice). */
-static bool cgroup_has_unit(const char *cg, const char *unit) {
-        size_t n = strlen(unit);
-        for (const char *p = cg; p && (p = strstr(p, unit)); p += n)
-                if (p > cg && p[-1] == '/' && (p[n] == '/' || p[n] == '\0'))
-                        return true;
-        return false;
-}
-
-static bool match_unit_oom(const struct item *it, const struct event *ev) {
-        if (ev->killer == KILLER_OOMD && it->inc.killer != KILLER_OOMD)
-                return false;
-        /* A slice (or user@.service) reports the kills in its subtree too. */
-        return unit_eq(it->inc.unit, ev->unit) || cgroup_has_unit(it->inc.cgroup, ev->unit) ||
-               (!it->inc.unit && (it->inc.killer == KILLER_KERNEL || it->inc.killer == KILLER_MEMORY_LIMIT));
-}
-
-/* A daemon's victim whose unit it did not say, and a unit whose process was just killed by a signal. */
-static bool match_daemon_victim(const struct item *it, const struct event *ev) {
-        return !it->inc.unit && (it->inc.killer == KILLER_EARLYOOM || it->inc.killer == KILLER_NOHANG);
-}
-
-static bool match_unit(const struct item *it, const struct event *ev) {
-        return unit_eq(it->inc.unit, ev->unit);
+/* The newest kill of UNIT (itself or in its subtree), no older than WINDOW before EV, in EV's boot. */
+static struct item *kill_of_unit(struct incident_builder *b, const struct event *ev, uint64_t window) {
+        struct item *it = kill_get(b, 'u', 0, ev->unit);
+        if (!it || it->inc.time_usec + window < ev->time_usec || !same_boot(it->boot, ev->boot))
+                return NULL;
+        return it;
 }
 
 static int new_kill(struct incident_builder *b, const struct event *ev, struct item **ret) {
@@ -202,6 +219,7 @@ static int new_kill(struct incident_builder *b, const struct event *ev, struct i
                         .outcome = OUTCOME_GONE,
                 },
         };
+        memcpy(it->boot, ev->boot, sizeof it->boot);
         if (b->swap_seen && b->swap_time + SAME_KILL_USEC * 6 >= ev->time_usec) {
                 it->swap_known = true;
                 it->swap_total = b->swap_total;
@@ -211,7 +229,7 @@ static int new_kill(struct incident_builder *b, const struct event *ev, struct i
 }
 
 /* What an event knows that the incident does not yet. */
-static int merge(struct item *it, const struct event *ev) {
+static int merge(struct incident_builder *b, struct item *it, const struct event *ev) {
         int r;
         if (!it->inc.pid && ev->pid)
                 it->inc.pid = ev->pid;
@@ -224,33 +242,54 @@ static int merge(struct item *it, const struct event *ev) {
         if ((r = fill(&it->inc.comm, ev->comm)) < 0 || (r = fill(&it->inc.cgroup, ev->cgroup)) < 0 ||
             (r = fill(&it->inc.unit, ev->unit)) < 0 || (r = fill(&it->inc.limit, ev->limit)) < 0)
                 return r;
-        return 0;
+        return index_units(b, it);
 }
 
 static int add_kernel(struct incident_builder *b, const struct event *ev) {
-        struct item *it = find_kill(b, ev->time_usec, SAME_KILL_USEC, match_kernel_pid, ev);
+        char pid[24];
+        snprintf(pid, sizeof pid, "%d", (int) ev->pid);
+        struct item *it = kill_get(b, 'k', 0, pid);
         int r;
-        if (!it && (r = new_kill(b, ev, &it)) < 0)
-                return r;
+        if (it && (it->inc.time_usec + SAME_KILL_USEC < ev->time_usec || !same_boot(it->boot, ev->boot)))
+                it = NULL;
+        if (!it) {
+                if ((r = new_kill(b, ev, &it)) < 0 || (r = kill_set(b, 'k', 0, pid, it)) < 0)
+                        return r;
+        }
         if (ev->memcg && !it->inc.limit_bytes && b->memcg_limit &&
             b->memcg_time + SAME_KILL_USEC >= ev->time_usec)
                 it->inc.limit_bytes = b->memcg_limit;
-        return merge(it, ev);
+        return merge(b, it, ev);
 }
 
+/* A daemon's kill: the same victim named again (earlyoom's SIGKILL after its SIGTERM) is one kill. */
 static int add_daemon(struct incident_builder *b, const struct event *ev) {
-        struct item *it = find_kill(b, ev->time_usec, DAEMON_RESEND_USEC, match_daemon, ev);
+        char tag, text[INCIDENT_TEXT_MAX];
+        if (ev->pid) {
+                tag = 'p';
+                snprintf(text, sizeof text, "%d", (int) ev->pid);
+        } else {
+                tag = *ev->cgroup ? 'c' : 'n';
+                snprintf(text, sizeof text, "%s", *ev->cgroup ? ev->cgroup : ev->comm);
+        }
+        struct item *it = kill_get(b, tag, ev->killer, text);
         int r;
-        if (!it && (r = new_kill(b, ev, &it)) < 0)
-                return r;
-        return merge(it, ev);
+        if (it && (it->inc.time_usec + DAEMON_RESEND_USEC < ev->time_usec || !same_boot(it->boot, ev->boot)))
+                it = NULL;
+        if (!it) {
+                if ((r = new_kill(b, ev, &it)) < 0 || (r = kill_set(b, tag, ev->killer, text, it)) < 0)
+                        return r;
+        }
+        return merge(b, it, ev);
 }
 
+/* systemd saw the cgroup's oom_kill counter move: the kill of that unit (or in
+ * its subtree); with no kill line read (rate-limited kmsg), still a kill. */
 static int add_unit_oom(struct incident_builder *b, const struct event *ev) {
-        struct item *it = find_kill(b, ev->time_usec, UNIT_FOLLOWS_USEC, match_unit_oom, ev);
+        struct item *it = kill_of_unit(b, ev, UNIT_FOLLOWS_USEC);
         int r;
-        /* systemd saw the cgroup's oom_kill counter move, but no kill line was
-         * read (rate-limited kmsg, a journal that lost it): still a kill. */
+        if (it && ev->killer == KILLER_OOMD && it->inc.killer != KILLER_OOMD)
+                it = NULL;
         if (!it && ends_with(ev->unit, ".slice"))
                 return 0;
         if (!it) {
@@ -260,21 +299,23 @@ static int add_unit_oom(struct incident_builder *b, const struct event *ev) {
                 if ((r = new_kill(b, &e, &it)) < 0)
                         return r;
         }
-        return fill(&it->inc.unit, ev->unit);
+        if ((r = fill(&it->inc.unit, ev->unit)) < 0)
+                return r;
+        return index_units(b, it);
 }
 
+/* ---- crash loops ---- */
+
 static struct loop *find_loop(struct incident_builder *b, const char *unit) {
-        for (size_t i = 0; i < b->n_loops; i++)
-                if (unit_eq(b->loops[i].unit, unit))
-                        return &b->loops[i];
-        return NULL;
+        size_t v = keymap_get(&b->loop_of, unit, strlen(unit));
+        return v ? &b->loops[v - 1] : NULL;
 }
 
 /* Close L: a crash loop incident when it restarted often enough or hit the start limit. */
 static int close_loop(struct incident_builder *b, struct loop *l) {
+        int r;
         if (l->count >= LOOP_MIN_RESTARTS || (l->start_limit && l->count > 0)) {
-                int r = grow((void **) &b->done, &b->alloc_done, b->n_done, sizeof *b->done);
-                if (r < 0)
+                if ((r = grow((void **) &b->done, &b->alloc_done, b->n_done, sizeof *b->done)) < 0)
                         return r;
                 b->done[b->n_done++] = (struct incident) {
                         .time_usec = l->first,
@@ -282,18 +323,47 @@ static int close_loop(struct incident_builder *b, struct loop *l) {
                         .killer = KILLER_NONE,
                         .uid = -1,
                         .unit = TAKE_PTR(l->unit),
-                        .restarts = l->count,
-                        .outcome = l->start_limit ? OUTCOME_START_LIMIT : OUTCOME_RESTARTED,
+                        .restarts = l->n_restarts > 0 ? l->n_restarts : l->count,
+                        .outcome = l->start_limit ? OUTCOME_START_LIMIT :
+                                   l->stopped ? OUTCOME_STOPPED : OUTCOME_RESTARTED,
                 };
         }
+        const char *unit = l->unit ? l->unit : b->done[b->n_done - 1].unit;
+        if ((r = keymap_set(&b->loop_of, unit, strlen(unit), 0)) < 0)
+                return r;
         free(l->unit);
-        *l = b->loops[--b->n_loops];
+        struct loop *last = &b->loops[--b->n_loops];
+        if (l != last) {
+                *l = *last;
+                if ((r = keymap_set(&b->loop_of, l->unit, strlen(l->unit), (size_t) (l - b->loops) + 1)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A reboot ends every crash loop of the boot before: none merges across boots. */
+static int new_boot(struct incident_builder *b, const char *boot) {
+        int r;
+        if (!*boot || strcmp(boot, b->boot) == 0)
+                return 0;
+        bool first = !*b->boot;
+        memcpy(b->boot, boot, sizeof b->boot);
+        if (first)
+                return 0;
+        while (b->n_loops > 0) {
+                struct loop *l = &b->loops[b->n_loops - 1];
+                if (!l->start_limit)
+                        l->stopped = true;
+                if ((r = close_loop(b, l)) < 0)
+                        return r;
+        }
         return 0;
 }
 
 static int add_restart(struct incident_builder *b, const struct event *ev) {
-        struct item *it = find_kill(b, ev->time_usec, OUTCOME_USEC, match_unit, ev);
-        if (it && it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT) {
+        struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
+        if (it && unit_eq(it->inc.unit, ev->unit) &&
+            it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT) {
                 it->inc.outcome = OUTCOME_RESTARTED;
                 it->inc.restarts = ev->n_restarts;
                 it->restart_pending = true;
@@ -301,7 +371,7 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
         }
         struct loop *l = find_loop(b, ev->unit);
         int r;
-        if (l && l->last + LOOP_GAP_USEC < ev->time_usec) {
+        if (l && (l->last + LOOP_GAP_USEC < ev->time_usec || !same_boot(l->boot, ev->boot))) {
                 if ((r = close_loop(b, l)) < 0)
                         return r;
                 l = NULL;
@@ -310,13 +380,21 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
                 if ((r = grow((void **) &b->loops, &b->alloc_loops, b->n_loops, sizeof *b->loops)) < 0)
                         return r;
                 l = &b->loops[b->n_loops];
-                *l = (struct loop) { .unit = strdup(ev->unit), .first = ev->time_usec };
+                *l = (struct loop) { .unit = strdup(ev->unit), .first = ev->time_usec, .last = ev->time_usec,
+                                     .n_restarts = -1 };
                 if (!l->unit)
                         return -ENOMEM;
+                memcpy(l->boot, ev->boot, sizeof l->boot);
                 b->n_loops++;
+                if ((r = keymap_set(&b->loop_of, l->unit, strlen(l->unit), b->n_loops)) < 0)
+                        return r;
         }
-        l->last = ev->time_usec;
+        if (ev->time_usec > l->last)    /* a clock stepped back never ends a loop before it began */
+                l->last = ev->time_usec;
+        if (ev->n_restarts > l->n_restarts)
+                l->n_restarts = ev->n_restarts;
         l->count++;
+        l->stopped = false;
         l->restart_pending = true;
         return 0;
 }
@@ -324,44 +402,46 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
 /* A failure result right after a scheduled restart, with no process run in
  * between, is the restart refused: systemd 252 logs "Start request repeated
  * too quickly" (no catalogue id) and keeps the first failure's UNIT_RESULT;
- * UNIT_RESULT=start-limit-hit comes only when the limit is the first failure. */
+ * UNIT_RESULT=start-limit-hit comes only when the limit is the first failure.
+ * A clean end ("success": the admin, a reboot) is stopped, never the limit. */
 static void add_result(struct incident_builder *b, const struct event *ev) {
         bool limit = strcmp(ev->result, "start-limit-hit") == 0;
+        bool clean = strcmp(ev->result, "success") == 0;
         struct loop *l = find_loop(b, ev->unit);
-        if (l && l->last + LOOP_GAP_USEC >= ev->time_usec) {
-                if (limit || l->restart_pending)
+        if (l && l->last + LOOP_GAP_USEC >= ev->time_usec && same_boot(l->boot, ev->boot)) {
+                if (clean)
+                        l->stopped = true;
+                else if (limit || l->restart_pending)
                         l->start_limit = true;
+                l->restart_pending = false;
                 return;
         }
-        struct item *it = find_kill(b, ev->time_usec, OUTCOME_USEC, match_unit, ev);
-        if (!it) {
-                /* A daemon's SIGTERM is a clean exit: systemd logs no process
-                 * exit, only "Deactivated successfully". The unit that ends
-                 * right after the kill is the victim's. */
-                it = find_kill(b, ev->time_usec, DAEMON_VICTIM_USEC, match_daemon_victim, ev);
-                if (!it || fill(&it->inc.unit, ev->unit) < 0)
-                        return;
-        }
-        if (limit || it->restart_pending)
+        struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
+        if (!it || !unit_eq(it->inc.unit, ev->unit))
+                return;         /* another unit's end is no kill's outcome */
+        if (!clean && (limit || it->restart_pending))
                 it->inc.outcome = OUTCOME_START_LIMIT;
         else if (it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT)
                 it->failed = true;
+        it->restart_pending = false;
 }
 
-static int add_exit(struct incident_builder *b, const struct event *ev) {
+static void add_exit(struct incident_builder *b, const struct event *ev) {
         struct loop *l = find_loop(b, ev->unit);
         if (l)
                 l->restart_pending = false;
-        struct item *it = find_kill(b, ev->time_usec, OUTCOME_USEC, match_unit, ev);
-        if (it)
+        struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
+        if (it && unit_eq(it->inc.unit, ev->unit))
                 it->restart_pending = false;
-        if (strcmp(ev->result, "killed") != 0)
-                return 0;
-        it = find_kill(b, ev->time_usec, UNIT_FOLLOWS_USEC, match_daemon_victim, ev);
-        return it ? fill(&it->inc.unit, ev->unit) : 0;
 }
 
 int incident_builder_add(struct incident_builder *b, const struct event *ev) {
+        int r = new_boot(b, ev->boot);
+        if (r < 0)
+                return r;
+        /* Names reach here validated by the parser; a caller's event is checked again. */
+        if (*ev->unit && !unit_name_is_valid(ev->unit))
+                return 0;
         switch (ev->kind) {
         case EVENT_KERNEL_SUMMARY:
         case EVENT_KERNEL_KILLED:
@@ -378,14 +458,17 @@ int incident_builder_add(struct incident_builder *b, const struct event *ev) {
         case EVENT_DAEMON_KILL:
                 return add_daemon(b, ev);
         case EVENT_UNIT_OOM:
-                return add_unit_oom(b, ev);
+                return *ev->unit ? add_unit_oom(b, ev) : 0;
         case EVENT_UNIT_RESULT:
-                add_result(b, ev);
+                if (*ev->unit)
+                        add_result(b, ev);
                 return 0;
         case EVENT_UNIT_RESTART:
-                return add_restart(b, ev);
+                return *ev->unit ? add_restart(b, ev) : 0;
         case EVENT_UNIT_EXIT:
-                return add_exit(b, ev);
+                if (*ev->unit)
+                        add_exit(b, ev);
+                return 0;
         default:
                 return 0;
         }
@@ -403,17 +486,23 @@ static bool comm_is_wrapper(const char *comm) {
         return false;
 }
 
+/* The advice fits the killer: a unit's own MemoryMax= already holds, so
+ * unit-memorymax would change nothing; a tmux pane's process is a server
+ * outside any service (tmux-resurrect is for the tmux server itself). */
 static void finish_kill(struct item *it) {
         struct incident *i = &it->inc;
         bool service = ends_with(i->unit, ".service");
         if (service && i->outcome == OUTCOME_GONE)
                 i->outcome = it->failed ? OUTCOME_STOPPED : OUTCOME_RUNNING;
 
-        if ((i->comm && strncmp(i->comm, "tmux", 4) == 0) || (i->unit && strstr(i->unit, "tmux")))
+        if (i->comm && strncmp(i->comm, "tmux", 4) == 0)
                 i->prevent = "tmux-resurrect";
         else if (comm_is_wrapper(i->comm))
                 i->prevent = "wrapper-oom-unprotected";
-        else if (i->killer == KILLER_KERNEL && it->swap_known && it->swap_total == 0)
+        else if (i->killer == KILLER_MEMORY_LIMIT) {
+                i->prevent = NULL;
+                i->advice = "raise the memory limit above the peak, or find what grows";
+        } else if (i->killer == KILLER_KERNEL && it->swap_known && it->swap_total == 0)
                 i->prevent = "swap-missing";
         else if (service)
                 i->prevent = "unit-memorymax";

@@ -9,6 +9,7 @@
 
 #include "text/cleanup.h"
 #include "journal/incidents.h"
+#include "systemd/unitname.h"
 
 static const char *const killer_names[_KILLER_MAX] = {
         [KILLER_NONE] = NULL,
@@ -96,7 +97,8 @@ static bool field_u64(struct span s, const char *needle, uint64_t *ret) {
         return p && scan_u64(p + strlen(needle), s.p + s.n, ret, NULL);
 }
 
-/* "/system.slice/x.service" → "x.service": the last component naming a service or scope. */
+/* "/system.slice/x.service" → "x.service": the last component naming a valid
+ * service or scope; "" when none does. */
 static void unit_from_cgroup(const char *cg, char *dst, size_t size) {
         const char *best = NULL;
         size_t best_n = 0;
@@ -104,8 +106,8 @@ static void unit_from_cgroup(const char *cg, char *dst, size_t size) {
                 while (*p == '/')
                         p++;
                 size_t n = strcspn(p, "/");
-                if ((n > 8 && memcmp(p + n - 8, ".service", 8) == 0) ||
-                    (n > 6 && memcmp(p + n - 6, ".scope", 6) == 0)) {
+                if (((n > 8 && memcmp(p + n - 8, ".service", 8) == 0) ||
+                     (n > 6 && memcmp(p + n - 6, ".scope", 6) == 0)) && n < size && unit_name_is_valid_len(p, n)) {
                         best = p;
                         best_n = n;
                 }
@@ -169,7 +171,7 @@ static int parse_kernel_killed(struct span s, struct event *ev) {
         const char *tv = span_find(rest, ") total-vm:");
         if (p + 2 <= s.p + s.n && p[0] == ' ' && p[1] == '(' && tv && tv >= p + 2)
                 copy_text(ev->comm, sizeof ev->comm, p + 2, (size_t) (tv - p - 2));
-        if (field_u64(rest, "anon-rss:", &v) && v <= UINT64_MAX / 1024)
+        if (field_u64(rest, "anon-rss:", &v) && v <= INT64_MAX / 1024)
                 ev->rss_bytes = v * 1024;
         if (field_u64(rest, "UID:", &v))
                 ev->uid = (long long) v;
@@ -182,7 +184,7 @@ static int parse_kernel_killed(struct span s, struct event *ev) {
 /* memory: usage NkB, limit NkB, failcnt N (mem_cgroup_print_oom_meminfo) */
 static int parse_kernel_memcg(struct span s, struct event *ev) {
         uint64_t v;
-        if (!field_u64(s, ", limit ", &v) || v > UINT64_MAX / 1024)
+        if (!field_u64(s, ", limit ", &v) || v > INT64_MAX / 1024)
                 return 0;
         ev->limit_bytes = v * 1024;
         ev->kind = EVENT_KERNEL_MEMCG;
@@ -192,7 +194,7 @@ static int parse_kernel_memcg(struct span s, struct event *ev) {
 /* Total swap = NkB (show_swap_cache_info in the OOM report) */
 static int parse_kernel_swap(struct span s, struct event *ev) {
         uint64_t v;
-        if (!field_u64(s, "Total swap = ", &v) || v > UINT64_MAX / 1024)
+        if (!field_u64(s, "Total swap = ", &v) || v > INT64_MAX / 1024)
                 return 0;
         ev->limit_bytes = v * 1024;
         ev->kind = EVENT_KERNEL_SWAP;
@@ -226,7 +228,7 @@ static int parse_earlyoom(struct span s, struct event *ev) {
         copy_text(ev->comm, sizeof ev->comm, rest.p, (size_t) (end - rest.p));
         struct span tail = { end, (size_t) (s.p + s.n - end) };
         uint64_t mib;
-        if (field_u64(tail, "VmRSS ", &mib) && mib <= UINT64_MAX >> 20)
+        if (field_u64(tail, "VmRSS ", &mib) && mib <= (uint64_t) INT64_MAX >> 20)
                 ev->rss_bytes = mib << 20;
         ev->killer = KILLER_EARLYOOM;
         ev->kind = EVENT_DAEMON_KILL;
@@ -296,12 +298,76 @@ static const struct text_pattern {
 };
 
 static bool streq_ptr(const char *a, const char *b) {
-        return a && strcmp(a, b) == 0;
+        return a && b && strcmp(a, b) == 0;
+}
+
+/* systemd's catalogue ids read here: PID 1's unit messages. */
+static const char *const unit_message_ids[] = {
+        SD_MESSAGE_UNIT_OUT_OF_MEMORY_STR,
+        SD_MESSAGE_UNIT_OOMD_KILL_STR,
+        SD_MESSAGE_UNIT_FAILURE_RESULT_STR,
+        SD_MESSAGE_UNIT_RESTART_SCHEDULED_STR,
+        SD_MESSAGE_UNIT_PROCESS_EXIT_STR,
+        SD_MESSAGE_UNIT_SUCCESS_STR,
+};
+
+/* An OOM daemon: the unit it runs as (journald's _SYSTEMD_UNIT), the names its
+ * process has (_COMM: nohang is a python3 script run through env), and the
+ * SYSLOG_IDENTIFIER it logs with, which anyone can claim. */
+static const struct daemon_source {
+        enum source source;
+        const char *unit;
+        const char *comm[2];
+        const char *identifier;
+} daemon_sources[] = {
+        { SRC_EARLYOOM, "earlyoom.service",       { "earlyoom", NULL },      "earlyoom" },
+        { SRC_OOMD,     "systemd-oomd.service",   { "systemd-oomd", NULL },  "systemd-oomd" },
+        { SRC_NOHANG,   "nohang.service",         { "nohang", "python3" },   "nohang" },
+        { SRC_NOHANG,   "nohang-desktop.service", { "nohang", "python3" },   "nohang" },
+};
+
+static bool is_unit_message_id(const char *id) {
+        for (size_t i = 0; id && i < ELEMENTSOF(unit_message_ids); i++)
+                if (strcmp(id, unit_message_ids[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Who sent E, by journald's fields: SRC_KERNEL, a daemon, or -1 for PID 1's
+ * messages; *RET_TRUST says whether E is what it claims to be. */
+static int entry_source(const struct journal_entry *e, enum entry_trust *ret_trust) {
+        if (is_unit_message_id(e->message_id)) {
+                *ret_trust = streq_ptr(e->pid, "1") && streq_ptr(e->uid, "0") ? ENTRY_TRUSTED : ENTRY_FORGED;
+                return -1;
+        }
+        if (streq_ptr(e->transport, "kernel")) {
+                *ret_trust = ENTRY_TRUSTED;
+                return SRC_KERNEL;
+        }
+        for (size_t i = 0; e->systemd_unit && i < ELEMENTSOF(daemon_sources); i++) {
+                const struct daemon_source *d = &daemon_sources[i];
+                if (strcmp(e->systemd_unit, d->unit) != 0)
+                        continue;
+                bool comm = streq_ptr(e->comm, d->comm[0]) || streq_ptr(e->comm, d->comm[1]);
+                *ret_trust = comm ? ENTRY_TRUSTED : ENTRY_FORGED;
+                return d->source;
+        }
+        *ret_trust = ENTRY_UNCLAIMED;
+        for (size_t i = 0; e->identifier && i < ELEMENTSOF(daemon_sources); i++)
+                if (strcmp(e->identifier, daemon_sources[i].identifier) == 0)
+                        *ret_trust = ENTRY_FORGED;
+        return -1;
+}
+
+enum entry_trust incident_entry_trust(const struct journal_entry *e) {
+        enum entry_trust t;
+        (void) entry_source(e, &t);
+        return t;
 }
 
 static int parse_unit_message(const struct journal_entry *e, struct event *ev) {
         const char *id = e->message_id;
-        if (!e->unit || !*e->unit)
+        if (!unit_name_is_valid(e->unit))
                 return 0;
         if (streq_ptr(id, SD_MESSAGE_UNIT_OUT_OF_MEMORY_STR))
                 ev->kind = EVENT_UNIT_OOM;
@@ -331,42 +397,40 @@ static int parse_unit_message(const struct journal_entry *e, struct event *ev) {
         return 1;
 }
 
-int incident_parse_entry(const struct journal_entry *e, struct event *ev) {
+static void event_reset(struct event *ev, uint64_t t) {
         memset(ev, 0, sizeof *ev);
         ev->uid = -1;
         ev->n_restarts = -1;
-        ev->time_usec = e->realtime_usec;
+        ev->time_usec = t;
+}
 
-        if (e->message_id)
+int incident_parse_entry(const struct journal_entry *e, struct event *ev) {
+        enum entry_trust trust;
+        int src = entry_source(e, &trust);
+
+        event_reset(ev, e->realtime_usec);
+        if (trust != ENTRY_TRUSTED)
+                return 0;
+        if (e->boot_id && strlen(e->boot_id) == 32)
+                memcpy(ev->boot, e->boot_id, 33);
+        if (src < 0)
                 return parse_unit_message(e, ev);
         if (!e->message)
-                return 0;
-
-        enum source src;
-        if (streq_ptr(e->transport, "kernel"))
-                src = SRC_KERNEL;
-        else if (streq_ptr(e->identifier, "earlyoom"))
-                src = SRC_EARLYOOM;
-        else if (streq_ptr(e->identifier, "systemd-oomd"))
-                src = SRC_OOMD;
-        else if (streq_ptr(e->identifier, "nohang"))
-                src = SRC_NOHANG;
-        else
                 return 0;
 
         struct span s = { e->message, e->message_len };
         for (size_t i = 0; i < ELEMENTSOF(text_patterns); i++) {
                 const struct text_pattern *t = &text_patterns[i];
-                if (t->source != src || !span_find(s, t->contains))
+                if ((int) t->source != src || !span_find(s, t->contains))
                         continue;
+                char boot[sizeof ev->boot];
+                memcpy(boot, ev->boot, sizeof boot);
                 if (t->parse(s, ev) > 0) {
                         unit_from_cgroup(ev->cgroup, ev->unit, sizeof ev->unit);
                         return 1;
                 }
-                memset(ev, 0, sizeof *ev);
-                ev->uid = -1;
-                ev->n_restarts = -1;
-                ev->time_usec = e->realtime_usec;
+                event_reset(ev, e->realtime_usec);
+                memcpy(ev->boot, boot, sizeof boot);
         }
         return 0;
 }

@@ -34,10 +34,17 @@ enum outcome {
 const char *outcome_to_string(enum outcome o);  /* "gone", "restarted", "start-limit-hit", "stopped", "running" */
 
 /* The fields of one journal entry that matter, borrowed (not NUL-terminated
- * where a length is given). Any field may be NULL. */
+ * where a length is given). Any field may be NULL. Fields with a leading
+ * underscore are journald's own (who sent the entry); the others are whatever
+ * the sender wrote, believed only as far as journald's fields allow. */
 struct journal_entry {
         uint64_t realtime_usec;
         const char *transport;          /* _TRANSPORT */
+        const char *pid;                /* _PID */
+        const char *uid;                /* _UID */
+        const char *systemd_unit;       /* _SYSTEMD_UNIT */
+        const char *comm;               /* _COMM */
+        const char *boot_id;            /* _BOOT_ID: 32 hex digits */
         const char *identifier;         /* SYSLOG_IDENTIFIER */
         const char *message_id;         /* MESSAGE_ID, 32 hex digits */
         const char *message;            /* MESSAGE: hostile bytes, may hold NULs */
@@ -79,10 +86,25 @@ struct event {
         char limit[INCIDENT_TEXT_MAX];    /* oom_memcg, or what oomd names */
         char unit[INCIDENT_TEXT_MAX];     /* UNIT= */
         char result[64];                  /* UNIT_RESULT=, or EXIT_CODE= of a process exit */
+        char boot[33];                    /* _BOOT_ID; "" unknown */
 };
 
-/* Parse one entry into *ret. Returns 1 when it is an event, 0 when not, never
- * fails: malformed text is simply not an event. Pure: no allocation, no I/O. */
+/* Who may say what (DESIGN.md, Trust): systemd's unit messages (a catalogue
+ * MESSAGE_ID) count with _PID=1 and _UID=0; an OOM daemon's lines only from
+ * its own unit (_SYSTEMD_UNIT=earlyoom.service, systemd-oomd.service,
+ * nohang.service) and process (_COMM), whatever user the unit runs as; kernel
+ * lines with _TRANSPORT=kernel. */
+enum entry_trust {
+        ENTRY_UNCLAIMED,        /* claims to be none of those: not ours to read */
+        ENTRY_TRUSTED,          /* journald's fields say it is who it claims */
+        ENTRY_FORGED,           /* claims more than journald's fields allow */
+};
+enum entry_trust incident_entry_trust(const struct journal_entry *e);
+
+/* Parse one entry into *ret. Returns 1 when it is an event, 0 when not (and
+ * for an entry incident_entry_trust() does not trust), never fails: malformed
+ * text is simply not an event. Every unit name in *ret is valid
+ * (unit_name_is_valid) or empty. Pure: no allocation, no I/O. */
 int incident_parse_entry(const struct journal_entry *e, struct event *ret);
 
 struct incident {
@@ -97,14 +119,18 @@ struct incident {
         uint64_t rss_bytes;     /* 0 unknown */
         uint64_t limit_bytes;   /* 0 unknown */
         char *limit;            /* what limit was hit, in words; NULL unknown */
-        long long restarts;     /* systemd's restart counter, or a crash loop's count; -1 unknown */
+        long long restarts;     /* systemd's restart counter (N_RESTARTS), or a crash loop's count; -1 unknown */
+        uint64_t peak_bytes;    /* a memory-limit kill: the limit's cgroup memory.peak now; 0 unknown */
         enum outcome outcome;
         const char *prevent;    /* the check whose fix prevents the next one (static); NULL none */
+        const char *advice;     /* what to do when no check's fix prevents it (static); NULL none */
+        unsigned count;         /* how many kills a summary stands for (the oom-kills check); 0 or 1: this one */
 };
 
 struct incident_list {
         struct incident *items; /* oldest first */
         size_t n;
+        size_t ignored;         /* entries that claimed more than journald's fields allow */
 };
 
 struct incident_options {

@@ -3,6 +3,9 @@
  * catalogue ids and the OOM daemons, a seek to --since, and only those entries
  * read (as journalctl does); each entry handed to incident_parse_entry(). */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <stddef.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "host/config.h"
 #include "host/host.h"
 #include "journal/incidents.h"
+#include "systemd/unitname.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct incident_builder *, incident_builder_free);
 
@@ -31,7 +35,14 @@ static const char *const message_ids[] = {
         SD_MESSAGE_UNIT_PROCESS_EXIT_STR,
         SD_MESSAGE_UNIT_SUCCESS_STR,
 };
-static const char *const daemons[] = { "earlyoom", "systemd-oomd", "nohang" };
+/* The daemons' own units, and the identifiers anyone may claim (read to count the forgeries). */
+static const char *const daemon_units[] = {
+        "_SYSTEMD_UNIT=earlyoom.service", "_SYSTEMD_UNIT=systemd-oomd.service",
+        "_SYSTEMD_UNIT=nohang.service", "_SYSTEMD_UNIT=nohang-desktop.service",
+};
+static const char *const daemon_identifiers[] = {
+        "SYSLOG_IDENTIFIER=earlyoom", "SYSLOG_IDENTIFIER=systemd-oomd", "SYSLOG_IDENTIFIER=nohang",
+};
 
 /* The boot id of the host's running kernel, as "_BOOT_ID=…". */
 static int boot_match(struct host *h, char ret[static 42]) {
@@ -49,79 +60,145 @@ static int boot_match(struct host *h, char ret[static 42]) {
         return 0;
 }
 
-/* (_TRANSPORT=kernel) OR (MESSAGE_ID=a|b|…) OR (SYSLOG_IDENTIFIER=x|y|z), each AND the boot when asked. */
-static int add_matches(sd_journal *j, const char *boot) {
-        int r = sd_journal_add_match(j, "_TRANSPORT=kernel", 0);
-        if (r >= 0 && boot)
-                r = sd_journal_add_match(j, boot, 0);
-        if (r >= 0)
-                r = sd_journal_add_disjunction(j);
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(message_ids); i++) {
-                char m[64];
-                snprintf(m, sizeof m, "MESSAGE_ID=%s", message_ids[i]);
-                r = sd_journal_add_match(j, m, 0);
+#define TERM_MAX 8
+
+/* Which of VALUES ("FIELD=value", one field) some entry of the journal holds,
+ * into RET: sd-journal looks each match up again at every step, so a value no
+ * entry holds would cost a lookup on every entry read. */
+static size_t present(sd_journal *j, const char *const *values, size_t n, const char **ret) {
+        char field[32];
+        size_t k = strcspn(values[0], "="), m = 0;
+        bool seen[TERM_MAX] = {};
+        const void *d;
+        size_t l;
+        snprintf(field, sizeof field, "%.*s", (int) k, values[0]);
+        if (n > TERM_MAX || sd_journal_query_unique(j, field) < 0) {
+                for (size_t i = 0; i < n && i < TERM_MAX; i++)
+                        ret[i] = values[i];
+                return n < TERM_MAX ? n : TERM_MAX;
         }
-        if (r >= 0 && boot)
-                r = sd_journal_add_match(j, boot, 0);
-        if (r >= 0)
-                r = sd_journal_add_disjunction(j);
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(daemons); i++) {
-                char m[64];
-                snprintf(m, sizeof m, "SYSLOG_IDENTIFIER=%s", daemons[i]);
-                r = sd_journal_add_match(j, m, 0);
-        }
-        if (r >= 0 && boot)
-                r = sd_journal_add_match(j, boot, 0);
-        return r < 0 ? r : 0;
+        SD_JOURNAL_FOREACH_UNIQUE(j, d, l)
+                for (size_t i = 0; i < n; i++)
+                        if (!seen[i] && strlen(values[i]) == l && memcmp(values[i], d, l) == 0)
+                                seen[i] = true;
+        for (size_t i = 0; i < n; i++)
+                if (seen[i])
+                        ret[m++] = values[i];
+        return m;
 }
 
-/* FIELD's value into BUF (cut at SIZE-1, NUL-terminated); its length, or -1 when absent.
- * Copied: the next sd_journal_get_data() may move what it points to. */
-static ssize_t get_field(sd_journal *j, const char *field, char *buf, size_t size) {
-        const void *d;
-        size_t l, k = strlen(field);
-        if (sd_journal_get_data(j, field, &d, &l) < 0 || l <= k)
-                return -1;
-        l -= k + 1;
-        if (l >= size)
-                l = size - 1;
-        memcpy(buf, (const char *) d + k + 1, l);
-        buf[l] = '\0';
-        return (ssize_t) l;
+/* One term of the disjunction: the VALUES some entry holds (one field, OR'ed),
+ * AND the boot when asked. 1 when added, 0 when no entry could match it. */
+static int add_term(sd_journal *j, const char *const *values, size_t n, const char *boot) {
+        const char *v[TERM_MAX];
+        size_t m = present(j, values, n, v);
+        int r = 0;
+        if (m == 0)
+                return 0;
+        for (size_t i = 0; r >= 0 && i < m; i++)
+                r = sd_journal_add_match(j, v[i], 0);
+        if (r >= 0 && boot)
+                r = sd_journal_add_match(j, boot, 0);
+        if (r >= 0)
+                r = sd_journal_add_disjunction(j);
+        return r < 0 ? r : 1;
+}
+
+/* (_TRANSPORT=kernel) OR (MESSAGE_ID=a|b|…) OR (_SYSTEMD_UNIT=daemon units) OR
+ * (SYSLOG_IDENTIFIER=x|y|z), each AND the boot when asked. Who sent an entry
+ * is judged per entry (incident_entry_trust), so that a forgery is counted.
+ * The number of terms added: 0 when no entry can match (then none is read). */
+static int add_matches(sd_journal *j, const char *boot) {
+        static const char *const kernel[] = { "_TRANSPORT=kernel" };
+        char ids[ELEMENTSOF(message_ids)][64];
+        const char *idv[ELEMENTSOF(message_ids)];
+        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++) {
+                snprintf(ids[i], sizeof ids[i], "MESSAGE_ID=%s", message_ids[i]);
+                idv[i] = ids[i];
+        }
+        const struct { const char *const *v; size_t n; } terms[] = {
+                { kernel, ELEMENTSOF(kernel) },
+                { idv, ELEMENTSOF(idv) },
+                { daemon_units, ELEMENTSOF(daemon_units) },
+                { daemon_identifiers, ELEMENTSOF(daemon_identifiers) },
+        };
+        int added = 0;
+        for (size_t i = 0; i < ELEMENTSOF(terms); i++) {
+                int r = add_term(j, terms[i].v, terms[i].n, boot);
+                if (r < 0)
+                        return r;
+                added += r;
+        }
+        return added;
 }
 
 struct entry_buf {
-        char transport[16], identifier[32], message_id[40], unit[256], result[64], n_restarts[24], exit_code[16];
+        char transport[16], pid[16], uid[16], comm[32], systemd_unit[UNIT_NAME_MAX + 1], boot_id[40];
+        char identifier[32], message_id[40], unit[UNIT_NAME_MAX + 1], result[64], n_restarts[24], exit_code[16];
         char message[MESSAGE_MAX];
 };
 
+/* The fields read, where they go, and whether a longer value is cut (the
+ * message) or dropped (a name cut short could be another valid name). */
+static const struct field {
+        const char *name;
+        size_t offset, size;
+        size_t entry;           /* offsetof the pointer in struct journal_entry */
+        bool cut;
+} fields[] = {
+#define F(n, m, em, c) { n, offsetof(struct entry_buf, m), sizeof ((struct entry_buf *) 0)->m, offsetof(struct journal_entry, em), c }
+        F("_TRANSPORT", transport, transport, false),
+        F("_PID", pid, pid, false),
+        F("_UID", uid, uid, false),
+        F("_COMM", comm, comm, false),
+        F("_SYSTEMD_UNIT", systemd_unit, systemd_unit, false),
+        F("_BOOT_ID", boot_id, boot_id, false),
+        F("SYSLOG_IDENTIFIER", identifier, identifier, false),
+        F("MESSAGE_ID", message_id, message_id, false),
+        F("UNIT", unit, unit, false),
+        F("UNIT_RESULT", result, unit_result, false),
+        F("N_RESTARTS", n_restarts, n_restarts, false),
+        F("EXIT_CODE", exit_code, exit_code, false),
+        F("MESSAGE", message, message, true),
+#undef F
+};
+
+/* One pass over the entry's fields (sd_journal_get_data() walks them all each call). */
 static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *e) {
+        const void *d;
+        size_t l;
+        int r;
         *e = (struct journal_entry) {};
         if (sd_journal_get_realtime_usec(j, &e->realtime_usec) < 0)
                 return 0;
-        if (get_field(j, "MESSAGE_ID", b->message_id, sizeof b->message_id) >= 0) {
-                e->message_id = b->message_id;
-                if (get_field(j, "UNIT", b->unit, sizeof b->unit) >= 0)
-                        e->unit = b->unit;
-                if (get_field(j, "UNIT_RESULT", b->result, sizeof b->result) >= 0)
-                        e->unit_result = b->result;
-                if (get_field(j, "N_RESTARTS", b->n_restarts, sizeof b->n_restarts) >= 0)
-                        e->n_restarts = b->n_restarts;
-                if (get_field(j, "EXIT_CODE", b->exit_code, sizeof b->exit_code) >= 0)
-                        e->exit_code = b->exit_code;
-                return 1;
+        sd_journal_restart_data(j);
+        while ((r = sd_journal_enumerate_data(j, &d, &l)) > 0) {
+                const char *eq = memchr(d, '=', l);
+                if (!eq)
+                        continue;
+                size_t k = (size_t) (eq - (const char *) d), n = l - k - 1;
+                for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                        const struct field *f = &fields[i];
+                        if (strlen(f->name) != k || memcmp(d, f->name, k) != 0)
+                                continue;
+                        char *buf = (char *) b + f->offset;
+                        const char **dst = (const char **) ((char *) e + f->entry);
+                        if (n >= f->size) {
+                                if (!f->cut)
+                                        break;
+                                n = f->size - 1;
+                        }
+                        if (!f->cut && memchr(eq + 1, '\0', n))
+                                break;
+                        memcpy(buf, eq + 1, n);
+                        buf[n] = '\0';
+                        *dst = buf;
+                        if (f->cut)
+                                e->message_len = n;
+                        break;
+                }
         }
-        if (get_field(j, "_TRANSPORT", b->transport, sizeof b->transport) >= 0)
-                e->transport = b->transport;
-        if (!e->transport || strcmp(e->transport, "kernel") != 0)
-                if (get_field(j, "SYSLOG_IDENTIFIER", b->identifier, sizeof b->identifier) >= 0)
-                        e->identifier = b->identifier;
-        ssize_t n = get_field(j, "MESSAGE", b->message, sizeof b->message);
-        if (n < 0)
-                return 0;
-        e->message = b->message;
-        e->message_len = (size_t) n;
-        return 1;
+        return r < 0 ? 0 : 1;
 }
 
 /* Whether this user may read the system journal: root, or in adm or systemd-journal. */
@@ -174,9 +251,206 @@ static int journal_open(struct host *h, sd_journal **ret, struct journal_error *
         return 0;
 }
 
+/* ---- a daemon's victim, by its pid ---- */
+
+/* FIELD's value into BUF (cut at SIZE-1, NUL-terminated); its length, or -1 when absent. */
+static ssize_t get_field(sd_journal *j, const char *field, char *buf, size_t size) {
+        const void *d;
+        size_t l, k = strlen(field);
+        if (sd_journal_get_data(j, field, &d, &l) < 0 || l <= k)
+                return -1;
+        l -= k + 1;
+        if (l >= size)
+                l = size - 1;
+        memcpy(buf, (const char *) d + k + 1, l);
+        buf[l] = '\0';
+        return (ssize_t) l;
+}
+
+#define VICTIM_LOOKBACK 64      /* entries of the pid looked at, newest first */
+
+/* The unit of the process EV names, of its boot, as journald filed the
+ * process's own lines before the kill: _PID and _SYSTEMD_UNIT are journald's.
+ * A line under another _COMM is another process that had the pid: the search stops. */
+static int victim_unit(sd_journal *v, const struct event *ev, char *ret, size_t size) {
+        char m[64];
+        int r;
+        sd_journal_flush_matches(v);
+        snprintf(m, sizeof m, "_PID=%d", (int) ev->pid);
+        if ((r = sd_journal_add_match(v, m, 0)) < 0)
+                return r;
+        if (*ev->boot) {
+                snprintf(m, sizeof m, "_BOOT_ID=%s", ev->boot);
+                if ((r = sd_journal_add_match(v, m, 0)) < 0)
+                        return r;
+        }
+        if ((r = sd_journal_seek_realtime_usec(v, ev->time_usec)) < 0)
+                return r;
+        for (int i = 0; i < VICTIM_LOOKBACK && (r = sd_journal_previous(v)) > 0; i++) {
+                char comm[32], unit[UNIT_NAME_MAX + 2];
+                uint64_t t;
+                if (sd_journal_get_realtime_usec(v, &t) < 0 || t > ev->time_usec)
+                        continue;
+                if (*ev->comm && (get_field(v, "_COMM", comm, sizeof comm) < 0 || strcmp(comm, ev->comm) != 0))
+                        return 0;
+                ssize_t n = get_field(v, "_SYSTEMD_UNIT", unit, sizeof unit);
+                const char *type = n > 0 && (size_t) n <= UNIT_NAME_MAX ? unit_name_type(unit) : NULL;
+                if (!type || strncmp(unit, "user@", 5) == 0 ||
+                    (strcmp(type, ".service") != 0 && strcmp(type, ".scope") != 0))
+                        return 0;
+                if ((size_t) n >= size)
+                        return 0;
+                memcpy(ret, unit, (size_t) n + 1);
+                return 1;
+        }
+        return r < 0 ? r : 0;
+}
+
+/* ---- a memory-limit kill: the limit's peak ---- */
+
+static void limit_peaks(struct host *h, struct incident_list *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                struct incident *in = &l->items[i];
+                _cleanup_free_ char *path = NULL, *s = NULL;
+                size_t len;
+                if (in->killer != KILLER_MEMORY_LIMIT || !in->limit || in->limit[0] != '/' ||
+                    strstr(in->limit, "/.") || strchr(in->limit, '\n'))
+                        continue;
+                if (asprintf(&path, "/sys/fs/cgroup%s/memory.peak", in->limit) < 0)
+                        return;
+                if (host_read_file(h, path, 64, &s, &len) < 0)
+                        continue;
+                char *end;
+                errno = 0;
+                unsigned long long v = strtoull(s, &end, 10);
+                if (errno == 0 && end != s && v > 0 && v <= INT64_MAX)
+                        in->peak_bytes = v;
+        }
+}
+
+/* ---- the walk: streaming, memory bounded ---- */
+
+/* sd-journal keeps the windows of the journal files it mapped (read-only,
+ * shared): walking a large journal would leave every page it touched
+ * resident. Past RSS_SLACK more than at the start, the pages of those
+ * mappings are dropped from this process (MADV_DONTNEED: the file and the
+ * page cache keep them; the next touch maps them again), so memory follows
+ * the incidents kept, not the entries read. */
+#define RSS_SLACK (6ULL << 20)
+#define RSS_CHECK_EVERY 64
+
+struct reader {
+        struct host *h;
+        sd_journal *j;
+        sd_journal *victims;    /* the daemons' victims looked up by pid; opened at the first */
+        const char *boot;       /* "_BOOT_ID=…" or NULL */
+        int statm;              /* our own /proc/self/statm; -1 unreadable */
+        bool empty;             /* no entry can match: none is read */
+        uint64_t rss_base;
+        unsigned unchecked;
+};
+
+static uint64_t self_rss(int fd) {
+        char buf[128];
+        ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
+        unsigned long long size, resident;
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+                return 0;
+        return (uint64_t) resident * (uint64_t) sysconf(_SC_PAGESIZE);
+}
+
+static bool is_journal_file(const char *path) {
+        size_t n = strlen(path);
+        return (n > 8 && strcmp(path + n - 8, ".journal") == 0) || (n > 9 && strcmp(path + n - 9, ".journal~") == 0);
+}
+
+/* Drop the resident pages of this process's mappings of journal files. */
+static void trim_journal_maps(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+        char line[4096 + 128];
+        while (f && fgets(line, sizeof line, f)) {
+                unsigned long start, end;
+                char perms[8];
+                int path_at = 0;
+                if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3 || !path_at)
+                        continue;
+                line[strcspn(line, "\n")] = '\0';
+                if (perms[1] == 'w' || !is_journal_file(line + path_at))
+                        continue;
+                (void) madvise((void *) start, end - start, MADV_DONTNEED);
+        }
+}
+
+static int reader_open(struct reader *rd, uint64_t since, struct journal_error *err) {
+        int r = journal_open(rd->h, &rd->j, err);
+        if (r < 0)
+                return r;
+        /* A longer field comes cut to this: the message is cut at MESSAGE_MAX anyway. */
+        (void) sd_journal_set_data_threshold(rd->j, MESSAGE_MAX + 64);
+        if ((r = add_matches(rd->j, rd->boot)) < 0 ||
+            (rd->empty = r == 0, false) ||
+            (r = since ? sd_journal_seek_realtime_usec(rd->j, since) : sd_journal_seek_head(rd->j)) < 0) {
+                err->reason = "cannot read it";
+                return r;
+        }
+        rd->rss_base = self_rss(rd->statm);
+        return 0;
+}
+
+static void reader_close(struct reader *rd) {
+        if (rd->j)
+                sd_journal_close(rd->j);
+        if (rd->victims)
+                sd_journal_close(rd->victims);
+        rd->j = rd->victims = NULL;
+}
+
+/* The next entry: 1, 0 at the end, -errno. */
+static int reader_next(struct reader *rd, struct journal_error *err) {
+        if (rd->empty)
+                return 0;
+        if (++rd->unchecked >= RSS_CHECK_EVERY) {
+                rd->unchecked = 0;
+                if (self_rss(rd->statm) > rd->rss_base + RSS_SLACK)
+                        trim_journal_maps();
+        }
+        int r = sd_journal_next(rd->j);
+        if (r < 0)
+                err->reason = "cannot read it";
+        return r;
+}
+
+/* One entry read: judged, parsed, a daemon's victim looked up, correlated. */
+static int reader_take(struct reader *rd, struct entry_buf *buf, const struct incident_options *o,
+                       struct incident_builder *b, size_t *ignored) {
+        struct journal_entry e;
+        struct event ev;
+        struct journal_error verr;
+        if (read_entry(rd->j, buf, &e) <= 0 || e.realtime_usec < o->since_usec)
+                return 0;
+        if (o->until_usec && e.realtime_usec > o->until_usec)
+                return 1;       /* past --until: done */
+        if (incident_entry_trust(&e) == ENTRY_FORGED) {
+                (*ignored)++;
+                return 0;
+        }
+        if (incident_parse_entry(&e, &ev) <= 0)
+                return 0;
+        if (ev.kind == EVENT_DAEMON_KILL && ev.pid && !*ev.unit) {
+                if (!rd->victims && journal_open(rd->h, &rd->victims, &verr) < 0)
+                        rd->victims = NULL;
+                if (rd->victims && victim_unit(rd->victims, &ev, ev.unit, sizeof ev.unit) < 0)
+                        ev.unit[0] = '\0';
+        }
+        int r = incident_builder_add(b, &ev);
+        return r < 0 ? r : 0;
+}
+
 int incidents_load(struct host *h, const struct incident_options *o,
                    struct incident_list *ret, struct journal_error *err) {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(incident_builder_freep) struct incident_builder *b = NULL;
         char boot[42];
         int r;
@@ -188,38 +462,27 @@ int incidents_load(struct host *h, const struct incident_options *o,
                 err->reason = "--boot needs the running system's boot id";
                 return r;
         }
-        if ((r = journal_open(h, &j, err)) < 0)
-                return r;
-        if ((r = add_matches(j, o->this_boot ? boot : NULL)) < 0 ||
-            (r = o->since_usec ? sd_journal_seek_realtime_usec(j, o->since_usec) : sd_journal_seek_head(j)) < 0 ||
-            (r = incident_builder_new(&b)) < 0) {
-                err->reason = "cannot read it";
-                return r;
-        }
-
         _cleanup_free_ struct entry_buf *buf = malloc(sizeof *buf);
-        if (!buf)
+        if (!buf || incident_builder_new(&b) < 0)
                 return -ENOMEM;
-        for (;;) {
-                r = sd_journal_next(j);
-                if (r < 0) {
-                        err->reason = "cannot read it";
-                        return r;
-                }
-                if (r == 0)
-                        break;
-                struct journal_entry e;
-                struct event ev;
-                if (read_entry(j, buf, &e) <= 0)
-                        continue;
-                if (e.realtime_usec < o->since_usec)
-                        continue;
-                if (o->until_usec && e.realtime_usec > o->until_usec)
-                        break;
-                if (incident_parse_entry(&e, &ev) > 0 && (r = incident_builder_add(b, &ev)) < 0)
-                        return r;
-        }
-        return incident_builder_finish(b, o->unit, ret);
+        struct reader rd = { .h = h, .boot = o->this_boot ? boot : NULL,
+                             .statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC) };
+        size_t ignored = 0;
+        r = reader_open(&rd, o->since_usec, err);
+        while (r >= 0 && (r = reader_next(&rd, err)) > 0 &&
+               (r = reader_take(&rd, buf, o, b, &ignored)) == 0)
+                ;
+        reader_close(&rd);
+        if (rd.statm >= 0)
+                close(rd.statm);
+        if (r < 0)
+                return r;
+        r = incident_builder_finish(b, o->unit, ret);
+        if (r < 0)
+                return r;
+        ret->ignored = ignored;
+        limit_peaks(h, ret);
+        return 0;
 }
 
 /* --since/--until, as journalctl takes them (local time), plus relative -2h/-7d. */

@@ -11,7 +11,6 @@
 #include "text/cleanup.h"
 #include "host/config.h"
 #include "procs/keepalive.h"
-#include "loop-findings.h"
 #include "procs/proctree.h"
 #include "procs/shloop.h"
 

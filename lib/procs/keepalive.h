@@ -17,7 +17,12 @@
 
 #include "host/host.h"
 
-enum keepalive_kind;
+enum keepalive_kind {
+        KEEPALIVE_SHELL_LOOP,   /* while/until in sh -c or in a script */
+        KEEPALIVE_YOUNG_CHILD,  /* an old script whose server child keeps being young */
+        KEEPALIVE_FOREVER,      /* forever's monitor */
+        KEEPALIVE_PM2,          /* a pm2 daemon outside its own unit */
+};
 
 /* The command a loop's text restarts, as the text says it. */
 struct keepalive_cmd {
@@ -30,7 +35,7 @@ struct keepalive_cmd {
 };
 
 struct keepalive {
-        int kind;                       /* enum keepalive_kind (checks/loop-findings.h) */
+        int kind;                       /* enum keepalive_kind */
         const struct proc *loop;        /* borrowed from the table */
         const struct proc *child;       /* the restarted command running now; NULL between restarts */
         char evidence[256];             /* what gave it away, raw host bytes: escape to print */

@@ -409,53 +409,6 @@ static int load_nohang(const struct host *h, struct oomd_config *c) {
         return r;
 }
 
-static int strv_push(char ***v, const char *s) {
-        size_t n = 0;
-        while (*v && (*v)[n])
-                n++;
-        char **nv = reallocarray(*v, n + 2, sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[n] = strdup(s);
-        nv[n + 1] = NULL;
-        return nv[n] ? 0 : -ENOMEM;
-}
-
-static bool unit_file_name(const char *name) {
-        size_t n = strlen(name);
-        return (n > 6 && strcmp(name + n - 6, ".slice") == 0) || (n > 8 && strcmp(name + n - 8, ".service") == 0);
-}
-
-/* Units that hand their cgroup to systemd-oomd: it kills whole cgroups, oom_score_adj aside. */
-static int load_oomd_units(const struct host *h, struct oomd_config *c) {
-        static const char *const dirs[] = { "/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system" };
-        for (size_t d = 0; d < ELEMENTSOF(dirs); d++) {
-                int fd = host_open_file(h, dirs[d], O_RDONLY | O_DIRECTORY);
-                if (fd < 0)
-                        continue;
-                DIR *dir = fdopendir(fd);
-                if (!dir) {
-                        close(fd);
-                        continue;
-                }
-                int r = 0;
-                for (struct dirent *de; r == 0 && (de = readdir(dir)); ) {
-                        _cleanup_free_ char *path = NULL, *text = NULL;
-                        if (!unit_file_name(de->d_name) || asprintf(&path, "%s/%s", dirs[d], de->d_name) < 0)
-                                continue;
-                        if (host_read_file(h, path, CONF_MAX, &text, NULL) < 0 || !strstr(text, "ManagedOOM"))
-                                continue;
-                        if (strstr(text, "\nManagedOOMSwap=kill") || strstr(text, "\nManagedOOMMemoryPressure=kill"))
-                                r = strv_push(&c->oomd_kill_units, de->d_name);
-                }
-                closedir(dir);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 void oomd_done(struct oomd_config *c) {
         for (size_t i = 0; i < c->n; i++) {
                 regfree(&c->re[i].re);
@@ -465,9 +418,6 @@ void oomd_done(struct oomd_config *c) {
         for (char **s = c->problems; s && *s; s++)
                 free(*s);
         free(c->problems);
-        for (char **s = c->oomd_kill_units; s && *s; s++)
-                free(*s);
-        free(c->oomd_kill_units);
         memset(c, 0, sizeof(*c));
 }
 
@@ -476,8 +426,6 @@ int oomd_load(const struct host *h, struct oomd_config *ret) {
         int r = load_earlyoom(h, &c);
         if (r == 0)
                 r = load_nohang(h, &c);
-        if (r == 0)
-                r = load_oomd_units(h, &c);
         if (r < 0) {
                 oomd_done(&c);
                 return r;

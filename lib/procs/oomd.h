@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the OOM daemons spare and prefer: earlyoom's --avoid/--prefer regexes
- * (ROOT/etc/default/earlyoom), nohang's @BADNESS_ADJ_RE_NAME lines, and the
- * units that hand their cgroups to systemd-oomd (ManagedOOM*=kill). */
+ * (ROOT/etc/default/earlyoom) and nohang's @BADNESS_ADJ_RE_NAME lines.
+ * systemd-oomd's units (ManagedOOM*=kill) are the unit model's to read. */
 #pragma once
 
 #include <regex.h>
@@ -27,7 +27,6 @@ struct oomd_config {
         struct oomd_regex *re;
         size_t n;
         char **problems;         /* "PATH: what is wrong" for regexes that do not compile; NULL-terminated or NULL */
-        char **oomd_kill_units;  /* units with ManagedOOMSwap= or ManagedOOMMemoryPressure=kill; NULL-terminated or NULL */
 };
 
 /* Read every daemon's configuration that exists; a missing file is not an error. */

@@ -7,6 +7,7 @@
 
 #include "text/cleanup.h"
 #include "text/escape.h"
+#include "systemd/unitname.h"
 #include "procs/proctree.h"
 
 const char *proc_kind_to_string(enum proc_kind k) {
@@ -90,7 +91,9 @@ int proc_cgroup_unit(const struct proc *p, char **ret_unit) {
         for (const char *s = p->cgroup; *s; ) {
                 s += strspn(s, "/");
                 size_t len = strcspn(s, "/");
-                if (len && (ends_with(s, len, ".service") || ends_with(s, len, ".scope"))) {
+                /* A cgroup name is the host's: only one systemd would take as a unit's. */
+                if (len && (ends_with(s, len, ".service") || ends_with(s, len, ".scope")) &&
+                    unit_name_is_valid_len(s, len)) {
                         best = s;
                         best_len = len;
                 }

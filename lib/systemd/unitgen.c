@@ -9,7 +9,7 @@
 #include "text/cleanup.h"
 #include "text/escape.h"
 #include "host/host.h"
-#include "text/template.h"
+#include "host/template.h"
 #include "systemd/unitgen.h"
 
 #define UNIT_NAME_MAX 255

@@ -53,7 +53,7 @@ struct unit_spec {
 /* Render the "service.service" template for S (override in ROOT/etc/hostfit/templates/). */
 int unitgen_service(const struct host *h, const struct unit_spec *s, char **ret, size_t *ret_len, char **ret_error);
 
-/* ---- units for running processes (lib/systemd/unitgen-proc.c) ----
+/* ---- units for running processes (lib/procs/unitgen-proc.c) ----
  *
  * Every unit hostfit writes for a process it found running comes from here, whichever
  * check asks: the program the kernel runs (/proc/PID/exe: an nvm node is not a bare

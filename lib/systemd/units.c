@@ -37,12 +37,6 @@ const char *const unit_search_path[] = {
 };
 #define N_SEARCH 13
 
-void strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
-
 int unit_strv_push(char ***v, size_t *n, char *s) {
         if (!s)
                 return -ENOMEM;

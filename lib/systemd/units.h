@@ -7,10 +7,6 @@
  * a run: the search path is listed once (the index, with enablement links and
  * aliases), each unit file and drop-in is read once, and every check shares
  * what was read (unit-cache.c).
- *
- * Owns: lib/systemd (this model, unit state over sd-bus, the unit generator and
- * installer). May use: lib/text, lib/host. Never includes lib/plan, lib/apply,
- * checks/, fixes/ or cmd/, except unitgen and unitinstall, which build plan actions.
  */
 #pragma once
 
@@ -19,6 +15,7 @@
 #include <stdint.h>
 
 #include "text/cleanup.h"
+#include "text/strv.h"
 #include "systemd/unitname.h"
 
 struct host;
@@ -117,5 +114,3 @@ int unit_parse_sec(const char *s, uint64_t *ret);
  * search path): NULL-terminated, sorted; templates and links left out. A DIR
  * that does not exist lists nothing; one that cannot be read is -errno. */
 int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret);
-void strv_free(char **v);
-static inline void strv_freep(char ***v) { strv_free(*v); }

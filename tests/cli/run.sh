@@ -649,8 +649,8 @@ check_that "incidents: a heading, then one line per incident, oldest first" \
         sh -c "head -n1 '$T/out' | grep -q '^10 incidents' && [ \$(grep -c '^2026-11-20T' '$T/out') -eq 10 ] && sort -c -k1,1 <<EOF
 \$(grep '^2026' '$T/out')
 EOF"
-check_that "incidents: the memcg kill says memory-limit, restarted, unit-memorymax" \
-        grep -q 'memory-limit  hog.service  pid 5001 (python3).*restarted (counter 1)  prevent: hostfit fix unit-memorymax' "$T/out"
+check_that "incidents: the memcg kill says memory-limit, restarted, and to raise its limit (its MemoryMax= holds)" \
+        grep -q 'memory-limit  hog.service  pid 5001 (python3).*restarted (counter 1)  prevent: raise the memory limit above the peak, or find what grows' "$T/out"
 hf incidents --root "$JK" --format json
 check_that "incidents --format json: version 1, 10 incidents with every field" jqt \
         '.version == 1 and (.incidents | length) == 10 and all(.incidents[]; has("time") and has("killer") and has("pid") and has("comm") and has("uid") and has("unit") and has("cgroup") and has("rss_bytes") and has("limit_bytes") and has("restarts") and has("outcome") and has("prevent"))' "$T/out"
@@ -684,7 +684,25 @@ mkdir -p "$JK/etc/hostfit" && printf '[oom-kills]\nwindow = 100000d\n' > "$JK/et
 hf check oom-kills --root "$JK"
 expect "check oom-kills warns on the journal's kills" 1
 check_that "check oom-kills names the unit and the check that prevents the next" \
-        grep -qF "fix: hostfit fix --root $(realpath "$JK") unit-memorymax (prevents the next one); details: hostfit incidents --root $(realpath "$JK") --unit hog.service" "$T/out"
+        grep -qF "fix: hostfit fix --root $(realpath "$JK") unit-memorymax (prevents the next one); details: hostfit incidents --root $(realpath "$JK") --unit php.service" "$T/out"
+check_that "check oom-kills: one line per unit and killer, with a count" \
+        sh -c "grep -q 'cache.service: killed 2 times by' '$T/out' && [ \$(grep -c 'cache.service:' '$T/out') -eq 1 ]"
+# Forged entries from local users next to real ones (tests/fixtures/journal/trust).
+JT=$(journal_root trust)
+hf incidents --root "$JT" --verbose
+expect "incidents on forged entries reports only the real ones" 1
+check_that "incidents: the forged kills, restarts and unit names are not reported, and counted with --verbose" \
+        sh -c "grep -q '^2 incidents' '$T/out' && ! grep -qE 'sshd|db.service|ssh.service|logrotate' '$T/out' && grep -q '^ignored 15 journal entries' '$T/out'"
+hf incidents --root "$JT" --format json
+check_that "incidents --format json: ignored_entries, and the pane's node with no unit" jqt \
+        '.ignored_entries == 15 and ([.incidents[] | .unit] == [null, "replica.service"])' "$T/out"
+mkdir -p "$JT/etc/hostfit" "$JT/etc/systemd/system"
+printf '[oom-kills]\nwindow = 100000d\n[restart-storm]\nwindow = 100000d\n' > "$JT/etc/hostfit/hostfit.conf"
+printf '[Service]\nExecStart=/usr/sbin/sshd -D\n' > "$JT/etc/systemd/system/ssh.service"
+printf '[Service]\nExecStart=/usr/bin/db\n' > "$JT/etc/systemd/system/db.service"
+hf fix restart-storm oom-kills --dry-run --root "$JT"
+check_that "fix --dry-run on forged journal entries plans nothing" \
+        sh -c "! grep -qE 'ssh.service.d|db.service.d|ExecStartPre|pwned' '$T/out'"
 hf check oom-kills --root "$JK" --format prometheus
 check_that "check --format prometheus: hostfit_oom_kills{unit,killer}" \
         grep -qx 'hostfit_oom_kills{unit="api.service",killer="systemd-oomd"} 1' "$T/out"

@@ -149,7 +149,7 @@ done
 $PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["actions"][0]["outcome"]="done"; print(json.dumps(d))' "$rec" > "$PKG_TMP/badrec.json"
 check "history schema rejects an unknown outcome" sh -c "! $V $HS $PKG_TMP/badrec.json >/dev/null"
 # incidents --format json on the real journal fixtures (every killer, a crash loop, hostile bytes).
-for name in kills hostile quiet; do
+for name in kills hostile quiet trust; do
         jr=$PKG_TMP/journal-$name; mkdir -p "$jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a"
         gzip -dc "tests/fixtures/journal/$name.journal.gz" > "$jr/var/log/journal/5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a/system.journal"
         "$HOSTFIT" incidents --root "$jr" --format json > "$PKG_TMP/inc-$name.json"; st=$?

@@ -16,7 +16,7 @@ SYS_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$SYS_DIR/vm.sh"
 
 PASSED=0 FAILED=0 SKIPPED=0
-BEDS=${HOSTFIT_SYSTEM_BEDS:-container vm}
+BEDS=${HOSTFIT_SYSTEM_BEDS:-container trixie vm}
 
 finish() {
         echo "system: $PASSED passed, $FAILED failed, $SKIPPED skipped"
@@ -161,7 +161,7 @@ run_bed() {
                 case "$bed" in
                 vm) vms="$vms $scen" ;;
                 trixie)
-                        main_tree=$SYS_TREE
+                        main_tree=${SYS_TREE:-}
                         SYS_TREE=$SYS_TRIXIE_TREE
                         run_container "$scen" "$name" trixie
                         SYS_TREE=$main_tree ;;

@@ -19,7 +19,7 @@
 #include "host/host.h"
 #include "plan/plan.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 
 struct run {
         struct host *h;

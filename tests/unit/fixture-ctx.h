@@ -16,7 +16,7 @@
 #include "fixture.h"
 #include "host/host.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
 
 struct ctx {
         char *root;

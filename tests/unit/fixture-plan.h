@@ -12,7 +12,7 @@
 #include "host/config.h"
 #include "host/host.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
 
 /* Open ROOT (with CONF as its hostfit.conf text, when given) and run check ID alone. */
 static inline struct report *fixture_run_check(const char *root, const char *conf, const char *id,

@@ -296,7 +296,12 @@ static void test_parse_bool(void **state) {
         assert_int_equal(parse_bool("", &b), -EINVAL);
 }
 
+static bool check_known(const char *id) {
+        return check_find(id) != NULL;
+}
+
 int main(void) {
+        config_set_check_known(check_known);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unclosed_section_header_names_line),
                 cmocka_unit_test(test_text_after_section_header_is_malformed),

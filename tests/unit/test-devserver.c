@@ -13,7 +13,7 @@
 #include "fixture-plan.h"
 #include "fixture-proc.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
 #include "systemd/unitgen.h"
 
 /* ---- the matcher, on argv alone ---- */

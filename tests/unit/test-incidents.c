@@ -61,8 +61,13 @@ static int parse_kernel(const char *msg, struct event *ev) {
         return incident_parse_entry(&e, ev);
 }
 
+/* A daemon's line as journald files it: from its own unit and process. */
 static int parse_daemon(const char *ident, const char *msg, size_t len, struct event *ev) {
+        char unit[64];
+        snprintf(unit, sizeof unit, "%s.service", ident);
         struct journal_entry e = { .realtime_usec = 1, .transport = "stdout", .identifier = ident,
+                                   .pid = "712", .uid = "61871", .systemd_unit = unit,
+                                   .comm = strcmp(ident, "nohang") == 0 ? "python3" : ident,
                                    .message = msg, .message_len = len };
         return incident_parse_entry(&e, ev);
 }
@@ -156,7 +161,7 @@ static void test_parse_oomd_pressure_and_swap(void **state) {
 static void test_parse_unit_messages_by_id(void **state) {
         struct event ev;
         struct journal_entry e = { .realtime_usec = 5, .message_id = "5eb03494b6584870a536b337290809b3",
-                                   .unit = "a.service", .n_restarts = "7", .message = "anything", .message_len = 8 };
+                                   .pid = "1", .uid = "0", .unit = "a.service", .n_restarts = "7", .message = "anything", .message_len = 8 };
         assert_int_equal(incident_parse_entry(&e, &ev), 1);
         assert_int_equal(ev.kind, EVENT_UNIT_RESTART);
         assert_int_equal(ev.n_restarts, 7);
@@ -201,7 +206,8 @@ static void test_load_every_format(void **state) {
         assert_string_equal(m->limit, "/system.slice/hog.service");
         assert_int_equal(m->outcome, OUTCOME_RESTARTED);
         assert_int_equal(m->restarts, 1);
-        assert_string_equal(m->prevent, "unit-memorymax");
+        assert_null(m->prevent);                /* its MemoryMax= holds: unit-memorymax changes nothing */
+        assert_non_null(strstr(m->advice, "raise the memory limit"));
 
         const struct incident *e17 = find_unit(&l, "php.service");
         assert_non_null(e17);
@@ -222,7 +228,7 @@ static void test_load_every_format(void **state) {
         assert_int_equal(od->restarts, 2);
         const struct incident *os = find_unit(&l, "tmux-spawn-1234.scope");
         assert_non_null(os);
-        assert_string_equal(os->prevent, "tmux-resurrect");
+        assert_string_equal(os->prevent, "unmanaged-service");     /* a pane's server, not the tmux server */
         assert_int_equal(os->outcome, OUTCOME_GONE);
 
         assert_int_equal(l.items[6].killer, KILLER_NOHANG);
@@ -315,7 +321,7 @@ static void test_hostile_bytes_escaped(void **state) {
         char *text = NULL, *json = NULL;
         size_t tlen = 0, jlen = 0;
         FILE *f = open_memstream(&text, &tlen);
-        assert_int_equal(incidents_render_text(&l, f), 0);
+        assert_int_equal(incidents_render_text(&l, false, f), 0);
         fclose(f);
         f = open_memstream(&json, &jlen);
         assert_int_equal(incidents_render_json(&l, f), 0);
@@ -357,13 +363,19 @@ static void test_check_names_incidents_and_prevent(void **state) {
         char *root = journal_root("kills");
         fixture_write(root, CONFIG_PATH, "[oom-kills]\nwindow = 100000d\n");
         struct run x;
+        const struct finding *f;
         run_check(&x, root, "oom-kills");
         assert_int_equal(x.cr->status, STATUS_WARN);
-        assert_int_equal(run_count(&x, STATUS_WARN), 10);
-        const struct finding *f = run_find(&x, "cgroup memory limit");
+        /* One line per unit and killer: cache.service's two kills are one finding with a count. */
+        assert_int_equal(run_count(&x, STATUS_WARN), 9);
+        f = run_find(&x, "killed 2 times by the kernel's OOM killer at a cgroup memory limit");
+        assert_non_null(f);
+        assert_string_equal(f->subject, "cache.service");
+        f = run_find(&x, "process 'python3' killed by the kernel's OOM killer at a cgroup memory limit");
         assert_non_null(f);
         assert_string_equal(f->subject, "hog.service");
-        assert_non_null(strstr(f->fix, "hostfit fix unit-memorymax"));
+        assert_non_null(strstr(f->fix, "raise the memory limit above the peak"));
+        assert_null(strstr(f->fix, "unit-memorymax"));
         f = run_find(&x, "crash loop");
         assert_non_null(f);
         assert_string_equal(f->subject, "bad.service");
@@ -376,6 +388,7 @@ static void test_check_names_incidents_and_prevent(void **state) {
         fclose(p);
         assert_non_null(strstr(prom, "hostfit_oom_kills{unit=\"hog.service\",killer=\"memory-limit\"} 1\n"));
         assert_non_null(strstr(prom, "hostfit_oom_kills{unit=\"session-3.scope\",killer=\"kernel\"} 1\n"));
+        assert_non_null(strstr(prom, "hostfit_oom_kills{unit=\"cache.service\",killer=\"memory-limit\"} 2\n"));
         assert_null(strstr(prom, "bad.service\",killer"));    /* a crash loop is no kill */
         free(prom);
         run_free(&x);
@@ -398,6 +411,7 @@ static void test_check_window_pass_and_skip(void **state) {
         run_free(&x);
         fixture_remove(root);
 }
+
 
 int main(void) {
         const struct CMUnitTest tests[] = {

@@ -16,7 +16,7 @@
 #include "fixture.h"
 #include "fixes.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 #include "systemd/unitgen.h"
 
 #define SERVICE_PATH "/etc/systemd/system/hostfit-check.service"

@@ -15,7 +15,7 @@
 #include "check.h"
 #include "fixture.h"
 #include "cmd/output-metrics.h"
-#include "plan/report.h"
+#include "report.h"
 
 static const struct check fake_swap = { .id = "swap-missing", .title = "Swap", .severity = SEVERITY_HIGH };
 static const struct check fake_zram = { .id = "zram-missing", .title = "zram", .severity = SEVERITY_LOW };

@@ -65,7 +65,7 @@ static void test_tcp_open_and_closed_port(void **state) {
         uint16_t port;
         int fd = listen_any(&port);
         char why[256] = "";
-        struct probe_opts o = { .unit = "x.service", .host = "127.0.0.1", .port = port, .timeout_ms = 2000 };
+        struct probe_opts o = { .unit = "x.service", .host = "127.0.0.1", .port = port, .timeout_ms = 60000 };
         assert_int_equal(probe_once(&o, why, sizeof(why)), 0);
         close(fd);              /* now nothing listens there */
         assert_int_equal(probe_once(&o, why, sizeof(why)), -ECONNREFUSED);
@@ -77,7 +77,7 @@ static void test_http_status_decides(void **state) {
         int fd = listen_any(&port);
         char why[256] = "";
         struct probe_opts o = { .unit = "x.service", .host = "127.0.0.1", .port = port, .http_path = "/health",
-                                .timeout_ms = 2000 };
+                                .timeout_ms = 60000 };
         pid_t pid = serve_once(fd, "HTTP/1.1 204 No Content\r\n\r\n");
         assert_int_equal(probe_once(&o, why, sizeof(why)), 0);
         reap(pid);
@@ -420,7 +420,7 @@ static void test_probe_ipv6_loopback(void **state) {
                 skip();                 /* no IPv6 here: counted as skipped */
         assert_true(fd >= 0);
         char why[256] = "";
-        struct probe_opts o = { .unit = "x.service", .host = "::1", .port = port, .timeout_ms = 2000 };
+        struct probe_opts o = { .unit = "x.service", .host = "::1", .port = port, .timeout_ms = 60000 };
         assert_int_equal(probe_once(&o, why, sizeof(why)), 0);
         o.host = "[::1]";
         assert_int_equal(probe_once(&o, why, sizeof(why)), 0);
@@ -449,7 +449,7 @@ static void test_command_exit_status_and_instance_form(void **state) {
         snprintf(inst, sizeof(inst), "web.service_%u", (unsigned) port);
         snprintf(sd, sizeof(sd), "%s/h", dir);
         snprintf(portstr, sizeof(portstr), "%u", (unsigned) port);
-        char *ok[] = { "probe", inst, "--state-dir", sd, "--timeout", "2s", NULL };
+        char *ok[] = { "probe", inst, "--state-dir", sd, "--timeout", "60s", NULL };
         assert_int_equal(run_probe(ok), 0);
         close(fd);
         char *bad[] = { "probe", "web.service", "--port", portstr, "--state-dir", sd, "--failures", "5", NULL };
@@ -474,7 +474,7 @@ static void test_command_probes_the_bound_address(void **state) {
         char inst[64], sd[512];
         snprintf(inst, sizeof(inst), "bound.service_%u", (unsigned) port);
         snprintf(sd, sizeof(sd), "%s/h", dir);
-        char *argv[] = { "probe", inst, "--state-dir", sd, "--timeout", "2s", NULL };
+        char *argv[] = { "probe", inst, "--state-dir", sd, "--timeout", "60s", NULL };
         assert_int_equal(run_probe(argv), 0);
         char *s = fixture_read(dir, "/h/bound.service.failures");
         assert_string_equal(s, "0 up 0 1 0\n");

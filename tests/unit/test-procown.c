@@ -15,9 +15,9 @@
 #include "fixture-plan.h"
 #include "fixture-proc.h"
 #include "plan/plan.h"
-#include "procs/procown.h"
+#include "procown.h"
 #include "procs/proctree.h"
-#include "plan/report.h"
+#include "report.h"
 #include "systemd/unitgen.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))

@@ -15,7 +15,7 @@
 #include "fixture.h"
 #include "host/host.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 
 static int plan_nothing(struct host *h, const struct finding *f, struct plan *p) { return 0; }
 static const struct fix fix_nothing = { .name = "nothing", .summary = "does nothing", .plan = plan_nothing };

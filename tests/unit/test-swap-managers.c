@@ -20,7 +20,7 @@
 #include "fixture.h"
 #include "fixture-ctx.h"
 #include "fixes.h"
-#include "plan/report.h"
+#include "report.h"
 #include "swap.h"
 #include "swapmgr.h"
 

@@ -18,7 +18,7 @@
 #include "fixture-ctx.h"
 #include "fixes.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 #include "swap.h"
 
 #define GiB (UINT64_C(1) << 30)

@@ -12,7 +12,7 @@
 
 #include "fixture.h"
 #include "host/host.h"
-#include "text/template.h"
+#include "host/template.h"
 
 static void test_expands_every_placeholder(void **state) {
         const char *vars[] = { "unit", "web.service", "user", "www-data", NULL };

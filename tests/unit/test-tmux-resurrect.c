@@ -15,7 +15,7 @@
 #include "fixture-plan.h"
 #include "fixture-proc.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
 #include "procs/tmuxconf.h"
 
 #define PASSWD "root:x:0:0:root:/root:/bin/bash\n" \

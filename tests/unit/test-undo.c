@@ -20,7 +20,7 @@
 #include "host/host.h"
 #include "plan/plan.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 #include "records/runrecord.h"
 #include "text/sha256.h"
 #include "records/undo.h"

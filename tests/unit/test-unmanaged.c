@@ -9,7 +9,7 @@
 #include "fixture-proc.h"
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
-#include "procs/procown.h"
+#include "procown.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"

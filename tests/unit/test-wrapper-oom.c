@@ -14,7 +14,8 @@
 #include "fixture-proc.h"
 #include "procs/oomd.h"
 #include "plan/plan.h"
-#include "plan/report.h"
+#include "report.h"
+#include "systemd/units-internal.h"
 
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"
 
@@ -197,6 +198,24 @@ static void test_systemd_oomd_kill_unit_warns(void **state) {
         struct report *r = run(root, NULL, &h);
         assert_int_equal(report_check(r, 0)->status, STATUS_WARN);
         assert_non_null(strstr(report_check(r, 0)->findings[0]->message, "systemd-oomd"));
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* The same units, and nothing shielded: no unit file is read, and nothing is said. */
+static void test_systemd_oomd_units_read_only_for_shielded(void **state) {
+        struct fproc procs[] = { FPROC_INIT,
+                { .pid = 5, .ppid = 1, .comm = "node", .argv = { "node", "a.js", NULL }, .oom = 0,
+                  .cgroup = "/user.slice/user-1000.slice/user@1000.service/app.slice/web.service" } };
+        struct host *h;
+        char *root = fproc_root(procs, ELEMENTSOF(procs));
+        fixture_write(root, "usr/lib/systemd/system/user@.service", "[Service]\nManagedOOMMemoryPressure=kill\n");
+        fixture_write(root, "etc/systemd/system/user.slice", "[Slice]\nManagedOOMSwap=kill\n");
+        uint64_t before = unit_counters.opens;
+        struct report *r = run(root, NULL, &h);
+        assert_int_equal(report_check(r, 0)->n_findings, 0);
+        assert_int_equal(unit_counters.opens, before);
         report_free(r);
         host_free(h);
         fixture_remove(root);
@@ -682,6 +701,7 @@ int main(void) {
                 cmocka_unit_test(test_earlyoom_spares_child_not_wrappers),
                 cmocka_unit_test(test_malformed_daemon_configs_warn),
                 cmocka_unit_test(test_systemd_oomd_kill_unit_warns),
+                cmocka_unit_test(test_systemd_oomd_units_read_only_for_shielded),
                 cmocka_unit_test(test_earlyoom_edit_keeps_every_other_byte),
                 cmocka_unit_test(test_fix_raises_wrappers_writes_unit_and_earlyoom_diff),
                 cmocka_unit_test(test_fix_never_shields_tmux_or_interactive_shell),

@@ -17,7 +17,7 @@
 #include "fixture-ctx.h"
 #include "fixes.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 #include "swap.h"
 #include "host/zramdev.h"
 

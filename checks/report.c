@@ -11,7 +11,7 @@
 #include "text/cleanup.h"
 #include "host/config.h"
 #include "registry.h"
-#include "plan/report.h"
+#include "report.h"
 #include "text/strbuf.h"
 
 struct report {

@@ -8,7 +8,7 @@
 #include "text/cleanup.h"
 #include "host/host.h"
 #include "text/strbuf.h"
-#include "text/template.h"
+#include "host/template.h"
 
 const struct template_file *template_builtin(const char *name) {
         for (const struct template_file *t = template_builtins; t->name; t++)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Scenario 73: a shielded server under a wrapper that is a unit's main
+# Scenario 74: a shielded server under a wrapper that is a unit's main
 # process (report-worker.service -> start.sh -> the server).  One process,
 # one unit: the fix gives report-worker.service OOMScoreAdjust= in a drop-in
 # and shields the wrapper now; it writes no second unit for the server (one

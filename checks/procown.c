@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "text/cleanup.h"
-#include "procs/procown.h"
+#include "procown.h"
 #include "procs/proctree.h"
 #include "registry.h"
 
