@@ -39,6 +39,7 @@ static const struct key {
         { "hostfit", "skip",    KEY_CHECK_IDS },
         { "dev-server", "allow", KEY_STRING },
         { "keepalive-loop", "min-parent-age", KEY_DURATION },
+        { "keepalive-loop", "periodic-sleep", KEY_DURATION },
         { "metrics", "path",  KEY_PATH },
         { "oom-kills", "window", KEY_DURATION },
         { "metrics", "timer", KEY_BOOL },
