@@ -60,9 +60,10 @@ plan=$(in_ns sh -c '"$0" fix unmanaged-service --dry-run' "$HOSTFIT" 2>&1); st=$
 [ "$st" -eq 0 ] || fail "fix --dry-run exited $st: $plan"
 unit="hostfit-python3-$port.service"
 echo "$plan" | grep -q "^+++ b/etc/systemd/system/$unit\$" || fail "no unit $unit in the plan: $plan"
-echo "$plan" | grep -q "manual: .*stop pid $pid, then .systemctl start $unit." || fail "no hand-over step: $plan"
+echo "$plan" | grep -q "manual: hand over to $unit .*in this order: kill $pid; systemctl daemon-reload; systemctl enable --now $unit\." || fail "no hand-over step: $plan"
 mkdir "$d/units"
-echo "$plan" | sed -n "/^+++ b\/etc\/systemd\/system\/$unit\$/,/^[^+@-]/p" | sed -n 's/^+//p' | sed 1d > "$d/units/$unit"
+# The unit's own diff: from its +++ line to the next file's --- line or the end of the diff.
+echo "$plan" | awk -v h="+++ b/etc/systemd/system/$unit" '$0 == h { on = 1; next } on && (/^--- / || !/^[+@]/) { exit } on && /^\+/ { print substr($0, 2) }' > "$d/units/$unit"
 grep -q '^ExecStart=' "$d/units/$unit" || fail "no ExecStart= in the unit: $(cat "$d/units/$unit")"
 
 # ExecStart= read back by systemd's quoting rules gives the process's exe and argv.
