@@ -101,7 +101,8 @@ static int healthcheck_plan(struct host *h, const struct finding *f, struct plan
                 return plan_stale(h, f, d, p);
         _cleanup_free_ char *hostfit = NULL, *err = NULL;
         r = hostfit_exe_path(h, &hostfit, &err);
-        if (r == -ENOMEM)
+        /* A refusal (err says why) is a manual step; a read that failed is an error. */
+        if (r == -ENOMEM || (r < 0 && !err))
                 return r;
         /* A unit that runs a binary others can change would run their code as root: nothing is written. */
         if (r < 0)

@@ -102,7 +102,8 @@ static int fix_metrics_timer_plan(struct host *h, const struct finding *f, struc
         /* A unit that runs a binary others can change would run their code as root: nothing is written. */
         _cleanup_free_ char *hostfit = NULL, *err = NULL;
         int k = hostfit_exe_path(h, &hostfit, &err);
-        if (k == -ENOMEM)
+        /* A refusal (err says why) is a manual step; a read that failed is an error. */
+        if (k == -ENOMEM || (k < 0 && !err))
                 return k;
         if (k < 0)
                 return plan_add_manualf(p, check, "%s", err ? err : strerror(-k));

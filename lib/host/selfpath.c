@@ -204,8 +204,11 @@ int hostfit_exe_path(const struct host *h, char **ret, char **ret_error) {
         for (size_t i = 0; i == 0 || image_paths[i - 1]; i++) {
                 const char *p = i == 0 ? self : image_paths[i - 1];
                 struct stat st;
-                if (host_stat(h, p, &st) < 0)
+                r = host_stat(h, p, &st);
+                if (r == -ENOENT || r == -ENOTDIR)
                         continue;
+                if (r < 0)
+                        return r;       /* unreadable is not absent: the caller says so */
                 if (asprintf(&what, "the image's hostfit %s (or set [hostfit] hostfit-path)", p) < 0)
                         return -ENOMEM;
                 r = walk(h, what, p, ret_error);
