@@ -27,9 +27,9 @@ SYS_TREE_MASKED="cloud-init.service cloud-init-local.service cloud-config.servic
 SYS_TREE_RECIPE="tree-5 $SYS_SUITE $SYS_TREE_PKGS $(echo $SYS_TREE_EXTRA)"
 # The trixie bed (systemd 257): a container of Debian 13 with the stock
 # server's daemons, for the scenarios whose "# bed:" names trixie.
-SYS_TRIXIE_EXTRA="openssh-server nginx postgresql redis-server cron earlyoom nodejs python3-yaml"
+SYS_TRIXIE_EXTRA="openssh-server nginx postgresql redis-server cron earlyoom nodejs python3-yaml libjson-c5 libmd0"
 SYS_TRIXIE_SERVICES="ssh.service nginx.service postgresql.service redis-server.service cron.service earlyoom.service"
-SYS_TRIXIE_RECIPE="tree-trixie-1 trixie $SYS_TREE_PKGS $(echo $SYS_TRIXIE_EXTRA)"
+SYS_TRIXIE_RECIPE="tree-trixie-2 trixie $SYS_TREE_PKGS $(echo $SYS_TRIXIE_EXTRA)"
 
 sys_log() {
         printf '%s\n' "system: $*" >&2
