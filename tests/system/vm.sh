@@ -107,12 +107,19 @@ sys_vm_accel() {
 # it (rebooting when it asks to) and powers off.  The guest's report is in
 # $SYS_WORK/$1.results, its console in $1.console.
 vm_run() {
-        local name=$1 scen=$2 w="$SYS_WORK/$1" pid t0 tb= i=0 hwm=0 h
+        local name=$1 scen=$2 w="$SYS_WORK/$1" pid t0 tb= i=0 hwm=0 h debs
         mkdir -p "$w.payload"
         cp "$HOSTFIT" "$w.payload/hostfit" &&
                 cp "$SYS_DIR/common.sh" "$SYS_DIR/guest.sh" "$w.payload/" &&
                 cp "$scen" "$w.payload/scenario.sh" || return 1
         echo 1 > "$w.payload/phase"
+        # A scenario's "# debs: PKG..." line: Debian packages it installs with
+        # dpkg -i inside, downloaded here onto the payload disk (the image stays as built).
+        debs=$(sed -n 's/^# debs: *//p' "$scen" | head -n 1)
+        if [ -n "$debs" ]; then
+                (cd "$w.payload" && apt-get download $debs > /dev/null 2>&1) ||
+                        sys_log "$name: cannot download $debs (apt-get download): the scenario skips"
+        fi
         mkfs.ext4 -q -F -L hostfit-test -d "$w.payload" "$w.payload.img" 64M > /dev/null || return 1
         rm -rf "$w.payload"
         qemu-img create -q -f qcow2 -b "$SYS_VM_DIR/root.img" -F raw "$w.qcow2" || return 1
