@@ -9,6 +9,7 @@
 #include <sys/statfs.h>
 
 #include "check.h"
+#include "host/config.h"
 #include "host/host.h"
 #include "swap.h"
 #include "swapmgr.h"
@@ -34,7 +35,9 @@ int swap_report_dphys_size(struct host *h, struct report *r, const struct dphys 
         char a[32], b[32], m[32];
         if (mem_total == 0 || space_for(h, d->swapfile, &avail) < 0)
                 return 0;       /* nothing to size it by: boot sizes it as configured */
-        uint64_t want = swapfile_size_auto(mem_total, avail) / MiB;
+        /* [swap] size, where set, is the rule, as for a swapfile of hostfit's own. */
+        uint64_t fixed = config_get_size(host_config(h), "swap", "size", 0) / MiB;
+        uint64_t want = fixed ? fixed : swapfile_size_auto(mem_total, avail) / MiB;
         uint64_t have = dphys_effective_mib(d, mem_total, avail);
         if (have + want / 16 >= want)
                 return 0;

@@ -183,6 +183,16 @@ static void test_dphys_explicit_size_capped_by_maxswap_is_raised(void **state) {
         ctx_free(c);
 }
 
+static void test_dphys_size_follows_the_configured_swap_size(void **state) {
+        char *root = dphys_root(MEMINFO_PI3);
+        swaps_line(root, "/var/swap", "file", 1908732, -2);
+        struct ctx *c = ctx_run_check(root, "swap-missing", "[swap]\nsize = 3G\n");
+        const struct finding *f = ctx_only_finding(c);
+        assert_int_equal(f->status, STATUS_WARN);
+        assert_int_equal(((const struct swap_facts *) f->data)->size_mib, 3072);
+        ctx_free(c);
+}
+
 static void test_dphys_config_with_shell_is_a_manual_step(void **state) {
         char *root = dphys_root(MEMINFO_PI4);
         fixture_write(root, DPHYS_CONF, "CONF_SWAPSIZE=$((1024 * 2))\n");
@@ -501,6 +511,7 @@ int main(void) {
                 cmocka_unit_test(test_dphys_disabled_owns_nothing),
                 cmocka_unit_test(test_dphys_small_size_is_raised_in_its_config),
                 cmocka_unit_test(test_dphys_explicit_size_capped_by_maxswap_is_raised),
+                cmocka_unit_test(test_dphys_size_follows_the_configured_swap_size),
                 cmocka_unit_test(test_dphys_config_with_shell_is_a_manual_step),
                 cmocka_unit_test(test_dphys_enabled_not_active_starts_its_service),
                 cmocka_unit_test(test_dphys_in_an_image_comes_up_at_boot),
