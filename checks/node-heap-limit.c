@@ -22,6 +22,7 @@
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
 #include "systemd/units.h"
+#include "host/memcg.h"
 #include "host/virt.h"
 
 #define MIB (1ULL << 20)
@@ -33,7 +34,9 @@ void node_heap_data_free(void *p) {
         if (d) {
                 free(d->unit);
                 free(d->dropin);
+                free(d->env_file);
                 free(d->other_options);
+                free(d->manual);
         }
         free(d);
 }
@@ -42,31 +45,12 @@ uint64_t node_heap_for_limit(uint64_t max) {
         return max / 4 * 3 / MIB;
 }
 
-/* A cgroup limit file: bytes, NO_LIMIT for "max" or v1's near-2^63 "unlimited", 0 unreadable. */
-static uint64_t read_limit(struct host *h, const char *dir, const char *name) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        if (asprintf(&path, "%s/%s", dir, name) < 0 || host_read_file(h, path, 64, &text, NULL) < 0)
-                return 0;
-        if (strncmp(text, "max", 3) == 0)
-                return NO_LIMIT;
-        char *end;
-        unsigned long long v = strtoull(text, &end, 10);
-        if (end == text)
-                return 0;
-        return v >= (1ULL << 62) ? NO_LIMIT : v;
-}
-
 static uint64_t min_limit(uint64_t a, uint64_t b) {
         if (!a)
                 return b;
         if (!b)
                 return a;
         return a < b ? a : b;
-}
-
-static bool cgroup_v2(struct host *h) {
-        struct stat st;
-        return host_stat(h, CG "/cgroup.controllers", &st) == 0;
 }
 
 /* P's path in the v1 memory hierarchy, from proc/PID/cgroup ("4:memory:/system.slice/x.service"). */
@@ -93,36 +77,41 @@ static char *v1_memory_path(struct host *h, pid_t pid) {
 struct limits {
         uint64_t own;           /* what libuv reads from its own cgroup (lower of max and high) */
         uint64_t top;           /* v1: the top memory cgroup's limit_in_bytes (old libuv's fixed path) */
-        uint64_t effective;     /* the lowest hard limit from its cgroup up to the root */
+        uint64_t effective;     /* the lowest enforced hard limit from its cgroup up to the root */
         char where[256];        /* the cgroup that sets the effective limit */
         bool v2;
+        bool unenforced;        /* limits are set but no memory controller enforces them */
 };
 
+/* The limits of P's cgroup and its ancestors, each file read once a run. A limit no memory
+ * controller enforces is not one: said (unenforced), never counted. */
 static void read_limits(struct host *h, const struct proc *p, struct limits *l) {
         _cleanup_free_ char *cg = NULL;
         memset(l, 0, sizeof(*l));
-        l->v2 = cgroup_v2(h);
+        l->v2 = memcg_mode(h) == MEMCG_V2;
         l->own = l->top = l->effective = NO_LIMIT;
+        if (memcg_mode(h) == MEMCG_NONE)
+                return;         /* no memory controller: no limit file to read */
         if (l->v2)
                 cg = p->cgroup ? strdup(p->cgroup) : NULL;
         else {
                 cg = v1_memory_path(h, p->pid);
-                l->top = read_limit(h, CG "/memory", "memory.limit_in_bytes");
+                l->top = memcg_limit(h, "/", "memory.limit_in_bytes");
         }
         if (!cg || cg[0] != '/' || strstr(cg, ".."))
                 return;
+        bool enforced = !memcg_unenforced(h, cg);
         const char *hard = l->v2 ? "memory.max" : "memory.limit_in_bytes";
         const char *soft = l->v2 ? "memory.high" : "memory.soft_limit_in_bytes";
         for (bool first = true; ; first = false) {
-                _cleanup_free_ char *dir = NULL;
-                if (asprintf(&dir, "%s%s%s", l->v2 ? CG : CG "/memory", strcmp(cg, "/") == 0 ? "" : cg, "") < 0)
-                        return;
-                uint64_t m = read_limit(h, dir, hard);
+                uint64_t m = memcg_limit(h, cg, hard);
                 if (first)
-                        l->own = min_limit(m, read_limit(h, dir, soft));
-                if (m && m < l->effective) {
+                        l->own = min_limit(m, memcg_limit(h, cg, soft));
+                if (m && m != NO_LIMIT && !enforced)
+                        l->unenforced = true;
+                else if (m && m < l->effective) {
                         l->effective = m;
-                        snprintf(l->where, sizeof(l->where), "%s", strcmp(cg, "/") == 0 ? "/" : cg);
+                        snprintf(l->where, sizeof(l->where), "%s", cg);
                 }
                 char *slash = strrchr(cg, '/');
                 if (!slash || strcmp(cg, "/") == 0)
@@ -205,8 +194,10 @@ struct heap {
 };
 
 /* The old-space limit P runs with, and where it comes from. */
-static int heap_of(struct host *h, const struct proc *p, const char *opts, const struct limits *l,
-                   const struct node_version *v, bool have_v, uint64_t ram, struct heap *ret, bool *ret_in_argv) {
+static int heap_of(const struct proc *p, const char *opts, const struct limits *l, const struct node_binary *b,
+                   uint64_t ram, struct heap *ret, bool *ret_in_argv) {
+        const struct node_version *v = &b->version;
+        bool have_v = b->have_version;
         size_t argc = proc_argc(p);
         char **words = calloc(argc + 1, sizeof(char *));
         uint64_t mib = 0;
@@ -246,128 +237,274 @@ static int heap_of(struct host *h, const struct proc *p, const char *opts, const
                 ret->bytes = (uint64_t) ((double) basis * pct / 100);
                 snprintf(ret->how, sizeof(ret->how), "--max-old-space-size-percentage=%g %s, of %s", pct, src, basis_what);
         } else {
-                ret->bytes = node_v8_default_old_space(basis);
-                snprintf(ret->how, sizeof(ret->how), "V8's default from %s", basis_what);
+                ret->bytes = node_v8_default_old_space_bits(basis, b->bits == 32 ? 32 : 64);
+                snprintf(ret->how, sizeof(ret->how), "V8's %sdefault from %s", b->bits == 32 ? "32-bit " : "", basis_what);
         }
         return 0;
 }
 
-/* NODE_OPTIONS as the unit's files set it (Environment=, the last assignment wins; "" resets),
- * for the node its next start runs. NULL when unset. */
-static char *unit_node_options(const struct unit *u) {
-        char *found = NULL;
-        for (size_t i = 0; i < u->n_a; i++) {
-                const struct unit_assignment *a = &u->a[i];
-                char **w = NULL;
-                size_t n = 0;
-                if (strcmp(a->section, "Service") != 0 || strcmp(a->key, "Environment") != 0)
-                        continue;
-                if (!a->value[0]) {
-                        free(found);
-                        found = NULL;
-                        continue;
-                }
-                if (unit_split_exec(a->value, &w, &n) < 0)
-                        continue;
-                for (size_t j = 0; j < n; j++)
-                        if (strncmp(w[j], "NODE_OPTIONS=", 13) == 0) {
-                                free(found);
-                                found = strdup(w[j] + 13);
-                        }
-                strv_free(w);
-        }
-        return found;
+/* The explicit heap flag of P (argv, else NODE_OPTIONS of its environ), MiB; 0: none. */
+static uint64_t flag_mib(struct host *h, const struct proc *p) {
+        struct limits none = { .own = NO_LIMIT, .top = NO_LIMIT, .effective = NO_LIMIT };
+        struct node_binary b = { 0 };
+        struct heap hp;
+        bool in_argv;
+        _cleanup_free_ char *opts = node_options_of(h, p->pid);
+        if (heap_of(p, opts, &none, &b, 0, &hp, &in_argv) < 0 || strncmp(hp.how, "--max-old-space-size=", 21) != 0)
+                return 0;
+        return hp.bytes / MIB;
 }
 
-/* True when the unit's files already give node a heap within MAY bytes: the fix is on disk
- * and waits for the unit's next start. */
-static bool fixed_on_disk(struct host *h, const char *unit, uint64_t may) {
-        const struct unit *u = NULL;
-        _cleanup_free_ char *opts = NULL;
+/* Whether process cgroup PC is cgroup CG or below it. */
+static bool within(const char *pc, const char *cg) {
+        size_t n = strlen(cg);
+        return pc && strncmp(pc, cg, n) == 0 && (pc[n] == 0 || pc[n] == '/');
+}
+
+static bool is_node_proc(struct host *h, const struct proc *p, char **ret_exe) {
+        if (!maybe_node(p))
+                return false;
+        _cleanup_free_ char *exe = read_exe(h, p->pid);
+        const char *base = exe ? strrchr(exe, '/') + 1 : "";
+        if (!is_node(proc_name(p)) && !is_node(p->comm) && !is_node(base))
+                return false;
+        if (ret_exe)
+                *ret_exe = TAKE_PTR(exe);
+        return true;
+}
+
+uint64_t node_heap_floor(struct host *h, const char *cg) {
+        const struct proc_table *t;
+        uint64_t sum = 0;
+        if (!cg || host_procs(h, &t) < 0)
+                return 0;
+        for (size_t i = 0; i < t->n; i++)
+                if (!t->procs[i].kthread && within(t->procs[i].cgroup, cg) && is_node_proc(h, &t->procs[i], NULL))
+                        sum += flag_mib(h, &t->procs[i]) * MIB;
+        return sum;
+}
+
+/* The cgroup of UNIT within P's cgroup path: the path up to and including that component. */
+static char *unit_cgroup(const struct proc *p, const char *unit) {
+        size_t l = strlen(unit);
+        const char *best = NULL;
+        for (const char *s = p->cgroup; s && (s = strstr(s, unit)); s++)
+                if (s > p->cgroup && s[-1] == '/' && (s[l] == '/' || !s[l]))
+                        best = s;
+        return best ? strndup(p->cgroup, (size_t) (best + l - p->cgroup)) : NULL;
+}
+
+/* A node process, with the service it runs in. */
+struct nproc {
+        const struct proc *p;
+        char *exe;
+        char *unit;             /* NULL: none (a session, a user manager's unit) */
+        char *cg;               /* the unit's cgroup */
+        unsigned workers;       /* node processes of its unit (1 outside one) */
+        bool first;             /* the first of its unit: it carries the unit's fix */
+};
+
+static int cmp_nproc(const void *a, const void *b) {
+        const struct nproc *x = a, *y = b;
+        int c = strcmp(x->unit ? x->unit : "", y->unit ? y->unit : "");
+        return c ? c : (x->p->pid > y->p->pid) - (x->p->pid < y->p->pid);
+}
+
+/* The heap flag that NODE_OPTIONS text OPTS gives, MiB; 0 when none. */
+static uint64_t options_mib(const char *opts) {
         char **w = NULL;
         size_t n = 0;
         uint64_t mib = 0;
         double pct = 0;
-        if (unit_load(h, unit, &u) < 0 || !(opts = unit_node_options(u)) || node_options_split(opts, &w, &n) < 0)
-                return false;
-        bool ok = node_heap_flag(w, n, false, &mib, &pct) > 0 && mib && mib * MIB <= may;
+        if (!opts || node_options_split(opts, &w, &n) < 0)
+                return 0;
+        if (node_heap_flag(w, n, false, &mib, &pct) <= 0)
+                mib = 0;
         strv_free(w);
-        return ok;
+        return mib;
 }
 
-/* What unit-memorymax would give a unit without a limit: the same rule, the same config. */
-static uint64_t planned_memory_max(struct host *h, const struct proc_table *t, const struct proc *p,
-                                   const char *unit, uint64_t ram) {
-        uint64_t v = memorymax_config_max(config_get(host_config(h), "unit-memorymax", "max"), unit);
-        if (v)
-                return v;
-        uint64_t rss = 0;
-        for (size_t i = 0; i < t->n; i++)
-                if (t->procs[i].cgroup && p->cgroup && strcmp(t->procs[i].cgroup, p->cgroup) == 0)
-                        rss += t->procs[i].rss_bytes;
-        return memorymax_default(rss, ram);
+/* Whether drop-in FILE of the unit sorts after hostfit's (so what it sets wins over ours). */
+static bool after_ours(const struct unit *u, const char *file) {
+        const char *base = file ? strrchr(file, '/') : NULL;
+        return base && (!u->fragment || strcmp(file, u->fragment) != 0) && strcmp(base + 1, NODE_HEAP_DROPIN) > 0;
 }
 
-/* 1 when P was reported, 0 when not (or not node), -errno. */
-static int judge(struct host *h, struct report *r, const struct proc_table *t, const struct proc *p,
-                 const struct host_meminfo *mi, unsigned *n_ok) {
-        if (!maybe_node(p))
+/* Where the fix can write NODE_OPTIONS so that it wins, from what the admin's files give
+ * (hostfit's own drop-in left out): D's env_file, other_options, kept and target_mib, or
+ * D->manual when nothing of hostfit's can win. SHARE: what each node process may use. */
+static int plan_where(struct host *h, const struct unit *u, uint64_t share, struct node_heap_data *d) {
+        struct node_unit_env e;
+        int r = node_unit_env(h, u, NODE_HEAP_DROPIN, &e);
+        if (r < 0)
+                return r;
+        uint64_t admin = options_mib(e.options);
+        d->target_mib = node_heap_for_limit(share);
+        if (admin && admin * MIB <= share)
+                d->target_mib = admin, d->kept = true;
+        d->other_options = other_options(e.options);
+        if (e.unset_in)
+                r = asprintf(&d->manual, "UnsetEnvironment= in %s removes NODE_OPTIONS from %s: give node "
+                             "--max-old-space-size=%llu in its ExecStart= instead", e.unset_in, d->unit,
+                             (unsigned long long) d->target_mib);
+        else if (e.unknown)
+                r = asprintf(&d->manual, "EnvironmentFile=%s of %s cannot be read (or is a glob), so what NODE_OPTIONS "
+                             "it gets is unknown: set --max-old-space-size=%llu there", e.unknown, d->unit,
+                             (unsigned long long) d->target_mib);
+        else if (after_ours(u, e.set_in))
+                r = asprintf(&d->manual, "%s sets NODE_OPTIONS of %s%s%s after hostfit's drop-in, so it wins: set "
+                             "--max-old-space-size=%llu there", e.set_in, d->unit, e.env_file ? " from " : "",
+                             e.env_file ? e.env_file : "", (unsigned long long) d->target_mib);
+        else if (e.env_file)
+                r = asprintf(&d->env_file, NODE_HEAP_ENV_DIR "/%s.env", d->unit);
+        node_unit_env_done(&e);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* True when the unit's files (all of them, as systemd reads them) give node a heap within
+ * SHARE: the fix is on disk and waits for the unit's next start. */
+static bool fixed_on_disk(struct host *h, const struct unit *u, uint64_t share) {
+        struct node_unit_env e;
+        if (node_unit_env(h, u, NULL, &e) < 0)
+                return false;
+        uint64_t mib = e.unknown ? 0 : options_mib(e.options);
+        node_unit_env_done(&e);
+        return mib && mib * MIB <= share;
+}
+
+/* What the unit's node processes share: its enforced limit, RAM and swap where none is
+ * enforced by a controller, else the limit unit-memorymax plans (one rule: memorymax_size()).
+ * 0 with D->wait when the unit is too young to size. */
+static int shared_limit(struct host *h, const struct nproc *n, const struct limits *l, uint64_t ram_swap,
+                        struct node_heap_data *d) {
+        if (l->effective != NO_LIMIT) {
+                d->memory_max = l->effective;
                 return 0;
-        _cleanup_free_ char *exe = read_exe(h, p->pid), *opts = NULL, *unit = NULL;
-        const char *base = exe ? strrchr(exe, '/') + 1 : "";
-        if (!is_node(proc_name(p)) && !is_node(p->comm) && !is_node(base))
+        }
+        if (l->unenforced || memcg_unenforced(h, n->cg)) {
+                d->memory_max = ram_swap;
                 return 0;
-        struct node_version v = { 0 };
-        bool have_v = node_version_of(h, p->pid, exe, &v) == 0;
+        }
+        struct memorymax_data m = { .max = memorymax_config_max(config_get(host_config(h), "unit-memorymax", "max"), n->unit) };
+        if (memorymax_measure(h, &m, n->cg) < 0)
+                return -ENOMEM;
+        m.heap_floor = node_heap_floor(h, n->cg);
+        int r = memorymax_size(h, &m, &d->memory_max, &d->wait);
+        if (r == -EAGAIN || r == -ENODATA) {
+                d->memory_max = 0;
+                return 0;
+        }
+        return r;
+}
+
+static int report_restart(struct report *r, const char *subject, const struct nproc *n, const struct heap *hp, uint64_t may) {
+        _cleanup_free_ char *eu = escape_terminal_str(n->unit), *fix = NULL;
+        int k = report_add(r, STATUS_WARN, subject, NULL, NULL, "node (pid %d, %s) runs with a V8 heap of %llu MiB, above "
+                           "the %llu MiB it may use; the unit's files set a heap within it: restart %s to apply it",
+                           (int) n->p->pid, eu ? eu : "?", (unsigned long long) (hp->bytes / MIB),
+                           (unsigned long long) (may / MIB), eu ? eu : "?");
+        if (k < 0 || asprintf(&fix, "systemctl restart %s", eu ? eu : "?") < 0)
+                return -ENOMEM;
+        finding_set_fix(report_last(r), fix);
+        return 1;
+}
+
+/* The fix's facts for N's unit; *ret NULL when its node processes are not the first one's. */
+static int unit_fix_data(struct host *h, const struct nproc *n, const struct limits *l, const struct heap *hp,
+                         const char *opts, bool in_argv, uint64_t ram_swap, uint64_t may, struct node_heap_data **ret) {
+        struct node_heap_data *d = calloc(1, sizeof(*d));
+        *ret = NULL;
+        if (!d)
+                return -ENOMEM;
+        d->pid = n->p->pid;
+        d->heap = hp->bytes;
+        d->may_use = may;
+        d->workers = n->workers;
+        d->flag_in_argv = in_argv;
+        d->target_mib = node_heap_for_limit(may);
+        int r = 0;
+        if (n->unit && n->first) {
+                const struct unit *u = NULL;
+                if (!(d->unit = strdup(n->unit)) ||
+                    asprintf(&d->dropin, "/etc/systemd/system/%s.d/" NODE_HEAP_DROPIN, n->unit) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = shared_limit(h, n, l, ram_swap, d);
+                if (r >= 0 && d->memory_max && (r = unit_load(h, n->unit, &u)) >= 0)
+                        r = plan_where(h, u, d->memory_max / n->workers, d);
+                if (r == -ENOENT) {
+                        /* No file defines it (a transient unit): what the process got is all there is. */
+                        uint64_t admin = options_mib(opts), share = d->memory_max / n->workers;
+                        d->target_mib = admin && admin * MIB <= share ? admin : node_heap_for_limit(share);
+                        d->kept = admin && admin * MIB <= share;
+                        d->other_options = other_options(opts);
+                        r = 0;
+                }
+        }
+        if (r < 0) {
+                node_heap_data_free(d);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+static void add_details(struct finding *f, const struct heap *hp, const struct node_binary *b, const struct limits *l,
+                        const struct nproc *n, uint64_t may) {
+        _cleanup_free_ char *how = escape_terminal_str(hp->how);
+        finding_add_detail(f, "heap limit: %s", how ? how : "?");
+        if (b->have_version)
+                finding_add_detail(f, "node %u.%u.%u (from the %s)%s", b->version.major, b->version.minor,
+                                   b->version.patch, b->version.source, b->bits == 32 ? ", a 32-bit build" : "");
+        else
+                finding_add_detail(f, "node's version is unknown%s", b->bits == 32 ? " (a 32-bit build)" : "");
+        finding_add_detail(f, "cgroup %s: own limit %s, each of its %u node process%s may use %llu MiB", l->v2 ? "v2" : "v1",
+                           l->own == NO_LIMIT ? "none" : "set", n->workers, n->workers == 1 ? "" : "es",
+                           (unsigned long long) (may / MIB));
+        if (l->unenforced)
+                finding_add_detail(f, "a memory limit is set, but no memory controller enforces it here: not counted");
+}
+
+/* 1 when N was reported, 0 when not, -errno. *UNIT_DONE: its unit's fix is already carried. */
+static int judge(struct host *h, struct report *r, struct nproc *n, const struct host_meminfo *mi, bool *unit_done,
+                 unsigned *n_ok) {
+        const struct proc *p = n->p;
+        _cleanup_free_ char *opts = NULL;
+        struct node_binary b;
         struct limits l;
         struct heap hp;
         bool in_argv;
-        read_limits(h, p, &l);
-        opts = node_options_of(h, p->pid);
-        int k = heap_of(h, p, opts, &l, &v, have_v, mi->mem_total, &hp, &in_argv);
+        int k = node_binary_of(h, p->pid, n->exe, &b);
         if (k < 0)
                 return k;
-        uint64_t may = l.effective != NO_LIMIT ? l.effective : mi->mem_total + mi->swap_total;
+        read_limits(h, p, &l);
+        opts = node_options_of(h, p->pid);
+        if ((k = heap_of(p, opts, &l, &b, mi->mem_total, &hp, &in_argv)) < 0)
+                return k;
+        uint64_t ram_swap = mi->mem_total + mi->swap_total;
+        /* Node processes of one unit share its limit. */
+        uint64_t may = (l.effective != NO_LIMIT ? l.effective : ram_swap) / n->workers;
         if (hp.bytes <= may) {
                 (*n_ok)++;
                 return 0;
         }
-        char subject[32], what[300];
+        char subject[32], what[400];
         snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-        if (!in_argv && proc_in_service(p) && proc_cgroup_unit(p, &unit) == 0 && fixed_on_disk(h, unit, may)) {
-                _cleanup_free_ char *eu = escape_terminal_str(unit), *fix = NULL;
-                k = report_add(r, STATUS_WARN, subject, NULL, NULL, "node (pid %d, %s) runs with a V8 heap of %llu MiB, above "
-                               "the %llu MiB it may use; the unit's files set a heap within it: restart %s to apply it",
-                               (int) p->pid, eu ? eu : "?", (unsigned long long) (hp.bytes / MIB),
-                               (unsigned long long) (may / MIB), eu ? eu : "?");
-                if (k < 0 || asprintf(&fix, "systemctl restart %s", eu ? eu : "?") < 0)
-                        return -ENOMEM;
-                finding_set_fix(report_last(r), fix);
-                return 1;
+        const struct unit *u = NULL;
+        if (!in_argv && n->unit && unit_load(h, n->unit, &u) >= 0 && fixed_on_disk(h, u, may))
+                return report_restart(r, subject, n, &hp, may);
+        struct node_heap_data *d = NULL;
+        if (!*unit_done) {
+                n->first = true;
+                if ((k = unit_fix_data(h, n, &l, &hp, opts, in_argv, ram_swap, may, &d)) < 0)
+                        return k;
+                *unit_done = n->unit != NULL;
         }
-        free(unit);
-        unit = NULL;
-        struct node_heap_data *d = calloc(1, sizeof(*d));
-        if (!d)
-                return -ENOMEM;
-        d->pid = p->pid;
-        d->heap = hp.bytes;
-        d->may_use = may;
-        d->flag_in_argv = in_argv;
-        d->other_options = other_options(opts);
-        if (proc_in_service(p) && proc_cgroup_unit(p, &unit) == 0 && !strstr(p->cgroup, "/user@")) {
-                d->unit = strdup(unit);
-                d->memory_max = l.effective != NO_LIMIT ? l.effective : planned_memory_max(h, t, p, unit, mi->mem_total);
-                if (!d->unit || asprintf(&d->dropin, "/etc/systemd/system/%s.d/50-hostfit-node-heap.conf", unit) < 0) {
-                        node_heap_data_free(d);
-                        return -ENOMEM;
-                }
-        }
-        if (l.effective != NO_LIMIT)
-                snprintf(what, sizeof(what), "the memory limit of %s", l.where);
-        else
-                snprintf(what, sizeof(what), "RAM and swap");
-        _cleanup_free_ char *ewhat = escape_terminal_str(what), *eunit = unit ? escape_terminal_str(unit) : NULL;
+        int w = l.effective != NO_LIMIT ? snprintf(what, sizeof(what), "the memory limit of %s", l.where)
+                                        : snprintf(what, sizeof(what), "RAM and swap");
+        if (n->workers > 1 && w > 0 && (size_t) w < sizeof(what))
+                snprintf(what + w, sizeof(what) - (size_t) w, ", shared by %u node processes", n->workers);
+        _cleanup_free_ char *ewhat = escape_terminal_str(what), *eunit = n->unit ? escape_terminal_str(n->unit) : NULL;
         k = report_add(r, STATUS_FAIL, subject, d, node_heap_data_free,
                        "node (pid %d%s%s) may grow its V8 heap to %llu MiB but may use only %llu MiB (%s): the kernel "
                        "kills it before V8 fails with a heap error", (int) p->pid, eunit ? ", " : "", eunit ? eunit : "",
@@ -375,18 +512,57 @@ static int judge(struct host *h, struct report *r, const struct proc_table *t, c
         if (k < 0)
                 return k;
         struct finding *f = report_last(r);
-        _cleanup_free_ char *how = escape_terminal_str(hp.how);
-        finding_add_detail(f, "heap limit: %s", how ? how : "?");
-        if (have_v)
-                finding_add_detail(f, "node %u.%u.%u (from the %s)", v.major, v.minor, v.patch, v.source);
-        else
-                finding_add_detail(f, "node's version is unknown");
-        finding_add_detail(f, "cgroup %s: own limit %s, effective %llu MiB", l.v2 ? "v2" : "v1",
-                           l.own == NO_LIMIT ? "none" : "set", (unsigned long long) (may / MIB));
-        if (!d->unit)
+        add_details(f, &hp, &b, &l, n, may);
+        if (!n->unit)
                 finding_set_fix(f, "run it as a systemd service with MemoryMax= and --max-old-space-size at 75% of that "
                                 "(hostfit fix unmanaged-service)");
+        else if (!d)
+                finding_set_fix(f, "the fix of its unit's first node process sets the heap of all of them");
         return 1;
+}
+
+static void nprocs_free(struct nproc *v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i].exe), free(v[i].unit), free(v[i].cg);
+        free(v);
+}
+
+/* The node processes, by unit, each with the number of its unit's. */
+static int collect(struct host *h, const struct proc_table *t, struct nproc **ret, size_t *ret_n) {
+        struct nproc *v = NULL;
+        size_t n = 0, alloc = 0;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct proc *p = &t->procs[i];
+                char *exe = NULL, *unit = NULL;
+                if (p->kthread || p->pid <= 1 || !is_node_proc(h, p, &exe))
+                        continue;
+                if (n == alloc) {
+                        struct nproc *nv = realloc(v, (alloc = alloc ? alloc * 2 : 16) * sizeof(*nv));
+                        if (!nv) {
+                                free(exe);
+                                nprocs_free(v, n);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                }
+                v[n] = (struct nproc) { .p = p, .exe = exe, .workers = 1 };
+                if (proc_in_service(p) && !strstr(p->cgroup, "/user@") && proc_cgroup_unit(p, &unit) == 0) {
+                        v[n].unit = unit;
+                        v[n].cg = unit_cgroup(p, unit);
+                }
+                n++;
+        }
+        if (n)
+                qsort(v, n, sizeof(*v), cmp_nproc);
+        for (size_t i = 0, j; i < n; i = j) {
+                for (j = i + 1; j < n && v[i].unit && v[j].unit && strcmp(v[i].unit, v[j].unit) == 0; j++)
+                        ;
+                for (size_t k = i; k < j; k++)
+                        v[k].workers = (unsigned) (j - i);
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
 }
 
 static int node_heap_limit_run(struct host *h, struct report *r) {
@@ -395,7 +571,7 @@ static int node_heap_limit_run(struct host *h, struct report *r) {
                 return skip < 0 ? skip : 0;
         const struct proc_table *t;
         const struct host_meminfo *mi;
-        unsigned n_ok = 0;
+        unsigned n_ok = 0, n_bad = 0;
         int k = host_procs(h, &t);
         if (k == -ENOMEM)
                 return k;
@@ -403,15 +579,21 @@ static int node_heap_limit_run(struct host *h, struct report *r) {
                 return report_add(r, STATUS_SKIP, "/proc", NULL, NULL, "no process table to read (%s)", strerror(-k));
         if ((k = host_meminfo(h, &mi)) < 0)
                 return k == -ENOMEM ? k : report_add(r, STATUS_ERROR, "/proc/meminfo", NULL, NULL, "cannot read it: %s", strerror(-k));
-        unsigned n_bad = 0;
-        for (size_t i = 0; i < t->n; i++) {
-                const struct proc *p = &t->procs[i];
-                if (p->kthread || p->pid <= 1)
-                        continue;
-                if ((k = judge(h, r, t, p, mi, &n_ok)) < 0)
-                        return k;
-                n_bad += k;
+        struct nproc *v = NULL;
+        size_t n = 0;
+        if ((k = collect(h, t, &v, &n)) < 0)
+                return k;
+        bool unit_done = false;
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                if (i == 0 || !v[i].unit || !v[i - 1].unit || strcmp(v[i].unit, v[i - 1].unit) != 0)
+                        unit_done = false;
+                k = judge(h, r, &v[i], mi, &unit_done, &n_ok);
+                if (k > 0)
+                        n_bad++;
         }
+        nprocs_free(v, n);
+        if (k < 0)
+                return k;
         if (n_bad)
                 return 0;
         return n_ok ? report_add(r, STATUS_PASS, "", NULL, NULL, "%u node process%s, each with a heap limit below "

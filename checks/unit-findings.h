@@ -14,6 +14,7 @@ struct host;
  * old name is still recognised (and rewritten in place) so an upgrade never leaves two. */
 #define MEMORY_DROPIN_NAME "49-hostfit-memory.conf"
 #define MEMORY_DROPIN_OLD_NAME "50-hostfit-memory.conf"
+#define MEMORY_MIN_UPTIME_DEFAULT 600     /* seconds */
 struct memorymax_data {
         char *unit;             /* the unit's name */
         char *dropin;           /* where the limit goes: /etc/systemd/system/UNIT.d/49-hostfit-memory.conf */
@@ -23,6 +24,8 @@ struct memorymax_data {
         uint64_t peak;          /* its cgroup's memory.peak, 0 when unreadable or absent */
         uint64_t max;           /* from [unit-memorymax] max = UNIT:SIZE; 0: the default rule */
         bool overridden;        /* a drop-in sorting after hostfit's sets the limit */
+        double age;             /* seconds its oldest process has run; 0: unknown or none */
+        uint64_t heap_floor;    /* the heap its node processes were given (sum of their flags), bytes */
 };
 struct host;
 struct plan;
@@ -36,6 +39,19 @@ int memorymax_dropin_render(struct host *h, const char *unit, uint64_t max, uint
                             char **ret, size_t *ret_len);
 /* What the unit was measured to use (the largest of rss, current and peak); 0: not measured. */
 uint64_t memorymax_usage(const struct memorymax_data *d);
+/* D's running, current, peak, rss and age from the processes in cgroup CG (a unit's), its
+ * peak from memory.peak (v2) or memory.max_usage_in_bytes (v1), read once a run. */
+int memorymax_measure(struct host *h, struct memorymax_data *d, const char *cg);
+/* The one rule for the MemoryMax= hostfit writes for D's unit: [unit-memorymax] max, else
+ * memorymax_default() of what it used over time (memory.peak, else the largest use seen),
+ * at least what its node processes' heap flags need; only after it has run
+ * [unit-memorymax] min-uptime (default 10 minutes). 0 with *ret; -ENODATA when nothing of it
+ * runs, -EAGAIN when it is too young to size (*ret_wait: seconds left). */
+int memorymax_size(struct host *h, const struct memorymax_data *d, uint64_t *ret, double *ret_wait);
+/* Whether hostfit writes MemoryHigh= (everywhere: drop-ins and generated units; the check
+ * judges its own drop-ins by it too): the host has swap now or at boot, or plan P (may be
+ * NULL) adds it. 1, 0, -errno. */
+int memorymax_high_wanted(struct host *h, const struct plan *p);
 void memorymax_data_free(void *p);
 /* The default MemoryMax= for a unit using RSS bytes on a host with RAM bytes (0: unknown). */
 uint64_t memorymax_default(uint64_t rss, uint64_t ram);

@@ -9,9 +9,10 @@
 #include "check.h"
 #include "text/cleanup.h"
 #include "host/config.h"
+#include "host/memcg.h"
 #include "fixes.h"
+#include "loop-findings.h"
 #include "procs/proctree.h"
-#include "registry.h"
 #include "swap.h"
 #include "unit-findings.h"
 #include "systemd/units.h"
@@ -178,17 +179,10 @@ static int add_named_units(const struct config *cfg, struct candidates *c) {
         return 0;
 }
 
-/* A cgroup file holding one number ("memory.current"); 0 when unreadable or absent. */
+/* A cgroup file holding one number ("memory.current"), read once a run; 0 when unreadable. */
 static uint64_t cgroup_number(struct host *h, const char *cgroup, const char *file) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t len;
-        uint64_t v;
-        char *end;
-        if (asprintf(&path, "/sys/fs/cgroup%s/%s", cgroup, file) < 0 || host_read_file(h, path, 64, &text, &len) < 0)
-                return 0;
-        errno = 0;
-        v = strtoull(text, &end, 10);
-        return errno || end == text || (*end && *end != '\n') || text[0] == '-' ? 0 : v;
+        uint64_t v = memcg_limit(h, cgroup, file);
+        return v == MEMCG_NO_LIMIT ? 0 : v;
 }
 
 /* Why U has no effective limit, or NULL when it has one. */
@@ -239,37 +233,22 @@ static const char *dropin_name(const struct unit *u) {
         return strcmp(ours, last) > 0 ? ours : NULL;
 }
 
-/* Whether hostfit's drop-in should set MemoryHigh=: the host has swap now or at boot, or
- * swap-missing's fix makes a swapfile for it (its finding says there is none, and it
- * is neither skipped nor refused in a container). 1, 0, or -errno when that cannot be
- * read: never judged from a failed read. */
-static int swap_expected(struct host *h) {
-        int k = memorymax_swap_planned(h, NULL);
-        if (k != 0)
-                return k;
-        const struct check *c = check_find("swap-missing");
-        const char *name = NULL;
-        if (!c || config_skips(host_config(h), c->id) || host_container(h, &name) != 0)
-                return 0;
-        struct report *r = NULL;
-        k = report_new(&r);
-        if (k >= 0)
-                k = report_begin(r, c);
-        if (k >= 0)
-                k = c->run(h, r);
-        const struct check_result *cr = k >= 0 ? report_check(r, 0) : NULL;
-        bool found = false;
-        for (size_t i = 0; cr && i < cr->n_findings; i++) {
-                const struct finding *f = cr->findings[i];
-                const struct swap_facts *facts = f->data;
-                if (f->status == STATUS_ERROR)
-                        k = -EIO;
-                else if ((f->status == STATUS_WARN || f->status == STATUS_FAIL) && facts &&
-                         facts->problem == SWAP_NONE)
-                        found = true;
+/* Whether swap-missing, run before this check in the same report, found no swap: its fix
+ * plans a swapfile before this check's fix plans, so the drop-in gets MemoryHigh= with it.
+ * Run alone (check or fix of unit-memorymax only), no swap comes and none is expected. */
+static bool swap_added_this_run(const struct report *r) {
+        for (size_t i = 0; i < report_n_checks(r); i++) {
+                const struct check_result *cr = report_check(r, i);
+                if (!cr || !cr->check || strcmp(cr->check->id, "swap-missing") != 0)
+                        continue;
+                for (size_t j = 0; j < cr->n_findings; j++) {
+                        const struct finding *f = cr->findings[j];
+                        const struct swap_facts *facts = f->data;
+                        if ((f->status == STATUS_WARN || f->status == STATUS_FAIL) && facts && facts->problem == SWAP_NONE)
+                                return true;
+                }
         }
-        report_free(r);
-        return k < 0 ? k : found;
+        return false;
 }
 
 /* True when the unit's MemoryMax= in effect is the one in hostfit's own drop-in, and
@@ -303,7 +282,9 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
         *ret_ok = true;
         if (!own_dropin(u, &max, &high))
                 return 0;
-        int k = swap_expected(h);
+        int k = memorymax_high_wanted(h, NULL);
+        if (k == 0 && swap_added_this_run(r))
+                k = 1;
         if (k < 0 || !!k == high)
                 return 0;       /* as hostfit writes it, or nothing to judge it by */
         struct memorymax_data *d = calloc(1, sizeof(*d));
@@ -321,7 +302,7 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
                           high ? "hostfit's drop-in %s sets MemoryHigh= but the host has no swap, so the unit "
                                  "stalls near its limit instead of being killed" :
                                  "hostfit's drop-in %s sets no MemoryHigh= though the host has swap "
-                                 "(or swap-missing adds it): it was written when there was none",
+                                 "(or swap-missing adds it in this run): it was written when there was none",
                           d->dropin);
 }
 
@@ -342,6 +323,17 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
         if (u->masked || u->bad || (type && strcmp(type, "oneshot") == 0 && !c->running && !c->named))
                 return 0;
         const char *why = limit_problem(u, buf, sizeof(buf));
+        if (!why && memcg_unenforced(h, c->cgroup)) {
+                /* Said, and never counted as a limit: nothing holds the unit to it here. */
+                k = report_add(r, STATUS_WARN, u->id, NULL, NULL, "MemoryMax=%s is set, but no memory controller "
+                               "enforces it here (%s): the unit may grow without bound", unit_get(u, "Service", "MemoryMax"),
+                               memcg_mode(h) == MEMCG_V2 ? "\"memory\" is not in its cgroup.controllers" :
+                               "no cgroup memory hierarchy");
+                if (k >= 0)
+                        finding_set_fix(report_last(r), "enable the memory controller (a container: delegate it; "
+                                        "cgroup v1: mount the memory hierarchy)");
+                return k < 0 ? k : 0;
+        }
         if (!why) {
                 bool ok;
                 k = judge_own_dropin(h, r, u, c, &ok);
@@ -359,8 +351,13 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
         d->running = c->running;
         d->rss = c->rss;
         if (c->cgroup) {
-                d->current = cgroup_number(h, c->cgroup, "memory.current");
-                d->peak = cgroup_number(h, c->cgroup, "memory.peak");
+                if (memorymax_measure(h, d, c->cgroup) < 0) {
+                        memorymax_data_free(d);
+                        return -ENOMEM;
+                }
+                d->rss = c->rss;
+                d->running = c->running;
+                d->heap_floor = node_heap_floor(h, c->cgroup);
         }
         d->max = memorymax_config_max(config_get(host_config(h), SECTION, "max"), u->id);
         k = report_add(r, STATUS_FAIL, u->id, d, memorymax_data_free, "%s; its limit goes in %s", why, d->dropin);
@@ -379,6 +376,10 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                 finding_add_detail(f, "its cgroup uses %llu MiB now (memory.current)", (unsigned long long) (d->current >> 20));
         if (d->peak)
                 finding_add_detail(f, "its cgroup used at most %llu MiB (memory.peak)", (unsigned long long) (d->peak >> 20));
+        if (d->age > 0)
+                finding_add_detail(f, "its oldest process has run %.0f s", d->age);
+        if (d->heap_floor)
+                finding_add_detail(f, "its node processes were given %llu MiB of heap", (unsigned long long) (d->heap_floor >> 20));
         for (size_t i = 0; i < u->n_issues; i++)
                 finding_add_detail(f, "%s:%u: %s", u->issues[i].file, u->issues[i].line, u->issues[i].message);
         return 0;

@@ -47,7 +47,8 @@ int fix_plan_handover(struct plan *p, const char *check, const char *unit, const
  * caller's) and *ret_user (a user manager's unit), 0 when P runs under no service. */
 int fix_proc_service(const struct proc *p, char **ret_unit, bool *ret_user);
 /* MemoryMax= of SPEC from U's resident memory and the host's RAM (memorymax_default()),
- * and MemoryHigh= at nine tenths of it, in whole MiB. */
+ * and MemoryHigh= at nine tenths of it, in whole MiB, where unit-memorymax writes one
+ * (memorymax_high_wanted(): the host has swap or gains it). */
 void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec);
 /* The running process PID and the check that owns it (lib/procs/procown.h): 1 with both set; 0 when
  * it is gone, owned by no check or a container's (its runtime runs it); -errno. */

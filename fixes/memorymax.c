@@ -12,6 +12,8 @@
 #include "fixes.h"
 #include "text/template.h"
 #include "unit-findings.h"
+#include "host/config.h"
+#include "host/memcg.h"
 #include "host/virt.h"
 
 #define MIB (1ULL << 20)
@@ -53,6 +55,72 @@ uint64_t memorymax_usage(const struct memorymax_data *d) {
         return d->running ? v : 0;
 }
 
+/* Whether process cgroup PC is cgroup CG or below it. */
+static bool within(const char *pc, const char *cg) {
+        size_t n = strlen(cg);
+        return pc && strncmp(pc, cg, n) == 0 && (pc[n] == 0 || pc[n] == '/');
+}
+
+int memorymax_measure(struct host *h, struct memorymax_data *d, const char *cg) {
+        const struct proc_table *t;
+        if (!cg || host_procs(h, &t) < 0)
+                return 0;
+        d->rss = 0;
+        d->age = 0;
+        d->running = false;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct proc *q = &t->procs[i];
+                if (q->kthread || !within(q->cgroup, cg))
+                        continue;
+                double age = host_proc_age(h, q);
+                d->running = true;
+                d->rss += q->rss_bytes;
+                if (age > d->age)
+                        d->age = age;
+        }
+        if (!d->running)
+                return 0;
+        uint64_t cur = memcg_limit(h, cg, "memory.current"), peak;
+        if (memcg_mode(h) == MEMCG_V1) {
+                cur = memcg_limit(h, cg, "memory.usage_in_bytes");
+                peak = memcg_limit(h, cg, "memory.max_usage_in_bytes");
+        } else
+                peak = memcg_limit(h, cg, "memory.peak");
+        d->current = cur == MEMCG_NO_LIMIT ? 0 : cur;
+        d->peak = peak == MEMCG_NO_LIMIT ? 0 : peak;
+        return 0;
+}
+
+static uint64_t min_uptime(struct host *h) {
+        const char *v = config_get(host_config(h), "unit-memorymax", "min-uptime");
+        uint64_t s;
+        return v && parse_duration(v, &s) == 0 ? s : MEMORY_MIN_UPTIME_DEFAULT;
+}
+
+int memorymax_size(struct host *h, const struct memorymax_data *d, uint64_t *ret, double *ret_wait) {
+        const struct host_meminfo *mi = NULL;
+        uint64_t ram = host_meminfo(h, &mi) == 0 ? mi->mem_total : 0, min = min_uptime(h);
+        *ret_wait = 0;
+        if (d->max) {
+                *ret = d->max;
+                return 0;
+        }
+        if (!memorymax_usage(d))
+                return -ENODATA;
+        /* A cold start is no measure: what a unit uses at its peak comes later. */
+        if (d->age < (double) min) {
+                *ret_wait = (double) min - d->age;
+                return -EAGAIN;
+        }
+        uint64_t max = memorymax_default(memorymax_usage(d), ram);
+        /* Room for the heap its node processes were given, where RAM allows it. */
+        uint64_t want = round_up(d->heap_floor / 3 * 4, 64 * MIB);
+        if (d->heap_floor && want > max && (!ram || want <= ram / 4 * 3))
+                max = want;
+        *ret = max;
+        return 0;
+}
+
 /* MemoryHigh= throttles a unit near its limit by pushing its pages to swap; with no swap
  * it only stalls a leak for a long time instead of letting it be killed. */
 int memorymax_swap_planned(struct host *h, const struct plan *p) {
@@ -89,6 +157,13 @@ int memorymax_swap_planned(struct host *h, const struct plan *p) {
         return found;
 }
 
+/* MemoryHigh= throttles a unit near its limit by pushing its pages to swap: only where there is
+ * swap now, at boot, or made by this plan (swap-missing's fix plans before this one). A swap
+ * that a later run may add is not there yet: that run brings the drop-in up to date. */
+int memorymax_high_wanted(struct host *h, const struct plan *p) {
+        return memorymax_swap_planned(h, p);
+}
+
 int memorymax_dropin_render(struct host *h, const char *unit, uint64_t max, uint64_t high, const char *extra,
                             char **ret, size_t *ret_len) {
         char smax[32], shigh[32];
@@ -104,27 +179,36 @@ int memorymax_dropin_render(struct host *h, const char *unit, uint64_t max, uint
 
 static int memorymax_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct memorymax_data *d = f->data;
-        const struct host_meminfo *mi = NULL;
         if (!d)
                 return 0;
-        if (d->overridden)
-                return plan_add_manual(p, f->check->id, "a drop-in that sorts after hostfit's sets the memory limit "
-                                       "of this unit: edit it to set MemoryMax=") < 0 ? -ENOMEM : 0;
-        uint64_t max = d->max;
-        if (!max && !memorymax_usage(d)) {
+        if (d->overridden) {
                 _cleanup_free_ char *t = NULL;
-                if (asprintf(&t, "no process of %s runs now, so there is nothing to size its limit from: "
-                             "set [unit-memorymax] max = %s:SIZE in /etc/hostfit/hostfit.conf, "
-                             "or run hostfit fix while it runs", d->unit, d->unit) < 0)
+                if (asprintf(&t, "a drop-in of %s that sorts after %s sets its memory limit: set MemoryMax= there",
+                             d->unit, d->dropin) < 0)
                         return -ENOMEM;
                 return plan_add_manual(p, f->check->id, t) < 0 ? -ENOMEM : 0;
         }
-        /* Whether the host has swap decides MemoryHigh=: never judged from a failed read. */
-        int k = memorymax_swap_planned(h, p);
+        uint64_t max = 0;
+        double wait = 0;
+        int k = memorymax_size(h, d, &max, &wait);
+        if (k == -ENODATA || k == -EAGAIN) {
+                _cleanup_free_ char *t = NULL;
+                if ((k == -ENODATA ? asprintf(&t, "no process of %s runs now, so there is nothing to size its limit from: "
+                                              "set [unit-memorymax] max = %s:SIZE in /etc/hostfit/hostfit.conf, "
+                                              "or run hostfit fix while it runs", d->unit, d->unit) :
+                                     asprintf(&t, "%s has run %.0f s, too short to size its limit from what it uses "
+                                              "(a cold start is no measure): run hostfit fix again in %.0f s, or set "
+                                              "[unit-memorymax] max = %s:SIZE in /etc/hostfit/hostfit.conf",
+                                              d->unit, d->age, wait + 0.5, d->unit)) < 0)
+                        return -ENOMEM;
+                return plan_add_manual(p, f->check->id, t) < 0 ? -ENOMEM : 0;
+        }
         if (k < 0)
                 return k;
-        if (!max)
-                max = memorymax_default(memorymax_usage(d), host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
+        /* Whether the host has swap decides MemoryHigh=: never judged from a failed read. */
+        k = memorymax_high_wanted(h, p);
+        if (k < 0)
+                return k;
         uint64_t high = k ? max / 10 * 9 / MIB * MIB : 0;
         _cleanup_free_ char *text = NULL;
         size_t len = 0;

@@ -78,7 +78,9 @@ void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc
         const struct host_meminfo *mi = NULL;
         uint64_t max = memorymax_default(u->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
         spec->memory_max = max;
-        spec->memory_high = max / 10 * 9 >> 20 << 20;
+        /* The one rule of unit-memorymax: MemoryHigh= only where there is swap to push to
+         * (a failed read writes none: never more than the rule allows). */
+        spec->memory_high = memorymax_high_wanted(h, NULL) > 0 ? max / 10 * 9 >> 20 << 20 : 0;
 }
 
 int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner) {

@@ -41,6 +41,7 @@ static const struct key {
         { "swap",    "size",    KEY_SIZE },
         { "swap",    "path",    KEY_PATH },
         { "unit-memorymax", "max",           KEY_STRING },
+        { "unit-memorymax", "min-uptime",    KEY_DURATION },
         { "unit-memorymax", "rss-threshold", KEY_SIZE },
         { "unit-memorymax", "units",         KEY_STRING },
         { "unmanaged-service", "min-age", KEY_DURATION },

@@ -46,6 +46,18 @@ pid=$(unit_prop hog.service MainPID)
 say "hog.service running as $pid, MemoryMax=$(unit_prop hog.service MemoryMax)"
 
 expect_finding unit-memorymax
+# Started a moment ago: a cold start is no measure, so no limit is sized from it yet.
+hf fix --dry-run --format json unit-memorymax
+printf '%s' "$HF_OUT" | grep -q "too short to size its limit" || fail "a young unit was sized, not a manual step"
+printf '%s' "$HF_OUT" | grep -q "49-hostfit-memory.conf" && fail "a young unit got a drop-in"
+say "young: a manual step, no drop-in"
+# Sized once it has run the configured minimum (memory.peak over that time).
+put /etc/hostfit/hostfit.conf <<'CONF'
+[unit-memorymax]
+min-uptime = 20s
+CONF
+wait_for 120 "hostfit fix --dry-run unit-memorymax | grep -q 49-hostfit-memory.conf" ||
+        fail "hog.service was not sized after running 20 s"
 fix_and_verify unit-memorymax
 
 max=$(unit_prop hog.service MemoryMax)

@@ -19,6 +19,11 @@ Description=An admin's service
 [Service]
 ExecStart=/bin/sleep infinity
 UNIT
+# Not about sizing: a unit started a moment ago may be sized now.
+put /etc/hostfit/hostfit.conf <<'CONF'
+[unit-memorymax]
+min-uptime = 0
+CONF
 inside systemctl daemon-reload
 inside systemctl start app.service || fail "app.service did not start"
 

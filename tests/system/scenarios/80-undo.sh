@@ -28,6 +28,10 @@ UNIT
 put /etc/hostfit/hostfit.conf <<'CONF'
 [metrics]
 timer = yes
+
+# Not about sizing: a unit started a moment ago may be sized now.
+[unit-memorymax]
+min-uptime = 0
 CONF
 inside mkdir -p /var/lib/prometheus/node-exporter
 inside systemctl daemon-reload
