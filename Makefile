@@ -191,7 +191,7 @@ bench: $(BUILD)/hostfit
 # admin own that); hostfit.conf.example is to copy from.
 DOC_FILES   := docs/hostfit.conf.example docs/usage.md \
                docs/hostfit-check.schema.json docs/hostfit-fix.schema.json docs/hostfit-incidents.schema.json \
-               docs/hostfit-history.schema.json
+               docs/hostfit-history.schema.json docs/hostfit-list.schema.json
 EXAMPLES    := docs/cloud-init.yaml $(BUILD)/examples/hostfit-check.service templates/hostfit-check.timer \
                docs/prometheus/hostfit.rules.yml
 ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example

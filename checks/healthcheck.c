@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* healthcheck-missing: a service that listens on a TCP port has no WatchdogSec= and no
- * health timer, so a hung (not dead) server is never restarted. */
+ * health timer, so a hung (not dead) server is never restarted; a probe timer left on a port
+ * its unit no longer listens on; installed probes that differ from [healthcheck]. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "procs/proctree.h"
 #include "host/sockets.h"
 #include "unit-findings.h"
+#include "systemd/unitname.h"
 #include "systemd/units.h"
 #include "host/virt.h"
 
@@ -34,6 +37,140 @@ int healthcheck_instance(const char *unit, uint16_t port, char **ret) {
         if (r < 0)
                 return r;
         return asprintf(ret, "hostfit-health@%s", esc) < 0 ? -ENOMEM : 0;
+}
+
+int healthcheck_instance_parse(const char *name, char **ret_unit, uint16_t *ret_port) {
+        static const char prefix[] = "hostfit-health@";
+        const char *dot = strrchr(name, '.');
+        if (strncmp(name, prefix, sizeof(prefix) - 1) != 0 || !dot)
+                return -EINVAL;
+        _cleanup_free_ char *raw = malloc(strlen(name) + 1);
+        size_t n = 0;
+        if (!raw)
+                return -ENOMEM;
+        for (const char *c = name + sizeof(prefix) - 1; c < dot; c++) {
+                unsigned v;
+                if (*c == '-')
+                        raw[n++] = '/';
+                else if (c[0] == '\\' && c[1] == 'x' && dot - c >= 4 && sscanf(c + 2, "%2x", &v) == 1 && v) {
+                        raw[n++] = (char) v;
+                        c += 3;
+                } else
+                        raw[n++] = *c;
+        }
+        raw[n] = '\0';
+        char *sep = strrchr(raw, '_'), *end;
+        unsigned long port = sep ? strtoul(sep + 1, &end, 10) : 0;
+        if (!sep || !*(sep + 1) || *end || port == 0 || port > 65535)
+                return -EINVAL;
+        *sep = '\0';
+        if (!unit_name_is_valid(raw))
+                return -EINVAL;
+        *ret_port = (uint16_t) port;
+        *ret_unit = TAKE_PTR(raw);
+        return 0;
+}
+
+/* The ports UNIT's processes listen on (TCP), at most MAX. */
+struct unit_ports {
+        char *unit;
+        uint16_t port[16];
+        size_t n;
+};
+
+static void ports_add(struct unit_ports *u, const struct socket_table *st, pid_t pid) {
+        const struct listen_socket *mine[64];
+        size_t k = sockets_of_pid(st, pid, mine, ELEMENTSOF(mine));
+        for (size_t i = 0; i < k && i < ELEMENTSOF(mine); i++) {
+                bool seen = mine[i]->udp;
+                for (size_t j = 0; j < u->n && !seen; j++)
+                        seen = u->port[j] == mine[i]->port;
+                if (!seen && u->n < ELEMENTSOF(u->port))
+                        u->port[u->n++] = mine[i]->port;
+        }
+}
+
+static const struct unit_ports *ports_find(const struct unit_ports *v, size_t n, const char *unit) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(v[i].unit, unit) == 0)
+                        return &v[i];
+        return NULL;
+}
+
+/* An enabled probe timer whose unit runs and listens, but not on the probed port (or whose unit is gone). */
+static int judge_stale(struct host *h, struct report *r, const struct unit_ports *v, size_t n, unsigned *warned) {
+        DIR *d = NULL;
+        int k = host_opendir(h, "/etc/systemd/system/timers.target.wants", &d);
+        if (k < 0)
+                return k == -ENOMEM ? k : 0;
+        k = 0;
+        for (struct dirent *de; k >= 0 && (de = readdir(d)); ) {
+                _cleanup_free_ char *unit = NULL, *inst = NULL;
+                const struct unit *u = NULL;
+                uint16_t port;
+                size_t len = strlen(de->d_name);
+                if (len < 7 || strcmp(de->d_name + len - 6, ".timer") != 0 ||
+                    healthcheck_instance_parse(de->d_name, &unit, &port) < 0)
+                        continue;
+                const struct unit_ports *up = ports_find(v, n, unit);
+                bool gone = unit_load(h, unit, &u) == -ENOENT;
+                bool moved = up && up->n > 0;
+                for (size_t i = 0; moved && i < up->n; i++)
+                        moved = up->port[i] != port;
+                if (!gone && !moved)
+                        continue;
+                struct healthcheck_data *hd = calloc(1, sizeof(*hd));
+                if (!hd || !(hd->unit = strdup(unit)) || !(hd->instance = strndup(de->d_name, len - 6))) {
+                        healthcheck_data_free(hd);
+                        k = -ENOMEM;
+                        break;
+                }
+                hd->kind = HEALTHCHECK_STALE;
+                hd->port = port;
+                if (gone)
+                        k = report_add(r, STATUS_WARN, unit, hd, healthcheck_data_free, "its probe timer %s is stale: "
+                                       "the unit no longer exists", de->d_name);
+                else
+                        k = report_add(r, STATUS_WARN, unit, hd, healthcheck_data_free, "its probe timer %s is stale: "
+                                       "it probes port %u, where the unit no longer listens (it listens on %u); the "
+                                       "probe never restarts it for that", de->d_name, (unsigned) port,
+                                       (unsigned) up->port[0]);
+                if (k >= 0)
+                        (*warned)++;
+        }
+        closedir(d);
+        return k < 0 ? k : 0;
+}
+
+/* The installed probe templates against what [healthcheck] renders now. */
+static int judge_settings(struct host *h, struct report *r, unsigned *warned) {
+        static const char *const names[] = { "hostfit-health@.service", "hostfit-health@.timer" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *path = NULL, *old = NULL, *text = NULL;
+                size_t old_len = 0, len = 0;
+                if (asprintf(&path, "/etc/systemd/system/%s", names[i]) < 0)
+                        return -ENOMEM;
+                int k = host_read_file(h, path, 65536, &old, &old_len);
+                if (k == -ENOMEM)
+                        return k;
+                if (k < 0)
+                        continue;
+                if ((k = healthcheck_render(h, names[i], &text, &len)) < 0)
+                        return k == -ENOMEM ? k : 0;
+                if (len == old_len && memcmp(text, old, len) == 0)
+                        continue;
+                struct healthcheck_data *hd = calloc(1, sizeof(*hd));
+                if (!hd)
+                        return -ENOMEM;
+                hd->kind = HEALTHCHECK_SETTINGS;
+                k = report_add(r, STATUS_WARN, path, hd, healthcheck_data_free, "the installed probe differs from "
+                               "[healthcheck] as it is now (interval, timeout, failures, grace, max-restarts)");
+                if (k < 0)
+                        return k;
+                (*warned)++;
+                return 0;       /* one finding rewrites both */
+        }
+        return 0;
 }
 
 static bool watchdog_set(const struct unit *u) {
@@ -139,13 +276,22 @@ static int healthcheck_run(struct host *h, struct report *r) {
         }
         if (k == 0 && n)
                 qsort(v, n, sizeof(*v), cmp_svc);
+        struct unit_ports *ports = calloc(n ? n : 1, sizeof(*ports));
+        size_t n_ports = 0;
+        if (!ports)
+                k = -ENOMEM;
         for (size_t i = 0; i < n && k >= 0; ) {
                 size_t j = i;
                 uint16_t port = 0;
-                /* The port last: it reads the process's fds, and a judged unit needs no more. */
-                for (; j < n && strcmp(v[j].unit, v[i].unit) == 0; j++)
+                struct unit_ports *up = &ports[n_ports++];
+                up->unit = v[i].unit;
+                /* The ports last: they read the process's fds, after the cheap filters. */
+                for (; j < n && strcmp(v[j].unit, v[i].unit) == 0; j++) {
                         if (!port)
                                 port = sockets_tcp_port(st, v[j].p->pid);
+                        if (port)
+                                ports_add(up, st, v[j].p->pid);
+                }
                 if (port) {
                         k = judge(h, r, v[i].unit, port);
                         if (k == 1)
@@ -157,6 +303,11 @@ static int healthcheck_run(struct host *h, struct report *r) {
                 }
                 i = j;
         }
+        if (k >= 0)
+                k = judge_stale(h, r, ports, n_ports, &warned);
+        if (k >= 0)
+                k = judge_settings(h, r, &warned);
+        free(ports);
         for (size_t i = 0; i < n; i++)
                 free(v[i].unit);
         free(v);

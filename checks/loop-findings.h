@@ -12,17 +12,6 @@ struct host;
 struct unit;
 struct unmanaged_data;
 
-/* restart-storm */
-struct restart_data {
-        char *unit;
-        char *dropin;           /* /etc/systemd/system/UNIT.d/50-hostfit-restart.conf */
-        bool keep_always;       /* the unit says Restart=always: keep it */
-        uint64_t restart_usec;  /* the unit's effective RestartSec= */
-};
-void restart_data_free(void *p);
-/* A systemd time span ("100ms", "1min 30s", "5") in microseconds; -EINVAL when malformed. */
-int parse_timespan_usec(const char *s, uint64_t *ret);
-
 /* keepalive-loop */
 enum keepalive_kind {
         KEEPALIVE_SHELL_LOOP,   /* while/until in sh -c or in a script */

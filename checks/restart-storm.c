@@ -1,183 +1,126 @@
 /* SPDX-License-Identifier: MIT */
-/* restart-storm: a service restarting without end, stuck at its start limit, or with a
- * restart policy that cannot bring it back. */
+/* restart-storm: a service restarting more often than a handful an hour with nothing to end
+ * it, one the OOM killer killed and its policy left down, and hostfit's own drop-in where it
+ * is not what the rule (checks/restart-policy.c) gives now. Evidence comes from the manager
+ * and the journal; unit files alone are never a failure. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "text/cleanup.h"
 #include "host/config.h"
-#include "text/escape.h"
 #include "fixes.h"
 #include "journal/incidents.h"
-#include "loop-findings.h"
-#include "text/strbuf.h"
+#include "restart-policy.h"
+#include "systemd/unitname.h"
 #include "systemd/units.h"
 #include "systemd/unitstate.h"
 #include "host/virt.h"
 
 #define SECTION "restart-storm"
-#define DEFAULT_MAX_RESTARTS 10
+#define DEFAULT_MAX_PER_HOUR 10
 #define USEC 1000000ULL
-#define DEFAULT_RESTART_USEC (100 * 1000ULL)    /* systemd's RestartSec= default */
-#define DEFAULT_LIMIT_INTERVAL (10 * USEC)      /* DefaultStartLimitIntervalSec= */
-#define DEFAULT_LIMIT_BURST 5                   /* DefaultStartLimitBurst= */
-#define DEFAULT_WINDOW (7 * 86400)              /* seconds of journal read */
-#define OOM_LEFT_DOWN "killed by the OOM killer and left down: Restart=%s does not restart after a kill"
+#define HOUR (3600 * USEC)
+#define DEFAULT_WINDOW (7 * 86400)              /* seconds of journal read on another root */
+#define UNIT_DIR "/etc/systemd/system"
 
-void restart_data_free(void *p) {
-        struct restart_data *d = p;
-        if (d) {
-                free(d->unit);
-                free(d->dropin);
-        }
-        free(d);
-}
-
-int parse_timespan_usec(const char *s, uint64_t *ret) {
-        static const struct { const char *suffix; uint64_t usec; } units[] = {
-                { "usec", 1 }, { "us", 1 }, { "μs", 1 }, { "msec", 1000 }, { "ms", 1000 },
-                { "seconds", USEC }, { "second", USEC }, { "sec", USEC }, { "s", USEC },
-                { "minutes", 60 * USEC }, { "minute", 60 * USEC }, { "min", 60 * USEC }, { "m", 60 * USEC },
-                { "hours", 3600 * USEC }, { "hour", 3600 * USEC }, { "hr", 3600 * USEC }, { "h", 3600 * USEC },
-                { "days", 86400 * USEC }, { "day", 86400 * USEC }, { "d", 86400 * USEC },
-                { "weeks", 604800 * USEC }, { "week", 604800 * USEC }, { "w", 604800 * USEC },
-        };
-        uint64_t total = 0;
-        bool any = false;
-        if (!s)
-                return -EINVAL;
-        if (strcmp(s, "infinity") == 0) {
-                *ret = UINT64_MAX;
-                return 0;
-        }
-        while (*s) {
-                s += strspn(s, " \t");
-                if (!*s)
-                        break;
-                if (*s < '0' || *s > '9')
-                        return -EINVAL;
-                char *end;
-                double v = strtod(s, &end);
-                s = end;
-                s += strspn(s, " \t");
-                uint64_t mul = USEC;    /* a bare number is seconds */
-                size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzμ\xce\xbc");
-                if (n) {
-                        bool found = false;
-                        for (size_t i = 0; i < ELEMENTSOF(units) && !found; i++)
-                                if (strlen(units[i].suffix) == n && strncmp(s, units[i].suffix, n) == 0) {
-                                        mul = units[i].usec;
-                                        found = true;
-                                }
-                        if (!found)
-                                return -EINVAL;
-                        s += n;
-                }
-                if (v < 0 || v * (double) mul > 1e18)
-                        return -EINVAL;
-                total += (uint64_t) (v * (double) mul);
-                any = true;
-        }
-        if (!any)
-                return -EINVAL;
-        *ret = total;
-        return 0;
-}
-
-/* One unit and every reason it is reported for. */
+/* One service and what the manager and the journal say of it. */
 struct storm {
         char *name;
-        struct strbuf why;      /* "; "-joined reasons */
-        char **details;
-        size_t n_details;
+        const struct unit_live *live;   /* the manager's view (borrowed), NULL: not loaded or not asked */
+        uint64_t rate;                  /* restarts an hour, from the journal */
+        bool killed;                    /* killed by the OOM killer and down: Result=oom-kill, or the journal */
+        bool ours;                      /* hostfit's drop-in exists */
 };
 
+/* Storms by name: an array in the order met and an open-addressed index over it. */
 struct storms {
         struct storm *v;
-        size_t n;
+        size_t n, alloc;
+        size_t *index;                  /* 1 + position in v; 0: empty */
+        size_t cap;                     /* a power of two, at least twice n */
 };
 
-static struct storm *storm_get(struct storms *s, const char *name) {
-        for (size_t i = 0; i < s->n; i++)
-                if (strcmp(s->v[i].name, name) == 0)
-                        return &s->v[i];
-        struct storm *nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
-        if (!nv)
-                return NULL;
-        s->v = nv;
-        nv[s->n] = (struct storm) { .name = strdup(name), .why = STRBUF_INIT };
-        return nv[s->n].name ? &nv[s->n++] : NULL;
+static size_t name_hash(const char *s) {
+        size_t x = 1469598103934665603ULL;
+        for (; *s; s++)
+                x = (x ^ (unsigned char) *s) * 1099511628211ULL;
+        return x;
 }
 
-static int storm_add(struct storms *s, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int storm_add(struct storms *s, const char *name, const char *fmt, ...) {
-        struct storm *t = storm_get(s, name);
-        _cleanup_free_ char *why = NULL;
-        va_list ap;
-        if (!t)
+static int storms_reindex(struct storms *s, size_t cap) {
+        size_t *ix = calloc(cap, sizeof(*ix));
+        if (!ix)
                 return -ENOMEM;
-        va_start(ap, fmt);
-        int r = vasprintf(&why, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        if (strstr(strbuf_str(&t->why), why))
-                return 0;       /* a unit both of the admin's and named in units= */
-        if ((strbuf_str(&t->why)[0] && strbuf_adds(&t->why, "; ") < 0) || strbuf_adds(&t->why, why) < 0)
-                return -ENOMEM;
+        for (size_t i = 0; i < s->n; i++) {
+                size_t k = name_hash(s->v[i].name) & (cap - 1);
+                while (ix[k])
+                        k = (k + 1) & (cap - 1);
+                ix[k] = i + 1;
+        }
+        free(s->index);
+        s->index = ix;
+        s->cap = cap;
         return 0;
+}
+
+static struct storm *storm_get(struct storms *s, const char *name) {
+        size_t k = s->cap ? name_hash(name) & (s->cap - 1) : 0;
+        for (; s->cap && s->index[k]; k = (k + 1) & (s->cap - 1))
+                if (strcmp(s->v[s->index[k] - 1].name, name) == 0)
+                        return &s->v[s->index[k] - 1];
+        if (2 * (s->n + 1) > s->cap && storms_reindex(s, s->cap ? 2 * s->cap : 64) < 0)
+                return NULL;
+        if (s->n == s->alloc) {
+                size_t na = s->alloc ? 2 * s->alloc : 32;
+                struct storm *nv = realloc(s->v, na * sizeof(*nv));
+                if (!nv)
+                        return NULL;
+                s->v = nv, s->alloc = na;
+        }
+        s->v[s->n] = (struct storm) { .name = strdup(name) };
+        if (!s->v[s->n].name)
+                return NULL;
+        for (k = name_hash(name) & (s->cap - 1); s->index[k]; k = (k + 1) & (s->cap - 1))
+                ;
+        s->index[k] = ++s->n;
+        return &s->v[s->n - 1];
 }
 
 static void storms_free(struct storms *s) {
-        for (size_t i = 0; i < s->n; i++) {
+        for (size_t i = 0; i < s->n; i++)
                 free(s->v[i].name);
-                strbuf_release(&s->v[i].why);
-        }
         free(s->v);
+        free(s->index);
 }
 
-static bool word_in(const char *w, const char *const *list) {
-        for (size_t i = 0; list[i]; i++)
-                if (strcmp(w, list[i]) == 0)
-                        return true;
-        return false;
+static bool is_service(const char *name) {
+        size_t len = name ? strlen(name) : 0;
+        return len > 8 && strcmp(name + len - 8, ".service") == 0 && unit_name_is_valid(name);
 }
 
-/* Restart= in effect ("no" when unset), and whether it restarts after a crash. */
-static const char *restart_policy(const struct unit *u) {
-        const char *v = unit_get(u, "Service", "Restart");
-        return v ? v : "no";
-}
+/* ---- the manager's defaults, read once a run ---- */
 
-static bool restarts_on_crash(const char *policy) {
-        static const char *const yes[] = { "always", "on-failure", "on-abnormal", "on-watchdog", NULL };
-        return word_in(policy, yes);
-}
-
-static uint64_t restart_usec(const struct unit *u) {
-        uint64_t v;
-        const char *s = unit_get(u, "Service", "RestartSec");
-        return s && parse_timespan_usec(s, &v) == 0 ? v : DEFAULT_RESTART_USEC;
-}
-
-static void read_defaults_file(struct host *h, const char *path, uint64_t *interval, uint64_t *burst) {
+static void read_defaults_file(struct host *h, const char *path, struct restart_rule *rule) {
         _cleanup_fclose_ FILE *f = NULL;
         char line[256];
+        uint64_t t;
         if (host_fopen(h, path, &f) < 0)
                 return;
         while (fgets(line, sizeof(line), f)) {
                 line[strcspn(line, "\r\n")] = 0;
-                if (strncmp(line, "DefaultStartLimitIntervalSec=", 29) == 0)
-                        (void) parse_timespan_usec(line + 29, interval);
-                else if (strncmp(line, "DefaultStartLimitBurst=", 23) == 0)
-                        *burst = strtoull(line + 23, NULL, 10);
+                if (strncmp(line, "DefaultStartLimitIntervalSec=", 29) == 0 && unit_parse_sec(line + 29, &t) == 0)
+                        rule->default_interval = t;
+                else if (strncmp(line, "DefaultStartLimitBurst=", 23) == 0) {
+                        char *end;
+                        unsigned long v = strtoul(line + 23, &end, 10);
+                        if (end != line + 23 && !*end && v <= 0xffffffffUL)
+                                rule->default_burst = (unsigned) v;
+                }
         }
 }
 
@@ -186,22 +129,17 @@ static int cmp_base(const void *a, const void *b) {
         return strcmp(x ? x : "", y ? y : "");
 }
 
-/* The manager's defaults as systemd reads them: system.conf, then the *.conf of the
- * system.conf.d directories in the order of their file names, /etc's masking /usr/lib's.
- * At most 64 such files: a bound, not a limit anyone meets. */
-static void read_manager_defaults(struct host *h, uint64_t *interval, uint64_t *burst) {
+/* system.conf, then the *.conf of the system.conf.d directories in the order of their file
+ * names, /etc's masking /usr/lib's; at most 64 such files (a bound nobody meets). */
+static void read_manager_defaults(struct host *h, struct restart_rule *rule) {
         static const char *const dirs[] = { "/usr/lib/systemd/system.conf.d", "/etc/systemd/system.conf.d" };
         char *paths[64];
         size_t n = 0;
-        read_defaults_file(h, "/etc/systemd/system.conf", interval, burst);
+        read_defaults_file(h, "/etc/systemd/system.conf", rule);
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                int fd = host_open_file(h, dirs[i], O_RDONLY | O_DIRECTORY);
-                DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-                if (!d) {
-                        if (fd >= 0)
-                                close(fd);
+                DIR *d = NULL;
+                if (host_opendir(h, dirs[i], &d) < 0)
                         continue;
-                }
                 for (struct dirent *de; (de = readdir(d)); ) {
                         size_t len = strlen(de->d_name), j = 0;
                         char *path = NULL;
@@ -223,80 +161,33 @@ static void read_manager_defaults(struct host *h, uint64_t *interval, uint64_t *
         }
         qsort(paths, n, sizeof(char *), cmp_base);
         for (size_t i = 0; i < n; i++) {
-                read_defaults_file(h, paths[i], interval, burst);
+                read_defaults_file(h, paths[i], rule);
                 free(paths[i]);
         }
 }
 
-/* StartLimitIntervalSec=/StartLimitBurst= of the unit ([Unit]; the old [Service] names too),
- * else the manager's defaults from system.conf. */
-static void start_limit(struct host *h, const struct unit *u, uint64_t *ret_interval, uint64_t *ret_burst, bool *ret_default) {
-        const char *iv = unit_get(u, "Unit", "StartLimitIntervalSec"), *bv = unit_get(u, "Unit", "StartLimitBurst");
-        if (!iv)
-                iv = unit_get(u, "Service", "StartLimitInterval");
-        if (!bv)
-                bv = unit_get(u, "Service", "StartLimitBurst");
-        *ret_default = !iv && !bv;
-        *ret_interval = DEFAULT_LIMIT_INTERVAL;
-        *ret_burst = DEFAULT_LIMIT_BURST;
-        read_manager_defaults(h, ret_interval, ret_burst);
-        uint64_t v;
-        if (iv && parse_timespan_usec(iv, &v) == 0)
-                *ret_interval = v;
-        if (bv)
-                *ret_burst = strtoull(bv, NULL, 10);
+static void rule_load(struct host *h, struct restart_rule *rule) {
+        long long max = config_get_int(host_config(h), SECTION, "max-restarts", DEFAULT_MAX_PER_HOUR);
+        *rule = (struct restart_rule) {
+                .max_per_hour = max < 1 ? 1 : max > 100000 ? 100000 : (unsigned) max,
+                .default_interval = 10 * USEC,  /* DefaultStartLimitIntervalSec= */
+                .default_burst = 5,             /* DefaultStartLimitBurst= */
+        };
+        (void) unit_state_systemd_version(h, &rule->version);
+        read_manager_defaults(h, rule);
 }
 
-/* A crash loop restarting every RestartSec= spends the start limit when BURST starts fit in
- * the interval: then systemd gives up and the service stays down. */
-static int judge_policy(struct host *h, struct storms *s, const struct unit *u) {
-        const char *policy = restart_policy(u), *type = unit_get(u, "Service", "Type");
-        uint64_t interval, burst;
-        bool dflt;
-        if (u->masked || !restarts_on_crash(policy) || (type && strcmp(type, "oneshot") == 0))
-                return 0;
-        start_limit(h, u, &interval, &burst, &dflt);
-        uint64_t sec = restart_usec(u);
-        if (!dflt || interval == 0 || burst == 0 || sec * burst >= interval)
-                return 0;
-        return storm_add(s, u->id, "Restart=%s every %llu ms spends the default start limit (%llu starts in %llu s) "
-                         "in %.1f s, then it stays down", policy, (unsigned long long) (sec / 1000),
-                         (unsigned long long) burst, (unsigned long long) (interval / USEC), (double) (sec * burst) / USEC);
+/* ---- evidence ---- */
+
+static int (*journal_hook)(struct host *, const struct incident_options *, struct incident_list *);
+
+void restart_storm_set_journal_hook(int (*fn)(struct host *, const struct incident_options *, struct incident_list *)) {
+        journal_hook = fn;
 }
 
-/* Killed by the OOM killer, as the manager recorded its last stop (judge_journal() reads
- * the kills before that). */
-static bool unit_oom_killed(const struct unit_live *l) {
-        return l->result && strcmp(l->result, "oom-kill") == 0;
-}
-
-static int judge_live(struct host *h, struct storms *s, const struct unit_live *l, uint64_t max) {
-        int r = 0;
-        if (l->n_restarts > max)
-                r = storm_add(s, l->name, "restarted %u times since it was last started (%s/%s)", l->n_restarts,
-                              l->active_state, l->sub_state);
-        if (r < 0 || strcmp(l->active_state, "failed") != 0)
-                return r;
-        /* Only a failed unit is left down; its unit file says whether systemd would have restarted it. */
-        const struct unit *u = NULL;
-        int k = unit_load(h, l->name, &u);
-        if (k == -ENOMEM)
-                return k;
-        const char *policy = k == 0 ? restart_policy(u) : "no";
-        if (l->result && strcmp(l->result, "start-limit-hit") == 0)
-                return storm_add(s, l->name, "stuck at its start limit (start-limit-hit): systemd will not start it again by itself");
-        /* 252 keeps the last exit's result when the start limit ends the auto-restarts. */
-        if (l->n_restarts > 0 && restarts_on_crash(policy) && !unit_oom_killed(l))
-                return storm_add(s, l->name, "stuck at its start limit: failed (%s) and left down after %u automatic restarts",
-                                 l->result ? l->result : "?", l->n_restarts);
-        if (unit_oom_killed(l) && !restarts_on_crash(policy))
-                return storm_add(s, l->name, OOM_LEFT_DOWN, policy);
-        return 0;
-}
-
-/* The journal (hostfit incidents): an OOM kill that left a service down, whenever it was;
- * and where the manager cannot be asked (another root), crash loops and start limits. */
-static int judge_journal(struct host *h, struct storms *s, uint64_t max, bool have_live, bool *ret_read) {
+/* Restarts an hour from the journal: on the running host those of the last hour; on another
+ * root each crash loop's count over its span (an hour at least). */
+static int read_journal(struct host *h, struct storms *s, bool live, bool *ret_read) {
         uint64_t window = DEFAULT_WINDOW;
         const char *w = config_get(host_config(h), SECTION, "window");
         struct timespec ts;
@@ -305,107 +196,239 @@ static int judge_journal(struct host *h, struct storms *s, uint64_t max, bool ha
         if (w)
                 (void) parse_duration(w, &window);
         clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * USEC, span = window * USEC;
+        uint64_t now = (uint64_t) ts.tv_sec * USEC, span = live ? HOUR : window * USEC;
         struct incident_options o = { .since_usec = now > span ? now - span : 1 };
-        int r = incidents_load(h, &o, &l, &err);
+        int r = journal_hook ? journal_hook(h, &o, &l) : incidents_load(h, &o, &l, &err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return 0;       /* no journal to read: the manager and the unit files still say enough */
+                return 0;
         *ret_read = true;
         r = 0;
         for (size_t i = 0; r == 0 && i < l.n; i++) {
                 const struct incident *in = &l.items[i];
-                size_t len = in->unit ? strlen(in->unit) : 0;
-                if (len < 8 || strcmp(in->unit + len - 8, ".service") != 0)
+                if (!is_service(in->unit))
                         continue;
-                if (in->killer != KILLER_NONE && in->outcome == OUTCOME_STOPPED) {
-                        const struct unit *u = NULL;
-                        int k = unit_load(h, in->unit, &u);
-                        if (k == -ENOMEM)
-                                r = k;
-                        else if (!restarts_on_crash(k == 0 ? restart_policy(u) : "no"))
-                                r = storm_add(s, in->unit, OOM_LEFT_DOWN, k == 0 ? restart_policy(u) : "no");
-                } else if (!have_live && in->outcome == OUTCOME_START_LIMIT)
-                        r = storm_add(s, in->unit, "stuck at its start limit: the journal shows its restarts stopped "
-                                      "after %lld", in->restarts);
-                else if (!have_live && in->killer == KILLER_NONE && in->restarts > (long long) max)
-                        r = storm_add(s, in->unit, "restarted %lld times in a row (the journal's N_RESTARTS)", in->restarts);
+                struct storm *t = storm_get(s, in->unit);
+                if (!t) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (in->killer != KILLER_NONE) {
+                        if (in->outcome == OUTCOME_RESTARTED)
+                                t->rate++;
+                        else if (in->outcome == OUTCOME_STOPPED && !live)
+                                t->killed = true;       /* on the running host the manager says */
+                        continue;
+                }
+                uint64_t n = in->restarts > 0 ? (uint64_t) in->restarts : 0, d = in->last_usec - in->time_usec;
+                uint64_t rate = live ? t->rate + n : n * HOUR / (d > HOUR ? d : HOUR);
+                if (rate > t->rate)
+                        t->rate = rate;
         }
         incident_list_release(&l);
         return r;
 }
 
-static int add_units_of(struct host *h, struct storms *s, const char *const *names) {
-        for (size_t i = 0; names && names[i]; i++) {
-                const struct unit *u = NULL;
-                int r = unit_load(h, names[i], &u);
-                if (r == -ENOMEM)
-                        return r;
-                if (r == 0 && (r = judge_policy(h, s, u)) < 0)
-                        return r;
+/* The units with hostfit's drop-in: it is judged whatever the evidence. */
+static int find_ours(struct host *h, struct storms *s) {
+        DIR *d = NULL;
+        int r = host_opendir(h, UNIT_DIR, &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        r = 0;
+        for (struct dirent *de; r == 0 && (de = readdir(d)); ) {
+                size_t len = strlen(de->d_name);
+                _cleanup_free_ char *path = NULL, *name = NULL;
+                if (len < 11 || strcmp(de->d_name + len - 10, ".service.d") != 0 ||
+                    !(name = strndup(de->d_name, len - 2)) || !is_service(name))
+                        continue;
+                if (asprintf(&path, UNIT_DIR "/%s/" RESTART_DROPIN_NAME, de->d_name) < 0)
+                        r = -ENOMEM;
+                else if (host_exists(h, path)) {
+                        struct storm *t = storm_get(s, name);
+                        if (!t)
+                                r = -ENOMEM;
+                        else
+                                t->ours = true;
+                }
         }
+        closedir(d);
+        return r;
+}
+
+/* ---- judging one unit ---- */
+
+struct judge {
+        struct host *h;
+        struct report *r;
+        const struct restart_rule *rule;
+        bool live;                      /* the manager answered */
+        unsigned n_findings, n_ours;
+        const struct storm *ended[16];  /* failed now after restarts: their start limit ended them */
+        size_t n_ended;
+};
+
+/* Restart= in hostfit's drop-in, NULL: none. */
+static const char *ours_restart(const struct unit *u) {
+        const char *v = NULL;
+        for (size_t i = 0; i < u->n_a; i++) {
+                const char *f = u->a[i].file, *base = f ? strrchr(f, '/') : NULL;
+                if (base && strcmp(base + 1, RESTART_DROPIN_NAME) == 0 && strncmp(f, UNIT_DIR "/", 20) == 0 &&
+                    strcmp(u->a[i].section, "Service") == 0 && strcmp(u->a[i].key, "Restart") == 0)
+                        v = u->a[i].value;
+        }
+        return v;
+}
+
+/* A unit another manager made: a drop-in of ours would not outlive it, or fight it. */
+static int other_manager(const struct unit *u, const char *name, char **ret) {
+        const char *f = u->fragment;
+        if (f && strncmp(f, "/run/systemd/transient/", 23) == 0)
+                return asprintf(ret, "%s is a transient unit (%s, made by systemd-run or another manager): set its "
+                                "restart settings where it is created", name, f) < 0 ? -ENOMEM : 0;
+        if (f && strncmp(f, "/run/systemd/generator", 22) == 0)
+                return asprintf(ret, "%s is made by a generator (%s): set its restart settings in what the "
+                                "generator reads", name, f) < 0 ? -ENOMEM : 0;
         return 0;
 }
 
-/* The admin's units (/etc, /usr/local) and the ones named in [restart-storm] units=. */
-static int judge_files(struct host *h, struct storms *s, unsigned *ret_n) {
-        static const char *const dirs[] = { "/etc/systemd/system", "/usr/local/lib/systemd/system" };
-        unsigned n = 0;
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                char **v = NULL;
-                int r = units_list_dir(h, dirs[i], ".service", &v);
-                if (r == -ENOMEM)
-                        return r;
-                for (size_t j = 0; v && v[j]; j++)
-                        n++;
-                r = r < 0 ? 0 : add_units_of(h, s, (const char *const *) v);
-                strv_free(v);
-                if (r < 0)
-                        return r;
-        }
-        const char *named = config_get(host_config(h), SECTION, "units");
-        _cleanup_free_ char *copy = named ? strdup(named) : NULL;
-        for (char *save = NULL, *w = copy ? strtok_r(copy, " \t,", &save) : NULL; w; w = strtok_r(NULL, " \t,", &save)) {
-                const char *one[] = { w, NULL };
-                int r = add_units_of(h, s, one);
-                if (r < 0)
-                        return r;
-                n++;
-        }
-        *ret_n = n;
-        return 0;
+static bool dropin_matches(struct host *h, const char *path, const char *unit, const struct restart_dropin *d) {
+        _cleanup_free_ char *old = NULL, *text = NULL;
+        size_t old_len = 0, len = 0;
+        int r = host_read_file(h, path, 65536, &old, &old_len);
+        if (restart_dropin_empty(d))
+                return r == -ENOENT;
+        return r == 0 && restart_dropin_render(unit, d, &text, &len) == 0 && len == old_len && memcmp(text, old, len) == 0;
 }
 
-static int report_storm(struct host *h, struct report *r, struct storm *t) {
-        const struct unit *u = NULL;
-        struct restart_data *d = calloc(1, sizeof(*d));
-        if (!d)
-                return -ENOMEM;
-        int k = unit_load(h, t->name, &u);
-        if (k == -ENOMEM) {
-                free(d);
-                return k;
-        }
-        d->keep_always = k == 0 && strcmp(restart_policy(u), "always") == 0;
-        d->restart_usec = k == 0 ? restart_usec(u) : DEFAULT_RESTART_USEC;
-        if (!(d->unit = strdup(t->name)) ||
-            asprintf(&d->dropin, "/etc/systemd/system/%s.d/50-hostfit-restart.conf", t->name) < 0) {
-                restart_data_free(d);
-                return -ENOMEM;
-        }
-        k = report_add(r, STATUS_FAIL, t->name, d, restart_data_free, "%s", strbuf_str(&t->why));
+static void describe_limit(const struct restart_settings *s, char *buf, size_t size) {
+        char b[32];
+        if (s->limit_interval == 0 || s->limit_burst == 0)
+                snprintf(buf, size, "start limit off");
+        else
+                snprintf(buf, size, "start limit %llu in %s%s", (unsigned long long) s->limit_burst,
+                         restart_format_usec(s->limit_interval, b, sizeof(b)),
+                         s->interval_at || s->burst_at ? "" : " (the manager's default)");
+}
+
+static int add_finding(struct judge *j, const struct storm *t, const struct unit *u, enum status st,
+                       const char *why, struct restart_data *d) {
+        int k = report_add(j->r, st, t->name, d, restart_data_free, "%s", why);
         if (k < 0)
                 return k;
-        struct finding *f = report_last(r);
-        if (k == 0 && u) {
-                if (u->fragment)
-                        finding_add_detail(f, "defined in %s", u->fragment);
-                const struct unit_assignment *a = unit_get_assignment(u, "Service", "Restart");
-                finding_add_detail(f, "Restart=%s%s%s%s", restart_policy(u), a ? " (" : " (the default)", a ? a->file : "", a ? ")" : "");
-                finding_add_detail(f, "RestartSec=%llu ms", (unsigned long long) (d->restart_usec / 1000));
-        }
+        struct finding *f = report_last(j->r);
+        j->n_findings++;
+        if (u->fragment)
+                finding_add_detail(f, "defined in %s", u->fragment);
+        for (size_t i = 0; i < u->n_dropins; i++)
+                finding_add_detail(f, "drop-in %s", u->dropins[i]);
+        if (t->live)
+                finding_add_detail(f, "manager: %s/%s, Result=%s, NRestarts=%u", t->live->active_state,
+                                   t->live->sub_state, t->live->result ? t->live->result : "-", t->live->n_restarts);
+        if (t->rate)
+                finding_add_detail(f, "journal: %llu restarts an hour", (unsigned long long) t->rate);
+        if (d->manual)
+                finding_add_detail(f, "manual: %s", d->manual);
         return 0;
+}
+
+static int judge_unit(struct judge *j, struct storm *t) {
+        const struct unit_live *l = t->live;
+        bool down = l && strcmp(l->active_state, "failed") == 0;
+        bool up = l && !down && strcmp(l->active_state, "inactive") != 0;
+        /* The journal's rate counts on the running host only while the manager sees it restart. */
+        bool storming = t->rate > j->rule->max_per_hour && (!j->live || (up && l->n_restarts > 0));
+        if (t->ours)
+                j->n_ours++;
+        if (down && l->n_restarts > 0 && !t->killed && j->n_ended < ELEMENTSOF(j->ended))
+                j->ended[j->n_ended++] = t;
+        if (!storming && !t->killed && !t->ours)
+                return 0;
+        const struct unit *u = NULL;
+        int k = unit_load(j->h, t->name, &u);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0 || u->masked)
+                return 0;
+        struct restart_settings a, e;
+        restart_settings_read(u, j->rule, false, &a);
+        restart_settings_read(u, j->rule, true, &e);
+        bool killed = t->killed && !restart_after_kill(e.restart);
+        bool storm = storming && !restart_course_ok(&e, j->rule);
+        const char *ours = ours_restart(u), *allowed = NULL, *policy = NULL;
+        _cleanup_free_ char *manual = NULL, *why = NULL, *path = NULL;
+        if ((k = restart_policy_after_kill(t->name, &a, &allowed, &manual)) < 0)
+                return k;
+        bool against = ours && strcmp(ours, a.restart) != 0 && !(allowed && strcmp(ours, allowed) == 0);
+        if (killed)
+                policy = allowed;
+        else {
+                free(manual);
+                manual = NULL;
+                if (ours && !against && strcmp(ours, a.restart) != 0)
+                        policy = allowed;       /* what hostfit gave after a kill stays */
+        }
+        if (!killed && !storm && !t->ours)
+                return 0;
+        if (!manual && (k = other_manager(u, t->name, &manual)) < 0)
+                return k;
+        if (!manual && (killed || storm) && !j->live &&
+            asprintf(&manual, "%s: the journal of %s shows what is said above; with no manager to confirm it, "
+                     "hostfit changes nothing: run hostfit fix restart-storm on the running host",
+                     t->name, host_root(j->h)) < 0)
+                return -ENOMEM;
+        struct restart_dropin d = { 0 };
+        if (!manual && restart_desired(t->name, &a, policy, j->rule, &d, &manual) < 0)
+                return -ENOMEM;
+        if (asprintf(&path, UNIT_DIR "/%s.d/" RESTART_DROPIN_NAME, t->name) < 0)
+                return -ENOMEM;
+        if (!killed && !storm && !against && (manual || dropin_matches(j->h, path, t->name, &d)))
+                return 0;       /* hostfit's drop-in is what the rule gives (or the admin's settings rule now) */
+
+        char rb[32], lim[96];
+        describe_limit(&e, lim, sizeof(lim));
+        restart_format_usec(e.restart_usec, rb, sizeof(rb));
+        const char *src = j->live ? "" : "the journal shows it ";
+        if (storm)
+                k = asprintf(&why, "%srestarted %llu times in the last hour%s and a start that fails every time is "
+                             "retried without end (Restart=%s, RestartSec=%s, %s)", j->live ? "" : "the journal shows it ",
+                             (unsigned long long) t->rate, j->live ? " while the manager still restarts it" : " an hour",
+                             e.restart, rb, lim);
+        else if (killed)
+                k = asprintf(&why, "%skilled by the OOM killer and left down: Restart=%s does not restart after a kill",
+                             src, e.restart);
+        else if (against)
+                k = asprintf(&why, "hostfit's drop-in (%s) turns Restart=%s into %s", path, a.restart, ours);
+        else
+                k = asprintf(&why, "hostfit's drop-in (%s) is not the one the restart rule gives now", path);
+        struct restart_data *data = calloc(1, sizeof(*data));
+        if (k < 0 || !data || !(data->unit = strdup(t->name))) {
+                restart_data_free(data);
+                return -ENOMEM;
+        }
+        data->dropin = TAKE_PTR(path);
+        data->manual = TAKE_PTR(manual);
+        data->d = d;
+        return add_finding(j, t, u, storm || killed || against ? STATUS_FAIL : STATUS_WARN, why, data);
+}
+
+static int report_pass(struct judge *j, size_t n_live, bool have_journal) {
+        int k;
+        if (j->live)
+                k = report_add(j->r, STATUS_PASS, "", NULL, NULL, "%zu services: none restarting more than %u times an "
+                               "hour without end, none killed and left down%s", n_live, j->rule->max_per_hour,
+                               have_journal ? "" : " (no journal to read restart rates from)");
+        else
+                k = report_add(j->r, STATUS_PASS, "", NULL, NULL, "no running systemd to ask; %s", have_journal ?
+                               "the journal shows no crash loop without end and no kill that left a service down" :
+                               "hostfit's drop-ins are what the restart rule gives");
+        struct finding *f = k < 0 ? NULL : report_last(j->r);
+        for (size_t i = 0; f && i < j->n_ended; i++)
+                finding_add_detail(f, "%s failed at every start and stays failed after %u restarts, as its start "
+                                   "limit says: journalctl -u %s says why", j->ended[i]->name,
+                                   j->ended[i]->live->n_restarts, j->ended[i]->name);
+        return k < 0 ? k : 0;
 }
 
 static int restart_storm_run(struct host *h, struct report *r) {
@@ -414,34 +437,41 @@ static int restart_storm_run(struct host *h, struct report *r) {
                 return skip < 0 ? skip : 0;
         struct storms s = { 0 };
         struct unit_live *live = NULL;
+        struct restart_rule rule;
         size_t n_live = 0;
-        unsigned n_files = 0;
         bool have_journal = false;
-        uint64_t max = (uint64_t) config_get_int(host_config(h), SECTION, "max-restarts", DEFAULT_MAX_RESTARTS);
+        unsigned n_findings = 0;
+        rule_load(h, &rule);
         int k = unit_state_list_services(h, &live, &n_live);
         bool have_live = k == 0;
         if (k == -ENOMEM)
                 return k;
         k = 0;
-        for (size_t i = 0; k == 0 && i < n_live; i++)
-                k = judge_live(h, &s, &live[i], max);
+        for (size_t i = 0; k == 0 && i < n_live; i++) {
+                if (!is_service(live[i].name))
+                        continue;
+                struct storm *t = storm_get(&s, live[i].name);
+                if (!t)
+                        k = -ENOMEM;
+                else {
+                        t->live = &live[i];
+                        t->killed = strcmp(live[i].active_state, "failed") == 0 && live[i].result &&
+                                    strcmp(live[i].result, "oom-kill") == 0;
+                }
+        }
         if (k == 0)
-                k = judge_journal(h, &s, max, have_live, &have_journal);
+                k = read_journal(h, &s, have_live, &have_journal);
         if (k == 0)
-                k = judge_files(h, &s, &n_files);
+                k = find_ours(h, &s);
+        struct judge j = { .h = h, .r = r, .rule = &rule, .live = have_live };
         for (size_t i = 0; k == 0 && i < s.n; i++)
-                k = report_storm(h, r, &s.v[i]);
-        if (k == 0 && s.n == 0) {
-                if (!have_live && !have_journal && n_files == 0)
-                        k = report_add(r, STATUS_SKIP, "", NULL, NULL, "no running systemd to ask, no journal and no unit of "
-                                       "the admin's to read");
-                else if (have_live)
-                        k = report_add(r, STATUS_PASS, "", NULL, NULL, "%zu services: none restarting without end or stuck, "
-                                       "%u unit files of the admin's with a policy that recovers", n_live, n_files);
+                k = judge_unit(&j, &s.v[i]);
+        n_findings = j.n_findings;
+        if (k == 0 && n_findings == 0) {
+                if (!have_live && !have_journal && j.n_ours == 0)
+                        k = report_add(r, STATUS_SKIP, "", NULL, NULL, "no running systemd to ask and no journal to read");
                 else
-                        k = report_add(r, STATUS_PASS, "", NULL, NULL, "%u unit files of the admin's with a policy that recovers, "
-                                       "%s (no running systemd to ask for restart counts)", n_files,
-                                       have_journal ? "no crash loop or kill left down in the journal" : "no journal");
+                        k = report_pass(&j, n_live, have_journal);
         }
         unit_live_free(live, n_live);
         storms_free(&s);
@@ -451,9 +481,8 @@ static int restart_storm_run(struct host *h, struct report *r) {
 const struct check check_restart_storm = {
         .id = "restart-storm",
         .title = "Services do not restart without end and can recover from a crash",
-        .why = "A service restarting every second burns CPU and floods the journal while systemd still calls "
-               "the host running; one that spends its start limit, or has no restart after an OOM kill, "
-               "stays down for good.",
+        .why = "A service restarting every few seconds burns CPU and floods the journal while systemd still "
+               "calls the host running; one the OOM killer killed and its policy left down stays down for good.",
         .severity = SEVERITY_HIGH,
         .run = restart_storm_run,
         .fix = &fix_restart,

@@ -74,11 +74,21 @@ struct proc;
 int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d);
 
 /* healthcheck-missing */
+enum healthcheck_kind {
+        HEALTHCHECK_ADD,        /* install the probe templates and enable INSTANCE's timer */
+        HEALTHCHECK_STALE,      /* INSTANCE probes a port its unit no longer listens on: stop it, remove its link */
+        HEALTHCHECK_SETTINGS,   /* the templates differ from [healthcheck]: rewrite them */
+};
 struct healthcheck_data {
-        char *unit;
+        enum healthcheck_kind kind;
+        char *unit;             /* NULL for SETTINGS */
         uint16_t port;
-        char *instance;         /* "hostfit-health@nginx.service_8080" without the suffix, escaped */
+        char *instance;         /* "hostfit-health@nginx.service_8080" without the suffix, escaped; NULL for SETTINGS */
 };
 void healthcheck_data_free(void *p);
 /* "hostfit-health@UNIT_PORT" with the instance escaped as systemd-escape does. */
 int healthcheck_instance(const char *unit, uint16_t port, char **ret);
+/* The inverse: UNIT and PORT of the timer or service NAME "hostfit-health@….timer"; -EINVAL when not one. */
+int healthcheck_instance_parse(const char *name, char **ret_unit, uint16_t *ret_port);
+/* The probe templates as [healthcheck] renders them now (fixes/healthcheck.c). */
+int healthcheck_render(struct host *h, const char *template, char **ret, size_t *ret_len);

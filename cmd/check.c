@@ -64,7 +64,7 @@ static int check_render(void *userdata, FILE *f) {
         switch (c->format) {
         case FORMAT_JSON:
                 return output_json(c->r, &(struct output_meta) {
-                                .root = host_root(c->h), .profile = config_profile(host_config(c->h)),
+                                .hint = c->o->hint, .root = host_root(c->h), .profile = config_profile(host_config(c->h)),
                                 .hostname = command_hostname(c->h), .time = time(NULL) }, f);
         case FORMAT_PROMETHEUS:
                 return report_render_prometheus(c->r, f, time(NULL), c->duration);
@@ -214,6 +214,11 @@ static int check_run(int argc, char **argv) {
         if (command_run_checks(h, argv + optind, (size_t) (argc - optind), &r) < 0)
                 return check_trouble(format, output);
 
+        _cleanup_free_ char *hint_global = NULL, *hint_root = NULL;
+        if (command_hint_options(root, &hint_global, &hint_root) < 0)
+                return check_trouble(format, output);
+        struct output_hint hint = { .global = hint_global, .root = hint_root };
+        o.hint = &hint;
         struct check_output out = { .r = r, .h = h, .o = &o, .format = format,
                                     .duration = now_seconds() - t0 };
         int k = output ? output_write_atomic(output, check_render, &out) : check_render(&out, stdout);

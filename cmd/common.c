@@ -250,3 +250,45 @@ int command_take_lock(struct host *h, unsigned wait_ms) {
                 log_error("cannot take the lock %s: %s", LOCK_PATH, strerror(-fd));
         return fd;
 }
+
+/* S as one shell word: bare when every byte is safe, else in single quotes. */
+static int add_shell_word(struct strbuf *sb, const char *s) {
+        if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+:@%,=") == strlen(s))
+                return strbuf_adds(sb, s);
+        int r = strbuf_addch(sb, '\'');
+        for (const char *p = s; r == 0 && *p; p++)
+                r = *p == '\'' ? strbuf_adds(sb, "'\\''") : strbuf_addch(sb, *p);
+        return r == 0 ? strbuf_addch(sb, '\'') : r;
+}
+
+int command_hint_options(const char *root, char **ret_global, char **ret_root) {
+        _cleanup_strbuf_ struct strbuf g = STRBUF_INIT, rt = STRBUF_INIT;
+        _cleanup_free_ char *abs_root = NULL, *abs_config = NULL;
+        int r = strbuf_adds(&g, "");
+        if (r == 0)
+                r = strbuf_adds(&rt, "");
+        if (r == 0 && command_config_path) {
+                abs_config = realpath(command_config_path, NULL);
+                r = strbuf_adds(&g, " --config ");
+                if (r == 0)
+                        r = add_shell_word(&g, abs_config ? abs_config : command_config_path);
+        }
+        if (r == 0 && root) {
+                abs_root = realpath(root, NULL);
+                const char *a = abs_root ? abs_root : root;
+                if (strcmp(a, "/") != 0) {
+                        r = strbuf_adds(&rt, " --root ");
+                        if (r == 0)
+                                r = add_shell_word(&rt, a);
+                }
+        }
+        if (r < 0)
+                return r;
+        char *gs = strbuf_detach(&g, NULL), *rs = strbuf_detach(&rt, NULL);
+        if (!gs || !rs) {
+                free(gs), free(rs);
+                return -ENOMEM;
+        }
+        *ret_global = gs, *ret_root = rs;
+        return 0;
+}

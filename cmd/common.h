@@ -57,3 +57,8 @@ int command_list_runs(struct host *h, struct run_record ***ret, size_t *ret_n);
 /* Run the checks named in IDS (all when none) on H. An unknown id is logged
  * ("unknown check 'x' (see hostfit list)") and returns -ENOENT. */
 int command_run_checks(struct host *h, char *const *ids, size_t n_ids, struct report **ret);
+
+/* The options a hint must carry to act on what a run on ROOT checked: " --config
+ * FILE" (the global option, when given) in *RET_GLOBAL and " --root DIR" (when not
+ * "/") in *RET_ROOT, each shell-quoted and absolute; "" for none. New strings. */
+int command_hint_options(const char *root, char **ret_global, char **ret_root);

@@ -35,6 +35,43 @@ static int write_buf(FILE *f, const struct strbuf *sb) {
         return fwrite(strbuf_str(sb), 1, sb->len, f) == sb->len ? 0 : -EIO;
 }
 
+int output_fix_hint(const char *fix, const struct output_hint *h, char **ret) {
+        static const char *const commands[] = { "fix", "incidents", "undo", "history" };
+        static const char word[] = "hostfit ";
+        if (!fix) {
+                *ret = NULL;
+                return 0;
+        }
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int r = 0;
+        const char *p = fix;
+        for (const char *q = strstr(p, word); r == 0 && q && h; q = strstr(q, word)) {
+                const char *c = q + sizeof(word) - 1, *end = NULL;
+                size_t k;
+                for (k = 0; k < ELEMENTSOF(commands) && !end; k++) {
+                        size_t n = strlen(commands[k]);
+                        /* Only the command itself: it ends there or before a space or quote. */
+                        if (strncmp(c, commands[k], n) == 0 && strchr(" `')", c[n]))
+                                end = c + n;
+                }
+                if (!end) {
+                        q = c;
+                        continue;
+                }
+                r = strbuf_add(&sb, p, (size_t) (q - p));
+                if (r == 0)
+                        r = strbuf_addf(&sb, "hostfit%s %.*s%s", h->global ? h->global : "",
+                                        (int) (end - c), c, h->root ? h->root : "");
+                p = q = end;
+        }
+        if (r == 0)
+                r = strbuf_adds(&sb, p);
+        if (r < 0)
+                return r;
+        *ret = strbuf_detach(&sb, NULL);
+        return *ret ? 0 : -ENOMEM;
+}
+
 /* A finding under its check: "subject: message", its fix, and with --verbose its details. */
 static int output_finding(const struct finding *f, const struct output_options *o, FILE *out) {
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -48,10 +85,13 @@ static int output_finding(const struct finding *f, const struct output_options *
                 r = add_escaped(&sb, f->message);
         if (r == 0)
                 r = strbuf_addch(&sb, '\n');
-        if (r == 0 && f->fix) {
+        _cleanup_free_ char *fix = NULL;
+        if (r == 0)
+                r = output_fix_hint(f->fix, o->hint, &fix);
+        if (r == 0 && fix) {
                 r = strbuf_addf(&sb, "%s%sfix:%s ", INDENT, color_on(o->color, "\033[1m"), color_off(o->color));
                 if (r == 0)
-                        r = add_escaped(&sb, f->fix);
+                        r = add_escaped(&sb, fix);
                 if (r == 0)
                         r = strbuf_addch(&sb, '\n');
         }
@@ -108,7 +148,10 @@ int output_text(const struct report *r, const struct output_options *o, FILE *ou
         return fflush(out) == 0 ? 0 : -errno;
 }
 
-static void json_finding(struct json *j, const struct finding *f) {
+static void json_finding(struct json *j, const struct finding *f, const struct output_hint *hint) {
+        _cleanup_free_ char *fix = NULL;
+        if (output_fix_hint(f->fix, hint, &fix) < 0 && j->error == 0)
+                j->error = -ENOMEM;
         json_object_begin(j);
         json_key(j, "subject");
         json_string(j, f->subject ? f->subject : "");
@@ -117,7 +160,7 @@ static void json_finding(struct json *j, const struct finding *f) {
         json_key(j, "message");
         json_string(j, f->message ? f->message : "");
         json_key(j, "fix");
-        json_string(j, f->fix);
+        json_string(j, fix);
         json_key(j, "details");
         json_array_begin(j);
         for (char **d = f->details; d && *d; d++)
@@ -126,7 +169,7 @@ static void json_finding(struct json *j, const struct finding *f) {
         json_object_end(j);
 }
 
-static void json_result(struct json *j, const struct check_result *cr) {
+static void json_result(struct json *j, const struct check_result *cr, const struct output_hint *hint) {
         json_object_begin(j);
         json_key(j, "id");
         json_string(j, cr->check->id);
@@ -139,7 +182,7 @@ static void json_result(struct json *j, const struct check_result *cr) {
         json_key(j, "findings");
         json_array_begin(j);
         for (size_t k = 0; k < cr->n_findings; k++)
-                json_finding(j, cr->findings[k]);
+                json_finding(j, cr->findings[k], hint);
         json_array_end(j);
         json_object_end(j);
 }
@@ -182,7 +225,7 @@ int output_json(const struct report *r, const struct output_meta *m, FILE *out) 
         json_key(&j, "checks");
         json_array_begin(&j);
         for (size_t i = 0; i < report_n_checks(r); i++)
-                json_result(&j, report_check(r, i));
+                json_result(&j, report_check(r, i), m->hint);
         json_array_end(&j);
         json_object_end(&j);
         return json_end(&j);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* hostfit probe UNIT --port N: a TCP connect or an HTTP GET with a timeout, to the address
  * UNIT listens on; after N consecutive failures, TryRestartUnit over sd-bus, so a unit
- * the admin stopped is never started. The journal gets one line when the state changes. */
+ * the admin stopped is never started, one that has not answered since its start is given its
+ * start-up grace, one that moved to another port is left alone, and the restarts are capped
+ * an hour. The journal gets one line when the state changes. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -207,99 +209,55 @@ int probe_pick_host_of_unit(struct host *h, const char *unit, uint16_t port, cha
         return r == -ENOENT ? probe_pick_host(t, port, buf, size) : r;
 }
 
-enum probe_event probe_step(const struct probe_state *old, bool running, bool ok, unsigned failures,
-                            struct probe_state *ret) {
-        struct probe_state s = { .failures = 0 };
-        enum probe_event ev = PROBE_EVENT_NONE;
-        if (!running) {
-                s.health = PROBE_STOPPED;
-                ev = old->health == PROBE_STOPPED ? PROBE_EVENT_NONE : PROBE_EVENT_STOPPED;
-        } else if (ok) {
-                s.health = PROBE_UP;
-                ev = old->health == PROBE_UP ? PROBE_EVENT_NONE : PROBE_EVENT_UP;
-        } else {
-                s.health = PROBE_DOWN;
-                s.failures = (old->health == PROBE_DOWN ? old->failures : 0) + 1;
-                if (s.failures >= failures) {
-                        ev = PROBE_EVENT_RESTART;
-                        s.failures = 0;         /* count again after the restart: silent until the next one */
-                } else if (old->health != PROBE_DOWN) {
-                        ev = PROBE_EVENT_DOWN;
+int probe_unit_listens(struct host *h, const char *unit, uint16_t port) {
+        const struct socket_table *t;
+        const struct proc_table *pt;
+        bool any = false;
+        int r = host_sockets(h, &t);
+        if (r < 0)
+                return r;
+        if ((r = host_procs(h, &pt)) < 0)
+                return r;
+        for (size_t i = 0; i < pt->n; i++) {
+                _cleanup_free_ char *u = NULL;
+                const struct listen_socket *mine[64];
+                if (pt->procs[i].kthread || proc_cgroup_unit(&pt->procs[i], &u) < 0 || !u || strcmp(u, unit) != 0)
+                        continue;
+                size_t k = sockets_of_pid(t, pt->procs[i].pid, mine, ELEMENTSOF(mine));
+                for (size_t j = 0; j < k && j < ELEMENTSOF(mine); j++) {
+                        if (mine[j]->udp)
+                                continue;
+                        if (mine[j]->port == port)
+                                return 1;
+                        any = true;
                 }
         }
-        *ret = s;
-        return ev;
+        return any ? 0 : -ENOENT;
 }
 
-static const char *const health_names[] = {
-        [PROBE_UNKNOWN] = "unknown", [PROBE_UP] = "up", [PROBE_DOWN] = "down", [PROBE_STOPPED] = "stopped",
+const char *probe_http_path_for(const char *list, const char *unit, char *buf, size_t size) {
+        size_t ul = strlen(unit);
+        for (const char *w = list; w && *w; ) {
+                w += strspn(w, " \t,");
+                size_t n = strcspn(w, " \t,");
+                if (n > ul + 1 && strncmp(w, unit, ul) == 0 && w[ul] == ':' && w[ul + 1] == '/' && n - ul - 1 < size) {
+                        memcpy(buf, w + ul + 1, n - ul - 1);
+                        buf[n - ul - 1] = '\0';
+                        return buf;
+                }
+                w += n;
+        }
+        return NULL;
+}
+
+/* What the manager says of UNIT: ActiveState, when it became active, its start timeout. */
+struct unit_facts {
+        char active[32];
+        uint64_t start_usec;            /* ActiveEnterTimestampMonotonic, 0 unknown */
+        uint64_t start_timeout;         /* TimeoutStartUSec, 0 unknown */
 };
 
-static int state_path(const struct probe_opts *o, const char *prefix, char *buf, size_t size) {
-        if (!o->unit || !*o->unit || strchr(o->unit, '/') || o->unit[0] == '.')
-                return -EINVAL;
-        int n = snprintf(buf, size, "%s/%s%s.failures", o->state_dir, prefix, o->unit);
-        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
-}
-
-int probe_state_load(const struct probe_opts *o, struct probe_state *ret) {
-        char path[4096], buf[64] = "", word[16] = "";
-        unsigned count = 0;
-        int r = state_path(o, "", path, sizeof(path));
-        if (r < 0)
-                return r;
-        *ret = (struct probe_state) { .health = PROBE_UNKNOWN };
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || read(fd, buf, sizeof(buf) - 1) <= 0)
-                return 0;
-        int n = sscanf(buf, "%u %15s", &count, word);
-        if (n < 1 || count > 1000000)
-                return 0;
-        ret->failures = count;
-        /* A count alone (an older file) is a run of failures, or none. */
-        ret->health = count ? PROBE_DOWN : PROBE_UP;
-        for (size_t i = 0; n == 2 && i < ELEMENTSOF(health_names); i++)
-                if (strcmp(word, health_names[i]) == 0)
-                        ret->health = (enum probe_health) i;
-        return 0;
-}
-
-int probe_state_save(const struct probe_opts *o, const struct probe_state *s) {
-        char path[4096], tmp[4096], buf[64];
-        int r = state_path(o, "", path, sizeof(path));
-        if (r == 0)
-                r = state_path(o, ".#", tmp, sizeof(tmp));
-        if (r < 0)
-                return r;
-        /* mkdir -p: /run/hostfit may not exist outside the health unit's RuntimeDirectory=. */
-        char dir[4096];
-        snprintf(dir, sizeof(dir), "%s", o->state_dir);
-        for (char *c = dir + 1;; c++) {
-                bool last = *c == '\0';
-                if (*c != '/' && !last)
-                        continue;
-                *c = '\0';
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                if (last)
-                        break;
-                *c = '/';
-        }
-        _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (out < 0)
-                return -errno;
-        int n = snprintf(buf, sizeof(buf), "%u %s\n", s->failures, health_names[s->health]);
-        if (write(out, buf, (size_t) n) != n || rename(tmp, path) < 0) {
-                r = -errno;
-                unlink(tmp);
-                return r;
-        }
-        return 0;
-}
-
-/* The unit's ActiveState ("active", "inactive", "failed", …) into BUF. */
-static int unit_active_state(sd_bus *bus, const char *unit, char *buf, size_t size) {
+static int unit_facts_get(sd_bus *bus, const char *unit, struct unit_facts *ret) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         const char *path;
@@ -307,13 +265,19 @@ static int unit_active_state(sd_bus *bus, const char *unit, char *buf, size_t si
         int r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                    "org.freedesktop.systemd1.Manager", "GetUnit", &e, &reply, "s", unit);
         if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
-                snprintf(buf, size, "inactive");        /* not loaded: not running */
+                snprintf(ret->active, sizeof(ret->active), "inactive");        /* not loaded: not running */
                 r = 0;
         } else if (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) >= 0) {
                 r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
                                                "ActiveState", &e, &state);
                 if (r >= 0)
-                        snprintf(buf, size, "%s", state);
+                        snprintf(ret->active, sizeof(ret->active), "%s", state);
+                sd_bus_error_free(&e);
+                (void) sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                                                   "ActiveEnterTimestampMonotonic", &e, 't', &ret->start_usec);
+                sd_bus_error_free(&e);
+                (void) sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Service",
+                                                   "TimeoutStartUSec", &e, 't', &ret->start_timeout);
         }
         free(state);
         sd_bus_message_unref(reply);
@@ -373,6 +337,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o) {
                 { "port", required_argument, NULL, 'p' }, { "host", required_argument, NULL, 'H' },
                 { "http", required_argument, NULL, 'u' }, { "timeout", required_argument, NULL, 't' },
                 { "failures", required_argument, NULL, 'f' }, { "state-dir", required_argument, NULL, 's' },
+                { "grace", required_argument, NULL, 'g' }, { "max-restarts", required_argument, NULL, 'm' },
                 { "help", no_argument, NULL, 'h' }, {},
         };
         uint64_t v;
@@ -391,6 +356,9 @@ static int parse_args(int argc, char **argv, struct probe_opts *o) {
                           o->timeout_ms = (unsigned) v * 1000; break;
                 case 'f': if (!num_ok || n == 0 || n > 1000) return -EINVAL; o->failures = (unsigned) n; break;
                 case 's': o->state_dir = optarg; break;
+                case 'g': if (parse_duration(optarg, &v) < 0 || v > 86400 * 7) return -EINVAL;
+                          o->grace_usec = v * 1000000ULL; break;
+                case 'm': if (!num_ok || n == 0 || n > PROBE_RESTARTS_KEPT) return -EINVAL; o->max_restarts = (unsigned) n; break;
                 case 'h': return 1;
                 default: return -EINVAL;
                 }
@@ -401,25 +369,76 @@ static int parse_args(int argc, char **argv, struct probe_opts *o) {
         return o->port && *o->unit ? 0 : -EINVAL;
 }
 
-/* Where UNIT listens on its port, from the running system's socket table. */
-static void resolve_host(struct probe_opts *o, char *buf, size_t size) {
+/* From the running system: where UNIT listens on its port, the path to GET for it (the
+ * config as it is now, so a change reaches every probe), whether it listens elsewhere. */
+static void resolve(struct host *h, struct probe_opts *o, char *host, size_t hsize, char *path, size_t psize) {
+        if (!o->host && (!h || probe_pick_host_of_unit(h, o->unit, o->port, host, hsize) < 0))
+                snprintf(host, hsize, "127.0.0.1");    /* nothing listens: the connect says so */
+        if (!o->host)
+                o->host = host;
+        const struct config *c = h ? host_config(h) : NULL;
+        if (!o->http_path && c)
+                o->http_path = probe_http_path_for(config_get(c, "healthcheck", "http-path"), o->unit, path, psize);
+}
+
+static struct host *open_host(void) {
         struct host *h = NULL;
-        int r = host_open("/", &h);
-        if (r >= 0)
-                r = probe_pick_host_of_unit(h, o->unit, o->port, buf, size);
-        /* Nothing listens (or the table is unreadable): the connect to the loopback says so. */
-        if (r < 0)
-                snprintf(buf, size, "127.0.0.1");
-        o->host = buf;
-        host_free(h);
+        struct config *c = NULL;
+        char *err = NULL;
+        if (host_open("/", &h) < 0)
+                return NULL;
+        /* A config that does not load (an old one-value http-path) leaves every probe a TCP connect. */
+        if (config_load(h, &c, &err) >= 0)
+                host_set_config(h, c);
+        free(err);
+        return h;
 }
 
 extern const struct command cmd_probe;
 
+static void report_event(enum probe_event ev, const struct probe_opts *o, const struct probe_input *in,
+                         const struct probe_limits *lim, sd_bus *bus, const char *active, const char *why) {
+        char err[256] = "";
+        switch (ev) {
+        case PROBE_EVENT_UP:
+                say(5, "%s answers on %s port %u", o->unit, o->host, (unsigned) o->port);
+                break;
+        case PROBE_EVENT_DOWN:
+                say(4, "%s: %s (failure 1 of %u; quiet until it answers or is restarted)", o->unit, why, lim->failures);
+                break;
+        case PROBE_EVENT_STOPPED:
+                say(5, "%s is %s: not probed, and not started (probing resumes when it runs)", o->unit, active);
+                break;
+        case PROBE_EVENT_STARTING:
+                say(5, "%s has not answered since it started: %s; not restarted within its start-up grace", o->unit, why);
+                break;
+        case PROBE_EVENT_MOVED:
+                say(4, "%s no longer listens on port %u: not restarted; this probe is stale "
+                    "(hostfit check healthcheck-missing)", o->unit, (unsigned) o->port);
+                break;
+        case PROBE_EVENT_CAPPED:
+                say(3, "%s: %s; restarted %u times in the last hour: not restarted again until the hour has passed",
+                    o->unit, why, lim->max_restarts);
+                break;
+        case PROBE_EVENT_RESTART:
+                if (!bus)
+                        say(3, "%s: %s (%u failures in a row); no system bus: not restarted", o->unit, why, lim->failures);
+                else if (try_restart_unit(bus, o->unit, err, sizeof(err)) < 0)
+                        say(3, "%s: %s (%u failures in a row); try-restart failed: %s", o->unit, why, lim->failures, err);
+                else
+                        say(3, "try-restarted %s after %u failed probes: %s", o->unit, lim->failures, why);
+                break;
+        case PROBE_EVENT_NONE:
+                break;
+        }
+        (void) in;
+}
+
 static int probe_run(int argc, char **argv) {
-        struct probe_opts o = { .timeout_ms = 5000, .failures = 3, .state_dir = "/run/hostfit/health" };
+        struct probe_opts o = { .timeout_ms = 5000, .failures = 3, .state_dir = "/run/hostfit/health", .max_restarts = 3 };
         struct probe_state old, now;
-        char why[512] = "", host[INET6_ADDRSTRLEN + 8], active[32] = "active";
+        struct unit_facts facts = { .active = "active" };
+        char why[512] = "", host[INET6_ADDRSTRLEN + 8], path[256];
         int r = parse_args(argc, argv, &o);
         if (r > 0) {
                 command_help(&cmd_probe);
@@ -429,40 +448,29 @@ static int probe_run(int argc, char **argv) {
                 return command_usage_error(&cmd_probe);
         /* Without a system bus (run by hand in a chroot) the unit counts as running, and nothing is restarted. */
         sd_bus *bus = NULL;
-        if (sd_bus_open_system(&bus) < 0 || unit_active_state(bus, o.unit, active, sizeof(active)) < 0)
-                snprintf(active, sizeof(active), "active");
-        bool running = strcmp(active, "active") == 0 || strcmp(active, "reloading") == 0;
+        if (sd_bus_open_system(&bus) < 0 || unit_facts_get(bus, o.unit, &facts) < 0)
+                snprintf(facts.active, sizeof(facts.active), "active");
+        struct probe_input in = { .running = strcmp(facts.active, "active") == 0 || strcmp(facts.active, "reloading") == 0,
+                                  .start_usec = facts.start_usec };
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        in.now_usec = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+        struct probe_limits lim = { .failures = o.failures, .max_restarts = o.max_restarts,
+                                    .grace_usec = o.grace_usec > facts.start_timeout ? o.grace_usec : facts.start_timeout };
+        if (lim.grace_usec == 0)
+                lim.grace_usec = 90 * 1000000ULL;       /* DefaultTimeoutStartSec= */
         int bad = 0;
-        if (running) {
-                if (!o.host)
-                        resolve_host(&o, host, sizeof(host));
+        if (in.running) {
+                struct host *h = open_host();
+                resolve(h, &o, host, sizeof(host), path, sizeof(path));
                 bad = probe_once(&o, why, sizeof(why));
+                in.ok = bad == 0;
+                in.moved = bad != 0 && h && probe_unit_listens(h, o.unit, o.port) == 0;
+                host_free(h);
         }
         r = probe_state_load(&o, &old);
-        enum probe_event ev = probe_step(&old, running, bad == 0, o.failures, &now);
-        switch (ev) {
-        case PROBE_EVENT_UP:
-                say(5, "%s answers on %s port %u", o.unit, o.host, (unsigned) o.port);
-                break;
-        case PROBE_EVENT_DOWN:
-                say(4, "%s: %s (failure 1 of %u; quiet until it answers or is restarted)", o.unit, why, o.failures);
-                break;
-        case PROBE_EVENT_STOPPED:
-                say(5, "%s is %s: not probed, and not started (probing resumes when it runs)", o.unit, active);
-                break;
-        case PROBE_EVENT_RESTART: {
-                char err[256] = "";
-                if (!bus)
-                        say(3, "%s: %s (%u failures in a row); no system bus: not restarted", o.unit, why, o.failures);
-                else if (try_restart_unit(bus, o.unit, err, sizeof(err)) < 0)
-                        say(3, "%s: %s (%u failures in a row); try-restart failed: %s", o.unit, why, o.failures, err);
-                else
-                        say(3, "try-restarted %s after %u failed probes: %s", o.unit, o.failures, why);
-                break;
-        }
-        case PROBE_EVENT_NONE:
-                break;
-        }
+        enum probe_event ev = probe_step(&old, &in, &lim, &now);
+        report_event(ev, &o, &in, &lim, bus, facts.active, why);
         if (r >= 0)
                 r = probe_state_save(&o, &now);
         if (r < 0)
@@ -474,15 +482,19 @@ static int probe_run(int argc, char **argv) {
 const struct command cmd_probe = {
         .name = "probe",
         .usage = "probe UNIT --port N [--host ADDR] [--http PATH] [--timeout 5s] [--failures N]\n"
-                 "                     [--state-dir /run/hostfit/health]\n"
+                 "                     [--grace TIME] [--max-restarts N] [--state-dir /run/hostfit/health]\n"
                  "\n"
-                 "Probe UNIT's port once: a TCP connect, or with --http an HTTP GET of PATH expecting\n"
-                 "2xx or 3xx, within the timeout, to the address UNIT listens on (for a wildcard, the\n"
-                 "loopback of its family). A unit that is not running is not probed and never started.\n"
-                 "Failures in a row are counted in the state directory; after N of them UNIT is\n"
-                 "try-restarted over D-Bus and the count starts again. The journal gets one line when\n"
-                 "the state changes (answers, stops answering, restarted, not running), not one a probe.\n"
-                 "UNIT may be given as UNIT_PORT (the hostfit-health@ instance name).\n"
+                 "Probe UNIT's port once: a TCP connect, or an HTTP GET of PATH expecting 2xx or 3xx\n"
+                 "(--http, else the path [healthcheck] http-path = UNIT:PATH names for UNIT), within the\n"
+                 "timeout, to the address UNIT listens on (for a wildcard, the loopback of its family).\n"
+                 "A unit that is not running is not probed and never started. Failures in a row are\n"
+                 "counted in the state directory; after N of them UNIT is try-restarted over D-Bus and\n"
+                 "the count starts again, except: until UNIT has answered once since its last start,\n"
+                 "not within its start-up grace (the larger of --grace and its TimeoutStartSec=); not\n"
+                 "when UNIT listens on other ports but not this one (the probe is stale); and not more\n"
+                 "than --max-restarts times an hour (then it says so and waits). The journal gets one\n"
+                 "line when the state changes, not one a probe. UNIT may be given as UNIT_PORT (the\n"
+                 "hostfit-health@ instance name).\n"
                  "\n"
                  "  --port N            the TCP port to probe\n"
                  "  --host ADDR         the numeric address to probe (10.0.0.5, ::1, [::1]);\n"
@@ -490,6 +502,8 @@ const struct command cmd_probe = {
                  "  --http PATH         GET PATH instead of a bare connect\n"
                  "  --timeout TIME      give up after TIME (default 5s)\n"
                  "  --failures N        try-restart after N failures in a row (default 3)\n"
+                 "  --grace TIME        start-up grace, at least UNIT's start timeout (default: that)\n"
+                 "  --max-restarts N    try-restarts an hour at most (default 3, at most 16)\n"
                  "  --state-dir DIR     where the state is kept (default /run/hostfit/health)\n"
                  "  -h, --help          show this help\n"
                  "\n"

@@ -12,7 +12,7 @@
 #include "registry.h"
 #include "text/strbuf.h"
 
-enum key_type { KEY_STRING, KEY_PATH, KEY_SIZE, KEY_INT, KEY_BOOL, KEY_DURATION, KEY_PROFILE, KEY_CHECK_IDS };
+enum key_type { KEY_STRING, KEY_PATH, KEY_SIZE, KEY_INT, KEY_BOOL, KEY_DURATION, KEY_PROFILE, KEY_CHECK_IDS, KEY_UNIT_PATHS };
 
 /* Every key hostfit reads. Add a row when a check grows a setting, and a line to the README. */
 static const struct key {
@@ -21,9 +21,11 @@ static const struct key {
         enum key_type type;
 } known_keys[] = {
         { "healthcheck", "failures",     KEY_INT },
+        { "healthcheck", "grace",        KEY_DURATION },
         { "healthcheck", "hostfit-path", KEY_PATH },
-        { "healthcheck", "http-path",    KEY_STRING },
+        { "healthcheck", "http-path",    KEY_UNIT_PATHS },
         { "healthcheck", "interval",     KEY_DURATION },
+        { "healthcheck", "max-restarts", KEY_INT },
         { "healthcheck", "timeout",      KEY_DURATION },
         { "healthcheck", "units",        KEY_STRING },
         { "hostfit", "hostfit-path", KEY_PATH },
@@ -155,6 +157,26 @@ static const struct key *key_find(const char *section, const char *key) {
         return NULL;
 }
 
+/* "UNIT:/PATH …" ([healthcheck] http-path): each path for the units it is for. A path alone
+ * (the old form) would GET it from every probed service, plain TCP ones too: refused. */
+static const char *unit_paths_invalid(const char *value) {
+        for (const char *w = value; *w; ) {
+                w += strspn(w, " \t,");
+                size_t n = strcspn(w, " \t,");
+                const char *colon = memchr(w, ':', n);
+                if (n && w[0] == '/')
+                        return "takes the units it is for: http-path = UNIT:/PATH … (a path alone would be "
+                               "asked of every probed service, plain TCP ones too)";
+                if (n && (!colon || colon == w || colon[1] != '/'))
+                        return "expected UNIT:/PATH, e.g. http-path = web.service:/health";
+                for (size_t i = 0; i < n; i++)
+                        if ((unsigned char) w[i] < 0x21 || w[i] == 0x7f)
+                                return "expected UNIT:/PATH without control characters";
+                w += n;
+        }
+        return NULL;
+}
+
 /* NULL when VALUE is valid for K, else what is wrong with it. */
 static const char *value_invalid(const struct key *k, const char *value) {
         uint64_t u;
@@ -189,6 +211,8 @@ static const char *value_invalid(const struct key *k, const char *value) {
                                 return "unknown check id (see hostfit list)";
                 return NULL;
         }
+        case KEY_UNIT_PATHS:
+                return unit_paths_invalid(value);
         }
         return "unknown key type";
 }

@@ -273,6 +273,20 @@ static ssize_t memfile_read(void *cookie, char *out, size_t size) {
         return (ssize_t) n;
 }
 
+/* Seekable: libc's fgetpwent_r() goes back to the line's start to retry it with a larger buffer. */
+static int memfile_seek(void *cookie, off64_t *off, int whence) {
+        struct memfile *m = cookie;
+        int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t) m->pos :
+                       whence == SEEK_END ? (int64_t) m->len : -1;
+        if (base < 0 || *off < -base || base + *off > (int64_t) m->len) {
+                errno = EINVAL;
+                return -1;
+        }
+        m->pos = (size_t) (base + *off);
+        *off = (off64_t) m->pos;
+        return 0;
+}
+
 static int memfile_close(void *cookie) {
         struct memfile *m = cookie;
         free(m->buf);
@@ -282,7 +296,8 @@ static int memfile_close(void *cookie) {
 
 static int fopen_text(char *text, size_t len, FILE **ret) {
         struct memfile *m = malloc(sizeof(*m));
-        FILE *f = m ? fopencookie(m, "r", (cookie_io_functions_t) { .read = memfile_read, .close = memfile_close }) : NULL;
+        FILE *f = m ? fopencookie(m, "r", (cookie_io_functions_t) {
+                .read = memfile_read, .seek = memfile_seek, .close = memfile_close }) : NULL;
         if (!f) {
                 free(m);
                 free(text);

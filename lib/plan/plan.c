@@ -322,9 +322,10 @@ int plan_add_systemd(struct plan *p, const char *check, enum systemd_op op, cons
         struct action *a;
         if (op >= _SYSTEMD_OP_MAX || (op != SYSTEMD_DAEMON_RELOAD && !unit))
                 return -EINVAL;
-        /* One daemon-reload is enough until another unit file is written. */
+        /* One daemon-reload is enough until another unit file is written, linked or removed. */
         if (op == SYSTEMD_DAEMON_RELOAD)
-                for (size_t i = p->n; i > 0 && p->a[i - 1].kind != ACTION_WRITE_FILE; i--)
+                for (size_t i = p->n; i > 0 && p->a[i - 1].kind != ACTION_WRITE_FILE &&
+                                      p->a[i - 1].kind != ACTION_SYMLINK && p->a[i - 1].kind != ACTION_REMOVE; i--)
                         if (p->a[i - 1].kind == ACTION_SYSTEMD && p->a[i - 1].op == SYSTEMD_DAEMON_RELOAD)
                                 return 0;
         int r = push_path(p, ACTION_SYSTEMD, check, NULL, &a);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tmux.conf reading: the commands that load tmux-resurrect/continuum and their settings. */
+#include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -14,6 +16,10 @@
 #include "procs/tmuxconf.h"
 
 #define TMUXCONF_MAX (1u << 20)
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+/* Entries of one directory a source-file glob looks at: a bound, as on the files it loads. */
+#define TMUXCONF_GLOB_DIR_MAX 4096
 
 void tmuxconf_done(struct tmux_conf *c) {
         free(c->processes);
@@ -104,6 +110,79 @@ static char *expand_path(const char *home, const char *from, const char *p) {
 
 static int load_file(const struct host *h, const char *home, const char *path, unsigned depth, struct tmux_conf *c);
 
+static bool has_glob(const char *s) {
+        return strpbrk(s, "*?[") != NULL;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+struct glob_walk {
+        const struct host *h;
+        const char *home;
+        unsigned depth;
+        struct tmux_conf *c;
+};
+
+/* source-file expands its path with glob(3) (tmux 3.0 and later): the same here, within the root.
+ * DIR is a directory already resolved (no pattern), REST what is left of the pattern. The
+ * matches of a component are taken in sorted order, as glob(3) sorts them, and loaded as found;
+ * hidden names match only a pattern that starts with a dot. */
+static int glob_load(struct glob_walk *g, const char *dir, const char *rest) {
+        rest += strspn(rest, "/");
+        size_t len = strcspn(rest, "/");
+        if (len == 0)
+                return load_file(g->h, g->home, *dir ? dir : "/", g->depth, g->c);
+        _cleanup_free_ char *comp = strndup(rest, len);
+        if (!comp)
+                return -ENOMEM;
+        if (!has_glob(comp)) {
+                _cleanup_free_ char *next = NULL;
+                if (asprintf(&next, "%s/%s", dir, comp) < 0)
+                        return -ENOMEM;
+                return glob_load(g, next, rest + len);
+        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = host_opendir(g->h, *dir ? dir : "/", &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;    /* no such directory: no match */
+        char **names = NULL;
+        size_t n = 0, seen = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) && r == 0) {
+                if (++seen > TMUXCONF_GLOB_DIR_MAX) {
+                        set_problem(g->c, "%s: more than %u entries to match %s against; the rest is not read",
+                                    *dir ? dir : "/", TMUXCONF_GLOB_DIR_MAX, comp);
+                        break;
+                }
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    fnmatch(comp, de->d_name, FNM_PERIOD) != 0)
+                        continue;
+                char **nn = reallocarray(names, n + 1, sizeof(*nn));
+                if (!nn || !(nn[n] = strdup(de->d_name))) {
+                        r = -ENOMEM;
+                        names = nn ? nn : names;
+                        break;
+                }
+                names = nn;
+                n++;
+        }
+        if (n)
+                qsort(names, n, sizeof(*names), cmp_str);
+        for (size_t i = 0; i < n && r != -ENOMEM && r != -E2BIG; i++) {
+                _cleanup_free_ char *next = NULL;
+                if (asprintf(&next, "%s/%s", dir, names[i]) < 0)
+                        r = -ENOMEM;
+                else
+                        r = glob_load(g, next, rest + len);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        return r == -ENOMEM || r == -E2BIG ? r : 0;
+}
+
 static int do_command(const struct host *h, const char *home, const char *path, unsigned depth,
                       struct shell_word *w, size_t n, struct tmux_conf *c) {
         const char *cmd = w[0].word;
@@ -129,7 +208,8 @@ static int do_command(const struct host *h, const char *home, const char *path, 
                         _cleanup_free_ char *p = expand_path(home, path, w[i].word);
                         if (!p)
                                 return -ENOMEM;
-                        int r = load_file(h, home, p, depth + 1, c);
+                        struct glob_walk g = { h, home, depth + 1, c };
+                        int r = has_glob(p) ? glob_load(&g, "", p) : load_file(h, home, p, depth + 1, c);
                         if (r == -ENOMEM)
                                 return r;
                 }

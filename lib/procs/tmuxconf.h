@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A user's tmux configuration as tmux-resurrect and tmux-continuum see it:
- * /etc/tmux.conf, ~/.tmux.conf and ~/.config/tmux/tmux.conf, following source-file. */
+ * /etc/tmux.conf, ~/.tmux.conf and ~/.config/tmux/tmux.conf, following source-file
+ * (its glob patterns too, as tmux 3 expands them, within the root and bounded). */
 #pragma once
 
 #include <stdbool.h>

@@ -99,22 +99,10 @@ static bool read_ids(struct host *h, pid_t pid, uid_t *uid, gid_t *gid) {
         return got_gid;
 }
 
-/* The name of ID in ROOT/etc/group ("name:x:gid:members"), or NULL. */
+/* The name of ID in ROOT/etc/group, or NULL. */
 static char *group_name(struct host *h, gid_t id) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char line[4096];
-        if (host_fopen(h, "/etc/group", &f) < 0)
-                return NULL;
-        while (fgets(line, sizeof(line), f)) {
-                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *end;
-                if (!c2 || c1 == line)
-                        continue;
-                unsigned long g = strtoul(c2 + 1, &end, 10);
-                if (end == c2 + 1 || *end != ':' || g != id)
-                        continue;
-                return strndup(line, (size_t) (c1 - line));
-        }
-        return NULL;
+        char *name = NULL;
+        return passwd_group_name(h, id, &name) == 0 ? name : NULL;
 }
 
 /* User= and Group=; without a known gid, the user's primary group from passwd, else no Group=. */

@@ -191,6 +191,23 @@ expect "check on a root with a warning exits 1" 1
 hf check --root "$FIXTURES/cli-fail"
 expect "check on a failing root exits 2" 2
 check_that "a failure names its fix" grep -q '^      fix: hostfit fix ' "$T/out"
+
+# A hint acts on what was checked: after check --root, fix --root the same tree,
+# quoted for the shell, with the --config of the run.
+QR="$T/the host's image"
+cp -a "$FIXTURES/cli-fail" "$QR"
+printf '[swap]\n' > "$T/alt.conf"
+hf check --root "$QR"
+check_that "a hint after check --root names the same root, shell-quoted" \
+        grep -qF "fix: hostfit fix --root '$T/the host'\\''s image' swap-missing" "$T/out"
+hf check --root "$QR" --format json
+check_that "the JSON hint names the root too" \
+        jq -e --arg w "hostfit fix --root '$T/the host'\\''s image' swap-missing" '[.checks[].findings[].fix] | index($w) != null' "$T/out"
+hf --config "$T/alt.conf" check --root "$QR"
+check_that "a hint carries the run's --config" \
+        grep -qF "fix: hostfit --config $T/alt.conf fix --root '$T/the host'\\''s image' swap-missing" "$T/out"
+hf check --root /
+check_that "a hint on the running host names no root" sh -c "! grep -q -- '--root' '$T/out'"
 hf check --quiet --root "$FIXTURES/cli-warn"
 check_that "check --quiet prints no passing check" sh -c "! grep -q '^pass ' '$T/out' && grep -q '^warn ' '$T/out'"
 hf check --root "$FIXTURES/cli-warn"
@@ -667,7 +684,7 @@ mkdir -p "$JK/etc/hostfit" && printf '[oom-kills]\nwindow = 100000d\n' > "$JK/et
 hf check oom-kills --root "$JK"
 expect "check oom-kills warns on the journal's kills" 1
 check_that "check oom-kills names the unit and the check that prevents the next" \
-        grep -q 'fix: hostfit fix unit-memorymax (prevents the next one); details: hostfit incidents --unit hog.service' "$T/out"
+        grep -qF "fix: hostfit fix --root $(realpath "$JK") unit-memorymax (prevents the next one); details: hostfit incidents --root $(realpath "$JK") --unit hog.service" "$T/out"
 hf check oom-kills --root "$JK" --format prometheus
 check_that "check --format prometheus: hostfit_oom_kills{unit,killer}" \
         grep -qx 'hostfit_oom_kills{unit="api.service",killer="systemd-oomd"} 1' "$T/out"

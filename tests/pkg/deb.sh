@@ -30,7 +30,7 @@ files="/usr/sbin/hostfit /usr/share/man/man8/hostfit.8.gz /usr/lib/systemd/catal
 /usr/share/fish/vendor_completions.d/hostfit.fish /usr/share/doc/hostfit/copyright
 /usr/share/doc/hostfit/hostfit.conf.example /usr/share/doc/hostfit/hostfit-check.schema.json
 /usr/share/doc/hostfit/hostfit-fix.schema.json /usr/share/doc/hostfit/hostfit-incidents.schema.json
-/usr/share/doc/hostfit/hostfit-history.schema.json
+/usr/share/doc/hostfit/hostfit-history.schema.json /usr/share/doc/hostfit/hostfit-list.schema.json
 /usr/share/doc/hostfit/examples/hostfit-check.timer
 /usr/share/doc/hostfit/examples/hostfit-check.service /usr/share/doc/hostfit/examples/cloud-init.yaml
 /usr/share/doc/hostfit/examples/ansible/hostfit.yml"

@@ -25,6 +25,7 @@ $prefix/share/doc/hostfit/hostfit-check.schema.json
 $prefix/share/doc/hostfit/hostfit-fix.schema.json
 $prefix/share/doc/hostfit/hostfit-history.schema.json
 $prefix/share/doc/hostfit/hostfit-incidents.schema.json
+$prefix/share/doc/hostfit/hostfit-list.schema.json
 $prefix/share/doc/hostfit/examples/cloud-init.yaml
 $prefix/share/doc/hostfit/examples/hostfit-check.service
 $prefix/share/doc/hostfit/examples/hostfit-check.timer

@@ -11,6 +11,7 @@ CS=docs/hostfit-check.schema.json FS=docs/hostfit-fix.schema.json IS=docs/hostfi
 check "$CS is a valid draft 2020-12 schema" $V "$CS"
 check "$FS is a valid draft 2020-12 schema" $V "$FS"
 check "$IS is a valid draft 2020-12 schema" $V "$IS"
+check "docs/hostfit-list.schema.json is a valid draft 2020-12 schema" $V docs/hostfit-list.schema.json
 
 # A summary must count the checks' statuses, and the exit status must follow it.
 consistent() {
@@ -108,6 +109,27 @@ check "check --format json: hostname is null in an image without /etc/hostname" 
 "$HOSTFIT" check --format json > "$PKG_TMP/h.json"
 check "check --format json: hostname on / is this system's ($(hostname))" \
         $PYTHON -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["hostname"] != sys.argv[2])' "$PKG_TMP/h.json" "$(hostname)"
+
+# fix --yes --format json: what became of each action, against the same schema.
+ycopy=$PKG_TMP/yes-root; rm -rf "$ycopy"; cp -a tests/fixtures/cli-fail "$ycopy"
+mkdir -p "$ycopy/etc/hostfit" && printf '[swap]\nsize = 16M\n' > "$ycopy/etc/hostfit/hostfit.conf"
+"$HOSTFIT" fix --yes --format json --root "$ycopy" > "$PKG_TMP/yes.json" 2> "$PKG_TMP/yes.err"
+check "fix --yes --format json reports results" \
+        $PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["results"] and "actions" not in d))' "$PKG_TMP/yes.json"
+check "fix --yes --format json matches the schema" $V "$FS" "$PKG_TMP/yes.json"
+"$HOSTFIT" fix --yes --format json --root "$ycopy" > "$PKG_TMP/yes2.json" 2>> "$PKG_TMP/yes.err"
+check "a second fix --yes --format json matches the schema" $V "$FS" "$PKG_TMP/yes2.json"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["results"][0]["result"]="done"; print(json.dumps(d))' "$PKG_TMP/yes.json" > "$PKG_TMP/badyes.json"
+check "fix schema rejects an unknown result" sh -c "! $V $FS $PKG_TMP/badyes.json >/dev/null"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["actions"]=[]; print(json.dumps(d))' "$PKG_TMP/yes.json" > "$PKG_TMP/both.json"
+check "fix schema rejects a plan and results in one object" sh -c "! $V $FS $PKG_TMP/both.json >/dev/null"
+
+# list --format json.
+LS=docs/hostfit-list.schema.json
+"$HOSTFIT" list --format json > "$PKG_TMP/list.json"
+check "list --format json matches the schema" $V "$LS" "$PKG_TMP/list.json"
+check "list --format json has every check of list --ids" \
+        $PYTHON -c 'import json,sys; sys.exit([c["id"] for c in json.load(open(sys.argv[1]))["checks"]] != sys.argv[2].split())' "$PKG_TMP/list.json" "$("$HOSTFIT" list --ids | tr '\n' ' ')"
 
 # history: the list and a run record, after a fix and an undo on a copy.
 HS=docs/hostfit-history.schema.json

@@ -73,9 +73,28 @@ static void test_named_vendor_units_in_scope(void **state) {
         fixture_remove(root);
 }
 
+/* The probe templates as the fix writes them for ROOT's config. */
+static void write_templates(const char *root) {
+        struct run x = { 0 };
+        fixture_write(root, "/usr/sbin/hostfit", "\177ELF");      /* the image's own: its units run it */
+        fixture_chmod(root, "/usr/sbin/hostfit", 0755);
+        run_check(&x, root, "healthcheck-missing");
+        const char *names[] = { "hostfit-health@.service", "hostfit-health@.timer" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char *text = NULL, *path = NULL;
+                size_t len = 0;
+                assert_int_equal(healthcheck_render(x.h, names[i], &text, &len), 0);
+                assert_true(asprintf(&path, "/etc/systemd/system/%s", names[i]) > 0);
+                fixture_write(root, path, text);
+                free(text);
+                free(path);
+        }
+        run_free(&x);
+}
+
 static void test_enabled_timer_passes(void **state) {
         char *root = make_root();
-        fixture_write(root, "/etc/systemd/system/hostfit-health@.timer", "[Timer]\nOnUnitActiveSec=30s\n");
+        write_templates(root);
         fixture_symlink(root, "/etc/systemd/system/hostfit-health@.timer",
                         "/etc/systemd/system/timers.target.wants/hostfit-health@my\\x2dapp.service_8080.timer");
         fixture_symlink(root, "/etc/systemd/system/hostfit-health@.timer",
@@ -120,7 +139,8 @@ static void verify(const char *dir, const char *unit) {
 static void test_fix_installs_timer_instance(void **state) {
         char *root = make_root();
         fixture_write(root, "/etc/hostfit/hostfit.conf",
-                      "[healthcheck]\ninterval = 1min\nfailures = 4\nhttp-path = /health?x=1%\nhostfit-path = /bin/true\n"
+                      "[healthcheck]\ninterval = 1min\nfailures = 4\nhttp-path = my-app.service:/health?x=1%\nhostfit-path = /bin/true\n"
+                      "grace = 2min\n"
                       "units = nginx.service\n");
         fixture_write(root, "/bin/true", "\177ELF");   /* the image's own: its units run it */
         fixture_chmod(root, "/bin/true", 0755);
@@ -132,7 +152,7 @@ static void test_fix_installs_timer_instance(void **state) {
         assert_non_null(svc);
         assert_non_null(tmr);
         assert_non_null(strstr(svc->content, "\nExecStart=\"/bin/true\" \"probe\" \"%I\" \"--timeout\" \"5s\" "
-                                             "\"--failures\" \"4\" \"--http\" \"/health?x=1%%\"\n"));
+                                             "\"--failures\" \"4\" \"--max-restarts\" \"3\" \"--grace\" \"2min\"\n"));
         assert_non_null(strstr(tmr->content, "\nOnUnitActiveSec=1min\n"));
         /* Not the running system: each instance is enabled by the link its WantedBy= asks for. */
         const struct action *link = plan_find_path(p, "/etc/systemd/system/timers.target.wants/"
@@ -168,6 +188,89 @@ static void test_fix_installs_timer_instance(void **state) {
         fixture_remove(root);
 }
 
+/* my-app.service moved from 3000 to 8080: its old probe timer is stale (never restarts it,
+ * reported here), the fix stops it and removes its link; the new port gets its own probe. */
+static void test_stale_timer_of_a_moved_port(void **state) {
+        (void) state;
+        char *root = make_root();
+        write_templates(root);
+        fixture_symlink(root, "/etc/systemd/system/hostfit-health@.timer",
+                        "/etc/systemd/system/timers.target.wants/hostfit-health@my\\x2dapp.service_3000.timer");
+        fixture_symlink(root, "/etc/systemd/system/hostfit-health@.timer",
+                        "/etc/systemd/system/timers.target.wants/hostfit-health@gone.service_9000.timer");
+        struct run x = { 0 };
+        run_check(&x, root, "healthcheck-missing");
+        const struct finding *f = run_find(&x, "its probe timer hostfit-health@my\\x2dapp.service_3000.timer is stale: "
+                                           "it probes port 3000, where the unit no longer listens (it listens on 8080)");
+        assert_non_null(f);
+        assert_string_equal(f->subject, "my-app.service");
+        assert_non_null(run_find(&x, "its probe timer hostfit-health@gone.service_9000.timer is stale: the unit no longer exists"));
+        assert_non_null(run_find(&x, "listens on port 8080 but has no WatchdogSec= and no health timer"));
+        struct plan *p = run_plan(&x);
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/timers.target.wants/hostfit-health@my\\x2dapp.service_3000.timer");
+        assert_non_null(a);
+        assert_int_equal(a->kind, ACTION_REMOVE);
+        assert_non_null(plan_find_path(p, "/etc/systemd/system/timers.target.wants/hostfit-health@my\\x2dapp.service_8080.timer"));
+        plan_free(p);
+        run_free(&x);
+        size_t changes = 0;
+        char *copy = plan_apply_replan(root, "healthcheck-missing", &changes);
+        assert_int_equal(changes, 3);   /* two links removed, one made */
+        run_check(&x, copy, "healthcheck-missing");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        run_free(&x);
+        fixture_remove(copy);
+        fixture_remove(root);
+}
+
+/* Changed [healthcheck] settings reach the installed probe: a finding, and the fix rewrites it. */
+static void test_changed_settings_rewrite_the_probe(void **state) {
+        (void) state;
+        char *root = make_root();
+        write_templates(root);
+        fixture_symlink(root, "/etc/systemd/system/hostfit-health@.timer",
+                        "/etc/systemd/system/timers.target.wants/hostfit-health@my\\x2dapp.service_8080.timer");
+        struct run x = { 0 };
+        run_check(&x, root, "healthcheck-missing");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        run_free(&x);
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[healthcheck]\ninterval = 10s\nfailures = 5\n");
+        run_check(&x, root, "healthcheck-missing");
+        const struct finding *f = run_find(&x, "the installed probe differs from [healthcheck] as it is now");
+        assert_non_null(f);
+        assert_int_equal(run_count(&x, STATUS_WARN), 1);
+        struct plan *p = run_plan(&x);
+        const struct action *svc = plan_find_path(p, "/etc/systemd/system/hostfit-health@.service");
+        const struct action *tmr = plan_find_path(p, "/etc/systemd/system/hostfit-health@.timer");
+        assert_non_null(svc);
+        assert_non_null(strstr(svc->content, "\"--failures\" \"5\""));
+        assert_non_null(tmr);
+        assert_non_null(strstr(tmr->content, "\nOnUnitActiveSec=10s\n"));
+        plan_free(p);
+        run_free(&x);
+        size_t changes = 0;
+        char *copy = plan_apply_replan(root, "healthcheck-missing", &changes);
+        assert_int_equal(changes, 2);
+        fixture_remove(copy);
+        fixture_remove(root);
+}
+
+static void test_instance_name_round_trip(void **state) {
+        (void) state;
+        char *inst = NULL, *unit = NULL;
+        uint16_t port = 0;
+        assert_int_equal(healthcheck_instance("my-app@blue.service", 8080, &inst), 0);
+        char *timer = NULL;
+        assert_true(asprintf(&timer, "%s.timer", inst) > 0);
+        assert_int_equal(healthcheck_instance_parse(timer, &unit, &port), 0);
+        assert_string_equal(unit, "my-app@blue.service");
+        assert_int_equal(port, 8080);
+        free(unit), free(inst), free(timer);
+        assert_int_equal(healthcheck_instance_parse("hostfit-health@x.service_0.timer", &unit, &port), -EINVAL);
+        assert_int_equal(healthcheck_instance_parse("hostfit-health@..\\x2fssh.service_22.timer", &unit, &port), -EINVAL);
+        assert_int_equal(healthcheck_instance_parse("other@x.service_22.timer", &unit, &port), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_listening_services_without_probe_warned),
@@ -175,6 +278,9 @@ int main(void) {
                 cmocka_unit_test(test_enabled_timer_passes),
                 cmocka_unit_test(test_unreadable_sockets_reported),
                 cmocka_unit_test(test_fix_installs_timer_instance),
+                cmocka_unit_test(test_stale_timer_of_a_moved_port),
+                cmocka_unit_test(test_changed_settings_rewrite_the_probe),
+                cmocka_unit_test(test_instance_name_round_trip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

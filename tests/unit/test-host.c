@@ -18,6 +18,7 @@
 #include "fixture.h"
 #include "host/host.h"
 #include "host/host-parse.h"
+#include "host/passwd.h"
 
 static struct host *open_fixture(const char *root) {
         struct host *h = NULL;
@@ -366,6 +367,62 @@ static void test_run_budget_bounds_the_sum_of_reads(void **state) {
         fixture_remove(root);
 }
 
+/* passwd and group through libc's parsers, on the root's files, never the host's NSS. */
+static void test_passwd_and_group_parsed_by_libc(void **state) {
+        char *root = fixture_new(), gecos[6000];
+        memset(gecos, 'g', sizeof(gecos) - 1);
+        gecos[sizeof(gecos) - 1] = 0;
+        char *text;
+        assert_true(asprintf(&text, "root:x:0:0:root:/root:/bin/bash\n"
+                             "# a comment\n"
+                             "broken:x:notanumber:0::/home/broken:/bin/sh\n"
+                             "short:x:5\n"
+                             "+nisuser::::::\n"
+                             "rel:x:1001:1001::home/rel:/bin/sh\n"
+                             "long:x:1002:1002:%s:/home/long:/bin/zsh\n"
+                             "dev:x:1000:1000:Dev:/home/dev:/bin/zsh\n", gecos) > 0);
+        fixture_write(root, "etc/passwd", text);
+        free(text);
+        fixture_write(root, "etc/group", "root:x:0:\n+:::\nwww-data:x:33:\ndev:x:1000:alice,bob\n");
+        struct host *h = open_fixture(root);
+        struct passwd_table t = {};
+        assert_int_equal(passwd_load(h, &t), 0);
+        assert_int_equal(t.n, 3);
+        assert_string_equal(t.e[0].name, "root");
+        assert_string_equal(t.e[1].name, "long");         /* a line longer than libc's first buffer */
+        assert_string_equal(t.e[1].home, "/home/long");
+        const struct passwd_entry *e = passwd_by_uid(&t, 1000);
+        assert_non_null(e);
+        assert_string_equal(e->home, "/home/dev");
+        assert_string_equal(e->shell, "/bin/zsh");
+        assert_int_equal(e->gid, 1000);
+        assert_null(passwd_by_uid(&t, 1001));
+        passwd_done(&t);
+        char *name = NULL;
+        assert_int_equal(passwd_group_name(h, 33, &name), 0);
+        assert_string_equal(name, "www-data");
+        free(name);
+        assert_int_equal(passwd_group_name(h, 4242, &name), -ENOENT);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_passwd_fifo_is_refused(void **state) {
+        char *root = fixture_new();
+        fixture_mkdir(root, "etc");
+        make_fifo(root, "etc/passwd");
+        make_fifo(root, "etc/group");
+        struct host *h = open_fixture(root);
+        struct passwd_table t = {};
+        char *name = NULL;
+        alarm(10);
+        assert_int_equal(passwd_load(h, &t), -ENXIO);
+        assert_int_equal(passwd_group_name(h, 0, &name), -ENXIO);
+        alarm(0);
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_meminfo_parsed_in_bytes),
@@ -384,6 +441,8 @@ int main(void) {
                 cmocka_unit_test(test_device_node_is_refused),
                 cmocka_unit_test(test_fopen_streams_the_bounded_copy),
                 cmocka_unit_test(test_run_budget_bounds_the_sum_of_reads),
+                cmocka_unit_test(test_passwd_and_group_parsed_by_libc),
+                cmocka_unit_test(test_passwd_fifo_is_refused),
                 cmocka_unit_test(test_statfs_walks_up_to_existing_parent),
                 cmocka_unit_test(test_open_missing_root_fails),
                 cmocka_unit_test(test_live_root_is_detected),

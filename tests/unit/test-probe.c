@@ -22,6 +22,9 @@
 #include "fixture-proc.h"
 #include "host/host.h"
 #include "host/sockets.h"
+#include "host/config.h"
+
+#define USEC 1000000ULL
 
 extern const struct command cmd_probe;
 
@@ -103,7 +106,34 @@ static void test_silent_server_times_out(void **state) {
         close(fd);
 }
 
+/* Probes 30 s apart on a clock of their own; the unit started at START. */
+static struct probe_limits lim = { .failures = 3, .grace_usec = 90 * USEC, .max_restarts = 16 };
+static uint64_t clock_usec = 1000 * USEC, start_usec = 1000 * USEC;
+static uint64_t step_usec = 30 * USEC;
+
+static enum probe_event step_moved(struct probe_state *s, bool running, bool ok, bool moved) {
+        struct probe_input in = { .running = running, .ok = ok, .moved = moved, .start_usec = start_usec,
+                                  .now_usec = clock_usec };
+        struct probe_state n;
+        enum probe_event ev = probe_step(s, &in, &lim, &n);
+        clock_usec += step_usec;
+        *s = n;
+        return ev;
+}
+
+static enum probe_event step(struct probe_state *s, bool running, bool ok) {
+        return step_moved(s, running, ok, false);
+}
+
+static void reset_clock(void) {
+        lim = (struct probe_limits) { .failures = 3, .grace_usec = 90 * USEC, .max_restarts = 16 };
+        clock_usec = start_usec = 1000 * USEC;
+        step_usec = 30 * USEC;
+}
+
 static void test_state_kept_between_runs(void **state) {
+        (void) state;
+        reset_clock();
         char *dir = fixture_new();
         char sd[512];
         snprintf(sd, sizeof(sd), "%s/health", dir);
@@ -112,15 +142,27 @@ static void test_state_kept_between_runs(void **state) {
         assert_int_equal(probe_state_load(&o, &st), 0);
         assert_int_equal(st.health, PROBE_UNKNOWN);
         assert_int_equal(st.failures, 0);
-        assert_int_equal(probe_step(&st, true, false, 3, &next), PROBE_EVENT_DOWN);
-        assert_int_equal(probe_state_save(&o, &next), 0);
-        assert_int_equal(probe_state_load(&o, &st), 0);
-        assert_int_equal(probe_step(&st, true, false, 3, &next), PROBE_EVENT_NONE);
+        assert_int_equal(step(&st, true, true), PROBE_EVENT_UP);
+        assert_int_equal(step(&st, true, false), PROBE_EVENT_DOWN);
+        assert_int_equal(probe_state_save(&o, &st), 0);
+        assert_int_equal(probe_state_load(&o, &next), 0);
+        assert_int_equal(step(&next, true, false), PROBE_EVENT_NONE);
+        assert_int_equal(step(&next, true, false), PROBE_EVENT_RESTART);
         assert_int_equal(probe_state_save(&o, &next), 0);
         char *s = fixture_read(dir, "/health/web.service.failures");
-        assert_string_equal(s, "2 down\n");
+        assert_string_equal(s, "0 down 1000000000 1 1090000000\n");
         free(s);
-        /* an older file holds the count alone */
+        assert_int_equal(probe_state_load(&o, &st), 0);
+        assert_int_equal(st.start_usec, start_usec);
+        assert_true(st.answered);
+        assert_int_equal(st.restarts[0], 1090 * USEC);
+        assert_int_equal(st.restarts[1], 0);
+        /* older files: "COUNT STATE", and the count alone */
+        fixture_write(dir, "/health/web.service.failures", "2 down\n");
+        assert_int_equal(probe_state_load(&o, &st), 0);
+        assert_int_equal(st.health, PROBE_DOWN);
+        assert_int_equal(st.failures, 2);
+        assert_false(st.answered);
         fixture_write(dir, "/health/web.service.failures", "1\n");
         assert_int_equal(probe_state_load(&o, &st), 0);
         assert_int_equal(st.health, PROBE_DOWN);
@@ -133,37 +175,132 @@ static void test_state_kept_between_runs(void **state) {
 
 /* The journal gets a line when the state changes, not one a probe. */
 static void test_one_event_per_state_change(void **state) {
-        struct probe_state s = { .health = PROBE_UNKNOWN }, n;
-        unsigned events[5] = { 0 };
+        (void) state;
+        reset_clock();
+        struct probe_state s = { .health = PROBE_UNKNOWN };
+        unsigned events[8] = { 0 };
         /* an hour of a healthy service, probed every 30 s */
-        for (int i = 0; i < 120; i++, s = n)
-                events[probe_step(&s, true, true, 3, &n)]++;
+        for (int i = 0; i < 120; i++)
+                events[step(&s, true, true)]++;
         assert_int_equal(events[PROBE_EVENT_UP], 1);
         assert_int_equal(events[PROBE_EVENT_NONE], 119);
         /* it hangs: one line, then a try-restart every 3 failures, silent between */
         memset(events, 0, sizeof(events));
-        for (int i = 0; i < 12; i++, s = n)
-                events[probe_step(&s, true, false, 3, &n)]++;
+        for (int i = 0; i < 12; i++)
+                events[step(&s, true, false)]++;
         assert_int_equal(events[PROBE_EVENT_DOWN], 1);
         assert_int_equal(events[PROBE_EVENT_RESTART], 4);
         assert_int_equal(events[PROBE_EVENT_NONE], 7);
         /* it answers again: one line */
-        assert_int_equal(probe_step(&s, true, true, 3, &n), PROBE_EVENT_UP);
-        s = n;
+        assert_int_equal(step(&s, true, true), PROBE_EVENT_UP);
         /* the admin stops it: one line, never a restart, however long */
         memset(events, 0, sizeof(events));
-        for (int i = 0; i < 100; i++, s = n)
-                events[probe_step(&s, false, false, 3, &n)]++;
+        for (int i = 0; i < 100; i++)
+                events[step(&s, false, false)]++;
         assert_int_equal(events[PROBE_EVENT_STOPPED], 1);
         assert_int_equal(events[PROBE_EVENT_RESTART], 0);
-        assert_int_equal(n.failures, 0);
+        assert_int_equal(s.failures, 0);
         /* started again and answering: one line */
-        assert_int_equal(probe_step(&s, true, true, 3, &n), PROBE_EVENT_UP);
+        start_usec = clock_usec;
+        assert_int_equal(step(&s, true, true), PROBE_EVENT_UP);
         /* a failure count from before a stop does not carry over */
-        struct probe_state down = { .health = PROBE_DOWN, .failures = 2 }, stopped;
-        probe_step(&down, false, false, 3, &stopped);
-        assert_int_equal(probe_step(&stopped, true, false, 3, &n), PROBE_EVENT_DOWN);
-        assert_int_equal(n.failures, 1);
+        struct probe_state down = { .health = PROBE_DOWN, .failures = 2, .answered = true, .start_usec = start_usec };
+        step(&down, false, false);
+        assert_int_equal(step(&down, true, false), PROBE_EVENT_DOWN);
+        assert_int_equal(down.failures, 1);
+}
+
+/* A JVM that needs 40 s to listen, probed every 2 s with 2 failures: never restarted before it
+ * answers (grace 90 s, its TimeoutStartSec=); once it answered, a hang is restarted as before. */
+static void test_start_up_grace(void **state) {
+        (void) state;
+        reset_clock();
+        lim.failures = 2;
+        step_usec = 2 * USEC;
+        struct probe_state s = { .health = PROBE_UNKNOWN };
+        unsigned events[8] = { 0 };
+        for (int i = 0; i < 20; i++)
+                events[step(&s, true, false)]++;
+        assert_int_equal(events[PROBE_EVENT_STARTING], 1);
+        assert_int_equal(events[PROBE_EVENT_RESTART], 0);
+        assert_int_equal(events[PROBE_EVENT_NONE], 19);
+        assert_int_equal(step(&s, true, true), PROBE_EVENT_UP);
+        assert_int_equal(step(&s, true, false), PROBE_EVENT_DOWN);
+        assert_int_equal(step(&s, true, false), PROBE_EVENT_RESTART);
+        /* restarted: a new start, a new grace */
+        start_usec = clock_usec;
+        assert_int_equal(step(&s, true, false), PROBE_EVENT_STARTING);
+        for (int i = 0; i < 40; i++)
+                assert_int_not_equal(step(&s, true, false), PROBE_EVENT_RESTART);       /* 80 s */
+        /* past the grace without ever answering: restarted */
+        assert_int_equal(step(&s, true, false), PROBE_EVENT_NONE);
+        enum probe_event ev = PROBE_EVENT_NONE;
+        for (int i = 0; i < 5 && ev != PROBE_EVENT_RESTART; i++)
+                ev = step(&s, true, false);
+        assert_int_equal(ev, PROBE_EVENT_RESTART);
+        /* an infinite start timeout: only after it answered once */
+        lim.grace_usec = PROBE_USEC_INFINITY;
+        start_usec = clock_usec;
+        for (int i = 0; i < 1000; i++)
+                assert_int_not_equal(step(&s, true, false), PROBE_EVENT_RESTART);
+}
+
+/* The unit listens on another port now: never restarted for this one, one line. */
+static void test_moved_port_not_restarted(void **state) {
+        (void) state;
+        reset_clock();
+        struct probe_state s = { .health = PROBE_UNKNOWN };
+        unsigned events[8] = { 0 };
+        assert_int_equal(step(&s, true, true), PROBE_EVENT_UP);
+        for (int i = 0; i < 200; i++)
+                events[step_moved(&s, true, false, true)]++;
+        assert_int_equal(events[PROBE_EVENT_MOVED], 1);
+        assert_int_equal(events[PROBE_EVENT_RESTART], 0);
+        assert_int_equal(events[PROBE_EVENT_NONE], 199);
+}
+
+/* The probe's own restarts are capped: max-restarts an hour, then one line and none until the
+ * hour since the first has passed. */
+static void test_restarts_capped_an_hour(void **state) {
+        (void) state;
+        reset_clock();
+        lim.max_restarts = 3;
+        struct probe_state s = { .health = PROBE_UNKNOWN };
+        unsigned events[8] = { 0 };
+        assert_int_equal(step(&s, true, true), PROBE_EVENT_UP);
+        for (int i = 0; i < 60; i++)            /* 30 min failing */
+                events[step(&s, true, false)]++;
+        assert_int_equal(events[PROBE_EVENT_RESTART], 3);
+        assert_int_equal(events[PROBE_EVENT_CAPPED], 1);
+        memset(events, 0, sizeof(events));
+        for (int i = 0; i < 90; i++)            /* the next 45 min: the first restarts leave the hour */
+                events[step(&s, true, false)]++;
+        assert_true(events[PROBE_EVENT_RESTART] >= 1 && events[PROBE_EVENT_RESTART] <= 3);
+        /* never more than 3 within any hour */
+        unsigned in_hour = 0;
+        for (size_t i = 0; i < PROBE_RESTARTS_KEPT; i++)
+                in_hour += s.restarts[i] && clock_usec - s.restarts[i] < 3600 * USEC;
+        assert_true(in_hour <= 3);
+}
+
+static void test_http_path_per_unit(void **state) {
+        (void) state;
+        char buf[64];
+        const char *list = "web.service:/health api.service:/ready, web2.service:/x";
+        assert_string_equal(probe_http_path_for(list, "web.service", buf, sizeof(buf)), "/health");
+        assert_string_equal(probe_http_path_for(list, "api.service", buf, sizeof(buf)), "/ready");
+        assert_null(probe_http_path_for(list, "tcp.service", buf, sizeof(buf)));
+        assert_null(probe_http_path_for(list, "web", buf, sizeof(buf)));
+        assert_null(probe_http_path_for(NULL, "web.service", buf, sizeof(buf)));
+        /* the one-value form is refused, saying the new one */
+        struct config *c = NULL;
+        char *err = NULL;
+        assert_int_equal(config_parse("[healthcheck]\nhttp-path = /health\n", "hostfit.conf", &c, &err), -EINVAL);
+        assert_non_null(strstr(err, "takes the units it is for: http-path = UNIT:/PATH"));
+        free(err);
+        err = NULL;
+        assert_int_equal(config_parse("[healthcheck]\nhttp-path = web.service:/health api.service:/\n", "hostfit.conf", &c, &err), 0);
+        config_free(c);
 }
 
 static void parse_table(struct socket_table *t, const char *tcp, const char *tcp6) {
@@ -318,7 +455,7 @@ static void test_command_exit_status_and_instance_form(void **state) {
         char *bad[] = { "probe", "web.service", "--port", portstr, "--state-dir", sd, "--failures", "5", NULL };
         assert_int_equal(run_probe(bad), 1);
         char *s = fixture_read(dir, "/h/web.service.failures");
-        assert_string_equal(s, "1 down\n");
+        assert_string_equal(s, "1 down 0 1 0\n");       /* it answered before, since the same start */
         free(s);
         char *usage[] = { "probe", "web.service", NULL };     /* no port */
         assert_int_equal(run_probe(usage), EXIT_TROUBLE);
@@ -340,7 +477,7 @@ static void test_command_probes_the_bound_address(void **state) {
         char *argv[] = { "probe", inst, "--state-dir", sd, "--timeout", "2s", NULL };
         assert_int_equal(run_probe(argv), 0);
         char *s = fixture_read(dir, "/h/bound.service.failures");
-        assert_string_equal(s, "0 up\n");
+        assert_string_equal(s, "0 up 0 1 0\n");
         free(s);
         /* 127.0.0.1, the old default, has nothing there */
         char portstr[16];
@@ -355,6 +492,10 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tcp_open_and_closed_port),
                 cmocka_unit_test(test_http_status_decides),
+                cmocka_unit_test(test_start_up_grace),
+                cmocka_unit_test(test_moved_port_not_restarted),
+                cmocka_unit_test(test_restarts_capped_an_hour),
+                cmocka_unit_test(test_http_path_per_unit),
                 cmocka_unit_test(test_silent_server_times_out),
                 cmocka_unit_test(test_state_kept_between_runs),
                 cmocka_unit_test(test_one_event_per_state_change),

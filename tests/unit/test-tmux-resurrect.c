@@ -322,6 +322,61 @@ static void test_source_file_fan_out_is_bounded(void **state) {
         strbuf_release(&sb);
 }
 
+/* tmux 3 expands source-file paths with glob(3): a plugin loaded from a conf.d glob counts. */
+static void test_source_file_glob_is_followed(void **state) {
+        struct host *h;
+        struct tmux_conf c;
+        char *root = make_root("source-file -q ~/.tmux/conf.d/*.conf\nsource ~/.tmux/[p]lugins/*/settings\n", NULL);
+        fixture_write(root, "home/dev/.tmux/conf.d/10-base.conf", "set -g status on\n");
+        fixture_write(root, "home/dev/.tmux/conf.d/20-plugins.conf", "set -g @plugin 'tmux-plugins/tmux-resurrect'\n"
+                      "set -g @resurrect-processes 'false'\n");
+        /* Sorted as glob(3) sorts: 30- after 20-, so its setting is the last word. */
+        fixture_write(root, "home/dev/.tmux/conf.d/30-restore.conf", "set -g @resurrect-processes ':all:'\n");
+        fixture_write(root, "home/dev/.tmux/conf.d/.hidden.conf", "set -g @plugin 'tmux-plugins/tmux-continuum'\n");
+        fixture_write(root, "home/dev/.tmux/conf.d/notes.txt", "set -g @plugin 'tmux-plugins/tmux-continuum'\n");
+        fixture_write(root, "home/dev/.tmux/plugins/a/settings", "set -g @continuum-save-interval '7'\n");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
+        assert_true(c.resurrect);
+        assert_false(c.continuum);              /* neither the hidden file nor a .txt matched */
+        assert_string_equal(c.processes, ":all:");
+        assert_string_equal(c.save_interval, "7");
+        assert_int_equal(c.n_files, 5);
+        assert_null(c.problem);
+        tmuxconf_done(&c);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* A glob matches within the root, and no more files than the bound whatever it matches. */
+static void test_source_file_glob_is_bounded_and_stays_in_the_root(void **state) {
+        struct host *h;
+        struct tmux_conf c;
+        char *outside = fixture_new(), *target;
+        fixture_write(outside, "evil/x.conf", "set -g @plugin 'tmux-plugins/tmux-resurrect'\n");
+        assert_true(asprintf(&target, "%s/evil", outside) > 0);
+        char *root = make_root("source-file ~/.tmux/link/*.conf\nsource-file ~/.tmux/many/*\n", NULL);
+        fixture_symlink(root, target, "home/dev/.tmux/link");
+        for (int i = 0; i < TMUXCONF_FILES_MAX + 10; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "home/dev/.tmux/many/m%03d", i);
+                fixture_write(root, path, "set -g status on\n");
+        }
+        assert_int_equal(host_open(root, &h), 0);
+        alarm(10);
+        assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
+        alarm(0);
+        assert_false(c.resurrect);
+        assert_int_equal(c.n_files, TMUXCONF_FILES_MAX);
+        assert_non_null(c.problem);
+        assert_non_null(strstr(c.problem, "more than 64 files"));
+        tmuxconf_done(&c);
+        host_free(h);
+        fixture_remove(root);
+        fixture_remove(outside);
+        free(target);
+}
+
 static struct plan *plan_for(const char *root, struct host **ret_h, struct report **ret_r) {
         *ret_r = run(root, ret_h);
         return report_plan_all(*ret_h, *ret_r);
@@ -442,6 +497,8 @@ int main(void) {
                 cmocka_unit_test(test_fix_inserts_lines_above_tpm_keeps_owner_and_writes_no_unit),
                 cmocka_unit_test(test_fifo_conf_is_an_error_not_a_hang),
                 cmocka_unit_test(test_source_file_fan_out_is_bounded),
+                cmocka_unit_test(test_source_file_glob_is_followed),
+                cmocka_unit_test(test_source_file_glob_is_bounded_and_stays_in_the_root),
                 cmocka_unit_test(test_fix_refuses_symlinked_conf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

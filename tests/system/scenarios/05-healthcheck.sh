@@ -16,7 +16,7 @@ interval = ${INTERVAL}s
 failures = $FAILURES
 timeout = 1s
 # A hung server still completes the TCP handshake: ask it for a page.
-http-path = /
+http-path = api.service:/
 CONF
 # Answers until /run/api/hang exists; then it accepts and never replies,
 # the way a deadlocked server does.
