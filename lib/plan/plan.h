@@ -162,8 +162,11 @@ const char *systemd_op_to_string(enum systemd_op op);     /* "daemon-reload", "e
 
 /* Every write-file as a unified diff ("--- a/etc/fstab", "+++ b/etc/fstab",
  * 3 lines of context, "--- /dev/null" for a new file), every other action as
- * one line. Host bytes are escaped for a terminal. */
+ * one line. Host bytes are escaped for a terminal. Manual steps of one check
+ * that differ only in numbers (a pid) show once, with a count of the others. */
 int plan_render_text(const struct plan *p, FILE *out, bool color);
+/* The same; with EVERY, each manual step on its own line. */
+int plan_render_text_full(const struct plan *p, FILE *out, bool color, bool every);
 /* {"version":1,"actions":[{"check":…,"kind":…,"path":…,"diff":…}, …]} */
 int plan_render_json(const struct plan *p, FILE *out);
 struct json;
