@@ -120,6 +120,10 @@ const struct proc *proc_table_find(const struct proc_table *t, pid_t pid);
 const char *proc_arg(const struct proc *p, size_t i);
 size_t proc_argc(const struct proc *p);
 
+/* The processes whose cgroup is CG or below it (kernel threads left out), from an index
+ * built once a run: *ret_n entries at *ret, borrowed, in cgroup order. */
+int host_procs_in_cgroup(struct host *h, const char *cg, const struct proc *const **ret, size_t *ret_n);
+
 /* Open ROOT/proc/PID/NAME (e.g. "environ", "fd") with FLAGS; fd or -errno. Without
  * O_PATH or O_DIRECTORY, only a regular file (the kernel's are): -ENXIO for a FIFO or a device. */
 int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags);
