@@ -190,13 +190,11 @@ void restart_storm_set_journal_hook(int (*fn)(struct host *, const struct incide
 static int read_journal(struct host *h, struct storms *s, bool live, bool *ret_read) {
         uint64_t window = DEFAULT_WINDOW;
         const char *w = config_get(host_config(h), SECTION, "window");
-        struct timespec ts;
         struct incident_list l = { 0 };
         struct journal_error err;
         if (w)
                 (void) parse_duration(w, &window);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * USEC, span = live ? HOUR : window * USEC;
+        uint64_t now = host_now_usec(h) / USEC * USEC, span = live ? HOUR : window * USEC;
         struct incident_options o = { .since_usec = now > span ? now - span : 1 };
         int r = journal_hook ? journal_hook(h, &o, &l) : incidents_load(h, &o, &l, &err);
         if (r == -ENOMEM)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The host view: root-relative reads, and the tables shared by all checks. */
 #include <ctype.h>
+#include <time.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +57,8 @@ struct host {
                 const char *key;
                 void *value;
                 void (*free_fn)(void *);
-        } cache[8];
+        } cache[16];
+        uint64_t now_usec;      /* the wall clock as set by host_set_now(), 0: read it */
         size_t n_cache;
 };
 
@@ -125,6 +127,16 @@ int host_cache_put(struct host *h, const char *key, void *value, void (*free_fn)
         }
         h->cache[h->n_cache++] = (struct host_cache_entry) { key, value, free_fn };
         return 0;
+}
+
+void host_set_now(struct host *h, uint64_t usec) { h->now_usec = usec; }
+
+uint64_t host_now_usec(const struct host *h) {
+        struct timespec ts;
+        if (h->now_usec)
+                return h->now_usec;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
 const char *host_root(const struct host *h) { return h->root; }

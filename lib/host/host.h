@@ -132,6 +132,11 @@ int host_uptime(struct host *h, double *ret);
 /* Age of P in seconds (uptime minus its start), 0 if unknown. */
 double host_proc_age(struct host *h, const struct proc *p);
 
+/* The wall clock (CLOCK_REALTIME) in microseconds, as a check dates a journal window by
+ * it; host_set_now() fixes it (0: the clock again), so that a test is the same on any day. */
+uint64_t host_now_usec(const struct host *h);
+void host_set_now(struct host *h, uint64_t usec);
+
 /* Tables other modules build once a run from the host (listening sockets, unit
  * index), kept with the host and freed by host_free(). KEY is a static string.
  * host_cache_put() takes VALUE even on failure (-ENOSPC: full or KEY taken). */

@@ -3,7 +3,6 @@
  * restarts an hour (a fixture list stands in for sd-journal); the admin's policy and start
  * limit kept; a failing start that ends (252) or backs off (254); the fix converging. */
 #include <errno.h>
-#include <time.h>
 
 #include "text/cleanup.h"
 
@@ -12,6 +11,10 @@
 #include "restart-policy.h"
 #include "systemd/units.h"
 #include "systemd/unitstate.h"
+
+/* The wall clock every run of the check sees: 2027-01-01 00:00:00 UTC, after every entry of
+ * the fixture journals. */
+#define NOW (1798761600ULL * 1000000ULL)
 
 static const struct unit_live *fake_units;
 static size_t fake_n;
@@ -52,12 +55,11 @@ static int fake_ver(const struct host *h, unsigned *ret) {
 }
 
 static int fake_incidents(struct host *h, const struct incident_options *o, struct incident_list *ret) {
-        (void) h;
         if (!fake_journal)
                 return -ENOENT;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * 1000000ULL;
+        /* The window ends at the host's "now", fixed by the test: the same on any day. */
+        uint64_t now = host_now_usec(h);
+        assert_int_equal(now, NOW);
         assert_true(o->since_usec > 0 && o->since_usec < now);
         ret->items = calloc(fake_n_loops + 1, sizeof(*ret->items));
         ret->n = fake_n_loops;
@@ -76,6 +78,7 @@ static int setup(void **state) {
         fake_loops = NULL, fake_n_loops = 0, fake_journal = false;
         unit_state_set_hooks(fake_list, fake_ver);
         restart_storm_set_journal_hook(fake_incidents);
+        fixture_now_usec = NOW;
         return 0;
 }
 
