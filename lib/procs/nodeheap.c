@@ -270,12 +270,12 @@ int node_binary_of(struct host *h, pid_t pid, const char *exe, struct node_binar
 
 int node_version_of(struct host *h, pid_t pid, const char *exe, struct node_version *ret) {
         struct node_binary nb;
-        if (version_from_metadata(h, exe, ret) == 0)
+        /* Once per binary (by device and inode); the install's metadata when its exe cannot be opened. */
+        if (node_binary_of(h, pid, exe, &nb) == 0 && nb.have_version) {
+                *ret = nb.version;
                 return 0;
-        if (node_binary_of(h, pid, exe, &nb) < 0 || !nb.have_version)
-                return -ENOENT;
-        *ret = nb.version;
-        return 0;
+        }
+        return version_from_metadata(h, exe, ret);
 }
 
 int node_options_split(const char *s, char ***ret, size_t *ret_n) {
