@@ -29,6 +29,7 @@
 #include "apply/apply-internal.h"
 #include "fixture.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "plan/plan.h"
 #include "apply/swapdev.h"
 
@@ -235,6 +236,13 @@ static void test_symlink_as_parent_component_refused(void **state) {
         closedir(d);
         assert_int_equal(n, 0);
         fixture_remove(outside);
+}
+
+/* The same refusals where the kernel has no openat2: apply's walk by hand. */
+static void test_symlinks_refused_by_hand(void **state) {
+        resolve_force_by_hand(true);
+        test_symlink_as_parent_component_refused(state);
+        resolve_force_by_hand(false);
 }
 
 static void test_stale_when_file_changed_after_planning(void **state) {
@@ -1006,6 +1014,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_two_files_in_one_run_share_a_backup_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_as_target_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_as_parent_component_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_symlinks_refused_by_hand, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_when_file_changed_after_planning, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_when_new_file_appeared_after_planning, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_stops_plan_and_rerun_completes, setup, teardown),
