@@ -458,6 +458,27 @@ static void test_stale_temps_of_dead_runs_are_swept(void **state) {
         assert_true(fixture_exists(e->root, "/etc/.#notours"));
 }
 
+/* What undo sweeps before it plans (no plan yet): the temps a killed fix or undo left among
+ * the run records and anywhere in a run's backup tree, as well as in /etc. */
+static void test_stale_temps_in_records_and_backups_are_swept(void **state) {
+        struct env *e = *state;
+        const char *tag = "1 1 00000000-0000-0000-0000-000000000000";       /* another boot's */
+        fixture_write(e->root, "/var/lib/hostfit/runs/.#20260101T000000Z.json.aB3xY9", "{\"stamp\"");
+        fixture_write(e->root, "/var/backups/hostfit/20260101T000000Z/etc/systemd/system/.#a.service.Qw12er", "[Unit");
+        fixture_write(e->root, "/var/backups/hostfit/20260101T000000Z/.#swapfile.Cd4eF5", "half");
+        fixture_write(e->root, "/var/backups/hostfit/20260101T000000Z/etc/.#fstab.Zz99zz", "an editor's, no mark");
+        set_creator(e->root, "/var/lib/hostfit/runs/.#20260101T000000Z.json.aB3xY9", tag);
+        set_creator(e->root, "/var/backups/hostfit/20260101T000000Z/etc/systemd/system/.#a.service.Qw12er", tag);
+        set_creator(e->root, "/var/backups/hostfit/20260101T000000Z/.#swapfile.Cd4eF5", tag);
+        unsigned removed = 0;
+        assert_int_equal(plan_sweep_stale_temps(NULL, e->host, &removed), 0);
+        assert_int_equal(removed, 3);
+        assert_false(fixture_exists(e->root, "/var/lib/hostfit/runs/.#20260101T000000Z.json.aB3xY9"));
+        assert_false(fixture_exists(e->root, "/var/backups/hostfit/20260101T000000Z/etc/systemd/system/.#a.service.Qw12er"));
+        assert_false(fixture_exists(e->root, "/var/backups/hostfit/20260101T000000Z/.#swapfile.Cd4eF5"));
+        assert_true(fixture_exists(e->root, "/var/backups/hostfit/20260101T000000Z/etc/.#fstab.Zz99zz"));
+}
+
 /* Every temp apply makes carries the mark of the run that made it. */
 static void test_temp_marked_with_its_maker(void **state) {
         struct env *e = *state;
@@ -1024,6 +1045,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sigquit_removes_temp_in_flight, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_stops_only_its_own_check, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_temps_of_dead_runs_are_swept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stale_temps_in_records_and_backups_are_swept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_temp_marked_with_its_maker, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_zero_fill_stops_between_chunks_on_a_signal, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_second_plan_after_apply_is_empty, setup, teardown),
