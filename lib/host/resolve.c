@@ -72,7 +72,8 @@ static void walk_pop_to(struct walk *w, size_t n) {
                 close(w->fds[--w->n]);
 }
 
-/* Cut the next component off the front of *TODO; false when none is left. */
+/* Cut the next component off the front of *TODO; false when none is left. A component
+ * with a slash after it is never the last: it must be a directory ("." of it is opened). */
 static bool next_component(char **todo, char **ret_name, bool *ret_last) {
         char *p = *todo;
         while (*p == '/')
@@ -83,7 +84,7 @@ static bool next_component(char **todo, char **ret_name, bool *ret_last) {
         char *rest = end;
         while (*rest == '/')
                 rest++;
-        *ret_last = !*rest;
+        *ret_last = !*end;
         *end = '\0';
         *ret_name = p;
         *todo = rest;
@@ -115,7 +116,7 @@ static int open_last(int dirfd, const char *name, int flags, mode_t mode) {
 
 /* A symlink met on the way: its text replaces it in *BUF, relative to where it was, or
  * to the root when absolute (IN_ROOT) -- never to the outer host's "/". */
-static int follow_link(int link_fd, uint64_t resolve, struct walk *w, char **buf, char **todo) {
+static int follow_link(int link_fd, uint64_t resolve, bool last, struct walk *w, char **buf, char **todo) {
         char target[PATH_MAX];
         ssize_t n = readlinkat(link_fd, "", target, sizeof(target) - 1);
         if (n < 0)
@@ -131,7 +132,8 @@ static int follow_link(int link_fd, uint64_t resolve, struct walk *w, char **buf
                 walk_pop_to(w, 1);
         }
         char *next;
-        if (asprintf(&next, "%s/%s", target, *todo) < 0)
+        /* A link with a slash after it stays a directory to be ("etc/link/"). */
+        if (asprintf(&next, "%s%s%s", target, last ? "" : "/", *todo) < 0)
                 return -ENOMEM;
         free(*buf);
         *buf = *todo = next;
@@ -191,7 +193,7 @@ int resolve_by_hand(int dirfd, const char *path, const struct open_how *how) {
                         if ((resolve & RESOLVE_NO_SYMLINKS) || ++links > RESOLVE_MAX_SYMLINKS)
                                 r = -ELOOP;
                         else
-                                r = follow_link(fd, resolve, &w, &buf, &todo);
+                                r = follow_link(fd, resolve, last, &w, &buf, &todo);
                         close(fd);
                 } else if (last) {
                         close(fd);

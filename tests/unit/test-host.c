@@ -236,7 +236,8 @@ static void test_by_hand_walk_matches_openat2(void **state) {
                 "etc/shadow", "etc/pw", "/etc/pw", "var/etc/shadow", "var/etc/pw", "var/lib/up/secret",
                 "var/lib/up/../secret", "../secret", "/../../secret", "var/out/secret", "var/out",
                 "var/loop", "var/magic", "etc/shadow/x", "etc/missing", "var/lib/hostfit", ".", "",
-                "var/lib/hostfit/../../../etc/shadow", "var//etc/./shadow",
+                "var/lib/hostfit/../../../etc/shadow", "var//etc/./shadow", "etc/shadow/", "var/etc/",
+                "var/etc//", "var/lib/up/", "var/loop/", "etc/pw/", "var/lib/hostfit/.", "var/lib/hostfit/..",
         };
         static const struct { uint64_t flags, resolve; } modes[] = {
                 { O_RDONLY, RESOLVE_IN_ROOT },
