@@ -170,12 +170,15 @@ static int open_regular_fd(struct host *h, const char *path, struct stat *st) {
 
 /* The file a process maps or runs, as that process sees it: on the running system through
  * /proc/PID (right across mount namespaces: a magic link the kernel resolves), in an image
- * or fixture within the root. NAME is "exe" or "root/…". O_NONBLOCK, regular only. */
+ * or fixture within the root. NAME is "exe" (PATH, its path, serves only within the root)
+ * or "root" (PATH under it). O_NONBLOCK, regular only. */
 static int open_proc_file(struct host *h, pid_t pid, const char *name, const char *path, struct stat *st) {
         if (!host_is_live(h))
                 return path ? open_regular_fd(h, path, st) : -ENOENT;
+        /* "exe" is the binary itself; only under "root" does PATH name a file. */
+        const char *tail = strcmp(name, "root") == 0 && path ? path : "";
         char rel[PATH_MAX];
-        if (snprintf(rel, sizeof(rel), "proc/%d/%s%s", (int) pid, name, path ? path : "") >= (int) sizeof(rel))
+        if (snprintf(rel, sizeof(rel), "proc/%d/%s%s", (int) pid, name, tail) >= (int) sizeof(rel))
                 return -ENAMETOOLONG;
         int fd = openat(host_root_fd(h), rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
