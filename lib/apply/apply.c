@@ -577,6 +577,18 @@ static int apply_swapfile(struct apply *ap, const struct action *a) {
         return r;
 }
 
+static int apply_subvolume(struct apply *ap, const struct action *a) {
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        int r = split_path(a->path, &dir, &name);
+        if (r < 0)
+                return msgf(&ap->msg, r, "invalid path %s", a->path);
+        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", false, 0, &ap->msg);
+        if (dfd < 0)
+                return ap->msg.len ? dfd : msgf(&ap->msg, dfd, "cannot open %s: %s", *dir ? dir : "/", strerror(-dfd));
+        return btrfs_subvolume_create(dfd, a->path, name, a->mode, &ap->msg);
+}
+
 static int swapon_fd(int fd, int priority) {
         char p[64];
         int flags = 0;
@@ -736,6 +748,8 @@ static int apply_remove(struct apply *ap, const struct action *a) {
                 return dfd;
         if (S_ISREG(a->mode) && a->size == 0)
                 r = remove_file(ap, a, dfd, dir, name);
+        else if (S_ISDIR(a->mode) && a->subvolume)
+                r = btrfs_subvolume_destroy(dfd, a->path, name, &ap->msg);
         else
                 r = remove_other(ap, a, dfd, name);
         if (r == 0 && fsync(dfd) < 0)
@@ -780,7 +794,7 @@ static bool runs_now(const struct apply *ap, const struct action *a) {
                 return false;
         /* Runtime actions touch this running system: never under another root. */
         return a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SWAPFILE || a->kind == ACTION_SYMLINK ||
-               a->kind == ACTION_REMOVE || host_is_live(ap->host);
+               a->kind == ACTION_REMOVE || a->kind == ACTION_SUBVOLUME || host_is_live(ap->host);
 }
 
 static int apply_one(struct apply *ap, const struct action *a) {
@@ -808,6 +822,8 @@ static int apply_one(struct apply *ap, const struct action *a) {
                 return apply_swapoff(ap, a);
         case ACTION_REMOVE:
                 return apply_remove(ap, a);
+        case ACTION_SUBVOLUME:
+                return apply_subvolume(ap, a);
         default:
                 strbuf_addf(&ap->msg, "unknown action kind %d", (int) a->kind);
                 return -EINVAL;

@@ -388,14 +388,25 @@ int host_readlink(const struct host *h, const char *path, char **ret) {
         return 0;
 }
 
+static void (*statfs_hook)(const char *, struct statfs *);
+
+void host_set_statfs_hook(void (*fn)(const char *path, struct statfs *sf)) {
+        statfs_hook = fn;
+}
+
 int host_statfs(const struct host *h, const char *path, struct statfs *ret) {
         _cleanup_free_ char *p = strdup(path);
         if (!p)
                 return -ENOMEM;
         for (;;) {
                 _cleanup_close_ int fd = host_open_file(h, *p ? p : "/", O_PATH);
-                if (fd >= 0)
-                        return fstatfs(fd, ret) < 0 ? -errno : 0;
+                if (fd >= 0) {
+                        if (fstatfs(fd, ret) < 0)
+                                return -errno;
+                        if (statfs_hook)
+                                statfs_hook(*p ? p : "/", ret);
+                        return 0;
+                }
                 if (fd != -ENOENT)
                         return fd;
                 char *slash = strrchr(p, '/');

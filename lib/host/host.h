@@ -75,6 +75,9 @@ int host_opendir(const struct host *h, const char *path, DIR **ret);
 int host_readlink(const struct host *h, const char *path, char **ret);
 /* statfs of the filesystem holding PATH, or of its nearest existing ancestor. */
 int host_statfs(const struct host *h, const char *path, struct statfs *ret);
+/* Tests: FN sees (and may change) every statfs result host_statfs() returns, to
+ * stand for filesystems the test machine cannot mount (zfs, nfs, btrfs). NULL: none. */
+void host_set_statfs_hook(void (*fn)(const char *path, struct statfs *sf));
 
 struct host_meminfo {
         uint64_t mem_total;     /* bytes */

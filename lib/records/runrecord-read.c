@@ -147,7 +147,8 @@ int run_backup_path(const char *stamp, const char *path, char **ret) {
 static int action_check(const struct run_action *a, const char *stamp) {
         bool maybe = a->outcome == OUTCOME_APPLIED || a->outcome == OUTCOME_PENDING;
         if ((a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_SWAPFILE ||
-             a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF) &&
+             a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF ||
+             a->kind == ACTION_SUBVOLUME) &&
             (!a->path || a->path[0] != '/' || strstr(a->path, "/../") || strstr(a->path, "/./")))
                 return -EBADMSG;
         if (a->kind == ACTION_WRITE_FILE && maybe &&
