@@ -691,7 +691,7 @@ check_that "incidents --format json: killers and outcomes" jqt \
 hf incidents --root "$JK" --format json --unit bad.service
 check_that "incidents --unit: only that unit's crash loop" jqt \
         '(.incidents | length) == 1 and .incidents[0].kind == "crash-loop" and .incidents[0].restarts == 5 and .incidents[0].killer == null' "$T/out"
-TZ=UTC hf incidents --root "$JK" --format json --since "2026-11-20 12:30" --until "2026-11-20 14:30"
+TZ=HFT-5 hf incidents --root "$JK" --format json --since "2026-11-20 12:30" --until "2026-11-20 14:30"
 check_that "incidents --since/--until: YYYY-MM-DD HH:MM bounds" jqt '[.incidents[].pid] == [6200, null]' "$T/out"
 hf incidents --root "$JK" --since -1h
 expect "incidents --since -1h: the fixture's kills are older" 0
@@ -700,6 +700,8 @@ expect "incidents --since with a bad time exits 3" 3 "cannot parse time"
 hf incidents --root "$(journal_root quiet)"
 expect "incidents on a journal without kills exits 0" 0
 check_that "incidents without kills says 0 incidents" grep -q '^0 incidents' "$T/out"
+check_that "incidents says its default window and time zone on its last line" \
+        sh -c "tail -n1 '$T/out' | grep -qx 'window: the whole journal, up to now (the default); times in UTC'"
 hf incidents --root "$(journal_root "")"
 expect "incidents without journal files exits 3 and says why" 3 "never persisted"
 hf incidents --root "$(journal_root hostile)"
