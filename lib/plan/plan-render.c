@@ -44,6 +44,8 @@ static int describe_remove(struct strbuf *sb, const struct action *a) {
         int r;
         if (S_ISLNK(a->mode))
                 return strbuf_addf(sb, "remove symlink %s -> %s", a->path, a->target);
+        if (S_ISDIR(a->mode) && a->subvolume)
+                return strbuf_addf(sb, "delete btrfs subvolume %s (when empty)", a->path);
         if (S_ISDIR(a->mode))
                 return strbuf_addf(sb, "remove directory %s (when empty)", a->path);
         if (a->size > 0) {
@@ -81,6 +83,9 @@ static int describe_body(struct strbuf *sb, const struct action *a) {
                 return strbuf_addf(sb, "swapoff %s", a->path);
         case ACTION_REMOVE:
                 return describe_remove(sb, a);
+        case ACTION_SUBVOLUME:
+                return strbuf_addf(sb, "btrfs subvolume create %s: mode %04o (BTRFS_IOC_SUBVOL_CREATE)", a->path,
+                                   (unsigned) (a->mode & 07777));
         default:
                 return -EINVAL;
         }
@@ -274,7 +279,8 @@ static void json_write_fields(struct json *j, const struct action *a) {
                 break;
         case ACTION_REMOVE:
                 json_key(j, "type");
-                json_string(j, S_ISLNK(a->mode) ? "symlink" : S_ISDIR(a->mode) ? "directory" :
+                json_string(j, S_ISLNK(a->mode) ? "symlink" : S_ISDIR(a->mode) && a->subvolume ? "subvolume" :
+                               S_ISDIR(a->mode) ? "directory" :
                                a->size > 0 ? "swapfile" : "file");
                 if (S_ISLNK(a->mode)) {
                         json_key(j, "target");
