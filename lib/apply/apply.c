@@ -26,6 +26,7 @@
 #include "apply/apply-internal.h"
 #include "text/cleanup.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "plan/plan.h"
 #include "apply/swapdev.h"
 
@@ -261,38 +262,13 @@ void apply_tmpfile_done(int dirfd, const char *name, bool unlink) {
 
 /* ---- directories under the root ---- */
 
-/* A kernel without openat2 (before 5.6; qemu-user): the same walk by hand, one
- * component at a time with O_NOFOLLOW, so no symlink is followed and ".." never climbs. */
-static long walk_dir_nofollow(int dirfd, const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return -ENOMEM;
-        int cur = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cur < 0)
-                return -errno;
-        for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-                if (strcmp(c, ".") == 0)
-                        continue;
-                int fd = strcmp(c, "..") == 0 ? (errno = EXDEV, -1)
-                                              : openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                int e = errno;
-                close(cur);
-                if (fd < 0)
-                        return -e;
-                cur = fd;
-        }
-        return cur;
-}
-
 static long openat2_dir(int dirfd, const char *path, uint64_t resolve) {
         struct open_how how = {
                 .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                 .resolve = resolve | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
-        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-        if (fd < 0 && errno == ENOSYS)
-                return walk_dir_nofollow(dirfd, path);
-        return fd < 0 ? -errno : fd;
+        /* By hand on a kernel without openat2 (before 5.6; qemu-user), same rules. */
+        return resolve_openat2(dirfd, path, &how);
 }
 
 /* Walk DIR one component at a time, creating what is missing. */

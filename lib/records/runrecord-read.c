@@ -14,6 +14,7 @@
 
 #include "text/cleanup.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "records/runrecord.h"
 #include "text/strbuf.h"
 
@@ -258,10 +259,8 @@ static int open_no_symlinks(struct host *h, const char *path, int flags) {
         };
         while (*path == '/')
                 path++;
-        long fd = syscall(SYS_openat2, host_root_fd(h), *path ? path : ".", &how, sizeof(how));
-        if (fd < 0)
-                return errno == EXDEV ? -ELOOP : -errno;
-        return (int) fd;
+        int fd = resolve_openat2(host_root_fd(h), *path ? path : ".", &how);
+        return fd == -EXDEV ? -ELOOP : fd;
 }
 
 /* Owned by root (the user hostfit runs as), writable by nobody else. */
