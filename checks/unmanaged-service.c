@@ -90,7 +90,8 @@ static bool is_self(struct host *h, const struct proc_table *t, const struct pro
 int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d) {
         (void) st;      /* the port comes with the facts (unit_proc_read) */
         d->pid = p->pid;
-        int r = unit_proc_read(h, p, &d->proc);
+        /* Its environment only a fix needs: read when fix asks (unit_proc_read_env()). */
+        int r = unit_proc_read_facts(h, p, &d->proc);
         if (r < 0)
                 return r;
         d->port = d->proc->port;

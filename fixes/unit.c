@@ -218,6 +218,9 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         /* Another check's fix owns it (a dev server, a shielded process): that one plans its unit. */
         if (!d->owner || strcmp(d->owner, "unmanaged-service") != 0)
                 return 0;
+        int r = unit_proc_read_env(h, d->proc);
+        if (r < 0)
+                return r;
         struct fix_unit_request req = {
                 .check = f->check->id,
                 .proc = d->proc,
@@ -229,7 +232,7 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         };
         fix_unit_memory(h, d->proc, &req.spec);
         _cleanup_free_ char *no = NULL, *stop = NULL;
-        int r = fix_plan_process_unit(h, p, &req, &no);
+        r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
                 return r;
         if (r == 0) {

@@ -14,6 +14,7 @@
 
 #include "text/cleanup.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "records/runrecord.h"
 #include "text/strbuf.h"
 
@@ -156,7 +157,8 @@ static bool path_ok(const char *p) {
 static int action_check(const struct run_action *a, const char *stamp) {
         bool maybe = a->outcome == OUTCOME_APPLIED || a->outcome == OUTCOME_PENDING;
         if ((a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_SWAPFILE ||
-             a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF) && !path_ok(a->path))
+             a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF ||
+             a->kind == ACTION_SUBVOLUME) && !path_ok(a->path))
                 return -EBADMSG;
         if (a->kind == ACTION_WRITE_FILE && maybe &&
             (!a->sha256[0] || (!a->created && (!a->backup || !a->old_sha256[0]))))
@@ -265,10 +267,8 @@ static int open_no_symlinks(struct host *h, const char *path, int flags) {
         };
         while (*path == '/')
                 path++;
-        long fd = syscall(SYS_openat2, host_root_fd(h), *path ? path : ".", &how, sizeof(how));
-        if (fd < 0)
-                return errno == EXDEV ? -ELOOP : -errno;
-        return (int) fd;
+        int fd = resolve_openat2(host_root_fd(h), *path ? path : ".", &how);
+        return fd == -EXDEV ? -ELOOP : fd;
 }
 
 /* Owned by root (the user hostfit runs as), writable by nobody else. */

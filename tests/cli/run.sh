@@ -212,6 +212,28 @@ hf check --quiet --root "$FIXTURES/cli-warn"
 check_that "check --quiet prints no passing check" sh -c "! grep -q '^pass ' '$T/out' && grep -q '^warn ' '$T/out'"
 hf check --root "$FIXTURES/cli-warn"
 check_that "check prints passing checks" grep -q '^pass ' "$T/out"
+hf check --quiet --root "$FIXTURES/cli-warn"
+check_that "check --quiet prints no skipped check and no summary" \
+        sh -c "! grep -q '^skip ' '$T/out' && ! grep -q ' checks: ' '$T/out'"
+
+# ---- many findings of one check with one fix: grouped, counted, listed with --verbose ----
+R=$(copy_root cli-pass)
+mkdir -p "$R/etc/systemd/system"
+for i in 1 2 3 4 5 6 7; do
+        printf '[Unit]\nDescription=app %s\n\n[Service]\nExecStart=/usr/bin/app%s\n' $i $i >"$R/etc/systemd/system/app$i.service"
+done
+hf check unit-memorymax --root "$R"
+check_that "seven findings of one fix give one fix line" test "$(grep -c 'fix: hostfit fix' "$T/out")" -eq 1
+check_that "the findings past the first three are counted" \
+        sh -c "[ \$(grep -c '^      app[0-9].service: no MemoryMax=' '$T/out') -eq 3 ] && grep -q '^      and 4 more like these (--verbose lists them)$' '$T/out'"
+hf check --verbose unit-memorymax --root "$R"
+check_that "check --verbose lists every finding of a group, and one fix line" \
+        sh -c "[ \$(grep -c '^      app[0-9].service: no MemoryMax=' '$T/out') -eq 7 ] && [ \$(grep -c 'fix: hostfit fix' '$T/out') -eq 1 ]"
+hf fix --dry-run unit-memorymax --root "$R"
+check_that "fix --dry-run shows alike manual steps once, counted" \
+        sh -c "[ \$(grep -c '^manual: ' '$T/out') -eq 1 ] && grep -q '^  and 6 more like it (--verbose lists each)$' '$T/out'"
+hf fix --dry-run --verbose unit-memorymax --root "$R"
+check_that "fix --dry-run --verbose lists each manual step" test "$(grep -c '^manual: ' "$T/out")" -eq 7
 # Skipping every check by configuration: all skip, exit 0.
 R=$(copy_root cli-fail)
 mkdir -p "$R/etc/hostfit"

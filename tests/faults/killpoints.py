@@ -13,8 +13,10 @@ tried, with each signal. After each killed fix:
   - `undo --yes` brings the tree back to what it was before the fix (the
     records, backups and lock aside), and leaves no temp file;
   - a second `undo` has nothing left to take back.
-Then the same for `undo --yes` killed at every boundary after a clean fix: a
-rerun of `undo --yes` completes it, and history shows the fix undone.
+Then the same for `undo --yes` killed at every boundary after a clean fix:
+history lists the undo whenever the tree changed and calls the fix undone only
+when the tree is back, a rerun of `undo --yes` completes it, and history then
+shows the fix undone.
 Prints "killpoints: N passed, N failed".
 """
 import json
@@ -102,11 +104,19 @@ def check_undo(base, before, sig, when):
     rc, _, err = faults.hostfit(["fix", "--yes"], root)
     if rc != 0:
         return ["the clean fix failed (%d): %s" % (rc, err)]
+    fixed, _ = faults.snapshot(root)
     rc, out, err = killed(root, ["undo", "--yes"], sig, when)
     bad = []
+    mid, _ = faults.snapshot(root)
     listed, herr = runs(root)
     if listed is None:
         return ["history failed after the killed undo: " + herr.strip()]
+    # History says what the killed undo did: a run whenever it changed the tree, and the fix
+    # "undone" only once the tree is back as before.
+    if mid != fixed and not [r for r in listed if r["kind"] == "undo"]:
+        bad.append("the killed undo changed the tree but history lists no undo run")
+    if [r for r in listed if r["kind"] == "fix" and r["undone_by"]] and mid != before:
+        bad.append("history says the fix was undone, but the tree is not as before")
     rc2, out2, err2 = faults.hostfit(["undo", "--yes"], root)
     undone, temps = faults.snapshot(root)
     if undone != before:

@@ -34,7 +34,8 @@ static void assert_record(const struct run_record *r) {
         for (size_t i = 0; i < r->n_actions; i++) {
                 const struct run_action *a = &r->actions[i];
                 bool has_path = a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_SWAPFILE ||
-                                a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF;
+                                a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF ||
+                                a->kind == ACTION_SUBVOLUME;
                 if ((unsigned) a->kind >= _ACTION_MAX || (unsigned) a->outcome >= _OUTCOME_MAX)
                         abort();
                 if (has_path && !path_sane(a->path))
