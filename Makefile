@@ -13,13 +13,18 @@ ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 # journald's catalogue: /usr/lib/systemd/catalog for PREFIX=/usr (journalctl reads /usr/local/lib too).
 CATALOGDIR  ?= $(PREFIX)/lib/systemd/catalog
+# systemd's vendor unit directory for hostfit's own units (the metrics timer and the
+# health probe templates), filled in for SBINDIR; empty: none installed (the Debian
+# package sets it; hostfit fix writes its units to /etc/systemd/system itself).
+UNITDIR     ?=
 DESTDIR     ?=
 BUILD       ?= build
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS        := mount blkid libsystemd libmd json-c
 DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev libmd-dev libjson-c-dev \
-               libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3
+               libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3 \
+               debhelper dpkg-dev fakeroot
 
 CC          ?= cc
 CFLAGS      ?= -O2 -g
@@ -53,7 +58,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: FORCE all deps test-deps cross-deps test-pkg run test test-unit unit-bins test-cross test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
+.PHONY: FORCE deb all deps test-deps cross-deps test-pkg run test test-unit unit-bins test-cross test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -92,27 +97,23 @@ $(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
 
 # The Debian packages every test layer needs: the build's, then each layer's list.
 TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages tests/live/packages 2>/dev/null | sed 's/\#.*//')
-# make test-cross's: the cross toolchains and emulators for CROSS_ARCHES (whose
-# libraries tests/cross unpacks into a sysroot: dpkg only needs to know the architectures).
+# make test-cross's: the cross toolchains and emulators for CROSS_ARCHES.  Their
+# libraries come from tests/cross/sysroot.sh, which runs apt on a private state:
+# dpkg's architectures stay the host's own (no dpkg --add-architecture).
 CROSS_ARCHES ?= arm64 armhf
 CROSS_LIBS   := $(filter-out libclang-rt-dev,$(filter lib%-dev,$(DEB_PKGS)))
 CROSS_PKGS    = qemu-user file $(CROSS_ARCHES:%=crossbuild-essential-%)
 
 deps: PKGS_WANTED = $(DEB_PKGS)
-deps: ARCHES_WANTED =
-test-deps: PKGS_WANTED = $(TEST_PKGS)
-test-deps: ARCHES_WANTED =
+test-deps: PKGS_WANTED = $(TEST_PKGS) $(CROSS_PKGS)
 cross-deps: PKGS_WANTED = $(CROSS_PKGS)
-cross-deps: ARCHES_WANTED = $(CROSS_ARCHES)
 deps test-deps cross-deps:
 	@missing=$$(for p in $(PKGS_WANTED); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	arches=$$(for a in $(ARCHES_WANTED); do dpkg --print-foreign-architectures | grep -qx $$a || echo $$a; done); \
-	if [ -n "$$missing$$arches" ]; then \
-		echo "installing:" $$missing $${arches:+"(and the architectures $$arches)"}; \
-		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing $$arches" >&2; exit 1; fi; \
-		for a in $$arches; do dpkg --add-architecture $$a || exit 1; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		{ [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 run: deps
@@ -231,7 +232,20 @@ $(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefil
 	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
 		$< > $@.tmp && mv $@.tmp $@
 
-install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
+# hostfit's units for UNITDIR, as hostfit fix writes them with the default settings.
+UNITS       := hostfit-check.service hostfit-check.timer hostfit-health@.service hostfit-health@.timer
+$(BUILD)/units/%: templates/% Makefile $(BUILD)/examples/.sbindir
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' \
+		-e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+		-e 's|{{exec_start}}|"$(SBINDIR)/hostfit" probe|g' \
+		-e 's|{{probe_args}}| --timeout 5s --failures 3 --max-restarts 3|g' -e 's|{{interval}}|30s|g' \
+		$< > $@.tmp
+	$(Q)grep -q '^Documentation=' $@.tmp || sed -i '/^Description=/a Documentation=man:hostfit(8)' $@.tmp
+	$(Q)mv $@.tmp $@
+
+install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service $(if $(UNITDIR),$(UNITS:%=$(BUILD)/units/%))
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
 	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
 	install -D -m 0644 docs/hostfit.catalog $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
@@ -243,6 +257,19 @@ install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(ANSIBLE) $(DESTDIR)$(DOCDIR)/examples/ansible/
+ifneq ($(UNITDIR),)
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(UNITS:%=$(BUILD)/units/%) $(DESTDIR)$(UNITDIR)/
+endif
+
+# The Debian package, built from a copy of the tree in $(BUILD)/deb (dpkg-buildpackage
+# writes next to the source): $(BUILD)/deb/hostfit_VERSION_ARCH.deb. `make deps` first.
+deb:
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/hostfit-$(VERSION)
+	$(Q)tar --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude='./build-*' --exclude=./.git -cf - . | \
+		tar -xf - -C $(BUILD)/deb/hostfit-$(VERSION)
+	$(Q)cd $(BUILD)/deb/hostfit-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostfit
@@ -255,6 +282,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/ansible/,$(notdir $(ANSIBLE)))
+	$(if $(UNITDIR),rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)))
 	rmdir $(DESTDIR)$(DOCDIR)/examples/ansible $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:

@@ -599,6 +599,7 @@ static int node_heap_limit_run(struct host *h, struct report *r) {
 const struct check check_node_heap_limit = {
         .id = "node-heap-limit",
         .title = "Node heap limits stay below the memory Node may use",
+        .problem = "A Node heap limit is above the memory Node may use",
         .why = "V8 grows its heap up to --max-old-space-size; above the cgroup's MemoryMax= (or RAM and swap) "
                "the kernel SIGKILLs node first, and there is no 'heap out of memory' in any log.",
         .severity = SEVERITY_MEDIUM,

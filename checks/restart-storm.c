@@ -489,6 +489,7 @@ static int restart_storm_run(struct host *h, struct report *r) {
 const struct check check_restart_storm = {
         .id = "restart-storm",
         .title = "Services do not restart without end and can recover from a crash",
+        .problem = "A service restarts without end or cannot recover from a crash",
         .why = "A service restarting every few seconds burns CPU and floods the journal while systemd still "
                "calls the host running; one the OOM killer killed and its policy left down stays down for good.",
         .severity = SEVERITY_HIGH,

@@ -573,6 +573,7 @@ static int swap_missing_run(struct host *h, struct report *r) {
 const struct check check_swap_missing = {
         .id = "swap-missing",
         .title = "Disk-backed swap is active and comes back at boot",
+        .problem = "Disk-backed swap is missing or does not come back at boot",
         .why = "Without swap the first memory spike goes straight to the OOM killer, "
                "which kills a service without a word in its own log. Swap areas are matched by "
                "device (/dev/dm-1 is /dev/mapper/vg-swap is its UUID=); an fstab tag that matches "

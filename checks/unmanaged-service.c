@@ -230,6 +230,7 @@ static bool unmanaged_service_claims(struct host *h, const struct proc_table *t,
 const struct check check_unmanaged_service = {
         .id = "unmanaged-service",
         .title = "Long-running servers run as systemd services",
+        .problem = "A long-running server runs outside systemd",
         .why = "A server in tmux, nohup or a shell loop has no memory limit, no restart policy and no log "
                "of why it died; the OOM killer takes it silently and nothing brings it back.",
         .severity = SEVERITY_HIGH,

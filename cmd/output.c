@@ -146,10 +146,15 @@ static int output_group(struct strbuf *sb, const struct check_result *cr, size_t
         return r;
 }
 
+/* The line of a check reads right for its status: what passing means, or what is wrong. */
+static const char *check_headline(const struct check *c, enum status s) {
+        return (s == STATUS_WARN || s == STATUS_FAIL) && c->problem ? c->problem : c->title;
+}
+
 static int output_result(const struct check_result *cr, int id_width, const struct output_options *o, FILE *out) {
         fprintf(out, "%s%-5s%s %-*s %s\n",
                 color_on(o->color, status_color(cr->status)), status_to_string(cr->status),
-                color_off(o->color), id_width, cr->check->id, cr->check->title);
+                color_off(o->color), id_width, cr->check->id, check_headline(cr->check, cr->status));
         _cleanup_free_ bool *done = calloc(cr->n_findings + 1, sizeof(*done));
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         int r = done ? 0 : -ENOMEM;

@@ -414,14 +414,19 @@ uint64_t node_v8_default_old_space(uint64_t physical) {
         return node_v8_default_old_space_bits(physical, 64);
 }
 
+/* V8's Heap::HeapSizeFromPhysicalMemory, its old generation: physical / 4 ×
+ * kHeapLimitMultiplier (pointer size / 4: 1 on 32-bit, 2 on 64-bit), at most
+ * 1 GiB × multiplier (64-bit: twice that from 15 GiB), at least 128 MiB × multiplier,
+ * rounded up to V8's 256 KiB page. */
 uint64_t node_v8_default_old_space_bits(uint64_t physical, unsigned bits) {
-        if (bits == 32) {
-                uint64_t old = physical / 4;
-                return old < 128 * MIB ? 128 * MIB : old > GIB ? GIB : old;
-        }
-        uint64_t old = physical / 4 * 2;
-        uint64_t cap = physical / GIB >= 15 ? 4 * GIB : 2 * GIB;
-        return old < cap ? old : cap;
+        const uint64_t mult = bits == 32 ? 1 : 2, page = 256 << 10;
+        uint64_t old = physical / 4 * mult;
+        uint64_t max = GIB * mult, min = 128 * MIB * mult;
+        if (mult == 2 && physical / GIB >= 15)
+                max *= 2;
+        old = old < max ? old : max;
+        old = old > min ? old : min;
+        return (old + page - 1) / page * page;
 }
 
 /* The environment file parser of systemd (env-file.c), for one key. */

@@ -592,6 +592,40 @@ static void test_version_from_the_tree(void **state) {
         fixture_remove(root);
 }
 
+/* The image's systemd version whatever the architecture hostfit runs on: Debian 12's
+ * libsystemd-shared puts the library in its multiarch folder (the paths are those of
+ * libsystemd-shared_252.*_arm64.deb and _armhf.deb), a Raspberry Pi OS 32-bit image's in
+ * arm-linux-gnueabihf. A folder that is no multiarch tuple is not read. */
+static void test_version_from_multiarch_trees(void **state) {
+        (void) state;
+        static const char *const tuples[] = { "arm-linux-gnueabihf", "aarch64-linux-gnu", "i386-linux-gnu" };
+        unit_state_set_hooks(NULL, NULL);
+        for (size_t i = 0; i < ELEMENTSOF(tuples); i++) {
+                char *root = fixture_new(), path[128];
+                snprintf(path, sizeof(path), "/usr/lib/%s/systemd/libsystemd-core-252.so", tuples[i]);
+                fixture_write(root, path, "");
+                snprintf(path, sizeof(path), "/usr/lib/%s/systemd/libsystemd-shared-252.so", tuples[i]);
+                fixture_write(root, path, "");
+                fixture_write(root, "/usr/lib/node_modules/systemd/libsystemd-shared-999.so", "");
+                struct host *h = NULL;
+                unsigned v = 0;
+                assert_int_equal(host_open(root, &h), 0);
+                assert_int_equal(unit_state_systemd_version(h, &v), 0);
+                assert_int_equal(v, 252);
+                host_free(h);
+                fixture_remove(root);
+        }
+        char *root = fixture_new();
+        fixture_write(root, "/usr/lib/node_modules/systemd/libsystemd-shared-999.so", "");
+        fixture_write(root, "/usr/lib/arm-linux-gnueabihf/libc.so.6", "");
+        struct host *h = NULL;
+        unsigned v = 0;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(unit_state_systemd_version(h, &v), -ENOENT);
+        host_free(h);
+        fixture_remove(root);
+}
+
 static void test_no_systemd_no_journal_is_skip(void **state) {
         (void) state;
         char *root = fixture_new();
@@ -635,6 +669,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_journal_under_root_is_manual, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_journal_confirmed_by_the_manager, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_version_from_the_tree, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_version_from_multiarch_trees, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_systemd_no_journal_is_skip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_names_and_unreadable_units, setup, teardown),
         };
