@@ -36,7 +36,7 @@ CFLAGS      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 LDFLAGS     += -fsanitize=address,undefined
 BUILD       := build-san
 endif
-CPPFLAGS    += -D_GNU_SOURCE -DHOSTFIT_VERSION='"$(VERSION)"' -I. -Ilib -Ichecks -Ifixes -I$(BUILD)
+CPPFLAGS    += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DHOSTFIT_VERSION='"$(VERSION)"' -I. -Ilib -Ichecks -Ifixes -I$(BUILD)
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
