@@ -166,7 +166,7 @@ test-faults: $(BUILD)/hostfit
 
 # libFuzzer harnesses of the parsers of host bytes (tests/fuzz), built with clang
 # under ASan+UBSan and run FUZZ_SECONDS each from their committed seed corpora.
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 6
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz-*.c))
