@@ -102,7 +102,7 @@ TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tes
 # dpkg's architectures stay the host's own (no dpkg --add-architecture).
 CROSS_ARCHES ?= arm64 armhf
 CROSS_LIBS   := $(filter-out libclang-rt-dev,$(filter lib%-dev,$(DEB_PKGS)))
-CROSS_PKGS    = qemu-user file $(CROSS_ARCHES:%=crossbuild-essential-%)
+CROSS_PKGS    = $(shell sed 's/\#.*//' tests/cross/packages)
 
 deps: PKGS_WANTED = $(DEB_PKGS)
 test-deps: PKGS_WANTED = $(TEST_PKGS) $(CROSS_PKGS)
@@ -112,7 +112,7 @@ deps test-deps cross-deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		for try in 1 2 3; do DEBIAN_FRONTEND=noninteractive apt-get update -qq && break; sleep 10; done; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
@@ -125,8 +125,10 @@ run: deps
 # and the system tests on a real systemd. Each prints "N passed, N failed".
 # Every layer runs even when one before it failed; the status says if any did.
 test: test-deps
-	@st=0; for t in test-unit test-cli test-faults fuzz test-live test-san test-pkg test-system; do \
+	@st=0; for t in test-unit test-cli test-faults fuzz test-live test-san test-pkg test-cross test-system; do \
+		s=$$(date +%s); \
 		$(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; st=1; }; \
+		echo "make $$t: $$(( $$(date +%s) - s )) s"; \
 	done; exit $$st
 
 # The real files of dphys-swapfile, zram-tools and zram-generator (tests/unit/pkgroots.sh).

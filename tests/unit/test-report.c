@@ -238,8 +238,10 @@ static void test_every_check_has_a_title_and_a_problem(void **state) {
 
 /* As another user, a permission error is one "needs root" skip a check, the rest its details. */
 static void test_permission_error_is_one_needs_root_skip(void **state) {
-        if (geteuid() == 0)
+        if (geteuid() == 0) {
+                print_message("skip: runs as root; tests/cli runs the same as nobody\n");
                 skip();
+        }
         struct report *r = new_report();
         assert_int_equal(report_begin(r, &check_fixable), 0);
         assert_int_equal(report_add(r, STATUS_ERROR, "/etc/fstab", NULL, NULL, "cannot read: %s", strerror(EACCES)), 0);
