@@ -16,6 +16,7 @@
 #include "procs/devserver.h"
 #include "text/escape.h"
 #include "fixes.h"
+#include "host/config.h"
 #include "host/host.h"
 #include "procown.h"
 #include "procs/proctree.h"
@@ -74,13 +75,62 @@ static int why(char **ret_why, const char *fmt, ...) {
         return r < 0 ? -ENOMEM : 0;
 }
 
-void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec) {
-        const struct host_meminfo *mi = NULL;
-        uint64_t max = memorymax_default(u->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
+/* SPEC's limits from D (what was used over time, and for how long) by unit-memorymax's one rule;
+ * 0 with a sentence in *ret_why (the unit carries no limit) when nothing of it can be sized yet. */
+static int size_memory(struct host *h, struct memorymax_data *d, const char *what, struct unit_proc_spec *spec,
+                       char **ret_why) {
+        double wait = 0;
+        uint64_t max = 0;
+        *ret_why = NULL;
+        d->max = memorymax_config_max(config_get(host_config(h), "unit-memorymax", "max"), spec->name);
+        int r = memorymax_size(h, d, &max, &wait);
+        if (r == -ENODATA)
+                return why(ret_why, "No MemoryMax= in %s: nothing says what %s used over time; once it has run "
+                           "a while, `hostfit fix unit-memorymax` sizes it, or set [unit-memorymax] max = %s:SIZE in "
+                           "/etc/hostfit/hostfit.conf", spec->name, what, spec->name);
+        /* Said without the ages: the plan is the same from one run to the next. */
+        if (r == -EAGAIN)
+                return why(ret_why, "No MemoryMax= in %s: %s has run less than %.0f s ([unit-memorymax] "
+                           "min-uptime), too short to size its limit from what it uses (a cold start is no "
+                           "measure); once the unit has run that long, `hostfit fix unit-memorymax` sizes it, or set "
+                           "[unit-memorymax] max = %s:SIZE in /etc/hostfit/hostfit.conf",
+                           spec->name, what, d->age + wait, spec->name);
+        if (r < 0)
+                return r;
         spec->memory_max = max;
         /* The one rule of unit-memorymax: MemoryHigh= only where there is swap to push to
          * (a failed read writes none: never more than the rule allows). */
         spec->memory_high = memorymax_high_wanted(h, NULL) > 0 ? max / 10 * 9 >> 20 << 20 : 0;
+        return 1;
+}
+
+int fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec, char **ret_why) {
+        struct memorymax_data d = { .running = true, .rss = u->hwm > u->rss ? u->hwm : u->rss, .age = u->age };
+        _cleanup_free_ char *what = NULL;
+        if (asprintf(&what, "pid %d", (int) u->pid) < 0)
+                return -ENOMEM;
+        return size_memory(h, &d, what, spec, ret_why);
+}
+
+int fix_loop_memory(struct host *h, const struct unit_proc *loop, struct unit_proc_spec *spec, char **ret_why) {
+        const struct proc_table *t;
+        const struct proc *q = host_procs(h, &t) == 0 ? proc_table_find(t, loop->pid) : NULL;
+        struct memorymax_data d = { 0 };
+        _cleanup_free_ char *what = NULL;
+        int r = q && q->cgroup ? memorymax_measure(h, &d, q->cgroup) : 0;
+        if (r < 0)
+                return r;
+        /* Only the peak: what runs now depends on the moment (the command, or the loop's sleep). */
+        d.rss = d.current = 0;
+        d.running = d.peak > 0;
+        d.age = loop->age;
+        if (asprintf(&what, "the loop pid %d%s%s", (int) loop->pid, q && q->cgroup ? " in " : "",
+                     q && q->cgroup ? q->cgroup : "") < 0)
+                return -ENOMEM;
+        for (char *c = what; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        *c = '_';
+        return size_memory(h, &d, what, spec, ret_why);
 }
 
 int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner) {
@@ -227,9 +277,11 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
                         .oom_score_adjust = 0,
                 },
         };
-        fix_unit_memory(h, d->proc, &req.spec);
-        _cleanup_free_ char *no = NULL, *stop = NULL;
-        int r = fix_plan_process_unit(h, p, &req, &no);
+        _cleanup_free_ char *no = NULL, *stop = NULL, *unsized = NULL;
+        int r = fix_unit_memory(h, d->proc, &req.spec, &unsized);
+        if (r < 0)
+                return r;
+        r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
                 return r;
         if (r == 0) {
@@ -239,7 +291,7 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         }
         if (asprintf(&stop, "kill %d", (int) d->pid) < 0)
                 return -ENOMEM;
-        return fix_plan_handover(p, f->check->id, d->name, stop, NULL, d->proc);
+        return fix_plan_handover(p, f->check->id, d->name, stop, unsized, d->proc);
 }
 
 const struct fix fix_unit = {
