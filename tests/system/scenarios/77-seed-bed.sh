@@ -192,6 +192,7 @@ show_hf fix --yes
 [ "$HF_RC" -eq 0 ] || fail "fix --yes exited $HF_RC"
 printf '%s' "$HF_OUT" | grep -q "manual: .*restart app.service" || fail "no printed restart of app.service after its heap drop-in"
 n_fix=$(unit_prop crashy.service NRestarts)
+t_fix=$(inside date +%s)
 for u in $uv_unit $web_unit $loop_unit; do
         inside cat "/etc/systemd/system/$u" | sed "s/^/$SCEN_LOG_PREFIX   $u: /"
         inside systemd-analyze verify "/etc/systemd/system/$u" > /dev/null 2>&1 || fail "systemd-analyze verify $u failed"
@@ -238,9 +239,14 @@ inside_sh "python3 -c 'import urllib.request,sys; sys.exit(0 if urllib.request.u
 wait_for 300 "[ \"\$(systemctl show -P ActiveState crashy.service)\" = failed ]" ||
         fail "crashy.service still restarts after the fix: $(unit_prop crashy.service NRestarts) restarts"
 n_end=$(unit_prop crashy.service NRestarts)
-[ "$n_end" -le $((n_fix + MAX + 1)) ] || fail "$((n_end - n_fix)) restarts after the fix, more than the burst of $MAX"
+# systemd 252 forgets a unit's start count at each daemon-reload (the hand-overs make several):
+# the burst holds between two reloads, and the unit ends after the last one.
+reloads=$(inside journalctl _PID=1 --since "@$t_fix" -o cat | grep -c '^Reloading')
+[ "$n_end" -le $((n_fix + (MAX + 1) * (reloads + 1))) ] ||
+        fail "$((n_end - n_fix)) restarts after the fix and $reloads daemon-reloads, more than a burst of $MAX between two"
+inside_sh "journalctl -u crashy.service --no-pager | grep -q 'Start request repeated too quickly'" || fail "the start limit did not end crashy.service"
 [ "$(unit_prop crashy.service Restart)" = always ] || fail "crashy.service's Restart=always was not kept"
-say "crashy.service: failed after $((n_end - n_fix)) restarts since the fix (RestartSec=$(unit_prop crashy.service RestartUSec))"
+say "crashy.service: failed at its start limit after $((n_end - n_fix)) restarts since the fix, $reloads daemon-reloads (RestartSec=$(unit_prop crashy.service RestartUSec))"
 
 # Node's heap below the limit, as V8 reports it.
 wait_for 30 "[ \$(journalctl -u app.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "app.service's node did not start again"
