@@ -92,27 +92,23 @@ $(BUILD)/tests/unitdump: tests/tools/unitdump.c $(LIB_OBJ)
 
 # The Debian packages every test layer needs: the build's, then each layer's list.
 TEST_PKGS    = $(DEB_PKGS) $(shell cat tests/cli/packages tests/pkg/packages tests/system/packages tests/live/packages 2>/dev/null | sed 's/\#.*//')
-# make test-cross's: the cross toolchains and emulators for CROSS_ARCHES (whose
-# libraries tests/cross unpacks into a sysroot: dpkg only needs to know the architectures).
+# make test-cross's: the cross toolchains and emulators for CROSS_ARCHES.  Their
+# libraries come from tests/cross/sysroot.sh, which runs apt on a private state:
+# dpkg's architectures stay the host's own (no dpkg --add-architecture).
 CROSS_ARCHES ?= arm64 armhf
 CROSS_LIBS   := $(filter-out libclang-rt-dev,$(filter lib%-dev,$(DEB_PKGS)))
 CROSS_PKGS    = qemu-user file $(CROSS_ARCHES:%=crossbuild-essential-%)
 
 deps: PKGS_WANTED = $(DEB_PKGS)
-deps: ARCHES_WANTED =
-test-deps: PKGS_WANTED = $(TEST_PKGS)
-test-deps: ARCHES_WANTED =
+test-deps: PKGS_WANTED = $(TEST_PKGS) $(CROSS_PKGS)
 cross-deps: PKGS_WANTED = $(CROSS_PKGS)
-cross-deps: ARCHES_WANTED = $(CROSS_ARCHES)
 deps test-deps cross-deps:
 	@missing=$$(for p in $(PKGS_WANTED); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	arches=$$(for a in $(ARCHES_WANTED); do dpkg --print-foreign-architectures | grep -qx $$a || echo $$a; done); \
-	if [ -n "$$missing$$arches" ]; then \
-		echo "installing:" $$missing $${arches:+"(and the architectures $$arches)"}; \
-		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing $$arches" >&2; exit 1; fi; \
-		for a in $$arches; do dpkg --add-architecture $$a || exit 1; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install $$missing" >&2; exit 1; fi; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		{ [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 run: deps

@@ -2,7 +2,7 @@
 /* A check: a pure function of the host view that adds findings to a report.
  *
  * Adding a check:
- *   1. checks/NAME.c defining `const struct check check_NAME` (id, title, why, run, fix);
+ *   1. checks/NAME.c defining `const struct check check_NAME` (id, title, problem, why, run, fix);
  *      its fix, if any, in fixes/NAME.c (a fix only builds a plan; see lib/plan/plan.h).
  *   2. One line in checks/registry.c, in the sorted table.
  *   3. Fixture roots under tests/fixtures/ in the kernel's exact formats: pass,
@@ -34,6 +34,7 @@ struct fix {
 struct check {
         const char *id;         /* stable: scripts and configs depend on it */
         const char *title;      /* what passing means, e.g. "Swap is configured and active" */
+        const char *problem;    /* what a warning or failure means, e.g. "No swap, or swap lost at boot" */
         const char *why;        /* why it matters, one or two sentences */
         enum severity severity; /* how bad a failure is */
         int (*run)(struct host *h, struct report *r);

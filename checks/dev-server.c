@@ -218,9 +218,9 @@ static int dev_server_run(struct host *h, struct report *r) {
         }
         if (k == 0 && unknown > 0)
                 k = report_add(r, STATUS_SKIP, "/proc", NULL, NULL,
-                               "%u process%s could not be judged: %s environment, which decides, is unreadable%s",
-                               unknown, unknown == 1 ? "" : "es", unknown == 1 ? "its" : "their",
-                               geteuid() != 0 ? " without root (run as root)" : "");
+                               "%s%u process%s could not be judged: %s environment, which decides, is unreadable",
+                               geteuid() != 0 ? "needs root: " : "",
+                               unknown, unknown == 1 ? "" : "es", unknown == 1 ? "its" : "their");
         for (size_t gi = 0; gi < ng; gi++)
                 strbuf_release(&g[gi].pids);
         return k;
@@ -243,6 +243,7 @@ static bool dev_server_claims(struct host *h, const struct proc_table *t, const 
 const struct check check_dev_server = {
         .id = "dev-server",
         .title = "No dev server or dev runtime serves in production",
+        .problem = "A dev server or dev runtime serves in production",
         .why = "A dev server compiles on the fly, watches files and holds several times the memory of the "
                "built app; on a small host it is the first thing the OOM killer takes. tsx and ts-node count "
                "with or without watch (plain `tsx server.ts` compiles TypeScript on every start), as does "

@@ -329,6 +329,7 @@ static int healthcheck_run(struct host *h, struct report *r) {
 const struct check check_healthcheck_missing = {
         .id = "healthcheck-missing",
         .title = "Listening services have a watchdog or a health probe",
+        .problem = "A listening service has no watchdog and no health probe",
         .why = "systemd restarts a service that dies, not one that hangs: without WatchdogSec= or a probe, "
                "a wedged server stays down until someone notices.",
         .severity = SEVERITY_LOW,

@@ -194,6 +194,7 @@ static bool keepalive_loop_claims(struct host *h, const struct proc_table *t, co
 const struct check check_keepalive_loop = {
         .id = "keepalive-loop",
         .title = "No shell loop or script restarts a server outside systemd",
+        .problem = "A shell loop or script restarts a server outside systemd",
         .why = "A home-made restart loop hides every crash and OOM kill: the server dies and comes back "
                "hundreds of times with no limit, no back-off and no record of why.",
         .severity = SEVERITY_HIGH,

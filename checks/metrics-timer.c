@@ -113,6 +113,7 @@ static int metrics_timer_run(struct host *h, struct report *r) {
 const struct check check_metrics_timer = {
         .id = "metrics-timer",
         .title = "hostfit's metrics are refreshed by a timer (opt-in)",
+        .problem = "No timer refreshes hostfit's metrics (opted in)",
         .why = "A metrics file nobody refreshes keeps saying the host is fine: the node_exporter "
                "textfile collector serves whatever was written last.",
         .severity = SEVERITY_LOW,

@@ -255,12 +255,6 @@ static uint64_t flag_mib(struct host *h, const struct proc *p) {
         return hp.bytes / MIB;
 }
 
-/* Whether process cgroup PC is cgroup CG or below it. */
-static bool within(const char *pc, const char *cg) {
-        size_t n = strlen(cg);
-        return pc && strncmp(pc, cg, n) == 0 && (pc[n] == 0 || pc[n] == '/');
-}
-
 static bool is_node_proc(struct host *h, const struct proc *p, char **ret_exe) {
         if (!maybe_node(p))
                 return false;
@@ -274,13 +268,14 @@ static bool is_node_proc(struct host *h, const struct proc *p, char **ret_exe) {
 }
 
 uint64_t node_heap_floor(struct host *h, const char *cg) {
-        const struct proc_table *t;
+        const struct proc *const *v;
+        size_t n;
         uint64_t sum = 0;
-        if (!cg || host_procs(h, &t) < 0)
+        if (!cg || host_procs_in_cgroup(h, cg, &v, &n) < 0)
                 return 0;
-        for (size_t i = 0; i < t->n; i++)
-                if (!t->procs[i].kthread && within(t->procs[i].cgroup, cg) && is_node_proc(h, &t->procs[i], NULL))
-                        sum += flag_mib(h, &t->procs[i]) * MIB;
+        for (size_t i = 0; i < n; i++)
+                if (is_node_proc(h, v[i], NULL))
+                        sum += flag_mib(h, v[i]) * MIB;
         return sum;
 }
 
@@ -604,6 +599,7 @@ static int node_heap_limit_run(struct host *h, struct report *r) {
 const struct check check_node_heap_limit = {
         .id = "node-heap-limit",
         .title = "Node heap limits stay below the memory Node may use",
+        .problem = "A Node heap limit is above the memory Node may use",
         .why = "V8 grows its heap up to --max-old-space-size; above the cgroup's MemoryMax= (or RAM and swap) "
                "the kernel SIGKILLs node first, and there is no 'heap out of memory' in any log.",
         .severity = SEVERITY_MEDIUM,

@@ -218,6 +218,7 @@ static int oom_kills_run(struct host *h, struct report *r) {
 const struct check check_oom_kills = {
         .id = "oom-kills",
         .title = "The journal shows no OOM kill or crash loop in the window",
+        .problem = "The journal shows an OOM kill or a crash loop in the window",
         .why = "A service the OOM killer took, or one that crash-loops, is down or was; the kill leaves "
                "no trace in the service's own log. Each finding names the check that prevents the next one.",
         .severity = SEVERITY_HIGH,

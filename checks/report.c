@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "text/grow.h"
 #include "check.h"
@@ -78,6 +79,35 @@ int report_begin(struct report *r, const struct check *c) {
         return 0;
 }
 
+/* An error only a privilege caused (EACCES, EPERM), in a run as another user than root. */
+static bool for_want_of_root(const char *message) {
+        return geteuid() != 0 && message &&
+               (strstr(message, strerror(EACCES)) || strstr(message, strerror(EPERM)));
+}
+
+/* What cannot be judged without root is one "needs root" skip a check: F becomes it (1), or,
+ * when the check has it already, F is a line of its details and is freed (0); -ENOMEM. */
+static int needs_root(struct check_result *cr, struct finding *f) {
+        static const char prefix[] = "needs root: ";
+        for (size_t i = 0; i < cr->n_findings; i++) {
+                struct finding *s = cr->findings[i];
+                if (s->status != STATUS_SKIP || strncmp(s->message, prefix, sizeof(prefix) - 1) != 0)
+                        continue;
+                int k = finding_add_detail(s, "%s%s%s", f->subject, *f->subject ? ": " : "", f->message);
+                finding_free(f);
+                return k;
+        }
+        char *m;
+        if (asprintf(&m, "%s%s", prefix, f->message) < 0)
+                return -ENOMEM;
+        free(f->message);
+        f->message = m;
+        f->status = STATUS_SKIP;
+        free(f->fix);
+        f->fix = NULL;
+        return 1;
+}
+
 int report_add(struct report *r, enum status st, const char *subject,
                void *data, void (*data_free)(void *), const char *fmt, ...) {
         if (r->n == 0) {
@@ -106,6 +136,12 @@ int report_add(struct report *r, enum status st, const char *subject,
         if ((st == STATUS_WARN || st == STATUS_FAIL) && cr->check->fix &&
             asprintf(&f->fix, "hostfit fix %s", cr->check->id) < 0)
                 f->fix = NULL, n = -1;
+        if (n >= 0 && st == STATUS_ERROR && for_want_of_root(f->message)) {
+                int k = needs_root(cr, f);
+                if (k <= 0)
+                        return k;       /* folded into the check's "needs root" skip */
+                st = f->status;
+        }
         struct finding **nf = grow_due(cr->n_findings) ?
                 reallocarray(cr->findings, grow_cap(cr->n_findings), sizeof(*nf)) : cr->findings;
         if (!f->subject || n < 0 || !nf) {

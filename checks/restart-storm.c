@@ -190,13 +190,11 @@ void restart_storm_set_journal_hook(int (*fn)(struct host *, const struct incide
 static int read_journal(struct host *h, struct storms *s, bool live, bool *ret_read) {
         uint64_t window = DEFAULT_WINDOW;
         const char *w = config_get(host_config(h), SECTION, "window");
-        struct timespec ts;
         struct incident_list l = { 0 };
         struct journal_error err;
         if (w)
                 (void) parse_duration(w, &window);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * USEC, span = live ? HOUR : window * USEC;
+        uint64_t now = host_now_usec(h) / USEC * USEC, span = live ? HOUR : window * USEC;
         struct incident_options o = { .since_usec = now > span ? now - span : 1 };
         int r = journal_hook ? journal_hook(h, &o, &l) : incidents_load(h, &o, &l, &err);
         if (r == -ENOMEM)
@@ -230,6 +228,13 @@ static int read_journal(struct host *h, struct storms *s, bool live, bool *ret_r
         return r;
 }
 
+static bool has_dropin(const struct unit *u, const char *path) {
+        for (size_t i = 0; u && i < u->n_dropins; i++)
+                if (strcmp(u->dropins[i], path) == 0)
+                        return true;
+        return false;
+}
+
 /* The units with hostfit's drop-in: it is judged whatever the evidence. */
 static int find_ours(struct host *h, struct storms *s) {
         DIR *d = NULL;
@@ -240,12 +245,15 @@ static int find_ours(struct host *h, struct storms *s) {
         for (struct dirent *de; r == 0 && (de = readdir(d)); ) {
                 size_t len = strlen(de->d_name);
                 _cleanup_free_ char *path = NULL, *name = NULL;
+                const struct unit *u = NULL;
                 if (len < 11 || strcmp(de->d_name + len - 10, ".service.d") != 0 ||
                     !(name = strndup(de->d_name, len - 2)) || !is_service(name))
                         continue;
-                if (asprintf(&path, UNIT_DIR "/%s/" RESTART_DROPIN_NAME, de->d_name) < 0)
+                /* The unit as loaded for every check (its drop-ins listed once), not a probe a unit. */
+                if (asprintf(&path, UNIT_DIR "/%s/" RESTART_DROPIN_NAME, de->d_name) < 0 ||
+                    (r = unit_load(h, name, &u)) == -ENOMEM)
                         r = -ENOMEM;
-                else if (host_exists(h, path)) {
+                else if ((r = 0, has_dropin(u, path))) {
                         struct storm *t = storm_get(s, name);
                         if (!t)
                                 r = -ENOMEM;
@@ -481,6 +489,7 @@ static int restart_storm_run(struct host *h, struct report *r) {
 const struct check check_restart_storm = {
         .id = "restart-storm",
         .title = "Services do not restart without end and can recover from a crash",
+        .problem = "A service restarts without end or cannot recover from a crash",
         .why = "A service restarting every few seconds burns CPU and floods the journal while systemd still "
                "calls the host running; one the OOM killer killed and its policy left down stays down for good.",
         .severity = SEVERITY_HIGH,

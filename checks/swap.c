@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmount.h>
+#include <linux/magic.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 
 #include "host/blockdev.h"
 #include "text/grow.h"
@@ -363,8 +365,10 @@ static int report_none(struct host *h, struct report *r, uint64_t mem, uint64_t 
         const char *path = config_get(host_config(h), "swap", "path");
         char a[32], b[32];
         enum swap_target_state target;
+        struct statfs sf;
         if (!path)
-                path = SWAPFILE_DEFAULT_PATH;
+                path = host_statfs(h, "/", &sf) == 0 && ((unsigned long) sf.f_type & 0xffffffffUL) == BTRFS_SUPER_MAGIC
+                               ? SWAPFILE_BTRFS_PATH : SWAPFILE_DEFAULT_PATH;
         int k = classify_target(h, r, path, &target);
         if (k <= 0)
                 return k;
@@ -569,6 +573,7 @@ static int swap_missing_run(struct host *h, struct report *r) {
 const struct check check_swap_missing = {
         .id = "swap-missing",
         .title = "Disk-backed swap is active and comes back at boot",
+        .problem = "Disk-backed swap is missing or does not come back at boot",
         .why = "Without swap the first memory spike goes straight to the OOM killer, "
                "which kills a service without a word in its own log. Swap areas are matched by "
                "device (/dev/dm-1 is /dev/mapper/vg-swap is its UUID=); an fstab tag that matches "

@@ -49,6 +49,9 @@ struct zram_facts {
 };
 
 #define SWAPFILE_DEFAULT_PATH "/swapfile"
+/* Where / is btrfs: the swapfile goes into a subvolume of its own, /swap (the
+ * layout btrfs(5) and the distributions' guides use), never the root subvolume. */
+#define SWAPFILE_BTRFS_PATH "/swap/swapfile"
 /* [image] memory: the RAM of the machine an offline image will boot on. */
 #define IMAGE_SECTION "image"
 #define IMAGE_MEMORY_KEY "memory"

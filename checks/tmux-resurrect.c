@@ -184,6 +184,7 @@ static int tmux_resurrect_run(struct host *h, struct report *r) {
 const struct check check_tmux_resurrect = {
         .id = "tmux-resurrect",
         .title = "No service runs in a tmux session that tmux-resurrect/continuum may save, kill or restore",
+        .problem = "A service runs in a tmux session that tmux-resurrect/continuum may save, kill or restore",
         .why = "tmux-resurrect and tmux-continuum save and restore whole sessions; a service in one of them "
                "can be killed with its session or started twice on restore, and nothing logs why.",
         .severity = SEVERITY_MEDIUM,

@@ -62,7 +62,8 @@ uint64_t memorymax_config_max(const char *list, const char *unit);
 struct unit_proc;
 struct unmanaged_data {
         pid_t pid;
-        struct unit_proc *proc;  /* exe, argv, cwd, user, environment: what its unit is made of (unitgen.h) */
+        struct unit_proc *proc;  /* exe, argv, cwd, user: what its unit is made of (unitgen.h); its
+                                  * environment is read by the fix (unit_proc_read_env()) */
         uint16_t port;          /* first TCP port, 0 when none */
         char *name;             /* proposed unit name */
         const char *owner;      /* the check whose fix owns it (checks/procown.h): another's plans no unit here */
@@ -70,7 +71,7 @@ struct unmanaged_data {
 void unmanaged_data_free(void *p);
 struct socket_table;
 struct proc;
-/* The facts of P for its unit (argv, exe, cwd, user, allowlisted environment, port, name). */
+/* The facts of P for its unit (argv, exe, cwd, user, port, name); not its environment. */
 int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d);
 
 /* healthcheck-missing */

@@ -433,6 +433,7 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
 const struct check check_unit_memorymax = {
         .id = "unit-memorymax",
         .title = "Service units set a memory limit (MemoryMax=)",
+        .problem = "A service unit sets no memory limit (MemoryMax=)",
         .why = "Without MemoryMax= a leaking service grows until the kernel OOM killer picks a victim, "
                "often another service; with it, the kill stays inside the unit and is logged as such.",
         .severity = SEVERITY_MEDIUM,

@@ -90,7 +90,8 @@ static bool is_self(struct host *h, const struct proc_table *t, const struct pro
 int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d) {
         (void) st;      /* the port comes with the facts (unit_proc_read) */
         d->pid = p->pid;
-        int r = unit_proc_read(h, p, &d->proc);
+        /* Its environment only a fix needs: read when fix asks (unit_proc_read_env()). */
+        int r = unit_proc_read_facts(h, p, &d->proc);
         if (r < 0)
                 return r;
         d->port = d->proc->port;
@@ -229,6 +230,7 @@ static bool unmanaged_service_claims(struct host *h, const struct proc_table *t,
 const struct check check_unmanaged_service = {
         .id = "unmanaged-service",
         .title = "Long-running servers run as systemd services",
+        .problem = "A long-running server runs outside systemd",
         .why = "A server in tmux, nohup or a shell loop has no memory limit, no restart policy and no log "
                "of why it died; the OOM killer takes it silently and nothing brings it back.",
         .severity = SEVERITY_HIGH,

@@ -306,6 +306,7 @@ static bool wrapper_oom_claims(struct host *h, const struct proc_table *t, const
 const struct check check_wrapper_oom = {
         .id = "wrapper-oom-unprotected",
         .title = "Processes shielded from the OOM killer have shielded wrappers",
+        .problem = "A process shielded from the OOM killer runs under a more killable wrapper",
         .why = "Shielding a server does nothing when the shell, tmux or npm process it runs under "
                "is killed instead: the hangup takes the server down with it.",
         .severity = SEVERITY_HIGH,

@@ -141,6 +141,7 @@ static int zram_missing_run(struct host *h, struct report *r) {
 const struct check check_zram_missing = {
         .id = "zram-missing",
         .title = "Compressed swap in RAM (zram) is active",
+        .problem = "No compressed swap in RAM (zram)",
         .why = "zram turns a memory spike into compression work instead of an OOM kill, "
                "and is much faster than swapping to disk. It adds to disk swap, so a missing zram "
                "is a warning, never a failure. zram set up by zram-generator, zram-tools or rpi-swap "

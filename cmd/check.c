@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +30,7 @@ const struct command cmd_check = {
         .summary = "find the settings that let the OOM killer take a service silently",
         .usage = "check [ID...] [--root DIR] [--format text|json|prometheus|nagios] [--output FILE]\n"
                  "                     [--profile production|development] [--quiet] [--verbose]\n"
-                 "                     [--timeout SECONDS] [--version]\n"
+                 "                     [--timeout DURATION] [--version]\n"
                  "\n"
                  "Run every check (or the ones named) and report what is wrong and how to fix it.\n"
                  "\n"
@@ -38,10 +39,10 @@ const struct command cmd_check = {
                  "                       or nagios (one status line with perfdata)\n"
                  "  -o, --output FILE    write the report to FILE atomically (temp file + rename)\n"
                  "  -p, --profile NAME   production or development (overrides hostfit.conf)\n"
-                 "  -q, --quiet          print only the checks that did not pass\n"
-                 "  -v, --verbose        print the evidence behind each finding; with nagios,\n"
+                 "  -q, --quiet          print only what needs action (warnings, failures, errors)\n"
+                 "  -v, --verbose        list every finding of a group with its evidence; with nagios,\n"
                  "                       one more line a finding (long output)\n"
-                 "  -t, --timeout SECS   give up after SECS seconds (exit 3, UNKNOWN for nagios)\n"
+                 "  -t, --timeout TIME   give up after TIME (30, 30s, 5min; exit 3, UNKNOWN for nagios)\n"
                  "  -V, --version        show the version\n"
                  "  -h, --help           show this help\n"
                  "\n"
@@ -127,13 +128,12 @@ static void timeout_handler(int sig) {
 
 /* -t SECS: a plugin that hangs holds its monitoring engine's worker. */
 static int arm_timeout(const char *arg, bool nagios) {
-        char *end;
-        errno = 0;
-        unsigned long secs = strtoul(arg, &end, 10);
-        if (errno || end == arg || *end || arg[0] == '-' || secs == 0 || secs > 86400) {
-                log_error("check: --timeout expects whole seconds from 1 to 86400, not '%s'", arg);
+        uint64_t v = 0;
+        if (parse_duration(arg, &v) < 0 || v == 0 || v > 86400) {
+                log_error("check: --timeout expects a duration from 1s to 1d (30, 30s, 5min), not '%s'", arg);
                 return -EINVAL;
         }
+        unsigned long secs = (unsigned long) v;
         int n = snprintf(timeout_line, sizeof(timeout_line),
                          nagios ? "hostfit UNKNOWN - timed out after %lu s\n"
                                 : "hostfit: check timed out after %lu s\n", secs);

@@ -29,7 +29,7 @@ const struct command cmd_fix = {
         .name = "fix",
         .summary = "plan the fixes, show them as diffs, or apply them",
         .usage = "fix [ID...] [--dry-run] [--yes] [--root DIR] [--format text|json]\n"
-                 "                   [--profile production|development] [--wait SECONDS]\n"
+                 "                   [--profile production|development] [--wait SECONDS] [--verbose]\n"
                  "\n"
                  "Run the checks (or the ones named) and plan a fix for each warning and failure.\n"
                  "On a terminal the plan is shown and confirmed; from a script (or with --format json)\n"
@@ -42,6 +42,7 @@ const struct command cmd_fix = {
                  "  -f, --format FORMAT  text (default) or json\n"
                  "  -p, --profile NAME   production or development (overrides hostfit.conf)\n"
                  "  -w, --wait SECONDS   wait this long for another hostfit fix to end (default 30)\n"
+                 "  -v, --verbose        list each manual step (alike ones are counted otherwise)\n"
                  "  -h, --help           show this help\n"
                  "\n"
                  "Exit status: 0 the whole plan was shown or applied (or there was nothing to do),\n"
@@ -55,7 +56,7 @@ const struct command cmd_fix = {
 struct fix_options {
         const char *root, *profile;
         enum format format;
-        bool dry_run, yes;
+        bool dry_run, yes, verbose;
         unsigned wait_ms;
 };
 
@@ -351,7 +352,7 @@ static int fix_execute(struct host *h, const struct plan *p, const struct fix_op
                 else if (plan_size(p) == 0)
                         k = puts(left->n ? "nothing to do for what could be planned" : "nothing to do") < 0 ? -EIO : 0;
                 else
-                        k = plan_render_text(p, stdout, color);
+                        k = plan_render_text_full(p, stdout, color, o->verbose);
                 if (k < 0) {
                         log_error("cannot show the plan: %s", strerror(-k));
                         return EXIT_TROUBLE;
@@ -378,7 +379,7 @@ static int fix_execute(struct host *h, const struct plan *p, const struct fix_op
         if (plan_size(p) == 0)
                 return fix_apply(p, h, o->format, left);
         if (!o->yes) {
-                k = plan_render_text(p, stdout, color);
+                k = plan_render_text_full(p, stdout, color, o->verbose);
                 if (k < 0) {
                         log_error("cannot show the plan: %s", strerror(-k));
                         return EXIT_TROUBLE;
@@ -399,15 +400,17 @@ static int fix_parse(int argc, char **argv, struct fix_options *o) {
                 { "format",  required_argument, NULL, 'f' },
                 { "profile", required_argument, NULL, 'p' },
                 { "wait",    required_argument, NULL, 'w' },
+                { "verbose", no_argument,       NULL, 'v' },
                 { "help",    no_argument,       NULL, 'h' },
                 {}
         };
         int c;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":nyr:f:p:w:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":nyr:f:p:w:vh", options, NULL)) >= 0)
                 switch (c) {
                 case 'n': o->dry_run = true; break;
+                case 'v': o->verbose = true; break;
                 case 'y': o->yes = true; break;
                 case 'r': o->root = optarg; break;
                 case 'f':

@@ -31,9 +31,10 @@ const struct command cmd_incidents = {
                  "memory and the limit it hit, whether it came back, and the check whose fix\n"
                  "prevents the next one.\n"
                  "\n"
-                 "  -S, --since WHEN     from WHEN: YYYY-MM-DD [HH:MM[:SS]] (local time), -2h, -7d,\n"
-                 "                       today, yesterday\n"
-                 "  -U, --until WHEN     up to WHEN, in the same forms\n"
+                 "  -S, --since WHEN     from WHEN: YYYY-MM-DD [HH:MM[:SS]] (UTC, as the times\n"
+                 "                       printed), -2h, -7d, today, yesterday (UTC days);\n"
+                 "                       default: the whole journal\n"
+                 "  -U, --until WHEN     up to WHEN, in the same forms; default: now\n"
                  "  -b, --boot           only the current boot\n"
                  "  -u, --unit UNIT      only the incidents of UNIT (e.g. app.service)\n"
                  "  -r, --root DIR       read DIR's journal (DIR/var/log/journal) as an OS tree\n"
@@ -144,6 +145,21 @@ int incidents_render_text(const struct incident_list *l, bool verbose, FILE *f) 
         if (fwrite(strbuf_str(&sb), 1, sb.len, f) != sb.len || fflush(f) == EOF)
                 return errno > 0 ? -errno : -EIO;
         return 0;
+}
+
+/* The window read, on the last line: the default (the whole journal) said as such; times in UTC. */
+static int print_window(const struct incident_options *o) {
+        char since[32], until[32];
+        format_time(o->since_usec, since);
+        format_time(o->until_usec, until);
+        bool whole = !o->since_usec && !o->until_usec && !o->this_boot;
+        int n = printf("window: %s%s%s, up to %s%s; times in UTC\n",
+                       o->this_boot ? "the current boot, " : "",
+                       o->since_usec ? "from " : "the whole journal",
+                       o->since_usec ? since : "",
+                       o->until_usec ? until : "now",
+                       whole ? " (the default)" : "");
+        return n < 0 || fflush(stdout) == EOF ? -EIO : 0;
 }
 
 static void json_opt_string(struct json *j, const char *key, const char *s) {
@@ -271,6 +287,8 @@ static int incidents_run(int argc, char **argv) {
                 return EXIT_TROUBLE;
         }
         r = format == FORMAT_JSON ? incidents_render_json(&l, stdout) : incidents_render_text(&l, verbose, stdout);
+        if (r == 0 && format != FORMAT_JSON)
+                r = print_window(&o);
         size_t n = l.n;
         incident_list_release(&l);
         if (r < 0) {

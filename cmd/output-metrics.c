@@ -52,7 +52,7 @@ static int prom_header(struct strbuf *sb, const char *name, const char *help) {
 
 static int prom_check_status(struct strbuf *sb, const struct report *r) {
         int k = prom_header(sb, "hostfit_check_status",
-                            "Status of each hostfit check: 1 for its current status, 0 for the others.");
+                            "Status of each hostfit check (impact: how bad its failure is): 1 for its current status, 0 for the others.");
         for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
                 const struct check_result *cr = report_check(r, i);
                 for (size_t s = 0; k == 0 && s < ELEMENTSOF(status_order); s++) {
@@ -60,7 +60,7 @@ static int prom_check_status(struct strbuf *sb, const struct report *r) {
                         if (k == 0)
                                 k = prom_label_value(sb, cr->check->id);
                         if (k == 0)
-                                k = strbuf_addf(sb, "\",severity=\"%s\",status=\"%s\"} %d\n",
+                                k = strbuf_addf(sb, "\",impact=\"%s\",status=\"%s\"} %d\n",
                                                 severity_to_string(cr->check->severity),
                                                 status_to_string(status_order[s]),
                                                 cr->status == status_order[s]);
@@ -69,15 +69,15 @@ static int prom_check_status(struct strbuf *sb, const struct report *r) {
         return k;
 }
 
-/* Findings a check reported that are not passes: what an alert counts. */
+/* Findings that need action (warn, fail, error): what an alert counts; a pass or a skip is none. */
 static int prom_findings(struct strbuf *sb, const struct report *r) {
         int k = prom_header(sb, "hostfit_findings",
-                            "Number of findings of each hostfit check that are not a pass.");
+                            "Number of findings of each hostfit check that need action (warn, fail, error).");
         for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
                 const struct check_result *cr = report_check(r, i);
                 unsigned n = 0;
                 for (size_t j = 0; j < cr->n_findings; j++)
-                        n += cr->findings[j]->status != STATUS_PASS;
+                        n += cr->findings[j]->status >= STATUS_WARN;
                 k = strbuf_adds(sb, "hostfit_findings{check=\"");
                 if (k == 0)
                         k = prom_label_value(sb, cr->check->id);
@@ -102,8 +102,33 @@ static int prom_summary(struct strbuf *sb, const struct report *r, time_t now) {
         return k;
 }
 
+/* A unit as a label with a bound on how many there can be: a scope named for one session or
+ * one run folds to its kind (session-4.scope and session-9.scope are "session-*.scope",
+ * tmux-spawn-UUID.scope is "tmux-*.scope"), as do user@UID.service and user-UID.slice. */
+static char *oom_unit_label(const char *unit) {
+        const char *u = unit ? unit : "", *dot = strrchr(u, '.');
+        size_t n = strlen(u);
+        char *s = NULL;
+        int k = 0;
+        if (n > 6 && strcmp(u + n - 6, ".scope") == 0 && strchr(u, '-'))
+                k = asprintf(&s, "%.*s*.scope", (int) (strchr(u, '-') - u + 1), u);
+        else if (strncmp(u, "user@", 5) == 0 && dot)
+                k = asprintf(&s, "user@*%s", dot);
+        else if (strncmp(u, "user-", 5) == 0 && dot && strcmp(dot, ".slice") == 0)
+                k = asprintf(&s, "user-*.slice");
+        else
+                s = strdup(u);
+        return k < 0 ? NULL : s;
+}
+
+static void strv_free_n(char **v, size_t n) {
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
 /* hostfit_oom_kills{unit,killer}: the kills the oom-kills check found in its window
- * (its findings carry the incidents); crash loops are not kills. */
+ * (its findings carry the incidents), by folded unit; crash loops are not kills. */
 static int prom_oom_kills(struct strbuf *sb, const struct report *r) {
         const struct check_result *cr = NULL;
         for (size_t i = 0; i < report_n_checks(r); i++)
@@ -111,31 +136,40 @@ static int prom_oom_kills(struct strbuf *sb, const struct report *r) {
                         cr = report_check(r, i);
         if (!cr || cr->status == STATUS_SKIP)
                 return 0;
-        int k = prom_header(sb, "hostfit_oom_kills",
-                            "OOM kills in the journal within [oom-kills] window, by unit and killer.");
+        char **label = calloc(cr->n_findings + 1, sizeof(*label));
+        int k = label ? 0 : -ENOMEM;
+        for (size_t i = 0; k == 0 && i < cr->n_findings; i++) {
+                const struct incident *a = cr->findings[i]->data;
+                if (a && a->killer != KILLER_NONE && !(label[i] = oom_unit_label(a->unit)))
+                        k = -ENOMEM;
+        }
+        if (k == 0)
+                k = prom_header(sb, "hostfit_oom_kills",
+                                "OOM kills in the journal within [oom-kills] window, by unit (session and tmux scopes folded) and killer.");
         for (size_t i = 0; k == 0 && i < cr->n_findings; i++) {
                 const struct incident *a = cr->findings[i]->data;
                 bool seen = false;
-                if (!a || a->killer == KILLER_NONE)
+                if (!label[i])
                         continue;
                 for (size_t p = 0; p < i && !seen; p++) {
                         const struct incident *b = cr->findings[p]->data;
-                        seen = b && b->killer == a->killer && strcmp(b->unit ? b->unit : "", a->unit ? a->unit : "") == 0;
+                        seen = label[p] && b->killer == a->killer && strcmp(label[p], label[i]) == 0;
                 }
                 if (seen)
                         continue;
                 unsigned n = 0;
                 for (size_t q = i; q < cr->n_findings; q++) {
                         const struct incident *b = cr->findings[q]->data;
-                        if (b && b->killer == a->killer && strcmp(b->unit ? b->unit : "", a->unit ? a->unit : "") == 0)
+                        if (label[q] && b->killer == a->killer && strcmp(label[q], label[i]) == 0)
                                 n += b->count > 1 ? b->count : 1;       /* a finding may stand for several kills */
                 }
                 k = strbuf_adds(sb, "hostfit_oom_kills{unit=\"");
                 if (k == 0)
-                        k = prom_label_value(sb, a->unit);
+                        k = prom_label_value(sb, label[i]);
                 if (k == 0)
                         k = strbuf_addf(sb, "\",killer=\"%s\"} %u\n", killer_to_string(a->killer), n);
         }
+        strv_free_n(label, cr->n_findings);
         return k;
 }
 
@@ -251,9 +285,9 @@ int report_render_nagios(const struct report *r, FILE *out, bool long_output) {
         unsigned n = (unsigned) report_n_checks(r);
 
         report_counts(r, c);
-        int k = strbuf_addf(&sb, "hostfit %s - %u pass, %u warn, %u fail",
+        int k = strbuf_addf(&sb, "hostfit %s - %u pass, %u warn, %u fail, %u skipped",
                             states[st >= 0 && st <= 3 ? st : 3],
-                            c[STATUS_PASS], c[STATUS_WARN], c[STATUS_FAIL]);
+                            c[STATUS_PASS], c[STATUS_WARN], c[STATUS_FAIL], c[STATUS_SKIP]);
         if (k == 0 && c[STATUS_ERROR])
                 k = strbuf_addf(&sb, ", %u error", c[STATUS_ERROR]);
         for (size_t i = 0; k == 0 && i < ELEMENTSOF(named); i++)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Rendering a report: aligned text with escaped host bytes, or JSON. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -72,54 +73,97 @@ int output_fix_hint(const char *fix, const struct output_hint *h, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* A finding under its check: "subject: message", its fix, and with --verbose its details. */
-static int output_finding(const struct finding *f, const struct output_options *o, FILE *out) {
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        int r = strbuf_adds(&sb, INDENT);
+/* Without --verbose, a group shows this many of its findings and counts the rest. */
+#define GROUP_SHOWN 3
+
+static int add_line(struct strbuf *sb, const char *indent, const char *s) {
+        int r = strbuf_adds(sb, indent);
+        if (r == 0)
+                r = add_escaped(sb, s);
+        return r < 0 ? r : strbuf_addch(sb, '\n');
+}
+
+/* A finding under its check: "subject: message", and with --verbose its details. */
+static int output_finding(struct strbuf *sb, const struct finding *f, const struct output_options *o) {
+        int r = strbuf_adds(sb, INDENT);
         if (r == 0 && f->subject && *f->subject) {
-                r = add_escaped(&sb, f->subject);
+                r = add_escaped(sb, f->subject);
                 if (r == 0)
-                        r = strbuf_adds(&sb, ": ");
+                        r = strbuf_adds(sb, ": ");
         }
         if (r == 0)
-                r = add_escaped(&sb, f->message);
+                r = add_escaped(sb, f->message);
         if (r == 0)
-                r = strbuf_addch(&sb, '\n');
+                r = strbuf_addch(sb, '\n');
+        for (char **d = f->details; o->verbose && d && *d && r == 0; d++)
+                r = add_line(sb, INDENT "  ", *d);
+        return r;
+}
+
+static bool finding_shown(const struct finding *f, const struct output_options *o) {
+        if (o->quiet)
+                return f->status >= STATUS_WARN;
+        return o->verbose || f->status != STATUS_PASS;
+}
+
+static bool same_group(const struct finding *a, const struct finding *b) {
+        if (a->status != b->status)
+                return false;
+        if (!a->fix || !b->fix)
+                return !a->fix && !b->fix;
+        return strcmp(a->fix, b->fix) == 0;
+}
+
+/* The findings of one status and one fix, from the first at index I on: the first few (all with
+ * --verbose), a count of the rest, and the fix line once. Marks them in DONE. */
+static int output_group(struct strbuf *sb, const struct check_result *cr, size_t i, bool *done,
+                        const struct output_options *o) {
+        const struct finding *first = cr->findings[i];
+        size_t shown = 0, more = 0;
+        int r = 0;
+        for (size_t j = i; j < cr->n_findings && r == 0; j++) {
+                const struct finding *f = cr->findings[j];
+                if (done[j] || !finding_shown(f, o) || !same_group(first, f))
+                        continue;
+                done[j] = true;
+                if (o->verbose || shown < GROUP_SHOWN) {
+                        shown++;
+                        r = output_finding(sb, f, o);
+                } else
+                        more++;
+        }
+        if (r == 0 && more > 0)
+                r = strbuf_addf(sb, INDENT "and %zu more like %s (--verbose lists them)\n",
+                                more, shown + more == 2 ? "it" : "these");
         _cleanup_free_ char *fix = NULL;
         if (r == 0)
-                r = output_fix_hint(f->fix, o->hint, &fix);
+                r = output_fix_hint(first->fix, o->hint, &fix);
         if (r == 0 && fix) {
-                r = strbuf_addf(&sb, "%s%sfix:%s ", INDENT, color_on(o->color, "\033[1m"), color_off(o->color));
+                r = strbuf_addf(sb, "%s%sfix:%s ", INDENT, color_on(o->color, "\033[1m"), color_off(o->color));
                 if (r == 0)
-                        r = add_escaped(&sb, fix);
-                if (r == 0)
-                        r = strbuf_addch(&sb, '\n');
+                        r = add_line(sb, "", fix);
         }
-        for (char **d = f->details; o->verbose && d && *d && r == 0; d++) {
-                r = strbuf_adds(&sb, INDENT "  ");
-                if (r == 0)
-                        r = add_escaped(&sb, *d);
-                if (r == 0)
-                        r = strbuf_addch(&sb, '\n');
-        }
-        if (r < 0)
-                return r;
-        return write_buf(out, &sb);
+        return r;
+}
+
+/* The line of a check reads right for its status: what passing means, or what is wrong. */
+static const char *check_headline(const struct check *c, enum status s) {
+        return (s == STATUS_WARN || s == STATUS_FAIL) && c->problem ? c->problem : c->title;
 }
 
 static int output_result(const struct check_result *cr, int id_width, const struct output_options *o, FILE *out) {
         fprintf(out, "%s%-5s%s %-*s %s\n",
                 color_on(o->color, status_color(cr->status)), status_to_string(cr->status),
-                color_off(o->color), id_width, cr->check->id, cr->check->title);
-        for (size_t j = 0; j < cr->n_findings; j++) {
-                const struct finding *f = cr->findings[j];
-                if (f->status == STATUS_PASS && !o->verbose)
-                        continue;
-                int r = output_finding(f, o, out);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+                color_off(o->color), id_width, cr->check->id, check_headline(cr->check, cr->status));
+        _cleanup_free_ bool *done = calloc(cr->n_findings + 1, sizeof(*done));
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        int r = done ? 0 : -ENOMEM;
+        for (size_t j = 0; j < cr->n_findings && r == 0; j++)
+                if (!done[j] && finding_shown(cr->findings[j], o))
+                        r = output_group(&sb, cr, j, done, o);
+        if (r < 0)
+                return r;
+        return write_buf(out, &sb);
 }
 
 int output_text(const struct report *r, const struct output_options *o, FILE *out) {
@@ -132,7 +176,7 @@ int output_text(const struct report *r, const struct output_options *o, FILE *ou
         }
         for (size_t i = 0; i < n; i++) {
                 const struct check_result *cr = report_check(r, i);
-                if (o->quiet && cr->status == STATUS_PASS)
+                if (o->quiet && cr->status < STATUS_WARN)
                         continue;
                 int k = output_result(cr, id_width, o, out);
                 if (k < 0)

@@ -19,8 +19,8 @@ struct output_hint {
 struct output_options {
         const struct output_hint *hint; /* NULL: hints as the checks wrote them */
         bool color;
-        bool quiet;     /* only the checks that did not pass; no summary */
-        bool verbose;   /* every finding's details, and passing findings */
+        bool quiet;     /* only what needs action (warn, fail, error): no pass, no skip, no summary */
+        bool verbose;   /* every finding (not a count past the first few of a group), its details, passing ones */
 };
 
 /* One line a check, its findings under it, a summary line. Host bytes are escaped. */

@@ -163,6 +163,8 @@ static int plan_child_unit(struct host *h, const struct finding *f, const struct
                 return plan_add_manualf(p, f->check->id, "stop the loop pid %d; the unit of its child pid %d (in "
                                         "/etc/systemd/system) comes from `hostfit fix %s`",
                                         (int) k->loop_pid, (int) d->pid, owner);
+        if ((r = unit_proc_read_env(h, d->proc)) < 0)
+                return r;
         if (asprintf(&desc, "%s (hostfit, from the keepalive loop pid %d)", proc_name(q), (int) k->loop_pid) < 0)
                 return -ENOMEM;
         for (char *c = desc; *c; c++)

@@ -55,26 +55,18 @@ uint64_t memorymax_usage(const struct memorymax_data *d) {
         return d->running ? v : 0;
 }
 
-/* Whether process cgroup PC is cgroup CG or below it. */
-static bool within(const char *pc, const char *cg) {
-        size_t n = strlen(cg);
-        return pc && strncmp(pc, cg, n) == 0 && (pc[n] == 0 || pc[n] == '/');
-}
-
 int memorymax_measure(struct host *h, struct memorymax_data *d, const char *cg) {
-        const struct proc_table *t;
-        if (!cg || host_procs(h, &t) < 0)
+        const struct proc *const *v;
+        size_t n;
+        if (!cg || host_procs_in_cgroup(h, cg, &v, &n) < 0)
                 return 0;
         d->rss = 0;
         d->age = 0;
         d->running = false;
-        for (size_t i = 0; i < t->n; i++) {
-                const struct proc *q = &t->procs[i];
-                if (q->kthread || !within(q->cgroup, cg))
-                        continue;
-                double age = host_proc_age(h, q);
+        for (size_t i = 0; i < n; i++) {
+                double age = host_proc_age(h, v[i]);
                 d->running = true;
-                d->rss += q->rss_bytes;
+                d->rss += v[i]->rss_bytes;
                 if (age > d->age)
                         d->age = age;
         }

@@ -5,6 +5,7 @@
  * result re-parsed with libmount before it goes into the plan. */
 #include <errno.h>
 #include <libmount.h>
+#include <linux/btrfs_tree.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,10 +53,12 @@ static const unsigned long swap_ok_fs[] = {
 /* btrfs: a swapfile stops every snapshot of its subvolume (btrfs(5), "Swapfile support"),
  * so it goes only into a subvolume of its own: its directory is a subvolume root
  * (inode 256) other than the one / is on (btrfs gives each subvolume its own st_dev).
- * 1 when PATH is in one; 0 after a manual step saying how to make one. */
+ * A directory that does not exist yet, in a btrfs directory, is planned as a new
+ * subvolume. 1 when PATH is (or will be) in one; 0 after a manual step saying how. */
 static int check_btrfs_subvolume(struct host *h, struct plan *p, const char *check, const char *path) {
         _cleanup_free_ char *dir = strdup(path);
         struct stat st, root;
+        struct statfs sf;
         if (!dir)
                 return -ENOMEM;
         char *slash = strrchr(dir, '/');
@@ -63,15 +66,35 @@ static int check_btrfs_subvolume(struct host *h, struct plan *p, const char *che
                 *slash = '\0';
         else
                 strcpy(dir, "/");
-        if (host_stat(h, dir, &st) == 0 && host_stat(h, "/", &root) == 0 && S_ISDIR(st.st_mode) &&
-            st.st_ino == 256 && st.st_dev != root.st_dev)
+        int k = host_stat(h, dir, &st);
+        if (k == 0 && host_stat(h, "/", &root) == 0 && S_ISDIR(st.st_mode) &&
+            st.st_ino == BTRFS_FIRST_FREE_OBJECTID && st.st_dev != root.st_dev)
                 return 1;
-        return plan_add_manualf(p, check, "no swapfile at %s: it would be on btrfs in a subvolume that is not "
-                                "its own, and a swapfile stops every snapshot of its subvolume. Make a subvolume "
-                                "for it (btrfs subvolume create /swap), set [swap] path = /swap/swapfile in %s, "
-                                "and run hostfit fix swap-missing again: hostfit makes the file NOCOW there "
+        if (k == -ENOENT && strcmp(dir, "/") != 0) {
+                /* Its parent must be there, on btrfs: host_statfs would walk further up. */
+                _cleanup_free_ char *parent = strdup(dir);
+                if (!parent)
+                        return -ENOMEM;
+                char *s = strrchr(parent, '/');
+                s == parent ? (void) (s[1] = '\0') : (void) (*s = '\0');
+                if (host_stat(h, parent, &st) == 0 && S_ISDIR(st.st_mode) && host_statfs(h, parent, &sf) == 0 &&
+                    ((unsigned long) sf.f_type & 0xffffffffUL) == BTRFS_SUPER_MAGIC) {
+                        k = plan_add_subvolume(p, check, dir);
+                        if (k == -EEXIST)
+                                return 1;       /* planned already (another swapfile of this plan) */
+                        if (k < 0)
+                                return k;
+                        k = plan_note(p, "a swapfile stops every snapshot of its subvolume (btrfs(5)): %s "
+                                      "holds only the swapfile, NOCOW; undo deletes it once empty", dir);
+                        return k < 0 ? k : 1;
+                }
+        }
+        return plan_add_manualf(p, check, "no swapfile at %s: it would be on btrfs in %s, a subvolume that is "
+                                "not its own, and a swapfile stops every snapshot of its subvolume. Set [swap] "
+                                "path in %s to a file in a directory that does not exist yet (e.g. %s): "
+                                "hostfit makes that directory a subvolume of its own and the file NOCOW in it "
                                 "(as btrfs filesystem mkswapfile does); or use zram (hostfit fix zram-missing)",
-                                path, CONFIG_PATH);
+                                path, dir, CONFIG_PATH, SWAPFILE_BTRFS_PATH);
 }
 
 /* 1 when the filesystem at PATH takes a swapfile; 0 after a manual action that says why not. */
@@ -122,11 +145,15 @@ static int plan_new_swapfile(struct host *h, struct plan *p, const char *check, 
         uint64_t fs_free = 0, size;
         if (plan_has_swapfile(p, path))
                 return 1;
+        size_t n0 = plan_size(p);       /* a refusal takes back a subvolume planned for the file */
         int k = check_filesystem(h, p, check, path, &fs_free);
         if (k <= 0)
                 return k;
         size = config_get_size(c, "swap", "size", 0);
         bool fixed = size > 0;
+        uint64_t eff = fixed ? size : mem ? swapfile_size_auto(mem, fs_free) : 0;
+        if ((fixed && size >= fs_free) || eff < SWAPFILE_MIN)
+                plan_truncate(p, n0);
         if (fixed && size >= fs_free)
                 return plan_add_manualf(p, check, "no swapfile at %s: [swap] size %s does not fit the %s free there",
                                         path, swap_format_size(size, a), swap_format_size(fs_free, b));

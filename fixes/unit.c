@@ -348,6 +348,9 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         /* Another check's fix owns it (a dev server, a shielded process): that one plans its unit. */
         if (!d->owner || strcmp(d->owner, "unmanaged-service") != 0)
                 return 0;
+        int r = unit_proc_read_env(h, d->proc);
+        if (r < 0)
+                return r;
         struct fix_unit_request req = {
                 .check = f->check->id,
                 .proc = d->proc,
@@ -358,7 +361,7 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
                 },
         };
         _cleanup_free_ char *no = NULL, *stop = NULL, *unsized = NULL;
-        int r = fix_unit_memory(h, d->proc, &req.spec, &unsized);
+        r = fix_unit_memory(h, d->proc, &req.spec, &unsized);
         if (r < 0)
                 return r;
         r = fix_plan_process_unit(h, p, &req, &no);

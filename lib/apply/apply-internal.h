@@ -47,6 +47,13 @@ int swapfile_rewrite(int fd, uint64_t size, const char *path);
 /* Why the filesystem of type MAGIC cannot hold swap, or NULL when it can. */
 const char *swapfile_fs_refusal(long magic);
 
+/* btrfs.c: make NAME in DFD (shown as PATH) a new btrfs subvolume with MODE
+ * (BTRFS_IOC_SUBVOL_CREATE); -ENOTTY when DFD is not on btrfs. MSG says what happened. */
+int btrfs_subvolume_create(int dfd, const char *path, const char *name, mode_t mode, struct strbuf *msg);
+/* Delete subvolume NAME in DFD (BTRFS_IOC_SNAP_DESTROY) when it is still a subvolume
+ * root and empty; a non-empty one is kept (0, MSG says so), anything else -ESTALE. */
+int btrfs_subvolume_destroy(int dfd, const char *path, const char *name, struct strbuf *msg);
+
 /* Run a systemd action over sd-bus. */
 int systemd_apply(const struct action *a, struct strbuf *msg);
 /* "MemoryMax=2G" to ("MemoryMax", bytes); "infinity" is UINT64_MAX.

@@ -143,8 +143,8 @@ static void run_log(void *userdata, const struct action *a, int r, const char *m
 static int note_missing_dirs(struct run_state *st, struct host *h) {
         for (size_t i = 0; i < plan_size(st->plan); i++) {
                 const struct action *a = plan_action(st->plan, i);
-                if ((a->kind != ACTION_WRITE_FILE && a->kind != ACTION_SYMLINK && a->kind != ACTION_SWAPFILE) ||
-                    !a->path || a->deferred)
+                if ((a->kind != ACTION_WRITE_FILE && a->kind != ACTION_SYMLINK && a->kind != ACTION_SWAPFILE &&
+                     a->kind != ACTION_SUBVOLUME) || !a->path || a->deferred)
                         continue;
                 _cleanup_free_ char *dir = strdup(a->path);
                 if (!dir)

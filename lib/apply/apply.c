@@ -26,6 +26,7 @@
 #include "apply/apply-internal.h"
 #include "text/cleanup.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "plan/plan.h"
 #include "apply/swapdev.h"
 
@@ -261,38 +262,13 @@ void apply_tmpfile_done(int dirfd, const char *name, bool unlink) {
 
 /* ---- directories under the root ---- */
 
-/* A kernel without openat2 (before 5.6; qemu-user): the same walk by hand, one
- * component at a time with O_NOFOLLOW, so no symlink is followed and ".." never climbs. */
-static long walk_dir_nofollow(int dirfd, const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return -ENOMEM;
-        int cur = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cur < 0)
-                return -errno;
-        for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-                if (strcmp(c, ".") == 0)
-                        continue;
-                int fd = strcmp(c, "..") == 0 ? (errno = EXDEV, -1)
-                                              : openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                int e = errno;
-                close(cur);
-                if (fd < 0)
-                        return -e;
-                cur = fd;
-        }
-        return cur;
-}
-
 static long openat2_dir(int dirfd, const char *path, uint64_t resolve) {
         struct open_how how = {
                 .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                 .resolve = resolve | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
-        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-        if (fd < 0 && errno == ENOSYS)
-                return walk_dir_nofollow(dirfd, path);
-        return fd < 0 ? -errno : fd;
+        /* By hand on a kernel without openat2 (before 5.6; qemu-user), same rules. */
+        return resolve_openat2(dirfd, path, &how);
 }
 
 /* Walk DIR one component at a time, creating what is missing. */
@@ -577,6 +553,18 @@ static int apply_swapfile(struct apply *ap, const struct action *a) {
         return r;
 }
 
+static int apply_subvolume(struct apply *ap, const struct action *a) {
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        int r = split_path(a->path, &dir, &name);
+        if (r < 0)
+                return msgf(&ap->msg, r, "invalid path %s", a->path);
+        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", false, 0, &ap->msg);
+        if (dfd < 0)
+                return ap->msg.len ? dfd : msgf(&ap->msg, dfd, "cannot open %s: %s", *dir ? dir : "/", strerror(-dfd));
+        return btrfs_subvolume_create(dfd, a->path, name, a->mode, &ap->msg);
+}
+
 static int swapon_fd(int fd, int priority) {
         char p[64];
         int flags = 0;
@@ -736,6 +724,8 @@ static int apply_remove(struct apply *ap, const struct action *a) {
                 return dfd;
         if (S_ISREG(a->mode) && a->size == 0)
                 r = remove_file(ap, a, dfd, dir, name);
+        else if (S_ISDIR(a->mode) && a->subvolume)
+                r = btrfs_subvolume_destroy(dfd, a->path, name, &ap->msg);
         else
                 r = remove_other(ap, a, dfd, name);
         if (r == 0 && fsync(dfd) < 0)
@@ -780,7 +770,7 @@ static bool runs_now(const struct apply *ap, const struct action *a) {
                 return false;
         /* Runtime actions touch this running system: never under another root. */
         return a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SWAPFILE || a->kind == ACTION_SYMLINK ||
-               a->kind == ACTION_REMOVE || host_is_live(ap->host);
+               a->kind == ACTION_REMOVE || a->kind == ACTION_SUBVOLUME || host_is_live(ap->host);
 }
 
 static int apply_one(struct apply *ap, const struct action *a) {
@@ -808,6 +798,8 @@ static int apply_one(struct apply *ap, const struct action *a) {
                 return apply_swapoff(ap, a);
         case ACTION_REMOVE:
                 return apply_remove(ap, a);
+        case ACTION_SUBVOLUME:
+                return apply_subvolume(ap, a);
         default:
                 strbuf_addf(&ap->msg, "unknown action kind %d", (int) a->kind);
                 return -EINVAL;

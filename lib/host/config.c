@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hostfit.conf: parse, validate, and look up. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,11 +279,9 @@ static int fail(char **ret_error, const char *filename, unsigned line, const cha
         return -EINVAL;
 }
 
-int config_parse(const char *text, const char *filename, struct config **ret, char **ret_error) {
-        _cleanup_(config_freep) struct config *c = NULL;
-        int r = config_new_empty(&c);
-        if (r < 0)
-                return r;
+/* Parse TEXT into C: a key already in C takes the new value, as a later line would. */
+static int config_parse_into(struct config *c, const char *text, const char *filename, char **ret_error) {
+        int r;
         _cleanup_free_ char *copy = strdup(text);
         _cleanup_free_ char *section = strdup("");
         if (!copy || !section)
@@ -337,24 +336,112 @@ int config_parse(const char *text, const char *filename, struct config **ret, ch
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+int config_parse(const char *text, const char *filename, struct config **ret, char **ret_error) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        int r = config_new_empty(&c);
+        if (r < 0)
+                return r;
+        r = config_parse_into(c, text, filename, ret_error);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }
 
-int config_load(const struct host *h, struct config **ret, char **ret_error) {
+/* PATH under the root into C; a missing file adds nothing. */
+static int config_load_file(const struct host *h, const char *path, struct config *c, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        int r = host_read_file(h, CONFIG_PATH, 1 << 20, &text, &len);
+        int r = host_read_file(h, path, 1 << 20, &text, &len);
         if (r == -ENOENT)
-                return config_new_empty(ret);
+                return 0;
         if (r < 0) {
-                if (asprintf(ret_error, "%s: %s", CONFIG_PATH, strerror(-r)) < 0)
+                if (asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }
         if (strlen(text) != len)
-                return fail(ret_error, CONFIG_PATH, 0, "contains a NUL byte", NULL);
-        return config_parse(text, CONFIG_PATH, ret, ret_error);
+                return fail(ret_error, path, 0, "contains a NUL byte", NULL);
+        return config_parse_into(c, text, path, ret_error);
+}
+
+static int name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+static void names_free(char **names, size_t n) {
+        while (n > 0)
+                free(names[--n]);
+        free(names);
+}
+
+/* The names of CONFIG_DIR's "*.conf" files in strcmp() order, at most CONFIG_DIR_MAX;
+ * dot files (an editor's or apply's temporary file) are not read. */
+static int config_dir_names(const struct host *h, char ***ret, size_t *ret_n, char **ret_error) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r = host_opendir(h, CONFIG_DIR, &d);
+        if (r == -ENOENT) {
+                *ret = NULL, *ret_n = 0;
+                return 0;
+        }
+        if (r < 0)
+                return asprintf(ret_error, "%s: %s", CONFIG_DIR, strerror(-r)) < 0 ? -ENOMEM : r;
+        char **names = NULL;
+        size_t n = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+                if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+                        continue;
+                if (n == CONFIG_DIR_MAX) {
+                        names_free(names, n);
+                        return asprintf(ret_error, "%s: more than %d files", CONFIG_DIR, CONFIG_DIR_MAX) < 0
+                               ? -ENOMEM : -E2BIG;
+                }
+                char **nn = reallocarray(names, n + 1, sizeof(*nn));
+                if (nn)
+                        names = nn;
+                if (!nn || !(names[n] = strdup(de->d_name))) {
+                        names_free(names, n);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        if (n > 0)
+                qsort(names, n, sizeof(*names), name_cmp);
+        *ret = names, *ret_n = n;
+        return 0;
+}
+
+int config_load(const struct host *h, struct config **ret, char **ret_error) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        int r = config_new_empty(&c);
+        if (r < 0)
+                return r;
+        r = config_load_file(h, CONFIG_PATH, c, ret_error);
+        if (r < 0)
+                return r;
+        char **names = NULL;
+        size_t n = 0;
+        r = config_dir_names(h, &names, &n, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                if (r >= 0 && asprintf(&path, "%s/%s", CONFIG_DIR, names[i]) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = config_load_file(h, path, c, ret_error);
+        }
+        names_free(names, n);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
 }
 
 const char *config_get(const struct config *c, const char *section, const char *key) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hostfit.conf: ROOT/etc/hostfit/hostfit.conf, an INI file of known keys.
+/* hostfit.conf: ROOT/etc/hostfit/hostfit.conf and hostfit.conf.d/NAME.conf, INI files of known keys.
  *
  *   [hostfit]              profile = production|development, skip = ID ...
  *   [swap]                 size = auto|SIZE, path = /swapfile
@@ -21,6 +21,11 @@ struct config;
 struct host;
 
 #define CONFIG_PATH "/etc/hostfit/hostfit.conf"
+/* Drop-ins: CONFIG_DIR/NAME.conf, read after CONFIG_PATH in strcmp() order of NAME
+ * (dot files skipped); a key set again replaces the value read before, so
+ * 90-site.conf wins over 10-vendor.conf, and both over hostfit.conf. */
+#define CONFIG_DIR "/etc/hostfit/hostfit.conf.d"
+#define CONFIG_DIR_MAX 256
 
 /* Which check ids exist, for values that name checks (skip =, units =): the program sets
  * it once from its check table (checks/registry.c), which lib/ does not include. Until
@@ -30,8 +35,8 @@ void config_set_check_known(bool (*known)(const char *id));
 int config_new_empty(struct config **ret);
 struct config *config_free(struct config *c);
 
-/* Load CONFIG_PATH under the host's root (missing = empty). On -EINVAL,
- * *ret_error is "PATH:LINE: what is wrong" (owned by the caller). */
+/* Load CONFIG_PATH, then CONFIG_DIR's drop-ins, under the host's root (missing =
+ * empty). On -EINVAL, *ret_error is "PATH:LINE: what is wrong" (owned by the caller). */
 int config_load(const struct host *h, struct config **ret, char **ret_error);
 int config_parse(const char *text, const char *filename, struct config **ret, char **ret_error);
 

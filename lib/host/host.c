@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The host view: root-relative reads, and the tables shared by all checks. */
 #include <ctype.h>
+#include <time.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include "host/config.h"
 #include "host/host.h"
 #include "host/host-parse.h"
+#include "host/resolve.h"
 #include "text/strbuf.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
@@ -56,7 +58,8 @@ struct host {
                 const char *key;
                 void *value;
                 void (*free_fn)(void *);
-        } cache[8];
+        } cache[16];
+        uint64_t now_usec;      /* the wall clock as set by host_set_now(), 0: read it */
         size_t n_cache;
 };
 
@@ -127,6 +130,16 @@ int host_cache_put(struct host *h, const char *key, void *value, void (*free_fn)
         return 0;
 }
 
+void host_set_now(struct host *h, uint64_t usec) { h->now_usec = usec; }
+
+uint64_t host_now_usec(const struct host *h) {
+        struct timespec ts;
+        if (h->now_usec)
+                return h->now_usec;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
 const char *host_root(const struct host *h) { return h->root; }
 int host_root_fd(const struct host *h) { return h->root_fd; }
 bool host_is_live(const struct host *h) { return h->live; }
@@ -153,15 +166,8 @@ int host_open_file(const struct host *h, const char *path, int flags) {
                 .flags = (uint64_t) (flags | O_CLOEXEC),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        const char *rel = skip_slashes(path);
-        long fd = syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
-        if (fd >= 0)
-                return (int) fd;
-        if (errno != ENOSYS)
-                return -errno;
-        /* Old kernel: refuse a symlink as the last component at least. */
-        fd = openat(h->root_fd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
-        return fd < 0 ? -errno : (int) fd;
+        /* On a kernel without openat2, resolve_openat2() walks the same way by hand. */
+        return resolve_openat2(h->root_fd, skip_slashes(path), &how);
 }
 
 int host_read_charge(const struct host *h, size_t n) {
@@ -388,14 +394,25 @@ int host_readlink(const struct host *h, const char *path, char **ret) {
         return 0;
 }
 
+static void (*statfs_hook)(const char *, struct statfs *);
+
+void host_set_statfs_hook(void (*fn)(const char *path, struct statfs *sf)) {
+        statfs_hook = fn;
+}
+
 int host_statfs(const struct host *h, const char *path, struct statfs *ret) {
         _cleanup_free_ char *p = strdup(path);
         if (!p)
                 return -ENOMEM;
         for (;;) {
                 _cleanup_close_ int fd = host_open_file(h, *p ? p : "/", O_PATH);
-                if (fd >= 0)
-                        return fstatfs(fd, ret) < 0 ? -errno : 0;
+                if (fd >= 0) {
+                        if (fstatfs(fd, ret) < 0)
+                                return -errno;
+                        if (statfs_hook)
+                                statfs_hook(*p ? p : "/", ret);
+                        return 0;
+                }
                 if (fd != -ENOENT)
                         return fd;
                 char *slash = strrchr(p, '/');

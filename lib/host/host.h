@@ -75,6 +75,9 @@ int host_opendir(const struct host *h, const char *path, DIR **ret);
 int host_readlink(const struct host *h, const char *path, char **ret);
 /* statfs of the filesystem holding PATH, or of its nearest existing ancestor. */
 int host_statfs(const struct host *h, const char *path, struct statfs *ret);
+/* Tests: FN sees (and may change) every statfs result host_statfs() returns, to
+ * stand for filesystems the test machine cannot mount (zfs, nfs, btrfs). NULL: none. */
+void host_set_statfs_hook(void (*fn)(const char *path, struct statfs *sf));
 
 struct host_meminfo {
         uint64_t mem_total;     /* bytes */
@@ -120,6 +123,10 @@ const struct proc *proc_table_find(const struct proc_table *t, pid_t pid);
 const char *proc_arg(const struct proc *p, size_t i);
 size_t proc_argc(const struct proc *p);
 
+/* The processes whose cgroup is CG or below it (kernel threads left out), from an index
+ * built once a run: *ret_n entries at *ret, borrowed, in cgroup order. */
+int host_procs_in_cgroup(struct host *h, const char *cg, const struct proc *const **ret, size_t *ret_n);
+
 /* Open ROOT/proc/PID/NAME (e.g. "environ", "fd") with FLAGS; fd or -errno. Without
  * O_PATH or O_DIRECTORY, only a regular file (the kernel's are): -ENXIO for a FIFO or a device. */
 int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags);
@@ -127,6 +134,11 @@ int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags)
 int host_uptime(struct host *h, double *ret);
 /* Age of P in seconds (uptime minus its start), 0 if unknown. */
 double host_proc_age(struct host *h, const struct proc *p);
+
+/* The wall clock (CLOCK_REALTIME) in microseconds, as a check dates a journal window by
+ * it; host_set_now() fixes it (0: the clock again), so that a test is the same on any day. */
+uint64_t host_now_usec(const struct host *h);
+void host_set_now(struct host *h, uint64_t usec);
 
 /* Tables other modules build once a run from the host (listening sockets, unit
  * index), kept with the host and freed by host_free(). KEY is a static string.

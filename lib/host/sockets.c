@@ -16,6 +16,7 @@
 #include "text/grow.h"
 #include "text/cleanup.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "host/sockets.h"
 
 #define NET_FILE_MAX (16U << 20)
@@ -170,12 +171,9 @@ static int open_fd_dir(struct host *h, int proc_fd, pid_t pid) {
                 .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
-        long fd = proc_fd >= 0 ? syscall(SYS_openat2, proc_fd, rel, &how, sizeof(how)) : -1;
-        if (fd >= 0)
-                return (int) fd;
-        if (proc_fd >= 0 && errno != ENOSYS)
-                return -errno;
-        return host_proc_open(h, pid, "fd", O_RDONLY | O_DIRECTORY);
+        if (proc_fd < 0)
+                return host_proc_open(h, pid, "fd", O_RDONLY | O_DIRECTORY);
+        return resolve_openat2(proc_fd, rel, &how);
 }
 
 /* The fds of PID that are listening sockets. A process gone, or fds we may not read, add nothing.

@@ -509,7 +509,7 @@ int parse_journal_time(const char *s, uint64_t now_usec, uint64_t *ret_usec) {
         struct tm tm = {};
         time_t now = (time_t) (now_usec / usec);
         if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
-                localtime_r(&now, &tm);
+                gmtime_r(&now, &tm);
                 tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
                 if (s[0] == 'y')
                         tm.tm_mday--;
@@ -524,8 +524,9 @@ int parse_journal_time(const char *s, uint64_t now_usec, uint64_t *ret_usec) {
                 if (!ok)
                         return -EINVAL;
         }
-        tm.tm_isdst = -1;
-        time_t t = mktime(&tm);
+        /* UTC, as incidents prints its times: one time zone in and out, whatever TZ says. */
+        tm.tm_isdst = 0;
+        time_t t = timegm(&tm);
         if (t == (time_t) -1 || t < 0)
                 return -EINVAL;
         *ret_usec = (uint64_t) t * usec;

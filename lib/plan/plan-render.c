@@ -44,6 +44,8 @@ static int describe_remove(struct strbuf *sb, const struct action *a) {
         int r;
         if (S_ISLNK(a->mode))
                 return strbuf_addf(sb, "remove symlink %s -> %s", a->path, a->target);
+        if (S_ISDIR(a->mode) && a->subvolume)
+                return strbuf_addf(sb, "delete btrfs subvolume %s (when empty)", a->path);
         if (S_ISDIR(a->mode))
                 return strbuf_addf(sb, "remove directory %s (when empty)", a->path);
         if (a->size > 0) {
@@ -81,6 +83,9 @@ static int describe_body(struct strbuf *sb, const struct action *a) {
                 return strbuf_addf(sb, "swapoff %s", a->path);
         case ACTION_REMOVE:
                 return describe_remove(sb, a);
+        case ACTION_SUBVOLUME:
+                return strbuf_addf(sb, "btrfs subvolume create %s: mode %04o (BTRFS_IOC_SUBVOL_CREATE)", a->path,
+                                   (unsigned) (a->mode & 07777));
         default:
                 return -EINVAL;
         }
@@ -187,13 +192,49 @@ static int render_write_text(struct text_out *o, const struct action *a) {
         return r < 0 ? r : emit_text(o, DIFF_HEADER_NEW, h2, strlen(h2));
 }
 
-int plan_render_text(const struct plan *p, FILE *out, bool color) {
+/* Manual steps of one check that differ only in numbers (one a pid) are alike. */
+static bool manual_alike(const struct action *a, const struct action *b) {
+        if (a->kind != ACTION_MANUAL || b->kind != ACTION_MANUAL || !a->text || !b->text ||
+            !a->check != !b->check || (a->check && strcmp(a->check, b->check) != 0))
+                return false;
+        const char *x = a->text, *y = b->text;
+        while (*x && *y) {
+                bool dx = *x >= '0' && *x <= '9', dy = *y >= '0' && *y <= '9';
+                if (dx != dy)
+                        return false;
+                if (dx) {
+                        while (*x >= '0' && *x <= '9')
+                                x++;
+                        while (*y >= '0' && *y <= '9')
+                                y++;
+                } else if (*x++ != *y++)
+                        return false;
+        }
+        return *x == *y;
+}
+
+/* How many manual steps after I are alike to it; those are marked in SEEN. */
+static size_t manual_count_alike(const struct plan *p, size_t i, bool *seen) {
+        size_t n = 0;
+        const struct action *a = plan_action(p, i);
+        if (a->kind != ACTION_MANUAL)
+                return 0;
+        for (size_t j = i + 1; j < plan_size(p); j++)
+                if (!seen[j] && manual_alike(a, plan_action(p, j)))
+                        seen[j] = true, n++;
+        return n;
+}
+
+int plan_render_text_full(const struct plan *p, FILE *out, bool color, bool every) {
         struct text_out o = { .sb = STRBUF_INIT, .color = color };
-        int r = 0;
-        if (plan_size(p) == 0)
+        _cleanup_free_ bool *seen = calloc(plan_size(p) + 1, sizeof(*seen));
+        int r = seen ? 0 : -ENOMEM;
+        if (r == 0 && plan_size(p) == 0)
                 r = strbuf_adds(&o.sb, "nothing to do\n");
         for (size_t i = 0; r == 0 && i < plan_size(p); i++) {
                 const struct action *a = plan_action(p, i);
+                if (seen[i])
+                        continue;
                 if (action_has_diff(a)) {
                         r = render_write_text(&o, a);
                         continue;
@@ -204,11 +245,18 @@ int plan_render_text(const struct plan *p, FILE *out, bool color) {
                         r = escape_terminal(&o.sb, line, strlen(line));
                 if (r == 0)
                         r = strbuf_addch(&o.sb, '\n');
+                size_t more = every ? 0 : manual_count_alike(p, i, seen);
+                if (r == 0 && more > 0)
+                        r = strbuf_addf(&o.sb, "  and %zu more like it (--verbose lists each)\n", more);
         }
         if (r == 0 && o.sb.len > 0 && (fwrite(o.sb.buf, 1, o.sb.len, out) != o.sb.len || fflush(out) == EOF))
                 r = -EIO;
         strbuf_release(&o.sb);
         return r;
+}
+
+int plan_render_text(const struct plan *p, FILE *out, bool color) {
+        return plan_render_text_full(p, out, color, false);
 }
 
 static void json_write_fields(struct json *j, const struct action *a) {
@@ -231,7 +279,8 @@ static void json_write_fields(struct json *j, const struct action *a) {
                 break;
         case ACTION_REMOVE:
                 json_key(j, "type");
-                json_string(j, S_ISLNK(a->mode) ? "symlink" : S_ISDIR(a->mode) ? "directory" :
+                json_string(j, S_ISLNK(a->mode) ? "symlink" : S_ISDIR(a->mode) && a->subvolume ? "subvolume" :
+                               S_ISDIR(a->mode) ? "directory" :
                                a->size > 0 ? "swapfile" : "file");
                 if (S_ISLNK(a->mode)) {
                         json_key(j, "target");

@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/btrfs_tree.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "text/cleanup.h"
 #include "host/host.h"
@@ -91,7 +94,7 @@ const char *action_kind_to_string(enum action_kind k) {
                 [ACTION_SWAPON] = "swapon", [ACTION_SYSTEMD] = "systemd",
                 [ACTION_OOM_SCORE_ADJ] = "oom-score-adj", [ACTION_MANUAL] = "manual",
                 [ACTION_SYMLINK] = "symlink", [ACTION_SWAPOFF] = "swapoff",
-                [ACTION_REMOVE] = "remove",
+                [ACTION_REMOVE] = "remove", [ACTION_SUBVOLUME] = "subvolume",
         };
         return k < _ACTION_MAX ? names[k] : "?";
 }
@@ -134,8 +137,8 @@ static struct action *find_write(struct plan *p, const char *path) {
 static struct action *find_path(struct plan *p, const char *path) {
         for (size_t i = p->n; i > 0; i--) {
                 enum action_kind k = p->a[i - 1].kind;
-                if ((k == ACTION_WRITE_FILE || k == ACTION_SYMLINK || k == ACTION_SWAPFILE) &&
-                    p->a[i - 1].path && strcmp(p->a[i - 1].path, path) == 0)
+                if ((k == ACTION_WRITE_FILE || k == ACTION_SYMLINK || k == ACTION_SWAPFILE ||
+                     k == ACTION_SUBVOLUME) && p->a[i - 1].path && strcmp(p->a[i - 1].path, path) == 0)
                         return &p->a[i - 1];
         }
         return NULL;
@@ -577,9 +580,14 @@ int plan_add_remove(struct plan *p, const char *check, const char *path, uint64_
                 if (!(old = memdup0(c, old_len)))
                         return -ENOMEM;
         }
+        struct statfs sf;
+        bool subvolume = S_ISDIR(st.st_mode) && st.st_ino == BTRFS_FIRST_FREE_OBJECTID &&
+                         host_statfs(p->host, path, &sf) == 0 &&
+                         ((unsigned long) sf.f_type & 0xffffffffUL) == BTRFS_SUPER_MAGIC;
         r = push_path(p, ACTION_REMOVE, check, path, &a);
         if (r < 0)
                 return r;
+        a->subvolume = subvolume;
         a->mode = st.st_mode;
         a->uid = st.st_uid;
         a->gid = st.st_gid;
@@ -598,6 +606,23 @@ int plan_add_swapoff(struct plan *p, const char *check, const char *path) {
         if (r < 0)
                 return r;
         a->deferred = !host_is_live(p->host);
+        return 1;
+}
+
+int plan_add_subvolume(struct plan *p, const char *check, const char *path) {
+        struct action *a;
+        struct stat st;
+        if (!path_is_normal(path) || strcmp(path, "/") == 0)
+                return -EINVAL;
+        if (find_path(p, path))
+                return -EEXIST;
+        int r = host_stat(p->host, path, &st);
+        if (r != -ENOENT)
+                return r < 0 ? r : -EEXIST;
+        r = push_path(p, ACTION_SUBVOLUME, check, path, &a);
+        if (r < 0)
+                return r;
+        a->mode = S_IFDIR | 0700;
         return 1;
 }
 

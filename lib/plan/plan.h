@@ -27,6 +27,7 @@ enum action_kind {
         ACTION_SYMLINK,
         ACTION_SWAPOFF,         /* undo: path */
         ACTION_REMOVE,          /* undo: path; mode's type says what (see plan_add_remove) */
+        ACTION_SUBVOLUME,       /* path: a new btrfs subvolume (BTRFS_IOC_SUBVOL_CREATE), mode 0700 */
         _ACTION_MAX,
 };
 
@@ -75,6 +76,9 @@ struct action {
         char comm[16];
         int from, to;
 
+        /* remove: PATH is a btrfs subvolume of its own, destroyed (BTRFS_IOC_SNAP_DESTROY) when empty */
+        bool subvolume;
+
         /* manual: the steps; for other kinds an optional note */
         char *text;
 
@@ -109,6 +113,10 @@ int plan_add_write_owned(struct plan *p, const char *check, const char *path,
  * 1 when added, -EEXIST when PATH exists as anything else. */
 int plan_add_symlink(struct plan *p, const char *check, const char *path, const char *target);
 int plan_add_swapfile(struct plan *p, const char *check, const char *path, uint64_t size);
+/* Plan directory PATH, absent now, to be made a btrfs subvolume of its own (where a
+ * swapfile goes: btrfs(5) "Swapfile support"). 1 when added, -EEXIST when PATH exists
+ * or another action holds it. Undo destroys it when it is empty again. */
+int plan_add_subvolume(struct plan *p, const char *check, const char *path);
 int plan_add_swapon(struct plan *p, const char *check, const char *path, int priority);
 /* PROPS: NULL-terminated "Name=value" list for set-property, else NULL. */
 int plan_add_systemd(struct plan *p, const char *check, enum systemd_op op, const char *unit,
@@ -139,7 +147,8 @@ int plan_add_restore(struct plan *p, const char *check, const char *path,
                      const char *content, size_t len, mode_t mode, uid_t uid, gid_t gid);
 /* Plan the removal of PATH as it is now: a regular file (its content kept in
  * old, checked again before unlinking, shown as a diff to /dev/null), a symlink
- * (its target, checked again), or a directory (removed only when empty then).
+ * (its target, checked again), or a directory (removed only when empty then;
+ * a btrfs subvolume root is marked subvolume and destroyed as one).
  * With SIZE > 0, PATH is a swap file: a regular file of SIZE bytes, not read.
  * 0 when PATH does not exist (nothing added), 1 when added. */
 int plan_add_remove(struct plan *p, const char *check, const char *path, uint64_t size);
@@ -153,8 +162,11 @@ const char *systemd_op_to_string(enum systemd_op op);     /* "daemon-reload", "e
 
 /* Every write-file as a unified diff ("--- a/etc/fstab", "+++ b/etc/fstab",
  * 3 lines of context, "--- /dev/null" for a new file), every other action as
- * one line. Host bytes are escaped for a terminal. */
+ * one line. Host bytes are escaped for a terminal. Manual steps of one check
+ * that differ only in numbers (a pid) show once, with a count of the others. */
 int plan_render_text(const struct plan *p, FILE *out, bool color);
+/* The same; with EVERY, each manual step on its own line. */
+int plan_render_text_full(const struct plan *p, FILE *out, bool color, bool every);
 /* {"version":1,"actions":[{"check":…,"kind":…,"path":…,"diff":…}, …]} */
 int plan_render_json(const struct plan *p, FILE *out);
 struct json;

@@ -170,12 +170,15 @@ static int open_regular_fd(struct host *h, const char *path, struct stat *st) {
 
 /* The file a process maps or runs, as that process sees it: on the running system through
  * /proc/PID (right across mount namespaces: a magic link the kernel resolves), in an image
- * or fixture within the root. NAME is "exe" or "root/…". O_NONBLOCK, regular only. */
+ * or fixture within the root. NAME is "exe" (PATH, its path, serves only within the root)
+ * or "root" (PATH under it). O_NONBLOCK, regular only. */
 static int open_proc_file(struct host *h, pid_t pid, const char *name, const char *path, struct stat *st) {
         if (!host_is_live(h))
                 return path ? open_regular_fd(h, path, st) : -ENOENT;
+        /* "exe" is the binary itself; only under "root" does PATH name a file. */
+        const char *tail = strcmp(name, "root") == 0 && path ? path : "";
         char rel[PATH_MAX];
-        if (snprintf(rel, sizeof(rel), "proc/%d/%s%s", (int) pid, name, path ? path : "") >= (int) sizeof(rel))
+        if (snprintf(rel, sizeof(rel), "proc/%d/%s%s", (int) pid, name, tail) >= (int) sizeof(rel))
                 return -ENAMETOOLONG;
         int fd = openat(host_root_fd(h), rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
@@ -270,12 +273,12 @@ int node_binary_of(struct host *h, pid_t pid, const char *exe, struct node_binar
 
 int node_version_of(struct host *h, pid_t pid, const char *exe, struct node_version *ret) {
         struct node_binary nb;
-        if (version_from_metadata(h, exe, ret) == 0)
+        /* Once per binary (by device and inode); the install's metadata when its exe cannot be opened. */
+        if (node_binary_of(h, pid, exe, &nb) == 0 && nb.have_version) {
+                *ret = nb.version;
                 return 0;
-        if (node_binary_of(h, pid, exe, &nb) < 0 || !nb.have_version)
-                return -ENOENT;
-        *ret = nb.version;
-        return 0;
+        }
+        return version_from_metadata(h, exe, ret);
 }
 
 int node_options_split(const char *s, char ***ret, size_t *ret_n) {
@@ -378,14 +381,19 @@ uint64_t node_v8_default_old_space(uint64_t physical) {
         return node_v8_default_old_space_bits(physical, 64);
 }
 
+/* V8's Heap::HeapSizeFromPhysicalMemory, its old generation: physical / 4 ×
+ * kHeapLimitMultiplier (pointer size / 4: 1 on 32-bit, 2 on 64-bit), at most
+ * 1 GiB × multiplier (64-bit: twice that from 15 GiB), at least 128 MiB × multiplier,
+ * rounded up to V8's 256 KiB page. */
 uint64_t node_v8_default_old_space_bits(uint64_t physical, unsigned bits) {
-        if (bits == 32) {
-                uint64_t old = physical / 4;
-                return old < 128 * MIB ? 128 * MIB : old > GIB ? GIB : old;
-        }
-        uint64_t old = physical / 4 * 2;
-        uint64_t cap = physical / GIB >= 15 ? 4 * GIB : 2 * GIB;
-        return old < cap ? old : cap;
+        const uint64_t mult = bits == 32 ? 1 : 2, page = 256 << 10;
+        uint64_t old = physical / 4 * mult;
+        uint64_t max = GIB * mult, min = 128 * MIB * mult;
+        if (mult == 2 && physical / GIB >= 15)
+                max *= 2;
+        old = old < max ? old : max;
+        old = old > min ? old : min;
+        return (old + page - 1) / page * page;
 }
 
 /* The environment file parser of systemd (env-file.c), for one key. */

@@ -53,8 +53,8 @@ int node_heap_flag(char *const *words, size_t n, bool argv, uint64_t *ret_mib, d
 int node_options_split(const char *s, char ***ret, size_t *ret_n);
 
 /* V8's default old-space limit for PHYSICAL bytes on a 64-bit host
- * (Heap::HeapSizeFromPhysicalMemory: physical / 4 × kHeapLimitMultiplier (2), at most
- * 2 GiB, 4 GiB from 15 GiB of memory). */
+ * (Heap::HeapSizeFromPhysicalMemory: physical / 4 × kHeapLimitMultiplier (2), at least
+ * 256 MiB, at most 2 GiB, 4 GiB from 15 GiB of memory, rounded up to a 256 KiB page). */
 uint64_t node_v8_default_old_space(uint64_t physical);
 /* The same for a node built for BITS (32 or 64): on 32-bit kHeapLimitMultiplier is 1
  * (pointer size / 4), so physical / 4, at least 128 MiB and at most 1 GiB. */

@@ -227,7 +227,26 @@ static int read_env(struct host *h, pid_t pid, struct unit_proc *u) {
         return 0;
 }
 
+int unit_proc_read_env(struct host *h, struct unit_proc *u) {
+        if (u->env_read)
+                return 0;
+        strv_free(u->env), strv_free(u->env_dropped);
+        u->env = u->env_dropped = NULL;
+        int r = read_env(h, u->pid, u);
+        u->env_read = r >= 0;
+        return r;
+}
+
 int unit_proc_read(struct host *h, const struct proc *p, struct unit_proc **ret) {
+        _cleanup_(unit_proc_freep) struct unit_proc *u = NULL;
+        int r = unit_proc_read_facts(h, p, &u);
+        if (r < 0 || (r = unit_proc_read_env(h, u)) < 0)
+                return r;
+        *ret = TAKE_PTR(u);
+        return 0;
+}
+
+int unit_proc_read_facts(struct host *h, const struct proc *p, struct unit_proc **ret) {
         _cleanup_(unit_proc_freep) struct unit_proc *u = calloc(1, sizeof(*u));
         const struct socket_table *st = NULL;
         size_t argc = proc_argc(p);
@@ -254,9 +273,6 @@ int unit_proc_read(struct host *h, const struct proc *p, struct unit_proc **ret)
         if (u->hwm < u->rss)
                 u->hwm = u->rss;
         int r = read_names(h, u, gid_known);
-        if (r < 0)
-                return r;
-        r = read_env(h, p->pid, u);
         if (r < 0)
                 return r;
         if (host_sockets(h, &st) == 0)

@@ -14,6 +14,7 @@
 
 #include "text/cleanup.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "records/runrecord.h"
 #include "text/strbuf.h"
 
@@ -147,7 +148,8 @@ int run_backup_path(const char *stamp, const char *path, char **ret) {
 static int action_check(const struct run_action *a, const char *stamp) {
         bool maybe = a->outcome == OUTCOME_APPLIED || a->outcome == OUTCOME_PENDING;
         if ((a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_SWAPFILE ||
-             a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF) &&
+             a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF ||
+             a->kind == ACTION_SUBVOLUME) &&
             (!a->path || a->path[0] != '/' || strstr(a->path, "/../") || strstr(a->path, "/./")))
                 return -EBADMSG;
         if (a->kind == ACTION_WRITE_FILE && maybe &&
@@ -257,10 +259,8 @@ static int open_no_symlinks(struct host *h, const char *path, int flags) {
         };
         while (*path == '/')
                 path++;
-        long fd = syscall(SYS_openat2, host_root_fd(h), *path ? path : ".", &how, sizeof(how));
-        if (fd < 0)
-                return errno == EXDEV ? -ELOOP : -errno;
-        return (int) fd;
+        int fd = resolve_openat2(host_root_fd(h), *path ? path : ".", &how);
+        return fd == -EXDEV ? -ELOOP : fd;
 }
 
 /* Owned by root (the user hostfit runs as), writable by nobody else. */

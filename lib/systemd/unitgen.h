@@ -82,11 +82,17 @@ struct unit_proc {
         uint64_t rss;
         uint64_t hwm;           /* the most it was resident over its life (status VmHWM:), at least rss */
         double age;             /* seconds it has run, 0: unknown */
+        bool env_read;          /* env and env_dropped were read (unit_proc_read_env()) */
 };
 
 /* The environment a unit may copy from a process: NODE_ENV PORT HOST … (never tokens or passwords). */
 bool unitgen_env_allowed(const char *entry);
+/* All of P a unit needs: its facts and its environment. */
 int unit_proc_read(struct host *h, const struct proc *p, struct unit_proc **ret);
+/* The facts a check reports (argv, exe, cwd, ids, port), without the environment, which
+ * only a fix needs: unit_proc_read_env() reads it when the fix asks (once; 0 or -ENOMEM). */
+int unit_proc_read_facts(struct host *h, const struct proc *p, struct unit_proc **ret);
+int unit_proc_read_env(struct host *h, struct unit_proc *u);
 struct unit_proc *unit_proc_free(struct unit_proc *u);
 void unit_proc_freep(struct unit_proc **u);
 

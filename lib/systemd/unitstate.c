@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -225,36 +227,57 @@ int systemd_version_parse(const char *s, unsigned *ret) {
         return 0;
 }
 
+/* The newest libsystemd-shared-NNN in DIR within the root; 0: none. */
+static unsigned shared_in(const struct host *h, const char *dir) {
+        DIR *d = NULL;
+        if (host_opendir(h, dir, &d) < 0)
+                return 0;
+        unsigned best = 0;
+        for (struct dirent *de; (de = readdir(d)); ) {
+                unsigned v;
+                if (strncmp(de->d_name, "libsystemd-shared-", 18) == 0 && strstr(de->d_name, ".so") &&
+                    systemd_version_parse(de->d_name + 18, &v) == 0 && v > best)
+                        best = v;
+        }
+        closedir(d);
+        return best;
+}
+
+/* Whether NAME is a multiarch tuple as Debian names its library folders:
+ * x86_64-linux-gnu, aarch64-linux-gnu, arm-linux-gnueabihf, i386-linux-gnu, ... */
+static bool multiarch_tuple(const char *name) {
+        const char *p = strstr(name, "-linux-gnu");
+        return p && p > name && !strchr(name, '/') && name[0] != '.';
+}
+
 /* The file name of the shared library every systemd build ships: libsystemd-shared-NNN.so
- * (Debian appends "-NNN.38-1", Fedora "-NNN.so"). */
+ * (Debian appends "-NNN.38-1", Fedora "-NNN.so"), in /usr/lib/systemd, a multiarch folder's
+ * systemd (/usr/lib/aarch64-linux-gnu/systemd, /usr/lib/arm-linux-gnueabihf/systemd, any
+ * /usr/lib/TUPLE/systemd of the image, whatever the architecture hostfit runs on), lib64's,
+ * or /lib/systemd. */
 static int version_from_tree(const struct host *h, unsigned *ret) {
-        static const char *const dirs[] = {
-                "/usr/lib/systemd", "/usr/lib/x86_64-linux-gnu/systemd", "/usr/lib/aarch64-linux-gnu/systemd",
-                "/usr/lib64/systemd", "/lib/systemd",
-        };
-        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-                int fd = host_open_file(h, dirs[i], O_RDONLY | O_DIRECTORY);
-                if (fd < 0)
-                        continue;
-                DIR *d = fdopendir(fd);
-                if (!d) {
-                        close(fd);
-                        continue;
-                }
-                unsigned best = 0;
+        unsigned v = shared_in(h, "/usr/lib/systemd");
+        DIR *d = NULL;
+        if (!v && host_opendir(h, "/usr/lib", &d) >= 0) {
                 for (struct dirent *de; (de = readdir(d)); ) {
-                        unsigned v;
-                        if (strncmp(de->d_name, "libsystemd-shared-", 18) == 0 && strstr(de->d_name, ".so") &&
-                            systemd_version_parse(de->d_name + 18, &v) == 0 && v > best)
-                                best = v;
+                        char path[300];
+                        if (!multiarch_tuple(de->d_name) ||
+                            snprintf(path, sizeof(path), "/usr/lib/%s/systemd", de->d_name) >= (int) sizeof(path))
+                                continue;
+                        unsigned m = shared_in(h, path);
+                        if (m > v)
+                                v = m;
                 }
                 closedir(d);
-                if (best) {
-                        *ret = best;
-                        return 0;
-                }
         }
-        return -ENOENT;
+        if (!v)
+                v = shared_in(h, "/usr/lib64/systemd");
+        if (!v)
+                v = shared_in(h, "/lib/systemd");
+        if (!v)
+                return -ENOENT;
+        *ret = v;
+        return 0;
 }
 
 int unit_state_systemd_version(const struct host *h, unsigned *ret) {

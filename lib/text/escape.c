@@ -33,26 +33,35 @@ size_t utf8_valid_len(const unsigned char *s, size_t len) {
         return n;
 }
 
+static int add_hex(struct strbuf *out, unsigned char c) {
+        static const char digits[] = "0123456789abcdef";
+        char x[4] = { '\\', 'x', digits[c >> 4], digits[c & 15] };
+        return strbuf_add(out, x, sizeof(x));
+}
+
+/* Runs of printable bytes are copied whole; each control byte, C1 control or byte of no
+ * valid UTF-8 sequence becomes \xNN. */
 int escape_terminal(struct strbuf *out, const char *str, size_t len) {
         const unsigned char *s = (const unsigned char *) str;
+        size_t run = 0, i = 0;
         int r = 0;
-        for (size_t i = 0; i < len && r == 0; ) {
-                size_t n = utf8_valid_len(s + i, len - i);
+        while (i < len && r == 0) {
+                unsigned char c = s[i];
+                size_t n = c >= 0x20 && c < 0x7f ? 1 : utf8_valid_len(s + i, len - i);
                 /* C1 controls (U+0080..U+009F) are two bytes: 0xc2 0x80..0x9f. */
-                bool c1 = n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0;
-                if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f) && s[i] != '\t') {
-                        r = strbuf_addf(out, "\\x%02x", s[i]);
-                } else if (n == 0 || c1) {
-                        r = strbuf_addf(out, "\\x%02x", s[i]);
+                bool c1 = n == 2 && c == 0xc2 && s[i + 1] < 0xa0;
+                if ((n == 1 && (c < 0x20 || c == 0x7f) && c != '\t') || n == 0 || c1) {
+                        r = strbuf_add(out, s + run, i - run);
+                        if (r == 0)
+                                r = add_hex(out, c);
                         if (c1 && r == 0)
-                                r = strbuf_addf(out, "\\x%02x", s[i + 1]);
+                                r = add_hex(out, s[i + 1]);
                         n = c1 ? 2 : 1;
-                } else {
-                        r = strbuf_add(out, s + i, n);
+                        run = i + n;
                 }
                 i += n;
         }
-        return r;
+        return r == 0 ? strbuf_add(out, s + run, len - run) : r;
 }
 
 char *escape_terminal_str(const char *s) {

@@ -13,10 +13,13 @@ tried, with each signal. After each killed fix:
   - `undo --yes` brings the tree back to what it was before the fix (the
     records, backups and lock aside), and leaves no temp file;
   - a second `undo` has nothing left to take back.
-Then the same for `undo --yes` killed at every boundary after a clean fix: a
-rerun of `undo --yes` completes it, and history shows the fix undone.
+Then the same for `undo --yes` killed at every boundary after a clean fix:
+history lists the undo whenever the tree changed and calls the fix undone only
+when the tree is back, a rerun of `undo --yes` completes it, and history then
+shows the fix undone.
 Prints "killpoints: N passed, N failed".
 """
+import concurrent.futures
 import json
 import os
 import shutil
@@ -64,10 +67,8 @@ def runs(root):
     return json.loads(out)["runs"], err
 
 
-def check_fix(base, before, sig, when):
+def check_fix(root, before, sig, when):
     """WHEN: (syscall, N)."""
-    root = os.path.join(base, "r")
-    shutil.rmtree(root, ignore_errors=True)
     faults.make_root(root)
     rc, out, err = killed(root, ["fix", "--yes"], sig, when)
     bad = []
@@ -95,18 +96,24 @@ def check_fix(base, before, sig, when):
     return bad
 
 
-def check_undo(base, before, sig, when):
-    root = os.path.join(base, "r")
-    shutil.rmtree(root, ignore_errors=True)
+def check_undo(root, before, sig, when):
     faults.make_root(root)
     rc, _, err = faults.hostfit(["fix", "--yes"], root)
     if rc != 0:
         return ["the clean fix failed (%d): %s" % (rc, err)]
+    fixed, _ = faults.snapshot(root)
     rc, out, err = killed(root, ["undo", "--yes"], sig, when)
     bad = []
+    mid, _ = faults.snapshot(root)
     listed, herr = runs(root)
     if listed is None:
         return ["history failed after the killed undo: " + herr.strip()]
+    # History says what the killed undo did: a run whenever it changed the tree, and the fix
+    # "undone" only once the tree is back as before.
+    if mid != fixed and not [r for r in listed if r["kind"] == "undo"]:
+        bad.append("the killed undo changed the tree but history lists no undo run")
+    if [r for r in listed if r["kind"] == "fix" and r["undone_by"]] and mid != before:
+        bad.append("history says the fix was undone, but the tree is not as before")
     rc2, out2, err2 = faults.hostfit(["undo", "--yes"], root)
     undone, temps = faults.snapshot(root)
     if undone != before:
@@ -122,6 +129,16 @@ def check_undo(base, before, sig, when):
     if bad:
         bad.append("killed undo: exit %d; stderr: %s" % (rc, " | ".join(err.strip().splitlines()[-2:])))
     return bad
+
+
+def in_own_root(base, check, before, sig, when):
+    """CHECK in a fresh root of its own under BASE, removed afterwards."""
+    root = tempfile.mkdtemp(prefix="r.", dir=base)
+    os.rmdir(root)
+    try:
+        return check(root, before, sig, when)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main():
@@ -144,17 +161,19 @@ def main():
             return 1
         print("killpoints: %d boundaries in fix --yes, %d in undo --yes" % (len(n_fix), len(n_undo)))
         passed = failed = 0
-        for what, n, check in (("fix", n_fix, check_fix), ("undo", n_undo, check_undo)):
-            for sig in SIGNALS:
-                for when in n:
-                    bad = check(base, before, sig, when)
-                    if bad:
-                        failed += 1
-                        print("FAIL %s SIG%s at %s call %d" % (what, sig, when[0], when[1]))
-                        for b in bad:
-                            print("     " + b)
-                    else:
-                        passed += 1
+        # The runs are independent (a root each): as many at once as there are CPUs.
+        todo = [(what, check, sig, when) for what, n, check in (("fix", n_fix, check_fix), ("undo", n_undo, check_undo))
+                for sig in SIGNALS for when in n]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=faults.JOBS) as pool:
+            results = pool.map(lambda t: in_own_root(base, t[1], before, t[2], t[3]), todo)
+            for (what, _, sig, when), bad in zip(todo, results):
+                if bad:
+                    failed += 1
+                    print("FAIL %s SIG%s at %s call %d" % (what, sig, when[0], when[1]))
+                    for b in bad:
+                        print("     " + b)
+                else:
+                    passed += 1
         print("killpoints: %.0f s" % (time.time() - start))
         print("killpoints: %d passed, %d failed" % (passed, failed))
         return 1 if failed or passed == 0 else 0

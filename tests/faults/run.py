@@ -25,6 +25,7 @@ own stamp, and every backup holds what the file it backs up held before that run
 Prints "faults: N passed, N failed", and each failure with its syscall, errno
 and position.
 """
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -46,6 +47,7 @@ SYSCALLS = os.environ.get("FAULTS_SYSCALLS", "").split() or [
 ERRNOS = ["EIO", "ENOSPC", "EACCES"]
 MAX_POSITIONS = int(os.environ.get("FAULTS_POSITIONS", "40"))
 TIMEOUT = 60
+JOBS = int(os.environ.get("FAULTS_JOBS", "0")) or os.cpu_count() or 1
 # Not compared: what each run records of itself (a new stamped record and backup
 # directory each time, and their parents) and the lock. Checked by bookkeeping().
 RUNS = "var/lib/hostfit/runs"
@@ -174,10 +176,16 @@ def positions(n):
 
 
 def one(base, before, fixed, noswap, syscall, errno, when):
-    """The violations of one faulted run (an empty list when it held)."""
-    root = os.path.join(base, "r")
-    if os.path.exists(root):
-        shutil.rmtree(root)
+    """The violations of one faulted run (an empty list when it held), in a root of its own."""
+    root = tempfile.mkdtemp(prefix="r.", dir=base)
+    try:
+        return faulted(root, before, fixed, noswap, syscall, errno, when)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def faulted(root, before, fixed, noswap, syscall, errno, when):
+    os.rmdir(root)
     make_root(root)
     inject = "%s:error=%s:when=%d" % (syscall, errno, when)
     rc, out, err = hostfit(["fix", "--yes"], root,
@@ -270,18 +278,20 @@ def main():
             return 1
         print("faults: calls in a clean run: " + ", ".join("%s %d" % (s, counts[s]) for s in SYSCALLS))
         passed = failed = unrecorded = 0
-        for syscall in SYSCALLS:
-            for errno in ERRNOS:
-                for when in positions(counts[syscall]):
-                    bad, unrec = one(base, before, fixed, noswap, syscall, errno, when)
-                    unrecorded += unrec
-                    if bad:
-                        failed += 1
-                        print("FAIL %s %s when=%d" % (syscall, errno, when))
-                        for b in bad:
-                            print("     " + b)
-                    else:
-                        passed += 1
+        # The runs are independent (a root each): as many at once as there are CPUs.
+        runs = [(syscall, errno, when) for syscall in SYSCALLS for errno in ERRNOS
+                for when in positions(counts[syscall])]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
+            results = pool.map(lambda r: one(base, before, fixed, noswap, *r), runs)
+            for (syscall, errno, when), (bad, unrec) in zip(runs, results):
+                unrecorded += unrec
+                if bad:
+                    failed += 1
+                    print("FAIL %s %s when=%d" % (syscall, errno, when))
+                    for b in bad:
+                        print("     " + b)
+                else:
+                    passed += 1
         # The run record's own write must be among the faults, or its failure is not covered.
         print("faults: %d runs could not write the run record and changed nothing" % unrecorded)
         if unrecorded == 0:

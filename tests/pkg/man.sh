@@ -10,6 +10,14 @@ for m in "$MAN" "$CONF"; do
         [ -n "$out" ] && printf '%s\n' "$out"
         check "mandoc -T lint -W warning $m is clean" [ "$st" -eq 0 -a -z "$out" ]
 done
+for m in "$MAN" "$CONF"; do
+        check "$m has a fixed date, not \$Mdocdate\$ (the day it is read)" sh -c "! grep -q 'Mdocdate' '$m'"
+done
+# SYNOPSIS: each command starts its own line ("hostfit undo" and "hostfit incidents" apart).
+mandoc -T ascii "$MAN" | sed 's/.\x08//g' | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' > "$PKG_TMP/synopsis"
+for c in check fix history undo incidents list explain probe help; do
+        check "SYNOPSIS: hostfit $c on its own line" grep -q "^     hostfit $c" "$PKG_TMP/synopsis"
+done
 check "$CONF renders as text" sh -c "mandoc -T ascii '$CONF' | sed 's/.\\x08//g' | grep -q '^DESCRIPTION'"
 check "$MAN renders as text" sh -c "mandoc -T ascii '$MAN' | sed 's/.\\x08//g' | grep -q '^EXIT STATUS'"
 

@@ -12,22 +12,22 @@ import json, re, sys
 line, js, st = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), int(sys.argv[3])
 n = len(js["checks"])
 lines = line.split("\n")
-m = re.fullmatch(r'hostfit (OK|WARNING|CRITICAL|UNKNOWN) - (\d+) pass, (\d+) warn, (\d+) fail'
+m = re.fullmatch(r'hostfit (OK|WARNING|CRITICAL|UNKNOWN) - (\d+) pass, (\d+) warn, (\d+) fail, (\d+) skipped'
                  r'(?:, (\d+) error)?((?: \((?:fail|warn|error): [^|;()]*\))*)'
-                 r' \| pass=(\d+);;;0;(\d+) warn=(\d+);0;;0;\8 fail=(\d+);;0;0;\8 skip=(\d+);;;0;\8 error=(\d+);;;0;\8', lines[0])
-if not m or lines[-1] != "" or int(m[8]) != n:
+                 r' \| pass=(\d+);;;0;(\d+) warn=(\d+);0;;0;\9 fail=(\d+);;0;0;\9 skip=(\d+);;;0;\9 error=(\d+);;;0;\9', lines[0])
+if not m or lines[-1] != "" or int(m[9]) != n:
         print("not a plugin line:", repr(line)); sys.exit(1)
 s = js["summary"]
 state = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][st]
 named = {}
-for part in re.findall(r'\(([^)]*)\)', m[6] or ""):
+for part in re.findall(r'\(([^)]*)\)', m[7] or ""):
         k, ids = part.split(": ")
         named[k] = ids.split(", ")
 want = {k: [c["id"] for c in js["checks"] if c["status"] == k] for k in ("fail", "warn", "error")}
 ok = (m[1] == state
-      and [int(m[i]) for i in (2, 3, 4)] == [s["pass"], s["warn"], s["fail"]]
-      and int(m[5] or 0) == s["error"]
-      and [int(m[i]) for i in (7, 9, 10, 11, 12)] == [s[k] for k in ("pass", "warn", "fail", "skip", "error")]
+      and [int(m[i]) for i in (2, 3, 4, 5)] == [s["pass"], s["warn"], s["fail"], s["skip"]]
+      and int(m[6] or 0) == s["error"]
+      and [int(m[i]) for i in (8, 10, 11, 12, 13)] == [s[k] for k in ("pass", "warn", "fail", "skip", "error")]
       and len(lines) - 2 == (int(sys.argv[4]) if len(sys.argv) > 4 else 0)
       and named == {k: v for k, v in want.items() if v})
 sys.exit(0 if ok else 1)
@@ -89,6 +89,32 @@ if command -v strace > /dev/null 2>&1; then
         check "-t 1 on a hung check: one UNKNOWN line" grep -qx 'hostfit UNKNOWN - timed out after 1 s' "$PKG_TMP/t"
 else
         echo "skipped: -t test needs strace"
+fi
+# -t takes a duration as probe --timeout does (5s, 1min), and bare seconds.
+for t in 5s 1min 30; do
+        "$HOSTFIT" check --format nagios -t "$t" --root "$root" > "$PKG_TMP/t" 2> /dev/null; st=$?
+        check "-t $t is a timeout it takes (exit $st, not UNKNOWN)" sh -c "[ $st -ne 3 ] && ! grep -q UNKNOWN '$PKG_TMP/t'"
+done
+
+# docs/usage.md's example is what the binary prints for the fixture it came from, and its
+# NRPE recipe works as written: the sudo rule allows exactly the command line NRPE runs.
+ex=$(sed -n '/^\$ hostfit check --format nagios -v -t 50s$/,/^```$/p' docs/usage.md | sed '1d;$d')
+"$HOSTFIT" check --format nagios -v -t 50s --root tests/fixtures/cli-fail > "$PKG_TMP/ex" 2> /dev/null
+check "usage.md's Nagios example is the binary's output on tests/fixtures/cli-fail" \
+        [ -n "$ex" -a "$ex" = "$(cat "$PKG_TMP/ex")" ]
+# README's and hostfit(8)'s status line: the binary's on tests/fixtures/host-basic.
+line=$("$HOSTFIT" check --format nagios --root tests/fixtures/host-basic)
+check "README's Nagios line is the binary's on tests/fixtures/host-basic" grep -qF -- "\`$line\`" README.md
+check "hostfit(8)'s Nagios line is the binary's on tests/fixtures/host-basic" grep -qxF -- "$line" docs/hostfit.8
+nrpe=$(sed -n 's/^command\[check_hostfit\]=\/usr\/bin\/sudo -n //p' docs/usage.md)
+rule=$(sed -n 's/^nagios ALL=(root) NOPASSWD: //p' docs/usage.md)
+check "usage.md: the sudo rule names the NRPE command line exactly ($rule)" [ -n "$nrpe" -a "$nrpe" = "$rule" ]
+check "usage.md: the NRPE command line is the example's, from /usr/sbin" [ "$nrpe" = "/usr/sbin/hostfit check --format nagios -v -t 50s" ]
+if command -v visudo > /dev/null 2>&1; then
+        sed -n '/^nagios ALL=(root) NOPASSWD: /p' docs/usage.md > "$PKG_TMP/sudoers"
+        check "visudo accepts usage.md's sudo rule" visudo -c -q -f "$PKG_TMP/sudoers"
+else
+        echo "skipped: visudo not installed"
 fi
 "$HOSTFIT" fix --format nagios --dry-run > /dev/null 2>&1; st=$?
 check "fix refuses --format nagios ($st)" [ "$st" -eq 3 ]

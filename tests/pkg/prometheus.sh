@@ -12,7 +12,7 @@ agree() {
         $PYTHON - "$1" "$2" <<'PY'
 import json, re, sys
 prom, js = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
-series = re.findall(r'^hostfit_check_status\{check="([^"\\]*)",severity="(?:low|medium|high)",status="(\w+)"\} ([01])$', prom, re.M)
+series = re.findall(r'^hostfit_check_status\{check="([^"\\]*)",impact="(?:low|medium|high)",status="(\w+)"\} ([01])$', prom, re.M)
 ones = {c: s for c, s, v in series if v == "1"}
 per_check = {}
 for c, s, v in series:

@@ -26,6 +26,22 @@ sys.exit(0 if counts == d["summary"] and st == want else 1)
 PY
 }
 
+# README's example validates, and is the binary's output on tests/fixtures/cli-warn but for
+# who, when and where (hostfit_version, hostname, time, root and the --root in the fix hint).
+sed -n '/^`hostfit check --format json` prints one object/,/^```$/p' README.md | sed -n '/^```json$/,/^```$/p' | sed '1d;$d' > "$PKG_TMP/readme.json"
+check "README's check JSON example matches the schema" $V "$CS" "$PKG_TMP/readme.json"
+"$HOSTFIT" check swap-missing --format json --root tests/fixtures/cli-warn > "$PKG_TMP/cli-warn.json"
+check "README's check JSON example is the binary's on tests/fixtures/cli-warn" $PYTHON - "$PKG_TMP/readme.json" "$PKG_TMP/cli-warn.json" <<'PY'
+import json, re, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+        for k in ("hostfit_version", "hostname", "time", "root"):
+                d.pop(k)
+        for c in d["checks"]:
+                for f in c["findings"]:
+                        f["fix"] = f["fix"] and re.sub(r" --root \S+", "", f["fix"])
+sys.exit(0 if a == b else 1)
+PY
 n=0
 for root in $(fixture_roots) /; do
         n=$((n + 1)); f=$PKG_TMP/check-$n.json

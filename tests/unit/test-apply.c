@@ -29,6 +29,7 @@
 #include "apply/apply-internal.h"
 #include "fixture.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "plan/plan.h"
 #include "apply/swapdev.h"
 
@@ -235,6 +236,13 @@ static void test_symlink_as_parent_component_refused(void **state) {
         closedir(d);
         assert_int_equal(n, 0);
         fixture_remove(outside);
+}
+
+/* The same refusals where the kernel has no openat2: apply's walk by hand. */
+static void test_symlinks_refused_by_hand(void **state) {
+        resolve_force_by_hand(true);
+        test_symlink_as_parent_component_refused(state);
+        resolve_force_by_hand(false);
 }
 
 static void test_stale_when_file_changed_after_planning(void **state) {
@@ -448,6 +456,27 @@ static void test_stale_temps_of_dead_runs_are_swept(void **state) {
         assert_true(fixture_exists(e->root, "/etc/.#hosts.Zz99zz"));
         assert_true(fixture_exists(e->root, "/etc/.#admin.Ab12Cd"));
         assert_true(fixture_exists(e->root, "/etc/.#notours"));
+}
+
+/* What undo sweeps before it plans (no plan yet): the temps a killed fix or undo left among
+ * the run records and anywhere in a run's backup tree, as well as in /etc. */
+static void test_stale_temps_in_records_and_backups_are_swept(void **state) {
+        struct env *e = *state;
+        const char *tag = "1 1 00000000-0000-0000-0000-000000000000";       /* another boot's */
+        fixture_write(e->root, "/var/lib/hostfit/runs/.#20260101T000000Z.json.aB3xY9", "{\"stamp\"");
+        fixture_write(e->root, "/var/backups/hostfit/20260101T000000Z/etc/systemd/system/.#a.service.Qw12er", "[Unit");
+        fixture_write(e->root, "/var/backups/hostfit/20260101T000000Z/.#swapfile.Cd4eF5", "half");
+        fixture_write(e->root, "/var/backups/hostfit/20260101T000000Z/etc/.#fstab.Zz99zz", "an editor's, no mark");
+        set_creator(e->root, "/var/lib/hostfit/runs/.#20260101T000000Z.json.aB3xY9", tag);
+        set_creator(e->root, "/var/backups/hostfit/20260101T000000Z/etc/systemd/system/.#a.service.Qw12er", tag);
+        set_creator(e->root, "/var/backups/hostfit/20260101T000000Z/.#swapfile.Cd4eF5", tag);
+        unsigned removed = 0;
+        assert_int_equal(plan_sweep_stale_temps(NULL, e->host, &removed), 0);
+        assert_int_equal(removed, 3);
+        assert_false(fixture_exists(e->root, "/var/lib/hostfit/runs/.#20260101T000000Z.json.aB3xY9"));
+        assert_false(fixture_exists(e->root, "/var/backups/hostfit/20260101T000000Z/etc/systemd/system/.#a.service.Qw12er"));
+        assert_false(fixture_exists(e->root, "/var/backups/hostfit/20260101T000000Z/.#swapfile.Cd4eF5"));
+        assert_true(fixture_exists(e->root, "/var/backups/hostfit/20260101T000000Z/etc/.#fstab.Zz99zz"));
 }
 
 /* Every temp apply makes carries the mark of the run that made it. */
@@ -1006,6 +1035,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_two_files_in_one_run_share_a_backup_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_as_target_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_as_parent_component_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_symlinks_refused_by_hand, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_when_file_changed_after_planning, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_when_new_file_appeared_after_planning, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_stops_plan_and_rerun_completes, setup, teardown),
@@ -1015,6 +1045,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sigquit_removes_temp_in_flight, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_stops_only_its_own_check, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_temps_of_dead_runs_are_swept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stale_temps_in_records_and_backups_are_swept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_temp_marked_with_its_maker, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_zero_fill_stops_between_chunks_on_a_signal, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_second_plan_after_apply_is_empty, setup, teardown),

@@ -206,6 +206,87 @@ static void test_load_directory_in_place_of_file_is_error(void **state) {
         fixture_remove(root);
 }
 
+/* Load ROOT's configuration; expect success. */
+static struct config *load_ok(const char *root) {
+        struct host *h = NULL;
+        struct config *c = NULL;
+        char *error = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(config_load(h, &c, &error), 0);
+        assert_null(error);
+        host_free(h);
+        return c;
+}
+
+static void test_load_dropins_override_in_name_order(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, CONFIG_PATH, "[swap]\nsize = 1G\npath = /swapfile\n[zram]\npriority = 10\n");
+        fixture_write(root, CONFIG_DIR "/90-site.conf", "[swap]\nsize = 4G\n");
+        fixture_write(root, CONFIG_DIR "/10-vendor.conf", "[swap]\nsize = 2G\n[zram]\npriority = 50\n");
+        struct config *c = load_ok(root);
+        assert_string_equal(config_get(c, "swap", "size"), "4G");
+        assert_string_equal(config_get(c, "swap", "path"), "/swapfile");
+        assert_int_equal(config_get_int(c, "zram", "priority", 0), 50);
+        config_free(c);
+        fixture_remove(root);
+}
+
+static void test_load_dropins_without_main_file(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, CONFIG_DIR "/swap.conf", "[swap]\nsize = 3G\n");
+        struct config *c = load_ok(root);
+        assert_string_equal(config_get(c, "swap", "size"), "3G");
+        config_free(c);
+        fixture_remove(root);
+}
+
+static void test_load_dropins_skip_dot_files_and_other_names(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, CONFIG_PATH, "[swap]\nsize = 1G\n");
+        fixture_write(root, CONFIG_DIR "/.#50-x.conf.a1b2c3", "[swap]\nsize = 7G\n");
+        fixture_write(root, CONFIG_DIR "/.hidden.conf", "[swap]\nsize = 7G\n");
+        fixture_write(root, CONFIG_DIR "/50-x.conf.dpkg-old", "[swap]\nsize = 7G\n");
+        fixture_write(root, CONFIG_DIR "/README", "not a configuration\n");
+        fixture_write(root, CONFIG_DIR "/.conf", "[swap]\nsize = 7G\n");
+        struct config *c = load_ok(root);
+        assert_string_equal(config_get(c, "swap", "size"), "1G");
+        config_free(c);
+        fixture_remove(root);
+}
+
+static void test_load_dropin_error_names_its_file_and_line(void **state) {
+        char *root = fixture_new();
+        struct host *h = NULL;
+        struct config *c = NULL;
+        char *error = NULL;
+        fixture_write(root, CONFIG_PATH, "[swap]\nsize = 1G\n");
+        fixture_write(root, CONFIG_DIR "/20-bad.conf", "[zram]\n\nsize = lots\n");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(config_load(h, &c, &error), -EINVAL);
+        assert_null(c);
+        assert_string_equal(error, "/etc/hostfit/hostfit.conf.d/20-bad.conf:3: zram.size: "
+                                   "expected a size such as 512M, 2G or auto, got 'lots'");
+        free(error);
+        host_free(h);
+        fixture_remove(root);
+}
+
+static void test_load_dropin_directory_named_conf_is_error(void **state) {
+        char *root = fixture_new();
+        struct host *h = NULL;
+        struct config *c = NULL;
+        char *error = NULL;
+        fixture_mkdir(root, CONFIG_DIR "/sub.conf");
+        assert_int_equal(host_open(root, &h), 0);
+        assert_true(config_load(h, &c, &error) < 0);
+        assert_null(c);
+        assert_non_null(error);
+        assert_non_null(strstr(error, CONFIG_DIR "/sub.conf"));
+        free(error);
+        host_free(h);
+        fixture_remove(root);
+}
+
 static void test_parse_size_units(void **state) {
         uint64_t v = 0;
         assert_int_equal(parse_size("4096", &v), 0);
@@ -325,6 +406,11 @@ int main(void) {
                 cmocka_unit_test(test_load_names_file_and_line),
                 cmocka_unit_test(test_load_refuses_nul_byte),
                 cmocka_unit_test(test_load_directory_in_place_of_file_is_error),
+                cmocka_unit_test(test_load_dropins_override_in_name_order),
+                cmocka_unit_test(test_load_dropins_without_main_file),
+                cmocka_unit_test(test_load_dropins_skip_dot_files_and_other_names),
+                cmocka_unit_test(test_load_dropin_error_names_its_file_and_line),
+                cmocka_unit_test(test_load_dropin_directory_named_conf_is_error),
                 cmocka_unit_test(test_parse_size_units),
                 cmocka_unit_test(test_parse_size_rejects_garbage),
                 cmocka_unit_test(test_parse_size_overflow),

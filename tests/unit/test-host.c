@@ -10,6 +10,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -19,6 +20,7 @@
 #include "host/host.h"
 #include "host/host-parse.h"
 #include "host/passwd.h"
+#include "host/resolve.h"
 
 static struct host *open_fixture(const char *root) {
         struct host *h = NULL;
@@ -144,6 +146,137 @@ static void test_symlink_cannot_leave_the_root(void **state) {
         free(text);
         free(target);
         host_free(h);
+        fixture_remove(root);
+        fixture_remove(outside);
+}
+
+/* The walk by hand (kernels without openat2, qemu-user): the same proof as above, and more. */
+static void test_by_hand_walk_cannot_leave_the_root(void **state) {
+        resolve_force_by_hand(true);
+        test_symlink_cannot_leave_the_root(state);
+        char *root = fixture_new();
+        char *outside = fixture_new();
+        fixture_write(outside, "secret", "outside\n");
+        fixture_write(root, "etc/shadow", "root-of-the-image:*:19000::::::\n");
+        fixture_write(root, "secret", "inside\n");
+        fixture_symlink(root, "/etc/shadow", "etc/pw");
+        fixture_symlink(root, "../../../../../../etc/shadow", "var/rel-shadow");
+        fixture_symlink(root, "../../..", "var/lib/up");
+        fixture_symlink(root, outside, "var/out");
+        fixture_symlink(root, "loop", "var/loop");
+        struct host *h = open_fixture(root);
+        char *text = NULL;
+        size_t len;
+        /* An absolute link is the root's file, never the outer host's. */
+        assert_int_equal(host_read_file(h, "/etc/pw", 1024, &text, &len), 0);
+        assert_string_equal(text, "root-of-the-image:*:19000::::::\n");
+        free(text);
+        assert_int_equal(host_read_file(h, "/var/rel-shadow", 1024, &text, &len), 0);
+        assert_string_equal(text, "root-of-the-image:*:19000::::::\n");
+        free(text);
+        /* ".." is clamped at the root, through a link in the middle of the path too. */
+        assert_int_equal(host_read_file(h, "/var/lib/up/../../secret", 1024, &text, &len), 0);
+        assert_string_equal(text, "inside\n");
+        free(text);
+        assert_int_equal(host_read_file(h, "/../../../../secret", 1024, &text, &len), 0);
+        assert_string_equal(text, "inside\n");
+        free(text);
+        /* A directory link to the outer host resolves inside the root, where nothing is. */
+        assert_int_equal(host_read_file(h, "/var/out/secret", 1024, &text, &len), -ENOENT);
+        assert_int_equal(host_read_file(h, "/var/loop", 1024, &text, &len), -ELOOP);
+        /* O_NOFOLLOW still refuses a link as the last component. */
+        assert_int_equal(host_open_file(h, "/etc/pw", O_RDONLY | O_NOFOLLOW), -ELOOP);
+        host_free(h);
+        resolve_force_by_hand(false);
+        fixture_remove(root);
+        fixture_remove(outside);
+}
+
+/* A chain of links: 40 are followed (the kernel's MAXSYMLINKS), the 41st is -ELOOP. */
+static void test_by_hand_walk_bounds_symlinks(void **state) {
+        char *root = fixture_new();
+        fixture_write(root, "etc/end", "end\n");
+        char name[32], target[32];
+        for (int i = 0; i <= RESOLVE_MAX_SYMLINKS; i++) {
+                snprintf(name, sizeof(name), "etc/l%d", i);
+                if (i == 0)
+                        snprintf(target, sizeof(target), "end");
+                else
+                        snprintf(target, sizeof(target), "/etc/l%d", i - 1);
+                fixture_symlink(root, target, name);
+        }
+        int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root_fd >= 0);
+        struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+        snprintf(name, sizeof(name), "etc/l%d", RESOLVE_MAX_SYMLINKS - 1);
+        int fd = resolve_by_hand(root_fd, name, &how);
+        assert_true(fd >= 0);
+        close(fd);
+        snprintf(name, sizeof(name), "etc/l%d", RESOLVE_MAX_SYMLINKS);
+        assert_int_equal(resolve_by_hand(root_fd, name, &how), -ELOOP);
+        close(root_fd);
+        fixture_remove(root);
+}
+
+/* The walk by hand answers as the kernel's openat2 does, path by path and mode by mode. */
+static void test_by_hand_walk_matches_openat2(void **state) {
+        char *root = fixture_new();
+        char *outside = fixture_new();
+        fixture_write(outside, "secret", "outside\n");
+        fixture_write(root, "etc/shadow", "inside\n");
+        fixture_write(root, "secret", "inside\n");
+        fixture_mkdir(root, "var/lib/hostfit");
+        fixture_symlink(root, "/etc/shadow", "etc/pw");
+        fixture_symlink(root, "../etc", "var/etc");
+        fixture_symlink(root, "../../..", "var/lib/up");
+        fixture_symlink(root, outside, "var/out");
+        fixture_symlink(root, "loop", "var/loop");
+        fixture_symlink(root, "/proc/self/root/etc/shadow", "var/magic");
+        static const char *const paths[] = {
+                "etc/shadow", "etc/pw", "/etc/pw", "var/etc/shadow", "var/etc/pw", "var/lib/up/secret",
+                "var/lib/up/../secret", "../secret", "/../../secret", "var/out/secret", "var/out",
+                "var/loop", "var/magic", "etc/shadow/x", "etc/missing", "var/lib/hostfit", ".", "",
+                "var/lib/hostfit/../../../etc/shadow", "var//etc/./shadow", "etc/shadow/", "var/etc/",
+                "var/etc//", "var/lib/up/", "var/loop/", "etc/pw/", "var/lib/hostfit/.", "var/lib/hostfit/..",
+        };
+        static const struct { uint64_t flags, resolve; } modes[] = {
+                { O_RDONLY, RESOLVE_IN_ROOT },
+                { O_RDONLY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS },
+                { O_RDONLY | O_NOFOLLOW, RESOLVE_IN_ROOT },
+                { O_PATH | O_NOFOLLOW, RESOLVE_IN_ROOT },
+                { O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT },
+                { O_RDONLY, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS },
+                { O_RDONLY, RESOLVE_BENEATH },
+                { O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS },
+        };
+        int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root_fd >= 0);
+        struct open_how probe = { .flags = O_PATH, .resolve = RESOLVE_IN_ROOT };
+        if (syscall(SYS_openat2, root_fd, ".", &probe, sizeof(probe)) < 0 && errno == ENOSYS) {
+                close(root_fd);
+                fixture_remove(root);
+                fixture_remove(outside);
+                skip();
+        }
+        for (size_t m = 0; m < ELEMENTSOF(modes); m++)
+                for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                        struct open_how how = { .flags = modes[m].flags | O_CLOEXEC, .resolve = modes[m].resolve };
+                        long k = syscall(SYS_openat2, root_fd, paths[i], &how, sizeof(how));
+                        int kernel = k < 0 ? -errno : (int) k;
+                        int hand = resolve_by_hand(root_fd, paths[i], &how);
+                        if ((kernel < 0) != (hand < 0) || (kernel < 0 && kernel != hand))
+                                fail_msg("%s (mode %zu): kernel %d, by hand %d", paths[i], m, kernel, hand);
+                        if (kernel >= 0) {
+                                struct stat a, b;
+                                assert_int_equal(fstat(kernel, &a), 0);
+                                assert_int_equal(fstat(hand, &b), 0);
+                                if (a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+                                        fail_msg("%s (mode %zu): not the same file", paths[i], m);
+                                close(kernel);
+                                close(hand);
+                        }
+                }
+        close(root_fd);
         fixture_remove(root);
         fixture_remove(outside);
 }
@@ -434,6 +567,9 @@ int main(void) {
                 cmocka_unit_test(test_fstab_keeps_entries_and_missing_is_empty),
                 cmocka_unit_test(test_unreadable_swaps_is_an_error_not_a_crash),
                 cmocka_unit_test(test_symlink_cannot_leave_the_root),
+                cmocka_unit_test(test_by_hand_walk_cannot_leave_the_root),
+                cmocka_unit_test(test_by_hand_walk_bounds_symlinks),
+                cmocka_unit_test(test_by_hand_walk_matches_openat2),
                 cmocka_unit_test(test_read_file_bounds_size),
                 cmocka_unit_test(test_fifo_at_uptime_is_an_error_not_a_hang),
                 cmocka_unit_test(test_uptime_garbage_is_malformed),

@@ -222,9 +222,10 @@ static char *restarts(const char *text) {
                 free(got_); \
         } while (0)
 #define assert_restarts_nothing(text) do { \
-                char *got_ = restarts(text); \
+                const char *text_ = (text); \
+                char *got_ = restarts(text_); \
                 if (got_) \
-                        fail_msg("%s: restarts '%s', expected nothing", text, got_); \
+                        fail_msg("%s: restarts '%s', expected nothing", text_ ? text_ : "(null)", got_); \
         } while (0)
 
 static void test_text_loops(void **state) {

@@ -330,6 +330,9 @@ static void test_fix_plans_both_units_reload_enable_start(void **state) {
                 assert_string_equal(argv[i], want[i]);
         free_argv(argv, argc);
         assert_non_null(strstr(plan_action(p, 0)->content, "\nReadWritePaths=-\"" TEXTFILE_DIR "\"\n"));
+        /* A oneshot waits for ever by default: a run that hangs is stopped after a bound. */
+        assert_non_null(strstr(plan_action(p, 0)->content, "\nType=oneshot\n"));
+        assert_non_null(strstr(plan_action(p, 0)->content, "\nTimeoutStartSec=5min\n"));
         ctx_free(c);
 }
 

@@ -362,6 +362,16 @@ static void test_32bit_node_uses_v8_32bit_default(void **state) {
         assert_int_equal(node_v8_default_old_space_bits(2 * GIB, 32), 512 * MIB);
         assert_int_equal(node_v8_default_old_space_bits(256 * MIB, 32), 128 * MIB);
         assert_int_equal(node_v8_default_old_space_bits(16 * GIB, 64), 4 * GIB);
+        /* A 1 GiB Raspberry Pi 3 on a 32-bit OS: MemTotal 948304 kB, what libuv gives V8;
+         * a quarter, rounded up to V8's 256 KiB page. */
+        assert_int_equal(node_v8_default_old_space_bits(948304ULL * 1024, 32), 927ULL * 256 * 1024);
+        /* 15 GiB doubles the cap on 64-bit only. */
+        assert_int_equal(node_v8_default_old_space_bits(15 * GIB, 32), GIB);
+        assert_int_equal(node_v8_default_old_space_bits(15 * GIB, 64), 4 * GIB);
+        assert_int_equal(node_v8_default_old_space_bits(14 * GIB, 64), 2 * GIB);
+        /* The floors: 128 MiB on 32-bit, 256 MiB on 64-bit. */
+        assert_int_equal(node_v8_default_old_space_bits(400 * MIB, 32), 128 * MIB);
+        assert_int_equal(node_v8_default_old_space_bits(400 * MIB, 64), 256 * MIB);
         char *root = fx_root("memory pids\n");
         service_limit(root, "536870912\n");
         fixture_write(root, UNIT, "[Service]\nExecStart=/opt/node/bin/node server.js\n");

@@ -2,6 +2,10 @@
 /* node-heap-limit on fixture roots: the flag in argv, in NODE_OPTIONS, V8's default under
  * cgroup v1 and v2 limits for an 18.x and a 22.x node, a limit on the slice only; its drop-in. */
 #include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "text/cleanup.h"
 
@@ -358,6 +362,55 @@ static void test_version_from_the_binary(void **state) {
         fixture_remove(root);
 }
 
+/* On the running system the binary is read through /proc/PID/exe: a node deleted after it
+ * started, a FIFO now at its path, is still read (not the FIFO, and never waited on). */
+static void test_version_read_through_proc_exe(void **state) {
+        (void) state;
+        char dir[] = "/tmp/hostfit-node-exe.XXXXXX", path[64], blob[4096];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/node", dir);
+        FILE *in = fopen("/bin/sleep", "rb"), *out = fopen(path, "wb");
+        assert_non_null(in);
+        assert_non_null(out);
+        for (size_t n; (n = fread(blob, 1, sizeof(blob), in)) > 0; )
+                assert_int_equal(fwrite(blob, 1, n, out), n);
+        memset(blob, 0, sizeof(blob));
+        memcpy(blob + 100, "https://nodejs.org/download/release/v21.7.3/node-v21.7.3.tar.gz", 63);
+        assert_int_equal(fwrite(blob, 1, sizeof(blob), out), sizeof(blob));
+        fclose(in);
+        assert_int_equal(fclose(out), 0);
+        assert_int_equal(chmod(path, 0755), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                execl(path, "node", "1000", (char *) NULL);
+                _exit(127);
+        }
+        char link[64], target[128];
+        snprintf(link, sizeof(link), "/proc/%d/exe", (int) pid);
+        for (int i = 0; i < 400; i++) {
+                ssize_t n = readlink(link, target, sizeof(target) - 1);
+                if (n > 0 && (target[n] = '\0', strcmp(target, path) == 0))
+                        break;
+                usleep(25000);
+        }
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkfifo(path, 0644), 0);
+        struct host *h = NULL;
+        struct node_version v = { 0 };
+        assert_int_equal(host_open("/", &h), 0);
+        assert_true(host_is_live(h));
+        int r = node_version_of(h, pid, path, &v);
+        host_free(h);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        unlink(path);
+        rmdir(dir);
+        assert_int_equal(r, 0);
+        assert_true(v.major == 21 && v.minor == 7 && v.patch == 3);
+        assert_string_equal(v.source, "binary");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flag_in_argv_above_memorymax),
@@ -371,6 +424,7 @@ int main(void) {
                 cmocka_unit_test(test_no_node_is_skip),
                 cmocka_unit_test(test_v8_default_and_flags),
                 cmocka_unit_test(test_version_from_the_binary),
+                cmocka_unit_test(test_version_read_through_proc_exe),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,19 +71,19 @@ static void test_prometheus_one_series_per_check_and_status(void **state) {
         struct report *r = build(cs, st, 2);
         char *out = render_prom(r, 1700000000);
         assert_string_equal(out,
-                "# HELP hostfit_check_status Status of each hostfit check: 1 for its current status, 0 for the others.\n"
+                "# HELP hostfit_check_status Status of each hostfit check (impact: how bad its failure is): 1 for its current status, 0 for the others.\n"
                 "# TYPE hostfit_check_status gauge\n"
-                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"pass\"} 0\n"
-                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"warn\"} 0\n"
-                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"fail\"} 1\n"
-                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"skip\"} 0\n"
-                "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"error\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"pass\"} 1\n"
-                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"warn\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"fail\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"skip\"} 0\n"
-                "hostfit_check_status{check=\"zram-missing\",severity=\"low\",status=\"error\"} 0\n"
-                "# HELP hostfit_findings Number of findings of each hostfit check that are not a pass.\n"
+                "hostfit_check_status{check=\"swap-missing\",impact=\"high\",status=\"pass\"} 0\n"
+                "hostfit_check_status{check=\"swap-missing\",impact=\"high\",status=\"warn\"} 0\n"
+                "hostfit_check_status{check=\"swap-missing\",impact=\"high\",status=\"fail\"} 1\n"
+                "hostfit_check_status{check=\"swap-missing\",impact=\"high\",status=\"skip\"} 0\n"
+                "hostfit_check_status{check=\"swap-missing\",impact=\"high\",status=\"error\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",impact=\"low\",status=\"pass\"} 1\n"
+                "hostfit_check_status{check=\"zram-missing\",impact=\"low\",status=\"warn\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",impact=\"low\",status=\"fail\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",impact=\"low\",status=\"skip\"} 0\n"
+                "hostfit_check_status{check=\"zram-missing\",impact=\"low\",status=\"error\"} 0\n"
+                "# HELP hostfit_findings Number of findings of each hostfit check that need action (warn, fail, error).\n"
                 "# TYPE hostfit_findings gauge\n"
                 "hostfit_findings{check=\"swap-missing\"} 1\n"
                 "hostfit_findings{check=\"zram-missing\"} 0\n"
@@ -114,12 +114,13 @@ static void test_prometheus_check_status_is_worst_finding(void **state) {
         assert_int_equal(report_add(r, STATUS_PASS, "a.service", NULL, NULL, "ok"), 0);
         assert_int_equal(report_add(r, STATUS_WARN, "b.service", NULL, NULL, "no limit"), 0);
         assert_int_equal(report_add(r, STATUS_PASS, "c.service", NULL, NULL, "ok"), 0);
+        assert_int_equal(report_add(r, STATUS_SKIP, "d.service", NULL, NULL, "not judged"), 0);
         char *out = render_prom(r, 1);
-        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",severity=\"medium\",status=\"warn\"} 1\n"));
-        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",severity=\"medium\",status=\"pass\"} 0\n"));
+        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",impact=\"medium\",status=\"warn\"} 1\n"));
+        assert_non_null(strstr(out, "hostfit_check_status{check=\"unit-memorymax\",impact=\"medium\",status=\"pass\"} 0\n"));
         assert_non_null(strstr(out, "hostfit_checks{status=\"warn\"} 1\n"));
         assert_non_null(strstr(out, "hostfit_checks{status=\"pass\"} 0\n"));
-        /* two findings are passes: one counts */
+        /* two findings are passes and one a skip: only the warning needs action */
         assert_non_null(strstr(out, "hostfit_findings{check=\"unit-memorymax\"} 1\n"));
         free(out);
         report_free(r);
@@ -131,7 +132,7 @@ static void test_prometheus_label_values_escaped(void **state) {
         struct report *r = build(cs, st, 1);
         char *out = render_prom(r, 5);
         /* backslash, quote, newline escaped; the invalid byte 0xff becomes U+FFFD */
-        assert_non_null(strstr(out, "hostfit_check_status{check=\"a\\\\b\\\"c\\nd\xef\xbf\xbd\",severity=\"low\",status=\"skip\"} 1\n"));
+        assert_non_null(strstr(out, "hostfit_check_status{check=\"a\\\\b\\\"c\\nd\xef\xbf\xbd\",impact=\"low\",status=\"skip\"} 1\n"));
         assert_null(strstr(out, "\xff"));
         free(out);
         report_free(r);
@@ -152,7 +153,7 @@ static void test_nagios_all_pass_is_ok(void **state) {
         enum status st[] = { STATUS_PASS, STATUS_PASS, STATUS_SKIP };
         struct report *r = build(cs, st, 3);
         char *out = render_nagios(r);
-        assert_string_equal(out, "hostfit OK - 2 pass, 0 warn, 0 fail"
+        assert_string_equal(out, "hostfit OK - 2 pass, 0 warn, 0 fail, 1 skipped"
                                  " | pass=2;;;0;3 warn=0;0;;0;3 fail=0;;0;0;3 skip=1;;;0;3 error=0;;;0;3\n");
         free(out);
         report_free(r);
@@ -163,7 +164,7 @@ static void test_nagios_warn_is_warning_and_names_check(void **state) {
         enum status st[] = { STATUS_PASS, STATUS_WARN };
         struct report *r = build(cs, st, 2);
         char *out = render_nagios(r);
-        assert_string_equal(out, "hostfit WARNING - 1 pass, 1 warn, 0 fail (warn: zram-missing)"
+        assert_string_equal(out, "hostfit WARNING - 1 pass, 1 warn, 0 fail, 0 skipped (warn: zram-missing)"
                                  " | pass=1;;;0;2 warn=1;0;;0;2 fail=0;;0;0;2 skip=0;;;0;2 error=0;;;0;2\n");
         free(out);
         report_free(r);
@@ -174,7 +175,7 @@ static void test_nagios_fail_is_critical_and_lists_fail_first(void **state) {
         enum status st[] = { STATUS_WARN, STATUS_FAIL, STATUS_FAIL };
         struct report *r = build(cs, st, 3);
         char *out = render_nagios(r);
-        assert_string_equal(out, "hostfit CRITICAL - 0 pass, 1 warn, 2 fail"
+        assert_string_equal(out, "hostfit CRITICAL - 0 pass, 1 warn, 2 fail, 0 skipped"
                                  " (fail: zram-missing, unit-memorymax) (warn: swap-missing)"
                                  " | pass=0;;;0;3 warn=1;0;;0;3 fail=2;;0;0;3 skip=0;;;0;3 error=0;;;0;3\n");
         free(out);
@@ -186,7 +187,7 @@ static void test_nagios_error_without_fail_is_unknown(void **state) {
         enum status st[] = { STATUS_ERROR, STATUS_WARN };
         struct report *r = build(cs, st, 2);
         char *out = render_nagios(r);
-        assert_string_equal(out, "hostfit UNKNOWN - 0 pass, 1 warn, 0 fail, 1 error"
+        assert_string_equal(out, "hostfit UNKNOWN - 0 pass, 1 warn, 0 fail, 0 skipped, 1 error"
                                  " (warn: zram-missing) (error: swap-missing)"
                                  " | pass=0;;;0;2 warn=1;0;;0;2 fail=0;;0;0;2 skip=0;;;0;2 error=1;;;0;2\n");
         assert_int_equal(report_exit_status(r), 3);
@@ -216,7 +217,7 @@ static void test_nagios_long_output_one_line_a_finding(void **state) {
         assert_int_equal(report_add(r, STATUS_PASS, "a.service", NULL, NULL, "ok"), 0);
         assert_int_equal(report_add(r, STATUS_FAIL, "b.service", NULL, NULL, "no limit"), 0);
         char *out = render_nagios_long(r, true);
-        assert_string_equal(out, "hostfit CRITICAL - 0 pass, 1 warn, 1 fail (fail: unit-memorymax) (warn: zram-missing)"
+        assert_string_equal(out, "hostfit CRITICAL - 0 pass, 1 warn, 1 fail, 0 skipped (fail: unit-memorymax) (warn: zram-missing)"
                                  " | pass=0;;;0;2 warn=1;0;;0;2 fail=1;;0;0;2 skip=0;;;0;2 error=0;;;0;2\n"
                                  "fail unit-memorymax: b.service: no limit\n"
                                  "warn zram-missing: host: no zram, a / b\n");
@@ -236,7 +237,7 @@ static void test_prometheus_failed_run_keeps_series(void **state) {
         char *good = fixture_read(root, "hostfit.prom");
         assert_int_equal(report_write_prometheus_failed(path), 0);
         char *failed = fixture_read(root, "hostfit.prom");
-        assert_non_null(strstr(failed, "hostfit_check_status{check=\"swap-missing\",severity=\"high\",status=\"warn\"} 1\n"));
+        assert_non_null(strstr(failed, "hostfit_check_status{check=\"swap-missing\",impact=\"high\",status=\"warn\"} 1\n"));
         assert_non_null(strstr(failed, "\nhostfit_last_run_success 0\n"));
         assert_null(strstr(failed, "\nhostfit_last_run_success 1\n"));
         assert_non_null(strstr(failed, "\nhostfit_last_run_timestamp_seconds 99\n"));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "check.h"
@@ -226,6 +227,33 @@ static void test_all_checks_run_in_table_order(void **state) {
         fixture_remove(root);
 }
 
+/* A status line reads right: every check says what passing means and, apart, what is wrong. */
+static void test_every_check_has_a_title_and_a_problem(void **state) {
+        for (size_t i = 0; checks[i]; i++) {
+                assert_non_null(checks[i]->title);
+                assert_non_null(checks[i]->problem);
+                assert_string_not_equal(checks[i]->title, checks[i]->problem);
+        }
+}
+
+/* As another user, a permission error is one "needs root" skip a check, the rest its details. */
+static void test_permission_error_is_one_needs_root_skip(void **state) {
+        if (geteuid() == 0)
+                skip();
+        struct report *r = new_report();
+        assert_int_equal(report_begin(r, &check_fixable), 0);
+        assert_int_equal(report_add(r, STATUS_ERROR, "/etc/fstab", NULL, NULL, "cannot read: %s", strerror(EACCES)), 0);
+        assert_int_equal(report_add(r, STATUS_ERROR, "/root", NULL, NULL, "cannot read: %s", strerror(EPERM)), 0);
+        assert_int_equal(report_add(r, STATUS_ERROR, "/proc", NULL, NULL, "cannot read: %s", strerror(EIO)), 0);
+        const struct check_result *cr = report_check(r, 0);
+        assert_int_equal(cr->n_findings, 2);
+        assert_int_equal(cr->findings[0]->status, STATUS_SKIP);
+        assert_string_equal(cr->findings[0]->message, "needs root: cannot read: Permission denied");
+        assert_string_equal(cr->findings[0]->details[0], "/root: cannot read: Operation not permitted");
+        assert_int_equal(cr->findings[1]->status, STATUS_ERROR);
+        report_free(r);
+}
+
 static void test_status_and_severity_names(void **state) {
         assert_string_equal(status_to_string(STATUS_PASS), "pass");
         assert_string_equal(status_to_string(STATUS_SKIP), "skip");
@@ -250,6 +278,8 @@ int main(void) {
                 cmocka_unit_test(test_skip_via_config),
                 cmocka_unit_test(test_all_checks_run_in_table_order),
                 cmocka_unit_test(test_status_and_severity_names),
+                cmocka_unit_test(test_every_check_has_a_title_and_a_problem),
+                cmocka_unit_test(test_permission_error_is_one_needs_root_skip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,6 @@
  * restarts an hour (a fixture list stands in for sd-journal); the admin's policy and start
  * limit kept; a failing start that ends (252) or backs off (254); the fix converging. */
 #include <errno.h>
-#include <time.h>
 
 #include "text/cleanup.h"
 
@@ -12,6 +11,10 @@
 #include "restart-policy.h"
 #include "systemd/units.h"
 #include "systemd/unitstate.h"
+
+/* The wall clock every run of the check sees: 2027-01-01 00:00:00 UTC, after every entry of
+ * the fixture journals. */
+#define NOW (1798761600ULL * 1000000ULL)
 
 static const struct unit_live *fake_units;
 static size_t fake_n;
@@ -25,6 +28,9 @@ struct fake_loop {
 static const struct fake_loop *fake_loops;
 static size_t fake_n_loops;
 static bool fake_journal;
+/* The journal's kills: UNIT killed by the kernel's OOM killer and left down. */
+static const char *const *fake_kills;
+static size_t fake_n_kills;
 
 static int fake_list(const struct host *h, struct unit_live **ret, size_t *ret_n) {
         (void) h;
@@ -52,20 +58,25 @@ static int fake_ver(const struct host *h, unsigned *ret) {
 }
 
 static int fake_incidents(struct host *h, const struct incident_options *o, struct incident_list *ret) {
-        (void) h;
         if (!fake_journal)
                 return -ENOENT;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * 1000000ULL;
+        /* The window ends at the host's "now", fixed by the test: the same on any day. */
+        uint64_t now = host_now_usec(h);
+        assert_int_equal(now, NOW);
         assert_true(o->since_usec > 0 && o->since_usec < now);
-        ret->items = calloc(fake_n_loops + 1, sizeof(*ret->items));
-        ret->n = fake_n_loops;
+        ret->items = calloc(fake_n_loops + fake_n_kills + 1, sizeof(*ret->items));
+        ret->n = fake_n_loops + fake_n_kills;
         for (size_t i = 0; i < fake_n_loops; i++)
                 ret->items[i] = (struct incident) {
                         .time_usec = now - 50 * 60 * 1000000ULL, .last_usec = now - 60 * 1000000ULL,
                         .killer = KILLER_NONE, .uid = -1, .unit = strdup(fake_loops[i].unit),
                         .restarts = fake_loops[i].restarts, .outcome = OUTCOME_RESTARTED,
+                };
+        for (size_t i = 0; i < fake_n_kills; i++)
+                ret->items[fake_n_loops + i] = (struct incident) {
+                        .time_usec = now - 30 * 60 * 1000000ULL, .last_usec = now - 30 * 60 * 1000000ULL,
+                        .killer = KILLER_KERNEL, .uid = -1, .unit = strdup(fake_kills[i]),
+                        .outcome = OUTCOME_STOPPED,
                 };
         return 0;
 }
@@ -74,8 +85,10 @@ static int setup(void **state) {
         (void) state;
         fake_units = NULL, fake_n = 0, fake_version = 0;
         fake_loops = NULL, fake_n_loops = 0, fake_journal = false;
+        fake_kills = NULL, fake_n_kills = 0;
         unit_state_set_hooks(fake_list, fake_ver);
         restart_storm_set_journal_hook(fake_incidents);
+        fixture_now_usec = NOW;
         return 0;
 }
 
@@ -505,6 +518,58 @@ static void test_journal_under_root_is_manual(void **state) {
         fixture_remove(root);
 }
 
+/* On the running host the journal's word alone changes nothing: a kill it shows counts only
+ * when the manager says the unit failed with Result=oom-kill, a storm only while the manager
+ * still restarts it (NRestarts). The same journal under --root is a manual step. */
+static void test_journal_confirmed_by_the_manager(void **state) {
+        (void) state;
+        char *root = make_root();
+        fixture_write(root, UNIT_DIR "db.service", "[Service]\nExecStart=/usr/bin/db\n");
+        static const char *const kills[] = { "db.service" };
+        fake_kills = kills, fake_n_kills = 1;
+        fake_loops = crashy_loop, fake_n_loops = 1, fake_journal = true;
+        /* The manager: db.service runs (started again by the admin), crashy.service ran since. */
+        const struct unit_live healthy[] = {
+                { "db.service", "active", "running", "success", 0 },
+                { "crashy.service", "active", "running", "success", 0 },
+        };
+        fake_units = healthy, fake_n = ELEMENTSOF(healthy);
+        struct run x = { 0 };
+        run_check(&x, root, "restart-storm");
+        assert_int_equal(x.cr->status, STATUS_PASS);
+        struct plan *p = run_plan(&x);
+        assert_int_equal(plan_size(p), 0);
+        plan_free(p);
+        run_free(&x);
+        /* The manager confirms the kill: then, and only for that unit, a plan. */
+        const struct unit_live killed[] = {
+                { "db.service", "failed", "failed", "oom-kill", 0 },
+                { "crashy.service", "active", "running", "success", 0 },
+        };
+        fake_units = killed;
+        run_check(&x, root, "restart-storm");
+        assert_int_equal(x.cr->status, STATUS_FAIL);
+        const struct finding *f = run_find(&x, "killed by the OOM killer and left down");
+        assert_non_null(f);
+        assert_string_equal(f->subject, "db.service");
+        p = run_plan(&x);
+        plan_write(p, DROPIN("db.service"));
+        assert_null(plan_find_path(p, DROPIN("crashy.service")));
+        plan_free(p);
+        run_free(&x);
+        /* No manager to ask (another root): the evidence is reported, its fix is a manual step. */
+        fake_units = NULL, fake_n = 0;
+        run_check(&x, root, "restart-storm");
+        assert_int_equal(x.cr->status, STATUS_FAIL);
+        assert_non_null(run_find(&x, "the journal shows it killed by the OOM killer"));
+        p = run_plan(&x);
+        assert_int_equal(plan_count_kind(p, ACTION_WRITE_FILE), 0);
+        assert_true(plan_count_kind(p, ACTION_MANUAL) >= 1);
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
 static void test_version_from_the_tree(void **state) {
         (void) state;
         unit_state_set_hooks(NULL, NULL);
@@ -524,6 +589,40 @@ static void test_version_from_the_tree(void **state) {
         assert_int_equal(systemd_version_parse("252.38-1~deb12u1", &v), 0);
         assert_int_equal(v, 252);
         assert_int_equal(systemd_version_parse("x", &v), -EINVAL);
+        fixture_remove(root);
+}
+
+/* The image's systemd version whatever the architecture hostfit runs on: Debian 12's
+ * libsystemd-shared puts the library in its multiarch folder (the paths are those of
+ * libsystemd-shared_252.*_arm64.deb and _armhf.deb), a Raspberry Pi OS 32-bit image's in
+ * arm-linux-gnueabihf. A folder that is no multiarch tuple is not read. */
+static void test_version_from_multiarch_trees(void **state) {
+        (void) state;
+        static const char *const tuples[] = { "arm-linux-gnueabihf", "aarch64-linux-gnu", "i386-linux-gnu" };
+        unit_state_set_hooks(NULL, NULL);
+        for (size_t i = 0; i < ELEMENTSOF(tuples); i++) {
+                char *root = fixture_new(), path[128];
+                snprintf(path, sizeof(path), "/usr/lib/%s/systemd/libsystemd-core-252.so", tuples[i]);
+                fixture_write(root, path, "");
+                snprintf(path, sizeof(path), "/usr/lib/%s/systemd/libsystemd-shared-252.so", tuples[i]);
+                fixture_write(root, path, "");
+                fixture_write(root, "/usr/lib/node_modules/systemd/libsystemd-shared-999.so", "");
+                struct host *h = NULL;
+                unsigned v = 0;
+                assert_int_equal(host_open(root, &h), 0);
+                assert_int_equal(unit_state_systemd_version(h, &v), 0);
+                assert_int_equal(v, 252);
+                host_free(h);
+                fixture_remove(root);
+        }
+        char *root = fixture_new();
+        fixture_write(root, "/usr/lib/node_modules/systemd/libsystemd-shared-999.so", "");
+        fixture_write(root, "/usr/lib/arm-linux-gnueabihf/libc.so.6", "");
+        struct host *h = NULL;
+        unsigned v = 0;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(unit_state_systemd_version(h, &v), -ENOENT);
+        host_free(h);
         fixture_remove(root);
 }
 
@@ -568,7 +667,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_transient_and_generated_units, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_infinity_and_huge_values, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_journal_under_root_is_manual, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal_confirmed_by_the_manager, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_version_from_the_tree, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_version_from_multiarch_trees, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_systemd_no_journal_is_skip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_names_and_unreadable_units, setup, teardown),
         };

@@ -18,6 +18,7 @@
 #include "fixture.h"
 #include "fixture-proc.h"
 #include "host/host.h"
+#include "host/resolve.h"
 #include "plan/plan.h"
 #include "registry.h"
 #include "report.h"
@@ -551,6 +552,13 @@ static void test_unwritable_record_refuses_before_the_first_change(void **state)
         fixture_remove(root);
 }
 
+/* The same, where the kernel has no openat2 and the record's directory is walked by hand. */
+static void test_unwritable_record_refused_by_hand(void **state) {
+        resolve_force_by_hand(true);
+        test_unwritable_record_refuses_before_the_first_change(state);
+        resolve_force_by_hand(false);
+}
+
 /* A run killed between actions: its pending record and its log say what was done; undo takes it back. */
 static void test_interrupted_run_is_read_from_its_log_and_undone(void **state) {
         char *root = fixture_copy("swap-none");
@@ -845,6 +853,7 @@ int main(void) {
                 cmocka_unit_test(test_fstab_undo_never_drops_an_edited_line),
                 cmocka_unit_test(test_untrusted_records_and_backups_refused),
                 cmocka_unit_test(test_unwritable_record_refuses_before_the_first_change),
+                cmocka_unit_test(test_unwritable_record_refused_by_hand),
                 cmocka_unit_test(test_interrupted_run_is_read_from_its_log_and_undone),
                 cmocka_unit_test(test_two_runs_undone_newest_first),
                 cmocka_unit_test(test_remove_checks_again_before_unlinking),

@@ -89,6 +89,10 @@ static void test_flags_only_unmanaged_servers(void **state) {
         assert_string_equal(d->proc->group, "dev");
         assert_string_equal(d->proc->cwd, "/srv/app");
         assert_string_equal(d->name, "hostfit-node-3000.service");
+        /* Its environment only the fix needs: not read by the check, read when fix asks. */
+        assert_false(d->proc->env_read);
+        assert_null(d->proc->env);
+        assert_int_equal(unit_proc_read_env(x.h, d->proc), 0);
         assert_string_equal(d->proc->env[0], "NODE_ENV=production");
         assert_string_equal(d->proc->env[1], "PORT=3000");
         assert_null(d->proc->env[2]);

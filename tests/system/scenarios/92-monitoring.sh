@@ -78,7 +78,7 @@ m=$(scrape)
 printf '%s\n' "$m" | grep '^hostfit_' | head -n 8 | sed "s/^/$SCEN_LOG_PREFIX   /"
 printf '%s\n' "$m" | grep -q '^hostfit_last_run_success 1$' || fail "node_exporter does not export hostfit_last_run_success 1"
 printf '%s\n' "$m" | grep -q '^hostfit_build_info{version="' || fail "no hostfit_build_info"
-printf '%s\n' "$m" | grep -q '^hostfit_check_status{check="metrics-timer",severity="[a-z]*",status="pass"} 1$' ||
+printf '%s\n' "$m" | grep -q '^hostfit_check_status{check="metrics-timer",impact="[a-z]*",status="pass"} 1$' ||
         fail "node_exporter does not export metrics-timer passing"
 printf '%s\n' "$m" | grep -q '^node_textfile_scrape_error 0$' || fail "node_exporter could not read the textfile"
 # A run that cannot read its configuration keeps the series and says it failed.
