@@ -13,13 +13,18 @@ ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 # journald's catalogue: /usr/lib/systemd/catalog for PREFIX=/usr (journalctl reads /usr/local/lib too).
 CATALOGDIR  ?= $(PREFIX)/lib/systemd/catalog
+# systemd's vendor unit directory for hostfit's own units (the metrics timer and the
+# health probe templates), filled in for SBINDIR; empty: none installed (the Debian
+# package sets it; hostfit fix writes its units to /etc/systemd/system itself).
+UNITDIR     ?=
 DESTDIR     ?=
 BUILD       ?= build
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS        := mount blkid libsystemd libmd json-c
 DEB_PKGS    := build-essential pkg-config libmount-dev libblkid-dev libsystemd-dev libmd-dev libjson-c-dev \
-               libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3
+               libcmocka-dev util-linux e2fsprogs tmux valgrind jq strace clang libclang-rt-dev python3 \
+               debhelper dpkg-dev fakeroot
 
 CC          ?= cc
 CFLAGS      ?= -O2 -g
@@ -31,7 +36,7 @@ CFLAGS      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 LDFLAGS     += -fsanitize=address,undefined
 BUILD       := build-san
 endif
-CPPFLAGS    += -D_GNU_SOURCE -DHOSTFIT_VERSION='"$(VERSION)"' -I. -Ilib -Ichecks -Ifixes -I$(BUILD)
+CPPFLAGS    += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DHOSTFIT_VERSION='"$(VERSION)"' -I. -Ilib -Ichecks -Ifixes -I$(BUILD)
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -53,7 +58,7 @@ TEST_SRC    := $(sort $(wildcard tests/unit/test-*.c))
 TEST_BIN    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER := $(BUILD)/tests/fixture.o
 
-.PHONY: FORCE all deps test-deps cross-deps test-pkg run test test-unit unit-bins test-cross test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
+.PHONY: FORCE deb all deps test-deps cross-deps test-pkg run test test-unit unit-bins test-cross test-cli test-live test-system test-san test-faults fuzz bench install uninstall clean
 all: $(BUILD)/hostfit
 
 $(BUILD)/hostfit: $(CMD_OBJ) $(LIB_OBJ)
@@ -161,7 +166,7 @@ test-faults: $(BUILD)/hostfit
 
 # libFuzzer harnesses of the parsers of host bytes (tests/fuzz), built with clang
 # under ASan+UBSan and run FUZZ_SECONDS each from their committed seed corpora.
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 6
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz-*.c))
@@ -227,7 +232,20 @@ $(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefil
 	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
 		$< > $@.tmp && mv $@.tmp $@
 
-install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
+# hostfit's units for UNITDIR, as hostfit fix writes them with the default settings.
+UNITS       := hostfit-check.service hostfit-check.timer hostfit-health@.service hostfit-health@.timer
+$(BUILD)/units/%: templates/% Makefile $(BUILD)/examples/.sbindir
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' \
+		-e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+		-e 's|{{exec_start}}|"$(SBINDIR)/hostfit" probe|g' \
+		-e 's|{{probe_args}}| --timeout 5s --failures 3 --max-restarts 3|g' -e 's|{{interval}}|30s|g' \
+		$< > $@.tmp
+	$(Q)grep -q '^Documentation=' $@.tmp || sed -i '/^Description=/a Documentation=man:hostfit(8)' $@.tmp
+	$(Q)mv $@.tmp $@
+
+install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service $(if $(UNITDIR),$(UNITS:%=$(BUILD)/units/%))
 	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
 	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
 	install -D -m 0644 docs/hostfit.catalog $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
@@ -239,6 +257,19 @@ install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service
 	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(ANSIBLE) $(DESTDIR)$(DOCDIR)/examples/ansible/
+ifneq ($(UNITDIR),)
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(UNITS:%=$(BUILD)/units/%) $(DESTDIR)$(UNITDIR)/
+endif
+
+# The Debian package, built from a copy of the tree in $(BUILD)/deb (dpkg-buildpackage
+# writes next to the source): $(BUILD)/deb/hostfit_VERSION_ARCH.deb. `make deps` first.
+deb:
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/hostfit-$(VERSION)
+	$(Q)tar --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude='./build-*' --exclude=./.git -cf - . | \
+		tar -xf - -C $(BUILD)/deb/hostfit-$(VERSION)
+	$(Q)cd $(BUILD)/deb/hostfit-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostfit
@@ -251,6 +282,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/ansible/,$(notdir $(ANSIBLE)))
+	$(if $(UNITDIR),rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)))
 	rmdir $(DESTDIR)$(DOCDIR)/examples/ansible $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:

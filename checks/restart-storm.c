@@ -5,6 +5,7 @@
  * and the journal; unit files alone are never a failure. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,12 @@ struct storms {
         size_t cap;                     /* a power of two, at least twice n */
 };
 
+/* FNV-1a, 64-bit on every architecture (a 32-bit size_t cannot hold its offset basis). */
 static size_t name_hash(const char *s) {
-        size_t x = 1469598103934665603ULL;
+        uint64_t x = 1469598103934665603ULL;
         for (; *s; s++)
                 x = (x ^ (unsigned char) *s) * 1099511628211ULL;
-        return x;
+        return (size_t) (x ^ (x >> 32));
 }
 
 static int storms_reindex(struct storms *s, size_t cap) {

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
-# fish completion for hostfit.  Commands, options and option values are read
-# from the binary's own --help when completing, and check ids from
-# `hostfit list --ids`, so the completion always matches the hostfit installed.
+# fish completion for hostfit.  Commands, options (each with its description)
+# and option values are read from the binary's own --help when completing,
+# check ids from `hostfit list --ids`, run stamps (history, undo) from
+# `hostfit history --format json` and unit names (--unit UNIT) from systemctl,
+# so the completion always matches the hostfit installed and the host.
 
 function __hostfit_help
         set -l bin (commandline -opc)[1]
@@ -18,16 +20,27 @@ function __hostfit_options
         end
 end
 
+# "LONG<tab>DESCRIPTION" for each option of `hostfit [CMD] --help`.
+function __hostfit_option_descriptions
+        __hostfit_help $argv | string replace -rf '^ *(?:-[a-zA-Z], )?(--[a-z][a-z-]*)(?: [A-Z]+)?  +(.*)$' '$1\t$2'
+end
+
 function __hostfit_complete
         set -l words (commandline -opc)
         set -l cur (commandline -ct)
         set -l cmd
         set -l scope
+        set -l rootopt
         set -l i 2
         while test $i -le (count $words)
                 set -l w $words[$i]
-                if string match -q -- '--*=*' $w
+                if string match -q -- '--root=*' $w
+                        set rootopt $w
+                else if string match -q -- '--*=*' $w
                 else if string match -q -- '-*' $w
+                        if contains -- $w -r --root; and test $i -lt (count $words)
+                                set rootopt --root $words[(math $i + 1)]
+                        end
                         for o in (__hostfit_options $scope)
                                 set -l f (string split ' ' -- $o)
                                 if contains -- $w $f[1] $f[2]; and test "$f[3]" != -
@@ -49,6 +62,11 @@ function __hostfit_complete
                         set -l values (__hostfit_help $scope | sed -n '/^usage:/,/^$/p' | string match -r -- "$f[1] ([a-z][a-z0-9|-]*)" | sed -n 2p | string split '|')
                         if test (count $values) -gt 0
                                 printf '%s\n' $values
+                        else if test "$f[3]" = UNIT
+                                begin
+                                        systemctl list-units --all --full --plain --no-legend --no-pager 2>/dev/null
+                                        systemctl list-unit-files --full --no-legend --no-pager 2>/dev/null
+                                end | string replace -rf '^(\S+\.\S+)\s.*' '$1' | string match -rv '@\.' | sort -u
                         else if test "$f[3]" = DIR
                                 __fish_complete_directories $cur
                         else
@@ -58,16 +76,18 @@ function __hostfit_complete
                 end
         end
         if string match -q -- '-*' $cur
-                for o in (__hostfit_options $scope)
-                        string split ' ' -- $o | head -n 1
-                end
+                __hostfit_option_descriptions $scope
         else if test -z "$cmd" -o "$cmd" = help
-                __hostfit_help | string match -r '^  ([a-z][a-z-]*)  ' | string match -r '^[a-z][a-z-]*$'
+                __hostfit_help | string replace -rf '^  ([a-z][a-z-]*)  +(.*)$' '$1\t$2'
         # sed, not head: hostfit's output is read whole, never cut off mid-write.
         else if __hostfit_help $cmd | sed -n 1p | string match -q -r ' \[?ID'
                 set -l bin $words[1]
                 command -q -- $bin; or set bin hostfit
                 $bin list --ids 2>/dev/null
+        else if __hostfit_help $cmd | sed -n 1p | string match -q -r ' \[STAMP\]'
+                set -l bin $words[1]
+                command -q -- $bin; or set bin hostfit
+                $bin history $rootopt --format json 2>/dev/null | string match -ra '"stamp": *"[0-9]{8}T[0-9]{6}Z"' | string match -ra '[0-9]{8}T[0-9]{6}Z'
         end
 end
 

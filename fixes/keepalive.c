@@ -99,6 +99,11 @@ static int plan_loop_unit(struct host *h, const struct keepalive_data *k, struct
         _cleanup_free_ char *name = NULL, *exe = NULL, *desc = NULL, *no = NULL, *stop = NULL, *unsized = NULL;
         _cleanup_free_ const char **env = calloc(c->argc + 1 + (c->assign ? 8 : 0), sizeof(char *));
         int r = loop_unit_name(p, k, &name);
+        if (r == -EINVAL || r == -ENAMETOOLONG)
+                /* The text's program gives no name a unit can take (none, or too long). */
+                return plan_add_manualf(p, CHECK_ID, "run the command loop pid %d restarts from a systemd unit you "
+                                        "name (its program's name cannot name one), Restart=on-failure, "
+                                        "RestartSec=%ds, then stop the loop", (int) k->loop_pid, RESTART_SEC);
         if (r < 0 || !env)
                 return r < 0 ? r : -ENOMEM;
         if (!c->exact)

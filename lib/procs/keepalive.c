@@ -166,20 +166,12 @@ static int cmd_fill(const struct sh_text *t, size_t i, const struct sh_loop *l, 
         for (size_t j = 0; j < p; j++)
                 a += is_assignment(c->words[j]);
         int r = strv_from(c->words + p, c->n - p, &k.argv);
-        if (r == 0)
-                r = strv_from((char *const[]) { NULL }, 0, &k.assign);
+        /* Room for every NAME=value word before the program, and the NULL. */
+        if (r == 0 && !(k.assign = calloc(a + 1, sizeof(char *))))
+                r = -ENOMEM;
         for (size_t j = 0, n = 0; r == 0 && j < p; j++)
                 if (is_assignment(c->words[j]) && n < a && !(k.assign[n++] = strdup(c->words[j])))
                         r = -ENOMEM;
-        if (r == 0 && a) {
-                char **v = realloc(k.assign, (a + 1) * sizeof(char *));
-                if (!v)
-                        r = -ENOMEM;
-                else {
-                        k.assign = v;
-                        v[a] = NULL;
-                }
-        }
         for (size_t j = 0; r == 0 && j < i; j++) {
                 const struct sh_cmd *d = &t->cmds[j];
                 if (d->n == 2 && strcmp(d->words[0], "cd") == 0 && sh_word_plain(d, 1) && d->words[1][0] == '/') {

@@ -26,15 +26,34 @@
 #define ENV_FILE_MAX (1U << 20)
 #define RELEASE_TAG "/download/release/v"
 
+/* Decimal digits within 32 bits at *S, *S moved past them. */
+static bool version_part(const char **s, unsigned *ret) {
+        unsigned long long v = 0;
+        const char *p = *s;
+        for (; *p >= '0' && *p <= '9'; p++)
+                if ((v = v * 10 + (unsigned) (*p - '0')) > UINT_MAX)
+                        return false;
+        if (p == *s)
+                return false;
+        *ret = (unsigned) v;
+        *s = p;
+        return true;
+}
+
+/* [v]MAJOR.MINOR[.PATCH], digits only: no sign, blank or overflow ("v18.-1" is no version). */
 int node_version_parse(const char *s, struct node_version *ret) {
-        unsigned a, b, c = 0;
+        struct node_version v = { 0 };
         if (!s)
                 return -EINVAL;
         if (*s == 'v')
                 s++;
-        if (sscanf(s, "%u.%u.%u", &a, &b, &c) < 2 || a == 0 || a > 1000)
+        if (!version_part(&s, &v.major) || *s++ != '.' || !version_part(&s, &v.minor))
                 return -EINVAL;
-        *ret = (struct node_version) { a, b, c, NULL };
+        if (s[0] == '.' && s[1] >= '0' && s[1] <= '9' && (s++, !version_part(&s, &v.patch)))
+                return -EINVAL;
+        if (v.major == 0 || v.major > 1000)
+                return -EINVAL;
+        *ret = v;
         return 0;
 }
 
@@ -55,10 +74,16 @@ int node_version_from_path(const char *exe, struct node_version *ret) {
 static int version_from_dpkg(struct host *h, struct node_version *ret) {
         _cleanup_fclose_ FILE *f = NULL;
         char line[512];
-        bool in = false;
+        bool in = false, start = true;
         if (host_fopen(h, "/var/lib/dpkg/status", &f) < 0)
                 return -ENOENT;
         while (fgets(line, sizeof(line), f)) {
+                /* The rest of a line longer than the buffer is not a field of its own. */
+                size_t len = strlen(line);
+                bool whole = start;
+                start = len && line[len - 1] == '\n';
+                if (!whole)
+                        continue;
                 if (line[0] == '\n')
                         in = false;
                 else if (strncmp(line, "Package: ", 9) == 0)
@@ -95,8 +120,9 @@ static int version_from_header(struct host *h, const char *exe, struct node_vers
                 for (size_t i = 0; i < 3; i++) {
                         size_t n = strlen(names[i]);
                         char *q = strncmp(line, "#define ", 8) == 0 ? line + 8 : NULL;
+                        const char *d = q ? q + n + strspn(q + n, " \t") : NULL;
                         if (q && strncmp(q, names[i], n) == 0 && (q[n] == ' ' || q[n] == '\t') && !seen[i])
-                                seen[i] = sscanf(q + n, "%u", &v[i]) == 1;
+                                seen[i] = version_part(&d, &v[i]);
                 }
         }
         if (!seen[0] || !seen[1] || v[0] == 0 || v[0] > 1000)
@@ -115,16 +141,23 @@ static int version_from_fd(int fd, uint64_t max, struct node_version *ret, uint6
         *ret_read = 0;
         if (!buf)
                 return -ENOMEM;
-        for (ssize_t n; total < max && (n = read(fd, buf + have, MIN((1 << 20) - have - 1, max - total + 0))) > 0; ) {
+        for (;;) {
+                /* At the bound (or on an error) stop: what follows a tag may be cut. */
+                ssize_t n = total < max ? read(fd, buf + have, MIN((1 << 20) - have - 1, max - total)) : -1;
+                if (n < 0)
+                        break;
+                bool eof = n == 0;      /* a tag at the very end is whole: nothing follows it */
                 have += (size_t) n;
                 total += (uint64_t) n;
                 *ret_read = total;
                 buf[have] = 0;
                 for (char *q = buf; (q = memmem(q, have - (size_t) (q - buf), RELEASE_TAG, tag)); q += tag)
-                        if ((size_t) (q - buf) + tag + 16 < have && node_version_parse(q + tag - 1, ret) == 0) {
+                        if ((eof || (size_t) (q - buf) + tag + 16 < have) && node_version_parse(q + tag - 1, ret) == 0) {
                                 ret->source = "binary";
                                 return 0;
                         }
+                if (eof)
+                        break;
                 /* Keep a tail so a tag across two reads is still found. */
                 if (have > keep) {
                         memmove(buf, buf + have - keep, keep);

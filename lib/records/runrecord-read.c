@@ -30,26 +30,33 @@ static void strv_free_(char **v) {
 
 /* ---- reading: json-c, with the trust and the log of an interrupted run ---- */
 
-/* json-c decodes "\u00NN" to the code point U+00NN (two bytes of UTF-8), not to
- * the raw byte NN that hostfit's writer (escape.h) meant for a byte that is not
- * UTF-8. Such strings only come back exactly in informative fields (a message,
- * a comm); where a record holds such an escape, the fields undo acts on must
- * be plain ASCII, or the record is refused rather than acted on wrongly. */
-static bool has_byte_escape(const char *text, size_t len) {
-        for (size_t i = 0; i + 1 < len; i++) {
-                if (text[i] != '\\')
-                        continue;
-                if (text[i + 1] == 'u' && i + 5 < len && text[i + 2] == '0' && text[i + 3] == '0' &&
-                    strchr("89abcdefABCDEF", text[i + 4]) && text[i + 4])
-                        return true;
-                i++;    /* the escaped character */
-        }
-        return false;
+static int hex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-struct reader {
-        bool lossy;     /* the text holds a byte escape: see has_byte_escape() */
-};
+/* hostfit's JSON writer (escape.h) writes valid UTF-8 as it is and a byte that is not UTF-8 as
+ * "\u00NN" (NN from 80), which json-c would read as the code point U+00NN, two other bytes.
+ * Each such escape is turned back into its byte before parsing, so every string of a record,
+ * a path included, reads back as the bytes written. Returns the new length (TEXT shrinks). */
+static size_t unescape_bytes(char *text, size_t len) {
+        size_t o = 0;
+        for (size_t i = 0; i < len; ) {
+                if (text[i] != '\\' || i + 1 >= len) {
+                        text[o++] = text[i++];
+                        continue;
+                }
+                int hi = i + 5 < len && text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' ?
+                         hex_digit(text[i + 4]) : -1, lo = hi >= 8 ? hex_digit(text[i + 5]) : -1;
+                if (lo >= 0) {
+                        text[o++] = (char) (hi << 4 | lo);
+                        i += 6;
+                } else {
+                        text[o++] = text[i++];  /* the backslash and the character it escapes */
+                        text[o++] = text[i++];
+                }
+        }
+        return o;
+}
 
 static struct json_object *get(struct json_object *o, const char *key) {
         struct json_object *v = NULL;
@@ -74,8 +81,8 @@ static bool get_bool(struct json_object *o, const char *key, bool def) {
         return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : def;
 }
 
-/* A string undo acts on (a path, a unit): whole (no NUL), and exact (see has_byte_escape()). */
-static int dup_exact(const struct reader *rd, struct json_object *o, const char *key, char **ret) {
+/* A string undo acts on (a path, a unit): whole (no NUL). */
+static int dup_exact(struct json_object *o, const char *key, char **ret) {
         struct json_object *v = get(o, key);
         *ret = NULL;
         if (!v || !json_object_is_type(v, json_type_string))
@@ -84,9 +91,6 @@ static int dup_exact(const struct reader *rd, struct json_object *o, const char 
         size_t len = (size_t) json_object_get_string_len(v);
         if (strlen(s) != len)
                 return -EBADMSG;
-        for (size_t i = 0; rd->lossy && i < len; i++)
-                if ((unsigned char) s[i] >= 0x80)
-                        return -EBADMSG;
         return (*ret = strdup(s)) ? 0 : -ENOMEM;
 }
 
@@ -96,7 +100,7 @@ static int dup_str(struct json_object *o, const char *key, char **ret) {
         return s && !(*ret = strdup(s)) ? -ENOMEM : 0;
 }
 
-static int strv_from_json(const struct reader *rd, struct json_object *v, char ***ret) {
+static int strv_from_json(struct json_object *v, char ***ret) {
         size_t n = v && json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
         char **s = calloc(n + 1, sizeof(char *));
         if (!s)
@@ -108,8 +112,6 @@ static int strv_from_json(const struct reader *rd, struct json_object *v, char *
                         continue;
                 const char *str = json_object_get_string(item);
                 bool bad = strlen(str) != (size_t) json_object_get_string_len(item);
-                for (const char *c = str; rd->lossy && !bad && *c; c++)
-                        bad = (unsigned char) *c >= 0x80;
                 if (bad || !(s[k++] = strdup(str))) {
                         strv_free_(s);
                         return bad ? -EBADMSG : -ENOMEM;
@@ -144,13 +146,19 @@ int run_backup_path(const char *stamp, const char *path, char **ret) {
         return asprintf(ret, BACKUPS_DIR "/%s%s", stamp, path) < 0 ? -ENOMEM : 0;
 }
 
+/* Absolute, with no "." or ".." component (a last one included: "/etc/x/.." is /etc). */
+static bool path_ok(const char *p) {
+        size_t n = p ? strlen(p) : 0;
+        return n && p[0] == '/' && !strstr(p, "/../") && !strstr(p, "/./") &&
+               !(n >= 3 && strcmp(p + n - 3, "/..") == 0) && !(n >= 2 && strcmp(p + n - 2, "/.") == 0);
+}
+
 /* What undo relies on must be there and sane; a backup only where this run keeps its own. */
 static int action_check(const struct run_action *a, const char *stamp) {
         bool maybe = a->outcome == OUTCOME_APPLIED || a->outcome == OUTCOME_PENDING;
         if ((a->kind == ACTION_WRITE_FILE || a->kind == ACTION_SYMLINK || a->kind == ACTION_SWAPFILE ||
              a->kind == ACTION_SWAPON || a->kind == ACTION_REMOVE || a->kind == ACTION_SWAPOFF ||
-             a->kind == ACTION_SUBVOLUME) &&
-            (!a->path || a->path[0] != '/' || strstr(a->path, "/../") || strstr(a->path, "/./")))
+             a->kind == ACTION_SUBVOLUME) && !path_ok(a->path))
                 return -EBADMSG;
         if (a->kind == ACTION_WRITE_FILE && maybe &&
             (!a->sha256[0] || (!a->created && (!a->backup || !a->old_sha256[0]))))
@@ -167,20 +175,20 @@ static int action_check(const struct run_action *a, const char *stamp) {
         return 0;
 }
 
-static int action_from_json(const struct reader *rd, struct json_object *o, const char *stamp, struct run_action *a) {
+static int action_from_json(struct json_object *o, const char *stamp, struct run_action *a) {
         if (!o || !json_object_is_type(o, json_type_object) || kind_from_string(get_str(o, "kind"), &a->kind) < 0)
                 return -EBADMSG;
         if ((a->outcome = outcome_from_string(get_str(o, "outcome"))) == _OUTCOME_MAX)
                 return -EBADMSG;
         int r;
-        if ((r = dup_exact(rd, o, "path", &a->path)) < 0 || (r = dup_exact(rd, o, "backup", &a->backup)) < 0 ||
-            (r = dup_exact(rd, o, "target", &a->target)) < 0 || (r = dup_exact(rd, o, "unit", &a->unit)) < 0 ||
-            (r = dup_exact(rd, o, "appended", &a->appended)) < 0)
+        if ((r = dup_exact(o, "path", &a->path)) < 0 || (r = dup_exact(o, "backup", &a->backup)) < 0 ||
+            (r = dup_exact(o, "target", &a->target)) < 0 || (r = dup_exact(o, "unit", &a->unit)) < 0 ||
+            (r = dup_exact(o, "appended", &a->appended)) < 0)
                 return r;
         if (dup_str(o, "check", &a->check) < 0 || dup_str(o, "message", &a->message) < 0 ||
             dup_str(o, "comm", &a->comm) < 0)
                 return -ENOMEM;
-        if (get(o, "properties") && (r = strv_from_json(rd, get(o, "properties"), &a->properties)) < 0)
+        if (get(o, "properties") && (r = strv_from_json(get(o, "properties"), &a->properties)) < 0)
                 return r;
         const char *file = get_str(o, "file");
         a->created = file && strcmp(file, "created") == 0;
@@ -203,7 +211,7 @@ static int action_from_json(const struct reader *rd, struct json_object *o, cons
         return action_check(a, stamp);
 }
 
-static int record_from_json(const struct reader *rd, struct json_object *v, const char *stamp, struct run_record **ret) {
+static int record_from_json(struct json_object *v, const char *stamp, struct run_record **ret) {
         _cleanup_(run_record_freep) struct run_record *r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
@@ -226,10 +234,10 @@ static int record_from_json(const struct reader *rd, struct json_object *v, cons
                 return -ENOMEM;
         r->uid = get_int(v, "uid", -1);
         r->partial = get_bool(v, "partial", false);
-        int k = strv_from_json(rd, get(v, "checks"), &r->checks);
+        int k = strv_from_json(get(v, "checks"), &r->checks);
         if (k < 0)
                 return k;
-        if ((k = strv_from_json(rd, get(v, "dirs"), &r->dirs)) < 0)
+        if ((k = strv_from_json(get(v, "dirs"), &r->dirs)) < 0)
                 return k;
         for (char **d = r->dirs; *d; d++)
                 if ((*d)[0] != '/' || strstr(*d, "/.."))
@@ -243,7 +251,7 @@ static int record_from_json(const struct reader *rd, struct json_object *v, cons
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 r->n_actions++;
-                k = action_from_json(rd, json_object_array_get_idx(acts, i), stamp, &r->actions[i]);
+                k = action_from_json(json_object_array_get_idx(acts, i), stamp, &r->actions[i]);
                 if (k < 0)
                         return k;
         }
@@ -388,7 +396,8 @@ int run_record_load(struct host *h, const char *stamp, struct run_record **ret) 
                 return r;
         if (memchr(text, '\0', len))
                 return -EBADMSG;
-        struct reader rd = { .lossy = has_byte_escape(text, len) };
+        len = unescape_bytes(text, len);
+        text[len] = '\0';
         struct json_tokener *tok = json_tokener_new_ex(64);
         if (!tok)
                 return -ENOMEM;
@@ -398,7 +407,7 @@ int run_record_load(struct host *h, const char *stamp, struct run_record **ret) 
                      strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") == len - json_tokener_get_parse_end(tok);
         json_tokener_free(tok);
         _cleanup_(run_record_freep) struct run_record *rec = NULL;
-        r = whole ? record_from_json(&rd, v, stamp, &rec) : -EBADMSG;
+        r = whole ? record_from_json(v, stamp, &rec) : -EBADMSG;
         json_object_put(v);
         if (r < 0)
                 return r;

@@ -14,6 +14,7 @@ undo makes (the writes of the undo's own run record among them). After each:
     history then shows the fix undone: a failed undo never blocks it for good.
 Prints "undofaults: N passed, N failed".
 """
+import concurrent.futures
 import json
 import os
 import shutil
@@ -61,8 +62,16 @@ def runs(root):
 
 
 def one(base, before, syscall, errno, when):
-    root = os.path.join(base, "r")
-    shutil.rmtree(root, ignore_errors=True)
+    """The violations of one faulted undo, in a fresh root of its own under BASE."""
+    root = tempfile.mkdtemp(prefix="r.", dir=base)
+    os.rmdir(root)
+    try:
+        return faulted(root, before, syscall, errno, when)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def faulted(root, before, syscall, errno, when):
     faults.make_root(root)
     rc, _, err = faults.hostfit(["fix", "--yes"], root)
     if rc != 0:
@@ -124,17 +133,19 @@ def main():
             return 1
         print("undofaults: calls in a clean undo: " + ", ".join("%s %d" % (s, counts[s]) for s in SYSCALLS))
         passed = failed = 0
-        for syscall in SYSCALLS:
-            for errno in ERRNOS:
-                for when in positions(counts[syscall]):
-                    bad = one(base, before, syscall, errno, when)
-                    if bad:
-                        failed += 1
-                        print("FAIL %s %s when=%d" % (syscall, errno, when))
-                        for b in bad:
-                            print("     " + b)
-                    else:
-                        passed += 1
+        # The runs are independent (a root each): as many at once as there are CPUs.
+        todo = [(syscall, errno, when) for syscall in SYSCALLS for errno in ERRNOS
+                for when in positions(counts[syscall])]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=faults.JOBS) as pool:
+            results = pool.map(lambda t: one(base, before, *t), todo)
+            for (syscall, errno, when), bad in zip(todo, results):
+                if bad:
+                    failed += 1
+                    print("FAIL %s %s when=%d" % (syscall, errno, when))
+                    for b in bad:
+                        print("     " + b)
+                else:
+                    passed += 1
         print("undofaults: %.0f s" % (time.time() - start))
         print("undofaults: %d passed, %d failed" % (passed, failed))
         return 1 if failed or passed == 0 else 0

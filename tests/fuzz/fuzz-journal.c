@@ -3,10 +3,19 @@
  * a blank line ends an entry), as incidents_load() hands them over: judged by
  * who sent them, parsed, and correlated into incidents. Whatever the entries
  * hold, no entry that journald's fields do not bear out becomes an event, and
- * every unit name that comes out is one systemd would accept. */
-#include "fuzz.h"
+ * every unit name that comes out is one systemd would accept.
+ * Then the incidents go through restart-storm and its fix as on a running host whose
+ * manager confirms every one (each service gets a unit file in the scratch root): each
+ * drop-in planned lies inside /etc/systemd/system for that unit and parses back to
+ * exactly the restart keys intended (tests/fuzz/dropin-check.h), nothing else. */
+#include "dropin-check.h"
+#include "check.h"
+#include "host/host.h"
 #include "journal/incidents.h"
-#include "systemd/unitname.h"
+#include "plan/plan.h"
+#include "registry.h"
+#include "report.h"
+#include "systemd/unitstate.h"
 
 #define FIELDS_MAX 16
 
@@ -93,6 +102,150 @@ static void assert_unit(const char *u) {
                 abort();
 }
 
+
+/* ---- the entries' incidents through restart-storm, a manager confirming them ---- */
+
+#define UNITS_MAX 32
+
+static struct incident_list cur;       /* this input's incidents */
+static const char *svc[UNITS_MAX];     /* the services among them (borrowed from cur) */
+static bool svc_killed[UNITS_MAX];
+static size_t n_svc;
+static unsigned cur_version;
+
+static bool is_service(const char *u) {
+        size_t n = u ? strlen(u) : 0;
+        return n > 8 && strcmp(u + n - 8, ".service") == 0;
+}
+
+/* The manager: a killed service failed with oom-kill, the others restarting. */
+static int fake_list(const struct host *h, struct unit_live **ret, size_t *ret_n) {
+        (void) h;
+        struct unit_live *v = calloc(n_svc + 1, sizeof(*v));
+        if (!v)
+                abort();
+        for (size_t i = 0; i < n_svc; i++) {
+                v[i].name = strdup(svc[i]);
+                v[i].active_state = strdup(svc_killed[i] ? "failed" : "activating");
+                v[i].sub_state = strdup(svc_killed[i] ? "failed" : "auto-restart");
+                v[i].result = svc_killed[i] ? strdup("oom-kill") : NULL;
+                v[i].n_restarts = 13;
+                if (!v[i].name || !v[i].active_state || !v[i].sub_state)
+                        abort();
+        }
+        *ret = v;
+        *ret_n = n_svc;
+        return 0;
+}
+
+static int fake_version(const struct host *h, unsigned *ret) {
+        (void) h;
+        *ret = cur_version;
+        return 0;
+}
+
+/* The journal: a deep copy of this input's incidents. */
+static int fake_journal(struct host *h, const struct incident_options *o, struct incident_list *ret) {
+        (void) h, (void) o;
+        *ret = (struct incident_list) { .items = calloc(cur.n + 1, sizeof(*ret->items)), .n = cur.n };
+        if (!ret->items)
+                abort();
+        for (size_t i = 0; i < cur.n; i++) {
+                struct incident *d = incident_dup(&cur.items[i]);
+                if (!d)
+                        abort();
+                ret->items[i] = *d;
+                free(d);
+        }
+        return 0;
+}
+
+static void unit_path(const char *name, char *buf, size_t size) {
+        if ((size_t) snprintf(buf, size, DROPIN_UNIT_DIR "%s", name) >= size)
+                abort();
+}
+
+/* A unit file for each service: killed ones Restart=no, the others restarting each second. */
+static void write_units(void) {
+        static const char storm[] = "[Service]\nExecStart=/bin/false\nRestart=always\nRestartSec=1s\n";
+        static const char down[] = "[Service]\nExecStart=/bin/false\n";
+        char path[512];
+        for (size_t i = 0; i < n_svc; i++) {
+                unit_path(svc[i], path, sizeof(path));
+                if (svc_killed[i])
+                        fuzz_write(path, (const uint8_t *) down, sizeof(down) - 1);
+                else
+                        fuzz_write(path, (const uint8_t *) storm, sizeof(storm) - 1);
+        }
+}
+
+static void remove_units(void) {
+        char path[512], full[1024];
+        for (size_t i = 0; i < n_svc; i++) {
+                unit_path(svc[i], path, sizeof(path));
+                snprintf(full, sizeof(full), "%s%s", fuzz_root(), path);
+                if (unlink(full) < 0 && errno != ENOENT)
+                        abort();
+        }
+}
+
+/* Each finding's plan writes its own drop-in only, holding what the finding intends. */
+static void plan_restart_storm(void) {
+        struct host *h = NULL;
+        struct report *r = NULL;
+        char *ids[] = { (char *) "restart-storm" };
+        if (host_open(fuzz_root(), &h) < 0 || report_new(&r) < 0 || report_run_checks(r, h, ids, 1) < 0)
+                abort();
+        const struct check_result *cr = report_check(r, 0);
+        for (size_t i = 0; i < cr->n_findings; i++) {
+                const struct finding *f = cr->findings[i];
+                const struct restart_data *d = f->data;
+                if (f->status != STATUS_WARN && f->status != STATUS_FAIL)
+                        continue;
+                if (!d || strcmp(f->subject, d->unit) != 0)
+                        abort();
+                assert_dropin_path(d->unit, d->dropin);
+                struct plan *p = NULL;
+                if (plan_new(h, &p) < 0 || cr->check->fix->plan(h, f, p) < 0)
+                        abort();
+                for (size_t k = 0; k < plan_size(p); k++) {
+                        const struct action *a = plan_action(p, k);
+                        if (a->kind == ACTION_WRITE_FILE) {
+                                if (d->manual || strcmp(a->path, d->dropin) != 0)
+                                        abort();
+                                assert_dropin_text(d->unit, a->content, a->content_len, &d->d, NULL);
+                        } else if (a->kind == ACTION_SYSTEMD) {
+                                if (a->op != SYSTEMD_DAEMON_RELOAD)
+                                        abort();        /* nothing restarted or enabled */
+                        } else if (a->kind != ACTION_MANUAL && a->kind != ACTION_REMOVE)
+                                abort();
+                }
+                plan_free(p);
+        }
+        report_free(r);
+        host_free(h);
+}
+
+static void collect_services(void) {
+        n_svc = 0;
+        for (size_t i = 0; i < cur.n; i++) {
+                const struct incident *in = &cur.items[i];
+                size_t k = 0;
+                if (!is_service(in->unit))
+                        continue;
+                while (k < n_svc && strcmp(svc[k], in->unit) != 0)
+                        k++;
+                if (k == n_svc) {
+                        if (n_svc == UNITS_MAX)
+                                continue;
+                        svc[n_svc] = in->unit;
+                        svc_killed[n_svc++] = false;
+                }
+                if (in->killer != KILLER_NONE)
+                        svc_killed[k] = true;
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct incident_builder *b = NULL;
@@ -129,6 +282,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (in->killer == KILLER_NONE && !in->unit)
                         abort();
         }
+        cur = l;
+        collect_services();
+        if (n_svc) {
+                cur_version = size % 2 ? 254 : 252;
+                unit_state_set_hooks(fake_list, fake_version);
+                restart_storm_set_journal_hook(fake_journal);
+                write_units();
+                plan_restart_storm();
+                remove_units();
+        }
         incident_list_release(&l);
+        cur = (struct incident_list) { 0 };
         return 0;
 }

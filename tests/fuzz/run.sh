@@ -4,7 +4,7 @@
 # (tests/fuzz/corpus/NAME; new inputs go to a scratch directory, not the tree).
 # Prints each harness's executions and one closing "fuzz: N passed, N failed".
 set -u
-secs=${FUZZ_SECONDS:-20}
+secs=${FUZZ_SECONDS:-6}
 dir=$(dirname "$0")
 out=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-fuzz.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM

@@ -19,13 +19,67 @@ out=$(ansible-galaxy collection build --output-path "$PKG_TMP" "$SRC" 2>&1); st=
 printf '%s\n' "$out"
 check "ansible-galaxy collection build ($st)" [ "$st" -eq 0 ]
 tarball=$(ls "$PKG_TMP"/hostfit-hostfit-*.tar.gz 2>/dev/null | head -n 1)
-for f in plugins/modules/check.py plugins/modules/fix.py plugins/modules/incidents.py \
-         plugins/module_utils/hostfit.py roles/hostfit/defaults/main.yml roles/hostfit/tasks/main.yml; do
+for f in plugins/modules/check.py plugins/modules/fix.py plugins/modules/incidents.py plugins/modules/undo.py \
+         plugins/module_utils/hostfit.py roles/hostfit/defaults/main.yml roles/hostfit/tasks/main.yml \
+         roles/hostfit/tasks/install.yml roles/hostfit/meta/argument_specs.yml; do
         check "the collection holds $f" sh -c "tar tzf '$tarball' | grep -qx '$f'"
 done
-for m in check fix incidents; do
-        check "ansible-doc hostfit.hostfit.$m parses" sh -c "ansible-doc -t module hostfit.hostfit.$m | grep -q '^> HOSTFIT.HOSTFIT.$(echo $m | tr a-z A-Z)'"
+for m in check fix incidents undo; do
+        ansible-doc -t module hostfit.hostfit.$m > "$PKG_TMP/doc.$m" 2>&1
+        check "ansible-doc hostfit.hostfit.$m parses" grep -q "^> HOSTFIT.HOSTFIT.$(echo $m | tr a-z A-Z)" "$PKG_TMP/doc.$m"
+        check "hostfit.hostfit.$m documents executable, alias bin" grep -Eq '^[-=] executable|aliases: \[bin\]' "$PKG_TMP/doc.$m"
+        check "hostfit.hostfit.$m documents its requirements" grep -qi 'hostfit on the managed host' "$PKG_TMP/doc.$m"
+        check "hostfit.hostfit.$m documents its attributes" grep -q 'check_mode' "$PKG_TMP/doc.$m"
+        ansible-doc -j -t module hostfit.hostfit.$m > "$PKG_TMP/doc.$m.json" 2>/dev/null
+        check "hostfit.hostfit.$m: every return value has a sample" $PYTHON -c "
+import json, sys
+d = json.load(open(sys.argv[1]))['hostfit.hostfit.$m']
+rv = d['return'] or {}
+sys.exit(not rv or any('sample' not in v for v in rv.values()))" "$PKG_TMP/doc.$m.json"
 done
+ansible-doc -t role hostfit.hostfit.hostfit > "$PKG_TMP/doc.role" 2>&1
+check "ansible-doc shows the role's argument_specs (hostfit_deb)" grep -q 'hostfit_deb' "$PKG_TMP/doc.role"
+
+# ansible-test's validate-modules, run as ansible-test does but without its venv
+# (which it fills from PyPI): every error not in the ignore file of this
+# ansible-core, each of whose lines gives its reason.
+VM=$($PYTHON -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))' 2>/dev/null)/_util/controller/sanity/validate-modules
+if [ -f "$VM/validate.py" ] && $PYTHON -c 'import voluptuous' 2>/dev/null; then
+        v=$($PYTHON -c 'import ansible.release as r; print(".".join(r.__version__.split(".")[:2]))')
+        ign=$SRC/tests/sanity/ignore-$v.txt
+        check "an ignore file for ansible-core $v, a reason on each line" sh -c "[ -s '$ign' ] && ! grep -v ' # [A-Za-z]' '$ign' | grep -q ."
+        (cd "$SRC" && PYTHONPATH=$VM $PYTHON "$VM/validate.py" --arg-spec --format json --output "$PKG_TMP/vm.json" \
+                --collection ansible_collections/hostfit/hostfit --collection-version "$(sed -n 's/^version: //p' galaxy.yml)" \
+                plugins/modules/*.py) > "$PKG_TMP/vm.log" 2>&1
+        left=$($PYTHON - "$PKG_TMP/vm.json" "$ign" <<'PY'
+import json, sys
+errors = json.load(open(sys.argv[1]))
+ignored = set()
+for line in open(sys.argv[2]):
+    path, test = line.split('#')[0].split()
+    ignored.add((path, test.split(':', 1)[1]))
+for path, res in sorted(errors.items()):
+    for e in res.get('errors', []):
+        if (path, e['code']) not in ignored:
+            print('%s: %s %s' % (path, e['code'], e['msg']))
+PY
+)
+        [ -z "$left" ] || { cat "$PKG_TMP/vm.log"; printf '%s\n' "$left"; }
+        check "validate-modules ran and reported (its JSON)" [ -s "$PKG_TMP/vm.json" ]
+        check "validate-modules: no error outside the ignore file" [ -z "$left" ]
+else
+        echo "skip: validate-modules: ansible-test's validate-modules or python3-voluptuous missing (tests/pkg/packages)"
+fi
+if command -v ansible-lint > /dev/null 2>&1; then
+        (cd "$SRC" && HOME=$PKG_TMP/lint-home ansible-lint --offline --nocolor) > "$PKG_TMP/lint.log" 2>&1; st=$?
+        [ "$st" -eq 0 ] || cat "$PKG_TMP/lint.log"
+        check "ansible-lint passes on the collection ($st)" [ "$st" -eq 0 ]
+        HOME=$PKG_TMP/lint-home ansible-lint --offline --nocolor docs/ansible/hostfit.yml > "$PKG_TMP/lint.log" 2>&1; st=$?
+        [ "$st" -eq 0 ] || cat "$PKG_TMP/lint.log"
+        check "ansible-lint passes on docs/ansible/hostfit.yml ($st)" [ "$st" -eq 0 ]
+else
+        echo "skip: ansible-lint not installed (tests/pkg/packages)"
+fi
 check "ansible-playbook --syntax-check docs/ansible/hostfit.yml" \
         ansible-playbook --syntax-check -i docs/ansible/inventory.example docs/ansible/hostfit.yml
 
@@ -38,8 +92,15 @@ cat > "$PKG_TMP/play.yml" <<YML
   gather_facts: false
   tasks:
     - name: check
-      hostfit.hostfit.check: {bin: "$HOSTFIT", root: "$root", checks: [swap-missing]}
+      hostfit.hostfit.check: {executable: "$HOSTFIT", root: "$root", checks: [swap-missing]}
       register: report
+    - name: fail_on fail stops on the failing swap
+      hostfit.hostfit.check: {executable: "$HOSTFIT", root: "$root", checks: [swap-missing], fail_on: fail}
+      register: stopped
+      ignore_errors: true
+    - name: what fail_on said
+      ansible.builtin.debug:
+        msg: "FAILON={{ stopped.failed }} MSG={{ stopped.msg | default('') }}"
     - name: the report as data
       ansible.builtin.debug:
         msg: "SWAP={{ (report.report.checks | selectattr('id', 'equalto', 'swap-missing') | first).status }} STATUS={{ report.status }}"
@@ -52,7 +113,7 @@ cat > "$PKG_TMP/play.yml" <<YML
       register: fixed
     - name: the outcomes
       ansible.builtin.debug:
-        msg: "RESULTS={{ fixed.results | map(attribute='result') | list | join(',') }} ACTIONS={{ fixed.actions | length }}"
+        msg: "RESULTS={{ fixed.results | map(attribute='result') | list | join(',') }} ACTIONS={{ fixed.actions | length }} OUTCOMES={{ fixed.actions | map(attribute='result') | select('defined') | list | length }} STAMP={{ fixed.stamp | default('none') }}"
 YML
 play() { ansible-playbook -i "$inv" "$@" "$PKG_TMP/play.yml" > "$PKG_TMP/run.log" 2>&1; PST=$?; cat "$PKG_TMP/run.log"; }
 
@@ -63,19 +124,69 @@ check "the check module reports swap-missing failing as data" grep -q 'SWAP=fail
 check "--diff shows the fstab before and after" grep -q '^+++ after: /etc/fstab' "$PKG_TMP/run.log"
 check "--diff shows the swap line added" grep -q '^+/swapfile ' "$PKG_TMP/run.log"
 check "check mode wrote nothing" [ "$before" = "$(tree_sum "$root")" ]
-check "check mode reports changed, with no outcomes" grep -q 'RESULTS= ACTIONS=[1-9]' "$PKG_TMP/run.log"
+check "check mode reports changed, with no outcomes" grep -q 'RESULTS= ACTIONS=[1-9][0-9]* OUTCOMES=0 STAMP=none' "$PKG_TMP/run.log"
+check "check fail_on: fail fails the task on the failing check" grep -q 'FAILON=True MSG=hostfit check: failing: swap-missing' "$PKG_TMP/run.log"
+check "the default fail_on (never) returned the failing report as data" grep -q 'SWAP=fail STATUS=2' "$PKG_TMP/run.log"
 
 play
 check "the first run applies ($PST)" [ "$PST" -eq 0 ]
 check "the first run reports changed" grep -Eq 'localhost +: ok=[0-9]+ +changed=1 ' "$PKG_TMP/run.log"
 check "the outcomes come back: applied" grep -q 'RESULTS=[a-z,]*applied' "$PKG_TMP/run.log"
+check "actions are what fix --yes ran, each with its outcome, and the run's stamp" \
+        grep -Eq 'ACTIONS=([1-9][0-9]*) OUTCOMES=\1 STAMP=[0-9]{8}T[0-9]{6}Z' "$PKG_TMP/run.log"
+stamp=$(sed -n 's/.*STAMP=\([0-9]\{8\}T[0-9]\{6\}Z\).*/\1/p' "$PKG_TMP/run.log" | head -n1)
+check "the stamp is the newest run of hostfit history" sh -c "'$HOSTFIT' history --root '$root' --format json | $PYTHON -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"runs\"][0][\"stamp\"] != \"$stamp\")'"
 check "the swap file is the configured 16M" [ "$(stat -c %s "$root/swapfile" 2>/dev/null)" = 16777216 ]
 play
 check "the second run succeeds ($PST)" [ "$PST" -eq 0 ]
 check "the second run changes nothing" grep -Eq 'localhost +: ok=[0-9]+ +changed=0 ' "$PKG_TMP/run.log"
 
+# undo takes the run back: check mode shows it and writes nothing, then it is
+# undone (the fstab as before, the swap file gone), then there is nothing to undo.
+cat > "$PKG_TMP/undo.yml" <<YML
+- hosts: local
+  gather_facts: false
+  tasks:
+    - name: undo
+      hostfit.hostfit.undo: {bin: "$HOSTFIT", root: "$root"}
+      register: undone
+    - name: what undo did
+      ansible.builtin.debug:
+        msg: "UNDO stamp={{ undone.stamp }} undo_stamp={{ undone.undo_stamp }} undoes={{ undone.run.undoes | default('none') }}"
+YML
+fixed_sum=$(tree_sum "$root")
+ansible-playbook -i "$inv" --check --diff "$PKG_TMP/undo.yml" > "$PKG_TMP/run.log" 2>&1; PST=$?; cat "$PKG_TMP/run.log"
+check "undo --check --diff runs ($PST)" [ "$PST" -eq 0 ]
+check "undo in check mode names the run and changes" grep -q "UNDO stamp=$stamp undo_stamp= undoes=none" "$PKG_TMP/run.log"
+check "undo --diff shows the swap line going" grep -q '^-/swapfile ' "$PKG_TMP/run.log"
+check "undo check mode wrote nothing" [ "$fixed_sum" = "$(tree_sum "$root")" ]
+ansible-playbook -i "$inv" "$PKG_TMP/undo.yml" > "$PKG_TMP/run.log" 2>&1; PST=$?; cat "$PKG_TMP/run.log"
+check "undo runs ($PST)" [ "$PST" -eq 0 ]
+check "undo reports changed" grep -Eq 'localhost +: ok=[0-9]+ +changed=1 ' "$PKG_TMP/run.log"
+check "undo returns its own run record, which undoes the fix" grep -Eq "UNDO stamp=$stamp undo_stamp=[0-9]{8}T[0-9]{6}Z undoes=$stamp" "$PKG_TMP/run.log"
+check "the fstab is the fixture's again" cmp -s tests/fixtures/swap-none/etc/fstab "$root/etc/fstab"
+check "the swap file is gone" [ ! -e "$root/swapfile" ]
+ansible-playbook -i "$inv" "$PKG_TMP/undo.yml" > "$PKG_TMP/run.log" 2>&1; PST=$?; cat "$PKG_TMP/run.log"
+check "a second undo finds nothing to undo and changes nothing ($PST)" grep -Eq 'localhost +: ok=[0-9]+ +changed=0 ' "$PKG_TMP/run.log"
+
+# The role validates its variables against meta/argument_specs.yml.
+cat > "$PKG_TMP/role.yml" <<YML
+- hosts: local
+  gather_facts: false
+  roles:
+    - role: hostfit.hostfit.hostfit
+      vars: {hostfit_install: false, hostfit_executable: "$HOSTFIT", hostfit_root: "$root", hostfit_fail_on: sometimes}
+YML
+ansible-playbook -i "$inv" "$PKG_TMP/role.yml" > "$PKG_TMP/run.log" 2>&1; PST=$?
+check "the role refuses hostfit_fail_on: sometimes by its argument_specs ($PST)" \
+        sh -c "[ $PST -ne 0 ] && grep -q 'hostfit_fail_on' '$PKG_TMP/run.log' && grep -qi 'argument spec\|choices' '$PKG_TMP/run.log'"
+sed -i 's/hostfit_fail_on: sometimes/hostfit_fail_on: fail, hostfit_checks: [swap-missing]/' "$PKG_TMP/role.yml"
+ansible-playbook -i "$inv" "$PKG_TMP/role.yml" > "$PKG_TMP/run.log" 2>&1; PST=$?
+check "the role with hostfit_fail_on: fail fails on the failing swap ($PST)" \
+        sh -c "[ $PST -ne 0 ] && grep -q 'hostfit: swap-missing' '$PKG_TMP/run.log'"
+
 # hostfit's own message fails the task.
-sed -i "s|root: \"$root\", checks: \[swap-missing\]|root: \"$PKG_TMP/no-such-root\", checks: [swap-missing]|" "$PKG_TMP/play.yml"
+sed -i "s|root: \"$root\", checks: \[swap-missing\]}|root: \"$PKG_TMP/no-such-root\", checks: [swap-missing]}|" "$PKG_TMP/play.yml"
 play
 check "a missing root fails the task ($PST)" [ "$PST" -ne 0 ]
 check "with hostfit's message" grep -q 'cannot open root' "$PKG_TMP/run.log"

@@ -5,7 +5,7 @@
 # A script whose tool is missing says "skip: ..." and counts nothing.
 cd "$(dirname "$0")/../.."
 pass=0 fail=0 failed=""
-for t in man install schema prometheus nagios systemd cloudinit ansible deb license; do
+for t in man install schema prometheus nagios systemd cloudinit ansible completions deb license; do
         out=$(sh "tests/pkg/$t.sh" 2>&1); st=$?
         printf '%s\n' "$out"
         line=$(printf '%s\n' "$out" | sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n1)

@@ -40,7 +40,7 @@ run_scenario() {
         }
         sync
         echo "HOSTFIT-SYSTEM-BEGIN $name phase=$2"
-        PHASE=$2 sh -c '. "$SYS_GUEST_DIR/common.sh" && . "$SYS_GUEST_DIR/scenario.sh"'
+        PHASE=$2 SYS_DEBS_DIR="$T/debs/$name" sh -c '. "$SYS_GUEST_DIR/common.sh" && . "$SYS_GUEST_DIR/scenario.sh"'
         rc=$?
         if [ "$rc" -eq 100 ]; then
                 echo $(($2 + 1)) > "$S/phase"

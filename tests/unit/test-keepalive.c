@@ -260,6 +260,22 @@ static void test_text_loops(void **state) {
         assert_restarts_nothing(NULL);
 }
 
+/* Every NAME=value word before the command is kept, however many (two once overran the list). */
+static void test_text_assignments_kept(void **state) {
+        (void) state;
+        static const char text[] = "while true; do NODE_ENV=production PORT=3000 HOST=0.0.0.0 node server.js; sleep 1; done";
+        struct keepalive_cmd c;
+        assert_int_equal(keepalive_text_restarts(text, sizeof(text) - 1, KEEPALIVE_PERIODIC_SLEEP, &c, NULL), 1);
+        assert_int_equal(c.argc, 2);
+        assert_string_equal(c.argv[0], "node");
+        assert_non_null(c.assign);
+        assert_string_equal(c.assign[0], "NODE_ENV=production");
+        assert_string_equal(c.assign[1], "PORT=3000");
+        assert_string_equal(c.assign[2], "HOST=0.0.0.0");
+        assert_null(c.assign[3]);
+        keepalive_cmd_done(&c);
+}
+
 /* Hostile text: unterminated quotes, deep nesting, redirections without targets, NUL bytes. */
 static void test_text_hostile(void **state) {
         static const char *const texts[] = {
@@ -320,6 +336,37 @@ static char *plan_text(const struct plan *p) {
                                              a->unit ? a->unit : "", a->content ? a->content : "", a->text ? a->text : ""), 0);
         }
         return strbuf_detach(&sb, NULL);
+}
+
+/* A loop whose program's name is too long to name a unit: the fix is a manual step, not a
+ * failed plan (which failed the whole fix). */
+static void test_fix_program_name_too_long_for_a_unit(void **state) {
+        (void) state;
+        char long_prog[300], text[400];
+        memset(long_prog, 'a', 250);
+        strcpy(long_prog + 244, "server");
+        const char *progs[] = { long_prog };
+        for (size_t i = 0; i < ELEMENTSOF(progs); i++) {
+                char *root = base_root();
+                snprintf(text, sizeof(text), "while true; do /opt/%s --port 3000; sleep 1; done", progs[i]);
+                const struct fproc loop = { .pid = 500, .ppid = 1, .comm = "bash", .argv = { "bash", "-c", text, NULL },
+                                            .cgroup = SESSION, .start = T(1000), .rss_pages = 900, .uid = 1000, .cwd = "/" };
+                const struct fproc sleep = { .pid = 502, .ppid = 500, .comm = "sleep", .argv = { "sleep", "1", NULL },
+                                             .cgroup = SESSION, .start = T(89999), .uid = 1000, .cwd = "/" };
+                fproc_write(root, &loop);
+                fproc_write(root, &sleep);
+                struct run x = { 0 };
+                run_check(&x, root, "keepalive-loop");
+                assert_int_equal(run_count(&x, STATUS_FAIL), 1);
+                struct plan *p = run_plan(&x);         /* asserts the plan succeeds */
+                char *all = plan_text(p);
+                if (!strstr(all, "manual") || !strstr(all, "run the command loop pid 500 restarts from a systemd unit you name"))
+                        fail_msg("%s", all);
+                free(all);
+                plan_free(p);
+                run_free(&x);
+                fixture_remove(root);
+        }
 }
 
 static const char handover[] = "hand over to hostfit-node-app.service (/etc/systemd/system/hostfit-node-app.service, "
@@ -470,9 +517,11 @@ int main(void) {
                 cmocka_unit_test(test_forever_and_pm2),
                 cmocka_unit_test(test_in_a_service_or_container_is_not_ours),
                 cmocka_unit_test(test_text_loops),
+                cmocka_unit_test(test_text_assignments_kept),
                 cmocka_unit_test(test_text_hostile),
                 cmocka_unit_test(test_fix_same_plan_whether_the_child_runs_or_not),
                 cmocka_unit_test(test_fix_sizes_the_loop_unit_from_its_cgroup_peak),
+                cmocka_unit_test(test_fix_program_name_too_long_for_a_unit),
                 cmocka_unit_test(test_fix_enables_only_in_the_hand_over),
                 cmocka_unit_test(test_non_loops_are_not_reported),
         };

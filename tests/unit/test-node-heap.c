@@ -362,6 +362,63 @@ static void test_version_from_the_binary(void **state) {
         fixture_remove(root);
 }
 
+/* A version is digits only: no sign, blank or overflow ("v18.-1" is no 18.4294967295). */
+static void test_version_text_is_digits_only(void **state) {
+        (void) state;
+        struct node_version v;
+        static const char *const bad[] = { "v18.-1.0", "v 18.2", "18.+2", "v18. 2", "18", "v0.12.0", "1001.0",
+                                           "18.99999999999", "18.2.99999999999", "-18.2", "" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (node_version_parse(bad[i], &v) == 0)
+                        fail_msg("%s: parsed as %u.%u.%u", bad[i], v.major, v.minor, v.patch);
+        assert_int_equal(node_version_parse("18.20.4+dfsg-1~deb12u2", &v), 0);
+        assert_true(v.major == 18 && v.minor == 20 && v.patch == 4);
+        assert_int_equal(node_version_parse("v22.3", &v), 0);
+        assert_true(v.major == 22 && v.minor == 3 && v.patch == 0);
+        assert_int_equal(node_version_parse("v20.1.x", &v), 0);
+        assert_true(v.major == 20 && v.minor == 1 && v.patch == 0);
+        assert_int_equal(node_version_from_path("/home/u/.nvm/versions/node/v18.-1.0/bin/node", &v), -ENOENT);
+}
+
+/* The release tag as the very last bytes of a binary is found; a header's define with a sign is no version. */
+static void test_version_at_the_end_of_the_binary_and_header_signs(void **state) {
+        (void) state;
+        char *root = node_root(true, SVC, "/opt/node/bin/node", "--max-old-space-size=8192", NULL);
+        static const char tail[] = "\177ELF\2\1\1\0https://nodejs.org/download/release/v18.19.0";
+        fixture_write_len(root, "/opt/node/libexec/node", tail, sizeof(tail) - 1);
+        fixture_write(root, "/opt/h/include/node/node_version.h", "#define NODE_MAJOR_VERSION 18\n"
+                      "#define NODE_MINOR_VERSION -1\n#define NODE_PATCH_VERSION 0\n");
+        struct host *h = NULL;
+        struct node_version v;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(node_version_of(h, 900, "/opt/node/libexec/node", &v), 0);
+        assert_true(v.major == 18 && v.minor == 19 && v.patch == 0);
+        assert_int_equal(node_version_of(h, 900, "/opt/h/bin/node", &v), -ENOENT);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* dpkg's status: the rest of a line longer than hostfit's buffer is not a field of its own. */
+static void test_version_dpkg_long_line(void **state) {
+        (void) state;
+        char *root = node_root(true, SVC, "/usr/bin/node", "--max-old-space-size=8192", NULL);
+        char status[2048], desc[700];
+        memset(desc, 'x', sizeof(desc));
+        memcpy(desc + 511 - strlen("Description: "), "Version: 99.1.0", 15);
+        desc[sizeof(desc) - 1] = '\0';
+        snprintf(status, sizeof(status), "Package: nodejs\nStatus: install ok installed\nDescription: %s\n"
+                 "Version: 18.20.4+dfsg-1~deb12u2\n\n", desc);
+        fixture_write(root, "/var/lib/dpkg/status", status);
+        struct host *h = NULL;
+        struct node_version v;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(node_version_of(h, 900, "/usr/bin/node", &v), 0);
+        assert_string_equal(v.source, "dpkg");
+        assert_true(v.major == 18 && v.minor == 20 && v.patch == 4);
+        host_free(h);
+        fixture_remove(root);
+}
+
 /* On the running system the binary is read through /proc/PID/exe: a node deleted after it
  * started, a FIFO now at its path, is still read (not the FIFO, and never waited on). */
 static void test_version_read_through_proc_exe(void **state) {
@@ -424,6 +481,9 @@ int main(void) {
                 cmocka_unit_test(test_no_node_is_skip),
                 cmocka_unit_test(test_v8_default_and_flags),
                 cmocka_unit_test(test_version_from_the_binary),
+                cmocka_unit_test(test_version_text_is_digits_only),
+                cmocka_unit_test(test_version_at_the_end_of_the_binary_and_header_signs),
+                cmocka_unit_test(test_version_dpkg_long_line),
                 cmocka_unit_test(test_version_read_through_proc_exe),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,9 +67,9 @@ static int load_text(const char *text, struct run_record **ret) {
 
 #define RECORD_HEAD "{\"version\":1,\"stamp\":\"20261126T101500Z\",\"kind\":\"fix\",\"checks\":[],\"dirs\":[],"
 
-static void test_record_json_round_trips_paths_and_refuses_byte_escapes(void **state) {
+static void test_record_json_round_trips_paths_and_raw_bytes(void **state) {
         struct run_record *r = NULL;
-        /* UTF-8 in a path comes back byte for byte; a message's raw byte (\u00ff) is informative only. */
+        /* UTF-8 in a path comes back byte for byte, and a message's control byte (\u001b). */
         assert_int_equal(load_text(RECORD_HEAD "\"actions\":[{\"kind\":\"write-file\",\"outcome\":\"applied\","
                                    "\"path\":\"/etc/caf\xc3\xa9\",\"file\":\"created\",\"sha256\":\""
                                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
@@ -77,12 +77,33 @@ static void test_record_json_round_trips_paths_and_refuses_byte_escapes(void **s
         assert_string_equal(r->actions[0].path, "/etc/caf\xc3\xa9");
         assert_string_equal(r->actions[0].message, "x\x1by");
         r = run_record_free(r);
-        /* A path that held a byte that is not UTF-8 cannot come back exactly: refused, never acted on. */
+        /* A path that held a byte that is not UTF-8, as hostfit writes it (\u00ff), comes back as
+         * that byte, not as the code point U+00FF; an escaped backslash before "u00ff" stays text. */
         assert_int_equal(load_text(RECORD_HEAD "\"actions\":[{\"kind\":\"write-file\",\"outcome\":\"applied\","
                                    "\"path\":\"/etc/x\\u00ffy\",\"file\":\"created\",\"sha256\":\""
-                                   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}]}", &r), -EBADMSG);
+                                   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+                                   "\"message\":\"a\\\\u00ffb \\u00e9\"}]}", &r), 0);
+        assert_string_equal(r->actions[0].path, "/etc/x\xffy");
+        assert_string_equal(r->actions[0].message, "a\\u00ffb \xe9");
+        /* And what hostfit writes for it reads back the same. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        assert_int_equal(run_record_to_json(r, f), 0);
+        fclose(f);
+        struct run_record *again = NULL;
+        assert_int_equal(load_text(text, &again), 0);
+        assert_string_equal(again->actions[0].path, "/etc/x\xffy");
+        assert_string_equal(again->actions[0].message, "a\\u00ffb \xe9");
+        free(text);
+        again = run_record_free(again);
+        r = run_record_free(r);
         static const char *const bad[] = { "", "{", RECORD_HEAD "\"actions\":[]}x", RECORD_HEAD "\"actions\":[],}",
-                                           "[1]", RECORD_HEAD "\"actions\":{}}" };
+                                           "[1]", RECORD_HEAD "\"actions\":{}}",
+                                           /* a path whose last component is ".." or ".": not the file it names */
+                                           RECORD_HEAD "\"actions\":[{\"kind\":\"swapon\",\"outcome\":\"applied\",\"path\":\"/swap/..\"}]}",
+                                           RECORD_HEAD "\"actions\":[{\"kind\":\"swapon\",\"outcome\":\"applied\",\"path\":\"/etc/.\"}]}" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 assert_int_equal(load_text(bad[i], &r), -EBADMSG);
 }
@@ -837,7 +858,7 @@ static void test_malformed_records_are_counted_not_read(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sha256_fips_vectors),
-                cmocka_unit_test(test_record_json_round_trips_paths_and_refuses_byte_escapes),
+                cmocka_unit_test(test_record_json_round_trips_paths_and_raw_bytes),
                 cmocka_unit_test(test_stamps),
                 cmocka_unit_test(test_record_holds_outcomes_hashes_and_owner),
                 cmocka_unit_test(test_round_trip_swapfile_fstab_and_zram_unit),

@@ -35,6 +35,9 @@ inside test -f /etc/systemd/system/app.service.d/49-hostfit-memory.conf || fail 
 ours=$(unit_prop app.service MemoryMax)
 [ "$ours" = 268435456 ] || fail "MemoryMax after the fix: '$ours', expected 256M"
 say "hostfit's drop-in: MemoryMax=$ours"
+# systemd took hostfit's drop-in: a second run finds nothing and plans nothing.
+expect_pass unit-memorymax
+expect_no_plan unit-memorymax
 
 inside systemctl set-property app.service MemoryMax=1G || fail "set-property failed"
 inside test -f /etc/systemd/system.control/app.service.d/50-MemoryMax.conf ||

@@ -6,7 +6,7 @@
 # flappy.service.  As root, `check` reports none of the forged entries,
 # `fix --dry-run` plans nothing from them (no ssh.service.d, no db.service.d),
 # and `incidents --verbose` counts them as ignored.
-# bed: container
+# bed: container trixie
 # needs: oom-kills restart-storm
 
 need_checks oom-kills restart-storm

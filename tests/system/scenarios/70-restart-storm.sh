@@ -5,8 +5,11 @@
 # confirmed by the manager; after the fix (RestartSec=10s and a start limit
 # of max-restarts an hour, nothing restarted) the check passes on hostfit's
 # own drop-in, the unit ends: failed after a bounded number of tries, and it
-# stays failed.  The admin's Restart=always is kept.
-# bed: container
+# stays failed.  The admin's Restart=always is kept.  On systemd 254 and
+# later (trixie's 257) the fix backs off instead (RestartSteps= up to a
+# RestartMaxDelaySec= the rate allows, no start limit): the manager takes
+# both and the next restart waits longer than the admin's RestartSec=.
+# bed: container trixie
 # needs: restart-storm
 
 need_checks restart-storm
@@ -49,6 +52,27 @@ inside cat "$dropin" | sed "s/^/$SCEN_LOG_PREFIX   /"
 inside_sh "grep -q '^Restart=' $dropin" && fail "the drop-in sets Restart=: the admin's always is not kept"
 inside systemd-analyze verify crashy.service > /dev/null 2>&1 || fail "systemd-analyze verify crashy.service failed"
 [ "$(unit_prop crashy.service Restart)" = always ] || fail "Restart is $(unit_prop crashy.service Restart) after the fix"
+sdv=$(inside systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')
+say "systemd $sdv"
+if [ "${sdv:-0}" -ge 254 ]; then
+        steps=$(inside sed -n 's/^RestartSteps=//p' "$dropin")
+        [ -n "$steps" ] || fail "systemd $sdv: the drop-in has no RestartSteps="
+        inside_sh "grep -q '^RestartMaxDelaySec=' $dropin" || fail "systemd $sdv: the drop-in has no RestartMaxDelaySec="
+        inside_sh "grep -q '^StartLimit' $dropin" && fail "systemd $sdv: the drop-in sets a start limit beside RestartSteps="
+        [ "$(unit_prop crashy.service RestartSteps)" = "$steps" ] ||
+                fail "the manager's RestartSteps is $(unit_prop crashy.service RestartSteps), the drop-in's $steps"
+        [ "$(unit_prop crashy.service RestartUSec)" = 5s ] || fail "RestartSec is $(unit_prop crashy.service RestartUSec): the admin's 5s not kept"
+        say "RestartSteps=$steps RestartMaxDelayUSec=$(unit_prop crashy.service RestartMaxDelayUSec)"
+        expect_pass restart-storm
+        expect_no_plan restart-storm
+        # The back-off shows: a later restart waits longer than the admin's 5s.
+        wait_for 300 "n=\$(systemctl show -P RestartUSecNext crashy.service); [ -n \"\$n\" ] && [ \"\$n\" != 5s ] && [ \"\$n\" != infinity ]" ||
+                fail "no back-off: RestartUSecNext is $(unit_prop crashy.service RestartUSecNext) after $(unit_prop crashy.service NRestarts) restarts"
+        say "crashy.service: next restart in $(unit_prop crashy.service RestartUSecNext) after $(unit_prop crashy.service NRestarts) restarts"
+        expect_pass restart-storm
+        expect_no_plan restart-storm
+        pass "systemd $sdv: RestartSteps=$steps backs the failing start off; Restart=always and RestartSec=5s kept"
+fi
 [ "$(unit_prop crashy.service RestartUSec)" = 10s ] || fail "RestartSec is $(unit_prop crashy.service RestartUSec) after the reload"
 [ "$(unit_prop crashy.service StartLimitBurst)" = "$MAX" ] || fail "StartLimitBurst is $(unit_prop crashy.service StartLimitBurst)"
 [ "$(unit_prop crashy.service StartLimitIntervalUSec)" = 1h ] || fail "StartLimitIntervalSec is $(unit_prop crashy.service StartLimitIntervalUSec)"

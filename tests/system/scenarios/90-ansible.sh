@@ -45,7 +45,7 @@ EOF2
 # What the inventory says wins over the role's defaults.
 cat > "$A/host_vars/bed.yml" <<EOF2
 hostfit_install: false
-hostfit_bin: /usr/local/sbin/hostfit
+hostfit_executable: /usr/local/sbin/hostfit
 hostfit_root: $IMG
 hostfit_fix: [swap-missing, unit-memorymax]
 hostfit_config:
@@ -60,7 +60,7 @@ cat > "$A/site.yml" <<'EOF2'
   tasks:
     - name: The live system, read-only, in check mode too
       hostfit.hostfit.check:
-        bin: /usr/local/sbin/hostfit
+        executable: /usr/local/sbin/hostfit
       check_mode: false
       register: live
     - name: Who was killed (none yet)

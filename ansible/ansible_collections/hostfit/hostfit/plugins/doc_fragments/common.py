@@ -7,11 +7,16 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     DOCUMENTATION = r'''
+requirements:
+  - hostfit on the managed host (the C(hostfit) Debian package, or C(make install)),
+    of this collection's version or newer
 options:
-  bin:
-    description: The hostfit binary.
+  executable:
+    description:
+      - The hostfit binary to run, a path or a name looked up in C(PATH).
     type: str
     default: hostfit
+    aliases: [bin]
   config:
     description: A configuration file to read instead of /etc/hostfit/hostfit.conf under the root.
     type: path

@@ -11,7 +11,7 @@ import os
 import tempfile
 
 COMMON_ARGS = dict(
-    bin=dict(type='str', default='hostfit'),
+    executable=dict(type='str', default='hostfit', aliases=['bin']),
     root=dict(type='path', default='/'),
     config=dict(type='path'),
     config_content=dict(type='str'),
@@ -33,12 +33,12 @@ def config_file(module):
 
 def hostfit_argv(module, command, extra=None, checks=None):
     p = module.params
-    argv = [p['bin']]
+    argv = [p['executable']]
     conf = config_file(module)
     if conf:
         argv += ['--config', conf]
-    argv += [command, '--format', 'json']
-    if command != 'incidents' or p['root'] != '/':
+    argv += [command] if command == 'undo' else [command, '--format', 'json']
+    if command not in ('incidents', 'undo', 'history') or p['root'] != '/':
         argv += ['--root', p['root']]
     if p.get('profile'):
         argv += ['--profile', p['profile']]
@@ -86,3 +86,22 @@ def plan_changes(plan):
     """Actions that change the host now: not manual steps, not deferred ones."""
     return [a for a in plan.get('actions', [])
             if a.get('kind') != 'manual' and not a.get('deferred')]
+
+
+def fix_results(applied):
+    """What hostfit fix --yes ran, each with its outcome ("result"): its
+    "results", or the actions of its report that carry an outcome."""
+    if not applied:
+        return []
+    if isinstance(applied.get('results'), list):
+        return applied['results']
+    return [a for a in applied.get('actions', []) if 'result' in a or 'outcome' in a]
+
+
+def runs(module, root):
+    """hostfit history --format json: the run records, newest first."""
+    argv = [module.params['executable'], 'history', '--format', 'json']
+    if root != '/':
+        argv += ['--root', root]
+    _, data = run_hostfit(module, argv, (0,))
+    return data.get('runs', [])

@@ -31,7 +31,18 @@ options:
     default: /
 extends_documentation_fragment:
   - hostfit.hostfit.common
-author: the hostfit authors
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: It reads only; check mode runs it as usual.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+seealso:
+  - module: hostfit.hostfit.check
+author: the hostfit authors (@hostfit)
 '''
 
 EXAMPLES = r'''
@@ -47,6 +58,24 @@ incidents:
   returned: always
   type: list
   elements: dict
+  sample:
+    - kind: kill
+      time: '2026-12-05T23:14:02Z'
+      last_time: '2026-12-05T23:14:02Z'
+      killer: kernel
+      pid: 4121
+      comm: node
+      uid: 1000
+      unit: app.service
+      cgroup: /system.slice/app.service
+      rss_bytes: 1288490188
+      limit_bytes: null
+      limit: null
+      restarts: 1
+      outcome: restarted
+      prevent: unit-memorymax
+      advice: null
+      peak_bytes: null
 '''
 
 from ansible.module_utils.basic import AnsibleModule
