@@ -107,7 +107,7 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
         if (r < 0)
                 return r;
         _cleanup_(unit_proc_freep) struct unit_proc *u = NULL;
-        _cleanup_free_ char *name = NULL, *prefix = NULL, *desc = NULL, *steps = NULL, *no = NULL;
+        _cleanup_free_ char *name = NULL, *prefix = NULL, *desc = NULL, *steps = NULL, *no = NULL, *unsized = NULL;
         r = unit_proc_read(h, launcher, &u);
         if (r < 0)
                 goto out;
@@ -145,7 +145,10 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
                 .check = "dev-server", .proc = u,
                 .spec = { .name = name, .description = desc, .argv = argv, .argc = argc, .environment = production_env },
         };
-        r = fix_plan_process_unit(h, p, &req, &no);
+        /* Sized from what the dev server used: more than its production build needs, never less. */
+        r = fix_unit_memory(h, u, &req.spec, &unsized);
+        if (r >= 0)
+                r = fix_plan_process_unit(h, p, &req, &no);
         if (r <= 0) {
                 r = r < 0 ? r : -ENOEXEC;
                 goto out;
@@ -156,7 +159,7 @@ static int plan_production_unit(struct host *h, struct plan *p, const struct dev
                 r = -ENOMEM;
                 goto out;
         }
-        r = fix_plan_handover(p, "dev-server", name, steps, NULL, u);
+        r = fix_plan_handover(p, "dev-server", name, steps, unsized, u);
 out:
         strv_free_n(argv, argc);
         return r;

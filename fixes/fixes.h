@@ -46,10 +46,15 @@ int fix_plan_handover(struct plan *p, const char *check, const char *unit, const
 /* The service P runs under, validated as systemd validates a unit name: 1 with *ret_unit (the
  * caller's) and *ret_user (a user manager's unit), 0 when P runs under no service. */
 int fix_proc_service(const struct proc *p, char **ret_unit, bool *ret_user);
-/* MemoryMax= of SPEC from U's resident memory and the host's RAM (memorymax_default()),
- * and MemoryHigh= at nine tenths of it, in whole MiB, where unit-memorymax writes one
- * (memorymax_high_wanted(): the host has swap or gains it). */
-void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec);
+/* MemoryMax= of SPEC (and MemoryHigh= at nine tenths of it, where unit-memorymax writes one) by
+ * unit-memorymax's rule, from what U used over its life (VmHWM, the most it was resident) once it
+ * has run [unit-memorymax] min-uptime, or [unit-memorymax] max = UNIT:SIZE. 1 when sized; 0 with
+ * *ret_why (the caller's; the sentence for the hand-over) when too young or not measured: the unit
+ * then carries no limit; -ENOMEM. */
+int fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec, char **ret_why);
+/* The same for the unit of a shell loop LOOP: from the peak of the loop's cgroup (memory.peak,
+ * v1's max_usage_in_bytes) over the loop's life, never from what runs at this moment. */
+int fix_loop_memory(struct host *h, const struct unit_proc *loop, struct unit_proc_spec *spec, char **ret_why);
 /* The running process PID and the check that owns it (checks/procown.h): 1 with both set; 0 when
  * it is gone, owned by no check or a container's (its runtime runs it); -errno. */
 int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner);

@@ -22,8 +22,6 @@
 #define CHECK_ID "keepalive-loop"
 #define RESTART_SEC 10  /* slower than any shell loop's sleep: a crash loop costs little */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define MEMORY_LATER "its memory limit comes from `hostfit fix unit-memorymax` once it has run a while " \
-                     "(sized from what it used, not from one moment of a process the loop restarts)"
 
 static const char *base_name(const char *s) {
         const char *b = strrchr(s, '/');
@@ -98,7 +96,7 @@ static int loop_unit_name(const struct plan *p, const struct keepalive_data *k, 
 
 static int plan_loop_unit(struct host *h, const struct keepalive_data *k, struct plan *p) {
         const struct keepalive_cmd *c = &k->cmd;
-        _cleanup_free_ char *name = NULL, *exe = NULL, *desc = NULL, *no = NULL, *stop = NULL;
+        _cleanup_free_ char *name = NULL, *exe = NULL, *desc = NULL, *no = NULL, *stop = NULL, *unsized = NULL;
         _cleanup_free_ const char **env = calloc(c->argc + 1 + (c->assign ? 8 : 0), sizeof(char *));
         int r = loop_unit_name(p, k, &name);
         if (r == -EINVAL || r == -ENAMETOOLONG)
@@ -140,6 +138,9 @@ static int plan_loop_unit(struct host *h, const struct keepalive_data *k, struct
                         .restart = "on-failure", .restart_sec = RESTART_SEC,
                 },
         };
+        r = fix_loop_memory(h, k->loop, &req.spec, &unsized);
+        if (r < 0)
+                return r;
         r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
                 return r;
@@ -150,7 +151,7 @@ static int plan_loop_unit(struct host *h, const struct keepalive_data *k, struct
         if (asprintf(&stop, "kill -STOP %d; pkill -P %d; kill -KILL %d", (int) k->loop_pid, (int) k->loop_pid,
                      (int) k->loop_pid) < 0)
                 return -ENOMEM;
-        return fix_plan_handover(p, CHECK_ID, name, stop, MEMORY_LATER, k->loop);
+        return fix_plan_handover(p, CHECK_ID, name, stop, unsized, k->loop);
 }
 
 /* forever's monitor, an old script: only the command running now says what they restart. */
@@ -162,7 +163,7 @@ static int plan_child_unit(struct host *h, const struct finding *f, const struct
         int r = fix_proc_owner(h, d->pid, &q, &owner);
         if (r <= 0)
                 return r;
-        _cleanup_free_ char *stop = NULL, *no = NULL, *desc = NULL;
+        _cleanup_free_ char *stop = NULL, *no = NULL, *desc = NULL, *unsized = NULL;
         if (strcmp(owner, f->check->id) != 0)
                 return plan_add_manualf(p, f->check->id, "stop the loop pid %d; the unit of its child pid %d (in "
                                         "/etc/systemd/system) comes from `hostfit fix %s`",
@@ -186,7 +187,9 @@ static int plan_child_unit(struct host *h, const struct finding *f, const struct
                         .restart_sec = RESTART_SEC,
                 },
         };
-        fix_unit_memory(h, d->proc, &req.spec);
+        r = fix_unit_memory(h, d->proc, &req.spec, &unsized);
+        if (r < 0)
+                return r;
         r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
                 return r;
@@ -196,7 +199,7 @@ static int plan_child_unit(struct host *h, const struct finding *f, const struct
                                         (int) d->pid, d->name, d->name, no);
         if (asprintf(&stop, "kill %d; kill %d", (int) k->loop_pid, (int) d->pid) < 0)
                 return -ENOMEM;
-        return fix_plan_handover(p, f->check->id, d->name, stop, NULL, d->proc);
+        return fix_plan_handover(p, f->check->id, d->name, stop, unsized, d->proc);
 }
 
 static int keepalive_plan(struct host *h, const struct finding *f, struct plan *p) {

@@ -16,6 +16,10 @@
 #include "procs/devserver.h"
 #include "text/escape.h"
 #include "fixes.h"
+#include "host/config.h"
+#include "loop-findings.h"
+#include "procs/nodeheap.h"
+#include "text/strv.h"
 #include "host/host.h"
 #include "procown.h"
 #include "procs/proctree.h"
@@ -74,13 +78,62 @@ static int why(char **ret_why, const char *fmt, ...) {
         return r < 0 ? -ENOMEM : 0;
 }
 
-void fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec) {
-        const struct host_meminfo *mi = NULL;
-        uint64_t max = memorymax_default(u->rss, host_meminfo(h, &mi) == 0 ? mi->mem_total : 0);
+/* SPEC's limits from D (what was used over time, and for how long) by unit-memorymax's one rule;
+ * 0 with a sentence in *ret_why (the unit carries no limit) when nothing of it can be sized yet. */
+static int size_memory(struct host *h, struct memorymax_data *d, const char *what, struct unit_proc_spec *spec,
+                       char **ret_why) {
+        double wait = 0;
+        uint64_t max = 0;
+        *ret_why = NULL;
+        d->max = memorymax_config_max(config_get(host_config(h), "unit-memorymax", "max"), spec->name);
+        int r = memorymax_size(h, d, &max, &wait);
+        if (r == -ENODATA)
+                return why(ret_why, "No MemoryMax= in %s: nothing says what %s used over time; once it has run "
+                           "a while, `hostfit fix unit-memorymax` sizes it, or set [unit-memorymax] max = %s:SIZE in "
+                           "/etc/hostfit/hostfit.conf", spec->name, what, spec->name);
+        /* Said without the ages: the plan is the same from one run to the next. */
+        if (r == -EAGAIN)
+                return why(ret_why, "No MemoryMax= in %s: %s has run less than %.0f s ([unit-memorymax] "
+                           "min-uptime), too short to size its limit from what it uses (a cold start is no "
+                           "measure); once the unit has run that long, `hostfit fix unit-memorymax` sizes it, or set "
+                           "[unit-memorymax] max = %s:SIZE in /etc/hostfit/hostfit.conf",
+                           spec->name, what, d->age + wait, spec->name);
+        if (r < 0)
+                return r;
         spec->memory_max = max;
         /* The one rule of unit-memorymax: MemoryHigh= only where there is swap to push to
          * (a failed read writes none: never more than the rule allows). */
         spec->memory_high = memorymax_high_wanted(h, NULL) > 0 ? max / 10 * 9 >> 20 << 20 : 0;
+        return 1;
+}
+
+int fix_unit_memory(struct host *h, const struct unit_proc *u, struct unit_proc_spec *spec, char **ret_why) {
+        struct memorymax_data d = { .running = true, .rss = u->hwm > u->rss ? u->hwm : u->rss, .age = u->age };
+        _cleanup_free_ char *what = NULL;
+        if (asprintf(&what, "pid %d", (int) u->pid) < 0)
+                return -ENOMEM;
+        return size_memory(h, &d, what, spec, ret_why);
+}
+
+int fix_loop_memory(struct host *h, const struct unit_proc *loop, struct unit_proc_spec *spec, char **ret_why) {
+        const struct proc_table *t;
+        const struct proc *q = host_procs(h, &t) == 0 ? proc_table_find(t, loop->pid) : NULL;
+        struct memorymax_data d = { 0 };
+        _cleanup_free_ char *what = NULL;
+        int r = q && q->cgroup ? memorymax_measure(h, &d, q->cgroup) : 0;
+        if (r < 0)
+                return r;
+        /* Only the peak: what runs now depends on the moment (the command, or the loop's sleep). */
+        d.rss = d.current = 0;
+        d.running = d.peak > 0;
+        d.age = loop->age;
+        if (asprintf(&what, "the loop pid %d%s%s", (int) loop->pid, q && q->cgroup ? " in " : "",
+                     q && q->cgroup ? q->cgroup : "") < 0)
+                return -ENOMEM;
+        for (char *c = what; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        *c = '_';
+        return size_memory(h, &d, what, spec, ret_why);
 }
 
 int fix_proc_owner(struct host *h, pid_t pid, const struct proc **ret_proc, const char **ret_owner) {
@@ -131,6 +184,76 @@ static int runs_under_unit(struct host *h, pid_t pid, char **ret_why) {
         return r < 0 ? r : 1;
 }
 
+static int env_push(char ***v, size_t *n, char *s) {
+        if (!s)
+                return -ENOMEM;
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+        if (!nv) {
+                free(s);
+                return -ENOMEM;
+        }
+        *v = nv;
+        nv[*n] = s;
+        nv[++*n] = NULL;
+        return 0;
+}
+
+/* The NODE_OPTIONS that ENV (NAME=value entries, NULL-terminated, may be NULL) sets, or NULL. */
+static const char *node_options_in(const char *const *env) {
+        for (size_t i = 0; env && env[i]; i++)
+                if (strncmp(env[i], "NODE_OPTIONS=", 13) == 0)
+                        return env[i] + 13;
+        return NULL;
+}
+
+/* A unit hostfit writes for node with a MemoryMax= gives node a heap that fits it, by
+ * node-heap-limit's rule (75% of the limit; the process's own flag where it fits), the other
+ * options kept: else that check plans a drop-in for hostfit's own unit on the next run.
+ * *ret (the caller's) is the environment to write, or NULL to keep SPEC's. */
+static int node_heap_env(const struct unit_proc *u, const struct unit_proc_spec *s, char *const *argv, char ***ret) {
+        const char *prog = s->exec_path ? s->exec_path : u->exe && (!s->argv || strcmp(argv[0], u->argv[0]) == 0) ? u->exe : argv[0];
+        const char *base = strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog;
+        *ret = NULL;
+        if (!s->memory_max || (strcmp(base, "node") != 0 && strcmp(base, "nodejs") != 0))
+                return 0;
+        const char *opts = node_options_in(s->environment);
+        if (!opts)
+                opts = node_options_in((const char *const *) u->env);
+        _cleanup_(strv_freep) char **words = NULL;
+        size_t n = 0;
+        uint64_t mib = 0, want = node_heap_for_limit(s->memory_max);
+        double pct = 0;
+        int r = node_options_split(opts ? opts : "", &words, &n);
+        if (r < 0)
+                return r;
+        if (node_heap_flag(words, n, false, &mib, &pct) > 0 && mib && mib <= want)
+                return 0;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        r = strbuf_adds(&sb, "NODE_OPTIONS=");
+        for (size_t i = 0; i < n && r == 0; i++) {
+                if (strncmp(words[i], "--max-old-space-size", 20) == 0 || strncmp(words[i], "--max_old_space_size", 20) == 0)
+                        continue;
+                if (strpbrk(words[i], " \t\n\"\\"))
+                        return 0;       /* a word Node would need quoted: left to node-heap-limit */
+                r = strbuf_addf(&sb, "%s ", words[i]);
+        }
+        if (r == 0)
+                r = strbuf_addf(&sb, "--max-old-space-size=%llu", (unsigned long long) want);
+        size_t m = 0;
+        char **env = calloc(2, sizeof(char *));
+        for (size_t i = 0; r == 0 && env && s->environment && s->environment[i]; i++)
+                if (strncmp(s->environment[i], "NODE_OPTIONS=", 13) != 0)
+                        r = env_push(&env, &m, strdup(s->environment[i]));
+        if (r == 0 && env)
+                r = env_push(&env, &m, strbuf_detach(&sb, NULL));
+        if (r < 0 || !env) {
+                strv_free(env);
+                return r < 0 ? r : -ENOMEM;
+        }
+        *ret = env;
+        return 0;
+}
+
 int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_request *req, char **ret_why) {
         const struct unit_proc *u = req->proc;
         const struct unit_proc_spec *s = &req->spec;
@@ -149,8 +272,15 @@ int fix_plan_process_unit(struct host *h, struct plan *p, const struct fix_unit_
                 return why(ret_why, "its command is a dev server's: hostfit writes no unit that runs %s",
                            "a dev command");
         _cleanup_free_ char *text = NULL, *err = NULL, *path = NULL;
+        _cleanup_(strv_freep) char **env = NULL;
+        struct unit_proc_spec with_heap = *s;
         size_t len = 0;
-        r = unitgen_process(h, u, s, &text, &len, &err);
+        r = node_heap_env(u, s, argv, &env);
+        if (r < 0)
+                return r;
+        if (env)
+                with_heap.environment = (const char *const *) env;
+        r = unitgen_process(h, u, &with_heap, &text, &len, &err);
         if (r == -ENOEXEC)
                 return why(ret_why, "the program it runs is not known exactly (%s): run it as root, or write "
                            "the unit by hand with the program's absolute path", "/proc/PID/exe is unreadable");
@@ -230,8 +360,10 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
                         .oom_score_adjust = 0,
                 },
         };
-        fix_unit_memory(h, d->proc, &req.spec);
-        _cleanup_free_ char *no = NULL, *stop = NULL;
+        _cleanup_free_ char *no = NULL, *stop = NULL, *unsized = NULL;
+        r = fix_unit_memory(h, d->proc, &req.spec, &unsized);
+        if (r < 0)
+                return r;
         r = fix_plan_process_unit(h, p, &req, &no);
         if (r < 0)
                 return r;
@@ -242,7 +374,7 @@ static int unit_plan(struct host *h, const struct finding *f, struct plan *p) {
         }
         if (asprintf(&stop, "kill %d", (int) d->pid) < 0)
                 return -ENOMEM;
-        return fix_plan_handover(p, f->check->id, d->name, stop, NULL, d->proc);
+        return fix_plan_handover(p, f->check->id, d->name, stop, unsized, d->proc);
 }
 
 const struct fix fix_unit = {

@@ -71,8 +71,9 @@ static char *read_link_at(struct host *h, pid_t pid, const char *name) {
         return strdup(buf);
 }
 
-/* The real uid and gid from ROOT/proc/PID/status ("Uid:\tR\tE\tS\tF"); true when Gid: was read. */
-static bool read_ids(struct host *h, pid_t pid, uid_t *uid, gid_t *gid) {
+/* The real uid and gid from ROOT/proc/PID/status ("Uid:\tR\tE\tS\tF"), and its peak resident
+ * memory ("VmHWM:\tN kB", left alone when absent); true when Gid: was read. */
+static bool read_ids(struct host *h, pid_t pid, uid_t *uid, gid_t *gid, uint64_t *hwm) {
         bool got_gid = false;
         _cleanup_close_ int fd = host_proc_open(h, pid, "status", O_RDONLY);
         _cleanup_free_ char *buf = malloc(STATUS_MAX);
@@ -86,6 +87,12 @@ static bool read_ids(struct host *h, pid_t pid, uid_t *uid, gid_t *gid) {
                 unsigned long v;
                 char *end;
                 bool is_uid = strncmp(l, "Uid:", 4) == 0, is_gid = strncmp(l, "Gid:", 4) == 0;
+                if (strncmp(l, "VmHWM:", 6) == 0) {
+                        unsigned long long kb = strtoull(l + 6, &end, 10);
+                        if (end != l + 6 && strncmp(end, " kB", 3) == 0 && kb < (1ULL << 44))
+                                *hwm = kb << 10;
+                        continue;
+                }
                 if (!is_uid && !is_gid)
                         continue;
                 v = strtoul(l + 4, &end, 10);
@@ -260,7 +267,11 @@ int unit_proc_read_facts(struct host *h, const struct proc *p, struct unit_proc 
         u->argc = argc;
         u->exe = read_link_at(h, p->pid, "exe");
         u->cwd = read_link_at(h, p->pid, "cwd");
-        bool gid_known = read_ids(h, p->pid, &u->uid, &u->gid);
+        u->hwm = u->rss;
+        u->age = host_proc_age(h, p);
+        bool gid_known = read_ids(h, p->pid, &u->uid, &u->gid, &u->hwm);
+        if (u->hwm < u->rss)
+                u->hwm = u->rss;
         int r = read_names(h, u, gid_known);
         if (r < 0)
                 return r;

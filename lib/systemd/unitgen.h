@@ -80,6 +80,8 @@ struct unit_proc {
                                  * need, NULL-terminated; a login session's own (HOME, TERM, SSH_*) left out */
         uint16_t port;          /* first listening TCP port, 0: none */
         uint64_t rss;
+        uint64_t hwm;           /* the most it was resident over its life (status VmHWM:), at least rss */
+        double age;             /* seconds it has run, 0: unknown */
         bool env_read;          /* env and env_dropped were read (unit_proc_read_env()) */
 };
 

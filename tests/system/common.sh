@@ -170,15 +170,22 @@ reboot_bed() {
         exit 100
 }
 
-# Runs the hand-over a fix prints for UNIT as printed (`hostfit fix --dry-run --format json
-# IDS…`, the manual step "hand over to UNIT …"): its commands after "in this order: ", up to
-# the end of that sentence.
-run_handover() {
-        local unit=$1 steps
+# The hand-over a fix prints for UNIT (`hostfit fix --dry-run --format json IDS…`, the manual
+# step "hand over to UNIT …"): its commands after "in this order: ", up to the end of that
+# sentence, in HANDOVER.
+handover_steps() {
+        local unit=$1
         shift
         hf fix --dry-run --format json "$@"
-        steps=$(printf '%s' "$HF_OUT" | json "[a['text'].split('in this order: ', 1)[1].split('. ')[0].rstrip('.') for a in d['actions'] if a['kind'] == 'manual' and 'hand over to $unit ' in (a.get('text') or '')][0]") ||
+        HANDOVER=$(printf '%s' "$HF_OUT" | json "[a['text'].split('in this order: ', 1)[1].split('. ')[0].rstrip('.') for a in d['actions'] if a['kind'] == 'manual' and 'hand over to $unit ' in (a.get('text') or '')][0]") ||
                 fail "no hand-over for $unit in the plan"
-        say "hand-over, as printed: $steps"
-        inside_sh "$steps" || fail "the printed hand-over failed: $steps"
+}
+
+# Runs the hand-over a fix prints for UNIT as printed.
+run_handover() {
+        local unit=$1
+        shift
+        handover_steps "$unit" "$@"
+        say "hand-over, as printed: $HANDOVER"
+        inside_sh "$HANDOVER" || fail "the printed hand-over failed: $HANDOVER"
 }

@@ -393,15 +393,45 @@ static void test_fix_same_plan_whether_the_child_runs_or_not(void **state) {
                 assert_non_null(strstr(a->content, "\nRestart=on-failure\nRestartSec=10\n"));
                 assert_non_null(strstr(a->content, "Environment=\"NODE_ENV=production\""));
                 assert_null(strstr(a->content, "s3cret"));
-                assert_null(strstr(a->content, "MemoryMax="));    /* sized later, from what it used, not from a moment */
+                assert_null(strstr(a->content, "MemoryMax="));    /* nothing measured the loop's cgroup over time */
                 plan_free(p);
                 run_free(&x);
                 fixture_remove(root);
         }
         assert_string_equal(text[0], text[1]);
         assert_non_null(strstr(text[0], handover));
+        assert_non_null(strstr(text[0], "No MemoryMax= in hostfit-node-app.service: nothing says what the loop pid 500 in "
+                                        SESSION " used over time"));
         assert_null(strstr(text[0], "s3cret"));
         assert_null(strstr(text[0], "HOME"));
+        free(text[0]);
+        free(text[1]);
+}
+
+/* With the loop's cgroup measured (memory.peak: what the loop and every command it restarted
+ * held at most), the unit carries a limit from that peak, the same whether node runs now or not;
+ * without it (above), no limit and the hand-over says why. */
+static void test_fix_sizes_the_loop_unit_from_its_cgroup_peak(void **state) {
+        char *text[2];
+        for (int running = 0; running < 2; running++) {
+                char *root = loop_root(running);
+                fixture_write(root, "/sys/fs/cgroup" SESSION "/memory.peak", "536870912\n");
+                fixture_write(root, "/sys/fs/cgroup" SESSION "/memory.current", running ? "201326592\n" : "4194304\n");
+                struct run x = { 0 };
+                run_check(&x, root, "keepalive-loop");
+                struct plan *p = run_plan(&x);
+                text[running] = plan_text(p);
+                const struct action *a = plan_find_path(p, "/etc/systemd/system/hostfit-node-app.service");
+                assert_non_null(a);
+                if (!strstr(a->content, "\nMemoryMax=1G\n"))
+                        fail_msg("%s", a->content);
+                assert_null(strstr(a->content, "MemoryHigh="));   /* no swap */
+                plan_free(p);
+                run_free(&x);
+                fixture_remove(root);
+        }
+        assert_string_equal(text[0], text[1]);
+        assert_null(strstr(text[0], "No MemoryMax="));
         free(text[0]);
         free(text[1]);
 }
@@ -490,6 +520,7 @@ int main(void) {
                 cmocka_unit_test(test_text_assignments_kept),
                 cmocka_unit_test(test_text_hostile),
                 cmocka_unit_test(test_fix_same_plan_whether_the_child_runs_or_not),
+                cmocka_unit_test(test_fix_sizes_the_loop_unit_from_its_cgroup_peak),
                 cmocka_unit_test(test_fix_program_name_too_long_for_a_unit),
                 cmocka_unit_test(test_fix_enables_only_in_the_hand_over),
                 cmocka_unit_test(test_non_loops_are_not_reported),

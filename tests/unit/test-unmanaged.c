@@ -225,6 +225,77 @@ static void test_fix_writes_unit_systemd_accepts(void **state) {
         fixture_remove(root);
 }
 
+/* The manual step about UNIT's hand-over, or NULL. */
+static const char *handover_of(const struct plan *p, const char *unit) {
+        char want[128];
+        snprintf(want, sizeof(want), "hand over to %s ", unit);
+        for (size_t i = 0; i < plan_size(p); i++)
+                if (plan_action(p, i)->kind == ACTION_MANUAL && strstr(plan_action(p, i)->text, want))
+                        return plan_action(p, i)->text;
+        return NULL;
+}
+
+/* The limit comes from the most the process ever held (VmHWM), not from what it holds now:
+ * node holds 156 MiB now but held 800 MiB at its peak. */
+static void test_fix_sizes_the_unit_from_the_peak(void **state) {
+        char *root = make_root();
+        char *status = fixture_read(root, "/proc/103/status"), *text;
+        assert_non_null(status);
+        assert_true(asprintf(&text, "%sKthread:\t0\nVmPeak:\t 1204224 kB\nVmSize:\t 1150000 kB\nVmLck:\t       0 kB\n"
+                             "VmPin:\t       0 kB\nVmHWM:\t  819200 kB\nVmRSS:\t  160000 kB\n", status) > 0);
+        fixture_write(root, "/proc/103/status", text);
+        free(text), free(status);
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        struct plan *p = run_plan(&x);
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/hostfit-node-3000.service");
+        assert_non_null(a);
+        if (!strstr(a->content, "\nMemoryMax=1600M\n"))
+                fail_msg("%s", a->content);
+        /* node's heap fits the limit (75% of it): node-heap-limit has nothing to plan for this unit. */
+        if (!strstr(a->content, "Environment=\"NODE_OPTIONS=--max-old-space-size=1200\"\n"))
+                fail_msg("%s", a->content);
+        assert_non_null(handover_of(p, "hostfit-node-3000.service"));
+        assert_null(strstr(handover_of(p, "hostfit-node-3000.service"), "MemoryMax"));
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
+/* A process younger than [unit-memorymax] min-uptime is not sized from a cold start: its unit
+ * carries no limit and the hand-over says so, naming the unit and what sizes it later. */
+static void test_fix_too_young_to_size_is_said(void **state) {
+        char *root = make_root();
+        struct run x = { 0 };
+        /* node has run 10000 s. */
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[unit-memorymax]\nmin-uptime = 3h\n");
+        run_check(&x, root, "unmanaged-service");
+        struct plan *p = run_plan(&x);
+        const struct action *a = plan_find_path(p, "/etc/systemd/system/hostfit-node-3000.service");
+        assert_non_null(a);
+        assert_null(strstr(a->content, "MemoryMax="));
+        assert_null(strstr(a->content, "NODE_OPTIONS"));
+        const char *t = handover_of(p, "hostfit-node-3000.service");
+        assert_non_null(t);
+        if (!strstr(t, ". No MemoryMax= in hostfit-node-3000.service: pid 103 has run less than 10800 s "
+                       "([unit-memorymax] min-uptime), too short to size its limit"))
+                fail_msg("%s", t);
+        assert_non_null(strstr(t, "`hostfit fix unit-memorymax` sizes it"));
+        plan_free(p);
+        run_free(&x);
+        /* Old enough by a shorter min-uptime: sized from what it used (156 MiB: the floor). */
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[unit-memorymax]\nmin-uptime = 1h\n");
+        run_check(&x, root, "unmanaged-service");
+        p = run_plan(&x);
+        a = plan_find_path(p, "/etc/systemd/system/hostfit-node-3000.service");
+        assert_non_null(a);
+        assert_non_null(strstr(a->content, "\nMemoryMax=320M\n"));
+        assert_null(strstr(handover_of(p, "hostfit-node-3000.service"), "MemoryMax"));
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flags_only_unmanaged_servers),
@@ -233,6 +304,8 @@ int main(void) {
                 cmocka_unit_test(test_unreadable_proc_is_an_error_not_a_crash),
                 cmocka_unit_test(test_process_gone_mid_scan),
                 cmocka_unit_test(test_fix_writes_unit_systemd_accepts),
+                cmocka_unit_test(test_fix_sizes_the_unit_from_the_peak),
+                cmocka_unit_test(test_fix_too_young_to_size_is_said),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
