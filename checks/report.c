@@ -11,6 +11,7 @@
 #include "check.h"
 #include "text/cleanup.h"
 #include "host/config.h"
+#include "host/host.h"
 #include "registry.h"
 #include "report.h"
 #include "text/strbuf.h"
@@ -22,7 +23,7 @@ struct report {
 
 const char *status_to_string(enum status s) {
         static const char *const names[_STATUS_MAX] = {
-                [STATUS_PASS] = "pass", [STATUS_SKIP] = "skip", [STATUS_WARN] = "warn",
+                [STATUS_PASS] = "pass", [STATUS_SKIP] = "skip", [STATUS_IGNORED] = "ignored", [STATUS_WARN] = "warn",
                 [STATUS_ERROR] = "error", [STATUS_FAIL] = "fail",
         };
         return s < _STATUS_MAX ? names[s] : "?";
@@ -49,6 +50,7 @@ static void finding_free(struct finding *f) {
         free(f->subject);
         free(f->message);
         free(f->fix);
+        free(f->ignored);
         for (char **d = f->details; d && *d; d++)
                 free(*d);
         free(f->details);
@@ -217,13 +219,63 @@ int report_exit_status(const struct report *r) {
         return 0;
 }
 
+/* The comm of the process a "pid N" subject is about, when it runs. */
+static const char *finding_comm(struct host *h, const struct finding *f) {
+        const struct proc_table *t;
+        int pid;
+        char end;
+        if (!f->subject || sscanf(f->subject, "pid %d%c", &pid, &end) != 1 || host_procs(h, &t) < 0)
+                return NULL;
+        const struct proc *p = proc_table_find(t, pid);
+        return p ? p->comm : NULL;
+}
+
+static int apply_ignore(struct finding *f, const struct config_ignore *ig) {
+        if (ig->expired)
+                return finding_add_detail(f, "its [ignore] in hostfit.conf expired on %s: %.*s", ig->until,
+                                          (int) ig->reason_len, ig->reason);
+        char *why = strndup(ig->reason, ig->reason_len);
+        if (!why)
+                return -ENOMEM;
+        free(f->ignored);
+        f->ignored = why;
+        snprintf(f->ignored_until, sizeof(f->ignored_until), "%s", ig->until ? ig->until : "");
+        f->status = STATUS_IGNORED;
+        free(f->fix);
+        f->fix = NULL;
+        return 0;
+}
+
+int report_apply_ignores(struct report *r, struct host *h) {
+        if (r->n == 0)
+                return 0;
+        struct check_result *cr = &r->results[r->n - 1];
+        enum status worst = STATUS_PASS;
+        for (size_t i = 0; i < cr->n_findings; i++) {
+                struct finding *f = cr->findings[i];
+                struct config_ignore ig;
+                if (f->status > STATUS_IGNORED &&
+                    config_ignored(host_config(h), cr->check->id, f->subject, finding_comm(h, f),
+                                   host_now_usec(h), &ig)) {
+                        int k = apply_ignore(f, &ig);
+                        if (k < 0)
+                                return k;
+                }
+                if (f->status > worst)
+                        worst = f->status;
+        }
+        cr->status = worst;
+        return 0;
+}
+
 static int run_one(struct report *r, struct host *h, const struct check *c) {
         int k = report_begin(r, c);
         if (k < 0)
                 return k;
         if (config_skips(host_config(h), c->id))
                 return report_add(r, STATUS_SKIP, "", NULL, NULL, "skipped by %s", CONFIG_PATH);
-        return c->run(h, r);
+        k = c->run(h, r);
+        return k < 0 ? k : report_apply_ignores(r, h);
 }
 
 int report_run_checks(struct report *r, struct host *h, char *const *ids, size_t n_ids) {

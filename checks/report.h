@@ -8,11 +8,12 @@
 struct check;
 struct host;
 
-/* Ordered by how bad: the worst status of a check's findings is the check's status. */
-enum status { STATUS_PASS, STATUS_SKIP, STATUS_WARN, STATUS_ERROR, STATUS_FAIL, _STATUS_MAX };
+/* Ordered by how bad: the worst status of a check's findings is the check's status. An
+ * ignored finding (hostfit.conf's [ignore]) is one that needs no action: below warn. */
+enum status { STATUS_PASS, STATUS_SKIP, STATUS_IGNORED, STATUS_WARN, STATUS_ERROR, STATUS_FAIL, _STATUS_MAX };
 enum severity { SEVERITY_LOW, SEVERITY_MEDIUM, SEVERITY_HIGH, _SEVERITY_MAX };
 
-const char *status_to_string(enum status s);       /* "pass", "skip", "warn", "error", "fail" */
+const char *status_to_string(enum status s);       /* "pass", "skip", "warn", "error", "fail", "ignored" */
 const char *severity_to_string(enum severity s);   /* "low", "medium", "high" */
 
 struct finding {
@@ -22,6 +23,8 @@ struct finding {
         char *message;          /* one line a person can act on; may hold host bytes */
         char *fix;              /* what fixes it ("hostfit fix swap-missing", or manual steps); NULL when nothing to do */
         char **details;         /* evidence lines for --verbose, NULL-terminated, may be NULL */
+        char *ignored;          /* why it is ignored ([ignore] in hostfit.conf), status "ignored"; else NULL */
+        char ignored_until[11]; /* "YYYY-MM-DD" the ignore ends, or "" */
         void *data;             /* typed facts for the check's fix; owned */
         void (*data_free)(void *data);
 };
@@ -56,6 +59,11 @@ const struct check_result *report_check(const struct report *r, size_t i);
 void report_counts(const struct report *r, unsigned counts[_STATUS_MAX]);
 /* 0 all pass/skip, 1 worst warn, 2 any fail, 3 an error (no fail). */
 int report_exit_status(const struct report *r);
+
+/* Apply the configuration's [ignore] lines to the findings of the check begun last: a warn,
+ * error or fail finding that one matches, not expired on H's clock, becomes "ignored" with its
+ * reason and no fix; an expired one keeps its status and says so in its details. */
+int report_apply_ignores(struct report *r, struct host *h);
 
 /* Run the checks named in IDS (NULL or empty: all, in table order) against H.
  * A check skipped by the configuration reports "skip". -ENOENT on an unknown id. */

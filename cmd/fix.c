@@ -118,6 +118,10 @@ static int fix_build_plan(struct host *h, const struct report *r, struct plan **
                                         return -ENOMEM;
                                 continue;
                         }
+                        if (f->status == STATUS_IGNORED)
+                                log_error("%s%s%s: ignored by hostfit.conf (%s%s%s); nothing planned", cr->check->id,
+                                          f->subject && *f->subject ? " " : "", f->subject ? f->subject : "",
+                                          f->ignored, *f->ignored_until ? " until " : "", f->ignored_until);
                         if (f->status != STATUS_WARN && f->status != STATUS_FAIL)
                                 continue;
                         size_t before = plan_size(p);

@@ -18,7 +18,7 @@
 
 /* The order statuses are listed in, the same as the JSON summary. */
 static const enum status status_order[] = {
-        STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_SKIP, STATUS_ERROR,
+        STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_SKIP, STATUS_ERROR, STATUS_IGNORED,
 };
 
 /* A label value as the exposition format wants it: \\, \" and \n escaped, and
@@ -83,6 +83,40 @@ static int prom_findings(struct strbuf *sb, const struct report *r) {
                         k = prom_label_value(sb, cr->check->id);
                 if (k == 0)
                         k = strbuf_addf(sb, "\"} %u\n", n);
+        }
+        return k;
+}
+
+/* hostfit_ignored{check,reason,until}: the findings hostfit.conf's [ignore] set aside, by the
+ * line that did (bounded by the configuration, not by the host). */
+static int prom_ignored(struct strbuf *sb, const struct report *r) {
+        int k = prom_header(sb, "hostfit_ignored",
+                            "Number of findings of each hostfit check ignored by hostfit.conf, by reason.");
+        for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
+                const struct check_result *cr = report_check(r, i);
+                for (size_t j = 0; k == 0 && j < cr->n_findings; j++) {
+                        const struct finding *f = cr->findings[j];
+                        bool seen = false;
+                        for (size_t p = 0; p < j && !seen; p++)
+                                seen = cr->findings[p]->ignored && f->ignored &&
+                                       strcmp(cr->findings[p]->ignored, f->ignored) == 0 &&
+                                       strcmp(cr->findings[p]->ignored_until, f->ignored_until) == 0;
+                        if (!f->ignored || seen)
+                                continue;
+                        unsigned n = 0;
+                        for (size_t q = j; q < cr->n_findings; q++)
+                                n += cr->findings[q]->ignored && strcmp(cr->findings[q]->ignored, f->ignored) == 0 &&
+                                     strcmp(cr->findings[q]->ignored_until, f->ignored_until) == 0;
+                        k = strbuf_adds(sb, "hostfit_ignored{check=\"");
+                        if (k == 0)
+                                k = prom_label_value(sb, cr->check->id);
+                        if (k == 0)
+                                k = strbuf_adds(sb, "\",reason=\"");
+                        if (k == 0)
+                                k = prom_label_value(sb, f->ignored);
+                        if (k == 0)
+                                k = strbuf_addf(sb, "\",until=\"%s\"} %u\n", f->ignored_until, n);
+                }
         }
         return k;
 }
@@ -202,6 +236,8 @@ int report_render_prometheus(const struct report *r, FILE *out, time_t now, doub
         if (k == 0)
                 k = prom_findings(&sb, r);
         if (k == 0)
+                k = prom_ignored(&sb, r);
+        if (k == 0)
                 k = prom_oom_kills(&sb, r);
         if (k == 0)
                 k = prom_summary(&sb, r, now);
@@ -252,14 +288,14 @@ static int nagios_ids(struct strbuf *sb, const struct report *r, enum status s) 
 
 /* Long output: one line a finding that failed, erred or warns, worst first. */
 static int nagios_long(struct strbuf *sb, const struct report *r) {
-        static const enum status order[] = { STATUS_FAIL, STATUS_ERROR, STATUS_WARN };
+        static const enum status order[] = { STATUS_FAIL, STATUS_ERROR, STATUS_WARN, STATUS_IGNORED };
         int k = 0;
         for (size_t o = 0; k == 0 && o < ELEMENTSOF(order); o++)
                 for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
                         const struct check_result *cr = report_check(r, i);
                         for (size_t j = 0; k == 0 && j < cr->n_findings; j++) {
                                 const struct finding *f = cr->findings[j];
-                                if (f->status != order[o])
+                                                if (f->status != order[o])
                                         continue;
                                 k = strbuf_addf(sb, "%s %s: ", status_to_string(f->status), cr->check->id);
                                 if (k == 0 && f->subject && *f->subject) {
@@ -269,6 +305,14 @@ static int nagios_long(struct strbuf *sb, const struct report *r) {
                                 }
                                 if (k == 0)
                                         k = nagios_add_text(sb, f->message);
+                                if (k == 0 && f->ignored) {
+                                        k = strbuf_adds(sb, " (");
+                                        if (k == 0)
+                                                k = nagios_add_text(sb, f->ignored);
+                                        if (k == 0)
+                                                k = strbuf_addf(sb, "%s%s)", *f->ignored_until ? ", until " : "",
+                                                                f->ignored_until);
+                                }
                                 if (k == 0)
                                         k = strbuf_addch(sb, '\n');
                         }
@@ -290,6 +334,8 @@ int report_render_nagios(const struct report *r, FILE *out, bool long_output) {
                             c[STATUS_PASS], c[STATUS_WARN], c[STATUS_FAIL], c[STATUS_SKIP]);
         if (k == 0 && c[STATUS_ERROR])
                 k = strbuf_addf(&sb, ", %u error", c[STATUS_ERROR]);
+        if (k == 0 && c[STATUS_IGNORED])
+                k = strbuf_addf(&sb, ", %u ignored", c[STATUS_IGNORED]);
         for (size_t i = 0; k == 0 && i < ELEMENTSOF(named); i++)
                 k = nagios_ids(&sb, r, named[i]);
         /* label=value;warn;crit;min;max: one warning check is WARNING, one

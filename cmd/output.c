@@ -21,6 +21,7 @@ const char *status_color(int status) {
         switch (status) {
         case STATUS_PASS:  return "\033[32m";
         case STATUS_SKIP:  return "\033[2m";
+        case STATUS_IGNORED: return "\033[2m";
         case STATUS_WARN:  return "\033[33m";
         case STATUS_ERROR: return "\033[35m";
         case STATUS_FAIL:  return "\033[1;31m";
@@ -95,6 +96,11 @@ static int output_finding(struct strbuf *sb, const struct finding *f, const stru
                 r = add_escaped(sb, f->message);
         if (r == 0)
                 r = strbuf_addch(sb, '\n');
+        if (r == 0 && f->ignored)
+                r = strbuf_addf(sb, INDENT "  ignored (hostfit.conf [ignore])%s%s: ",
+                                *f->ignored_until ? " until " : "", f->ignored_until);
+        if (r == 0 && f->ignored)
+                r = add_line(sb, "", f->ignored);
         for (char **d = f->details; o->verbose && d && *d && r == 0; d++)
                 r = add_line(sb, INDENT "  ", *d);
         return r;
@@ -103,6 +109,8 @@ static int output_finding(struct strbuf *sb, const struct finding *f, const stru
 static bool finding_shown(const struct finding *f, const struct output_options *o) {
         if (o->quiet)
                 return f->status >= STATUS_WARN;
+        if (f->status == STATUS_IGNORED)
+                return o->verbose;
         return o->verbose || f->status != STATUS_PASS;
 }
 
@@ -148,7 +156,7 @@ static int output_group(struct strbuf *sb, const struct check_result *cr, size_t
 
 /* The line of a check reads right for its status: what passing means, or what is wrong. */
 static const char *check_headline(const struct check *c, enum status s) {
-        return (s == STATUS_WARN || s == STATUS_FAIL) && c->problem ? c->problem : c->title;
+        return (s == STATUS_WARN || s == STATUS_FAIL || s == STATUS_IGNORED) && c->problem ? c->problem : c->title;
 }
 
 static int output_result(const struct check_result *cr, int id_width, const struct output_options *o, FILE *out) {
@@ -161,6 +169,11 @@ static int output_result(const struct check_result *cr, int id_width, const stru
         for (size_t j = 0; j < cr->n_findings && r == 0; j++)
                 if (!done[j] && finding_shown(cr->findings[j], o))
                         r = output_group(&sb, cr, j, done, o);
+        size_t ignored = 0;
+        for (size_t j = 0; j < cr->n_findings; j++)
+                ignored += cr->findings[j]->status == STATUS_IGNORED && !finding_shown(cr->findings[j], o);
+        if (r == 0 && ignored && !o->quiet)
+                r = strbuf_addf(&sb, INDENT "%zu ignored by hostfit.conf (--verbose says why)\n", ignored);
         if (r < 0)
                 return r;
         return write_buf(out, &sb);
@@ -185,9 +198,12 @@ int output_text(const struct report *r, const struct output_options *o, FILE *ou
         if (!o->quiet) {
                 unsigned c[_STATUS_MAX];
                 report_counts(r, c);
-                fprintf(out, "%zu check%s: %u pass, %u warn, %u fail, %u skip, %u error\n",
+                fprintf(out, "%zu check%s: %u pass, %u warn, %u fail, %u skip, %u error",
                         n, n == 1 ? "" : "s", c[STATUS_PASS], c[STATUS_WARN], c[STATUS_FAIL],
                         c[STATUS_SKIP], c[STATUS_ERROR]);
+                if (c[STATUS_IGNORED])
+                        fprintf(out, ", %u ignored", c[STATUS_IGNORED]);
+                fputc('\n', out);
         }
         return fflush(out) == 0 ? 0 : -errno;
 }
@@ -205,6 +221,18 @@ static void json_finding(struct json *j, const struct finding *f, const struct o
         json_string(j, f->message ? f->message : "");
         json_key(j, "fix");
         json_string(j, fix);
+        if (f->ignored) {
+                json_key(j, "ignored");
+                json_object_begin(j);
+                json_key(j, "reason");
+                json_string(j, f->ignored);
+                json_key(j, "until");
+                if (*f->ignored_until)
+                        json_string(j, f->ignored_until);
+                else
+                        json_null(j);
+                json_object_end(j);
+        }
         json_key(j, "details");
         json_array_begin(j);
         for (char **d = f->details; d && *d; d++)
@@ -232,7 +260,8 @@ static void json_result(struct json *j, const struct check_result *cr, const str
 }
 
 int output_json(const struct report *r, const struct output_meta *m, FILE *out) {
-        static const enum status order[] = { STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_SKIP, STATUS_ERROR };
+        static const enum status order[] = { STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_SKIP, STATUS_ERROR,
+                                             STATUS_IGNORED };
         unsigned c[_STATUS_MAX];
         struct json j;
 

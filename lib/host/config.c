@@ -259,6 +259,116 @@ int config_set(struct config *c, const char *section, const char *key, const cha
         return config_put(c, section, key, value);
 }
 
+/* Days from 1970-01-01 to Y-M-D (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+        y -= m <= 2;
+        int64_t era = (y >= 0 ? y : y - 399) / 400;
+        unsigned yoe = (unsigned) (y - era * 400);
+        unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + (int64_t) doe - 719468;
+}
+
+/* "YYYY-MM-DD", a real day, to its 00:00 UTC in seconds since the epoch. */
+static int parse_day(const char *s, size_t n, int64_t *ret) {
+        static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        if (n != 10 || s[4] != '-' || s[7] != '-')
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (i != 4 && i != 7 && !isdigit((unsigned char) s[i]))
+                        return -EINVAL;
+        unsigned y = (unsigned) atoi(s), m = (unsigned) atoi(s + 5), d = (unsigned) atoi(s + 8);
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
+                return -EINVAL;
+        *ret = days_from_civil(y, m, d) * 86400;
+        return 0;
+}
+
+/* Split an [ignore] VALUE into its reason and the "until YYYY-MM-DD" that may end it.
+ * NULL when valid, else what is wrong. */
+static const char *ignore_value_parse(const char *value, size_t *ret_reason_len, const char **ret_until,
+                                      int64_t *ret_until_sec) {
+        size_t n = strlen(value);
+        const char *last = value + n;
+        while (last > value && !isspace((unsigned char) last[-1]))
+                last--;
+        const char *w = last;
+        while (w > value && isspace((unsigned char) w[-1]))
+                w--;
+        const char *prev = w;
+        while (prev > value && !isspace((unsigned char) prev[-1]))
+                prev--;
+        *ret_until = NULL;
+        *ret_reason_len = n;
+        if (strcmp(last, "until") == 0)
+                return "expected a date after until: REASON until YYYY-MM-DD";
+        if (w - prev == 5 && strncmp(prev, "until", 5) == 0) {
+                if (parse_day(last, strlen(last), ret_until_sec) < 0)
+                        return "expected REASON until YYYY-MM-DD (a real day, in UTC), got a bad date";
+                *ret_until = last;
+                while (prev > value && isspace((unsigned char) prev[-1]))
+                        prev--;
+                *ret_reason_len = (size_t) (prev - value);
+        }
+        if (*ret_reason_len == 0)
+                return "expected CHECK [SUBJECT] = REASON [until YYYY-MM-DD]: the reason is missing";
+        return NULL;
+}
+
+/* An [ignore] line's key "CHECK" or "CHECK SUBJECT" into "CHECK" or "CHECK SUBJECT" (one space)
+ * in *RET; NULL when valid, else what is wrong. */
+static const char *ignore_key_parse(const char *key, char **ret) {
+        size_t idn = strcspn(key, " \t");
+        const char *subject = key + idn + strspn(key + idn, " \t");
+        _cleanup_free_ char *id = strndup(key, idn);
+        if (!id)
+                return "out of memory";
+        if (check_known && !check_known(id))
+                return "unknown check id (see hostfit list)";
+        if (asprintf(ret, "%s%s%s", id, *subject ? " " : "", subject) < 0) {
+                *ret = NULL;
+                return "out of memory";
+        }
+        return NULL;
+}
+
+static int ignore_put(struct config *c, const char *key, const char *value, const char **ret_bad) {
+        size_t rlen;
+        const char *until;
+        int64_t sec;
+        _cleanup_free_ char *norm = NULL;
+        *ret_bad = ignore_key_parse(key, &norm);
+        if (!*ret_bad)
+                *ret_bad = ignore_value_parse(value, &rlen, &until, &sec);
+        if (*ret_bad)
+                return -EINVAL;
+        return config_put(c, "ignore", norm, value);
+}
+
+bool config_ignored(const struct config *c, const char *check_id, const char *subject, const char *comm,
+                    uint64_t now_usec, struct config_ignore *ret) {
+        const struct entry *best = NULL;
+        size_t idn = strlen(check_id);
+        for (size_t i = 0; c && i < c->n; i++) {
+                const struct entry *e = &c->e[i];
+                if (strcmp(e->section, "ignore") != 0 || strncmp(e->key, check_id, idn) != 0)
+                        continue;
+                const char *s = e->key + idn;
+                if (*s == '\0' && !best)
+                        best = e;
+                else if (*s == ' ' && ((subject && strcmp(s + 1, subject) == 0) || (comm && strcmp(s + 1, comm) == 0)))
+                        best = e, i = c->n;
+        }
+        if (!best)
+                return false;
+        int64_t sec = 0;
+        *ret = (struct config_ignore) { .reason = best->value };
+        (void) ignore_value_parse(best->value, &ret->reason_len, &ret->until, &sec);
+        ret->expired = ret->until && (int64_t) (now_usec / 1000000) >= sec;
+        return true;
+}
+
 static char *strip(char *s) {
         while (isspace((unsigned char) *s))
                 s++;
@@ -300,7 +410,7 @@ static int config_parse_into(struct config *c, const char *text, const char *fil
                         if (!end || end[1])
                                 return fail(ret_error, filename, lineno, "malformed section header", NULL);
                         *end = '\0';
-                        bool known = false;
+                        bool known = strcmp(s + 1, "ignore") == 0;
                         for (size_t i = 0; i < ELEMENTSOF(known_keys); i++)
                                 known = known || strcmp(known_keys[i].section, s + 1) == 0;
                         if (!known)
@@ -318,6 +428,19 @@ static int config_parse_into(struct config *c, const char *text, const char *fil
                 char *key = strip(s), *value = strip(eq + 1);
                 if (!*section)
                         return fail(ret_error, filename, lineno, "key outside of a [section]:", key);
+                if (strcmp(section, "ignore") == 0) {
+                        const char *bad = NULL;
+                        r = ignore_put(c, key, value, &bad);
+                        if (r == -EINVAL && bad) {
+                                _cleanup_free_ char *what = NULL;
+                                if (asprintf(&what, "[ignore] %s: %s, in", key, bad) < 0)
+                                        return -ENOMEM;
+                                return fail(ret_error, filename, lineno, what, value);
+                        }
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 const struct key *k = key_find(section, key);
                 if (!k) {
                         _cleanup_free_ char *what = NULL;

@@ -7,6 +7,7 @@
  *   [image]                memory = SIZE (an offline image: the RAM it will boot with)
  *   [metrics]              timer = yes|no (no), path = /var/lib/prometheus/node-exporter/hostfit.prom
  *   [oom-kills]            window = DURATION (7d): how far back the journal is read
+ *   [ignore]               CHECK = REASON, CHECK SUBJECT = REASON [until YYYY-MM-DD]
  *
  * Every key is declared in the table in config.c with its type; values are
  * validated at load, so a getter never fails. A malformed line is an error
@@ -52,6 +53,20 @@ bool config_get_bool(const struct config *c, const char *section, const char *ke
 
 const char *config_profile(const struct config *c);   /* "production" unless set */
 bool config_skips(const struct config *c, const char *check_id);
+
+/* An [ignore] line that matches a finding: REASON_LEN bytes of REASON are the reason, UNTIL
+ * (NULL when none) the "YYYY-MM-DD" that ends it; EXPIRED once the host's clock reaches
+ * 00:00 UTC of that day. */
+struct config_ignore {
+        const char *reason;
+        size_t reason_len;
+        const char *until;
+        bool expired;
+};
+/* The [ignore] line for CHECK_ID's finding about SUBJECT (or the process COMM; either may be
+ * NULL): "CHECK SUBJECT" or "CHECK COMM" before "CHECK" alone. False when none matches. */
+bool config_ignored(const struct config *c, const char *check_id, const char *subject, const char *comm,
+                    uint64_t now_usec, struct config_ignore *ret);
 
 /* "4096", "512K", "2G", "1T" (powers of 1024, optional "iB"/"B"). */
 int parse_size(const char *s, uint64_t *ret);

@@ -83,6 +83,54 @@ static void test_skip_with_unknown_check_id(void **state) {
                            "t.conf:2: hostfit.skip: unknown check id (see hostfit list), got 'no-such-check'");
 }
 
+static void test_ignore_lines_parse_and_match(void **state) {
+        struct config *c = parse_ok("[ignore]\nswap-missing = swap comes with the new disk until 2027-03-01\n"
+                                    "zram-missing   /dev/zram0 = bench host\nzram-missing node = dev box\n");
+        struct config_ignore ig;
+        const uint64_t before = 1798761600ULL * 1000000;        /* 2027-01-01 00:00 UTC */
+        assert_true(config_ignored(c, "swap-missing", "/swapfile", NULL, before, &ig));
+        assert_int_equal(ig.reason_len, strlen("swap comes with the new disk"));
+        assert_memory_equal(ig.reason, "swap comes with the new disk", ig.reason_len);
+        assert_string_equal(ig.until, "2027-03-01");
+        assert_false(ig.expired);
+        /* 2027-03-01 00:00 UTC: it counts again; one second before, still ignored. */
+        const uint64_t until = 1803859200ULL * 1000000;
+        assert_true(config_ignored(c, "swap-missing", "", NULL, until, &ig));
+        assert_true(ig.expired);
+        assert_true(config_ignored(c, "swap-missing", "", NULL, until - 1000000, &ig));
+        assert_false(ig.expired);
+        /* A subject matches exactly, by subject or by a process's comm; the check id too. */
+        assert_true(config_ignored(c, "zram-missing", "/dev/zram0", NULL, before, &ig));
+        assert_memory_equal(ig.reason, "bench host", ig.reason_len);
+        assert_null(ig.until);
+        assert_false(config_ignored(c, "zram-missing", "/dev/zram1", NULL, before, &ig));
+        assert_false(config_ignored(c, "zram-missing", "/dev/zram", NULL, before, &ig));
+        assert_true(config_ignored(c, "zram-missing", "pid 9", "node", before, &ig));
+        assert_memory_equal(ig.reason, "dev box", ig.reason_len);
+        assert_false(config_ignored(c, "zram-missin", "/dev/zram0", NULL, before, &ig));
+        assert_false(config_ignored(c, "swap-missing-x", "", NULL, before, &ig));
+        config_free(c);
+}
+
+static void test_ignore_errors(void **state) {
+        assert_parse_error("[ignore]\nno-such-check = because\n",
+                           "t.conf:2: [ignore] no-such-check: unknown check id (see hostfit list), in 'because'");
+        assert_parse_error("[ignore]\nswap-missing = later until 2027-02-29\n",
+                           "t.conf:2: [ignore] swap-missing: expected REASON until YYYY-MM-DD (a real day, in UTC), "
+                           "got a bad date, in 'later until 2027-02-29'");
+        assert_parse_error("[ignore]\nswap-missing = later until 27-02-01\n",
+                           "t.conf:2: [ignore] swap-missing: expected REASON until YYYY-MM-DD (a real day, in UTC), "
+                           "got a bad date, in 'later until 27-02-01'");
+        assert_parse_error("[ignore]\nswap-missing = later until\n",
+                           "t.conf:2: [ignore] swap-missing: expected a date after until: REASON until YYYY-MM-DD, "
+                           "in 'later until'");
+        assert_parse_error("[ignore]\nswap-missing /swapfile =\n",
+                           "t.conf:2: [ignore] swap-missing /swapfile: expected CHECK [SUBJECT] = REASON "
+                           "[until YYYY-MM-DD]: the reason is missing, in ''");
+        /* A leap day is a day. */
+        config_free(parse_ok("[ignore]\nswap-missing = later until 2028-02-29\n"));
+}
+
 static void test_comments_blanks_and_spaces_ignored(void **state) {
         struct config *c = parse_ok("# comment\n; also a comment\n\n  [swap]  \n\tsize\t=  2G  \npath=/var/swap\n");
         assert_string_equal(config_get(c, "swap", "size"), "2G");
@@ -384,6 +432,8 @@ static bool check_known(const char *id) {
 int main(void) {
         config_set_check_known(check_known);
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ignore_lines_parse_and_match),
+                cmocka_unit_test(test_ignore_errors),
                 cmocka_unit_test(test_unclosed_section_header_names_line),
                 cmocka_unit_test(test_text_after_section_header_is_malformed),
                 cmocka_unit_test(test_line_without_equals_names_line),

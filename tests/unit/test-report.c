@@ -202,6 +202,55 @@ static void test_skip_via_config(void **state) {
         fixture_remove(root);
 }
 
+/* [ignore]: a matching warn/fail is "ignored" with its reason and no fix, out of the exit
+ * status; a pass is left alone; an expired line counts again and says so. */
+static void test_ignore_applies_by_subject_and_expires(void **state) {
+        char *root = fixture_new();
+        struct host *h = open_root(root, "[ignore]\nfixable /a = known, tracked in T-1\n"
+                                         "fixable /b = until the disk comes until 2027-03-01\n");
+        host_set_now(h, 1798761600ULL * 1000000);      /* 2027-01-01 UTC */
+        struct report *r = new_report();
+        assert_int_equal(report_begin(r, &check_fixable), 0);
+        assert_int_equal(report_add(r, STATUS_FAIL, "/a", NULL, NULL, "bad a"), 0);
+        assert_int_equal(report_add(r, STATUS_WARN, "/b", NULL, NULL, "bad b"), 0);
+        assert_int_equal(report_add(r, STATUS_PASS, "/a", NULL, NULL, "fine"), 0);
+        assert_int_equal(report_apply_ignores(r, h), 0);
+        const struct check_result *cr = report_check(r, 0);
+        assert_int_equal(cr->status, STATUS_IGNORED);
+        assert_int_equal(cr->findings[0]->status, STATUS_IGNORED);
+        assert_string_equal(cr->findings[0]->ignored, "known, tracked in T-1");
+        assert_string_equal(cr->findings[0]->ignored_until, "");
+        assert_null(cr->findings[0]->fix);
+        assert_string_equal(cr->findings[1]->ignored, "until the disk comes");
+        assert_string_equal(cr->findings[1]->ignored_until, "2027-03-01");
+        assert_int_equal(cr->findings[2]->status, STATUS_PASS);
+        assert_null(cr->findings[2]->ignored);
+        assert_int_equal(report_exit_status(r), 0);
+        unsigned c[_STATUS_MAX];
+        report_counts(r, c);
+        assert_int_equal(c[STATUS_IGNORED], 1);
+        report_free(r);
+
+        /* On 2027-03-01 the second line has expired: /b warns again, with its fix. */
+        host_set_now(h, 1803859200ULL * 1000000);
+        r = new_report();
+        assert_int_equal(report_begin(r, &check_fixable), 0);
+        assert_int_equal(report_add(r, STATUS_FAIL, "/a", NULL, NULL, "bad a"), 0);
+        assert_int_equal(report_add(r, STATUS_WARN, "/b", NULL, NULL, "bad b"), 0);
+        assert_int_equal(report_apply_ignores(r, h), 0);
+        cr = report_check(r, 0);
+        assert_int_equal(cr->status, STATUS_WARN);
+        assert_int_equal(cr->findings[1]->status, STATUS_WARN);
+        assert_null(cr->findings[1]->ignored);
+        assert_string_equal(cr->findings[1]->fix, "hostfit fix fixable");
+        assert_string_equal(cr->findings[1]->details[0],
+                            "its [ignore] in hostfit.conf expired on 2027-03-01: until the disk comes");
+        assert_int_equal(report_exit_status(r), 1);
+        report_free(r);
+        host_free(h);
+        fixture_remove(root);
+}
+
 static void test_all_checks_run_in_table_order(void **state) {
         size_t n = 0;
         while (checks[n])
@@ -262,6 +311,7 @@ static void test_status_and_severity_names(void **state) {
         assert_string_equal(status_to_string(STATUS_WARN), "warn");
         assert_string_equal(status_to_string(STATUS_ERROR), "error");
         assert_string_equal(status_to_string(STATUS_FAIL), "fail");
+        assert_string_equal(status_to_string(STATUS_IGNORED), "ignored");
         assert_string_equal(severity_to_string(SEVERITY_LOW), "low");
         assert_string_equal(severity_to_string(SEVERITY_MEDIUM), "medium");
         assert_string_equal(severity_to_string(SEVERITY_HIGH), "high");
@@ -278,6 +328,7 @@ int main(void) {
                 cmocka_unit_test(test_add_before_begin_frees_data),
                 cmocka_unit_test(test_unknown_id_runs_nothing),
                 cmocka_unit_test(test_skip_via_config),
+                cmocka_unit_test(test_ignore_applies_by_subject_and_expires),
                 cmocka_unit_test(test_all_checks_run_in_table_order),
                 cmocka_unit_test(test_status_and_severity_names),
                 cmocka_unit_test(test_every_check_has_a_title_and_a_problem),
