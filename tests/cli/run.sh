@@ -129,12 +129,12 @@ done
 # ---- JSON: the exact shape, on every fixture root ----
 JQ_SHAPE='
 def str: type == "string";
-def st: IN("pass", "warn", "fail", "skip", "error");
+def st: IN("pass", "warn", "fail", "skip", "error", "ignored");
 (keys == ["checks", "hostfit_version", "hostname", "profile", "root", "summary", "time", "version"])
 and .version == 1 and (.root | str) and (.profile | IN("production", "development"))
 and (.hostfit_version | str) and (.hostname == null or (.hostname | str))
 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))
-and (.summary | keys == ["error", "fail", "pass", "skip", "warn"])
+and (.summary | keys == ["error", "fail", "ignored", "pass", "skip", "warn"])
 and (.summary | all(.[]; type == "number"))
 and (.checks | type == "array")
 and (.checks | all(.[];
@@ -143,12 +143,14 @@ and (.checks | all(.[];
         and (.severity | IN("low", "medium", "high"))
         and (.findings | type == "array")
         and (.findings | all(.[];
-                keys == ["details", "fix", "message", "status", "subject"]
+                (keys - ["ignored"]) == ["details", "fix", "message", "status", "subject"]
+                and ((.status == "ignored") == has("ignored"))
+                and ((has("ignored") | not) or (.ignored | keys == ["reason", "until"] and (.reason | str)))
                 and (.subject | str) and (.message | str) and (.status | st)
                 and (.fix == null or (.fix | str))
                 and (.details | type == "array" and all(.[]; str))))))
 and ([.summary[]] | add // 0) == (.checks | length)
-and (. as $r | all(("pass", "warn", "fail", "skip", "error");
+and (. as $r | all(("pass", "warn", "fail", "skip", "error", "ignored");
         . as $s | $r.summary[$s] == ([$r.checks[] | select(.status == $s)] | length)))'
 JQ_EXIT='if .summary.fail > 0 then 2 elif .summary.error > 0 then 3 elif .summary.warn > 0 then 1 else 0 end'
 
@@ -172,7 +174,7 @@ for dir in "$FIXTURES"/*/; do
         check_that "check --format json on $fx names its root" test $? -eq 0
         cp "$T/out" "$T/json"
         hf check --root "$root"
-        summary=$(jq -r '"\(.checks | length) check\(if (.checks | length) == 1 then "" else "s" end): \(.summary.pass) pass, \(.summary.warn) warn, \(.summary.fail) fail, \(.summary.skip) skip, \(.summary.error) error"' "$T/json")
+        summary=$(jq -r '"\(.checks | length) check\(if (.checks | length) == 1 then "" else "s" end): \(.summary.pass) pass, \(.summary.warn) warn, \(.summary.fail) fail, \(.summary.skip) skip, \(.summary.error) error\(if .summary.ignored > 0 then ", \(.summary.ignored) ignored" else "" end)"' "$T/json")
         check_that "check text on $fx ends with its summary" test "$(tail -n1 "$T/out")" = "$summary"
         check_that "check text on $fx has no raw ESC on a pipe" sh -c "! grep -q '$ESC' '$T/out'"
         hf check --verbose --root "$root"
@@ -220,6 +222,60 @@ check_that "check prints passing checks" grep -q '^pass ' "$T/out"
 hf check --quiet --root "$FIXTURES/cli-warn"
 check_that "check --quiet prints no skipped check and no summary" \
         sh -c "! grep -q '^skip ' '$T/out' && ! grep -q ' checks: ' '$T/out'"
+
+# ---- [ignore] in hostfit.conf: a finding set aside with a reason, out of the exit status ----
+ignore_root() {
+        _ir=$(copy_root cli-warn)
+        mkdir -p "$_ir/etc/hostfit"
+        printf '[ignore]\n%s\n' "$1" > "$_ir/etc/hostfit/hostfit.conf"
+        echo "$_ir"
+}
+R=$(ignore_root 'swap-missing /swapfile = swap moves to zram in T-42 until 2099-12-31')
+hf check --root "$R"
+expect "an ignored warning leaves the exit status 0" 0
+check_that "the check reads ignored, counted in the summary" \
+        sh -c "grep -q '^ignored swap-missing ' '$T/out' && grep -q ' 0 warn, .*, 1 ignored$' '$T/out'"
+check_that "without --verbose the ignored finding is counted, not listed, and has no fix line" \
+        sh -c "grep -qx '      1 ignored by hostfit.conf (--verbose says why)' '$T/out' && ! grep -q '/swapfile\\|fix:' '$T/out'"
+hf check --verbose --root "$R"
+check_that "--verbose lists the ignored finding with its reason and until" \
+        sh -c "grep -q '^      /swapfile: active but not in /etc/fstab' '$T/out' &&
+               grep -qx '        ignored (hostfit.conf \[ignore\]) until 2099-12-31: swap moves to zram in T-42' '$T/out'"
+hf check --quiet --root "$R"
+check_that "--quiet prints nothing for an ignored check" test ! -s "$T/out"
+hf check --format json --root "$R"
+check_that "JSON: status ignored, the reason and until, no fix, summary counts it" jq -e '
+        (.checks[] | select(.id == "swap-missing")) as $c
+        | $c.status == "ignored" and $c.findings[0].status == "ignored" and $c.findings[0].fix == null
+          and $c.findings[0].ignored == {"reason": "swap moves to zram in T-42", "until": "2099-12-31"}
+          and .summary.ignored == 1 and .summary.warn == 0' "$T/out"
+hf fix --dry-run --root "$R"
+expect "fix --dry-run plans nothing for an ignored finding, and says so" 0 \
+        "swap-missing /swapfile: ignored by hostfit.conf (swap moves to zram in T-42 until 2099-12-31); nothing planned"
+check_that "fix --dry-run has nothing to do" grep -qx 'nothing to do' "$T/out"
+R=$(ignore_root 'swap-missing = all swap findings here')
+hf check --format json --root "$R"
+check_that "a line without a subject ignores every finding of the check; until is null" \
+        jq -e '.checks[] | select(.id == "swap-missing") | .status == "ignored" and .findings[0].ignored.until == null' "$T/out"
+R=$(ignore_root 'swap-missing /other = not this one')
+hf check --root "$R"
+expect "a line for another subject ignores nothing" 1
+R=$(ignore_root 'swap-missing /swapfile = was waiting for a disk until 2020-01-01')
+hf check --verbose --root "$R"
+expect "an expired line counts again" 1
+check_that "an expired line says so, and the fix is back" \
+        sh -c "grep -q '^warn  swap-missing' '$T/out' && grep -qF 'its [ignore] in hostfit.conf expired on 2020-01-01: was waiting for a disk' '$T/out' &&
+               grep -q 'fix: hostfit fix' '$T/out'"
+R=$(ignore_root 'no-such-check = why')
+hf check --root "$R"
+expect "[ignore] with an unknown check id exits 3 and names it" 3 \
+        "hostfit: /etc/hostfit/hostfit.conf:2: [ignore] no-such-check: unknown check id (see hostfit list)"
+check_that "[ignore] with an unknown check prints no report" test ! -s "$T/out"
+R=$(ignore_root 'swap-missing = later until 2026-13-01')
+hf check --root "$R"
+expect "[ignore] with a bad date exits 3 and says so" 3 "got a bad date, in 'later until 2026-13-01'"
+hf fix --dry-run --root "$R"
+expect "fix with a bad [ignore] date exits 3" 3 "bad date"
 
 # ---- many findings of one check with one fix: grouped, counted, listed with --verbose ----
 R=$(copy_root cli-pass)

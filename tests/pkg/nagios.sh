@@ -13,21 +13,22 @@ line, js, st = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), int(sys.a
 n = len(js["checks"])
 lines = line.split("\n")
 m = re.fullmatch(r'hostfit (OK|WARNING|CRITICAL|UNKNOWN) - (\d+) pass, (\d+) warn, (\d+) fail, (\d+) skipped'
-                 r'(?:, (\d+) error)?((?: \((?:fail|warn|error): [^|;()]*\))*)'
-                 r' \| pass=(\d+);;;0;(\d+) warn=(\d+);0;;0;\9 fail=(\d+);;0;0;\9 skip=(\d+);;;0;\9 error=(\d+);;;0;\9', lines[0])
-if not m or lines[-1] != "" or int(m[9]) != n:
+                 r'(?:, (\d+) error)?(?:, (\d+) ignored)?((?: \((?:fail|warn|error): [^|;()]*\))*)'
+                 r' \| pass=(\d+);;;0;(\d+) warn=(\d+);0;;0;\10 fail=(\d+);;0;0;\10 skip=(\d+);;;0;\10 error=(\d+);;;0;\10', lines[0])
+if not m or lines[-1] != "" or int(m[10]) != n:
         print("not a plugin line:", repr(line)); sys.exit(1)
 s = js["summary"]
 state = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][st]
 named = {}
-for part in re.findall(r'\(([^)]*)\)', m[7] or ""):
+for part in re.findall(r'\(([^)]*)\)', m[8] or ""):
         k, ids = part.split(": ")
         named[k] = ids.split(", ")
 want = {k: [c["id"] for c in js["checks"] if c["status"] == k] for k in ("fail", "warn", "error")}
 ok = (m[1] == state
       and [int(m[i]) for i in (2, 3, 4, 5)] == [s["pass"], s["warn"], s["fail"], s["skip"]]
       and int(m[6] or 0) == s["error"]
-      and [int(m[i]) for i in (8, 10, 11, 12, 13)] == [s[k] for k in ("pass", "warn", "fail", "skip", "error")]
+      and int(m[7] or 0) == s["ignored"]
+      and [int(m[i]) for i in (9, 11, 12, 13, 14)] == [s[k] for k in ("pass", "warn", "fail", "skip", "error")]
       and len(lines) - 2 == (int(sys.argv[4]) if len(sys.argv) > 4 else 0)
       and named == {k: v for k, v in want.items() if v})
 sys.exit(0 if ok else 1)
@@ -48,13 +49,20 @@ for root in $(fixture_roots) /; do
         check "--root $root: one line" [ "$(wc -l < "$l")" -eq 1 ]
         check "--root $root: state, counts and perfdata agree with the JSON report" agree "$l" "$j" "$st"
 done
-# Long output (-v): the status line, then one line a warning, failure or error.
+# Long output (-v): the status line, then one line a warning, failure, error or ignored finding
+# (with its reason).
 root=$(report_root)
 "$HOSTFIT" check --format nagios -v --root "$root" > "$PKG_TMP/long.txt"; st=$?
 "$HOSTFIT" check --format json --root "$root" > "$PKG_TMP/long.json"
-nf=$($PYTHON -c 'import json,sys; print(sum(f["status"] in ("warn", "fail", "error") for c in json.load(open(sys.argv[1]))["checks"] for f in c["findings"]))' "$PKG_TMP/long.json")
+nf=$($PYTHON -c 'import json,sys; print(sum(f["status"] in ("warn", "fail", "error", "ignored") for c in json.load(open(sys.argv[1]))["checks"] for f in c["findings"]))' "$PKG_TMP/long.json")
 check "-v: status line plus one line for each of the $nf findings" agree "$PKG_TMP/long.txt" "$PKG_TMP/long.json" "$st" "$nf"
 check "-v: no ';' in the text part" sh -c "! sed 's/ | .*//' '$PKG_TMP/long.txt' | grep -q ';'"
+
+# [ignore] (tests/fixtures/cli-ignored): OK, the ignored count said, and -v gives the reason.
+"$HOSTFIT" check --format nagios -v --root tests/fixtures/cli-ignored > "$PKG_TMP/ign.txt"; st=$?
+check "an ignored warning leaves the state OK ($st)" sh -c "[ $st -eq 0 ] && grep -q '^hostfit OK - .*, 1 ignored |' '$PKG_TMP/ign.txt'"
+check "-v: the ignored finding with its reason and until" grep -qx \
+        'ignored swap-missing: /swapfile: .* (replaced by zram on the next rebuild, until 2099-12-31)' "$PKG_TMP/ign.txt"
 
 # Every way hostfit cannot run is still exactly one UNKNOWN line on stdout,
 # with the reason in it (Nagios drops stderr).

@@ -18,7 +18,7 @@ per_check = {}
 for c, s, v in series:
         per_check.setdefault(c, []).append(s)
 summary = dict(re.findall(r'^hostfit_checks\{status="(\w+)"\} (\d+)$', prom, re.M))
-ok = (all(sorted(v) == sorted(["pass", "warn", "fail", "skip", "error"]) for v in per_check.values())
+ok = (all(sorted(v) == sorted(["pass", "warn", "fail", "skip", "error", "ignored"]) for v in per_check.values())
       and len(ones) == len(per_check)
       and ones == {c["id"]: c["status"] for c in js["checks"]}
       and {k: int(v) for k, v in summary.items()} == js["summary"]
@@ -43,6 +43,14 @@ for root in $(fixture_roots) /; do
         check "promtool check metrics accepts --root $root output" [ "$pst" -eq 0 -a -z "$out" ]
         check "--root $root: series agree with the JSON report" agree "$p" "$j"
 done
+
+# [ignore] (tests/fixtures/cli-ignored): the ignored finding is no action, and says its reason.
+"$HOSTFIT" check --format prometheus --root tests/fixtures/cli-ignored > "$PKG_TMP/ignored.prom"
+check "an ignored finding is not counted in hostfit_findings" grep -qx 'hostfit_findings{check="swap-missing"} 0' "$PKG_TMP/ignored.prom"
+check "hostfit_ignored gives the check, reason and until" grep -qx \
+        'hostfit_ignored{check="swap-missing",reason="replaced by zram on the next rebuild",until="2099-12-31"} 1' "$PKG_TMP/ignored.prom"
+check "an ignored check's status is ignored" grep -qx \
+        'hostfit_check_status{check="swap-missing",impact="high",status="ignored"} 1' "$PKG_TMP/ignored.prom"
 
 # --output: the file a textfile collector reads, written whole, 0644, nothing else left behind.
 dir=$PKG_TMP/textfile; mkdir "$dir"

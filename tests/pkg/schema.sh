@@ -18,7 +18,7 @@ consistent() {
         $PYTHON - "$1" "$2" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); st = int(sys.argv[2])
-counts = {s: 0 for s in ("pass", "warn", "fail", "skip", "error")}
+counts = {s: 0 for s in ("pass", "warn", "fail", "skip", "error", "ignored")}
 for c in d["checks"]:
         counts[c["status"]] += 1
 want = 2 if counts["fail"] else 3 if counts["error"] else 1 if counts["warn"] else 0
@@ -55,6 +55,17 @@ for root in $(fixture_roots) /; do
         check "check --root $root --format json matches the schema" $V "$CS" "$f"
         check "check --root $root: summary and exit status agree with the checks" consistent "$f" "$st"
 done
+"$HOSTFIT" check swap-missing --format json --root tests/fixtures/cli-ignored > "$PKG_TMP/ignored.json"
+check "an ignored finding carries its reason and until" $PYTHON -c '
+import json, sys
+f = json.load(open(sys.argv[1]))["checks"][0]["findings"][0]
+sys.exit(0 if f["status"] == "ignored" and f["fix"] is None and
+         f["ignored"] == {"reason": "replaced by zram on the next rebuild", "until": "2099-12-31"} else 1)' "$PKG_TMP/ignored.json"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); d["checks"][0]["findings"][0]["ignored"]["until"]="soon"; print(json.dumps(d))' "$PKG_TMP/ignored.json" > "$PKG_TMP/ignored-bad.json"
+check "check schema rejects an until that is not a day" sh -c "! $V $CS $PKG_TMP/ignored-bad.json >/dev/null"
+$PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["checks"][0]["findings"][0]["ignored"]; print(json.dumps(d))' "$PKG_TMP/ignored.json" > "$PKG_TMP/ignored-bad.json"
+check "check schema rejects an ignored finding without its reason" sh -c "! $V $CS $PKG_TMP/ignored-bad.json >/dev/null"
+
 # Each check alone, on the first fixture root: the schema holds for every id.
 first=$(report_root)
 for id in $(check_ids); do
