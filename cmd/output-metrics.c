@@ -88,8 +88,14 @@ static int prom_findings(struct strbuf *sb, const struct report *r) {
 }
 
 /* hostfit_ignored{check,reason,until}: the findings hostfit.conf's [ignore] set aside, by the
- * line that did (bounded by the configuration, not by the host). */
+ * line that did (bounded by the configuration, not by the host); until is "" for no end. */
 static int prom_ignored(struct strbuf *sb, const struct report *r) {
+        unsigned any = 0;
+        for (size_t i = 0; i < report_n_checks(r); i++)
+                for (size_t j = 0; j < report_check(r, i)->n_findings; j++)
+                        any += report_check(r, i)->findings[j]->ignored != NULL;
+        if (!any)
+                return 0;       /* no series: the family is absent, as with no [ignore] */
         int k = prom_header(sb, "hostfit_ignored",
                             "Number of findings of each hostfit check ignored by hostfit.conf, by reason.");
         for (size_t i = 0; k == 0 && i < report_n_checks(r); i++) {
