@@ -24,6 +24,7 @@ struct memorymax_data {
         uint64_t peak;          /* its cgroup's memory.peak, 0 when unreadable or absent */
         uint64_t max;           /* from [unit-memorymax] max = UNIT:SIZE; 0: the default rule */
         bool overridden;        /* a drop-in sorting after hostfit's sets the limit */
+        char *overrider;        /* when overridden: that drop-in's path */
         double age;             /* seconds its oldest process has run; 0: unknown or none */
         uint64_t heap_floor;    /* the heap its node processes were given (sum of their flags), bytes */
 };

@@ -26,6 +26,7 @@ void memorymax_data_free(void *p) {
         if (d) {
                 free(d->unit);
                 free(d->dropin);
+                free(d->overrider);
         }
         free(d);
 }
@@ -216,9 +217,11 @@ static const char *limit_problem(const struct unit *u, char *buf, size_t size) {
 /* The name of hostfit's drop-in sorts before "50-MemoryMax.conf", the file of
  * "systemctl set-property", so an admin's later limit wins over ours. A hostfit drop-in
  * of the old name (from 0.1) is kept and rewritten, so an upgrade never leaves two.
- * NULL when a drop-in that sorts after ours sets the limit (ours would change nothing). */
-static const char *dropin_name(const struct unit *u) {
+ * NULL when a drop-in that sorts after ours sets the limit (ours would change nothing);
+ * then *RET_OVERRIDER is that drop-in's path. */
+static const char *dropin_name(const struct unit *u, const char **ret_overrider) {
         const char *ours = MEMORY_DROPIN_NAME, *last = "";
+        *ret_overrider = NULL;
         for (size_t i = 0; i < u->n_dropins; i++)
                 if (strcmp(strrchr(u->dropins[i], '/') + 1, MEMORY_DROPIN_OLD_NAME) == 0 &&
                     strncmp(u->dropins[i], "/etc/systemd/system/", 20) == 0)
@@ -227,8 +230,10 @@ static const char *dropin_name(const struct unit *u) {
                 const struct unit_assignment *a = &u->a[i];
                 const char *base = strrchr(a->file, '/') + 1;
                 if ((!u->fragment || strcmp(a->file, u->fragment) != 0) && strcmp(a->section, "Service") == 0 &&
-                    strcmp(a->key, "MemoryMax") == 0 && strcmp(base, last) > 0 && strcmp(base, ours) != 0)
+                    strcmp(a->key, "MemoryMax") == 0 && strcmp(base, last) > 0 && strcmp(base, ours) != 0) {
                         last = base;
+                        *ret_overrider = a->file;
+                }
         }
         return strcmp(ours, last) > 0 ? ours : NULL;
 }
@@ -341,9 +346,11 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                 return k < 0 ? k : 0;
         }
         struct memorymax_data *d = calloc(1, sizeof(*d));
-        const char *base = dropin_name(u);
+        const char *overrider;
+        const char *base = dropin_name(u, &overrider);
         if (!d || !(d->unit = strdup(u->id)) ||
-            asprintf(&d->dropin, "/etc/systemd/system/%s.d/%s", u->id, base ? base : MEMORY_DROPIN_NAME) < 0) {
+            asprintf(&d->dropin, "/etc/systemd/system/%s.d/%s", u->id, base ? base : MEMORY_DROPIN_NAME) < 0 ||
+            (!base && overrider && !(d->overrider = strdup(overrider)))) {
                 memorymax_data_free(d);
                 return -ENOMEM;
         }

@@ -15,6 +15,7 @@
 #include "output-metrics.h"
 #include "report.h"
 #include "text/strbuf.h"
+#include "text/strv.h"
 
 /* The order statuses are listed in, the same as the JSON summary. */
 static const enum status status_order[] = {
@@ -159,12 +160,6 @@ static char *oom_unit_label(const char *unit) {
         else
                 s = strdup(u);
         return k < 0 ? NULL : s;
-}
-
-static void strv_free_n(char **v, size_t n) {
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* hostfit_oom_kills{unit,killer}: the kills the oom-kills check found in its window

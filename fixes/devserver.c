@@ -10,16 +10,11 @@
 #include "procs/devserver.h"
 #include "fixes.h"
 #include "systemd/unitgen.h"
+#include "text/strv.h"
 
 static const char *base_name(const char *s) {
         const char *slash = strrchr(s, '/');
         return slash && slash[1] ? slash + 1 : s;
-}
-
-static void strv_free_n(char **v, size_t n) {
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* The launcher's argv with the dev subcommand replaced by the production one and dev-only options dropped. */

@@ -175,8 +175,8 @@ static int memorymax_plan(struct host *h, const struct finding *f, struct plan *
                 return 0;
         if (d->overridden) {
                 _cleanup_free_ char *t = NULL;
-                if (asprintf(&t, "a drop-in of %s that sorts after %s sets its memory limit: set MemoryMax= there",
-                             d->unit, d->dropin) < 0)
+                if (asprintf(&t, "%s sets the memory limit of %s and sorts after hostfit's %s: set MemoryMax= there",
+                             d->overrider ? d->overrider : "a drop-in", d->unit, d->dropin) < 0)
                         return -ENOMEM;
                 return plan_add_manual(p, f->check->id, t) < 0 ? -ENOMEM : 0;
         }

@@ -184,20 +184,6 @@ static int runs_under_unit(struct host *h, pid_t pid, char **ret_why) {
         return r < 0 ? r : 1;
 }
 
-static int env_push(char ***v, size_t *n, char *s) {
-        if (!s)
-                return -ENOMEM;
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv) {
-                free(s);
-                return -ENOMEM;
-        }
-        *v = nv;
-        nv[*n] = s;
-        nv[++*n] = NULL;
-        return 0;
-}
-
 /* The NODE_OPTIONS that ENV (NAME=value entries, NULL-terminated, may be NULL) sets, or NULL. */
 static const char *node_options_in(const char *const *env) {
         for (size_t i = 0; env && env[i]; i++)
@@ -243,9 +229,9 @@ static int node_heap_env(const struct unit_proc *u, const struct unit_proc_spec 
         char **env = calloc(2, sizeof(char *));
         for (size_t i = 0; r == 0 && env && s->environment && s->environment[i]; i++)
                 if (strncmp(s->environment[i], "NODE_OPTIONS=", 13) != 0)
-                        r = env_push(&env, &m, strdup(s->environment[i]));
+                        r = strv_push(&env, &m, strdup(s->environment[i]));
         if (r == 0 && env)
-                r = env_push(&env, &m, strbuf_detach(&sb, NULL));
+                r = strv_push(&env, &m, strbuf_detach(&sb, NULL));
         if (r < 0 || !env) {
                 strv_free(env);
                 return r < 0 ? r : -ENOMEM;

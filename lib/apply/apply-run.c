@@ -20,14 +20,9 @@
 #include "records/runrecord.h"
 #include "text/sha256.h"
 #include "systemd/unitstate.h"
+#include "text/strv.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct run_record *, run_record_free);
-
-static void strv_free_(char **v) {
-        for (char **s = v; s && *s; s++)
-                free(*s);
-        free(v);
-}
 
 static int strv_add(char ***v, size_t *n, const char *s) {
         for (size_t i = 0; i < *n; i++)
@@ -318,7 +313,7 @@ static void run_state_release(struct run_state *st) {
         free(st->msg);
         free(st->outcome);
         free(st->was_active);
-        strv_free_(st->dirs);
+        strv_free(st->dirs);
         if (st->journal_fd >= 0)
                 close(st->journal_fd);
 }
@@ -438,7 +433,7 @@ int run_apply(const struct plan *p, struct host *h, const char *undoes,
                                 if (c && strv_add(&checks, &n_checks, c) > 0)
                                         strbuf_addf(&text, " %s", c);
                         }
-                        strv_free_(checks);
+                        strv_free(checks);
                 }
                 etckeeper_step(h, strbuf_str(&text), true, ret);
         }

@@ -13,6 +13,7 @@
 #include "procs/keepalive.h"
 #include "procs/proctree.h"
 #include "procs/shloop.h"
+#include "text/strv.h"
 
 static bool name_in(const char *n, const char *const *list) {
         for (size_t i = 0; list[i]; i++)
@@ -139,12 +140,6 @@ static int strv_from(char *const *w, size_t n, char ***ret) {
                 if (!(v[i] = strdup(w[i])))
                         return -ENOMEM;
         return 0;
-}
-
-static void strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
 }
 
 void keepalive_cmd_done(struct keepalive_cmd *c) {

@@ -16,16 +16,11 @@
 #include "procs/proctree.h"
 #include "host/sockets.h"
 #include "text/strbuf.h"
+#include "text/strv.h"
 #include "systemd/unitgen.h"
 
 #define ENVIRON_MAX (128U << 10)
 #define STATUS_MAX (16U << 10)
-
-static void strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
 
 struct unit_proc *unit_proc_free(struct unit_proc *u) {
         if (!u)
@@ -182,20 +177,6 @@ static bool session_variable(const char *e, size_t n) {
                 if (strncmp(e, prefixes[i], strlen(prefixes[i])) == 0)
                         return true;
         return false;
-}
-
-static int strv_push(char ***v, size_t *n, char *s) {
-        if (!s)
-                return -ENOMEM;
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv) {
-                free(s);
-                return -ENOMEM;
-        }
-        *v = nv;
-        nv[*n] = s;
-        nv[++*n] = NULL;
-        return 0;
 }
 
 #define ENV_DROPPED_MAX 32      /* names listed; a login's whole environment is no list to read */

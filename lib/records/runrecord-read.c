@@ -17,16 +17,11 @@
 #include "host/resolve.h"
 #include "records/runrecord.h"
 #include "text/strbuf.h"
+#include "text/strv.h"
 
 #define RECORD_MAX (16u << 20)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct run_record *, run_record_free);
-
-static void strv_free_(char **v) {
-        for (char **s = v; s && *s; s++)
-                free(*s);
-        free(v);
-}
 
 /* ---- reading: json-c, with the trust and the log of an interrupted run ---- */
 
@@ -113,7 +108,7 @@ static int strv_from_json(struct json_object *v, char ***ret) {
                 const char *str = json_object_get_string(item);
                 bool bad = strlen(str) != (size_t) json_object_get_string_len(item);
                 if (bad || !(s[k++] = strdup(str))) {
-                        strv_free_(s);
+                        strv_free(s);
                         return bad ? -EBADMSG : -ENOMEM;
                 }
         }

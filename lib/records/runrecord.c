@@ -15,12 +15,7 @@
 #include "text/escape.h"
 #include "host/host.h"
 #include "records/runrecord.h"
-
-static void strv_free_(char **v) {
-        for (char **s = v; s && *s; s++)
-                free(*s);
-        free(v);
-}
+#include "text/strv.h"
 
 static void run_action_clear(struct run_action *a) {
         free(a->check);
@@ -31,7 +26,7 @@ static void run_action_clear(struct run_action *a) {
         free(a->unit);
         free(a->comm);
         free(a->appended);
-        strv_free_(a->properties);
+        strv_free(a->properties);
 }
 
 struct run_record *run_record_free(struct run_record *r) {
@@ -40,8 +35,8 @@ struct run_record *run_record_free(struct run_record *r) {
         free(r->version);
         free(r->root);
         free(r->user);
-        strv_free_(r->checks);
-        strv_free_(r->dirs);
+        strv_free(r->checks);
+        strv_free(r->dirs);
         for (size_t i = 0; i < r->n_actions; i++)
                 run_action_clear(&r->actions[i]);
         free(r->actions);

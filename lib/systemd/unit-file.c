@@ -16,6 +16,7 @@
 #include "text/cleanup.h"
 #include "host/host.h"
 #include "text/strbuf.h"
+#include "text/strv.h"
 #include "systemd/units.h"
 #include "systemd/units-internal.h"
 
@@ -26,7 +27,7 @@ static const char *keep_file(struct unit *u, const char *path) {
         for (size_t i = 0; i < u->n_files; i++)
                 if (strcmp(u->files[i], path) == 0)
                         return u->files[i];
-        return unit_strv_push(&u->files, &u->n_files, strdup(path)) < 0 ? NULL : u->files[u->n_files - 1];
+        return strv_push(&u->files, &u->n_files, strdup(path)) < 0 ? NULL : u->files[u->n_files - 1];
 }
 
 static int add_issue(struct unit *u, const char *file, unsigned line, const char *msg) {

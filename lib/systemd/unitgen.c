@@ -11,6 +11,7 @@
 #include "host/host.h"
 #include "host/template.h"
 #include "systemd/unitgen.h"
+#include "text/strv.h"
 
 #define UNIT_NAME_MAX 255
 #define WHITESPACE " \t\n\r"
@@ -245,12 +246,6 @@ static char *unescape_specials(const char *w, bool dollar) {
         }
         *o = 0;
         return s;
-}
-
-static void strv_free_n(char **v, size_t n) {
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 static int append_word(char ***v, size_t *n, const char *w, bool dollar) {

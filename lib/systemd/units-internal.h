@@ -11,7 +11,6 @@
 struct host;
 
 /* Append S (taken over; NULL: -ENOMEM) to the NULL-terminated vector V of N entries. */
-int unit_strv_push(char ***v, size_t *n, char *s);
 
 /* Parse the file at PATH (within the root) into U's assignments; an unreadable or
  * malformed file is an issue of U, not a failure. -ENOMEM only; else 0 when the file

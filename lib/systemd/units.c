@@ -14,6 +14,7 @@
 #include "text/cleanup.h"
 #include "host/host.h"
 #include "text/strbuf.h"
+#include "text/strv.h"
 #include "systemd/units.h"
 #include "systemd/units-internal.h"
 
@@ -36,20 +37,6 @@ const char *const unit_search_path[] = {
         NULL,
 };
 #define N_SEARCH 13
-
-int unit_strv_push(char ***v, size_t *n, char *s) {
-        if (!s)
-                return -ENOMEM;
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv) {
-                free(s);
-                return -ENOMEM;
-        }
-        nv[(*n)++] = s;
-        nv[*n] = NULL;
-        *v = nv;
-        return 0;
-}
 
 static int cmp_str(const void *a, const void *b) {
         unit_counters.compares++;
@@ -156,7 +143,7 @@ static int index_dep_dir(int dfd, const char *sub, struct unit_index *x) {
         int r = 0;
         for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); )
                 if (unit_name_is_valid(e->d_name))
-                        r = unit_strv_push(&x->enabled, &x->n_enabled, strdup(e->d_name));
+                        r = strv_push(&x->enabled, &x->n_enabled, strdup(e->d_name));
         closedir(d);
         return r;
 }
@@ -521,7 +508,7 @@ static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t
 static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
         const char *type = unit_type_of(name), *at = strchr(name, '@');
         bool instance = at && at + 1 != type;
-        int r = unit_strv_push(v, n, concat(name, ".d"));
+        int r = strv_push(v, n, concat(name, ".d"));
         if (r < 0 || depth > 64)
                 return r;
         if (instance) {
@@ -593,7 +580,7 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
                 if (!*ds.v[i].path || (i > 0 && strcmp(ds.v[i].base, ds.v[i - 1].base) == 0))
                         continue;       /* masked, or shadowed by the same name earlier on the path */
-                r = unit_strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
+                r = strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
                 if (r == 0)
                         r = unit_parse_file(h, u, ds.v[i].path);
                 if (r > 0)
@@ -715,7 +702,7 @@ int units_list_dir(struct host *h, const char *dir, const char *type, char ***re
                 return -errno;
         for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); )
                 if (listed_unit(dirfd(d), e->d_name, e->d_type, type))
-                        r = unit_strv_push(&v, &n, strdup(e->d_name));
+                        r = strv_push(&v, &n, strdup(e->d_name));
         closedir(d);
         if (r == 0 && !v)
                 v = calloc(1, sizeof(char *));

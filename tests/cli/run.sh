@@ -503,6 +503,23 @@ check_that "JSON says which finding was left out, and still plans the rest" jq -
         (.left_out | length) == 1 and .left_out[0].check == "swap-missing" and
         (.actions | map(.check) | unique) == ["zram-missing"]' "$T/out"
 
+# Planning reads /etc/fstab once, however many swap areas it names (each used to read it again).
+fail_root
+printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' >"$R/proc/swaps.new"
+for i in 1 2 3 4 5 6; do
+        printf '/swap%d none swap sw 0 0\n' "$i" >>"$R/etc/fstab"
+        printf '/swap%d                                  file\t\t1048572\t\t0\t\t-%d\n' "$i" $((i + 1)) >>"$R/proc/swaps.new"
+done
+mv "$R/proc/swaps.new" "$R/proc/swaps"
+if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
+        strace -f -qq -e trace=open,openat,openat2 -o "$T/trace" "$HOSTFIT" fix --dry-run --root "$R" >"$T/out" 2>"$T/err" </dev/null
+        rc=$?
+        check_that "fix --dry-run with six swap areas in fstab reads fstab once" \
+                sh -c "[ $rc -eq 0 ] && [ \$(grep -c 'fstab\"' '$T/trace') -eq 1 ]"
+else
+        skip_test "fix --dry-run with six swap areas in fstab reads fstab once" "strace cannot trace here"
+fi
+
 # A fix that cannot be planned (its unit path is a FIFO) is reported and skipped; the others are applied.
 fail_root
 mkdir -p "$R/etc/systemd/system"

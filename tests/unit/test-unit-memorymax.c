@@ -133,7 +133,7 @@ static void test_fix_dropin_applied_and_idempotent(void **state) {
                 const struct action *b = plan_action(p, i);
                 if (b->kind == ACTION_MANUAL) {
                         manual++;
-                        assert_true(strstr(b->text, "old.service:SIZE") || strstr(b->text, "inf.service that sorts after /etc/systemd/system/inf.service.d/49-hostfit-memory.conf sets its memory limit: set MemoryMax= there"));
+                        assert_true(strstr(b->text, "old.service:SIZE") || strstr(b->text, "/etc/systemd/system/inf.service.d/override.conf sets the memory limit of inf.service and sorts after hostfit's /etc/systemd/system/inf.service.d/49-hostfit-memory.conf: set MemoryMax= there"));
                 }
                 if (b->kind == ACTION_SYSTEMD && b->op == SYSTEMD_SET_PROPERTY && strcmp(b->unit, "app.service") == 0) {
                         set_prop = true;
