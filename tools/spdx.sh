@@ -15,6 +15,7 @@ for f in $(files); do
         head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT' && continue
         case "$f" in
         templates/*) continue ;;        # written onto hosts as they are
+        tests/fuzz/corpus/*) continue ;; # fuzz seeds: bytes of the formats they stand for
         *.c|*.h) line='/* SPDX-License-Identifier: MIT */' ;;
         *) line='# SPDX-License-Identifier: MIT' ;;
         esac
