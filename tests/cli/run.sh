@@ -504,6 +504,7 @@ check_that "JSON says which finding was left out, and still plans the rest" jq -
         (.actions | map(.check) | unique) == ["zram-missing"]' "$T/out"
 
 # Planning reads /etc/fstab once, however many swap areas it names (each used to read it again).
+# (Where the kernel has no openat2, the walk by hand looks at the last component with O_PATH first.)
 fail_root
 printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' >"$R/proc/swaps.new"
 for i in 1 2 3 4 5 6; do
@@ -515,7 +516,7 @@ if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; 
         strace -f -qq -e trace=open,openat,openat2 -o "$T/trace" "$HOSTFIT" fix --dry-run --root "$R" >"$T/out" 2>"$T/err" </dev/null
         rc=$?
         check_that "fix --dry-run with six swap areas in fstab reads fstab once" \
-                sh -c "[ $rc -eq 0 ] && [ \$(grep -c 'fstab\"' '$T/trace') -eq 1 ]"
+                sh -c "[ $rc -eq 0 ] && [ \$(grep 'fstab\"' '$T/trace' | grep -vc O_PATH) -eq 1 ]"
 else
         skip_test "fix --dry-run with six swap areas in fstab reads fstab once" "strace cannot trace here"
 fi
