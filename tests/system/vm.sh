@@ -183,6 +183,8 @@ vm_run_all() {
         : > "$w.console"
         sys_cgroup_create "hostfit-system-vm-$run-$$" || return 1
         t0=$(sys_now)
+        # virtio-rng: under emulation on a busy host the kernel's own entropy can take
+        # minutes at a reboot (systemd-random-seed stuck in getrandom, soft lockups).
         (
                 sys_cgroup_enter_self
                 exec qemu-system-x86_64 $(sys_vm_accel) -m "$SYS_VM_MEM" -smp 2 \
@@ -194,7 +196,7 @@ vm_run_all() {
                         -append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0" \
                         -drive "file=$w.qcow2,if=virtio,format=qcow2" \
                         -drive "file=$w.payload.img,if=virtio,format=raw,readonly=on" \
-                        -nic none
+                        -device virtio-rng-pci -nic none
         ) < /dev/null > "$w.qemu.log" 2>&1 &
         pid=$!
         # The guest never writes to its command port, but a full pipe would stall qemu.
