@@ -38,18 +38,7 @@ HOSTFIT = faults.HOSTFIT
 
 
 def count(root, args):
-    trace = root + ".trace"
-    rc, _, err = faults.hostfit(args, root, ("strace", "-f", "-qq", "-o", trace, "-e", "trace=" + ",".join(SYSCALLS)))
-    if rc != 0:
-        sys.exit("killpoints: the clean traced run failed (%d): %s" % (rc, err))
-    counts = dict.fromkeys(SYSCALLS, 0)
-    with open(trace) as f:
-        for line in f:
-            name = line.split(" ", 1)[-1].split("(", 1)[0].strip()
-            if name in counts:
-                counts[name] += 1
-    os.unlink(trace)
-    return counts
+    return faults.count_calls(root, args, SYSCALLS, "killpoints")
 
 
 def killed(root, args, sig, point):

@@ -151,14 +151,15 @@ def hostfit(args, root, prefix=()):
         return 124, "", "timed out"
 
 
-def count_calls(root):
-    """How often each syscall is called by a clean fix --yes of a fresh root."""
+def count_calls(root, args=("fix", "--yes"), syscalls=None, who="faults"):
+    """How often each syscall is called by a clean run of ARGS on a fresh root."""
+    syscalls = syscalls or SYSCALLS
     trace = root + ".trace"
-    rc, out, err = hostfit(["fix", "--yes"], root,
-                           ("strace", "-f", "-qq", "-o", trace, "-e", "trace=" + ",".join(SYSCALLS)))
+    rc, out, err = hostfit(list(args), root,
+                           ("strace", "-f", "-qq", "-o", trace, "-e", "trace=" + ",".join(syscalls)))
     if rc != 0:
-        sys.exit("faults: the clean traced run failed (%d): %s" % (rc, err))
-    counts = dict.fromkeys(SYSCALLS, 0)
+        sys.exit("%s: the clean traced run of %s failed (%d): %s" % (who, " ".join(args), rc, err))
+    counts = dict.fromkeys(syscalls, 0)
     with open(trace) as f:
         for line in f:
             name = line.split(" ", 1)[-1].split("(", 1)[0].strip()
@@ -168,11 +169,13 @@ def count_calls(root):
     return counts
 
 
-def positions(n):
-    if n <= MAX_POSITIONS:
+def positions(n, most=None):
+    """The calls to fault among N: all of them up to MOST, evenly spread beyond."""
+    most = most or MAX_POSITIONS
+    if n <= most:
         return list(range(1, n + 1))
-    step = (n - 1) / (MAX_POSITIONS - 1)
-    return sorted({1 + round(i * step) for i in range(MAX_POSITIONS)})
+    step = (n - 1) / (most - 1)
+    return sorted({1 + round(i * step) for i in range(most)})
 
 
 def one(base, before, fixed, noswap, syscall, errno, when):

@@ -32,26 +32,11 @@ MAX_POSITIONS = int(os.environ.get("UNDOFAULTS_POSITIONS", "12"))
 
 
 def count(root):
-    trace = root + ".trace"
-    rc, _, err = faults.hostfit(["undo", "--yes"], root,
-                                ("strace", "-f", "-qq", "-o", trace, "-e", "trace=" + ",".join(SYSCALLS)))
-    if rc != 0:
-        sys.exit("undofaults: the clean traced undo failed (%d): %s" % (rc, err))
-    counts = dict.fromkeys(SYSCALLS, 0)
-    with open(trace) as f:
-        for line in f:
-            name = line.split(" ", 1)[-1].split("(", 1)[0].strip()
-            if name in counts:
-                counts[name] += 1
-    os.unlink(trace)
-    return counts
+    return faults.count_calls(root, ("undo", "--yes"), SYSCALLS, "undofaults")
 
 
 def positions(n):
-    if n <= MAX_POSITIONS:
-        return list(range(1, n + 1))
-    step = (n - 1) / (MAX_POSITIONS - 1)
-    return sorted({1 + round(i * step) for i in range(MAX_POSITIONS)})
+    return faults.positions(n, MAX_POSITIONS)
 
 
 def runs(root):
