@@ -468,15 +468,22 @@ static bool same_content(const char *a, size_t alen, const char *b, size_t blen)
         return alen == blen && memcmp(a, b, alen) == 0;
 }
 
+/* The directory that holds A's path, opened under the root (made, mode 0755, with CREATE);
+ * the last component in *NAME, the directory's path in *DIR. */
+static int open_parent(struct apply *ap, const struct action *a, bool create, char **dir, const char **name) {
+        int r = split_path(a->path, dir, name);
+        if (r < 0)
+                return msgf(&ap->msg, r, "invalid path %s", a->path);
+        return apply_open_dir(ap->root_fd, **dir ? *dir : "/", create, create ? 0755 : 0, &ap->msg);
+}
+
 static int apply_write(struct apply *ap, const struct action *a) {
         _cleanup_free_ char *dir = NULL, *cur = NULL, *saved = NULL;
         const char *name;
         size_t cur_len;
         struct stat st;
-        int r = split_path(a->path, &dir, &name);
-        if (r < 0)
-                return msgf(&ap->msg, r, "invalid path %s", a->path);
-        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
+        _cleanup_close_ int dfd = open_parent(ap, a, true, &dir, &name);
+        int r;
         if (dfd < 0)
                 return dfd;
         r = read_current(dfd, name, &cur, &cur_len, &st);
@@ -514,10 +521,8 @@ static int apply_symlink(struct apply *ap, const struct action *a) {
         const char *name;
         struct stat st;
         char tmp[NAME_MAX + 1];
-        int r = split_path(a->path, &dir, &name);
-        if (r < 0)
-                return msgf(&ap->msg, r, "invalid path %s", a->path);
-        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
+        _cleanup_close_ int dfd = open_parent(ap, a, true, &dir, &name);
+        int r;
         if (dfd < 0)
                 return dfd;
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -546,10 +551,8 @@ static int apply_symlink(struct apply *ap, const struct action *a) {
 static int apply_swapfile(struct apply *ap, const struct action *a) {
         _cleanup_free_ char *dir = NULL;
         const char *name;
-        int r = split_path(a->path, &dir, &name);
-        if (r < 0)
-                return msgf(&ap->msg, r, "invalid path %s", a->path);
-        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", true, 0755, &ap->msg);
+        _cleanup_close_ int dfd = open_parent(ap, a, true, &dir, &name);
+        int r;
         if (dfd < 0)
                 return dfd;
         r = swapfile_create(ap->root_fd, dfd, a->path, name, a->size, &ap->msg);
@@ -561,10 +564,7 @@ static int apply_swapfile(struct apply *ap, const struct action *a) {
 static int apply_subvolume(struct apply *ap, const struct action *a) {
         _cleanup_free_ char *dir = NULL;
         const char *name;
-        int r = split_path(a->path, &dir, &name);
-        if (r < 0)
-                return msgf(&ap->msg, r, "invalid path %s", a->path);
-        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", false, 0, &ap->msg);
+        _cleanup_close_ int dfd = open_parent(ap, a, false, &dir, &name);
         if (dfd < 0)
                 return ap->msg.len ? dfd : msgf(&ap->msg, dfd, "cannot open %s: %s", *dir ? dir : "/", strerror(-dfd));
         return btrfs_subvolume_create(dfd, a->path, name, a->mode, &ap->msg);
@@ -719,10 +719,8 @@ static int remove_other(struct apply *ap, const struct action *a, int dfd, const
 static int apply_remove(struct apply *ap, const struct action *a) {
         _cleanup_free_ char *dir = NULL;
         const char *name;
-        int r = split_path(a->path, &dir, &name);
-        if (r < 0)
-                return msgf(&ap->msg, r, "invalid path %s", a->path);
-        _cleanup_close_ int dfd = apply_open_dir(ap->root_fd, *dir ? dir : "/", false, 0, &ap->msg);
+        _cleanup_close_ int dfd = open_parent(ap, a, false, &dir, &name);
+        int r;
         if (dfd == -ENOENT)
                 return msgf(&ap->msg, 0, "%s is already gone", a->path);
         if (dfd < 0)
