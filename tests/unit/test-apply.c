@@ -338,8 +338,10 @@ static void signal_removes_temp_in_flight(struct env *e, int sig) {
         free(big);
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
+        if (pid == 0) {
+                signal(sig, SIG_DFL);   /* not ignored, whatever the test run was started with (nohup) */
                 _exit(plan_apply(e->plan, e->host, NULL, NULL) == 0 ? 0 : 1);
+        }
         char *tmp = NULL;
         int st;
         /* Wait for the temp file to appear, then interrupt the write. */
