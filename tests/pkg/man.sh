@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# hostfit(8): mandoc lint clean, and it documents every check id, command and option the binary has.
+# hostfit(1): mandoc lint clean, and it documents every check id, command and option the binary has.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need mandoc
-MAN=docs/hostfit.8 CONF=docs/hostfit.conf.5
+MAN=docs/hostfit.1 CONF=docs/hostfit.conf.5
 
 for m in "$MAN" "$CONF"; do
         out=$(mandoc -T lint -W warning "$m" 2>&1); st=$?
@@ -75,7 +75,7 @@ done > "$PKG_TMP/keys"
 cat "$PKG_TMP/keys"
 PKG_PASS=$((PKG_PASS + $(grep -c '^ok:' "$PKG_TMP/keys")))
 PKG_FAIL=$((PKG_FAIL + $(grep -c '^FAIL:' "$PKG_TMP/keys")))
-check "hostfit(8) points to hostfit.conf(5)" grep -q '^\.Xr hostfit.conf 5' "$MAN"
+check "hostfit(1) points to hostfit.conf(5)" grep -q '^\.Xr hostfit.conf 5' "$MAN"
 # hostfit itself accepts the example configuration, every key uncommented.
 root=$PKG_TMP/root; mkdir -p "$root/etc/hostfit"
 # (the skip line names checks: each must be one)
