@@ -154,7 +154,10 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
         for (size_t i = 0; i < u->n_a; i++) {
                 const char *value = pack_str(k, u->a[i].value), *file = pack_file(k, u, files, u->a[i].file);
                 if (a) {
-                        const char *section = intern(k->words, u->a[i].section), *key = intern(k->words, u->a[i].key);
+                        /* Assignments come in runs of one section: the one before's, when the same. */
+                        const char *section = i > 0 && strcmp(u->a[i].section, u->a[i - 1].section) == 0 ?
+                                              a[i - 1].section : intern(k->words, u->a[i].section);
+                        const char *key = intern(k->words, u->a[i].key);
                         k->nomem |= !section || !key;
                         a[i] = (struct unit_assignment) { (char *) section, (char *) key, (char *) value, file, u->a[i].line };
                 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit files parsed as systemd parses them (sections, continuations, comments,
  * ignored lines kept as issues), and the values in effect read back. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,11 +41,16 @@ static int add_issue(struct unit *u, const char *file, unsigned line, const char
         return 0;
 }
 
+/* isspace() of the C locale, which hostfit runs in, without a call a byte. */
+static bool is_space(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static char *strip(char *s) {
-        while (*s && isspace((unsigned char) *s))
+        while (is_space(*s))
                 s++;
         size_t l = strlen(s);
-        while (l > 0 && isspace((unsigned char) s[l - 1]))
+        while (l > 0 && is_space(s[l - 1]))
                 s[--l] = 0;
         return s;
 }

@@ -592,30 +592,35 @@ static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
  * sorted by file name. */
 static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u) {
         struct dropins ds = { 0 };
-        _cleanup_free_ char *type_dir = concat(unit_type_of(u->id) + 1, ".d");
-        _cleanup_free_ const char **names = NULL;
-        size_t n_names = 0;
-        int r = type_dir ? 0 : -ENOMEM;
+        const char *type = unit_type_of(u->id) + 1, *small[8], **names = small;
+        char type_dir[16];      /* "service.d": the longest type is "automount" */
+        _cleanup_free_ const char **heap = NULL;
+        size_t n_names = 0, n_alias = 0;
+        int r = 0;
+        memcpy(type_dir, type, strlen(type));
+        memcpy(type_dir + strlen(type), ".d", 3);
         /* Its own name, then the other names it has: the one asked for and every alias
          * of it in the search path. */
         struct alias key = { NULL, u->id }, *lo = x->n_aliases ? bsearch(&key, x->aliases, x->n_aliases, sizeof(key), cmp_target) : NULL;
         while (lo && lo > x->aliases && strcmp(lo[-1].target, u->id) == 0)
                 lo--;
-        names = calloc(x->n_aliases + 2, sizeof(*names));
-        if (!names)
+        while (lo && lo + n_alias < x->aliases + x->n_aliases && strcmp(lo[n_alias].target, u->id) == 0)
+                n_alias++;
+        if (n_alias + 2 > ELEMENTSOF(small) && !(names = heap = calloc(n_alias + 2, sizeof(*names))))
                 return -ENOMEM;
         names[n_names++] = u->id;
         if (strcmp(u->name, u->id) != 0)
                 names[n_names++] = u->name;
-        for (struct alias *a = lo; a && a < x->aliases + x->n_aliases && strcmp(a->target, u->id) == 0; a++)
-                if (strcmp(a->alias, u->name) != 0)
-                        names[n_names++] = a->alias;
+        for (size_t k = 0; k < n_alias; k++)
+                if (strcmp(lo[k].alias, u->name) != 0)
+                        names[n_names++] = lo[k].alias;
         for (size_t k = 0; k < n_names && r == 0; k++) {
                 _cleanup_(strv_freep) char **dirs = NULL;
-                _cleanup_free_ uint64_t *hash = NULL;
+                uint64_t hash_small[16], *hash = hash_small;
+                _cleanup_free_ uint64_t *hash_heap = NULL;
                 size_t n_dirs = 0;
                 r = dir_names(names[k], &dirs, &n_dirs, 0);
-                if (r == 0 && !(hash = malloc(n_dirs * sizeof(*hash))))
+                if (r == 0 && n_dirs > ELEMENTSOF(hash_small) && !(hash = hash_heap = malloc(n_dirs * sizeof(*hash))))
                         r = -ENOMEM;
                 for (size_t j = 0; j < n_dirs && r == 0; j++)
                         hash[j] = unit_hash_name(dirs[j]);
