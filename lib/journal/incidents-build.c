@@ -54,6 +54,7 @@ struct incident_builder {
         uint64_t memcg_limit, memcg_time;
         uint64_t swap_total, swap_time;
         bool swap_seen;
+        size_t held_max;        /* the most items, loops and closed loops at once */
 };
 
 int incident_builder_new(struct incident_builder **ret) {
@@ -435,7 +436,7 @@ static void add_exit(struct incident_builder *b, const struct event *ev) {
                 it->restart_pending = false;
 }
 
-int incident_builder_add(struct incident_builder *b, const struct event *ev) {
+static int builder_add(struct incident_builder *b, const struct event *ev) {
         int r = new_boot(b, ev->boot);
         if (r < 0)
                 return r;
@@ -472,6 +473,14 @@ int incident_builder_add(struct incident_builder *b, const struct event *ev) {
         default:
                 return 0;
         }
+}
+
+int incident_builder_add(struct incident_builder *b, const struct event *ev) {
+        int r = builder_add(b, ev);
+        size_t held = b->n + b->n_loops + b->n_done;
+        if (held > b->held_max)
+                b->held_max = held;
+        return r;
 }
 
 /* A process that only runs another: killing it takes its child along. */
@@ -545,6 +554,6 @@ int incident_builder_finish(struct incident_builder *b, const char *unit, struct
                 out[k++] = out[i];
         }
         qsort(out, k, sizeof *out, cmp_incident);
-        *ret = (struct incident_list) { .items = TAKE_PTR(out), .n = k };
+        *ret = (struct incident_list) { .items = TAKE_PTR(out), .n = k, .held_max = b->held_max };
         return 0;
 }
