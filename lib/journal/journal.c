@@ -142,11 +142,12 @@ struct entry_buf {
  * message) or dropped (a name cut short could be another valid name). */
 static const struct field {
         const char *name;
+        size_t len;             /* strlen(name) */
         size_t offset, size;
         size_t entry;           /* offsetof the pointer in struct journal_entry */
         bool cut;
 } fields[] = {
-#define F(n, m, em, c) { n, offsetof(struct entry_buf, m), sizeof ((struct entry_buf *) 0)->m, offsetof(struct journal_entry, em), c }
+#define F(n, m, em, c) { n, sizeof n - 1, offsetof(struct entry_buf, m), sizeof ((struct entry_buf *) 0)->m, offsetof(struct journal_entry, em), c }
         F("_TRANSPORT", transport, transport, false),
         F("_PID", pid, pid, false),
         F("_UID", uid, uid, false),
@@ -179,7 +180,7 @@ static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *
                 size_t k = (size_t) (eq - (const char *) d), n = l - k - 1;
                 for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                         const struct field *f = &fields[i];
-                        if (strlen(f->name) != k || memcmp(d, f->name, k) != 0)
+                        if (f->len != k || memcmp(d, f->name, k) != 0)
                                 continue;
                         char *buf = (char *) b + f->offset;
                         const char **dst = (const char **) ((char *) e + f->entry);
@@ -336,7 +337,7 @@ static void limit_peaks(struct host *h, struct incident_list *l) {
  * mappings are dropped from this process (MADV_DONTNEED: the file and the
  * page cache keep them; the next touch maps them again), so memory follows
  * the incidents kept, not the entries read. */
-#define RSS_SLACK (6ULL << 20)
+#define RSS_SLACK (3ULL << 20)
 #define RSS_CHECK_EVERY 64
 
 struct reader {
