@@ -55,6 +55,7 @@ struct incident_builder {
         uint64_t swap_total, swap_time;
         bool swap_seen;
         size_t held_max;        /* the most items, loops and closed loops at once */
+        uint64_t sweep_at;      /* the next look for loops a quiet hour ended */
 };
 
 int incident_builder_new(struct incident_builder **ret) {
@@ -361,6 +362,27 @@ static int new_boot(struct incident_builder *b, const char *boot) {
         return 0;
 }
 
+/* Close the loops a quiet hour before NOW ended whose incident, if any, is
+ * final: no later event changes them (a restart opens a new loop, a result
+ * looks at the kill), and a reboot changes only a loop still "restarted", kept
+ * open for it. So open loops follow the units restarting in the last hour and
+ * the incidents, not the events read. */
+static int sweep_loops(struct incident_builder *b, uint64_t now) {
+        int r;
+        if (now < b->sweep_at)
+                return 0;
+        b->sweep_at = now + LOOP_GAP_USEC / 4;
+        for (size_t i = b->n_loops; i-- > 0; ) {
+                struct loop *l = &b->loops[i];
+                bool incident = l->count >= LOOP_MIN_RESTARTS || (l->start_limit && l->count > 0);
+                if (l->last + LOOP_GAP_USEC >= now || (incident && !l->start_limit && !l->stopped))
+                        continue;
+                if ((r = close_loop(b, l)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int add_restart(struct incident_builder *b, const struct event *ev) {
         struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
         if (it && unit_eq(it->inc.unit, ev->unit) &&
@@ -438,7 +460,7 @@ static void add_exit(struct incident_builder *b, const struct event *ev) {
 
 static int builder_add(struct incident_builder *b, const struct event *ev) {
         int r = new_boot(b, ev->boot);
-        if (r < 0)
+        if (r < 0 || (r = sweep_loops(b, ev->time_usec)) < 0)
                 return r;
         /* Names reach here validated by the parser; a caller's event is checked again. */
         if (*ev->unit && !unit_name_is_valid(ev->unit))

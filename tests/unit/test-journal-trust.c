@@ -238,6 +238,36 @@ static void test_loop_outcomes(void **state) {
         assert_int_equal(l.n, 1);
         assert_true(l.items[0].last_usec >= l.items[0].time_usec);
         incident_list_release(&l);
+
+        /* Two quiet hours do not change an outcome: a loop still "restarted" is
+         * stopped by the reboot after them, or ended by its unit's next restart;
+         * a loop at its start limit stays there. */
+        struct event quiet = { .kind = EVENT_KERNEL_SWAP, .time_usec = 7200 * USEC, .uid = -1, .n_restarts = -1, .boot = B1 };
+        struct event reboot = quiet;
+        reboot.time_usec = 8000 * USEC;
+        memcpy(reboot.boot, B2, sizeof reboot.boot);
+        struct event d[] = {
+                unit_event(EVENT_UNIT_RESTART, 100, "y.service", NULL, 1, B1),
+                unit_event(EVENT_UNIT_RESTART, 101, "y.service", NULL, 2, B1),
+                unit_event(EVENT_UNIT_RESTART, 102, "y.service", NULL, 3, B1),
+                unit_event(EVENT_UNIT_RESTART, 103, "u.service", NULL, 1, B1),
+                unit_event(EVENT_UNIT_RESTART, 104, "u.service", NULL, 2, B1),
+                unit_event(EVENT_UNIT_RESTART, 105, "u.service", NULL, 3, B1),
+                unit_event(EVENT_UNIT_RESTART, 106, "v.service", NULL, 1, B1),
+                unit_event(EVENT_UNIT_RESULT, 107, "v.service", "exit-code", -1, B1),
+                unit_event(EVENT_UNIT_RESTART, 108, "w.service", NULL, 1, B1),
+                quiet,
+                unit_event(EVENT_UNIT_RESTART, 7300, "u.service", NULL, 1, B1),
+                reboot,
+        };
+        build(d, ELEMENTSOF(d), &l);
+        assert_int_equal(l.n, 3);
+        assert_int_equal(find_unit(&l, "y.service")->outcome, OUTCOME_STOPPED);
+        assert_int_equal(find_unit(&l, "u.service")->outcome, OUTCOME_RESTARTED);
+        assert_int_equal(find_unit(&l, "u.service")->restarts, 3);
+        assert_int_equal(find_unit(&l, "v.service")->outcome, OUTCOME_START_LIMIT);
+        assert_null(find_unit(&l, "w.service"));
+        incident_list_release(&l);
 }
 
 /* A kill is another unit's only by pid or cgroup: a clean end nearby is no victim. */
@@ -401,9 +431,10 @@ static void test_matches_lose_nothing(void **state) {
 }
 
 /* Memory follows the incidents, not the events: a journal's worth of swap
- * lines, process exits, clean stops and single restarts of 20 units (each two
- * hours apart: no loop) holds no more than its kills and one open loop a
- * unit at once, at 20k events as at 200k. Counted, not timed. */
+ * lines, process exits, clean stops and single restarts of transient units
+ * (run-uN.service, 20 every two hours: no loop) holds no more than its kills
+ * and the units that restarted in the last hour, at 20k events as at 200k.
+ * Counted, not timed. */
 static void test_memory_follows_incidents(void **state) {
         for (int size = 20000; size <= 200000; size *= 10) {
                 struct incident_builder *b = NULL;
@@ -412,7 +443,7 @@ static void test_memory_follows_incidents(void **state) {
                         uint64_t sec = T0 + (uint64_t) i;
                         char u[32];
                         struct event ev;
-                        snprintf(u, sizeof u, "u%d.service", i % 7200 < 20 ? i % 7200 : i % 20);
+                        snprintf(u, sizeof u, "run-u%d.service", i % 7200 < 20 ? i : i % 20);
                         if (i % 10000 == 5000)
                                 ev = (struct event) { .kind = EVENT_KERNEL_KILLED, .time_usec = sec * USEC,
                                                       .killer = KILLER_KERNEL, .pid = 100000 + i, .uid = 1,
