@@ -136,7 +136,7 @@ int report_add(struct report *r, enum status st, const char *subject,
         if (n < 0)
                 f->message = NULL;
         if ((st == STATUS_WARN || st == STATUS_FAIL) && cr->check->fix &&
-            asprintf(&f->fix, "hostfit fix %s", cr->check->id) < 0)
+            !(f->fix = strjoin("hostfit fix ", cr->check->id)))
                 f->fix = NULL, n = -1;
         if (n >= 0 && st == STATUS_ERROR && for_want_of_root(f->message)) {
                 int k = needs_root(cr, f);
