@@ -291,8 +291,8 @@ hf check --verbose unit-memorymax --root "$R"
 check_that "check --verbose lists every finding of a group, and one fix line" \
         sh -c "[ \$(grep -c '^      app[0-9].service: no MemoryMax=' '$T/out') -eq 7 ] && [ \$(grep -c 'fix: hostfit fix' '$T/out') -eq 1 ]"
 hf fix --dry-run unit-memorymax --root "$R"
-check_that "fix --dry-run shows alike manual steps once, counted" \
-        sh -c "[ \$(grep -c '^manual: ' '$T/out') -eq 1 ] && grep -q '^  and 6 more like it (--verbose lists each)$' '$T/out'"
+check_that "fix --dry-run shows alike manual steps once, counted, naming the unit each other one is about" \
+        sh -c "[ \$(grep -c '^manual: ' '$T/out') -eq 1 ] && grep -q '^  and 6 more like it, naming app2.service, app3.service, app4.service, app5.service, app6.service, app7.service (--verbose lists each)$' '$T/out'"
 hf fix --dry-run --verbose unit-memorymax --root "$R"
 check_that "fix --dry-run --verbose lists each manual step" test "$(grep -c '^manual: ' "$T/out")" -eq 7
 # Skipping every check by configuration: all skip, exit 0.
