@@ -295,6 +295,11 @@ check_that "fix --dry-run shows alike manual steps once, counted, naming the uni
         sh -c "[ \$(grep -c '^manual: ' '$T/out') -eq 1 ] && grep -q '^  and 6 more like it, naming app2.service, app3.service, app4.service, app5.service, app6.service, app7.service (--verbose lists each)$' '$T/out'"
 hf fix --dry-run --verbose unit-memorymax --root "$R"
 check_that "fix --dry-run --verbose lists each manual step" test "$(grep -c '^manual: ' "$T/out")" -eq 7
+# docs/usage.md's example of alike steps is the binary's output on tests/fixtures/cli-alike.
+sed -n '/^### Many alike manual steps$/,/^So no step/p' "$HERE/../../docs/usage.md" | sed -n '/^```text$/,/^```$/p' | sed '1d;$d' >"$T/usage-alike"
+hf fix --dry-run --root "$(copy_root cli-alike)"
+check_that "usage.md's example of alike manual steps is fix --dry-run's output on tests/fixtures/cli-alike" \
+        sh -c "[ -s '$T/usage-alike' ] && cmp -s '$T/usage-alike' '$T/out'"
 # Skipping every check by configuration: all skip, exit 0.
 R=$(copy_root cli-fail)
 mkdir -p "$R/etc/hostfit"
@@ -666,7 +671,7 @@ fi
 if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
         fish_complete() {
-                PATH=$(dirname "$HOSTFIT"):$PATH timeout 30 fish -c "source completions/hostfit.fish; complete -C '$1'" |
+                PATH=$(dirname "$HOSTFIT"):$PATH timeout 30 fish -c "set fish_complete_path $PWD/completions; source completions/hostfit.fish; complete -C '$1'" |
                         cut -f1 | sort -u | tr '\n' ' '
         }
         comp_cases | while IFS='|' read -r name want words; do
