@@ -235,6 +235,8 @@ hf check --root "$R"
 expect "an ignored warning leaves the exit status 0" 0
 check_that "the check reads ignored, counted in the summary" \
         sh -c "grep -q '^ignored swap-missing ' '$T/out' && grep -q ' 0 warn, .*, 1 ignored$' '$T/out'"
+check_that "with an ignored check shown, every check's id starts in one column" \
+        sh -c "[ \$(grep -Ec '^(pass|skip|warn|fail|error|ignored) ' '$T/out') -ge 13 ] && ! grep -E '^(pass|skip|warn|fail|error|ignored) ' '$T/out' | cut -c8,9 | grep -vqx ' [a-z]'"
 check_that "without --verbose the ignored finding is counted, not listed, and has no fix line" \
         sh -c "grep -qx '      1 ignored by hostfit.conf (--verbose says why)' '$T/out' && ! grep -q '/swapfile\\|fix:' '$T/out'"
 hf check --verbose --root "$R"
