@@ -70,8 +70,13 @@ static void signals_install(void) {
         struct sigaction sa = { .sa_handler = on_signal };
         sigemptyset(&sa.sa_mask);
         sig_caught = 0;
-        for (size_t i = 0; i < N_HANDLED; i++)
-                sigaction(handled_signals[i], &sa, &old_actions[i]);
+        for (size_t i = 0; i < N_HANDLED; i++) {
+                sigaction(handled_signals[i], NULL, &old_actions[i]);
+                /* A signal ignored by whoever started hostfit (nohup, a background job) stays ignored. */
+                if (!(old_actions[i].sa_flags & SA_SIGINFO) && old_actions[i].sa_handler == SIG_IGN)
+                        continue;
+                sigaction(handled_signals[i], &sa, NULL);
+        }
 }
 
 /* Put the old handlers back; a signal a long step caught is delivered now. */

@@ -158,6 +158,17 @@ wait_for() {
         return 1
 }
 
+# Waits until each process has lived SECS seconds (hostfit's min-age and min-uptime count a
+# process's life, not the scenario's time); fails if one ends first.
+wait_age() {
+        local secs=$1 pid
+        shift
+        for pid in "$@"; do
+                wait_for $((secs + 120)) "e=\$(ps -o etimes= -p $pid) && [ \$e -ge $secs ]" ||
+                        fail "pid $pid did not live $secs s (it ended, or the bed stalled)"
+        done
+}
+
 unit_prop() {
         inside systemctl show -P "$2" "$1" 2>/dev/null
 }

@@ -512,6 +512,7 @@ static void test_zero_fill_stops_between_chunks_on_a_signal(void **state) {
                 if (asprintf(&path, "%s/swapfile", e->root) < 0)
                         _exit(2);
                 int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                signal(SIGHUP, SIG_DFL);        /* whatever the test runner was started with */
                 apply_signals_begin();
                 plan_apply_progress(record_and_hangup, NULL);
                 int r = swapfile_rewrite(fd, UINT64_C(256) << 20, "/swapfile");
@@ -541,6 +542,31 @@ static void test_zero_fill_stops_between_chunks_on_a_signal(void **state) {
         assert_true(bytes < (256LL << 20));     /* stopped after the first 64 MiB, not at the end */
         assert_true(WIFSIGNALED(st));
         assert_int_equal(WTERMSIG(st), SIGHUP);
+}
+
+/* Under nohup SIGHUP is ignored, and stays so: the zero-fill runs to its end and nothing is raised. */
+static void test_ignored_hangup_stays_ignored(void **state) {
+        struct env *e = *state;
+        pid_t pid = fork();
+        if (pid == 0) {
+                char *path;
+                if (asprintf(&path, "%s/swapfile", e->root) < 0)
+                        _exit(2);
+                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                signal(SIGHUP, SIG_IGN);
+                apply_signals_begin();
+                plan_apply_progress(record_and_hangup, NULL);
+                int r = swapfile_rewrite(fd, UINT64_C(128) << 20, "/swapfile");
+                struct stat st;
+                fstat(fd, &st);
+                bool interrupted = apply_interrupted();
+                apply_signals_end();
+                _exit(r == 0 && !interrupted && st.st_size == (INT64_C(128) << 20) ? 0 : 4);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void test_second_plan_after_apply_is_empty(void **state) {
@@ -1048,6 +1074,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stale_temps_in_records_and_backups_are_swept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_temp_marked_with_its_maker, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_zero_fill_stops_between_chunks_on_a_signal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ignored_hangup_stays_ignored, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_second_plan_after_apply_is_empty, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_render_then_nothing_applied_writes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_deferred_and_manual_are_logged_not_run, setup, teardown),

@@ -24,7 +24,7 @@ listener() {
 wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
 old=$(listener)
 say "started by hand: pid $old, $(inside cat /proc/$old/cgroup | tail -n 1)"
-sleep 6
+wait_age 6 "$old"
 
 expect_finding unmanaged-service
 hf fix --dry-run --format json unmanaged-service
@@ -54,7 +54,7 @@ new=$(listener)
 inside_sh "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:$PORT/\", timeout=5)'" ||
         fail "$name does not answer on $PORT"
 say "$name listens on $PORT as pid $new"
-sleep 6
+wait_age 6 "$new"
 expect_pass unmanaged-service
 expect_no_plan unmanaged-service
 

@@ -62,7 +62,7 @@ say "process chain: $(chain "$vite")"
 tmux_pid=$(pgrep -x 'tmux: server' | head -n 1)
 tmux_adj=$(cat /proc/$tmux_pid/oom_score_adj)
 # hostfit counts a process as a service after a minute of life.
-sleep 65
+wait_age 65 "$vite"
 
 for id in $IDS; do
         expect_finding "$id"

@@ -33,7 +33,7 @@ case "$cg" in
 */system.slice/$SCOPE) ;;
 *) fail "pid $ct is not in $SCOPE: $cg" ;;
 esac
-sleep 6
+wait_age 6 "$ct" "$host"
 
 expect_finding unmanaged-service
 subjects=$(printf '%s' "$HF_OUT" | json "' '.join(f['subject'] for c in d['checks'] for f in c['findings'])")

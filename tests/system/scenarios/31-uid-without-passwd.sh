@@ -30,7 +30,7 @@ wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started se
 old=$(listener)
 [ "$(uid_of "$old")" = $UID_ ] || fail "pid $old runs as uid $(uid_of "$old"), not $UID_"
 say "started by hand as uid $UID_: pid $old"
-sleep 6
+wait_age 6 "$old"
 
 expect_finding unmanaged-service
 unit=/etc/systemd/system/hostfit-python3-$PORT.service name=hostfit-python3-$PORT.service
@@ -58,7 +58,7 @@ wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not list
 new=$(listener)
 [ "$new" = "$(unit_prop "$name" MainPID)" ] || fail "port $PORT is held by $new, not by $name"
 [ "$(uid_of "$new")" = $UID_ ] || fail "$name runs as uid $(uid_of "$new"), not $UID_"
-sleep 6
+wait_age 6 "$new"
 expect_pass unmanaged-service
 expect_no_plan unmanaged-service
 pass "no unit while uid $UID_ had no entry; then $name runs as uid $UID_, pid $new"

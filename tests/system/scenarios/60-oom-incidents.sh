@@ -91,7 +91,9 @@ wait_for 60 'journalctl -b -u crashy.service -o cat --no-pager | grep -q "Start 
 say "crashy.service: stopped at the start limit after $(unit_prop crashy.service NRestarts) restarts"
 
 inside systemctl start earlyoom.service || fail "earlyoom did not start"
-sleep 2
+# earlyoom watches memory once it has said its thresholds.
+wait_for 60 'journalctl -b -u earlyoom.service -o cat --no-pager | grep -q "sending SIGTERM when"' ||
+        fail "earlyoom did not report its thresholds"
 inside systemctl start eathog.service
 wait_for 240 '! systemctl is-active -q eathog.service' || fail "earlyoom did not stop eathog.service"
 inside systemctl stop earlyoom.service
@@ -112,7 +114,8 @@ wait_for 120 'journalctl -k -b -o cat --no-pager | grep -q "Killed process .* (k
         fail "the kernel did not kill the hog in its scope"
 inside journalctl -k -b -o cat --no-pager | grep -E "oom-kill:|Killed process .* \(kernhog\)" | tail -n 2 |
         sed "s/^/$SCEN_LOG_PREFIX   /"
-sleep 2
+# The scope ends with its last process; its end is what "gone" reports.
+wait_for 60 '! systemctl is-active -q kernhog.scope' || fail "kernhog.scope outlived the kill"
 
 hf incidents --format json
 show_hf incidents --format json

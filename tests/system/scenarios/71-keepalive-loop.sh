@@ -26,9 +26,9 @@ PY
 hand session-9.scope sh -c 'while true; do /usr/local/bin/flaky-server; sleep 1; done'
 listening="ss -Hltn 'sport = :$PORT' | grep -q ."
 wait_for 20 "$listening" || fail "the looped server does not listen"
-sleep 2
 loop=$(inside pgrep -f -o 'while true; do /usr/local/bin/flaky-server')
 [ -n "$loop" ] || fail "no loop process"
+wait_age 2 "$loop"
 
 expect_finding keepalive-loop
 hf check keepalive-loop --verbose
@@ -94,7 +94,6 @@ set -- $gaps
 for g in $gaps; do
         awk -v g="$g" 'BEGIN { exit !(g >= 17) }' || fail "restarted $g s after the last start, expected 8 s of life and 10 s of back-off"
 done
-sleep 3
 expect_pass keepalive-loop
 expect_no_plan keepalive-loop
 pass "$name restarts its crashing server with a 10 s back-off (starts $gaps s apart)"

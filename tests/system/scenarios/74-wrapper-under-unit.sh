@@ -54,7 +54,7 @@ adj() {
 child=$(inside pgrep -P "$main" -f http.server)
 [ -n "$child" ] || fail "no server under start.sh (pid $main)"
 say "report-worker.service: start.sh pid $main at $(adj "$main"), its server pid $child at $(adj "$child")"
-sleep 2
+wait_age 2 "$main" "$child"
 
 expect_finding wrapper-oom-unprotected
 hf fix --dry-run --format json wrapper-oom-unprotected unmanaged-service
@@ -76,7 +76,7 @@ inside systemctl restart report-worker.service || fail "systemctl restart report
 wait_for 20 "$listening" || fail "report-worker does not listen after its restart"
 main=$(unit_prop report-worker.service MainPID)
 [ "$(adj "$main")" = 100 ] || fail "start.sh has oom_score_adj $(adj "$main") after the restart, not the drop-in's 100"
-sleep 2
+wait_age 2 "$main"
 expect_pass wrapper-oom-unprotected
 expect_pass unmanaged-service
 expect_no_plan wrapper-oom-unprotected unmanaged-service

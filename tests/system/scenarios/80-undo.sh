@@ -50,8 +50,12 @@ for id in $CHECKS; do
         expect_pass $id
 done
 inside systemctl is-active -q hostfit-check.timer || fail "hostfit-check.timer is not active after the fix"
-sleep 3
-say "hostfit-check.service after the timer's first run: $(unit_prop hostfit-check.service ActiveState)/$(unit_prop hostfit-check.service Result)"
+# The service the timer runs, run once now (Type=oneshot: start returns when it has ended).
+inside systemctl start hostfit-check.service || fail "hostfit-check.service failed"
+[ "$(unit_prop hostfit-check.service Result)" = success ] ||
+        fail "hostfit-check.service: Result=$(unit_prop hostfit-check.service Result)"
+inside test -s /var/lib/prometheus/node-exporter/hostfit.prom || fail "hostfit-check.service wrote no metrics"
+say "hostfit-check.service: $(unit_prop hostfit-check.service Result), $(inside grep -c '^hostfit_check_status.* 1$' /var/lib/prometheus/node-exporter/hostfit.prom) check states in hostfit.prom"
 inside journalctl --no-pager -o cat -u hostfit-check.service | tail -n 5 | sed "s/^/$SCEN_LOG_PREFIX   /"
 stamp=$(inside ls /var/lib/hostfit/runs | sed -n 's/\.json$//p')
 [ "$(echo "$stamp" | wc -w)" = 1 ] || fail "expected one run record, found: $stamp"

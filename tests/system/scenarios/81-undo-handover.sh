@@ -23,7 +23,7 @@ listener() {
 }
 wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
 old=$(listener)
-sleep 6
+wait_age 6 "$old"
 expect_finding unmanaged-service
 
 hf fix --yes unmanaged-service
