@@ -190,12 +190,18 @@ static int dev_server_run(struct host *h, struct report *r) {
                 return report_add(r, STATUS_ERROR, "/proc", NULL, NULL, "cannot read the process table: %s", strerror(-k));
         _cleanup_free_ enum devserver_verdict *v = calloc(t->n + 1, sizeof(*v));
         _cleanup_free_ const struct devserver_pattern **pts = calloc(t->n + 1, sizeof(*pts));
-        _cleanup_free_ struct group *g = calloc(t->n + 1, sizeof(*g));
-        size_t ng = 0;
-        if (!v || !pts || !g)
+        _cleanup_free_ struct group *g = NULL;
+        size_t ng = 0, roots = 0;
+        if (!v || !pts)
                 return -ENOMEM;
         collect(h, t, v, pts);
-        for (size_t i = 0; i < t->n && k == 0; i++) {
+        /* Each group is rooted at a dev server: at most one group each, and without one no
+         * process walks its ancestors. */
+        for (size_t i = 0; i < t->n; i++)
+                roots += v[i] >= DEVSERVER_UNKNOWN;
+        if (roots && !(g = calloc(roots, sizeof(*g))))
+                return -ENOMEM;
+        for (size_t i = 0; roots && i < t->n && k == 0; i++) {
                 size_t root = group_root(t, v, i);
                 if (root == SIZE_MAX)
                         continue;

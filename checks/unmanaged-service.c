@@ -36,7 +36,7 @@ void unmanaged_data_free(void *p) {
 
 static bool name_in(const char *n, const char *const *list) {
         for (size_t i = 0; list[i]; i++)
-                if (strcmp(n, list[i]) == 0)
+                if (n[0] == list[i][0] && strcmp(n, list[i]) == 0)
                         return true;
         return false;
 }
