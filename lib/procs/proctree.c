@@ -34,7 +34,7 @@ const char *proc_name(const struct proc *p) {
 
 static bool name_in(const char *name, const char *const *list) {
         for (; *list; list++)
-                if (strcmp(name, *list) == 0)
+                if (name[0] == (*list)[0] && strcmp(name, *list) == 0)
                         return true;
         return false;
 }
