@@ -125,13 +125,12 @@ static int add_member(struct group *g, const struct proc *p, enum devserver_verd
 static int report_group(struct host *h, struct report *r, const struct proc_table *t, struct group *g) {
         const struct proc *p = &t->procs[g->root];
         _cleanup_strbuf_ struct strbuf cmd = STRBUF_INIT, place = STRBUF_INIT;
-        char subject[32], size[32];
+        char size[32];
         int k = argv_line(p, &cmd);
         if (k == 0)
                 k = devserver_describe_place(t, p, &place);
         if (k < 0)
                 return k;
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         format_size(size, sizeof(size), g->rss);
         struct devserver_finding *d = calloc(1, sizeof(*d));
         if (!d)
@@ -149,7 +148,7 @@ static int report_group(struct host *h, struct report *r, const struct proc_tabl
                 snprintf(d->unit, sizeof(d->unit), "%s", unit);
                 d->user_unit = strstr((l ? l : p)->cgroup, "/user@") != NULL;
         }
-        k = report_add(r, STATUS_FAIL, subject, d, free, "a %s (%s), %s RSS, %s%s%s",
+        k = report_add_process(r, STATUS_FAIL, p->pid, p->comm, d, free, "a %s (%s), %s RSS, %s%s%s",
                        g->pattern->framework, strbuf_str(&cmd), size, strbuf_str(&place),
                        container ? ", in container " : "", container ? container : "");
         struct finding *f = report_last(r);

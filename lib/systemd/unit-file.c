@@ -46,24 +46,28 @@ static bool is_space(char c) {
         return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-static char *strip(char *s) {
-        while (is_space(*s))
-                s++;
-        size_t l = strlen(s);
+/* S of *LEN bytes without the spaces around it, NUL-terminated; *LEN its new length. */
+static char *strip(char *s, size_t *len) {
+        size_t l = *len;
+        while (l > 0 && is_space(*s))
+                s++, l--;
         while (l > 0 && is_space(s[l - 1]))
-                s[--l] = 0;
+                l--;
+        s[l] = 0;
+        *len = l;
         return s;
 }
 
 /* One allocation holds the section, key and value of an assignment (freed through
- * .section); the vector grows by doubling. */
-static int add_assignment(struct unit *u, const char *section, char *line, const char *file, unsigned n) {
-        char *eq = strchr(line, '=');
+ * .section); the vector grows by doubling. LINE is LEN bytes. */
+static int add_assignment(struct unit *u, const char *section, char *line, size_t len, const char *file, unsigned n) {
+        char *eq = memchr(line, '=', len);
         if (!eq)
                 return add_issue(u, file, n, "missing '=', ignoring");
         *eq = 0;
-        char *key = strip(line), *value = strip(eq + 1);
-        if (!*key)
+        size_t lk = (size_t) (eq - line), lv = len - lk - 1;
+        char *key = strip(line, &lk), *value = strip(eq + 1, &lv);
+        if (!lk)
                 return add_issue(u, file, n, "missing key name, ignoring");
         if (!section)
                 return add_issue(u, file, n, "assignment outside of a section, ignoring");
@@ -74,25 +78,25 @@ static int add_assignment(struct unit *u, const char *section, char *line, const
                         return -ENOMEM;
                 u->a = a, u->alloc_a = na;
         }
-        size_t ls = strlen(section) + 1, lk = strlen(key) + 1, lv = strlen(value) + 1;
-        char *s = malloc(ls + lk + lv);
+        size_t ls = strlen(section) + 1;
+        char *s = malloc(ls + lk + 1 + lv + 1);
         if (!s)
                 return -ENOMEM;
         memcpy(s, section, ls);
-        memcpy(s + ls, key, lk);
-        memcpy(s + ls + lk, value, lv);
-        u->a[u->n_a++] = (struct unit_assignment) { s, s + ls, s + ls + lk, file, n };
+        memcpy(s + ls, key, lk + 1);
+        memcpy(s + ls + lk + 1, value, lv + 1);
+        u->a[u->n_a++] = (struct unit_assignment) { s, s + ls, s + ls + lk + 1, file, n };
         return 0;
 }
 
-/* One logical line (continuations joined): a comment, a section, or an assignment.
- * *SECTION is the section's name (in SEC), NULL outside of one. */
-static int parse_line(struct unit *u, struct strbuf *sec, const char **section, char *raw, const char *file, unsigned n) {
-        char *l = strip(raw);
-        if (!*l || *l == '#' || *l == ';')
+/* One logical line of LEN bytes (continuations joined): a comment, a section, or an
+ * assignment. *SECTION is the section's name (in SEC), NULL outside of one. */
+static int parse_line(struct unit *u, struct strbuf *sec, const char **section, char *raw, size_t len, const char *file,
+                      unsigned n) {
+        char *l = strip(raw, &len);
+        if (!len || *l == '#' || *l == ';')
                 return 0;
         if (*l == '[') {
-                size_t len = strlen(l);
                 if (l[len - 1] != ']') {
                         /* systemd stops reading the file there; in the unit file itself it
                          * refuses the whole unit ("Bad message"), in a drop-in only the rest. */
@@ -113,15 +117,17 @@ static int parse_line(struct unit *u, struct strbuf *sec, const char **section, 
                 *section = r < 0 ? NULL : strbuf_str(sec);
                 return r;
         }
-        return add_assignment(u, *section, l, file, n);
+        return add_assignment(u, *section, l, len, file, n);
 }
 
-/* The next line of *P, as systemd's read_line() ends one ("\n", "\r\n" or "\r"); NULL at the end. */
-static char *next_line(char **p) {
+/* The next line of *P, as systemd's read_line() ends one ("\n", "\r\n" or "\r"), its length
+ * in *RET_LEN; NULL at the end. */
+static char *next_line(char **p, size_t *ret_len) {
         char *l = *p, *e;
         if (!l || !*l)
                 return NULL;
         e = l + strcspn(l, "\r\n");
+        *ret_len = (size_t) (e - l);
         if (*e == '\r' && e[1] == '\n')
                 *e++ = 0;
         *p = *e ? e + 1 : NULL;
@@ -138,21 +144,24 @@ static int parse_text(struct unit *u, const char *file, char *text) {
         unsigned n = 0, start = 0;
         bool cont = false;
         int r = 0;
+        size_t len;
         if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
                 text += 3;      /* a UTF-8 byte order mark */
-        for (char *p = text, *l; r == 0 && (l = next_line(&p)); ) {
+        for (char *p = text, *l; r == 0 && (l = next_line(&p, &len)); ) {
                 n++;
-                const char *t = l + strspn(l, WS);
+                const char *t = l;
+                while (*t == ' ' || *t == '\t')
+                        t++;    /* of WS, the only ones a line holds */
                 if (*t == '#' || *t == ';')
                         continue;
-                size_t len = strlen(l), run = 0;
+                size_t run = 0;
                 while (run < len && l[len - 1 - run] == '\\')
                         run++;
                 bool more = run % 2 == 1;
                 if (more)
                         l[len - 1] = ' ';
                 if (!cont && !more) {
-                        r = parse_line(u, &sec, &section, l, file, n);    /* a line of its own, parsed in place */
+                        r = parse_line(u, &sec, &section, l, len, file, n);       /* a line of its own, parsed in place */
                         continue;
                 }
                 if (!cont) {
@@ -162,10 +171,10 @@ static int parse_text(struct unit *u, const char *file, char *text) {
                 cont = more;
                 r = strbuf_add(&joined, l, len);
                 if (r == 0 && !cont)
-                        r = parse_line(u, &sec, &section, joined.buf, file, start);
+                        r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start);
         }
         if (r == 0 && cont)
-                r = parse_line(u, &sec, &section, joined.buf, file, start);
+                r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start);
         return r < 0 ? r : 0;   /* 1: the file stopped at a fatal line */
 }
 

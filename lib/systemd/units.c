@@ -527,10 +527,6 @@ static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
         return collect_dir_fd(h, fd, dir, ds);
 }
 
-static char *concat(const char *a, const char *b) {
-        return join(a, strlen(a), b, "");
-}
-
 /* The drop-in directory DNAME ("NAME.d", HASH its unit_hash_name()) in search directory I,
  * when listed there. */
 static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t i, const char *dname, uint64_t hash,
@@ -552,26 +548,35 @@ static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t
 /* systemd's unit_file_find_dirs(), the names only (the same in every search directory):
  * NAME.d, then for an instance the template's, then one level up the dashes
  * ("a-b-c.service" -> "a-b-.service" -> "a-.service"), each with its own template and
- * prefixes in turn. */
-static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
+ * prefixes in turn. Each name is appended to OUT with its NUL; *N counts them. Built on
+ * the stack: every name derived is shorter than NAME, at most UNIT_NAME_MAX bytes. */
+static int dir_names(const char *name, struct strbuf *out, size_t *n, unsigned depth) {
         const char *type = unit_type_of(name), *at = strchr(name, '@');
         bool instance = at && at + 1 != type;
-        int r = strv_push(v, n, concat(name, ".d"));
-        if (r < 0 || depth > 64)
+        size_t len = strlen(name), plen = (size_t) ((at ? at : type) - name);
+        char buf[UNIT_NAME_MAX + 1];
+        int r = strbuf_add(out, name, len);
+        if (r == 0)
+                r = strbuf_add(out, ".d", 3);
+        if (r < 0)
                 return r;
+        (*n)++;
+        if (depth > 64 || len > UNIT_NAME_MAX)
+                return 0;
         if (instance) {
-                _cleanup_free_ char *t = template_of(name);
-                r = t ? dir_names(t, v, n, depth + 1) : -ENOMEM;
+                size_t tl = (size_t) (at + 1 - name);
+                memcpy(buf, name, tl);
+                strcpy(buf + tl, type);
+                r = dir_names(buf, out, n, depth + 1);
                 if (r < 0)
                         return r;
         }
-        _cleanup_free_ char *prefix = strndup(name, (size_t) ((at ? at : type) - name)), *built = NULL;
         bool chopped = false;
-        if (!prefix)
-                return -ENOMEM;
+        memcpy(buf, name, plen);
+        buf[plen] = 0;
         for (;;) {
-                char *dash = strrchr(prefix, '-');
-                if (!dash || dash == prefix)
+                char *dash = strrchr(buf, '-');
+                if (!dash || dash == buf)
                         return 0;
                 if (dash[1] || chopped) {
                         dash[1] = 0;
@@ -580,10 +585,13 @@ static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
                 *dash = 0;
                 chopped = true;
         }
-        built = instance ? join(prefix, strlen(prefix), "@", at + 1) : concat(prefix, type);
-        if (!built)
-                return -ENOMEM;
-        return dir_names(built, v, n, depth + 1);
+        size_t p = strlen(buf);
+        if (instance) {
+                buf[p] = '@';
+                strcpy(buf + p + 1, at + 1);
+        } else
+                strcpy(buf + p, type);
+        return dir_names(buf, out, n, depth + 1);
 }
 
 /* systemd's unit_file_find_dropin_paths(): the unit's own name along the whole search
@@ -614,23 +622,26 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
         for (size_t k = 0; k < n_alias; k++)
                 if (strcmp(lo[k].alias, u->name) != 0)
                         names[n_names++] = lo[k].alias;
+        _cleanup_strbuf_ struct strbuf dn = STRBUF_INIT;
         for (size_t k = 0; k < n_names && r == 0; k++) {
-                _cleanup_(strv_freep) char **dirs = NULL;
                 uint64_t hash_small[16], *hash = hash_small;
                 _cleanup_free_ uint64_t *hash_heap = NULL;
-                size_t n_dirs = 0;
-                r = dir_names(names[k], &dirs, &n_dirs, 0);
+                size_t n_dirs = 0, j;
+                const char *d;
+                strbuf_reset(&dn);
+                r = dir_names(names[k], &dn, &n_dirs, 0);
                 if (r == 0 && n_dirs > ELEMENTSOF(hash_small) && !(hash = hash_heap = malloc(n_dirs * sizeof(*hash))))
                         r = -ENOMEM;
-                for (size_t j = 0; j < n_dirs && r == 0; j++)
-                        hash[j] = unit_hash_name(dirs[j]);
+                for (j = 0, d = dn.buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
+                        hash[j] = unit_hash_name(d);
                 for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                        for (size_t j = 0; j < n_dirs && r == 0 && x->dirs[i].n; j++)
-                                r = add_dir_if_present(h, x, i, dirs[j], hash[j], &ds);
+                        for (j = 0, d = dn.buf; j < n_dirs && r == 0 && x->dirs[i].n; j++, d += strlen(d) + 1)
+                                r = add_dir_if_present(h, x, i, d, hash[j], &ds);
         }
         uint64_t type_hash = r == 0 ? unit_hash_name(type_dir) : 0;
         for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                r = add_dir_if_present(h, x, i, type_dir, type_hash, &ds);
+                if (x->dirs[i].n)
+                        r = add_dir_if_present(h, x, i, type_dir, type_hash, &ds);
         if (r == 0 && ds.n)
                 qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
