@@ -131,12 +131,13 @@ static const char *parse_decimal(const char *s, unsigned long long *ret) {
         if (*s < '0' || *s > '9')
                 return NULL;
         const unsigned long long max = neg ? (unsigned long long) LLONG_MAX + 1 : (unsigned long long) LLONG_MAX;
-        const unsigned long long max10 = max / 10;
-        const unsigned max_digit = (unsigned) (max % 10);
         unsigned long long v = 0;
+        /* 18 digits cannot overflow: only a longer number is checked digit by digit. */
+        for (int k = 0; k < 18 && *s >= '0' && *s <= '9'; k++, s++)
+                v = v * 10 + (unsigned) (*s - '0');
         for (; *s >= '0' && *s <= '9'; s++) {
                 unsigned d = (unsigned) (*s - '0');
-                if (v > max10 || (v == max10 && d > max_digit))
+                if (v > max / 10 || (v == max / 10 && d > max % 10))
                         return NULL;
                 v = v * 10 + d;
         }
