@@ -3,7 +3,7 @@
 # Dependencies come from pkg-config; `make deps` installs them on Debian.
 
 PREFIX      ?= /usr/local
-SBINDIR     ?= $(PREFIX)/sbin
+BINDIR      ?= $(PREFIX)/bin
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 DOCDIR      ?= $(DATADIR)/doc/hostfit
@@ -14,7 +14,7 @@ FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 # journald's catalogue: /usr/lib/systemd/catalog for PREFIX=/usr (journalctl reads /usr/local/lib too).
 CATALOGDIR  ?= $(PREFIX)/lib/systemd/catalog
 # systemd's vendor unit directory for hostfit's own units (the metrics timer and the
-# health probe templates), filled in for SBINDIR; empty: none installed (the Debian
+# health probe templates), filled in for BINDIR; empty: none installed (the Debian
 # package sets it; hostfit fix writes its units to /etc/systemd/system itself).
 UNITDIR     ?=
 DESTDIR     ?=
@@ -223,33 +223,33 @@ ANSIBLE     := docs/ansible/hostfit.yml docs/ansible/inventory.example
 # hostfit fix metrics-timer writes it (the same bytes, so the check passes on a copy).
 METRICS_PROM := /var/lib/prometheus/node-exporter/hostfit.prom
 
-# It runs $(SBINDIR)/hostfit: remade when SBINDIR changes (make, then make install PREFIX=/usr).
-$(BUILD)/examples/.sbindir: FORCE
+# It runs $(BINDIR)/hostfit: remade when BINDIR changes (make, then make install PREFIX=/usr).
+$(BUILD)/examples/.bindir: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' > $@
+	@echo '$(BINDIR)' | cmp -s - $@ || echo '$(BINDIR)' > $@
 
-$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefile $(BUILD)/examples/.sbindir
+$(BUILD)/examples/hostfit-check.service: templates/hostfit-check.service Makefile $(BUILD)/examples/.bindir
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
+	$(Q)sed -e 's|{{hostfit}}|"$(BINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' -e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
 		$< > $@.tmp && mv $@.tmp $@
 
 # hostfit's units for UNITDIR, as hostfit fix writes them with the default settings.
 UNITS       := hostfit-check.service hostfit-check.timer hostfit-health@.service hostfit-health@.timer
-$(BUILD)/units/%: templates/% Makefile $(BUILD)/examples/.sbindir
+$(BUILD)/units/%: templates/% Makefile $(BUILD)/examples/.bindir
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sed -e 's|{{hostfit}}|"$(SBINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' \
+	$(Q)sed -e 's|{{hostfit}}|"$(BINDIR)/hostfit"|g' -e 's|{{path}}|"$(METRICS_PROM)"|g' \
 		-e 's|{{dir}}|"$(patsubst %/,%,$(dir $(METRICS_PROM)))"|g' \
-		-e 's|{{exec_start}}|"$(SBINDIR)/hostfit" probe|g' \
+		-e 's|{{exec_start}}|"$(BINDIR)/hostfit" probe|g' \
 		-e 's|{{probe_args}}| --timeout 5s --failures 3 --max-restarts 3|g' -e 's|{{interval}}|30s|g' \
 		$< > $@.tmp
-	$(Q)grep -q '^Documentation=' $@.tmp || sed -i '/^Description=/a Documentation=man:hostfit(8)' $@.tmp
+	$(Q)grep -q '^Documentation=' $@.tmp || sed -i '/^Description=/a Documentation=man:hostfit(1)' $@.tmp
 	$(Q)mv $@.tmp $@
 
 install: $(BUILD)/hostfit $(BUILD)/examples/hostfit-check.service $(if $(UNITDIR),$(UNITS:%=$(BUILD)/units/%))
-	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(SBINDIR)/hostfit
-	install -D -m 0644 docs/hostfit.8 $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	install -D -m 0755 $(BUILD)/hostfit $(DESTDIR)$(BINDIR)/hostfit
+	install -D -m 0644 docs/hostfit.1 $(DESTDIR)$(MANDIR)/man1/hostfit.1
 	install -D -m 0644 docs/hostfit.catalog $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
 	install -D -m 0644 docs/hostfit.conf.5 $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	install -D -m 0644 completions/hostfit.bash $(DESTDIR)$(BASHCOMPDIR)/hostfit
@@ -274,8 +274,8 @@ deb:
 	@ls $(BUILD)/deb/*.deb
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/hostfit
-	rm -f $(DESTDIR)$(MANDIR)/man8/hostfit.8
+	rm -f $(DESTDIR)$(BINDIR)/hostfit
+	rm -f $(DESTDIR)$(MANDIR)/man1/hostfit.1
 	rm -f $(DESTDIR)$(CATALOGDIR)/hostfit.catalog
 	rm -f $(DESTDIR)$(MANDIR)/man5/hostfit.conf.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/hostfit

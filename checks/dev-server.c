@@ -125,13 +125,12 @@ static int add_member(struct group *g, const struct proc *p, enum devserver_verd
 static int report_group(struct host *h, struct report *r, const struct proc_table *t, struct group *g) {
         const struct proc *p = &t->procs[g->root];
         _cleanup_strbuf_ struct strbuf cmd = STRBUF_INIT, place = STRBUF_INIT;
-        char subject[32], size[32];
+        char size[32];
         int k = argv_line(p, &cmd);
         if (k == 0)
                 k = devserver_describe_place(t, p, &place);
         if (k < 0)
                 return k;
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         format_size(size, sizeof(size), g->rss);
         struct devserver_finding *d = calloc(1, sizeof(*d));
         if (!d)
@@ -149,7 +148,7 @@ static int report_group(struct host *h, struct report *r, const struct proc_tabl
                 snprintf(d->unit, sizeof(d->unit), "%s", unit);
                 d->user_unit = strstr((l ? l : p)->cgroup, "/user@") != NULL;
         }
-        k = report_add(r, STATUS_FAIL, subject, d, free, "a %s (%s), %s RSS, %s%s%s",
+        k = report_add_process(r, STATUS_FAIL, p->pid, p->comm, d, free, "a %s (%s), %s RSS, %s%s%s",
                        g->pattern->framework, strbuf_str(&cmd), size, strbuf_str(&place),
                        container ? ", in container " : "", container ? container : "");
         struct finding *f = report_last(r);
@@ -191,12 +190,18 @@ static int dev_server_run(struct host *h, struct report *r) {
                 return report_add(r, STATUS_ERROR, "/proc", NULL, NULL, "cannot read the process table: %s", strerror(-k));
         _cleanup_free_ enum devserver_verdict *v = calloc(t->n + 1, sizeof(*v));
         _cleanup_free_ const struct devserver_pattern **pts = calloc(t->n + 1, sizeof(*pts));
-        _cleanup_free_ struct group *g = calloc(t->n + 1, sizeof(*g));
-        size_t ng = 0;
-        if (!v || !pts || !g)
+        _cleanup_free_ struct group *g = NULL;
+        size_t ng = 0, roots = 0;
+        if (!v || !pts)
                 return -ENOMEM;
         collect(h, t, v, pts);
-        for (size_t i = 0; i < t->n && k == 0; i++) {
+        /* Each group is rooted at a dev server: at most one group each, and without one no
+         * process walks its ancestors. */
+        for (size_t i = 0; i < t->n; i++)
+                roots += v[i] >= DEVSERVER_UNKNOWN;
+        if (roots && !(g = calloc(roots, sizeof(*g))))
+                return -ENOMEM;
+        for (size_t i = 0; roots && i < t->n && k == 0; i++) {
                 size_t root = group_root(t, v, i);
                 if (root == SIZE_MAX)
                         continue;

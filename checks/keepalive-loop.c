@@ -95,7 +95,6 @@ static int report_loop(struct host *h, struct report *r, const struct proc_table
                        const struct socket_table *st, struct keepalive *k) {
         struct keepalive_data *d = calloc(1, sizeof(*d));
         _cleanup_(strbuf_releasep) struct strbuf cmd = STRBUF_INIT;
-        char subject[32];
         if (!d)
                 return -ENOMEM;
         d->kind = k->kind;
@@ -128,8 +127,7 @@ static int report_loop(struct host *h, struct report *r, const struct proc_table
                 keepalive_data_free(d);
                 return -ENOMEM;
         }
-        snprintf(subject, sizeof(subject), "pid %d", (int) k->loop->pid);
-        int n = report_add(r, STATUS_FAIL, subject, d, keepalive_data_free,
+        int n = report_add_process(r, STATUS_FAIL, k->loop->pid, k->loop->comm, d, keepalive_data_free,
                            "%s (pid %d, %s) keeps restarting %s outside systemd",
                            name ? name : "?", (int) k->loop->pid, kind_text(k->kind), what);
         if (n < 0)

@@ -392,9 +392,9 @@ static int shared_limit(struct host *h, const struct nproc *n, const struct limi
         return r;
 }
 
-static int report_restart(struct report *r, const char *subject, const struct nproc *n, const struct heap *hp, uint64_t may) {
+static int report_restart(struct report *r, const struct nproc *n, const struct heap *hp, uint64_t may) {
         _cleanup_free_ char *eu = escape_terminal_str(n->unit), *fix = NULL;
-        int k = report_add(r, STATUS_WARN, subject, NULL, NULL, "node (pid %d, %s) runs with a V8 heap of %llu MiB, above "
+        int k = report_add_process(r, STATUS_WARN, n->p->pid, n->p->comm, NULL, NULL, "node (pid %d, %s) runs with a V8 heap of %llu MiB, above "
                            "the %llu MiB it may use; the unit's files set a heap within it: restart %s to apply it",
                            (int) n->p->pid, eu ? eu : "?", (unsigned long long) (hp->bytes / MIB),
                            (unsigned long long) (may / MIB), eu ? eu : "?");
@@ -483,11 +483,10 @@ static int judge(struct host *h, struct report *r, struct nproc *n, const struct
                 (*n_ok)++;
                 return 0;
         }
-        char subject[32], what[400];
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
+        char what[400];
         const struct unit *u = NULL;
         if (!in_argv && n->unit && unit_load(h, n->unit, &u) >= 0 && fixed_on_disk(h, u, may))
-                return report_restart(r, subject, n, &hp, may);
+                return report_restart(r, n, &hp, may);
         struct node_heap_data *d = NULL;
         if (!*unit_done) {
                 n->first = true;
@@ -500,7 +499,7 @@ static int judge(struct host *h, struct report *r, struct nproc *n, const struct
         if (n->workers > 1 && w > 0 && (size_t) w < sizeof(what))
                 snprintf(what + w, sizeof(what) - (size_t) w, ", shared by %u node processes", n->workers);
         _cleanup_free_ char *ewhat = escape_terminal_str(what), *eunit = n->unit ? escape_terminal_str(n->unit) : NULL;
-        k = report_add(r, STATUS_FAIL, subject, d, node_heap_data_free,
+        k = report_add_process(r, STATUS_FAIL, p->pid, p->comm, d, node_heap_data_free,
                        "node (pid %d%s%s) may grow its V8 heap to %llu MiB but may use only %llu MiB (%s): the kernel "
                        "kills it before V8 fails with a heap error", (int) p->pid, eunit ? ", " : "", eunit ? eunit : "",
                        (unsigned long long) (hp.bytes / MIB), (unsigned long long) (may / MIB), ewhat ? ewhat : "?");

@@ -86,8 +86,12 @@ static int set_fix(struct finding *f, const struct incident *i) {
         return finding_set_fix(f, fix);
 }
 
-/* One finding for N incidents of one unit (or one process) and killer; LAST the newest. */
-static int report_group(struct report *r, const struct incident *last, const struct incident *first, unsigned n) {
+/* One finding for N incidents of one unit (or one process) and killer; LAST the newest. Its comm,
+ * which [ignore] matches, is the killed process's name as the kernel's or the daemon's entry gave
+ * it, and only when every kill of the group names the same one (SAME_COMM): the pid is a dead
+ * process's, which another process may hold by now under a name of its choosing. */
+static int report_group(struct report *r, const struct incident *last, const struct incident *first, unsigned n,
+                        bool same_comm) {
         char t[32], t0[32], subject[64];
         const char *subj = last->unit;
         format_time(last->time_usec, t);
@@ -123,6 +127,8 @@ static int report_group(struct report *r, const struct incident *last, const str
         if (k < 0)
                 return k;
         struct finding *f = report_last(r);
+        if (same_comm && (k = finding_set_comm(f, comm)) < 0)
+                return k;
         if ((k = set_fix(f, last)) < 0)
                 return k;
         return add_details(f, last);
@@ -143,7 +149,12 @@ static int group_key(const struct incident *i, char *buf, size_t size) {
 struct group {
         size_t first, last;
         unsigned n;
+        bool mixed;     /* its kills name more than one process */
 };
+
+static bool comm_eq(const char *a, const char *b) {
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
 
 /* One line per unit and killer with a count, in the order each first appeared. */
 static int report_incidents(struct report *r, const struct incident_list *l) {
@@ -158,6 +169,7 @@ static int report_incidents(struct report *r, const struct incident_list *l) {
                 if (v) {
                         g[v - 1].last = i;
                         g[v - 1].n++;
+                        g[v - 1].mixed |= !comm_eq(l->items[g[v - 1].first].comm, l->items[i].comm);
                         continue;
                 }
                 g[ng++] = (struct group) { .first = i, .last = i, .n = 1 };
@@ -166,7 +178,7 @@ static int report_incidents(struct report *r, const struct incident_list *l) {
         }
         keymap_release(&m);
         for (size_t i = 0; k >= 0 && i < ng; i++)
-                k = report_group(r, &l->items[g[i].last], &l->items[g[i].first], g[i].n);
+                k = report_group(r, &l->items[g[i].last], &l->items[g[i].first], g[i].n, !g[i].mixed);
         return k < 0 ? k : 0;
 }
 

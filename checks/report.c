@@ -48,6 +48,7 @@ static void finding_free(struct finding *f) {
         if (!f)
                 return;
         free(f->subject);
+        free(f->comm);
         free(f->message);
         free(f->fix);
         free(f->ignored);
@@ -110,8 +111,9 @@ static int needs_root(struct check_result *cr, struct finding *f) {
         return 1;
 }
 
-int report_add(struct report *r, enum status st, const char *subject,
-               void *data, void (*data_free)(void *), const char *fmt, ...) {
+__attribute__((format(printf, 7, 0)))
+static int report_vadd(struct report *r, enum status st, const char *subject, const char *comm,
+                       void *data, void (*data_free)(void *), const char *fmt, va_list ap) {
         if (r->n == 0) {
                 if (data_free)
                         data_free(data);
@@ -129,14 +131,13 @@ int report_add(struct report *r, enum status st, const char *subject,
         f->data = data;
         f->data_free = data_free;
         f->subject = strdup(subject ? subject : "");
-        va_list ap;
-        va_start(ap, fmt);
         int n = vasprintf(&f->message, fmt, ap);
-        va_end(ap);
         if (n < 0)
                 f->message = NULL;
+        if (comm && !(f->comm = strdup(comm)))
+                n = -1;
         if ((st == STATUS_WARN || st == STATUS_FAIL) && cr->check->fix &&
-            asprintf(&f->fix, "hostfit fix %s", cr->check->id) < 0)
+            !(f->fix = strjoin("hostfit fix ", cr->check->id)))
                 f->fix = NULL, n = -1;
         if (n >= 0 && st == STATUS_ERROR && for_want_of_root(f->message)) {
                 int k = needs_root(cr, f);
@@ -159,6 +160,26 @@ int report_add(struct report *r, enum status st, const char *subject,
         return 0;
 }
 
+int report_add(struct report *r, enum status st, const char *subject,
+               void *data, void (*data_free)(void *), const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = report_vadd(r, st, subject, NULL, data, data_free, fmt, ap);
+        va_end(ap);
+        return k;
+}
+
+int report_add_process(struct report *r, enum status st, int pid, const char *comm,
+                       void *data, void (*data_free)(void *), const char *fmt, ...) {
+        char subject[32];
+        snprintf(subject, sizeof(subject), "pid %d", pid);
+        va_list ap;
+        va_start(ap, fmt);
+        int k = report_vadd(r, st, subject, comm, data, data_free, fmt, ap);
+        va_end(ap);
+        return k;
+}
+
 struct finding *report_last(struct report *r) {
         if (r->n == 0 || r->results[r->n - 1].n_findings == 0)
                 return NULL;
@@ -172,6 +193,15 @@ int finding_set_fix(struct finding *f, const char *fix) {
                 return -ENOMEM;
         free(f->fix);
         f->fix = s;
+        return 0;
+}
+
+int finding_set_comm(struct finding *f, const char *comm) {
+        char *s = NULL;
+        if (comm && !(s = strdup(comm)))
+                return -ENOMEM;
+        free(f->comm);
+        f->comm = s;
         return 0;
 }
 
@@ -219,17 +249,6 @@ int report_exit_status(const struct report *r) {
         return 0;
 }
 
-/* The comm of the process a "pid N" subject is about, when it runs. */
-static const char *finding_comm(struct host *h, const struct finding *f) {
-        const struct proc_table *t;
-        int pid;
-        char end;
-        if (!f->subject || sscanf(f->subject, "pid %d%c", &pid, &end) != 1 || host_procs(h, &t) < 0)
-                return NULL;
-        const struct proc *p = proc_table_find(t, pid);
-        return p ? p->comm : NULL;
-}
-
 static int apply_ignore(struct finding *f, const struct config_ignore *ig) {
         if (ig->expired)
                 return finding_add_detail(f, "its [ignore] in hostfit.conf expired on %s: %.*s", ig->until,
@@ -255,7 +274,7 @@ int report_apply_ignores(struct report *r, struct host *h) {
                 struct finding *f = cr->findings[i];
                 struct config_ignore ig;
                 if (f->status > STATUS_IGNORED &&
-                    config_ignored(host_config(h), cr->check->id, f->subject, finding_comm(h, f),
+                    config_ignored(host_config(h), cr->check->id, f->subject, f->comm,
                                    host_now_usec(h), &ig)) {
                         int k = apply_ignore(f, &ig);
                         if (k < 0)

@@ -20,6 +20,8 @@ struct finding {
         const struct check *check;
         enum status status;
         char *subject;          /* a path, a unit, "pid 902": may hold raw host bytes; escape to print */
+        char *comm;             /* the name of the process it is about, as the evidence gave it (a live process's
+                                 * stat, a kill's log line); NULL: none. [ignore]'s process names match this */
         char *message;          /* one line a person can act on; may hold host bytes */
         char *fix;              /* what fixes it ("hostfit fix swap-missing", or manual steps); NULL when nothing to do */
         char **details;         /* evidence lines for --verbose, NULL-terminated, may be NULL */
@@ -48,9 +50,14 @@ int report_begin(struct report *r, const struct check *c);
 int report_add(struct report *r, enum status st, const char *subject,
                void *data, void (*data_free)(void *), const char *fmt, ...)
         __attribute__((format(printf, 6, 7)));
+/* report_add for a finding about the live process PID named COMM (subject "pid PID"). */
+int report_add_process(struct report *r, enum status st, int pid, const char *comm,
+                       void *data, void (*data_free)(void *), const char *fmt, ...)
+        __attribute__((format(printf, 7, 8)));
 /* The finding added last, to set its fix or details; NULL when none. */
 struct finding *report_last(struct report *r);
 int finding_set_fix(struct finding *f, const char *fix);
+int finding_set_comm(struct finding *f, const char *comm);      /* NULL: about no one process */
 int finding_add_detail(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 size_t report_n_checks(const struct report *r);
@@ -61,8 +68,10 @@ void report_counts(const struct report *r, unsigned counts[_STATUS_MAX]);
 int report_exit_status(const struct report *r);
 
 /* Apply the configuration's [ignore] lines to the findings of the check begun last: a warn,
- * error or fail finding that one matches, not expired on H's clock, becomes "ignored" with its
- * reason and no fix; an expired one keeps its status and says so in its details. */
+ * error or fail finding that one matches by its subject or its comm, not expired on H's clock,
+ * becomes "ignored" with its reason and no fix; an expired one keeps its status and says so in
+ * its details. A finding's comm is the one its check set: never looked up again by pid, which
+ * may belong to another process by now. */
 int report_apply_ignores(struct report *r, struct host *h);
 
 /* Run the checks named in IDS (NULL or empty: all, in table order) against H.

@@ -104,15 +104,14 @@ static int add_finding(struct report *r, const struct passwd_entry *u, const str
                         k = finding_add_detail(report_last(r), "configuration: %s", d->conf_path);
                 return k;
         }
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         if (restores)
-                k = report_add(r, STATUS_FAIL, subject, d, finding_data_free,
+                k = report_add_process(r, STATUS_FAIL, p->pid, p->comm, d, finding_data_free,
                                "%s runs inside %s's tmux (pid %d), whose configuration loads %s: a restore starts it "
                                "again (a second copy, or after a reboot outside any supervisor), and the session's "
                                "end sends SIGHUP to it",
                                proc_name(p), u->name, (int) tmux->pid, strbuf_str(&sb));
         else
-                k = report_add(r, STATUS_FAIL, subject, d, finding_data_free,
+                k = report_add_process(r, STATUS_FAIL, p->pid, p->comm, d, finding_data_free,
                                "%s runs inside %s's tmux (pid %d), whose configuration loads %s: a restore does not "
                                "restart it, so when the session ends (kill-server, a crash, the OOM killer taking "
                                "tmux) SIGHUP stops it and nothing brings it back",

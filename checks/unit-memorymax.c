@@ -16,6 +16,7 @@
 #include "swap.h"
 #include "unit-findings.h"
 #include "systemd/units.h"
+#include "text/strbuf.h"
 #include "host/virt.h"
 
 #define SECTION "unit-memorymax"
@@ -349,7 +350,7 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
         const char *overrider;
         const char *base = dropin_name(u, &overrider);
         if (!d || !(d->unit = strdup(u->id)) ||
-            asprintf(&d->dropin, "/etc/systemd/system/%s.d/%s", u->id, base ? base : MEMORY_DROPIN_NAME) < 0 ||
+            !(d->dropin = strjoin("/etc/systemd/system/", u->id, ".d/", base ? base : MEMORY_DROPIN_NAME)) ||
             (!base && overrider && !(d->overrider = strdup(overrider)))) {
                 memorymax_data_free(d);
                 return -ENOMEM;

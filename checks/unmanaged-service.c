@@ -36,7 +36,7 @@ void unmanaged_data_free(void *p) {
 
 static bool name_in(const char *n, const char *const *list) {
         for (size_t i = 0; list[i]; i++)
-                if (strcmp(n, list[i]) == 0)
+                if (n[0] == list[i][0] && strcmp(n, list[i]) == 0)
                         return true;
         return false;
 }
@@ -134,7 +134,6 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
                       const struct socket_table *st, const struct proc *p, double age) {
         struct unmanaged_data *d = calloc(1, sizeof(*d));
         _cleanup_free_ char *where = NULL, *name = escape_terminal_str(proc_name(p));
-        char subject[32];
         if (!d)
                 return -ENOMEM;
         int k = unmanaged_collect_facts(h, st, p, d);
@@ -148,7 +147,6 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
                 free(where);    /* a cgroup name is the host's: said only when systemd would take it */
                 where = strdup("a cgroup whose name is no valid unit name");
         }
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         char port[32] = "";
         if (d->port)
                 snprintf(port, sizeof(port), " on port %u", (unsigned) d->port);
@@ -158,7 +156,7 @@ static int report_one(struct host *h, struct report *r, const struct proc_table 
                 snprintf(since, sizeof(since), "%.0f s", age);
         else
                 snprintf(since, sizeof(since), "%.0f min", age / 60);
-        k = report_add(r, STATUS_FAIL, subject, d, unmanaged_data_free,
+        k = report_add_process(r, STATUS_FAIL, p->pid, p->comm, d, unmanaged_data_free,
                        "%s has served%s for %s outside any systemd service (%s)",
                        name, port, since, where ? where : "?");
         if (k < 0)

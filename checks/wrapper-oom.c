@@ -107,7 +107,6 @@ static int check_shield(struct report *r, const struct proc_table *t, const stru
                 return 0;
         }
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT, place = STRBUF_INIT;
-        char subject[32];
         int k = list_wrappers(&sb, d, true);
         if (k == 0)
                 k = devserver_describe_place(t, p, &place);
@@ -115,8 +114,7 @@ static int check_shield(struct report *r, const struct proc_table *t, const stru
                 free(d);
                 return k;
         }
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-        k = report_add(r, STATUS_FAIL, subject, d, free,
+        k = report_add_process(r, STATUS_FAIL, p->pid, p->comm, d, free,
                        "%s has oom_score_adj %d, but the wrappers whose death ends it do not: %s",
                        p->comm, p->oom_score_adj, strbuf_str(&sb));
         if (k == 0)
@@ -174,17 +172,15 @@ static int check_avoid(struct report *r, const struct proc_table *t, const struc
         if (!meant && d->n == 0)
                 return 0;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        char subject[32];
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
         int k = list_wrappers(&sb, d, false);
         if (k < 0)
                 return k;
         if (meant)
-                return report_add(r, STATUS_FAIL, subject, TAKE_PTR(d), free,
+                return report_add_process(r, STATUS_FAIL, p->pid, p->comm, TAKE_PTR(d), free,
                                   "%s %s '%s' names it by its command line, but %s matches the process name, "
                                   "which is '%s': it is not spared%s%s", re->daemon, re->option, re->pattern,
                                   re->daemon, p->comm, sb.len ? "; nor are its wrappers " : "", strbuf_str(&sb));
-        return report_add(r, STATUS_FAIL, subject, TAKE_PTR(d), free,
+        return report_add_process(r, STATUS_FAIL, p->pid, p->comm, TAKE_PTR(d), free,
                           "%s %s '%s' spares it (%s) but not the wrappers whose death ends it: %s",
                           re->daemon, re->option, re->pattern, p->comm, strbuf_str(&sb));
 }
@@ -243,9 +239,7 @@ static int check_oomd_units(struct host *h, struct report *r, const struct proc 
         int k = oomd_cgroup_kill_unit(h, p->cgroup, &unit);
         if (k <= 0)
                 return k;
-        char subject[32];
-        snprintf(subject, sizeof(subject), "pid %d", (int) p->pid);
-        return report_add(r, STATUS_WARN, subject, NULL, NULL,
+        return report_add_process(r, STATUS_WARN, p->pid, p->comm, NULL, NULL,
                           "%s has oom_score_adj %d, but runs under %s, whose cgroup "
                           "systemd-oomd kills as a whole (ManagedOOM…=kill): oom_score_adj does not protect it",
                           p->comm, p->oom_score_adj, unit);

@@ -39,9 +39,10 @@ const struct command cmd_incidents = {
                  "  -u, --unit UNIT      only the incidents of UNIT (e.g. app.service)\n"
                  "  -r, --root DIR       read DIR's journal (DIR/var/log/journal) as an OS tree\n"
                  "  -f, --format FORMAT  text (default) or json\n"
-                 "  -v, --verbose        also say how many journal entries were ignored: those that\n"
-                 "                       claim to come from systemd, the kernel or an OOM daemon\n"
-                 "                       and that journald's own fields do not bear out\n"
+                 "  -v, --verbose        also say how many journal entries were read, and how many\n"
+                 "                       ignored: those that claim to come from systemd, the kernel\n"
+                 "                       or an OOM daemon and that journald's own fields do not\n"
+                 "                       bear out\n"
                  "  -h, --help           show this help\n"
                  "\n"
                  "Exit status: 0 no incident, 1 some, 3 the journal could not be read (hostfit\n"
@@ -136,6 +137,9 @@ int incidents_render_text(const struct incident_list *l, bool verbose, FILE *f) 
                 if (r == 0)
                         r = strbuf_addch(&sb, '\n');
         }
+        if (r == 0 && verbose)
+                r = strbuf_addf(&sb, "read %zu journal entr%s: the kernel's, systemd's and the OOM daemons'\n",
+                                l->read, l->read == 1 ? "y" : "ies");
         if (r == 0 && verbose && l->ignored)
                 r = strbuf_addf(&sb, "ignored %zu journal entr%s claiming to be from systemd, the kernel or an OOM "
                                 "daemon that journald's own fields (_PID, _UID, _SYSTEMD_UNIT, _COMM) do not bear out\n",

@@ -159,9 +159,10 @@ static const char *check_headline(const struct check *c, enum status s) {
         return (s == STATUS_WARN || s == STATUS_FAIL || s == STATUS_IGNORED) && c->problem ? c->problem : c->title;
 }
 
-static int output_result(const struct check_result *cr, int id_width, const struct output_options *o, FILE *out) {
-        fprintf(out, "%s%-5s%s %-*s %s\n",
-                color_on(o->color, status_color(cr->status)), status_to_string(cr->status),
+static int output_result(const struct check_result *cr, int st_width, int id_width, const struct output_options *o,
+                         FILE *out) {
+        fprintf(out, "%s%-*s%s %-*s %s\n",
+                color_on(o->color, status_color(cr->status)), st_width, status_to_string(cr->status),
                 color_off(o->color), id_width, cr->check->id, check_headline(cr->check, cr->status));
         _cleanup_free_ bool *done = calloc(cr->n_findings + 1, sizeof(*done));
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -181,17 +182,20 @@ static int output_result(const struct check_result *cr, int id_width, const stru
 
 int output_text(const struct report *r, const struct output_options *o, FILE *out) {
         size_t n = report_n_checks(r);
-        int id_width = 0;
+        int id_width = 0, st_width = 5;         /* "error"; "ignored" widens the column where one shows */
         for (size_t i = 0; i < n; i++) {
-                int w = (int) strlen(report_check(r, i)->check->id);
+                const struct check_result *cr = report_check(r, i);
+                int w = (int) strlen(cr->check->id);
                 if (w > id_width)
                         id_width = w;
+                if (cr->status == STATUS_IGNORED && !o->quiet)
+                        st_width = (int) strlen(status_to_string(STATUS_IGNORED));
         }
         for (size_t i = 0; i < n; i++) {
                 const struct check_result *cr = report_check(r, i);
                 if (o->quiet && cr->status < STATUS_WARN)
                         continue;
-                int k = output_result(cr, id_width, o, out);
+                int k = output_result(cr, st_width, id_width, o, out);
                 if (k < 0)
                         return k;
         }

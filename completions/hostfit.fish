@@ -2,7 +2,8 @@
 # fish completion for hostfit.  Commands, options (each with its description)
 # and option values are read from the binary's own --help when completing,
 # check ids from `hostfit list --ids`, run stamps (history, undo) from
-# `hostfit history --format json` and unit names (--unit UNIT) from systemctl,
+# `hostfit history --format json` (described by their line of `hostfit
+# history`) and unit names (--unit UNIT) from systemctl,
 # so the completion always matches the hostfit installed and the host.
 
 function __hostfit_help
@@ -20,9 +21,14 @@ function __hostfit_options
         end
 end
 
+# `hostfit [CMD] --help` with each description that it wraps joined to its first line.
+function __hostfit_help_joined
+        __hostfit_help $argv | sed -E -e ':a' -e '$!N' -e 's/\n {8,}/ /' -e 'ta' -e 'P' -e 'D'
+end
+
 # "LONG<tab>DESCRIPTION" for each option of `hostfit [CMD] --help`.
 function __hostfit_option_descriptions
-        __hostfit_help $argv | string replace -rf '^ *(?:-[a-zA-Z], )?(--[a-z][a-z-]*)(?: [A-Z]+)?  +(.*)$' '$1\t$2'
+        __hostfit_help_joined $argv | string replace -rf '^ *(?:-[a-zA-Z], )?(--[a-z][a-z-]*)(?: [A-Z]+)?  +(.*)$' '$1\t$2'
 end
 
 function __hostfit_complete
@@ -78,7 +84,7 @@ function __hostfit_complete
         if string match -q -- '-*' $cur
                 __hostfit_option_descriptions $scope
         else if test -z "$cmd" -o "$cmd" = help
-                __hostfit_help | string replace -rf '^  ([a-z][a-z-]*)  +(.*)$' '$1\t$2'
+                __hostfit_help_joined | string replace -rf '^  ([a-z][a-z-]*)  +(.*)$' '$1\t$2'
         # sed, not head: hostfit's output is read whole, never cut off mid-write.
         else if __hostfit_help $cmd | sed -n 1p | string match -q -r ' \[?ID'
                 set -l bin $words[1]
@@ -87,7 +93,12 @@ function __hostfit_complete
         else if __hostfit_help $cmd | sed -n 1p | string match -q -r ' \[STAMP\]'
                 set -l bin $words[1]
                 command -q -- $bin; or set bin hostfit
-                $bin history $rootopt --format json 2>/dev/null | string match -ra '"stamp": *"[0-9]{8}T[0-9]{6}Z"' | string match -ra '[0-9]{8}T[0-9]{6}Z'
+                # Each stamp, described by its line of `hostfit history` (when, what, by whom).
+                set -l described ($bin history $rootopt 2>/dev/null | string replace -rf '^([0-9]{8}T[0-9]{6}Z) +(.*)$' '$1\t$2' | string replace -ra ' +' ' ')
+                for s in ($bin history $rootopt --format json 2>/dev/null | string match -ra '"stamp": *"[0-9]{8}T[0-9]{6}Z"' | string match -ra '[0-9]{8}T[0-9]{6}Z')
+                        set -l d (string match -- $s\t'*' $described)
+                        test -n "$d[1]"; and echo $d[1]; or echo $s
+                end
         end
 end
 

@@ -13,3 +13,7 @@ int host_parse_stat(const char *buf, struct proc *p);
 char *host_parse_cgroup(const char *buf);
 /* The run's read budget (host_read_charge()), for tests of what happens when it is spent. */
 void host_set_read_budget(struct host *h, uint64_t bytes);
+/* Internal to lib/host (proc-read.c, for host_procs()): every process under PROC_FD (ROOT/proc,
+ * open for reading) into T, which owns what it holds until proc_table_clear(). */
+int proc_table_read(int proc_fd, struct proc_table *t);
+void proc_table_clear(struct proc_table *t);

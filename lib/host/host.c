@@ -101,11 +101,7 @@ struct host *host_free(struct host *h) {
         config_free(h->config);
         mnt_unref_table(h->swaps);
         mnt_unref_table(h->fstab);
-        for (size_t i = 0; i < h->procs.n; i++) {
-                free(h->procs.procs[i].argv);
-                free(h->procs.procs[i].cgroup);
-        }
-        free(h->procs.procs);
+        proc_table_clear(&h->procs);
         for (size_t i = 0; i < h->n_cache; i++)
                 if (h->cache[i].free_fn)
                         h->cache[i].free_fn(h->cache[i].value);
@@ -541,202 +537,11 @@ int host_proc_open(const struct host *h, pid_t pid, const char *name, int flags)
         return TAKE_FD(fd);
 }
 
-/* One read: the per-process files are single records (stat, cgroup, oom_score_adj are
- * one seq_file show, cmdline one copy of the argument area), which the kernel returns
- * whole when they fit, and cut at SIZE - 1 bytes when they don't, as a loop would. */
-static int read_small(int dirfd, const char *name, char *buf, size_t size, size_t *ret_len) {
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -ENXIO;          /* a FIFO in an image's /proc must not hang the scan */
-        ssize_t n;
-        do
-                n = read(fd, buf, size - 1);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        if (ret_len)
-                *ret_len = (size_t) n;
-        return 0;
-}
-
-/* stat: "pid (comm) state ppid ...": the comm may hold spaces and ')', so parse from the last ')'. */
-int host_parse_stat(const char *buf, struct proc *p) {
-        const char *open = strchr(buf, '(');
-        const char *close = strrchr(buf, ')');
-        if (!open || !close || close < open || close[1] != ' ')
-                return -EBADMSG;
-        size_t n = (size_t) (close - open - 1);
-        if (n >= sizeof(p->comm))
-                n = sizeof(p->comm) - 1;
-        memcpy(p->comm, open + 1, n);
-        p->comm[n] = '\0';
-
-        /* Fields after the comm, numbered from 3 (state). */
-        const char *s = close + 2;
-        unsigned long long field[53] = { 0 };
-        if (!*s || *s == ' ')
-                return -EBADMSG;
-        p->state = *s++;
-        int i = 4;
-        for (; i <= 24 && *s; i++) {
-                if (*s != ' ')
-                        return -EBADMSG;
-                s++;
-                char *end;
-                errno = 0;
-                long long v = strtoll(s, &end, 10);
-                if (end == s || errno)
-                        return -EBADMSG;
-                field[i] = (unsigned long long) v;
-                s = end;
-        }
-        if (i <= 24)
-                return -EBADMSG;
-        p->ppid = (pid_t) field[4];
-        p->kthread = (field[9] & 0x00200000) != 0; /* PF_KTHREAD */
-        p->start_ticks = field[22];
-        long page = sysconf(_SC_PAGESIZE);
-        p->rss_bytes = (uint64_t) field[24] * (uint64_t) (page > 0 ? page : 4096);
-        return 0;
-}
-
-/* cgroup: "hierarchy-ID:controllers:path" lines. Prefer "0::", else "name=systemd". */
-char *host_parse_cgroup(const char *buf) {
-        const char *best = NULL;
-        size_t best_len = 0;
-        for (const char *line = buf; line && *line; ) {
-                const char *eol = strchr(line, '\n');
-                size_t len = eol ? (size_t) (eol - line) : strlen(line);
-                const char *c1 = memchr(line, ':', len);
-                const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t) (c1 + 1 - line)) : NULL;
-                if (c2) {
-                        const char *path = c2 + 1;
-                        size_t plen = len - (size_t) (path - line);
-                        bool unified = c1 - line == 1 && line[0] == '0' && c2 == c1 + 1;
-                        bool named = (size_t) (c2 - c1 - 1) == strlen("name=systemd") &&
-                                     strncmp(c1 + 1, "name=systemd", 12) == 0;
-                        if (named || (unified && !best)) {
-                                best = path;
-                                best_len = plen;
-                        }
-                        if (unified && plen > 1) {
-                                best = path;
-                                best_len = plen;
-                                break;
-                        }
-                }
-                line = eol ? eol + 1 : NULL;
-        }
-        return best ? strndup(best, best_len) : NULL;
-}
-
-static int proc_cmp(const void *a, const void *b) {
-        pid_t x = ((const struct proc *) a)->pid, y = ((const struct proc *) b)->pid;
-        return (x > y) - (x < y);
-}
-
-/* Read one process; 1 when read, 0 when it is gone or not a process, -errno on failure. */
-static int proc_read(int proc_fd, const char *name, struct proc *p) {
-        _cleanup_close_ int dfd = openat(proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (dfd < 0)
-                return errno == ENOENT || errno == ENOTDIR || errno == ESRCH ? 0 : -errno;
-        struct stat st;
-        if (fstat(dfd, &st) < 0)
-                return 0;
-        p->pid = (pid_t) atoi(name);
-        p->uid = st.st_uid;
-
-        char buf[PROC_ARGV_MAX + 1];
-        int r = read_small(dfd, "stat", buf, sizeof(buf), NULL);
-        /* Gone, or not a process at all (a FIFO where stat should be): left out. */
-        if (r < 0)
-                return r == -ENOENT || r == -ESRCH || r == -ENXIO ? 0 : r;
-        if (host_parse_stat(buf, p) < 0)
-                return 0;
-
-        size_t len = 0;
-        if (read_small(dfd, "cmdline", buf, sizeof(buf), &len) == 0 && len > 0) {
-                p->argv = malloc(len + 1);
-                if (!p->argv)
-                        return -ENOMEM;
-                memcpy(p->argv, buf, len);
-                p->argv[len] = '\0';
-                /* A truncated last argument still ends in a NUL. */
-                p->argv_len = buf[len - 1] == '\0' ? len : len + 1;
-        }
-        if (read_small(dfd, "cgroup", buf, sizeof(buf), NULL) == 0) {
-                p->cgroup = host_parse_cgroup(buf);
-        }
-        if (read_small(dfd, "oom_score_adj", buf, 32, NULL) == 0) {
-                char *end;
-                long v = strtol(buf, &end, 10);
-                if (end != buf && (*end == '\n' || !*end) && v >= -1000 && v <= 1000) {
-                        p->oom_score_adj = (int) v;
-                        p->oom_known = true;
-                }
-        }
-        return 1;
-}
-
-static void proc_clear(struct proc *p) {
-        free(p->argv);
-        free(p->cgroup);
-        memset(p, 0, sizeof(*p));
-}
-
 static int load_procs(struct host *h) {
         _cleanup_close_ int proc_fd = host_open_file(h, "/proc", O_RDONLY | O_DIRECTORY);
         if (proc_fd < 0)
                 return proc_fd;
-        int dup_fd = dup(proc_fd);
-        if (dup_fd < 0)
-                return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(dup_fd);
-        if (!d) {
-                close(dup_fd);
-                return -errno;
-        }
-        struct proc_table *t = &h->procs;
-        size_t alloc = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                const char *s = de->d_name;
-                if (!*s || *s == '0')
-                        continue;
-                while (isdigit((unsigned char) *s))
-                        s++;
-                if (*s)
-                        continue;
-                if (t->n == alloc) {
-                        size_t na = alloc ? alloc * 2 : 256;
-                        struct proc *np = reallocarray(t->procs, na, sizeof(*np));
-                        if (!np)
-                                return -ENOMEM;
-                        t->procs = np;
-                        alloc = na;
-                }
-                struct proc *p = &t->procs[t->n];
-                memset(p, 0, sizeof(*p));
-                int r = proc_read(proc_fd, de->d_name, p);
-                if (r < 0 && r != -EACCES && r != -EPERM) {
-                        proc_clear(p);
-                        return r;
-                }
-                if (r <= 0) {
-                        proc_clear(p);
-                        continue;
-                }
-                t->n++;
-        }
-        if (t->n)
-                qsort(t->procs, t->n, sizeof(*t->procs), proc_cmp);
-        return 0;
+        return proc_table_read(proc_fd, &h->procs);
 }
 
 int host_procs(struct host *h, const struct proc_table **ret) {
@@ -748,29 +553,6 @@ int host_procs(struct host *h, const struct proc_table **ret) {
                 return h->procs_error;
         *ret = &h->procs;
         return 0;
-}
-
-const struct proc *proc_table_find(const struct proc_table *t, pid_t pid) {
-        struct proc key = { .pid = pid };
-        return bsearch(&key, t->procs, t->n, sizeof(*t->procs), proc_cmp);
-}
-
-const char *proc_arg(const struct proc *p, size_t i) {
-        size_t off = 0;
-        while (off < p->argv_len) {
-                if (i == 0)
-                        return p->argv + off;
-                off += strlen(p->argv + off) + 1;
-                i--;
-        }
-        return NULL;
-}
-
-size_t proc_argc(const struct proc *p) {
-        size_t n = 0;
-        for (size_t off = 0; off < p->argv_len; off += strlen(p->argv + off) + 1)
-                n++;
-        return n;
 }
 
 int host_uptime(struct host *h, double *ret) {

@@ -114,6 +114,7 @@ struct proc {
 struct proc_table {
         struct proc *procs;      /* sorted by pid */
         size_t n;
+        struct proc_arena *arena;       /* private: the blocks its argv and cgroup strings are in */
 };
 
 /* All processes, read once. A process that exits mid-scan is left out. */

@@ -22,7 +22,7 @@
 
 /* Where the default is looked for in an image, after the running binary's own path. */
 static const char *const image_paths[] = {
-        "/usr/sbin/hostfit", "/usr/local/sbin/hostfit", "/usr/bin/hostfit", "/usr/local/bin/hostfit", NULL,
+        "/usr/bin/hostfit", "/usr/local/bin/hostfit", "/usr/sbin/hostfit", "/usr/local/sbin/hostfit", NULL,
 };
 
 static int refuse(char **ret_error, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -165,15 +165,18 @@ static uint64_t socket_inode(const char *link, size_t len) {
 
 /* PID's fd directory, relative to ROOT/proc; no symlink on the way (a /proc in an image may hold one). */
 static int open_fd_dir(struct host *h, int proc_fd, pid_t pid) {
-        char rel[32];
-        snprintf(rel, sizeof(rel), "%d/fd", (int) pid);
+        char rel[32], *s = rel + sizeof(rel) - sizeof("/fd");
+        /* "PID/fd", written by hand: one per process asked about. */
+        memcpy(s, "/fd", sizeof("/fd"));
+        for (unsigned v = (unsigned) pid; s == rel + sizeof(rel) - sizeof("/fd") || v; v /= 10)
+                *--s = (char) ('0' + v % 10);
         struct open_how how = {
                 .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
         if (proc_fd < 0)
                 return host_proc_open(h, pid, "fd", O_RDONLY | O_DIRECTORY);
-        return resolve_openat2(proc_fd, rel, &how);
+        return resolve_openat2(proc_fd, s, &how);
 }
 
 /* The fds of PID that are listening sockets. A process gone, or fds we may not read, add nothing.
@@ -203,6 +206,8 @@ static int scan_fds(const struct socket_table *t, struct pid_owners *po, pid_t p
                         int r = s ? add_owner(o, po, (size_t) (s - t->sockets)) : 0;
                         if (r < 0)
                                 return r;
+                        if (o->n - po->first == t->n)
+                                return 0;       /* it holds every listening socket: no fd can add one */
                 }
         }
 }

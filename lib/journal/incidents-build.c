@@ -54,6 +54,8 @@ struct incident_builder {
         uint64_t memcg_limit, memcg_time;
         uint64_t swap_total, swap_time;
         bool swap_seen;
+        size_t held_max;        /* the most items, loops and closed loops at once */
+        uint64_t sweep_at;      /* the next look for loops a quiet hour ended */
 };
 
 int incident_builder_new(struct incident_builder **ret) {
@@ -360,6 +362,27 @@ static int new_boot(struct incident_builder *b, const char *boot) {
         return 0;
 }
 
+/* Close the loops a quiet hour before NOW ended whose incident, if any, is
+ * final: no later event changes them (a restart opens a new loop, a result
+ * looks at the kill), and a reboot changes only a loop still "restarted", kept
+ * open for it. So open loops follow the units restarting in the last hour and
+ * the incidents, not the events read. */
+static int sweep_loops(struct incident_builder *b, uint64_t now) {
+        int r;
+        if (now < b->sweep_at)
+                return 0;
+        b->sweep_at = now + LOOP_GAP_USEC / 4;
+        for (size_t i = b->n_loops; i-- > 0; ) {
+                struct loop *l = &b->loops[i];
+                bool incident = l->count >= LOOP_MIN_RESTARTS || (l->start_limit && l->count > 0);
+                if (l->last + LOOP_GAP_USEC >= now || (incident && !l->start_limit && !l->stopped))
+                        continue;
+                if ((r = close_loop(b, l)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int add_restart(struct incident_builder *b, const struct event *ev) {
         struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
         if (it && unit_eq(it->inc.unit, ev->unit) &&
@@ -435,9 +458,9 @@ static void add_exit(struct incident_builder *b, const struct event *ev) {
                 it->restart_pending = false;
 }
 
-int incident_builder_add(struct incident_builder *b, const struct event *ev) {
+static int builder_add(struct incident_builder *b, const struct event *ev) {
         int r = new_boot(b, ev->boot);
-        if (r < 0)
+        if (r < 0 || (r = sweep_loops(b, ev->time_usec)) < 0)
                 return r;
         /* Names reach here validated by the parser; a caller's event is checked again. */
         if (*ev->unit && !unit_name_is_valid(ev->unit))
@@ -472,6 +495,14 @@ int incident_builder_add(struct incident_builder *b, const struct event *ev) {
         default:
                 return 0;
         }
+}
+
+int incident_builder_add(struct incident_builder *b, const struct event *ev) {
+        int r = builder_add(b, ev);
+        size_t held = b->n + b->n_loops + b->n_done;
+        if (held > b->held_max)
+                b->held_max = held;
+        return r;
 }
 
 /* A process that only runs another: killing it takes its child along. */
@@ -545,6 +576,6 @@ int incident_builder_finish(struct incident_builder *b, const char *unit, struct
                 out[k++] = out[i];
         }
         qsort(out, k, sizeof *out, cmp_incident);
-        *ret = (struct incident_list) { .items = TAKE_PTR(out), .n = k };
+        *ret = (struct incident_list) { .items = TAKE_PTR(out), .n = k, .held_max = b->held_max };
         return 0;
 }

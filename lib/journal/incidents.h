@@ -131,6 +131,9 @@ struct incident_list {
         struct incident *items; /* oldest first */
         size_t n;
         size_t ignored;         /* entries that claimed more than journald's fields allow */
+        size_t read;            /* journal entries the walk read (those the matches select; a
+                                 * daemon's victim looked up by pid reads at most 64 more) */
+        size_t held_max;        /* the most kills and crash loops held at once while correlating */
 };
 
 struct incident_options {
@@ -138,6 +141,8 @@ struct incident_options {
         uint64_t until_usec;    /* 0: to the end */
         bool this_boot;         /* only the host's current boot */
         const char *unit;       /* only incidents of this unit; NULL all */
+        bool read_all;          /* read every entry, not only those the matches select
+                                 * (the tests' proof that the matches lose nothing) */
 };
 
 /* Correlation: feed events oldest first, then finish into a list. */
@@ -145,7 +150,9 @@ struct incident_builder;
 int incident_builder_new(struct incident_builder **ret);
 struct incident_builder *incident_builder_free(struct incident_builder *b);
 int incident_builder_add(struct incident_builder *b, const struct event *ev);
-/* Takes the incidents out (sorted oldest first), filtered by UNIT when not NULL. */
+/* Takes the incidents out (sorted oldest first), filtered by UNIT when not NULL;
+ * ret->held_max is the most kills and crash loops (open or closed) it held at
+ * once: memory follows the incidents, not the events fed. */
 int incident_builder_finish(struct incident_builder *b, const char *unit, struct incident_list *ret);
 
 void incident_list_release(struct incident_list *l);

@@ -142,11 +142,12 @@ struct entry_buf {
  * message) or dropped (a name cut short could be another valid name). */
 static const struct field {
         const char *name;
+        size_t len;             /* strlen(name) */
         size_t offset, size;
         size_t entry;           /* offsetof the pointer in struct journal_entry */
         bool cut;
 } fields[] = {
-#define F(n, m, em, c) { n, offsetof(struct entry_buf, m), sizeof ((struct entry_buf *) 0)->m, offsetof(struct journal_entry, em), c }
+#define F(n, m, em, c) { n, sizeof n - 1, offsetof(struct entry_buf, m), sizeof ((struct entry_buf *) 0)->m, offsetof(struct journal_entry, em), c }
         F("_TRANSPORT", transport, transport, false),
         F("_PID", pid, pid, false),
         F("_UID", uid, uid, false),
@@ -179,7 +180,7 @@ static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *
                 size_t k = (size_t) (eq - (const char *) d), n = l - k - 1;
                 for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                         const struct field *f = &fields[i];
-                        if (strlen(f->name) != k || memcmp(d, f->name, k) != 0)
+                        if (f->len != k || memcmp(d, f->name, k) != 0)
                                 continue;
                         char *buf = (char *) b + f->offset;
                         const char **dst = (const char **) ((char *) e + f->entry);
@@ -336,7 +337,7 @@ static void limit_peaks(struct host *h, struct incident_list *l) {
  * mappings are dropped from this process (MADV_DONTNEED: the file and the
  * page cache keep them; the next touch maps them again), so memory follows
  * the incidents kept, not the entries read. */
-#define RSS_SLACK (6ULL << 20)
+#define RSS_SLACK (3ULL << 20)
 #define RSS_CHECK_EVERY 64
 
 struct reader {
@@ -384,13 +385,19 @@ static void trim_journal_maps(void) {
         }
 }
 
-static int reader_open(struct reader *rd, uint64_t since, struct journal_error *err) {
+/* Every entry (of the boot when asked): the tests' yardstick for the matches. */
+static int add_no_matches(sd_journal *j, const char *boot) {
+        int r = boot ? sd_journal_add_match(j, boot, 0) : 0;
+        return r < 0 ? r : 1;
+}
+
+static int reader_open(struct reader *rd, uint64_t since, bool read_all, struct journal_error *err) {
         int r = journal_open(rd->h, &rd->j, err);
         if (r < 0)
                 return r;
         /* A longer field comes cut to this: the message is cut at MESSAGE_MAX anyway. */
         (void) sd_journal_set_data_threshold(rd->j, MESSAGE_MAX + 64);
-        if ((r = add_matches(rd->j, rd->boot)) < 0 ||
+        if ((r = read_all ? add_no_matches(rd->j, rd->boot) : add_matches(rd->j, rd->boot)) < 0 ||
             (rd->empty = r == 0, false) ||
             (r = since ? sd_journal_seek_realtime_usec(rd->j, since) : sd_journal_seek_head(rd->j)) < 0) {
                 err->reason = "cannot read it";
@@ -467,9 +474,9 @@ int incidents_load(struct host *h, const struct incident_options *o,
                 return -ENOMEM;
         struct reader rd = { .h = h, .boot = o->this_boot ? boot : NULL,
                              .statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC) };
-        size_t ignored = 0;
-        r = reader_open(&rd, o->since_usec, err);
-        while (r >= 0 && (r = reader_next(&rd, err)) > 0 &&
+        size_t ignored = 0, read = 0;
+        r = reader_open(&rd, o->since_usec, o->read_all, err);
+        while (r >= 0 && (r = reader_next(&rd, err)) > 0 && ++read &&
                (r = reader_take(&rd, buf, o, b, &ignored)) == 0)
                 ;
         reader_close(&rd);
@@ -481,6 +488,7 @@ int incidents_load(struct host *h, const struct incident_options *o,
         if (r < 0)
                 return r;
         ret->ignored = ignored;
+        ret->read = read;
         limit_peaks(h, ret);
         return 0;
 }

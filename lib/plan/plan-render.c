@@ -12,6 +12,7 @@
 #include "text/escape.h"
 #include "plan/plan.h"
 #include "text/strbuf.h"
+#include "text/strv.h"
 
 #define COLOR_RED   "\033[31m"
 #define COLOR_GREEN "\033[32m"
@@ -192,37 +193,33 @@ static int render_write_text(struct text_out *o, const struct action *a) {
         return r < 0 ? r : emit_text(o, DIFF_HEADER_NEW, h2, strlen(h2));
 }
 
-/* Manual steps of one check that differ only in numbers (one a pid) are alike. */
-static bool manual_alike(const struct action *a, const struct action *b) {
-        if (a->kind != ACTION_MANUAL || b->kind != ACTION_MANUAL || !a->text || !b->text ||
-            !a->check != !b->check || (a->check && strcmp(a->check, b->check) != 0))
-                return false;
-        const char *x = a->text, *y = b->text;
-        while (*x && *y) {
-                bool dx = *x >= '0' && *x <= '9', dy = *y >= '0' && *y <= '9';
-                if (dx != dy)
-                        return false;
-                if (dx) {
-                        while (*x >= '0' && *x <= '9')
-                                x++;
-                        while (*y >= '0' && *y <= '9')
-                                y++;
-                } else if (*x++ != *y++)
-                        return false;
-        }
-        return *x == *y;
-}
+#define ALIKE_NAMES_SHOWN 8       /* past these, the names of alike steps are counted */
 
-/* How many manual steps after I are alike to it; those are marked in SEEN. */
-static size_t manual_count_alike(const struct plan *p, size_t i, bool *seen) {
-        size_t n = 0;
+/* Marks in SEEN the manual steps after I alike to it and says how many there are, with the
+ * names they differ in (and how many more names, past ALIKE_NAMES_SHOWN). */
+static int manual_group(struct strbuf *sb, const struct plan *p, size_t i, bool *seen) {
         const struct action *a = plan_action(p, i);
+        char **names = NULL;
+        size_t n = 0, nn = 0;
+        int r = 0;
         if (a->kind != ACTION_MANUAL)
                 return 0;
-        for (size_t j = i + 1; j < plan_size(p); j++)
-                if (!seen[j] && manual_alike(a, plan_action(p, j)))
+        for (size_t j = i + 1; r >= 0 && j < plan_size(p); j++)
+                if (!seen[j] && plan_manual_alike(a, plan_action(p, j))) {
                         seen[j] = true, n++;
-        return n;
+                        r = plan_manual_names(a->text, plan_action(p, j)->text, &names, &nn);
+                }
+        if (r >= 0 && n > 0)
+                r = strbuf_addf(sb, "  and %zu more like it%s", n, nn ? ", naming " : "");
+        for (size_t k = 0; r >= 0 && n > 0 && k < nn && k < ALIKE_NAMES_SHOWN; k++)
+                if ((r = strbuf_adds(sb, k ? ", " : "")) >= 0)
+                        r = escape_terminal(sb, names[k], strlen(names[k]));
+        if (r >= 0 && n > 0 && nn > ALIKE_NAMES_SHOWN)
+                r = strbuf_addf(sb, " and %zu more", nn - ALIKE_NAMES_SHOWN);
+        if (r >= 0 && n > 0)
+                r = strbuf_adds(sb, " (--verbose lists each)\n");
+        strv_free_n(names, nn);
+        return r < 0 ? r : 0;
 }
 
 int plan_render_text_full(const struct plan *p, FILE *out, bool color, bool every) {
@@ -245,9 +242,8 @@ int plan_render_text_full(const struct plan *p, FILE *out, bool color, bool ever
                         r = escape_terminal(&o.sb, line, strlen(line));
                 if (r == 0)
                         r = strbuf_addch(&o.sb, '\n');
-                size_t more = every ? 0 : manual_count_alike(p, i, seen);
-                if (r == 0 && more > 0)
-                        r = strbuf_addf(&o.sb, "  and %zu more like it (--verbose lists each)\n", more);
+                if (r == 0 && !every)
+                        r = manual_group(&o.sb, p, i, seen);
         }
         if (r == 0 && o.sb.len > 0 && (fwrite(o.sb.buf, 1, o.sb.len, out) != o.sb.len || fflush(out) == EOF))
                 r = -EIO;

@@ -163,7 +163,8 @@ const char *systemd_op_to_string(enum systemd_op op);     /* "daemon-reload", "e
 /* Every write-file as a unified diff ("--- a/etc/fstab", "+++ b/etc/fstab",
  * 3 lines of context, "--- /dev/null" for a new file), every other action as
  * one line. Host bytes are escaped for a terminal. Manual steps of one check
- * that differ only in numbers (a pid) show once, with a count of the others. */
+ * that differ only in their digits show once, with a count of the others and
+ * the names (units, files) those others differ in. */
 int plan_render_text(const struct plan *p, FILE *out, bool color);
 /* The same; with EVERY, each manual step on its own line. */
 int plan_render_text_full(const struct plan *p, FILE *out, bool color, bool every);
@@ -172,6 +173,16 @@ int plan_render_json(const struct plan *p, FILE *out);
 struct json;
 /* The "actions" key and array alone, into an object J has open. */
 int plan_render_json_actions(const struct plan *p, struct json *j);
+/* ---- alike manual steps (lib/plan/plan-alike.c) ---- */
+
+/* Manual steps of one check whose texts differ only in their runs of digits. */
+bool plan_manual_alike(const struct action *a, const struct action *b);
+/* Adds to *NAMES (N strings, NULL-terminated, each owned) the names OTHER's text holds where
+ * SHOWN's, alike to it, has another: a word of letters, digits and ._-@/\+~% that is not a
+ * number (digits and dots only, as a pid or a size), once each; a path whose last component is
+ * such a name of the same text is left out. -EINVAL when the texts are not alike, -ENOMEM. */
+int plan_manual_names(const char *shown, const char *other, char ***names, size_t *n);
+
 /* One line describing a non-file action, e.g. "swapon /swapfile" (raw, unescaped). */
 int action_describe(const struct action *a, char **ret);
 

@@ -82,18 +82,25 @@ static const char *const loader_opts = "-r --require --import --loader --experim
 static const char *const extensions[] = { ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".py", ".php", ".rb" };
 static const char *const runtimes = "node nodejs bun deno python python3 ruby php java uvicorn gunicorn puma";
 
-bool devserver_word_in(const char *word, const char *list) {
-        size_t n = strlen(word);
+/* Whether the N bytes at WORD are one of the space-separated LIST. */
+static bool word_in_n(const char *word, size_t n, const char *list) {
         if (!list || n == 0)
                 return false;
         for (const char *s = list; *s; ) {
-                s += strspn(s, " ");
-                size_t len = strcspn(s, " ");
-                if (len == n && strncmp(s, word, n) == 0)
+                if (*s == ' ') {
+                        s++;
+                        continue;
+                }
+                const char *e = strchrnul(s, ' ');
+                if ((size_t) (e - s) == n && memcmp(s, word, n) == 0)
                         return true;
-                s += len;
+                s = e;
         }
         return false;
+}
+
+bool devserver_word_in(const char *word, const char *list) {
+        return word_in_n(word, strlen(word), list);
 }
 
 bool devserver_env_has(const char *env, size_t len, const char *entries) {
@@ -113,7 +120,8 @@ static const char *base_name(const char *s) {
         return slash ? slash + 1 : s;
 }
 
-static char *tool_name(const char *word) {
+/* The tool's name in WORD: its basename, without a leading '-' or a script's extension; *RET_N bytes. */
+static const char *tool_name_n(const char *word, size_t *ret_n) {
         const char *b = base_name(word);
         if (*b == '-')
                 b++;
@@ -125,6 +133,13 @@ static char *tool_name(const char *word) {
                         break;
                 }
         }
+        *ret_n = n;
+        return b;
+}
+
+static char *tool_name(const char *word) {
+        size_t n;
+        const char *b = tool_name_n(word, &n);
         return strndup(b, n);
 }
 
@@ -139,11 +154,20 @@ static char *package_name(const char *word) {
         return nm[len] == '/' ? strndup(nm, len) : NULL;
 }
 
-static bool is_interpreter(const char *name) {
+static bool is_interpreter_n(const char *name, size_t n) {
         /* python3.11 is python3 */
-        if (strncmp(name, "python", 6) == 0 && name[6] && strspn(name + 6, "0123456789.") == strlen(name + 6))
-                return true;
-        return devserver_word_in(name, interpreters);
+        if (n > 6 && strncmp(name, "python", 6) == 0) {
+                size_t i = 6;
+                while (i < n && ((name[i] >= '0' && name[i] <= '9') || name[i] == '.'))
+                        i++;
+                if (i == n)
+                        return true;
+        }
+        return word_in_n(name, n, interpreters);
+}
+
+static bool is_interpreter(const char *name) {
+        return is_interpreter_n(name, strlen(name));
 }
 
 void devserver_cmd_done(struct devserver_cmd *c) {
@@ -334,10 +358,68 @@ static enum devserver_verdict verdict_for(const struct devserver_pattern *pt, co
         return pt->flags ? DEVSERVER_NOT_DEV : DEVSERVER_DEV;
 }
 
+/* Whether the N bytes at W are a tool of a pattern that matches by tool (not by interpreter).
+ * Asked of every process: the table's tool names are indexed once, by length and first byte. */
+static bool is_tool_n(const char *w, size_t n) {
+        static struct { const char *s; size_t n; } v[128];
+        static size_t nv;
+        static bool built, whole;
+        if (!built) {
+                built = whole = true;
+                for (const struct devserver_pattern *pt = devserver_patterns; pt->id; pt++)
+                        for (const char *s = pt->interp ? "" : pt->tools; s && *s; ) {
+                                const char *e = strchrnul(s, ' ');
+                                if (e > s && nv < ELEMENTSOF(v))
+                                        v[nv++] = (typeof(v[0])) { s, (size_t) (e - s) };
+                                else if (e > s)
+                                        whole = false;
+                                s = *e ? e + 1 : e;
+                        }
+        }
+        if (!whole)
+                return true;    /* more names than the index holds: the patterns decide */
+        for (size_t i = 0; i < nv; i++)
+                if (v[i].n == n && v[i].s[0] == w[0] && memcmp(v[i].s, w, n) == 0)
+                        return true;
+        return false;
+}
+
+/* Whether a pattern may fit P, from the first word devserver_cmd_parse() would split its argv
+ * into: an interpreter (whose tool comes later), or a tool of the table by name or package.
+ * The same answer as the whole parse for what most processes are, without splitting their argv. */
+static bool may_fit(const struct proc *p) {
+        const char *a0 = p->argv_len ? p->argv : "";
+        char buf[PROC_ARGV_MAX + 1];
+        if (!*a0)
+                return false;   /* words[0] would be empty, or no word at all */
+        /* A space in it and only empty words after it: a rewritten title, split at spaces. */
+        bool title = strchr(a0, ' ') != NULL;
+        for (size_t i = strlen(a0) + 1; title && i < p->argv_len; i++)
+                title = p->argv[i] == '\0';
+        const char *w = a0;
+        if (title) {
+                w += strspn(w, " ");
+                size_t len = strcspn(w, " ");
+                if (!len)
+                        return false;
+                memcpy(buf, w, len);
+                buf[len] = '\0';
+                w = buf;
+        }
+        size_t n;
+        const char *name = tool_name_n(w, &n);
+        if (is_interpreter_n(name, n))
+                return true;
+        if (n && is_tool_n(name, n))
+                return true;
+        _cleanup_free_ char *package = package_name(w);
+        return package && *package && is_tool_n(package, strlen(package));
+}
+
 enum devserver_verdict devserver_match(const struct proc *p, devserver_env_fn env, void *userdata,
                                        const struct devserver_pattern **ret_pattern) {
         struct devserver_cmd c;
-        if (p->kthread || devserver_cmd_parse(p, &c) < 0)
+        if (p->kthread || !may_fit(p) || devserver_cmd_parse(p, &c) < 0)
                 return DEVSERVER_NONE;
         enum devserver_verdict best = DEVSERVER_NONE;
         const struct devserver_pattern *best_pt = NULL;

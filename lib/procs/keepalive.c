@@ -17,7 +17,7 @@
 
 static bool name_in(const char *n, const char *const *list) {
         for (size_t i = 0; list[i]; i++)
-                if (strcmp(n, list[i]) == 0)
+                if (n[0] == list[i][0] && strcmp(n, list[i]) == 0)
                         return true;
         return false;
 }
@@ -274,9 +274,11 @@ static int script_text(struct host *h, const struct proc *p, size_t i, char **re
         return r;
 }
 
+/* Its first three words: asked of every process, so argv is walked once. */
 static bool is_forever(const struct proc *p) {
-        for (size_t i = 0; i < proc_argc(p) && i < 3; i++) {
-                const char *a = proc_arg(p, i), *b = strrchr(a, '/');
+        size_t i = 0;
+        for (size_t off = 0; off < p->argv_len && i < 3; off += strlen(p->argv + off) + 1, i++) {
+                const char *a = p->argv + off, *b = strrchr(a, '/');
                 if (strstr(a, "forever/bin/monitor") || strcmp(b ? b + 1 : a, "forever") == 0)
                         return true;
         }
@@ -284,7 +286,7 @@ static bool is_forever(const struct proc *p) {
 }
 
 static bool is_pm2_daemon(const struct proc *p) {
-        const char *a = proc_argc(p) ? proc_arg(p, 0) : "";
+        const char *a = p->argv_len ? p->argv : "";
         return strncmp(a, "PM2 v", 5) == 0 && strstr(a, "God Daemon");
 }
 

@@ -34,7 +34,7 @@ const char *proc_name(const struct proc *p) {
 
 static bool name_in(const char *name, const char *const *list) {
         for (; *list; list++)
-                if (strcmp(name, *list) == 0)
+                if (name[0] == (*list)[0] && strcmp(name, *list) == 0)
                         return true;
         return false;
 }
@@ -83,12 +83,11 @@ static bool ends_with(const char *s, size_t len, const char *suffix) {
         return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
-int proc_cgroup_unit(const struct proc *p, char **ret_unit) {
-        if (!p->cgroup)
-                return -ENOENT;
+/* The innermost unit component of P's cgroup, *RET_LEN bytes of it; NULL when none. */
+static const char *cgroup_unit(const struct proc *p, size_t *ret_len) {
         const char *best = NULL;
         size_t best_len = 0;
-        for (const char *s = p->cgroup; *s; ) {
+        for (const char *s = p->cgroup; s && *s; ) {
                 s += strspn(s, "/");
                 size_t len = strcspn(s, "/");
                 /* A cgroup name is the host's: only one systemd would take as a unit's. */
@@ -99,20 +98,27 @@ int proc_cgroup_unit(const struct proc *p, char **ret_unit) {
                 }
                 s += len;
         }
-        if (!best)
+        *ret_len = best_len;
+        return best;
+}
+
+int proc_cgroup_unit(const struct proc *p, char **ret_unit) {
+        size_t len;
+        const char *unit = cgroup_unit(p, &len);
+        if (!unit)
                 return -ENOENT;
-        char *u = strndup(best, best_len);
+        char *u = strndup(unit, len);
         if (!u)
                 return -ENOMEM;
         *ret_unit = u;
         return 0;
 }
 
+/* Asked of every process by several checks: the unit is looked at where it is, not copied. */
 bool proc_in_service(const struct proc *p) {
-        _cleanup_free_ char *unit = NULL;
-        if (proc_cgroup_unit(p, &unit) < 0)
-                return false;
-        return ends_with(unit, strlen(unit), ".service");
+        size_t len;
+        const char *unit = cgroup_unit(p, &len);
+        return unit && ends_with(unit, len, ".service");
 }
 
 size_t proc_ancestors(const struct proc_table *t, const struct proc *p, const struct proc **out, size_t max) {

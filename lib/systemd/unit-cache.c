@@ -49,15 +49,8 @@ static void unit_cache_free(void *p) {
         free(c);
 }
 
-static uint64_t hash_name(const char *s) {
-        uint64_t x = 1469598103934665603ULL;    /* FNV-1a */
-        for (; *s; s++)
-                x = (x ^ (unsigned char) *s) * 1099511628211ULL;
-        return x;
-}
-
 static struct slot *table_find(struct table *t, const char *name) {
-        for (size_t i = hash_name(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+        for (size_t i = unit_hash_name(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
                 unit_counters.compares++;
                 if (!t->v[i].name || strcmp(t->v[i].name, name) == 0)
                         return &t->v[i];
@@ -113,7 +106,8 @@ static int cache_get(struct host *h, struct unit_cache **ret) {
 struct packer {
         char *base;             /* NULL: only count */
         size_t off;
-        struct table *words;    /* where sections and keys are, interned before */
+        struct table *words;    /* where sections and keys are interned, while copying */
+        bool nomem;             /* interning one failed */
 };
 
 static void *pack_bytes(struct packer *k, const void *p, size_t n, size_t align) {
@@ -159,10 +153,14 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
         }
         for (size_t i = 0; i < u->n_a; i++) {
                 const char *value = pack_str(k, u->a[i].value), *file = pack_file(k, u, files, u->a[i].file);
-                if (a)
-                        a[i] = (struct unit_assignment) { (char *) table_find(k->words, u->a[i].section)->name,
-                                                          (char *) table_find(k->words, u->a[i].key)->name,
-                                                          (char *) value, file, u->a[i].line };
+                if (a) {
+                        /* Assignments come in runs of one section: the one before's, when the same. */
+                        const char *section = i > 0 && strcmp(u->a[i].section, u->a[i - 1].section) == 0 ?
+                                              a[i - 1].section : intern(k->words, u->a[i].section);
+                        const char *key = intern(k->words, u->a[i].key);
+                        k->nomem |= !section || !key;
+                        a[i] = (struct unit_assignment) { (char *) section, (char *) key, (char *) value, file, u->a[i].line };
+                }
         }
         for (size_t i = 0; i < u->n_issues; i++) {
                 const char *msg = pack_str(k, u->issues[i].message), *file = pack_file(k, u, files, u->issues[i].file);
@@ -177,21 +175,24 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
         p->name = (char *) name, p->id = (char *) id, p->fragment = (char *) fragment;
         p->a = u->n_a ? a : NULL, p->issues = u->n_issues ? is : NULL;
         p->files = files, p->dropins = dropins, p->bad_file = bad_file;
+        p->alloc_a = 0;
         return p;
 }
 
 /* U as one allocation (free() frees it), its sections and keys in WORDS; NULL on -ENOMEM. */
 static struct unit *unit_pack(const struct unit *u, struct table *words) {
-        struct packer k = { NULL, 0, words };
-        for (size_t i = 0; i < u->n_a; i++)
-                if (!intern(words, u->a[i].section) || !intern(words, u->a[i].key))
-                        return NULL;
+        struct packer k = { NULL, 0, words, false };
         pack(&k, u);
         k.base = malloc(k.off);
         if (!k.base)
                 return NULL;
         k.off = 0;
-        return pack(&k, u);
+        struct unit *p = pack(&k, u);
+        if (k.nomem) {
+                free(p);
+                return NULL;
+        }
+        return p;
 }
 
 int unit_load(struct host *h, const char *name, const struct unit **ret) {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit files parsed as systemd parses them (sections, continuations, comments,
  * ignored lines kept as issues), and the values in effect read back. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,45 +41,62 @@ static int add_issue(struct unit *u, const char *file, unsigned line, const char
         return 0;
 }
 
-static char *strip(char *s) {
-        while (*s && isspace((unsigned char) *s))
-                s++;
-        size_t l = strlen(s);
-        while (l > 0 && isspace((unsigned char) s[l - 1]))
-                s[--l] = 0;
+/* isspace() of the C locale, which hostfit runs in, without a call a byte. */
+static bool is_space(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* S of *LEN bytes without the spaces around it, NUL-terminated; *LEN its new length. */
+static char *strip(char *s, size_t *len) {
+        size_t l = *len;
+        while (l > 0 && is_space(*s))
+                s++, l--;
+        while (l > 0 && is_space(s[l - 1]))
+                l--;
+        s[l] = 0;
+        *len = l;
         return s;
 }
 
-static int add_assignment(struct unit *u, const char *section, char *line, const char *file, unsigned n) {
-        char *eq = strchr(line, '=');
+/* One allocation holds the section, key and value of an assignment (freed through
+ * .section); the vector grows by doubling. LINE is LEN bytes. */
+static int add_assignment(struct unit *u, const char *section, char *line, size_t len, const char *file, unsigned n) {
+        char *eq = memchr(line, '=', len);
         if (!eq)
                 return add_issue(u, file, n, "missing '=', ignoring");
         *eq = 0;
-        char *key = strip(line), *value = strip(eq + 1);
-        if (!*key)
+        size_t lk = (size_t) (eq - line), lv = len - lk - 1;
+        char *key = strip(line, &lk), *value = strip(eq + 1, &lv);
+        if (!lk)
                 return add_issue(u, file, n, "missing key name, ignoring");
         if (!section)
                 return add_issue(u, file, n, "assignment outside of a section, ignoring");
-        struct unit_assignment *a = realloc(u->a, (u->n_a + 1) * sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        u->a = a;
-        a[u->n_a] = (struct unit_assignment) { strdup(section), strdup(key), strdup(value), file, n };
-        if (!a[u->n_a].section || !a[u->n_a].key || !a[u->n_a].value) {
-                free(a[u->n_a].section), free(a[u->n_a].key), free(a[u->n_a].value);
-                return -ENOMEM;
+        if (u->n_a == u->alloc_a) {
+                size_t na = u->alloc_a ? 2 * u->alloc_a : 8;
+                struct unit_assignment *a = realloc(u->a, na * sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                u->a = a, u->alloc_a = na;
         }
-        u->n_a++;
+        size_t ls = strlen(section) + 1;
+        char *s = malloc(ls + lk + 1 + lv + 1);
+        if (!s)
+                return -ENOMEM;
+        memcpy(s, section, ls);
+        memcpy(s + ls, key, lk + 1);
+        memcpy(s + ls + lk + 1, value, lv + 1);
+        u->a[u->n_a++] = (struct unit_assignment) { s, s + ls, s + ls + lk + 1, file, n };
         return 0;
 }
 
-/* One logical line (continuations joined): a comment, a section, or an assignment. */
-static int parse_line(struct unit *u, char **section, char *raw, const char *file, unsigned n) {
-        char *l = strip(raw);
-        if (!*l || *l == '#' || *l == ';')
+/* One logical line of LEN bytes (continuations joined): a comment, a section, or an
+ * assignment. *SECTION is the section's name (in SEC), NULL outside of one. */
+static int parse_line(struct unit *u, struct strbuf *sec, const char **section, char *raw, size_t len, const char *file,
+                      unsigned n) {
+        char *l = strip(raw, &len);
+        if (!len || *l == '#' || *l == ';')
                 return 0;
         if (*l == '[') {
-                size_t len = strlen(l);
                 if (l[len - 1] != ']') {
                         /* systemd stops reading the file there; in the unit file itself it
                          * refuses the whole unit ("Bad message"), in a drop-in only the rest. */
@@ -90,26 +106,28 @@ static int parse_line(struct unit *u, char **section, char *raw, const char *fil
                                 u->bad_file = file;
                                 u->bad_line = n;
                         }
-                        free(*section);
                         *section = NULL;
                         int r = add_issue(u, file, n, fragment ? "invalid section header: systemd refuses to load the unit"
                                                                : "invalid section header: systemd ignores the rest of the file");
                         return r < 0 ? r : 1;
                 }
                 /* "[]" or "[a]b]" name sections systemd does not know: their lines are ignored. */
-                free(*section);
-                *section = strndup(l + 1, len - 2);
-                return *section ? 0 : -ENOMEM;
+                strbuf_reset(sec);
+                int r = strbuf_add(sec, l + 1, len - 2);
+                *section = r < 0 ? NULL : strbuf_str(sec);
+                return r;
         }
-        return add_assignment(u, *section, l, file, n);
+        return add_assignment(u, *section, l, len, file, n);
 }
 
-/* The next line of *P, as systemd's read_line() ends one ("\n", "\r\n" or "\r"); NULL at the end. */
-static char *next_line(char **p) {
+/* The next line of *P, as systemd's read_line() ends one ("\n", "\r\n" or "\r"), its length
+ * in *RET_LEN; NULL at the end. */
+static char *next_line(char **p, size_t *ret_len) {
         char *l = *p, *e;
         if (!l || !*l)
                 return NULL;
         e = l + strcspn(l, "\r\n");
+        *ret_len = (size_t) (e - l);
         if (*e == '\r' && e[1] == '\n')
                 *e++ = 0;
         *p = *e ? e + 1 : NULL;
@@ -121,35 +139,42 @@ static char *next_line(char **p) {
  * whose trailing run of backslashes is odd continues on the next with that backslash
  * turned into a space; "\\" at the end is an escaped backslash, and "\ " is no continuation. */
 static int parse_text(struct unit *u, const char *file, char *text) {
-        _cleanup_strbuf_ struct strbuf joined = STRBUF_INIT;
-        _cleanup_free_ char *section = NULL;
+        _cleanup_strbuf_ struct strbuf joined = STRBUF_INIT, sec = STRBUF_INIT;
+        const char *section = NULL;
         unsigned n = 0, start = 0;
         bool cont = false;
         int r = 0;
+        size_t len;
         if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
                 text += 3;      /* a UTF-8 byte order mark */
-        for (char *p = text, *l; r == 0 && (l = next_line(&p)); ) {
+        for (char *p = text, *l; r == 0 && (l = next_line(&p, &len)); ) {
                 n++;
-                const char *t = l + strspn(l, WS);
+                const char *t = l;
+                while (*t == ' ' || *t == '\t')
+                        t++;    /* of WS, the only ones a line holds */
                 if (*t == '#' || *t == ';')
                         continue;
+                size_t run = 0;
+                while (run < len && l[len - 1 - run] == '\\')
+                        run++;
+                bool more = run % 2 == 1;
+                if (more)
+                        l[len - 1] = ' ';
+                if (!cont && !more) {
+                        r = parse_line(u, &sec, &section, l, len, file, n);       /* a line of its own, parsed in place */
+                        continue;
+                }
                 if (!cont) {
                         strbuf_reset(&joined);
                         start = n;
                 }
-                size_t len = strlen(l), run = 0;
-                while (run < len && l[len - 1 - run] == '\\')
-                        run++;
-                cont = run % 2 == 1;
-                if (cont)
-                        l[len - 1] = ' ';
-                r = strbuf_adds(&joined, l);
-                if (r < 0 || cont)
-                        continue;
-                r = parse_line(u, &section, joined.buf ? joined.buf : (char *) "", file, start);
+                cont = more;
+                r = strbuf_add(&joined, l, len);
+                if (r == 0 && !cont)
+                        r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start);
         }
         if (r == 0 && cont)
-                r = parse_line(u, &section, joined.buf, file, start);
+                r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start);
         return r < 0 ? r : 0;   /* 1: the file stopped at a fatal line */
 }
 
@@ -198,7 +223,25 @@ static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name) {
+/* NAME in the directory DFD as host_read_file() reads a file (a drop-in): errors and the
+ * run's read budget the same, with no lookup from the root. */
+static int read_host_at(struct host *h, int dfd, const char *name, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+        unit_counters.opens++;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -ENXIO;
+        return host_read_fd(h, fd, UNIT_FILE_MAX, ret, ret_len);
+}
+
+/* PATH read as the unit file (FRAGMENT) or a drop-in, relative to DFD when DFD >= 0. */
+static int parse_file(struct host *h, struct unit *u, const char *path, int dfd, const char *name, bool fragment) {
         const char *file = keep_file(u, path);
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
@@ -208,7 +251,8 @@ int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd
         bool at = dfd >= 0 && name;
         if (!at)
                 unit_counters.opens++;
-        r = at ? read_at(dfd, name, &text, &len) : host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
+        r = !at ? host_read_file(h, path, UNIT_FILE_MAX, &text, &len) :
+            fragment ? read_at(dfd, name, &text, &len) : read_host_at(h, dfd, name, &text, &len);
         if (r == -ELOOP && at) {        /* a link: followed within the root */
                 unit_counters.opens++;
                 r = host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
@@ -229,6 +273,14 @@ int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd
         }
         r = parse_text(u, file, text);
         return r < 0 ? r : 1;
+}
+
+int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name) {
+        return parse_file(h, u, path, dfd, name, true);
+}
+
+int unit_parse_dropin_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name) {
+        return parse_file(h, u, path, dfd, name, false);
 }
 
 int unit_parse_file(struct host *h, struct unit *u, const char *path) {

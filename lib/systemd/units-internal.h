@@ -10,7 +10,13 @@
 
 struct host;
 
-/* Append S (taken over; NULL: -ENOMEM) to the NULL-terminated vector V of N entries. */
+/* FNV-1a of a name: the hash of the unit cache and of the search path's directories. */
+static inline uint64_t unit_hash_name(const char *s) {
+        uint64_t x = 1469598103934665603ULL;
+        for (; *s; s++)
+                x = (x ^ (unsigned char) *s) * 1099511628211ULL;
+        return x;
+}
 
 /* Parse the file at PATH (within the root) into U's assignments; an unreadable or
  * malformed file is an issue of U, not a failure. -ENOMEM only; else 0 when the file
@@ -18,8 +24,12 @@ struct host;
 int unit_parse_file(struct host *h, struct unit *u, const char *path);
 /* The same, opening NAME relative to the directory DFD (PATH's directory) when DFD >= 0. */
 int unit_parse_file_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name);
+/* The same for a drop-in, read as host_read_file() reads PATH (its errors, the run's read
+ * budget), relative to DFD. */
+int unit_parse_dropin_at(struct host *h, struct unit *u, const char *path, int dfd, const char *name);
 /* Parse LEN bytes of unit-file TEXT as if read from FILE into U (a unit from calloc with
- * name and id set, or one loaded): the parser alone, no host, for tests and fuzzing. */
+ * name and id set, never one unit_load() returned): the parser alone, no host, for tests
+ * and fuzzing. */
 int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t len);
 
 /* Find and parse NAME's files, every time (unit_load() keeps the result). The unit is

@@ -58,19 +58,31 @@ static const char *unit_type_of(const char *name) {
         return NULL;
 }
 
+/* The first LA bytes of A, then B and C: a path or a name built without printf; NULL on -ENOMEM. */
+static char *join(const char *a, size_t la, const char *b, const char *c) {
+        size_t lb = strlen(b), lc = strlen(c);
+        char *p = malloc(la + lb + lc + 1);
+        if (p) {
+                memcpy(p, a, la);
+                memcpy(p + la, b, lb);
+                memcpy(p + la + lb, c, lc + 1);
+        }
+        return p;
+}
+
 /* "foo@bar.service" -> "foo@.service"; NULL when NAME is not an instance. */
 static char *template_of(const char *name) {
         const char *at = strchr(name, '@'), *type = unit_type_of(name);
         if (!at || !type || at + 1 == type)
                 return NULL;
-        char *t;
-        return asprintf(&t, "%.*s%s", (int) (at + 1 - name), name, type) < 0 ? NULL : t;
+        return join(name, (size_t) (at + 1 - name), type, "");
 }
 
 /* ---- the search path, once a run ---- */
 
-/* A search-path directory listed once: every entry's name and type, sorted, so finding
- * a unit's file or its drop-in directories is a binary search, not a probe per name. */
+/* A search-path directory listed once: every entry's name and type, sorted for listing,
+ * and hashed, so finding a unit's file or its drop-in directories is a lookup, not a
+ * probe per name. */
 struct dent {
         const char *name;       /* in the directory's arena */
         unsigned char type;     /* DT_* from readdir */
@@ -83,6 +95,8 @@ struct search_dir {
         char *arena;
         struct dent *v;
         size_t n;
+        uint32_t *slots;        /* open addressing over v: 1 + position, 0 empty; a power of two */
+        size_t cap;
 };
 
 /* A link in the search path to a unit file of another name in the search path. */
@@ -104,7 +118,7 @@ static void unit_index_free(void *p) {
         if (!x)
                 return;
         for (size_t i = 0; i < N_SEARCH; i++) {
-                free(x->dirs[i].arena), free(x->dirs[i].v);
+                free(x->dirs[i].arena), free(x->dirs[i].v), free(x->dirs[i].slots);
                 if (x->dirs[i].fd >= 0)
                         close(x->dirs[i].fd);
         }
@@ -206,6 +220,24 @@ static int cmp_dent(const void *a, const void *b) {
         return strcmp(((const struct dent *) a)->name, ((const struct dent *) b)->name);
 }
 
+/* S's names hashed, for dir_find(). */
+static int dir_hash(struct search_dir *s) {
+        if (s->n > UINT32_MAX / 4)
+                return -ENOMEM;
+        for (s->cap = 64; s->cap < 2 * s->n; s->cap *= 2)
+                ;
+        s->slots = calloc(s->cap, sizeof(*s->slots));
+        if (!s->slots)
+                return -ENOMEM;
+        for (size_t j = 0; j < s->n; j++) {
+                size_t k = unit_hash_name(s->v[j].name) & (s->cap - 1);
+                while (s->slots[k])
+                        k = (k + 1) & (s->cap - 1);
+                s->slots[k] = (uint32_t) j + 1;
+        }
+        return 0;
+}
+
 /* Read the directory D into S (names sorted), and the enablement links below it into X. */
 static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct unit_index *x) {
         _cleanup_strbuf_ struct strbuf names = STRBUF_INIT;
@@ -248,6 +280,7 @@ static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct u
                 s->n = n;
                 if (n)
                         qsort(s->v, n, sizeof(*s->v), cmp_dent);
+                r = dir_hash(s);
         }
         free(off);
         free(types);
@@ -321,9 +354,16 @@ static int unit_index_get(struct host *h, const struct unit_index **ret) {
         return 0;
 }
 
-static const struct dent *dir_find(const struct search_dir *s, const char *name) {
-        struct dent key = { name, 0 };
-        return s->ok && s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_dent) : NULL;
+/* NAME in S, HASH its unit_hash_name(). */
+static const struct dent *dir_find(const struct search_dir *s, const char *name, uint64_t hash) {
+        if (!s->ok || !s->n)
+                return NULL;
+        for (size_t k = hash & (s->cap - 1); s->slots[k]; k = (k + 1) & (s->cap - 1)) {
+                unit_counters.compares++;
+                if (strcmp(s->v[s->slots[k] - 1].name, name) == 0)
+                        return &s->v[s->slots[k] - 1];
+        }
+        return NULL;
 }
 
 static bool index_enabled(const struct unit_index *x, const char *name) {
@@ -333,8 +373,7 @@ static bool index_enabled(const struct unit_index *x, const char *name) {
 /* ---- finding the files ---- */
 
 static char *path_join(const char *dir, const char *name) {
-        char *p;
-        return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+        return join(dir, strlen(dir), "/", name);
 }
 
 /* A link in a unit directory: "/dev/null" masks; otherwise the path it names, within the root. */
@@ -359,9 +398,10 @@ static bool is_dev_null(const char *p) {
 /* The first file named NAME along the search path; 1 when found, 0 when not. */
 static int find_fragment(struct host *h, const struct unit_index *x, const char *name, struct unit *u, int *ret_dir,
                          unsigned depth) {
+        uint64_t hash = unit_hash_name(name);
         for (size_t i = 0; i < N_SEARCH; i++) {
                 struct stat st;
-                const struct dent *e = dir_find(&x->dirs[i], name);
+                const struct dent *e = dir_find(&x->dirs[i], name, hash);
                 if (!e)
                         continue;
                 _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
@@ -414,6 +454,7 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
 struct dropin {
         char *base, *path;      /* path "" for a drop-in masked by a link to /dev/null */
         size_t order;           /* position of its directory: the first one of a name wins */
+        int dfd;                /* its directory, open: the file is read relative to it */
 };
 
 static int cmp_dropin(const void *a, const void *b) {
@@ -426,17 +467,24 @@ struct dropins {
         struct dropin *v;
         size_t n, alloc;
         size_t n_dirs;          /* directories looked at so far */
+        DIR **open;             /* the directories listed, kept open until their files are read */
+        size_t n_open;
 };
 
 /* The *.conf files of the drop-in directory DIR, as systemd's conf_files_list() takes
  * them: hidden files left out, the first directory of a name winning (sorted out later). */
 static int collect_dir_fd(struct host *h, int fd, const char *dir, struct dropins *ds) {
         size_t order = ds->n_dirs++;
-        DIR *d = fdopendir(fd);
+        DIR **no = realloc(ds->open, (ds->n_open + 1) * sizeof(*no));
+        DIR *d = no ? fdopendir(fd) : NULL;
+        if (no)
+                ds->open = no;
         if (!d) {
+                int r = no ? -errno : -ENOMEM;
                 close(fd);
-                return -errno;
+                return r;
         }
+        ds->open[ds->n_open++] = d;
         int r = 0;
         for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
                 size_t l = strlen(e->d_name);
@@ -458,7 +506,7 @@ static int collect_dir_fd(struct host *h, int fd, const char *dir, struct dropin
                         free(path);
                         path = strdup("");      /* masked drop-in: takes the name, adds nothing */
                 }
-                ds->v[ds->n] = (struct dropin) { strdup(e->d_name), path, order };
+                ds->v[ds->n] = (struct dropin) { strdup(e->d_name), path, order, dirfd(d) };
                 if (!ds->v[ds->n].base || !ds->v[ds->n].path) {
                         free(ds->v[ds->n].base), free(ds->v[ds->n].path);
                         r = -ENOMEM;
@@ -466,7 +514,6 @@ static int collect_dir_fd(struct host *h, int fd, const char *dir, struct dropin
                 }
                 ds->n++;
         }
-        closedir(d);
         return r;
 }
 
@@ -480,14 +527,11 @@ static int collect_dir(struct host *h, const char *dir, struct dropins *ds) {
         return collect_dir_fd(h, fd, dir, ds);
 }
 
-static char *concat(const char *a, const char *b) {
-        char *p;
-        return asprintf(&p, "%s%s", a, b) < 0 ? NULL : p;
-}
-
-/* The drop-in directory DNAME ("NAME.d") in search directory I, when listed there. */
-static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t i, const char *dname, struct dropins *ds) {
-        const struct dent *e = dir_find(&x->dirs[i], dname);
+/* The drop-in directory DNAME ("NAME.d", HASH its unit_hash_name()) in search directory I,
+ * when listed there. */
+static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t i, const char *dname, uint64_t hash,
+                              struct dropins *ds) {
+        const struct dent *e = dir_find(&x->dirs[i], dname, hash);
         if (!e || (e->type != DT_DIR && e->type != DT_LNK && e->type != DT_UNKNOWN))
                 return 0;
         _cleanup_free_ char *path = path_join(unit_search_path[i], dname);
@@ -504,26 +548,35 @@ static int add_dir_if_present(struct host *h, const struct unit_index *x, size_t
 /* systemd's unit_file_find_dirs(), the names only (the same in every search directory):
  * NAME.d, then for an instance the template's, then one level up the dashes
  * ("a-b-c.service" -> "a-b-.service" -> "a-.service"), each with its own template and
- * prefixes in turn. */
-static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
+ * prefixes in turn. Each name is appended to OUT with its NUL; *N counts them. Built on
+ * the stack: every name derived is shorter than NAME, at most UNIT_NAME_MAX bytes. */
+static int dir_names(const char *name, struct strbuf *out, size_t *n, unsigned depth) {
         const char *type = unit_type_of(name), *at = strchr(name, '@');
         bool instance = at && at + 1 != type;
-        int r = strv_push(v, n, concat(name, ".d"));
-        if (r < 0 || depth > 64)
+        size_t len = strlen(name), plen = (size_t) ((at ? at : type) - name);
+        char buf[UNIT_NAME_MAX + 1];
+        int r = strbuf_add(out, name, len);
+        if (r == 0)
+                r = strbuf_add(out, ".d", 3);
+        if (r < 0)
                 return r;
+        (*n)++;
+        if (depth > 64 || len > UNIT_NAME_MAX)
+                return 0;
         if (instance) {
-                _cleanup_free_ char *t = template_of(name);
-                r = t ? dir_names(t, v, n, depth + 1) : -ENOMEM;
+                size_t tl = (size_t) (at + 1 - name);
+                memcpy(buf, name, tl);
+                strcpy(buf + tl, type);
+                r = dir_names(buf, out, n, depth + 1);
                 if (r < 0)
                         return r;
         }
-        _cleanup_free_ char *prefix = strndup(name, (size_t) ((at ? at : type) - name)), *built = NULL;
         bool chopped = false;
-        if (!prefix)
-                return -ENOMEM;
+        memcpy(buf, name, plen);
+        buf[plen] = 0;
         for (;;) {
-                char *dash = strrchr(prefix, '-');
-                if (!dash || dash == prefix)
+                char *dash = strrchr(buf, '-');
+                if (!dash || dash == buf)
                         return 0;
                 if (dash[1] || chopped) {
                         dash[1] = 0;
@@ -532,13 +585,13 @@ static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
                 *dash = 0;
                 chopped = true;
         }
-        if (instance)
-                r = asprintf(&built, "%s@%.*s%s", prefix, (int) (type - at - 1), at + 1, type);
-        else
-                r = asprintf(&built, "%s%s", prefix, type);
-        if (r < 0)
-                return -ENOMEM;
-        return dir_names(built, v, n, depth + 1);
+        size_t p = strlen(buf);
+        if (instance) {
+                buf[p] = '@';
+                strcpy(buf + p + 1, at + 1);
+        } else
+                strcpy(buf + p, type);
+        return dir_names(buf, out, n, depth + 1);
 }
 
 /* systemd's unit_file_find_dropin_paths(): the unit's own name along the whole search
@@ -547,34 +600,48 @@ static int dir_names(const char *name, char ***v, size_t *n, unsigned depth) {
  * sorted by file name. */
 static int load_dropins(struct host *h, const struct unit_index *x, struct unit *u) {
         struct dropins ds = { 0 };
-        _cleanup_free_ char *type_dir = concat(unit_type_of(u->id) + 1, ".d");
-        _cleanup_free_ const char **names = NULL;
-        size_t n_names = 0;
-        int r = type_dir ? 0 : -ENOMEM;
+        const char *type = unit_type_of(u->id) + 1, *small[8], **names = small;
+        char type_dir[16];      /* "service.d": the longest type is "automount" */
+        _cleanup_free_ const char **heap = NULL;
+        size_t n_names = 0, n_alias = 0;
+        int r = 0;
+        memcpy(type_dir, type, strlen(type));
+        memcpy(type_dir + strlen(type), ".d", 3);
         /* Its own name, then the other names it has: the one asked for and every alias
          * of it in the search path. */
         struct alias key = { NULL, u->id }, *lo = x->n_aliases ? bsearch(&key, x->aliases, x->n_aliases, sizeof(key), cmp_target) : NULL;
         while (lo && lo > x->aliases && strcmp(lo[-1].target, u->id) == 0)
                 lo--;
-        names = calloc(x->n_aliases + 2, sizeof(*names));
-        if (!names)
+        while (lo && lo + n_alias < x->aliases + x->n_aliases && strcmp(lo[n_alias].target, u->id) == 0)
+                n_alias++;
+        if (n_alias + 2 > ELEMENTSOF(small) && !(names = heap = calloc(n_alias + 2, sizeof(*names))))
                 return -ENOMEM;
         names[n_names++] = u->id;
         if (strcmp(u->name, u->id) != 0)
                 names[n_names++] = u->name;
-        for (struct alias *a = lo; a && a < x->aliases + x->n_aliases && strcmp(a->target, u->id) == 0; a++)
-                if (strcmp(a->alias, u->name) != 0)
-                        names[n_names++] = a->alias;
+        for (size_t k = 0; k < n_alias; k++)
+                if (strcmp(lo[k].alias, u->name) != 0)
+                        names[n_names++] = lo[k].alias;
+        _cleanup_strbuf_ struct strbuf dn = STRBUF_INIT;
         for (size_t k = 0; k < n_names && r == 0; k++) {
-                _cleanup_(strv_freep) char **dirs = NULL;
-                size_t n_dirs = 0;
-                r = dir_names(names[k], &dirs, &n_dirs, 0);
+                uint64_t hash_small[16], *hash = hash_small;
+                _cleanup_free_ uint64_t *hash_heap = NULL;
+                size_t n_dirs = 0, j;
+                const char *d;
+                strbuf_reset(&dn);
+                r = dir_names(names[k], &dn, &n_dirs, 0);
+                if (r == 0 && n_dirs > ELEMENTSOF(hash_small) && !(hash = hash_heap = malloc(n_dirs * sizeof(*hash))))
+                        r = -ENOMEM;
+                for (j = 0, d = dn.buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
+                        hash[j] = unit_hash_name(d);
                 for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                        for (size_t j = 0; j < n_dirs && r == 0 && x->dirs[i].n; j++)
-                                r = add_dir_if_present(h, x, i, dirs[j], &ds);
+                        for (j = 0, d = dn.buf; j < n_dirs && r == 0 && x->dirs[i].n; j++, d += strlen(d) + 1)
+                                r = add_dir_if_present(h, x, i, d, hash[j], &ds);
         }
+        uint64_t type_hash = r == 0 ? unit_hash_name(type_dir) : 0;
         for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                r = add_dir_if_present(h, x, i, type_dir, &ds);
+                if (x->dirs[i].n)
+                        r = add_dir_if_present(h, x, i, type_dir, type_hash, &ds);
         if (r == 0 && ds.n)
                 qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
@@ -582,13 +649,16 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
                         continue;       /* masked, or shadowed by the same name earlier on the path */
                 r = strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
                 if (r == 0)
-                        r = unit_parse_file(h, u, ds.v[i].path);
+                        r = unit_parse_dropin_at(h, u, ds.v[i].path, ds.v[i].dfd, ds.v[i].base);
                 if (r > 0)
                         r = 0;
         }
         for (size_t i = 0; i < ds.n; i++)
                 free(ds.v[i].base), free(ds.v[i].path);
+        for (size_t i = 0; i < ds.n_open; i++)
+                closedir(ds.open[i]);
         free(ds.v);
+        free(ds.open);
         return r;
 }
 
@@ -600,7 +670,7 @@ struct unit *unit_free(struct unit *u) {
         free(u->fragment);
         strv_free(u->dropins);
         for (size_t i = 0; i < u->n_a; i++)
-                free(u->a[i].section), free(u->a[i].key), free(u->a[i].value);
+                free(u->a[i].section);          /* key and value share its allocation */
         free(u->a);
         for (size_t i = 0; i < u->n_issues; i++)
                 free(u->issues[i].message);

@@ -47,7 +47,7 @@ struct unit {
         char **dropins;         /* paths in the order applied, NULL-terminated */
         size_t n_dropins;
         struct unit_assignment *a;      /* every assignment, fragment first then drop-ins */
-        size_t n_a;
+        size_t n_a, alloc_a;
         struct unit_issue *issues;
         size_t n_issues;
         bool bad;               /* a file has a line systemd refuses the unit for (a section header without "]") */

@@ -119,3 +119,24 @@ char *strbuf_detach(struct strbuf *sb, size_t *ret_len) {
 const char *strbuf_str(const struct strbuf *sb) {
         return sb->buf ? sb->buf : "";
 }
+
+char *strjoin_(const char *a, ...) {
+        va_list ap;
+        size_t len = 0;
+        va_start(ap, a);
+        for (const char *s = a; s; s = va_arg(ap, const char *))
+                len += strlen(s);
+        va_end(ap);
+        char *p = malloc(len + 1), *w = p;
+        if (!p)
+                return NULL;
+        va_start(ap, a);
+        for (const char *s = a; s; s = va_arg(ap, const char *)) {
+                size_t l = strlen(s);
+                memcpy(w, s, l);
+                w += l;
+        }
+        va_end(ap);
+        *w = 0;
+        return p;
+}

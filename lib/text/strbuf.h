@@ -33,5 +33,10 @@ char *strbuf_detach(struct strbuf *sb, size_t *ret_len);
 /* The contents as a C string ("" when empty); valid until the next change. */
 const char *strbuf_str(const struct strbuf *sb);
 
+/* A and the strings after it up to a NULL, joined in one allocation without printf;
+ * NULL on -ENOMEM (systemd's strjoin()). */
+char *strjoin_(const char *a, ...) __attribute__((sentinel));
+#define strjoin(...) strjoin_(__VA_ARGS__, NULL)
+
 static inline void strbuf_releasep(struct strbuf *sb) { strbuf_release(sb); }
 #define _cleanup_strbuf_ __attribute__((cleanup(strbuf_releasep)))

@@ -7,6 +7,9 @@
 # generated export stream (a tenth of it kernel lines), into a temp dir.
 # Goals (issue 22): CPU (user + system) at most 1.0x journalctl's, and at most
 # 16 MiB resident: memory follows the incidents kept, not the entries read.
+# It says how many entries each side read, and the load it ran under.
+# BENCH_JOURNAL_DIR=DIR keeps the generated journal in DIR and reuses it
+# on the next run (writing it takes minutes on a loaded machine).
 set -eu
 N=${BENCH_JOURNAL_ENTRIES:-1000000}
 RUNS=${BENCH_JOURNAL_RUNS:-5}
@@ -34,8 +37,13 @@ if ! "$JR" --help >/dev/null 2>&1; then
 fi
 command -v journalctl >/dev/null || { echo "bench incidents: skip (no journalctl)"; exit 0; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-bench-journal.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
+if [ -n "${BENCH_JOURNAL_DIR:-}" ]; then
+        T=$BENCH_JOURNAL_DIR
+        mkdir -p "$T"
+else
+        T=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-bench-journal.XXXXXX")
+        trap 'rm -rf "$T"' EXIT INT TERM
+fi
 M=5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a
 D=$T/var/log/journal/$M
 mkdir -p "$D"
@@ -58,9 +66,15 @@ gen() {
                 }
         }'
 }
-start=$(date +%s)
-gen | "$JR" --output="$D/system.journal" - 2>/dev/null
-echo "bench incidents: $N entries written by systemd-journal-remote in $(( $(date +%s) - start )) s ($(du -sh "$T" | cut -f1))"
+if [ -s "$T/entries" ] && [ "$(cat "$T/entries")" = "$N" ] && [ -s "$D/system.journal" ]; then
+        echo "bench incidents: $N entries reused from $T ($(du -sh "$T" | cut -f1))"
+else
+        rm -f "$D"/*.journal "$T/entries"
+        start=$(date +%s)
+        gen | "$JR" --output="$D/system.journal" - 2>/dev/null
+        echo "$N" >"$T/entries"
+        echo "bench incidents: $N entries written by systemd-journal-remote in $(( $(date +%s) - start )) s ($(du -sh "$T" | cut -f1))"
+fi
 
 # Best of RUNS wall-clock runs, in ms.
 best() {
@@ -79,6 +93,10 @@ best() {
 kills=$("$HOSTFIT" incidents --root "$T" --format json | grep -o '"kind":"kill"' | wc -l)
 [ "$kills" -eq 10 ] || { echo "bench incidents: FAIL, hostfit found $kills kills, expected 10"; exit 1; }
 lines=$(journalctl --directory "$D" _TRANSPORT=kernel -o cat | wc -l)
+# Entries read: hostfit says so with --verbose; journalctl's are the entries it prints.
+hread=$("$HOSTFIT" incidents --root "$T" --verbose | sed -n 's/^read \([0-9]*\) journal entr.*/\1/p')
+jread=$(journalctl --directory "$D" _TRANSPORT=kernel -o export | grep -c '^__CURSOR=' || true)
+echo "bench incidents: entries read of $N: hostfit ${hread:-?}, journalctl _TRANSPORT=kernel $jread; load $(cut -d' ' -f1-3 /proc/loadavg)"
 h=$(best "$HOSTFIT" incidents --root "$T" --format json)
 j=$(best journalctl --directory "$D" _TRANSPORT=kernel -o cat)
 ratio=$(awk -v h="$h" -v j="$j" 'BEGIN { printf "%.2f", (j > 0 ? h / j : 0) }')

@@ -235,6 +235,8 @@ hf check --root "$R"
 expect "an ignored warning leaves the exit status 0" 0
 check_that "the check reads ignored, counted in the summary" \
         sh -c "grep -q '^ignored swap-missing ' '$T/out' && grep -q ' 0 warn, .*, 1 ignored$' '$T/out'"
+check_that "with an ignored check shown, every check's id starts in one column" \
+        sh -c "[ \$(grep -Ec '^(pass|skip|warn|fail|error|ignored) ' '$T/out') -ge 13 ] && ! grep -E '^(pass|skip|warn|fail|error|ignored) ' '$T/out' | cut -c8,9 | grep -vqx ' [a-z]'"
 check_that "without --verbose the ignored finding is counted, not listed, and has no fix line" \
         sh -c "grep -qx '      1 ignored by hostfit.conf (--verbose says why)' '$T/out' && ! grep -q '/swapfile\\|fix:' '$T/out'"
 hf check --verbose --root "$R"
@@ -291,10 +293,15 @@ hf check --verbose unit-memorymax --root "$R"
 check_that "check --verbose lists every finding of a group, and one fix line" \
         sh -c "[ \$(grep -c '^      app[0-9].service: no MemoryMax=' '$T/out') -eq 7 ] && [ \$(grep -c 'fix: hostfit fix' '$T/out') -eq 1 ]"
 hf fix --dry-run unit-memorymax --root "$R"
-check_that "fix --dry-run shows alike manual steps once, counted" \
-        sh -c "[ \$(grep -c '^manual: ' '$T/out') -eq 1 ] && grep -q '^  and 6 more like it (--verbose lists each)$' '$T/out'"
+check_that "fix --dry-run shows alike manual steps once, counted, naming the unit each other one is about" \
+        sh -c "[ \$(grep -c '^manual: ' '$T/out') -eq 1 ] && grep -q '^  and 6 more like it, naming app2.service, app3.service, app4.service, app5.service, app6.service, app7.service (--verbose lists each)$' '$T/out'"
 hf fix --dry-run --verbose unit-memorymax --root "$R"
 check_that "fix --dry-run --verbose lists each manual step" test "$(grep -c '^manual: ' "$T/out")" -eq 7
+# docs/usage.md's example of alike steps is the binary's output on tests/fixtures/cli-alike.
+sed -n '/^### Many alike manual steps$/,/^So no step/p' "$HERE/../../docs/usage.md" | sed -n '/^```text$/,/^```$/p' | sed '1d;$d' >"$T/usage-alike"
+hf fix --dry-run --root "$(copy_root cli-alike)"
+check_that "usage.md's example of alike manual steps is fix --dry-run's output on tests/fixtures/cli-alike" \
+        sh -c "[ -s '$T/usage-alike' ] && cmp -s '$T/usage-alike' '$T/out'"
 # Skipping every check by configuration: all skip, exit 0.
 R=$(copy_root cli-fail)
 mkdir -p "$R/etc/hostfit"
@@ -666,7 +673,7 @@ fi
 if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
         fish_complete() {
-                PATH=$(dirname "$HOSTFIT"):$PATH timeout 30 fish -c "source completions/hostfit.fish; complete -C '$1'" |
+                PATH=$(dirname "$HOSTFIT"):$PATH timeout 30 fish -c "set fish_complete_path $PWD/completions; source completions/hostfit.fish; complete -C '$1'" |
                         cut -f1 | sort -u | tr '\n' ' '
         }
         comp_cases | while IFS='|' read -r name want words; do

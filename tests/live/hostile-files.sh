@@ -21,7 +21,9 @@ chmod 0755 "$d"
 pids=""
 made_etc=""
 cleanup() {
-        for p in $pids; do kill "$p" 2>/dev/null; done
+        # Each runs in its own session (setsid): its group goes, the loop's sleep with it,
+        # which would otherwise hold what the test inherited (a lock's fd) for 1000 s.
+        for p in $pids; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
         [ -n "$made_etc" ] && rmdir /etc/hostfit 2>/dev/null
         rm -rf "$d"
 }

@@ -37,38 +37,89 @@ d = json.load(open(sys.argv[1]))['hostfit.hostfit.$m']
 rv = d['return'] or {}
 sys.exit(not rv or any('sample' not in v for v in rv.values()))" "$PKG_TMP/doc.$m.json"
 done
+# The check module's documented sample is a report as hostfit writes it: it
+# validates against the schema, counts every status the binary's summary counts
+# (ignored too) over all its checks, and its failing and ignored findings have
+# the fields and titles of real ones (an [ignore] line on tests/fixtures/cli-fail).
+if [ -n "${HOSTFIT:-}" ] && [ -x "$HOSTFIT" ]; then
+        $PYTHON -c 'import json, sys; json.dump(json.load(open(sys.argv[1]))["hostfit.hostfit.check"]["return"]["report"]["sample"], open(sys.argv[2], "w"))' \
+                "$PKG_TMP/doc.check.json" "$PKG_TMP/sample.json"
+        check "the check module's sample report validates against docs/hostfit-check.schema.json" \
+                $PYTHON tests/pkg/validate-json.py docs/hostfit-check.schema.json "$PKG_TMP/sample.json"
+        printf '[ignore]\nzram-missing = swap on disk is enough here until 2099-06-30\n' > "$PKG_TMP/ign.conf"
+        "$HOSTFIT" --config "$PKG_TMP/ign.conf" check --format json --root tests/fixtures/cli-fail > "$PKG_TMP/real.json" 2> /dev/null
+        "$HOSTFIT" list --ids > "$PKG_TMP/ids"
+        out=$($PYTHON - "$PKG_TMP/sample.json" "$PKG_TMP/real.json" "$PKG_TMP/ids" <<'PY'
+import json, sys
+sample, real = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+nids = len(open(sys.argv[3]).read().split())
+bad = []
+if sorted(sample['summary']) != sorted(real['summary']):
+    bad.append('summary keys %s, hostfit writes %s' % (sorted(sample['summary']), sorted(real['summary'])))
+if sum(sample['summary'].values()) != nids:
+    bad.append('summary counts %d checks, hostfit has %d' % (sum(sample['summary'].values()), nids))
+if real['summary'].get('ignored') != 1:
+    bad.append('the real report counts %r ignored' % real['summary'].get('ignored'))
+for status in ('fail', 'ignored'):
+    s = [(c, f) for c in sample['checks'] for f in c['findings'] if f['status'] == status]
+    r = [(c, f) for c in real['checks'] for f in c['findings'] if f['status'] == status]
+    if not s or not r:
+        bad.append('no %s finding in the %s' % (status, 'sample' if not s else 'real report'))
+        continue
+    (sc, sf), (rc, rf) = s[0], r[0]
+    if sorted(sf) != sorted(rf) or sorted(sc) != sorted(rc):
+        bad.append('%s: fields %s/%s, hostfit writes %s/%s' % (status, sorted(sc), sorted(sf), sorted(rc), sorted(rf)))
+    if (sc['id'], sc['title'], sc['severity']) != (rc['id'], rc['title'], rc['severity']):
+        bad.append('%s: %s, hostfit says %s' % (status, (sc['id'], sc['title'], sc['severity']), (rc['id'], rc['title'], rc['severity'])))
+print('; '.join(bad))
+PY
+)
+        check "the check module's sample has the real report's shape: summary with ignored, a failing and an ignored finding${out:+ ($out)}" [ -z "$out" ]
+fi
 ansible-doc -t role hostfit.hostfit.hostfit > "$PKG_TMP/doc.role" 2>&1
 check "ansible-doc shows the role's argument_specs (hostfit_deb)" grep -q 'hostfit_deb' "$PKG_TMP/doc.role"
 
-# ansible-test's validate-modules, run as ansible-test does but without its venv
-# (which it fills from PyPI): every error not in the ignore file of this
-# ansible-core, each of whose lines gives its reason.
-VM=$($PYTHON -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))' 2>/dev/null)/_util/controller/sanity/validate-modules
-if [ -f "$VM/validate.py" ] && $PYTHON -c 'import voluptuous' 2>/dev/null; then
-        v=$($PYTHON -c 'import ansible.release as r; print(".".join(r.__version__.split(".")[:2]))')
+# ansible-test sanity --test validate-modules itself, on a copy of the collection
+# (ansible-test writes tests/output, and in a git checkout sees only committed
+# files), with the ignore file of this ansible-core, each line with its reason.
+# ansible-test runs the test in a virtual environment it fills from PyPI; here
+# that environment is made first, where ansible-test looks for it (its path
+# from --explain), over Debian's packages of the same requirements
+# (python3-voluptuous, python3-yaml, python3-jinja2), and marked as done, so
+# ansible-test uses it as its own and never reaches for pip.
+PY3=/usr/bin/python3
+if command -v ansible-test > /dev/null 2>&1 && $PY3 -c 'import voluptuous, yaml, jinja2' 2>/dev/null; then
+        v=$($PY3 -c 'import ansible.release as r; print(".".join(r.__version__.split(".")[:2]))')
+        pyv=$($PY3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
         ign=$SRC/tests/sanity/ignore-$v.txt
         check "an ignore file for ansible-core $v, a reason on each line" sh -c "[ -s '$ign' ] && ! grep -v ' # [A-Za-z]' '$ign' | grep -q ."
-        (cd "$SRC" && PYTHONPATH=$VM $PYTHON "$VM/validate.py" --arg-spec --format json --output "$PKG_TMP/vm.json" \
-                --collection ansible_collections/hostfit/hostfit --collection-version "$(sed -n 's/^version: //p' galaxy.yml)" \
-                plugins/modules/*.py) > "$PKG_TMP/vm.log" 2>&1
-        left=$($PYTHON - "$PKG_TMP/vm.json" "$ign" <<'PY'
-import json, sys
-errors = json.load(open(sys.argv[1]))
-ignored = set()
-for line in open(sys.argv[2]):
-    path, test = line.split('#')[0].split()
-    ignored.add((path, test.split(':', 1)[1]))
-for path, res in sorted(errors.items()):
-    for e in res.get('errors', []):
-        if (path, e['code']) not in ignored:
-            print('%s: %s %s' % (path, e['code'], e['msg']))
+        at=$PKG_TMP/at/ansible_collections/hostfit/hostfit
+        mkdir -p "$at" && (cd "$SRC" && tar --exclude=./tests/output --exclude=./.git -cf - .) | tar -xf - -C "$at"
+        atest() { (cd "$at" && HOME=$PKG_TMP/at-home ansible-test sanity --test validate-modules --local \
+                --python "$pyv" --python-interpreter $PY3 "$@"); }
+        venv=$(atest --explain -v 2>&1 | sed -n 's|.* -m venv [^/]*\(/[^ ]*/sanity\.validate-modules/[^ ]*\).*|\1|p' | head -n 1)
+        check "ansible-test names the virtual environment of validate-modules (${venv:-none})" [ -n "$venv" ]
+        if [ -n "$venv" ]; then
+                $PY3 -m venv --system-site-packages --without-pip "$venv" &&
+                        "$venv/bin/python" "$($PY3 -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_util/target/tools/yamlcheck.py" > "$venv/meta.yaml.json" &&
+                        echo '[]' > "$venv/meta.install.json" && touch "$venv/marker.txt"
+                atest > "$PKG_TMP/vm.log" 2>&1; st=$?
+                grep -v '^WARNING: ' "$PKG_TMP/vm.log"
+                check "ansible-test sanity --test validate-modules ran the test ($st)" grep -q 'Running sanity test "validate-modules"' "$PKG_TMP/vm.log"
+                check "ansible-test sanity --test validate-modules passes ($st)" [ "$st" -eq 0 ]
+                # It is not lenient: an option the documentation leaves out fails it.
+                $PY3 - "$at/plugins/modules/check.py" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+i, j = s.index('  fail_on:\n'), s.index('extends_documentation_fragment:')
+open(sys.argv[1], 'w').write(s[:i] + s[j:])
 PY
-)
-        [ -z "$left" ] || { cat "$PKG_TMP/vm.log"; printf '%s\n' "$left"; }
-        check "validate-modules ran and reported (its JSON)" [ -s "$PKG_TMP/vm.json" ]
-        check "validate-modules: no error outside the ignore file" [ -z "$left" ]
+                atest > "$PKG_TMP/vm-bad.log" 2>&1; st=$?
+                check "validate-modules fails a module whose option fail_on is not documented ($st)" \
+                        sh -c "[ $st -ne 0 ] && grep -q 'undocumented-parameter' '$PKG_TMP/vm-bad.log'"
+        fi
 else
-        echo "skip: validate-modules: ansible-test's validate-modules or python3-voluptuous missing (tests/pkg/packages)"
+        echo "skip: ansible-test sanity: ansible-test or python3-voluptuous missing (tests/pkg/packages)"
 fi
 if command -v ansible-lint > /dev/null 2>&1; then
         (cd "$SRC" && HOME=$PKG_TMP/lint-home ansible-lint --offline --nocolor) > "$PKG_TMP/lint.log" 2>&1; st=$?

@@ -44,9 +44,9 @@ check "on a VM it fixes swap, zram and memory limits" grep -qx 'ran: fix --yes s
 check "in a container only the memory limits" grep -qx 'ran: fix --yes unit-memorymax' "$PKG_TMP/log/container.log"
 check "it keeps the report after the fix as JSON" [ -s "$PKG_TMP/lib-vm/firstboot.json" ]
 check "the log says how each step exited" grep -q '^hostfit check: exit 0' "$PKG_TMP/log/vm.log"
-# The checks it fixes are documented ones (hostfit(8) lists every check).
+# The checks it fixes are documented ones (hostfit(1) lists every check).
 for id in swap-missing zram-missing unit-memorymax; do
-        check "$id is a check of hostfit(8)" grep -qx "\.It Cm $id" docs/hostfit.8
+        check "$id is a check of hostfit(1)" grep -qx "\.It Cm $id" docs/hostfit.1
 done
 # The hostfit.conf it writes is one hostfit accepts, and the ids it fixes exist.
 if [ -x "$HOSTFIT" ]; then

@@ -30,6 +30,13 @@ CPATH=$PKG_TMP/bin:$BIN:$PATH
 units_want="app.service backup.timer session-4.scope web-api.service"
 
 cmds=$("$HOSTFIT" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
+# What --help says of --color, which it wraps onto a second line, whole; and the run's line of
+# `hostfit history`, blanks squeezed, that describes its stamp.
+color_want=$("$HOSTFIT" --help | sed -E -e ':a' -e '$!N' -e 's/\n {8,}/ /' -e 'ta' -e 'P' -e 'D' | sed -n 's/^ *--color WHEN  *//p')
+check "--help wraps the description of --color (what the next checks are about)" \
+        sh -c "'$HOSTFIT' --help | grep -A1 -- '--color' | tail -n1 | grep -q '^        *[a-zA-Z(]'"
+stamp_desc=$("$HOSTFIT" history --root "$root" | sed -n "s/^$stamp  *//p" | tr -s ' ')
+check "history describes the run ($stamp_desc)" [ -n "$stamp_desc" ]
 if command -v bash > /dev/null && [ -f /usr/share/bash-completion/bash_completion ]; then
         cat > "$PKG_TMP/c.bash" <<'SH'
 . /usr/share/bash-completion/bash_completion
@@ -67,6 +74,13 @@ if command -v zsh > /dev/null; then
                 check "zsh: every option of $c has its description${missing:+ (missing:$missing)}" [ -z "$missing" ]
         done
         check "zsh: undo completes the stamp under --root" [ "$(zc _hostfit_candidates hostfit undo --root "$root" '')" = "$stamp" ]
+        check "zsh: history completes the stamp under --root=DIR" [ "$(zc _hostfit_candidates hostfit history --root="$root" '')" = "$stamp" ]
+        check "zsh: the stamp is described by its line of hostfit history" \
+                [ "$(zc _hostfit_descriptions hostfit undo --root "$root" | grep "^$stamp:")" = "$stamp:$stamp_desc" ]
+        check "zsh: a description --help wraps is whole (--color: $color_want)" \
+                [ "$(zc _hostfit_descriptions hostfit | grep '^--color:')" = "--color:$color_want" ]
+        check "zsh: incidents -u completes the units" \
+                [ "$(zc _hostfit_candidates hostfit incidents -u '' | sort | tr '\n' ' ')" = "$units_want " ]
         check "zsh: incidents --unit completes the units" \
                 [ "$(zc _hostfit_candidates hostfit incidents --unit '' | sort | tr '\n' ' ')" = "$units_want " ]
 else
@@ -74,7 +88,8 @@ else
 fi
 
 if command -v fish > /dev/null; then
-        fc() { PATH=$CPATH fish -c "source completions/hostfit.fish; complete -C '$1'" 2>&1; }
+        # fish_complete_path: the tree's completion only, never one a package installed.
+        fc() { PATH=$CPATH fish -c "set fish_complete_path $PWD/completions; source completions/hostfit.fish; complete -C '$1'" 2>&1; }
         out=$(fc 'hostfit ')
         missing=""
         for c in $cmds; do printf '%s\n' "$out" | grep -q "^$c	[a-z]" || missing="$missing $c"; done
@@ -89,6 +104,12 @@ if command -v fish > /dev/null; then
                 check "fish: every option of $c with its description${missing:+ (missing:$missing)}" [ -z "$missing" ]
         done
         check "fish: history completes the stamp under --root" [ "$(fc "hostfit history --root $root " | cut -f1)" = "$stamp" ]
+        check "fish: undo completes the stamp, described by its line of hostfit history" \
+                [ "$(fc "hostfit undo --root=$root ")" = "$stamp	$stamp_desc" ]
+        check "fish: a description --help wraps is whole (--color)" \
+                [ "$(fc 'hostfit --c' | grep '^--color')" = "--color	$color_want" ]
+        check "fish: incidents -u completes the units" \
+                [ "$(fc 'hostfit incidents -u ' | cut -f1 | sort | tr '\n' ' ')" = "$units_want " ]
         check "fish: incidents --unit completes the units" \
                 [ "$(fc 'hostfit incidents --unit ' | cut -f1 | sort | tr '\n' ' ')" = "$units_want " ]
 else

@@ -29,7 +29,7 @@ check "lintian --pedantic -I -E shows no tag" sh -c "! grep -Eq '^[EWIPXC]: ' '$
 # Every override has a comment above it that says why.
 check "each lintian override follows its reason" awk '/^#/ { c = 1; next } /^hostfit: / { if (!c) bad = 1; next } { c = 0 } END { exit bad }' debian/hostfit.lintian-overrides
 check "the package ships its lintian overrides" sh -c "dpkg-deb -c '$deb' | grep -q './usr/share/lintian/overrides/hostfit$'"
-files="/usr/sbin/hostfit /usr/share/man/man8/hostfit.8.gz /usr/lib/systemd/catalog/hostfit.catalog
+files="/usr/bin/hostfit /usr/share/man/man1/hostfit.1.gz /usr/lib/systemd/catalog/hostfit.catalog
 /usr/share/bash-completion/completions/hostfit /usr/share/zsh/vendor-completions/_hostfit
 /usr/share/fish/vendor_completions.d/hostfit.fish /usr/share/doc/hostfit/copyright
 /usr/share/doc/hostfit/hostfit.conf.example /usr/share/doc/hostfit/hostfit-check.schema.json
@@ -56,8 +56,8 @@ unpacked=$PKG_TMP/unpacked; dpkg-deb -x "$deb" "$unpacked"; dpkg-deb -e "$deb" "
 coll=$unpacked/usr/share/ansible/collections/ansible_collections/hostfit/hostfit
 check "the packaged collection is the tree's (every file but its tests and lint settings)" \
         sh -c "cd ansible/ansible_collections/hostfit/hostfit && git ls-files . 2>/dev/null | grep -v '^tests/\|^\.' | while read -r f; do cmp -s \"\$f\" '$coll'/\"\$f\" || { echo \"differs: \$f\"; exit 1; }; done"
-check "the units run the packaged /usr/sbin/hostfit, placeholders filled" \
-        sh -c "! grep -q '{{' '$unpacked'/usr/lib/systemd/system/hostfit-* && grep -q '^ExecStart=\"/usr/sbin/hostfit\" check' '$unpacked'/usr/lib/systemd/system/hostfit-check.service && grep -q '^ExecStart=\"/usr/sbin/hostfit\" probe \"%I\"' '$unpacked'/usr/lib/systemd/system/hostfit-health@.service"
+check "the units run the packaged /usr/bin/hostfit, placeholders filled" \
+        sh -c "! grep -q '{{' '$unpacked'/usr/lib/systemd/system/hostfit-* && grep -q '^ExecStart=\"/usr/bin/hostfit\" check' '$unpacked'/usr/lib/systemd/system/hostfit-check.service && grep -q '^ExecStart=\"/usr/bin/hostfit\" probe \"%I\"' '$unpacked'/usr/lib/systemd/system/hostfit-health@.service"
 check "no maintainer script enables or starts a unit (they ship disabled)" \
         sh -c "! cat '$unpacked'/DEBIAN/post* '$unpacked'/DEBIAN/pre* 2>/dev/null | grep -Eq 'deb-systemd-helper (enable|reenable)|deb-systemd-invoke (start|restart)|systemctl (enable|start)'"
 if command -v ansible-doc > /dev/null; then
@@ -65,9 +65,22 @@ if command -v ansible-doc > /dev/null; then
                 sh -c "ANSIBLE_COLLECTIONS_PATH='$unpacked/usr/share/ansible/collections' ANSIBLE_HOME='$PKG_TMP/ah' ansible-doc -t module hostfit.hostfit.fix | grep -q '^> HOSTFIT.HOSTFIT.FIX'"
 fi
 check "debian/tests/control runs the CLI layer against the installed package" \
-        sh -c "grep -q '^Tests: cli' debian/tests/control && grep -q 'HOSTFIT=/usr/sbin/hostfit sh tests/cli/run.sh' debian/tests/cli"
+        sh -c "grep -q '^Tests: cli' debian/tests/control && grep -q 'HOSTFIT=/usr/bin/hostfit sh tests/cli/run.sh' debian/tests/cli"
+# Where the package puts hostfit (/usr/bin: on an unprivileged user's PATH) is the one
+# place every file names: no unit, document, example or module default says /usr/sbin
+# (lib/host/selfpath.c and hostfit.conf(5) still look there in an image), and the
+# manual is in section 1, as a command any user runs.
+check "the binary is /usr/bin/hostfit and nothing is in /usr/sbin" \
+        sh -c "printf '%s\n' '$contents' | grep -qx /usr/bin/hostfit && ! printf '%s\n' '$contents' | grep -q '^/usr/sbin/.'"
+sbin=$(git grep -n -e 'sbin/hostfit' -e 'hostfit(8)' -e 'man 8 hostfit' -e 'hostfit\.8' -e 'SBINDIR' -- . \
+        ':!tests' ':!lib/host/selfpath.c' ':!debian/hostfit.lintian-overrides' 2>/dev/null | grep -Ev '^docs/hostfit.conf.5:[0-9]+:\.Pa /usr/(local/)?sbin/hostfit ')
+[ -z "$sbin" ] || printf '%s\n' "$sbin"
+check "no file outside the tests names /usr/sbin/hostfit, SBINDIR or hostfit(8)" [ -z "$sbin" ]
+check "the manual page is hostfit(1)" sh -c "grep -qx '.Dt HOSTFIT 1' docs/hostfit.1 && printf '%s\n' '$contents' | grep -qx /usr/share/man/man1/hostfit.1.gz"
+check "the module default executable is hostfit, found on PATH" \
+        grep -q "executable=dict(type='str', default='hostfit'" ansible/ansible_collections/hostfit/hostfit/plugins/module_utils/hostfit.py
 check "the binary is stripped of nothing it needs (ELF, executable)" \
-        sh -c "dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./usr/sbin/hostfit | head -c4 | grep -q ELF"
+        sh -c "dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./usr/bin/hostfit | head -c4 | grep -q ELF"
 
 if [ "$(id -u)" -ne 0 ]; then
         echo "note: not root; install and removal not tested"
@@ -84,8 +97,8 @@ check "dpkg -i installs the package ($st)" [ "$st" -eq 0 ]
 for f in $files; do
         check "installed: $f" [ -f "$f" ]
 done
-check "/usr/sbin/hostfit --version prints $version" sh -c "/usr/sbin/hostfit --version | grep -qx 'hostfit $version'"
-check "man finds hostfit(8)" sh -c "man -w 8 hostfit | grep -q /usr/share/man/man8/hostfit.8.gz"
+check "/usr/bin/hostfit --version prints $version" sh -c "/usr/bin/hostfit --version | grep -qx 'hostfit $version'"
+check "man finds hostfit(1)" sh -c "man -w 1 hostfit | grep -q /usr/share/man/man1/hostfit.1.gz"
 check "the packaged units are not enabled" sh -c "! ls /etc/systemd/system/timers.target.wants/hostfit-check.timer 2>/dev/null"
 if command -v systemd-analyze > /dev/null; then
         out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no /usr/lib/systemd/system/hostfit-check.service \
@@ -96,8 +109,10 @@ fi
 if command -v autopkgtest > /dev/null; then
         autopkgtest --no-built-binaries -o "$PKG_TMP/apt-out" "$PWD" -- null > "$PKG_TMP/autopkgtest.log" 2>&1; st=$?
         tail -n 15 "$PKG_TMP/autopkgtest.log"
-        check "autopkgtest: debian/tests/cli passes against /usr/sbin/hostfit ($st)" \
+        check "autopkgtest: debian/tests/cli passes against /usr/bin/hostfit ($st)" \
                 sh -c "[ $st -eq 0 ] && grep -Eq '^cli +PASS' '$PKG_TMP/autopkgtest.log'"
+        check "autopkgtest: debian/tests/unprivileged: nobody runs hostfit check by name, with a login's PATH" \
+                grep -Eq '^unprivileged +PASS' "$PKG_TMP/autopkgtest.log"
 else
         echo "skip: autopkgtest not installed (tests/pkg/packages)"
 fi

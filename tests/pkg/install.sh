@@ -12,8 +12,8 @@ for prefix in /usr/local /usr; do
         check "make install PREFIX=$prefix ($st)" [ "$st" -eq 0 ]
         got=$(cd "$d" && find . -type f | sed 's|^\.||' | sort)
         want=$(sort <<LIST
-$prefix/sbin/hostfit
-$prefix/share/man/man8/hostfit.8
+$prefix/bin/hostfit
+$prefix/share/man/man1/hostfit.1
 $prefix/lib/systemd/catalog/hostfit.catalog
 $prefix/share/man/man5/hostfit.conf.5
 $prefix/share/bash-completion/completions/hostfit
@@ -37,11 +37,11 @@ LIST
         [ "$got" = "$want" ] || { echo "installed:"; echo "$got"; echo "expected:"; echo "$want"; }
         check "PREFIX=$prefix installs exactly the expected files" [ "$got" = "$want" ]
         check "PREFIX=$prefix installs nothing under /etc" [ ! -e "$d/etc" ]
-        check "PREFIX=$prefix: the binary is executable (0755)" [ "$(stat -c %a "$d$prefix/sbin/hostfit")" = 755 ]
-        check "PREFIX=$prefix: the installed binary runs" sh -c "'$d$prefix/sbin/hostfit' --version | grep -qx 'hostfit $(cat VERSION)'"
+        check "PREFIX=$prefix: the binary is executable (0755)" [ "$(stat -c %a "$d$prefix/bin/hostfit")" = 755 ]
+        check "PREFIX=$prefix: the installed binary runs" sh -c "'$d$prefix/bin/hostfit' --version | grep -qx 'hostfit $(cat VERSION)'"
         check "PREFIX=$prefix: data files are 0644" \
                 sh -c "! find '$d$prefix/share' -type f ! -perm 0644 | grep -q ."
-        check "PREFIX=$prefix: the man page is docs/hostfit.8" cmp -s docs/hostfit.8 "$d$prefix/share/man/man8/hostfit.8"
+        check "PREFIX=$prefix: the man page is docs/hostfit.1" cmp -s docs/hostfit.1 "$d$prefix/share/man/man1/hostfit.1"
         check "PREFIX=$prefix: the example service is a unit, its placeholders filled" \
                 sh -c "! grep -q '{{' '$d$prefix/share/doc/hostfit/examples/hostfit-check.service'"
         check "PREFIX=$prefix: the bash completion is completions/hostfit.bash" \
@@ -55,7 +55,7 @@ LIST
         left=$(cd "$d" && find . -type f | sed 's|^\.||')
         check "uninstall removes every installed file${left:+ (left: $left)}" [ "$left" = "$prefix/share/doc/other/file" ]
         check "uninstall removes hostfit's doc directory" [ ! -e "$d$prefix/share/doc/hostfit" ]
-        check "uninstall keeps the shared directories" [ -d "$d$prefix/share/doc" -a -d "$d$prefix/sbin" ]
+        check "uninstall keeps the shared directories" [ -d "$d$prefix/share/doc" -a -d "$d$prefix/bin" ]
 done
 
 # bash-completion finds the completion where make install puts it.

@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# hostfit(8): mandoc lint clean, and it documents every check id, command and option the binary has.
+# hostfit(1): mandoc lint clean, and it documents every check id, command and option the binary has.
 cd "$(dirname "$0")/../.." && . tests/pkg/lib.sh
 need mandoc
-MAN=docs/hostfit.8 CONF=docs/hostfit.conf.5
+MAN=docs/hostfit.1 CONF=docs/hostfit.conf.5
 
 for m in "$MAN" "$CONF"; do
         out=$(mandoc -T lint -W warning "$m" 2>&1); st=$?
@@ -75,7 +75,53 @@ done > "$PKG_TMP/keys"
 cat "$PKG_TMP/keys"
 PKG_PASS=$((PKG_PASS + $(grep -c '^ok:' "$PKG_TMP/keys")))
 PKG_FAIL=$((PKG_FAIL + $(grep -c '^FAIL:' "$PKG_TMP/keys")))
-check "hostfit(8) points to hostfit.conf(5)" grep -q '^\.Xr hostfit.conf 5' "$MAN"
+# EXAMPLES of both pages come from the binary. A literal block after `.\" example: FIXTURE` is
+# a command and its output, run here on a copy of tests/fixtures/FIXTURE that stands for
+# /mnt/image (a command without --root gets one); a block after `.\" example-conf` is the
+# hostfit.conf of that copy. Every one-line example (.Dl) runs on a fixture, with options the
+# command's --help lists.
+ex=$PKG_TMP/examples
+for m in "$MAN" "$CONF"; do
+        rm -rf "$ex" && mkdir -p "$ex"
+        awk -v dir="$ex" '
+                /^\.\\" example-conf$/ { pend = "conf"; next }
+                /^\.\\" example: / { pend = "run " $3; next }
+                /^\.Bd -literal/ && pend != "" { n++; f = dir "/" n; print pend > (f ".kind"); close(f ".kind"); inb = 1; pend = ""; next }
+                /^\.Ed/ && inb { inb = 0; close(f); next }
+                inb { gsub(/\\&/, ""); gsub(/\\e/, "\\"); print > f }' "$m"
+        n=0 conf=""
+        while [ -f "$ex/$((n + 1)).kind" ]; do
+                n=$((n + 1)); read -r kind fixture < "$ex/$n.kind"
+                if [ "$kind" = conf ]; then conf=$ex/$n; continue; fi
+                root=$ex/root.$n; cp -a "tests/fixtures/$fixture" "$root"
+                [ -n "$conf" ] && mkdir -p "$root/etc/hostfit" && cp "$conf" "$root/etc/hostfit/hostfit.conf"
+                cmd=$(head -n1 "$ex/$n" | sed 's/^[$#] hostfit //')
+                case " $cmd " in *" --root /mnt/image "*) args=$(printf '%s' "$cmd" | sed "s|--root /mnt/image|--root $root|") ;;
+                *) args="$cmd --root $root" ;; esac
+                (set -f; cd "$PKG_TMP" && "$HOSTFIT" $args) 2> /dev/null | sed "s|$root|/mnt/image|g" > "$ex/$n.got"
+                sed 1d "$ex/$n" > "$ex/$n.want"
+                diff -u "$ex/$n.want" "$ex/$n.got" || true
+                check "$m example $n (hostfit $cmd) is the binary's output on tests/fixtures/$fixture" \
+                        sh -c "[ -s '$ex/$n.want' ] && cmp -s '$ex/$n.want' '$ex/$n.got'"
+                conf=""
+        done
+        [ "$n" -gt 0 ] || bad "$m has examples of output marked for this test"
+done
+sed -n 's/^\.Dl [$#] hostfit //p; s/^\.Dl command\[[a-z_]*\]=\(\/usr\/bin\/sudo -n \)\{0,1\}\/usr\/bin\/hostfit //p' "$MAN" > "$PKG_TMP/dl"
+check "$MAN has one-line examples" [ -s "$PKG_TMP/dl" ]
+i=0
+while read -r c rest; do
+        i=$((i + 1))
+        for o in $(printf '%s\n' "$rest" | grep -o -- '--[a-z][a-z-]*'); do
+                check "$MAN example hostfit $c: $o is an option of $c" sh -c "'$HOSTFIT' '$c' --help | grep -q -- '$o\\b'"
+        done
+        root=$PKG_TMP/dl.$i; cp -a tests/fixtures/cli-warn "$root"
+        args=$(printf '%s\n' "$rest" | sed "s|--root /mnt/image|--root $root|; s|--output [^ ]*|--output $root/out|")
+        case " $args " in *" --root "*) ;; *) args="$args --root $root" ;; esac
+        (set -f; "$HOSTFIT" "$c" $args) > /dev/null 2> "$PKG_TMP/dl.err"; st=$?
+        check "$MAN example hostfit $c $rest runs on a fixture (exit $st)" sh -c "[ $st -le 2 ] && [ ! -s '$PKG_TMP/dl.err' ]"
+done < "$PKG_TMP/dl"
+check "hostfit(1) points to hostfit.conf(5)" grep -q '^\.Xr hostfit.conf 5' "$MAN"
 # hostfit itself accepts the example configuration, every key uncommented.
 root=$PKG_TMP/root; mkdir -p "$root/etc/hostfit"
 # (the skip line names checks: each must be one)

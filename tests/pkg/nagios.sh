@@ -110,14 +110,14 @@ ex=$(sed -n '/^\$ hostfit check --format nagios -v -t 50s$/,/^```$/p' docs/usage
 "$HOSTFIT" check --format nagios -v -t 50s --root tests/fixtures/cli-fail > "$PKG_TMP/ex" 2> /dev/null
 check "usage.md's Nagios example is the binary's output on tests/fixtures/cli-fail" \
         [ -n "$ex" -a "$ex" = "$(cat "$PKG_TMP/ex")" ]
-# README's and hostfit(8)'s status line: the binary's on tests/fixtures/host-basic.
+# README's and hostfit(1)'s status line: the binary's on tests/fixtures/host-basic.
 line=$("$HOSTFIT" check --format nagios --root tests/fixtures/host-basic)
 check "README's Nagios line is the binary's on tests/fixtures/host-basic" grep -qF -- "\`$line\`" README.md
-check "hostfit(8)'s Nagios line is the binary's on tests/fixtures/host-basic" grep -qxF -- "$line" docs/hostfit.8
+check "hostfit(1)'s Nagios line is the binary's on tests/fixtures/host-basic" grep -qxF -- "$line" docs/hostfit.1
 nrpe=$(sed -n 's/^command\[check_hostfit\]=\/usr\/bin\/sudo -n //p' docs/usage.md)
 rule=$(sed -n 's/^nagios ALL=(root) NOPASSWD: //p' docs/usage.md)
 check "usage.md: the sudo rule names the NRPE command line exactly ($rule)" [ -n "$nrpe" -a "$nrpe" = "$rule" ]
-check "usage.md: the NRPE command line is the example's, from /usr/sbin" [ "$nrpe" = "/usr/sbin/hostfit check --format nagios -v -t 50s" ]
+check "usage.md: the NRPE command line is the example's, from /usr/bin" [ "$nrpe" = "/usr/bin/hostfit check --format nagios -v -t 50s" ]
 if command -v visudo > /dev/null 2>&1; then
         sed -n '/^nagios ALL=(root) NOPASSWD: /p' docs/usage.md > "$PKG_TMP/sudoers"
         check "visudo accepts usage.md's sudo rule" visudo -c -q -f "$PKG_TMP/sudoers"

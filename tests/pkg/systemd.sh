@@ -12,10 +12,10 @@ PROM=/var/lib/prometheus/node-exporter/hostfit.prom
 # The units, written by the fix under a root that opted in.
 fixroot=$PKG_TMP/fixroot; mkdir -p "$fixroot/etc/hostfit" "$fixroot$(dirname "$PROM")"
 # The binary make install puts in place (the example's), named as the fix would name its own.
-SBIN=/usr/local/sbin/hostfit
-printf '[hostfit]\nhostfit-path = %s\n[metrics]\ntimer = yes\n' "$SBIN" > "$fixroot/etc/hostfit/hostfit.conf"
+BIN=/usr/local/bin/hostfit
+printf '[hostfit]\nhostfit-path = %s\n[metrics]\ntimer = yes\n' "$BIN" > "$fixroot/etc/hostfit/hostfit.conf"
 # The units run the image's own hostfit, which must be there and root's alone.
-install -D -m 0755 "$HOSTFIT" "$fixroot$SBIN"
+install -D -m 0755 "$HOSTFIT" "$fixroot$BIN"
 "$HOSTFIT" fix --yes metrics-timer --root "$fixroot" > "$PKG_TMP/fix.log" 2>&1; st=$?
 [ "$st" -eq 0 ] || cat "$PKG_TMP/fix.log"
 check "hostfit fix metrics-timer --root writes the units ($st)" [ "$st" -eq 0 ]
@@ -23,7 +23,7 @@ SVC=$fixroot/etc/systemd/system/hostfit-check.service TMR=$fixroot/etc/systemd/s
 
 exec_start=$(sed -n 's/^ExecStart=//p' "$SVC")
 check "service runs hostfit check --format prometheus --output $PROM" \
-        [ "$exec_start" = "\"$SBIN\" check --quiet --format prometheus --output \"$PROM\"" ]
+        [ "$exec_start" = "\"$BIN\" check --quiet --format prometheus --output \"$PROM\"" ]
 check "service may write the textfile directory" grep -qx "ReadWritePaths=-\"$(dirname "$PROM")\"" "$SVC"
 check "timer starts the service (same name) and is wanted by timers.target" grep -qx 'WantedBy=timers.target' "$TMR"
 build=$(dirname "${HOSTFIT#"$PWD"/}")
@@ -38,10 +38,10 @@ ln -s ../hostfit-check.timer "$fixroot/etc/systemd/system/timers.target.wants/ho
 check "hostfit check metrics-timer passes once the timer is enabled ($st)" [ "$st" -eq 0 ]
 
 # verify needs the ExecStart binary and the Documentation= man page to exist:
-# point the one at the binary under test, the other at docs/hostfit.8.
-units=$PKG_TMP/units; mkdir -p "$units" "$PKG_TMP/man/man8"
-cp docs/hostfit.8 "$PKG_TMP/man/man8/"
-sed "s|^ExecStart=\"$SBIN\" |ExecStart=$HOSTFIT |" "$SVC" > "$units/hostfit-check.service"
+# point the one at the binary under test, the other at docs/hostfit.1.
+units=$PKG_TMP/units; mkdir -p "$units" "$PKG_TMP/man/man1"
+cp docs/hostfit.1 "$PKG_TMP/man/man1/"
+sed "s|^ExecStart=\"$BIN\" |ExecStart=$HOSTFIT |" "$SVC" > "$units/hostfit-check.service"
 cp "$TMR" "$units/"
 out=$(MANPATH=$PKG_TMP/man SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
         "$units/hostfit-check.service" "$units/hostfit-check.timer" 2>&1); st=$?
@@ -56,7 +56,7 @@ check "systemd-analyze verify reports a broken copy" [ -n "$out" ]
 # The ExecStart line itself, under a fixture root, into a textfile directory.
 root=$(report_root)
 mkdir -p "$PKG_TMP/textfile"
-set -- $(printf '%s\n' "$exec_start" | sed "s|^\"$SBIN\" ||; s|\"$PROM\"|$PKG_TMP/textfile/hostfit.prom|")
+set -- $(printf '%s\n' "$exec_start" | sed "s|^\"$BIN\" ||; s|\"$PROM\"|$PKG_TMP/textfile/hostfit.prom|")
 "$HOSTFIT" "$@" --root "$root"; st=$?
 check "the ExecStart command exits within SuccessExitStatus ($st)" [ "$st" -le 2 ]
 check "the ExecStart command wrote the metrics file" [ -s "$PKG_TMP/textfile/hostfit.prom" ]

@@ -200,3 +200,55 @@ run_handover() {
         say "hand-over, as printed: $HANDOVER"
         inside_sh "$HANDOVER" || fail "the printed hand-over failed: $HANDOVER"
 }
+
+# The status.dat block of Nagios 4's service DESC on the bed (empty before Nagios wrote one).
+nagios_status() {
+        inside_sh "awk '/^servicestatus \\{/ { b = \"\" } { b = b \$0 \"\\n\" } /service_description=$1\$/ { s = 1 } /^\\t\\}/ && s { print b; exit }' /var/lib/nagios4/status.dat"
+}
+
+# Has the running Nagios 4 check service DESC of localhost now (a forced check
+# through its command pipe) and waits, up to two minutes, for a result newer
+# than the one it had: its status.dat block in NAGIOS_STATUS.
+nagios_check() {
+        local desc=$1 before last i=0
+        wait_for 60 'test -p /var/lib/nagios4/rw/nagios.cmd' || return 1
+        before=$(nagios_status "$desc" | sed -n 's/^[[:space:]]*last_check=//p')
+        inside_sh "now=\$(date +%s); printf '[%s] SCHEDULE_FORCED_SVC_CHECK;localhost;$desc;%s\n' \$now \$now > /var/lib/nagios4/rw/nagios.cmd"
+        while [ "$i" -lt 120 ]; do
+                NAGIOS_STATUS=$(nagios_status "$desc")
+                last=$(printf '%s\n' "$NAGIOS_STATUS" | sed -n 's/^[[:space:]]*last_check=//p')
+                if printf '%s' "$NAGIOS_STATUS" | grep -q 'has_been_checked=1' && [ "${last:-0}" != "${before:-0}" ]; then
+                        return 0
+                fi
+                sleep 2
+                i=$((i + 2))
+        done
+        return 1
+}
+
+# A field of the last nagios_check's block (current_state, plugin_output, ...).
+nagios_field() {
+        printf '%s\n' "$NAGIOS_STATUS" | sed -n "s/^[[:space:]]*$1=//p" | head -n 1
+}
+
+# Ansible run from this machine against the container bed, with the tree's
+# collection: ansible-playbook connects over SSH, through sshd -i run in the
+# container's namespaces (the bed has no network).  Makes DIR with a key, an
+# inventory (group beds, host bed; host_vars in DIR/host_vars) and the
+# ANSIBLE_* settings exported.
+ansible_bed() {
+        local a=$1
+        [ "$BED" = container ] && [ -n "${SYS_CT_LEADER:-}" ] || fail "Ansible runs against the container bed"
+        rm -rf "$a" && mkdir -p "$a/host_vars" || fail "cannot make $a"
+        ssh-keygen -q -t ed25519 -N '' -f "$a/key" || fail "ssh-keygen"
+        inside_sh 'mkdir -p /root/.ssh /run/sshd && chmod 700 /root/.ssh'
+        put /root/.ssh/authorized_keys 0600 < "$a/key.pub"
+        cat > "$a/inventory" <<EOF2
+[beds]
+bed ansible_host=bed ansible_user=root ansible_python_interpreter=/usr/bin/python3 ansible_ssh_private_key_file=$a/key ansible_ssh_common_args='-o ProxyCommand="nsenter -t $SYS_CT_LEADER -a /usr/sbin/sshd -i" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ControlMaster=no -o ControlPath=none'
+EOF2
+        ANSIBLE_COLLECTIONS_PATH=$(cd "$SYS_DIR/../../ansible" && pwd)
+        export ANSIBLE_COLLECTIONS_PATH ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
+               ANSIBLE_HOME=$a/home ANSIBLE_LOCAL_TEMP=$a/tmp ANSIBLE_STDOUT_CALLBACK=default \
+               ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_FORCE_COLOR=0
+}

@@ -207,6 +207,22 @@ sys_swap_restore() {
         done
 }
 
+# A scenario's "# debs: PKG..." line: Debian packages it installs with dpkg -i
+# on the bed, downloaded here (apt-get download: this machine runs the beds'
+# suite) into directory $2, which the bed sees as $SYS_DEBS_DIR (the VM's
+# payload disk, the container's /srv/disk/debs); the VM image and the
+# container's tree stay as built.  A failed download leaves the directory
+# empty and the scenario skips.
+sys_debs() {
+        local debs
+        debs=$(sed -n 's/^# debs: *//p' "$1" | head -n 1)
+        [ -n "$debs" ] || return 0
+        mkdir -p "$2" || return 0
+        # shellcheck disable=SC2086 # a list of package names
+        (cd "$2" && apt-get download $debs > /dev/null 2>&1) ||
+                sys_log "$(basename "$1" .sh): cannot download $debs (apt-get download): the scenario skips"
+}
+
 # ---- the container
 
 SYS_CT_NSPAWN=

@@ -120,7 +120,10 @@ run_container() {
                 report "$name" "$bed" 1 "$log" "$(sys_elapsed "$t0" "$(sys_now)")"
                 return
         fi
-        ( BED=container SUITE=$bed PHASE=1; . "$SYS_DIR/common.sh"; . "$scen" ) >> "$log" 2>&1 < /dev/null
+        # The bed's /srv/disk is SYS_DISK here; the scenario's debs are in its debs/.
+        SYS_DISK="$SYS_WORK/disk-$name"
+        sys_debs "$scen" "$SYS_DISK/debs" >> "$log" 2>&1
+        ( BED=container SUITE=$bed PHASE=1 SYS_DEBS_DIR=/srv/disk/debs; . "$SYS_DIR/common.sh"; . "$scen" ) >> "$log" 2>&1 < /dev/null
         rc=$?
         ct_teardown >> "$log" 2>&1
         report "$name" "$bed" "$rc" "$log" "$(sys_elapsed "$t0" "$(sys_now)")"

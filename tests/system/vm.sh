@@ -144,20 +144,6 @@ sys_vm_wait_line() {
         tail -c +$((from + 1)) "$f" 2>/dev/null | tr -d '\r' | grep -q "$re"
 }
 
-# A scenario's "# debs: PKG..." line: Debian packages it installs with dpkg -i
-# inside, downloaded here into directory $2 of the payload disk (the image
-# stays as built; the guest finds them in $SYS_DEBS_DIR).  A failed download
-# leaves the directory empty and the scenario skips.
-sys_vm_debs() {
-        local debs
-        debs=$(sed -n 's/^# debs: *//p' "$1" | head -n 1)
-        [ -n "$debs" ] || return 0
-        mkdir -p "$2" || return 0
-        # shellcheck disable=SC2086 # a list of package names
-        (cd "$2" && apt-get download $debs > /dev/null 2>&1) ||
-                sys_log "$(basename "$1" .sh): cannot download $debs (apt-get download): the scenario skips"
-}
-
 # Boots the image once for scenarios $2... (files), named by run $1: the guest
 # waits for its first command, the host snapshots it there, then runs each
 # scenario in turn and restores the snapshot before the next one, so every
@@ -172,7 +158,7 @@ vm_run_all() {
                 cp "$SYS_DIR/common.sh" "$SYS_DIR/guest.sh" "$w.payload/" || return 1
         for scen in "$@"; do
                 cp "$scen" "$w.payload/scenarios/" || return 1
-                sys_vm_debs "$scen" "$w.payload/debs/$(basename "$scen" .sh)"
+                sys_debs "$scen" "$w.payload/debs/$(basename "$scen" .sh)"
         done
         mkfs.ext4 -q -F -L hostfit-test -d "$w.payload" "$w.payload.img" 64M > /dev/null || return 1
         rm -rf "$w.payload"

@@ -105,6 +105,22 @@ static void test_dev_servers_matched_by_argv(void **state) {
         assert_dev(W("/usr/local/bin/tsx", "server.ts"), "tsx");
 }
 
+/* The forms of a first word that name a tool without an interpreter before it: by name, by the
+ * package its script is in, with an extension or a login '-', as a rewritten title. */
+static void test_dev_servers_matched_by_first_word_forms(void **state) {
+        assert_dev(W("/usr/lib/node_modules/ts-node/dist/bin.js", "src/index.ts"), "ts-node");
+        assert_dev(W("/srv/bin/nodemon.js", "server.js"), "nodemon");
+        assert_dev(W("-vite"), "vite");
+        assert_dev(W("npm run dev", "", ""), "pkg-run-dev");
+        assert_dev(W("  npm run dev"), "pkg-run-dev");
+        assert_dev(W("/usr/bin/python3.11", "-m", "uvicorn", "app:app", "--reload"), "uvicorn-reload");
+        assert_dev(W("vite", "", "--host"), "vite");
+        assert_not_dev(W("npm run dev", "x"));
+        assert_not_dev(W("", "vite"));
+        assert_not_dev(W("   "));
+        assert_not_dev(W("/usr/bin/vitex"));
+}
+
 static void test_production_commands_not_flagged(void **state) {
         assert_not_dev(W("node", "/app/node_modules/.bin/next", "start", "-p", "3000"));
         assert_not_dev(W("node", "/app/node_modules/.bin/vite", "build"));
@@ -518,6 +534,7 @@ static void test_fix_vite_is_manual_only(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dev_servers_matched_by_argv),
+                cmocka_unit_test(test_dev_servers_matched_by_first_word_forms),
                 cmocka_unit_test(test_production_commands_not_flagged),
                 cmocka_unit_test(test_environment_decides_flask_and_next_title),
                 cmocka_unit_test(test_pattern_ids_unique_and_described),

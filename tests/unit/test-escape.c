@@ -170,6 +170,16 @@ static void test_json_too_deep_is_an_error(void **state) {
         mem_assert(&m, -E2BIG, NULL);
 }
 
+/* strjoin(): every string up to the NULL, in order, empty ones included. */
+static void test_strjoin_joins_in_order(void **state) {
+        (void) state;
+        char *a = strjoin("/etc/systemd/system/", "a.service", ".d/", "", "10.conf"), *b = strjoin("");
+        assert_string_equal(a, "/etc/systemd/system/a.service.d/10.conf");
+        assert_string_equal(b, "");
+        free(a);
+        free(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_esc_sequence_is_escaped),
@@ -187,6 +197,7 @@ int main(void) {
                 cmocka_unit_test(test_json_string_escaping),
                 cmocka_unit_test(test_json_keys_are_escaped),
                 cmocka_unit_test(test_json_too_deep_is_an_error),
+                cmocka_unit_test(test_strjoin_joins_in_order),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,8 +76,8 @@ static void test_named_vendor_units_in_scope(void **state) {
 /* The probe templates as the fix writes them for ROOT's config. */
 static void write_templates(const char *root) {
         struct run x = { 0 };
-        fixture_write(root, "/usr/sbin/hostfit", "\177ELF");      /* the image's own: its units run it */
-        fixture_chmod(root, "/usr/sbin/hostfit", 0755);
+        fixture_write(root, "/usr/bin/hostfit", "\177ELF");      /* the image's own: its units run it */
+        fixture_chmod(root, "/usr/bin/hostfit", 0755);
         run_check(&x, root, "healthcheck-missing");
         const char *names[] = { "hostfit-health@.service", "hostfit-health@.timer" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "fixture-check.h"
+#include "fixture-proc.h"
 #include "journal/incidents.h"
 #include "cmd/incidents-output.h"
 #include "cmd/output-metrics.h"
@@ -415,6 +416,67 @@ static void test_check_window_pass_and_skip(void **state) {
         fixture_remove(root);
 }
 
+/* [ignore]'s process name matches the killed process's comm as the kernel's or the daemon's
+ * entry gave it, never the comm of whatever runs at that pid now: pid 6200 ('bash', killed by
+ * earlyoom) is held by a live process named "evil". */
+static const struct finding *find_subject(const struct run *x, const char *subject) {
+        for (size_t i = 0; i < x->cr->n_findings; i++)
+                if (strcmp(x->cr->findings[i]->subject, subject) == 0)
+                        return x->cr->findings[i];
+        fail_msg("no finding about %s", subject);
+        return NULL;
+}
+
+static const struct finding *ignore_run(struct run *x, const char *ignore_line, const char *subject) {
+        char *root = journal_root("kills"), *conf;
+        struct fproc evil = { .pid = 6200, .ppid = 1, .comm = "evil", .argv = { "evil", NULL }, .uid = 1000,
+                              .cgroup = "/user.slice/user-1000.slice/session-9.scope", .rss_pages = 100, .start = 100 };
+        fproc_write(root, &evil);
+        assert_true(asprintf(&conf, "[oom-kills]\nwindow = 100000d\n[ignore]\n%s\n", ignore_line) > 0);
+        fixture_write(root, CONFIG_PATH, conf);
+        free(conf);
+        run_check(x, root, "oom-kills");
+        const struct proc_table *t;
+        assert_int_equal(host_procs(x->h, &t), 0);
+        const struct proc *live = proc_table_find(t, 6200);
+        assert_non_null(live);                  /* the host does see "evil" at the dead process's pid */
+        assert_string_equal(live->comm, "evil");
+        fixture_remove(root);
+        return find_subject(x, subject);
+}
+
+static void test_check_ignore_matches_killed_comm_not_live_pid(void **state) {
+        struct run x;
+        const struct finding *f = ignore_run(&x, "oom-kills evil = not ours", "pid 6200");
+        assert_string_equal(f->comm, "bash");
+        assert_int_equal(f->status, STATUS_WARN);
+        assert_null(f->ignored);
+        assert_non_null(strstr(f->message, "process 'bash' killed by earlyoom"));
+        assert_int_equal(run_count(&x, STATUS_IGNORED), 0);
+        run_free(&x);
+
+        f = ignore_run(&x, "oom-kills bash = a known batch job", "pid 6200");
+        assert_int_equal(f->status, STATUS_IGNORED);
+        assert_string_equal(f->ignored, "a known batch job");
+        assert_null(f->fix);
+        assert_int_equal(run_count(&x, STATUS_IGNORED), 1);
+        assert_int_equal(x.cr->status, STATUS_WARN);    /* the other kills still count */
+        run_free(&x);
+
+        /* A kill whose subject is its unit is matched by the killed process's name too; a group of
+         * kills carries the name only when every kill in it names the same process. */
+        f = ignore_run(&x, "oom-kills redis-server = cache, sized by hand", "cache.service");
+        assert_string_equal(f->comm, "redis-server");
+        assert_int_equal(f->status, STATUS_IGNORED);
+        run_free(&x);
+        f = ignore_run(&x, "oom-kills python3 = x", "hog.service");
+        assert_int_equal(f->status, STATUS_IGNORED);
+        f = find_subject(&x, "api.service");
+        assert_null(f->comm);                   /* systemd-oomd killed a cgroup: no one process */
+        assert_int_equal(f->status, STATUS_WARN);
+        run_free(&x);
+}
+
 
 int main(void) {
         const struct CMUnitTest tests[] = {
@@ -433,6 +495,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_journal_time),
                 cmocka_unit_test(test_check_names_incidents_and_prevent),
                 cmocka_unit_test(test_check_window_pass_and_skip),
+                cmocka_unit_test(test_check_ignore_matches_killed_comm_not_live_pid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

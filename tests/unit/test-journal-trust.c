@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <systemd/sd-journal.h>
 
 #include "fixture-check.h"
 #include "journal/incidents.h"
@@ -237,6 +238,36 @@ static void test_loop_outcomes(void **state) {
         assert_int_equal(l.n, 1);
         assert_true(l.items[0].last_usec >= l.items[0].time_usec);
         incident_list_release(&l);
+
+        /* Two quiet hours do not change an outcome: a loop still "restarted" is
+         * stopped by the reboot after them, or ended by its unit's next restart;
+         * a loop at its start limit stays there. */
+        struct event quiet = { .kind = EVENT_KERNEL_SWAP, .time_usec = 7200 * USEC, .uid = -1, .n_restarts = -1, .boot = B1 };
+        struct event reboot = quiet;
+        reboot.time_usec = 8000 * USEC;
+        memcpy(reboot.boot, B2, sizeof reboot.boot);
+        struct event d[] = {
+                unit_event(EVENT_UNIT_RESTART, 100, "y.service", NULL, 1, B1),
+                unit_event(EVENT_UNIT_RESTART, 101, "y.service", NULL, 2, B1),
+                unit_event(EVENT_UNIT_RESTART, 102, "y.service", NULL, 3, B1),
+                unit_event(EVENT_UNIT_RESTART, 103, "u.service", NULL, 1, B1),
+                unit_event(EVENT_UNIT_RESTART, 104, "u.service", NULL, 2, B1),
+                unit_event(EVENT_UNIT_RESTART, 105, "u.service", NULL, 3, B1),
+                unit_event(EVENT_UNIT_RESTART, 106, "v.service", NULL, 1, B1),
+                unit_event(EVENT_UNIT_RESULT, 107, "v.service", "exit-code", -1, B1),
+                unit_event(EVENT_UNIT_RESTART, 108, "w.service", NULL, 1, B1),
+                quiet,
+                unit_event(EVENT_UNIT_RESTART, 7300, "u.service", NULL, 1, B1),
+                reboot,
+        };
+        build(d, ELEMENTSOF(d), &l);
+        assert_int_equal(l.n, 3);
+        assert_int_equal(find_unit(&l, "y.service")->outcome, OUTCOME_STOPPED);
+        assert_int_equal(find_unit(&l, "u.service")->outcome, OUTCOME_RESTARTED);
+        assert_int_equal(find_unit(&l, "u.service")->restarts, 3);
+        assert_int_equal(find_unit(&l, "v.service")->outcome, OUTCOME_START_LIMIT);
+        assert_null(find_unit(&l, "w.service"));
+        incident_list_release(&l);
 }
 
 /* A kill is another unit's only by pid or cgroup: a clean end nearby is no victim. */
@@ -293,6 +324,150 @@ static void test_many_events_and_huge_sizes(void **state) {
         assert_int_equal(ev.rss_bytes, 0);      /* past INT64_MAX bytes: unknown, never negative in JSON */
 }
 
+/* ---- the matches lose nothing; memory follows the incidents ---- */
+
+static bool streq_null(const char *a, const char *b) {
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void assert_same_incident(const struct incident *x, const struct incident *y) {
+        assert_int_equal(x->time_usec, y->time_usec);
+        assert_int_equal(x->last_usec, y->last_usec);
+        assert_int_equal(x->killer, y->killer);
+        assert_int_equal(x->pid, y->pid);
+        assert_int_equal(x->uid, y->uid);
+        assert_int_equal(x->rss_bytes, y->rss_bytes);
+        assert_int_equal(x->limit_bytes, y->limit_bytes);
+        assert_int_equal(x->restarts, y->restarts);
+        assert_int_equal(x->peak_bytes, y->peak_bytes);
+        assert_int_equal(x->outcome, y->outcome);
+        assert_true(streq_null(x->comm, y->comm));
+        assert_true(streq_null(x->cgroup, y->cgroup));
+        assert_true(streq_null(x->unit, y->unit));
+        assert_true(streq_null(x->limit, y->limit));
+        assert_true(streq_null(x->prevent, y->prevent));
+        assert_true(streq_null(x->advice, y->advice));
+}
+
+/* FIELD's value into BUF (NUL-terminated), or NULL when the entry has none. */
+static const char *entry_field(sd_journal *j, const char *field, char *buf, size_t size) {
+        const void *d;
+        size_t l, k = strlen(field);
+        if (sd_journal_get_data(j, field, &d, &l) < 0 || l <= k)
+                return NULL;
+        l -= k + 1;
+        assert_true(l < size);
+        memcpy(buf, (const char *) d + k + 1, l);
+        buf[l] = '\0';
+        return buf;
+}
+
+/* Walk every entry of ROOT's journal (of BOOT when not NULL), with no match:
+ * how many there are, and how many claim to be from the kernel, systemd or an
+ * OOM daemon, judged by incident_entry_trust() on journald's fields. */
+static size_t count_claimed(const char *root, const char *boot, size_t *ret_all) {
+        sd_journal *j = NULL;
+        size_t all = 0, claimed = 0;
+        assert_int_equal(sd_journal_open_directory(&j, root, SD_JOURNAL_OS_ROOT), 0);
+        if (boot) {
+                char m[64];
+                snprintf(m, sizeof m, "_BOOT_ID=%s", boot);
+                assert_int_equal(sd_journal_add_match(j, m, 0), 0);
+        }
+        assert_int_equal(sd_journal_seek_head(j), 0);
+        while (sd_journal_next(j) > 0) {
+                char b[7][256];
+                struct journal_entry e = {
+                        .realtime_usec = 1,
+                        .transport = entry_field(j, "_TRANSPORT", b[0], sizeof b[0]),
+                        .pid = entry_field(j, "_PID", b[1], sizeof b[1]),
+                        .uid = entry_field(j, "_UID", b[2], sizeof b[2]),
+                        .comm = entry_field(j, "_COMM", b[3], sizeof b[3]),
+                        .systemd_unit = entry_field(j, "_SYSTEMD_UNIT", b[4], sizeof b[4]),
+                        .identifier = entry_field(j, "SYSLOG_IDENTIFIER", b[5], sizeof b[5]),
+                        .message_id = entry_field(j, "MESSAGE_ID", b[6], sizeof b[6]),
+                };
+                all++;
+                if (incident_entry_trust(&e) != ENTRY_UNCLAIMED)
+                        claimed++;
+        }
+        sd_journal_close(j);
+        *ret_all = all;
+        return claimed;
+}
+
+/* The matches (kernel, systemd's catalogue ids, the daemons' units and the
+ * identifiers forgers claim) read exactly the entries that claim to be from
+ * the kernel, systemd or an OOM daemon, and lose none: on every fixture
+ * journal, whole and for one boot, the incidents, field by field, and the
+ * forgeries counted are those of a walk over every entry. */
+static void test_matches_lose_nothing(void **state) {
+        static const char *const names[] = { "kills", "trust", "hostile", "quiet" };
+        size_t skipped = 0;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                for (int this_boot = 0; this_boot <= 1; this_boot++) {
+                        char *root = journal_root(names[i]);
+                        fixture_write(root, "/proc/sys/kernel/random/boot_id", BOOT2 "\n");
+                        struct incident_list m = {}, a = {};
+                        struct journal_error err;
+                        struct incident_options o = { .this_boot = this_boot };
+                        assert_int_equal(load(root, &o, &m, &err), 0);
+                        o.read_all = true;
+                        assert_int_equal(load(root, &o, &a, &err), 0);
+                        size_t all, claimed = count_claimed(root, this_boot ? B2 : NULL, &all);
+                        assert_int_equal(m.read, claimed);
+                        assert_int_equal(a.read, all);
+                        assert_true(m.read <= a.read);
+                        skipped += a.read - m.read;
+                        assert_int_equal(m.ignored, a.ignored);
+                        assert_int_equal(m.n, a.n);
+                        for (size_t k = 0; k < m.n; k++)
+                                assert_same_incident(&m.items[k], &a.items[k]);
+                        incident_list_release(&m);
+                        incident_list_release(&a);
+                        fixture_remove(root);
+                }
+        assert_true(skipped > 0);       /* the services' own lines are not read */
+}
+
+/* Memory follows the incidents, not the events: a journal's worth of swap
+ * lines, process exits, clean stops and single restarts of transient units
+ * (run-uN.service, 20 every two hours: no loop) holds no more than its kills
+ * and the units that restarted in the last hour, at 20k events as at 200k.
+ * Counted, not timed. */
+static void test_memory_follows_incidents(void **state) {
+        for (int size = 20000; size <= 200000; size *= 10) {
+                struct incident_builder *b = NULL;
+                assert_int_equal(incident_builder_new(&b), 0);
+                for (int i = 0; i < size; i++) {
+                        uint64_t sec = T0 + (uint64_t) i;
+                        char u[32];
+                        struct event ev;
+                        snprintf(u, sizeof u, "run-u%d.service", i % 7200 < 20 ? i : i % 20);
+                        if (i % 10000 == 5000)
+                                ev = (struct event) { .kind = EVENT_KERNEL_KILLED, .time_usec = sec * USEC,
+                                                      .killer = KILLER_KERNEL, .pid = 100000 + i, .uid = 1,
+                                                      .n_restarts = -1, .rss_bytes = 1, .boot = B1 };
+                        else if (i % 7200 < 20)
+                                ev = unit_event(EVENT_UNIT_RESTART, sec, u, NULL, 1, B1);
+                        else if (i % 3 == 0)
+                                ev = unit_event(EVENT_UNIT_EXIT, sec, u, "exited", -1, B1);
+                        else if (i % 3 == 1)
+                                ev = unit_event(EVENT_UNIT_RESULT, sec, u, "success", -1, B1);
+                        else
+                                ev = (struct event) { .kind = EVENT_KERNEL_SWAP, .time_usec = sec * USEC, .uid = -1,
+                                                      .n_restarts = -1, .boot = B1 };
+                        assert_int_equal(incident_builder_add(b, &ev), 0);
+                }
+                struct incident_list l;
+                assert_int_equal(incident_builder_finish(b, NULL, &l), 0);
+                incident_builder_free(b);
+                assert_int_equal(l.n, size / 10000);
+                assert_true(l.held_max <= l.n + 20);
+                incident_list_release(&l);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_trust_by_journald_fields),
@@ -301,6 +476,8 @@ int main(void) {
                 cmocka_unit_test(test_loop_outcomes),
                 cmocka_unit_test(test_kill_not_pinned_by_time),
                 cmocka_unit_test(test_many_events_and_huge_sizes),
+                cmocka_unit_test(test_matches_lose_nothing),
+                cmocka_unit_test(test_memory_follows_incidents),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

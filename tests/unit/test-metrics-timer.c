@@ -23,7 +23,7 @@
 #define TIMER_PATH "/etc/systemd/system/hostfit-check.timer"
 #define TEXTFILE_DIR "/var/lib/prometheus/node-exporter"
 #define OPT_IN "[metrics]\ntimer = yes\n"
-#define IMAGE_HOSTFIT "/usr/sbin/hostfit"
+#define IMAGE_HOSTFIT "/usr/bin/hostfit"
 
 struct ctx {
         char *root;
@@ -336,7 +336,7 @@ static void test_fix_plans_both_units_reload_enable_start(void **state) {
         ctx_free(c);
 }
 
-/* [hostfit] hostfit-path names the binary instead (a .deb's /usr/sbin/hostfit run from elsewhere). */
+/* [hostfit] hostfit-path names the binary instead (a .deb's /usr/bin/hostfit run from elsewhere). */
 static void test_fix_runs_the_configured_hostfit(void **state) {
         char *root = make_root("[hostfit]\nhostfit-path = /opt/hostfit bin/hostfit\n" OPT_IN, true);
         fixture_write(root, "/opt/hostfit bin/hostfit", "\177ELF");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The process table of lib/host/host.c on fixture roots in the kernel's exact formats. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include "text/cleanup.h"
 #include "fixture-proc.h"
 #include "host/host.h"
+#include "host/host-parse.h"
 #include "procs/proctree.h"
 
 static const struct proc_table *load(const char *root, struct host **ret_h) {
@@ -177,6 +179,71 @@ static void test_cgroup_unit_and_owner(void **state) {
         fixture_remove(root);
 }
 
+/* The numbers of stat are read as strtoll() reads them: the same lines accepted, the same values. */
+static void test_stat_numbers_read_as_strtoll_reads_them(void **state) {
+        static const char *const words[] = {
+                "0", "7", "-5", "+12", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+                "-9223372036854775809", "99999999999999999999", "-", "+", "x", "12x", "0x1f", "007", "\t3", "--1",
+        };
+        for (size_t w = 0; w < ELEMENTSOF(words); w++)
+                for (int at = 4; at <= 24; at += 5) {
+                        char line[512] = "42 (a b) S";
+                        for (int i = 4; i <= 30; i++) {
+                                size_t n = strlen(line);
+                                snprintf(line + n, sizeof(line) - n, " %s", i == at ? words[w] : i == 9 ? "2097152" : "1");
+                        }
+                        /* The reference: strtoll on each field, as the parser did before. */
+                        bool ok = true;
+                        long long value = 0;
+                        const char *s = strrchr(line, ')') + 3;
+                        for (int i = 4; i <= 24 && ok; i++) {
+                                char *end;
+                                errno = 0;
+                                long long v = strtoll(s + 1, &end, 10);
+                                ok = *s == ' ' && end != s + 1 && errno == 0;
+                                if (i == at)
+                                        value = v;
+                                s = end;
+                        }
+                        struct proc p = { 0 };
+                        int r = host_parse_stat(line, &p);
+                        assert_int_equal(r == 0, ok);
+                        if (!ok)
+                                continue;
+                        uint64_t got = at == 4 ? (uint64_t) (unsigned) p.ppid : at == 9 ? p.kthread :
+                                       at == 24 ? p.rss_bytes : 1;
+                        uint64_t want = at == 4 ? (uint64_t) (unsigned) (pid_t) value : at == 9 ? (value & 0x00200000) != 0 :
+                                        at == 24 ? (uint64_t) value * (uint64_t) sysconf(_SC_PAGESIZE) : 1;
+                        assert_int_equal(got, want);
+                        assert_string_equal(p.comm, "a b");
+                }
+}
+
+/* The running system's table (on procfs the files are opened without crossing a mount and not
+ * fstat()ed) holds this process as the kernel shows it. */
+static void test_live_table_holds_this_process(void **state) {
+        struct host *h;
+        const struct proc_table *t = load("/", &h);
+        const struct proc *me = proc_table_find(t, getpid());
+        assert_non_null(me);
+        assert_int_equal(me->ppid, getppid());
+        assert_int_equal(me->uid, geteuid());
+        assert_false(me->kthread);
+        assert_string_equal(proc_arg(me, 0), program_invocation_name);
+        char *text = fixture_read("/", "proc/self/oom_score_adj");
+        assert_true(me->oom_known);
+        assert_int_equal(me->oom_score_adj, atoi(text));
+        free(text);
+        text = fixture_read("/", "proc/self/cgroup");
+        char *cg = host_parse_cgroup(text);
+        assert_string_equal(me->cgroup ? me->cgroup : "(none)", cg ? cg : "(none)");
+        free(cg);
+        free(text);
+        for (size_t i = 1; i < t->n; i++)
+                assert_true(t->procs[i - 1].pid < t->procs[i].pid);
+        host_free(h);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_helper_stat_has_52_fields),
@@ -187,6 +254,8 @@ int main(void) {
                 cmocka_unit_test(test_cmdline_without_final_nul_is_terminated),
                 cmocka_unit_test(test_process_gone_between_readdir_and_open_is_left_out),
                 cmocka_unit_test(test_malformed_stat_is_left_out),
+                cmocka_unit_test(test_stat_numbers_read_as_strtoll_reads_them),
+                cmocka_unit_test(test_live_table_holds_this_process),
                 cmocka_unit_test(test_cgroup_unit_and_owner),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

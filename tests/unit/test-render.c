@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Plan rendering: text diffs and one line per action, escaping, and JSON. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -297,6 +298,94 @@ static void test_rendering_writes_nothing(void **state) {
         free(after);
 }
 
+/* Manual steps of one check that differ only in their digits show once; the line that counts
+ * the others names every unit or file they differ in, so that none stands for another's. */
+static void test_text_alike_manual_steps_name_what_differs(void **state) {
+        struct env *e = *state;
+        for (int i = 1; i <= 3; i++)
+                assert_int_equal(plan_add_manualf(e->plan, "u", "set max = app%d.service:SIZE in /etc/hostfit/hostfit.conf", i), 0);
+        /* Hand-overs naming their unit twice, once in its path: the name is said once. */
+        for (int pid = 500; pid <= 502; pid++)
+                assert_int_equal(plan_add_manualf(e->plan, "h", "hand over to web-%d.service (/etc/systemd/system/web-%d.service); "
+                                                  "kill %d; systemctl enable --now web-%d.service", pid + 2500, pid + 2500, pid, pid + 2500), 0);
+        /* Only a pid differs: counted, nothing to name. */
+        assert_int_equal(plan_add_manual(e->plan, "k", "stop the loop pid 41 (1.5 MiB)"), 1);
+        assert_int_equal(plan_add_manual(e->plan, "k", "stop the loop pid 4242 (12.25 MiB)"), 1);
+        /* Another check, or a word of letters that differs: never alike. */
+        assert_int_equal(plan_add_manual(e->plan, "v", "set max = app1.service:SIZE in /etc/hostfit/hostfit.conf"), 1);
+        assert_int_equal(plan_add_manual(e->plan, "u", "set max = api1.service:SIZE in /etc/hostfit/hostfit.conf"), 1);
+        /* A name that holds another as its start is still another name. */
+        assert_int_equal(plan_add_manual(e->plan, "f", "remove /srv/app2/run"), 1);
+        assert_int_equal(plan_add_manual(e->plan, "f", "remove /srv/app21/run"), 1);
+        /* A name's host bytes are escaped, and a control byte does not end it. */
+        assert_int_equal(plan_add_manual(e->plan, "f", "remove /srv/app2\x1b[2J/run"), 1);
+        assert_int_equal(plan_add_manual(e->plan, "f", "remove /srv/app7\x1b[2J/run"), 1);
+        assert_text(e->plan,
+                    "manual: set max = app1.service:SIZE in /etc/hostfit/hostfit.conf\n"
+                    "  and 2 more like it, naming app2.service, app3.service (--verbose lists each)\n"
+                    "manual: hand over to web-3000.service (/etc/systemd/system/web-3000.service); kill 500; "
+                    "systemctl enable --now web-3000.service\n"
+                    "  and 2 more like it, naming web-3001.service, web-3002.service (--verbose lists each)\n"
+                    "manual: stop the loop pid 41 (1.5 MiB)\n"
+                    "  and 1 more like it (--verbose lists each)\n"
+                    "manual: set max = app1.service:SIZE in /etc/hostfit/hostfit.conf\n"
+                    "manual: set max = api1.service:SIZE in /etc/hostfit/hostfit.conf\n"
+                    "manual: remove /srv/app2/run\n"
+                    "  and 1 more like it, naming /srv/app21/run (--verbose lists each)\n"
+                    "manual: remove /srv/app2\\x1b[2J/run\n"
+                    "  and 1 more like it, naming /srv/app7\\x1b[2J/run (--verbose lists each)\n");
+}
+
+/* Past eight names, the line counts the rest; --verbose (every) lists each step. */
+static void test_text_alike_manual_names_are_bounded(void **state) {
+        struct env *e = *state;
+        for (int i = 1; i <= 11; i++)
+                assert_int_equal(plan_add_manualf(e->plan, "u", "no limit for unit%d.service", i), 0);
+        assert_text(e->plan,
+                    "manual: no limit for unit1.service\n"
+                    "  and 10 more like it, naming unit2.service, unit3.service, unit4.service, unit5.service, "
+                    "unit6.service, unit7.service, unit8.service, unit9.service and 2 more (--verbose lists each)\n");
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(plan_render_text_full(e->plan, f, false, true), 0);
+        fclose(f);
+        size_t lines = 0;
+        for (char *c = buf; *c; c++)
+                lines += *c == '\n';
+        assert_int_equal(lines, 11);
+        assert_non_null(strstr(buf, "manual: no limit for unit11.service\n"));
+        free(buf);
+}
+
+static void test_manual_names_rule(void **state) {
+        (void) state;
+        char **names = NULL;
+        size_t n = 0;
+        /* pids, sizes and versions are numbers: not names */
+        assert_int_equal(plan_manual_names("kill 5 (1.0 GiB) of pid 5's", "kill 77 (10.25 GiB) of pid 77's", &names, &n), 0);
+        assert_int_equal(n, 0);
+        /* ':' and '=' end a name; a path whose last part is a name of the same step is left out */
+        assert_int_equal(plan_manual_names("/etc/x/a1.service MemoryMax=1M a1.service:SIZE",
+                                           "/etc/x/a2.service MemoryMax=2M a2.service:SIZE", &names, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(names[0], "2M");
+        assert_string_equal(names[1], "a2.service");
+        assert_null(names[2]);
+        /* once each, across the steps of a group */
+        assert_int_equal(plan_manual_names("zram0 on", "zram1 on", &names, &n), 0);
+        assert_int_equal(plan_manual_names("zram0 on", "zram1 on", &names, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(names[2], "zram1");
+        assert_int_equal(plan_manual_names("zram0 on", "zram1 off", &names, &n), -EINVAL);
+        assert_int_equal(plan_manual_names("restart app0.service. Then", "restart app9.service. Then", &names, &n), 0);
+        assert_int_equal(n, 4);
+        assert_string_equal(names[3], "app9.service");  /* a sentence's full stop is not the name's */
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_empty_plan_says_nothing_to_do, setup, teardown),
@@ -313,6 +402,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_json_each_kind_parses_with_its_fields, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json_escapes_control_and_invalid_bytes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rendering_writes_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_text_alike_manual_steps_name_what_differs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_text_alike_manual_names_are_bounded, setup, teardown),
+                cmocka_unit_test(test_manual_names_rule),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

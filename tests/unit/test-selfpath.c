@@ -52,9 +52,15 @@ static char *self_path(void) {
 /* Off the running system the default is the image's copy, never this binary. */
 static void test_image_default_is_the_images_copy(void **state) {
         char *root = fixture_new(), *p, *err;
+        /* An image with an older package's /usr/sbin/hostfit: that one. */
         add_binary(root, "/usr/sbin/hostfit", 0755);
         assert_int_equal(path_in(root, NULL, &p, &err), 0);
         assert_string_equal(p, "/usr/sbin/hostfit");
+        free(p);
+        /* The package's /usr/bin/hostfit comes first. */
+        add_binary(root, "/usr/bin/hostfit", 0755);
+        assert_int_equal(path_in(root, NULL, &p, &err), 0);
+        assert_string_equal(p, "/usr/bin/hostfit");
         free(p);
         /* The running binary's own path wins when the image has it. */
         char *self = self_path();

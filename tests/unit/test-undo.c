@@ -322,8 +322,8 @@ static void test_round_trip_earlyoom_defaults(void **state) {
 static void test_round_trip_metrics_timer(void **state) {
         char *root = fixture_new();
         fixture_write(root, CONFIG_PATH, "[metrics]\ntimer = yes\n");
-        fixture_write(root, "/usr/sbin/hostfit", "\177ELF");    /* the image's own, which its units run */
-        fixture_chmod(root, "/usr/sbin/hostfit", 0755);
+        fixture_write(root, "/usr/bin/hostfit", "\177ELF");    /* the image's own, which its units run */
+        fixture_chmod(root, "/usr/bin/hostfit", 0755);
         fixture_mkdir(root, "/var/lib/prometheus/node-exporter");
         round_trip(root, "metrics-timer", NULL);
 }

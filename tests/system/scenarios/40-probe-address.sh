@@ -4,7 +4,7 @@
 # to ::1 are probed there (the old probe dialled 127.0.0.1 and restarted the
 # first forever); a unit the admin stops is not started again (TryRestart); a
 # hung one is restarted; the journal gets one line a state change, not one a
-# probe.  hostfit is installed as a .deb puts it (/usr/sbin/hostfit) and the
+# probe.  hostfit is installed as the .deb puts it (/usr/bin/hostfit) and the
 # units it writes run that binary for real: the probe timers and
 # hostfit-check.service.
 # bed: container
@@ -12,7 +12,7 @@
 
 need_checks healthcheck-missing metrics-timer
 P4=8084 P6=8086 INTERVAL=2 FAILURES=2 ADDR4=10.0.0.5
-HF=/usr/sbin/hostfit
+HF=/usr/bin/hostfit
 DIAG_UNITS="bound4.service bound6.service"
 
 # A specific address on the container's own loopback device; 127.0.0.2 if that is refused.

@@ -11,7 +11,7 @@
 
 need_checks healthcheck-missing
 P_SLOW=8091 P_OLD=8092 P_NEW=8093 SLOW=40
-HF=/usr/sbin/hostfit
+HF=/usr/bin/hostfit
 DIAG_UNITS="slow.service moved.service"
 inside cp /usr/local/sbin/hostfit "$HF"
 

@@ -14,11 +14,7 @@ command -v ansible-playbook > /dev/null 2>&1 || skip "ansible-playbook not insta
 [ -n "${SYS_CT_LEADER:-}" ] || fail "no container leader pid"
 
 A=$SYS_WORK/ansible
-COLL=$(cd "$SYS_DIR/../../ansible" && pwd)
-rm -rf "$A" && mkdir -p "$A/host_vars"
-ssh-keygen -q -t ed25519 -N '' -f "$A/key" || fail "ssh-keygen"
-inside_sh 'mkdir -p /root/.ssh /run/sshd && chmod 700 /root/.ssh'
-put /root/.ssh/authorized_keys 0600 < "$A/key.pub"
+ansible_bed "$A"
 
 # An image tree inside the bed, on a disk file system (a swap file cannot
 # live on the container's overlay): an fstab without swap, an admin unit.
@@ -38,10 +34,6 @@ put $IMG/etc/hostname <<'EOF2'
 image-1
 EOF2
 
-cat > "$A/inventory" <<EOF2
-[beds]
-bed ansible_host=bed ansible_user=root ansible_python_interpreter=/usr/bin/python3 ansible_ssh_private_key_file=$A/key ansible_ssh_common_args='-o ProxyCommand="nsenter -t $SYS_CT_LEADER -a /usr/sbin/sshd -i" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ControlMaster=no -o ControlPath=none'
-EOF2
 # What the inventory says wins over the role's defaults.
 cat > "$A/host_vars/bed.yml" <<EOF2
 hostfit_install: false
@@ -72,9 +64,6 @@ cat > "$A/site.yml" <<'EOF2'
       ansible.builtin.debug:
         msg: "LIVE hostname={{ live.report.hostname }} checks={{ live.report.checks | length }} changed={{ live.changed }}"
 EOF2
-export ANSIBLE_COLLECTIONS_PATH=$COLL ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
-       ANSIBLE_HOME=$A/home ANSIBLE_LOCAL_TEMP=$A/tmp ANSIBLE_STDOUT_CALLBACK=default \
-       ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_FORCE_COLOR=0
 tree_sum() { inside_sh "cd $IMG && find . -printf '%p %m\n' | sort && find . -type f -print0 | sort -z | xargs -0r sha256sum" | sha256sum; }
 play() {
         ansible-playbook -i "$A/inventory" "$@" "$A/site.yml" > "$A/out" 2>&1

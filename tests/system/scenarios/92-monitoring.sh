@@ -28,21 +28,10 @@ CFG
 inside nagios4 -v /etc/nagios4/nagios.cfg > "$SYS_WORK/nagios-verify" 2>&1 ||
         { sed "s/^/$SCEN_LOG_PREFIX   /" "$SYS_WORK/nagios-verify"; fail "nagios4 -v rejects the configuration"; }
 inside systemctl start nagios4.service || fail "nagios4 does not start"
-wait_for 30 'test -p /var/lib/nagios4/rw/nagios.cmd' || fail "nagios4 has no command pipe"
-inside_sh 'now=$(date +%s); printf "[%s] SCHEDULE_FORCED_SVC_CHECK;localhost;hostfit;%s\n" $now $now > /var/lib/nagios4/rw/nagios.cmd'
-# The service's block of status.dat once hostfit has run.
-svc_status() {
-        inside_sh "awk '/^servicestatus \\{/ { b = \"\" } { b = b \$0 \"\\n\" } /service_description=hostfit\$/ { s = 1 } /^\\t\\}/ && s { print b; exit }' /var/lib/nagios4/status.dat"
-}
-i=0
-while [ $i -lt 60 ]; do
-        st=$(svc_status)
-        printf '%s' "$st" | grep -q 'has_been_checked=1' && break
-        sleep 2; i=$((i + 2))
-done
-printf '%s' "$st" | grep -q 'has_been_checked=1' || fail "nagios4 never ran the hostfit check"
+nagios_check hostfit || fail "nagios4 never ran the hostfit check"
+st=$NAGIOS_STATUS
 printf '%s\n' "$st" | grep 'current_state\|plugin_output\|performance_data' | sed "s/^/$SCEN_LOG_PREFIX   /"
-field() { printf '%s\n' "$st" | sed -n "s/^[[:space:]]*$1=//p" | head -n 1; }
+field() { nagios_field "$1"; }
 # What hostfit says when the nagios user runs it by hand, the same way.
 want=$(inside runuser -u nagios -- /usr/local/sbin/hostfit check --format nagios -v -t 50); want_rc=$?
 want_line=$(printf '%s\n' "$want" | head -n 1)

@@ -36,3 +36,15 @@ options:
     type: str
     choices: [production, development]
 '''
+
+    # check and incidents: they only read, in check mode as in a real run.
+    READ_ONLY = r'''
+attributes:
+  check_mode:
+    support: full
+    details: It reads only; check mode runs it as usual.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+'''

@@ -1,14 +1,16 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: MIT
-# The one code path between Ansible and the hostfit binary: build the command
-# line, run it, parse its JSON, and turn hostfit's own error into a failure.
+# The one code path between Ansible and the hostfit binary: the module's
+# options, the command line, running it, parsing its JSON, and turning
+# hostfit's own error into a failure.  Each module keeps only what is its own.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-
 import os
 import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
 
 COMMON_ARGS = dict(
     executable=dict(type='str', default='hostfit', aliases=['bin']),
@@ -16,6 +18,14 @@ COMMON_ARGS = dict(
     config=dict(type='path'),
     config_content=dict(type='str'),
 )
+
+
+def hostfit_module(spec):
+    """The AnsibleModule of a hostfit module: its own options SPEC and the
+    ones every module shares; check mode is always supported."""
+    argument_spec = dict(COMMON_ARGS)
+    argument_spec.update(spec)
+    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
 
 def config_file(module):
@@ -48,11 +58,17 @@ def hostfit_argv(module, command, extra=None, checks=None):
     return argv
 
 
-def call_hostfit(module, argv):
-    """Run hostfit: (exit status, its JSON or None, the reason it gave)."""
+def run_text(module, argv):
+    """Run hostfit: (exit status, what it printed, the reason it gave: the
+    last line of its standard error, or the exit status)."""
     rc, out, err = module.run_command(argv)
     lines = (err or '').strip().splitlines()
-    why = lines[-1] if lines else 'exit status %d' % rc
+    return rc, out, lines[-1] if lines else 'exit status %d' % rc
+
+
+def call_hostfit(module, argv):
+    """Run hostfit: (exit status, its JSON or None, the reason it gave)."""
+    rc, out, why = run_text(module, argv)
     try:
         data = json.loads(out)
     except ValueError:

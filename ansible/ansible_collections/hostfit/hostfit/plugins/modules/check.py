@@ -34,15 +34,8 @@ options:
 extends_documentation_fragment:
   - hostfit.hostfit.common
   - hostfit.hostfit.common.CHECKS
+  - hostfit.hostfit.common.READ_ONLY
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: It reads only; check mode runs it as usual.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 seealso:
   - module: hostfit.hostfit.fix
 author: the hostfit authors (@hostfit)
@@ -75,7 +68,7 @@ report:
     time: '2026-12-06T08:25:01Z'
     root: /
     profile: production
-    summary: {pass: 9, warn: 1, fail: 1, skip: 2, error: 0}
+    summary: {pass: 7, warn: 0, fail: 1, skip: 4, error: 0, ignored: 1}
     checks:
       - id: swap-missing
         status: fail
@@ -84,8 +77,19 @@ report:
         findings:
           - subject: swap
             status: fail
-            message: no swap; 7.8 GiB RAM, 0 B swap
+            message: no swap; 23.5 GiB RAM, 0 B swap
             fix: hostfit fix swap-missing
+            details: []
+      - id: zram-missing
+        status: ignored
+        severity: medium
+        title: Compressed swap in RAM (zram) is active
+        findings:
+          - subject: zram
+            status: ignored
+            message: no zram swap; 23.5 GiB RAM would gain up to 4 GiB of compressed swap
+            fix: null
+            ignored: {reason: swap on disk is enough here, until: '2027-06-30'}
             details: []
 status:
   description: The exit status of hostfit check; 0 all pass or skip, 1 the worst is a warning, 2 a check fails.
@@ -94,20 +98,17 @@ status:
   sample: 2
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostfit.hostfit.plugins.module_utils.hostfit import (
-    COMMON_ARGS, hostfit_argv, run_hostfit)
+    hostfit_argv, hostfit_module, run_hostfit)
 
 # The lowest exit status of hostfit check that fails the task, by fail_on.
 FAIL_AT = dict(never=None, fail=2, warn=1)
 
 
 def main():
-    spec = dict(checks=dict(type='list', elements='str', default=[]),
-                profile=dict(type='str', choices=['production', 'development']),
-                fail_on=dict(type='str', choices=list(FAIL_AT), default='never'))
-    spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = hostfit_module(dict(checks=dict(type='list', elements='str', default=[]),
+                                 profile=dict(type='str', choices=['production', 'development']),
+                                 fail_on=dict(type='str', choices=list(FAIL_AT), default='never')))
     rc, report = run_hostfit(module, hostfit_argv(module, 'check', checks=module.params['checks']), (0, 1, 2))
     at = FAIL_AT[module.params['fail_on']]
     if at is not None and rc >= at:

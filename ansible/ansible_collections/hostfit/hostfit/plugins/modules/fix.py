@@ -102,16 +102,13 @@ stamp:
   sample: 20261206T082342Z
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostfit.hostfit.plugins.module_utils.hostfit import (
-    COMMON_ARGS, call_hostfit, fix_results, hostfit_argv, plan_changes, plan_diff, run_hostfit, runs)
+    call_hostfit, fix_results, hostfit_argv, hostfit_module, plan_changes, plan_diff, run_hostfit, runs)
 
 
 def main():
-    spec = dict(checks=dict(type='list', elements='str', default=[]),
-                profile=dict(type='str', choices=['production', 'development']))
-    spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = hostfit_module(dict(checks=dict(type='list', elements='str', default=[]),
+                                 profile=dict(type='str', choices=['production', 'development'])))
     checks = module.params['checks']
     result = dict(actions=[], results=[])
     if module.check_mode or module._diff:

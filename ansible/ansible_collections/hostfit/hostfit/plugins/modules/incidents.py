@@ -31,15 +31,8 @@ options:
     default: /
 extends_documentation_fragment:
   - hostfit.hostfit.common
+  - hostfit.hostfit.common.READ_ONLY
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: It reads only; check mode runs it as usual.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 seealso:
   - module: hostfit.hostfit.check
 author: the hostfit authors (@hostfit)
@@ -78,16 +71,13 @@ incidents:
       peak_bytes: null
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostfit.hostfit.plugins.module_utils.hostfit import (
-    COMMON_ARGS, hostfit_argv, run_hostfit)
+    hostfit_argv, hostfit_module, run_hostfit)
 
 
 def main():
-    spec = dict(since=dict(type='str'), until=dict(type='str'),
-                boot=dict(type='bool', default=False), unit=dict(type='str'))
-    spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = hostfit_module(dict(since=dict(type='str'), until=dict(type='str'),
+                                 boot=dict(type='bool', default=False), unit=dict(type='str')))
     p = module.params
     extra = []
     for opt in ('since', 'until', 'unit'):

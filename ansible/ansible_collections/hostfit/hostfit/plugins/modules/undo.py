@@ -84,9 +84,8 @@ run:
         path: /etc/fstab
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostfit.hostfit.plugins.module_utils.hostfit import (
-    COMMON_ARGS, hostfit_argv, run_hostfit, runs)
+    hostfit_argv, hostfit_module, run_hostfit, run_text, runs)
 
 
 def target(module, records):
@@ -108,9 +107,7 @@ def target(module, records):
 
 
 def main():
-    spec = dict(stamp=dict(type='str'), force=dict(type='bool', default=False))
-    spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = hostfit_module(dict(stamp=dict(type='str'), force=dict(type='bool', default=False)))
     p = module.params
     before = runs(module, p['root'])
     stamp = target(module, before)
@@ -119,14 +116,15 @@ def main():
         module.exit_json(**result)
     extra = [stamp, '--force'] if p['force'] else [stamp]
     if module.check_mode:
-        rc, out, err = module.run_command(hostfit_argv(module, 'undo', extra + ['--dry-run']))
+        argv = hostfit_argv(module, 'undo', extra + ['--dry-run'])
+        rc, out, why = run_text(module, argv)
         if rc != 0:
-            module.fail_json(msg=(err or '').strip() or 'exit status %d' % rc, rc=rc, **result)
+            module.fail_json(msg=why, rc=rc, cmd=argv, **result)
         if module._diff:
             result['diff'] = dict(prepared=out)
         module.exit_json(**dict(result, changed=True))
     argv = hostfit_argv(module, 'undo', extra + ['--yes'])
-    rc, out, err = module.run_command(argv)
+    rc, out, why = run_text(module, argv)
     known = set(r.get('stamp') for r in before)
     new = [r for r in runs(module, p['root']) if r.get('stamp') not in known and r.get('undoes') == stamp]
     if new:
@@ -135,8 +133,7 @@ def main():
     if module._diff:
         result['diff'] = dict(prepared=out)
     if rc != 0:
-        lines = (err or '').strip().splitlines()
-        module.fail_json(msg=lines[-1] if lines else 'exit status %d' % rc, rc=rc, cmd=argv, **result)
+        module.fail_json(msg=why, rc=rc, cmd=argv, **result)
     module.exit_json(**result)
 
 
