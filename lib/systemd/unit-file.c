@@ -178,20 +178,29 @@ static int parse_text(struct unit *u, const char *file, char *text) {
         return r < 0 ? r : 0;   /* 1: the file stopped at a fatal line */
 }
 
-/* NAME in the directory DFD, a regular file (never a FIFO a user left there: opened
- * non-blocking, checked with fstat), at most UNIT_FILE_MAX bytes. */
-static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
+/* NAME in the directory DFD opened for reading if it is a regular file (never a FIFO a
+ * user left there: opened non-blocking, checked with fstat); -EISDIR for a directory,
+ * NOT_REGULAR for anything else. */
+static int open_regular_at(int dfd, const char *name, int not_regular, struct stat *st) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        struct stat st;
         unit_counters.opens++;
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0)
+        if (fstat(fd, st) < 0)
                 return -errno;
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(st->st_mode))
                 return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+        if (!S_ISREG(st->st_mode))
+                return not_regular;
+        return TAKE_FD(fd);
+}
+
+/* NAME in the directory DFD, a regular file, at most UNIT_FILE_MAX bytes. */
+static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
+        struct stat st;
+        _cleanup_close_ int fd = open_regular_at(dfd, name, -EBADFD, &st);
+        if (fd < 0)
+                return fd;
         /* Sized by fstat, one byte more: a regular file that fills less than asked has
          * ended, so a unit file costs one read, not a second one to see the end. */
         size_t cap = st.st_size >= 0 && (uint64_t) st.st_size < UNIT_FILE_MAX ? (size_t) st.st_size + 1 : UNIT_FILE_MAX + 1;
@@ -226,17 +235,10 @@ static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
 /* NAME in the directory DFD as host_read_file() reads a file (a drop-in): errors and the
  * run's read budget the same, with no lookup from the root. */
 static int read_host_at(struct host *h, int dfd, const char *name, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         struct stat st;
-        unit_counters.opens++;
+        _cleanup_close_ int fd = open_regular_at(dfd, name, -ENXIO, &st);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -ENXIO;
+                return fd;
         return host_read_fd(h, fd, UNIT_FILE_MAX, ret, ret_len);
 }
 
