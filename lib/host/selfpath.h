@@ -10,8 +10,8 @@ struct host;
 /* [hostfit] hostfit-path from the configuration (the older [healthcheck] hostfit-path
  * is read when it is unset); else on the running system the running binary as the kernel
  * names it (/proc/self/exe, " (deleted)" dropped after an upgrade); else, under --root, the
- * image's own copy (the running binary's path in the image, then /usr/sbin, /usr/local/sbin,
- * /usr/bin, /usr/local/bin), never the outer host's.
+ * image's own copy (the running binary's path in the image, then /usr/bin, /usr/local/bin,
+ * /usr/sbin, /usr/local/sbin), never the outer host's.
  * Whichever it is, it is a regular executable file owned by root (in an image: or by the
  * owner of the image's root directory), and no directory from the root down to it, nor
  * the file, is writable by its group or by others; symlinks on the way are followed within

@@ -56,6 +56,7 @@ struct incident_builder {
         bool swap_seen;
         size_t held_max;        /* the most items, loops and closed loops at once */
         uint64_t sweep_at;      /* the next look for loops a quiet hour ended */
+        uint64_t prev_time;     /* the entry before's time, to see the clock jump */
 };
 
 int incident_builder_new(struct incident_builder **ret) {
@@ -369,6 +370,15 @@ static int new_boot(struct incident_builder *b, const char *boot) {
  * the incidents, not the events read. */
 static int sweep_loops(struct incident_builder *b, uint64_t now) {
         int r;
+        uint64_t prev = b->prev_time;
+        b->prev_time = now;
+        /* Entries come in the journal's order, not the clock's: a jump of over an hour from
+         * the entry before (the clock stepped either way, one entry stamped wrong, or a long
+         * quiet) is no quiet hour for the loops; sweep again after an hour of this clock. */
+        if (prev && (now > prev + LOOP_GAP_USEC || now + LOOP_GAP_USEC < prev)) {
+                b->sweep_at = now + LOOP_GAP_USEC;
+                return 0;
+        }
         if (now < b->sweep_at)
                 return 0;
         b->sweep_at = now + LOOP_GAP_USEC / 4;

@@ -662,6 +662,13 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
         return r;
 }
 
+void unit_drop_assignments(struct unit *u, size_t n) {
+        for (size_t i = n; i < u->n_a; i++)
+                free(u->a[i].section);          /* key and value share its allocation */
+        if (n < u->n_a)
+                u->n_a = n;
+}
+
 struct unit *unit_free(struct unit *u) {
         if (!u)
                 return NULL;
@@ -669,8 +676,7 @@ struct unit *unit_free(struct unit *u) {
         free(u->id);
         free(u->fragment);
         strv_free(u->dropins);
-        for (size_t i = 0; i < u->n_a; i++)
-                free(u->a[i].section);          /* key and value share its allocation */
+        unit_drop_assignments(u, 0);
         free(u->a);
         for (size_t i = 0; i < u->n_issues; i++)
                 free(u->issues[i].message);

@@ -65,6 +65,8 @@ int unit_load(struct host *h, const char *name, const struct unit **ret);
 /* Frees a unit of one's own (from unit_parse_buffer() on a calloc'd unit), never one
  * unit_load() returned. */
 struct unit *unit_free(struct unit *u);
+/* Drops U's assignments from the Nth on: a drop-in parsed to try it, taken out again. */
+void unit_drop_assignments(struct unit *u, size_t n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct unit *, unit_free);
 
 /* The value in effect: the last assignment of SECTION/KEY; NULL when unset or reset by "". */

@@ -74,9 +74,7 @@ static void check_desired(struct unit *u, const struct restart_settings *a, cons
         if (d.max_delay && d.max_delay <= e.restart_usec)
                 abort();        /* systemd ignores a RestartMaxDelaySec= below RestartSec= */
         /* Take the drop-in out again for the next policy. */
-        for (size_t i = before; i < u->n_a; i++)
-                free(u->a[i].section), free(u->a[i].key), free(u->a[i].value);
-        u->n_a = before;
+        unit_drop_assignments(u, before);
         free(text);
 }
 

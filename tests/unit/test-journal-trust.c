@@ -239,6 +239,21 @@ static void test_loop_outcomes(void **state) {
         assert_true(l.items[0].last_usec >= l.items[0].time_usec);
         incident_list_release(&l);
 
+        /* One entry stamped hours ahead (a clock stepped forward and back) closes no loop:
+         * the restarts after it still count with those before. */
+        struct event ahead = { .kind = EVENT_KERNEL_SWAP, .time_usec = 9000 * USEC, .uid = -1, .n_restarts = -1, .boot = B1 };
+        struct event e[] = {
+                unit_event(EVENT_UNIT_RESTART, 100, "x.service", NULL, 1, B1),
+                unit_event(EVENT_UNIT_RESTART, 110, "x.service", NULL, 2, B1),
+                ahead,
+                unit_event(EVENT_UNIT_RESTART, 120, "x.service", NULL, 3, B1),
+                unit_event(EVENT_UNIT_RESTART, 130, "x.service", NULL, 4, B1),
+        };
+        build(e, ELEMENTSOF(e), &l);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.items[0].restarts, 4);
+        incident_list_release(&l);
+
         /* Two quiet hours do not change an outcome: a loop still "restarted" is
          * stopped by the reboot after them, or ended by its unit's next restart;
          * a loop at its start limit stays there. */

@@ -186,7 +186,7 @@ static void test_stat_numbers_read_as_strtoll_reads_them(void **state) {
                 "-9223372036854775809", "99999999999999999999", "-", "+", "x", "12x", "0x1f", "007", "\t3", "--1",
         };
         for (size_t w = 0; w < ELEMENTSOF(words); w++)
-                for (int at = 4; at <= 24; at += 5) {
+                for (int at = 4; at <= 24; at++) {
                         char line[512] = "42 (a b) S";
                         for (int i = 4; i <= 30; i++) {
                                 size_t n = strlen(line);
@@ -211,8 +211,9 @@ static void test_stat_numbers_read_as_strtoll_reads_them(void **state) {
                         if (!ok)
                                 continue;
                         uint64_t got = at == 4 ? (uint64_t) (unsigned) p.ppid : at == 9 ? p.kthread :
-                                       at == 24 ? p.rss_bytes : 1;
+                                       at == 22 ? p.start_ticks : at == 24 ? p.rss_bytes : 1;
                         uint64_t want = at == 4 ? (uint64_t) (unsigned) (pid_t) value : at == 9 ? (value & 0x00200000) != 0 :
+                                        at == 22 ? (uint64_t) value :
                                         at == 24 ? (uint64_t) value * (uint64_t) sysconf(_SC_PAGESIZE) : 1;
                         assert_int_equal(got, want);
                         assert_string_equal(p.comm, "a b");
