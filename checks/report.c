@@ -187,22 +187,22 @@ struct finding *report_last(struct report *r) {
         return cr->findings[cr->n_findings - 1];
 }
 
-int finding_set_fix(struct finding *f, const char *fix) {
+/* *SLOT becomes a copy of V (NULL: none); on -ENOMEM it is left as it was. */
+static int set_string(char **slot, const char *v) {
         char *s = NULL;
-        if (fix && !(s = strdup(fix)))
+        if (v && !(s = strdup(v)))
                 return -ENOMEM;
-        free(f->fix);
-        f->fix = s;
+        free(*slot);
+        *slot = s;
         return 0;
 }
 
+int finding_set_fix(struct finding *f, const char *fix) {
+        return set_string(&f->fix, fix);
+}
+
 int finding_set_comm(struct finding *f, const char *comm) {
-        char *s = NULL;
-        if (comm && !(s = strdup(comm)))
-                return -ENOMEM;
-        free(f->comm);
-        f->comm = s;
-        return 0;
+        return set_string(&f->comm, comm);
 }
 
 int finding_add_detail(struct finding *f, const char *fmt, ...) {
