@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "host/host.h"
 #include "systemd/units.h"
@@ -104,14 +105,16 @@ static int cache_get(struct host *h, struct unit_cache **ret) {
 /* ---- packing: one allocation a unit ---- */
 
 struct packer {
-        char *base;             /* NULL: only count */
-        size_t off;
+        char *base;             /* NULL once the layout outgrew cap */
+        size_t off, cap;        /* cap: the bytes at base */
         struct table *words;    /* where sections and keys are interned, while copying */
-        bool nomem;             /* interning one failed */
+        bool nomem;             /* interning one failed, or the layout outgrew cap */
 };
 
 static void *pack_bytes(struct packer *k, const void *p, size_t n, size_t align) {
         k->off = (k->off + align - 1) & ~(align - 1);
+        if (k->base && k->off + n > k->cap)
+                k->nomem = true, k->base = NULL;        /* never past the end; pack() checks each NULL */
         void *dst = k->base ? k->base + k->off : NULL;
         if (dst && p)
                 memcpy(dst, p, n);
@@ -123,15 +126,60 @@ static char *pack_str(struct packer *k, const char *s) {
         return s ? pack_bytes(k, s, strlen(s) + 1, 1) : NULL;
 }
 
+/* F's position in U's files when it is one of them (the same pointer: what the parser
+ * keeps), else -1. */
+static ssize_t file_at(const struct unit *u, const char *f) {
+        for (size_t i = 0; i < u->n_files; i++)
+                if (f == u->files[i])
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* F's position in U's files: the same pointer (what the parser keeps) or the same path. */
+static ssize_t find_file(const struct unit *u, const char *f) {
+        ssize_t at = file_at(u, f);
+        for (size_t i = 0; at < 0 && i < u->n_files; i++)
+                if (strcmp(f, u->files[i]) == 0)
+                        at = (ssize_t) i;
+        return at;
+}
+
 /* The packed copy of the path F (one of U's files), else a copy of its own. */
 static const char *pack_file(struct packer *k, const struct unit *u, char **files, const char *f) {
-        for (size_t i = 0; f && i < u->n_files; i++)
-                if (f == u->files[i] || strcmp(f, u->files[i]) == 0)
-                        return files ? files[i] : NULL;
+        ssize_t at = f ? find_file(u, f) : -1;
+        if (at >= 0)
+                return files ? files[at] : NULL;
         return pack_str(k, f);
 }
 
-/* Lay U out at K (or only measure it); the packed unit, or NULL when counting. */
+/* The bytes pack_file() copies F in: none when it is one of U's files. */
+static size_t maybe_file(const struct unit *u, const char *f) {
+        return f && find_file(u, f) < 0 ? strlen(f) + 1 : 0;
+}
+
+/* The bytes pack() lays U out in: its arrays (each a multiple of 8 bytes, so no
+ * padding falls between them and the strings after), and every string it may copy. One
+ * pass of strlen(), instead of a second pack() to measure. */
+static size_t pack_bound(const struct unit *u) {
+        _Static_assert(sizeof(struct unit) % 8 == 0 && sizeof(struct unit_assignment) % 8 == 0 &&
+                       sizeof(struct unit_issue) % 8 == 0 && _Alignof(struct unit) <= 8 &&
+                       _Alignof(struct unit_assignment) <= 8 && _Alignof(struct unit_issue) <= 8,
+                       "pack_bound() counts no padding");
+        size_t n = sizeof(*u) + u->n_a * sizeof(*u->a) + u->n_issues * sizeof(*u->issues) +
+                   (u->n_files + 1 + u->n_dropins + 1) * sizeof(char *);
+        for (size_t i = 0; i < u->n_files; i++)
+                n += strlen(u->files[i]) + 1;
+        n += strlen(u->name) + 1 + (strcmp(u->id, u->name) != 0 ? strlen(u->id) + 1 : 0) + maybe_file(u, u->fragment) + maybe_file(u, u->bad_file);
+        for (size_t i = 0; i < u->n_dropins; i++)
+                n += maybe_file(u, u->dropins[i]);
+        for (size_t i = 0; i < u->n_a; i++)
+                n += strlen(u->a[i].value) + 1 + maybe_file(u, u->a[i].file);
+        for (size_t i = 0; i < u->n_issues; i++)
+                n += strlen(u->issues[i].message) + 1 + maybe_file(u, u->issues[i].file);
+        return n;
+}
+
+/* Lay U out at K; the packed unit, or NULL when it did not fit. */
 static struct unit *pack(struct packer *k, const struct unit *u) {
         struct unit *p = pack_bytes(k, u, sizeof(*u), _Alignof(struct unit));
         struct unit_assignment *a = pack_bytes(k, u->a, u->n_a * sizeof(*a), _Alignof(struct unit_assignment));
@@ -168,7 +216,7 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
                         is[i] = (struct unit_issue) { file, u->issues[i].line, (char *) msg };
         }
         const char *bad_file = pack_file(k, u, files, u->bad_file);
-        if (!p)
+        if (!p || !files || !dropins)
                 return NULL;
         files[u->n_files] = NULL;
         dropins[u->n_dropins] = NULL;
@@ -181,15 +229,14 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
 
 /* U as one allocation (free() frees it), its sections and keys in WORDS; NULL on -ENOMEM. */
 static struct unit *unit_pack(const struct unit *u, struct table *words) {
-        struct packer k = { NULL, 0, words, false };
-        pack(&k, u);
-        k.base = malloc(k.off);
-        if (!k.base)
+        size_t bound = pack_bound(u);
+        struct packer k = { malloc(bound), 0, bound, words, false };
+        char *base = k.base;
+        if (!base)
                 return NULL;
-        k.off = 0;
         struct unit *p = pack(&k, u);
         if (k.nomem) {
-                free(p);
+                free(base);
                 return NULL;
         }
         return p;
