@@ -700,10 +700,8 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
 }
 
 void unit_drop_assignments(struct unit *u, size_t n) {
-        for (size_t i = n; i < u->n_a; i++)
-                free(u->a[i].section);          /* key and value share its allocation */
         if (n < u->n_a)
-                u->n_a = n;
+                u->n_a = n;     /* their strings stay in u->text until unit_free() */
 }
 
 struct unit *unit_free(struct unit *u) {
@@ -713,7 +711,7 @@ struct unit *unit_free(struct unit *u) {
         free(u->id);
         free(u->fragment);
         strv_free(u->dropins);
-        unit_drop_assignments(u, 0);
+        unit_text_free(u);
         free(u->a);
         for (size_t i = 0; i < u->n_issues; i++)
                 free(u->issues[i].message);
@@ -725,10 +723,14 @@ struct unit *unit_free(struct unit *u) {
 
 
 int unit_load_uncached(struct host *h, const char *name, struct unit **ret) {
-        _cleanup_(unit_freep) struct unit *u = NULL;
-        const struct unit_index *x;
         if (!unit_name_is_valid(name))
                 return -EINVAL;
+        return unit_load_valid(h, name, ret);
+}
+
+int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
+        _cleanup_(unit_freep) struct unit *u = NULL;
+        const struct unit_index *x;
         int r = unit_index_get(h, &x);
         if (r < 0)
                 return r;
