@@ -7,9 +7,11 @@
  * Twice: with the N processes young, and aged. Aged means older than unmanaged-service's
  * min-age (300 s): hostfit then reads the fd table of each of them (they are outside any
  * service and container, and no server by name), to learn whether it holds a listening
- * socket. The bench ages them by config (AGED-CONF: min-age = 0 under [unmanaged-service],
- * no other setting), not by minutes of waiting; the aged full check is compared with the
- * plain floor and with the floor that also reads those N fd tables (bareloop --fds-of). */
+ * socket. The bench sets their age by config, not by minutes of waiting: YOUNG-CONF (min-age
+ * = 1d under [unmanaged-service], no other setting) for the young runs, which would otherwise
+ * turn aged after 300 s of runs at 10k, and AGED-CONF (min-age = 0) for the aged ones. The
+ * aged full check is compared with the plain floor and with the floor that also reads those N
+ * fd tables (bareloop --fds-of). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,12 +120,12 @@ static void print_row(const struct cmd *c, int runs, double bare, double bare_cp
 int main(int argc, char **argv) {
         static char ids[MAX_CMDS][64], labels[MAX_CMDS][96], self[32];
         static struct cmd cmds[MAX_CMDS + 6];
-        if (argc != 6) {
-                fprintf(stderr, "usage: bench N-PROCS RUNS BARELOOP HOSTFIT AGED-CONF\n");
+        if (argc != 7) {
+                fprintf(stderr, "usage: bench N-PROCS RUNS BARELOOP HOSTFIT YOUNG-CONF AGED-CONF\n");
                 return 2;
         }
         int nprocs = atoi(argv[1]), runs = atoi(argv[2]);
-        char *hostfit = argv[4], *aged = argv[5];
+        char *hostfit = argv[4], *young = argv[5], *aged = argv[6];
         if (runs < 1)
                 runs = 1;
         snprintf(self, sizeof(self), "%ld", (long) getpid());
@@ -132,13 +134,13 @@ int main(int argc, char **argv) {
         cmds[n++] = (struct cmd) { .argv = { argv[3], NULL }, .label = "floor (bare /proc loop)" };
         cmds[n++] = (struct cmd) { .argv = { argv[3], "--fds-of", self, NULL },
                                    .label = "floor + the N processes' fd tables" };
-        cmds[n++] = (struct cmd) { .argv = { hostfit, "check", NULL }, .label = "check" };
+        cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", young, "check", NULL }, .label = "check" };
         cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", aged, "check", NULL }, .label = "check, aged" };
         cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", aged, "check", "unmanaged-service", NULL },
                                    .label = "check unmanaged-service, aged" };
         for (size_t i = 0; i < n_ids; i++) {
                 snprintf(labels[i], sizeof(labels[i]), "check %.63s", ids[i]);
-                cmds[n++] = (struct cmd) { .argv = { hostfit, "check", ids[i], NULL }, .label = labels[i] };
+                cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", young, "check", ids[i], NULL }, .label = labels[i] };
         }
         for (size_t i = 0; i < n; i++)
                 if (!(cmds[i].t = calloc((size_t) runs, sizeof(double))) || !(cmds[i].cpu = calloc((size_t) runs, sizeof(double))))
@@ -161,8 +163,8 @@ int main(int argc, char **argv) {
                 load[0] = load[1] = load[2] = -1;
         printf("processes: %d extra, runs: %d, load average %.2f %.2f %.2f (median wall time and ratio to the "
                "floor, median CPU time and ratio to the floor, peak RSS; the floor: a C loop reading each "
-               "process's stat, cmdline, cgroup and oom_score_adj once; aged: min-age = 0 from %s)\n",
-               nprocs, runs, load[0], load[1], load[2], aged);
+               "process's stat, cmdline, cgroup and oom_score_adj once; young: min-age = 1d from %s, aged: min-age = 0 "
+               "from %s)\n", nprocs, runs, load[0], load[1], load[2], young, aged);
         for (size_t i = 0; i < n; i++)
                 print_row(&cmds[i], runs, bare, bare_cpu);
         printf("full check at %d processes, young: cpu %.2fx the floor (target <= 1.20), wall %.2fx, peak RSS %ld KiB "

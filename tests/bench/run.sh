@@ -9,8 +9,10 @@
 #     (300 s): hostfit then reads the fd table of each process it judges by its sockets
 #     (outside any service and container, no known server by name), a readlink of each fd to
 #     learn whether it holds a listening socket, as `ss -p` does; no cheaper source says which
-#     process holds a socket. The bench ages its processes by config, not by waiting: a
-#     hostfit.conf with only "[unmanaged-service] min-age = 0" ($b/aged.conf). The aged full
+#     process holds a socket. The bench sets their age by config, not by waiting: a
+#     hostfit.conf with only "[unmanaged-service] min-age = 0" ($b/aged.conf) for the aged
+#     runs, and one with "min-age = 1d" ($b/young.conf) for the young runs, which would
+#     otherwise turn aged after 300 s of runs at 10000 processes. The aged full
 #     check is compared with the plain floor and with the floor that also reads the fd tables
 #     of the bench's processes (bareloop --fds-of), which hostfit must read; hostfit also reads
 #     those of the host's own aged candidates, which that floor leaves out.
@@ -25,9 +27,10 @@ cc -O2 -D_GNU_SOURCE -Wall -Werror -o "$b/bareloop" tests/bench/bareloop.c
 cc -O2 -D_GNU_SOURCE -Wall -Werror -o "$b/bench" tests/bench/bench.c
 cc -O2 -D_GNU_SOURCE -Wall -Werror -o "$b/unitbench" tests/bench/unitbench.c
 printf '[unmanaged-service]\nmin-age = 0\n' > "$b/aged.conf"
+printf '[unmanaged-service]\nmin-age = 1d\n' > "$b/young.conf"
 for n in ${BENCH_PROCS:-2000 10000}; do
         # The runner kills its own process group at the end: give it one.
-        setsid -w "$b/bench" "$n" "${BENCH_RUNS:-21}" "$b/bareloop" "$HOSTFIT" "$b/aged.conf"
+        setsid -w "$b/bench" "$n" "${BENCH_RUNS:-21}" "$b/bareloop" "$HOSTFIT" "$b/young.conf" "$b/aged.conf"
 done
 # The units axis: 20k and 50k admin units on fixture roots with 2000 processes.
 "$b/unitbench" 2000 "${BENCH_UNIT_RUNS:-7}" "$HOSTFIT"
