@@ -61,7 +61,7 @@ inside systemctl start hostfit-check.service || fail "hostfit-check.service fail
 scrape() {
         inside python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9100/metrics", timeout=5).read().decode())'
 }
-wait_for 30 'python3 -c "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:9100/metrics\", timeout=2)"' ||
+wait_for 120 'python3 -c "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:9100/metrics\", timeout=2)"' ||
         fail "node_exporter does not answer on :9100"
 m=$(scrape)
 printf '%s\n' "$m" | grep '^hostfit_' | head -n 8 | sed "s/^/$SCEN_LOG_PREFIX   /"
