@@ -85,6 +85,13 @@ need_checks() {
         done
 }
 
+# A command from a package the bed's recipe installs (lib.sh's SYS_TREE_EXTRA, vm.sh's
+# SYS_VM_PKGS): missing, the bed is broken, and the scenario fails; it never skips for it.
+need_bed_command() {
+        inside_sh "command -v $1" > /dev/null 2>&1 ||
+                fail "$1 is missing from the bed, whose recipe installs $2: the bed is broken"
+}
+
 pass() {
         say "PASS${1:+: $1}"
         exit 0

@@ -13,7 +13,7 @@
 # needs: node-heap-limit restart-storm
 
 need_checks node-heap-limit restart-storm
-inside test -x /usr/bin/node || skip "no nodejs in the tree"
+need_bed_command node nodejs
 DIAG_UNITS="app.service app2.service eater.service"
 MIB=1048576
 

@@ -21,7 +21,7 @@
 
 IDS="unmanaged-service dev-server keepalive-loop restart-storm node-heap-limit wrapper-oom-unprotected unit-memorymax"
 need_checks $IDS
-inside test -x /usr/bin/node || skip "no nodejs in the tree"
+need_bed_command node nodejs
 MIB=1048576
 MAX=3           # [restart-storm] max-restarts: a low bar so the storm shows in a minute
 UPTIME=20       # [unit-memorymax] min-uptime, seconds: every incident here is older when fixed

@@ -12,7 +12,7 @@ need_checks metrics-timer
 DIAG_UNITS="nagios4.service prometheus-node-exporter.service hostfit-check.service"
 
 # ---- Nagios Core
-inside test -x /usr/sbin/nagios4 || skip "nagios4 is not in the bed's tree"
+need_bed_command nagios4 nagios4-core
 put /etc/nagios4/conf.d/hostfit.cfg <<'CFG'
 define command {
     command_name    check_hostfit

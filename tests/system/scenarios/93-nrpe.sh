@@ -12,6 +12,7 @@
 # debs: sudo nagios-nrpe-server nagios-nrpe-plugin
 
 need_checks unmanaged-service
+need_bed_command nagios4 nagios4-core
 DIAG_UNITS="nagios-nrpe-server.service nagios4.service"
 DOC=$SYS_DIR/../../docs/usage.md
 [ -f "$DOC" ] || fail "no docs/usage.md beside the tests"
@@ -69,7 +70,6 @@ case "$GOT" in "hostfit OK - "*) ;; *) fail "check_nrpe does not say OK" ;; esac
 say "OK host: check_nrpe and hostfit agree (exit 0)${bad:+; set aside: $bad}"
 
 # ---- Nagios 4 reads usage.md's command definition, with a service using it, and runs it.
-inside test -x /usr/sbin/nagios4 || skip "nagios4 is not in the bed's tree"
 name=$(printf '%s\n' "$define" | sed -n 's/^ *command_name *//p')
 { printf '%s\n' "$define"; cat <<CFG
 define service {
