@@ -756,6 +756,42 @@ hf history --root "$R"
 check_that "history --prune 0 removed every record" grep -qx 'no runs recorded' "$T/out"
 check_that "history --prune 0 removed the backups" sh -c "! ls '$R/var/backups/hostfit' | grep -q ."
 
+# ---- metrics-timer: the service of an older hostfit, which ran /usr/sbin/hostfit ----
+R=$(mktemp -d "$T/root.XXXXXX")
+mkdir -p "$R/etc/hostfit" "$R/etc/systemd/system" "$R/usr/bin" "$R/var/lib/prometheus/node-exporter"
+printf '[metrics]\ntimer = yes\n' >"$R/etc/hostfit/hostfit.conf"
+printf '\177ELF' >"$R/usr/bin/hostfit"
+chmod -R go-w "$R" && chmod 0755 "$R" "$R/usr/bin/hostfit"
+hf fix --yes metrics-timer --root "$R"
+expect "fix metrics-timer installs the units in an image" 0
+svc=$R/etc/systemd/system/hostfit-check.service
+check_that "the service runs the image's /usr/bin/hostfit" grep -q '^ExecStart="/usr/bin/hostfit" check ' "$svc"
+sed -i 's|^ExecStart="/usr/bin/hostfit" check |ExecStart=/usr/sbin/hostfit check |' "$svc"
+hf check metrics-timer --root "$R"
+expect "check metrics-timer warns about the older service" 1
+check_that "the older service is out of date, said with both paths" grep -qF \
+        "/etc/systemd/system/hostfit-check.service is out of date: it runs /usr/sbin/hostfit, not /usr/bin/hostfit" "$T/out"
+before=$(tree_hash "$R")
+hf fix --dry-run metrics-timer --root "$R"
+expect "fix --dry-run metrics-timer on the older service" 0
+check_that "the dry run shows the ExecStart= line rewritten as a diff" sh -c "
+        grep -qx -- '--- a/etc/systemd/system/hostfit-check.service' '$T/out' &&
+        grep -qx -- '-ExecStart=/usr/sbin/hostfit check --quiet --format prometheus --output \"/var/lib/prometheus/node-exporter/hostfit.prom\"' '$T/out' &&
+        grep -qx -- '+ExecStart=\"/usr/bin/hostfit\" check --quiet --format prometheus --output \"/var/lib/prometheus/node-exporter/hostfit.prom\"' '$T/out' &&
+        [ \$(grep -c '^[-+][^-+]' '$T/out') -eq 2 ]"
+check_that "the dry run wrote nothing" test "$(tree_hash "$R")" = "$before"
+hf fix --yes metrics-timer --root "$R"
+expect "fix --yes metrics-timer rewrites the older service" 0
+check_that "the service runs /usr/bin/hostfit again" grep -q '^ExecStart="/usr/bin/hostfit" check ' "$svc"
+hf check metrics-timer --root "$R"
+expect "check metrics-timer passes after the fix" 0
+before=$(tree_hash "$R")
+hf fix --dry-run --format json metrics-timer --root "$R"
+check_that "a second fix plans nothing" jq -e '.actions == []' "$T/out"
+hf fix --yes metrics-timer --root "$R"
+expect "a second fix --yes metrics-timer ends well" 0
+check_that "a second fix --yes changed no byte" test "$(tree_hash "$R")" = "$before"
+
 # ---- incidents: real journal files (tests/fixtures/journal, made by systemd-journal-remote) ----
 jqt() { jq -e "$@" >/dev/null; }
 journal_root() {
