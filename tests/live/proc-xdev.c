@@ -135,35 +135,54 @@ static const struct proc_table *procs_now(struct host **ret_host) {
         return t;
 }
 
-/* PID's stat with its comm replaced by COMM, as the kernel formats it. */
-static char *stat_with_comm(pid_t pid, const char *comm) {
-        char *path = proc_path(pid, "stat"), buf[1024];
+/* The test directory's FILE: the child's stat with its comm replaced by COMM, as the kernel
+ * formats it. */
+static void write_stat(const struct live *l, const char *file, const char *comm) {
+        char *path = proc_path(l->child, "stat"), buf[1024];
         FILE *f = fopen(path, "re");
         assert_non_null(f);
         size_t n = fread(buf, 1, sizeof(buf) - 1, f);
         fclose(f);
         free(path);
         buf[n] = '\0';
-        char *close = strrchr(buf, ')'), *out;
+        char *close = strrchr(buf, ')'), *text;
         assert_non_null(close);
-        assert_true(asprintf(&out, "%d (%s%s", (int) pid, comm, close) > 0);
-        return out;
+        assert_true(asprintf(&text, "%d (%s%s", (int) l->child, comm, close) > 0);
+        fixture_write(l->dir, file, text);
+        free(text);
 }
 
-/* A regular file over cmdline: refused by RESOLVE_NO_XDEV, then read through the fallback. */
-static void test_regular_file_over_cmdline_is_read_through_fallback(void **state) {
+/* The test's child, in a private mount namespace (else the test skips). */
+static struct live *start(void **state) {
         struct live *l = *state;
         if (ns_error)
                 skip();
         l->child = spawn_child();
+        return l;
+}
+
+/* Bind-mounts the test directory's FILE over /proc/CHILD/NAME, which the kernel then refuses
+ * under RESOLVE_NO_XDEV. */
+static void bind_refused(struct live *l, const char *file, const char *name) {
+        char *src;
+        assert_true(asprintf(&src, "%s/%s", l->dir, file) > 0);
+        bind_over(l, src, name);
+        free(src);
+        expect_kernel_refuses(l->child, name);
+}
+
+/* The child in a fresh process table (NULL when left out); *RET_HOST to free. */
+static const struct proc *child_now(const struct live *l, struct host **ret_host) {
+        return proc_table_find(procs_now(ret_host), l->child);
+}
+
+/* A regular file over cmdline: refused by RESOLVE_NO_XDEV, then read through the fallback. */
+static void test_regular_file_over_cmdline_is_read_through_fallback(void **state) {
+        struct live *l = start(state);
         fixture_write_len(l->dir, "cmdline", "fake\0--flag\0", 12);
-        char *file;
-        assert_true(asprintf(&file, "%s/cmdline", l->dir) > 0);
-        bind_over(l, file, "cmdline");
-        free(file);
-        expect_kernel_refuses(l->child, "cmdline");
+        bind_refused(l, "cmdline", "cmdline");
         struct host *h;
-        const struct proc *p = proc_table_find(procs_now(&h), l->child);
+        const struct proc *p = child_now(l, &h);
         assert_non_null(p);
         assert_int_equal(proc_argc(p), 2);
         assert_string_equal(proc_arg(p, 0), "fake");
@@ -173,20 +192,11 @@ static void test_regular_file_over_cmdline_is_read_through_fallback(void **state
 
 /* A regular file over stat: the process is read from it, not dropped, and the table is whole. */
 static void test_regular_file_over_stat_is_read_through_fallback(void **state) {
-        struct live *l = *state;
-        if (ns_error)
-                skip();
-        l->child = spawn_child();
-        char *text = stat_with_comm(l->child, "bound-stat");
-        fixture_write(l->dir, "stat", text);
-        free(text);
-        char *file;
-        assert_true(asprintf(&file, "%s/stat", l->dir) > 0);
-        bind_over(l, file, "stat");
-        free(file);
-        expect_kernel_refuses(l->child, "stat");
+        struct live *l = start(state);
+        write_stat(l, "stat", "bound-stat");
+        bind_refused(l, "stat", "stat");
         struct host *h;
-        const struct proc *p = proc_table_find(procs_now(&h), l->child);
+        const struct proc *p = child_now(l, &h);
         assert_non_null(p);
         assert_string_equal(p->comm, "bound-stat");
         assert_int_equal(p->ppid, getpid());
@@ -196,14 +206,11 @@ static void test_regular_file_over_stat_is_read_through_fallback(void **state) {
 
 /* A device over cmdline (/dev/zero: endless NULs): fstat()ed and not read, no argv. */
 static void test_device_over_cmdline_is_not_read(void **state) {
-        struct live *l = *state;
-        if (ns_error)
-                skip();
-        l->child = spawn_child();
+        struct live *l = start(state);
         bind_over(l, "/dev/zero", "cmdline");
         expect_kernel_refuses(l->child, "cmdline");
         struct host *h;
-        const struct proc *p = proc_table_find(procs_now(&h), l->child);
+        const struct proc *p = child_now(l, &h);
         assert_non_null(p);             /* its stat is procfs's */
         assert_int_equal(p->argv_len, 0);
         host_free(h);
@@ -211,42 +218,30 @@ static void test_device_over_cmdline_is_not_read(void **state) {
 
 /* A FIFO over stat: never waited on; the process is left out, the table read. */
 static void test_fifo_over_stat_leaves_the_process_out(void **state) {
-        struct live *l = *state;
-        if (ns_error)
-                skip();
-        l->child = spawn_child();
+        struct live *l = start(state);
         char *fifo;
         assert_true(asprintf(&fifo, "%s/stat", l->dir) > 0);
         assert_int_equal(mkfifo(fifo, 0644), 0);
-        bind_over(l, fifo, "stat");
         free(fifo);
-        expect_kernel_refuses(l->child, "stat");
+        bind_refused(l, "stat", "stat");
         struct host *h;
-        assert_null(proc_table_find(procs_now(&h), l->child));
+        assert_null(child_now(l, &h));
         host_free(h);
 }
 
 /* A directory over /proc/PID whose cmdline is a symlink to a file outside: its stat is read,
  * the symlink is not followed (O_NOFOLLOW in the fallback). */
 static void test_directory_over_pid_follows_no_symlink_out(void **state) {
-        struct live *l = *state;
-        if (ns_error)
-                skip();
-        l->child = spawn_child();
-        char *text = stat_with_comm(l->child, "bound-dir");
-        fixture_write(l->dir, "pid/stat", text);
-        free(text);
+        struct live *l = start(state);
+        write_stat(l, "pid/stat", "bound-dir");
         fixture_write_len(l->dir, "secret", "secret\0", 7);
-        char *secret, *dir;
+        char *secret;
         assert_true(asprintf(&secret, "%s/secret", l->dir) > 0);
         fixture_symlink(l->dir, secret, "pid/cmdline");
         free(secret);
-        assert_true(asprintf(&dir, "%s/pid", l->dir) > 0);
-        bind_over(l, dir, "");
-        free(dir);
-        expect_kernel_refuses(l->child, "");
+        bind_refused(l, "pid", "");
         struct host *h;
-        const struct proc *p = proc_table_find(procs_now(&h), l->child);
+        const struct proc *p = child_now(l, &h);
         assert_non_null(p);
         assert_string_equal(p->comm, "bound-dir");
         assert_int_equal(p->argv_len, 0);

@@ -190,6 +190,19 @@ static void test_installed_but_not_enabled_warns(void **state) {
         ctx_free(c);
 }
 
+/* The plan of an installed, enabled timer whose service is not what hostfit writes: the
+ * service rewritten as TEXT and reloaded, nothing else written, the timer not enabled again. */
+static struct plan *expect_service_rewritten(struct ctx *c, const char *text) {
+        struct plan *p = ctx_plan(c);
+        const struct action *w = find_action(p, ACTION_WRITE_FILE, SERVICE_PATH, 0);
+        assert_non_null(w);
+        assert_string_equal(w->content, text);
+        assert_null(find_action(p, ACTION_WRITE_FILE, TIMER_PATH, 0));
+        assert_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_ENABLE));
+        assert_non_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_DAEMON_RELOAD));
+        return p;
+}
+
 static void test_edited_unit_differs_and_warns(void **state) {
         struct ctx *c = installed(OPT_IN);
         char *text = fixture_read(c->root, SERVICE_PATH);
@@ -202,13 +215,7 @@ static void test_edited_unit_differs_and_warns(void **state) {
         assert_true(((const struct metrics_timer_facts *) f->data)->enabled);
 
         /* The fix puts it back, and does not enable the timer a second time. */
-        struct plan *p = ctx_plan(c);
-        const struct action *w = find_action(p, ACTION_WRITE_FILE, SERVICE_PATH, 0);
-        assert_non_null(w);
-        assert_string_equal(w->content, text);
-        assert_null(find_action(p, ACTION_WRITE_FILE, TIMER_PATH, 0));
-        assert_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_ENABLE));
-        assert_non_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_DAEMON_RELOAD));
+        expect_service_rewritten(c, text);
         free(text);
         free(edited);
         ctx_free(c);
@@ -232,13 +239,7 @@ static void test_unit_running_a_moved_hostfit_is_out_of_date_and_rewritten(void 
         assert_string_equal(find(c, STATUS_WARN)->message,
                             SERVICE_PATH " is out of date: it runs /usr/sbin/hostfit, not " IMAGE_HOSTFIT);
 
-        struct plan *p = ctx_plan(c);
-        const struct action *w = find_action(p, ACTION_WRITE_FILE, SERVICE_PATH, 0);
-        assert_non_null(w);
-        assert_string_equal(w->content, text);
-        assert_null(find_action(p, ACTION_WRITE_FILE, TIMER_PATH, 0));
-        assert_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_ENABLE));
-        assert_int_equal(plan_apply(p, c->h, NULL, NULL), 0);
+        assert_int_equal(plan_apply(expect_service_rewritten(c, text), c->h, NULL, NULL), 0);
         char *after = fixture_read(c->root, SERVICE_PATH);
         assert_string_equal(after, text);
         ctx_check(c);
