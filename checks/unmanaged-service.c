@@ -68,13 +68,29 @@ static bool system_daemon(const struct proc *p) {
                strncmp(p->comm, "systemd", 7) == 0;
 }
 
+/* Never judged: kernel threads, init, services, system daemons, and a container's processes,
+ * which are its runtime's (docker, podman, kubelet, nspawn, lxc). */
+static bool left_alone(const struct proc *p) {
+        return p->kthread || p->pid <= 1 || p->ppid == 2 || proc_in_service(p) || system_daemon(p) ||
+               proc_in_container(p, NULL);
+}
+
 /* The sockets last: asking reads the process's fds. */
 static bool is_candidate(const struct socket_table *st, const struct proc *p) {
-        /* A container's processes are its runtime's (docker, podman, kubelet, nspawn, lxc). */
-        if (p->kthread || p->pid <= 1 || p->ppid == 2 || proc_in_service(p) || system_daemon(p) ||
-            proc_in_container(p, NULL))
+        if (left_alone(p))
                 return false;
         return known_server(p) || (st && sockets_of_pid(st, p->pid, NULL, 0) > 0);
+}
+
+/* A server to report: a candidate whose parent is none (a worker of a server is the server's).
+ * The parent first: its answer is kept, and workers that hold the listener they were forked
+ * with (fork after listen) then cost no fd read of their own. Callers test the cheap filters
+ * (age, left_alone, is_self) first. */
+static bool is_reported_server(const struct socket_table *st, const struct proc_table *t, const struct proc *p) {
+        const struct proc *parent = proc_table_find(t, p->ppid);
+        if (parent && is_candidate(st, parent))
+                return false;
+        return is_candidate(st, p);
 }
 
 /* hostfit itself and whatever runs it (a test runner, a shell) are not services. */
@@ -195,13 +211,10 @@ static int unmanaged_service_run(struct host *h, struct report *r) {
         unsigned found = 0;
         for (size_t i = 0; i < t->n; i++) {
                 const struct proc *p = &t->procs[i];
-                /* Young processes first: the candidate tests may read fds. */
+                /* The cheap filters first (age, cgroup, name, self): the candidate tests may read fds. */
                 double age = host_proc_age(h, p);
-                if (age < (double) min_age || !is_candidate(st, p) || is_self(h, t, p))
+                if (age < (double) min_age || left_alone(p) || is_self(h, t, p) || !is_reported_server(st, t, p))
                         continue;
-                const struct proc *parent = proc_table_find(t, p->ppid);
-                if (parent && is_candidate(st, parent))
-                        continue;       /* a worker of a server already reported */
                 if (keepalive_is_restarted_child(h, t, p))
                         continue;       /* keepalive-loop owns it: one process, one unit */
                 k = report_one(h, r, t, st, p, age);
@@ -219,10 +232,7 @@ static bool unmanaged_service_claims(struct host *h, const struct proc_table *t,
         const struct socket_table *st = NULL;
         if (host_sockets(h, &st) < 0)
                 st = NULL;
-        if (!is_candidate(st, p) || is_self(h, t, p))
-                return false;
-        const struct proc *parent = proc_table_find(t, p->ppid);
-        return !(parent && is_candidate(st, parent));
+        return !left_alone(p) && !is_self(h, t, p) && is_reported_server(st, t, p);
 }
 
 const struct check check_unmanaged_service = {

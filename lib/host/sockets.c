@@ -30,10 +30,12 @@ struct socket_owners {
         int proc_fd;                    /* ROOT/proc, or -errno */
         struct pid_owners {
                 uint32_t first, count;  /* its range of socket[] */
-                bool scanned;
+                bool scanned;           /* asked about */
+                bool read;              /* its fd directory opened and read */
         } *of;                          /* parallel to procs->procs */
         size_t *socket;                 /* indexes into the table's sockets */
         size_t n, alloc;
+        size_t fd_tables;               /* fd directories read, for sockets_fd_tables_read() */
 };
 
 static void socket_table_free(void *p) {
@@ -186,6 +188,8 @@ static int scan_fds(const struct socket_table *t, struct pid_owners *po, pid_t p
         _cleanup_close_ int fd = open_fd_dir(o->host, o->proc_fd, pid);
         if (fd < 0)
                 return 0;
+        po->read = true;
+        o->fd_tables++;
         for (;;) {
                 char buf[16384] __attribute__((aligned(8)));
                 long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
@@ -247,7 +251,7 @@ static int sockets_build(struct host *h, struct socket_table *t) {
         const struct proc_table *pt;
         int r = read_net(h, t);
         if (r < 0 || t->n == 0)
-                return r;
+                return r;       /* nothing listens: no process holds a listener, no fd directory is read */
         qsort(t->sockets, t->n, sizeof(*t->sockets), cmp_inode);
         r = host_procs(h, &pt);
         if (r < 0) {
@@ -313,6 +317,16 @@ static const struct pid_owners *owners_of(const struct socket_table *t, pid_t pi
                 o->n = po->first;
         po->count = (uint32_t) (o->n - po->first);
         return po;
+}
+
+size_t sockets_fd_tables_read(const struct socket_table *t) {
+        return t && t->owners ? t->owners->fd_tables : 0;
+}
+
+bool sockets_fd_table_read(const struct socket_table *t, pid_t pid) {
+        struct socket_owners *o = t ? t->owners : NULL;
+        const struct proc *p = o ? proc_table_find(o->procs, pid) : NULL;
+        return p && o->of[p - o->procs->procs].read;
 }
 
 size_t sockets_of_pid(const struct socket_table *t, pid_t pid, const struct listen_socket **out, size_t max) {

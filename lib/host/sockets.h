@@ -41,6 +41,10 @@ int host_sockets(struct host *h, const struct socket_table **ret);
 int sockets_error_message(struct host *h, const struct socket_table *t, int r, char *buf, size_t size);
 /* The sockets PID listens on, at most MAX into OUT; returns how many there are. */
 size_t sockets_of_pid(const struct socket_table *t, pid_t pid, const struct listen_socket **out, size_t max);
+/* The work done so far: how many fd directories were read, and whether PID's was. No
+ * listening socket in the table: none is ever read. */
+size_t sockets_fd_tables_read(const struct socket_table *t);
+bool sockets_fd_table_read(const struct socket_table *t, pid_t pid);
 /* The first TCP port PID listens on, 0 when none. */
 uint16_t sockets_tcp_port(const struct socket_table *t, pid_t pid);
 /* "tcp 127.0.0.1:8080", "udp [::1]:53". */

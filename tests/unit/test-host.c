@@ -19,6 +19,7 @@
 #include "fixture.h"
 #include "host/host.h"
 #include "host/host-parse.h"
+#include "host/memcg.h"
 #include "host/passwd.h"
 #include "host/resolve.h"
 
@@ -557,6 +558,37 @@ static void test_passwd_fifo_is_refused(void **state) {
         fixture_remove(root);
 }
 
+/* Where the root has no /sys/fs/cgroup (an offline image, a fixture), that is learnt once
+ * a run: no cgroup file is looked for, however many units ask (counted, not timed). Where
+ * the tree exists its files are read, once each. */
+static void test_cgroup_files_not_looked_for_without_a_tree(void **state) {
+        (void) state;
+        char *root = fixture_new();
+        char cg[64];
+        fixture_write(root, "/proc/uptime", "100.00 50.00\n");
+        struct host *h = open_fixture(root);
+        uint64_t before = host_counters.opens;
+        for (int i = 0; i < 200; i++) {
+                snprintf(cg, sizeof(cg), "/system.slice/u%d.service", i);
+                assert_int_equal(memcg_limit(h, cg, "memory.current"), 0);
+                assert_int_equal(memcg_limit(h, cg, "memory.peak"), 0);
+        }
+        assert_int_equal(memcg_mode(h), MEMCG_UNKNOWN);
+        assert_true(host_counters.opens - before <= 1);
+        host_free(h);
+        fixture_write(root, "/sys/fs/cgroup/system.slice/u1.service/memory.current", "4096\n");
+        fixture_write(root, "/sys/fs/cgroup/system.slice/u2.service/memory.peak", "max\n");
+        h = open_fixture(root);
+        assert_int_equal(memcg_limit(h, "/system.slice/u1.service", "memory.current"), 4096);
+        assert_int_equal(memcg_limit(h, "/system.slice/u2.service", "memory.peak"), MEMCG_NO_LIMIT);
+        assert_int_equal(memcg_limit(h, "/system.slice/u3.service", "memory.peak"), 0);
+        before = host_counters.opens;
+        assert_int_equal(memcg_limit(h, "/system.slice/u1.service", "memory.current"), 4096);
+        assert_int_equal(host_counters.opens, before);  /* read once a run */
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_meminfo_parsed_in_bytes),
@@ -585,6 +617,7 @@ int main(void) {
                 cmocka_unit_test(test_live_root_is_detected),
                 cmocka_unit_test(test_uptime_and_process_age),
                 cmocka_unit_test(test_fifo_is_refused_not_waited_on),
+                cmocka_unit_test(test_cgroup_files_not_looked_for_without_a_tree),
         };
         return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }

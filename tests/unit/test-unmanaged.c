@@ -10,6 +10,7 @@
 #include "unit-findings.h"
 #include "systemd/unitgen.h"
 #include "procown.h"
+#include "host/sockets.h"
 
 #define T(sec) ((unsigned long long) (sec) * (unsigned long long) sysconf(_SC_CLK_TCK))
 #define SESSION "/user.slice/user-1000.slice/session-3.scope"
@@ -124,6 +125,86 @@ static void test_loop_child_left_to_keepalive_loop(void **state) {
         run_free(&x);
         run_check(&x, root, "keepalive-loop");
         assert_non_null(run_find(&x, "(now pid 103)"));
+        run_free(&x);
+        fixture_remove(root);
+}
+
+/* Work counted, not timed: with no listening socket, no fd directory is read at all, and the
+ * servers known by name are still reported. */
+static void test_no_listener_reads_no_fd_table(void **state) {
+        char *root = make_root();
+        /* One connection, no listener. */
+        fixture_write(root, "/proc/net/tcp", NET_TCP_HEADER
+                "   0: 0100007F:223D 0100007F:C03A 01 00000000:00000000 00:00000000 00000000  1000        0 5101 1 000000000c697f96 20 4 30 10 -1                   \n");
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        const struct socket_table *st;
+        assert_int_equal(host_sockets(x.h, &st), 0);
+        assert_int_equal(st->n, 0);
+        assert_int_equal(sockets_fd_tables_read(st), 0);
+        assert_int_equal(run_count(&x, STATUS_FAIL), 2);       /* node and gunicorn, by name */
+        assert_non_null(find_subject(&x, "pid 103"));
+        assert_non_null(find_subject(&x, "pid 200"));
+        assert_null(find_subject(&x, "pid 300"));      /* the sleep no longer listens */
+        run_free(&x);
+        fixture_remove(root);
+}
+
+/* The fd directories read are those of the processes judged by their sockets, after the cheap
+ * filters, and of the servers reported (their details): not of a service, a system daemon, a young
+ * process, a worker of a server known by name, nor of the workers of a master that holds the
+ * listener they were forked with. Two processes that share one listener under no server are both
+ * reported, as they always were: finding a listener's first holder does not end the scan. */
+static void test_fd_tables_read_only_of_candidates(void **state) {
+        char *root = make_root();
+        fixture_write(root, "/proc/net/tcp", tcp);
+        char *rows;
+        assert_true(asprintf(&rows, "%s"
+                "   6: 00000000:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5007 1 00000000da6c3700 100 0 0 10 0                      \n"
+                "   7: 00000000:2329 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5008 1 00000000da6c3701 100 0 0 10 0                      \n",
+                tcp) > 0);
+        fixture_write(root, "/proc/net/tcp", rows);
+        free(rows);
+        const struct fproc more[] = {
+                { .pid = 400, .ppid = 1, .comm = "srv", .argv = { "/opt/srv/srv", "-l", ":9000", NULL }, .cgroup = "/", .start = T(500), .rss_pages = 900 },
+                { .pid = 401, .ppid = 400, .comm = "srv", .argv = { "/opt/srv/srv", "-l", ":9000", NULL }, .cgroup = "/", .start = T(501), .rss_pages = 900 },
+                { .pid = 402, .ppid = 400, .comm = "srv", .argv = { "/opt/srv/srv", "-l", ":9000", NULL }, .cgroup = "/", .start = T(501), .rss_pages = 900 },
+                { .pid = 500, .ppid = 1, .comm = "relay", .argv = { "/opt/relay", NULL }, .cgroup = "/", .start = T(600), .rss_pages = 900 },
+                { .pid = 501, .ppid = 1, .comm = "relay", .argv = { "/opt/relay", NULL }, .cgroup = "/", .start = T(600), .rss_pages = 900 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(more); i++)
+                fproc_write(root, &more[i]);
+        fproc_socket(root, 400, 3, 5007);
+        fproc_socket(root, 401, 3, 5007);      /* forked after listen */
+        fproc_socket(root, 402, 3, 5007);
+        fproc_socket(root, 500, 4, 5008);      /* one listener, two holders, no server above them */
+        fproc_socket(root, 501, 4, 5008);
+        /* Every process has an fd directory, as in /proc: stdin on /dev/null. */
+        static const int pids[] = { 1, 100, 101, 102, 103, 110, 120, 130, 140, 200, 201, 300, 400, 401, 402, 500, 501 };
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
+                char fd0[32];
+                snprintf(fd0, sizeof(fd0), "/proc/%d/fd/0", pids[i]);
+                fixture_symlink(root, "/dev/null", fd0);
+        }
+        struct run x = { 0 };
+        run_check(&x, root, "unmanaged-service");
+        assert_int_equal(run_count(&x, STATUS_FAIL), 6);
+        static const char *const reported[] = { "pid 103", "pid 200", "pid 300", "pid 400", "pid 500", "pid 501" };
+        for (size_t i = 0; i < ELEMENTSOF(reported); i++)
+                assert_non_null(find_subject(&x, reported[i]));
+        assert_null(find_subject(&x, "pid 401"));
+        assert_null(find_subject(&x, "pid 402"));
+        const struct socket_table *st;
+        assert_int_equal(host_sockets(x.h, &st), 0);
+        /* The tmux server, the shells, the bare interpreter, the listening sleep; the new master
+         * and the two relays; node and gunicorn for what they listen on. */
+        static const pid_t read[] = { 100, 101, 102, 103, 140, 200, 300, 400, 500, 501 };
+        static const pid_t unread[] = { 1, 110, 120, 130, 201, 401, 402 };
+        for (size_t i = 0; i < ELEMENTSOF(read); i++)
+                assert_true(sockets_fd_table_read(st, read[i]));
+        for (size_t i = 0; i < ELEMENTSOF(unread); i++)
+                assert_false(sockets_fd_table_read(st, unread[i]));
+        assert_int_equal(sockets_fd_tables_read(st), ELEMENTSOF(read));
         run_free(&x);
         fixture_remove(root);
 }
@@ -300,6 +381,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flags_only_unmanaged_servers),
                 cmocka_unit_test(test_loop_child_left_to_keepalive_loop),
+                cmocka_unit_test(test_no_listener_reads_no_fd_table),
+                cmocka_unit_test(test_fd_tables_read_only_of_candidates),
                 cmocka_unit_test(test_min_age_from_config_and_pass),
                 cmocka_unit_test(test_unreadable_proc_is_an_error_not_a_crash),
                 cmocka_unit_test(test_process_gone_mid_scan),
