@@ -3,7 +3,9 @@
  * systemd's unit messages after it) and one a crash loop (a unit's restarts
  * that no kill explains). Events arrive oldest first. A kill is tied to a unit
  * by its pid or its cgroup, never by what happened near it in time; every
- * lookup goes through a keymap, so N events cost O(N). */
+ * lookup goes through a keymap, so N events cost O(N). Durations between
+ * events of one boot are measured on its monotonic clock: the realtime is only
+ * printed (entries come in the journal's order, and the wall clock steps). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +24,15 @@
 #define LOOP_GAP_USEC (3600 * USEC_PER_SEC)        /* a quiet hour ends a crash loop */
 #define LOOP_MIN_RESTARTS 3
 
+/* When an event happened: its realtime (printed), and its boot's monotonic clock (measured). */
+struct when {
+        uint64_t real, mono;
+        char boot[33];          /* "" unknown */
+};
+
 struct item {
         struct incident inc;
-        char boot[33];
+        struct when at;         /* the kill's first line */
         bool failed;            /* the unit ended: UNIT_RESULT, or deactivated successfully */
         bool restart_pending;   /* a restart was scheduled and no process of it ended yet */
         bool swap_known;
@@ -33,8 +41,8 @@ struct item {
 
 struct loop {
         char *unit;
-        char boot[33];
-        uint64_t first, last;
+        uint64_t first, last;   /* realtime of the first restart, the latest realtime of one */
+        struct when at;         /* the last restart */
         long long count, n_restarts;
         bool start_limit;
         bool stopped;           /* ended cleanly (the admin, a reboot) */
@@ -51,12 +59,11 @@ struct incident_builder {
         struct keymap kills;    /* "k<pid>", "d<killer><how>", "u<unit>" -> item index + 1 */
         struct keymap loop_of;  /* unit -> loop index + 1 */
         char boot[33];          /* the boot of the last event */
-        uint64_t memcg_limit, memcg_time;
-        uint64_t swap_total, swap_time;
-        bool swap_seen;
+        uint64_t memcg_limit, swap_total;
+        struct when memcg_at, swap_at;
+        bool memcg_seen, swap_seen;
         size_t held_max;        /* the most items, loops and closed loops at once */
-        uint64_t sweep_at;      /* the next look for loops a quiet hour ended */
-        uint64_t prev_time;     /* the entry before's time, to see the clock jump */
+        struct when swept;      /* the last look for loops a quiet hour ended */
 };
 
 int incident_builder_new(struct incident_builder **ret) {
@@ -155,6 +162,24 @@ static bool same_boot(const char *a, const char *b) {
         return !*a || !*b || strcmp(a, b) == 0;
 }
 
+static struct when when_of(const struct event *ev) {
+        struct when w = { .real = ev->time_usec, .mono = ev->mono_usec };
+        memcpy(w.boot, ev->boot, sizeof w.boot);
+        w.boot[sizeof w.boot - 1] = '\0';
+        return w;
+}
+
+/* How long after A the event EV came, 0 when it came first: on the monotonic
+ * clock within one boot, since the wall clock may have stepped between the two
+ * (or one entry be stamped wrong); on the realtime clock only when a boot is
+ * unknown or they are of two boots (where the callers ask for one boot, or a
+ * reboot ended what they measure). */
+static uint64_t elapsed(const struct when *a, const struct event *ev) {
+        bool mono = *a->boot && *ev->boot && strcmp(a->boot, ev->boot) == 0;
+        uint64_t from = mono ? a->mono : a->real, to = mono ? ev->mono_usec : ev->time_usec;
+        return to > from ? to - from : 0;
+}
+
 /* ---- the kill index ---- */
 
 /* KEY: a tag byte, then the text (a pid, a cgroup, a comm, a unit). */
@@ -201,7 +226,7 @@ static int index_units(struct incident_builder *b, const struct item *it) {
 /* The newest kill of UNIT (itself or in its subtree), no older than WINDOW before EV, in EV's boot. */
 static struct item *kill_of_unit(struct incident_builder *b, const struct event *ev, uint64_t window) {
         struct item *it = kill_get(b, 'u', 0, ev->unit);
-        if (!it || it->inc.time_usec + window < ev->time_usec || !same_boot(it->boot, ev->boot))
+        if (!it || elapsed(&it->at, ev) > window || !same_boot(it->at.boot, ev->boot))
                 return NULL;
         return it;
 }
@@ -222,8 +247,8 @@ static int new_kill(struct incident_builder *b, const struct event *ev, struct i
                         .outcome = OUTCOME_GONE,
                 },
         };
-        memcpy(it->boot, ev->boot, sizeof it->boot);
-        if (b->swap_seen && b->swap_time + SAME_KILL_USEC * 6 >= ev->time_usec) {
+        it->at = when_of(ev);
+        if (b->swap_seen && elapsed(&b->swap_at, ev) <= SAME_KILL_USEC * 6) {
                 it->swap_known = true;
                 it->swap_total = b->swap_total;
         }
@@ -253,14 +278,14 @@ static int add_kernel(struct incident_builder *b, const struct event *ev) {
         snprintf(pid, sizeof pid, "%d", (int) ev->pid);
         struct item *it = kill_get(b, 'k', 0, pid);
         int r;
-        if (it && (it->inc.time_usec + SAME_KILL_USEC < ev->time_usec || !same_boot(it->boot, ev->boot)))
+        if (it && (elapsed(&it->at, ev) > SAME_KILL_USEC || !same_boot(it->at.boot, ev->boot)))
                 it = NULL;
         if (!it) {
                 if ((r = new_kill(b, ev, &it)) < 0 || (r = kill_set(b, 'k', 0, pid, it)) < 0)
                         return r;
         }
-        if (ev->memcg && !it->inc.limit_bytes && b->memcg_limit &&
-            b->memcg_time + SAME_KILL_USEC >= ev->time_usec)
+        if (ev->memcg && !it->inc.limit_bytes && b->memcg_seen && b->memcg_limit &&
+            elapsed(&b->memcg_at, ev) <= SAME_KILL_USEC)
                 it->inc.limit_bytes = b->memcg_limit;
         return merge(b, it, ev);
 }
@@ -277,7 +302,7 @@ static int add_daemon(struct incident_builder *b, const struct event *ev) {
         }
         struct item *it = kill_get(b, tag, ev->killer, text);
         int r;
-        if (it && (it->inc.time_usec + DAEMON_RESEND_USEC < ev->time_usec || !same_boot(it->boot, ev->boot)))
+        if (it && (elapsed(&it->at, ev) > DAEMON_RESEND_USEC || !same_boot(it->at.boot, ev->boot)))
                 it = NULL;
         if (!it) {
                 if ((r = new_kill(b, ev, &it)) < 0 || (r = kill_set(b, tag, ev->killer, text, it)) < 0)
@@ -344,13 +369,15 @@ static int close_loop(struct incident_builder *b, struct loop *l) {
         return 0;
 }
 
-/* A reboot ends every crash loop of the boot before: none merges across boots. */
+/* A reboot ends every crash loop of the boot before (stopped, unless at its
+ * start limit): none merges across boots, and no quiet hour is measured across one. */
 static int new_boot(struct incident_builder *b, const char *boot) {
         int r;
         if (!*boot || strcmp(boot, b->boot) == 0)
                 return 0;
         bool first = !*b->boot;
         memcpy(b->boot, boot, sizeof b->boot);
+        b->swept = (struct when) {};
         if (first)
                 return 0;
         while (b->n_loops > 0) {
@@ -363,29 +390,29 @@ static int new_boot(struct incident_builder *b, const char *boot) {
         return 0;
 }
 
-/* Close the loops a quiet hour before NOW ended whose incident, if any, is
- * final: no later event changes them (a restart opens a new loop, a result
- * looks at the kill), and a reboot changes only a loop still "restarted", kept
- * open for it. So open loops follow the units restarting in the last hour and
- * the incidents, not the events read. */
-static int sweep_loops(struct incident_builder *b, uint64_t now) {
+/* Whether L saw no restart for an hour before EV. */
+static bool loop_quiet(const struct loop *l, const struct event *ev) {
+        return elapsed(&l->at, ev) > LOOP_GAP_USEC;
+}
+
+/* Close the loops of EV's boot that a quiet hour before it ended and whose
+ * incident, if any, is final: no later event changes them (a restart opens a
+ * new loop, a result looks at the kill), and a reboot changes only a loop still
+ * "restarted", kept open for it. So open loops follow the units restarting in
+ * the last hour and the incidents, not the events read. The hour is the boot's
+ * monotonic clock's, as loop_quiet() measures it for the unit's next restart:
+ * an entry stamped hours ahead on the wall clock ends no loop. A loop of no
+ * known boot waits for its unit's next event or the end of the walk. */
+static int sweep_loops(struct incident_builder *b, const struct event *ev) {
         int r;
-        uint64_t prev = b->prev_time;
-        b->prev_time = now;
-        /* Entries come in the journal's order, not the clock's: a jump of over an hour from
-         * the entry before (the clock stepped either way, one entry stamped wrong, or a long
-         * quiet) is no quiet hour for the loops; sweep again after an hour of this clock. */
-        if (prev && (now > prev + LOOP_GAP_USEC || now + LOOP_GAP_USEC < prev)) {
-                b->sweep_at = now + LOOP_GAP_USEC;
+        if (!*ev->boot || (*b->swept.boot && elapsed(&b->swept, ev) < LOOP_GAP_USEC / 4))
                 return 0;
-        }
-        if (now < b->sweep_at)
-                return 0;
-        b->sweep_at = now + LOOP_GAP_USEC / 4;
+        b->swept = when_of(ev);
         for (size_t i = b->n_loops; i-- > 0; ) {
                 struct loop *l = &b->loops[i];
                 bool incident = l->count >= LOOP_MIN_RESTARTS || (l->start_limit && l->count > 0);
-                if (l->last + LOOP_GAP_USEC >= now || (incident && !l->start_limit && !l->stopped))
+                if (strcmp(l->at.boot, ev->boot) != 0 || !loop_quiet(l, ev) ||
+                    (incident && !l->start_limit && !l->stopped))
                         continue;
                 if ((r = close_loop(b, l)) < 0)
                         return r;
@@ -404,7 +431,7 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
         }
         struct loop *l = find_loop(b, ev->unit);
         int r;
-        if (l && (l->last + LOOP_GAP_USEC < ev->time_usec || !same_boot(l->boot, ev->boot))) {
+        if (l && (loop_quiet(l, ev) || !same_boot(l->at.boot, ev->boot))) {
                 if ((r = close_loop(b, l)) < 0)
                         return r;
                 l = NULL;
@@ -414,16 +441,17 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
                         return r;
                 l = &b->loops[b->n_loops];
                 *l = (struct loop) { .unit = strdup(ev->unit), .first = ev->time_usec, .last = ev->time_usec,
-                                     .n_restarts = -1 };
+                                     .at = when_of(ev), .n_restarts = -1 };
                 if (!l->unit)
                         return -ENOMEM;
-                memcpy(l->boot, ev->boot, sizeof l->boot);
                 b->n_loops++;
                 if ((r = keymap_set(&b->loop_of, l->unit, strlen(l->unit), b->n_loops)) < 0)
                         return r;
         }
         if (ev->time_usec > l->last)    /* a clock stepped back never ends a loop before it began */
                 l->last = ev->time_usec;
+        if (elapsed(&l->at, ev) > 0 || !*l->at.boot)
+                l->at = when_of(ev);
         if (ev->n_restarts > l->n_restarts)
                 l->n_restarts = ev->n_restarts;
         l->count++;
@@ -441,7 +469,7 @@ static void add_result(struct incident_builder *b, const struct event *ev) {
         bool limit = strcmp(ev->result, "start-limit-hit") == 0;
         bool clean = strcmp(ev->result, "success") == 0;
         struct loop *l = find_loop(b, ev->unit);
-        if (l && l->last + LOOP_GAP_USEC >= ev->time_usec && same_boot(l->boot, ev->boot)) {
+        if (l && !loop_quiet(l, ev) && same_boot(l->at.boot, ev->boot)) {
                 if (clean)
                         l->stopped = true;
                 else if (limit || l->restart_pending)
@@ -470,7 +498,7 @@ static void add_exit(struct incident_builder *b, const struct event *ev) {
 
 static int builder_add(struct incident_builder *b, const struct event *ev) {
         int r = new_boot(b, ev->boot);
-        if (r < 0 || (r = sweep_loops(b, ev->time_usec)) < 0)
+        if (r < 0 || (r = sweep_loops(b, ev)) < 0)
                 return r;
         /* Names reach here validated by the parser; a caller's event is checked again. */
         if (*ev->unit && !unit_name_is_valid(ev->unit))
@@ -481,11 +509,12 @@ static int builder_add(struct incident_builder *b, const struct event *ev) {
                 return add_kernel(b, ev);
         case EVENT_KERNEL_MEMCG:
                 b->memcg_limit = ev->limit_bytes;
-                b->memcg_time = ev->time_usec;
+                b->memcg_at = when_of(ev);
+                b->memcg_seen = true;
                 return 0;
         case EVENT_KERNEL_SWAP:
                 b->swap_total = ev->limit_bytes;
-                b->swap_time = ev->time_usec;
+                b->swap_at = when_of(ev);
                 b->swap_seen = true;
                 return 0;
         case EVENT_DAEMON_KILL:

@@ -422,8 +422,10 @@ int incident_parse_entry(const struct journal_entry *e, struct event *ev) {
         event_reset(ev, e->realtime_usec);
         if (trust != ENTRY_TRUSTED)
                 return 0;
-        if (e->boot_id && strlen(e->boot_id) == 32)
+        if (e->boot_id && strlen(e->boot_id) == 32) {
                 memcpy(ev->boot, e->boot_id, 33);
+                ev->mono_usec = e->monotonic_usec;
+        }
         if (src < 0)
                 return parse_unit_message(e, ev);
         if (!e->message)
@@ -435,6 +437,7 @@ int incident_parse_entry(const struct journal_entry *e, struct event *ev) {
                 if ((int) t->source != src || !span_find(s, t->contains))
                         continue;
                 char boot[sizeof ev->boot];
+                uint64_t mono = ev->mono_usec;
                 memcpy(boot, ev->boot, sizeof boot);
                 if (t->parse(s, ev) > 0) {
                         unit_from_cgroup(ev->cgroup, ev->unit, sizeof ev->unit);
@@ -442,6 +445,7 @@ int incident_parse_entry(const struct journal_entry *e, struct event *ev) {
                 }
                 event_reset(ev, e->realtime_usec);
                 memcpy(ev->boot, boot, sizeof boot);
+                ev->mono_usec = mono;
         }
         return 0;
 }

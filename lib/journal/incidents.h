@@ -38,13 +38,14 @@ const char *outcome_to_string(enum outcome o);  /* "gone", "restarted", "start-l
  * underscore are journald's own (who sent the entry); the others are whatever
  * the sender wrote, believed only as far as journald's fields allow. */
 struct journal_entry {
-        uint64_t realtime_usec;
+        uint64_t realtime_usec;         /* __REALTIME_TIMESTAMP: the wall clock, may step either way */
+        uint64_t monotonic_usec;        /* __MONOTONIC_TIMESTAMP: CLOCK_MONOTONIC of its boot */
         const char *transport;          /* _TRANSPORT */
         const char *pid;                /* _PID */
         const char *uid;                /* _UID */
         const char *systemd_unit;       /* _SYSTEMD_UNIT */
         const char *comm;               /* _COMM */
-        const char *boot_id;            /* _BOOT_ID: 32 hex digits */
+        const char *boot_id;            /* the boot of __MONOTONIC_TIMESTAMP: 32 hex digits */
         const char *identifier;         /* SYSLOG_IDENTIFIER */
         const char *message_id;         /* MESSAGE_ID, 32 hex digits */
         const char *message;            /* MESSAGE: hostile bytes, may hold NULs */
@@ -70,10 +71,15 @@ enum event_kind {
 
 #define INCIDENT_TEXT_MAX 256   /* bound of each text field; longer values are cut */
 
-/* One fact read from one entry. Text fields are raw host bytes (NUL-terminated, cut at the bound). */
+/* One fact read from one entry. Text fields are raw host bytes (NUL-terminated, cut at the bound).
+ * Two clocks: the realtime is what is printed and what --since/--until select; a
+ * duration between two events of one boot is measured on the boot's monotonic
+ * clock (the wall clock steps, and entries come in the journal's order, not the
+ * wall clock's), and between boots a reboot stands in for any duration. */
 struct event {
         enum event_kind kind;
-        uint64_t time_usec;
+        uint64_t time_usec;             /* realtime */
+        uint64_t mono_usec;             /* monotonic, of BOOT; meaningless when BOOT is "" */
         enum killer killer;
         pid_t pid;              /* 0 when unknown */
         long long uid;          /* -1 when unknown */
@@ -86,7 +92,7 @@ struct event {
         char limit[INCIDENT_TEXT_MAX];    /* oom_memcg, or what oomd names */
         char unit[INCIDENT_TEXT_MAX];     /* UNIT= */
         char result[64];                  /* UNIT_RESULT=, or EXIT_CODE= of a process exit */
-        char boot[33];                    /* _BOOT_ID; "" unknown */
+        char boot[33];                    /* the boot of mono_usec (the entry's _BOOT_ID); "" unknown */
 };
 
 /* Who may say what (DESIGN.md, Trust): systemd's unit messages (a catalogue

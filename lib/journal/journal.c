@@ -133,7 +133,7 @@ static int add_matches(sd_journal *j, const char *boot) {
 }
 
 struct entry_buf {
-        char transport[16], pid[16], uid[16], comm[32], systemd_unit[UNIT_NAME_MAX + 1], boot_id[40];
+        char transport[16], pid[16], uid[16], comm[32], systemd_unit[UNIT_NAME_MAX + 1], boot_id[SD_ID128_STRING_MAX];
         char identifier[32], message_id[40], unit[UNIT_NAME_MAX + 1], result[64], n_restarts[24], exit_code[16];
         char message[MESSAGE_MAX];
 };
@@ -153,7 +153,6 @@ static const struct field {
         F("_UID", uid, uid, false),
         F("_COMM", comm, comm, false),
         F("_SYSTEMD_UNIT", systemd_unit, systemd_unit, false),
-        F("_BOOT_ID", boot_id, boot_id, false),
         F("SYSLOG_IDENTIFIER", identifier, identifier, false),
         F("MESSAGE_ID", message_id, message_id, false),
         F("UNIT", unit, unit, false),
@@ -169,9 +168,13 @@ static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *
         const void *d;
         size_t l;
         int r;
+        sd_id128_t boot;
         *e = (struct journal_entry) {};
         if (sd_journal_get_realtime_usec(j, &e->realtime_usec) < 0)
                 return 0;
+        /* The entry's own header: journald's clock and boot, which _BOOT_ID repeats. */
+        if (sd_journal_get_monotonic_usec(j, &e->monotonic_usec, &boot) >= 0 && !sd_id128_is_null(boot))
+                e->boot_id = sd_id128_to_string(boot, b->boot_id);
         sd_journal_restart_data(j);
         while ((r = sd_journal_enumerate_data(j, &d, &l)) > 0) {
                 const char *eq = memchr(d, '=', l);
@@ -275,6 +278,8 @@ static ssize_t get_field(sd_journal *j, const char *field, char *buf, size_t siz
  * A line under another _COMM is another process that had the pid: the search stops. */
 static int victim_unit(sd_journal *v, const struct event *ev, char *ret, size_t size) {
         char m[64];
+        sd_id128_t boot;
+        bool mono = *ev->boot && sd_id128_from_string(ev->boot, &boot) >= 0;
         int r;
         sd_journal_flush_matches(v);
         snprintf(m, sizeof m, "_PID=%d", (int) ev->pid);
@@ -285,12 +290,16 @@ static int victim_unit(sd_journal *v, const struct event *ev, char *ret, size_t 
                 if ((r = sd_journal_add_match(v, m, 0)) < 0)
                         return r;
         }
-        if ((r = sd_journal_seek_realtime_usec(v, ev->time_usec)) < 0)
+        /* Before the kill on its boot's monotonic clock: the wall clock may have stepped. */
+        r = mono ? sd_journal_seek_monotonic_usec(v, boot, ev->mono_usec) : sd_journal_seek_realtime_usec(v, ev->time_usec);
+        if (r < 0)
                 return r;
         for (int i = 0; i < VICTIM_LOOKBACK && (r = sd_journal_previous(v)) > 0; i++) {
                 char comm[32], unit[UNIT_NAME_MAX + 2];
                 uint64_t t;
-                if (sd_journal_get_realtime_usec(v, &t) < 0 || t > ev->time_usec)
+                sd_id128_t b;
+                if (mono ? sd_journal_get_monotonic_usec(v, &t, &b) < 0 || t > ev->mono_usec :
+                           sd_journal_get_realtime_usec(v, &t) < 0 || t > ev->time_usec)
                         continue;
                 if (*ev->comm && (get_field(v, "_COMM", comm, sizeof comm) < 0 || strcmp(comm, ev->comm) != 0))
                         return 0;

@@ -35,12 +35,22 @@ static const char **slot(struct journal_entry *e, const char *name, size_t k) {
         return NULL;
 }
 
+static uint64_t number(const uint8_t *v, size_t n) {
+        uint64_t t = 0;
+        for (size_t i = 0; i < n && v[i] >= '0' && v[i] <= '9' && t < UINT64_MAX / 10 - 9; i++)
+                t = t * 10 + (uint64_t) (v[i] - '0');
+        return t;
+}
+
+/* The two clocks of the entry's header, as any values: the wall clock may step
+ * either way, and a hostile file may hold a monotonic clock that goes back too. */
 static void set_field(struct parsed *p, const char *name, size_t k, const uint8_t *v, size_t n) {
         if (k == 20 && memcmp(name, "__REALTIME_TIMESTAMP", 20) == 0) {
-                uint64_t t = 0;
-                for (size_t i = 0; i < n && v[i] >= '0' && v[i] <= '9' && t < UINT64_MAX / 10 - 9; i++)
-                        t = t * 10 + (uint64_t) (v[i] - '0');
-                p->e.realtime_usec = t;
+                p->e.realtime_usec = number(v, n);
+                return;
+        }
+        if (k == 21 && memcmp(name, "__MONOTONIC_TIMESTAMP", 21) == 0) {
+                p->e.monotonic_usec = number(v, n);
                 return;
         }
         const char **dst = slot(&p->e, name, k);

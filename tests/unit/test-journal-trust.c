@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* incidents: who wrote each journal entry (journald's own fields, on real
  * journal files with forged entries next to real ones: tests/fixtures/journal/trust),
- * and the correlation of events into incidents, event by event. */
+ * and real journals whose wall clock jumps (tests/fixtures/journal/clock). The
+ * correlation event by event: test-incidents-build.c. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 
 #define MACHINE "5f3c1e0a9b8d4c7e8f6a2b1c0d9e8f7a"
 #define BOOT2 "5555eeee-6666-ffff-7777-000088889999"
+#define B2 "5555eeee6666ffff7777000088889999"      /* BOOT2 as journald writes _BOOT_ID */
 #define T0 1795168800ULL        /* 2026-11-20 10:00:00 UTC, the first kill of kills.journal */
 #define USEC 1000000ULL
 
@@ -53,11 +55,6 @@ static const struct incident *find_unit(const struct incident_list *l, const cha
                 if (l->items[i].unit && strcmp(l->items[i].unit, unit) == 0)
                         return &l->items[i];
         return NULL;
-}
-
-static int parse_kernel(const char *msg, struct event *ev) {
-        struct journal_entry e = { .realtime_usec = 1, .transport = "kernel", .message = msg, .message_len = strlen(msg) };
-        return incident_parse_entry(&e, ev);
 }
 
 /* A daemon's line as journald files it: from its own unit and process. */
@@ -171,172 +168,69 @@ static void test_forged_journal_reaches_no_plan(void **state) {
         fixture_remove(root);
 }
 
-/* ---- correlation, event by event ---- */
-
-static struct event unit_event(enum event_kind kind, uint64_t sec, const char *unit, const char *result,
-                               long long n, const char *boot) {
-        struct event ev = { .kind = kind, .time_usec = sec * USEC, .uid = -1, .n_restarts = n };
-        snprintf(ev.unit, sizeof ev.unit, "%s", unit);
-        snprintf(ev.result, sizeof ev.result, "%s", result ? result : "");
-        snprintf(ev.boot, sizeof ev.boot, "%s", boot);
-        return ev;
-}
-
-#define B1 "1111aaaa2222bbbb3333cccc4444dddd"
-#define B2 "5555eeee6666ffff7777000088889999"
-
-static void build(const struct event *evs, size_t n, struct incident_list *l) {
-        struct incident_builder *b = NULL;
-        assert_int_equal(incident_builder_new(&b), 0);
-        for (size_t i = 0; i < n; i++)
-                assert_int_equal(incident_builder_add(b, &evs[i]), 0);
-        assert_int_equal(incident_builder_finish(b, NULL, l), 0);
-        incident_builder_free(b);
-}
-
-static void test_loop_outcomes(void **state) {
-        struct incident_list l;
-        /* Restarted 41 times by systemd's counter (the first 37 before the window), then the admin stopped it. */
-        struct event a[] = {
-                unit_event(EVENT_UNIT_RESTART, 100, "x.service", NULL, 38, B1),
-                unit_event(EVENT_UNIT_EXIT, 101, "x.service", "exited", -1, B1),
-                unit_event(EVENT_UNIT_RESTART, 102, "x.service", NULL, 39, B1),
-                unit_event(EVENT_UNIT_RESTART, 104, "x.service", NULL, 40, B1),
-                unit_event(EVENT_UNIT_RESTART, 106, "x.service", NULL, 41, B1),
-                unit_event(EVENT_UNIT_RESULT, 200, "x.service", "success", -1, B1),
-        };
-        build(a, ELEMENTSOF(a), &l);
-        assert_int_equal(l.n, 1);
-        assert_int_equal(l.items[0].outcome, OUTCOME_STOPPED);
-        assert_int_equal(l.items[0].restarts, 41);
-        incident_list_release(&l);
-
-        /* Three restarts in one boot, three in the next: two loops, the first ended by the reboot. */
-        struct event b[] = {
-                unit_event(EVENT_UNIT_RESTART, 100, "y.service", NULL, 1, B1),
-                unit_event(EVENT_UNIT_RESTART, 101, "y.service", NULL, 2, B1),
-                unit_event(EVENT_UNIT_RESTART, 102, "y.service", NULL, 3, B1),
-                unit_event(EVENT_UNIT_RESTART, 130, "y.service", NULL, 1, B2),
-                unit_event(EVENT_UNIT_RESTART, 131, "y.service", NULL, 2, B2),
-                unit_event(EVENT_UNIT_RESTART, 132, "y.service", NULL, 3, B2),
-                unit_event(EVENT_UNIT_RESULT, 133, "y.service", "exit-code", -1, B2),
-        };
-        build(b, ELEMENTSOF(b), &l);
-        assert_int_equal(l.n, 2);
-        assert_int_equal(l.items[0].outcome, OUTCOME_STOPPED);
-        assert_int_equal(l.items[0].restarts, 3);
-        assert_int_equal(l.items[1].outcome, OUTCOME_START_LIMIT);
-        incident_list_release(&l);
-
-        /* The clock stepped back between restarts: the loop never ends before it began. */
-        struct event c[] = {
-                unit_event(EVENT_UNIT_RESTART, 1000, "z.service", NULL, 1, B1),
-                unit_event(EVENT_UNIT_RESTART, 500, "z.service", NULL, 2, B1),
-                unit_event(EVENT_UNIT_RESTART, 501, "z.service", NULL, 3, B1),
-        };
-        build(c, ELEMENTSOF(c), &l);
-        assert_int_equal(l.n, 1);
-        assert_true(l.items[0].last_usec >= l.items[0].time_usec);
-        incident_list_release(&l);
-
-        /* One entry stamped hours ahead (a clock stepped forward and back) closes no loop:
-         * the restarts after it still count with those before. */
-        struct event ahead = { .kind = EVENT_KERNEL_SWAP, .time_usec = 9000 * USEC, .uid = -1, .n_restarts = -1, .boot = B1 };
-        struct event e[] = {
-                unit_event(EVENT_UNIT_RESTART, 100, "x.service", NULL, 1, B1),
-                unit_event(EVENT_UNIT_RESTART, 110, "x.service", NULL, 2, B1),
-                ahead,
-                unit_event(EVENT_UNIT_RESTART, 120, "x.service", NULL, 3, B1),
-                unit_event(EVENT_UNIT_RESTART, 130, "x.service", NULL, 4, B1),
-        };
-        build(e, ELEMENTSOF(e), &l);
-        assert_int_equal(l.n, 1);
-        assert_int_equal(l.items[0].restarts, 4);
-        incident_list_release(&l);
-
-        /* Two quiet hours do not change an outcome: a loop still "restarted" is
-         * stopped by the reboot after them, or ended by its unit's next restart;
-         * a loop at its start limit stays there. */
-        struct event quiet = { .kind = EVENT_KERNEL_SWAP, .time_usec = 7200 * USEC, .uid = -1, .n_restarts = -1, .boot = B1 };
-        struct event reboot = quiet;
-        reboot.time_usec = 8000 * USEC;
-        memcpy(reboot.boot, B2, sizeof reboot.boot);
-        struct event d[] = {
-                unit_event(EVENT_UNIT_RESTART, 100, "y.service", NULL, 1, B1),
-                unit_event(EVENT_UNIT_RESTART, 101, "y.service", NULL, 2, B1),
-                unit_event(EVENT_UNIT_RESTART, 102, "y.service", NULL, 3, B1),
-                unit_event(EVENT_UNIT_RESTART, 103, "u.service", NULL, 1, B1),
-                unit_event(EVENT_UNIT_RESTART, 104, "u.service", NULL, 2, B1),
-                unit_event(EVENT_UNIT_RESTART, 105, "u.service", NULL, 3, B1),
-                unit_event(EVENT_UNIT_RESTART, 106, "v.service", NULL, 1, B1),
-                unit_event(EVENT_UNIT_RESULT, 107, "v.service", "exit-code", -1, B1),
-                unit_event(EVENT_UNIT_RESTART, 108, "w.service", NULL, 1, B1),
-                quiet,
-                unit_event(EVENT_UNIT_RESTART, 7300, "u.service", NULL, 1, B1),
-                reboot,
-        };
-        build(d, ELEMENTSOF(d), &l);
-        assert_int_equal(l.n, 3);
-        assert_int_equal(find_unit(&l, "y.service")->outcome, OUTCOME_STOPPED);
-        assert_int_equal(find_unit(&l, "u.service")->outcome, OUTCOME_RESTARTED);
-        assert_int_equal(find_unit(&l, "u.service")->restarts, 3);
-        assert_int_equal(find_unit(&l, "v.service")->outcome, OUTCOME_START_LIMIT);
-        assert_null(find_unit(&l, "w.service"));
-        incident_list_release(&l);
-}
-
-/* A kill is another unit's only by pid or cgroup: a clean end nearby is no victim. */
-static void test_kill_not_pinned_by_time(void **state) {
-        struct incident_list l;
-        struct event k = { .kind = EVENT_DAEMON_KILL, .time_usec = 100 * USEC, .killer = KILLER_EARLYOOM,
-                           .pid = 6300, .uid = 1000, .n_restarts = -1, .comm = "node", .boot = B1 };
-        struct event ev[] = {
-                k,
-                unit_event(EVENT_UNIT_RESULT, 104, "logrotate.service", "success", -1, B1),
-                unit_event(EVENT_UNIT_EXIT, 104, "cron.service", "killed", -1, B1),
-                unit_event(EVENT_UNIT_RESTART, 105, "cron.service", NULL, 1, B1),
-        };
-        build(ev, ELEMENTSOF(ev), &l);
-        assert_int_equal(l.n, 1);
-        assert_null(l.items[0].unit);
-        assert_int_equal(l.items[0].pid, 6300);
-        assert_int_equal(l.items[0].outcome, OUTCOME_GONE);
-        assert_string_equal(l.items[0].prevent, "unmanaged-service");
-        incident_list_release(&l);
-
-        /* An event with an invalid unit (from a caller other than the parser) is dropped. */
-        struct event bad = unit_event(EVENT_UNIT_RESTART, 1, "x.service", NULL, 1, B1);
-        memcpy(bad.unit, EXPLOIT_UNIT, sizeof EXPLOIT_UNIT);
-        struct event bads[] = { bad, bad, bad, bad };
-        build(bads, ELEMENTSOF(bads), &l);
-        assert_int_equal(l.n, 0);
-        incident_list_release(&l);
-}
-
-/* Linear: the work per event does not grow with the events before it. 50k
- * kills of distinct pids and 50k restarts of distinct units finish; sizes never go negative. */
-static void test_many_events_and_huge_sizes(void **state) {
-        struct incident_builder *b = NULL;
-        assert_int_equal(incident_builder_new(&b), 0);
-        for (int i = 0; i < 50000; i++) {
-                struct event k = { .kind = EVENT_KERNEL_KILLED, .time_usec = (uint64_t) i * 1000, .killer = KILLER_KERNEL,
-                                   .pid = 1000 + i, .uid = 1, .n_restarts = -1, .rss_bytes = 1, .boot = B1 };
-                assert_int_equal(incident_builder_add(b, &k), 0);
-                char u[32];
-                snprintf(u, sizeof u, "u%d.service", i);
-                struct event r = unit_event(EVENT_UNIT_RESTART, (uint64_t) i / 1000, u, NULL, 1, B1);
-                assert_int_equal(incident_builder_add(b, &r), 0);
+/* A real journal (tests/fixtures/journal/clock, written by systemd-journal-remote)
+ * whose wall clock jumps: one entry stamped 3 h ahead, the clock stepped 2 h
+ * forward, then 3 h back, and a reboot whose wall clock is behind the boot
+ * before. The loops are those of the boots' monotonic clocks, and earlyoom's
+ * victim is found by the node line before the kill on its boot's clock. */
+static void test_clock_journal(void **state) {
+        char *root = journal_root("clock");
+        struct incident_list l = {};
+        struct journal_error err;
+        struct incident_options o = {};
+        assert_int_equal(load(root, &o, &l, &err), 0);
+        assert_int_equal(l.n, 6);
+        const struct incident *clk = find_unit(&l, "clk.service"), *step = find_unit(&l, "step.service");
+        assert_non_null(clk);
+        assert_int_equal(clk->restarts, 4);
+        assert_int_equal(clk->time_usec, T0 * USEC);
+        assert_int_equal(clk->last_usec, (T0 + 30) * USEC);
+        assert_int_equal(clk->outcome, OUTCOME_STOPPED);       /* the reboot */
+        assert_non_null(step);
+        assert_int_equal(step->restarts, 4);
+        assert_int_equal(step->last_usec, (T0 + 7330) * USEC);
+        size_t back = 0;
+        long long counts[3] = {};
+        uint64_t firsts[3] = {};
+        enum outcome outcomes[3] = {};
+        const struct incident *kill = NULL;
+        for (size_t i = 0; i < l.n; i++) {
+                const struct incident *in = &l.items[i];
+                if (in->killer == KILLER_EARLYOOM)
+                        kill = in;
+                else if (in->unit && strcmp(in->unit, "back.service") == 0 && back < 3) {
+                        counts[back] = in->restarts;
+                        firsts[back] = in->time_usec;
+                        outcomes[back++] = in->outcome;
+                }
         }
-        struct incident_list l;
-        assert_int_equal(incident_builder_finish(b, NULL, &l), 0);
-        incident_builder_free(b);
-        assert_int_equal(l.n, 50000);           /* one restart each is no loop */
+        /* Oldest first on the wall clock: the second boot's (behind), then the
+         * first boot's after the step back, then those before it. */
+        assert_int_equal(back, 3);
+        assert_int_equal(counts[0], 3);
+        assert_int_equal(outcomes[0], OUTCOME_RESTARTED);     /* the second boot's, at the end */
+        assert_int_equal(firsts[0], (T0 + 1015) * USEC);
+        assert_int_equal(counts[1], 7);                       /* systemd's counter went on */
+        assert_int_equal(firsts[1], (T0 + 2030) * USEC);
+        assert_int_equal(outcomes[1], OUTCOME_STOPPED);       /* after the quiet hour, ended by the reboot */
+        assert_int_equal(counts[2], 4);
+        assert_int_equal(firsts[2], (T0 + 7400) * USEC);
+        assert_int_equal(outcomes[2], OUTCOME_RESTARTED);     /* ended by the quiet hour */
+        assert_non_null(kill);
+        assert_int_equal(kill->pid, 6400);
+        assert_non_null(kill->unit);
+        assert_string_equal(kill->unit, "web.service");
         incident_list_release(&l);
 
-        struct event ev;
-        assert_int_equal(parse_kernel("Out of memory: Killed process 5 (x) total-vm:1kB, anon-rss:18014398509481983kB, "
-                                      "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0", &ev), 1);
-        assert_int_equal(ev.rss_bytes, 0);      /* past INT64_MAX bytes: unknown, never negative in JSON */
+        /* The second boot alone: its own loop. */
+        fixture_write(root, "/proc/sys/kernel/random/boot_id", BOOT2 "\n");
+        o.this_boot = true;
+        assert_int_equal(load(root, &o, &l, &err), 0);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.items[0].unit, "back.service");
+        assert_int_equal(l.items[0].restarts, 3);
+        incident_list_release(&l);
+        fixture_remove(root);
 }
 
 /* ---- the matches lose nothing; memory follows the incidents ---- */
@@ -417,7 +311,7 @@ static size_t count_claimed(const char *root, const char *boot, size_t *ret_all)
  * journal, whole and for one boot, the incidents, field by field, and the
  * forgeries counted are those of a walk over every entry. */
 static void test_matches_lose_nothing(void **state) {
-        static const char *const names[] = { "kills", "trust", "hostile", "quiet" };
+        static const char *const names[] = { "kills", "trust", "hostile", "quiet", "clock" };
         size_t skipped = 0;
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 for (int this_boot = 0; this_boot <= 1; this_boot++) {
@@ -445,54 +339,13 @@ static void test_matches_lose_nothing(void **state) {
         assert_true(skipped > 0);       /* the services' own lines are not read */
 }
 
-/* Memory follows the incidents, not the events: a journal's worth of swap
- * lines, process exits, clean stops and single restarts of transient units
- * (run-uN.service, 20 every two hours: no loop) holds no more than its kills
- * and the units that restarted in the last hour, at 20k events as at 200k.
- * Counted, not timed. */
-static void test_memory_follows_incidents(void **state) {
-        for (int size = 20000; size <= 200000; size *= 10) {
-                struct incident_builder *b = NULL;
-                assert_int_equal(incident_builder_new(&b), 0);
-                for (int i = 0; i < size; i++) {
-                        uint64_t sec = T0 + (uint64_t) i;
-                        char u[32];
-                        struct event ev;
-                        snprintf(u, sizeof u, "run-u%d.service", i % 7200 < 20 ? i : i % 20);
-                        if (i % 10000 == 5000)
-                                ev = (struct event) { .kind = EVENT_KERNEL_KILLED, .time_usec = sec * USEC,
-                                                      .killer = KILLER_KERNEL, .pid = 100000 + i, .uid = 1,
-                                                      .n_restarts = -1, .rss_bytes = 1, .boot = B1 };
-                        else if (i % 7200 < 20)
-                                ev = unit_event(EVENT_UNIT_RESTART, sec, u, NULL, 1, B1);
-                        else if (i % 3 == 0)
-                                ev = unit_event(EVENT_UNIT_EXIT, sec, u, "exited", -1, B1);
-                        else if (i % 3 == 1)
-                                ev = unit_event(EVENT_UNIT_RESULT, sec, u, "success", -1, B1);
-                        else
-                                ev = (struct event) { .kind = EVENT_KERNEL_SWAP, .time_usec = sec * USEC, .uid = -1,
-                                                      .n_restarts = -1, .boot = B1 };
-                        assert_int_equal(incident_builder_add(b, &ev), 0);
-                }
-                struct incident_list l;
-                assert_int_equal(incident_builder_finish(b, NULL, &l), 0);
-                incident_builder_free(b);
-                assert_int_equal(l.n, size / 10000);
-                assert_true(l.held_max <= l.n + 20);
-                incident_list_release(&l);
-        }
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_trust_by_journald_fields),
                 cmocka_unit_test(test_forged_entries_are_not_reported),
                 cmocka_unit_test(test_forged_journal_reaches_no_plan),
-                cmocka_unit_test(test_loop_outcomes),
-                cmocka_unit_test(test_kill_not_pinned_by_time),
-                cmocka_unit_test(test_many_events_and_huge_sizes),
+                cmocka_unit_test(test_clock_journal),
                 cmocka_unit_test(test_matches_lose_nothing),
-                cmocka_unit_test(test_memory_follows_incidents),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
