@@ -237,33 +237,31 @@ static bool has_dropin(const struct unit *u, const char *path) {
         return false;
 }
 
-/* The units with hostfit's drop-in: it is judged whatever the evidence. */
+/* The units with hostfit's drop-in: it is judged whatever the evidence. The drop-in
+ * directories are those the unit model listed (its index of the search path), and each
+ * unit is the one loaded for every check: no directory is listed again. */
 static int find_ours(struct host *h, struct storms *s) {
-        DIR *d = NULL;
-        int r = host_opendir(h, UNIT_DIR, &d);
+        char **names = NULL;
+        int r = units_list_dropin_dirs(h, UNIT_DIR, ".service", &names);
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
-        r = 0;
-        for (struct dirent *de; r == 0 && (de = readdir(d)); ) {
-                size_t len = strlen(de->d_name);
-                _cleanup_free_ char *path = NULL, *name = NULL;
+        for (size_t i = 0; r == 0 && names[i]; i++) {
+                _cleanup_free_ char *path = NULL;
                 const struct unit *u = NULL;
-                if (len < 11 || strcmp(de->d_name + len - 10, ".service.d") != 0 ||
-                    !(name = strndup(de->d_name, len - 2)) || !is_service(name))
+                if (!is_service(names[i]))
                         continue;
-                /* The unit as loaded for every check (its drop-ins listed once), not a probe a unit. */
-                if (asprintf(&path, UNIT_DIR "/%s/" RESTART_DROPIN_NAME, de->d_name) < 0 ||
-                    (r = unit_load(h, name, &u)) == -ENOMEM)
+                if (asprintf(&path, UNIT_DIR "/%s.d/" RESTART_DROPIN_NAME, names[i]) < 0 ||
+                    (r = unit_load(h, names[i], &u)) == -ENOMEM)
                         r = -ENOMEM;
                 else if ((r = 0, has_dropin(u, path))) {
-                        struct storm *t = storm_get(s, name);
+                        struct storm *t = storm_get(s, names[i]);
                         if (!t)
                                 r = -ENOMEM;
                         else
                                 t->ours = true;
                 }
         }
-        closedir(d);
+        strv_free(names);
         return r;
 }
 

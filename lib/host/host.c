@@ -153,7 +153,10 @@ static const char *skip_slashes(const char *path) {
         return *path ? path : ".";
 }
 
+struct host_counters host_counters;
+
 int host_open_file(const struct host *h, const char *path, int flags) {
+        host_counters.opens++;
         /* Never wait in open(): a FIFO or a tty a user left where a file was expected.
          * (openat2 refuses any flag but a few beside O_PATH.) */
         if (!(flags & O_PATH))
@@ -363,6 +366,7 @@ int host_opendir(const struct host *h, const char *path, DIR **ret) {
                 close(fd);
                 return r;
         }
+        host_counters.listings++;
         *ret = d;
         return 0;
 }

@@ -33,6 +33,15 @@ bool host_is_live(const struct host *h);
 void host_set_config(struct host *h, struct config *c);
 const struct config *host_config(const struct host *h);
 
+/* The work of this process under its roots, for tests that count it instead of timing it:
+ * host_open_file() calls (every path opened from the root), and directories listed with
+ * host_opendir(). */
+struct host_counters {
+        uint64_t opens;
+        uint64_t listings;
+};
+extern struct host_counters host_counters;
+
 /* Open PATH under the root. Returns an fd or -errno (-ENOENT when missing).
  * Never blocks in open(): O_NONBLOCK and O_NOCTTY are added unless FLAGS has O_PATH. */
 int host_open_file(const struct host *h, const char *path, int flags);

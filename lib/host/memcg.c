@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "host/host.h"
 #include "host/memcg.h"
@@ -22,6 +24,7 @@ struct entry {
 
 struct memcg {
         enum memcg_mode mode;
+        bool tree;              /* ROOT/sys/fs/cgroup is a directory: else no cgroup file is looked for */
         struct entry *b[BUCKETS];
         size_t n;
 };
@@ -44,7 +47,15 @@ static struct memcg *memcg_get(struct host *h) {
         m = calloc(1, sizeof(*m));
         if (!m)
                 return NULL;
-        if (host_stat(h, CG "/cgroup.controllers", &st) == 0 && S_ISREG(st.st_mode))
+        /* Opened as every file below it is (links followed within the root): only a tree
+         * that is surely absent is not looked into. */
+        int fd = host_open_file(h, CG, O_PATH | O_DIRECTORY);
+        m->tree = fd >= 0 || (fd != -ENOENT && fd != -ENOTDIR);
+        if (fd >= 0)
+                close(fd);
+        if (!m->tree)
+                ;       /* an offline image, a fixture root: nothing to read under it */
+        else if (host_stat(h, CG "/cgroup.controllers", &st) == 0 && S_ISREG(st.st_mode))
                 m->mode = MEMCG_V2;
         else if (host_stat(h, CG "/memory/memory.limit_in_bytes", &st) == 0 && S_ISREG(st.st_mode))
                 m->mode = MEMCG_V1;
@@ -70,7 +81,9 @@ static unsigned hash(const char *s) {
 static uint64_t cached(struct host *h, const char *cg, const char *name, uint64_t (*parse)(const char *)) {
         struct memcg *m = memcg_get(h);
         _cleanup_free_ char *key = NULL, *path = NULL, *text = NULL;
-        if (!m || asprintf(&key, "%s|%s", name, cg) < 0)
+        if (!m || !m->tree)
+                return 0;       /* checked once a run, not a failed open a cgroup */
+        if (asprintf(&key, "%s|%s", name, cg) < 0)
                 return 0;
         unsigned k = hash(key);
         for (struct entry *e = m->b[k]; e; e = e->next)

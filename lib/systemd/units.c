@@ -755,6 +755,36 @@ static int list_indexed(const struct unit_index *x, size_t i, const char *type, 
         return 0;
 }
 
+int units_list_dropin_dirs(struct host *h, const char *dir, const char *type, char ***ret) {
+        const struct unit_index *x;
+        size_t lt = strlen(type);
+        for (size_t i = 0; i < N_SEARCH; i++) {
+                if (strcmp(dir, unit_search_path[i]) != 0)
+                        continue;
+                int r = unit_index_get(h, &x);
+                if (r < 0)
+                        return r;
+                const struct search_dir *s = x->dirs[i].same_as >= 0 ? &x->dirs[x->dirs[i].same_as] : &x->dirs[i];
+                char **v = NULL;
+                size_t n = 0;
+                for (size_t j = 0; s->ok && j < s->n && r == 0; j++) {
+                        const char *e = s->v[j].name;
+                        size_t l = strlen(e);
+                        if (l > lt + 2 && strcmp(e + l - 2, ".d") == 0 && memcmp(e + l - 2 - lt, type, lt) == 0)
+                                r = strv_push(&v, &n, strndup(e, l - 2));
+                }
+                if (r == 0 && !v && !(v = calloc(1, sizeof(char *))))
+                        r = -ENOMEM;
+                if (r < 0) {
+                        strv_free(v);
+                        return r;
+                }
+                *ret = v;
+                return 0;
+        }
+        return -EINVAL;
+}
+
 int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret) {
         const struct unit_index *x;
         for (size_t i = 0; i < N_SEARCH; i++)

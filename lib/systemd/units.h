@@ -116,3 +116,8 @@ int unit_parse_sec(const char *s, uint64_t *ret);
  * search path): NULL-terminated, sorted; templates and links left out. A DIR
  * that does not exist lists nothing; one that cannot be read is -errno. */
 int units_list_dir(struct host *h, const char *dir, const char *type, char ***ret);
+/* Names of the units of TYPE (".service") with an entry NAME.d (a drop-in directory) in DIR,
+ * one of the search path, as the index listed it: no second listing. NULL-terminated,
+ * sorted. A DIR that does not exist lists nothing; -EINVAL for a DIR not on the search
+ * path, else the index's error. */
+int units_list_dropin_dirs(struct host *h, const char *dir, const char *type, char ***ret);

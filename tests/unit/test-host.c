@@ -19,6 +19,7 @@
 #include "fixture.h"
 #include "host/host.h"
 #include "host/host-parse.h"
+#include "host/memcg.h"
 #include "host/passwd.h"
 #include "host/resolve.h"
 
@@ -361,7 +362,7 @@ static void test_fifo_is_refused_not_waited_on(void **state) {
         make_fifo(root, "proc/100/environ");
         struct host *h;
         assert_int_equal(host_open(root, &h), 0);
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         char *text = NULL;
         char buf[128];
         int r = host_read_file(h, "/etc/fstab", 4096, &text, NULL);
@@ -391,7 +392,7 @@ static void test_fifo_at_uptime_is_an_error_not_a_hang(void **state) {
         make_fifo(root, "proc/uptime");
         struct host *h = open_fixture(root);
         double up = -1;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         assert_int_equal(host_uptime(h, &up), -ENXIO);
         struct proc p = { .start_ticks = 100 };
         assert_true(host_proc_age(h, &p) == 0);
@@ -421,7 +422,7 @@ static void test_huge_sparse_file_is_refused_by_size(void **state) {
         struct host *h = open_fixture(root);
         char *text = NULL, buf[128];
         FILE *f = NULL;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         int r = host_read_file(h, "/etc/fstab", 1 << 20, &text, NULL);
         assert_int_equal(r, -EFBIG);
         assert_string_equal(host_read_error(h, "/etc/fstab", r, buf, sizeof(buf)), "larger than hostfit reads");
@@ -449,7 +450,7 @@ static void test_device_node_is_refused(void **state) {
         struct host *h = open_fixture(root);
         char *text = NULL, buf[128];
         FILE *f = NULL;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         int r = host_read_file(h, "/etc/fstab", 1 << 20, &text, NULL);
         assert_int_equal(r, -ENXIO);
         assert_string_equal(host_read_error(h, "/etc/fstab", r, buf, sizeof(buf)), "it is a character device, not a regular file");
@@ -549,10 +550,41 @@ static void test_passwd_fifo_is_refused(void **state) {
         struct host *h = open_fixture(root);
         struct passwd_table t = {};
         char *name = NULL;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         assert_int_equal(passwd_load(h, &t), -ENXIO);
         assert_int_equal(passwd_group_name(h, 0, &name), -ENXIO);
         alarm(0);
+        host_free(h);
+        fixture_remove(root);
+}
+
+/* Where the root has no /sys/fs/cgroup (an offline image, a fixture), that is learnt once
+ * a run: no cgroup file is looked for, however many units ask (counted, not timed). Where
+ * the tree exists its files are read, once each. */
+static void test_cgroup_files_not_looked_for_without_a_tree(void **state) {
+        (void) state;
+        char *root = fixture_new();
+        char cg[64];
+        fixture_write(root, "/proc/uptime", "100.00 50.00\n");
+        struct host *h = open_fixture(root);
+        uint64_t before = host_counters.opens;
+        for (int i = 0; i < 200; i++) {
+                snprintf(cg, sizeof(cg), "/system.slice/u%d.service", i);
+                assert_int_equal(memcg_limit(h, cg, "memory.current"), 0);
+                assert_int_equal(memcg_limit(h, cg, "memory.peak"), 0);
+        }
+        assert_int_equal(memcg_mode(h), MEMCG_UNKNOWN);
+        assert_true(host_counters.opens - before <= 1);
+        host_free(h);
+        fixture_write(root, "/sys/fs/cgroup/system.slice/u1.service/memory.current", "4096\n");
+        fixture_write(root, "/sys/fs/cgroup/system.slice/u2.service/memory.peak", "max\n");
+        h = open_fixture(root);
+        assert_int_equal(memcg_limit(h, "/system.slice/u1.service", "memory.current"), 4096);
+        assert_int_equal(memcg_limit(h, "/system.slice/u2.service", "memory.peak"), MEMCG_NO_LIMIT);
+        assert_int_equal(memcg_limit(h, "/system.slice/u3.service", "memory.peak"), 0);
+        before = host_counters.opens;
+        assert_int_equal(memcg_limit(h, "/system.slice/u1.service", "memory.current"), 4096);
+        assert_int_equal(host_counters.opens, before);  /* read once a run */
         host_free(h);
         fixture_remove(root);
 }
@@ -585,6 +617,7 @@ int main(void) {
                 cmocka_unit_test(test_live_root_is_detected),
                 cmocka_unit_test(test_uptime_and_process_age),
                 cmocka_unit_test(test_fifo_is_refused_not_waited_on),
+                cmocka_unit_test(test_cgroup_files_not_looked_for_without_a_tree),
         };
         return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include "journal/incidents.h"
 #include "restart-policy.h"
 #include "systemd/units.h"
+#include "systemd/units-internal.h"
 #include "systemd/unitstate.h"
 
 /* The wall clock every run of the check sees: 2027-01-01 00:00:00 UTC, after every entry of
@@ -655,6 +656,35 @@ static void test_hostile_names_and_unreadable_units(void **state) {
         fixture_remove(root);
 }
 
+/* hostfit's drop-ins are found in the unit model's index of the search path: restart-storm
+ * lists no directory of its own, and reads each unit file, drop-in directory and drop-in
+ * once (counted, not timed), however many units have drop-in directories. */
+static void test_ours_found_without_a_listing(void **state) {
+        (void) state;
+        char *root = make_root();
+        char path[160];
+        for (unsigned i = 0; i < 300; i++) {
+                snprintf(path, sizeof(path), UNIT_DIR "u%03u.service", i);
+                fixture_write(root, path, "[Service]\nExecStart=/bin/u\nRestart=on-failure\n");
+                snprintf(path, sizeof(path), UNIT_DIR "u%03u.service.d/%s", i, i % 3 ? "10-limit.conf" : RESTART_DROPIN_NAME);
+                fixture_write(root, path, i % 3 ? "[Service]\nMemoryMax=1G\n" :
+                              "# Written by hostfit (restart-storm)\n[Service]\nRestartSec=1s\n");
+        }
+        uint64_t listings = host_counters.listings, opens = unit_counters.opens;
+        struct run x = { 0 };
+        run_check(&x, root, "restart-storm");
+        assert_int_equal(host_counters.listings - listings, 0);
+        /* The search path, then each of the 300 units with a drop-in directory: its file, the
+         * directory and the drop-in in it. */
+        assert_true(unit_counters.opens - opens <= 13 + 3 * 300);
+        size_t ours = 0;
+        for (size_t i = 0; i < x.cr->n_findings; i++)
+                ours += strstr(x.cr->findings[i]->message, "is not the one the restart rule gives now") != NULL;
+        assert_int_equal(ours, 100);
+        run_free(&x);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_storm_on_252_ends_and_converges, setup, teardown),
@@ -672,6 +702,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_version_from_multiarch_trees, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_systemd_no_journal_is_skip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_names_and_unreadable_units, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ours_found_without_a_listing, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
