@@ -152,7 +152,7 @@ test-cli: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/cli/run.sh
 
 # Live C tests: built like the unit tests, run by tests/live/*.sh as root.
-LIVE_BIN    := $(BUILD)/tests/live-apply-swapon
+LIVE_BIN    := $(BUILD)/tests/live-apply-swapon $(BUILD)/tests/live-proc-xdev
 
 $(BUILD)/tests/live-%: tests/live/%.c $(TEST_HELPER) $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -13,8 +13,41 @@
 #include "fixes.h"
 #include "text/strbuf.h"
 #include "host/virt.h"
+#include "systemd/unitgen.h"
 
 #define UNIT_MAX (1 << 20)
+
+/* The program the first ExecStart= of unit TEXT runs, as systemd splits it; NULL when none. */
+static char *exec_program(const char *text, size_t len) {
+        _cleanup_free_ char *copy = strndup(text, len), *value = NULL;
+        if (!copy)
+                return NULL;
+        const char *line = strncmp(copy, "ExecStart=", 10) == 0 ? copy : strstr(copy, "\nExecStart=");
+        if (!line)
+                return NULL;
+        line = strchr(line, '=') + 1;
+        value = strndup(line, strcspn(line, "\n"));
+        char **argv = NULL;
+        size_t argc = 0;
+        if (!value || unit_split_exec(value, &argv, &argc) < 0)
+                return NULL;
+        char *prog = argc > 0 ? argv[0] : NULL;
+        for (size_t i = 1; i < argc; i++)
+                free(argv[i]);
+        free(argv);
+        return prog;
+}
+
+/* Why PATH (HAVE) is not what hostfit writes (WANT): a unit that runs another hostfit (an
+ * older one at a path it left, /usr/sbin/hostfit) is out of date, said with both paths. */
+static int say_differs(struct strbuf *why, const char *path, const char *have, size_t have_len,
+                       const char *want, size_t want_len) {
+        _cleanup_free_ char *old = exec_program(have, have_len), *new = exec_program(want, want_len);
+        const char *sep = why->len ? ", " : "";
+        if (old && new && strcmp(old, new) != 0)
+                return strbuf_addf(why, "%s%s is out of date: it runs %s, not %s", sep, path, old, new);
+        return strbuf_addf(why, "%s%s differs from what hostfit writes", sep, path);
+}
 
 /* 1 when NAME holds what hostfit writes, 0 when missing or different (said in WHY),
  * -errno (reported) when it cannot be read. */
@@ -47,8 +80,10 @@ static int unit_current(struct host *h, struct report *r, const char *name, stru
         }
         if (k == 0 && have_len == want_len && memcmp(have, want, want_len) == 0)
                 return 1;
-        k = strbuf_addf(why, "%s%s %s", why->len ? ", " : "", path,
-                        k == -ENOENT ? "is missing" : "differs from what hostfit writes");
+        if (k == -ENOENT)
+                k = strbuf_addf(why, "%s%s is missing", why->len ? ", " : "", path);
+        else
+                k = say_differs(why, path, have, have_len, want, want_len);
         return k < 0 ? k : 0;
 }
 

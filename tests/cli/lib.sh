@@ -66,6 +66,35 @@ copy_root() {
         echo "$d"
 }
 
+# hold_lock LOCK: a process (pid in $holder) holds LOCK (flock) until release_lock; returns
+# once it holds it, however long a loaded machine takes to start it (fails after 600 s).
+hold_lock() {
+        : >"$T/hold"
+        flock "$1" sh -c 'while [ -e "$0" ]; do sleep 0.1; done' "$T/hold" &
+        holder=$!
+        _i=0
+        while flock -n "$1" true; do
+                kill -0 "$holder" 2>/dev/null && [ "$_i" -lt 6000 ] || return 1
+                sleep 0.1
+                _i=$((_i + 1))
+        done
+}
+
+release_lock() {
+        rm -f "$T/hold"
+        wait "$holder"
+}
+
+# wait_says FILE TEXT PID: waits until FILE holds TEXT while PID runs (up to 600 s).
+wait_says() {
+        _i=0
+        until grep -qF -- "$2" "$1"; do
+                kill -0 "$3" 2>/dev/null && [ "$_i" -lt 6000 ] || return 1
+                sleep 0.1
+                _i=$((_i + 1))
+        done
+}
+
 has_fixture() {
         [ -d "$FIXTURES/$1" ]
 }

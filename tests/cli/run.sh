@@ -417,24 +417,31 @@ R=$(copy_root cli-fail)
 mkdir -p "$R/etc/hostfit" "$R/run/hostfit"
 printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
 before=$(tree_hash "$R")
-flock "$R/run/hostfit/hostfit.lock" sleep 3 &
-holder=$!
-sleep 0.5
+# Held for as long as the test needs, not for a fixed time: no sleep decides who has it.
+check_that "a holder takes the lock" hold_lock "$R/run/hostfit/hostfit.lock"
 hf fix --yes --wait 1 --root "$R"
 expect "fix while another holds the lock exits 3 after --wait" 3 "another hostfit fix or undo is running (pid "
 check_that "fix that could not take the lock changed no byte" test "$(tree_hash "$R")" = "$before"
-hf fix --yes --wait 10 --root "$R"
+"$HOSTFIT" fix --yes --wait 600 --root "$R" >"$T/out" 2>"$T/err" </dev/null &
+waiter=$!
+check_that "fix says it waits while the lock is held" wait_says "$T/err" "waiting for another hostfit fix or undo" "$waiter"
+check_that "fix waiting for the lock changed no byte yet" test "$(tree_hash "$R")" = "$before"
+release_lock
+wait "$waiter"
+rc=$?
 expect "fix waits for the lock, then applies" 0 "waiting for another hostfit fix or undo"
-wait "$holder"
 hf fix --dry-run --format json --root "$R"
 check_that "fix that waited planned against the new state (second plan empty)" jq -e '.actions == []' "$T/out"
 # undo takes the same lock: while a fix holds it, undo waits, then takes its run back.
-flock "$R/run/hostfit/hostfit.lock" sleep 2 &
-holder=$!
-sleep 0.5
-hf undo --yes --root "$R"
+check_that "a holder takes the lock again" hold_lock "$R/run/hostfit/hostfit.lock"
+"$HOSTFIT" undo --yes --root "$R" >"$T/out" 2>"$T/err" </dev/null &
+waiter=$!
+check_that "undo says it waits while the lock is held" wait_says "$T/err" "waiting for another hostfit fix or undo" "$waiter"
+check_that "undo waiting for the lock undid nothing yet" test -e "$R/swapfile"
+release_lock
+wait "$waiter"
+rc=$?
 expect "undo waits for the lock a fix holds, then undoes" 0 "waiting for another hostfit fix or undo"
-wait "$holder"
 check_that "undo after the wait took the fix back (no /swapfile)" test ! -e "$R/swapfile"
 # Two fixes at once, ten times: neither races the other; both end well, the host fixed once.
 races=0
@@ -442,9 +449,10 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
         R=$(copy_root cli-fail)
         mkdir -p "$R/etc/hostfit"
         printf '[swap]\nsize = 16M\n\n[zram]\nsize = 64M\n' >"$R/etc/hostfit/hostfit.conf"
-        "$HOSTFIT" fix --yes --root "$R" >"$T/a.out" 2>"$T/a.err" &
+        # --wait 600: the one that waits is never out of time, however slow the other is.
+        "$HOSTFIT" fix --yes --wait 600 --root "$R" >"$T/a.out" 2>"$T/a.err" &
         a=$!
-        "$HOSTFIT" fix --yes --root "$R" >"$T/b.out" 2>"$T/b.err"
+        "$HOSTFIT" fix --yes --wait 600 --root "$R" >"$T/b.out" 2>"$T/b.err"
         sb=$?
         wait "$a"
         sa=$?
@@ -497,12 +505,12 @@ check_that "JSON lists every action with its outcome" jq -e '
 fail_root
 rm "$R/etc/fstab"
 mkfifo "$R/etc/fstab"
-timeout 20 "$HOSTFIT" check --root "$R" >"$T/out" 2>"$T/err" </dev/null
+timeout 300 "$HOSTFIT" check --root "$R" >"$T/out" 2>"$T/err" </dev/null
 rc=$?
 check_that "check with a FIFO at /etc/fstab ends (no hang)" test "$rc" -ne 124
 check_that "the FIFO is an error finding naming what is there" \
         grep -q 'cannot read /etc/fstab: it is a FIFO, not a regular file' "$T/out"
-timeout 20 "$HOSTFIT" fix --dry-run --format json --root "$R" >"$T/out" 2>"$T/err" </dev/null
+timeout 300 "$HOSTFIT" fix --dry-run --format json --root "$R" >"$T/out" 2>"$T/err" </dev/null
 rc=$?
 check_that "fix --dry-run exits 3 when a check could not read the host" test "$rc" -eq 3
 check_that "fix names what it left out" grep -q 'swap-missing: cannot read /etc/fstab: .*its fix is left out' "$T/err"
@@ -534,7 +542,7 @@ fi
 fail_root
 mkdir -p "$R/etc/systemd/system"
 mkfifo "$R/etc/systemd/system/hostfit-zram.service"
-timeout 20 "$HOSTFIT" fix --yes --root "$R" >"$T/out" 2>"$T/err" </dev/null
+timeout 300 "$HOSTFIT" fix --yes --root "$R" >"$T/out" 2>"$T/err" </dev/null
 rc=$?
 check_that "fix exits 3 when a fix could not be planned" test "$rc" -eq 3
 check_that "the unplannable fix is named" grep -q 'zram-missing: cannot plan the fix for .*; left out' "$T/err"
@@ -645,13 +653,13 @@ _hostfit
 [ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort -u | tr '\n' ' '
 EOS
         comp_cases | while IFS='|' read -r name want words; do
-                got=$(timeout 30 bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words "")
-                case $words in *' '|'') ;; *) got=$(timeout 30 bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words) ;; esac
+                got=$(timeout 300 bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words "")
+                case $words in *' '|'') ;; *) got=$(timeout 300 bash "$T/comp.bash" "$HERE/../../completions/hostfit.bash" "$HOSTFIT" $words) ;; esac
                 if [ "$got" = "$want" ]; then echo "ok bash completion: $name"; else echo "FAIL bash completion: $name: got '$got', want '$want'"; fi
         done > "$T/comp.out"
         check_comp_out() { while IFS= read -r l; do case $l in ok*) check_that "${l#ok }" true ;; *) echo "$l"; check_that "${l#FAIL }" false ;; esac; done < "$T/comp.out"; }
         check_comp_out
-        check_that "bash completion: a path after --root" sh -c "timeout 30 bash '$T/comp.bash' '$HERE/../../completions/hostfit.bash' '$HOSTFIT' check --root /e | grep -qx '/etc '"
+        check_that "bash completion: a path after --root" sh -c "timeout 300 bash '$T/comp.bash' '$HERE/../../completions/hostfit.bash' '$HOSTFIT' check --root /e | grep -qx '/etc '"
 fi
 if command -v zsh >/dev/null; then
         check_that "zsh completion parses" zsh -n completions/_hostfit
@@ -660,20 +668,20 @@ source $1; shift
 _hostfit_candidates "$@" | sort -u | tr '\n' ' '
 EOS
         comp_cases | while IFS='|' read -r name want words; do
-                case $words in *' '|'') got=$(timeout 30 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words "") ;;
-                *) got=$(timeout 30 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words) ;; esac
+                case $words in *' '|'') got=$(timeout 300 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words "") ;;
+                *) got=$(timeout 300 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" $words) ;; esac
                 # zsh filters options by the typed prefix itself: all of them are offered
                 if [ "$got" = "$want" ]; then echo "ok zsh completion: $name"; else echo "FAIL zsh completion: $name: got '$got', want '$want'"; fi
         done > "$T/comp.out"
         check_comp_out
-        check_that "zsh completion: a directory after --root" test "$(timeout 30 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" check --root '')" = "#dir "
+        check_that "zsh completion: a directory after --root" test "$(timeout 300 zsh "$T/comp.zsh" completions/_hostfit "$HOSTFIT" check --root '')" = "#dir "
 else
         skip_test "zsh completion" "zsh not installed"
 fi
 if command -v fish >/dev/null; then
         check_that "fish completion parses" fish -n completions/hostfit.fish
         fish_complete() {
-                PATH=$(dirname "$HOSTFIT"):$PATH timeout 30 fish -c "set fish_complete_path $PWD/completions; source completions/hostfit.fish; complete -C '$1'" |
+                PATH=$(dirname "$HOSTFIT"):$PATH timeout 300 fish -c "set fish_complete_path $PWD/completions; source completions/hostfit.fish; complete -C '$1'" |
                         cut -f1 | sort -u | tr '\n' ' '
         }
         comp_cases | while IFS='|' read -r name want words; do
@@ -747,6 +755,42 @@ expect "history --prune 0 exits 0" 0
 hf history --root "$R"
 check_that "history --prune 0 removed every record" grep -qx 'no runs recorded' "$T/out"
 check_that "history --prune 0 removed the backups" sh -c "! ls '$R/var/backups/hostfit' | grep -q ."
+
+# ---- metrics-timer: the service of an older hostfit, which ran /usr/sbin/hostfit ----
+R=$(mktemp -d "$T/root.XXXXXX")
+mkdir -p "$R/etc/hostfit" "$R/etc/systemd/system" "$R/usr/bin" "$R/var/lib/prometheus/node-exporter"
+printf '[metrics]\ntimer = yes\n' >"$R/etc/hostfit/hostfit.conf"
+printf '\177ELF' >"$R/usr/bin/hostfit"
+chmod -R go-w "$R" && chmod 0755 "$R" "$R/usr/bin/hostfit"
+hf fix --yes metrics-timer --root "$R"
+expect "fix metrics-timer installs the units in an image" 0
+svc=$R/etc/systemd/system/hostfit-check.service
+check_that "the service runs the image's /usr/bin/hostfit" grep -q '^ExecStart="/usr/bin/hostfit" check ' "$svc"
+sed -i 's|^ExecStart="/usr/bin/hostfit" check |ExecStart=/usr/sbin/hostfit check |' "$svc"
+hf check metrics-timer --root "$R"
+expect "check metrics-timer warns about the older service" 1
+check_that "the older service is out of date, said with both paths" grep -qF \
+        "/etc/systemd/system/hostfit-check.service is out of date: it runs /usr/sbin/hostfit, not /usr/bin/hostfit" "$T/out"
+before=$(tree_hash "$R")
+hf fix --dry-run metrics-timer --root "$R"
+expect "fix --dry-run metrics-timer on the older service" 0
+check_that "the dry run shows the ExecStart= line rewritten as a diff" sh -c "
+        grep -qx -- '--- a/etc/systemd/system/hostfit-check.service' '$T/out' &&
+        grep -qx -- '-ExecStart=/usr/sbin/hostfit check --quiet --format prometheus --output \"/var/lib/prometheus/node-exporter/hostfit.prom\"' '$T/out' &&
+        grep -qx -- '+ExecStart=\"/usr/bin/hostfit\" check --quiet --format prometheus --output \"/var/lib/prometheus/node-exporter/hostfit.prom\"' '$T/out' &&
+        [ \$(grep -c '^[-+][^-+]' '$T/out') -eq 2 ]"
+check_that "the dry run wrote nothing" test "$(tree_hash "$R")" = "$before"
+hf fix --yes metrics-timer --root "$R"
+expect "fix --yes metrics-timer rewrites the older service" 0
+check_that "the service runs /usr/bin/hostfit again" grep -q '^ExecStart="/usr/bin/hostfit" check ' "$svc"
+hf check metrics-timer --root "$R"
+expect "check metrics-timer passes after the fix" 0
+before=$(tree_hash "$R")
+hf fix --dry-run --format json metrics-timer --root "$R"
+check_that "a second fix plans nothing" jq -e '.actions == []' "$T/out"
+hf fix --yes metrics-timer --root "$R"
+expect "a second fix --yes metrics-timer ends well" 0
+check_that "a second fix --yes changed no byte" test "$(tree_hash "$R")" = "$before"
 
 # ---- incidents: real journal files (tests/fixtures/journal, made by systemd-journal-remote) ----
 jqt() { jq -e "$@" >/dev/null; }

@@ -46,7 +46,7 @@ SYSCALLS = os.environ.get("FAULTS_SYSCALLS", "").split() or [
     "unlinkat", "newfstatat", "getdents64"]
 ERRNOS = ["EIO", "ENOSPC", "EACCES"]
 MAX_POSITIONS = int(os.environ.get("FAULTS_POSITIONS", "40"))
-TIMEOUT = 60
+TIMEOUT = 600    # a bound on a hang, not a speed: a run under strace on a loaded machine is slow
 JOBS = int(os.environ.get("FAULTS_JOBS", "0")) or os.cpu_count() or 1
 # Not compared: what each run records of itself (a new stamped record and backup
 # directory each time, and their parents) and the lock. Checked by bookkeeping().

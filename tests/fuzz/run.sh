@@ -14,7 +14,8 @@ for bin in "$@"; do
         seeds=$dir/corpus/$name
         [ -d "$seeds" ] || { echo "fuzz: $name: no seed corpus at $seeds"; fail=$((fail + 1)); failed="$failed $name"; continue; }
         mkdir -p "$out/$name"
-        "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        # -timeout: one input running this long is a hang, however loaded the machine.
+        "$bin" -max_total_time="$secs" -timeout=120 -rss_limit_mb=2048 -print_final_stats=1 \
                 -artifact_prefix="$out/$name-" "$out/$name" "$seeds" >"$out/$name.log" 2>&1
         st=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$name.log")

@@ -44,7 +44,7 @@ fail() { echo "devserver: $*" >&2; exit 1; }
 
 tmux -L "$sock" new-session -d -s live "bash $d/run-dev.sh" || fail "cannot start tmux"
 pid=""
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+for _ in $(seq 1200); do     # up to 300 s
         pid=$(pgrep -f "^/usr/bin/python3 $d/node_modules/.bin/vite --host" | head -n1)
         [ -n "$pid" ] && [ "$(cat /proc/"$pid"/oom_score_adj 2>/dev/null)" = 100 ] && break
         sleep 0.25
@@ -76,7 +76,7 @@ echo "$out" | grep -q "pid $wpid (bash) oom_score_adj 300 -> 100" || fail "the f
 [ -e /etc/hostfit/hostfit.conf ] && fail "the namespace's config leaked"
 
 tmux -L "$sock" kill-server
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+for _ in $(seq 1200); do     # up to 300 s
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.25
 done

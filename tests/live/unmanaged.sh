@@ -29,7 +29,7 @@ port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0
         fail "cannot find a free port"
 (cd "$d" && exec setsid -f /usr/bin/python3 -m http.server --bind 127.0.0.1 "$port" >/dev/null 2>&1 </dev/null) ||
         fail "cannot start the server"
-for _ in $(seq 40); do
+for _ in $(seq 1200); do     # up to 300 s: a loaded machine starts it late
         pid=$(pgrep -f "^/usr/bin/python3 -m http.server --bind 127.0.0.1 $port\$" | head -n1)
         [ -n "$pid" ] && grep -q ":$(printf '%04X' "$port") 00000000:0000 0A" /proc/net/tcp && break
         sleep 0.25
@@ -113,7 +113,7 @@ else
 fi
 
 kill "$pid"
-for _ in $(seq 20); do
+for _ in $(seq 1200); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.25
 done

@@ -85,6 +85,13 @@ need_checks() {
         done
 }
 
+# A command from a package the bed's recipe installs (lib.sh's SYS_TREE_EXTRA, vm.sh's
+# SYS_VM_PKGS): missing, the bed is broken, and the scenario fails; it never skips for it.
+need_bed_command() {
+        inside_sh "command -v $1" > /dev/null 2>&1 ||
+                fail "$1 is missing from the bed, whose recipe installs $2: the bed is broken"
+}
+
 pass() {
         say "PASS${1:+: $1}"
         exit 0
@@ -169,6 +176,20 @@ wait_age() {
         done
 }
 
+# Waits until TIMER has triggered N more times (its LastTriggerUSecMonotonic changed N times),
+# however late a loaded machine runs it; fails after BOUND seconds (default 300).
+wait_timer_runs() {
+        local timer=$1 want=$2 bound=${3:-300} runs=0 i=0 last now
+        last=$(unit_prop "$timer" LastTriggerUSecMonotonic)
+        while [ "$runs" -lt "$want" ]; do
+                [ "$i" -lt "$bound" ] || fail "$timer ran $runs times in $bound s, expected $want"
+                sleep 1
+                i=$((i + 1))
+                now=$(unit_prop "$timer" LastTriggerUSecMonotonic)
+                [ "$now" != "$last" ] && runs=$((runs + 1)) last=$now
+        done
+}
+
 unit_prop() {
         inside systemctl show -P "$2" "$1" 2>/dev/null
 }
@@ -207,14 +228,14 @@ nagios_status() {
 }
 
 # Has the running Nagios 4 check service DESC of localhost now (a forced check
-# through its command pipe) and waits, up to two minutes, for a result newer
+# through its command pipe) and waits, up to five minutes, for a result newer
 # than the one it had: its status.dat block in NAGIOS_STATUS.
 nagios_check() {
         local desc=$1 before last i=0
-        wait_for 60 'test -p /var/lib/nagios4/rw/nagios.cmd' || return 1
+        wait_for 120 'test -p /var/lib/nagios4/rw/nagios.cmd' || return 1
         before=$(nagios_status "$desc" | sed -n 's/^[[:space:]]*last_check=//p')
         inside_sh "now=\$(date +%s); printf '[%s] SCHEDULE_FORCED_SVC_CHECK;localhost;$desc;%s\n' \$now \$now > /var/lib/nagios4/rw/nagios.cmd"
-        while [ "$i" -lt 120 ]; do
+        while [ "$i" -lt 300 ]; do
                 NAGIOS_STATUS=$(nagios_status "$desc")
                 last=$(printf '%s\n' "$NAGIOS_STATUS" | sed -n 's/^[[:space:]]*last_check=//p')
                 if printf '%s' "$NAGIOS_STATUS" | grep -q 'has_been_checked=1' && [ "${last:-0}" != "${before:-0}" ]; then

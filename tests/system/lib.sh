@@ -260,7 +260,7 @@ ct_boot() {
                         --console=read-only
         ) < /dev/null > "$SYS_WORK/$name.console" 2>&1 &
         SYS_CT_NSPAWN=$!
-        for i in $(seq 1 300); do
+        for i in $(seq 1 1200); do      # up to 120 s: a loaded machine starts nspawn late
                 SYS_CT_LEADER=$(sys_ct_find_leader) && break
                 kill -0 "$SYS_CT_NSPAWN" 2>/dev/null || break
                 sleep 0.1

@@ -8,7 +8,7 @@ SYS_VM_PKGS="linux-image-amd64 initramfs-tools systemd-zram-generator lvm2 crypt
 SYS_VM_RECIPE="vm-4 $SYS_VM_PKGS"
 SYS_VM_SIZE=${HOSTFIT_SYSTEM_VM_SIZE:-6G}
 SYS_VM_MEM=${HOSTFIT_SYSTEM_VM_MEM:-1024}
-SYS_VM_TIMEOUT=${HOSTFIT_SYSTEM_VM_TIMEOUT:-900}
+SYS_VM_TIMEOUT=${HOSTFIT_SYSTEM_VM_TIMEOUT:-1800}   # a bound on a hang: at load 18 a scenario with a reboot took 525 s
 
 # Vendor-installed runner: it mounts the payload disk and hands over to the
 # guest driver there.  Type=simple: a oneshot that waits for the boot to

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The bound, in seconds, of alarm() around a read that must not block (a FIFO where a file was
+ * expected): it only catches a hang, so it is far above what any load makes of a few reads. */
+#define FIXTURE_HANG_BOUND_S 300
+
 /* The source tree's tests/fixtures directory (from $HOSTFIT_FIXTURES or the build's cwd). */
 const char *fixture_dir(void);
 

@@ -362,7 +362,7 @@ static void test_fifo_is_refused_not_waited_on(void **state) {
         make_fifo(root, "proc/100/environ");
         struct host *h;
         assert_int_equal(host_open(root, &h), 0);
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         char *text = NULL;
         char buf[128];
         int r = host_read_file(h, "/etc/fstab", 4096, &text, NULL);
@@ -392,7 +392,7 @@ static void test_fifo_at_uptime_is_an_error_not_a_hang(void **state) {
         make_fifo(root, "proc/uptime");
         struct host *h = open_fixture(root);
         double up = -1;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         assert_int_equal(host_uptime(h, &up), -ENXIO);
         struct proc p = { .start_ticks = 100 };
         assert_true(host_proc_age(h, &p) == 0);
@@ -422,7 +422,7 @@ static void test_huge_sparse_file_is_refused_by_size(void **state) {
         struct host *h = open_fixture(root);
         char *text = NULL, buf[128];
         FILE *f = NULL;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         int r = host_read_file(h, "/etc/fstab", 1 << 20, &text, NULL);
         assert_int_equal(r, -EFBIG);
         assert_string_equal(host_read_error(h, "/etc/fstab", r, buf, sizeof(buf)), "larger than hostfit reads");
@@ -450,7 +450,7 @@ static void test_device_node_is_refused(void **state) {
         struct host *h = open_fixture(root);
         char *text = NULL, buf[128];
         FILE *f = NULL;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         int r = host_read_file(h, "/etc/fstab", 1 << 20, &text, NULL);
         assert_int_equal(r, -ENXIO);
         assert_string_equal(host_read_error(h, "/etc/fstab", r, buf, sizeof(buf)), "it is a character device, not a regular file");
@@ -550,7 +550,7 @@ static void test_passwd_fifo_is_refused(void **state) {
         struct host *h = open_fixture(root);
         struct passwd_table t = {};
         char *name = NULL;
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         assert_int_equal(passwd_load(h, &t), -ENXIO);
         assert_int_equal(passwd_group_name(h, 0, &name), -ENXIO);
         alarm(0);

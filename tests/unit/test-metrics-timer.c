@@ -190,6 +190,19 @@ static void test_installed_but_not_enabled_warns(void **state) {
         ctx_free(c);
 }
 
+/* The plan of an installed, enabled timer whose service is not what hostfit writes: the
+ * service rewritten as TEXT and reloaded, nothing else written, the timer not enabled again. */
+static struct plan *expect_service_rewritten(struct ctx *c, const char *text) {
+        struct plan *p = ctx_plan(c);
+        const struct action *w = find_action(p, ACTION_WRITE_FILE, SERVICE_PATH, 0);
+        assert_non_null(w);
+        assert_string_equal(w->content, text);
+        assert_null(find_action(p, ACTION_WRITE_FILE, TIMER_PATH, 0));
+        assert_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_ENABLE));
+        assert_non_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_DAEMON_RELOAD));
+        return p;
+}
+
 static void test_edited_unit_differs_and_warns(void **state) {
         struct ctx *c = installed(OPT_IN);
         char *text = fixture_read(c->root, SERVICE_PATH);
@@ -202,15 +215,39 @@ static void test_edited_unit_differs_and_warns(void **state) {
         assert_true(((const struct metrics_timer_facts *) f->data)->enabled);
 
         /* The fix puts it back, and does not enable the timer a second time. */
-        struct plan *p = ctx_plan(c);
-        const struct action *w = find_action(p, ACTION_WRITE_FILE, SERVICE_PATH, 0);
-        assert_non_null(w);
-        assert_string_equal(w->content, text);
-        assert_null(find_action(p, ACTION_WRITE_FILE, TIMER_PATH, 0));
-        assert_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_ENABLE));
-        assert_non_null(find_action(p, ACTION_SYSTEMD, NULL, SYSTEMD_DAEMON_RELOAD));
+        expect_service_rewritten(c, text);
         free(text);
         free(edited);
+        ctx_free(c);
+}
+
+/* A service an older hostfit wrote, when the binary was /usr/sbin/hostfit (it moved to /usr/bin):
+ * out of date, said with both paths; the fix rewrites it alone, then the check passes and a
+ * second plan is empty. */
+static void test_unit_running_a_moved_hostfit_is_out_of_date_and_rewritten(void **state) {
+        struct ctx *c = installed(OPT_IN);
+        char *text = fixture_read(c->root, SERVICE_PATH);
+        const char *now = "\nExecStart=\"" IMAGE_HOSTFIT "\" check ";
+        char *at = strstr(text, now);
+        assert_non_null(at);
+        char *old = NULL;
+        assert_true(asprintf(&old, "%.*s\nExecStart=/usr/sbin/hostfit check %s", (int) (at - text), text,
+                             at + strlen(now)) > 0);
+        fixture_write(c->root, SERVICE_PATH, old);
+        ctx_check(c);
+        assert_int_equal(c->cr->status, STATUS_WARN);
+        assert_string_equal(find(c, STATUS_WARN)->message,
+                            SERVICE_PATH " is out of date: it runs /usr/sbin/hostfit, not " IMAGE_HOSTFIT);
+
+        assert_int_equal(plan_apply(expect_service_rewritten(c, text), c->h, NULL, NULL), 0);
+        char *after = fixture_read(c->root, SERVICE_PATH);
+        assert_string_equal(after, text);
+        ctx_check(c);
+        assert_int_equal(c->cr->status, STATUS_PASS);
+        assert_int_equal(plan_size(ctx_plan(c)), 0);
+        free(after);
+        free(old);
+        free(text);
         ctx_free(c);
 }
 
@@ -468,6 +505,7 @@ int main(void) {
                 cmocka_unit_test(test_installed_and_enabled_passes),
                 cmocka_unit_test(test_installed_but_not_enabled_warns),
                 cmocka_unit_test(test_edited_unit_differs_and_warns),
+                cmocka_unit_test(test_unit_running_a_moved_hostfit_is_out_of_date_and_rewritten),
                 cmocka_unit_test(test_changed_path_makes_installed_service_stale),
                 cmocka_unit_test(test_directory_in_place_of_unit_is_error),
                 cmocka_unit_test(test_symlink_out_of_root_in_place_of_timer_is_error),

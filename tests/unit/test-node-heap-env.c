@@ -325,7 +325,7 @@ static void test_binaries_read_bounded_and_once(void **state) {
         (void) state;
         char *root = fx_root("memory pids\n");
         char *path = NULL;
-        alarm(60);
+        alarm(FIXTURE_HANG_BOUND_S);
         fixture_mkdir(root, "/opt/fifo/bin");
         assert_true(asprintf(&path, "%s/opt/fifo/bin/node", root) > 0);
         assert_int_equal(mkfifo(path, 0644), 0);

@@ -362,7 +362,7 @@ static void test_table_names_the_file_it_could_not_read(void **state) {
         const struct socket_table *t;
         char buf[256];
         assert_int_equal(host_open(root, &h), 0);
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         assert_int_equal(host_sockets(h, &t), 0);
         alarm(0);
         assert_int_equal(t->error, -ENXIO);

@@ -257,7 +257,7 @@ static void test_fifo_conf_is_an_error_not_a_hang(void **state) {
         assert_true(asprintf(&p, "%s/home/dev/.tmux.conf", root) > 0);
         assert_int_equal(mkfifo(p, 0644), 0);
         free(p);
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         struct report *r = run(root, &h);
         alarm(0);
         assert_int_equal(report_check(r, 0)->status, STATUS_ERROR);
@@ -277,7 +277,7 @@ static void test_source_file_fan_out_is_bounded(void **state) {
                 strcat(conf, "source-file ~/.tmux.conf\nsource-file ~/.tmux/extra.conf\n");
         char *root = make_root(conf, conf);
         assert_int_equal(host_open(root, &h), 0);
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
         alarm(0);
         assert_int_equal(c.n_files, 2);
@@ -363,7 +363,7 @@ static void test_source_file_glob_is_bounded_and_stays_in_the_root(void **state)
                 fixture_write(root, path, "set -g status on\n");
         }
         assert_int_equal(host_open(root, &h), 0);
-        alarm(10);
+        alarm(FIXTURE_HANG_BOUND_S);
         assert_int_equal(tmuxconf_load(h, "/home/dev", &c), 0);
         alarm(0);
         assert_false(c.resurrect);

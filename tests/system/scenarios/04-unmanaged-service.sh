@@ -21,7 +21,7 @@ hand session-7.scope sh -c "cd /srv/site && exec python3 -m http.server $PORT --
 listener() {
         inside ss -Hltnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1
 }
-wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
 old=$(listener)
 say "started by hand: pid $old, $(inside cat /proc/$old/cgroup | tail -n 1)"
 wait_age 6 "$old"
@@ -46,9 +46,9 @@ say "before the hand-over $name is $state"
 
 # The hand-over hostfit leaves to the admin, as it printed it: end the old process, enable --now the unit.
 run_handover "$name" unmanaged-service
-wait_for 10 "! kill -0 $old" || fail "the hand-started server did not stop"
+wait_for 120 "! kill -0 $old" || fail "the hand-started server did not stop"
 [ "$(unit_prop "$name" UnitFileState)" = enabled ] || fail "$name is not enabled after the hand-over"
-wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not listen on $PORT"
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not listen on $PORT"
 new=$(listener)
 [ "$new" = "$(unit_prop "$name" MainPID)" ] || fail "port $PORT is held by $new, not by $name"
 inside_sh "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:$PORT/\", timeout=5)'" ||
@@ -59,6 +59,6 @@ expect_pass unmanaged-service
 expect_no_plan unmanaged-service
 
 inside kill -9 "$new"
-wait_for 30 "p=\$(systemctl show -P MainPID $name); [ \"\$p\" != 0 ] && [ \"\$p\" != $new ] && ss -Hltn 'sport = :$PORT' | grep -q ." ||
+wait_for 120 "p=\$(systemctl show -P MainPID $name); [ \"\$p\" != 0 ] && [ \"\$p\" != $new ] && ss -Hltn 'sport = :$PORT' | grep -q ." ||
         fail "$name was not restarted after kill -9"
 pass "$name restarted after kill -9 (NRestarts=$(unit_prop "$name" NRestarts)), listening on $PORT"

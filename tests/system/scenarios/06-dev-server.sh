@@ -43,7 +43,7 @@ put /etc/hostfit/hostfit.conf <<'CONF'
 profile = production
 CONF
 hand session-3.scope tmux new-session -d -s web /srv/app/dev.sh
-wait_for 30 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the dev server does not listen"
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the dev server does not listen"
 vite=$(inside pgrep -f 'node_modules/.bin/vite')
 echo -500 > /proc/$vite/oom_score_adj || fail "cannot set oom_score_adj -500 on $vite"
 # The parent PID: the field after the state, counted from the last ")" as
@@ -97,7 +97,7 @@ done
         fail "the tmux server's oom_score_adj went from $tmux_adj to $(cat /proc/$tmux_pid/oom_score_adj)"
 # A window opened now: its process inherits the server's value, not the shield.
 tmux new-window -d -t web 'exec sleep 600'
-wait_for 10 "pgrep -x sleep" || fail "the new tmux window did not start"
+wait_for 120 "pgrep -x sleep" || fail "the new tmux window did not start"
 pane=$(pgrep -x sleep | head -n 1)
 [ "$(cat /proc/$pane/oom_score_adj)" = "$tmux_adj" ] ||
         fail "a new tmux window's process has oom_score_adj $(cat /proc/$pane/oom_score_adj), not $tmux_adj"

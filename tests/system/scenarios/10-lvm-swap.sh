@@ -9,7 +9,7 @@
 
 need_checks swap-missing
 
-inside_sh 'command -v lvcreate >/dev/null' || skip "lvm2 is not in the VM image"
+need_bed_command lvcreate lvm2
 [ -z "$(inside swapon --show --noheadings)" ] || fail "the bed already has swap"
 inside_sh 'modprobe loop 2>/dev/null; truncate -s 96M /var/tmp/pv.img && losetup -f --show /var/tmp/pv.img > /run/pv.loop' ||
         fail "no loop device for the physical volume"

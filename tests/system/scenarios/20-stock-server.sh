@@ -15,8 +15,8 @@ DIAG_UNITS="ssh.service nginx.service $pg redis-server.service cron.service"
 
 inside systemctl enable --now ssh.service nginx.service postgresql.service redis-server.service cron.service ||
         fail "the stock services did not start"
-wait_for 60 "systemctl is-active -q $pg" || fail "$pg did not start"
-wait_for 30 'ss -Htln | grep -q ":6379 "' || fail "redis-server does not listen"
+wait_for 120 "systemctl is-active -q $pg" || fail "$pg did not start"
+wait_for 120 'ss -Htln | grep -q ":6379 "' || fail "redis-server does not listen"
 say "running: $(inside systemctl list-units --type=service --state=running --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
 
 hf check --format json --verbose

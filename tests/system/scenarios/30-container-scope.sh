@@ -24,7 +24,7 @@ hand session-8.scope python3 -m http.server $PORT2 --bind 127.0.0.1
 listener() {
         inside ss -Hltnp "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1
 }
-wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q . && ss -Hltn 'sport = :$PORT2' | grep -q ." ||
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q . && ss -Hltn 'sport = :$PORT2' | grep -q ." ||
         fail "the servers do not listen"
 ct=$(listener $PORT) host=$(listener $PORT2)
 cg=$(inside cat /proc/$ct/cgroup | tail -n 1)

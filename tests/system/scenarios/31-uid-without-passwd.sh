@@ -26,7 +26,7 @@ listener() {
 uid_of() {
         inside awk '/^Uid:/ { print $2 }' "/proc/$1/status"
 }
-wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
 old=$(listener)
 [ "$(uid_of "$old")" = $UID_ ] || fail "pid $old runs as uid $(uid_of "$old"), not $UID_"
 say "started by hand as uid $UID_: pid $old"
@@ -52,9 +52,9 @@ inside grep -qx "Group=svc$UID_" "$unit" || fail "$unit has no Group=svc$UID_"
 inside systemd-analyze verify "$unit" > /dev/null 2>&1 || fail "systemd-analyze verify $unit failed"
 
 inside kill "$old"
-wait_for 10 "! kill -0 $old" || fail "the hand-started server did not stop"
+wait_for 120 "! kill -0 $old" || fail "the hand-started server did not stop"
 inside systemctl start "$name" || fail "systemctl start $name failed"
-wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not listen on $PORT"
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not listen on $PORT"
 new=$(listener)
 [ "$new" = "$(unit_prop "$name" MainPID)" ] || fail "port $PORT is held by $new, not by $name"
 [ "$(uid_of "$new")" = $UID_ ] || fail "$name runs as uid $(uid_of "$new"), not $UID_"

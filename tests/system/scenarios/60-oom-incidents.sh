@@ -86,13 +86,13 @@ say "memlimit.service: NRestarts=$(unit_prop memlimit.service NRestarts)"
 
 inside systemctl start crashy.service
 # systemd 252 says so in words only, and keeps Result=exit-code.
-wait_for 60 'journalctl -b -u crashy.service -o cat --no-pager | grep -q "Start request repeated too quickly"' ||
+wait_for 120 'journalctl -b -u crashy.service -o cat --no-pager | grep -q "Start request repeated too quickly"' ||
         fail "crashy.service did not hit its start limit"
 say "crashy.service: stopped at the start limit after $(unit_prop crashy.service NRestarts) restarts"
 
 inside systemctl start earlyoom.service || fail "earlyoom did not start"
 # earlyoom watches memory once it has said its thresholds.
-wait_for 60 'journalctl -b -u earlyoom.service -o cat --no-pager | grep -q "sending SIGTERM when"' ||
+wait_for 120 'journalctl -b -u earlyoom.service -o cat --no-pager | grep -q "sending SIGTERM when"' ||
         fail "earlyoom did not report its thresholds"
 inside systemctl start eathog.service
 wait_for 240 '! systemctl is-active -q eathog.service' || fail "earlyoom did not stop eathog.service"
@@ -115,7 +115,7 @@ wait_for 120 'journalctl -k -b -o cat --no-pager | grep -q "Killed process .* (k
 inside journalctl -k -b -o cat --no-pager | grep -E "oom-kill:|Killed process .* \(kernhog\)" | tail -n 2 |
         sed "s/^/$SCEN_LOG_PREFIX   /"
 # The scope ends with its last process; its end is what "gone" reports.
-wait_for 60 '! systemctl is-active -q kernhog.scope' || fail "kernhog.scope outlived the kill"
+wait_for 120 '! systemctl is-active -q kernhog.scope' || fail "kernhog.scope outlived the kill"
 
 hf incidents --format json
 show_hf incidents --format json

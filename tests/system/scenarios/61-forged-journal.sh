@@ -75,11 +75,11 @@ CONF
 inside systemctl daemon-reload
 inside systemctl start ssh.service db.service
 inside systemctl start webapp.service || fail "webapp.service (the forger) failed"
-wait_for 60 'journalctl -o cat --no-pager _SYSTEMD_UNIT=webapp.service | grep -q "forged: done"' ||
+wait_for 120 'journalctl -o cat --no-pager _SYSTEMD_UNIT=webapp.service | grep -q "forged: done"' ||
         fail "the forged entries did not reach the journal"
 say "forged entries in the journal: $(inside_sh 'journalctl -o cat --no-pager _SYSTEMD_UNIT=webapp.service | wc -l')"
 inside systemctl start flappy.service
-wait_for 60 'journalctl -b -u flappy.service -o cat --no-pager | grep -q "Start request repeated too quickly"' ||
+wait_for 120 'journalctl -b -u flappy.service -o cat --no-pager | grep -q "Start request repeated too quickly"' ||
         fail "flappy.service did not hit its start limit"
 
 hf check oom-kills restart-storm --verbose

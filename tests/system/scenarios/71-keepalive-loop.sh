@@ -25,7 +25,7 @@ srv.serve_forever()
 PY
 hand session-9.scope sh -c 'while true; do /usr/local/bin/flaky-server; sleep 1; done'
 listening="ss -Hltn 'sport = :$PORT' | grep -q ."
-wait_for 20 "$listening" || fail "the looped server does not listen"
+wait_for 120 "$listening" || fail "the looped server does not listen"
 loop=$(inside pgrep -f -o 'while true; do /usr/local/bin/flaky-server')
 [ -n "$loop" ] || fail "no loop process"
 wait_age 2 "$loop"
@@ -39,7 +39,7 @@ printf '%s' "$HF_OUT" | grep -q "evidence: loop in its -c text: while true" || f
 hf check unmanaged-service --verbose
 printf '%s' "$HF_OUT" | grep -q "flaky-server" && fail "unmanaged-service also reports the loop's child"
 
-wait_for 20 "$listening" || fail "the looped server did not come back"
+wait_for 120 "$listening" || fail "the looped server did not come back"
 hf fix --dry-run --format json keepalive-loop unmanaged-service
 units=$(printf '%s' "$HF_OUT" | json "' '.join(a.get('path') or '' for a in d['actions'] if (a.get('path') or '').endswith('.service') and a['kind'] == 'write-file')")
 set -- $units
@@ -79,9 +79,9 @@ state=$(unit_prop "$name" UnitFileState)
 # The hand-over, as printed: the loop stopped, its command ended, the loop gone; then the unit.
 since=$(inside date +%s)
 run_handover "$name" keepalive-loop
-wait_for 10 "! kill -0 $loop" || fail "the loop still runs after the hand-over"
+wait_for 120 "! kill -0 $loop" || fail "the loop still runs after the hand-over"
 [ "$(unit_prop "$name" UnitFileState)" = enabled ] || fail "$name is not enabled after the hand-over"
-wait_for 20 "$listening" || fail "$name does not listen on $PORT"
+wait_for 120 "$listening" || fail "$name does not listen on $PORT"
 # Its server crashes after 8 s and is started again after the back-off: wait for that second
 # start, however long a loaded machine takes, instead of a fixed time.
 wait_for 180 "[ \$(journalctl --no-pager -o cat -u '$name' --since @$since | grep -c 'Started ') -ge 2 ]" ||

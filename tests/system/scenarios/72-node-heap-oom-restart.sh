@@ -13,7 +13,7 @@
 # needs: node-heap-limit restart-storm
 
 need_checks node-heap-limit restart-storm
-inside test -x /usr/bin/node || skip "no nodejs in the tree"
+need_bed_command node nodejs
 DIAG_UNITS="app.service app2.service eater.service"
 MIB=1048576
 
@@ -35,7 +35,7 @@ RestartSec=5s
 UNIT
 inside systemctl daemon-reload
 inside systemctl start app.service || fail "app.service did not start"
-wait_for 20 "journalctl -u app.service -o cat | grep -q heap_size_limit" || fail "node did not report its heap"
+wait_for 120 "journalctl -u app.service -o cat | grep -q heap_size_limit" || fail "node did not report its heap"
 before=$(inside journalctl -u app.service -o cat | sed -n 's/^heap_size_limit //p' | tail -n 1)
 say "node's heap_size_limit before: $((before / MIB)) MiB"
 
@@ -55,7 +55,7 @@ limit=$(inside_sh 'eval "export $(systemctl show -P Environment app.service)"; n
 say "node -e under the unit's environment: heap_size_limit $((limit / MIB)) MiB"
 [ "$limit" -ge $((192 * MIB)) ] && [ "$limit" -lt $((256 * MIB)) ] || fail "heap_size_limit $limit is not 192..256 MiB"
 inside systemctl restart app.service
-wait_for 20 "[ \$(journalctl -u app.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "node did not start again"
+wait_for 120 "[ \$(journalctl -u app.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "node did not start again"
 after=$(inside journalctl -u app.service -o cat | sed -n 's/^heap_size_limit //p' | tail -n 1)
 [ "$after" = "$limit" ] || fail "the unit's node reports $after, node -e $limit"
 expect_pass node-heap-limit
@@ -79,7 +79,7 @@ MemoryMax=256M
 UNIT
 inside systemctl daemon-reload
 inside systemctl start app2.service || fail "app2.service did not start"
-wait_for 20 "journalctl -u app2.service -o cat | grep -q heap_size_limit" || fail "app2's node did not report its heap"
+wait_for 120 "journalctl -u app2.service -o cat | grep -q heap_size_limit" || fail "app2's node did not report its heap"
 before2=$(inside journalctl -u app2.service -o cat | sed -n 's/^heap_size_limit //p' | tail -n 1)
 say "app2's node heap_size_limit before: $((before2 / MIB)) MiB (the env file's 8192 wins over Environment=)"
 [ "$before2" -gt $((4096 * MIB)) ] || fail "EnvironmentFile= did not win over Environment= ($before2)"
@@ -94,7 +94,7 @@ inside grep -q '^NODE_OPTIONS="--enable-source-maps --max-old-space-size=192"$' 
         fail "hostfit's environment file does not keep the other options with a heap of 192 MiB"
 expect_no_plan node-heap-limit
 inside systemctl restart app2.service
-wait_for 20 "[ \$(journalctl -u app2.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "app2's node did not start again"
+wait_for 120 "[ \$(journalctl -u app2.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "app2's node did not start again"
 after2=$(inside journalctl -u app2.service -o cat | sed -n 's/^heap_size_limit //p' | tail -n 1)
 say "app2's node heap_size_limit after the fix and a restart: $((after2 / MIB)) MiB"
 [ "$after2" -lt $((256 * MIB)) ] || fail "app2's node reports $after2, not below MemoryMax=256M"
@@ -122,11 +122,11 @@ Restart=no
 UNIT
 inside systemctl daemon-reload
 inside systemctl start eater.service
-wait_for 60 "[ \"\$(systemctl show -P Result eater.service)\" = oom-kill ]" || fail "eater.service was not OOM-killed"
+wait_for 120 "[ \"\$(systemctl show -P Result eater.service)\" = oom-kill ]" || fail "eater.service was not OOM-killed"
 expect_finding restart-storm
 hf check restart-storm --verbose
 printf '%s' "$HF_OUT" | grep -q "eater.service: killed by the OOM killer and left down: Restart=no" || fail "the OOM kill is not named"
 fix_and_verify restart-storm
 inside systemctl start eater.service
-wait_for 90 "[ \"\$(systemctl show -P NRestarts eater.service)\" -ge 1 ]" || fail "eater.service was not restarted after its next kill"
+wait_for 120 "[ \"\$(systemctl show -P NRestarts eater.service)\" -ge 1 ]" || fail "eater.service was not restarted after its next kill"
 pass "heap $((before / MIB)) -> $((limit / MIB)) MiB under MemoryMax=256M; with EnvironmentFile= $((before2 / MIB)) -> $((after2 / MIB)) MiB; eater.service restarted after an OOM kill (NRestarts=$(unit_prop eater.service NRestarts))"

@@ -46,7 +46,7 @@ inside systemctl daemon-reload
 inside systemctl start report-worker.service || fail "report-worker.service does not start"
 DIAG_UNITS=report-worker.service
 listening="ss -Hltn 'sport = :$PORT' | grep -q ."
-wait_for 20 "$listening" || fail "report-worker does not listen"
+wait_for 120 "$listening" || fail "report-worker does not listen"
 main=$(unit_prop report-worker.service MainPID)
 adj() {
         inside cat "/proc/$1/oom_score_adj"
@@ -73,7 +73,7 @@ expect_pass wrapper-oom-unprotected
 
 # At its next start the unit gives start.sh the shield from the drop-in; the server keeps its port.
 inside systemctl restart report-worker.service || fail "systemctl restart report-worker.service failed"
-wait_for 20 "$listening" || fail "report-worker does not listen after its restart"
+wait_for 120 "$listening" || fail "report-worker does not listen after its restart"
 main=$(unit_prop report-worker.service MainPID)
 [ "$(adj "$main")" = 100 ] || fail "start.sh has oom_score_adj $(adj "$main") after the restart, not the drop-in's 100"
 wait_age 2 "$main"

@@ -21,7 +21,7 @@
 
 IDS="unmanaged-service dev-server keepalive-loop restart-storm node-heap-limit wrapper-oom-unprotected unit-memorymax"
 need_checks $IDS
-inside test -x /usr/bin/node || skip "no nodejs in the tree"
+need_bed_command node nodejs
 MIB=1048576
 MAX=3           # [restart-storm] max-restarts: a low bar so the storm shows in a minute
 UPTIME=20       # [unit-memorymax] min-uptime, seconds: every incident here is older when fixed
@@ -142,7 +142,7 @@ listens() {
         inside_sh "ss -Hltn 'sport = :$1' | grep -q ."
 }
 for port in 8000 3000 8092 8093; do
-        wait_for 60 "ss -Hltn 'sport = :$port' | grep -q ." || fail "nothing listens on $port"
+        wait_for 120 "ss -Hltn 'sport = :$port' | grep -q ." || fail "nothing listens on $port"
 done
 wait_for 180 "[ \"\$(systemctl show -P NRestarts crashy.service)\" -gt $((MAX + 1)) ]" ||
         fail "crashy.service did not restart $((MAX + 2)) times"
@@ -216,11 +216,11 @@ inside systemctl restart report-worker.service
 
 # Resolved: each service under its unit, with its limit.
 for pid in $uv $dev $loop; do
-        wait_for 20 "! kill -0 $pid" || fail "pid $pid still runs after its hand-over"
+        wait_for 120 "! kill -0 $pid" || fail "pid $pid still runs after its hand-over"
 done
 for pair in "$uv_unit 8000" "$web_unit 3000" "$loop_unit 8092" "report-worker.service 8093"; do
         set -- $pair
-        wait_for 60 "systemctl is-active -q $1 && ss -Hltnp 'sport = :$2' | grep -q 'pid='" || fail "$1 does not listen on $2"
+        wait_for 120 "systemctl is-active -q $1 && ss -Hltnp 'sport = :$2' | grep -q 'pid='" || fail "$1 does not listen on $2"
         owner=$(listener "$2")
         inside grep -q "/$1\$" "/proc/$owner/cgroup" || fail "port $2 is held by pid $owner, not in $1: $(inside cat /proc/$owner/cgroup)"
         case "$1" in
@@ -249,7 +249,7 @@ inside_sh "journalctl -u crashy.service --no-pager | grep -q 'Start request repe
 say "crashy.service: failed at its start limit after $((n_end - n_fix)) restarts since the fix, $reloads daemon-reloads (RestartSec=$(unit_prop crashy.service RestartUSec))"
 
 # Node's heap below the limit, as V8 reports it.
-wait_for 30 "[ \$(journalctl -u app.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "app.service's node did not start again"
+wait_for 120 "[ \$(journalctl -u app.service -o cat | grep -c heap_size_limit) -ge 2 ]" || fail "app.service's node did not start again"
 heap=$(inside journalctl -u app.service -o cat | sed -n 's/^heap_size_limit //p' | tail -n 1)
 [ "$heap" -lt $((256 * MIB)) ] || fail "app.service's node reports a heap of $heap, not below MemoryMax=256M"
 say "app.service: V8 heap_size_limit $((heap / MIB)) MiB under MemoryMax=256M"
@@ -277,7 +277,7 @@ show_hf undo --yes
 [ "$HF_RC" -eq 0 ] || fail "undo --yes exited $HF_RC"
 for u in $uv_unit $web_unit $loop_unit; do
         inside test -e "/etc/systemd/system/$u" && fail "$u is still there after undo"
-        wait_for 30 "! systemctl is-active -q $u" || fail "$u still runs after undo"
+        wait_for 120 "! systemctl is-active -q $u" || fail "$u still runs after undo"
 done
 notfound=$(inside systemctl list-units --all --no-legend --plain | awk '$2 == "not-found" && $3 != "inactive"')
 [ -z "$notfound" ] || fail "units running without their file after undo: $notfound"

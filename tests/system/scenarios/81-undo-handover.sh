@@ -21,7 +21,7 @@ hand session-8.scope sh -c "cd /srv/site && exec python3 -m http.server $PORT --
 listener() {
         inside ss -Hltnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1
 }
-wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "the hand-started server does not listen"
 old=$(listener)
 wait_age 6 "$old"
 expect_finding unmanaged-service
@@ -38,9 +38,9 @@ DIAG_UNITS=$name
 
 # The hand-over, as printed: end the old process, enable and start the unit.
 inside kill "$old"
-wait_for 10 "! kill -0 $old" || fail "the hand-started server did not stop"
+wait_for 120 "! kill -0 $old" || fail "the hand-started server did not stop"
 inside systemctl enable --now "$name" > /dev/null 2>&1 || fail "systemctl enable --now $name failed"
-wait_for 20 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not listen on $PORT"
+wait_for 120 "ss -Hltn 'sport = :$PORT' | grep -q ." || fail "$name does not listen on $PORT"
 links=$(inside find /etc/systemd/system -type l -name "$name")
 [ -n "$links" ] || fail "systemctl enable made no link for $name"
 say "$name runs as pid $(unit_prop "$name" MainPID), enabled by $links"
@@ -53,14 +53,14 @@ show_hf undo --yes
 [ "$HF_RC" -eq 0 ] || fail "undo --yes exited $HF_RC"
 
 inside test -e "$unit" && fail "$unit is still there"
-wait_for 20 "! systemctl is-active -q $name" || fail "$name still runs after undo ($(unit_prop "$name" ActiveState))"
+wait_for 120 "! systemctl is-active -q $name" || fail "$name still runs after undo ($(unit_prop "$name" ActiveState))"
 notfound=$(inside systemctl list-units --all --no-legend --plain | awk '$2 == "not-found" && $3 != "inactive"')
 [ -z "$notfound" ] || fail "units running without their file after undo: $notfound"
 left=$(inside find /etc/systemd/system -type l -name "$name")
 [ -z "$left" ] || fail "enable links left after undo: $left"
 failed=$(inside systemctl --failed --no-legend --plain)
 [ -z "$failed" ] || fail "failed units after undo: $failed"
-wait_for 20 "! ss -Hltn 'sport = :$PORT' | grep -q ." || fail "port $PORT is still held after undo"
+wait_for 120 "! ss -Hltn 'sport = :$PORT' | grep -q ." || fail "port $PORT is still held after undo"
 hf history
 printf '%s' "$HF_OUT" | grep -q "^$stamp .*(undone by " || fail "history does not show $stamp undone: $HF_OUT"
 pass "undo stopped and disabled $name before removing $unit: nothing runs without its file, no link, no failed unit"

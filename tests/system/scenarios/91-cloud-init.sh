@@ -9,7 +9,7 @@
 # needs: unit-memorymax
 
 need_checks unit-memorymax
-inside test -x /usr/bin/cloud-init || skip "cloud-init is not in the bed's tree"
+need_bed_command cloud-init cloud-init
 
 # The example as the user-data, but for the download and package steps.
 python3 - "$SYS_DIR/../../docs/cloud-init.yaml" > "$SYS_WORK/user-data" <<'PY' || fail "cannot read the example"

@@ -12,7 +12,7 @@ need_checks metrics-timer
 DIAG_UNITS="nagios4.service prometheus-node-exporter.service hostfit-check.service"
 
 # ---- Nagios Core
-inside test -x /usr/sbin/nagios4 || skip "nagios4 is not in the bed's tree"
+need_bed_command nagios4 nagios4-core
 put /etc/nagios4/conf.d/hostfit.cfg <<'CFG'
 define command {
     command_name    check_hostfit
@@ -61,7 +61,7 @@ inside systemctl start hostfit-check.service || fail "hostfit-check.service fail
 scrape() {
         inside python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9100/metrics", timeout=5).read().decode())'
 }
-wait_for 30 'python3 -c "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:9100/metrics\", timeout=2)"' ||
+wait_for 120 'python3 -c "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:9100/metrics\", timeout=2)"' ||
         fail "node_exporter does not answer on :9100"
 m=$(scrape)
 printf '%s\n' "$m" | grep '^hostfit_' | head -n 8 | sed "s/^/$SCEN_LOG_PREFIX   /"

@@ -12,6 +12,7 @@
 # debs: sudo nagios-nrpe-server nagios-nrpe-plugin
 
 need_checks unmanaged-service
+need_bed_command nagios4 nagios4-core
 DIAG_UNITS="nagios-nrpe-server.service nagios4.service"
 DOC=$SYS_DIR/../../docs/usage.md
 [ -f "$DOC" ] || fail "no docs/usage.md beside the tests"
@@ -36,7 +37,7 @@ printf '%s\n' "$rule" | put "$rule_file" 0440
 inside visudo -c -q || fail "visudo -c rejects the sudoers files with usage.md's rule"
 inside grep -q '^include_dir=/etc/nagios/nrpe.d' /etc/nagios/nrpe.cfg || fail "Debian's nrpe.cfg does not read /etc/nagios/nrpe.d"
 inside systemctl restart nagios-nrpe-server.service || fail "nagios-nrpe-server does not start"
-wait_for 30 'ss -ltn | grep -q ":5666 "' || fail "NRPE does not listen on 5666"
+wait_for 120 'ss -ltn | grep -q ":5666 "' || fail "NRPE does not listen on 5666"
 
 # check_nrpe as usage.md's Nagios command runs it, for the local host.
 cmdline=$(printf '%s\n' "$define" | sed -n 's/^ *command_line *//p' |
@@ -69,7 +70,6 @@ case "$GOT" in "hostfit OK - "*) ;; *) fail "check_nrpe does not say OK" ;; esac
 say "OK host: check_nrpe and hostfit agree (exit 0)${bad:+; set aside: $bad}"
 
 # ---- Nagios 4 reads usage.md's command definition, with a service using it, and runs it.
-inside test -x /usr/sbin/nagios4 || skip "nagios4 is not in the bed's tree"
 name=$(printf '%s\n' "$define" | sed -n 's/^ *command_name *//p')
 { printf '%s\n' "$define"; cat <<CFG
 define service {
@@ -95,12 +95,12 @@ say "Nagios 4: usage.md's command accepted (nagios4 -v); through NRPE it recorde
 # by hand in a login session, judged once it is 5 s old.
 printf '[unmanaged-service]\nmin-age = 5\n' | put /etc/hostfit/hostfit.conf
 hand session-9.scope sh -c 'exec python3 -m http.server 8097 --bind 127.0.0.1'
-wait_for 30 'ss -ltn | grep -q "127.0.0.1:8097 "' || fail "the hand-started server does not listen"
+wait_for 120 'ss -ltn | grep -q "127.0.0.1:8097 "' || fail "the hand-started server does not listen"
 i=0
 while :; do
         hf check unmanaged-service --format json
         case "$(check_status unmanaged-service)" in fail|warn) break ;; esac
-        [ "$i" -lt 60 ] || fail "unmanaged-service never reports the server started by hand"
+        [ "$i" -lt 300 ] || fail "unmanaged-service never reports the server started by hand"
         sleep 1
         i=$((i + 1))
 done

@@ -43,7 +43,7 @@ inside_sh 'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*' || fail "canno
 inside_sh '! command -v hostfit' || fail "a hostfit is left on the bed's PATH"
 inside systemd-run --unit=debserver --property=WorkingDirectory=/srv/disk/www \
         python3 -m http.server 8000 --bind 127.0.0.1 > /dev/null 2>&1 || fail "cannot start the http server"
-wait_for 30 'ss -ltn | grep -q "127.0.0.1:8000 "' || fail "the http server does not listen"
+wait_for 120 'ss -ltn | grep -q "127.0.0.1:8000 "' || fail "the http server does not listen"
 
 A=$SYS_WORK/ansible
 ansible_bed "$A"
