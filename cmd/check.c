@@ -226,5 +226,12 @@ static int check_run(int argc, char **argv) {
                 log_error("cannot write the report%s%s: %s", output ? " to " : "", output ? output : "", strerror(-k));
                 return EXIT_TROUBLE;
         }
-        return report_exit_status(r);
+        k = report_exit_status(r);
+#if !defined(__SANITIZE_ADDRESS__)
+        /* The report is written and the process ends: the kernel takes the heap back at once,
+         * for less than a free() a finding, a line and a unit (15,000 findings at 20,000 units).
+         * Under the sanitizer all is freed, for its leak check to see every allocation. */
+        r = NULL, h = NULL;
+#endif
+        return k;
 }
