@@ -75,32 +75,74 @@ static bool left_alone(const struct proc *p) {
                proc_in_container(p, NULL);
 }
 
-/* The sockets last: asking reads the process's fds. */
-static bool is_candidate(const struct socket_table *st, const struct proc *p) {
-        if (left_alone(p))
-                return false;
-        return known_server(p) || (st && sockets_of_pid(st, p->pid, NULL, 0) > 0);
+/* What one run judges with: the tables, hostfit's own ancestors, and each process's answer,
+ * kept (a parent is asked once for all its children). */
+struct judge {
+        const struct proc_table *t;
+        const struct socket_table *st;  /* NULL: no socket table */
+        const struct proc *self[64];    /* hostfit and what runs it, on the running system */
+        size_t n_self;
+        signed char *cand;              /* by index in t: -1 not asked yet; NULL: not kept */
+};
+
+static void judge_init(struct judge *j, struct host *h, const struct proc_table *t, const struct socket_table *st) {
+        *j = (struct judge) { .t = t, .st = st };
+        if (!host_is_live(h))
+                return;
+        /* getpid() once: walking up from it for each process was a syscall each. */
+        for (const struct proc *s = proc_table_find(t, getpid()); s && s->pid > 1 && j->n_self < ELEMENTSOF(j->self);
+             s = proc_table_find(t, s->ppid))
+                j->self[j->n_self++] = s;
+}
+
+/* hostfit itself and whatever runs it (a test runner, a shell) are not services. */
+static bool is_self(const struct judge *j, const struct proc *p) {
+        for (size_t i = 0; i < j->n_self; i++)
+                if (j->self[i] == p)
+                        return true;
+        return false;
+}
+
+/* A server by name, or one that listens. The sockets last: asking reads the process's fds. */
+static bool serves_uncached(const struct judge *j, const struct proc *p) {
+        return known_server(p) || (j->st && sockets_of_pid(j->st, p->pid, NULL, 0) > 0);
+}
+
+/* The answer kept for P, or NULL when answers are not kept. */
+static signed char *kept(const struct judge *j, const struct proc *p) {
+        return j->cand ? &j->cand[p - j->t->procs] : NULL;
+}
+
+static bool is_candidate(struct judge *j, const struct proc *p) {
+        signed char *c = kept(j, p);
+        if (c && *c >= 0)
+                return *c;
+        bool r = !left_alone(p) && serves_uncached(j, p);
+        if (c)
+                *c = r;
+        return r;
+}
+
+/* is_candidate() of a process the caller found not left alone. */
+static bool serves(struct judge *j, const struct proc *p) {
+        signed char *c = kept(j, p);
+        if (c && *c >= 0)
+                return *c;
+        bool r = serves_uncached(j, p);
+        if (c)
+                *c = r;
+        return r;
 }
 
 /* A server to report: a candidate whose parent is none (a worker of a server is the server's).
  * The parent first: its answer is kept, and workers that hold the listener they were forked
- * with (fork after listen) then cost no fd read of their own. Callers test the cheap filters
- * (age, left_alone, is_self) first. */
-static bool is_reported_server(const struct socket_table *st, const struct proc_table *t, const struct proc *p) {
-        const struct proc *parent = proc_table_find(t, p->ppid);
-        if (parent && is_candidate(st, parent))
+ * with (fork after listen) then cost no fd read of their own. The caller tests the cheap
+ * filters first (age, left_alone, is_self). */
+static bool is_reported_server(struct judge *j, const struct proc *p) {
+        const struct proc *parent = proc_table_find(j->t, p->ppid);
+        if (parent && is_candidate(j, parent))
                 return false;
-        return is_candidate(st, p);
-}
-
-/* hostfit itself and whatever runs it (a test runner, a shell) are not services. */
-static bool is_self(struct host *h, const struct proc_table *t, const struct proc *p) {
-        if (!host_is_live(h))
-                return false;
-        for (const struct proc *s = proc_table_find(t, getpid()); s && s->pid > 1; s = proc_table_find(t, s->ppid))
-                if (s == p)
-                        return true;
-        return false;
+        return serves(j, p);
 }
 
 int unmanaged_collect_facts(struct host *h, const struct socket_table *st, const struct proc *p, struct unmanaged_data *d) {
@@ -209,11 +251,17 @@ static int unmanaged_service_run(struct host *h, struct report *r) {
         if (short_table > 0 && (k = report_add(r, STATUS_ERROR, "/proc/net", NULL, NULL, "%s", why)) < 0)
                 return k;
         unsigned found = 0;
+        struct judge j;
+        judge_init(&j, h, t, st);
+        _cleanup_free_ signed char *cand = j.cand = malloc(t->n ? t->n : 1);
+        if (!cand)
+                return -ENOMEM;
+        memset(cand, -1, t->n);
         for (size_t i = 0; i < t->n; i++) {
                 const struct proc *p = &t->procs[i];
                 /* The cheap filters first (age, cgroup, name, self): the candidate tests may read fds. */
                 double age = host_proc_age(h, p);
-                if (age < (double) min_age || left_alone(p) || is_self(h, t, p) || !is_reported_server(st, t, p))
+                if (age < (double) min_age || left_alone(p) || is_self(&j, p) || !is_reported_server(&j, p))
                         continue;
                 if (keepalive_is_restarted_child(h, t, p))
                         continue;       /* keepalive-loop owns it: one process, one unit */
@@ -232,7 +280,9 @@ static bool unmanaged_service_claims(struct host *h, const struct proc_table *t,
         const struct socket_table *st = NULL;
         if (host_sockets(h, &st) < 0)
                 st = NULL;
-        return !left_alone(p) && !is_self(h, t, p) && is_reported_server(st, t, p);
+        struct judge j;
+        judge_init(&j, h, t, st);
+        return !left_alone(p) && !is_self(&j, p) && is_reported_server(&j, p);
 }
 
 const struct check check_unmanaged_service = {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* OOM kills and crash loops, read from the journal: the parse of one journal
  * entry (a pure function of its fields), the correlation of those events into
- * incidents, and the loading through sd-journal (lib/journal/journal.c).
+ * incidents, and the loading through sd-journal (lib/journal/journal.c, whose
+ * pages lib/journal/trim.c lets go as the walk moves on).
  */
 #pragma once
 

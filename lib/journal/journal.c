@@ -3,8 +3,6 @@
  * catalogue ids and the OOM daemons, a seek to --since, and only those entries
  * read (as journalctl does); each entry handed to incident_parse_entry(). */
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <stddef.h>
 #include <grp.h>
 #include <stdio.h>
@@ -21,6 +19,7 @@
 #include "host/config.h"
 #include "host/host.h"
 #include "journal/incidents.h"
+#include "journal/trim.h"
 #include "systemd/unitname.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct incident_builder *, incident_builder_free);
@@ -136,6 +135,7 @@ struct entry_buf {
         char transport[16], pid[16], uid[16], comm[32], systemd_unit[UNIT_NAME_MAX + 1], boot_id[SD_ID128_STRING_MAX];
         char identifier[32], message_id[40], unit[UNIT_NAME_MAX + 1], result[64], n_restarts[24], exit_code[16];
         char message[MESSAGE_MAX];
+        sd_id128_t boot;        /* the boot boot_id holds, formatted once a boot; null at first */
 };
 
 /* The fields read, where they go, and whether a longer value is cut (the
@@ -173,8 +173,13 @@ static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *
         if (sd_journal_get_realtime_usec(j, &e->realtime_usec) < 0)
                 return 0;
         /* The entry's own header: journald's clock and boot, which _BOOT_ID repeats. */
-        if (sd_journal_get_monotonic_usec(j, &e->monotonic_usec, &boot) >= 0 && !sd_id128_is_null(boot))
-                e->boot_id = sd_id128_to_string(boot, b->boot_id);
+        if (sd_journal_get_monotonic_usec(j, &e->monotonic_usec, &boot) >= 0 && !sd_id128_is_null(boot)) {
+                if (!sd_id128_equal(boot, b->boot)) {
+                        sd_id128_to_string(boot, b->boot_id);
+                        b->boot = boot;
+                }
+                e->boot_id = b->boot_id;
+        }
         sd_journal_restart_data(j);
         while ((r = sd_journal_enumerate_data(j, &d, &l)) > 0) {
                 const char *eq = memchr(d, '=', l);
@@ -340,59 +345,14 @@ static void limit_peaks(struct host *h, struct incident_list *l) {
 
 /* ---- the walk: streaming, memory bounded ---- */
 
-/* sd-journal keeps the windows of the journal files it mapped (read-only,
- * shared): walking a large journal would leave every page it touched
- * resident. Past RSS_SLACK more than at the start, the pages of those
- * mappings are dropped from this process (MADV_DONTNEED: the file and the
- * page cache keep them; the next touch maps them again), so memory follows
- * the incidents kept, not the entries read. */
-#define RSS_SLACK (3ULL << 20)
-#define RSS_CHECK_EVERY 64
-
 struct reader {
         struct host *h;
         sd_journal *j;
         sd_journal *victims;    /* the daemons' victims looked up by pid; opened at the first */
         const char *boot;       /* "_BOOT_ID=…" or NULL */
-        int statm;              /* our own /proc/self/statm; -1 unreadable */
         bool empty;             /* no entry can match: none is read */
-        uint64_t rss_base;
-        unsigned unchecked;
+        struct journal_trim *trim;      /* memory follows the incidents, not the entries read */
 };
-
-static uint64_t self_rss(int fd) {
-        char buf[128];
-        ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
-        unsigned long long size, resident;
-        if (n <= 0)
-                return 0;
-        buf[n] = '\0';
-        if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-                return 0;
-        return (uint64_t) resident * (uint64_t) sysconf(_SC_PAGESIZE);
-}
-
-static bool is_journal_file(const char *path) {
-        size_t n = strlen(path);
-        return (n > 8 && strcmp(path + n - 8, ".journal") == 0) || (n > 9 && strcmp(path + n - 9, ".journal~") == 0);
-}
-
-/* Drop the resident pages of this process's mappings of journal files. */
-static void trim_journal_maps(void) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
-        char line[4096 + 128];
-        while (f && fgets(line, sizeof line, f)) {
-                unsigned long start, end;
-                char perms[8];
-                int path_at = 0;
-                if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3 || !path_at)
-                        continue;
-                line[strcspn(line, "\n")] = '\0';
-                if (perms[1] == 'w' || !is_journal_file(line + path_at))
-                        continue;
-                (void) madvise((void *) start, end - start, MADV_DONTNEED);
-        }
-}
 
 /* Every entry (of the boot when asked): the tests' yardstick for the matches. */
 static int add_no_matches(sd_journal *j, const char *boot) {
@@ -412,8 +372,8 @@ static int reader_open(struct reader *rd, uint64_t since, bool read_all, struct 
                 err->reason = "cannot read it";
                 return r;
         }
-        rd->rss_base = self_rss(rd->statm);
-        return 0;
+        rd->trim = journal_trim_new();
+        return rd->trim ? 0 : -ENOMEM;
 }
 
 static void reader_close(struct reader *rd) {
@@ -422,17 +382,14 @@ static void reader_close(struct reader *rd) {
         if (rd->victims)
                 sd_journal_close(rd->victims);
         rd->j = rd->victims = NULL;
+        rd->trim = journal_trim_free(rd->trim);
 }
 
 /* The next entry: 1, 0 at the end, -errno. */
 static int reader_next(struct reader *rd, struct journal_error *err) {
         if (rd->empty)
                 return 0;
-        if (++rd->unchecked >= RSS_CHECK_EVERY) {
-                rd->unchecked = 0;
-                if (self_rss(rd->statm) > rd->rss_base + RSS_SLACK)
-                        trim_journal_maps();
-        }
+        journal_trim_step(rd->trim);
         int r = sd_journal_next(rd->j);
         if (r < 0)
                 err->reason = "cannot read it";
@@ -478,19 +435,16 @@ int incidents_load(struct host *h, const struct incident_options *o,
                 err->reason = "--boot needs the running system's boot id";
                 return r;
         }
-        _cleanup_free_ struct entry_buf *buf = malloc(sizeof *buf);
+        _cleanup_free_ struct entry_buf *buf = calloc(1, sizeof *buf);
         if (!buf || incident_builder_new(&b) < 0)
                 return -ENOMEM;
-        struct reader rd = { .h = h, .boot = o->this_boot ? boot : NULL,
-                             .statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC) };
+        struct reader rd = { .h = h, .boot = o->this_boot ? boot : NULL };
         size_t ignored = 0, read = 0;
         r = reader_open(&rd, o->since_usec, o->read_all, err);
         while (r >= 0 && (r = reader_next(&rd, err)) > 0 && ++read &&
                (r = reader_take(&rd, buf, o, b, &ignored)) == 0)
                 ;
         reader_close(&rd);
-        if (rd.statm >= 0)
-                close(rd.statm);
         if (r < 0)
                 return r;
         r = incident_builder_finish(b, o->unit, ret);

@@ -3,7 +3,15 @@
  * (bareloop.c) opening and reading each process's stat, cmdline, cgroup and oom_score_adj
  * once, as hostfit's process table does, with N extra processes. Prints median wall and
  * CPU times, ratios to the floor and peak RSS, all from one run. Targets: a full check
- * within 1.2x the floor in CPU time (at 2k and at 10k processes), peak RSS within 8 MiB. */
+ * within 1.2x the floor in CPU time (at 2k and at 10k processes), peak RSS within 8 MiB.
+ * Twice: with the N processes young, and aged. Aged means older than unmanaged-service's
+ * min-age (300 s): hostfit then reads the fd table of each of them (they are outside any
+ * service and container, and no server by name), to learn whether it holds a listening
+ * socket. The bench sets their age by config, not by minutes of waiting: YOUNG-CONF (min-age
+ * = 1d under [unmanaged-service], no other setting) for the young runs, which would otherwise
+ * turn aged after 300 s of runs at 10k, and AGED-CONF (min-age = 0) for the aged ones. The
+ * aged full check is compared with the plain floor and with the floor that also reads those N
+ * fd tables (bareloop --fds-of). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +25,8 @@
 #define MAX_CMDS 32
 
 struct cmd {
-        char *argv[4];
+        char *argv[8];
+        const char *label;
         double *t;
         double *cpu;    /* user + system seconds */
         long maxrss;    /* KiB */
@@ -102,21 +111,37 @@ static double median(double *v, int runs) {
         return v[runs / 2];
 }
 
+static void print_row(const struct cmd *c, int runs, double bare, double bare_cpu) {
+        double m = median(c->t, runs), cpu = median(c->cpu, runs);
+        printf("  %-44s wall %7.1f ms %5.2fx  cpu %7.1f ms %5.2fx  %6ld KiB\n", c->label, m * 1e3, m / bare,
+               cpu * 1e3, cpu / bare_cpu, c->maxrss);
+}
+
 int main(int argc, char **argv) {
-        static char ids[MAX_CMDS][64];
-        static struct cmd cmds[MAX_CMDS + 2];
-        if (argc != 5) {
-                fprintf(stderr, "usage: bench N-PROCS RUNS BARELOOP HOSTFIT\n");
+        static char ids[MAX_CMDS][64], labels[MAX_CMDS][96], self[32];
+        static struct cmd cmds[MAX_CMDS + 6];
+        if (argc != 7) {
+                fprintf(stderr, "usage: bench N-PROCS RUNS BARELOOP HOSTFIT YOUNG-CONF AGED-CONF\n");
                 return 2;
         }
         int nprocs = atoi(argv[1]), runs = atoi(argv[2]);
+        char *hostfit = argv[4], *young = argv[5], *aged = argv[6];
         if (runs < 1)
                 runs = 1;
-        size_t n_ids = list_checks(argv[4], ids, MAX_CMDS), n = 0;
-        cmds[n++] = (struct cmd) { .argv = { argv[3], NULL } };
-        cmds[n++] = (struct cmd) { .argv = { argv[4], "check", NULL } };
-        for (size_t i = 0; i < n_ids; i++)
-                cmds[n++] = (struct cmd) { .argv = { argv[4], "check", ids[i], NULL } };
+        snprintf(self, sizeof(self), "%ld", (long) getpid());
+        size_t n_ids = list_checks(hostfit, ids, MAX_CMDS), n = 0;
+        /* 0, 1: the floors; 2: the full check, young; 3, 4: the full check and unmanaged-service, aged. */
+        cmds[n++] = (struct cmd) { .argv = { argv[3], NULL }, .label = "floor (bare /proc loop)" };
+        cmds[n++] = (struct cmd) { .argv = { argv[3], "--fds-of", self, NULL },
+                                   .label = "floor + the N processes' fd tables" };
+        cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", young, "check", NULL }, .label = "check" };
+        cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", aged, "check", NULL }, .label = "check, aged" };
+        cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", aged, "check", "unmanaged-service", NULL },
+                                   .label = "check unmanaged-service, aged" };
+        for (size_t i = 0; i < n_ids; i++) {
+                snprintf(labels[i], sizeof(labels[i]), "check %.63s", ids[i]);
+                cmds[n++] = (struct cmd) { .argv = { hostfit, "--config", young, "check", ids[i], NULL }, .label = labels[i] };
+        }
         for (size_t i = 0; i < n; i++)
                 if (!(cmds[i].t = calloc((size_t) runs, sizeof(double))) || !(cmds[i].cpu = calloc((size_t) runs, sizeof(double))))
                         return 1;
@@ -132,23 +157,23 @@ int main(int argc, char **argv) {
                                 cmds[i].maxrss = rss;
                 }
         double bare = median(cmds[0].t, runs), bare_cpu = median(cmds[0].cpu, runs);
-        printf("processes: %d extra, runs: %d (median wall time and ratio to the floor, median CPU time and "
-               "ratio to the floor, peak RSS; the floor: a C loop reading each process's stat, cmdline, "
-               "cgroup and oom_score_adj once)\n", nprocs, runs);
-        for (size_t i = 0; i < n; i++) {
-                double m = median(cmds[i].t, runs), c = median(cmds[i].cpu, runs);
-                char name[96];
-                if (i == 0)
-                        snprintf(name, sizeof(name), "floor (bare /proc loop)");
-                else
-                        snprintf(name, sizeof(name), "check%s%s", cmds[i].argv[2] ? " " : "",
-                                 cmds[i].argv[2] ? cmds[i].argv[2] : "");
-                printf("  %-34s wall %7.1f ms %5.2fx  cpu %7.1f ms %5.2fx  %6ld KiB\n", name, m * 1e3, m / bare,
-                       c * 1e3, c / bare_cpu, cmds[i].maxrss);
-        }
-        printf("full check at %d processes: cpu %.2fx the floor (target <= 1.20), wall %.2fx, peak RSS %ld KiB "
-               "(target <= 8192)\n", nprocs, median(cmds[1].cpu, runs) / bare_cpu, median(cmds[1].t, runs) / bare,
-               cmds[1].maxrss);
+        double fds_cpu = median(cmds[1].cpu, runs);
+        double load[3] = { 0 };
+        if (getloadavg(load, 3) < 0)
+                load[0] = load[1] = load[2] = -1;
+        printf("processes: %d extra, runs: %d, load average %.2f %.2f %.2f (median wall time and ratio to the "
+               "floor, median CPU time and ratio to the floor, peak RSS; the floor: a C loop reading each "
+               "process's stat, cmdline, cgroup and oom_score_adj once; young: min-age = 1d from %s, aged: min-age = 0 "
+               "from %s)\n", nprocs, runs, load[0], load[1], load[2], young, aged);
+        for (size_t i = 0; i < n; i++)
+                print_row(&cmds[i], runs, bare, bare_cpu);
+        printf("full check at %d processes, young: cpu %.2fx the floor (target <= 1.20), wall %.2fx, peak RSS %ld KiB "
+               "(target <= 8192)\n", nprocs, median(cmds[2].cpu, runs) / bare_cpu, median(cmds[2].t, runs) / bare,
+               cmds[2].maxrss);
+        printf("full check at %d processes, aged: cpu %.2fx the floor, %.2fx the floor that also reads the %d fd "
+               "tables hostfit must read (target <= 1.20; that floor is %.2fx the plain one), peak RSS %ld KiB "
+               "(target <= 8192)\n", nprocs, median(cmds[3].cpu, runs) / bare_cpu, median(cmds[3].cpu, runs) / fds_cpu,
+               nprocs, fds_cpu / bare_cpu, cmds[3].maxrss);
         signal(SIGTERM, SIG_IGN);
         kill(0, SIGTERM);
         while (wait(NULL) > 0)
