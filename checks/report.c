@@ -131,7 +131,7 @@ static int report_vadd(struct report *r, enum status st, const char *subject, co
         f->data = data;
         f->data_free = data_free;
         f->subject = strdup(subject ? subject : "");
-        int n = vasprintf(&f->message, fmt, ap);
+        int n = str_vformat(&f->message, fmt, ap);
         if (n < 0)
                 f->message = NULL;
         if (comm && !(f->comm = strdup(comm)))
@@ -215,7 +215,7 @@ int finding_add_detail(struct finding *f, const char *fmt, ...) {
         f->details = nd;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&nd[n], fmt, ap);
+        int r = str_vformat(&nd[n], fmt, ap);
         va_end(ap);
         if (r < 0) {
                 nd[n] = NULL;

@@ -63,16 +63,21 @@ struct candidates {
         size_t n, alloc;
 };
 
-static int cand_push(struct candidates *c, const char *name, const char *cgroup, uint64_t rss, bool named, bool local) {
+/* Takes NAME (a copy of NAME_COPY when NAME is NULL), freed on failure too. */
+static int cand_take(struct candidates *c, char *name, const char *name_copy, const char *cgroup, uint64_t rss,
+                     bool named, bool local) {
         if (c->n == c->alloc) {
                 size_t na = c->alloc ? c->alloc * 2 : 64;
                 struct candidate *nv = realloc(c->v, na * sizeof(*nv));
-                if (!nv)
+                if (!nv) {
+                        free(name);
                         return -ENOMEM;
+                }
                 c->v = nv, c->alloc = na;
         }
         struct candidate *k = &c->v[c->n];
-        *k = (struct candidate) { strdup(name), cgroup ? strdup(cgroup) : NULL, rss, named, local, cgroup != NULL };
+        *k = (struct candidate) { name ? name : strdup(name_copy), cgroup ? strdup(cgroup) : NULL, rss, named, local,
+                                  cgroup != NULL };
         if (!k->name || (cgroup && !k->cgroup)) {
                 free(k->name), free(k->cgroup);
                 return -ENOMEM;
@@ -81,15 +86,37 @@ static int cand_push(struct candidates *c, const char *name, const char *cgroup,
         return 0;
 }
 
+static int cand_push(struct candidates *c, const char *name, const char *cgroup, uint64_t rss, bool named, bool local) {
+        return cand_take(c, NULL, name, cgroup, rss, named, local);
+}
+
 static int cmp_cand(const void *a, const void *b) {
         return strcmp(((const struct candidate *) a)->name, ((const struct candidate *) b)->name);
 }
 
-/* Sort by name and fold the entries of one name into one. */
-static void cands_merge(struct candidates *c) {
+/* Sort by name (stably: the entries of one name stay in the order added) and fold the
+ * entries of one name into one. The first SORTED entries are in order already (a unit
+ * directory as the index listed it): only the rest is sorted, then the two runs merged. */
+static int cands_merge(struct candidates *c, size_t sorted) {
         size_t w = 0;
-        if (c->n)
-                qsort(c->v, c->n, sizeof(*c->v), cmp_cand);
+        if (sorted > c->n)
+                sorted = c->n;
+        if (c->n > sorted)
+                qsort(c->v + sorted, c->n - sorted, sizeof(*c->v), cmp_cand);
+        if (sorted && c->n > sorted) {
+                struct candidate *m = malloc(c->n * sizeof(*m));
+                size_t i = 0, j = sorted, o = 0;
+                if (!m)
+                        return -ENOMEM;
+                while (i < sorted && j < c->n)
+                        m[o++] = cmp_cand(&c->v[j], &c->v[i]) < 0 ? c->v[j++] : c->v[i++];
+                while (i < sorted)
+                        m[o++] = c->v[i++];
+                while (j < c->n)
+                        m[o++] = c->v[j++];
+                free(c->v);
+                c->v = m, c->alloc = c->n;
+        }
         for (size_t i = 0; i < c->n; i++) {
                 struct candidate *k = &c->v[i];
                 if (w > 0 && strcmp(c->v[w - 1].name, k->name) == 0) {
@@ -106,6 +133,7 @@ static void cands_merge(struct candidates *c) {
                 c->v[w++] = *k;
         }
         c->n = w;
+        return 0;
 }
 
 static void cands_free(struct candidates *c) {
@@ -117,10 +145,12 @@ static void cands_free(struct candidates *c) {
 /* Units defined by the admin: under /etc and /usr/local; the vendor's own are left alone.
  * A directory that cannot be read is an error finding: what it holds is not judged.
  * The number of those, or -ENOMEM. */
-static int add_local_units(struct host *h, struct report *rep, struct candidates *c) {
+static int add_local_units(struct host *h, struct report *rep, struct candidates *c, size_t *ret_sorted) {
         static const char *const dirs[] = { "/etc/systemd/system", "/usr/local/lib/systemd/system" };
         int n_err = 0;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                if (i == 1)
+                        *ret_sorted = c->n;     /* the first directory's names, sorted */
                 char **v = NULL;
                 int r = units_list_dir(h, dirs[i], ".service", &v);
                 if (r == -ENOMEM)
@@ -132,9 +162,12 @@ static int add_local_units(struct host *h, struct report *rep, struct candidates
                         n_err++;
                         continue;
                 }
-                for (size_t j = 0; r >= 0 && v && v[j]; j++)
-                        r = cand_push(c, v[j], NULL, 0, false, true);
-                strv_free(v);
+                size_t j = 0;
+                for (; r >= 0 && v && v[j]; j++)
+                        r = cand_take(c, v[j], NULL, NULL, 0, false, true);
+                for (; v && v[j]; j++)
+                        free(v[j]);     /* not taken, after a failure */
+                free(v);
                 if (r == -ENOMEM)
                         return r;
         }
@@ -190,7 +223,8 @@ static uint64_t cgroup_number(struct host *h, const char *cgroup, const char *fi
 /* Why U has no effective limit, or NULL when it has one. */
 static const char *limit_problem(const struct unit *u, char *buf, size_t size) {
         struct unit_memory m, old;
-        char ign[512] = "";
+        char ign[512];
+        ign[0] = 0;
         unit_memory_get(u, "MemoryMax", &m);
         if (m.ignored)
                 snprintf(ign, sizeof(ign), "; MemoryMax=%s (%s:%u) is not a value systemd accepts, it ignores it",
@@ -211,7 +245,10 @@ static const char *limit_problem(const struct unit *u, char *buf, size_t size) {
                          "hierarchy does not enforce; no MemoryMax=%s", old.set->file, old.set->line, ign);
                 return buf;
         }
-        snprintf(buf, size, "no MemoryMax=%s", ign);
+        if (!ign[0] && size > sizeof("no MemoryMax="))
+                memcpy(buf, "no MemoryMax=", sizeof("no MemoryMax="));   /* the common case, without printf */
+        else
+                snprintf(buf, size, "no MemoryMax=%s", ign);
         return buf;
 }
 
@@ -260,15 +297,22 @@ static bool swap_added_this_run(const struct report *r) {
 /* True when the unit's MemoryMax= in effect is the one in hostfit's own drop-in, and
  * no file of the admin's sets its MemoryHigh=: only then is the drop-in hostfit's to
  * recompute. *ret_max: the limit the drop-in sets (kept as it is). */
+/* Whether PATH is "/etc/systemd/system/ID.d/NAME". */
+static bool is_dropin_of(const char *path, const char *id, const char *name) {
+        static const char dir[] = "/etc/systemd/system/";
+        size_t l = strlen(id);
+        if (strncmp(path, dir, sizeof(dir) - 1) != 0)
+                return false;
+        path += sizeof(dir) - 1;
+        return strncmp(path, id, l) == 0 && strncmp(path + l, ".d/", 3) == 0 && strcmp(path + l + 3, name) == 0;
+}
+
 static bool own_dropin(const struct unit *u, uint64_t *ret_max, bool *ret_high) {
         struct unit_memory m, mh;
-        char ours[2][PATH_MAX];
         unit_memory_get(u, "MemoryMax", &m);
         if (m.kind != UNIT_LIMIT_BYTES || !m.set)
                 return false;
-        snprintf(ours[0], sizeof(ours[0]), "/etc/systemd/system/%s.d/%s", u->id, MEMORY_DROPIN_NAME);
-        snprintf(ours[1], sizeof(ours[1]), "/etc/systemd/system/%s.d/%s", u->id, MEMORY_DROPIN_OLD_NAME);
-        if (strcmp(m.set->file, ours[0]) != 0 && strcmp(m.set->file, ours[1]) != 0)
+        if (!is_dropin_of(m.set->file, u->id, MEMORY_DROPIN_NAME) && !is_dropin_of(m.set->file, u->id, MEMORY_DROPIN_OLD_NAME))
                 return false;
         unit_memory_get(u, "MemoryHigh", &mh);
         if (mh.set && strcmp(mh.set->file, m.set->file) != 0)
@@ -408,7 +452,8 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
         uint64_t threshold = config_get_size(cfg, SECTION, "rss-threshold", DEFAULT_RSS_THRESHOLD);
         unsigned n_ok = 0;
         unsigned n_scope = 0, n_vendor = 0;
-        int k = add_local_units(h, r, &c);
+        size_t sorted = 0;
+        int k = add_local_units(h, r, &c, &sorted);
         bool unreadable = k > 0;
         if (k > 0)
                 k = 0;
@@ -417,7 +462,7 @@ static int unit_memorymax_run(struct host *h, struct report *r) {
         if (k == 0)
                 k = add_running_units(h, &c);
         if (k == 0)
-                cands_merge(&c);
+                k = cands_merge(&c, sorted);
         for (size_t i = 0; k == 0 && i < c.n; i++) {
                 if (!c.v[i].local && !c.v[i].named && cand_usage(h, &c.v[i]) <= threshold) {
                         n_vendor++;

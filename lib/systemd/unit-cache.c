@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The unit model, loaded once a run: every unit asked for is read and parsed the first
- * time and kept with the host, packed into one allocation (its strings, assignments and
+ * time and kept with the host, packed in one piece (its strings, assignments and
  * paths together), so a second check asking for it costs a hash lookup, not a re-read.
  * A name no file defines is kept too, with its error. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
 
 #include "host/host.h"
 #include "systemd/units.h"
@@ -27,20 +29,71 @@ struct table {
         size_t cap, n;
 };
 
+/* The packed units, laid out one after the other in blocks mapped as the cache grows (each
+ * twice the last, up to 1 MiB) and populated when mapped: a few system calls instead of a
+ * page fault a page and an allocation a unit. A unit is freed with the cache, never alone.
+ * Under AddressSanitizer each unit is an allocation of its own, for it to watch. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNIT_BLOCKS 0
+#else
+#define UNIT_BLOCKS 1
+#endif
+#define BLOCK_FIRST (64U << 10)
+#define BLOCK_MAX (1U << 20)
+#define BLOCK_HEAD 16           /* keeps what follows aligned as malloc() aligns */
+
+struct block {
+        struct block *next;
+        size_t size;
+};
+
 struct unit_cache {
         struct table units;
         struct table words;     /* .name owned, .u NULL */
+        struct block *blocks;   /* the newest first */
+        char *next;             /* free bytes in the newest block */
+        size_t left;
 };
+
+/* N bytes for a packed unit; NULL on -ENOMEM. */
+static void *cache_alloc(struct unit_cache *c, size_t n) {
+        if (!UNIT_BLOCKS)
+                return malloc(n);
+        n = (n + 15) & ~(size_t) 15;
+        if (n > c->left) {
+                size_t size = c->blocks ? c->blocks->size * 2 : BLOCK_FIRST;
+                if (size > BLOCK_MAX)
+                        size = BLOCK_MAX;
+                while (size - BLOCK_HEAD < n)
+                        size *= 2;
+                struct block *b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                if (b == MAP_FAILED)
+                        return NULL;
+                *b = (struct block) { c->blocks, size };
+                c->blocks = b;
+                c->next = (char *) b + BLOCK_HEAD;
+                c->left = size - BLOCK_HEAD;
+        }
+        void *p = c->next;
+        c->next += n;
+        c->left -= n;
+        return p;
+}
 
 static void unit_cache_free(void *p) {
         struct unit_cache *c = p;
         if (!c)
                 return;
         for (size_t i = 0; i < c->units.cap; i++) {
-                if (c->units.v[i].u)
-                        free(c->units.v[i].u);
-                else
+                if (c->units.v[i].u) {
+                        if (!UNIT_BLOCKS)
+                                free(c->units.v[i].u);
+                } else
                         free((char *) c->units.v[i].name);
+        }
+        for (struct block *b = c->blocks, *n; b; b = n) {
+                n = b->next;
+                munmap(b, b->size);
         }
         for (size_t i = 0; i < c->words.cap; i++)
                 free((char *) c->words.v[i].name);
@@ -104,14 +157,16 @@ static int cache_get(struct host *h, struct unit_cache **ret) {
 /* ---- packing: one allocation a unit ---- */
 
 struct packer {
-        char *base;             /* NULL: only count */
-        size_t off;
+        char *base;             /* NULL once the layout outgrew cap */
+        size_t off, cap;        /* cap: the bytes at base */
         struct table *words;    /* where sections and keys are interned, while copying */
-        bool nomem;             /* interning one failed */
+        bool nomem;             /* interning one failed, or the layout outgrew cap */
 };
 
 static void *pack_bytes(struct packer *k, const void *p, size_t n, size_t align) {
         k->off = (k->off + align - 1) & ~(align - 1);
+        if (k->base && k->off + n > k->cap)
+                k->nomem = true, k->base = NULL;        /* never past the end; pack() checks each NULL */
         void *dst = k->base ? k->base + k->off : NULL;
         if (dst && p)
                 memcpy(dst, p, n);
@@ -123,15 +178,60 @@ static char *pack_str(struct packer *k, const char *s) {
         return s ? pack_bytes(k, s, strlen(s) + 1, 1) : NULL;
 }
 
+/* F's position in U's files when it is one of them (the same pointer: what the parser
+ * keeps), else -1. */
+static ssize_t file_at(const struct unit *u, const char *f) {
+        for (size_t i = 0; i < u->n_files; i++)
+                if (f == u->files[i])
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* F's position in U's files: the same pointer (what the parser keeps) or the same path. */
+static ssize_t find_file(const struct unit *u, const char *f) {
+        ssize_t at = file_at(u, f);
+        for (size_t i = 0; at < 0 && i < u->n_files; i++)
+                if (strcmp(f, u->files[i]) == 0)
+                        at = (ssize_t) i;
+        return at;
+}
+
 /* The packed copy of the path F (one of U's files), else a copy of its own. */
 static const char *pack_file(struct packer *k, const struct unit *u, char **files, const char *f) {
-        for (size_t i = 0; f && i < u->n_files; i++)
-                if (f == u->files[i] || strcmp(f, u->files[i]) == 0)
-                        return files ? files[i] : NULL;
+        ssize_t at = f ? find_file(u, f) : -1;
+        if (at >= 0)
+                return files ? files[at] : NULL;
         return pack_str(k, f);
 }
 
-/* Lay U out at K (or only measure it); the packed unit, or NULL when counting. */
+/* The bytes pack_file() copies F in: none when it is one of U's files. */
+static size_t maybe_file(const struct unit *u, const char *f) {
+        return f && find_file(u, f) < 0 ? strlen(f) + 1 : 0;
+}
+
+/* The bytes pack() lays U out in: its arrays (each a multiple of 8 bytes, so no
+ * padding falls between them and the strings after), and every string it may copy. One
+ * pass of strlen(), instead of a second pack() to measure. */
+static size_t pack_bound(const struct unit *u) {
+        _Static_assert(sizeof(struct unit) % 8 == 0 && sizeof(struct unit_assignment) % 8 == 0 &&
+                       sizeof(struct unit_issue) % 8 == 0 && _Alignof(struct unit) <= 8 &&
+                       _Alignof(struct unit_assignment) <= 8 && _Alignof(struct unit_issue) <= 8,
+                       "pack_bound() counts no padding");
+        size_t n = sizeof(*u) + u->n_a * sizeof(*u->a) + u->n_issues * sizeof(*u->issues) +
+                   (u->n_files + 1 + u->n_dropins + 1) * sizeof(char *);
+        for (size_t i = 0; i < u->n_files; i++)
+                n += strlen(u->files[i]) + 1;
+        n += strlen(u->name) + 1 + (strcmp(u->id, u->name) != 0 ? strlen(u->id) + 1 : 0) + maybe_file(u, u->fragment) + maybe_file(u, u->bad_file);
+        for (size_t i = 0; i < u->n_dropins; i++)
+                n += maybe_file(u, u->dropins[i]);
+        for (size_t i = 0; i < u->n_a; i++)
+                n += strlen(u->a[i].value) + 1 + maybe_file(u, u->a[i].file);
+        for (size_t i = 0; i < u->n_issues; i++)
+                n += strlen(u->issues[i].message) + 1 + maybe_file(u, u->issues[i].file);
+        return n;
+}
+
+/* Lay U out at K; the packed unit, or NULL when it did not fit. */
 static struct unit *pack(struct packer *k, const struct unit *u) {
         struct unit *p = pack_bytes(k, u, sizeof(*u), _Alignof(struct unit));
         struct unit_assignment *a = pack_bytes(k, u->a, u->n_a * sizeof(*a), _Alignof(struct unit_assignment));
@@ -168,7 +268,7 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
                         is[i] = (struct unit_issue) { file, u->issues[i].line, (char *) msg };
         }
         const char *bad_file = pack_file(k, u, files, u->bad_file);
-        if (!p)
+        if (!p || !files || !dropins)
                 return NULL;
         files[u->n_files] = NULL;
         dropins[u->n_dropins] = NULL;
@@ -176,20 +276,21 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
         p->a = u->n_a ? a : NULL, p->issues = u->n_issues ? is : NULL;
         p->files = files, p->dropins = dropins, p->bad_file = bad_file;
         p->alloc_a = 0;
+        p->text = NULL;
         return p;
 }
 
-/* U as one allocation (free() frees it), its sections and keys in WORDS; NULL on -ENOMEM. */
-static struct unit *unit_pack(const struct unit *u, struct table *words) {
-        struct packer k = { NULL, 0, words, false };
-        pack(&k, u);
-        k.base = malloc(k.off);
-        if (!k.base)
+/* U in one piece of C's blocks, its sections and keys in C's words; NULL on -ENOMEM. */
+static struct unit *unit_pack(const struct unit *u, struct unit_cache *c) {
+        size_t bound = pack_bound(u);
+        struct packer k = { cache_alloc(c, bound), 0, bound, &c->words, false };
+        char *base = k.base;
+        if (!base)
                 return NULL;
-        k.off = 0;
         struct unit *p = pack(&k, u);
         if (k.nomem) {
-                free(p);
+                if (!UNIT_BLOCKS)
+                        free(base);     /* in a block, it stays until the cache goes */
                 return NULL;
         }
         return p;
@@ -207,10 +308,10 @@ int unit_load(struct host *h, const char *name, const struct unit **ret) {
         struct slot *s = table_find(&c->units, name);
         if (!s->name) {
                 struct unit *u = NULL;
-                r = unit_load_uncached(h, name, &u);
+                r = unit_load_valid(h, name, &u);       /* validated above */
                 if (r == -ENOMEM)
                         return r;       /* not kept: a later ask may have the memory */
-                struct unit *p = r == 0 ? unit_pack(u, &c->words) : NULL;
+                struct unit *p = r == 0 ? unit_pack(u, c) : NULL;
                 unit_free(u);
                 if (r == 0 && !p)
                         return -ENOMEM;

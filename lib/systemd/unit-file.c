@@ -58,8 +58,40 @@ static char *strip(char *s, size_t *len) {
         return s;
 }
 
-/* One allocation holds the section, key and value of an assignment (freed through
- * .section); the vector grows by doubling. LINE is LEN bytes. */
+/* The assignments' strings, in blocks that only grow (a dropped assignment's stay until
+ * unit_free()): one allocation for many assignments, not one each. */
+struct unit_text {
+        struct unit_text *next;
+        size_t used, size;
+        char bytes[];
+};
+
+/* N bytes that live as long as U; NULL on -ENOMEM. */
+static char *text_alloc(struct unit *u, size_t n) {
+        struct unit_text *t = u->text;
+        if (!t || t->size - t->used < n) {
+                size_t size = n > 1024 - sizeof(*t) ? n : 1024 - sizeof(*t);
+                t = malloc(sizeof(*t) + size);
+                if (!t)
+                        return NULL;
+                *t = (struct unit_text) { u->text, 0, size };
+                u->text = t;
+        }
+        char *p = t->bytes + t->used;
+        t->used += n;
+        return p;
+}
+
+void unit_text_free(struct unit *u) {
+        for (struct unit_text *t = u->text, *n; t; t = n) {
+                n = t->next;
+                free(t);
+        }
+        u->text = NULL;
+}
+
+/* The section, key and value of an assignment side by side, in U's text; the vector
+ * grows by doubling. LINE is LEN bytes. */
 static int add_assignment(struct unit *u, const char *section, char *line, size_t len, const char *file, unsigned n) {
         char *eq = memchr(line, '=', len);
         if (!eq)
@@ -79,7 +111,7 @@ static int add_assignment(struct unit *u, const char *section, char *line, size_
                 u->a = a, u->alloc_a = na;
         }
         size_t ls = strlen(section) + 1;
-        char *s = malloc(ls + lk + 1 + lv + 1);
+        char *s = text_alloc(u, ls + lk + 1 + lv + 1);
         if (!s)
                 return -ENOMEM;
         memcpy(s, section, ls);
@@ -92,7 +124,7 @@ static int add_assignment(struct unit *u, const char *section, char *line, size_
 /* One logical line of LEN bytes (continuations joined): a comment, a section, or an
  * assignment. *SECTION is the section's name (in SEC), NULL outside of one. */
 static int parse_line(struct unit *u, struct strbuf *sec, const char **section, char *raw, size_t len, const char *file,
-                      unsigned n) {
+                      unsigned n, bool in_place) {
         char *l = strip(raw, &len);
         if (!len || *l == '#' || *l == ';')
                 return 0;
@@ -112,6 +144,11 @@ static int parse_line(struct unit *u, struct strbuf *sec, const char **section, 
                         return r < 0 ? r : 1;
                 }
                 /* "[]" or "[a]b]" name sections systemd does not know: their lines are ignored. */
+                if (in_place) {
+                        l[len - 1] = 0;         /* the file's text outlives the section */
+                        *section = l + 1;
+                        return 0;
+                }
                 strbuf_reset(sec);
                 int r = strbuf_add(sec, l + 1, len - 2);
                 *section = r < 0 ? NULL : strbuf_str(sec);
@@ -161,7 +198,7 @@ static int parse_text(struct unit *u, const char *file, char *text) {
                 if (more)
                         l[len - 1] = ' ';
                 if (!cont && !more) {
-                        r = parse_line(u, &sec, &section, l, len, file, n);       /* a line of its own, parsed in place */
+                        r = parse_line(u, &sec, &section, l, len, file, n, true);       /* a line of its own, parsed in place */
                         continue;
                 }
                 if (!cont) {
@@ -171,10 +208,10 @@ static int parse_text(struct unit *u, const char *file, char *text) {
                 cont = more;
                 r = strbuf_add(&joined, l, len);
                 if (r == 0 && !cont)
-                        r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start);
+                        r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start, false);
         }
         if (r == 0 && cont)
-                r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start);
+                r = parse_line(u, &sec, &section, joined.buf, joined.len, file, start, false);
         return r < 0 ? r : 0;   /* 1: the file stopped at a fatal line */
 }
 

@@ -32,9 +32,14 @@ int unit_parse_dropin_at(struct host *h, struct unit *u, const char *path, int d
  * and fuzzing. */
 int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t len);
 
+/* Frees the blocks that hold U's assignments' strings (unit_free() does). */
+void unit_text_free(struct unit *u);
+
 /* Find and parse NAME's files, every time (unit_load() keeps the result). The unit is
  * the caller's, freed with unit_free(). Errors as unit_load(). */
 int unit_load_uncached(struct host *h, const char *name, struct unit **ret);
+/* The same for a NAME already known valid (unit_name_is_valid()). */
+int unit_load_valid(struct host *h, const char *name, struct unit **ret);
 
 /* The work the unit model did this process, for tests that assert it is linear in the
  * number of units without timing it: files and directories opened or looked up, and

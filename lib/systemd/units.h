@@ -55,6 +55,7 @@ struct unit {
         unsigned bad_line;
         char **files;           /* owner of the path strings above */
         size_t n_files;
+        struct unit_text *text; /* owner of the assignments' strings while parsing (NULL in a unit unit_load() gave) */
 };
 
 /* NAME, read and parsed the first time any check asks for it, then kept with the host

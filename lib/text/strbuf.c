@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A growable byte string. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,4 +140,42 @@ char *strjoin_(const char *a, ...) {
         va_end(ap);
         *w = 0;
         return p;
+}
+
+int str_vformat(char **ret, const char *fmt, va_list ap) {
+        size_t len = 0;
+        for (const char *p = fmt; *p; p++) {
+                if (*p != '%')
+                        len++;
+                else if (p[1] == 's')
+                        p++;
+                else
+                        return vasprintf(ret, fmt, ap);
+        }
+        va_list aq;
+        va_copy(aq, ap);
+        for (const char *p = fmt; (p = strchr(p, '%')); p += 2) {
+                const char *s = va_arg(aq, const char *);
+                len += strlen(s ? s : "(null)");
+        }
+        va_end(aq);
+        if (len > INT_MAX)
+                return -1;
+        char *b = malloc(len + 1), *o = b;
+        if (!b)
+                return -1;
+        for (const char *p = fmt; *p; p++) {
+                if (*p != '%') {
+                        *o++ = *p;
+                        continue;
+                }
+                const char *s = va_arg(ap, const char *);
+                size_t l = strlen(s ? s : "(null)");
+                memcpy(o, s ? s : "(null)", l);
+                o += l;
+                p++;
+        }
+        *o = 0;
+        *ret = b;
+        return (int) len;
 }

@@ -38,5 +38,10 @@ const char *strbuf_str(const struct strbuf *sb);
 char *strjoin_(const char *a, ...) __attribute__((sentinel));
 #define strjoin(...) strjoin_(__VA_ARGS__, NULL)
 
+/* vasprintf(), the same bytes and the same return (the length, or -1 with *RET undefined),
+ * without printf's machinery for a format whose only conversions are "%s" (a line of
+ * text around paths and names, most of what a report says); any other goes to vasprintf(). */
+int str_vformat(char **ret, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static inline void strbuf_releasep(struct strbuf *sb) { strbuf_release(sb); }
 #define _cleanup_strbuf_ __attribute__((cleanup(strbuf_releasep)))

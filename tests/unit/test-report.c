@@ -17,6 +17,7 @@
 #include "host/host.h"
 #include "registry.h"
 #include "report.h"
+#include "text/strbuf.h"
 
 static int plan_nothing(struct host *h, const struct finding *f, struct plan *p) { return 0; }
 static const struct fix fix_nothing = { .name = "nothing", .summary = "does nothing", .plan = plan_nothing };
@@ -317,8 +318,43 @@ static void test_status_and_severity_names(void **state) {
         assert_string_equal(severity_to_string(SEVERITY_HIGH), "high");
 }
 
+static char *fmt_both(char **ret_want, int *ret_n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static char *fmt_both(char **ret_want, int *ret_n, const char *fmt, ...) {
+        va_list ap, aq;
+        char *got = NULL;
+        va_start(ap, fmt);
+        va_copy(aq, ap);
+        *ret_n = str_vformat(&got, fmt, ap);
+        assert_int_equal(vasprintf(ret_want, fmt, aq), *ret_n);
+        va_end(aq);
+        va_end(ap);
+        return got;
+}
+
+/* A finding's line formatted without printf where only "%s" is used: the bytes vasprintf()
+ * gives, for every format (other conversions go to vasprintf itself). */
+static void test_format_as_vasprintf(void **state) {
+        (void) state;
+        const char *volatile none = NULL;    /* glibc prints "(null)": the same here */
+        struct { char *got, *want; int n; } v[8];
+        v[0].got = fmt_both(&v[0].want, &v[0].n, "defined in %s", "/etc/systemd/system/a.service");
+        v[1].got = fmt_both(&v[1].want, &v[1].n, "%s; its limit goes in %s", "no MemoryMax=", "/etc/x.d/49.conf");
+        v[2].got = fmt_both(&v[2].want, &v[2].n, "no process runs in it now");
+        v[3].got = fmt_both(&v[3].want, &v[3].n, "%s", "");
+        v[4].got = fmt_both(&v[4].want, &v[4].n, "[%s]%s", none, "\x1b[31m");
+        v[5].got = fmt_both(&v[5].want, &v[5].n, "%s uses %llu MiB, 100%%", "a", 5ULL);
+        v[6].got = fmt_both(&v[6].want, &v[6].n, "%.3s|%5s|", "abcdef", "x");
+        v[7].got = fmt_both(&v[7].want, &v[7].n, "%s%s%s", "a", "b", "c");
+        for (size_t i = 0; i < 8; i++) {
+                assert_string_equal(v[i].got, v[i].want);
+                assert_int_equal(v[i].n, (int) strlen(v[i].want));
+                free(v[i].got), free(v[i].want);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_format_as_vasprintf),
                 cmocka_unit_test(test_check_without_findings_passes),
                 cmocka_unit_test(test_worst_finding_is_the_check_status),
                 cmocka_unit_test(test_exit_status_mapping),
