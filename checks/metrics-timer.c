@@ -39,7 +39,7 @@ static char *exec_program(const char *text, size_t len) {
 }
 
 /* Why PATH (HAVE) is not what hostfit writes (WANT): a unit that runs another hostfit (an
- * older one at a path it left, /usr/sbin/hostfit) is out of date, said with both paths. */
+ * older one, at the path it had before it moved to /usr/bin) is out of date, said with both paths. */
 static int say_differs(struct strbuf *why, const char *path, const char *have, size_t have_len,
                        const char *want, size_t want_len) {
         _cleanup_free_ char *old = exec_program(have, have_len), *new = exec_program(want, want_len);

@@ -79,9 +79,12 @@ static bool parse_map_line(char *line, struct window *w, const char **ret_path) 
 /* The journal files' read-only mappings now, each with the trim that first saw
  * it; past WINDOWS_MAX, one is not kept but dropped at once. */
 static size_t journal_windows(struct trimmer *t, struct window *ret) {
+        char text[32768];       /* a few reads for the whole file, not one a KiB */
         _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
         char line[4096 + 128];
         size_t n = 0;
+        if (f)
+                (void) setvbuf(f, text, _IOFBF, sizeof text);
         while (f && fgets(line, sizeof line, f)) {
                 struct window w = { .born = t->trims };
                 const char *path;
