@@ -11,24 +11,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fixture-incidents.h"
 #include "journal/incidents.h"
 #include "text/cleanup.h"
 
 #define T0 1795168800ULL        /* 2026-11-20 10:00:00 UTC */
 #define USEC 1000000ULL
 #define EXPLOIT_UNIT "a\n[Service]\nExecStartPre=/bin/sh -c 'id >/tmp/pwned'\n#/../../../../../../../../etc/systemd/system/ssh.service"
-
-static const struct incident *find_unit(const struct incident_list *l, const char *unit) {
-        for (size_t i = 0; i < l->n; i++)
-                if (l->items[i].unit && strcmp(l->items[i].unit, unit) == 0)
-                        return &l->items[i];
-        return NULL;
-}
-
-static int parse_kernel(const char *msg, struct event *ev) {
-        struct journal_entry e = { .realtime_usec = 1, .transport = "kernel", .message = msg, .message_len = strlen(msg) };
-        return incident_parse_entry(&e, ev);
-}
 
 /* ---- correlation, event by event ---- */
 

@@ -16,6 +16,7 @@
 
 #include "fixture-check.h"
 #include "fixture-proc.h"
+#include "fixture-incidents.h"
 #include "journal/incidents.h"
 #include "cmd/incidents-output.h"
 #include "cmd/output-metrics.h"
@@ -48,19 +49,7 @@ static int load(const char *root, const struct incident_options *o, struct incid
         return r;
 }
 
-static const struct incident *find_unit(const struct incident_list *l, const char *unit) {
-        for (size_t i = 0; i < l->n; i++)
-                if (l->items[i].unit && strcmp(l->items[i].unit, unit) == 0)
-                        return &l->items[i];
-        return NULL;
-}
-
 /* ---- the parser on single entries ---- */
-
-static int parse_kernel(const char *msg, struct event *ev) {
-        struct journal_entry e = { .realtime_usec = 1, .transport = "kernel", .message = msg, .message_len = strlen(msg) };
-        return incident_parse_entry(&e, ev);
-}
 
 /* A daemon's line as journald files it: from its own unit and process. */
 static int parse_daemon(const char *ident, const char *msg, size_t len, struct event *ev) {

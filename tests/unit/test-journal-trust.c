@@ -17,6 +17,7 @@
 #include <systemd/sd-journal.h>
 
 #include "fixture-check.h"
+#include "fixture-incidents.h"
 #include "journal/incidents.h"
 #include "cmd/incidents-output.h"
 #include "systemd/unitname.h"
@@ -48,13 +49,6 @@ static int load(const char *root, const struct incident_options *o, struct incid
         int r = incidents_load(h, o, l, err);
         host_free(h);
         return r;
-}
-
-static const struct incident *find_unit(const struct incident_list *l, const char *unit) {
-        for (size_t i = 0; i < l->n; i++)
-                if (l->items[i].unit && strcmp(l->items[i].unit, unit) == 0)
-                        return &l->items[i];
-        return NULL;
 }
 
 /* A daemon's line as journald files it: from its own unit and process. */
