@@ -227,7 +227,7 @@ static int check_run(int argc, char **argv) {
                 return EXIT_TROUBLE;
         }
         k = report_exit_status(r);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !HAVE_ASAN
         /* The report is written and the process ends: the kernel takes the heap back at once,
          * for less than a free() a finding, a line and a unit (15,000 findings at 20,000 units).
          * Under the sanitizer all is freed, for its leak check to see every allocation. */

@@ -58,7 +58,8 @@ struct incident_builder {
         size_t n_done, alloc_done;
         struct keymap kills;    /* "k<pid>", "d<killer><how>", "u<unit>" -> item index + 1 */
         struct keymap loop_of;  /* unit -> loop index + 1 */
-        char boot[33];          /* the boot of the last event */
+        struct keymap boots;    /* the boots seen -> 1 */
+        char boot[33];          /* the newest boot: the one seen first last */
         uint64_t memcg_limit, swap_total;
         struct when memcg_at, swap_at;
         bool memcg_seen, swap_seen;
@@ -95,6 +96,7 @@ struct incident_builder *incident_builder_free(struct incident_builder *b) {
         free(b->done);
         keymap_release(&b->kills);
         keymap_release(&b->loop_of);
+        keymap_release(&b->boots);
         free(b);
         return NULL;
 }
@@ -369,24 +371,33 @@ static int close_loop(struct incident_builder *b, struct loop *l) {
         return 0;
 }
 
-/* A reboot ends every crash loop of the boot before (stopped, unless at its
- * start limit): none merges across boots, and no quiet hour is measured across one. */
+/* Whether L is of a boot before the newest (both known): a reboot ended it. */
+static bool loop_of_old_boot(const struct incident_builder *b, const struct loop *l) {
+        return *l->at.boot && *b->boot && strcmp(l->at.boot, b->boot) != 0;
+}
+
+/* Close L, which a reboot ended: stopped, unless at its start limit. */
+static int close_rebooted(struct incident_builder *b, struct loop *l) {
+        if (!l->start_limit)
+                l->stopped = true;
+        return close_loop(b, l);
+}
+
+/* A boot not seen before is the newest. The loops of the boots before stay open until their
+ * unit restarts in another boot, a quiet hour on the wall clock, or the end of the walk, and
+ * end then as a reboot ends them: entries of two boots may come interleaved (the journal
+ * orders two boots by the wall clock, and a boot's clock may start behind the last one's),
+ * so an entry of another boot ends no loop. None merges across boots. */
 static int new_boot(struct incident_builder *b, const char *boot) {
-        int r;
-        if (!*boot || strcmp(boot, b->boot) == 0)
+        size_t len = strnlen(boot, sizeof b->boot - 1);
+        if (!len || strcmp(boot, b->boot) == 0 || keymap_get(&b->boots, boot, len))
                 return 0;
-        bool first = !*b->boot;
-        memcpy(b->boot, boot, sizeof b->boot);
+        int r = keymap_set(&b->boots, boot, len, 1);
+        if (r < 0)
+                return r;
+        memcpy(b->boot, boot, len);
+        b->boot[len] = '\0';
         b->swept = (struct when) {};
-        if (first)
-                return 0;
-        while (b->n_loops > 0) {
-                struct loop *l = &b->loops[b->n_loops - 1];
-                if (!l->start_limit)
-                        l->stopped = true;
-                if ((r = close_loop(b, l)) < 0)
-                        return r;
-        }
         return 0;
 }
 
@@ -401,8 +412,9 @@ static bool loop_quiet(const struct loop *l, const struct event *ev) {
  * "restarted", kept open for it. So open loops follow the units restarting in
  * the last hour and the incidents, not the events read. The hour is the boot's
  * monotonic clock's, as loop_quiet() measures it for the unit's next restart:
- * an entry stamped hours ahead on the wall clock ends no loop. A loop of no
- * known boot waits for its unit's next event or the end of the walk. */
+ * an entry stamped hours ahead on the wall clock ends no loop. A loop of a boot
+ * before the newest closes (stopped by the reboot) after a quiet hour of the wall
+ * clock; one of no known boot waits for its unit's next event or the end of the walk. */
 static int sweep_loops(struct incident_builder *b, const struct event *ev) {
         int r;
         if (!*ev->boot || (*b->swept.boot && elapsed(&b->swept, ev) < LOOP_GAP_USEC / 4))
@@ -411,8 +423,12 @@ static int sweep_loops(struct incident_builder *b, const struct event *ev) {
         for (size_t i = b->n_loops; i-- > 0; ) {
                 struct loop *l = &b->loops[i];
                 bool incident = l->count >= LOOP_MIN_RESTARTS || (l->start_limit && l->count > 0);
-                if (strcmp(l->at.boot, ev->boot) != 0 || !loop_quiet(l, ev) ||
-                    (incident && !l->start_limit && !l->stopped))
+                if (strcmp(l->at.boot, ev->boot) != 0) {
+                        if (loop_of_old_boot(b, l) && loop_quiet(l, ev) && (r = close_rebooted(b, l)) < 0)
+                                return r;
+                        continue;
+                }
+                if (!loop_quiet(l, ev) || (incident && !l->start_limit && !l->stopped))
                         continue;
                 if ((r = close_loop(b, l)) < 0)
                         return r;
@@ -431,7 +447,11 @@ static int add_restart(struct incident_builder *b, const struct event *ev) {
         }
         struct loop *l = find_loop(b, ev->unit);
         int r;
-        if (l && (loop_quiet(l, ev) || !same_boot(l->at.boot, ev->boot))) {
+        if (l && !same_boot(l->at.boot, ev->boot)) {
+                if ((r = close_rebooted(b, l)) < 0)
+                        return r;
+                l = NULL;
+        } else if (l && loop_quiet(l, ev)) {
                 if ((r = close_loop(b, l)) < 0)
                         return r;
                 l = NULL;
@@ -587,9 +607,11 @@ static int cmp_incident(const void *a, const void *b) {
 
 int incident_builder_finish(struct incident_builder *b, const char *unit, struct incident_list *ret) {
         int r;
-        while (b->n_loops > 0)
-                if ((r = close_loop(b, &b->loops[b->n_loops - 1])) < 0)
+        while (b->n_loops > 0) {
+                struct loop *l = &b->loops[b->n_loops - 1];
+                if ((r = loop_of_old_boot(b, l) ? close_rebooted(b, l) : close_loop(b, l)) < 0)
                         return r;
+        }
 
         size_t total = b->n + b->n_done, n = 0;
         _cleanup_free_ struct incident *out = calloc(total ? total : 1, sizeof *out);

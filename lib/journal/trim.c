@@ -88,6 +88,14 @@ static size_t journal_windows(struct trimmer *t, struct window *ret) {
         while (f && fgets(line, sizeof line, f)) {
                 struct window w = { .born = t->trims };
                 const char *path;
+                if (!strchr(line, '\n')) {
+                        /* A path longer than the line (the kernel prints any depth): its
+                         * rest is no line of its own, whatever it reads like. Skipped. */
+                        int c;
+                        while ((c = getc(f)) != EOF && c != '\n')
+                                ;
+                        continue;
+                }
                 if (!parse_map_line(line, &w, &path) || !is_journal_file(path))
                         continue;
                 if (n == WINDOWS_MAX) {

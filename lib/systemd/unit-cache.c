@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "host/host.h"
+#include "text/cleanup.h"
 #include "systemd/units.h"
 #include "systemd/units-internal.h"
 
@@ -33,11 +34,7 @@ struct table {
  * twice the last, up to 1 MiB) and populated when mapped: a few system calls instead of a
  * page fault a page and an allocation a unit. A unit is freed with the cache, never alone.
  * Under AddressSanitizer each unit is an allocation of its own, for it to watch. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNIT_BLOCKS 0
-#else
-#define UNIT_BLOCKS 1
-#endif
+#define UNIT_BLOCKS (!HAVE_ASAN)
 #define BLOCK_FIRST (64U << 10)
 #define BLOCK_MAX (1U << 20)
 #define BLOCK_HEAD 16           /* keeps what follows aligned as malloc() aligns */

@@ -9,6 +9,20 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
+/* 1 in a build with AddressSanitizer, where everything is freed and allocated one by one
+ * for it to watch: GCC says so with __SANITIZE_ADDRESS__, clang (the fuzz build) only
+ * through __has_feature. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+#ifndef HAVE_ASAN
+#define HAVE_ASAN 0
+#endif
+
 static inline void freep(void *p) { free(*(void **) p); }
 static inline void closep(int *fd) {
         if (*fd >= 0) {

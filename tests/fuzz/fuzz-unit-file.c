@@ -2,6 +2,8 @@
 /* Unit files and their drop-ins, as unit_load() reads them, and the memory
  * settings read from them. The input is split at the first "\n--\n": a unit
  * file, then one drop-in. */
+#include <sanitizer/allocator_interface.h>
+
 #include "fuzz.h"
 #include "host/host.h"
 #include "systemd/units.h"
@@ -20,6 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         const struct unit *u = NULL;
         if (unit_load(h, "app.service", &u) == 0) {
+                /* An allocation of its own under the sanitizer, for it to see a write past the copy. */
+                if (!__sanitizer_get_ownership(u))
+                        abort();
                 uint64_t v;
                 (void) unit_memory_setting(u, "MemoryMax", &v);
                 (void) unit_memory_setting(u, "MemoryHigh", &v);

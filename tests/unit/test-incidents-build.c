@@ -256,6 +256,55 @@ static void test_kill_not_pinned_by_time(void **state) {
         incident_list_release(&l);
 }
 
+/* Two boots' entries interleaved, as the journal orders them when the second boot's wall
+ * clock started behind the first's end: each boot's crash loop is whole, and the first boot's
+ * ends as a reboot ends it. */
+static void test_loops_of_interleaved_boots(void **state) {
+        (void) state;
+        struct incident_list l;
+        struct event a[] = {
+                restart_at("x.service", 1, B1, 1000, 500),
+                restart_at("y.service", 1, B2, 1001, 5),
+                restart_at("x.service", 2, B1, 1002, 502),
+                restart_at("y.service", 2, B2, 1003, 7),
+                restart_at("x.service", 3, B1, 1004, 504),
+                restart_at("y.service", 3, B2, 1005, 9),
+                restart_at("x.service", 4, B1, 1006, 506),
+                restart_at("y.service", 4, B2, 1007, 11),
+        };
+        build(a, ELEMENTSOF(a), &l);
+        assert_int_equal(l.n, 2);
+        const struct incident *x = find_unit(&l, "x.service"), *y = find_unit(&l, "y.service");
+        assert_non_null(x);
+        assert_non_null(y);
+        assert_int_equal(x->restarts, 4);
+        assert_int_equal(x->outcome, OUTCOME_STOPPED);
+        assert_int_equal(y->restarts, 4);
+        assert_int_equal(y->outcome, OUTCOME_RESTARTED);
+        incident_list_release(&l);
+
+        /* The boot before's loop, quiet for hours of the wall clock while the next boot's
+         * loop goes on: stopped by the reboot, the next boot's still restarting. */
+        struct event b[] = {
+                restart_at("x.service", 1, B1, 1000, 500),
+                restart_at("x.service", 2, B1, 1001, 501),
+                restart_at("x.service", 3, B1, 1002, 502),
+                restart_at("y.service", 1, B2, 9000, 8000),
+                restart_at("y.service", 2, B2, 9001, 8001),
+                restart_at("y.service", 3, B2, 9002, 8002),
+        };
+        build(b, ELEMENTSOF(b), &l);
+        assert_int_equal(l.n, 2);
+        x = find_unit(&l, "x.service"), y = find_unit(&l, "y.service");
+        assert_non_null(x);
+        assert_non_null(y);
+        assert_int_equal(x->restarts, 3);
+        assert_int_equal(x->outcome, OUTCOME_STOPPED);
+        assert_int_equal(y->restarts, 3);
+        assert_int_equal(y->outcome, OUTCOME_RESTARTED);
+        incident_list_release(&l);
+}
+
 /* The kernel's lines of one kill, and systemd's restart after it, are measured on
  * the boot's clock: a wall clock stepped 2 h forward between them splits nothing. */
 static void test_kill_measured_on_the_boot_clock(void **state) {
@@ -354,6 +403,7 @@ int main(void) {
                 cmocka_unit_test(test_loop_outcomes),
                 cmocka_unit_test(test_kill_not_pinned_by_time),
                 cmocka_unit_test(test_kill_measured_on_the_boot_clock),
+                cmocka_unit_test(test_loops_of_interleaved_boots),
                 cmocka_unit_test(test_many_events_and_huge_sizes),
                 cmocka_unit_test(test_memory_follows_incidents),
         };

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -91,9 +93,113 @@ static void test_journal_pages_dropped_nothing_else(void **state) {
         unlink(path);
 }
 
+/* A journal file mapped at a path longer than a line the reader takes at once (the kernel
+ * prints any path, however deep): the tail of that line is no line of its own. Here the tail
+ * is made to read as a journal window over an anonymous mapping, whose pages must survive. */
+#define LONG_LINE_AT 4223       /* what one fgets() of the reader's line buffer takes */
+#define PATH_COLUMN 73          /* where /proc/self/maps puts the path on a 64-bit kernel */
+
+static void test_long_path_tail_is_no_window(void **state) {
+        (void) state;
+        char *victim = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        assert_true(victim != MAP_FAILED);
+        memset(victim, 'a', MAP_SIZE);
+        char top[] = "/tmp/hostfit-trim-deep-XXXXXX";
+        assert_non_null(mkdtemp(top));
+        char fake[160];
+        snprintf(fake, sizeof fake, "%lx-%lx r--s 00000000 00:00 0 x", (unsigned long) victim,
+                 (unsigned long) victim + MAP_SIZE);
+        /* Directories of 200 bytes until the next one would cross the split, then one to fill. */
+        int dfd = open(top, O_RDONLY | O_DIRECTORY);
+        assert_true(dfd >= 0);
+        size_t len = strlen(top) + 1, want = LONG_LINE_AT - PATH_COLUMN;
+        char names[64][256];
+        size_t depth = 0;
+        while (len < want) {
+                size_t l = want - len - 1 >= 200 + 2 ? 200 : want - len - 1;
+                assert_true(l > 0 && l < 256 && depth < 64);
+                memset(names[depth], 'd', l);
+                names[depth][l] = '\0';
+                assert_int_equal(mkdirat(dfd, names[depth], 0700), 0);
+                int nfd = openat(dfd, names[depth], O_RDONLY | O_DIRECTORY);
+                assert_true(nfd >= 0);
+                close(dfd);
+                dfd = nfd;
+                len += l + 1;
+                depth++;
+        }
+        assert_int_equal(len, want);
+        assert_int_equal(mkdirat(dfd, fake, 0700), 0);
+        int xfd = openat(dfd, fake, O_RDONLY | O_DIRECTORY);
+        assert_true(xfd >= 0);
+        int fd = openat(xfd, "y.journal", O_RDWR | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, 4096), 0);
+        const char *deep = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(deep != MAP_FAILED);
+        /* The line is as this test laid it out: the path at its column. */
+        FILE *maps = fopen("/proc/self/maps", "re");
+        char *line = NULL;
+        size_t cap = 0;
+        bool seen = false;
+        assert_non_null(maps);
+        while (getline(&line, &cap, maps) > 0)
+                if (strtoul(line, NULL, 16) == (unsigned long) deep) {
+                        seen = true;
+                        assert_int_equal(strchr(line, '/') - line, PATH_COLUMN);
+                        assert_non_null(strstr(line + LONG_LINE_AT, "r--s 00000000 00:00 0 x/y.journal"));
+                }
+        free(line);
+        fclose(maps);
+        assert_true(seen);
+
+        /* A journal window to grow RSS past the slack, as a walk does. */
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int jfd = mkstemps(path, 8);
+        assert_true(jfd >= 0);
+        assert_int_equal(ftruncate(jfd, MAP_SIZE), 0);
+        for (size_t off = 0; off < MAP_SIZE; off += 4096)
+                assert_int_equal(pwrite(jfd, "j", 1, (off_t) off), 1);
+        struct journal_trim *t = journal_trim_new();
+        assert_non_null(t);
+        const char *ro = mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED, jfd, 0);
+        assert_true(ro != MAP_FAILED);
+        unsigned sum = 0;
+        touch(ro, MAP_SIZE, &sum);
+        assert_true(stepped_down(t, ro));       /* a trim ran */
+        size_t zeroed = 0;
+        for (size_t i = 0; i < MAP_SIZE; i += 4096)
+                zeroed += victim[i] != 'a';
+        assert_int_equal(zeroed, 0);
+
+        journal_trim_free(t);
+        munmap((void *) ro, MAP_SIZE);
+        close(jfd);
+        unlink(path);
+        munmap((void *) deep, 4096);
+        close(fd);
+        assert_int_equal(unlinkat(xfd, "y.journal", 0), 0);
+        close(xfd);
+        assert_int_equal(unlinkat(dfd, fake, AT_REMOVEDIR), 0);
+        close(dfd);
+        for (size_t d = depth; d-- > 0; ) {
+                char up[64 * 257 + 64] = "";
+                strcat(up, top);
+                for (size_t i = 0; i < d; i++)
+                        strcat(strcat(up, "/"), names[i]);
+                int pfd = open(up, O_RDONLY | O_DIRECTORY);
+                assert_true(pfd >= 0);
+                assert_int_equal(unlinkat(pfd, names[d], AT_REMOVEDIR), 0);
+                close(pfd);
+        }
+        assert_int_equal(rmdir(top), 0);
+        munmap(victim, MAP_SIZE);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_journal_pages_dropped_nothing_else),
+                cmocka_unit_test(test_long_path_tail_is_no_window),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
