@@ -56,13 +56,19 @@ static bool stepped_down(struct journal_trim *t, const void *addr) {
         return false;
 }
 
-static void test_journal_pages_dropped_nothing_else(void **state) {
-        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+/* A journal-named file of MAP_SIZE bytes, every page written, in PATH (a mkstemps template). */
+static int journal_file(char *path) {
         int fd = mkstemps(path, 8);
         assert_true(fd >= 0);
         assert_int_equal(ftruncate(fd, MAP_SIZE), 0);
         for (size_t off = 0; off < MAP_SIZE; off += 4096)
                 assert_int_equal(pwrite(fd, "j", 1, (off_t) off), 1);
+        return fd;
+}
+
+static void test_journal_pages_dropped_nothing_else(void **state) {
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int fd = journal_file(path);
         char *anon = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         char *rw = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         assert_true(anon != MAP_FAILED && rw != MAP_FAILED);
@@ -155,11 +161,7 @@ static void test_long_path_tail_is_no_window(void **state) {
 
         /* A journal window to grow RSS past the slack, as a walk does. */
         char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
-        int jfd = mkstemps(path, 8);
-        assert_true(jfd >= 0);
-        assert_int_equal(ftruncate(jfd, MAP_SIZE), 0);
-        for (size_t off = 0; off < MAP_SIZE; off += 4096)
-                assert_int_equal(pwrite(jfd, "j", 1, (off_t) off), 1);
+        int jfd = journal_file(path);
         struct journal_trim *t = journal_trim_new();
         assert_non_null(t);
         const char *ro = mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED, jfd, 0);
