@@ -160,8 +160,12 @@ struct packer {
         bool nomem;             /* interning one failed, or the layout outgrew cap */
 };
 
+static size_t align_up(size_t n, size_t align) {
+        return (n + align - 1) & ~(align - 1);
+}
+
 static void *pack_bytes(struct packer *k, const void *p, size_t n, size_t align) {
-        k->off = (k->off + align - 1) & ~(align - 1);
+        k->off = align_up(k->off, align);
         if (k->base && k->off + n > k->cap)
                 k->nomem = true, k->base = NULL;        /* never past the end; pack() checks each NULL */
         void *dst = k->base ? k->base + k->off : NULL;
@@ -206,16 +210,15 @@ static size_t maybe_file(const struct unit *u, const char *f) {
         return f && find_file(u, f) < 0 ? strlen(f) + 1 : 0;
 }
 
-/* The bytes pack() lays U out in: its arrays (each a multiple of 8 bytes, so no
- * padding falls between them and the strings after), and every string it may copy. One
- * pass of strlen(), instead of a second pack() to measure. */
+/* The bytes pack() lays U out in: its arrays, each aligned as pack_bytes() aligns it (so
+ * the bound holds whatever padding an ABI puts between them), and every string it may copy. One pass of strlen(), instead of a second pack() to measure. */
 static size_t pack_bound(const struct unit *u) {
-        _Static_assert(sizeof(struct unit) % 8 == 0 && sizeof(struct unit_assignment) % 8 == 0 &&
-                       sizeof(struct unit_issue) % 8 == 0 && _Alignof(struct unit) <= 8 &&
-                       _Alignof(struct unit_assignment) <= 8 && _Alignof(struct unit_issue) <= 8,
-                       "pack_bound() counts no padding");
-        size_t n = sizeof(*u) + u->n_a * sizeof(*u->a) + u->n_issues * sizeof(*u->issues) +
-                   (u->n_files + 1 + u->n_dropins + 1) * sizeof(char *);
+        _Static_assert(_Alignof(struct unit) <= 16, "cache_alloc() aligns a unit to 16 bytes");
+        size_t n = sizeof(*u);
+        n = align_up(n, _Alignof(struct unit_assignment)) + u->n_a * sizeof(*u->a);
+        n = align_up(n, _Alignof(struct unit_issue)) + u->n_issues * sizeof(*u->issues);
+        n = align_up(n, _Alignof(char *)) + (u->n_files + 1) * sizeof(char *);
+        n = align_up(n, _Alignof(char *)) + (u->n_dropins + 1) * sizeof(char *);
         for (size_t i = 0; i < u->n_files; i++)
                 n += strlen(u->files[i]) + 1;
         n += strlen(u->name) + 1 + (strcmp(u->id, u->name) != 0 ? strlen(u->id) + 1 : 0) + maybe_file(u, u->fragment) + maybe_file(u, u->bad_file);

@@ -73,6 +73,17 @@ static void test_journal_pages_dropped_nothing_else(void **state) {
         char *rw = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         assert_true(anon != MAP_FAILED && rw != MAP_FAILED);
         memset(anon, 'a', MAP_SIZE);
+        if (getenv("HOSTFIT_EMU") && *getenv("HOSTFIT_EMU")) {
+                /* Under qemu-user, smaps is the emulator's view of the guest's mappings: their
+                 * resident counts are not the kernel's, and this test measures nothing there. */
+                munmap(rw, MAP_SIZE);
+                munmap(anon, MAP_SIZE);
+                close(fd);
+                unlink(path);
+                print_message("skip: under %s /proc/self/smaps is an emulator's view, not the kernel's resident pages\n",
+                              getenv("HOSTFIT_EMU"));
+                skip();
+        }
         struct journal_trim *t = journal_trim_new();
         assert_non_null(t);
         const char *ro = mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED, fd, 0);
