@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "text/cleanup.h"
+#include "text/grow.h"
 #include "host/host.h"
 #include "text/strbuf.h"
 #include "text/strv.h"
@@ -487,7 +488,7 @@ static int cmp_dropin(const void *a, const void *b) {
 
 struct dropins {
         struct dropin *v;
-        size_t n, alloc;
+        size_t n;
         size_t n_dirs;          /* directories looked at so far */
         int *open;              /* the directories listed, kept open until their files are read */
         size_t n_open;
@@ -500,12 +501,11 @@ static int collect_entry(struct host *h, int fd, const char *dir, const char *na
         size_t l = strlen(name);
         if (l <= 5 || strcmp(name + l - 5, ".conf") != 0 || name[0] == '.')
                 return 0;
-        if (ds->n == ds->alloc) {
-                size_t na = ds->alloc ? ds->alloc * 2 : 8;
-                struct dropin *nv = realloc(ds->v, na * sizeof(*nv));
+        if (grow_due(ds->n)) {
+                struct dropin *nv = reallocarray(ds->v, grow_cap(ds->n), sizeof(*nv));
                 if (!nv)
                         return -ENOMEM;
-                ds->v = nv, ds->alloc = na;
+                ds->v = nv;
         }
         _cleanup_free_ char *target = NULL;
         char *path = path_join(dir, name);
