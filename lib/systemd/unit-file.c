@@ -22,22 +22,46 @@
 #define UNIT_FILE_MAX (1U << 20)
 #define WS " \t\n\r"
 
+/* Room for one more of U's array *V (N used, *CAP allocated, one spare for a NULL at the
+ * end): grown by doubling and kept across loads of the scratch unit; -ENOMEM. */
+static int unit_grow(void **v, size_t n, size_t *cap, size_t size) {
+        if (n + 2 <= *cap)
+                return 0;
+        size_t nc = *cap ? 2 * *cap : 8;
+        void *nv = reallocarray(*v, nc, size);
+        unit_counters.allocs++;
+        if (!nv)
+                return -ENOMEM;
+        *v = nv, *cap = nc;
+        return 0;
+}
+
 static const char *keep_file(struct unit *u, const char *path) {
         for (size_t i = 0; i < u->n_files; i++)
                 if (strcmp(u->files[i], path) == 0)
                         return u->files[i];
-        return strv_push(&u->files, &u->n_files, strdup(path)) < 0 ? NULL : u->files[u->n_files - 1];
+        char *s = unit_text_dup(u, path, strlen(path));
+        if (!s || unit_grow((void **) &u->files, u->n_files, &u->alloc_files, sizeof(char *)) < 0)
+                return NULL;
+        u->files[u->n_files++] = s;
+        u->files[u->n_files] = NULL;
+        return s;
+}
+
+int unit_add_dropin(struct unit *u, const char *path) {
+        char *s = unit_text_dup(u, path, strlen(path));
+        if (!s || unit_grow((void **) &u->dropins, u->n_dropins, &u->alloc_dropins, sizeof(char *)) < 0)
+                return -ENOMEM;
+        u->dropins[u->n_dropins++] = s;
+        u->dropins[u->n_dropins] = NULL;
+        return 0;
 }
 
 static int add_issue(struct unit *u, const char *file, unsigned line, const char *msg) {
-        struct unit_issue *n = realloc(u->issues, (u->n_issues + 1) * sizeof(*n));
-        if (!n)
+        char *m = unit_text_dup(u, msg, strlen(msg));
+        if (!m || unit_grow((void **) &u->issues, u->n_issues, &u->alloc_issues, sizeof(*u->issues)) < 0)
                 return -ENOMEM;
-        u->issues = n;
-        n[u->n_issues] = (struct unit_issue) { file, line, strdup(msg) };
-        if (!n[u->n_issues].message)
-                return -ENOMEM;
-        u->n_issues++;
+        u->issues[u->n_issues++] = (struct unit_issue) { file, line, m };
         return 0;
 }
 
@@ -66,12 +90,12 @@ struct unit_text {
         char bytes[];
 };
 
-/* N bytes that live as long as U; NULL on -ENOMEM. */
-static char *text_alloc(struct unit *u, size_t n) {
+char *unit_text_alloc(struct unit *u, size_t n) {
         struct unit_text *t = u->text;
         if (!t || t->size - t->used < n) {
                 size_t size = n > 1024 - sizeof(*t) ? n : 1024 - sizeof(*t);
                 t = malloc(sizeof(*t) + size);
+                unit_counters.allocs++;
                 if (!t)
                         return NULL;
                 *t = (struct unit_text) { u->text, 0, size };
@@ -90,6 +114,36 @@ void unit_text_free(struct unit *u) {
         u->text = NULL;
 }
 
+char *unit_text_dup(struct unit *u, const char *s, size_t len) {
+        char *p = unit_text_alloc(u, len + 1);
+        if (p) {
+                memcpy(p, s, len);
+                p[len] = 0;
+        }
+        return p;
+}
+
+void unit_scratch_reset(struct unit *u) {
+        struct unit_text *t = u->text;
+        if (t) {
+                for (struct unit_text *o = t->next, *n; o; o = n) {
+                        n = o->next;
+                        free(o);
+                }
+                t->next = NULL;
+                t->used = 0;
+        }
+        *u = (struct unit) { .a = u->a, .alloc_a = u->alloc_a, .issues = u->issues, .alloc_issues = u->alloc_issues,
+                             .files = u->files, .alloc_files = u->alloc_files, .dropins = u->dropins,
+                             .alloc_dropins = u->alloc_dropins, .text = t };
+}
+
+void unit_scratch_release(struct unit *u) {
+        unit_text_free(u);
+        free(u->a), free(u->issues), free(u->files), free(u->dropins);
+        *u = (struct unit) { 0 };
+}
+
 /* The section, key and value of an assignment side by side, in U's text; the vector
  * grows by doubling. LINE is LEN bytes. */
 static int add_assignment(struct unit *u, const char *section, char *line, size_t len, const char *file, unsigned n) {
@@ -106,12 +160,13 @@ static int add_assignment(struct unit *u, const char *section, char *line, size_
         if (u->n_a == u->alloc_a) {
                 size_t na = u->alloc_a ? 2 * u->alloc_a : 8;
                 struct unit_assignment *a = realloc(u->a, na * sizeof(*a));
+                unit_counters.allocs++;
                 if (!a)
                         return -ENOMEM;
                 u->a = a, u->alloc_a = na;
         }
         size_t ls = strlen(section) + 1;
-        char *s = text_alloc(u, ls + lk + 1 + lv + 1);
+        char *s = unit_text_alloc(u, ls + lk + 1 + lv + 1);
         if (!s)
                 return -ENOMEM;
         memcpy(s, section, ls);
@@ -232,19 +287,29 @@ static int open_regular_at(int dfd, const char *name, int not_regular, struct st
         return TAKE_FD(fd);
 }
 
-/* NAME in the directory DFD, a regular file, at most UNIT_FILE_MAX bytes. */
-static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
-        struct stat st;
-        _cleanup_close_ int fd = open_regular_at(dfd, name, -EBADFD, &st);
-        if (fd < 0)
-                return fd;
+/* Where a unit file is read: a buffer of the caller's (on its stack) when the file fits,
+ * else the heap. */
+struct text_buf {
+        char *stack;
+        size_t stack_size;
+        char *heap;             /* owned, freed by the caller */
+};
+
+/* FD (STAT'd as ST), a regular file, at most UNIT_FILE_MAX bytes, into B. */
+static int read_fd(int fd, const struct stat *st, struct text_buf *b, char **ret, size_t *ret_len) {
+        if (st->st_size > (off_t) UNIT_FILE_MAX)
+                return -EFBIG;  /* its size says so: not a byte of it is read */
         /* Sized by fstat, one byte more: a regular file that fills less than asked has
          * ended, so a unit file costs one read, not a second one to see the end. */
-        size_t cap = st.st_size >= 0 && (uint64_t) st.st_size < UNIT_FILE_MAX ? (size_t) st.st_size + 1 : UNIT_FILE_MAX + 1;
+        size_t cap = st->st_size >= 0 ? (size_t) st->st_size + 1 : UNIT_FILE_MAX + 1;
         size_t len = 0;
-        _cleanup_free_ char *buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
+        char *buf = b->stack;
+        if (cap + 1 > b->stack_size) {
+                unit_counters.allocs++;
+                if (!(b->heap = malloc(cap + 1)))
+                        return -ENOMEM;
+                buf = b->heap;
+        }
         for (;;) {
                 ssize_t n = read(fd, buf + len, cap - len);
                 if (n < 0 && errno == EINTR)
@@ -258,31 +323,53 @@ static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
                         break;
                 /* It grew since fstat: read on, in bigger steps, up to the bound. */
                 size_t ncap = cap * 2 < UNIT_FILE_MAX + 1 ? cap * 2 : UNIT_FILE_MAX + 1;
-                char *nb = realloc(buf, ncap + 1);
+                char *nb = realloc(b->heap, ncap + 1);
+                unit_counters.allocs++;
                 if (!nb)
                         return -ENOMEM;
-                buf = nb, cap = ncap;
+                if (!b->heap)
+                        memcpy(nb, buf, len);
+                buf = b->heap = nb, cap = ncap;
         }
         buf[len] = 0;
         *ret_len = len;
-        *ret = TAKE_PTR(buf);
+        *ret = buf;
         return 0;
+}
+
+/* NAME in the directory DFD, a regular file, at most UNIT_FILE_MAX bytes, into B. */
+static int read_at(int dfd, const char *name, struct text_buf *b, char **ret, size_t *ret_len) {
+        struct stat st;
+        _cleanup_close_ int fd = open_regular_at(dfd, name, -EBADFD, &st);
+        if (fd < 0)
+                return fd;
+        return read_fd(fd, &st, b, ret, ret_len);
 }
 
 /* NAME in the directory DFD as host_read_file() reads a file (a drop-in): errors and the
  * run's read budget the same, with no lookup from the root. */
-static int read_host_at(struct host *h, int dfd, const char *name, char **ret, size_t *ret_len) {
+static int read_host_at(struct host *h, int dfd, const char *name, struct text_buf *b, char **ret, size_t *ret_len) {
         struct stat st;
         _cleanup_close_ int fd = open_regular_at(dfd, name, -ENXIO, &st);
         if (fd < 0)
                 return fd;
-        return host_read_fd(h, fd, UNIT_FILE_MAX, ret, ret_len);
+        if (!host_read_budget_below(h, UNIT_FILE_MAX)) {
+                /* The budget cannot end within this file: read it as a unit file, then charge it. */
+                int r = read_fd(fd, &st, b, ret, ret_len);
+                return r < 0 ? r : host_read_charge(h, *ret_len);
+        }
+        int r = host_read_fd(h, fd, UNIT_FILE_MAX, &b->heap, ret_len);
+        if (r == 0)
+                *ret = b->heap;
+        return r;
 }
 
 /* PATH read as the unit file (FRAGMENT) or a drop-in, relative to DFD when DFD >= 0. */
 static int parse_file(struct host *h, struct unit *u, const char *path, int dfd, const char *name, bool fragment) {
         const char *file = keep_file(u, path);
-        _cleanup_free_ char *text = NULL;
+        char stack[4096], *text = NULL;
+        _cleanup_free_ char *heap = NULL;
+        struct text_buf b = { stack, sizeof(stack), NULL };
         size_t len = 0;
         int r;
         if (!file)
@@ -290,11 +377,15 @@ static int parse_file(struct host *h, struct unit *u, const char *path, int dfd,
         bool at = dfd >= 0 && name;
         if (!at)
                 unit_counters.opens++;
-        r = !at ? host_read_file(h, path, UNIT_FILE_MAX, &text, &len) :
-            fragment ? read_at(dfd, name, &text, &len) : read_host_at(h, dfd, name, &text, &len);
+        if (!at)
+                r = host_read_file(h, path, UNIT_FILE_MAX, &b.heap, &len), text = b.heap;
+        else
+                r = fragment ? read_at(dfd, name, &b, &text, &len) : read_host_at(h, dfd, name, &b, &text, &len);
+        heap = TAKE_PTR(b.heap);
         if (r == -ELOOP && at) {        /* a link: followed within the root */
                 unit_counters.opens++;
-                r = host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
+                r = host_read_file(h, path, UNIT_FILE_MAX, &heap, &len);
+                text = heap;
         }
         if (r == -ENOMEM)
                 return r;
