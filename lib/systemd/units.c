@@ -399,6 +399,24 @@ static char *path_join(const char *dir, const char *name) {
         return join(dir, strlen(dir), "/", name);
 }
 
+/* DIR/NAME in U's text; NULL on -ENOMEM. */
+static char *text_path(struct unit *u, const char *dir, const char *name) {
+        size_t ld = strlen(dir), ln = strlen(name);
+        char *p = unit_text_alloc(u, ld + 1 + ln + 1);
+        if (p) {
+                memcpy(p, dir, ld);
+                p[ld] = '/';
+                memcpy(p + ld + 1, name, ln + 1);
+        }
+        return p;
+}
+
+/* U's fragment (or id) becomes a copy of S in U's text; -ENOMEM. */
+static int text_set(struct unit *u, char **slot, const char *s) {
+        *slot = unit_text_dup(u, s, strlen(s));
+        return *slot ? 0 : -ENOMEM;
+}
+
 /* A link in a unit directory: "/dev/null" masks; otherwise the path it names, within the root. */
 static int read_link(struct host *h, const char *dir, const char *name, char **ret) {
         _cleanup_close_ int fd = host_open_file(h, dir, O_PATH | O_DIRECTORY);
@@ -427,16 +445,16 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
                 const struct dent *e = dir_find(&x->dirs[i], name, hash);
                 if (!e)
                         continue;
-                _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
-                if (!path)
-                        return -ENOMEM;
                 if (e->type == DT_REG) {
                         /* The common case: read relative to the listed directory, no lookup
                          * from the root; an empty file masks, as unit_load() sees. */
-                        u->fragment = TAKE_PTR(path);
+                        u->fragment = text_path(u, unit_search_path[i], name);
                         *ret_dir = (int) i;
-                        return 1;
+                        return u->fragment ? 1 : -ENOMEM;
                 }
+                _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
+                if (!path)
+                        return -ENOMEM;
                 unit_counters.opens++;
                 if (host_stat(h, path, &st) < 0)
                         continue;
@@ -446,30 +464,27 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
                                 return r;
                         if (r < 0 || is_dev_null(target)) {
                                 u->masked = r == 0;
-                                u->fragment = TAKE_PTR(path);
-                                return 1;
+                                return text_set(u, &u->fragment, path) < 0 ? -ENOMEM : 1;
                         }
                         const char *base = strrchr(target, '/') + 1;
                         _cleanup_free_ char *tmpl = template_of(name);
                         if (unit_name_is_valid(base) && strcmp(base, name) != 0 && !(tmpl && strcmp(base, tmpl) == 0) &&
                             unit_type_of(base) && strcmp(unit_type_of(base), unit_type_of(name)) == 0) {
-                                free(u->id);
-                                u->id = strdup(base);           /* an alias */
-                                if (!u->id)
+                                if (text_set(u, &u->id, base) < 0)      /* an alias */
                                         return -ENOMEM;
                                 /* Within the search path the link names a unit, which is found by
                                  * name (the first file of it on the path), not by the link's target. */
                                 if (in_search_path(target) && depth < 8)
                                         return find_fragment(h, x, base, u, ret_dir, depth + 1);
                         }
-                        u->fragment = TAKE_PTR(target);
+                        if (text_set(u, &u->fragment, target) < 0)
+                                return -ENOMEM;
                         if (host_stat(h, u->fragment, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
                                 u->masked = true;
                         return 1;
                 }
                 u->masked = S_ISREG(st.st_mode) && st.st_size == 0;
-                u->fragment = TAKE_PTR(path);
-                return 1;
+                return text_set(u, &u->fragment, path) < 0 ? -ENOMEM : 1;
         }
         return 0;
 }
@@ -684,7 +699,7 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
                 if (!*ds.v[i].path || (i > 0 && strcmp(ds.v[i].base, ds.v[i - 1].base) == 0))
                         continue;       /* masked, or shadowed by the same name earlier on the path */
-                r = strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
+                r = unit_add_dropin(u, ds.v[i].path);
                 if (r == 0)
                         r = unit_parse_dropin_at(h, u, ds.v[i].path, ds.v[i].dfd, ds.v[i].base);
                 if (r > 0)
@@ -709,34 +724,17 @@ struct unit *unit_free(struct unit *u) {
                 return NULL;
         free(u->name);
         free(u->id);
-        free(u->fragment);
-        strv_free(u->dropins);
-        unit_text_free(u);
-        free(u->a);
-        for (size_t i = 0; i < u->n_issues; i++)
-                free(u->issues[i].message);
-        free(u->issues);
-        strv_free(u->files);
+        unit_scratch_release(u);
         free(u);
         return NULL;
 }
 
-
-int unit_load_uncached(struct host *h, const char *name, struct unit **ret) {
-        if (!unit_name_is_valid(name))
-                return -EINVAL;
-        return unit_load_valid(h, name, ret);
-}
-
-int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
-        _cleanup_(unit_freep) struct unit *u = NULL;
+int unit_load_valid(struct host *h, const char *name, struct unit *u) {
         const struct unit_index *x;
         int r = unit_index_get(h, &x);
         if (r < 0)
                 return r;
-        u = calloc(1, sizeof(*u));
-        if (!u || !(u->name = strdup(name)) || !(u->id = strdup(name)))
-                return -ENOMEM;
+        u->name = u->id = (char *) name;        /* borrowed; an alias's id goes in U's text */
         int fdir = -1;
         r = find_fragment(h, x, name, u, &fdir, 0);
         _cleanup_free_ char *tmpl = r == 0 ? template_of(name) : NULL;
@@ -745,10 +743,8 @@ int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
         if (r < 0)
                 return r;
         u->enabled = index_enabled(x, name) || (strcmp(u->id, name) != 0 && index_enabled(x, u->id));
-        if (u->masked) {
-                *ret = TAKE_PTR(u);
+        if (u->masked)
                 return 0;
-        }
         if (u->fragment) {
                 r = fdir >= 0 ? unit_parse_file_at(h, u, u->fragment, x->dirs[fdir].fd, strrchr(u->fragment, '/') + 1)
                               : unit_parse_file(h, u, u->fragment);
@@ -756,7 +752,6 @@ int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
                         return r;
                 if (r == 0 && fdir >= 0) {
                         u->masked = true;       /* an empty unit file masks */
-                        *ret = TAKE_PTR(u);
                         return 0;
                 }
         }
@@ -765,7 +760,6 @@ int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
                 return r;
         if (!u->fragment && u->n_dropins == 0)
                 return -ENOENT;
-        *ret = TAKE_PTR(u);
         return 0;
 }
 
