@@ -16,7 +16,7 @@
 const struct unit_assignment *unit_get_assignment(const struct unit *u, const char *section, const char *key) {
         for (size_t i = u->n_a; i > 0; i--) {
                 const struct unit_assignment *a = &u->a[i - 1];
-                if (strcmp(a->key, key) == 0 && strcmp(a->section, section) == 0)
+                if (a->key[0] == key[0] && strcmp(a->key, key) == 0 && strcmp(a->section, section) == 0)
                         return *a->value ? a : NULL;
         }
         return NULL;
@@ -209,7 +209,7 @@ void unit_memory_get(const struct unit *u, const char *key, struct unit_memory *
                 const struct unit_assignment *a = &u->a[i];
                 enum unit_limit kind;
                 uint64_t v;
-                if (strcmp(a->key, key) != 0 || strcmp(a->section, section) != 0)
+                if (a->key[0] != key[0] || strcmp(a->key, key) != 0 || strcmp(a->section, section) != 0)
                         continue;
                 if (!memory_value(key, a->value, &kind, &v)) {
                         ret->ignored = a;
