@@ -209,10 +209,19 @@ int finding_add_detail(struct finding *f, const char *fmt, ...) {
         size_t n = 0;
         while (f->details && f->details[n])
                 n++;
-        char **nd = reallocarray(f->details, n + 2, sizeof(*nd));
-        if (!nd)
-                return -ENOMEM;
-        f->details = nd;
+        /* Room for 4 at first, then doubled: a realloc a few lines, not one a line. The
+         * room is N + 2 rounded up to a power of two, at least 4: only when N + 1 is one
+         * (at least 4), or there is none, is it outgrown. */
+        char **nd = f->details;
+        if (!nd || (n + 1 >= 4 && ((n + 1) & n) == 0)) {
+                size_t cap = 4;
+                while (cap < n + 2)
+                        cap *= 2;
+                nd = reallocarray(f->details, cap, sizeof(*nd));
+                if (!nd)
+                        return -ENOMEM;
+                f->details = nd;
+        }
         va_list ap;
         va_start(ap, fmt);
         int r = str_vformat(&nd[n], fmt, ap);

@@ -21,6 +21,7 @@
 #include "systemd/units.h"
 #include "systemd/unitstate.h"
 #include "host/virt.h"
+#include "text/strbuf.h"
 
 #define SECTION "restart-storm"
 #define DEFAULT_MAX_PER_HOUR 10
@@ -250,7 +251,7 @@ static int find_ours(struct host *h, struct storms *s) {
                 const struct unit *u = NULL;
                 if (!is_service(names[i]))
                         continue;
-                if (asprintf(&path, UNIT_DIR "/%s.d/" RESTART_DROPIN_NAME, names[i]) < 0 ||
+                if (!(path = strjoin(UNIT_DIR "/", names[i], ".d/" RESTART_DROPIN_NAME)) ||
                     (r = unit_load(h, names[i], &u)) == -ENOMEM)
                         r = -ENOMEM;
                 else if ((r = 0, has_dropin(u, path))) {

@@ -178,6 +178,10 @@ int host_read_charge(const struct host *h, size_t n) {
         return 0;
 }
 
+bool host_read_budget_below(const struct host *h, size_t n) {
+        return *h->read_left < n;
+}
+
 void host_set_read_budget(struct host *h, uint64_t bytes) {
         *h->read_left = bytes;
 }

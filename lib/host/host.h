@@ -63,6 +63,8 @@ int host_read_fd(const struct host *h, int fd, size_t max, char **ret, size_t *r
 /* Take N bytes read by the caller from the run's budget; -ENOBUFS when it is spent.
  * For callers that scan a file in chunks instead of reading it whole. */
 int host_read_charge(const struct host *h, size_t n);
+/* Whether less than N bytes are left of the run's budget: a read of N bytes may end it. */
+bool host_read_budget_below(const struct host *h, size_t n);
 /* The file as host_read_file() reads it (at most 32 MiB), as a stdio stream over
  * that copy: never a stream that reads on without end. */
 int host_fopen(const struct host *h, const char *path, FILE **ret);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "text/cleanup.h"
+#include "text/grow.h"
 #include "procs/nodeheap.h"
 #include "systemd/unitgen.h"
 #include "systemd/units.h"
@@ -170,7 +171,7 @@ static int version_from_fd(int fd, uint64_t max, struct node_version *ret, uint6
 /* The binaries seen this run, by device and inode, and what reading them cost. */
 struct node_bins {
         struct node_binary *v;
-        size_t n, alloc;
+        size_t n;
         uint64_t scanned;       /* bytes read from binaries this run, at most SCAN_RUN_MAX */
         unsigned opened;        /* binaries opened */
 };
@@ -291,12 +292,11 @@ int node_binary_of(struct host *h, pid_t pid, const char *exe, struct node_binar
         nb.have_version = version_from_metadata(h, exe, &nb.version) == 0 ||
                           version_from_binaries(h, b, pid, fd, &nb.version) == 0;
         if (fd >= 0) {
-                if (b->n == b->alloc) {
-                        size_t na = b->alloc ? b->alloc * 2 : 8;
-                        struct node_binary *nv = realloc(b->v, na * sizeof(*nv));
+                if (grow_due(b->n)) {
+                        struct node_binary *nv = reallocarray(b->v, grow_cap(b->n), sizeof(*nv));
                         if (!nv)
                                 return -ENOMEM;
-                        b->v = nv, b->alloc = na;
+                        b->v = nv;
                 }
                 b->v[b->n++] = nb;
         }

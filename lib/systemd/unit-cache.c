@@ -50,6 +50,7 @@ struct unit_cache {
         struct block *blocks;   /* the newest first */
         char *next;             /* free bytes in the newest block */
         size_t left;
+        struct unit scratch;    /* what the loader parses into, before packing */
 };
 
 /* N bytes for a packed unit; NULL on -ENOMEM. */
@@ -96,6 +97,7 @@ static void unit_cache_free(void *p) {
                 free((char *) c->words.v[i].name);
         free(c->units.v);
         free(c->words.v);
+        unit_scratch_release(&c->scratch);
         free(c);
 }
 
@@ -275,7 +277,7 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
         p->name = (char *) name, p->id = (char *) id, p->fragment = (char *) fragment;
         p->a = u->n_a ? a : NULL, p->issues = u->n_issues ? is : NULL;
         p->files = files, p->dropins = dropins, p->bad_file = bad_file;
-        p->alloc_a = 0;
+        p->alloc_a = p->alloc_issues = p->alloc_files = p->alloc_dropins = 0;
         p->text = NULL;
         return p;
 }
@@ -307,12 +309,11 @@ int unit_load(struct host *h, const char *name, const struct unit **ret) {
                 return -ENOMEM;
         struct slot *s = table_find(&c->units, name);
         if (!s->name) {
-                struct unit *u = NULL;
-                r = unit_load_valid(h, name, &u);       /* validated above */
+                r = unit_load_valid(h, name, &c->scratch);     /* validated above */
+                struct unit *p = r == 0 ? unit_pack(&c->scratch, c) : NULL;
+                unit_scratch_reset(&c->scratch);
                 if (r == -ENOMEM)
                         return r;       /* not kept: a later ask may have the memory */
-                struct unit *p = r == 0 ? unit_pack(u, c) : NULL;
-                unit_free(u);
                 if (r == 0 && !p)
                         return -ENOMEM;
                 /* The unit's own name is the key; a name without a unit keeps a copy. */

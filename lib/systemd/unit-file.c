@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit files parsed as systemd parses them (sections, continuations, comments,
- * ignored lines kept as issues), and the values in effect read back. */
+ * ignored lines kept as issues); unit-values.c reads the values in effect back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,22 +22,46 @@
 #define UNIT_FILE_MAX (1U << 20)
 #define WS " \t\n\r"
 
+/* Room for one more of U's array *V (N used, *CAP allocated, one spare for a NULL at the
+ * end): grown by doubling and kept across loads of the scratch unit; -ENOMEM. */
+static int unit_grow(void **v, size_t n, size_t *cap, size_t size) {
+        if (n + 2 <= *cap)
+                return 0;
+        size_t nc = *cap ? 2 * *cap : 8;
+        void *nv = reallocarray(*v, nc, size);
+        unit_counters.allocs++;
+        if (!nv)
+                return -ENOMEM;
+        *v = nv, *cap = nc;
+        return 0;
+}
+
 static const char *keep_file(struct unit *u, const char *path) {
         for (size_t i = 0; i < u->n_files; i++)
                 if (strcmp(u->files[i], path) == 0)
                         return u->files[i];
-        return strv_push(&u->files, &u->n_files, strdup(path)) < 0 ? NULL : u->files[u->n_files - 1];
+        char *s = unit_text_dup(u, path, strlen(path));
+        if (!s || unit_grow((void **) &u->files, u->n_files, &u->alloc_files, sizeof(char *)) < 0)
+                return NULL;
+        u->files[u->n_files++] = s;
+        u->files[u->n_files] = NULL;
+        return s;
+}
+
+int unit_add_dropin(struct unit *u, const char *path) {
+        char *s = unit_text_dup(u, path, strlen(path));
+        if (!s || unit_grow((void **) &u->dropins, u->n_dropins, &u->alloc_dropins, sizeof(char *)) < 0)
+                return -ENOMEM;
+        u->dropins[u->n_dropins++] = s;
+        u->dropins[u->n_dropins] = NULL;
+        return 0;
 }
 
 static int add_issue(struct unit *u, const char *file, unsigned line, const char *msg) {
-        struct unit_issue *n = realloc(u->issues, (u->n_issues + 1) * sizeof(*n));
-        if (!n)
+        char *m = unit_text_dup(u, msg, strlen(msg));
+        if (!m || unit_grow((void **) &u->issues, u->n_issues, &u->alloc_issues, sizeof(*u->issues)) < 0)
                 return -ENOMEM;
-        u->issues = n;
-        n[u->n_issues] = (struct unit_issue) { file, line, strdup(msg) };
-        if (!n[u->n_issues].message)
-                return -ENOMEM;
-        u->n_issues++;
+        u->issues[u->n_issues++] = (struct unit_issue) { file, line, m };
         return 0;
 }
 
@@ -66,12 +90,12 @@ struct unit_text {
         char bytes[];
 };
 
-/* N bytes that live as long as U; NULL on -ENOMEM. */
-static char *text_alloc(struct unit *u, size_t n) {
+char *unit_text_alloc(struct unit *u, size_t n) {
         struct unit_text *t = u->text;
         if (!t || t->size - t->used < n) {
                 size_t size = n > 1024 - sizeof(*t) ? n : 1024 - sizeof(*t);
                 t = malloc(sizeof(*t) + size);
+                unit_counters.allocs++;
                 if (!t)
                         return NULL;
                 *t = (struct unit_text) { u->text, 0, size };
@@ -90,6 +114,36 @@ void unit_text_free(struct unit *u) {
         u->text = NULL;
 }
 
+char *unit_text_dup(struct unit *u, const char *s, size_t len) {
+        char *p = unit_text_alloc(u, len + 1);
+        if (p) {
+                memcpy(p, s, len);
+                p[len] = 0;
+        }
+        return p;
+}
+
+void unit_scratch_reset(struct unit *u) {
+        struct unit_text *t = u->text;
+        if (t) {
+                for (struct unit_text *o = t->next, *n; o; o = n) {
+                        n = o->next;
+                        free(o);
+                }
+                t->next = NULL;
+                t->used = 0;
+        }
+        *u = (struct unit) { .a = u->a, .alloc_a = u->alloc_a, .issues = u->issues, .alloc_issues = u->alloc_issues,
+                             .files = u->files, .alloc_files = u->alloc_files, .dropins = u->dropins,
+                             .alloc_dropins = u->alloc_dropins, .text = t };
+}
+
+void unit_scratch_release(struct unit *u) {
+        unit_text_free(u);
+        free(u->a), free(u->issues), free(u->files), free(u->dropins);
+        *u = (struct unit) { 0 };
+}
+
 /* The section, key and value of an assignment side by side, in U's text; the vector
  * grows by doubling. LINE is LEN bytes. */
 static int add_assignment(struct unit *u, const char *section, char *line, size_t len, const char *file, unsigned n) {
@@ -106,12 +160,13 @@ static int add_assignment(struct unit *u, const char *section, char *line, size_
         if (u->n_a == u->alloc_a) {
                 size_t na = u->alloc_a ? 2 * u->alloc_a : 8;
                 struct unit_assignment *a = realloc(u->a, na * sizeof(*a));
+                unit_counters.allocs++;
                 if (!a)
                         return -ENOMEM;
                 u->a = a, u->alloc_a = na;
         }
         size_t ls = strlen(section) + 1;
-        char *s = text_alloc(u, ls + lk + 1 + lv + 1);
+        char *s = unit_text_alloc(u, ls + lk + 1 + lv + 1);
         if (!s)
                 return -ENOMEM;
         memcpy(s, section, ls);
@@ -232,19 +287,29 @@ static int open_regular_at(int dfd, const char *name, int not_regular, struct st
         return TAKE_FD(fd);
 }
 
-/* NAME in the directory DFD, a regular file, at most UNIT_FILE_MAX bytes. */
-static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
-        struct stat st;
-        _cleanup_close_ int fd = open_regular_at(dfd, name, -EBADFD, &st);
-        if (fd < 0)
-                return fd;
+/* Where a unit file is read: a buffer of the caller's (on its stack) when the file fits,
+ * else the heap. */
+struct text_buf {
+        char *stack;
+        size_t stack_size;
+        char *heap;             /* owned, freed by the caller */
+};
+
+/* FD (STAT'd as ST), a regular file, at most UNIT_FILE_MAX bytes, into B. */
+static int read_fd(int fd, const struct stat *st, struct text_buf *b, char **ret, size_t *ret_len) {
+        if (st->st_size > (off_t) UNIT_FILE_MAX)
+                return -EFBIG;  /* its size says so: not a byte of it is read */
         /* Sized by fstat, one byte more: a regular file that fills less than asked has
          * ended, so a unit file costs one read, not a second one to see the end. */
-        size_t cap = st.st_size >= 0 && (uint64_t) st.st_size < UNIT_FILE_MAX ? (size_t) st.st_size + 1 : UNIT_FILE_MAX + 1;
+        size_t cap = st->st_size >= 0 ? (size_t) st->st_size + 1 : UNIT_FILE_MAX + 1;
         size_t len = 0;
-        _cleanup_free_ char *buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
+        char *buf = b->stack;
+        if (cap + 1 > b->stack_size) {
+                unit_counters.allocs++;
+                if (!(b->heap = malloc(cap + 1)))
+                        return -ENOMEM;
+                buf = b->heap;
+        }
         for (;;) {
                 ssize_t n = read(fd, buf + len, cap - len);
                 if (n < 0 && errno == EINTR)
@@ -258,31 +323,53 @@ static int read_at(int dfd, const char *name, char **ret, size_t *ret_len) {
                         break;
                 /* It grew since fstat: read on, in bigger steps, up to the bound. */
                 size_t ncap = cap * 2 < UNIT_FILE_MAX + 1 ? cap * 2 : UNIT_FILE_MAX + 1;
-                char *nb = realloc(buf, ncap + 1);
+                char *nb = realloc(b->heap, ncap + 1);
+                unit_counters.allocs++;
                 if (!nb)
                         return -ENOMEM;
-                buf = nb, cap = ncap;
+                if (!b->heap)
+                        memcpy(nb, buf, len);
+                buf = b->heap = nb, cap = ncap;
         }
         buf[len] = 0;
         *ret_len = len;
-        *ret = TAKE_PTR(buf);
+        *ret = buf;
         return 0;
+}
+
+/* NAME in the directory DFD, a regular file, at most UNIT_FILE_MAX bytes, into B. */
+static int read_at(int dfd, const char *name, struct text_buf *b, char **ret, size_t *ret_len) {
+        struct stat st;
+        _cleanup_close_ int fd = open_regular_at(dfd, name, -EBADFD, &st);
+        if (fd < 0)
+                return fd;
+        return read_fd(fd, &st, b, ret, ret_len);
 }
 
 /* NAME in the directory DFD as host_read_file() reads a file (a drop-in): errors and the
  * run's read budget the same, with no lookup from the root. */
-static int read_host_at(struct host *h, int dfd, const char *name, char **ret, size_t *ret_len) {
+static int read_host_at(struct host *h, int dfd, const char *name, struct text_buf *b, char **ret, size_t *ret_len) {
         struct stat st;
         _cleanup_close_ int fd = open_regular_at(dfd, name, -ENXIO, &st);
         if (fd < 0)
                 return fd;
-        return host_read_fd(h, fd, UNIT_FILE_MAX, ret, ret_len);
+        if (!host_read_budget_below(h, UNIT_FILE_MAX)) {
+                /* The budget cannot end within this file: read it as a unit file, then charge it. */
+                int r = read_fd(fd, &st, b, ret, ret_len);
+                return r < 0 ? r : host_read_charge(h, *ret_len);
+        }
+        int r = host_read_fd(h, fd, UNIT_FILE_MAX, &b->heap, ret_len);
+        if (r == 0)
+                *ret = b->heap;
+        return r;
 }
 
 /* PATH read as the unit file (FRAGMENT) or a drop-in, relative to DFD when DFD >= 0. */
 static int parse_file(struct host *h, struct unit *u, const char *path, int dfd, const char *name, bool fragment) {
         const char *file = keep_file(u, path);
-        _cleanup_free_ char *text = NULL;
+        char stack[4096], *text = NULL;
+        _cleanup_free_ char *heap = NULL;
+        struct text_buf b = { stack, sizeof(stack), NULL };
         size_t len = 0;
         int r;
         if (!file)
@@ -290,11 +377,15 @@ static int parse_file(struct host *h, struct unit *u, const char *path, int dfd,
         bool at = dfd >= 0 && name;
         if (!at)
                 unit_counters.opens++;
-        r = !at ? host_read_file(h, path, UNIT_FILE_MAX, &text, &len) :
-            fragment ? read_at(dfd, name, &text, &len) : read_host_at(h, dfd, name, &text, &len);
+        if (!at)
+                r = host_read_file(h, path, UNIT_FILE_MAX, &b.heap, &len), text = b.heap;
+        else
+                r = fragment ? read_at(dfd, name, &b, &text, &len) : read_host_at(h, dfd, name, &b, &text, &len);
+        heap = TAKE_PTR(b.heap);
         if (r == -ELOOP && at) {        /* a link: followed within the root */
                 unit_counters.opens++;
-                r = host_read_file(h, path, UNIT_FILE_MAX, &text, &len);
+                r = host_read_file(h, path, UNIT_FILE_MAX, &heap, &len);
+                text = heap;
         }
         if (r == -ENOMEM)
                 return r;
@@ -337,345 +428,4 @@ int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t
         if (!copy)
                 return -ENOMEM;
         return parse_text(u, f, copy);
-}
-
-const struct unit_assignment *unit_get_assignment(const struct unit *u, const char *section, const char *key) {
-        for (size_t i = u->n_a; i > 0; i--) {
-                const struct unit_assignment *a = &u->a[i - 1];
-                if (strcmp(a->key, key) == 0 && strcmp(a->section, section) == 0)
-                        return *a->value ? a : NULL;
-        }
-        return NULL;
-}
-
-const char *unit_get(const struct unit *u, const char *section, const char *key) {
-        const struct unit_assignment *a = unit_get_assignment(u, section, key);
-        return a ? a->value : NULL;
-}
-
-/* systemd's parse_size(T, 1024): decimal integers with an optional fraction and the
- * suffixes B K M G T P E (case-sensitive, each at most once, largest first: "1G 512M"),
- * whitespace allowed around them. No hex, no exponent, no nan or inf. The fraction is
- * applied as systemd applies it, in binary floating point from integer digits. */
-int unit_parse_size(const char *t, uint64_t *ret) {
-        static const struct { const char *suffix; unsigned long long factor; } table[] = {
-                { "E", 1ULL << 60 }, { "P", 1ULL << 50 }, { "T", 1ULL << 40 }, { "G", 1ULL << 30 },
-                { "M", 1ULL << 20 }, { "K", 1ULL << 10 }, { "B", 1 }, { "", 1 },
-        };
-        unsigned long long r = 0;
-        size_t start = 0;
-        const char *p = t;
-        do {
-                unsigned long long l, tmp;
-                double frac = 0;
-                char *e;
-                size_t i;
-                p += strspn(p, WS);
-                errno = 0;
-                l = strtoull(p, &e, 10);
-                if (errno > 0)
-                        return -errno;
-                if (e == p)
-                        return -EINVAL;
-                if (*p == '-')
-                        return -ERANGE;
-                if (*e == '.') {
-                        e++;
-                        if (*e >= '0' && *e <= '9') {
-                                char *e2;
-                                unsigned long long l2 = strtoull(e, &e2, 10);
-                                if (errno > 0)
-                                        return -errno;
-                                frac = (double) l2;
-                                for (; e < e2; e++)
-                                        frac /= 10;
-                        }
-                }
-                e += strspn(e, WS);
-                for (i = start; i < ELEMENTSOF(table); i++)
-                        if (strncmp(e, table[i].suffix, strlen(table[i].suffix)) == 0)
-                                break;
-                if (i >= ELEMENTSOF(table))
-                        return -EINVAL;
-                if (l + (frac > 0) > ULLONG_MAX / table[i].factor)
-                        return -ERANGE;
-                /* 0 <= frac < 1, so the product stays below the factor (at most 2^60). */
-                tmp = l * table[i].factor + (unsigned long long) (frac * (double) table[i].factor);
-                if (tmp > ULLONG_MAX - r)
-                        return -ERANGE;
-                r += tmp;
-                p = e + strlen(table[i].suffix);
-                start = i + 1;
-        } while (*p);
-        *ret = r;
-        return 0;
-}
-
-/* systemd's safe_atoi(): C's base 0 (so "0x10" and "010" are hex and octal) plus "0b" and
- * "0o" prefixes, leading whitespace and a sign allowed, nothing after the digits. */
-static int parse_int(const char *s, int *ret) {
-        int base = 0;
-        char *x = NULL;
-        s += strspn(s, WS);
-        if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B'))
-                base = 2, s += 2;
-        else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
-                base = 8, s += 2;
-        errno = 0;
-        long l = strtol(s, &x, base);
-        if (errno > 0)
-                return -errno;
-        if (!x || x == s || *x)
-                return -EINVAL;
-        if ((long) (int) l != l)
-                return -ERANGE;
-        *ret = (int) l;
-        return 0;
-}
-
-static bool ends_with(const char *s, size_t len, const char *suffix) {
-        size_t l = strlen(suffix);
-        return len >= l && memcmp(s + len - l, suffix, l) == 0;
-}
-
-/* "N<symbol>" or "N.D…<symbol>" with at most PLACES digits after the dot: N scaled by 10^PLACES. */
-static int parse_parts(const char *p, size_t len, const char *symbol, int places) {
-        size_t end = len - strlen(symbol);
-        const char *dot = memchr(p, '.', end);
-        int q = 0, v, scale = places == 2 ? 100 : places == 1 ? 10 : 1;
-        if (dot) {
-                size_t digits = (size_t) (p + end - dot - 1);
-                if (digits < 1 || (int) digits > places)
-                        return -EINVAL;
-                for (size_t i = 1; i <= digits; i++) {
-                        if (dot[i] < '0' || dot[i] > '9')
-                                return -EINVAL;
-                        q = q * 10 + (dot[i] - '0');
-                }
-                if (digits == 1 && places == 2)
-                        q *= 10;
-                end = (size_t) (dot - p);
-        }
-        _cleanup_free_ char *n = strndup(p, end);
-        if (!n)
-                return -ENOMEM;
-        int r = parse_int(n, &v);
-        if (r < 0)
-                return r;
-        if (v < 0)
-                return -ERANGE;
-        if (v > (INT_MAX - q) / scale)
-                return -ERANGE;
-        return v * scale + q;
-}
-
-/* systemd's parse_permyriad(): "N%" with up to two decimals, "N‰" with one, "N‱";
- * parts per 10000, at most 10000. */
-int unit_parse_permyriad(const char *p) {
-        size_t len = strlen(p);
-        int v;
-        if (ends_with(p, len, "\u2031"))
-                v = parse_parts(p, len, "\u2031", 0);
-        else if (ends_with(p, len, "\u2030"))
-                v = parse_parts(p, len, "\u2030", 1);
-        else if (ends_with(p, len, "%"))
-                v = parse_parts(p, len, "%", 2);
-        else
-                return -EINVAL;
-        return v > 10000 ? -ERANGE : v;
-}
-
-static const char *memory_section(const struct unit *u) {
-        static const char *const map[][2] = {
-                { ".service", "Service" }, { ".socket", "Socket" }, { ".slice", "Slice" },
-                { ".scope", "Scope" }, { ".mount", "Mount" }, { ".swap", "Swap" },
-        };
-        const char *dot = strrchr(u->id, '.');
-        for (size_t i = 0; dot && i < ELEMENTSOF(map); i++)
-                if (strcmp(dot, map[i][0]) == 0)
-                        return map[i][1];
-        return NULL;
-}
-
-/* Keys for which 0 is a value systemd accepts, and "" means 0 rather than no limit. */
-static bool zero_allowed(const char *key) {
-        return strcmp(key, "MemorySwapMax") == 0 || strcmp(key, "MemoryLow") == 0 || strcmp(key, "MemoryMin") == 0;
-}
-
-/* One assignment as config_parse_memory_limit() takes it; false when systemd ignores it. */
-static bool memory_value(const char *key, const char *v, enum unit_limit *ret_kind, uint64_t *ret_value) {
-        uint64_t bytes;
-        if (!*v) {
-                bool zero = strcmp(key, "MemoryLow") == 0 || strcmp(key, "MemoryMin") == 0;
-                *ret_kind = zero ? UNIT_LIMIT_BYTES : UNIT_LIMIT_UNSET;
-                *ret_value = 0;
-                return true;
-        }
-        if (strcmp(v, "infinity") == 0) {
-                *ret_kind = UNIT_LIMIT_INFINITY, *ret_value = UINT64_MAX;
-                return true;
-        }
-        int pm = unit_parse_permyriad(v);
-        if (pm >= 0) {
-                if (pm == 0 && !zero_allowed(key))
-                        return false;
-                *ret_kind = UNIT_LIMIT_PERCENT, *ret_value = (uint64_t) pm;
-                return true;
-        }
-        if (unit_parse_size(v, &bytes) < 0 || bytes == UINT64_MAX || (bytes == 0 && !zero_allowed(key)))
-                return false;
-        *ret_kind = UNIT_LIMIT_BYTES, *ret_value = bytes;
-        return true;
-}
-
-void unit_memory_get(const struct unit *u, const char *key, struct unit_memory *ret) {
-        const char *section = memory_section(u);
-        *ret = (struct unit_memory) { .kind = UNIT_LIMIT_UNSET };
-        for (size_t i = 0; section && i < u->n_a; i++) {
-                const struct unit_assignment *a = &u->a[i];
-                enum unit_limit kind;
-                uint64_t v;
-                if (strcmp(a->key, key) != 0 || strcmp(a->section, section) != 0)
-                        continue;
-                if (!memory_value(key, a->value, &kind, &v)) {
-                        ret->ignored = a;
-                        continue;
-                }
-                ret->kind = kind;
-                ret->value = v;
-                ret->set = kind == UNIT_LIMIT_UNSET ? NULL : a;
-        }
-}
-
-enum unit_limit unit_memory_setting(const struct unit *u, const char *key, uint64_t *ret_value) {
-        struct unit_memory m;
-        unit_memory_get(u, key, &m);
-        if (ret_value)
-                *ret_value = m.value;
-        return m.kind;
-}
-
-uint64_t unit_memory_scale(uint64_t permyriad, uint64_t physical, uint64_t page_size) {
-        uint64_t p = physical / page_size, m;
-        if (p == 0)
-                return 0;
-        if (__builtin_mul_overflow(p, permyriad, &m))
-                return UINT64_MAX;
-        m /= 10000;
-        if (__builtin_mul_overflow(m, page_size, &m))
-                return UINT64_MAX;
-        return m;
-}
-
-/* ---- service settings other checks read ---- */
-
-static const char *const restart_values[] = {
-        "no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always", NULL,
-};
-
-const char *unit_service_restart(const struct unit *u) {
-        const char *v = "no";
-        for (size_t i = 0; i < u->n_a; i++) {
-                const struct unit_assignment *a = &u->a[i];
-                if (strcmp(a->key, "Restart") != 0 || strcmp(a->section, "Service") != 0)
-                        continue;
-                for (size_t k = 0; restart_values[k]; k++)
-                        if (strcmp(a->value, restart_values[k]) == 0)
-                                v = restart_values[k];  /* anything else, "" too, is ignored */
-        }
-        return v;
-}
-
-/* systemd's extract_multiplier(): the first suffix of the table that P starts with. */
-static const char *time_multiplier(const char *p, uint64_t *ret) {
-        static const struct { const char *suffix; uint64_t usec; } table[] = {
-                { "seconds", 1000000ULL }, { "second", 1000000ULL }, { "sec", 1000000ULL }, { "s", 1000000ULL },
-                { "minutes", 60000000ULL }, { "minute", 60000000ULL }, { "min", 60000000ULL },
-                { "months", 2629800000000ULL }, { "month", 2629800000000ULL }, { "M", 2629800000000ULL },
-                { "msec", 1000ULL }, { "ms", 1000ULL }, { "m", 60000000ULL },
-                { "hours", 3600000000ULL }, { "hour", 3600000000ULL }, { "hr", 3600000000ULL }, { "h", 3600000000ULL },
-                { "days", 86400000000ULL }, { "day", 86400000000ULL }, { "d", 86400000000ULL },
-                { "weeks", 604800000000ULL }, { "week", 604800000000ULL }, { "w", 604800000000ULL },
-                { "years", 31557600000000ULL }, { "year", 31557600000000ULL }, { "y", 31557600000000ULL },
-                { "usec", 1 }, { "us", 1 }, { "\u03bcs", 1 }, { "\u00b5s", 1 },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (strncmp(p, table[i].suffix, strlen(table[i].suffix)) == 0) {
-                        *ret = table[i].usec;
-                        return p + strlen(table[i].suffix);
-                }
-        return p;
-}
-
-int unit_parse_sec(const char *t, uint64_t *ret) {
-        const char *p = t + strspn(t, WS);
-        uint64_t usec = 0;
-        bool something = false;
-        if (strncmp(p, "infinity", 8) == 0) {
-                if (p[8 + strspn(p + 8, WS)])
-                        return -EINVAL;
-                *ret = UNIT_USEC_INFINITY;
-                return 0;
-        }
-        for (;;) {
-                uint64_t multiplier = 1000000ULL, k;
-                char *e;
-                p += strspn(p, WS);
-                if (!*p) {
-                        if (!something)
-                                return -EINVAL;
-                        break;
-                }
-                if (*p == '-')
-                        return -ERANGE;
-                errno = 0;
-                long long l = strtoll(p, &e, 10);
-                if (errno > 0)
-                        return -errno;
-                if (l < 0)
-                        return -ERANGE;
-                if (*e == '.')
-                        p = e + 1 + strspn(e + 1, "0123456789");
-                else if (e == p)
-                        return -EINVAL;
-                else
-                        p = e;
-                const char *s = time_multiplier(p + strspn(p, WS), &multiplier);
-                if (s == p && *s)
-                        return -EINVAL;
-                p = s;
-                if ((uint64_t) l >= UNIT_USEC_INFINITY / multiplier)
-                        return -ERANGE;
-                k = (uint64_t) l * multiplier;
-                if (k >= UNIT_USEC_INFINITY - usec)
-                        return -ERANGE;
-                usec += k;
-                something = true;
-                if (*e == '.') {
-                        uint64_t m = multiplier / 10;
-                        const char *b;
-                        for (b = e + 1; *b >= '0' && *b <= '9'; b++, m /= 10) {
-                                k = (uint64_t) (*b - '0') * m;
-                                if (k >= UNIT_USEC_INFINITY - usec)
-                                        return -ERANGE;
-                                usec += k;
-                        }
-                        if (b == e + 1)
-                                return -EINVAL;
-                }
-        }
-        *ret = usec;
-        return 0;
-}
-
-uint64_t unit_service_restart_usec(const struct unit *u) {
-        uint64_t v = 100000;    /* systemd's default RestartSec=, 100ms */
-        for (size_t i = 0; i < u->n_a; i++) {
-                const struct unit_assignment *a = &u->a[i];
-                uint64_t t;
-                if (strcmp(a->key, "RestartSec") == 0 && strcmp(a->section, "Service") == 0 &&
-                    unit_parse_sec(a->value, &t) == 0)
-                        v = t;          /* an invalid value, "" too, is ignored */
-        }
-        return v;
 }

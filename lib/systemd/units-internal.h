@@ -32,20 +32,34 @@ int unit_parse_dropin_at(struct host *h, struct unit *u, const char *path, int d
  * and fuzzing. */
 int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t len);
 
-/* Frees the blocks that hold U's assignments' strings (unit_free() does). */
+/* Frees the blocks that hold U's strings (unit_free() does). */
 void unit_text_free(struct unit *u);
+/* N bytes that live as long as U's text; NULL on -ENOMEM. */
+char *unit_text_alloc(struct unit *u, size_t n);
+/* A copy of the LEN bytes at S, NUL-terminated, in U's blocks; NULL on -ENOMEM. */
+char *unit_text_dup(struct unit *u, const char *s, size_t len);
+/* PATH appended to U's drop-ins (a copy in U's blocks); -ENOMEM. */
+int unit_add_dropin(struct unit *u, const char *path);
 
-/* Find and parse NAME's files, every time (unit_load() keeps the result). The unit is
- * the caller's, freed with unit_free(). Errors as unit_load(). */
-int unit_load_uncached(struct host *h, const char *name, struct unit **ret);
-/* The same for a NAME already known valid (unit_name_is_valid()). */
-int unit_load_valid(struct host *h, const char *name, struct unit **ret);
+/* The scratch unit the loader parses into, one a cache: emptied between units, its arrays
+ * and first block of text kept, so that loading a unit allocates nearly nothing. Its name
+ * is borrowed (the one asked for), its id that or a string in its blocks. Released with
+ * unit_scratch_release(), never unit_free(). */
+void unit_scratch_reset(struct unit *u);
+void unit_scratch_release(struct unit *u);
+
+/* Find and parse NAME's files into the scratch unit U, emptied (unit_load() packs and
+ * keeps the result). NAME is known valid (unit_name_is_valid()) and outlives U's use.
+ * Errors as unit_load(); U holds a part of the unit after one. */
+int unit_load_valid(struct host *h, const char *name, struct unit *u);
 
 /* The work the unit model did this process, for tests that assert it is linear in the
- * number of units without timing it: files and directories opened or looked up, and
- * names compared (sorting, binary and hash searches). */
+ * number of units without timing it: files and directories opened or looked up, names
+ * compared (sorting, binary and hash searches), and heap blocks taken for the units being
+ * parsed (their text, arrays and read buffers), which the scratch unit makes a few a run. */
 struct unit_counters {
         uint64_t opens;
         uint64_t compares;
+        uint64_t allocs;
 };
 extern struct unit_counters unit_counters;

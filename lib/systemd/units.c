@@ -86,6 +86,8 @@ static char *template_of(const char *name) {
  * probe per name. */
 struct dent {
         const char *name;       /* in the directory's arena */
+        uint64_t key;           /* its first 8 bytes, big-endian, zero after its end: most
+                                 * comparisons in sorting end here, without strcmp() */
         unsigned char type;     /* DT_* from readdir */
 };
 
@@ -96,6 +98,7 @@ struct search_dir {
         char *arena;
         struct dent *v;
         size_t n;
+        size_t n_dirs;          /* entries named *.d: drop-in directories are looked for only where some are */
         uint32_t *slots;        /* open addressing over v: 1 + position, 0 empty; a power of two */
         size_t cap;
 };
@@ -219,20 +222,35 @@ static int cmp_target(const void *a, const void *b) {
 /* V[0..N) sorted by name, stably, with TMP (N entries) to merge through: qsort()'s own
  * merge sort without a call and a copy through a void pointer a comparison, which a
  * directory of 50,000 units pays 800,000 times. */
+static uint64_t dent_key(const char *s) {
+        uint64_t k = 0;
+        for (size_t i = 0; i < 8; i++) {
+                k = k << 8 | (unsigned char) s[i];
+                if (!s[i])
+                        return k << 8 * (7 - i);
+        }
+        return k;
+}
+
+/* strcmp() of A's and B's names: bytes compare unsigned, as in the keys. */
+static int dent_cmp(const struct dent *a, const struct dent *b) {
+        unit_counters.compares++;
+        if (a->key != b->key)
+                return a->key < b->key ? -1 : 1;
+        return a->key & 0xff ? strcmp(a->name + 8, b->name + 8) : 0;    /* else both end within the key */
+}
+
 static void sort_dents(struct dent *v, struct dent *tmp, size_t n) {
         if (n < 2)
                 return;
         size_t h = n / 2;
         sort_dents(v, tmp, h);
         sort_dents(v + h, tmp, n - h);
-        unit_counters.compares++;
-        if (strcmp(v[h - 1].name, v[h].name) <= 0)
+        if (dent_cmp(&v[h - 1], &v[h]) <= 0)
                 return;         /* already in order: a directory listed in order costs n */
         size_t i = 0, j = h, o = 0;
-        while (i < h && j < n) {
-                unit_counters.compares++;
-                tmp[o++] = strcmp(v[j].name, v[i].name) < 0 ? v[j++] : v[i++];
-        }
+        while (i < h && j < n)
+                tmp[o++] = dent_cmp(&v[j], &v[i]) < 0 ? v[j++] : v[i++];
         while (i < h)
                 tmp[o++] = v[i++];
         memcpy(v, tmp, o * sizeof(*v));         /* what is left of the right half is in place */
@@ -278,9 +296,11 @@ static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct u
                                 break;
                         }
                 }
+                size_t l = strlen(e->d_name);
                 off[n] = names.len;
                 types[n++] = e->d_type;
-                r = strbuf_add(&names, e->d_name, strlen(e->d_name) + 1);
+                s->n_dirs += l > 2 && strcmp(e->d_name + l - 2, ".d") == 0;
+                r = strbuf_add(&names, e->d_name, l + 1);
                 if (r == 0 && is_dep_dir(e->d_name))
                         r = index_dep_dir(dirfd(d), e->d_name, x);
                 if (r == 0 && e->d_type == DT_LNK && unit_name_is_valid(e->d_name))
@@ -294,7 +314,7 @@ static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct u
         if (r == 0) {
                 s->arena = strbuf_detach(&names, NULL);
                 for (size_t i = 0; i < n; i++)
-                        s->v[i] = (struct dent) { s->arena + off[i], types[i] };
+                        s->v[i] = (struct dent) { s->arena + off[i], dent_key(s->arena + off[i]), types[i] };
                 s->n = n;
                 struct dent *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
                 if (n > 1 && !tmp)
@@ -399,6 +419,24 @@ static char *path_join(const char *dir, const char *name) {
         return join(dir, strlen(dir), "/", name);
 }
 
+/* DIR/NAME in U's text; NULL on -ENOMEM. */
+static char *text_path(struct unit *u, const char *dir, const char *name) {
+        size_t ld = strlen(dir), ln = strlen(name);
+        char *p = unit_text_alloc(u, ld + 1 + ln + 1);
+        if (p) {
+                memcpy(p, dir, ld);
+                p[ld] = '/';
+                memcpy(p + ld + 1, name, ln + 1);
+        }
+        return p;
+}
+
+/* U's fragment (or id) becomes a copy of S in U's text; -ENOMEM. */
+static int text_set(struct unit *u, char **slot, const char *s) {
+        *slot = unit_text_dup(u, s, strlen(s));
+        return *slot ? 0 : -ENOMEM;
+}
+
 /* A link in a unit directory: "/dev/null" masks; otherwise the path it names, within the root. */
 static int read_link(struct host *h, const char *dir, const char *name, char **ret) {
         _cleanup_close_ int fd = host_open_file(h, dir, O_PATH | O_DIRECTORY);
@@ -427,16 +465,16 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
                 const struct dent *e = dir_find(&x->dirs[i], name, hash);
                 if (!e)
                         continue;
-                _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
-                if (!path)
-                        return -ENOMEM;
                 if (e->type == DT_REG) {
                         /* The common case: read relative to the listed directory, no lookup
                          * from the root; an empty file masks, as unit_load() sees. */
-                        u->fragment = TAKE_PTR(path);
+                        u->fragment = text_path(u, unit_search_path[i], name);
                         *ret_dir = (int) i;
-                        return 1;
+                        return u->fragment ? 1 : -ENOMEM;
                 }
+                _cleanup_free_ char *path = path_join(unit_search_path[i], name), *target = NULL;
+                if (!path)
+                        return -ENOMEM;
                 unit_counters.opens++;
                 if (host_stat(h, path, &st) < 0)
                         continue;
@@ -446,30 +484,27 @@ static int find_fragment(struct host *h, const struct unit_index *x, const char 
                                 return r;
                         if (r < 0 || is_dev_null(target)) {
                                 u->masked = r == 0;
-                                u->fragment = TAKE_PTR(path);
-                                return 1;
+                                return text_set(u, &u->fragment, path) < 0 ? -ENOMEM : 1;
                         }
                         const char *base = strrchr(target, '/') + 1;
                         _cleanup_free_ char *tmpl = template_of(name);
                         if (unit_name_is_valid(base) && strcmp(base, name) != 0 && !(tmpl && strcmp(base, tmpl) == 0) &&
                             unit_type_of(base) && strcmp(unit_type_of(base), unit_type_of(name)) == 0) {
-                                free(u->id);
-                                u->id = strdup(base);           /* an alias */
-                                if (!u->id)
+                                if (text_set(u, &u->id, base) < 0)      /* an alias */
                                         return -ENOMEM;
                                 /* Within the search path the link names a unit, which is found by
                                  * name (the first file of it on the path), not by the link's target. */
                                 if (in_search_path(target) && depth < 8)
                                         return find_fragment(h, x, base, u, ret_dir, depth + 1);
                         }
-                        u->fragment = TAKE_PTR(target);
+                        if (text_set(u, &u->fragment, target) < 0)
+                                return -ENOMEM;
                         if (host_stat(h, u->fragment, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
                                 u->masked = true;
                         return 1;
                 }
                 u->masked = S_ISREG(st.st_mode) && st.st_size == 0;
-                u->fragment = TAKE_PTR(path);
-                return 1;
+                return text_set(u, &u->fragment, path) < 0 ? -ENOMEM : 1;
         }
         return 0;
 }
@@ -672,19 +707,19 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
                 for (j = 0, d = dn.buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
                         hash[j] = unit_hash_name(d);
                 for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                        for (j = 0, d = dn.buf; j < n_dirs && r == 0 && x->dirs[i].n; j++, d += strlen(d) + 1)
+                        for (j = 0, d = dn.buf; j < n_dirs && r == 0 && x->dirs[i].n_dirs; j++, d += strlen(d) + 1)
                                 r = add_dir_if_present(h, x, i, d, hash[j], &ds);
         }
         uint64_t type_hash = r == 0 ? unit_hash_name(type_dir) : 0;
         for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                if (x->dirs[i].n)
+                if (x->dirs[i].n_dirs)
                         r = add_dir_if_present(h, x, i, type_dir, type_hash, &ds);
         if (r == 0 && ds.n)
                 qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
                 if (!*ds.v[i].path || (i > 0 && strcmp(ds.v[i].base, ds.v[i - 1].base) == 0))
                         continue;       /* masked, or shadowed by the same name earlier on the path */
-                r = strv_push(&u->dropins, &u->n_dropins, strdup(ds.v[i].path));
+                r = unit_add_dropin(u, ds.v[i].path);
                 if (r == 0)
                         r = unit_parse_dropin_at(h, u, ds.v[i].path, ds.v[i].dfd, ds.v[i].base);
                 if (r > 0)
@@ -709,34 +744,17 @@ struct unit *unit_free(struct unit *u) {
                 return NULL;
         free(u->name);
         free(u->id);
-        free(u->fragment);
-        strv_free(u->dropins);
-        unit_text_free(u);
-        free(u->a);
-        for (size_t i = 0; i < u->n_issues; i++)
-                free(u->issues[i].message);
-        free(u->issues);
-        strv_free(u->files);
+        unit_scratch_release(u);
         free(u);
         return NULL;
 }
 
-
-int unit_load_uncached(struct host *h, const char *name, struct unit **ret) {
-        if (!unit_name_is_valid(name))
-                return -EINVAL;
-        return unit_load_valid(h, name, ret);
-}
-
-int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
-        _cleanup_(unit_freep) struct unit *u = NULL;
+int unit_load_valid(struct host *h, const char *name, struct unit *u) {
         const struct unit_index *x;
         int r = unit_index_get(h, &x);
         if (r < 0)
                 return r;
-        u = calloc(1, sizeof(*u));
-        if (!u || !(u->name = strdup(name)) || !(u->id = strdup(name)))
-                return -ENOMEM;
+        u->name = u->id = (char *) name;        /* borrowed; an alias's id goes in U's text */
         int fdir = -1;
         r = find_fragment(h, x, name, u, &fdir, 0);
         _cleanup_free_ char *tmpl = r == 0 ? template_of(name) : NULL;
@@ -745,10 +763,8 @@ int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
         if (r < 0)
                 return r;
         u->enabled = index_enabled(x, name) || (strcmp(u->id, name) != 0 && index_enabled(x, u->id));
-        if (u->masked) {
-                *ret = TAKE_PTR(u);
+        if (u->masked)
                 return 0;
-        }
         if (u->fragment) {
                 r = fdir >= 0 ? unit_parse_file_at(h, u, u->fragment, x->dirs[fdir].fd, strrchr(u->fragment, '/') + 1)
                               : unit_parse_file(h, u, u->fragment);
@@ -756,7 +772,6 @@ int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
                         return r;
                 if (r == 0 && fdir >= 0) {
                         u->masked = true;       /* an empty unit file masks */
-                        *ret = TAKE_PTR(u);
                         return 0;
                 }
         }
@@ -765,7 +780,6 @@ int unit_load_valid(struct host *h, const char *name, struct unit **ret) {
                 return r;
         if (!u->fragment && u->n_dropins == 0)
                 return -ENOENT;
-        *ret = TAKE_PTR(u);
         return 0;
 }
 

@@ -45,17 +45,17 @@ struct unit {
         bool masked;            /* the first file of the name is a link to /dev/null (or empty file) */
         bool enabled;           /* linked from a .wants/ or .requires/ directory */
         char **dropins;         /* paths in the order applied, NULL-terminated */
-        size_t n_dropins;
+        size_t n_dropins, alloc_dropins;
         struct unit_assignment *a;      /* every assignment, fragment first then drop-ins */
         size_t n_a, alloc_a;
         struct unit_issue *issues;
-        size_t n_issues;
+        size_t n_issues, alloc_issues;
         bool bad;               /* a file has a line systemd refuses the unit for (a section header without "]") */
         const char *bad_file;   /* where, borrowed like the other paths */
         unsigned bad_line;
-        char **files;           /* owner of the path strings above */
-        size_t n_files;
-        struct unit_text *text; /* owner of the assignments' strings while parsing (NULL in a unit unit_load() gave) */
+        char **files;           /* every file read, NULL-terminated: the paths above are these */
+        size_t n_files, alloc_files;
+        struct unit_text *text; /* while parsing, owner of every string but name and id (NULL in a unit unit_load() gave) */
 };
 
 /* NAME, read and parsed the first time any check asks for it, then kept with the host
@@ -63,8 +63,8 @@ struct unit {
  * caller. -ENOENT when no file defines it (and no drop-in exists), -EINVAL on a bad name
  * (both remembered as well). Unreadable or malformed files are issues, not failures. */
 int unit_load(struct host *h, const char *name, const struct unit **ret);
-/* Frees a unit of one's own (from unit_parse_buffer() on a calloc'd unit), never one
- * unit_load() returned. */
+/* Frees a unit of one's own (from unit_parse_buffer() on a calloc'd unit whose name and
+ * id are the caller's strdup()s), never one unit_load() returned. */
 struct unit *unit_free(struct unit *u);
 /* Drops U's assignments from the Nth on: a drop-in parsed to try it, taken out again. */
 void unit_drop_assignments(struct unit *u, size_t n);

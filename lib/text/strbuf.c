@@ -143,39 +143,32 @@ char *strjoin_(const char *a, ...) {
 }
 
 int str_vformat(char **ret, const char *fmt, va_list ap) {
-        size_t len = 0;
-        for (const char *p = fmt; *p; p++) {
-                if (*p != '%')
-                        len++;
-                else if (p[1] == 's')
-                        p++;
-                else
+        const char *arg[8];
+        size_t alen[8], n = 0, len = strlen(fmt);
+        for (const char *p = fmt; (p = strchr(p, '%')); p += 2, n++)
+                if (p[1] != 's' || n == sizeof(arg) / sizeof(arg[0]))
                         return vasprintf(ret, fmt, ap);
+        for (size_t i = 0; i < n; i++) {
+                const char *s = va_arg(ap, const char *);
+                arg[i] = s ? s : "(null)";
+                alen[i] = strlen(arg[i]);
+                len += alen[i] - 2;
         }
-        va_list aq;
-        va_copy(aq, ap);
-        for (const char *p = fmt; (p = strchr(p, '%')); p += 2) {
-                const char *s = va_arg(aq, const char *);
-                len += strlen(s ? s : "(null)");
-        }
-        va_end(aq);
         if (len > INT_MAX)
                 return -1;
         char *b = malloc(len + 1), *o = b;
         if (!b)
                 return -1;
-        for (const char *p = fmt; *p; p++) {
-                if (*p != '%') {
-                        *o++ = *p;
-                        continue;
-                }
-                const char *s = va_arg(ap, const char *);
-                size_t l = strlen(s ? s : "(null)");
-                memcpy(o, s ? s : "(null)", l);
-                o += l;
-                p++;
+        const char *p = fmt;
+        for (size_t i = 0; i < n; i++) {
+                const char *q = strchr(p, '%');
+                memcpy(o, p, (size_t) (q - p));
+                o += q - p;
+                memcpy(o, arg[i], alen[i]);
+                o += alen[i];
+                p = q + 2;
         }
-        *o = 0;
+        strcpy(o, p);
         *ret = b;
         return (int) len;
 }

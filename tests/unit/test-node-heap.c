@@ -362,6 +362,36 @@ static void test_version_from_the_binary(void **state) {
         fixture_remove(root);
 }
 
+/* Binaries are read once a run: five of them, each looked up twice, are opened five times and
+ * keep their own versions while the table of binaries grows. */
+static void test_binaries_read_once_as_the_table_grows(void **state) {
+        (void) state;
+        char *root = node_root(true, SVC, "/opt/node0/bin/node", "--max-old-space-size=8192", NULL);
+        char blob[4096], path[64];
+        for (unsigned i = 0; i < 5; i++) {
+                memset(blob, 0x7f, sizeof(blob));
+                snprintf(blob + 3000, 80, "https://nodejs.org/download/release/v21.7.%u/node-v21.7.%u.tar.gz", i, i);
+                snprintf(path, sizeof(path), "/opt/node%u/bin/node", i);
+                fixture_write_len(root, path, blob, sizeof(blob));
+        }
+        struct host *h = NULL;
+        struct node_version v;
+        uint64_t bytes;
+        unsigned opened;
+        assert_int_equal(host_open(root, &h), 0);
+        for (unsigned round = 0; round < 2; round++)
+                for (unsigned i = 0; i < 5; i++) {
+                        snprintf(path, sizeof(path), "/opt/node%u/bin/node", i);
+                        assert_int_equal(node_version_of(h, 900, path, &v), 0);
+                        assert_true(v.major == 21 && v.minor == 7 && v.patch == i);
+                        assert_string_equal(v.source, "binary");
+                }
+        node_scan_stats(h, &bytes, &opened);
+        assert_int_equal(opened, 5);
+        host_free(h);
+        fixture_remove(root);
+}
+
 /* A version is digits only: no sign, blank or overflow ("v18.-1" is no 18.4294967295). */
 static void test_version_text_is_digits_only(void **state) {
         (void) state;
@@ -487,6 +517,7 @@ int main(void) {
                 cmocka_unit_test(test_no_node_is_skip),
                 cmocka_unit_test(test_v8_default_and_flags),
                 cmocka_unit_test(test_version_from_the_binary),
+                cmocka_unit_test(test_binaries_read_once_as_the_table_grows),
                 cmocka_unit_test(test_version_text_is_digits_only),
                 cmocka_unit_test(test_version_at_the_end_of_the_binary_and_header_signs),
                 cmocka_unit_test(test_version_dpkg_long_line),

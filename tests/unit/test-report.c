@@ -128,6 +128,16 @@ static void test_details_and_message(void **state) {
         assert_string_equal(f->details[0], "cmdline: vite");
         assert_string_equal(f->details[1], "cgroup: /user.slice");
         assert_null(f->details[2]);
+        /* Past the first room (4) and each doubling: every line kept, in order, the list ended. */
+        for (int i = 2; i < 40; i++) {
+                char want[32];
+                assert_int_equal(finding_add_detail(f, "line %d of %s", i, "forty"), 0);
+                for (int j = 2; j <= i; j++) {
+                        snprintf(want, sizeof(want), "line %d of forty", j);
+                        assert_string_equal(f->details[j], want);
+                }
+                assert_null(f->details[i + 1]);
+        }
         report_free(r);
 }
 
@@ -336,7 +346,7 @@ static char *fmt_both(char **ret_want, int *ret_n, const char *fmt, ...) {
 static void test_format_as_vasprintf(void **state) {
         (void) state;
         const char *volatile none = NULL;    /* glibc prints "(null)": the same here */
-        struct { char *got, *want; int n; } v[8];
+        struct { char *got, *want; int n; } v[10];
         v[0].got = fmt_both(&v[0].want, &v[0].n, "defined in %s", "/etc/systemd/system/a.service");
         v[1].got = fmt_both(&v[1].want, &v[1].n, "%s; its limit goes in %s", "no MemoryMax=", "/etc/x.d/49.conf");
         v[2].got = fmt_both(&v[2].want, &v[2].n, "no process runs in it now");
@@ -345,7 +355,9 @@ static void test_format_as_vasprintf(void **state) {
         v[5].got = fmt_both(&v[5].want, &v[5].n, "%s uses %llu MiB, 100%%", "a", 5ULL);
         v[6].got = fmt_both(&v[6].want, &v[6].n, "%.3s|%5s|", "abcdef", "x");
         v[7].got = fmt_both(&v[7].want, &v[7].n, "%s%s%s", "a", "b", "c");
-        for (size_t i = 0; i < 8; i++) {
+        v[8].got = fmt_both(&v[8].want, &v[8].n, "%s-%s-%s-%s-%s-%s-%s-%s-%s.", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+        v[9].got = fmt_both(&v[9].want, &v[9].n, "%s", "x%sy");
+        for (size_t i = 0; i < 10; i++) {
                 assert_string_equal(v[i].got, v[i].want);
                 assert_int_equal(v[i].n, (int) strlen(v[i].want));
                 free(v[i].got), free(v[i].want);
