@@ -3,15 +3,19 @@
  * keeps, so every page the walk touched would stay resident, and it reaches
  * each page by a page fault. Here the windows the walk left are let go, and a
  * window it just entered is mapped ahead in one call. Reads /proc/self/statm
- * and, when a window came or RSS grew, /proc/self/maps; madvise()s only the
+ * and, when a window came or RSS grew, /proc/self/maps (asked about one
+ * mapping at a time where the kernel can); madvise()s only the
  * journal files' read-only shared mappings (MADV_DONTNEED loses nothing there,
  * MADV_POPULATE_READ maps what the walk would fault in). */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -58,13 +62,30 @@ static bool is_journal_file(const char *path) {
 /* A window of a journal file that sd-journal mapped, as /proc/self/maps says. */
 struct window {
         unsigned long start, end, offset, inode;
+        unsigned dev_major, dev_minor;
         unsigned born;          /* the look that first saw it */
 };
+
+/* Linux 6.11's PROCMAP_QUERY on /proc/self/maps (struct procmap_query in
+ * linux/fs.h, declared here for older headers): the one mapping at an address,
+ * without the kernel printing every line. Before 6.11 (and under qemu-user) it
+ * fails with ENOTTY or EINVAL, and the whole file is read as before. */
+struct vma_query {
+        uint64_t size, query_flags, query_addr;
+        uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+        uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+        uint64_t vma_name_addr, build_id_addr;
+};
+#define VMA_QUERY _IOWR('f', 17, struct vma_query)
+#define VMA_READABLE 0x01
+#define VMA_WRITABLE 0x02
+#define VMA_SHARED 0x08
 
 #define WINDOWS_MAX 256
 
 struct journal_trim {
         int statm;              /* our own /proc/self/statm; -1 unreadable */
+        int maps;               /* /proc/self/maps to ask one mapping of; -1 when it cannot say */
         uint64_t rss_base;
         uint64_t vm_size;       /* VmSize at the last look */
         unsigned unchecked;
@@ -76,17 +97,23 @@ struct journal_trim {
 /* One line of /proc/self/maps ("start-end perms offset dev inode   path") into
  * *W and *RET_PATH; false for a writable mapping or a line of another shape. */
 static bool parse_map_line(char *line, struct window *w, const char **ret_path) {
-        char *p = line, *e;
-        w->start = strtoul(p, &e, 16);
+        char *e;
+        w->start = strtoul(line, &e, 16);
         if (*e != '-')
                 return false;
         w->end = strtoul(e + 1, &e, 16);
         if (*e != ' ' || strlen(e) < 6 || e[2] == 'w' || e[5] != ' ')
                 return false;
         w->offset = strtoul(e + 6, &e, 16);
-        if (*e != ' ' || !(p = strchr(e + 1, ' ')))
+        if (*e != ' ')
                 return false;
-        w->inode = strtoul(p + 1, &e, 10);
+        w->dev_major = (unsigned) strtoul(e + 1, &e, 16);
+        if (*e != ':')
+                return false;
+        w->dev_minor = (unsigned) strtoul(e + 1, &e, 16);
+        if (*e != ' ')
+                return false;
+        w->inode = strtoul(e + 1, &e, 10);
         e += strspn(e, " ");
         e[strcspn(e, "\n")] = '\0';
         *ret_path = e;
@@ -128,6 +155,57 @@ static size_t journal_windows(const struct journal_trim *t, struct window *ret) 
         return n;
 }
 
+/* The mapping that covers ADDR, into *Q: false when none, or when the kernel
+ * cannot say (then never asked again). */
+static bool vma_at(struct journal_trim *t, unsigned long addr, struct vma_query *q) {
+        *q = (struct vma_query) { .size = sizeof *q, .query_addr = addr };
+        if (t->maps >= 0 && ioctl(t->maps, VMA_QUERY, q) == 0)
+                return true;
+        if (t->maps >= 0 && errno != ENOENT) {
+                close(t->maps);
+                t->maps = -1;
+        }
+        return false;
+}
+
+static bool is_window(const struct window *w, const struct vma_query *q) {
+        return q->vma_start == w->start && q->vma_end == w->end && q->vma_offset == w->offset &&
+               q->inode == w->inode && q->dev_major == w->dev_major && q->dev_minor == w->dev_minor;
+}
+
+/* sd-journal mapped one more window, GROWN bytes of address space: mmap()
+ * places it right below the lowest window. When the mapping there is that
+ * many bytes, read-only and shared, of a journal file /proc/self/maps named
+ * before, and the windows the last look found new (to be dropped now) are
+ * still where they were: the windows now, in address order, without reading
+ * the whole of /proc/self/maps. Else 0, and the caller reads it. */
+static size_t windows_grown(struct journal_trim *t, uint64_t grown, struct window *ret) {
+        struct vma_query q;
+        unsigned long lowest = ULONG_MAX;
+        bool journal = false;
+        if (t->maps < 0 || t->n == 0 || t->n == WINDOWS_MAX)
+                return 0;
+        for (size_t i = 0; i < t->n; i++)
+                if (t->w[i].start < lowest)
+                        lowest = t->w[i].start;
+        if (!vma_at(t, lowest - 1, &q) || q.vma_end != lowest || q.vma_end - q.vma_start != grown ||
+            (q.vma_flags & (VMA_READABLE | VMA_WRITABLE | VMA_SHARED)) != (VMA_READABLE | VMA_SHARED))
+                return 0;
+        struct window w = { .start = q.vma_start, .end = q.vma_end, .offset = q.vma_offset, .inode = q.inode,
+                            .dev_major = q.dev_major, .dev_minor = q.dev_minor, .born = t->looks };
+        for (size_t i = 0; i < t->n; i++) {
+                journal = journal || (t->w[i].inode == w.inode && t->w[i].dev_major == w.dev_major &&
+                                      t->w[i].dev_minor == w.dev_minor);
+                if (t->w[i].born + 1 == t->looks && (!vma_at(t, t->w[i].start, &q) || !is_window(&t->w[i], &q)))
+                        return 0;
+        }
+        if (!journal)
+                return 0;
+        ret[0] = w;
+        memcpy(ret + 1, t->w, t->n * sizeof *t->w);
+        return t->n + 1;
+}
+
 enum age {
         AGE_NEW,                /* first seen by this look: the walk is in it */
         AGE_RECENT,             /* first seen by the look before: the walk just left it */
@@ -158,17 +236,24 @@ static uint64_t rss_now(const struct journal_trim *t) {
         return self_statm(t->statm, &size, &rss) ? rss : UINT64_MAX;
 }
 
-/* A look at the windows: those the walk left are dropped, older ones again
- * when RSS is still over half the slack (every drop flushes the TLB and the
- * pages touched again fault back in), new ones when even that was not enough;
- * else a new window's upper half is mapped ahead, within the slack. */
-static void look(struct journal_trim *t) {
+/* A look at the windows, GROWN bytes of address space after the last (0: not
+ * one window more): those the walk left are dropped, older ones again when RSS
+ * is still over half the slack (every drop flushes the TLB and the pages
+ * touched again fault back in), new ones when even that was not enough; else a
+ * new window's upper half is mapped ahead, within the slack. */
+static void look(struct journal_trim *t, uint64_t grown) {
         struct window now[WINDOWS_MAX];
         t->looks++;
-        size_t n = journal_windows(t, now);
+        size_t n = grown ? windows_grown(t, grown, now) : 0;
+        bool whole = n == 0;    /* the windows read from the whole of /proc/self/maps */
+        if (whole)
+                n = journal_windows(t, now);
         drop(t, now, n, AGE_RECENT);
         uint64_t rss = rss_now(t);
         if (rss > t->rss_base + RSS_SLACK / 2) {
+                /* Older windows are dropped only as /proc/self/maps lists them now. */
+                if (!whole)
+                        n = journal_windows(t, now);
                 drop(t, now, n, AGE_OLDER);
                 rss = rss_now(t);
         }
@@ -194,6 +279,7 @@ struct journal_trim *journal_trim_new(void) {
         if (!t)
                 return NULL;
         t->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+        t->maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
         /* The pages the opening touched (headers, hash tables) go first: the
          * base is this process's own, and the walk maps back what it needs. */
         t->n = journal_windows(t, now);
@@ -209,6 +295,8 @@ struct journal_trim *journal_trim_free(struct journal_trim *t) {
                 return NULL;
         if (t->statm >= 0)
                 close(t->statm);
+        if (t->maps >= 0)
+                close(t->maps);
         free(t);
         return NULL;
 }
@@ -222,7 +310,8 @@ void journal_trim_step(struct journal_trim *t) {
                 return;
         /* A window mapped or let go since, or RSS past the slack. */
         if (size != t->vm_size || rss > t->rss_base + RSS_SLACK) {
+                uint64_t grown = size > t->vm_size ? (size - t->vm_size) * (uint64_t) sysconf(_SC_PAGESIZE) : 0;
                 t->vm_size = size;
-                look(t);
+                look(t, grown);
         }
 }

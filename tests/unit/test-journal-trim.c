@@ -248,11 +248,96 @@ static void test_new_window_mapped_ahead(void **state) {
         unlink(path);
 }
 
+/* The walk goes on into the next window (mapped right below the last, as mmap()
+ * places it, or wherever it may): the window it left is dropped, the new one's
+ * upper half mapped ahead, untouched. */
+static void test_walk_moves_to_the_next_window(void **state) {
+        (void) state;
+        if (getenv("HOSTFIT_EMU") && *getenv("HOSTFIT_EMU")) {
+                print_message("skip: under %s /proc/self/smaps is an emulator's view, not the kernel's resident pages\n",
+                              getenv("HOSTFIT_EMU"));
+                skip();
+        }
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int fd = journal_file(path);
+        const size_t half = MAP_SIZE / 2;
+        struct journal_trim *t = journal_trim_new();
+        assert_non_null(t);
+        char *first = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(first != MAP_FAILED);
+        for (int k = 0; k < 256; k++)
+                journal_trim_step(t);
+        if (rss_kib(first) < 64) {
+                journal_trim_free(t);
+                munmap(first, half);
+                close(fd);
+                unlink(path);
+                print_message("skip: this kernel has no MADV_POPULATE_READ (Linux 5.14): the walk faults its pages in\n");
+                skip();
+        }
+        unsigned sum = 0;
+        touch(first, half, &sum);
+        assert_int_equal(rss_kib(first), (long) (half >> 10));
+        char *next = mmap(first - half, half, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t) half);
+        if (next == MAP_FAILED)
+                next = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, (off_t) half);
+        assert_true(next != MAP_FAILED);
+        for (int k = 0; k < 256; k++)
+                journal_trim_step(t);
+        assert_true(rss_kib(first) < 64);                       /* left: dropped */
+        long kib = rss_kib(next);
+        assert_true(kib >= (long) (half >> 11) - 64);           /* entered: its upper half, about */
+        assert_true(kib <= (long) (half >> 11) + 64);
+        assert_int_equal(sum, (half / 4096) * 'j');
+        journal_trim_free(t);
+        munmap(first, half);
+        munmap(next, half);
+        close(fd);
+        unlink(path);
+}
+
+/* A window let go (sd-journal unmaps windows past its cache's size) and its
+ * addresses reused by anonymous memory before the next look: what a look drops
+ * is where it is now, never where a window was. */
+static void test_reused_window_addresses_stay_whole(void **state) {
+        (void) state;
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int fd = journal_file(path);
+        const size_t half = MAP_SIZE / 2;
+        struct journal_trim *t = journal_trim_new();
+        assert_non_null(t);
+        char *first = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(first != MAP_FAILED);
+        for (int k = 0; k < 256; k++)
+                journal_trim_step(t);           /* a look: FIRST is a window */
+        assert_int_equal(munmap(first, half), 0);
+        char *anon = mmap(first, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        assert_true(anon == first);
+        memset(anon, 'a', half);
+        char *next = mmap(first - half, half, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t) half);
+        if (next == MAP_FAILED)
+                next = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, (off_t) half);
+        assert_true(next != MAP_FAILED);
+        for (int k = 0; k < 256; k++)
+                journal_trim_step(t);           /* a look: NEXT came, FIRST is gone */
+        size_t zeroed = 0;
+        for (size_t i = 0; i < half; i += 4096)
+                zeroed += anon[i] != 'a';
+        assert_int_equal(zeroed, 0);
+        journal_trim_free(t);
+        munmap(anon, half);
+        munmap(next, half);
+        close(fd);
+        unlink(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_journal_pages_dropped_nothing_else),
                 cmocka_unit_test(test_long_path_tail_is_no_window),
                 cmocka_unit_test(test_new_window_mapped_ahead),
+                cmocka_unit_test(test_walk_moves_to_the_next_window),
+                cmocka_unit_test(test_reused_window_addresses_stay_whole),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
