@@ -276,10 +276,13 @@ static const char *dropin_name(const struct unit *u, const char **ret_overrider)
         return strcmp(ours, last) > 0 ? ours : NULL;
 }
 
-/* Whether swap-missing, run before this check in the same report, found no swap: its fix
- * plans a swapfile before this check's fix plans, so the drop-in gets MemoryHigh= with it.
- * Run alone (check or fix of unit-memorymax only), no swap comes and none is expected. */
-static bool swap_added_this_run(const struct report *r) {
+/* Whether swap-missing, run before this check in the same report, found no swap that its
+ * fix makes: that fix plans a swapfile before this check's fix plans, so the drop-in gets
+ * MemoryHigh= with it.  Where the fix can make none (a filesystem that takes no swapfile,
+ * too little room) it plans only a manual step, and no swap comes: asked through the same
+ * plan and the same rule as the fix (memorymax_high_wanted), so the two agree.  Run alone
+ * (check or fix of unit-memorymax only), no swap comes and none is expected.  1, 0, or -errno. */
+static int swap_added_this_run(struct host *h, const struct report *r) {
         for (size_t i = 0; i < report_n_checks(r); i++) {
                 const struct check_result *cr = report_check(r, i);
                 if (!cr || !cr->check || strcmp(cr->check->id, "swap-missing") != 0)
@@ -287,11 +290,22 @@ static bool swap_added_this_run(const struct report *r) {
                 for (size_t j = 0; j < cr->n_findings; j++) {
                         const struct finding *f = cr->findings[j];
                         const struct swap_facts *facts = f->data;
-                        if ((f->status == STATUS_WARN || f->status == STATUS_FAIL) && facts && facts->problem == SWAP_NONE)
-                                return true;
+                        if (!(f->status == STATUS_WARN || f->status == STATUS_FAIL) || !facts || facts->problem != SWAP_NONE)
+                                continue;
+                        if (!cr->check->fix || !cr->check->fix->plan)
+                                return 0;
+                        struct plan *p = NULL;
+                        int k = plan_new(h, &p);
+                        if (k < 0)
+                                return k;
+                        k = cr->check->fix->plan(h, f, p);
+                        if (k >= 0)
+                                k = memorymax_high_wanted(h, p);
+                        plan_free(p);
+                        return k;
                 }
         }
-        return false;
+        return 0;
 }
 
 /* True when the unit's MemoryMax= in effect is the one in hostfit's own drop-in, and
@@ -333,8 +347,10 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
         if (!own_dropin(u, &max, &high))
                 return 0;
         int k = memorymax_high_wanted(h, NULL);
-        if (k == 0 && swap_added_this_run(r))
-                k = 1;
+        if (k == 0)
+                k = swap_added_this_run(h, r);
+        if (k == -ENOMEM)
+                return k;
         if (k < 0 || !!k == high)
                 return 0;       /* as hostfit writes it, or nothing to judge it by */
         struct memorymax_data *d = calloc(1, sizeof(*d));

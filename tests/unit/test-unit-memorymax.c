@@ -408,6 +408,50 @@ static void test_own_dropin_converges_when_swap_comes(void **state) {
         fixture_remove(root);
 }
 
+/* swap-missing finds no swap but its fix can make none (here [swap] size does not fit the
+ * free space: a manual step). No swap comes, so hostfit's drop-in without MemoryHigh= is as
+ * the fix writes it: the check of both passes it and their plan leaves it alone (never a
+ * warning that the fix answers with "nothing to do"). */
+static void test_own_dropin_kept_when_swap_cannot_be_made(void **state) {
+        char *root = pool_root(false, false);
+        fixture_write(root, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        fixture_write(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n");
+        fix_pool(root, false);
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[swap]\nsize = 900000G\n");
+        struct run x = { 0 };
+        struct config *c = NULL;
+        char *err = NULL;
+        char *ids[] = { "swap-missing", "unit-memorymax" };
+        assert_int_equal(host_open(root, &x.h), 0);
+        assert_int_equal(config_load(x.h, &c, &err), 0);
+        host_set_config(x.h, c);
+        assert_int_equal(report_new(&x.r), 0);
+        assert_int_equal(report_run_checks(x.r, x.h, ids, 2), 0);
+        struct plan *p = NULL;
+        assert_int_equal(plan_new(x.h, &p), 0);
+        for (size_t k = 0; k < report_n_checks(x.r); k++) {
+                const struct check_result *cr = report_check(x.r, k);
+                if (strcmp(cr->check->id, "unit-memorymax") == 0)
+                        assert_int_equal(cr->status, STATUS_PASS);
+                for (size_t i = 0; i < cr->n_findings; i++)
+                        if (cr->findings[i]->status == STATUS_WARN || cr->findings[i]->status == STATUS_FAIL)
+                                assert_int_equal(cr->check->fix->plan(x.h, cr->findings[i], p), 0);
+        }
+        assert_int_equal(plan_size(p), 1);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_MANUAL);
+        assert_null(plan_find_path(p, POOL_DROPIN));
+        plan_free(p);
+        run_free(&x);
+
+        /* The control: with room for it, the same run flags the drop-in and the plan adds MemoryHigh=. */
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[swap]\nsize = 64M\n");
+        fix_with_swap_missing(root);
+        char *text = fixture_read(root, POOL_DROPIN);
+        assert_non_null(strstr(text, "[Service]\nMemoryHigh=4262M\nMemoryMax=4736M\n"));
+        free(text);
+        fixture_remove(root);
+}
+
 /* An old hostfit drop-in name is rewritten in place, so an upgrade never leaves two. */
 static void test_old_dropin_name_recognised(void **state) {
         char *root = pool_root(false, false);
@@ -456,6 +500,7 @@ int main(void) {
                 cmocka_unit_test(test_swap_in_the_same_plan_allows_memory_high),
                 cmocka_unit_test(test_swap_from_fstab_counts_and_unreadable_decides_nothing),
                 cmocka_unit_test(test_own_dropin_converges_when_swap_comes),
+                cmocka_unit_test(test_own_dropin_kept_when_swap_cannot_be_made),
                 cmocka_unit_test(test_old_dropin_name_recognised),
                 cmocka_unit_test(test_set_property_wins_over_hostfit_dropin),
         };
