@@ -309,7 +309,7 @@ static struct unit *unit_pack(const struct unit *u, struct unit_cache *c) {
 
 int unit_load(struct host *h, const char *name, const struct unit **ret) {
         struct unit_cache *c;
-        if (!unit_name_is_valid(name))
+        if (!name)
                 return -EINVAL;
         int r = cache_get(h, &c);
         if (r < 0)
@@ -317,6 +317,8 @@ int unit_load(struct host *h, const char *name, const struct unit **ret) {
         if (table_reserve(&c->units) < 0)
                 return -ENOMEM;
         struct slot *s = table_find(&c->units, name);
+        if (!s->name && !unit_name_is_valid(name))
+                return -EINVAL;         /* a name kept is valid: checked once, when first asked */
         if (!s->name) {
                 r = unit_load_valid(h, name, &c->scratch);     /* validated above */
                 struct unit *p = r == 0 ? unit_pack(&c->scratch, c) : NULL;

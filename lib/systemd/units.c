@@ -115,6 +115,8 @@ struct unit_index {
         size_t n_aliases;
         char **enabled;         /* names linked from .wants/ .requires/ .upholds/, sorted */
         size_t n_enabled;
+        unsigned char with_dirs[N_SEARCH];      /* the directories where n_dirs > 0, in order */
+        size_t n_with_dirs;
         struct strbuf dir_names;        /* scratch of load_dropins(), kept between units: no part of
                                          * what the index says, so written through a const index */
 };
@@ -382,6 +384,9 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
                 qsort(x->enabled, x->n_enabled, sizeof(char *), cmp_str);
         if (x->n_aliases)
                 qsort(x->aliases, x->n_aliases, sizeof(*x->aliases), cmp_alias);
+        for (size_t i = 0; i < N_SEARCH; i++)
+                if (x->dirs[i].n_dirs)
+                        x->with_dirs[x->n_with_dirs++] = (unsigned char) i;
         *ret = x;
         return 0;
 }
@@ -709,14 +714,13 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
                         r = -ENOMEM;
                 for (j = 0, d = dn->buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
                         hash[j] = unit_hash_name(d);
-                for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                        for (j = 0, d = dn->buf; j < n_dirs && r == 0 && x->dirs[i].n_dirs; j++, d += strlen(d) + 1)
-                                r = add_dir_if_present(h, x, i, d, hash[j], &ds);
+                for (size_t w = 0; w < x->n_with_dirs && r == 0; w++)
+                        for (j = 0, d = dn->buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
+                                r = add_dir_if_present(h, x, x->with_dirs[w], d, hash[j], &ds);
         }
         uint64_t type_hash = r == 0 ? unit_hash_name(type_dir) : 0;
-        for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                if (x->dirs[i].n_dirs)
-                        r = add_dir_if_present(h, x, i, type_dir, type_hash, &ds);
+        for (size_t w = 0; w < x->n_with_dirs && r == 0; w++)
+                r = add_dir_if_present(h, x, x->with_dirs[w], type_dir, type_hash, &ds);
         if (r == 0 && ds.n)
                 qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
