@@ -107,7 +107,7 @@ static void test_fix_line_defaults_for_warn_and_fail(void **state) {
         assert_string_equal(cr->findings[1]->fix, "edit /etc/fstab by hand");
         assert_int_equal(finding_set_fix(cr->findings[2], NULL), 0);
         assert_null(cr->findings[2]->fix);
-        assert_string_equal(cr->findings[2]->subject, "");
+        assert_string_equal(cr->findings[2]->subject, "subject");
         report_free(r);
 }
 
