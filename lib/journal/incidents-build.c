@@ -5,67 +5,18 @@
  * by its pid or its cgroup, never by what happened near it in time; every
  * lookup goes through a keymap, so N events cost O(N). Durations between
  * events of one boot are measured on its monotonic clock: the realtime is only
- * printed (entries come in the journal's order, and the wall clock steps). */
+ * printed (entries come in the journal's order, and the wall clock steps).
+ * Here: the builder's life, the kills and the finish; crash loops and the unit
+ * messages after a kill in incidents-loops.c, their shared state in
+ * incidents-build.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text/cleanup.h"
-#include "journal/incidents.h"
-#include "journal/keymap.h"
+#include "journal/incidents-build.h"
 #include "systemd/unitname.h"
-
-#define USEC_PER_SEC 1000000ULL
-#define SAME_KILL_USEC (5 * USEC_PER_SEC)          /* the kernel's lines of one kill */
-#define DAEMON_RESEND_USEC (60 * USEC_PER_SEC)     /* earlyoom's SIGKILL after its SIGTERM */
-#define UNIT_FOLLOWS_USEC (60 * USEC_PER_SEC)      /* systemd's messages after a kill */
-#define OUTCOME_USEC (3600 * USEC_PER_SEC)         /* restarts and the start limit after a kill */
-#define LOOP_GAP_USEC (3600 * USEC_PER_SEC)        /* a quiet hour ends a crash loop */
-#define LOOP_MIN_RESTARTS 3
-
-/* When an event happened: its realtime (printed), and its boot's monotonic clock (measured). */
-struct when {
-        uint64_t real, mono;
-        char boot[33];          /* "" unknown */
-};
-
-struct item {
-        struct incident inc;
-        struct when at;         /* the kill's first line */
-        bool failed;            /* the unit ended: UNIT_RESULT, or deactivated successfully */
-        bool restart_pending;   /* a restart was scheduled and no process of it ended yet */
-        bool swap_known;
-        uint64_t swap_total;
-};
-
-struct loop {
-        char *unit;
-        uint64_t first, last;   /* realtime of the first restart, the latest realtime of one */
-        struct when at;         /* the last restart */
-        long long count, n_restarts;
-        bool start_limit;
-        bool stopped;           /* ended cleanly (the admin, a reboot) */
-        bool restart_pending;
-};
-
-struct incident_builder {
-        struct item *items;
-        size_t n, alloc;
-        struct loop *loops;     /* open crash loops */
-        size_t n_loops, alloc_loops;
-        struct incident *done;  /* closed crash loops */
-        size_t n_done, alloc_done;
-        struct keymap kills;    /* "k<pid>", "d<killer><how>", "u<unit>" -> item index + 1 */
-        struct keymap loop_of;  /* unit -> loop index + 1 */
-        struct keymap boots;    /* the boots seen -> 1 */
-        char boot[33];          /* the newest boot: the one seen first last */
-        uint64_t memcg_limit, swap_total;
-        struct when memcg_at, swap_at;
-        bool memcg_seen, swap_seen;
-        size_t held_max;        /* the most items, loops and closed loops at once */
-        struct when swept;      /* the last look for loops a quiet hour ended */
-};
 
 int incident_builder_new(struct incident_builder **ret) {
         struct incident_builder *b = calloc(1, sizeof *b);
@@ -130,18 +81,6 @@ void incident_free(void *p) {
         free(p);
 }
 
-static int grow(void **array, size_t *alloc, size_t n, size_t size) {
-        if (n < *alloc)
-                return 0;
-        size_t a = *alloc ? *alloc * 2 : 16;
-        void *p = reallocarray(*array, a, size);
-        if (!p)
-                return -ENOMEM;
-        *array = p;
-        *alloc = a;
-        return 0;
-}
-
 /* Set *DST to a copy of S when *DST is unset and S is not empty. */
 static int fill(char **dst, const char *s) {
         if (*dst || !s || !*s)
@@ -153,33 +92,6 @@ static int fill(char **dst, const char *s) {
 static bool ends_with(const char *s, const char *suffix) {
         size_t n = s ? strlen(s) : 0, k = strlen(suffix);
         return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-static bool unit_eq(const char *a, const char *b) {
-        return a && b && strcmp(a, b) == 0;
-}
-
-/* Two events of one boot: an unknown boot matches any. */
-static bool same_boot(const char *a, const char *b) {
-        return !*a || !*b || strcmp(a, b) == 0;
-}
-
-static struct when when_of(const struct event *ev) {
-        struct when w = { .real = ev->time_usec, .mono = ev->mono_usec };
-        memcpy(w.boot, ev->boot, sizeof w.boot);
-        w.boot[sizeof w.boot - 1] = '\0';
-        return w;
-}
-
-/* How long after A the event EV came, 0 when it came first: on the monotonic
- * clock within one boot, since the wall clock may have stepped between the two
- * (or one entry be stamped wrong); on the realtime clock only when a boot is
- * unknown or they are of two boots (where the callers ask for one boot, or a
- * reboot ended what they measure). */
-static uint64_t elapsed(const struct when *a, const struct event *ev) {
-        bool mono = *a->boot && *ev->boot && strcmp(a->boot, ev->boot) == 0;
-        uint64_t from = mono ? a->mono : a->real, to = mono ? ev->mono_usec : ev->time_usec;
-        return to > from ? to - from : 0;
 }
 
 /* ---- the kill index ---- */
@@ -226,7 +138,7 @@ static int index_units(struct incident_builder *b, const struct item *it) {
 }
 
 /* The newest kill of UNIT (itself or in its subtree), no older than WINDOW before EV, in EV's boot. */
-static struct item *kill_of_unit(struct incident_builder *b, const struct event *ev, uint64_t window) {
+struct item *builder_kill_of_unit(struct incident_builder *b, const struct event *ev, uint64_t window) {
         struct item *it = kill_get(b, 'u', 0, ev->unit);
         if (!it || elapsed(&it->at, ev) > window || !same_boot(it->at.boot, ev->boot))
                 return NULL;
@@ -316,7 +228,7 @@ static int add_daemon(struct incident_builder *b, const struct event *ev) {
 /* systemd saw the cgroup's oom_kill counter move: the kill of that unit (or in
  * its subtree); with no kill line read (rate-limited kmsg), still a kill. */
 static int add_unit_oom(struct incident_builder *b, const struct event *ev) {
-        struct item *it = kill_of_unit(b, ev, UNIT_FOLLOWS_USEC);
+        struct item *it = builder_kill_of_unit(b, ev, UNIT_FOLLOWS_USEC);
         int r;
         if (it && ev->killer == KILLER_OOMD && it->inc.killer != KILLER_OOMD)
                 it = NULL;
@@ -334,191 +246,9 @@ static int add_unit_oom(struct incident_builder *b, const struct event *ev) {
         return index_units(b, it);
 }
 
-/* ---- crash loops ---- */
-
-static struct loop *find_loop(struct incident_builder *b, const char *unit) {
-        size_t v = keymap_get(&b->loop_of, unit, strlen(unit));
-        return v ? &b->loops[v - 1] : NULL;
-}
-
-/* Close L: a crash loop incident when it restarted often enough or hit the start limit. */
-static int close_loop(struct incident_builder *b, struct loop *l) {
-        int r;
-        if (l->count >= LOOP_MIN_RESTARTS || (l->start_limit && l->count > 0)) {
-                if ((r = grow((void **) &b->done, &b->alloc_done, b->n_done, sizeof *b->done)) < 0)
-                        return r;
-                b->done[b->n_done++] = (struct incident) {
-                        .time_usec = l->first,
-                        .last_usec = l->last,
-                        .killer = KILLER_NONE,
-                        .uid = -1,
-                        .unit = TAKE_PTR(l->unit),
-                        .restarts = l->n_restarts > 0 ? l->n_restarts : l->count,
-                        .outcome = l->start_limit ? OUTCOME_START_LIMIT :
-                                   l->stopped ? OUTCOME_STOPPED : OUTCOME_RESTARTED,
-                };
-        }
-        const char *unit = l->unit ? l->unit : b->done[b->n_done - 1].unit;
-        if ((r = keymap_set(&b->loop_of, unit, strlen(unit), 0)) < 0)
-                return r;
-        free(l->unit);
-        struct loop *last = &b->loops[--b->n_loops];
-        if (l != last) {
-                *l = *last;
-                if ((r = keymap_set(&b->loop_of, l->unit, strlen(l->unit), (size_t) (l - b->loops) + 1)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* Whether L is of a boot before the newest (both known): a reboot ended it. */
-static bool loop_of_old_boot(const struct incident_builder *b, const struct loop *l) {
-        return *l->at.boot && *b->boot && strcmp(l->at.boot, b->boot) != 0;
-}
-
-/* Close L, which a reboot ended: stopped, unless at its start limit. */
-static int close_rebooted(struct incident_builder *b, struct loop *l) {
-        if (!l->start_limit)
-                l->stopped = true;
-        return close_loop(b, l);
-}
-
-/* A boot not seen before is the newest. The loops of the boots before stay open until their
- * unit restarts in another boot, a quiet hour on the wall clock, or the end of the walk, and
- * end then as a reboot ends them: entries of two boots may come interleaved (the journal
- * orders two boots by the wall clock, and a boot's clock may start behind the last one's),
- * so an entry of another boot ends no loop. None merges across boots. */
-static int new_boot(struct incident_builder *b, const char *boot) {
-        size_t len = strnlen(boot, sizeof b->boot - 1);
-        if (!len || strcmp(boot, b->boot) == 0 || keymap_get(&b->boots, boot, len))
-                return 0;
-        int r = keymap_set(&b->boots, boot, len, 1);
-        if (r < 0)
-                return r;
-        memcpy(b->boot, boot, len);
-        b->boot[len] = '\0';
-        b->swept = (struct when) {};
-        return 0;
-}
-
-/* Whether L saw no restart for an hour before EV. */
-static bool loop_quiet(const struct loop *l, const struct event *ev) {
-        return elapsed(&l->at, ev) > LOOP_GAP_USEC;
-}
-
-/* Close the loops of EV's boot that a quiet hour before it ended and whose
- * incident, if any, is final: no later event changes them (a restart opens a
- * new loop, a result looks at the kill), and a reboot changes only a loop still
- * "restarted", kept open for it. So open loops follow the units restarting in
- * the last hour and the incidents, not the events read. The hour is the boot's
- * monotonic clock's, as loop_quiet() measures it for the unit's next restart:
- * an entry stamped hours ahead on the wall clock ends no loop. A loop of a boot
- * before the newest closes (stopped by the reboot) after a quiet hour of the wall
- * clock; one of no known boot waits for its unit's next event or the end of the walk. */
-static int sweep_loops(struct incident_builder *b, const struct event *ev) {
-        int r;
-        if (!*ev->boot || (*b->swept.boot && elapsed(&b->swept, ev) < LOOP_GAP_USEC / 4))
-                return 0;
-        b->swept = when_of(ev);
-        for (size_t i = b->n_loops; i-- > 0; ) {
-                struct loop *l = &b->loops[i];
-                bool incident = l->count >= LOOP_MIN_RESTARTS || (l->start_limit && l->count > 0);
-                if (strcmp(l->at.boot, ev->boot) != 0) {
-                        if (loop_of_old_boot(b, l) && loop_quiet(l, ev) && (r = close_rebooted(b, l)) < 0)
-                                return r;
-                        continue;
-                }
-                if (!loop_quiet(l, ev) || (incident && !l->start_limit && !l->stopped))
-                        continue;
-                if ((r = close_loop(b, l)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int add_restart(struct incident_builder *b, const struct event *ev) {
-        struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
-        if (it && unit_eq(it->inc.unit, ev->unit) &&
-            it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT) {
-                it->inc.outcome = OUTCOME_RESTARTED;
-                it->inc.restarts = ev->n_restarts;
-                it->restart_pending = true;
-                return 0;
-        }
-        struct loop *l = find_loop(b, ev->unit);
-        int r;
-        if (l && !same_boot(l->at.boot, ev->boot)) {
-                if ((r = close_rebooted(b, l)) < 0)
-                        return r;
-                l = NULL;
-        } else if (l && loop_quiet(l, ev)) {
-                if ((r = close_loop(b, l)) < 0)
-                        return r;
-                l = NULL;
-        }
-        if (!l) {
-                if ((r = grow((void **) &b->loops, &b->alloc_loops, b->n_loops, sizeof *b->loops)) < 0)
-                        return r;
-                l = &b->loops[b->n_loops];
-                *l = (struct loop) { .unit = strdup(ev->unit), .first = ev->time_usec, .last = ev->time_usec,
-                                     .at = when_of(ev), .n_restarts = -1 };
-                if (!l->unit)
-                        return -ENOMEM;
-                b->n_loops++;
-                if ((r = keymap_set(&b->loop_of, l->unit, strlen(l->unit), b->n_loops)) < 0)
-                        return r;
-        }
-        if (ev->time_usec > l->last)    /* a clock stepped back never ends a loop before it began */
-                l->last = ev->time_usec;
-        if (elapsed(&l->at, ev) > 0 || !*l->at.boot)
-                l->at = when_of(ev);
-        if (ev->n_restarts > l->n_restarts)
-                l->n_restarts = ev->n_restarts;
-        l->count++;
-        l->stopped = false;
-        l->restart_pending = true;
-        return 0;
-}
-
-/* A failure result right after a scheduled restart, with no process run in
- * between, is the restart refused: systemd 252 logs "Start request repeated
- * too quickly" (no catalogue id) and keeps the first failure's UNIT_RESULT;
- * UNIT_RESULT=start-limit-hit comes only when the limit is the first failure.
- * A clean end ("success": the admin, a reboot) is stopped, never the limit. */
-static void add_result(struct incident_builder *b, const struct event *ev) {
-        bool limit = strcmp(ev->result, "start-limit-hit") == 0;
-        bool clean = strcmp(ev->result, "success") == 0;
-        struct loop *l = find_loop(b, ev->unit);
-        if (l && !loop_quiet(l, ev) && same_boot(l->at.boot, ev->boot)) {
-                if (clean)
-                        l->stopped = true;
-                else if (limit || l->restart_pending)
-                        l->start_limit = true;
-                l->restart_pending = false;
-                return;
-        }
-        struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
-        if (!it || !unit_eq(it->inc.unit, ev->unit))
-                return;         /* another unit's end is no kill's outcome */
-        if (!clean && (limit || it->restart_pending))
-                it->inc.outcome = OUTCOME_START_LIMIT;
-        else if (it->inc.outcome != OUTCOME_RESTARTED && it->inc.outcome != OUTCOME_START_LIMIT)
-                it->failed = true;
-        it->restart_pending = false;
-}
-
-static void add_exit(struct incident_builder *b, const struct event *ev) {
-        struct loop *l = find_loop(b, ev->unit);
-        if (l)
-                l->restart_pending = false;
-        struct item *it = kill_of_unit(b, ev, OUTCOME_USEC);
-        if (it && unit_eq(it->inc.unit, ev->unit))
-                it->restart_pending = false;
-}
-
 static int builder_add(struct incident_builder *b, const struct event *ev) {
-        int r = new_boot(b, ev->boot);
-        if (r < 0 || (r = sweep_loops(b, ev)) < 0)
+        int r = loops_new_boot(b, ev->boot);
+        if (r < 0 || (r = loops_sweep(b, ev)) < 0)
                 return r;
         /* Names reach here validated by the parser; a caller's event is checked again. */
         if (*ev->unit && !unit_name_is_valid(ev->unit))
@@ -543,13 +273,13 @@ static int builder_add(struct incident_builder *b, const struct event *ev) {
                 return *ev->unit ? add_unit_oom(b, ev) : 0;
         case EVENT_UNIT_RESULT:
                 if (*ev->unit)
-                        add_result(b, ev);
+                        loops_add_result(b, ev);
                 return 0;
         case EVENT_UNIT_RESTART:
-                return *ev->unit ? add_restart(b, ev) : 0;
+                return *ev->unit ? loops_add_restart(b, ev) : 0;
         case EVENT_UNIT_EXIT:
                 if (*ev->unit)
-                        add_exit(b, ev);
+                        loops_add_exit(b, ev);
                 return 0;
         default:
                 return 0;
@@ -606,12 +336,9 @@ static int cmp_incident(const void *a, const void *b) {
 }
 
 int incident_builder_finish(struct incident_builder *b, const char *unit, struct incident_list *ret) {
-        int r;
-        while (b->n_loops > 0) {
-                struct loop *l = &b->loops[b->n_loops - 1];
-                if ((r = loop_of_old_boot(b, l) ? close_rebooted(b, l) : close_loop(b, l)) < 0)
-                        return r;
-        }
+        int r = loops_close_all(b);
+        if (r < 0)
+                return r;
 
         size_t total = b->n + b->n_done, n = 0;
         _cleanup_free_ struct incident *out = calloc(total ? total : 1, sizeof *out);

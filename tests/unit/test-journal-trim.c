@@ -2,8 +2,9 @@
 /* The journal's pages let go during a walk (lib/journal/trim.c): a journal
  * file's read-only mapping is dropped from this process once RSS grew past the
  * slack, again and again as it is touched again, and nothing else is: not an
- * anonymous mapping, not a writable one. Measured in resident pages of each
- * mapping (/proc/self/smaps), not in time. */
+ * anonymous mapping, not a writable one; a window just mapped has its upper
+ * half (where the walk goes on) mapped ahead, untouched. Measured in resident
+ * pages of each mapping (/proc/self/smaps), not in time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -209,10 +210,49 @@ static void test_long_path_tail_is_no_window(void **state) {
         munmap(victim, MAP_SIZE);
 }
 
+/* A journal window just mapped (as sd-journal does when the walk reaches past
+ * its windows) is mapped ahead from its middle, where the walk goes on, to its
+ * end, before anything touches it; its lower half is left to the walk. */
+static void test_new_window_mapped_ahead(void **state) {
+        (void) state;
+        if (getenv("HOSTFIT_EMU") && *getenv("HOSTFIT_EMU")) {
+                print_message("skip: under %s /proc/self/smaps is an emulator's view, not the kernel's resident pages\n",
+                              getenv("HOSTFIT_EMU"));
+                skip();
+        }
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int fd = journal_file(path);
+        char *probe = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(probe != MAP_FAILED);
+        int populate = madvise(probe, 4096, 22 /* MADV_POPULATE_READ */);
+        munmap(probe, 4096);
+        if (populate < 0) {
+                close(fd);
+                unlink(path);
+                print_message("skip: this kernel has no MADV_POPULATE_READ (Linux 5.14): the walk faults its pages in\n");
+                skip();
+        }
+        struct journal_trim *t = journal_trim_new();
+        assert_non_null(t);
+        const char *w = mmap(NULL, MAP_SIZE / 2, PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(w != MAP_FAILED);
+        assert_true(rss_kib(w) < 64);
+        for (int k = 0; k < 256; k++)
+                journal_trim_step(t);
+        long kib = rss_kib(w);
+        assert_true(kib >= (long) (MAP_SIZE >> 12) - 64);       /* the upper half, about */
+        assert_true(kib <= (long) (MAP_SIZE >> 12) + 64);       /* not the lower */
+        journal_trim_free(t);
+        munmap((void *) w, MAP_SIZE / 2);
+        close(fd);
+        unlink(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_journal_pages_dropped_nothing_else),
                 cmocka_unit_test(test_long_path_tail_is_no_window),
+                cmocka_unit_test(test_new_window_mapped_ahead),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
