@@ -47,10 +47,10 @@ int report_new(struct report **ret) {
 static void finding_free(struct finding *f) {
         if (!f)
                 return;
-        free(f->subject);
-        free(f->comm);
+        free(f->comm);          /* subject lives in F's allocation, and a fix_inline fix */
         free(f->message);
-        free(f->fix);
+        if (!f->fix_inline)
+                free(f->fix);
         free(f->ignored);
         for (char **d = f->details; d && *d; d++)
                 free(*d);
@@ -106,8 +106,7 @@ static int needs_root(struct check_result *cr, struct finding *f) {
         free(f->message);
         f->message = m;
         f->status = STATUS_SKIP;
-        free(f->fix);
-        f->fix = NULL;
+        finding_set_fix(f, NULL);
         return 1;
 }
 
@@ -120,7 +119,11 @@ static int report_vadd(struct report *r, enum status st, const char *subject, co
                 return -EINVAL;
         }
         struct check_result *cr = &r->results[r->n - 1];
-        struct finding *f = calloc(1, sizeof(*f));
+        /* The finding, its subject and its default fix line in one allocation. */
+        static const char fix_cmd[] = "hostfit fix ";
+        bool want_fix = (st == STATUS_WARN || st == STATUS_FAIL) && cr->check->fix;
+        size_t ls = strlen(subject ? subject : ""), lid = want_fix ? strlen(cr->check->id) : 0;
+        struct finding *f = calloc(1, sizeof(*f) + ls + 1 + (want_fix ? sizeof(fix_cmd) + lid : 0));
         if (!f) {
                 if (data_free)
                         data_free(data);
@@ -130,15 +133,18 @@ static int report_vadd(struct report *r, enum status st, const char *subject, co
         f->status = st;
         f->data = data;
         f->data_free = data_free;
-        f->subject = strdup(subject ? subject : "");
+        f->subject = memcpy((char *) (f + 1), subject ? subject : "", ls + 1);
+        if (want_fix) {
+                f->fix = f->subject + ls + 1;
+                memcpy(f->fix, fix_cmd, sizeof(fix_cmd) - 1);
+                memcpy(f->fix + sizeof(fix_cmd) - 1, cr->check->id, lid + 1);
+                f->fix_inline = true;
+        }
         int n = str_vformat(&f->message, fmt, ap);
         if (n < 0)
                 f->message = NULL;
         if (comm && !(f->comm = strdup(comm)))
                 n = -1;
-        if ((st == STATUS_WARN || st == STATUS_FAIL) && cr->check->fix &&
-            !(f->fix = strjoin("hostfit fix ", cr->check->id)))
-                f->fix = NULL, n = -1;
         if (n >= 0 && st == STATUS_ERROR && for_want_of_root(f->message)) {
                 int k = needs_root(cr, f);
                 if (k <= 0)
@@ -147,7 +153,7 @@ static int report_vadd(struct report *r, enum status st, const char *subject, co
         }
         struct finding **nf = grow_due(cr->n_findings) ?
                 reallocarray(cr->findings, grow_cap(cr->n_findings), sizeof(*nf)) : cr->findings;
-        if (!f->subject || n < 0 || !nf) {
+        if (n < 0 || !nf) {
                 if (nf)
                         cr->findings = nf;
                 finding_free(f);
@@ -198,7 +204,14 @@ static int set_string(char **slot, const char *v) {
 }
 
 int finding_set_fix(struct finding *f, const char *fix) {
-        return set_string(&f->fix, fix);
+        char *s = NULL;
+        if (fix && !(s = strdup(fix)))
+                return -ENOMEM;
+        if (!f->fix_inline)
+                free(f->fix);
+        f->fix = s;
+        f->fix_inline = false;
+        return 0;
 }
 
 int finding_set_comm(struct finding *f, const char *comm) {
@@ -269,8 +282,7 @@ static int apply_ignore(struct finding *f, const struct config_ignore *ig) {
         f->ignored = why;
         snprintf(f->ignored_until, sizeof(f->ignored_until), "%s", ig->until ? ig->until : "");
         f->status = STATUS_IGNORED;
-        free(f->fix);
-        f->fix = NULL;
+        finding_set_fix(f, NULL);
         return 0;
 }
 

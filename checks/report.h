@@ -24,6 +24,8 @@ struct finding {
                                  * stat, a kill's log line); NULL: none. [ignore]'s process names match this */
         char *message;          /* one line a person can act on; may hold host bytes */
         char *fix;              /* what fixes it ("hostfit fix swap-missing", or manual steps); NULL when nothing to do */
+        bool fix_inline;        /* fix is the default line, in the finding's own allocation (as subject is):
+                                 * changed with finding_set_fix(), never freed alone */
         char **details;         /* evidence lines for --verbose, NULL-terminated, may be NULL */
         char *ignored;          /* why it is ignored ([ignore] in hostfit.conf), status "ignored"; else NULL */
         char ignored_until[11]; /* "YYYY-MM-DD" the ignore ends, or "" */

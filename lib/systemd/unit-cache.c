@@ -51,6 +51,8 @@ struct unit_cache {
         char *next;             /* free bytes in the newest block */
         size_t left;
         struct unit scratch;    /* what the loader parses into, before packing */
+        const char *memo[64];   /* words met lately, by length and first and last byte: most of a
+                                 * unit's keys are found here with one strcmp(), not hashed */
 };
 
 /* N bytes for a packed unit; NULL on -ENOMEM. */
@@ -159,8 +161,21 @@ struct packer {
         char *base;             /* NULL once the layout outgrew cap */
         size_t off, cap;        /* cap: the bytes at base */
         struct table *words;    /* where sections and keys are interned, while copying */
+        const char **memo;      /* the cache's memo of words */
         bool nomem;             /* interning one failed, or the layout outgrew cap */
 };
+
+/* The one copy of the word S, through the memo; NULL on -ENOMEM. */
+static const char *pack_word(struct packer *k, const char *s) {
+        size_t l = strlen(s);
+        size_t slot = (l * 7 + (unsigned char) s[0] + (l ? 3U * (unsigned char) s[l - 1] : 0)) & 63;
+        if (k->memo[slot] && strcmp(k->memo[slot], s) == 0)
+                return k->memo[slot];
+        const char *w = intern(k->words, s);
+        if (w)
+                k->memo[slot] = w;
+        return w;
+}
 
 static size_t align_up(size_t n, size_t align) {
         return (n + align - 1) & ~(align - 1);
@@ -207,13 +222,10 @@ static const char *pack_file(struct packer *k, const struct unit *u, char **file
         return pack_str(k, f);
 }
 
-/* The bytes pack_file() copies F in: none when it is one of U's files. */
-static size_t maybe_file(const struct unit *u, const char *f) {
-        return f && find_file(u, f) < 0 ? strlen(f) + 1 : 0;
-}
-
 /* The bytes pack() lays U out in: its arrays, each aligned as pack_bytes() aligns it (so
- * the bound holds whatever padding an ABI puts between them), and every string it may copy. One pass of strlen(), instead of a second pack() to measure. */
+ * the bound holds whatever padding an ABI puts between them), and its strings, which are
+ * all in the scratch unit's text but its name: the text's size bounds them, with no
+ * pass over them. What pack() leaves of it goes back to the block. */
 static size_t pack_bound(const struct unit *u) {
         _Static_assert(_Alignof(struct unit) <= 16, "cache_alloc() aligns a unit to 16 bytes");
         size_t n = sizeof(*u);
@@ -221,16 +233,7 @@ static size_t pack_bound(const struct unit *u) {
         n = align_up(n, _Alignof(struct unit_issue)) + u->n_issues * sizeof(*u->issues);
         n = align_up(n, _Alignof(char *)) + (u->n_files + 1) * sizeof(char *);
         n = align_up(n, _Alignof(char *)) + (u->n_dropins + 1) * sizeof(char *);
-        for (size_t i = 0; i < u->n_files; i++)
-                n += strlen(u->files[i]) + 1;
-        n += strlen(u->name) + 1 + (strcmp(u->id, u->name) != 0 ? strlen(u->id) + 1 : 0) + maybe_file(u, u->fragment) + maybe_file(u, u->bad_file);
-        for (size_t i = 0; i < u->n_dropins; i++)
-                n += maybe_file(u, u->dropins[i]);
-        for (size_t i = 0; i < u->n_a; i++)
-                n += strlen(u->a[i].value) + 1 + maybe_file(u, u->a[i].file);
-        for (size_t i = 0; i < u->n_issues; i++)
-                n += strlen(u->issues[i].message) + 1 + maybe_file(u, u->issues[i].file);
-        return n;
+        return n + unit_text_used(u) + strlen(u->name) + 1;
 }
 
 /* Lay U out at K; the packed unit, or NULL when it did not fit. */
@@ -258,8 +261,8 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
                 if (a) {
                         /* Assignments come in runs of one section: the one before's, when the same. */
                         const char *section = i > 0 && strcmp(u->a[i].section, u->a[i - 1].section) == 0 ?
-                                              a[i - 1].section : intern(k->words, u->a[i].section);
-                        const char *key = intern(k->words, u->a[i].key);
+                                              a[i - 1].section : pack_word(k, u->a[i].section);
+                        const char *key = pack_word(k, u->a[i].key);
                         k->nomem |= !section || !key;
                         a[i] = (struct unit_assignment) { (char *) section, (char *) key, (char *) value, file, u->a[i].line };
                 }
@@ -285,7 +288,7 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
 /* U in one piece of C's blocks, its sections and keys in C's words; NULL on -ENOMEM. */
 static struct unit *unit_pack(const struct unit *u, struct unit_cache *c) {
         size_t bound = pack_bound(u);
-        struct packer k = { cache_alloc(c, bound), 0, bound, &c->words, false };
+        struct packer k = { cache_alloc(c, bound), 0, bound, &c->words, c->memo, false };
         char *base = k.base;
         if (!base)
                 return NULL;
@@ -295,12 +298,18 @@ static struct unit *unit_pack(const struct unit *u, struct unit_cache *c) {
                         free(base);     /* in a block, it stays until the cache goes */
                 return NULL;
         }
+        if (UNIT_BLOCKS) {
+                /* The last allocation of the newest block: the room it did not use is free again. */
+                size_t unused = ((bound + 15) & ~(size_t) 15) - ((k.off + 15) & ~(size_t) 15);
+                c->next -= unused;
+                c->left += unused;
+        }
         return p;
 }
 
 int unit_load(struct host *h, const char *name, const struct unit **ret) {
         struct unit_cache *c;
-        if (!unit_name_is_valid(name))
+        if (!name)
                 return -EINVAL;
         int r = cache_get(h, &c);
         if (r < 0)
@@ -308,6 +317,8 @@ int unit_load(struct host *h, const char *name, const struct unit **ret) {
         if (table_reserve(&c->units) < 0)
                 return -ENOMEM;
         struct slot *s = table_find(&c->units, name);
+        if (!s->name && !unit_name_is_valid(name))
+                return -EINVAL;         /* a name kept is valid: checked once, when first asked */
         if (!s->name) {
                 r = unit_load_valid(h, name, &c->scratch);     /* validated above */
                 struct unit *p = r == 0 ? unit_pack(&c->scratch, c) : NULL;

@@ -114,6 +114,13 @@ void unit_text_free(struct unit *u) {
         u->text = NULL;
 }
 
+size_t unit_text_used(const struct unit *u) {
+        size_t n = 0;
+        for (const struct unit_text *t = u->text; t; t = t->next)
+                n += t->used;
+        return n;
+}
+
 char *unit_text_dup(struct unit *u, const char *s, size_t len) {
         char *p = unit_text_alloc(u, len + 1);
         if (p) {

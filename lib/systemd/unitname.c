@@ -8,9 +8,11 @@
 #include "text/strbuf.h"
 #include "systemd/unitname.h"
 
-static const char *const unit_types[] = {
-        ".service", ".socket", ".target", ".timer", ".mount", ".automount", ".swap",
-        ".path", ".slice", ".scope", ".device",
+static const struct { const char *s; size_t len; } unit_types[] = {
+#define T(s) { s, sizeof(s) - 1 }
+        T(".service"), T(".socket"), T(".target"), T(".timer"), T(".mount"), T(".automount"), T(".swap"),
+        T(".path"), T(".slice"), T(".scope"), T(".device"),
+#undef T
 };
 
 /* ASCII only: isalnum() would follow the locale. */
@@ -34,7 +36,7 @@ static const char *type_of(const char *p, size_t n) {
                 return NULL;
         size_t k = n - (size_t) (dot - p);
         for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
-                if (strlen(unit_types[i]) == k && memcmp(dot, unit_types[i], k) == 0)
+                if (unit_types[i].len == k && memcmp(dot, unit_types[i].s, k) == 0)
                         return dot;
         return NULL;
 }

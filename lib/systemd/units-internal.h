@@ -5,17 +5,27 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "systemd/units.h"
 
 struct host;
 
-/* FNV-1a of a name: the hash of the unit cache and of the search path's directories. */
+/* The hash of the unit cache and of the search path's directories: a name taken 8 bytes
+ * at a time (a unit name is 10 to 40 bytes), each word multiplied in, the result mixed so
+ * its low bits, which index the tables, depend on every byte. Never stored. */
 static inline uint64_t unit_hash_name(const char *s) {
-        uint64_t x = 1469598103934665603ULL;
-        for (; *s; s++)
-                x = (x ^ (unsigned char) *s) * 1099511628211ULL;
-        return x;
+        size_t n = strlen(s);
+        uint64_t x = 0x9e3779b97f4a7c15ULL ^ n, w;
+        for (; n >= 8; n -= 8, s += 8) {
+                memcpy(&w, s, 8);
+                x = (x ^ w) * 0xbf58476d1ce4e5b9ULL;
+                x ^= x >> 31;
+        }
+        w = 0;
+        memcpy(&w, s, n);
+        x = (x ^ w) * 0x94d049bb133111ebULL;
+        return x ^ (x >> 29);
 }
 
 /* Parse the file at PATH (within the root) into U's assignments; an unreadable or
@@ -36,6 +46,8 @@ int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t
 void unit_text_free(struct unit *u);
 /* N bytes that live as long as U's text; NULL on -ENOMEM. */
 char *unit_text_alloc(struct unit *u, size_t n);
+/* The bytes taken from U's text: every string of a scratch unit but its name fits in it. */
+size_t unit_text_used(const struct unit *u);
 /* A copy of the LEN bytes at S, NUL-terminated, in U's blocks; NULL on -ENOMEM. */
 char *unit_text_dup(struct unit *u, const char *s, size_t len);
 /* PATH appended to U's drop-ins (a copy in U's blocks); -ENOMEM. */

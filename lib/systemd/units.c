@@ -115,6 +115,10 @@ struct unit_index {
         size_t n_aliases;
         char **enabled;         /* names linked from .wants/ .requires/ .upholds/, sorted */
         size_t n_enabled;
+        unsigned char with_dirs[N_SEARCH];      /* the directories where n_dirs > 0, in order */
+        size_t n_with_dirs;
+        struct strbuf dir_names;        /* scratch of load_dropins(), kept between units: no part of
+                                         * what the index says, so written through a const index */
 };
 
 static void unit_index_free(void *p) {
@@ -127,6 +131,7 @@ static void unit_index_free(void *p) {
                         close(x->dirs[i].fd);
         }
         strv_free(x->enabled);
+        strbuf_release(&x->dir_names);
         for (size_t i = 0; i < x->n_aliases; i++)
                 free(x->aliases[i].alias), free(x->aliases[i].target);
         free(x->aliases);
@@ -379,6 +384,9 @@ static int unit_index_build(struct host *h, struct unit_index **ret) {
                 qsort(x->enabled, x->n_enabled, sizeof(char *), cmp_str);
         if (x->n_aliases)
                 qsort(x->aliases, x->n_aliases, sizeof(*x->aliases), cmp_alias);
+        for (size_t i = 0; i < N_SEARCH; i++)
+                if (x->dirs[i].n_dirs)
+                        x->with_dirs[x->n_with_dirs++] = (unsigned char) i;
         *ret = x;
         return 0;
 }
@@ -694,26 +702,25 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
         for (size_t k = 0; k < n_alias; k++)
                 if (strcmp(lo[k].alias, u->name) != 0)
                         names[n_names++] = lo[k].alias;
-        _cleanup_strbuf_ struct strbuf dn = STRBUF_INIT;
+        struct strbuf *dn = (struct strbuf *) &x->dir_names;
         for (size_t k = 0; k < n_names && r == 0; k++) {
                 uint64_t hash_small[16], *hash = hash_small;
                 _cleanup_free_ uint64_t *hash_heap = NULL;
                 size_t n_dirs = 0, j;
                 const char *d;
-                strbuf_reset(&dn);
-                r = dir_names(names[k], &dn, &n_dirs, 0);
+                strbuf_reset(dn);       /* its room kept */
+                r = dir_names(names[k], dn, &n_dirs, 0);
                 if (r == 0 && n_dirs > ELEMENTSOF(hash_small) && !(hash = hash_heap = malloc(n_dirs * sizeof(*hash))))
                         r = -ENOMEM;
-                for (j = 0, d = dn.buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
+                for (j = 0, d = dn->buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
                         hash[j] = unit_hash_name(d);
-                for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                        for (j = 0, d = dn.buf; j < n_dirs && r == 0 && x->dirs[i].n_dirs; j++, d += strlen(d) + 1)
-                                r = add_dir_if_present(h, x, i, d, hash[j], &ds);
+                for (size_t w = 0; w < x->n_with_dirs && r == 0; w++)
+                        for (j = 0, d = dn->buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
+                                r = add_dir_if_present(h, x, x->with_dirs[w], d, hash[j], &ds);
         }
         uint64_t type_hash = r == 0 ? unit_hash_name(type_dir) : 0;
-        for (size_t i = 0; i < N_SEARCH && r == 0; i++)
-                if (x->dirs[i].n_dirs)
-                        r = add_dir_if_present(h, x, i, type_dir, type_hash, &ds);
+        for (size_t w = 0; w < x->n_with_dirs && r == 0; w++)
+                r = add_dir_if_present(h, x, x->with_dirs[w], type_dir, type_hash, &ds);
         if (r == 0 && ds.n)
                 qsort(ds.v, ds.n, sizeof(*ds.v), cmp_dropin);
         for (size_t i = 0; r == 0 && i < ds.n; i++) {
@@ -786,8 +793,8 @@ int unit_load_valid(struct host *h, const char *name, struct unit *u) {
 static bool listed_unit(int dfd, const char *name, unsigned char type, const char *want) {
         struct stat st;
         const char *t = unit_type_of(name);
-        if (!t || strcmp(t, want) != 0 || !unit_name_is_valid(name) || unit_name_is_template(name))
-                return false;
+        if (!t || strcmp(t, want) != 0 || !unit_name_is_valid_form(name, UNIT_NAME_PLAIN | UNIT_NAME_INSTANCE))
+                return false;       /* not a unit name, or a template's */
         return type != DT_UNKNOWN ? type == DT_REG
                                   : fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }

@@ -243,8 +243,11 @@ sys_ct_find_leader() {
 
 # Boots the tree in an ephemeral container; the hostfit binary and the test
 # directory are bound read-only, so the cached tree never holds a build.
+# NAME [NSPAWN-OPTION...]: what follows the name is given to systemd-nspawn (a
+# scenario that boots its own container binds more into it).
 ct_boot() {
         local name=$1 t0 t1 i st
+        shift
         sys_cgroup_create "hostfit-system-$name-$$" || return 1
         t0=$(sys_now)
         # /srv/disk: a directory on this machine's disk, for what cannot live
@@ -257,7 +260,7 @@ ct_boot() {
                         --bind-ro="$HOSTFIT:/usr/local/sbin/hostfit" \
                         --bind-ro="$SYS_DIR:/hostfit-test" \
                         --bind="$SYS_WORK/disk-$name:/srv/disk" \
-                        --console=read-only
+                        --console=read-only "$@"
         ) < /dev/null > "$SYS_WORK/$name.console" 2>&1 &
         SYS_CT_NSPAWN=$!
         for i in $(seq 1 1200); do      # up to 120 s: a loaded machine starts nspawn late

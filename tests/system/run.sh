@@ -9,6 +9,7 @@
 # HOSTFIT_SYSTEM_ONLY="01 07"          scenario number prefixes to run
 # HOSTFIT_SYSTEM_CACHE=/var/cache/hostfit-system   cached tree and image
 # HOSTFIT_SYSTEM_KEEP=1                keep the work directory (logs)
+# HOSTFIT_SYSTEM_LOCK=/run/lock/hostfit-system.lock   taken for the whole run
 
 set -u
 SYS_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +43,15 @@ missing_tools() {
 }
 CT_MISSING=$(missing_tools debootstrap systemd-nspawn nsenter systemd-run)
 VM_MISSING=$(missing_tools debootstrap systemd-nspawn qemu-system-x86_64 qemu-img mkfs.ext4)
+
+# One system run a machine: the beds' names, the cached tree and image, and the
+# swap snapshot taken below are the machine's, so a second run waits its turn.
+SYS_LOCK=${HOSTFIT_SYSTEM_LOCK:-/run/lock/hostfit-system.lock}
+exec 9>>"$SYS_LOCK" || { echo "system: cannot open the lock $SYS_LOCK"; exit 1; }
+if ! flock -n 9; then
+        sys_log "another system test run holds $SYS_LOCK: waiting for it"
+        flock 9
+fi
 
 SYS_WORK=$(mktemp -d /tmp/hostfit-system.XXXXXX)
 cleanup() {
@@ -216,7 +226,7 @@ for bed in $BEDS; do
                 else
                         run_bed vm
                 fi ;;
-        *) echo "system: unknown bed '$bed'" ;;
+        *) FAILED=$((FAILED + 1)); echo "system: unknown bed '$bed' (beds: container trixie vm)" ;;
         esac
 done
 

@@ -101,6 +101,13 @@ static void test_fix_line_defaults_for_warn_and_fail(void **state) {
         assert_null(cr->findings[3]->fix);
         assert_null(cr->findings[4]->fix);
         assert_ptr_equal(cr->findings[2]->check, &check_fixable);
+        /* The default line replaced, then taken away (as an [ignore] does): each kept or
+         * freed once (AddressSanitizer watches the allocation it shares with the finding). */
+        assert_int_equal(finding_set_fix(cr->findings[1], "edit /etc/fstab by hand"), 0);
+        assert_string_equal(cr->findings[1]->fix, "edit /etc/fstab by hand");
+        assert_int_equal(finding_set_fix(cr->findings[2], NULL), 0);
+        assert_null(cr->findings[2]->fix);
+        assert_string_equal(cr->findings[2]->subject, "subject");
         report_free(r);
 }
 
