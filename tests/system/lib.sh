@@ -255,6 +255,7 @@ ct_boot() {
         rm -rf "$SYS_WORK/disk-$name" && mkdir -p "$SYS_WORK/disk-$name" || return 1
         (
                 sys_cgroup_enter_self
+                exec 9>&-       # the run's lock (run.sh) stays with the run, not with a bed
                 exec systemd-nspawn -b -D "$SYS_TREE" --register=no --keep-unit \
                         --private-network --volatile=overlay --machine="hostfit-$name" \
                         --bind-ro="$HOSTFIT:/usr/local/sbin/hostfit" \

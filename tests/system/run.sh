@@ -49,8 +49,8 @@ VM_MISSING=$(missing_tools debootstrap systemd-nspawn qemu-system-x86_64 qemu-im
 SYS_LOCK=${HOSTFIT_SYSTEM_LOCK:-/run/lock/hostfit-system.lock}
 exec 9>>"$SYS_LOCK" || { echo "system: cannot open the lock $SYS_LOCK"; exit 1; }
 if ! flock -n 9; then
-        sys_log "another system test run holds $SYS_LOCK: waiting for it"
-        flock 9
+        sys_log "another system test run holds $SYS_LOCK: waiting for it (at most 2 hours)"
+        flock -w 7200 9 || { echo "system: $SYS_LOCK still held after 2 hours (fuser $SYS_LOCK names who holds it)"; exit 1; }
 fi
 
 SYS_WORK=$(mktemp -d /tmp/hostfit-system.XXXXXX)

@@ -39,6 +39,7 @@ sys_nspawn_chroot() {
         sys_cgroup_create "hostfit-system-build-$$" || return 1
         (
                 sys_cgroup_enter_self
+                exec 9>&-       # the run's lock (run.sh) stays with the run, not with a bed
                 exec systemd-nspawn -q -D "$tree" --register=no --keep-unit \
                         --console=pipe "$@"
         ) < /dev/null
@@ -173,6 +174,7 @@ vm_run_all() {
         # minutes at a reboot (systemd-random-seed stuck in getrandom, soft lockups).
         (
                 sys_cgroup_enter_self
+                exec 9>&-       # the run's lock (run.sh) stays with the run, not with a bed
                 exec qemu-system-x86_64 $(sys_vm_accel) -m "$SYS_VM_MEM" -smp 2 \
                         -nodefaults -no-user-config -display none \
                         -monitor "unix:$w.mon,server=on,wait=off" \
