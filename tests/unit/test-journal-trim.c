@@ -220,17 +220,14 @@ static bool kernel_populates(int fd) {
         return r == 0;
 }
 
-/* A journal window just mapped (as sd-journal does when the walk reaches past
- * its windows) is mapped ahead from its middle, where the walk goes on, to its
- * end, before anything touches it; its lower half is left to the walk. */
-static void test_new_window_mapped_ahead(void **state) {
-        (void) state;
+/* The journal file of a test of mapping ahead, or the test skipped (and says why)
+ * where the resident pages cannot show it. */
+static int ahead_file(char *path) {
         if (getenv("HOSTFIT_EMU") && *getenv("HOSTFIT_EMU")) {
                 print_message("skip: under %s /proc/self/smaps is an emulator's view, not the kernel's resident pages\n",
                               getenv("HOSTFIT_EMU"));
                 skip();
         }
-        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
         int fd = journal_file(path);
         if (!kernel_populates(fd)) {
                 close(fd);
@@ -238,6 +235,16 @@ static void test_new_window_mapped_ahead(void **state) {
                 print_message("skip: this kernel has no MADV_POPULATE_READ (Linux 5.14): the walk faults its pages in\n");
                 skip();
         }
+        return fd;
+}
+
+/* A journal window just mapped (as sd-journal does when the walk reaches past
+ * its windows) is mapped ahead from its middle, where the walk goes on, to its
+ * end, before anything touches it; its lower half is left to the walk. */
+static void test_new_window_mapped_ahead(void **state) {
+        (void) state;
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int fd = ahead_file(path);
         struct journal_trim *t = journal_trim_new();
         assert_non_null(t);
         const char *w = mmap(NULL, MAP_SIZE / 2, PROT_READ, MAP_SHARED, fd, 0);
@@ -259,19 +266,8 @@ static void test_new_window_mapped_ahead(void **state) {
  * upper half mapped ahead, untouched. */
 static void test_walk_moves_to_the_next_window(void **state) {
         (void) state;
-        if (getenv("HOSTFIT_EMU") && *getenv("HOSTFIT_EMU")) {
-                print_message("skip: under %s /proc/self/smaps is an emulator's view, not the kernel's resident pages\n",
-                              getenv("HOSTFIT_EMU"));
-                skip();
-        }
         char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
-        int fd = journal_file(path);
-        if (!kernel_populates(fd)) {
-                close(fd);
-                unlink(path);
-                print_message("skip: this kernel has no MADV_POPULATE_READ (Linux 5.14): the walk faults its pages in\n");
-                skip();
-        }
+        int fd = ahead_file(path);
         const size_t half = MAP_SIZE / 2;
         struct journal_trim *t = journal_trim_new();
         assert_non_null(t);
