@@ -220,6 +220,18 @@ static bool kernel_populates(int fd) {
         return r == 0;
 }
 
+/* LEN bytes of FD mapped as sd-journal maps a window, and a new trim's look at it. */
+static char *window_looked_at(int fd, size_t len, struct journal_trim **ret) {
+        struct journal_trim *t = journal_trim_new();
+        assert_non_null(t);
+        char *w = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+        assert_true(w != MAP_FAILED);
+        for (int k = 0; k < 256; k++)
+                journal_trim_step(t);
+        *ret = t;
+        return w;
+}
+
 /* The journal file of a test of mapping ahead, or the test skipped (and says why)
  * where the resident pages cannot show it. */
 static int ahead_file(char *path) {
@@ -269,12 +281,8 @@ static void test_walk_moves_to_the_next_window(void **state) {
         char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
         int fd = ahead_file(path);
         const size_t half = MAP_SIZE / 2;
-        struct journal_trim *t = journal_trim_new();
-        assert_non_null(t);
-        char *first = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, 0);
-        assert_true(first != MAP_FAILED);
-        for (int k = 0; k < 256; k++)
-                journal_trim_step(t);
+        struct journal_trim *t;
+        char *first = window_looked_at(fd, half, &t);
         unsigned sum = 0;
         touch(first, half, &sum);
         assert_int_equal(rss_kib(first), (long) (half >> 10));
@@ -304,12 +312,8 @@ static void test_reused_window_addresses_stay_whole(void **state) {
         char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
         int fd = journal_file(path);
         const size_t half = MAP_SIZE / 2;
-        struct journal_trim *t = journal_trim_new();
-        assert_non_null(t);
-        char *first = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, 0);
-        assert_true(first != MAP_FAILED);
-        for (int k = 0; k < 256; k++)
-                journal_trim_step(t);           /* a look: FIRST is a window */
+        struct journal_trim *t;
+        char *first = window_looked_at(fd, half, &t);  /* a look: FIRST is a window */
         assert_int_equal(munmap(first, half), 0);
         char *anon = mmap(first, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
         assert_true(anon == first);

@@ -289,19 +289,25 @@ static void fix_pool(const char *root, bool swap) {
         run_free(&x);
 }
 
-/* swap-missing and unit-memorymax in one run, both fixes in one plan, applied. */
-static void fix_with_swap_missing(const char *root) {
-        struct run x = { 0 };
+/* swap-missing and unit-memorymax checked in one run on ROOT, and an empty plan. */
+static struct plan *run_with_swap_missing(const char *root, struct run *x) {
         struct config *c = NULL;
         char *err = NULL;
         char *ids[] = { "swap-missing", "unit-memorymax" };
-        assert_int_equal(host_open(root, &x.h), 0);
-        assert_int_equal(config_load(x.h, &c, &err), 0);
-        host_set_config(x.h, c);
-        assert_int_equal(report_new(&x.r), 0);
-        assert_int_equal(report_run_checks(x.r, x.h, ids, 2), 0);
+        assert_int_equal(host_open(root, &x->h), 0);
+        assert_int_equal(config_load(x->h, &c, &err), 0);
+        host_set_config(x->h, c);
+        assert_int_equal(report_new(&x->r), 0);
+        assert_int_equal(report_run_checks(x->r, x->h, ids, 2), 0);
         struct plan *p = NULL;
-        assert_int_equal(plan_new(x.h, &p), 0);
+        assert_int_equal(plan_new(x->h, &p), 0);
+        return p;
+}
+
+/* swap-missing and unit-memorymax in one run, both fixes in one plan, applied. */
+static void fix_with_swap_missing(const char *root) {
+        struct run x = { 0 };
+        struct plan *p = run_with_swap_missing(root, &x);
         bool flagged = false;
         for (size_t k = 0; k < report_n_checks(x.r); k++) {
                 const struct check_result *cr = report_check(x.r, k);
@@ -419,16 +425,7 @@ static void test_own_dropin_kept_when_swap_cannot_be_made(void **state) {
         fix_pool(root, false);
         fixture_write(root, "/etc/hostfit/hostfit.conf", "[swap]\nsize = 900000G\n");
         struct run x = { 0 };
-        struct config *c = NULL;
-        char *err = NULL;
-        char *ids[] = { "swap-missing", "unit-memorymax" };
-        assert_int_equal(host_open(root, &x.h), 0);
-        assert_int_equal(config_load(x.h, &c, &err), 0);
-        host_set_config(x.h, c);
-        assert_int_equal(report_new(&x.r), 0);
-        assert_int_equal(report_run_checks(x.r, x.h, ids, 2), 0);
-        struct plan *p = NULL;
-        assert_int_equal(plan_new(x.h, &p), 0);
+        struct plan *p = run_with_swap_missing(root, &x);
         size_t judged = 0;
         for (size_t k = 0; k < report_n_checks(x.r); k++) {
                 const struct check_result *cr = report_check(x.r, k);
