@@ -728,7 +728,7 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
                         continue;       /* masked, or shadowed by the same name earlier on the path */
                 r = unit_add_dropin(u, ds.v[i].path);
                 if (r == 0)
-                        r = unit_parse_dropin_at(h, u, ds.v[i].path, ds.v[i].dfd, ds.v[i].base);
+                        r = unit_parse_dropin_at(h, u, u->dropins[u->n_dropins - 1], ds.v[i].dfd, ds.v[i].base);
                 if (r > 0)
                         r = 0;
         }
