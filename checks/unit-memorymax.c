@@ -24,12 +24,27 @@
 
 void memorymax_data_free(void *p) {
         struct memorymax_data *d = p;
-        if (d) {
-                free(d->unit);
-                free(d->dropin);
-                free(d->overrider);
-        }
+        if (d)
+                free(d->overrider);     /* unit and dropin live in D's allocation */
         free(d);
+}
+
+/* A finding's data for UNIT, its drop-in's path the concatenation of the N strings PARTS:
+ * the strings in the data's own allocation, one for the three; NULL on -ENOMEM. */
+static struct memorymax_data *data_new(const char *unit, const char *const *parts, size_t n) {
+        size_t lu = strlen(unit) + 1, lp[4], ld = 1;
+        for (size_t i = 0; i < n && i < ELEMENTSOF(lp); i++)
+                ld += lp[i] = strlen(parts[i]);
+        struct memorymax_data *d = calloc(1, sizeof(*d) + lu + ld);
+        if (!d)
+                return NULL;
+        d->unit = memcpy((char *) (d + 1), unit, lu);
+        d->dropin = d->unit + lu;
+        char *o = d->dropin;
+        for (size_t i = 0; i < n && i < ELEMENTSOF(lp); i++)
+                o = (char *) memcpy(o, parts[i], lp[i]) + lp[i];
+        *o = 0;
+        return d;
 }
 
 uint64_t memorymax_config_max(const char *list, const char *unit) {
@@ -347,13 +362,11 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
                 return k;
         if (k < 0 || !!k == high)
                 return 0;       /* as hostfit writes it, or nothing to judge it by */
-        struct memorymax_data *d = calloc(1, sizeof(*d));
         struct unit_memory m;
         unit_memory_get(u, "MemoryMax", &m);
-        if (!d || !(d->unit = strdup(u->id)) || !(d->dropin = strdup(m.set->file))) {
-                memorymax_data_free(d);
+        struct memorymax_data *d = data_new(u->id, &m.set->file, 1);
+        if (!d)
                 return -ENOMEM;
-        }
         d->running = c->running;
         d->rss = c->rss;
         d->max = max;
@@ -400,12 +413,11 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                 *n_ok += ok;
                 return k < 0 ? k : 0;
         }
-        struct memorymax_data *d = calloc(1, sizeof(*d));
         const char *overrider;
         const char *base = dropin_name(u, &overrider);
-        if (!d || !(d->unit = strdup(u->id)) ||
-            !(d->dropin = strjoin("/etc/systemd/system/", u->id, ".d/", base ? base : MEMORY_DROPIN_NAME)) ||
-            (!base && overrider && !(d->overrider = strdup(overrider)))) {
+        const char *const parts[] = { "/etc/systemd/system/", u->id, ".d/", base ? base : MEMORY_DROPIN_NAME };
+        struct memorymax_data *d = data_new(u->id, parts, ELEMENTSOF(parts));
+        if (!d || (!base && overrider && !(d->overrider = strdup(overrider)))) {
                 memorymax_data_free(d);
                 return -ENOMEM;
         }
