@@ -136,6 +136,8 @@ struct entry_buf {
         char identifier[32], message_id[40], unit[UNIT_NAME_MAX + 1], result[64], n_restarts[24], exit_code[16];
         char message[MESSAGE_MAX];
         sd_id128_t boot;        /* the boot boot_id holds, formatted once a boot; null at first */
+        const void *at;         /* where sd-journal gave the last entry's MESSAGE: in its window, or
+                                 * in its buffer when compressed; compared, never read (journal_trim) */
 };
 
 /* The fields read, where they go, and whether a longer value is cut (the
@@ -170,6 +172,7 @@ static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *
         int r;
         sd_id128_t boot;
         *e = (struct journal_entry) {};
+        b->at = NULL;
         if (sd_journal_get_realtime_usec(j, &e->realtime_usec) < 0)
                 return 0;
         /* The entry's own header: journald's clock and boot, which _BOOT_ID repeats. */
@@ -202,8 +205,10 @@ static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *
                         memcpy(buf, eq + 1, n);
                         buf[n] = '\0';
                         *dst = buf;
-                        if (f->cut)
+                        if (f->cut) {
                                 e->message_len = n;
+                                b->at = d;
+                        }
                         break;
                 }
         }
@@ -385,11 +390,11 @@ static void reader_close(struct reader *rd) {
         rd->trim = journal_trim_free(rd->trim);
 }
 
-/* The next entry: 1, 0 at the end, -errno. */
-static int reader_next(struct reader *rd, struct journal_error *err) {
+/* The next entry: 1, 0 at the end, -errno. AT: where the last entry's data lay (entry_buf). */
+static int reader_next(struct reader *rd, const void *at, struct journal_error *err) {
         if (rd->empty)
                 return 0;
-        journal_trim_step(rd->trim);
+        journal_trim_step_at(rd->trim, at);
         int r = sd_journal_next(rd->j);
         if (r < 0)
                 err->reason = "cannot read it";
@@ -441,7 +446,7 @@ int incidents_load(struct host *h, const struct incident_options *o,
         struct reader rd = { .h = h, .boot = o->this_boot ? boot : NULL };
         size_t ignored = 0, read = 0;
         r = reader_open(&rd, o->since_usec, o->read_all, err);
-        while (r >= 0 && (r = reader_next(&rd, err)) > 0 && ++read &&
+        while (r >= 0 && (r = reader_next(&rd, buf->at, err)) > 0 && ++read &&
                (r = reader_take(&rd, buf, o, b, &ignored)) == 0)
                 ;
         reader_close(&rd);

@@ -3,7 +3,8 @@
  * keeps, so every page the walk touched would stay resident, and it reaches
  * each page by a page fault. Here the windows the walk left are let go, and a
  * window it just entered is mapped ahead in one call. Reads /proc/self/statm
- * and, when a window came or RSS grew, /proc/self/maps (asked about one
+ * (every few hundred entries, or every few thousand while the walk's data stays in
+ * the window it was in) and, when a window came or RSS grew, /proc/self/maps (asked about one
  * mapping at a time where the kernel can); madvise()s only the
  * journal files' read-only shared mappings (MADV_DONTNEED loses nothing there,
  * MADV_POPULATE_READ maps what the walk would fault in). */
@@ -32,6 +33,10 @@
  * cache keep them; the next touch maps them again). */
 #define RSS_SLACK (8ULL << 20)
 #define CHECK_EVERY 256         /* entries between looks at statm: a few hundred KiB of journal */
+/* Entries between looks at statm while the walk's data stays in the window it lay in at
+ * the last look: sd-journal mapped no window to get there, and RSS grows only by what the
+ * walk touches of the windows it has (a window holds a few thousand entries). */
+#define CHECK_MAX (4 * CHECK_EVERY)
 /* sd-journal maps 8 MiB windows centred on the object it needs: the walk
  * enters a new window at its middle and goes on through its upper half.
  * Faulting that in costs one fault per 64 KiB (9-18 µs each measured in a
@@ -90,6 +95,9 @@ struct journal_trim {
         uint64_t vm_size;       /* VmSize at the last look */
         unsigned unchecked;
         unsigned looks;
+        unsigned long statm_reads;
+        unsigned long here_start, here_end;     /* the window the walk's data lay in at the last look at
+                                                 * statm; both 0: none known */
         size_t n;
         struct window w[WINDOWS_MAX];
 };
@@ -301,17 +309,42 @@ struct journal_trim *journal_trim_free(struct journal_trim *t) {
         return NULL;
 }
 
-void journal_trim_step(struct journal_trim *t) {
+/* The window of those the last look found that holds A, as where the walk is. */
+static void find_here(struct journal_trim *t, unsigned long a) {
+        t->here_start = t->here_end = 0;
+        for (size_t i = 0; a && i < t->n; i++)
+                if (a >= t->w[i].start && a < t->w[i].end) {
+                        t->here_start = t->w[i].start;
+                        t->here_end = t->w[i].end;
+                        return;
+                }
+}
+
+void journal_trim_step_at(struct journal_trim *t, const void *at) {
+        unsigned long a = (unsigned long) at;
         uint64_t size, rss;
         if (++t->unchecked < CHECK_EVERY)
+                return;
+        /* Still where it was at the last look: no window came for the walk to get here. */
+        if (a && a >= t->here_start && a < t->here_end && t->unchecked < CHECK_MAX)
                 return;
         t->unchecked = 0;
         if (!self_statm(t->statm, &size, &rss))
                 return;
+        t->statm_reads++;
         /* A window mapped or let go since, or RSS past the slack. */
         if (size != t->vm_size || rss > t->rss_base + RSS_SLACK) {
                 uint64_t grown = size > t->vm_size ? (size - t->vm_size) * (uint64_t) sysconf(_SC_PAGESIZE) : 0;
                 t->vm_size = size;
                 look(t, grown);
         }
+        find_here(t, a);
+}
+
+void journal_trim_step(struct journal_trim *t) {
+        journal_trim_step_at(t, NULL);
+}
+
+unsigned long journal_trim_statm_reads(const struct journal_trim *t) {
+        return t->statm_reads;
 }

@@ -335,6 +335,72 @@ static void test_reused_window_addresses_stay_whole(void **state) {
         unlink(path);
 }
 
+/* Entries whose data stays in the window the last look saw: sd-journal mapped nothing to
+ * get there, so statm is read a quarter as often as for entries whose data is not known
+ * (and still read: RSS is looked at all the same). Counted, not timed. */
+static void test_walk_in_one_window_reads_statm_seldom(void **state) {
+        (void) state;
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int fd = journal_file(path);
+        struct journal_trim *t;
+        char *w = window_looked_at(fd, MAP_SIZE, &t);
+        unsigned long before = journal_trim_statm_reads(t);
+        if (before == 0) {
+                journal_trim_free(t);
+                munmap(w, MAP_SIZE);
+                close(fd);
+                unlink(path);
+                print_message("skip: /proc/self/statm cannot be read here\n");
+                skip();
+        }
+        for (int k = 0; k < 16 * 256; k++)
+                journal_trim_step(t);
+        unsigned long unknown = journal_trim_statm_reads(t) - before;
+        before = journal_trim_statm_reads(t);
+        for (int k = 0; k < 16 * 256; k++)
+                journal_trim_step_at(t, w + (size_t) k * 4096 % MAP_SIZE);
+        unsigned long inside = journal_trim_statm_reads(t) - before;
+        assert_int_equal(unknown, 16);
+        assert_true(inside >= 4);       /* the first, to learn where the data lies; then one in 4 */
+        assert_true(inside <= 5);
+        journal_trim_free(t);
+        munmap(w, MAP_SIZE);
+        close(fd);
+        unlink(path);
+}
+
+/* Entries whose data lies in a window mapped since the last look (the walk moved on):
+ * looked at within as many entries as before, the window left dropped and the new one's
+ * upper half mapped ahead, untouched. */
+static void test_data_in_the_next_window_is_looked_at(void **state) {
+        (void) state;
+        char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
+        int fd = ahead_file(path);
+        const size_t half = MAP_SIZE / 2;
+        struct journal_trim *t;
+        char *first = window_looked_at(fd, half, &t);
+        unsigned sum = 0;
+        for (int k = 0; k < 256; k++)
+                journal_trim_step_at(t, first + half / 2);      /* a look learns the walk is in FIRST */
+        touch(first, half, &sum);
+        char *next = mmap(first - half, half, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t) half);
+        if (next == MAP_FAILED)
+                next = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, (off_t) half);
+        assert_true(next != MAP_FAILED);
+        for (int k = 0; k < 256; k++)
+                journal_trim_step_at(t, next + 4096);
+        assert_true(rss_kib(first) < 64);                       /* left: dropped */
+        long kib = rss_kib(next);
+        assert_true(kib >= (long) (half >> 11) - 64);           /* entered: its upper half, about */
+        assert_true(kib <= (long) (half >> 11) + 64);
+        assert_int_equal(sum, (half / 4096) * 'j');
+        journal_trim_free(t);
+        munmap(first, half);
+        munmap(next, half);
+        close(fd);
+        unlink(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_journal_pages_dropped_nothing_else),
@@ -342,6 +408,8 @@ int main(void) {
                 cmocka_unit_test(test_new_window_mapped_ahead),
                 cmocka_unit_test(test_walk_moves_to_the_next_window),
                 cmocka_unit_test(test_reused_window_addresses_stay_whole),
+                cmocka_unit_test(test_walk_in_one_window_reads_statm_seldom),
+                cmocka_unit_test(test_data_in_the_next_window_is_looked_at),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
