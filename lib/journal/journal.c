@@ -165,6 +165,22 @@ static const struct field {
 #undef F
 };
 
+/* The field of fields[] named by the K bytes at NAME, or NULL: only those of its length are
+ * compared (most names have a length no other has; _BOOT_ID, _HOSTNAME, _MACHINE_ID, which
+ * every entry holds, none or one). */
+static const struct field *field_named(const char *name, size_t k) {
+        static uint16_t by_len[32];     /* bit I: fields[I] has that length; filled at the first call */
+        if (!by_len[fields[0].len])
+                for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                        by_len[fields[i].len] |= (uint16_t) (1u << i);
+        for (unsigned m = k < ELEMENTSOF(by_len) ? by_len[k] : 0; m; m &= m - 1) {
+                const struct field *f = &fields[__builtin_ctz(m)];
+                if (f->name[0] == name[0] && memcmp(name, f->name, k) == 0)
+                        return f;
+        }
+        return NULL;
+}
+
 /* One pass over the entry's fields (sd_journal_get_data() walks them all each call). */
 static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *e) {
         const void *d;
@@ -189,27 +205,23 @@ static int read_entry(sd_journal *j, struct entry_buf *b, struct journal_entry *
                 if (!eq)
                         continue;
                 size_t k = (size_t) (eq - (const char *) d), n = l - k - 1;
-                for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                        const struct field *f = &fields[i];
-                        if (f->len != k || memcmp(d, f->name, k) != 0)
-                                continue;
-                        char *buf = (char *) b + f->offset;
-                        const char **dst = (const char **) ((char *) e + f->entry);
-                        if (n >= f->size) {
-                                if (!f->cut)
-                                        break;
-                                n = f->size - 1;
-                        }
-                        if (!f->cut && memchr(eq + 1, '\0', n))
-                                break;
-                        memcpy(buf, eq + 1, n);
-                        buf[n] = '\0';
-                        *dst = buf;
-                        if (f->cut) {
-                                e->message_len = n;
-                                b->at = d;
-                        }
-                        break;
+                const struct field *f = field_named(d, k);
+                if (!f)
+                        continue;
+                if (n >= f->size) {
+                        if (!f->cut)
+                                continue;       /* dropped: a unit or a name cut short could be another */
+                        n = f->size - 1;
+                }
+                if (!f->cut && memchr(eq + 1, '\0', n))
+                        continue;
+                char *buf = (char *) b + f->offset;
+                memcpy(buf, eq + 1, n);
+                buf[n] = '\0';
+                *(const char **) ((char *) e + f->entry) = buf;
+                if (f->cut) {
+                        e->message_len = n;
+                        b->at = d;
                 }
         }
         return r < 0 ? 0 : 1;
