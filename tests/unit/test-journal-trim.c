@@ -340,6 +340,13 @@ static void test_reused_window_addresses_stay_whole(void **state) {
  * (and still read: RSS is looked at all the same). Counted, not timed. */
 static void test_walk_in_one_window_reads_statm_seldom(void **state) {
         (void) state;
+        if (getenv("HOSTFIT_EMU") && *getenv("HOSTFIT_EMU")) {
+                /* qemu-arm's /proc/self/maps need not show the guest's window where the guest
+                 * mapped it: the walk then reads statm as often as before, which is safe. */
+                print_message("skip: under %s /proc/self/maps is an emulator's view of the windows\n",
+                              getenv("HOSTFIT_EMU"));
+                skip();
+        }
         char path[] = "/tmp/hostfit-trim-XXXXXX.journal";
         int fd = journal_file(path);
         struct journal_trim *t;
