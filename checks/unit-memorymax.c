@@ -24,12 +24,27 @@
 
 void memorymax_data_free(void *p) {
         struct memorymax_data *d = p;
-        if (d) {
-                free(d->unit);
-                free(d->dropin);
-                free(d->overrider);
-        }
+        if (d)
+                free(d->overrider);     /* unit and dropin live in D's allocation */
         free(d);
+}
+
+/* A finding's data for UNIT, its drop-in's path the concatenation of the N strings PARTS:
+ * the strings in the data's own allocation, one for the three; NULL on -ENOMEM. */
+static struct memorymax_data *data_new(const char *unit, const char *const *parts, size_t n) {
+        size_t lu = strlen(unit) + 1, lp[4], ld = 1;
+        for (size_t i = 0; i < n && i < ELEMENTSOF(lp); i++)
+                ld += lp[i] = strlen(parts[i]);
+        struct memorymax_data *d = calloc(1, sizeof(*d) + lu + ld);
+        if (!d)
+                return NULL;
+        d->unit = memcpy((char *) (d + 1), unit, lu);
+        d->dropin = d->unit + lu;
+        char *o = d->dropin;
+        for (size_t i = 0; i < n && i < ELEMENTSOF(lp); i++)
+                o = (char *) memcpy(o, parts[i], lp[i]) + lp[i];
+        *o = 0;
+        return d;
 }
 
 uint64_t memorymax_config_max(const char *list, const char *unit) {
@@ -279,9 +294,9 @@ static const char *dropin_name(const struct unit *u, const char **ret_overrider)
 /* Whether swap-missing, run before this check in the same report, found no swap that its
  * fix makes: that fix plans a swapfile before this check's fix plans, so the drop-in gets
  * MemoryHigh= with it.  Where the fix can make none (a filesystem that takes no swapfile,
- * too little room) it plans only a manual step, and no swap comes: asked through the same
- * plan and the same rule as the fix (memorymax_high_wanted), so the two agree.  Run alone
- * (check or fix of unit-memorymax only), no swap comes and none is expected.  1, 0, or -errno. */
+ * too little room) it plans only a manual step, and no swap comes: swap_make_judge() is the
+ * rule that fix plans by, worked out once a run however many units ask.  Run alone (check
+ * or fix of unit-memorymax only), no swap comes and none is expected.  1, 0, or -errno. */
 static int swap_added_this_run(struct host *h, const struct report *r) {
         for (size_t i = 0; i < report_n_checks(r); i++) {
                 const struct check_result *cr = report_check(r, i);
@@ -290,19 +305,13 @@ static int swap_added_this_run(struct host *h, const struct report *r) {
                 for (size_t j = 0; j < cr->n_findings; j++) {
                         const struct finding *f = cr->findings[j];
                         const struct swap_facts *facts = f->data;
+                        const struct swap_way *w;
                         if (!(f->status == STATUS_WARN || f->status == STATUS_FAIL) || !facts || facts->problem != SWAP_NONE)
                                 continue;
-                        if (!cr->check->fix || !cr->check->fix->plan)
+                        if (!cr->check->fix)
                                 return 0;
-                        struct plan *p = NULL;
-                        int k = plan_new(h, &p);
-                        if (k < 0)
-                                return k;
-                        k = cr->check->fix->plan(h, f, p);
-                        if (k >= 0)
-                                k = memorymax_high_wanted(h, p);
-                        plan_free(p);
-                        return k;
+                        int k = swap_make_judge(h, facts, &w);
+                        return k < 0 ? k : swap_way_makes_swap(w);
                 }
         }
         return 0;
@@ -353,13 +362,11 @@ static int judge_own_dropin(struct host *h, struct report *r, const struct unit 
                 return k;
         if (k < 0 || !!k == high)
                 return 0;       /* as hostfit writes it, or nothing to judge it by */
-        struct memorymax_data *d = calloc(1, sizeof(*d));
         struct unit_memory m;
         unit_memory_get(u, "MemoryMax", &m);
-        if (!d || !(d->unit = strdup(u->id)) || !(d->dropin = strdup(m.set->file))) {
-                memorymax_data_free(d);
+        struct memorymax_data *d = data_new(u->id, &m.set->file, 1);
+        if (!d)
                 return -ENOMEM;
-        }
         d->running = c->running;
         d->rss = c->rss;
         d->max = max;
@@ -406,12 +413,11 @@ static int judge(struct host *h, struct report *r, const struct candidate *c, un
                 *n_ok += ok;
                 return k < 0 ? k : 0;
         }
-        struct memorymax_data *d = calloc(1, sizeof(*d));
         const char *overrider;
         const char *base = dropin_name(u, &overrider);
-        if (!d || !(d->unit = strdup(u->id)) ||
-            !(d->dropin = strjoin("/etc/systemd/system/", u->id, ".d/", base ? base : MEMORY_DROPIN_NAME)) ||
-            (!base && overrider && !(d->overrider = strdup(overrider)))) {
+        const char *const parts[] = { "/etc/systemd/system/", u->id, ".d/", base ? base : MEMORY_DROPIN_NAME };
+        struct memorymax_data *d = data_new(u->id, parts, ELEMENTSOF(parts));
+        if (!d || (!base && overrider && !(d->overrider = strdup(overrider)))) {
                 memorymax_data_free(d);
                 return -ENOMEM;
         }

@@ -141,12 +141,31 @@ static const char *intern(struct table *t, const char *s) {
         return x->name;
 }
 
+/* The one copy of the word S in C's words, through the memo: most of a unit's sections
+ * and keys are found with one strcmp(), not hashed; NULL on -ENOMEM. */
+static const char *cache_word(void *ctx, const char *s) {
+        struct unit_cache *c = ctx;
+        size_t l = strlen(s);
+        size_t slot = (l * 7 + (unsigned char) s[0] + (l ? 3U * (unsigned char) s[l - 1] : 0)) & 63;
+        if (c->memo[slot] && strcmp(c->memo[slot], s) == 0)
+                return c->memo[slot];
+        const char *w = intern(&c->words, s);
+        if (w)
+                c->memo[slot] = w;
+        return w;
+}
+
 static int cache_get(struct host *h, struct unit_cache **ret) {
         struct unit_cache *c = host_cache_get(h, "unit-cache");
         if (!c) {
                 c = calloc(1, sizeof(*c));
                 if (!c)
                         return -ENOMEM;
+                /* The parser keeps sections and keys here: a unit's text is its own strings. */
+                if (unit_scratch_words(&c->scratch, cache_word, c) < 0) {
+                        unit_cache_free(c);
+                        return -ENOMEM;
+                }
                 int r = host_cache_put(h, "unit-cache", c, unit_cache_free);
                 if (r < 0)
                         return r;
@@ -160,21 +179,13 @@ static int cache_get(struct host *h, struct unit_cache **ret) {
 struct packer {
         char *base;             /* NULL once the layout outgrew cap */
         size_t off, cap;        /* cap: the bytes at base */
-        struct table *words;    /* where sections and keys are interned, while copying */
-        const char **memo;      /* the cache's memo of words */
+        struct unit_cache *cache;       /* where sections and keys are interned, while copying */
         bool nomem;             /* interning one failed, or the layout outgrew cap */
 };
 
 /* The one copy of the word S, through the memo; NULL on -ENOMEM. */
 static const char *pack_word(struct packer *k, const char *s) {
-        size_t l = strlen(s);
-        size_t slot = (l * 7 + (unsigned char) s[0] + (l ? 3U * (unsigned char) s[l - 1] : 0)) & 63;
-        if (k->memo[slot] && strcmp(k->memo[slot], s) == 0)
-                return k->memo[slot];
-        const char *w = intern(k->words, s);
-        if (w)
-                k->memo[slot] = w;
-        return w;
+        return cache_word(k->cache, s);
 }
 
 static size_t align_up(size_t n, size_t align) {
@@ -285,14 +296,63 @@ static struct unit *pack(struct packer *k, const struct unit *u) {
         return p;
 }
 
+/* S moved with the text FROM (USED bytes) to TO, or a copy of its own when not in it. */
+static char *moved(struct packer *k, const char *s, const char *from, size_t used, char *to) {
+        if (!s)
+                return NULL;
+        if ((uintptr_t) s >= (uintptr_t) from && (uintptr_t) s < (uintptr_t) from + used)
+                return to ? to + (s - from) : NULL;
+        return pack_str(k, s);
+}
+
+/* Lay U out at K with its text, TEXT (USED bytes, every string of U's but its name), copied
+ * in one piece and each pointer into it moved; its sections and keys are the cache's
+ * words already. The packed unit, or NULL when it did not fit. */
+static struct unit *pack_moved(struct packer *k, const struct unit *u, const char *text, size_t used) {
+        struct unit *p = pack_bytes(k, u, sizeof(*u), _Alignof(struct unit));
+        struct unit_assignment *a = pack_bytes(k, u->a, u->n_a * sizeof(*a), _Alignof(struct unit_assignment));
+        struct unit_issue *is = pack_bytes(k, u->issues, u->n_issues * sizeof(*is), _Alignof(struct unit_issue));
+        char **files = pack_bytes(k, NULL, (u->n_files + 1) * sizeof(char *), _Alignof(char *));
+        char **dropins = pack_bytes(k, NULL, (u->n_dropins + 1) * sizeof(char *), _Alignof(char *));
+        char *to = pack_bytes(k, text, used, 1);
+        const char *name = pack_str(k, u->name);
+        const char *id = strcmp(u->id, u->name) == 0 ? name : moved(k, u->id, text, used, to);
+        if (!p || !files || !dropins || !to || !name || !id || k->nomem)
+                return NULL;
+        for (size_t i = 0; i < u->n_files; i++)
+                files[i] = moved(k, u->files[i], text, used, to);
+        for (size_t i = 0; i < u->n_dropins; i++)
+                dropins[i] = moved(k, u->dropins[i], text, used, to);
+        for (size_t i = 0; i < u->n_a; i++) {
+                a[i].value = moved(k, u->a[i].value, text, used, to);
+                a[i].file = moved(k, u->a[i].file, text, used, to);
+        }
+        for (size_t i = 0; i < u->n_issues; i++) {
+                is[i].message = moved(k, u->issues[i].message, text, used, to);
+                is[i].file = moved(k, u->issues[i].file, text, used, to);
+        }
+        files[u->n_files] = NULL;
+        dropins[u->n_dropins] = NULL;
+        p->name = (char *) name, p->id = (char *) id, p->fragment = moved(k, u->fragment, text, used, to);
+        p->bad_file = moved(k, u->bad_file, text, used, to);
+        p->a = u->n_a ? a : NULL, p->issues = u->n_issues ? is : NULL;
+        p->files = files, p->dropins = dropins;
+        p->alloc_a = p->alloc_issues = p->alloc_files = p->alloc_dropins = 0;
+        p->text = NULL;
+        return k->nomem ? NULL : p;
+}
+
 /* U in one piece of C's blocks, its sections and keys in C's words; NULL on -ENOMEM. */
 static struct unit *unit_pack(const struct unit *u, struct unit_cache *c) {
         size_t bound = pack_bound(u);
-        struct packer k = { cache_alloc(c, bound), 0, bound, &c->words, c->memo, false };
+        struct packer k = { cache_alloc(c, bound), 0, bound, c, false };
         char *base = k.base;
+        size_t used;
+        const char *text = unit_text_only(u, &used);
         if (!base)
                 return NULL;
-        struct unit *p = pack(&k, u);
+        /* Its text in one block, and its sections and keys the cache's words: copied whole. */
+        struct unit *p = text && u == &c->scratch ? pack_moved(&k, u, text, used) : pack(&k, u);
         if (k.nomem) {
                 if (!UNIT_BLOCKS)
                         free(base);     /* in a block, it stays until the cache goes */

@@ -40,7 +40,8 @@ static const char *keep_file(struct unit *u, const char *path) {
         for (size_t i = 0; i < u->n_files; i++)
                 if (strcmp(u->files[i], path) == 0)
                         return u->files[i];
-        char *s = unit_text_dup(u, path, strlen(path));
+        /* A path already in U's text (its fragment, a drop-in just added) is kept as it is. */
+        char *s = unit_text_holds(u, path) ? (char *) path : unit_text_dup(u, path, strlen(path));
         if (!s || unit_grow((void **) &u->files, u->n_files, &u->alloc_files, sizeof(char *)) < 0)
                 return NULL;
         u->files[u->n_files++] = s;
@@ -87,6 +88,8 @@ static char *strip(char *s, size_t *len) {
 struct unit_text {
         struct unit_text *next;
         size_t used, size;
+        unit_word_fn *word;     /* where sections and keys are kept once (the cache's scratch unit), else NULL */
+        void *word_ctx;
         char bytes[];
 };
 
@@ -98,7 +101,8 @@ char *unit_text_alloc(struct unit *u, size_t n) {
                 unit_counters.allocs++;
                 if (!t)
                         return NULL;
-                *t = (struct unit_text) { u->text, 0, size };
+                *t = (struct unit_text) { u->text, 0, size, u->text ? u->text->word : NULL,
+                                          u->text ? u->text->word_ctx : NULL };
                 u->text = t;
         }
         char *p = t->bytes + t->used;
@@ -112,6 +116,26 @@ void unit_text_free(struct unit *u) {
                 free(t);
         }
         u->text = NULL;
+}
+
+bool unit_text_holds(const struct unit *u, const char *p) {
+        for (const struct unit_text *t = u->text; t; t = t->next)
+                if ((uintptr_t) p >= (uintptr_t) t->bytes && (uintptr_t) p < (uintptr_t) (t->bytes + t->used))
+                        return true;
+        return false;
+}
+
+const char *unit_text_only(const struct unit *u, size_t *ret_used) {
+        *ret_used = u->text ? u->text->used : 0;
+        return u->text && !u->text->next ? u->text->bytes : NULL;
+}
+
+int unit_scratch_words(struct unit *u, unit_word_fn *word, void *ctx) {
+        if (!u->text && !unit_text_alloc(u, 0))
+                return -ENOMEM;
+        u->text->word = word;
+        u->text->word_ctx = ctx;
+        return 0;
 }
 
 size_t unit_text_used(const struct unit *u) {
@@ -171,6 +195,17 @@ static int add_assignment(struct unit *u, const char *section, char *line, size_
                 if (!a)
                         return -ENOMEM;
                 u->a = a, u->alloc_a = na;
+        }
+        struct unit_text *t = u->text;
+        if (t && t->word) {
+                /* The scratch unit of the cache: its section and key are the cache's words,
+                 * only the value is in its text. */
+                const char *sw = t->word(t->word_ctx, section), *kw = t->word(t->word_ctx, key);
+                char *v = sw && kw ? unit_text_dup(u, value, lv) : NULL;
+                if (!v)
+                        return -ENOMEM;
+                u->a[u->n_a++] = (struct unit_assignment) { (char *) sw, (char *) kw, v, file, n };
+                return 0;
         }
         size_t ls = strlen(section) + 1;
         char *s = unit_text_alloc(u, ls + lk + 1 + lv + 1);

@@ -3,6 +3,7 @@
  * unit-cache.c (keeping each unit once a run). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -41,6 +42,16 @@ int unit_parse_dropin_at(struct host *h, struct unit *u, const char *path, int d
  * name and id set, never one unit_load() returned): the parser alone, no host, for tests
  * and fuzzing. */
 int unit_parse_buffer(struct unit *u, const char *file, const char *text, size_t len);
+
+/* The one copy of the word S (a section or a key) a cache keeps; NULL on -ENOMEM. */
+typedef const char *unit_word_fn(void *ctx, const char *s);
+/* From now on the scratch unit U keeps its sections and keys through WORD (with CTX),
+ * not in its text; -ENOMEM. */
+int unit_scratch_words(struct unit *u, unit_word_fn *word, void *ctx);
+/* Whether P points into U's text. */
+bool unit_text_holds(const struct unit *u, const char *p);
+/* U's text when it is one block (*RET_USED bytes of it used), else NULL. */
+const char *unit_text_only(const struct unit *u, size_t *ret_used);
 
 /* Frees the blocks that hold U's strings (unit_free() does). */
 void unit_text_free(struct unit *u);

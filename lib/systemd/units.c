@@ -245,12 +245,12 @@ static int dent_cmp(const struct dent *a, const struct dent *b) {
         return a->key & 0xff ? strcmp(a->name + 8, b->name + 8) : 0;    /* else both end within the key */
 }
 
-static void sort_dents(struct dent *v, struct dent *tmp, size_t n) {
+static void merge_dents(struct dent *v, struct dent *tmp, size_t n) {
         if (n < 2)
                 return;
         size_t h = n / 2;
-        sort_dents(v, tmp, h);
-        sort_dents(v + h, tmp, n - h);
+        merge_dents(v, tmp, h);
+        merge_dents(v + h, tmp, n - h);
         if (dent_cmp(&v[h - 1], &v[h]) <= 0)
                 return;         /* already in order: a directory listed in order costs n */
         size_t i = 0, j = h, o = 0;
@@ -259,6 +259,38 @@ static void sort_dents(struct dent *v, struct dent *tmp, size_t n) {
         while (i < h)
                 tmp[o++] = v[i++];
         memcpy(v, tmp, o * sizeof(*v));         /* what is left of the right half is in place */
+}
+
+/* V[0..N) sorted by name, through TMP (N entries): by their keys first, a byte a pass
+ * from the last (counting sort; a pass is skipped where every key has the same byte, as
+ * the prefix most names share), then each run of one key whose names go on past it by
+ * merge_dents(). Linear in N where names differ within 8 bytes, as unit names mostly do:
+ * a merge sort alone compares 50,000 names 800,000 times. */
+static void sort_dents(struct dent *v, struct dent *tmp, size_t n) {
+        struct dent *from = v, *to = tmp, *t;
+        size_t count[256];
+        if (n < 2)
+                return;
+        for (unsigned shift = 0; shift < 64; shift += 8) {
+                memset(count, 0, sizeof(count));
+                for (size_t i = 0; i < n; i++)
+                        count[(from[i].key >> shift) & 0xff]++;
+                if (count[(from[0].key >> shift) & 0xff] == n)
+                        continue;       /* the same byte in every key */
+                for (size_t b = 0, sum = 0, c; b < 256; b++)
+                        c = count[b], count[b] = sum, sum += c;
+                for (size_t i = 0; i < n; i++)
+                        to[count[(from[i].key >> shift) & 0xff]++] = from[i];
+                t = from, from = to, to = t;
+        }
+        if (from != v)
+                memcpy(v, from, n * sizeof(*v));
+        for (size_t i = 0, j; i < n; i = j) {
+                for (j = i + 1; j < n && v[j].key == v[i].key; j++)
+                        ;
+                if (j - i > 1 && (v[i].key & 0xff))
+                        merge_dents(v + i, tmp, j - i);        /* names longer than the key */
+        }
 }
 
 /* S's names hashed, for dir_find(). */
@@ -728,7 +760,7 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
                         continue;       /* masked, or shadowed by the same name earlier on the path */
                 r = unit_add_dropin(u, ds.v[i].path);
                 if (r == 0)
-                        r = unit_parse_dropin_at(h, u, ds.v[i].path, ds.v[i].dfd, ds.v[i].base);
+                        r = unit_parse_dropin_at(h, u, u->dropins[u->n_dropins - 1], ds.v[i].dfd, ds.v[i].base);
                 if (r > 0)
                         r = 0;
         }
