@@ -127,15 +127,16 @@ run: deps
 # The system layer spends most of its time waiting on its beds' systemd: it runs
 # beside the layers after test-live (which turns swap on and off, as the system
 # layer's clean-up does), its output kept in $(SYSTEM_LOG) and printed at the end.
-# The layers that compile (unit, live, fuzz, san) build TEST_JOBS files at a time;
+# The layers that compile (unit, live, fuzz) build TEST_JOBS files at a time;
 # their tests run as before.  The others have nothing left to build, or build
-# their own way (tests/cross runs make -j2; tests/pkg dpkg-buildpackage).
+# their own way (tests/cross runs make -j2; tests/pkg dpkg-buildpackage), or run
+# two layers in one make (test-san: -j would interleave their output).
 SYSTEM_LOG  := $(BUILD)/test-system.log
 TEST_JOBS   ?= 2
 test: test-deps
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) all $(BUILD)/tests/unitdump
 	@st=0; layer() { s=$$(date +%s); \
-		case $$1 in test-unit|test-live|fuzz|test-san) j=-j$(TEST_JOBS) ;; *) j= ;; esac; \
+		case $$1 in test-unit|test-live|fuzz) j=-j$(TEST_JOBS) ;; *) j= ;; esac; \
 		$(MAKE) --no-print-directory $$j $$1 || { echo "make $$1: FAILED"; st=1; }; \
 		echo "make $$1: $$(( $$(date +%s) - s )) s"; }; \
 	for t in test-unit test-cli test-live; do layer $$t; done; \
@@ -212,12 +213,9 @@ $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIBOBJ)
 fuzz: $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BIN)
 
-# The same unit and CLI tests under AddressSanitizer and UBSan: built with make's
-# -j, then the two layers one after the other (their output not interleaved).
+# The same unit and CLI tests under AddressSanitizer and UBSan.
 test-san:
-	$(MAKE) SAN=1 unit-bins build-san/hostfit
-	$(MAKE) -j1 SAN=1 test-unit
-	$(MAKE) -j1 SAN=1 test-cli
+	$(MAKE) SAN=1 test-unit test-cli
 
 test-pkg: $(BUILD)/hostfit
 	@HOSTFIT=$(BUILD)/hostfit sh tests/pkg/run.sh
