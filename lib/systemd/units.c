@@ -832,7 +832,7 @@ int unit_load_valid(struct host *h, const char *name, struct unit *u) {
 
 static bool listed_unit(int dfd, const char *name, unsigned char type, const char *want) {
         struct stat st;
-        const char *t = unit_type_of(name);
+        const char *t = strrchr(name, '.');     /* WANT is a type: the same suffix is one */
         if (!t || strcmp(t, want) != 0 || !unit_name_is_valid_form(name, UNIT_NAME_PLAIN | UNIT_NAME_INSTANCE))
                 return false;       /* not a unit name, or a template's */
         return type != DT_UNKNOWN ? type == DT_REG
