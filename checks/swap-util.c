@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The sizing rules and helpers swap-missing, zram-missing and their fixes share. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,36 +36,11 @@ bool swap_is_zram(const char *path) {
         return strspn(path + 9, "0123456789") == strlen(path + 9);
 }
 
-uint64_t swapfile_size_auto(uint64_t mem_total, uint64_t fs_free) {
-        uint64_t size;
-        if (mem_total < 4 * GiB)
-                size = mem_total;
-        else if (mem_total <= 16 * GiB)
-                size = 4 * GiB;
-        else
-                size = (uint64_t) llround(sqrt((double) mem_total / (double) GiB)) * GiB;
-        if (size > 2 * mem_total)
-                size = 2 * mem_total;
-        if (size > fs_free / 4)
-                size = fs_free / 4;
-        return size / MiB * MiB;
-}
-
 uint64_t zram_size_auto(uint64_t mem_total) {
         uint64_t size = mem_total / 2;
         if (size > 4 * GiB)
                 size = 4 * GiB;
         return size / MiB * MiB;
-}
-
-void swap_facts_free(void *p) {
-        struct swap_facts *f = p;
-        if (!f)
-                return;
-        free(f->path);
-        free(f->fstab_source);
-        free(f->source);
-        free(f);
 }
 
 int swap_report_read_error(struct host *h, struct report *r, const char *path, int err) {

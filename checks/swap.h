@@ -6,40 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum swap_problem {
-        SWAP_NONE,              /* nothing active, nothing configured: make a swapfile */
-        SWAP_ZRAM_ONLY,         /* only zram active: add disk-backed swap */
-        SWAP_INACTIVE,          /* configured in fstab or a .swap unit, not active: swapon */
-        SWAP_NOT_PERSISTENT,    /* active, but nothing brings it back at boot: fstab line */
-        SWAP_NOT_FOUND,         /* configured (UUID=, LABEL=, a /dev path) but no such device */
-        SWAP_NOAUTO,            /* configured with noauto, nothing else: nothing comes up at boot */
-        SWAP_MANAGED_INACTIVE,  /* a swap manager's (dphys-swapfile, rpi-swap) is enabled, not active: start UNIT */
-        SWAP_MANAGED_SMALL,     /* dphys-swapfile makes less than the rule: raise SIZE_MIB in its config */
-};
-
-enum swap_target_state {
-        SWAP_TARGET_MISSING,    /* no file at the path: create it */
-        SWAP_TARGET_SWAP,       /* a swap area already: reuse it */
-        SWAP_TARGET_DEVICE,     /* a block device or a tag (UUID=...): only swapon it */
-};
-
-struct swap_facts {
-        enum swap_problem problem;
-        uint64_t mem_total;     /* bytes, from proc/meminfo */
-        char *path;             /* the swapfile or device to act on (absolute within the root) */
-        enum swap_target_state target;
-        bool in_fstab;          /* PATH has a swap line in fstab already */
-        bool noauto;            /* that line has noauto: boot does not activate it */
-        char *fstab_source;     /* NOT_PERSISTENT: what a new fstab line names (UUID=…, /dev/mapper/…); NULL: PATH */
-        char *source;           /* NOT_FOUND, NOAUTO: the source as the config writes it */
-        const char *manager;    /* the swap manager that owns PATH or this host's swap ("dphys-swapfile",
-                                 * "rpi-swap"); NULL: fstab and .swap units. Static. */
-        const char *unit;       /* MANAGED_INACTIVE: the unit that activates it (static or in UNIT_BUF) */
-        char unit_buf[64];
-        uint64_t size_mib;      /* MANAGED_SMALL: the size the rule asks for */
-};
-
-void swap_facts_free(void *p);
+#include "host/swapmake.h"      /* struct swap_facts, swapfile_size_auto(), swap_make_judge() */
 
 struct zram_facts {
         uint64_t mem_total;     /* bytes; 0 when unknown (an image without [image] memory) */
@@ -48,19 +15,11 @@ struct zram_facts {
                                  * dev-zram0.swap); NULL: none. Static. */
 };
 
-#define SWAPFILE_DEFAULT_PATH "/swapfile"
-/* Where / is btrfs: the swapfile goes into a subvolume of its own, /swap (the
- * layout btrfs(5) and the distributions' guides use), never the root subvolume. */
-#define SWAPFILE_BTRFS_PATH "/swap/swapfile"
 /* [image] memory: the RAM of the machine an offline image will boot on. */
 #define IMAGE_SECTION "image"
 #define IMAGE_MEMORY_KEY "memory"
 #define ZRAM_DEFAULT_PRIORITY 100
 
-/* cloud-init's "auto" rule: RAM below 4 GiB: RAM; up to 16 GiB: 4 GiB; above:
- * round(sqrt(RAM in GiB)) GiB; never more than twice the RAM nor a quarter of
- * FS_FREE (bytes free at the target). Rounded down to whole MiB; 0 when nothing fits. */
-uint64_t swapfile_size_auto(uint64_t mem_total, uint64_t fs_free);
 /* min(RAM / 2, 4 GiB), in whole MiB. */
 uint64_t zram_size_auto(uint64_t mem_total);
 

@@ -294,9 +294,9 @@ static const char *dropin_name(const struct unit *u, const char **ret_overrider)
 /* Whether swap-missing, run before this check in the same report, found no swap that its
  * fix makes: that fix plans a swapfile before this check's fix plans, so the drop-in gets
  * MemoryHigh= with it.  Where the fix can make none (a filesystem that takes no swapfile,
- * too little room) it plans only a manual step, and no swap comes: asked through the same
- * plan and the same rule as the fix (memorymax_high_wanted), so the two agree.  Run alone
- * (check or fix of unit-memorymax only), no swap comes and none is expected.  1, 0, or -errno. */
+ * too little room) it plans only a manual step, and no swap comes: swap_make_judge() is the
+ * rule that fix plans by, worked out once a run however many units ask.  Run alone (check
+ * or fix of unit-memorymax only), no swap comes and none is expected.  1, 0, or -errno. */
 static int swap_added_this_run(struct host *h, const struct report *r) {
         for (size_t i = 0; i < report_n_checks(r); i++) {
                 const struct check_result *cr = report_check(r, i);
@@ -305,19 +305,13 @@ static int swap_added_this_run(struct host *h, const struct report *r) {
                 for (size_t j = 0; j < cr->n_findings; j++) {
                         const struct finding *f = cr->findings[j];
                         const struct swap_facts *facts = f->data;
+                        const struct swap_way *w;
                         if (!(f->status == STATUS_WARN || f->status == STATUS_FAIL) || !facts || facts->problem != SWAP_NONE)
                                 continue;
-                        if (!cr->check->fix || !cr->check->fix->plan)
+                        if (!cr->check->fix)
                                 return 0;
-                        struct plan *p = NULL;
-                        int k = plan_new(h, &p);
-                        if (k < 0)
-                                return k;
-                        k = cr->check->fix->plan(h, f, p);
-                        if (k >= 0)
-                                k = memorymax_high_wanted(h, p);
-                        plan_free(p);
-                        return k;
+                        int k = swap_make_judge(h, facts, &w);
+                        return k < 0 ? k : swap_way_makes_swap(w);
                 }
         }
         return 0;

@@ -5,12 +5,9 @@
  * result re-parsed with libmount before it goes into the plan. */
 #include <errno.h>
 #include <libmount.h>
-#include <linux/btrfs_tree.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "check.h"
 #include "text/cleanup.h"
@@ -25,107 +22,45 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 
 #define FSTAB "/etc/fstab"
-#define ZFS_SUPER_MAGIC 0x2fc12fc1
-#define SWAPFILE_MIN (UINT64_C(16) << 20)
 
-/* Filesystems a swapfile cannot live on, and why. */
-static const struct {
-        unsigned long magic;
-        const char *name;
-        const char *why;
-} refused_fs[] = {
-        { TMPFS_MAGIC,           "tmpfs",     "it lives in RAM (and the kernel refuses swap on it)" },
-        { RAMFS_MAGIC,           "ramfs",     "it lives in RAM" },
-        { OVERLAYFS_SUPER_MAGIC, "overlayfs", "the kernel cannot swap to a file on it" },
-        { ZFS_SUPER_MAGIC,       "zfs",       "swap on ZFS can deadlock under memory pressure" },
-        { NFS_SUPER_MAGIC,       "nfs",       "swap over the network stalls when the network does" },
-        { SQUASHFS_MAGIC,        "squashfs",  "it is read-only" },
-        { CIFS_SUPER_MAGIC,      "cifs",      "swap over the network stalls when the network does" },
-        { SMB2_SUPER_MAGIC,      "smb2",      "swap over the network stalls when the network does" },
-        { FUSE_SUPER_MAGIC,      "fuse",      "the kernel cannot swap to a file on it" },
-};
-
-/* Filesystems where fallocate (or NOCOW on btrfs) gives a usable swapfile. */
-static const unsigned long swap_ok_fs[] = {
-        EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, F2FS_SUPER_MAGIC,
-};
-
-/* btrfs: a swapfile stops every snapshot of its subvolume (btrfs(5), "Swapfile support"),
- * so it goes only into a subvolume of its own: its directory is a subvolume root
- * (inode 256) other than the one / is on (btrfs gives each subvolume its own st_dev).
- * A directory that does not exist yet, in a btrfs directory, is planned as a new
- * subvolume. 1 when PATH is (or will be) in one; 0 after a manual step saying how. */
-static int check_btrfs_subvolume(struct host *h, struct plan *p, const char *check, const char *path) {
-        _cleanup_free_ char *dir = strdup(path);
-        struct stat st, root;
-        struct statfs sf;
-        if (!dir)
-                return -ENOMEM;
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir)
-                *slash = '\0';
-        else
-                strcpy(dir, "/");
-        int k = host_stat(h, dir, &st);
-        if (k == 0 && host_stat(h, "/", &root) == 0 && S_ISDIR(st.st_mode) &&
-            st.st_ino == BTRFS_FIRST_FREE_OBJECTID && st.st_dev != root.st_dev)
-                return 1;
-        if (k == -ENOENT && strcmp(dir, "/") != 0) {
-                /* Its parent must be there, on btrfs: host_statfs would walk further up. */
-                _cleanup_free_ char *parent = strdup(dir);
-                if (!parent)
-                        return -ENOMEM;
-                char *s = strrchr(parent, '/');
-                s == parent ? (void) (s[1] = '\0') : (void) (*s = '\0');
-                if (host_stat(h, parent, &st) == 0 && S_ISDIR(st.st_mode) && host_statfs(h, parent, &sf) == 0 &&
-                    ((unsigned long) sf.f_type & 0xffffffffUL) == BTRFS_SUPER_MAGIC) {
-                        k = plan_add_subvolume(p, check, dir);
-                        if (k == -EEXIST)
-                                return 1;       /* planned already (another swapfile of this plan) */
-                        if (k < 0)
-                                return k;
-                        k = plan_note(p, "a swapfile stops every snapshot of its subvolume (btrfs(5)): %s "
-                                      "holds only the swapfile, NOCOW; undo deletes it once empty", dir);
-                        return k < 0 ? k : 1;
-                }
-        }
-        return plan_add_manualf(p, check, "no swapfile at %s: it would be on btrfs in %s, a subvolume that is "
-                                "not its own, and a swapfile stops every snapshot of its subvolume. Set [swap] "
-                                "path in %s to a file in a directory that does not exist yet (e.g. %s): "
-                                "hostfit makes that directory a subvolume of its own and the file NOCOW in it "
-                                "(as btrfs filesystem mkswapfile does); or use zram (hostfit fix zram-missing)",
-                                path, dir, CONFIG_PATH, SWAPFILE_BTRFS_PATH);
-}
-
-/* 1 when the filesystem at PATH takes a swapfile; 0 after a manual action that says why not. */
-static int check_filesystem(struct host *h, struct plan *p, const char *check, const char *path,
-                            uint64_t *ret_free) {
-        struct statfs sf;
-        int k = host_statfs(h, path, &sf);
-        if (k < 0)
+/* The manual step for a swapfile W refuses at PATH. 0, or -errno. */
+static int plan_refusal(struct plan *p, const char *check, const char *path, const struct swap_way *w) {
+        char a[32], b[32];
+        switch (w->refusal) {
+        case SWAPFILE_STATFS_FAILED:
                 return plan_add_manualf(p, check, "cannot inspect the filesystem for %s: %s; no swapfile made",
-                                        path, strerror(-k));
-        unsigned long type = (unsigned long) sf.f_type & 0xffffffffUL;
-        for (size_t i = 0; i < ELEMENTSOF(refused_fs); i++)
-                if (type == refused_fs[i].magic)
-                        return plan_add_manualf(p, check,
-                                                "no swapfile at %s: it would be on %s, and %s. "
-                                                "Use compressed swap in RAM instead: hostfit fix zram-missing, "
-                                                "or set [swap] path in %s to a disk filesystem",
-                                                path, refused_fs[i].name, refused_fs[i].why, CONFIG_PATH);
-        if (type == BTRFS_SUPER_MAGIC && (k = check_btrfs_subvolume(h, p, check, path)) <= 0)
-                return k;
-        bool ok = false;
-        for (size_t i = 0; i < ELEMENTSOF(swap_ok_fs); i++)
-                ok = ok || type == swap_ok_fs[i];
-        if (!ok)
+                                        path, strerror(-w->err));
+        case SWAPFILE_FS_REFUSED:
+                return plan_add_manualf(p, check,
+                                        "no swapfile at %s: it would be on %s, and %s. "
+                                        "Use compressed swap in RAM instead: hostfit fix zram-missing, "
+                                        "or set [swap] path in %s to a disk filesystem",
+                                        path, w->fs_name, w->fs_why, CONFIG_PATH);
+        case SWAPFILE_BTRFS_SHARED:
+                return plan_add_manualf(p, check, "no swapfile at %s: it would be on btrfs in %s, a subvolume that is "
+                                        "not its own, and a swapfile stops every snapshot of its subvolume. Set [swap] "
+                                        "path in %s to a file in a directory that does not exist yet (e.g. %s): "
+                                        "hostfit makes that directory a subvolume of its own and the file NOCOW in it "
+                                        "(as btrfs filesystem mkswapfile does); or use zram (hostfit fix zram-missing)",
+                                        path, w->dir, CONFIG_PATH, SWAPFILE_BTRFS_PATH);
+        case SWAPFILE_FS_UNKNOWN:
                 return plan_add_manualf(p, check,
                                         "no swapfile at %s: hostfit does not know whether its filesystem "
                                         "(type 0x%lx) supports swapfiles; set [swap] path in %s to one on "
                                         "ext4, xfs or btrfs, or use zram (hostfit fix zram-missing)",
-                                        path, type, CONFIG_PATH);
-        *ret_free = (uint64_t) sf.f_bavail * (uint64_t) sf.f_bsize;
-        return 1;
+                                        path, w->fs_type, CONFIG_PATH);
+        case SWAPFILE_TOO_BIG:
+                return plan_add_manualf(p, check, "no swapfile at %s: [swap] size %s does not fit the %s free there",
+                                        path, swap_format_size(w->size, a), swap_format_size(w->fs_free, b));
+        case SWAPFILE_MEM_UNKNOWN:
+                return plan_add_manualf(p, check, "no swapfile at %s: the RAM of the machine this image boots on "
+                                        "is unknown; set [swap] size or [%s] %s in %s", path,
+                                        IMAGE_SECTION, IMAGE_MEMORY_KEY, CONFIG_PATH);
+        case SWAPFILE_NO_ROOM:
+                return plan_add_manualf(p, check, "no swapfile at %s: only %s free there; free some space "
+                                        "or set [swap] path in %s", path, swap_format_size(w->fs_free, b), CONFIG_PATH);
+        }
+        return -EINVAL;
 }
 
 static bool plan_has_swapfile(struct plan *p, const char *path) {
@@ -137,44 +72,33 @@ static bool plan_has_swapfile(struct plan *p, const char *path) {
         return false;
 }
 
-/* Plan a new swapfile at PATH. 1 when planned, 0 when refused (a manual action says why). */
+/* Plan the new swapfile W says goes at PATH (first the subvolume of its own it goes in, on
+ * btrfs), or the manual step that says why none can. 1 when planned, 0 when refused. */
 static int plan_new_swapfile(struct host *h, struct plan *p, const char *check, const char *path,
-                             uint64_t mem) {
-        const struct config *c = host_config(h);
-        char a[32], b[32], m[32];
-        uint64_t fs_free = 0, size;
+                             uint64_t mem, const struct swap_way *w) {
+        char b[32], m[32];
         if (plan_has_swapfile(p, path))
                 return 1;
-        size_t n0 = plan_size(p);       /* a refusal takes back a subvolume planned for the file */
-        int k = check_filesystem(h, p, check, path, &fs_free);
-        if (k <= 0)
-                return k;
-        size = config_get_size(c, "swap", "size", 0);
-        bool fixed = size > 0;
-        uint64_t eff = fixed ? size : mem ? swapfile_size_auto(mem, fs_free) : 0;
-        if ((fixed && size >= fs_free) || eff < SWAPFILE_MIN)
-                plan_truncate(p, n0);
-        if (fixed && size >= fs_free)
-                return plan_add_manualf(p, check, "no swapfile at %s: [swap] size %s does not fit the %s free there",
-                                        path, swap_format_size(size, a), swap_format_size(fs_free, b));
-        if (!fixed && mem == 0)
-                return plan_add_manualf(p, check, "no swapfile at %s: the RAM of the machine this image boots on "
-                                        "is unknown; set [swap] size or [%s] %s in %s", path,
-                                        IMAGE_SECTION, IMAGE_MEMORY_KEY, CONFIG_PATH);
-        if (!fixed)
-                size = swapfile_size_auto(mem, fs_free);
-        if (size < SWAPFILE_MIN)
-                return plan_add_manualf(p, check, "no swapfile at %s: only %s free there; free some space "
-                                        "or set [swap] path in %s", path, swap_format_size(fs_free, b), CONFIG_PATH);
-        k = plan_add_swapfile(p, check, path, size);
+        if (w->make == SWAP_MAKE_REFUSED)
+                return plan_refusal(p, check, path, w);
+        int k;
+        if (w->new_subvolume) {
+                k = plan_add_subvolume(p, check, w->dir);
+                if (k < 0 && k != -EEXIST)      /* -EEXIST: planned already (another swapfile of this plan) */
+                        return k;
+                if (k >= 0 && (k = plan_note(p, "a swapfile stops every snapshot of its subvolume (btrfs(5)): %s "
+                                              "holds only the swapfile, NOCOW; undo deletes it once empty", w->dir)) < 0)
+                        return k;
+        }
+        k = plan_add_swapfile(p, check, path, w->size);
         if (k < 0)
                 return k;
 
-        if (fixed)
+        if (w->size_fixed)
                 k = plan_note(p, "size from [swap] size in %s", CONFIG_PATH);
         else
                 k = plan_note(p, "size for %s RAM and %s free; [swap] size in %s overrides it",
-                              swap_format_size(mem, m), swap_format_size(fs_free, b), CONFIG_PATH);
+                              swap_format_size(mem, m), swap_format_size(w->fs_free, b), CONFIG_PATH);
         if (k == 0 && swap_image_page_size_varies(h))
                 k = fix_plan_boot_signature(h, p, check, path);
         return k < 0 ? k : 1;
@@ -268,37 +192,47 @@ static int plan_activate(struct host *h, struct plan *p, const char *check, cons
         return 0;
 }
 
+/* What swap_make_judge() says the facts call for, planned; the same answer unit-memorymax
+ * judges hostfit's drop-in by, so the two never disagree about whether swap comes. */
 static int fix_swapfile_plan(struct host *h, const struct finding *f, struct plan *p) {
         const struct swap_facts *facts = f->data;
+        const struct swap_way *w;
         const char *check = f->check->id;
         bool changed = false;
         int k;
 
-        const char *name = NULL;
-        if (!facts || !facts->path)
+        if (!facts)
                 return 0;
-        if ((k = host_container(h, &name)) != 0)
-                return k < 0 ? k : plan_add_manualf(p, check, "no swap change inside a container (%s): "
-                                                    "swap belongs to the host", name);
-        if (facts->manager)
+        if ((k = swap_make_judge(h, facts, &w)) < 0)
+                return k;
+        switch (w->make) {
+        case SWAP_MAKE_NOTHING:
+        case SWAP_MAKE_AT_BOOT:         /* fstab has it: boot activates it, or says why not */
+                return 0;
+        case SWAP_MAKE_CONTAINER:
+                return plan_add_manualf(p, check, "no swap change inside a container (%s): "
+                                        "swap belongs to the host", w->container);
+        case SWAP_MAKE_MANAGED:
                 return fix_swap_managed(h, facts, p, check);
-        if (facts->problem == SWAP_NOT_FOUND)
+        case SWAP_MAKE_NOT_FOUND:
                 return plan_add_manualf(p, check, "%s matches no device: correct or remove its line in %s "
                                         "(boot waits for it); then hostfit fix swap-missing adds a swapfile if "
                                         "no swap is left", facts->source, FSTAB);
-        if (facts->noauto)
+        case SWAP_MAKE_NOAUTO:
                 return plan_add_manualf(p, check, "remove noauto from the options of %s in %s so that boot "
                                         "activates it%s", facts->source ? facts->source : facts->path, FSTAB,
                                         facts->problem == SWAP_NOAUTO ? ", then swapon it" : "");
-        if (facts->target == SWAP_TARGET_DEVICE && facts->problem == SWAP_INACTIVE && !host_is_live(h))
-                return 0;       /* fstab has it: boot activates it, or says why not */
-        if (facts->path[0] != '/')
+        case SWAP_MAKE_BAD_PATH:
                 return plan_add_manualf(p, check, "%s matches no device; check the line in %s", facts->path, FSTAB);
-        if (facts->target == SWAP_TARGET_MISSING) {
-                k = plan_new_swapfile(h, p, check, facts->path, facts->mem_total);
+        case SWAP_MAKE_NEW_FILE:
+        case SWAP_MAKE_REFUSED:
+                k = plan_new_swapfile(h, p, check, facts->path, facts->mem_total, w);
                 if (k <= 0)
                         return k;
                 changed = true;
+                break;
+        case SWAP_MAKE_EXISTING:
+                break;
         }
         if (facts->problem != SWAP_INACTIVE) {
                 k = plan_fstab_line(p, check, facts->fstab_source ? facts->fstab_source : facts->path);

@@ -35,10 +35,12 @@ const struct config *host_config(const struct host *h);
 
 /* The work of this process under its roots, for tests that count it instead of timing it:
  * host_open_file() calls (every path opened from the root), and directories listed with
- * host_opendir(). */
+ * host_opendir(), and the times swap_make_judge() worked out whether swap can be made
+ * (host/swapmake.h) instead of taking the run's answer. */
 struct host_counters {
         uint64_t opens;
         uint64_t listings;
+        uint64_t swap_judged;
 };
 extern struct host_counters host_counters;
 

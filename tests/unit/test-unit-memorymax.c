@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* unit-memorymax on fixture roots: scope, infinity, MemoryLimit=, drop-ins, and its fix. */
 #include <errno.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 
 #include "fixture-check.h"
 #include "fixture-proc.h"
@@ -453,6 +455,64 @@ static void test_own_dropin_kept_when_swap_cannot_be_made(void **state) {
         fixture_remove(root);
 }
 
+static void statfs_ext4(const char *path, struct statfs *sf) {
+        (void) path;
+        sf->f_type = EXT4_SUPER_MAGIC;
+}
+
+/* N units, each with hostfit's drop-in written while there was no swap, on a host where
+ * swap-missing's fix makes a swapfile: checked and fixed with swap-missing in one run. The
+ * answer to "does swap come" is worked out once a run, however many units ask; returns the
+ * times it was. Each unit is flagged and its plan gets MemoryHigh=. */
+static uint64_t judged_for_units(unsigned n) {
+        char *root = pool_root(false, false);
+        char path[128];
+        fixture_write(root, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        fixture_write(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n");
+        fixture_write(root, "/etc/hostfit/hostfit.conf", "[swap]\nsize = 64M\n");
+        for (unsigned i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "/etc/systemd/system/u%u.service", i);
+                fixture_write(root, path, "[Service]\nExecStart=/bin/x\n");
+                snprintf(path, sizeof(path), "/etc/systemd/system/u%u.service.d/49-hostfit-memory.conf", i);
+                fixture_write(root, path, "[Service]\nMemoryMax=512M\n");
+        }
+        host_set_statfs_hook(statfs_ext4);
+        uint64_t before = host_counters.swap_judged;
+        struct run x = { 0 };
+        struct plan *p = run_with_swap_missing(root, &x);
+        unsigned flagged = 0;
+        for (size_t k = 0; k < report_n_checks(x.r); k++) {
+                const struct check_result *cr = report_check(x.r, k);
+                for (size_t i = 0; i < cr->n_findings; i++) {
+                        const struct finding *f = cr->findings[i];
+                        flagged += strstr(f->message, "or swap-missing adds it in this run") != NULL;
+                        if (f->status == STATUS_WARN || f->status == STATUS_FAIL)
+                                assert_int_equal(cr->check->fix->plan(x.h, f, p), 0);
+                }
+        }
+        assert_int_equal(flagged, n);
+        assert_int_equal(plan_action(p, 0)->kind, ACTION_SWAPFILE);
+        for (unsigned i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "/etc/systemd/system/u%u.service.d/49-hostfit-memory.conf", i);
+                const struct action *a = plan_find_path(p, path);
+                assert_non_null(a);
+                assert_non_null(strstr(a->content, "MemoryHigh=460M\nMemoryMax=512M\n"));
+        }
+        uint64_t judged = host_counters.swap_judged - before;
+        host_set_statfs_hook(NULL);
+        plan_free(p);
+        run_free(&x);
+        fixture_remove(root);
+        return judged;
+}
+
+/* Whether swap-missing's fix makes swap is one answer a run, shared by that fix and by
+ * unit-memorymax's judgement of every unit's drop-in: the work does not grow with units. */
+static void test_swap_answer_worked_out_once_for_many_units(void **state) {
+        assert_int_equal(judged_for_units(1), 1);
+        assert_int_equal(judged_for_units(60), 1);
+}
+
 /* An old hostfit drop-in name is rewritten in place, so an upgrade never leaves two. */
 static void test_old_dropin_name_recognised(void **state) {
         char *root = pool_root(false, false);
@@ -502,6 +562,7 @@ int main(void) {
                 cmocka_unit_test(test_swap_from_fstab_counts_and_unreadable_decides_nothing),
                 cmocka_unit_test(test_own_dropin_converges_when_swap_comes),
                 cmocka_unit_test(test_own_dropin_kept_when_swap_cannot_be_made),
+                cmocka_unit_test(test_swap_answer_worked_out_once_for_many_units),
                 cmocka_unit_test(test_old_dropin_name_recognised),
                 cmocka_unit_test(test_set_property_wins_over_hostfit_dropin),
         };
