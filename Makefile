@@ -127,11 +127,17 @@ run: deps
 # The system layer spends most of its time waiting on its beds' systemd: it runs
 # beside the layers after test-live (which turns swap on and off, as the system
 # layer's clean-up does), its output kept in $(SYSTEM_LOG) and printed at the end.
+# The layers that compile (unit, live, fuzz) build TEST_JOBS files at a time;
+# their tests run as before.  The others have nothing left to build, or build
+# their own way (tests/cross runs make -j2; tests/pkg dpkg-buildpackage), or run
+# two layers in one make (test-san: -j would interleave their output).
 SYSTEM_LOG  := $(BUILD)/test-system.log
+TEST_JOBS   ?= 2
 test: test-deps
-	@$(MAKE) --no-print-directory all $(BUILD)/tests/unitdump
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) all $(BUILD)/tests/unitdump
 	@st=0; layer() { s=$$(date +%s); \
-		$(MAKE) --no-print-directory $$1 || { echo "make $$1: FAILED"; st=1; }; \
+		case $$1 in test-unit|test-live|fuzz) j=-j$(TEST_JOBS) ;; *) j= ;; esac; \
+		$(MAKE) --no-print-directory $$j $$1 || { echo "make $$1: FAILED"; st=1; }; \
 		echo "make $$1: $$(( $$(date +%s) - s )) s"; }; \
 	for t in test-unit test-cli test-live; do layer $$t; done; \
 	layer test-system > $(SYSTEM_LOG) 2>&1 & sys=$$!; \

@@ -258,6 +258,8 @@ static uint64_t flag_mib(struct host *h, const struct proc *p) {
 static bool is_node_proc(struct host *h, const struct proc *p, char **ret_exe) {
         if (!maybe_node(p))
                 return false;
+        if (!ret_exe && (is_node(proc_name(p)) || is_node(p->comm)))
+                return true;    /* its name says so: its exe is not asked for, nor read */
         _cleanup_free_ char *exe = read_exe(h, p->pid);
         const char *base = exe ? strrchr(exe, '/') + 1 : "";
         if (!is_node(proc_name(p)) && !is_node(p->comm) && !is_node(base))

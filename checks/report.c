@@ -44,6 +44,13 @@ int report_new(struct report **ret) {
         return 0;
 }
 
+/* A finding's details in one allocation: this head, the pointers (CAP of them, room for
+ * the NULL at the end included), then the lines' bytes (SIZE, USED of them). f->details
+ * points at the pointers; when it grows, they are moved with the bytes. */
+struct details {
+        size_t cap, used, size;
+};
+
 static void finding_free(struct finding *f) {
         if (!f)
                 return;
@@ -52,9 +59,8 @@ static void finding_free(struct finding *f) {
         if (!f->fix_inline)
                 free(f->fix);
         free(f->ignored);
-        for (char **d = f->details; d && *d; d++)
-                free(*d);
-        free(f->details);
+        if (f->details)
+                free((struct details *) (void *) f->details - 1);       /* the lines live in it */
         if (f->data_free)
                 f->data_free(f->data);
         free(f);
@@ -218,33 +224,51 @@ int finding_set_comm(struct finding *f, const char *comm) {
         return set_string(&f->comm, comm);
 }
 
-int finding_add_detail(struct finding *f, const char *fmt, ...) {
+/* The line S (LEN bytes) appended to F's details; -ENOMEM. */
+static int details_add(struct finding *f, const char *s, size_t len) {
+        struct details *d = f->details ? (struct details *) (void *) f->details - 1 : NULL;
         size_t n = 0;
         while (f->details && f->details[n])
                 n++;
-        /* Room for 4 at first, then doubled: a realloc a few lines, not one a line. The
-         * room is N + 2 rounded up to a power of two, at least 4: only when N + 1 is one
-         * (at least 4), or there is none, is it outgrown. */
-        char **nd = f->details;
-        if (!nd || (n + 1 >= 4 && ((n + 1) & n) == 0)) {
-                size_t cap = 4;
+        if (!d || n + 2 > d->cap || d->used + len + 1 > d->size) {
+                size_t cap = d ? d->cap : 4, size = d ? d->size : 128, used = d ? d->used : 0;
                 while (cap < n + 2)
                         cap *= 2;
-                nd = reallocarray(f->details, cap, sizeof(*nd));
+                while (size < used + len + 1)
+                        size *= 2;
+                struct details *nd = malloc(sizeof(*nd) + cap * sizeof(char *) + size);
                 if (!nd)
                         return -ENOMEM;
-                f->details = nd;
+                char **np = (char **) (void *) (nd + 1), *bytes = (char *) (np + cap);
+                if (d) {
+                        const char *old = (const char *) (f->details + d->cap);
+                        memcpy(bytes, old, used);
+                        for (size_t i = 0; i < n; i++)
+                                np[i] = bytes + (f->details[i] - old);
+                }
+                *nd = (struct details) { cap, used, size };
+                free(d);
+                f->details = np;
+                d = nd;
         }
+        char *bytes = (char *) (f->details + d->cap);
+        f->details[n] = memcpy(bytes + d->used, s, len + 1);
+        f->details[n + 1] = NULL;
+        d->used += len + 1;
+        return 0;
+}
+
+int finding_add_detail(struct finding *f, const char *fmt, ...) {
+        char *s;
         va_list ap;
         va_start(ap, fmt);
-        int r = str_vformat(&nd[n], fmt, ap);
+        int n = str_vformat(&s, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                nd[n] = NULL;
+        if (n < 0)
                 return -ENOMEM;
-        }
-        nd[n + 1] = NULL;
-        return 0;
+        int r = details_add(f, s, (size_t) n);
+        free(s);
+        return r;
 }
 
 size_t report_n_checks(const struct report *r) { return r->n; }

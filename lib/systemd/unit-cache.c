@@ -21,6 +21,8 @@ struct slot {
         const char *name;       /* the name as asked: the unit's own, or owned with an error */
         struct unit *u;         /* packed, owned; NULL with an error */
         int error;
+        uint32_t hash;          /* the low bits of the name's unit_hash_name(): probes and
+                                 * growth without hashing again, a strcmp() only on a match */
 };
 
 /* Open addressing over a power of two of slots: units by name, and the section and key
@@ -103,10 +105,10 @@ static void unit_cache_free(void *p) {
         free(c);
 }
 
-static struct slot *table_find(struct table *t, const char *name) {
-        for (size_t i = unit_hash_name(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+static struct slot *table_find(struct table *t, const char *name, uint32_t hash) {
+        for (size_t i = hash & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
                 unit_counters.compares++;
-                if (!t->v[i].name || strcmp(t->v[i].name, name) == 0)
+                if (!t->v[i].name || (t->v[i].hash == hash && strcmp(t->v[i].name, name) == 0))
                         return &t->v[i];
         }
 }
@@ -121,9 +123,14 @@ static int table_reserve(struct table *t) {
         if (!nv)
                 return -ENOMEM;
         t->v = nv, t->cap = cap;
-        for (size_t i = 0; i < old_cap; i++)
-                if (old[i].name)
-                        *table_find(t, old[i].name) = old[i];
+        for (size_t i = 0; i < old_cap; i++) {
+                if (!old[i].name)
+                        continue;
+                size_t k = old[i].hash & (cap - 1);     /* names are unique: the first free slot */
+                while (nv[k].name)
+                        k = (k + 1) & (cap - 1);
+                nv[k] = old[i];
+        }
         free(old);
         return 0;
 }
@@ -132,10 +139,12 @@ static int table_reserve(struct table *t) {
 static const char *intern(struct table *t, const char *s) {
         if (table_reserve(t) < 0)
                 return NULL;
-        struct slot *x = table_find(t, s);
+        uint32_t hash = (uint32_t) unit_hash_name(s);
+        struct slot *x = table_find(t, s, hash);
         if (!x->name) {
                 if (!(x->name = strdup(s)))
                         return NULL;
+                x->hash = hash;
                 t->n++;
         }
         return x->name;
@@ -376,7 +385,8 @@ int unit_load(struct host *h, const char *name, const struct unit **ret) {
                 return r;
         if (table_reserve(&c->units) < 0)
                 return -ENOMEM;
-        struct slot *s = table_find(&c->units, name);
+        uint32_t hash = (uint32_t) unit_hash_name(name);
+        struct slot *s = table_find(&c->units, name, hash);
         if (!s->name && !unit_name_is_valid(name))
                 return -EINVAL;         /* a name kept is valid: checked once, when first asked */
         if (!s->name) {
@@ -388,7 +398,7 @@ int unit_load(struct host *h, const char *name, const struct unit **ret) {
                 if (r == 0 && !p)
                         return -ENOMEM;
                 /* The unit's own name is the key; a name without a unit keeps a copy. */
-                *s = (struct slot) { p ? p->name : strdup(name), p, r };
+                *s = (struct slot) { p ? p->name : strdup(name), p, r, hash };
                 if (!s->name)
                         return -ENOMEM;
                 c->units.n++;

@@ -200,7 +200,7 @@ static int add_assignment(struct unit *u, const char *section, char *line, size_
         if (t && t->word) {
                 /* The scratch unit of the cache: its section and key are the cache's words,
                  * only the value is in its text. */
-                const char *sw = t->word(t->word_ctx, section), *kw = t->word(t->word_ctx, key);
+                const char *sw = section, *kw = t->word(t->word_ctx, key);      /* the section is a word already */
                 char *v = sw && kw ? unit_text_dup(u, value, lv) : NULL;
                 if (!v)
                         return -ENOMEM;
@@ -241,6 +241,12 @@ static int parse_line(struct unit *u, struct strbuf *sec, const char **section, 
                         return r < 0 ? r : 1;
                 }
                 /* "[]" or "[a]b]" name sections systemd does not know: their lines are ignored. */
+                struct unit_text *t = u->text;
+                if (t && t->word) {
+                        l[len - 1] = 0;         /* the cache's word, once a section, not once an assignment */
+                        *section = t->word(t->word_ctx, l + 1);
+                        return *section ? 0 : -ENOMEM;
+                }
                 if (in_place) {
                         l[len - 1] = 0;         /* the file's text outlives the section */
                         *section = l + 1;
@@ -256,11 +262,11 @@ static int parse_line(struct unit *u, struct strbuf *sec, const char **section, 
 
 /* The next line of *P, as systemd's read_line() ends one ("\n", "\r\n" or "\r"), its length
  * in *RET_LEN; NULL at the end. */
-static char *next_line(char **p, size_t *ret_len) {
+static char *next_line(char **p, size_t *ret_len, bool cr) {
         char *l = *p, *e;
         if (!l || !*l)
                 return NULL;
-        e = l + strcspn(l, "\r\n");
+        e = cr ? l + strcspn(l, "\r\n") : strchrnul(l, '\n');     /* a text without "\r" ends its lines at "\n" */
         *ret_len = (size_t) (e - l);
         if (*e == '\r' && e[1] == '\n')
                 *e++ = 0;
@@ -281,7 +287,8 @@ static int parse_text(struct unit *u, const char *file, char *text) {
         size_t len;
         if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
                 text += 3;      /* a UTF-8 byte order mark */
-        for (char *p = text, *l; r == 0 && (l = next_line(&p, &len)); ) {
+        bool cr = strchr(text, '\r');
+        for (char *p = text, *l; r == 0 && (l = next_line(&p, &len, cr)); ) {
                 n++;
                 const char *t = l;
                 while (*t == ' ' || *t == '\t')

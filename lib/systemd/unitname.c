@@ -20,8 +20,15 @@ static bool is_alnum(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* The bytes a unit name is made of (but '@'), looked up: a name is checked on every
+ * load and listing, a byte at a time. */
+static const bool name_chars[256] = {
+        ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+        [':'] = true, ['_'] = true, ['.'] = true, ['\\'] = true, ['-'] = true,
+};
+
 static bool is_name_char(char c) {
-        return is_alnum(c) || c == ':' || c == '_' || c == '.' || c == '\\' || c == '-';
+        return name_chars[(unsigned char) c];
 }
 
 /* The type suffix of [P, P+N): the last '.' to the end, one of the known types. */

@@ -138,8 +138,9 @@ static void unit_index_free(void *p) {
         free(x);
 }
 
-static bool is_dep_dir(const char *n) {
-        size_t l = strlen(n);
+static bool is_dep_dir(const char *n, size_t l) {
+        if (l < 7 || n[l - 1] != 's')
+                return false;   /* "wants", "requires" and "upholds" end so; most names do not */
         return (l > 6 && strcmp(n + l - 6, ".wants") == 0) || (l > 9 && strcmp(n + l - 9, ".requires") == 0) ||
                (l > 8 && strcmp(n + l - 8, ".upholds") == 0);
 }
@@ -318,8 +319,8 @@ static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct u
         unsigned char *types = NULL;
         int r = 0;
         for (struct dirent *e; r == 0 && (e = dir_next(d, &r)); ) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                        continue;
+                if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+                        continue;       /* "." and ".." */
                 if (n == alloc) {
                         alloc = alloc ? alloc * 2 : 64;
                         size_t *no = realloc(off, alloc * sizeof(*no));
@@ -336,9 +337,9 @@ static int index_dir(DIR *d, const char *dirpath, struct search_dir *s, struct u
                 size_t l = strlen(e->d_name);
                 off[n] = names.len;
                 types[n++] = e->d_type;
-                s->n_dirs += l > 2 && strcmp(e->d_name + l - 2, ".d") == 0;
+                s->n_dirs += l > 2 && e->d_name[l - 2] == '.' && e->d_name[l - 1] == 'd';
                 r = strbuf_add(&names, e->d_name, l + 1);
-                if (r == 0 && is_dep_dir(e->d_name))
+                if (r == 0 && is_dep_dir(e->d_name, l))
                         r = index_dep_dir(dirfd(d), e->d_name, x);
                 if (r == 0 && e->d_type == DT_LNK && unit_name_is_valid(e->d_name))
                         r = index_alias(dirfd(d), dirpath, e->d_name, x);
@@ -741,7 +742,14 @@ static int load_dropins(struct host *h, const struct unit_index *x, struct unit 
                 size_t n_dirs = 0, j;
                 const char *d;
                 strbuf_reset(dn);       /* its room kept */
-                r = dir_names(names[k], dn, &n_dirs, 0);
+                if (!strpbrk(names[k], "-@")) {
+                        /* No instance, no dash: its own directory is the only name. */
+                        r = strbuf_adds(dn, names[k]);
+                        if (r == 0)
+                                r = strbuf_add(dn, ".d", 3);
+                        n_dirs = 1;
+                } else
+                        r = dir_names(names[k], dn, &n_dirs, 0);
                 if (r == 0 && n_dirs > ELEMENTSOF(hash_small) && !(hash = hash_heap = malloc(n_dirs * sizeof(*hash))))
                         r = -ENOMEM;
                 for (j = 0, d = dn->buf; j < n_dirs && r == 0; j++, d += strlen(d) + 1)
@@ -824,7 +832,7 @@ int unit_load_valid(struct host *h, const char *name, struct unit *u) {
 
 static bool listed_unit(int dfd, const char *name, unsigned char type, const char *want) {
         struct stat st;
-        const char *t = unit_type_of(name);
+        const char *t = strrchr(name, '.');     /* WANT is a type: the same suffix is one */
         if (!t || strcmp(t, want) != 0 || !unit_name_is_valid_form(name, UNIT_NAME_PLAIN | UNIT_NAME_INSTANCE))
                 return false;       /* not a unit name, or a template's */
         return type != DT_UNKNOWN ? type == DT_REG

@@ -3,6 +3,11 @@
 """Validate JSON documents against a JSON Schema (draft 2020-12).
 
 usage: validate-json.py SCHEMA FILE...   (exit 0 when every FILE is valid)
+       validate-json.py --serve          (one request a line on stdin: SCHEMA FILE...,
+                                          separated by tabs; each answer is what the
+                                          first form prints, then "=exit N")
+The second form answers many requests from one process: Python and jsonschema
+start once, not once a document (tests/pkg/schema.sh asks about ~100).
 """
 import json
 import sys
@@ -10,26 +15,40 @@ import sys
 import jsonschema
 
 
-def main(argv):
-    with open(argv[1]) as f:
+def validate(argv, out):
+    with open(argv[0]) as f:
         schema = json.load(f)
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     bad = 0
-    for path in argv[2:]:
+    for path in argv[1:]:
         with open(path) as f:
             try:
                 doc = json.load(f)
             except ValueError as e:
-                print(f"{path}: not JSON: {e}")
+                print(f"{path}: not JSON: {e}", file=out)
                 bad += 1
                 continue
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
         for e in errors:
-            print(f"{path}: {'/'.join(map(str, e.path)) or '(root)'}: {e.message}")
+            print(f"{path}: {'/'.join(map(str, e.path)) or '(root)'}: {e.message}", file=out)
         bad += bool(errors)
     return 1 if bad else 0
 
 
+def serve():
+    for line in sys.stdin:
+        argv = line.rstrip("\n").split("\t")
+        try:
+            st = validate(argv, sys.stdout)
+        except Exception as e:  # an invalid schema or a missing file: that request fails, as the first form would
+            print(f"{type(e).__name__}: {e}".replace("\n", " "))
+            st = 1
+        print(f"=exit {st}", flush=True)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    if sys.argv[1:] == ["--serve"]:
+        sys.exit(serve())
+    sys.exit(validate(sys.argv[1:], sys.stdout))

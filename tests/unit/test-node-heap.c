@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "text/cleanup.h"
+#include "host/host.h"
 
 #include "fixture-check.h"
 #include "fixture-proc.h"
@@ -504,6 +505,23 @@ static void test_version_read_through_proc_exe(void **state) {
         assert_string_equal(v.source, "binary");
 }
 
+/* The heap a unit's node processes were given (a detail of unit-memorymax): a process
+ * named node is judged by its argv and environ, its exe link is neither opened nor read;
+ * one open a process, its environ. */
+static void test_heap_floor_opens_only_the_environ_of_a_named_node(void **state) {
+        (void) state;
+        const char *cg = "/system.slice/app.service";
+        char *root = node_root(true, cg, "/usr/bin/node", "--max-old-space-size=512", NULL);
+        struct host *h = NULL;
+        assert_int_equal(host_open(root, &h), 0);
+        assert_int_equal(node_heap_floor(h, cg), 512ULL << 20);        /* reads the process table */
+        uint64_t opens = host_counters.opens;
+        assert_int_equal(node_heap_floor(h, cg), 512ULL << 20);
+        assert_int_equal(host_counters.opens - opens, 1);
+        host_free(h);
+        fixture_remove(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flag_in_argv_above_memorymax),
@@ -522,6 +540,7 @@ int main(void) {
                 cmocka_unit_test(test_version_at_the_end_of_the_binary_and_header_signs),
                 cmocka_unit_test(test_version_dpkg_long_line),
                 cmocka_unit_test(test_version_read_through_proc_exe),
+                cmocka_unit_test(test_heap_floor_opens_only_the_environ_of_a_named_node),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

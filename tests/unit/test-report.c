@@ -145,6 +145,17 @@ static void test_details_and_message(void **state) {
                 }
                 assert_null(f->details[i + 1]);
         }
+        /* The lines live in one allocation with their pointers: moved when it grows, the
+         * first ones too, and a line longer than the room at first is whole. */
+        char long_line[600];
+        memset(long_line, 'x', sizeof(long_line) - 1);
+        long_line[sizeof(long_line) - 1] = 0;
+        assert_int_equal(finding_add_detail(f, "long: %s", long_line), 0);
+        assert_string_equal(f->details[0], "cmdline: vite");
+        assert_string_equal(f->details[1], "cgroup: /user.slice");
+        assert_string_equal(f->details[39], "line 39 of forty");
+        assert_int_equal(strlen(f->details[40]), 6 + sizeof(long_line) - 1);
+        assert_null(f->details[41]);
         report_free(r);
 }
 
