@@ -6,7 +6,8 @@
 # (2 unless set) of them run at once, and each one's output is printed whole, in order.
 jobs=${HOSTFIT_TEST_JOBS:-2}
 out=$(mktemp -d "${TMPDIR:-/tmp}/hostfit-unit.XXXXXX") || exit 1
-trap 'rm -rf "$out"' EXIT INT TERM
+trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT TERM
 i=0
 for t in "$@"; do
         i=$((i + 1))
