@@ -232,6 +232,28 @@ static char *window_looked_at(int fd, size_t len, struct journal_trim **ret) {
         return w;
 }
 
+/* The next HALF bytes of FD mapped right below FIRST, as mmap() places a new window, or
+ * wherever the kernel puts them. */
+static char *next_window(int fd, char *first, size_t half) {
+        char *next = mmap(first - half, half, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t) half);
+        if (next == MAP_FAILED)
+                next = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, (off_t) half);
+        assert_true(next != MAP_FAILED);
+        return next;
+}
+
+/* The walk moved from FIRST (its pages read, SUM their bytes) into NEXT: FIRST dropped,
+ * NEXT's upper half mapped ahead; both unmapped after. */
+static void assert_moved_on(char *first, char *next, size_t half, unsigned sum) {
+        assert_true(rss_kib(first) < 64);                       /* left: dropped */
+        long kib = rss_kib(next);
+        assert_true(kib >= (long) (half >> 11) - 64);           /* entered: its upper half, about */
+        assert_true(kib <= (long) (half >> 11) + 64);
+        assert_int_equal(sum, (half / 4096) * 'j');
+        munmap(first, half);
+        munmap(next, half);
+}
+
 /* The journal file of a test of mapping ahead, or the test skipped (and says why)
  * where the resident pages cannot show it. */
 static int ahead_file(char *path) {
@@ -286,20 +308,11 @@ static void test_walk_moves_to_the_next_window(void **state) {
         unsigned sum = 0;
         touch(first, half, &sum);
         assert_int_equal(rss_kib(first), (long) (half >> 10));
-        char *next = mmap(first - half, half, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t) half);
-        if (next == MAP_FAILED)
-                next = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, (off_t) half);
-        assert_true(next != MAP_FAILED);
+        char *next = next_window(fd, first, half);
         for (int k = 0; k < 256; k++)
                 journal_trim_step(t);
-        assert_true(rss_kib(first) < 64);                       /* left: dropped */
-        long kib = rss_kib(next);
-        assert_true(kib >= (long) (half >> 11) - 64);           /* entered: its upper half, about */
-        assert_true(kib <= (long) (half >> 11) + 64);
-        assert_int_equal(sum, (half / 4096) * 'j');
+        assert_moved_on(first, next, half, sum);
         journal_trim_free(t);
-        munmap(first, half);
-        munmap(next, half);
         close(fd);
         unlink(path);
 }
@@ -318,10 +331,7 @@ static void test_reused_window_addresses_stay_whole(void **state) {
         char *anon = mmap(first, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
         assert_true(anon == first);
         memset(anon, 'a', half);
-        char *next = mmap(first - half, half, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t) half);
-        if (next == MAP_FAILED)
-                next = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, (off_t) half);
-        assert_true(next != MAP_FAILED);
+        char *next = next_window(fd, first, half);
         for (int k = 0; k < 256; k++)
                 journal_trim_step(t);           /* a look: NEXT came, FIRST is gone */
         size_t zeroed = 0;
@@ -390,20 +400,11 @@ static void test_data_in_the_next_window_is_looked_at(void **state) {
         for (int k = 0; k < 256; k++)
                 journal_trim_step_at(t, first + half / 2);      /* a look learns the walk is in FIRST */
         touch(first, half, &sum);
-        char *next = mmap(first - half, half, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t) half);
-        if (next == MAP_FAILED)
-                next = mmap(NULL, half, PROT_READ, MAP_SHARED, fd, (off_t) half);
-        assert_true(next != MAP_FAILED);
+        char *next = next_window(fd, first, half);
         for (int k = 0; k < 256; k++)
                 journal_trim_step_at(t, next + 4096);
-        assert_true(rss_kib(first) < 64);                       /* left: dropped */
-        long kib = rss_kib(next);
-        assert_true(kib >= (long) (half >> 11) - 64);           /* entered: its upper half, about */
-        assert_true(kib <= (long) (half >> 11) + 64);
-        assert_int_equal(sum, (half / 4096) * 'j');
+        assert_moved_on(first, next, half, sum);
         journal_trim_free(t);
-        munmap(first, half);
-        munmap(next, half);
         close(fd);
         unlink(path);
 }

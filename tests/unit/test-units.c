@@ -14,26 +14,7 @@
 #include "host/host.h"
 #include "systemd/units.h"
 #include "systemd/units-internal.h"
-
-struct ctx {
-        char *root;
-        struct host *h;
-};
-
-static int setup(void **state) {
-        struct ctx *c = calloc(1, sizeof(*c));
-        c->root = fixture_new();
-        *state = c;
-        return 0;
-}
-
-static int teardown(void **state) {
-        struct ctx *c = *state;
-        host_free(c->h);
-        fixture_remove(c->root);
-        free(c);
-        return 0;
-}
+#include "units-ctx.h"
 
 static const struct unit *load(struct ctx *c, const char *name) {
         if (!c->h)
