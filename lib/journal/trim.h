@@ -16,7 +16,10 @@ void journal_trim_step(struct journal_trim *t);
 /* The same, AT being where the entry's data lay: a pointer sd-journal gave into a window
  * it mapped (NULL: not known; data it decompressed lies elsewhere and counts as not known).
  * Compared, never read. While AT stays in the window it lay in at the last look at
- * /proc/self/statm, no window was mapped to get there, and statm is read 4 times less often. */
+ * /proc/self/statm, statm is read 4 times less often: the walk is taken to be where it was.
+ * That is a guess, not a proof: a message that repeats is one data object while its entries
+ * move on into new windows. The cost of a wrong guess is a look up to 1024 entries late,
+ * within the RSS slack; what is reported does not depend on it. */
 void journal_trim_step_at(struct journal_trim *t, const void *at);
 /* How often /proc/self/statm was read: tests count it. */
 unsigned long journal_trim_statm_reads(const struct journal_trim *t);
