@@ -349,13 +349,15 @@ static void signal_removes_temp_in_flight(struct env *e, int sig) {
                 usleep(1000);
         if (!tmp) {
                 waitpid(pid, &st, 0);
-                skip();         /* the write finished before it could be caught */
+                print_message("skip: the write finished before it could be caught\n");
+                skip();
         }
         kill(pid, sig);
         assert_int_equal(waitpid(pid, &st, 0), pid);
         if (WIFEXITED(st)) {
                 free(tmp);
-                skip();         /* it had already renamed the file */
+                print_message("skip: the write had already renamed its file when the signal came\n");
+                skip();
         }
         assert_true(WIFSIGNALED(st));
         assert_int_equal(WTERMSIG(st), sig);
@@ -684,8 +686,10 @@ static void test_swap_probe_rejects_plain_file(void **state) {
 static void test_swapfile_refused_on_tmpfs(void **state) {
         struct env *e = *state;
         struct stat st;
-        if (stat("/dev/shm", &st) < 0)
+        if (stat("/dev/shm", &st) < 0) {
+                print_message("skip: no /dev/shm (tmpfs) here to refuse a swapfile on\n");
                 skip();
+        }
         plan_free(e->plan);
         host_free(e->host);
         fixture_remove(e->root);
@@ -851,8 +855,10 @@ static void test_set_property_oomscoreadjust_refused_before_bus(void **state) {
 }
 
 static void test_systemd_without_bus_fails_cleanly(void **state) {
-        if (access("/run/dbus/system_bus_socket", F_OK) == 0)
+        if (access("/run/dbus/system_bus_socket", F_OK) == 0) {
+                print_message("skip: this host has a system bus; the test needs one without it\n");
                 skip();
+        }
         struct action a = { .kind = ACTION_SYSTEMD, .op = SYSTEMD_DAEMON_RELOAD };
         struct strbuf msg = STRBUF_INIT;
         int r = systemd_apply(&a, &msg);
@@ -967,8 +973,10 @@ static bool have_cap_sys_resource(void) {
 
 static void test_oom_score_adj_lowering_needs_cap(void **state) {
         struct live *l = *state;
-        if (have_cap_sys_resource())
+        if (have_cap_sys_resource()) {
+                print_message("skip: runs with CAP_SYS_RESOURCE, which may lower oom_score_adj\n");
                 skip();
+        }
         int now = child_adj(l->child);
         assert_int_equal(plan_add_oom_score_adj(l->plan, "x", l->child, "hfsleeper", now, -500), 1);
         int r = plan_apply(l->plan, l->host, live_log, l);

@@ -506,9 +506,18 @@ static uint64_t judged_for_units(unsigned n) {
         return judged;
 }
 
+/* The statfs hook set back even when a test's assertion failed, so that one failure does not
+ * carry its fake filesystem into the tests after it. */
+static int statfs_hook_reset(void **state) {
+        (void) state;
+        host_set_statfs_hook(NULL);
+        return 0;
+}
+
 /* Whether swap-missing's fix makes swap is one answer a run, shared by that fix and by
  * unit-memorymax's judgement of every unit's drop-in: the work does not grow with units. */
 static void test_swap_answer_worked_out_once_for_many_units(void **state) {
+        (void) state;
         assert_int_equal(judged_for_units(1), 1);
         assert_int_equal(judged_for_units(60), 1);
 }
@@ -562,7 +571,7 @@ int main(void) {
                 cmocka_unit_test(test_swap_from_fstab_counts_and_unreadable_decides_nothing),
                 cmocka_unit_test(test_own_dropin_converges_when_swap_comes),
                 cmocka_unit_test(test_own_dropin_kept_when_swap_cannot_be_made),
-                cmocka_unit_test(test_swap_answer_worked_out_once_for_many_units),
+                cmocka_unit_test_teardown(test_swap_answer_worked_out_once_for_many_units, statfs_hook_reset),
                 cmocka_unit_test(test_old_dropin_name_recognised),
                 cmocka_unit_test(test_set_property_wins_over_hostfit_dropin),
         };
