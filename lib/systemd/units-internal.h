@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by units.c (finding a unit's files), unit-file.c (parsing them) and
- * unit-cache.c (keeping each unit once a run). */
+/* Shared by units.c (finding a unit's files), unit-index.c (the search path listed
+ * once, the drop-in lookup), unit-file.c (parsing them) and unit-cache.c (keeping each
+ * unit once a run). */
 #pragma once
 
 #include <stdbool.h>
