@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* node-heap-limit: a node process whose V8 old-space limit is above the memory it may use,
- * so the kernel kills it before V8 can fail with a heap error. */
+ * so the kernel kills it before V8 can fail with a heap error. What is read of each node
+ * process (its limits, its heap) is node-heap-read.c; here, the judgement and the fix's facts. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "text/escape.h"
 #include "fixes.h"
 #include "loop-findings.h"
+#include "node-heap.h"
 #include "procs/nodeheap.h"
 #include "procs/proctree.h"
 #include "text/strbuf.h"
@@ -25,8 +27,6 @@
 #include "host/memcg.h"
 #include "host/virt.h"
 
-#define MIB (1ULL << 20)
-#define NO_LIMIT UINT64_MAX
 #define CG "/sys/fs/cgroup"
 
 void node_heap_data_free(void *p) {
@@ -43,242 +43,6 @@ void node_heap_data_free(void *p) {
 
 uint64_t node_heap_for_limit(uint64_t max) {
         return max / 4 * 3 / MIB;
-}
-
-static uint64_t min_limit(uint64_t a, uint64_t b) {
-        if (!a)
-                return b;
-        if (!b)
-                return a;
-        return a < b ? a : b;
-}
-
-/* P's path in the v1 memory hierarchy, from proc/PID/cgroup ("4:memory:/system.slice/x.service"). */
-static char *v1_memory_path(struct host *h, pid_t pid) {
-        FILE *f = NULL;
-        char line[1024], *found = NULL;
-        if (host_proc_fopen(h, pid, "cgroup", &f) < 0)
-                return NULL;
-        while (!found && fgets(line, sizeof(line), f)) {
-                char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
-                if (!b)
-                        continue;
-                *b = 0;
-                for (char *save = NULL, *w = strtok_r(a + 1, ",", &save); w && !found; w = strtok_r(NULL, ",", &save))
-                        if (strcmp(w, "memory") == 0) {
-                                b[1 + strcspn(b + 1, "\n")] = 0;
-                                found = strdup(b + 1);
-                        }
-        }
-        fclose(f);
-        return found;
-}
-
-struct limits {
-        uint64_t own;           /* what libuv reads from its own cgroup (lower of max and high) */
-        uint64_t top;           /* v1: the top memory cgroup's limit_in_bytes (old libuv's fixed path) */
-        uint64_t effective;     /* the lowest enforced hard limit from its cgroup up to the root */
-        char where[256];        /* the cgroup that sets the effective limit */
-        bool v2;
-        bool unenforced;        /* limits are set but no memory controller enforces them */
-};
-
-/* The limits of P's cgroup and its ancestors, each file read once a run. A limit no memory
- * controller enforces is not one: said (unenforced), never counted. */
-static void read_limits(struct host *h, const struct proc *p, struct limits *l) {
-        _cleanup_free_ char *cg = NULL;
-        memset(l, 0, sizeof(*l));
-        l->v2 = memcg_mode(h) == MEMCG_V2;
-        l->own = l->top = l->effective = NO_LIMIT;
-        if (memcg_mode(h) == MEMCG_NONE)
-                return;         /* no memory controller: no limit file to read */
-        if (l->v2)
-                cg = p->cgroup ? strdup(p->cgroup) : NULL;
-        else {
-                cg = v1_memory_path(h, p->pid);
-                l->top = memcg_limit(h, "/", "memory.limit_in_bytes");
-        }
-        if (!cg || cg[0] != '/' || strstr(cg, ".."))
-                return;
-        bool enforced = !memcg_unenforced(h, cg);
-        const char *hard = l->v2 ? "memory.max" : "memory.limit_in_bytes";
-        const char *soft = l->v2 ? "memory.high" : "memory.soft_limit_in_bytes";
-        for (bool first = true; ; first = false) {
-                uint64_t m = memcg_limit(h, cg, hard);
-                if (first)
-                        l->own = min_limit(m, memcg_limit(h, cg, soft));
-                if (m && m != NO_LIMIT && !enforced)
-                        l->unenforced = true;
-                else if (m && m < l->effective) {
-                        l->effective = m;
-                        snprintf(l->where, sizeof(l->where), "%s", cg);
-                }
-                char *slash = strrchr(cg, '/');
-                if (!slash || strcmp(cg, "/") == 0)
-                        break;
-                if (slash == cg)
-                        cg[1] = 0;
-                else
-                        *slash = 0;
-        }
-        if (!l->own)
-                l->own = NO_LIMIT;
-}
-
-static bool is_node(const char *name) {
-        return strcmp(name, "node") == 0 || strcmp(name, "nodejs") == 0;
-}
-
-/* Worth reading the exe of: named node, or a name node takes when a tool sets process.title.
- * A readlink of every process would cost more than the rest of the check. */
-static bool maybe_node(const struct proc *p) {
-        static const char *const titles[] = { "next-server", "npm", "npx", "yarn", "pnpm", "nest", "strapi", NULL };
-        const char *a0 = proc_argc(p) ? proc_arg(p, 0) : "";
-        if (strstr(a0, "node") || strstr(p->comm, "node"))
-                return true;
-        for (size_t i = 0; titles[i]; i++)
-                if (strncmp(p->comm, titles[i], strlen(titles[i])) == 0)
-                        return true;
-        return false;
-}
-
-static char *read_exe(struct host *h, pid_t pid) {
-        _cleanup_close_ int fd = host_proc_open(h, pid, "", O_PATH | O_DIRECTORY);
-        char buf[4096];
-        ssize_t n = fd >= 0 ? readlinkat(fd, "exe", buf, sizeof(buf) - 1) : -1;
-        if (n <= 0)
-                return NULL;
-        buf[n] = 0;
-        if (buf[0] != '/')
-                return NULL;
-        char *del = strstr(buf, " (deleted)");
-        if (del)
-                *del = 0;
-        return strdup(buf);
-}
-
-/* NODE_OPTIONS from P's environ; NULL when unset or unreadable. */
-static char *node_options_of(struct host *h, pid_t pid) {
-        _cleanup_free_ char *env = NULL;
-        size_t len = 0;
-        if (devserver_read_environ(h, pid, &env, &len) < 0)
-                return NULL;
-        for (char *e = env; e < env + len; e += strlen(e) + 1)
-                if (strncmp(e, "NODE_OPTIONS=", 13) == 0)
-                        return strdup(e + 13);
-        return NULL;
-}
-
-/* NODE_OPTIONS without its heap flags, for the drop-in to keep. */
-static char *other_options(const char *opts) {
-        char **w = NULL;
-        size_t n = 0;
-        _cleanup_(strbuf_releasep) struct strbuf sb = STRBUF_INIT;
-        if (!opts || node_options_split(opts, &w, &n) < 0)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                if (strncmp(w[i], "--max-old-space-size", 20) == 0 || strncmp(w[i], "--max_old_space_size", 20) == 0) {
-                        if (!strchr(w[i], '=') && i + 1 < n)
-                                i++;
-                        continue;
-                }
-                strbuf_addf(&sb, "%s%s", strbuf_str(&sb)[0] ? " " : "", w[i]);
-        }
-        strv_free(w);
-        return strbuf_str(&sb)[0] ? strbuf_detach(&sb, NULL) : NULL;
-}
-
-struct heap {
-        uint64_t bytes;
-        char how[160];
-};
-
-/* The old-space limit P runs with, and where it comes from. */
-static int heap_of(const struct proc *p, const char *opts, const struct limits *l, const struct node_binary *b,
-                   uint64_t ram, struct heap *ret, bool *ret_in_argv) {
-        const struct node_version *v = &b->version;
-        bool have_v = b->have_version;
-        size_t argc = proc_argc(p);
-        char **words = calloc(argc + 1, sizeof(char *));
-        uint64_t mib = 0;
-        double pct = 0;
-        if (!words)
-                return -ENOMEM;
-        for (size_t i = 1; i < argc; i++)
-                words[i - 1] = (char *) proc_arg(p, i);
-        *ret_in_argv = node_heap_flag(words, argc ? argc - 1 : 0, true, &mib, &pct) > 0;
-        free(words);
-        if (!*ret_in_argv && opts) {
-                char **w = NULL;
-                size_t n = 0;
-                if (node_options_split(opts, &w, &n) < 0)
-                        return -ENOMEM;
-                if (node_heap_flag(w, n, false, &mib, &pct) == 0)
-                        mib = 0, pct = 0;
-                strv_free(w);
-        }
-        const char *src = *ret_in_argv ? "on its command line" : "in NODE_OPTIONS";
-        /* What Node tells V8 the memory is: RAM, or the limit its libuv reads. */
-        uint64_t basis = ram;
-        const char *basis_what = "RAM";
-        if (!have_v) {
-                /* Unknown version: assume the newest behaviour, the smaller default. */
-                if (l->own < basis)
-                        basis = l->own, basis_what = "its cgroup's limit (version unknown)";
-        } else if (l->v2 ? node_reads_cgroup_v2(v) : node_reads_cgroup_v1_own(v)) {
-                if (l->own < basis)
-                        basis = l->own, basis_what = "its cgroup's limit";
-        } else if (!l->v2 && node_reads_cgroup_v1_top(v) && l->top < basis)
-                basis = l->top, basis_what = "the top memory cgroup's limit";
-        if (mib) {
-                ret->bytes = mib * MIB;
-                snprintf(ret->how, sizeof(ret->how), "--max-old-space-size=%llu %s", (unsigned long long) mib, src);
-        } else if (pct > 0) {
-                ret->bytes = (uint64_t) ((double) basis * pct / 100);
-                snprintf(ret->how, sizeof(ret->how), "--max-old-space-size-percentage=%g %s, of %s", pct, src, basis_what);
-        } else {
-                ret->bytes = node_v8_default_old_space_bits(basis, b->bits == 32 ? 32 : 64);
-                snprintf(ret->how, sizeof(ret->how), "V8's %sdefault from %s", b->bits == 32 ? "32-bit " : "", basis_what);
-        }
-        return 0;
-}
-
-/* The explicit heap flag of P (argv, else NODE_OPTIONS of its environ), MiB; 0: none. */
-static uint64_t flag_mib(struct host *h, const struct proc *p) {
-        struct limits none = { .own = NO_LIMIT, .top = NO_LIMIT, .effective = NO_LIMIT };
-        struct node_binary b = { 0 };
-        struct heap hp;
-        bool in_argv;
-        _cleanup_free_ char *opts = node_options_of(h, p->pid);
-        if (heap_of(p, opts, &none, &b, 0, &hp, &in_argv) < 0 || strncmp(hp.how, "--max-old-space-size=", 21) != 0)
-                return 0;
-        return hp.bytes / MIB;
-}
-
-static bool is_node_proc(struct host *h, const struct proc *p, char **ret_exe) {
-        if (!maybe_node(p))
-                return false;
-        if (!ret_exe && (is_node(proc_name(p)) || is_node(p->comm)))
-                return true;    /* its name says so: its exe is not asked for, nor read */
-        _cleanup_free_ char *exe = read_exe(h, p->pid);
-        const char *base = exe ? strrchr(exe, '/') + 1 : "";
-        if (!is_node(proc_name(p)) && !is_node(p->comm) && !is_node(base))
-                return false;
-        if (ret_exe)
-                *ret_exe = TAKE_PTR(exe);
-        return true;
-}
-
-uint64_t node_heap_floor(struct host *h, const char *cg) {
-        const struct proc *const *v;
-        size_t n;
-        uint64_t sum = 0;
-        if (!cg || host_procs_in_cgroup(h, cg, &v, &n) < 0)
-                return 0;
-        for (size_t i = 0; i < n; i++)
-                if (is_node_proc(h, v[i], NULL))
-                        sum += flag_mib(h, v[i]) * MIB;
-        return sum;
 }
 
 /* The cgroup of UNIT within P's cgroup path: the path up to and including that component. */
@@ -339,7 +103,7 @@ static int plan_where(struct host *h, const struct unit *u, uint64_t share, stru
         d->target_mib = node_heap_for_limit(share);
         if (admin && admin * MIB <= share)
                 d->target_mib = admin, d->kept = true;
-        d->other_options = other_options(e.options);
+        d->other_options = node_other_options(e.options);
         if (e.unset_in)
                 r = asprintf(&d->manual, "UnsetEnvironment= in %s removes NODE_OPTIONS from %s: give node "
                              "--max-old-space-size=%llu in its ExecStart= instead", e.unset_in, d->unit,
@@ -372,7 +136,7 @@ static bool fixed_on_disk(struct host *h, const struct unit *u, uint64_t share) 
 /* What the unit's node processes share: its enforced limit, RAM and swap where none is
  * enforced by a controller, else the limit unit-memorymax plans (one rule: memorymax_size()).
  * 0 with D->wait when the unit is too young to size. */
-static int shared_limit(struct host *h, const struct nproc *n, const struct limits *l, uint64_t ram_swap,
+static int shared_limit(struct host *h, const struct nproc *n, const struct node_limits *l, uint64_t ram_swap,
                         struct node_heap_data *d) {
         if (l->effective != NO_LIMIT) {
                 d->memory_max = l->effective;
@@ -394,7 +158,7 @@ static int shared_limit(struct host *h, const struct nproc *n, const struct limi
         return r;
 }
 
-static int report_restart(struct report *r, const struct nproc *n, const struct heap *hp, uint64_t may) {
+static int report_restart(struct report *r, const struct nproc *n, const struct node_heap *hp, uint64_t may) {
         _cleanup_free_ char *eu = escape_terminal_str(n->unit), *fix = NULL;
         int k = report_add_process(r, STATUS_WARN, n->p->pid, n->p->comm, NULL, NULL, "node (pid %d, %s) runs with a V8 heap of %llu MiB, above "
                            "the %llu MiB it may use; the unit's files set a heap within it: restart %s to apply it",
@@ -407,7 +171,7 @@ static int report_restart(struct report *r, const struct nproc *n, const struct 
 }
 
 /* The fix's facts for N's unit; *ret NULL when its node processes are not the first one's. */
-static int unit_fix_data(struct host *h, const struct nproc *n, const struct limits *l, const struct heap *hp,
+static int unit_fix_data(struct host *h, const struct nproc *n, const struct node_limits *l, const struct node_heap *hp,
                          const char *opts, bool in_argv, uint64_t ram_swap, uint64_t may, struct node_heap_data **ret) {
         struct node_heap_data *d = calloc(1, sizeof(*d));
         *ret = NULL;
@@ -434,7 +198,7 @@ static int unit_fix_data(struct host *h, const struct nproc *n, const struct lim
                         uint64_t admin = options_mib(opts), share = d->memory_max / n->workers;
                         d->target_mib = admin && admin * MIB <= share ? admin : node_heap_for_limit(share);
                         d->kept = admin && admin * MIB <= share;
-                        d->other_options = other_options(opts);
+                        d->other_options = node_other_options(opts);
                         r = 0;
                 }
         }
@@ -446,7 +210,7 @@ static int unit_fix_data(struct host *h, const struct nproc *n, const struct lim
         return 0;
 }
 
-static void add_details(struct finding *f, const struct heap *hp, const struct node_binary *b, const struct limits *l,
+static void add_details(struct finding *f, const struct node_heap *hp, const struct node_binary *b, const struct node_limits *l,
                         const struct nproc *n, uint64_t may) {
         _cleanup_free_ char *how = escape_terminal_str(hp->how);
         finding_add_detail(f, "heap limit: %s", how ? how : "?");
@@ -468,15 +232,15 @@ static int judge(struct host *h, struct report *r, struct nproc *n, const struct
         const struct proc *p = n->p;
         _cleanup_free_ char *opts = NULL;
         struct node_binary b;
-        struct limits l;
-        struct heap hp;
+        struct node_limits l;
+        struct node_heap hp;
         bool in_argv;
         int k = node_binary_of(h, p->pid, n->exe, &b);
         if (k < 0)
                 return k;
-        read_limits(h, p, &l);
+        node_read_limits(h, p, &l);
         opts = node_options_of(h, p->pid);
-        if ((k = heap_of(p, opts, &l, &b, mi->mem_total, &hp, &in_argv)) < 0)
+        if ((k = node_heap_of(p, opts, &l, &b, mi->mem_total, &hp, &in_argv)) < 0)
                 return k;
         uint64_t ram_swap = mi->mem_total + mi->swap_total;
         /* Node processes of one unit share its limit. */
@@ -530,7 +294,7 @@ static int collect(struct host *h, const struct proc_table *t, struct nproc **re
         for (size_t i = 0; i < t->n; i++) {
                 const struct proc *p = &t->procs[i];
                 char *exe = NULL, *unit = NULL;
-                if (p->kthread || p->pid <= 1 || !is_node_proc(h, p, &exe))
+                if (p->kthread || p->pid <= 1 || !node_is_node_proc(h, p, &exe))
                         continue;
                 if (n == alloc) {
                         struct nproc *nv = realloc(v, (alloc = alloc ? alloc * 2 : 16) * sizeof(*nv));
