@@ -455,6 +455,42 @@ static void test_own_dropin_kept_when_swap_cannot_be_made(void **state) {
         fixture_remove(root);
 }
 
+/* swap-missing finds no swap, and the fstab cannot be read (libmount gets a directory):
+ * whether its fix makes swap cannot be told, so nothing promises that swap comes. Checked
+ * with swap-missing in one run, hostfit's drop-in written without MemoryHigh= (no swap)
+ * is left as it is: no finding asks for MemoryHigh=, and the check passes. */
+static void test_own_dropin_no_swap_promised_when_fstab_unreadable(void **state) {
+        char *root = pool_root(false, false);
+        fixture_write(root, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        fixture_write(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n");
+        fix_pool(root, false);
+        char *text = fixture_read(root, POOL_DROPIN);
+        assert_null(strstr(text, "MemoryHigh="));
+        free(text);
+        char *fstab;
+        assert_true(asprintf(&fstab, "%s/etc/fstab", root) > 0);
+        assert_int_equal(unlink(fstab), 0);
+        assert_int_equal(mkdir(fstab, 0755), 0);
+        struct run x = { 0 };
+        struct plan *p = run_with_swap_missing(root, &x);
+        size_t judged = 0;
+        for (size_t k = 0; k < report_n_checks(x.r); k++) {
+                const struct check_result *cr = report_check(x.r, k);
+                if (strcmp(cr->check->id, "unit-memorymax") != 0)
+                        continue;
+                judged++;
+                assert_int_equal(cr->status, STATUS_PASS);
+                for (size_t i = 0; i < cr->n_findings; i++)
+                        assert_null(strstr(cr->findings[i]->message, "MemoryHigh="));
+        }
+        assert_int_equal(judged, 1);
+        plan_free(p);
+        run_free(&x);
+        assert_int_equal(rmdir(fstab), 0);
+        free(fstab);
+        fixture_remove(root);
+}
+
 static void statfs_ext4(const char *path, struct statfs *sf) {
         (void) path;
         sf->f_type = EXT4_SUPER_MAGIC;
@@ -571,6 +607,7 @@ int main(void) {
                 cmocka_unit_test(test_swap_from_fstab_counts_and_unreadable_decides_nothing),
                 cmocka_unit_test(test_own_dropin_converges_when_swap_comes),
                 cmocka_unit_test(test_own_dropin_kept_when_swap_cannot_be_made),
+                cmocka_unit_test(test_own_dropin_no_swap_promised_when_fstab_unreadable),
                 cmocka_unit_test_teardown(test_swap_answer_worked_out_once_for_many_units, statfs_hook_reset),
                 cmocka_unit_test(test_old_dropin_name_recognised),
                 cmocka_unit_test(test_set_property_wins_over_hostfit_dropin),
