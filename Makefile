@@ -127,12 +127,19 @@ run: deps
 # The system layer spends most of its time waiting on its beds' systemd: it runs
 # beside the layers after test-live (which turns swap on and off, as the system
 # layer's clean-up does), its output kept in $(SYSTEM_LOG) and printed at the end.
+# With TEST_JOBS above 1, the layers after test-live run in two lanes, each one
+# layer at a time: TEST_LANE's layers (output kept in $(LANE_LOG), printed after
+# the others') beside test-san and test-cross.  They share no build directory
+# (build-san, build-fuzz, build-ARCH; test-pkg builds the package in a copy) and
+# test-pkg's install and removal of the package touches nothing the others read.
 # The layers that compile (unit, live, fuzz) build TEST_JOBS files at a time;
 # their tests run as before.  The others have nothing left to build, or build
 # their own way (tests/cross runs make -j2; tests/pkg dpkg-buildpackage), or run
 # two layers in one make (test-san: -j would interleave their output).
 SYSTEM_LOG  := $(BUILD)/test-system.log
+LANE_LOG    := $(BUILD)/test-lane.log
 TEST_JOBS   ?= 2
+TEST_LANE   := test-faults fuzz test-pkg
 test: test-deps
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) all $(BUILD)/tests/unitdump
 	@st=0; layer() { s=$$(date +%s); \
@@ -142,9 +149,15 @@ test: test-deps
 	for t in test-unit test-cli test-live; do layer $$t; done; \
 	layer test-system > $(SYSTEM_LOG) 2>&1 & sys=$$!; \
 	echo "make test-system: running beside the layers below, output in $(SYSTEM_LOG)"; \
-	for t in test-faults fuzz test-san test-pkg test-cross; do layer $$t; done; \
+	: > $(LANE_LOG); lane=; \
+	if [ $(TEST_JOBS) -gt 1 ]; then \
+		{ for t in $(TEST_LANE); do layer $$t; done; } > $(LANE_LOG) 2>&1 < /dev/null & lane=$$!; \
+		echo "make $(TEST_LANE): running beside test-san and test-cross, output in $(LANE_LOG)"; \
+	else for t in $(TEST_LANE); do layer $$t; done; fi; \
+	for t in test-san test-cross; do layer $$t; done; \
+	[ -z "$$lane" ] || { wait $$lane; cat $(LANE_LOG); }; \
 	wait $$sys; cat $(SYSTEM_LOG); \
-	grep -qx "make test-system: FAILED" $(SYSTEM_LOG) && st=1; exit $$st
+	grep -qx "make [a-z-]*: FAILED" $(LANE_LOG) $(SYSTEM_LOG) && st=1; exit $$st
 
 # The real files of dphys-swapfile, zram-tools and zram-generator (tests/unit/pkgroots.sh).
 PKGROOTS    := build/pkgroots

@@ -5,7 +5,8 @@
 # show it, prints one line a scenario and "N passed, N failed, N skipped".
 #
 # HOSTFIT=path to the binary (copied into the beds at test time).
-# HOSTFIT_SYSTEM_BEDS="container trixie vm"   beds to run (default all three)
+# HOSTFIT_SYSTEM_BEDS="container trixie vm"   beds to run (default all three;
+#                                      the VM bed runs beside the others)
 # HOSTFIT_SYSTEM_ONLY="01 07"          scenario number prefixes to run
 # HOSTFIT_SYSTEM_CACHE=/var/cache/hostfit-system   cached tree and image
 # HOSTFIT_SYSTEM_KEEP=1                keep the work directory (logs)
@@ -54,10 +55,19 @@ if ! flock -n 9; then
 fi
 
 SYS_WORK=$(mktemp -d /tmp/hostfit-system.XXXXXX)
+VM_JOB=
 cleanup() {
         # A reader gone (| head) or a second ^C must not cut teardown short.
         trap '' PIPE INT TERM HUP
         ct_teardown
+        if [ -n "$VM_JOB" ]; then
+                # The VM bed beside the containers: its qemu and any image build
+                # live in its own cgroups, named as vm_bed's subshell named them.
+                kill "$VM_JOB" 2>/dev/null
+                SYS_CGROUPS=$(sys_cgroup_dirs "hostfit-system-vm-all-$$"; sys_cgroup_dirs "hostfit-system-build-vm-$$")
+                sys_cgroup_destroy
+                wait "$VM_JOB" 2>/dev/null
+        fi
         sys_cgroup_destroy
         sys_swap_restore
         if [ "${HOSTFIT_SYSTEM_KEEP:-0}" = 1 ]; then
@@ -200,6 +210,40 @@ need_tree() {
         sys_tree
 }
 
+vm_bed() {
+        if [ -n "$VM_MISSING" ]; then
+                skip_bed vm "missing tools:$VM_MISSING"
+        elif ! need_tree || ! sys_vm_image; then
+                FAILED=$((FAILED + 1)); echo "system: building the VM image failed"
+        else
+                run_bed vm
+        fi
+}
+
+# The VM bed's guest is emulated and its scenarios take a while each; the
+# container beds wait on their systemd.  With both in the run, the VM bed
+# runs beside the containers, in a work directory of its own (the beds share
+# scenario names) and its own cgroups; its lines follow the containers'.
+vm_beside=
+case " $BEDS " in
+*" vm "*)
+        for bed in $BEDS; do
+                [ "$bed" = vm ] || vm_beside=1
+        done ;;
+esac
+if [ -n "$vm_beside" ] && [ -z "$VM_MISSING" ] && [ -z "$CT_MISSING" ] && need_tree; then
+        mkdir -p "$SYS_WORK/vm"
+        (
+                SYS_WORK=$SYS_WORK/vm SYS_JOB=vm PASSED=0 FAILED=0 SKIPPED=0
+                vm_bed
+                echo "$PASSED $FAILED $SKIPPED" > "$SYS_WORK/counts"
+        ) > "$SYS_WORK/vm.out" 2>&1 < /dev/null &
+        VM_JOB=$!
+        sys_log "the VM bed runs beside the container beds (its lines come after theirs)"
+else
+        vm_beside=
+fi
+
 for bed in $BEDS; do
         case "$bed" in
         container)
@@ -218,17 +262,22 @@ for bed in $BEDS; do
                 else
                         run_bed trixie
                 fi ;;
-        vm)
-                if [ -n "$VM_MISSING" ]; then
-                        skip_bed vm "missing tools:$VM_MISSING"
-                elif ! need_tree || ! sys_vm_image; then
-                        FAILED=$((FAILED + 1)); echo "system: building the VM image failed"
-                else
-                        run_bed vm
-                fi ;;
+        vm) [ -n "$vm_beside" ] || vm_bed ;;
         *) FAILED=$((FAILED + 1)); echo "system: unknown bed '$bed' (beds: container trixie vm)" ;;
         esac
 done
+
+if [ -n "$VM_JOB" ]; then
+        wait "$VM_JOB"
+        VM_JOB=
+        cat "$SYS_WORK/vm.out"
+        cat "$SYS_WORK/vm/measurements" >> "$SYS_WORK/measurements" 2>/dev/null
+        if read -r p f s 2>/dev/null < "$SYS_WORK/vm/counts"; then
+                PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
+        else
+                FAILED=$((FAILED + 1)); echo "system: the VM bed ended without its counts"
+        fi
+fi
 
 if [ -f "$SYS_WORK/measurements" ]; then
         echo "system: measurements:"

@@ -36,7 +36,7 @@ EOF
 sys_nspawn_chroot() {
         local tree=$1 rc
         shift
-        sys_cgroup_create "hostfit-system-build-$$" || return 1
+        sys_cgroup_create "hostfit-system-build${SYS_JOB:+-$SYS_JOB}-$$" || return 1
         (
                 sys_cgroup_enter_self
                 exec 9>&-       # the run's lock (run.sh) stays with the run, not with a bed
