@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Findings and the report: collect, count, and run the checks. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,8 +226,9 @@ int finding_set_comm(struct finding *f, const char *comm) {
         return set_string(&f->comm, comm);
 }
 
-/* The line S (LEN bytes) appended to F's details; -ENOMEM. */
-static int details_add(struct finding *f, const char *s, size_t len) {
+/* Room for a line of LEN bytes (and its NUL) appended to F's details, for the caller to
+ * write; NULL on -ENOMEM. */
+static char *details_reserve(struct finding *f, size_t len) {
         struct details *d = f->details ? (struct details *) (void *) f->details - 1 : NULL;
         size_t n = 0;
         while (f->details && f->details[n])
@@ -238,7 +241,7 @@ static int details_add(struct finding *f, const char *s, size_t len) {
                         size *= 2;
                 struct details *nd = malloc(sizeof(*nd) + cap * sizeof(char *) + size);
                 if (!nd)
-                        return -ENOMEM;
+                        return NULL;
                 char **np = (char **) (void *) (nd + 1), *bytes = (char *) (np + cap);
                 if (d) {
                         const char *old = (const char *) (f->details + d->cap);
@@ -251,10 +254,61 @@ static int details_add(struct finding *f, const char *s, size_t len) {
                 f->details = np;
                 d = nd;
         }
-        char *bytes = (char *) (f->details + d->cap);
-        f->details[n] = memcpy(bytes + d->used, s, len + 1);
+        char *bytes = (char *) (f->details + d->cap), *line = bytes + d->used;
+        f->details[n] = line;
         f->details[n + 1] = NULL;
         d->used += len + 1;
+        return line;
+}
+
+/* Whether S lies in F's details (a line of them, which a reserve may move). */
+static bool in_details(const struct finding *f, const char *s) {
+        if (!f->details)
+                return false;
+        const struct details *d = (const struct details *) (const void *) f->details - 1;
+        const char *bytes = (const char *) (f->details + d->cap);
+        return (uintptr_t) s >= (uintptr_t) bytes && (uintptr_t) s < (uintptr_t) (bytes + d->size);
+}
+
+/* The line S (LEN bytes) appended to F's details; -ENOMEM. */
+static int details_add(struct finding *f, const char *s, size_t len) {
+        char *line = details_reserve(f, len);
+        if (!line)
+                return -ENOMEM;
+        memcpy(line, s, len + 1);
+        return 0;
+}
+
+/* FMT with only "%s" conversions (most details' formats) written straight into F's
+ * details, not formatted apart and copied: 0, -ENOMEM, or 1 when FMT holds another
+ * conversion or an argument is one of F's own lines (which a reserve may move). */
+static int details_add_plain(struct finding *f, const char *fmt, va_list ap) {
+        const char *arg[4];
+        size_t alen[4], n = 0, len = strlen(fmt);
+        for (const char *p = fmt; (p = strchr(p, '%')); p += 2, n++)
+                if (p[1] != 's' || n == ELEMENTSOF(arg))
+                        return 1;
+        for (size_t i = 0; i < n; i++) {
+                const char *a = va_arg(ap, const char *);
+                arg[i] = a ? a : "(null)";
+                if (in_details(f, arg[i]))
+                        return 1;
+                alen[i] = strlen(arg[i]);
+                len += alen[i] - 2;
+        }
+        if (len > INT_MAX)
+                return -ENOMEM;         /* as str_vformat() refuses it */
+        char *o = details_reserve(f, len);
+        if (!o)
+                return -ENOMEM;
+        const char *p = fmt;
+        for (size_t i = 0; i < n; i++) {
+                const char *q = strchr(p, '%');
+                o = (char *) memcpy(o, p, (size_t) (q - p)) + (q - p);
+                o = (char *) memcpy(o, arg[i], alen[i]) + alen[i];
+                p = q + 2;
+        }
+        strcpy(o, p);
         return 0;
 }
 
@@ -262,11 +316,16 @@ int finding_add_detail(struct finding *f, const char *fmt, ...) {
         char *s;
         va_list ap;
         va_start(ap, fmt);
+        int r = details_add_plain(f, fmt, ap);
+        va_end(ap);
+        if (r <= 0)
+                return r;
+        va_start(ap, fmt);
         int n = str_vformat(&s, fmt, ap);
         va_end(ap);
         if (n < 0)
                 return -ENOMEM;
-        int r = details_add(f, s, (size_t) n);
+        r = details_add(f, s, (size_t) n);
         free(s);
         return r;
 }

@@ -39,6 +39,23 @@ int unit_parse_size(const char *t, uint64_t *ret) {
         unsigned long long r = 0;
         size_t start = 0;
         const char *p = t;
+        /* The usual value, digits and at most one suffix ("1G", "536870912"): what the loop
+         * below makes of it, without strtoull() and the table's walk. */
+        size_t nd = 0;
+        while (nd < 19 && t[nd] >= '0' && t[nd] <= '9')
+                r = r * 10 + (unsigned) (t[nd++] - '0');
+        if (nd > 0 && nd < 19) {
+                static const char suffixes[] = "EPTGMKB";
+                const char *sfx = t[nd] ? strchr(suffixes, t[nd]) : NULL;
+                if (!t[nd] || (sfx && !t[nd + 1])) {
+                        unsigned long long factor = sfx ? table[sfx - suffixes].factor : 1;
+                        if (r > ULLONG_MAX / factor)
+                                return -ERANGE;
+                        *ret = r * factor;
+                        return 0;
+                }
+        }
+        r = 0;
         do {
                 unsigned long long l, tmp;
                 double frac = 0;

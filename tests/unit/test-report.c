@@ -159,6 +159,40 @@ static void test_details_and_message(void **state) {
         report_free(r);
 }
 
+/* Details of "%s" only are written in place; each other format, an argument that is one of
+ * the finding's own lines (moved when the lines grow), and a NULL argument give what
+ * vasprintf() gives. */
+static void test_details_written_in_place_as_formatted(void **state) {
+        (void) state;
+        struct report *r = new_report();
+        assert_int_equal(report_begin(r, &check_manual), 0);
+        assert_int_equal(report_add(r, STATUS_WARN, "u", NULL, NULL, "m"), 0);
+        struct finding *f = report_last(r);
+        const char *none = getenv("HOSTFIT_TEST_NEVER_SET");
+        assert_null(none);
+        assert_int_equal(finding_add_detail(f, "no process runs in it now"), 0);
+        assert_int_equal(finding_add_detail(f, "%s", ""), 0);
+        assert_int_equal(finding_add_detail(f, "%s%s%s%s", "a", "b", "c", "d"), 0);
+        assert_int_equal(finding_add_detail(f, "%s%s%s%s%s", "a", "b", "c", "d", "e"), 0);
+        assert_int_equal(finding_add_detail(f, "100%% of %s", "it"), 0);
+        assert_int_equal(finding_add_detail(f, "[%s]", none), 0);
+        char big[200];
+        memset(big, 'y', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        assert_int_equal(finding_add_detail(f, "%s", big), 0);
+        /* The room for pointers (8 after the first 4) is full: this line moves them all. */
+        assert_int_equal(finding_add_detail(f, "again: %s", f->details[0]), 0);
+        static const char *const want[] = {
+                "no process runs in it now", "", "abcd", "abcde", "100% of it", "[(null)]",
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                assert_string_equal(f->details[i], want[i]);
+        assert_string_equal(f->details[6], big);
+        assert_string_equal(f->details[7], "again: no process runs in it now");
+        assert_null(f->details[8]);
+        report_free(r);
+}
+
 static int freed;
 static void count_free(void *p) { freed++; free(p); }
 
@@ -391,6 +425,7 @@ int main(void) {
                 cmocka_unit_test(test_fix_line_defaults_for_warn_and_fail),
                 cmocka_unit_test(test_no_fix_line_without_a_fix),
                 cmocka_unit_test(test_details_and_message),
+                cmocka_unit_test(test_details_written_in_place_as_formatted),
                 cmocka_unit_test(test_add_before_begin_frees_data),
                 cmocka_unit_test(test_unknown_id_runs_nothing),
                 cmocka_unit_test(test_skip_via_config),
