@@ -129,9 +129,11 @@ run: deps
 # layer's clean-up does), its output kept in $(SYSTEM_LOG) and printed at the end.
 # With TEST_JOBS above 1, the layers after test-live run in two lanes, each one
 # layer at a time: TEST_LANE's layers (output kept in $(LANE_LOG), printed after
-# the others') beside test-san and test-cross.  They share no build directory
-# (build-san, build-fuzz, build-ARCH; test-pkg builds the package in a copy) and
-# test-pkg's install and removal of the package touches nothing the others read.
+# the others') beside test-san and test-cross; tests/layers.sh runs them all.
+# The lanes share no build directory (build-san, build-fuzz, build-ARCH; test-pkg
+# builds the package and runs its autopkgtest in copies of the source without
+# them), and test-pkg's install and removal of the package touches nothing the
+# others read.
 # The layers that compile (unit, live, fuzz) build TEST_JOBS files at a time;
 # their tests run as before.  The others have nothing left to build, or build
 # their own way (tests/cross runs make -j2; tests/pkg dpkg-buildpackage), or run
@@ -142,22 +144,8 @@ TEST_JOBS   ?= 2
 TEST_LANE   := test-faults fuzz test-pkg
 test: test-deps
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) all $(BUILD)/tests/unitdump
-	@st=0; layer() { s=$$(date +%s); \
-		case $$1 in test-unit|test-live|fuzz) j=-j$(TEST_JOBS) ;; *) j= ;; esac; \
-		$(MAKE) --no-print-directory $$j $$1 || { echo "make $$1: FAILED"; st=1; }; \
-		echo "make $$1: $$(( $$(date +%s) - s )) s"; }; \
-	for t in test-unit test-cli test-live; do layer $$t; done; \
-	layer test-system > $(SYSTEM_LOG) 2>&1 & sys=$$!; \
-	echo "make test-system: running beside the layers below, output in $(SYSTEM_LOG)"; \
-	: > $(LANE_LOG); lane=; \
-	if [ $(TEST_JOBS) -gt 1 ]; then \
-		{ for t in $(TEST_LANE); do layer $$t; done; } > $(LANE_LOG) 2>&1 < /dev/null & lane=$$!; \
-		echo "make $(TEST_LANE): running beside test-san and test-cross, output in $(LANE_LOG)"; \
-	else for t in $(TEST_LANE); do layer $$t; done; fi; \
-	for t in test-san test-cross; do layer $$t; done; \
-	[ -z "$$lane" ] || { wait $$lane; cat $(LANE_LOG); }; \
-	wait $$sys; cat $(SYSTEM_LOG); \
-	grep -qx "make [a-z-]*: FAILED" $(LANE_LOG) $(SYSTEM_LOG) && st=1; exit $$st
+	+@MAKE="$(MAKE)" TEST_JOBS=$(TEST_JOBS) TEST_LANE="$(TEST_LANE)" SYSTEM_LOG=$(SYSTEM_LOG) \
+		LANE_LOG=$(LANE_LOG) sh tests/layers.sh
 
 # The real files of dphys-swapfile, zram-tools and zram-generator (tests/unit/pkgroots.sh).
 PKGROOTS    := build/pkgroots
@@ -319,4 +307,8 @@ clean:
 	rm -rf build build-san build-fuzz build-arm64 build-armhf build-arm64.log build-armhf.log build-cross
 
 -include $(shell find $(BUILD) -path $(BUILD)/tools -prune -o -name '*.d' -type f -print 2>/dev/null)
+# The fuzz build's dependencies, only where it is built: test-san and test-cross run
+# while the fuzz layer's compiler may be writing them.
+ifneq ($(filter fuzz $(FUZZ_BUILD)/%,$(MAKECMDGOALS)),)
 -include $(shell find $(FUZZ_BUILD) -name '*.d' -type f 2>/dev/null)
+endif

@@ -105,9 +105,13 @@ if command -v systemd-analyze > /dev/null; then
                 /usr/lib/systemd/system/hostfit-check.timer 2>&1); st=$?
         check "systemd-analyze verify accepts the installed check service and timer ($st${out:+: $out})" [ "$st" -eq 0 ]
 fi
-# The autopkgtest, on the package installed here (autopkgtest's null runner: this host).
+# The autopkgtest, on the package installed here (autopkgtest's null runner: this host),
+# from a copy of the source as make deb packs it: autopkgtest copies the tree it is given,
+# and other test layers may be writing their build directories in this one meanwhile.
 if command -v autopkgtest > /dev/null; then
-        autopkgtest --no-built-binaries -o "$PKG_TMP/apt-out" "$PWD" -- null > "$PKG_TMP/autopkgtest.log" 2>&1; st=$?
+        src=$PKG_TMP/src
+        mkdir -p "$src" && tar --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | tar -xf - -C "$src"
+        autopkgtest --no-built-binaries -o "$PKG_TMP/apt-out" "$src" -- null > "$PKG_TMP/autopkgtest.log" 2>&1; st=$?
         tail -n 15 "$PKG_TMP/autopkgtest.log"
         check "autopkgtest: debian/tests/cli passes against /usr/bin/hostfit ($st)" \
                 sh -c "[ $st -eq 0 ] && grep -Eq '^cli +PASS' '$PKG_TMP/autopkgtest.log'"

@@ -61,10 +61,9 @@ cleanup() {
         trap '' PIPE INT TERM HUP
         ct_teardown
         if [ -n "$VM_JOB" ]; then
-                # The VM bed beside the containers: its qemu and any image build
-                # live in its own cgroups, named as vm_bed's subshell named them.
-                kill "$VM_JOB" 2>/dev/null
-                SYS_CGROUPS=$(sys_cgroup_dirs "hostfit-system-vm-all-$$"; sys_cgroup_dirs "hostfit-system-build-vm-$$")
+                # The VM bed beside the containers: it and all it started (qemu,
+                # an image build, their helpers) live in its cgroups.
+                SYS_CGROUPS=$(sys_cgroup_dirs "hostfit-system-vmjob-$$")
                 sys_cgroup_destroy
                 wait "$VM_JOB" 2>/dev/null
         fi
@@ -235,6 +234,11 @@ if [ -n "$vm_beside" ] && [ -z "$VM_MISSING" ] && [ -z "$CT_MISSING" ] && need_t
         mkdir -p "$SYS_WORK/vm"
         (
                 SYS_WORK=$SYS_WORK/vm SYS_JOB=vm PASSED=0 FAILED=0 SKIPPED=0
+                # Its own cgroup first, so that whatever it starts is found and
+                # ended by the run's clean-up; the beds' cgroups nest in it.
+                sys_cgroup_create "hostfit-system-vmjob-$$" && sys_cgroup_enter_self ||
+                        { echo "system: cannot make the VM bed's cgroup"; echo "0 1 0" > "$SYS_WORK/counts"; exit 1; }
+                SYS_CGROUPS=
                 vm_bed
                 echo "$PASSED $FAILED $SKIPPED" > "$SYS_WORK/counts"
         ) > "$SYS_WORK/vm.out" 2>&1 < /dev/null &
@@ -270,6 +274,8 @@ done
 if [ -n "$VM_JOB" ]; then
         wait "$VM_JOB"
         VM_JOB=
+        SYS_CGROUPS=$(sys_cgroup_dirs "hostfit-system-vmjob-$$")
+        sys_cgroup_destroy
         cat "$SYS_WORK/vm.out"
         cat "$SYS_WORK/vm/measurements" >> "$SYS_WORK/measurements" 2>/dev/null
         if read -r p f s 2>/dev/null < "$SYS_WORK/vm/counts"; then
