@@ -62,8 +62,10 @@ cleanup() {
         ct_teardown
         if [ -n "$VM_JOB" ]; then
                 # The VM bed beside the containers: it and all it started (qemu,
-                # an image build, their helpers) live in its cgroups.
-                SYS_CGROUPS=$(sys_cgroup_dirs "hostfit-system-vmjob-$$")
+                # an image build, their helpers) live in its cgroups.  Where a
+                # hierarchy would not take it in (a v1 cpuset without cpus), its
+                # beds' cgroups sit beside it.
+                SYS_CGROUPS=$(for c in vmjob vm-all build-vm; do sys_cgroup_dirs "hostfit-system-$c-$$"; done)
                 sys_cgroup_destroy
                 wait "$VM_JOB" 2>/dev/null
         fi
